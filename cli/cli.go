@@ -1,0 +1,142 @@
+// Package cli parses infertop's command line and runs its commands. Each
+// command lives in its own file; main.go only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes, as the Go habits of the project fix them.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// Env is what every command receives.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"bench", "measure presets headless and print a table, JSON or CSV", runBench},
+		{"presets", "list the model presets", runPresets},
+		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
+		{"selftest", "check a device's outputs against the CPU engine", runSelftest},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Version is the program's version, printed by "infertop version" and written into reports.
+const Version = "0.1.0"
+
+// Main runs the command line args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := Env{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	ctx, stop := interruptible(ctx, stderr)
+	defer stop()
+	name := "bench"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "help", "-h", "--help":
+		usage(stdout)
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args)
+		}
+	}
+	fmt.Fprintf(stderr, "infertop: unknown command %q\n", name)
+	usage(stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "infertop profiles model inference live on the CPU and on NVIDIA GPUs.")
+	fmt.Fprintln(w, "\nUsage: infertop <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"infertop <command> --help\" for a command's flags.")
+}
+
+// interruptible cancels ctx on the first SIGINT or SIGTERM and exits at once on the second.
+func interruptible(parent context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			fmt.Fprintln(stderr, "infertop: interrupted twice, exiting now")
+			os.Exit(ExitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(sig); close(done); cancel() }
+}
+
+// newFlags returns a flag set whose errors go to stderr and that does not exit.
+func newFlags(env Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: infertop %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; it returns (code, false) when the command should stop:
+// 0 after --help, 2 after a usage error (the flag package has printed why).
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "infertop %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// usageErr prints a one-line usage error and returns ExitUsage.
+func usageErr(env Env, cmd string, format string, a ...any) int {
+	fmt.Fprintf(env.Stderr, "infertop %s: %s\n", cmd, fmt.Sprintf(format, a...))
+	return ExitUsage
+}
+
+func runVersion(_ context.Context, env Env, _ []string) int {
+	fmt.Fprintf(env.Stdout, "infertop %s\n", Version)
+	return ExitOK
+}

@@ -1,0 +1,110 @@
+// Package engine says how a preset executes on one device: the Executor
+// interface every engine implements, device names, and the registry that
+// opens an executor for a device.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"infertop/presets"
+)
+
+// Executor runs one preset on one device. It is used from one goroutine at a time.
+type Executor interface {
+	// Prepare allocates everything a batch of the given size needs (weights stay
+	// between calls). It frees the previous batch's buffers first. An error that
+	// wraps ErrOutOfMemory means the batch does not fit; the executor is then
+	// left with no batch prepared and can be prepared again with a smaller one.
+	Prepare(batch int) error
+	// Run executes one batch: in holds batch×InputSize values, out receives
+	// batch×OutputSize values. It must not allocate in steady state.
+	Run(in, out []float32) (Timing, error)
+	// Memory reports what the executor holds now.
+	Memory() Memory
+	// Info describes the executor for displays and reports.
+	Info() Info
+	// Close frees everything. The executor cannot be used afterwards.
+	Close() error
+}
+
+// Timing is what the device itself measured for one batch. CPU engines leave it zero;
+// GPU engines fill it from events recorded on the stream.
+type Timing struct {
+	// Valid says the fields below were measured.
+	Valid bool
+	// H2D, Compute and D2H are the copy in, the kernels, and the copy out.
+	H2D, Compute, D2H time.Duration
+	// Enqueue is the host time spent issuing the batch's work before waiting for it.
+	Enqueue time.Duration
+}
+
+// Memory is what an executor holds.
+type Memory struct {
+	// HostBytes is host memory the engine allocated (weights, buffers, pinned staging).
+	HostBytes int64
+	// DeviceBytes is memory held on each device, keyed by device name (e.g. "cuda:0").
+	DeviceBytes map[string]int64
+}
+
+// Info describes an executor.
+type Info struct {
+	// Device is the canonical device name, e.g. "cpu" or "cuda:0".
+	Device string
+	// Engine names the implementation, e.g. "gorgonia+openblas" or "cuda+cublas".
+	Engine string
+	// Detail is free text such as the BLAS library, the GPU name and bus id.
+	Detail string
+	// Threads is the number of threads the engine computes with (CPU engines).
+	Threads int
+	// PeakGFLOPS is the device's measured sgemm peak, 0 when not calibrated.
+	PeakGFLOPS float64
+}
+
+// ErrOutOfMemory is wrapped by Prepare errors when a batch does not fit.
+var ErrOutOfMemory = errors.New("out of memory")
+
+// OOMError carries the numbers of an out-of-memory refusal.
+type OOMError struct {
+	Device    string
+	Batch     int
+	Need      int64
+	Available int64
+}
+
+// Error reads like "batch 8192 needs 9.3 GiB on cuda:0, 6.1 GiB free".
+func (e *OOMError) Error() string {
+	return fmt.Sprintf("batch %d needs %s on %s, %s available", e.Batch, FormatBytes(e.Need), e.Device, FormatBytes(e.Available))
+}
+
+// Unwrap makes errors.Is(err, ErrOutOfMemory) hold.
+func (e *OOMError) Unwrap() error { return ErrOutOfMemory }
+
+// Options configure an executor.
+type Options struct {
+	// Seed draws the weights; engines given the same seed hold the same weights.
+	Seed uint64
+	// Threads bounds CPU compute threads; 0 means all cores.
+	Threads int
+	// DataResident keeps the input on the device between batches (GPU engines):
+	// the end-to-end latency then excludes the copies.
+	DataResident bool
+}
+
+// Factory opens an executor for a preset on a device.
+type Factory func(d Device, p *presets.Preset, opts Options) (Executor, error)
+
+// FormatBytes prints a byte count with a binary unit.
+func FormatBytes(b int64) string {
+	const k = 1024
+	switch {
+	case b >= k*k*k:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(k*k*k))
+	case b >= k*k:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(k*k))
+	case b >= k:
+		return fmt.Sprintf("%.1f KiB", float64(b)/k)
+	}
+	return fmt.Sprintf("%d B", b)
+}

@@ -1,0 +1,3 @@
+module infertop
+
+go 1.26.7
