@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Small reports for scripts/gpu-verify.sh (standard library only).
+
+  gpu_report.py smi-compare SMI_CSV DEVICES_JSON
+      nvidia-smi --query-gpu=... --format=csv beside `infertop devices --format json`,
+      field by field, with the difference where both are numbers.
+  gpu_report.py ratios INFERTOP_JSONL TORCH_JSONL
+      infertop bench rows beside bench.py rows for the same preset, batch and mode,
+      with the ratio infertop/PyTorch of samples/s.
+
+The JSONL files hold one JSON object per line: bench.py's records, or infertop bench
+output ({"meta":..,"rows":[..]}) either bare or wrapped as {"result": {...}}.
+"""
+
+import csv
+import json
+import sys
+
+MIB = 1024.0 * 1024.0
+
+# nvidia-smi field -> (infertop JSON key, scale applied to the JSON value, unit)
+SMI_FIELDS = {
+    "index": ("index", None, ""),
+    "pci.bus_id": ("pci_bus_id", None, ""),
+    "name": ("name", None, ""),
+    "uuid": ("uuid", None, ""),
+    "memory.total": ("memory_total_bytes", 1 / MIB, "MiB"),
+    "memory.used": ("memory_used_bytes", 1 / MIB, "MiB"),
+    "memory.free": ("memory_free_bytes", 1 / MIB, "MiB"),
+    "utilization.gpu": ("utilization_gpu_percent", 1, "%"),
+    "utilization.memory": ("utilization_memory_percent", 1, "%"),
+    "temperature.gpu": ("temperature_gpu_celsius", 1, "C"),
+    "power.draw": ("power_draw_watts", 1, "W"),
+    "power.limit": ("power_limit_watts", 1, "W"),
+    "clocks.sm": ("clocks_sm_mhz", 1, "MHz"),
+    "clocks.max.sm": ("clocks_max_sm_mhz", 1, "MHz"),
+    "clocks.mem": ("clocks_mem_mhz", 1, "MHz"),
+    "clocks.max.mem": ("clocks_max_mem_mhz", 1, "MHz"),
+    "driver_version": ("driver_version", None, ""),
+}
+# nvidia-smi writes some headers under their long names.
+SMI_FIELDS["clocks.current.sm"] = SMI_FIELDS["clocks.sm"]
+SMI_FIELDS["clocks.current.memory"] = SMI_FIELDS["clocks.mem"]
+SMI_FIELDS["clocks.max.memory"] = SMI_FIELDS["clocks.max.mem"]
+
+
+def _num(s):
+    try:
+        return float(str(s).split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def read_smi_csv(path):
+    """Rows of nvidia-smi's CSV keyed by bare field name ("memory.total [MiB]" -> "memory.total")."""
+    rows = []
+    with open(path, newline="") as f:
+        lines = [ln for ln in f if ln.strip()]
+    # The file may hold other text; start at the CSV header.
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("index,")), None)
+    if start is None:
+        return rows
+    for rec in csv.DictReader(lines[start:], skipinitialspace=True):
+        if rec.get("index") is None or not str(rec.get("index")).strip().isdigit():
+            break
+        rows.append({k.split(" [")[0].strip(): (v or "").strip() for k, v in rec.items() if k})
+    return rows
+
+
+def _find_gpus(doc, top=None):
+    """Finds the list of GPU objects (dicts with "uuid") and a dict holding driver_version."""
+    if isinstance(doc, dict):
+        if isinstance(doc.get("gpus"), list):
+            return doc["gpus"], doc
+        for v in doc.values():
+            g, t = _find_gpus(v, doc)
+            if g:
+                return g, t
+    if isinstance(doc, list) and doc and all(isinstance(x, dict) and "uuid" in x for x in doc):
+        return doc, top or {}
+    if isinstance(doc, list):
+        for v in doc:
+            g, t = _find_gpus(v, top)
+            if g:
+                return g, t
+    return [], {}
+
+
+def smi_compare(smi_path, devices_path, out=sys.stdout):
+    smi = read_smi_csv(smi_path)
+    try:
+        with open(devices_path) as f:
+            text = f.read()
+        doc = json.loads(text[text.index("{"):] if "{" in text else text)
+    except (OSError, ValueError) as e:
+        print("infertop devices JSON unreadable: %s" % e, file=out)
+        doc = {}
+    gpus, top = _find_gpus(doc)
+    if not smi:
+        print("no nvidia-smi CSV rows in %s" % smi_path, file=out)
+    if not gpus:
+        print("no GPUs in infertop devices JSON %s" % devices_path, file=out)
+    mismatches = 0
+    for row in smi:
+        g = next((x for x in gpus if x.get("uuid") == row.get("uuid")), None)
+        if g is None:
+            idx = _num(row.get("index"))
+            g = next((x for x in gpus if x.get("index") == idx), None)
+        print("GPU %s %s" % (row.get("index"), row.get("uuid")), file=out)
+        print("  %-22s %-28s %-28s %s" % ("field", "nvidia-smi", "infertop", "difference"), file=out)
+        for field, smival in row.items():
+            key, scale, unit = SMI_FIELDS.get(field, (field.replace(".", "_"), None, ""))
+            src = top if key == "driver_version" and g is not None and key not in g else (g or {})
+            jv = src.get(key) if isinstance(src, dict) else None
+            diff = ""
+            if jv is None:
+                shown = "(missing)"
+            elif scale is None:
+                shown = str(jv)
+                same = str(jv).strip().lower() == smival.strip().lower()
+                if key == "index":
+                    same = _num(smival) == _num(jv)
+                diff = "same" if same else "DIFFERENT"
+                mismatches += 0 if same else 1
+            else:
+                v = float(jv) * scale
+                shown = "%.1f %s" % (v, unit)
+                s = _num(smival)
+                diff = "%+.1f %s" % (v - s, unit) if s is not None else "(nvidia-smi: no number)"
+            print("  %-22s %-28s %-28s %s" % (field, smival, shown, diff), file=out)
+        if g:
+            extra = sorted(k for k in g if k not in {v[0] for v in SMI_FIELDS.values()})
+            print("  infertop-only fields: %s" % ", ".join(extra), file=out)
+            for k in ("memory_reserved_bytes", "notes", "error"):
+                if g.get(k) not in (None, "", []):
+                    print("  %s: %s" % (k, g[k]), file=out)
+    print("text fields that differ: %d (numbers differ in time: readings are moments apart)" % mismatches,
+          file=out)
+    return 0
+
+
+def _records(path):
+    """Yields (source, record) from a JSONL file of bench.py lines or infertop bench documents."""
+    try:
+        f = open(path)
+    except OSError:
+        return
+    with f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            resident = "--resident" in (d.get("cmd") or [])
+            if isinstance(d.get("result"), dict):
+                d = d["result"]
+            if isinstance(d.get("rows"), list):
+                resident = resident or bool((d.get("meta") or {}).get("resident"))
+                for r in d["rows"]:
+                    if isinstance(r, dict):
+                        r = dict(r)
+                        r.setdefault("mode", "resident" if resident or r.get("resident") else "end_to_end")
+                        yield "infertop", r
+            elif "samples_per_sec" in d or "error" in d:
+                yield "torch", d
+
+
+def _key(r):
+    dev = str(r.get("device", ""))
+    dev = "cuda:0" if dev == "cuda" else dev
+    mode = r.get("mode") or "end_to_end"
+    if r.get("pinned"):
+        mode += "+pinned"
+    return (r.get("preset"), dev, int(r.get("batch", 0)), mode)
+
+
+def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
+    ours = {}
+    for _, r in _records(infertop_path):
+        ours[_key(r)] = r
+    theirs = {}
+    for _, r in _records(torch_path):
+        theirs[_key(r)] = r
+    keys = sorted(set(ours) | set(theirs), key=lambda k: (k[1], k[3], str(k[0]), k[2]))
+    rows = []
+    for k in keys:
+        a, b = ours.get(k, {}), theirs.get(k, {})
+        if not a and k[3].endswith("+pinned"):
+            a = ours.get(k[:3] + (k[3][: -len("+pinned")],), {})
+        sa, sb = a.get("samples_per_sec"), b.get("samples_per_sec")
+        ratio = sa / sb if sa and sb else None
+        pa = (a.get("latency_ms") or {}).get("p50") if isinstance(a.get("latency_ms"), dict) else None
+        rows.append({
+            "preset": k[0], "device": k[1], "batch": k[2], "mode": k[3],
+            "infertop_samples_per_sec": sa, "torch_samples_per_sec": sb, "ratio": ratio,
+            "infertop_p50_ms": pa, "torch_p50_ms": b.get("p50_ms"),
+            "note": "; ".join(str(x) for x in (a.get("error"), b.get("error")) if x),
+        })
+    if fmt == "json":
+        for r in rows:
+            print(json.dumps(r), file=out)
+        return 0
+
+    def f(v, spec):
+        return spec % v if isinstance(v, (int, float)) else "-"
+
+    print("%-12s %-7s %6s %-20s %14s %14s %8s %10s %10s  %s" % (
+        "preset", "device", "batch", "mode", "infertop/s", "pytorch/s", "ratio", "it p50ms", "pt p50ms", "note"),
+        file=out)
+    for r in rows:
+        print("%-12s %-7s %6d %-20s %14s %14s %8s %10s %10s  %s" % (
+            r["preset"], r["device"], r["batch"], r["mode"],
+            f(r["infertop_samples_per_sec"], "%.1f"), f(r["torch_samples_per_sec"], "%.1f"),
+            f(r["ratio"], "%.3f"), f(r["infertop_p50_ms"], "%.3f"), f(r["torch_p50_ms"], "%.3f"),
+            r["note"][:60]), file=out)
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "smi-compare":
+        return smi_compare(argv[1], argv[2])
+    if len(argv) >= 3 and argv[0] == "ratios":
+        return ratios(argv[1], argv[2], fmt=argv[3] if len(argv) > 3 else "table")
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# gpu-verify.sh — one short visit to a GPU machine: telemetry check, selftest,
+# infertop CUDA benchmarks, the same in PyTorch, and a CPU reference point.
+#
+# Usage: scripts/gpu-verify.sh [options] [GPU_BINARY [DEFAULT_BINARY]]
+#   GPU_BINARY       infertop built with -tags gpu      (default .devout/infertop-gpu)
+#   DEFAULT_BINARY   infertop default build (for NVML)  (default .devout/infertop)
+# Options:
+#   --dry-run        print the plan and exit; runs nothing
+#   --budget S       total seconds for all steps (default 340); later steps are skipped past it
+#   --python PATH    python3 with torch (default /opt/torch/.venv/bin/python3, else python3)
+#   --duration D     timed part of each benchmark, Go duration (default 2s)
+#   --warmup D       warm-up of each benchmark, Go duration (default 1s)
+#   --batches LIST   batch sizes (default 1,32,256,1024)
+#   --presets LIST   presets (default linear,mlp,lenet5,resnet,transformer)
+#   --out DIR        where results go (default $OUT)
+#
+# Results in $OUT (six files): smi.txt devices.txt selftest.txt bench.jsonl torch.jsonl summary.txt.
+# Every step runs under `timeout`; a failing step is logged with its exit code and the
+# script goes on. The script itself exits 0 unless its arguments are wrong.
+set -u
+
+GPU_BIN=.devout/infertop-gpu
+CPU_BIN=.devout/infertop
+BUDGET=340
+PY=
+DURATION=2s
+WARMUP=1s
+BATCHES=1,32,256,1024
+PRESETS=linear,mlp,lenet5,resnet,transformer
+RESIDENT_PRESETS=mlp,resnet
+DRY=0
+OUTDIR=${OUT:-}
+
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "gpu-verify: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
+need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+
+pos=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h|--help) usage; exit 0 ;;
+	-n|--dry-run) DRY=1 ;;
+	--budget) need "$@"; BUDGET=$2; shift ;;
+	--python) need "$@"; PY=$2; shift ;;
+	--duration) need "$@"; DURATION=$2; shift ;;
+	--warmup) need "$@"; WARMUP=$2; shift ;;
+	--batches) need "$@"; BATCHES=$2; shift ;;
+	--presets) need "$@"; PRESETS=$2; shift ;;
+	--out) need "$@"; OUTDIR=$2; shift ;;
+	--budget=*) BUDGET=${1#*=} ;;
+	--python=*) PY=${1#*=} ;;
+	--duration=*) DURATION=${1#*=} ;;
+	--warmup=*) WARMUP=${1#*=} ;;
+	--batches=*) BATCHES=${1#*=} ;;
+	--presets=*) PRESETS=${1#*=} ;;
+	--out=*) OUTDIR=${1#*=} ;;
+	--) shift; pos+=("$@"); break ;;
+	-*) die "unknown option $1" ;;
+	*) pos+=("$1") ;;
+	esac
+	shift
+done
+[ ${#pos[@]} -le 2 ] || die "at most two binaries, got ${#pos[@]} arguments"
+[ ${#pos[@]} -ge 1 ] && GPU_BIN=${pos[0]}
+[ ${#pos[@]} -ge 2 ] && CPU_BIN=${pos[1]}
+[[ $BUDGET =~ ^[0-9]+$ ]] && [ "$BUDGET" -gt 0 ] || die "--budget must be a positive number of seconds"
+[[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--batches must be a comma-separated list of integers"
+[[ $PRESETS =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || die "--presets must be a comma-separated list of names"
+[[ $DURATION =~ ^[0-9.]+(ms|s|m)$ ]] || die "--duration must be a Go duration such as 2s"
+[[ $WARMUP =~ ^[0-9.]+(ms|s|m)$ ]] || die "--warmup must be a Go duration such as 1s"
+if [ -z "$PY" ]; then
+	if [ -x /opt/torch/.venv/bin/python3 ]; then PY=/opt/torch/.venv/bin/python3; else PY=python3; fi
+fi
+
+# Go duration -> seconds (for bench.py, which takes floats).
+secs() { case "$1" in *ms) awk -v v="${1%ms}" 'BEGIN{print v/1000}' ;; *s) echo "${1%s}" ;; *m) awk -v v="${1%m}" 'BEGIN{print v*60}' ;; esac; }
+DUR_S=$(secs "$DURATION")
+WARM_S=$(secs "$WARMUP")
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_PY=$HERE/bench/pytorch/bench.py
+REPORT_PY=$HERE/bench/pytorch/gpu_report.py
+SMI_QUERY=index,pci.bus_id,name,uuid,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,driver_version
+IFS=, read -r -a PRESET_LIST <<<"$PRESETS"
+IFS=, read -r -a RESIDENT_LIST <<<"$RESIDENT_PRESETS"
+
+plan() {
+	cat <<EOF
+gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged and the script goes on)
+  gpu binary:     $GPU_BIN
+  default binary: $CPU_BIN
+  python:         $PY
+  out:            ${OUTDIR:-(\$OUT unset: a temporary folder)}
+  1 smi       nvidia-smi > smi.txt; nvidia-smi --query-gpu=$SMI_QUERY --format=csv >> smi.txt
+              $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
+  2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
+  3 bench     for p in ${PRESET_LIST[*]}:
+                $GPU_BIN bench --preset \$p --device cuda:0 --batch $BATCHES --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
+              for p in ${RESIDENT_LIST[*]}: the same with --resident
+  4 torch     $PY bench/pytorch/bench.py --device cuda:0 --preset $PRESETS --batch $BATCHES --warmup $WARM_S --duration $DUR_S >> torch.jsonl
+              the same for ${RESIDENT_PRESETS} with --resident, and with --pinned
+              gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
+  5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
+              $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
+  files: smi.txt devices.txt selftest.txt bench.jsonl torch.jsonl summary.txt
+EOF
+}
+
+if [ "$DRY" = 1 ]; then
+	plan
+	echo "checks: gpu binary $( [ -x "$GPU_BIN" ] && echo present || echo MISSING ), default binary $( [ -x "$CPU_BIN" ] && echo present || echo MISSING ), python $(command -v "$PY" >/dev/null 2>&1 && echo present || echo MISSING), nvidia-smi $(command -v nvidia-smi >/dev/null 2>&1 && echo present || echo MISSING)"
+	exit 0
+fi
+
+if [ -z "$OUTDIR" ]; then
+	OUTDIR=$(mktemp -d /tmp/gpu-verify.XXXXXX)
+	echo "gpu-verify: \$OUT is not set; writing to $OUTDIR"
+fi
+mkdir -p "$OUTDIR" || die "cannot create $OUTDIR"
+WORK=$(mktemp -d /tmp/gpu-verify-work.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+SUMMARY=$OUTDIR/summary.txt
+: >"$SUMMARY"
+START=$(date +%s)
+
+log() { echo "$*" | tee -a "$SUMMARY"; }
+elapsed() { echo $(( $(date +%s) - START )); }
+# left: seconds of budget left.
+left() { echo $(( BUDGET - $(elapsed) )); }
+
+# run NAME LIMIT OUTFILE CMD... : runs CMD under timeout, stdout+stderr appended to OUTFILE,
+# skipped when the budget is spent; logs the exit code. The limit is cut to the budget left.
+run() {
+	local name=$1 limit=$2 file=$3; shift 3
+	local l; l=$(left)
+	if [ "$l" -lt 5 ]; then
+		log "[$(elapsed)s] SKIP $name: budget of ${BUDGET}s spent"
+		echo "SKIPPED $name: budget spent" >>"$file"
+		return 125
+	fi
+	[ "$limit" -gt "$l" ] && limit=$l
+	local t0 rc; t0=$(date +%s)
+	echo "\$ $*" >>"$file"
+	timeout -k 5 "$limit" "$@" >>"$file" 2>&1
+	rc=$?
+	echo "# exit $rc after $(( $(date +%s) - t0 ))s" >>"$file"
+	log "[$(elapsed)s] $name: exit $rc in $(( $(date +%s) - t0 ))s$([ $rc = 124 ] && echo " (timed out at ${limit}s)")"
+	return $rc
+}
+
+# run_json NAME LIMIT CMD... : like run, but stores one line in bench.jsonl:
+# {"step","cmd","rc","wall_s","result":<parsed JSON>} or "stdout" when it does not parse.
+run_json() {
+	local name=$1 limit=$2; shift 2
+	local l; l=$(left)
+	if [ "$l" -lt 5 ]; then
+		log "[$(elapsed)s] SKIP $name: budget of ${BUDGET}s spent"
+		return 125
+	fi
+	[ "$limit" -gt "$l" ] && limit=$l
+	local t0 rc; t0=$(date +%s)
+	timeout -k 5 "$limit" "$@" >"$WORK/o" 2>"$WORK/e"
+	rc=$?
+	local wall=$(( $(date +%s) - t0 ))
+	if ! "$PY" - "$name" "$rc" "$wall" "$WORK/o" "$WORK/e" "$@" >>"$OUTDIR/bench.jsonl" <<'EOF'
+import json, sys
+name, rc, wall, o, e = sys.argv[1:6]
+rec = {"step": name, "cmd": sys.argv[6:], "rc": int(rc), "wall_s": int(wall)}
+out = open(o, errors="replace").read()
+err = open(e, errors="replace").read()
+try:
+    rec["result"] = json.loads(out)
+except ValueError:
+    rec["stdout"] = out[-4000:]
+if err.strip():
+    rec["stderr"] = err[-2000:]
+print(json.dumps(rec))
+EOF
+	then
+		{ echo "{\"step\": \"$name\", \"rc\": $rc, \"note\": \"python wrapper failed; raw output follows\"}"; cat "$WORK/o" "$WORK/e"; } >>"$OUTDIR/bench.jsonl"
+	fi
+	log "[$(elapsed)s] $name: exit $rc in ${wall}s$([ $rc = 124 ] && echo " (timed out at ${limit}s)")$(grep -m1 -i 'error' "$WORK/e" 2>/dev/null | cut -c1-120 | sed 's/^/ — /')"
+	return $rc
+}
+
+log "gpu-verify $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) — budget ${BUDGET}s"
+log "gpu binary $GPU_BIN ($( [ -x "$GPU_BIN" ] && echo present || echo MISSING )); default binary $CPU_BIN ($( [ -x "$CPU_BIN" ] && echo present || echo MISSING )); python $PY"
+log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; git $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+# 1. Telemetry: nvidia-smi, then infertop devices right after, then field-by-field.
+SMI=$OUTDIR/smi.txt
+DEV=$OUTDIR/devices.txt
+: >"$SMI"; : >"$DEV"
+run smi 20 "$SMI" nvidia-smi
+timeout 15 nvidia-smi --query-gpu="$SMI_QUERY" --format=csv >"$WORK/smi.csv" 2>&1
+rc_q=$?
+timeout 20 "$CPU_BIN" devices --format json >"$WORK/devices.json" 2>"$WORK/devices.err"
+rc_d=$?
+{ echo "\$ nvidia-smi --query-gpu=$SMI_QUERY --format=csv"; cat "$WORK/smi.csv"; echo "# exit $rc_q"; } >>"$SMI"
+{ echo "\$ $CPU_BIN devices --format json"; cat "$WORK/devices.json" "$WORK/devices.err"; echo "# exit $rc_d"; } >>"$DEV"
+log "[$(elapsed)s] smi-query: exit $rc_q; devices: exit $rc_d"
+{ echo; echo "== nvidia-smi vs infertop devices, field by field"; } >>"$DEV"
+run smi-compare 20 "$DEV" "$PY" "$REPORT_PY" smi-compare "$WORK/smi.csv" "$WORK/devices.json"
+grep -E 'DIFFERENT|missing|text fields' "$DEV" | head -n 8 | tee -a "$SUMMARY"
+
+# 2. Selftest on the GPU.
+ST=$OUTDIR/selftest.txt
+: >"$ST"
+run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
+tail -n 5 "$ST" | tee -a "$SUMMARY"
+
+# 3. infertop on the GPU: every preset end to end, some resident.
+: >"$OUTDIR/bench.jsonl"
+for p in "${PRESET_LIST[@]}"; do
+	run_json "bench-$p" 60 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
+		--warmup "$WARMUP" --duration "$DURATION" --format json
+done
+for p in "${RESIDENT_LIST[@]}"; do
+	run_json "bench-$p-resident" 60 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
+		--warmup "$WARMUP" --duration "$DURATION" --resident --format json
+done
+
+# 4. PyTorch on the GPU, same presets and batches (TF32 off, copies included).
+TJ=$OUTDIR/torch.jsonl
+: >"$TJ"
+run torch 150 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$PRESETS" --batch "$BATCHES" \
+	--warmup "$WARM_S" --duration "$DUR_S"
+run torch-resident 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDENT_PRESETS" --batch "$BATCHES" \
+	--warmup "$WARM_S" --duration "$DUR_S" --resident
+run torch-pinned 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDENT_PRESETS" --batch "$BATCHES" \
+	--warmup "$WARM_S" --duration "$DUR_S" --pinned
+
+# 5. CPU reference point on this machine (all cores).
+run_json bench-cpu-mlp 30 "$GPU_BIN" bench --preset mlp --device cpu --batch 256 \
+	--warmup "$WARMUP" --duration "$DURATION" --format json
+run torch-cpu-mlp 40 "$TJ" "$PY" "$BENCH_PY" --device cpu --preset mlp --batch 256 \
+	--warmup "$WARM_S" --duration "$DUR_S"
+
+log ""
+log "== samples/s, infertop vs PyTorch (ratio = infertop / PyTorch; +pinned rows compare with infertop end to end)"
+"$PY" "$REPORT_PY" ratios "$OUTDIR/bench.jsonl" "$TJ" 2>&1 | tee -a "$SUMMARY"
+log "done in $(elapsed)s; files: $(cd "$OUTDIR" && ls | tr '\n' ' ')"
+exit 0
