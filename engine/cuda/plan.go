@@ -1,0 +1,219 @@
+// Package cuda is infertop's CUDA engine. The device-neutral part (this file and
+// the other untagged files) turns a preset and a batch size into a Plan: the
+// buffers to allocate and the ordered list of cuBLAS GEMMs and kernel launches,
+// with every dimension, leading dimension, stride, grid and block spelled out.
+// The files built with the `gpu` tag only execute a Plan on a GPU through
+// gorgonia.org/cu and a run-time loaded cuBLAS. Because the Plan is plain data,
+// its tests execute it on the CPU (a column-major sgemm and Go versions of the
+// kernels) and compare the result with engine/reference.
+package cuda
+
+import (
+	"fmt"
+
+	"infertop/presets"
+)
+
+// Role says what a buffer holds.
+type Role int
+
+// Buffer roles.
+const (
+	// RoleWeight holds one learnable tensor; it is uploaded once and kept across batches.
+	RoleWeight Role = iota
+	// RoleInput holds the batch's input.
+	RoleInput
+	// RoleActivation holds one layer's output for the whole batch.
+	RoleActivation
+	// RoleWorkspace is scratch space (im2col columns).
+	RoleWorkspace
+)
+
+// Buffer is one device allocation of float32 values.
+type Buffer struct {
+	// Name says what the buffer is for, in messages.
+	Name string
+	// Role says what it holds.
+	Role Role
+	// Floats is its size in float32 values.
+	Floats int64
+	// Param is the weight's name (e.g. "fc1.weight") when Role is RoleWeight.
+	Param string
+}
+
+// Ref points into a buffer: buffer index and offset in float32 values.
+type Ref struct {
+	Buf int
+	Off int64
+}
+
+// Plus returns the reference moved by n values.
+func (r Ref) Plus(n int64) Ref { return Ref{r.Buf, r.Off + n} }
+
+// ArgKind is the type of one kernel parameter. Every kernel parameter is 8 bytes wide.
+type ArgKind int
+
+// Kernel parameter types.
+const (
+	// ArgPtr is a device pointer (float*).
+	ArgPtr ArgKind = iota
+	// ArgInt is a long long.
+	ArgInt
+	// ArgFloat is a double.
+	ArgFloat
+)
+
+// Arg is one kernel parameter.
+type Arg struct {
+	Kind  ArgKind
+	Ref   Ref
+	Int   int64
+	Float float64
+}
+
+func ptr(r Ref) Arg        { return Arg{Kind: ArgPtr, Ref: r} }
+func i64(v int64) Arg      { return Arg{Kind: ArgInt, Int: v} }
+func f64(v float64) Arg    { return Arg{Kind: ArgFloat, Float: v} }
+func nilPtr() Arg          { return Arg{Kind: ArgPtr, Ref: Ref{Buf: -1}} }
+func (a Arg) IsNull() bool { return a.Kind == ArgPtr && a.Ref.Buf < 0 }
+
+// Gemm is one cuBLAS call in cuBLAS's own column-major terms:
+// C = Alpha·op(A)·op(B) + Beta·C with op(A) M×K, op(B) K×N and C M×N, each
+// matrix stored column-major with its leading dimension. Batch > 1 makes it a
+// cublasSgemmStridedBatched call with the given strides (in float32 values).
+type Gemm struct {
+	TransA, TransB            bool
+	M, N, K                   int
+	Alpha, Beta               float32
+	A, B, C                   Ref
+	LdA, LdB, LdC             int
+	Batch                     int
+	StrideA, StrideB, StrideC int64
+}
+
+// Launch is one kernel launch.
+type Launch struct {
+	// Kernel is the PTX entry name.
+	Kernel string
+	// Grid and Block are the launch dimensions (x only; y and z are 1).
+	Grid, Block int
+	// Work is the number of work items the kernel loops over: elements for
+	// element-wise kernels (one thread each), rows for row kernels (one block each).
+	Work int64
+	// PerBlock says each work item is one block (row kernels) rather than one thread.
+	PerBlock bool
+	// Args are the kernel's parameters, in order.
+	Args []Arg
+}
+
+// Step is one GEMM or one kernel launch.
+type Step struct {
+	// Layer names the preset layer the step belongs to.
+	Layer string
+	// Gemm is set for a cuBLAS call, Launch otherwise.
+	Gemm   *Gemm
+	Launch *Launch
+}
+
+// Plan is everything a device needs to run one preset at one batch size.
+type Plan struct {
+	Preset string
+	Batch  int
+	// Buffers lists every allocation; weights first, then the input, then the rest.
+	Buffers []Buffer
+	// Input and Output are the batch's input and output (batch × InputSize / OutputSize values).
+	Input, Output Ref
+	// InputFloats and OutputFloats are their sizes.
+	InputFloats, OutputFloats int64
+	// Steps run in order on one stream.
+	Steps []Step
+}
+
+// Block is the thread count of every launch.
+const Block = 256
+
+// maxGrid bounds a one-dimensional grid; kernels loop (grid-stride) beyond it.
+const maxGrid = 1 << 30
+
+// Build makes the plan for preset p at the given batch size.
+func Build(p *presets.Preset, batch int) (*Plan, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("preset %s: batch must be positive, got %d", p.Name, batch)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch}, n: int64(batch), weights: map[string]int{}}
+	for _, q := range p.Params() {
+		b.weights[q.Name] = b.add(Buffer{Name: q.Name, Role: RoleWeight, Floats: int64(q.Size()), Param: q.Name})
+	}
+	b.plan.InputFloats = b.n * int64(p.InputSize())
+	in := Ref{Buf: b.add(Buffer{Name: "input", Role: RoleInput, Floats: b.plan.InputFloats})}
+	b.plan.Input = in
+	if ws := p.WorkspacePerSample(); ws > 0 {
+		b.work = b.add(Buffer{Name: "im2col", Role: RoleWorkspace, Floats: b.n * ws})
+	}
+	out, shape, err := b.layers(p.Layers, in, p.Input)
+	if err != nil {
+		return nil, fmt.Errorf("preset %s: %w", p.Name, err)
+	}
+	if got := prod(shape); got != p.OutputSize() {
+		return nil, fmt.Errorf("preset %s: plan ends with %d values per sample, preset says %d", p.Name, got, p.OutputSize())
+	}
+	b.plan.Output = out
+	b.plan.OutputFloats = b.n * int64(p.OutputSize())
+	return b.plan, nil
+}
+
+type builder struct {
+	plan    *Plan
+	n       int64
+	weights map[string]int
+	work    int
+}
+
+func (b *builder) add(buf Buffer) int {
+	b.plan.Buffers = append(b.plan.Buffers, buf)
+	return len(b.plan.Buffers) - 1
+}
+
+// act allocates a new activation buffer for per-sample shape s.
+func (b *builder) act(name string, s []int) Ref {
+	return Ref{Buf: b.add(Buffer{Name: name, Role: RoleActivation, Floats: b.n * int64(prod(s))})}
+}
+
+func (b *builder) weight(name string) (Ref, error) {
+	i, ok := b.weights[name]
+	if !ok {
+		return Ref{}, fmt.Errorf("no weight %q", name)
+	}
+	return Ref{Buf: i}, nil
+}
+
+func (b *builder) gemm(layer string, g Gemm) {
+	if g.Batch == 0 {
+		g.Batch = 1
+	}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Gemm: &g})
+}
+
+// elementwise launches a one-thread-per-element kernel over work items.
+func (b *builder) elementwise(layer, kernel string, work int64, args ...Arg) {
+	grid := (work + Block - 1) / Block
+	grid = min(grid, maxGrid)
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: int(grid), Block: Block, Work: work, Args: args}})
+}
+
+// rowwise launches a one-block-per-row kernel.
+func (b *builder) rowwise(layer, kernel string, rows int64, args ...Arg) {
+	grid := min(rows, maxGrid)
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: int(grid), Block: Block, Work: rows, PerBlock: true, Args: args}})
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
+}

@@ -1,0 +1,188 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+
+	"infertop/presets"
+)
+
+// Activation codes passed to the bias_act and residual_add kernels.
+const (
+	ActNone int64 = 0
+	ActReLU int64 = 1
+	ActGELU int64 = 2
+)
+
+// Kernel entry names, as in kernels/kernels.cu.
+const (
+	KBiasAct     = "infertop_bias_act"
+	KLayerNorm   = "infertop_layernorm"
+	KSoftmax     = "infertop_softmax_rows"
+	KIm2col      = "infertop_im2col"
+	KMaxPool2    = "infertop_maxpool2"
+	KAvgPool     = "infertop_avgpool"
+	KResidualAdd = "infertop_residual_add"
+)
+
+// KernelNames lists every kernel a plan can launch.
+func KernelNames() []string {
+	return []string{KBiasAct, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd}
+}
+
+// fusedAct returns the activation code of layer next when it can be fused
+// into the step before it (ReLU or GELU), and ActNone otherwise.
+func fusedAct(ls []presets.Layer, i int) int64 {
+	if i+1 >= len(ls) {
+		return ActNone
+	}
+	switch ls[i+1].Kind {
+	case presets.ReLU:
+		return ActReLU
+	case presets.GELU:
+		return ActGELU
+	}
+	return ActNone
+}
+
+// layers emits the steps of ls applied to x (per-sample shape s) and returns the output.
+func (b *builder) layers(ls []presets.Layer, x Ref, s []int) (Ref, []int, error) {
+	for i := 0; i < len(ls); i++ {
+		l := ls[i]
+		out, err := l.OutShape(s)
+		if err != nil {
+			return Ref{}, nil, err
+		}
+		act := ActNone
+		switch l.Kind {
+		case presets.Linear, presets.Conv2D, presets.Residual:
+			act = fusedAct(ls, i)
+		}
+		switch l.Kind {
+		case presets.Linear:
+			y, err := b.linear(l.Name, l.Name+".weight", l.Name+".bias", x, int64(prod(s)/l.In), l.In, l.Out, act)
+			if err != nil {
+				return Ref{}, nil, err
+			}
+			x = y
+		case presets.Conv2D:
+			y, err := b.conv(l, x, s, out, act)
+			if err != nil {
+				return Ref{}, nil, err
+			}
+			x = y
+		case presets.ReLU, presets.GELU:
+			code := ActReLU
+			if l.Kind == presets.GELU {
+				code = ActGELU
+			}
+			total := b.n * int64(prod(s))
+			y := b.act(l.Name, out)
+			b.elementwise(l.Name, KBiasAct, total, ptr(x), ptr(y), nilPtr(), i64(total), i64(1), i64(1), i64(code))
+			x = y
+		case presets.MaxPool2:
+			y := b.act(l.Name, out)
+			nc := b.n * int64(s[0])
+			b.elementwise(l.Name, KMaxPool2, nc*int64(out[1]*out[2]), ptr(x), ptr(y), i64(nc), i64(int64(s[1])), i64(int64(s[2])), i64(int64(out[1])), i64(int64(out[2])))
+			x = y
+		case presets.Flatten:
+			// Same memory, one dimension per sample.
+		case presets.GlobalAvgPool:
+			y := b.act(l.Name, out)
+			nc := b.n * int64(s[0])
+			b.elementwise(l.Name, KAvgPool, nc, ptr(x), ptr(y), i64(nc), i64(int64(s[1]*s[2])))
+			x = y
+		case presets.LayerNorm:
+			g, err1 := b.weight(l.Name + ".weight")
+			bb, err2 := b.weight(l.Name + ".bias")
+			if err1 != nil || err2 != nil {
+				return Ref{}, nil, fmt.Errorf("%s: missing weights", l.Name)
+			}
+			y := b.act(l.Name, out)
+			rows := b.n * int64(prod(s)/l.In)
+			b.rowwise(l.Name, KLayerNorm, rows, ptr(x), ptr(y), ptr(g), ptr(bb), i64(rows), i64(int64(l.In)), f64(presets.LayerNormEps))
+			x = y
+		case presets.SelfAttention:
+			y, err := b.attention(l, x, s)
+			if err != nil {
+				return Ref{}, nil, err
+			}
+			x = y
+		case presets.Residual:
+			body, _, err := b.layers(l.Body, x, s)
+			if err != nil {
+				return Ref{}, nil, err
+			}
+			y := b.act(l.Name, out)
+			total := b.n * int64(prod(s))
+			relu := int64(0)
+			if act == ActReLU {
+				relu = 1
+			} else {
+				act = ActNone // only ReLU fuses into the residual add
+			}
+			b.elementwise(l.Name, KResidualAdd, total, ptr(x), ptr(body), ptr(y), i64(total), i64(relu))
+			x = y
+		default:
+			return Ref{}, nil, fmt.Errorf("%s: layer kind %v has no CUDA plan", l.Name, l.Kind)
+		}
+		s = out
+		if act != ActNone {
+			i++ // the activation was fused into this step
+		}
+	}
+	return x, s, nil
+}
+
+// linear emits y = x·Wᵀ + b for rows×in row-major x. Row-major y [rows, out] is,
+// read column-major, yᵀ [out, rows] with ld out; yᵀ = W·xᵀ where row-major W
+// [out, in] read column-major is Wᵀ (ld in), hence op(A) = T, and row-major x
+// read column-major is xᵀ [in, rows] (ld in), op(B) = N.
+func (b *builder) linear(name, wName, bName string, x Ref, rows int64, in, out int, act int64) (Ref, error) {
+	w, err := b.weight(wName)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%s: %w", name, err)
+	}
+	bias, err := b.weight(bName)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%s: %w", name, err)
+	}
+	y := Ref{Buf: b.add(Buffer{Name: name, Role: RoleActivation, Floats: rows * int64(out)})}
+	if rows > math.MaxInt32 {
+		return Ref{}, fmt.Errorf("%s: %d rows exceed cuBLAS's 32-bit dimensions", name, rows)
+	}
+	b.gemm(name, Gemm{TransA: true, M: out, N: int(rows), K: in, Alpha: 1,
+		A: w, LdA: in, B: x, LdB: in, C: y, LdC: out})
+	total := rows * int64(out)
+	b.elementwise(name, KBiasAct, total, ptr(y), ptr(y), ptr(bias), i64(total), i64(int64(out)), i64(1), i64(act))
+	return y, nil
+}
+
+// conv emits im2col + one strided-batched GEMM per batch + bias/activation.
+// Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
+// [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
+// colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
+func (b *builder) conv(l presets.Layer, x Ref, s, out []int, act int64) (Ref, error) {
+	w, err := b.weight(l.Name + ".weight")
+	if err != nil {
+		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
+	}
+	bias, err := b.weight(l.Name + ".bias")
+	if err != nil {
+		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
+	}
+	c, h, wd := int64(s[0]), int64(s[1]), int64(s[2])
+	k, oh, ow := int64(l.Kernel), int64(out[1]), int64(out[2])
+	stride := int64(max(l.Stride, 1))
+	ckk, p := c*k*k, oh*ow
+	col := Ref{Buf: b.work}
+	b.elementwise(l.Name, KIm2col, b.n*ckk*p, ptr(x), ptr(col), i64(b.n), i64(c), i64(h), i64(wd),
+		i64(k), i64(stride), i64(int64(l.Pad)), i64(oh), i64(ow))
+	y := b.act(l.Name, out)
+	b.gemm(l.Name, Gemm{M: int(p), N: l.Out, K: int(ckk), Alpha: 1,
+		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
+		Batch: int(b.n), StrideA: ckk * p, StrideB: 0, StrideC: int64(l.Out) * p})
+	total := b.n * int64(l.Out) * p
+	b.elementwise(l.Name, KBiasAct, total, ptr(y), ptr(y), ptr(bias), i64(total), i64(int64(l.Out)), i64(p), i64(act))
+	return y, nil
+}

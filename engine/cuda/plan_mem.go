@@ -1,0 +1,34 @@
+package cuda
+
+// CublasReserveBytes is what cuBLAS and the context take on the device beyond
+// our own buffers (cuBLAS's GEMM workspace and handle state), counted into the
+// memory check before a batch is allocated.
+const CublasReserveBytes = 64 << 20
+
+// WeightBytes is the device memory the weights take (allocated once per executor).
+func (p *Plan) WeightBytes() int64 {
+	var n int64
+	for _, b := range p.Buffers {
+		if b.Role == RoleWeight {
+			n += b.Floats
+		}
+	}
+	return 4 * n
+}
+
+// BatchBytes is the device memory one batch's buffers take: input, activations and workspace.
+func (p *Plan) BatchBytes() int64 {
+	var n int64
+	for _, b := range p.Buffers {
+		if b.Role != RoleWeight {
+			n += b.Floats
+		}
+	}
+	return 4 * n
+}
+
+// PinnedBytes is the page-locked host staging for one batch: input and output.
+func (p *Plan) PinnedBytes() int64 { return 4 * (p.InputFloats + p.OutputFloats) }
+
+// DeviceBytes is everything one device needs for this plan, the cuBLAS reserve included.
+func (p *Plan) DeviceBytes() int64 { return p.WeightBytes() + p.BatchBytes() + CublasReserveBytes }

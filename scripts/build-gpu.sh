@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# build-gpu.sh builds infertop with the CUDA engine (-tags gpu).
+#
+#   scripts/build-gpu.sh [output]     (default: ./infertop-gpu)
+#
+# Headers and the libcuda link stub come from scripts/cuda-dev.sh. The binary
+# needs the NVIDIA driver (libcuda.so.1) and a working GPU to start at all;
+# cuBLAS is found at run time (see docs/cuda.md).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/infertop-gpu}"
+eval "$("$root/scripts/cuda-dev.sh")"
+export CGO_ENABLED=1 CGO_CFLAGS CGO_LDFLAGS
+mkdir -p "$(dirname "$out")"
+(cd "$root" && go build -tags gpu -o "$out" .)
+# The binary must name the driver by soname, never the stub's path.
+if command -v readelf >/dev/null; then
+	if ! readelf -d "$out" | grep -q 'NEEDED.*\[libcuda\.so\.1\]'; then
+		echo "build-gpu.sh: $out does not link libcuda.so.1 by soname" >&2
+		exit 1
+	fi
+	if readelf -d "$out" | grep -qE 'R(UN)?PATH'; then
+		echo "build-gpu.sh: $out carries an RPATH/RUNPATH; it must find the driver's libcuda.so.1" >&2
+		exit 1
+	fi
+fi
+echo "built $out"
