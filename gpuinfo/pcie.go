@@ -31,13 +31,7 @@ func (c *pcieCache) run(ctx context.Context, m *Monitor, clock Clock, every time
 			if d == nil {
 				continue
 			}
-			var r pcieReading
-			if v, err := call("PCIe TX", func() (uint32, nvml.Return) { return d.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES) }); err == nil {
-				r.tx = Some(KBpsToBytesPerSec(v))
-			}
-			if v, err := call("PCIe RX", func() (uint32, nvml.Return) { return d.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES) }); err == nil {
-				r.rx = Some(KBpsToBytesPerSec(v))
-			}
+			r := readPCIe(d)
 			c.mu.Lock()
 			c.vals[i] = r
 			c.mu.Unlock()
@@ -56,4 +50,29 @@ func (c *pcieCache) fill(g *GPU) {
 	r := c.vals[g.Index]
 	c.mu.Unlock()
 	g.PCIeTXBytesPerSec, g.PCIeRXBytesPerSec = r.tx, r.rx
+}
+
+// readPCIe reads one GPU's PCIe counters (about 40 ms).
+func readPCIe(d Device) pcieReading {
+	var r pcieReading
+	if v, err := call("PCIe TX", func() (uint32, nvml.Return) { return d.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES) }); err == nil {
+		r.tx = Some(KBpsToBytesPerSec(v))
+	}
+	if v, err := call("PCIe RX", func() (uint32, nvml.Return) { return d.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES) }); err == nil {
+		r.rx = Some(KBpsToBytesPerSec(v))
+	}
+	return r
+}
+
+// ReadPCIe fills s's PCIe throughput synchronously, for one-shot readings
+// (it blocks about 40 ms per GPU; the Sampler does this in the background).
+func (m *Monitor) ReadPCIe(s *Sample) {
+	for i := range s.GPUs {
+		g := &s.GPUs[i]
+		if g.Index < 0 || g.Index >= len(m.devs) || m.devs[g.Index] == nil || g.Err != "" {
+			continue
+		}
+		r := readPCIe(m.devs[g.Index])
+		g.PCIeTXBytesPerSec, g.PCIeRXBytesPerSec = r.tx, r.rx
+	}
 }
