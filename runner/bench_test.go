@@ -1,0 +1,50 @@
+package runner
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// noopExec does nothing; it tells the benchmark when b.N batches have run.
+type noopExec struct {
+	n, target int
+	done      chan struct{}
+}
+
+func (e *noopExec) Prepare(int) error { return nil }
+func (e *noopExec) Run(in, out []float32) (engine.Timing, error) {
+	e.n++
+	if e.n == e.target {
+		close(e.done)
+	}
+	return engine.Timing{}, nil
+}
+func (e *noopExec) Memory() engine.Memory { return engine.Memory{} }
+func (e *noopExec) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "noop"} }
+func (e *noopExec) Close() error          { return nil }
+
+// BenchmarkRunnerOverhead measures what the runner adds per batch around an
+// executor that does nothing: clock reads, histograms, windows, the command
+// check and the amortised snapshots. ns/op is the overhead per batch.
+func BenchmarkRunnerOverhead(b *testing.B) {
+	ex := &noopExec{target: b.N + 1, done: make(chan struct{})}
+	reg := engine.NewRegistry()
+	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) { return ex, nil })
+	r, err := New(Config{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu", Batch: 1,
+		Warmup: 1, MaxWarmup: 1, Window: 100 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	_ = r.Start(context.Background())
+	<-ex.done
+	b.StopTimer()
+	r.Stop()
+	s := r.Latest()
+	b.ReportMetric(s.Overall.SamplesPerSec, "samples/s")
+}

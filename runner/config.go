@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// Clock gives the current time. The runner reads it around every batch; tests
+// inject a fake one whose time advances only when they say so.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock (monotonic readings from time.Now).
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultWarmup           = time.Second
+	DefaultWindow           = time.Second
+	DefaultMinWindowBatches = 5
+	DefaultPublishInterval  = 100 * time.Millisecond
+	// MinWarmupBatches is the least number of batches thrown away before measuring.
+	MinWarmupBatches = 3
+	// StabilityThreshold is the relative spread both stability rules accept (10 %).
+	StabilityThreshold = 0.10
+	// StabilityWindows is how many of the latest windows perf_analyzer's rule compares.
+	StabilityWindows = 3
+)
+
+// Config says what to run and how to measure it.
+type Config struct {
+	// Registry opens executors; Catalog resolves preset names. Both are required.
+	Registry *engine.Registry
+	Catalog  *presets.Catalog
+	// Preset and Device name what runs first (e.g. "mlp", "cpu").
+	Preset, Device string
+	// Batch is the first batch size; 0 means the preset's default batch.
+	Batch int
+	// Warmup is the least warm-up time (default 1s). Warm-up also lasts at least
+	// MinWarmupBatches batches and until two consecutive windows agree within 10 %
+	// on throughput.
+	Warmup time.Duration
+	// MaxWarmup ends a warm-up that never settles (default Warmup + 20 windows);
+	// the snapshot then says WarmupSettled false and an event says why.
+	MaxWarmup time.Duration
+	// Window is the least duration of one measurement window (default 1s).
+	Window time.Duration
+	// MinWindowBatches is the least number of batches in one window (default 5).
+	MinWindowBatches int
+	// Options are passed to the engine when it opens an executor.
+	Options engine.Options
+	// Clock is read around every batch (default SystemClock).
+	Clock Clock
+	// PublishInterval is the least time between two periodic snapshots (default 100ms).
+	PublishInterval time.Duration
+	// MaxMeasure, when positive, ends the run (state Done, loop exits) once this
+	// much time has been measured after warm-up.
+	MaxMeasure time.Duration
+	// RecordLatencies, when positive, is the capacity of a buffer preallocated to
+	// keep every measured batch's latency (for --export-times); batches beyond it
+	// are counted in Snapshot.LatenciesDropped.
+	RecordLatencies int
+	// HistogramBuckets is the number of log-spaced chart buckets in a snapshot (default 32).
+	HistogramBuckets int
+	// KeepWindows is how many recent windows a snapshot carries (default 60).
+	KeepWindows int
+}
+
+// withDefaults returns c with zero fields set to their defaults, or an error for
+// fields that cannot be defaulted.
+func (c Config) withDefaults() (Config, error) {
+	if c.Registry == nil || c.Catalog == nil {
+		return c, errors.New("runner: Config needs a Registry and a Catalog")
+	}
+	if c.Warmup < 0 || c.Window < 0 || c.MaxMeasure < 0 || c.MaxWarmup < 0 || c.PublishInterval < 0 {
+		return c, fmt.Errorf("runner: durations must not be negative")
+	}
+	if c.Batch < 0 || c.MinWindowBatches < 0 || c.RecordLatencies < 0 {
+		return c, fmt.Errorf("runner: batch and counts must not be negative")
+	}
+	if c.Warmup == 0 {
+		c.Warmup = DefaultWarmup
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.MaxWarmup == 0 {
+		c.MaxWarmup = c.Warmup + 20*c.Window
+	}
+	if c.MinWindowBatches == 0 {
+		c.MinWindowBatches = DefaultMinWindowBatches
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.PublishInterval == 0 {
+		c.PublishInterval = DefaultPublishInterval
+	}
+	if c.HistogramBuckets <= 0 {
+		c.HistogramBuckets = 32
+	}
+	if c.KeepWindows <= 0 {
+		c.KeepWindows = 60
+	}
+	if c.KeepWindows < StabilityWindows {
+		c.KeepWindows = StabilityWindows
+	}
+	return c, nil
+}
+
+// State is where a run is in its life.
+type State int
+
+// The states a snapshot can report.
+const (
+	// Idle: not started yet.
+	Idle State = iota
+	// Warming: batches run but are thrown away (allocation, JIT, caches).
+	Warming
+	// Measuring: batches are measured; the stability rules do not both hold yet.
+	Measuring
+	// Stable: measuring, and both stability rules hold.
+	Stable
+	// Paused: no batches run until Resume.
+	Paused
+	// Error: the executor failed or panicked; Err says why. A new command
+	// (Resume, SetBatch, SetPreset, SetDevice) opens a fresh executor.
+	Error
+	// Done: the run ended (MaxMeasure reached, Stop, or its context ended).
+	Done
+)
+
+var stateNames = [...]string{"idle", "warming up", "measuring", "stable", "paused", "error", "done"}
+
+// String is a lower-case word for displays ("warming up", "stable", ...).
+func (s State) String() string {
+	if s < 0 || int(s) >= len(stateNames) {
+		return fmt.Sprintf("state(%d)", int(s))
+	}
+	return stateNames[s]
+}
+
+// Running reports whether batches execute in this state.
+func (s State) Running() bool { return s == Warming || s == Measuring || s == Stable }

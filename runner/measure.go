@@ -1,0 +1,263 @@
+package runner
+
+import (
+	"time"
+
+	"infertop/engine"
+)
+
+// measure holds the counters and histograms of the current RunID.
+type measure struct {
+	runStart time.Time
+
+	// Warm-up: the time and batches thrown away, and the last warm-up window's throughput.
+	warmStart   time.Time
+	warmTime    time.Duration
+	warmBatches int64
+	warmWindows int
+	prevWarmSPS float64
+	settled     bool
+
+	// The window being filled.
+	winStart   time.Time
+	winBatches int64
+	winLat     *latencies
+
+	// Everything measured: segStart opens the current measured stretch, measured
+	// sums the closed ones.
+	segStart    time.Time
+	measured    time.Duration
+	mBatches    int64
+	lat         *latencies
+	h2d, kernel *latencies
+	d2h, enq    *latencies
+	splitValid  bool
+	windows     []Window // the latest KeepWindows, oldest first
+	windowCount int
+	stability   Stability
+
+	recorded []time.Duration // preallocated; never grows past its capacity
+	dropped  int64
+}
+
+func newMeasure(cfg Config) measure {
+	m := measure{
+		winLat:  newLatencies(false),
+		lat:     newLatencies(true),
+		h2d:     newLatencies(false),
+		kernel:  newLatencies(false),
+		d2h:     newLatencies(false),
+		enq:     newLatencies(false),
+		windows: make([]Window, 0, cfg.KeepWindows),
+	}
+	if cfg.RecordLatencies > 0 {
+		m.recorded = make([]time.Duration, 0, cfg.RecordLatencies)
+	}
+	return m
+}
+
+// step runs one batch and accounts for it. It allocates nothing unless a
+// window closes with a state change or a snapshot is due.
+func (l *loop) step() {
+	t0 := l.clock.Now()
+	tm, err := l.runOnce()
+	t1 := l.clock.Now()
+	if err != nil {
+		l.fail(t1, err)
+		return
+	}
+	l.winBatches++
+	if l.state == Warming {
+		l.warmBatches++
+		l.warmStep(t1)
+	} else {
+		l.measureStep(t1, t1.Sub(t0), tm)
+	}
+	if l.state != Done && t1.Sub(l.lastPub) >= l.cfg.PublishInterval {
+		l.publish(t1)
+	}
+}
+
+// runOnce calls the executor, turning a panic into an error.
+func (l *loop) runOnce() (tm engine.Timing, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicError{p}
+		}
+	}()
+	return l.exec.Run(l.in, l.out)
+}
+
+// warmStep ends the warm-up once it has lasted Warmup and MinWarmupBatches and
+// the last two windows agree on throughput, or at MaxWarmup.
+func (l *loop) warmStep(now time.Time) {
+	if d := now.Sub(l.winStart); d >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
+		sps := float64(l.winBatches*int64(l.batch)) / d.Seconds()
+		agree := l.warmWindows > 0 && relDiff(sps, l.prevWarmSPS) <= StabilityThreshold
+		l.prevWarmSPS = sps
+		l.warmWindows++
+		l.winStart, l.winBatches = now, 0
+		if agree && now.Sub(l.warmStart) >= l.cfg.Warmup && l.warmBatches >= MinWarmupBatches {
+			l.endWarmup(now, true)
+			return
+		}
+	}
+	if now.Sub(l.warmStart) >= l.cfg.MaxWarmup && l.warmBatches >= MinWarmupBatches {
+		l.endWarmup(now, false)
+	}
+}
+
+func (l *loop) endWarmup(now time.Time, settled bool) {
+	l.warmTime += now.Sub(l.warmStart)
+	l.settled = settled
+	l.startSegment(now)
+	l.state = Measuring
+	if settled {
+		l.events.add(now, EventWarmupDone, "warm-up done after %.1f s (%d batches excluded)", l.warmTime.Seconds(), l.warmBatches)
+	} else {
+		l.events.add(now, EventWarning, "throughput did not settle within %v of warm-up; measuring anyway", l.cfg.MaxWarmup)
+	}
+	l.publish(now)
+}
+
+func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
+	l.mBatches++
+	l.lat.record(d)
+	l.winLat.record(d)
+	if tm.Valid {
+		l.splitValid = true
+		l.h2d.record(tm.H2D)
+		l.kernel.record(tm.Compute)
+		l.d2h.record(tm.D2H)
+		l.enq.record(tm.Enqueue)
+	}
+	if len(l.recorded) < cap(l.recorded) {
+		l.recorded = append(l.recorded, d)
+	} else if cap(l.recorded) > 0 {
+		l.dropped++
+	}
+	if wd := now.Sub(l.winStart); wd >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
+		l.closeWindow(now, wd)
+	}
+	if l.cfg.MaxMeasure > 0 && l.measuredAt(now) >= l.cfg.MaxMeasure {
+		l.finish(now, "measured for the requested time")
+	}
+}
+
+// closeWindow appends the finished window and re-evaluates stability.
+func (l *loop) closeWindow(now time.Time, d time.Duration) {
+	w := Window{Index: l.windowCount, End: l.measuredAt(now), Throughput: throughput(d, l.winBatches, l.batch), P50: l.winLat.at(50)}
+	if len(l.windows) == cap(l.windows) {
+		copy(l.windows, l.windows[1:])
+		l.windows = l.windows[:len(l.windows)-1]
+	}
+	l.windows = append(l.windows, w)
+	l.windowCount++
+	l.winLat.reset()
+	l.winStart, l.winBatches = now, 0
+
+	l.stability = l.evalStability()
+	switch {
+	case l.state == Measuring && l.stability.Both():
+		l.state = Stable
+		l.events.add(now, EventStable, "stable: windows within %.1f %%, IQR/median %.1f %%",
+			100*max(l.stability.ThroughputSpread, l.stability.P50Spread), 100*l.stability.IQROverMedian)
+		l.publish(now)
+	case l.state == Stable && !l.stability.Both():
+		l.state = Measuring
+		l.events.add(now, EventUnstable, "no longer stable (failing: %v)", l.stability.Failed())
+		l.publish(now)
+	}
+}
+
+// evalStability applies both rules to the windows and the measured batches.
+func (l *loop) evalStability() Stability {
+	s := Stability{WindowCount: l.windowCount}
+	if n := len(l.windows); n >= StabilityWindows {
+		var sps, p50 [StabilityWindows]float64
+		for i, w := range l.windows[n-StabilityWindows:] {
+			sps[i], p50[i] = w.SamplesPerSec, float64(w.P50)
+		}
+		s.ThroughputSpread, s.P50Spread = relSpread(sps[:]), relSpread(p50[:])
+		s.Windows = s.ThroughputSpread <= StabilityThreshold && s.P50Spread <= StabilityThreshold
+	}
+	if l.lat.count() >= int64(l.cfg.MinWindowBatches) {
+		if med := l.lat.at(50); med > 0 {
+			s.IQROverMedian = float64(l.lat.at(75)-l.lat.at(25)) / float64(med)
+			s.IQR = s.IQROverMedian < StabilityThreshold
+		}
+	}
+	return s
+}
+
+// measuredAt is the measured time up to now.
+func (l *loop) measuredAt(now time.Time) time.Duration {
+	if l.state == Measuring || l.state == Stable {
+		return l.measured + now.Sub(l.segStart)
+	}
+	return l.measured
+}
+
+// warmTimeAt is the warm-up time up to now.
+func (l *loop) warmTimeAt(now time.Time) time.Duration {
+	if l.state == Warming {
+		return l.warmTime + now.Sub(l.warmStart)
+	}
+	return l.warmTime
+}
+
+// stopClocks closes the running stretch before the state leaves Warming,
+// Measuring or Stable. The partial window is dropped.
+func (l *loop) stopClocks(now time.Time) {
+	l.warmTime = l.warmTimeAt(now)
+	l.measured = l.measuredAt(now)
+	l.winBatches = 0
+	l.winLat.reset()
+}
+
+func (l *loop) beginWarmup(now time.Time) {
+	l.warmStart = now
+	l.warmWindows, l.prevWarmSPS = 0, 0
+	l.winStart, l.winBatches = now, 0
+}
+
+func (l *loop) startSegment(now time.Time) {
+	l.segStart = now
+	l.winStart, l.winBatches = now, 0
+	l.winLat.reset()
+}
+
+// newRun starts a new RunID with empty statistics in state next: Warming warms
+// up first; Measuring or Stable measures at once (a reset of a warm executor).
+func (l *loop) newRun(now time.Time, next State) {
+	l.runID++
+	m := &l.measure
+	m.runStart = now
+	m.warmTime, m.warmBatches, m.settled = 0, 0, false
+	m.measured, m.mBatches, m.splitValid = 0, 0, false
+	for _, h := range []*latencies{m.lat, m.h2d, m.kernel, m.d2h, m.enq} {
+		h.reset()
+	}
+	m.windows, m.windowCount, m.stability = m.windows[:0], 0, Stability{}
+	m.recorded, m.dropped = m.recorded[:0], 0
+	switch next {
+	case Warming:
+		l.beginWarmup(now)
+		l.state = Warming
+	case Measuring, Stable:
+		m.settled = true
+		l.startSegment(now)
+		l.state = Measuring
+	default:
+		l.state = next
+	}
+}
+
+func throughput(d time.Duration, batches int64, batch int) Throughput {
+	t := Throughput{Duration: d, Batches: batches, Samples: batches * int64(batch)}
+	if s := d.Seconds(); s > 0 {
+		t.SamplesPerSec = float64(t.Samples) / s
+		t.BatchesPerSec = float64(batches) / s
+	}
+	return t
+}

@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// runFake runs a fake-clock run to its MaxMeasure and returns the final snapshot.
+func runFake(t *testing.T, cfg Config, lat func(int) time.Duration, timing engine.Timing) Snapshot {
+	t.Helper()
+	clk := &fakeClock{}
+	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{clock: clk, lat: lat, timing: timing} }}
+	cfg.Registry, cfg.Catalog, cfg.Clock = env.registry(), presets.NewCatalog(), clk
+	if cfg.Preset == "" {
+		cfg.Preset, cfg.Device = "mlp", "cpu"
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait() // nobody reads Snapshots(): the loop must still finish
+	s := r.Latest()
+	if s.State != Done || s.Err != "" {
+		t.Fatalf("state %v err %q", s.State, s.Err)
+	}
+	return s
+}
+
+func TestThroughputCountsSamplesAndWarmupIsExcluded(t *testing.T) {
+	// 10 slow batches (allocation, JIT) then 1 ms per batch.
+	lat := func(i int) time.Duration {
+		if i <= 10 {
+			return 50 * time.Millisecond
+		}
+		return time.Millisecond
+	}
+	s := runFake(t, Config{Batch: 32, MaxMeasure: 5 * time.Second}, lat, engine.Timing{})
+	if s.Overall.SamplesPerSec != 32000 || s.Overall.BatchesPerSec != 1000 {
+		t.Errorf("throughput %v samples/s, %v batches/s; want 32000 and 1000", s.Overall.SamplesPerSec, s.Overall.BatchesPerSec)
+	}
+	if s.Overall.Samples != 32*s.Overall.Batches || s.Latency.Count != s.Overall.Batches {
+		t.Errorf("samples %d batches %d count %d", s.Overall.Samples, s.Overall.Batches, s.Latency.Count)
+	}
+	// Windows: 0–1 s holds the slow batches (510 batches), 1–2 s 1000: they differ;
+	// 2–3 s agrees with 1–2 s, so warm-up ends at 3 s.
+	if s.WarmupTime != 3*time.Second || !s.WarmupSettled || s.WarmupBatches != 10+500+1000+1000 {
+		t.Errorf("warm-up %v settled %v batches %d", s.WarmupTime, s.WarmupSettled, s.WarmupBatches)
+	}
+	if s.Latency.Max != time.Millisecond || s.Measured != 5*time.Second {
+		t.Errorf("max %v measured %v: warm-up batches leaked into the measurement", s.Latency.Max, s.Measured)
+	}
+	if !s.Stability.Both() || s.State != Done || s.Stability.WindowCount != 5 {
+		t.Errorf("constant latency not stable: %+v", s.Stability)
+	}
+	flops := float64(presets.NewCatalog().All()[1].FLOPsPerSample())
+	if want := flops * 32000 / 1e9; s.GFLOPS != want || s.PctPeak != 100*want/100 {
+		t.Errorf("GFLOPS %v pct %v, want %v", s.GFLOPS, s.PctPeak, want)
+	}
+	if s.Memory.HostBytes != 32 || s.Info.Engine != "fake" {
+		t.Errorf("memory %+v info %+v", s.Memory, s.Info)
+	}
+}
+
+func TestStabilityRules(t *testing.T) {
+	base := Config{Batch: 1, Warmup: time.Second, MaxMeasure: 6 * time.Second}
+	// Per batch 1,1,2 ms: every window looks alike, but IQR/median is 1.
+	s := runFake(t, base, func(i int) time.Duration { return time.Duration(1+i%3/2) * time.Millisecond }, engine.Timing{})
+	if !s.Stability.Windows || s.Stability.IQR || math.Abs(s.Stability.IQROverMedian-1) > 0.002 {
+		t.Errorf("1,1,2 pattern: %+v", s.Stability)
+	}
+	// Latency grows by 0.4 ms every second: the last 3 windows spread > 10 %,
+	// and the warm-up cannot settle, so it ends at MaxWarmup.
+	cfg := base
+	cfg.MaxWarmup = 2 * time.Second
+	clkLat := func() func(int) time.Duration {
+		var elapsed time.Duration
+		return func(int) time.Duration {
+			d := time.Duration(float64(time.Millisecond) * (1 + 0.4*float64(elapsed/time.Second)))
+			elapsed += d
+			return d
+		}
+	}
+	s = runFake(t, cfg, clkLat(), engine.Timing{})
+	if s.Stability.Windows || s.Stability.ThroughputSpread <= 0.1 || s.WarmupSettled {
+		t.Errorf("drifting latency: %+v settled %v", s.Stability, s.WarmupSettled)
+	}
+	if !strings.Contains(s.Events[len(s.Events)-1].Text, "requested time") {
+		t.Errorf("last event %+v", s.Events[len(s.Events)-1])
+	}
+}
+
+func TestSplitWarnings(t *testing.T) {
+	tm := engine.Timing{Valid: true, H2D: 3 * time.Millisecond, Compute: 2 * time.Millisecond, D2H: time.Millisecond, Enqueue: 1700 * time.Microsecond}
+	s := runFake(t, Config{Batch: 8, MaxMeasure: 2 * time.Second}, constLat(6*time.Millisecond), tm)
+	sp := s.Split
+	if !sp.Valid || !sp.TransferBound || !sp.LaunchBound || sp.Compute.Mean != 2*time.Millisecond || sp.H2D.Mean != 3*time.Millisecond || sp.Compute.P50 < 2*time.Millisecond || sp.Compute.P50 > 2002*time.Microsecond {
+		t.Errorf("split %+v", sp)
+	}
+	if len(sp.Warnings()) != 2 {
+		t.Errorf("warnings %v", sp.Warnings())
+	}
+}
+
+// waitFor polls the latest snapshot until ok holds (a deadline, not a timing assertion).
+func waitFor(t *testing.T, r *Runner, what string, ok func(Snapshot) bool) Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := r.Latest(); ok(s) {
+			return s
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("never reached: %s (latest %+v)", what, r.Latest())
+	return Snapshot{}
+}
+
+func TestLifecycle(t *testing.T) {
+	before := runtime.NumGoroutine()
+	env := &fakeEnv{mk: func(n int) *fakeExec {
+		f := &fakeExec{oomOver: 500}
+		if n == 1 {
+			f.panicAt = 200
+		}
+		return f
+	}}
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu",
+		Batch: 4, Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Pause(); !errors.Is(err, ErrNotStarted) {
+		t.Errorf("Pause before Start: %v", err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The first executor panics on its 200th batch.
+	s := waitFor(t, r, "error after panic", func(s Snapshot) bool { return s.State == Error })
+	if !strings.Contains(s.Err, "panicked: boom") || s.Events[len(s.Events)-1].Kind != EventError {
+		t.Errorf("err %q events %+v", s.Err, s.Events)
+	}
+	// New commands are accepted after the panic: a batch change opens a fresh executor.
+	if err := r.SetBatch(16); err != nil {
+		t.Fatal(err)
+	}
+	s = waitFor(t, r, "measuring at 16", func(s Snapshot) bool { return s.Batch == 16 && s.Latency.Count > 0 })
+	id := s.RunID
+	if err := r.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if s = r.Latest(); s.State != Paused {
+		t.Errorf("after Pause: %v", s.State)
+	}
+	if err := r.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if s = r.Latest(); s.RunID == id || s.Latency.Count != 0 {
+		t.Errorf("Reset kept run %d count %d", s.RunID, s.Latency.Count)
+	}
+	err = r.SetBatch(1000)
+	if !errors.Is(err, engine.ErrOutOfMemory) {
+		t.Errorf("SetBatch(1000) over the limit: %v", err)
+	}
+	s = r.Latest()
+	if s.Batch != 16 || !s.State.Running() || s.Events[len(s.Events)-1].Kind != EventOutOfMemory {
+		t.Errorf("after OOM: batch %d state %v events %+v", s.Batch, s.State, s.Events)
+	}
+	if err := r.SetBatch(0); err == nil {
+		t.Error("SetBatch(0) accepted")
+	}
+	if err := r.SetDevice("cuda:0"); err == nil || !strings.Contains(err.Error(), "no GPU in tests") {
+		t.Errorf("SetDevice(cuda:0): %v", err)
+	}
+	if err := r.SetPreset("nope"); err == nil || !strings.Contains(err.Error(), "valid:") {
+		t.Errorf("SetPreset(nope): %v", err)
+	}
+	if err := r.SetPreset("lenet5"); err != nil {
+		t.Fatal(err)
+	}
+	if s = r.Latest(); s.Preset != "lenet5" || s.Batch != 256 || s.Device != "cpu" {
+		t.Errorf("after SetPreset: %s %d %s", s.Preset, s.Batch, s.Device)
+	}
+	r.Stop()
+	r.Stop()
+	if s = r.Latest(); s.State != Done {
+		t.Errorf("after Stop: %v", s.State)
+	}
+	if err := r.Resume(); !errors.Is(err, ErrStopped) {
+		t.Errorf("Resume after Stop: %v", err)
+	}
+	if env.opened != 3 || int(env.closed.Load()) != 3 {
+		t.Errorf("executors: %v; every one opened must be closed", env)
+	}
+	for i := 0; i < 1000 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Stop, %d before", n, before)
+	}
+}
+
+func TestSnapshotsAreDeliveredAndCopied(t *testing.T) {
+	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{} }}
+	r, _ := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu",
+		Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_ = r.Start(ctx)
+	var last uint64
+	for i := 0; i < 20; i++ {
+		s := <-r.Snapshots()
+		if s.Seq <= last {
+			t.Fatalf("snapshot seq %d after %d", s.Seq, last)
+		}
+		last = s.Seq
+		if len(s.Windows) > 0 {
+			s.Windows[0].Batches = -1 // a reader's copy: must not disturb the runner
+		}
+	}
+	cancel()
+	r.Wait()
+	for _, w := range r.Latest().Windows {
+		if w.Batches < 0 {
+			t.Fatal("a snapshot shares its windows with the runner")
+		}
+	}
+}
