@@ -203,6 +203,23 @@ def sgemm(torch, n, threads):
     return out
 
 
+def loaded_blas(torch):
+    """The BLAS libraries this process has mapped after a small product (Linux only):
+    Debian's torch calls whatever libblas.so.3 the system alternative points at."""
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                name = os.path.basename(path).lower()
+                if any(k in name for k in ("blas", "mkl", "dnnl")):
+                    libs.add(path)
+    except OSError:
+        return None
+    return sorted(libs)
+
+
 def main(argv=None):
     args = parse_args(argv)
     threads_set = set_thread_env(args.threads)
@@ -214,7 +231,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         threads_set.append("torch.set_num_threads")
     base = {"torch_version": torch.__version__, "threads": torch.get_num_threads(),
-            "threads_requested": args.threads, "threads_set": threads_set}
+            "threads_requested": args.threads, "threads_set": threads_set, "blas": loaded_blas(torch)}
 
     if args.sgemm:
         rec = dict(base, kind="sgemm", n=args.sgemm, device="cpu")

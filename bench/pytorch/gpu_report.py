@@ -7,6 +7,8 @@
   gpu_report.py ratios INFERTOP_JSONL TORCH_JSONL
       infertop bench rows beside bench.py rows for the same preset, batch and mode,
       with the ratio infertop/PyTorch of samples/s.
+  gpu_report.py torch-table TORCH_JSONL
+      bench.py records as a markdown table (preset x batch; a column per device/threads/mode).
 
 The JSONL files hold one JSON object per line: bench.py's records, or infertop bench
 output ({"meta":..,"rows":[..]}) either bare or wrapped as {"result": {...}}.
@@ -219,7 +221,54 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
     return 0
 
 
+def torch_table(path, out=sys.stdout):
+    """bench.py records as a markdown table: one row per preset x batch, a column
+    pair (samples/s, p50 ms) per device/threads/mode seen in the file."""
+    recs = [r for _, r in _records(path) if "preset" in r]
+    cols, cells = [], {}
+    for r in recs:
+        col = "%s %s%s%s" % (r.get("device"), "all" if r.get("threads_requested") == 0 else r.get("threads"),
+                             " thr" if str(r.get("device")) == "cpu" else "",
+                             "" if r.get("mode", "end_to_end") == "end_to_end" else " " + r["mode"])
+        if r.get("pinned"):
+            col += " pinned"
+        if col not in cols:
+            cols.append(col)
+        cells[(r["preset"], int(r["batch"]), col)] = r
+    rows = sorted({(k[0], k[1]) for k in cells}, key=lambda k: (PRESET_ORDER.get(k[0], 99), k[0], k[1]))
+    print("| preset | batch | " + " | ".join("%s: samples/s | p50 ms" % c for c in cols) + " |", file=out)
+    print("|---|--:|" + "--:|--:|" * len(cols), file=out)
+    for pr, b in rows:
+        parts = []
+        for c in cols:
+            r = cells.get((pr, b, c), {})
+            if r.get("error"):
+                parts += ["error", "-"]
+            elif r:
+                parts += [_readable(r["samples_per_sec"]), _readable(r["p50_ms"])]
+            else:
+                parts += ["-", "-"]
+        print("| %s | %d | %s |" % (pr, b, " | ".join(parts)), file=out)
+    return 0
+
+
+def _readable(v):
+    """About three significant digits without exponents: 15,300,000 · 812 · 22.7 · 0.0098."""
+    if v >= 100:
+        return "{:,.0f}".format(v)
+    if v >= 10:
+        return "%.1f" % v
+    if v >= 1:
+        return "%.2f" % v
+    return "%.2g" % v
+
+
+PRESET_ORDER = {p: i for i, p in enumerate(["linear", "mlp", "lenet5", "resnet", "transformer"])}
+
+
 def main(argv):
+    if len(argv) >= 2 and argv[0] == "torch-table":
+        return torch_table(argv[1])
     if len(argv) >= 3 and argv[0] == "smi-compare":
         return smi_compare(argv[1], argv[2])
     if len(argv) >= 3 and argv[0] == "ratios":
