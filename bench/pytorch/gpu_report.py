@@ -112,8 +112,9 @@ def smi_compare(smi_path, devices_path, out=sys.stdout):
         print("  %-22s %-28s %-28s %s" % ("field", "nvidia-smi", "infertop", "difference"), file=out)
         for field, smival in row.items():
             key, scale, unit = SMI_FIELDS.get(field, (field.replace(".", "_"), None, ""))
-            src = top if key == "driver_version" and g is not None and key not in g else (g or {})
-            jv = src.get(key) if isinstance(src, dict) else None
+            jv = (g or {}).get(key)
+            if jv is None and key == "driver_version" and g is not None:
+                jv = top.get(key) or (top.get("nvml") or {}).get(key)
             diff = ""
             if jv is None:
                 shown = "(missing)"
