@@ -13,7 +13,7 @@ import (
 // fakeClock advances only when a fake executor runs a batch.
 type fakeClock struct{ ns atomic.Int64 }
 
-func (c *fakeClock) Now() time.Time        { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // fakeExec takes the latency lat(i) for batch i (on the fake clock when one is set).
@@ -88,4 +88,6 @@ func (e *fakeEnv) registry() *engine.Registry {
 
 func constLat(d time.Duration) func(int) time.Duration { return func(int) time.Duration { return d } }
 
-func (e *fakeEnv) String() string { return fmt.Sprintf("opened %d closed %d", e.opened, e.closed.Load()) }
+func (e *fakeEnv) String() string {
+	return fmt.Sprintf("opened %d closed %d", e.opened, e.closed.Load())
+}

@@ -1,0 +1,142 @@
+// Package report writes bench results for people (an aligned table) and for
+// scripts (JSON, CSV), with the metadata needed to compare runs across machines.
+// It never draws a screen.
+package report
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"infertop/engine"
+	"infertop/runner"
+)
+
+// Result is one bench invocation: where it ran and one row per batch size.
+type Result struct {
+	Meta Meta  `json:"meta"`
+	Rows []Row `json:"rows"`
+}
+
+// Meta describes the program, the machine and the options of a run.
+type Meta struct {
+	Version      string         `json:"version"`
+	Go           string         `json:"go"`
+	CPUModel     string         `json:"cpu_model"`
+	Threads      int            `json:"threads"`
+	Engine       string         `json:"engine"`
+	EngineDetail string         `json:"engine_detail"`
+	Device       string         `json:"device"`
+	Preset       string         `json:"preset"`
+	Options      map[string]any `json:"options"`
+	Start        time.Time      `json:"start"`
+}
+
+// NewMeta fills the machine's side of Meta (Go version, CPU model from
+// cpuinfoPath, normally /proc/cpuinfo) and the engine's side from info.
+func NewMeta(version string, info engine.Info, preset string, options map[string]any, start time.Time, cpuinfoPath string) Meta {
+	threads := info.Threads
+	if threads == 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return Meta{
+		Version: version, Go: runtime.Version(), CPUModel: CPUModel(cpuinfoPath), Threads: threads,
+		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Preset: preset,
+		Options: options, Start: start.UTC(),
+	}
+}
+
+// CPUModel returns the first "model name" in a /proc/cpuinfo file, or "unknown".
+func CPUModel(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// Row is the measurement of one preset at one batch size on one device.
+type Row struct {
+	Preset        string    `json:"preset"`
+	Device        string    `json:"device"`
+	Batch         int       `json:"batch"`
+	SamplesPerSec float64   `json:"samples_per_sec"`
+	BatchesPerSec float64   `json:"batches_per_sec"`
+	LatencyMS     LatencyMS `json:"latency_ms"`
+	Batches       int64     `json:"batches"`
+	Samples       int64     `json:"samples"`
+	Stable        bool      `json:"stable"`
+	Stability     Stability `json:"stability"`
+	GFLOPS        float64   `json:"gflops"`
+	PctPeak       float64   `json:"pct_peak"`
+	EngineBytes   int64     `json:"engine_bytes"`
+	// H2DMS, ComputeMS and D2HMS are medians in ms (GPU rows; omitted on the CPU).
+	H2DMS     float64  `json:"h2d_ms,omitempty"`
+	ComputeMS float64  `json:"compute_ms,omitempty"`
+	D2HMS     float64  `json:"d2h_ms,omitempty"`
+	Warnings  []string `json:"warnings"`
+	Error     string   `json:"error"`
+}
+
+// LatencyMS are per-batch latency percentiles in milliseconds.
+type LatencyMS struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Stability reports each rule and the spread it measured.
+type Stability struct {
+	Windows       bool    `json:"windows"`
+	IQR           bool    `json:"iqr"`
+	WindowSpread  float64 `json:"window_spread"`
+	IQROverMedian float64 `json:"iqr_over_median"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// FromSnapshot turns a run's final snapshot into a row. A run that is not
+// stable is still a row: Stable is false and a warning names the failing rules.
+func FromSnapshot(s runner.Snapshot) Row {
+	r := Row{
+		Preset: s.Preset, Device: s.Device, Batch: s.Batch,
+		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
+		LatencyMS: LatencyMS{ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P95), ms(s.Latency.P99), ms(s.Latency.P999), ms(s.Latency.Max)},
+		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,
+		Stable: s.Stability.Both(),
+		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
+			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
+		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes,
+		Warnings: []string{}, Error: s.Err,
+	}
+	for _, b := range s.Memory.DeviceBytes {
+		r.EngineBytes += b
+	}
+	if s.Split.Valid {
+		r.H2DMS, r.ComputeMS, r.D2HMS = ms(s.Split.H2D.P50), ms(s.Split.Compute.P50), ms(s.Split.D2H.P50)
+		r.Warnings = append(r.Warnings, s.Split.Warnings()...)
+	}
+	if !r.Stable && s.Err == "" {
+		r.Warnings = append(r.Warnings, "unstable: failing "+strings.Join(s.Stability.Failed(), " and ")+" rule")
+	}
+	if !s.WarmupSettled && s.Err == "" {
+		r.Warnings = append(r.Warnings, "warm-up did not settle")
+	}
+	if s.LatenciesDropped > 0 {
+		r.Warnings = append(r.Warnings, "exported times truncated")
+	}
+	return r
+}

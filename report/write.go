@@ -1,0 +1,168 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"infertop/engine"
+)
+
+// formats lists the accepted output formats.
+var formats = []string{"table", "json", "csv"}
+
+// Formats returns the accepted output formats, for messages.
+func Formats() []string { return append([]string(nil), formats...) }
+
+// Write writes res in the named format ("table", "json" or "csv").
+func Write(w io.Writer, format string, res Result) error {
+	switch format {
+	case "table":
+		return WriteTable(w, res)
+	case "json":
+		return WriteJSON(w, res)
+	case "csv":
+		return WriteCSV(w, res)
+	}
+	return fmt.Errorf("unknown format %q (valid: %s)", format, strings.Join(formats, ", "))
+}
+
+// WriteJSON writes res as indented JSON in the documented shape.
+func WriteJSON(w io.Writer, res Result) error {
+	if res.Rows == nil {
+		res.Rows = []Row{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}
+
+// csvHeader is the first line of the CSV output.
+var csvHeader = []string{"preset", "device", "batch", "samples_per_sec", "batches_per_sec",
+	"p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "batches", "samples",
+	"stable", "stable_windows", "stable_iqr", "window_spread", "iqr_over_median",
+	"gflops", "pct_peak", "engine_bytes", "h2d_ms", "compute_ms", "d2h_ms", "warnings", "error"}
+
+// WriteCSV writes one header line and one line per row (warnings joined by "; ").
+func WriteCSV(w io.Writer, res Result) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, r := range res.Rows {
+		l := r.LatencyMS
+		_ = cw.Write([]string{r.Preset, r.Device, strconv.Itoa(r.Batch), f(r.SamplesPerSec), f(r.BatchesPerSec),
+			f(l.P50), f(l.P90), f(l.P95), f(l.P99), f(l.P999), f(l.Max),
+			strconv.FormatInt(r.Batches, 10), strconv.FormatInt(r.Samples, 10),
+			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
+			f(r.Stability.WindowSpread), f(r.Stability.IQROverMedian),
+			f(r.GFLOPS), f(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
+			f(r.H2DMS), f(r.ComputeMS), f(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
+	}
+	return nil
+}
+
+// WriteTable writes the metadata as a header and the rows as aligned columns,
+// then each row's warnings and errors.
+func WriteTable(w io.Writer, res Result) error {
+	m := res.Meta
+	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads · %s", m.Version, m.Go, m.CPUModel, m.Threads, m.Engine)
+	if m.EngineDetail != "" {
+		fmt.Fprintf(w, " (%s)", m.EngineDetail)
+	}
+	fmt.Fprintf(w, "\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PRESET\tDEVICE\tBATCH\tSAMPLES/S\tBATCHES/S\tP50 ms\tP90 ms\tP99 ms\tP99.9 ms\tMAX ms\tN\tSTABLE\tGFLOP/S\t%PEAK\tMEMORY\t")
+	for _, r := range res.Rows {
+		l := r.LatencyMS
+		pct := "-"
+		if r.PctPeak > 0 {
+			pct = fmt.Sprintf("%.1f", r.PctPeak)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s\t\n",
+			r.Preset, r.Device, r.Batch, sig(r.SamplesPerSec), sig(r.BatchesPerSec),
+			sig(l.P50), sig(l.P90), sig(l.P99), sig(l.P999), sig(l.Max), r.Batches, stableWord(r), r.GFLOPS, pct,
+			engine.FormatBytes(r.EngineBytes))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing table: %w", err)
+	}
+	for _, r := range res.Rows {
+		for _, wn := range r.Warnings {
+			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, wn)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "  %s batch %d: error: %s\n", r.Preset, r.Batch, r.Error)
+		}
+		if r.ComputeMS > 0 {
+			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, sig(r.H2DMS), sig(r.ComputeMS), sig(r.D2HMS))
+		}
+	}
+	return nil
+}
+
+func stableWord(r Row) string {
+	switch {
+	case r.Error != "":
+		return "error"
+	case r.Stable:
+		return "yes"
+	case !r.Stability.Windows && !r.Stability.IQR:
+		return "no (both)"
+	case !r.Stability.Windows:
+		return "no (windows)"
+	}
+	return "no (iqr)"
+}
+
+// sig prints v with 3 significant digits, without exponent for usual ranges.
+func sig(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// Times is one batch size's exported per-batch latencies.
+type Times struct {
+	Preset    string    `json:"preset"`
+	Device    string    `json:"device"`
+	Batch     int       `json:"batch"`
+	Dropped   int64     `json:"dropped"`
+	LatencyMS []float64 `json:"latency_ms"`
+}
+
+// NewTimes converts latencies to milliseconds.
+func NewTimes(preset, device string, batch int, lat []time.Duration, dropped int64) Times {
+	t := Times{Preset: preset, Device: device, Batch: batch, Dropped: dropped, LatencyMS: make([]float64, len(lat))}
+	for i, d := range lat {
+		t.LatencyMS[i] = ms(d)
+	}
+	return t
+}
+
+// WriteTimes writes every measured batch's latency in ms, one entry per batch
+// size, in the order the batches ran (like trtexec --exportTimes).
+func WriteTimes(w io.Writer, times []Times) error {
+	if times == nil {
+		times = []Times{}
+	}
+	if err := json.NewEncoder(w).Encode(times); err != nil {
+		return fmt.Errorf("writing times: %w", err)
+	}
+	return nil
+}
