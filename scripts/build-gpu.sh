@@ -10,6 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/infertop-gpu}"
 eval "$("$root/scripts/cuda-dev.sh")"
+CGO_CFLAGS="$CGO_CFLAGS -Wno-deprecated-declarations"
 export CGO_ENABLED=1 CGO_CFLAGS CGO_LDFLAGS
 mkdir -p "$(dirname "$out")"
 (cd "$root" && go build -tags gpu -o "$out" .)

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"infertop/engine"
+	"infertop/engine/reference"
+	"infertop/presets"
+)
+
+// selftestTolerance is the largest accepted max|out−base| / max|base|.
+const selftestTolerance = 1e-3
+
+func runSelftest(ctx context.Context, env Env, args []string) int {
+	return selftest(ctx, env, args, newRegistry())
+}
+
+// selftest runs every preset at a few batch sizes on a device and compares the
+// outputs with a baseline on the same deterministic input: the CPU engine for a
+// GPU (the plain-Go reference when this build has no CPU engine), the reference
+// for the CPU engine itself.
+func selftest(ctx context.Context, env Env, args []string, reg *engine.Registry) int {
+	def := "cpu"
+	if cudaBuild {
+		def = "cuda:0"
+	}
+	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b] [--batches 1,7,64]")
+	device := fs.String("device", def, "device to test: cuda:N, cuda:all or cpu")
+	only := fs.String("presets", "", "comma-separated presets to test (default: all)")
+	batchList := fs.String("batches", "1,7,64", "comma-separated batch sizes")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	dev, err := engine.ParseDevice(*device)
+	if err != nil {
+		return usageErr(env, "selftest", "%v", err)
+	}
+	batches, err := parseBatches(*batchList)
+	if err != nil {
+		return usageErr(env, "selftest", "%v", err)
+	}
+	cat := presets.NewCatalog()
+	ps := cat.All()
+	if *only != "" {
+		ps = nil
+		for _, n := range strings.Split(*only, ",") {
+			p, err := cat.Get(n)
+			if err != nil {
+				return usageErr(env, "selftest", "%v", err)
+			}
+			ps = append(ps, p)
+		}
+	}
+	if !reg.Has(dev.Kind) {
+		fmt.Fprintf(env.Stderr, "infertop selftest: device %s is not available in this build: %s\n", dev, reg.Why(dev.Kind))
+		return ExitFailure
+	}
+	base := "reference"
+	if dev.Kind != engine.CPU {
+		if reg.Has(engine.CPU) {
+			base = "cpu"
+		} else {
+			fmt.Fprintln(env.Stdout, "note: this build has no CPU engine; comparing with the plain-Go reference instead")
+		}
+	}
+	fmt.Fprintf(env.Stdout, "selftest %s against %s, tolerance %.0e (max|out−base| / max|base|)\n", dev, base, selftestTolerance)
+	failed := 0
+	for _, p := range ps {
+		for _, b := range batches {
+			if ctx.Err() != nil {
+				fmt.Fprintln(env.Stderr, "infertop selftest: interrupted")
+				return ExitInterrupted
+			}
+			r := checkCase(reg, dev, base, p, b)
+			fmt.Fprintln(env.Stdout, r)
+			if !r.pass {
+				failed++
+			}
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(env.Stdout, "FAIL: %d of %d cases\n", failed, len(ps)*len(batches))
+		return ExitFailure
+	}
+	fmt.Fprintf(env.Stdout, "PASS: all %d cases\n", len(ps)*len(batches))
+	return ExitOK
+}
+
+func parseBatches(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("batch %q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// caseResult is one preset × batch outcome.
+type caseResult struct {
+	preset    string
+	batch     int
+	pass      bool
+	err       error
+	rel       float64
+	took      time.Duration
+	device    string
+	baseTook  time.Duration
+	baseLabel string
+}
+
+func (r caseResult) String() string {
+	head := fmt.Sprintf("%-4s %-12s batch %4d", map[bool]string{true: "PASS", false: "FAIL"}[r.pass], r.preset, r.batch)
+	if r.err != nil {
+		return head + "  " + r.err.Error()
+	}
+	return fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, fmtDur(r.took), r.baseLabel, fmtDur(r.baseTook))
+}
+
+func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+
+func checkCase(reg *engine.Registry, dev engine.Device, base string, p *presets.Preset, batch int) caseResult {
+	res := caseResult{preset: p.Name, batch: batch, device: dev.String(), baseLabel: base}
+	in := make([]float32, batch*p.InputSize())
+	p.FillInput(in, presets.DefaultSeed)
+	out, took, err := runOnce(reg, dev.String(), p, batch, in)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	res.took = took
+	var want []float32
+	if base == "cpu" {
+		want, res.baseTook, err = runOnce(reg, "cpu", p, batch, in)
+		if err != nil {
+			res.err = fmt.Errorf("baseline cpu: %w", err)
+			return res
+		}
+	} else {
+		start := time.Now()
+		want = reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
+		res.baseTook = time.Since(start)
+	}
+	res.rel, err = relErr(out, want)
+	res.err = err
+	res.pass = err == nil && res.rel <= selftestTolerance
+	if err == nil && !res.pass {
+		res.err = fmt.Errorf("max rel err %.2e exceeds %.0e", res.rel, selftestTolerance)
+	}
+	return res
+}
+
+// runOnce opens device for p, runs the batch twice (the first run warms up) into
+// NaN-poisoned outputs and returns the second output and its wall time.
+func runOnce(reg *engine.Registry, device string, p *presets.Preset, batch int, in []float32) ([]float32, time.Duration, error) {
+	ex, err := reg.Open(device, p, engine.Options{Seed: presets.DefaultSeed})
+	if err != nil {
+		return nil, 0, err
+	}
+	out, took, err := runPrepared(ex, batch, p.OutputSize(), in)
+	if cerr := ex.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close: %w", cerr)
+	}
+	return out, took, err
+}
+
+func runPrepared(ex engine.Executor, batch, outSize int, in []float32) ([]float32, time.Duration, error) {
+	if err := ex.Prepare(batch); err != nil {
+		return nil, 0, fmt.Errorf("prepare: %w", err)
+	}
+	out := make([]float32, batch*outSize)
+	var took time.Duration
+	for range 2 {
+		nan := float32(math.NaN())
+		for i := range out {
+			out[i] = nan
+		}
+		start := time.Now()
+		if _, err := ex.Run(in, out); err != nil {
+			return nil, 0, fmt.Errorf("run: %w", err)
+		}
+		took = time.Since(start)
+	}
+	return out, took, nil
+}
+
+// relErr is max|got−want| / max|want|; a NaN or Inf in got, or a length
+// mismatch, is an error (NaN poison left in place means an element was never written).
+func relErr(got, want []float32) (float64, error) {
+	if len(got) != len(want) {
+		return 0, fmt.Errorf("output has %d values, baseline %d", len(got), len(want))
+	}
+	var diff, scale float64
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			return 0, fmt.Errorf("output[%d] = %v (not written or not finite)", i, got[i])
+		}
+		diff = max(diff, math.Abs(g-w))
+		scale = max(scale, math.Abs(w))
+	}
+	if scale == 0 {
+		return diff, nil
+	}
+	return diff / scale, nil
+}

@@ -1,0 +1,235 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// batchState is what one prepared batch share holds on a device.
+type batchState struct {
+	plan     *Plan
+	ptrs     []cu.DevicePtr // every plan buffer: weights shared, the rest owned
+	owned    []bool
+	bytes    int64
+	pinIn    unsafe.Pointer
+	pinOut   unsafe.Pointer
+	hostIn   []float32
+	hostOut  []float32
+	steps    []devStep
+	uploaded bool
+}
+
+// devStep is a plan step with its device addresses resolved.
+type devStep struct {
+	src     *Step
+	a, b, c uintptr
+	fn      cu.Function
+	args    []uint64
+	params  []unsafe.Pointer
+}
+
+func oomError(dev string, batch int, need, avail int64) error {
+	return &engine.OOMError{Device: dev, Batch: batch, Need: need, Available: avail}
+}
+
+// prepare allocates the buffers of a batch share. Out of memory returns an
+// *engine.OOMError and leaves nothing allocated. The caller made the context current.
+func (g *gpu) prepare(p *presets.Preset, batch int) error {
+	if err := g.freeBatch(); err != nil {
+		return err
+	}
+	plan, err := Build(p, batch)
+	if err != nil {
+		return err
+	}
+	free, _, err := cu.MemInfo()
+	if err != nil {
+		return check("cuMemGetInfo", err)
+	}
+	need := plan.BatchBytes() + CublasReserveBytes
+	if need > free {
+		return oomError(g.devName(), batch, need+g.weightBytes, free+g.weightBytes)
+	}
+	if err := g.allocBatch(plan); err != nil {
+		ferr := g.freeBatch()
+		if errors.Is(err, errOOM) {
+			return oomError(g.devName(), batch, need+g.weightBytes, free+g.weightBytes)
+		}
+		if ferr != nil {
+			return fmt.Errorf("%w (and freeing: %v)", err, ferr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (g *gpu) allocBatch(plan *Plan) error {
+	bs := &g.batch
+	bs.plan = plan
+	bs.ptrs = make([]cu.DevicePtr, len(plan.Buffers))
+	bs.owned = make([]bool, len(plan.Buffers))
+	for i, b := range plan.Buffers {
+		if b.Role == RoleWeight {
+			bs.ptrs[i] = g.weights[i]
+			continue
+		}
+		ptr, err := cu.MemAlloc(4 * b.Floats)
+		if err != nil {
+			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, 4*b.Floats), err)
+		}
+		bs.ptrs[i], bs.owned[i] = ptr, true
+		bs.bytes += 4 * b.Floats
+	}
+	var err error
+	if bs.pinIn, err = hostAlloc(4 * plan.InputFloats); err != nil {
+		return err
+	}
+	if bs.pinOut, err = hostAlloc(4 * plan.OutputFloats); err != nil {
+		return err
+	}
+	bs.hostIn = unsafe.Slice((*float32)(bs.pinIn), plan.InputFloats)
+	bs.hostOut = unsafe.Slice((*float32)(bs.pinOut), plan.OutputFloats)
+	for i := range plan.Steps {
+		st := &plan.Steps[i]
+		ds := devStep{src: st}
+		if st.Gemm != nil {
+			ds.a, ds.b, ds.c = bs.addr(st.Gemm.A), bs.addr(st.Gemm.B), bs.addr(st.Gemm.C)
+		} else {
+			ds.fn = g.fns[st.Launch.Kernel]
+			ds.args = make([]uint64, len(st.Launch.Args))
+			ds.params = make([]unsafe.Pointer, len(st.Launch.Args))
+			for j, a := range st.Launch.Args {
+				switch {
+				case a.IsNull():
+					ds.args[j] = 0
+				case a.Kind == ArgPtr:
+					ds.args[j] = uint64(bs.addr(a.Ref))
+				case a.Kind == ArgInt:
+					ds.args[j] = uint64(a.Int)
+				default:
+					ds.args[j] = math.Float64bits(a.Float)
+				}
+				ds.params[j] = unsafe.Pointer(&ds.args[j])
+			}
+		}
+		bs.steps = append(bs.steps, ds)
+	}
+	return nil
+}
+
+func (bs *batchState) addr(r Ref) uintptr { return uintptr(bs.ptrs[r.Buf]) + uintptr(4*r.Off) }
+
+// freeBatch releases the current batch's buffers and staging.
+func (g *gpu) freeBatch() error {
+	bs := &g.batch
+	var first error
+	for i, p := range bs.ptrs {
+		if bs.owned[i] && p != 0 {
+			if err := check("cuMemFree("+bs.plan.Buffers[i].Name+")", cu.MemFree(p)); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	for _, p := range []unsafe.Pointer{bs.pinIn, bs.pinOut} {
+		if err := hostFree(p); err != nil && first == nil {
+			first = err
+		}
+	}
+	*bs = batchState{}
+	return first
+}
+
+// enqueue stages in (this device's share) and issues the whole batch on the
+// stream: event, H2D, event, steps, event, D2H, event. The caller made the context current.
+func (g *gpu) enqueue(in []float32) error {
+	bs := &g.batch
+	pl := bs.plan
+	copyIn := !g.resident || !bs.uploaded
+	if copyIn {
+		copy(bs.hostIn, in)
+	}
+	if g.resident && !bs.uploaded {
+		// Data resident: upload once, outside the timed region.
+		if err := cu.MemcpyHtoDAsync(bs.ptrs[pl.Input.Buf], bs.pinIn, 4*pl.InputFloats, g.stream); err != nil {
+			return check("cuMemcpyHtoDAsync(resident input)", err)
+		}
+		bs.uploaded = true
+		copyIn = false
+	}
+	if err := g.events[0].Record(g.stream); err != nil {
+		return check("cuEventRecord(start)", err)
+	}
+	if copyIn {
+		if err := cu.MemcpyHtoDAsync(bs.ptrs[pl.Input.Buf], bs.pinIn, 4*pl.InputFloats, g.stream); err != nil {
+			return check("cuMemcpyHtoDAsync(input)", err)
+		}
+	}
+	if err := g.events[1].Record(g.stream); err != nil {
+		return check("cuEventRecord(after H2D)", err)
+	}
+	for i := range bs.steps {
+		if err := g.issue(&bs.steps[i]); err != nil {
+			return err
+		}
+	}
+	if err := g.events[2].Record(g.stream); err != nil {
+		return check("cuEventRecord(after compute)", err)
+	}
+	if err := cu.MemcpyDtoHAsync(bs.pinOut, bs.addrPtr(pl.Output), 4*pl.OutputFloats, g.stream); err != nil {
+		return check("cuMemcpyDtoHAsync(output)", err)
+	}
+	return check("cuEventRecord(after D2H)", g.events[3].Record(g.stream))
+}
+
+func (bs *batchState) addrPtr(r Ref) cu.DevicePtr { return cu.DevicePtr(bs.addr(r)) }
+
+func (g *gpu) issue(ds *devStep) error {
+	st := ds.src
+	if st.Gemm != nil {
+		if r := g.blas.gemm(g.handle, st.Gemm, ds.a, ds.b, ds.c); r != 0 {
+			gm := st.Gemm
+			return fmt.Errorf("%s: layer %s: %w (m=%d n=%d k=%d lda=%d ldb=%d ldc=%d batch=%d)", g.devName(), st.Layer,
+				blasErr("cublasSgemm", r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
+		}
+		return nil
+	}
+	l := st.Launch
+	if err := ds.fn.Launch(l.Grid, 1, 1, l.Block, 1, 1, 0, g.stream, ds.params); err != nil {
+		return fmt.Errorf("%s: layer %s: %w", g.devName(), st.Layer,
+			check(fmt.Sprintf("cuLaunchKernel(%s, grid %d, block %d)", l.Kernel, l.Grid, l.Block), err))
+	}
+	return nil
+}
+
+// finish waits for the batch, copies the output into out and reads the events.
+func (g *gpu) finish(out []float32) (engine.Timing, error) {
+	if err := g.events[3].Synchronize(); err != nil {
+		return engine.Timing{}, fmt.Errorf("%s: %w", g.devName(), check("cuEventSynchronize (a kernel, GEMM or copy of this batch failed)", err))
+	}
+	copy(out, g.batch.hostOut)
+	var ms [3]float64
+	for i := range ms {
+		v, err := g.events[i].Elapsed(g.events[i+1])
+		if err != nil {
+			return engine.Timing{}, check("cuEventElapsedTime", err)
+		}
+		ms[i] = v
+	}
+	t := engine.Timing{Valid: true, H2D: msDur(ms[0]), Compute: msDur(ms[1]), D2H: msDur(ms[2])}
+	if g.resident {
+		t.H2D = 0
+	}
+	return t, nil
+}
+
+func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

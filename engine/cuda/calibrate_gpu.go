@@ -1,0 +1,126 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gorgonia.org/cu"
+)
+
+// calibrationN is the sgemm size of the peak calibration (N×N×N).
+const calibrationN = 4096
+
+type peakCache struct {
+	Name   string  `json:"name"`
+	UUID   string  `json:"uuid"`
+	Cublas int     `json:"cublas_version"`
+	GFLOPS float64 `json:"gflops"`
+}
+
+func peakCachePath(g *gpu) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	key := g.uuid
+	if key == "" {
+		key = g.name
+	}
+	key = strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, key)
+	return filepath.Join(dir, "infertop", "cuda-peak-"+key+".json"), nil
+}
+
+// peakGFLOPS returns the card's float32 sgemm rate, measured once per card
+// (4096³ after two warm-up calls, five timed with events) and cached.
+// The caller made g's context current.
+func peakGFLOPS(g *gpu) (float64, error) {
+	path, perr := peakCachePath(g)
+	if perr == nil {
+		if b, err := os.ReadFile(path); err == nil {
+			var c peakCache
+			if json.Unmarshal(b, &c) == nil && c.GFLOPS > 0 && c.Cublas == g.blasVer {
+				return c.GFLOPS, nil
+			}
+		}
+	}
+	gf, err := measurePeak(g)
+	if err != nil {
+		return 0, err
+	}
+	if perr == nil {
+		if b, err := json.Marshal(peakCache{Name: g.name, UUID: g.uuid, Cublas: g.blasVer, GFLOPS: gf}); err == nil {
+			_ = os.MkdirAll(filepath.Dir(path), 0o755)
+			_ = os.WriteFile(path, b, 0o644) // a cache: failing to write it only costs a re-measure
+		}
+	}
+	return gf, nil
+}
+
+func measurePeak(g *gpu) (float64, error) {
+	const n = calibrationN
+	bytes := int64(4 * n * n)
+	free, _, err := cu.MemInfo()
+	if err != nil {
+		return 0, check("cuMemGetInfo", err)
+	}
+	if 3*bytes+CublasReserveBytes > free {
+		return 0, fmt.Errorf("calibration needs %d MiB, %d MiB free", (3*bytes)>>20, free>>20)
+	}
+	var bufs [3]cu.DevicePtr
+	defer func() {
+		for _, p := range bufs {
+			if p != 0 {
+				_ = cu.MemFree(p)
+			}
+		}
+	}()
+	for i := range bufs {
+		if bufs[i], err = cu.MemAlloc(bytes); err != nil {
+			return 0, check("cuMemAlloc(calibration)", err)
+		}
+		if err := cu.MemsetD32Async(bufs[i], uint(math.Float32bits(0.5)), n*n, g.stream); err != nil {
+			return 0, check("cuMemsetD32Async(calibration)", err)
+		}
+	}
+	gm := &Gemm{M: n, N: n, K: n, Alpha: 1, LdA: n, LdB: n, LdC: n, Batch: 1}
+	a, b, c := uintptr(bufs[0]), uintptr(bufs[1]), uintptr(bufs[2])
+	for range 2 {
+		if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
+			return 0, blasErr("cublasSgemm(calibration warm-up)", r)
+		}
+	}
+	const reps = 5
+	if err := g.events[0].Record(g.stream); err != nil {
+		return 0, check("cuEventRecord", err)
+	}
+	for range reps {
+		if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
+			return 0, blasErr("cublasSgemm(calibration)", r)
+		}
+	}
+	if err := g.events[1].Record(g.stream); err != nil {
+		return 0, check("cuEventRecord", err)
+	}
+	if err := g.events[1].Synchronize(); err != nil {
+		return 0, check("cuEventSynchronize(calibration)", err)
+	}
+	ms, err := g.events[0].Elapsed(g.events[1])
+	if err != nil {
+		return 0, check("cuEventElapsedTime(calibration)", err)
+	}
+	if ms <= 0 {
+		return 0, fmt.Errorf("calibration timed %.3f ms", ms)
+	}
+	return 2 * float64(n) * n * n * reps / (ms / 1000) / 1e9, nil
+}

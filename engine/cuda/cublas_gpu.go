@@ -1,0 +1,202 @@
+//go:build gpu
+
+package cuda
+
+/*
+#cgo LDFLAGS: -ldl
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+typedef struct {
+	void* lib;
+	int (*create)(void**);
+	int (*destroy)(void*);
+	int (*setStream)(void*, void*);
+	int (*setMathMode)(void*, int);
+	int (*getVersion)(void*, int*);
+	int (*sgemm)(void*, int, int, int, int, int, const float*, const float*, int, const float*, int,
+	             const float*, float*, int);
+	int (*sgemmSB)(void*, int, int, int, int, int, const float*, const float*, int, long long,
+	               const float*, int, long long, const float*, float*, int, long long, int);
+	char path[4096];
+} infertop_cublas;
+
+// infertop_cublas_open loads libcublas from path and resolves the entry points
+// infertop calls; on failure it returns NULL and writes why into err.
+static infertop_cublas* infertop_cublas_open(const char* path, char* err, int errlen) {
+	void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		const char* e = dlerror();
+		strncpy(err, e ? e : "dlopen failed", errlen - 1);
+		err[errlen - 1] = 0;
+		return NULL;
+	}
+	infertop_cublas* c = (infertop_cublas*)calloc(1, sizeof(infertop_cublas));
+	c->lib = lib;
+	const char* names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetMathMode",
+	                       "cublasGetVersion_v2", "cublasSgemm_v2", "cublasSgemmStridedBatched"};
+	void** slots[] = {(void**)&c->create, (void**)&c->destroy, (void**)&c->setStream, (void**)&c->setMathMode,
+	                  (void**)&c->getVersion, (void**)&c->sgemm, (void**)&c->sgemmSB};
+	for (int i = 0; i < 7; i++) {
+		*slots[i] = dlsym(lib, names[i]);
+		if (!*slots[i]) {
+			snprintf(err, errlen, "%s: symbol %s not found", path, names[i]);
+			dlclose(lib);
+			free(c);
+			return NULL;
+		}
+	}
+	Dl_info info;
+	if (dladdr((void*)c->sgemm, &info) && info.dli_fname) {
+		strncpy(c->path, info.dli_fname, sizeof(c->path) - 1);
+	} else {
+		strncpy(c->path, path, sizeof(c->path) - 1);
+	}
+	return c;
+}
+
+static int infertop_cublas_create(infertop_cublas* c, uintptr_t* h) {
+	void* p = 0;
+	int r = c->create(&p);
+	*h = (uintptr_t)p;
+	return r;
+}
+static int infertop_cublas_destroy(infertop_cublas* c, uintptr_t h) { return c->destroy((void*)h); }
+static int infertop_cublas_set_stream(infertop_cublas* c, uintptr_t h, uintptr_t s) { return c->setStream((void*)h, (void*)s); }
+static int infertop_cublas_set_math(infertop_cublas* c, uintptr_t h, int m) { return c->setMathMode((void*)h, m); }
+static int infertop_cublas_version(infertop_cublas* c, uintptr_t h, int* v) { return c->getVersion((void*)h, v); }
+static int infertop_sgemm(infertop_cublas* c, uintptr_t h, int ta, int tb, int m, int n, int k, float alpha,
+                          uintptr_t A, int lda, uintptr_t B, int ldb, float beta, uintptr_t C, int ldc) {
+	return c->sgemm((void*)h, ta, tb, m, n, k, &alpha, (const float*)A, lda, (const float*)B, ldb, &beta, (float*)C, ldc);
+}
+static int infertop_sgemm_sb(infertop_cublas* c, uintptr_t h, int ta, int tb, int m, int n, int k, float alpha,
+                             uintptr_t A, int lda, long long sa, uintptr_t B, int ldb, long long sb, float beta,
+                             uintptr_t C, int ldc, long long sc, int batch) {
+	return c->sgemmSB((void*)h, ta, tb, m, n, k, &alpha, (const float*)A, lda, sa, (const float*)B, ldb, sb, &beta,
+	                  (float*)C, ldc, sc, batch);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+)
+
+// cublas is a loaded libcublas: the entry points infertop calls.
+type cublas struct {
+	c *C.infertop_cublas
+	// Path is the file the loader opened.
+	Path string
+}
+
+// cublasHandle is one cublasHandle_t.
+type cublasHandle C.uintptr_t
+
+// loadCublas tries each candidate library in order and returns the first that loads.
+func loadCublas() (*cublas, error) {
+	home, _ := os.UserHomeDir()
+	cands := CublasCandidates(os.Getenv, home, filepath.Glob)
+	var why []string
+	errbuf := (*C.char)(C.calloc(1, 1024))
+	defer C.free(unsafe.Pointer(errbuf))
+	for _, p := range cands {
+		cp := C.CString(p)
+		c := C.infertop_cublas_open(cp, errbuf, 1024)
+		C.free(unsafe.Pointer(cp))
+		if c != nil {
+			return &cublas{c: c, Path: C.GoString(&c.path[0])}, nil
+		}
+		why = append(why, C.GoString(errbuf))
+	}
+	return nil, fmt.Errorf("no usable cuBLAS (set %s to a libcublas.so.N); tried:\n  %s", CublasEnv, strings.Join(why, "\n  "))
+}
+
+// cublasStatusNames are cublasStatus_t's values.
+func cublasStatus(r C.int) string {
+	switch r {
+	case 1:
+		return "CUBLAS_STATUS_NOT_INITIALIZED"
+	case 3:
+		return "CUBLAS_STATUS_ALLOC_FAILED"
+	case 7:
+		return "CUBLAS_STATUS_INVALID_VALUE"
+	case 8:
+		return "CUBLAS_STATUS_ARCH_MISMATCH"
+	case 11:
+		return "CUBLAS_STATUS_MAPPING_ERROR"
+	case 13:
+		return "CUBLAS_STATUS_EXECUTION_FAILED"
+	case 14:
+		return "CUBLAS_STATUS_INTERNAL_ERROR"
+	case 15:
+		return "CUBLAS_STATUS_NOT_SUPPORTED"
+	case 16:
+		return "CUBLAS_STATUS_LICENSE_ERROR"
+	}
+	return "unknown cuBLAS status"
+}
+
+func blasErr(call string, r C.int) error {
+	if r == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %s (%d)", call, cublasStatus(r), int(r))
+}
+
+// newHandle creates a handle in the current context bound to stream, with TF32 off.
+func (b *cublas) newHandle(stream unsafe.Pointer) (cublasHandle, int, error) {
+	var h C.uintptr_t
+	if err := blasErr("cublasCreate_v2", C.infertop_cublas_create(b.c, &h)); err != nil {
+		return 0, 0, err
+	}
+	if err := blasErr("cublasSetStream_v2", C.infertop_cublas_set_stream(b.c, h, C.uintptr_t(uintptr(stream)))); err != nil {
+		C.infertop_cublas_destroy(b.c, h)
+		return 0, 0, err
+	}
+	// CUBLAS_DEFAULT_MATH (0): full float32, no TF32 tensor-core rounding.
+	if err := blasErr("cublasSetMathMode(CUBLAS_DEFAULT_MATH)", C.infertop_cublas_set_math(b.c, h, 0)); err != nil {
+		C.infertop_cublas_destroy(b.c, h)
+		return 0, 0, err
+	}
+	var v C.int
+	if err := blasErr("cublasGetVersion_v2", C.infertop_cublas_version(b.c, h, &v)); err != nil {
+		C.infertop_cublas_destroy(b.c, h)
+		return 0, 0, err
+	}
+	return cublasHandle(h), int(v), nil
+}
+
+func (b *cublas) destroy(h cublasHandle) error {
+	return blasErr("cublasDestroy_v2", C.infertop_cublas_destroy(b.c, C.uintptr_t(h)))
+}
+
+func op(t bool) C.int {
+	if t {
+		return 1 // CUBLAS_OP_T
+	}
+	return 0 // CUBLAS_OP_N
+}
+
+// gemm issues g with resolved device addresses a, bb, c.
+func (b *cublas) gemm(h cublasHandle, g *Gemm, a, bb, c uintptr) C.int {
+	if g.Batch <= 1 {
+		return C.infertop_sgemm(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
+			C.float(g.Alpha), C.uintptr_t(a), C.int(g.LdA), C.uintptr_t(bb), C.int(g.LdB), C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC))
+	}
+	return C.infertop_sgemm_sb(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
+		C.float(g.Alpha), C.uintptr_t(a), C.int(g.LdA), C.longlong(g.StrideA), C.uintptr_t(bb), C.int(g.LdB), C.longlong(g.StrideB),
+		C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC), C.longlong(g.StrideC), C.int(g.Batch))
+}
+
+// versionString prints cuBLAS's integer version (e.g. 130100 → "13.1.0").
+func cublasVersionString(v int) string {
+	return fmt.Sprintf("%d.%d.%d", v/10000, v%10000/100, v%100)
+}

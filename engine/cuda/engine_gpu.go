@@ -1,0 +1,221 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"gorgonia.org/cu"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// Executor runs a preset on one GPU, or data parallel on all of them.
+type Executor struct {
+	d      engine.Device
+	p      *presets.Preset
+	blas   *cublas
+	gpus   []*gpu
+	shares []int
+	offs   []int
+	batch  int
+	peak   float64
+	detail string
+	closed bool
+}
+
+// New opens the CUDA engine for preset p on device d (cuda:N or cuda:all):
+// it loads cuBLAS, retains each GPU's primary context, JIT-loads the kernels
+// and uploads p.Weights(opts.Seed) to every GPU.
+func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Executor, error) {
+	if d.Kind != engine.CUDA {
+		return nil, fmt.Errorf("cuda engine: device %s is not a GPU", d)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	n, err := cu.NumDevices()
+	if err != nil {
+		return nil, check("cuDeviceGetCount", err)
+	}
+	var ordinals []int
+	switch {
+	case n == 0:
+		return nil, errors.New("cuda engine: the driver reports no GPU")
+	case d.All:
+		for i := range n {
+			ordinals = append(ordinals, i)
+		}
+	case d.Ordinal >= n:
+		return nil, fmt.Errorf("cuda engine: %s does not exist: %d GPU(s) visible (CUDA_VISIBLE_DEVICES=%q)", d, n, os.Getenv("CUDA_VISIBLE_DEVICES"))
+	default:
+		ordinals = []int{d.Ordinal}
+	}
+	blas, err := loadCublas()
+	if err != nil {
+		return nil, fmt.Errorf("cuda engine: %w", err)
+	}
+	e := &Executor{d: d, p: p, blas: blas}
+	w := p.Weights(opts.Seed)
+	for _, o := range ordinals {
+		g, err := openGPU(o, blas, p, w, opts.DataResident)
+		if err != nil {
+			e.closeLocked()
+			return nil, fmt.Errorf("cuda engine: cuda:%d: %w", o, err)
+		}
+		e.gpus = append(e.gpus, g)
+	}
+	e.calibrate()
+	return e, nil
+}
+
+// calibrate sets the peak and the detail line; a failed calibration is reported, not fatal.
+func (e *Executor) calibrate() {
+	var parts []string
+	for _, g := range e.gpus {
+		parts = append(parts, fmt.Sprintf("%s %s (PCI %s)", g.devName(), g.name, g.bus))
+	}
+	g := e.gpus[0]
+	blas := fmt.Sprintf("cuBLAS %s from %s, TF32 off", cublasVersionString(g.blasVer), e.blas.Path)
+	peak, err := peakGFLOPS(g)
+	switch {
+	case err != nil:
+		blas += "; sgemm calibration failed: " + err.Error()
+	default:
+		e.peak = peak * float64(len(e.gpus))
+	}
+	e.detail = strings.Join(parts, ", ") + "; " + blas
+}
+
+// Prepare allocates every GPU's share of the batch, freeing the previous batch first.
+func (e *Executor) Prepare(batch int) error {
+	if e.closed {
+		return errors.New("cuda engine: Prepare after Close")
+	}
+	if batch <= 0 {
+		return fmt.Errorf("cuda engine: batch must be positive, got %d", batch)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e.batch = 0
+	e.shares = Split(batch, len(e.gpus))
+	e.offs = Offsets(e.shares)
+	for i, g := range e.gpus {
+		if err := g.current(); err != nil {
+			return err
+		}
+		if e.shares[i] == 0 {
+			if err := g.freeBatch(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := g.prepare(e.p, e.shares[i]); err != nil {
+			e.freeBatches()
+			var oom *engine.OOMError
+			if errors.As(err, &oom) && len(e.gpus) > 1 {
+				oom.Batch = batch
+			}
+			return err
+		}
+	}
+	e.batch = batch
+	return nil
+}
+
+func (e *Executor) freeBatches() {
+	for _, g := range e.gpus {
+		if g.current() == nil {
+			_ = g.freeBatch()
+		}
+	}
+}
+
+// Run executes one batch: every GPU's share is issued before any is waited for,
+// so the GPUs work in parallel; the timing is the slowest GPU's.
+func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
+	if e.batch == 0 {
+		return engine.Timing{}, errors.New("cuda engine: Run before Prepare")
+	}
+	is, os := e.p.InputSize(), e.p.OutputSize()
+	if len(in) != e.batch*is || len(out) != e.batch*os {
+		return engine.Timing{}, fmt.Errorf("cuda engine: batch %d needs %d inputs and %d outputs, got %d and %d", e.batch, e.batch*is, e.batch*os, len(in), len(out))
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := time.Now()
+	for i, g := range e.gpus {
+		if e.shares[i] == 0 {
+			continue
+		}
+		if err := g.current(); err != nil {
+			return engine.Timing{}, err
+		}
+		if err := g.enqueue(in[e.offs[i]*is : (e.offs[i]+e.shares[i])*is]); err != nil {
+			return engine.Timing{}, err
+		}
+	}
+	enq := time.Since(start)
+	var worst engine.Timing
+	for i, g := range e.gpus {
+		if e.shares[i] == 0 {
+			continue
+		}
+		if err := g.current(); err != nil {
+			return engine.Timing{}, err
+		}
+		t, err := g.finish(out[e.offs[i]*os : (e.offs[i]+e.shares[i])*os])
+		if err != nil {
+			return engine.Timing{}, err
+		}
+		if !worst.Valid || t.H2D+t.Compute+t.D2H > worst.H2D+worst.Compute+worst.D2H {
+			worst = t
+		}
+	}
+	worst.Enqueue = enq
+	return worst, nil
+}
+
+// Memory reports device memory per GPU and the pinned host staging.
+func (e *Executor) Memory() engine.Memory {
+	m := engine.Memory{DeviceBytes: map[string]int64{}}
+	for _, g := range e.gpus {
+		m.DeviceBytes[g.devName()] = g.weightBytes + g.batch.bytes
+		if g.batch.plan != nil {
+			m.HostBytes += g.batch.plan.PinnedBytes()
+		}
+	}
+	return m
+}
+
+// Info describes the GPUs, the cuBLAS library and the calibrated peak.
+func (e *Executor) Info() engine.Info {
+	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, PeakGFLOPS: e.peak}
+}
+
+// Close frees every buffer and releases the primary contexts.
+func (e *Executor) Close() error {
+	if e.closed {
+		return nil
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return e.closeLocked()
+}
+
+func (e *Executor) closeLocked() error {
+	e.closed = true
+	var first error
+	for _, g := range e.gpus {
+		if err := g.close(); err != nil && first == nil {
+			first = fmt.Errorf("cuda engine: closing %s: %w", g.devName(), err)
+		}
+	}
+	e.gpus = nil
+	return first
+}

@@ -1,0 +1,183 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"infertop/presets"
+)
+
+// gpu is one device: its primary context, stream, events, kernels, cuBLAS
+// handle and weights, plus the buffers of the batch share it is prepared for.
+type gpu struct {
+	ordinal int
+	name    string
+	bus     string
+	uuid    string
+	dev     cu.Device
+	ctx     cu.CUContext
+	stream  cu.Stream
+	events  []cu.Event // start, after H2D, after compute, after D2H
+	mod     cu.Module
+	fns     map[string]cu.Function
+	blas    *cublas
+	handle  cublasHandle
+	hasBLAS bool
+	blasVer int
+
+	weights     []cu.DevicePtr // by plan buffer index; only weight buffers set
+	weightBytes int64
+
+	batch      batchState
+	resident   bool
+	streamInit bool
+	modLoaded  bool
+	retained   bool
+}
+
+// devName is the device's canonical name, "cuda:N".
+func (g *gpu) devName() string { return fmt.Sprintf("cuda:%d", g.ordinal) }
+
+// current makes the device's primary context current on the calling OS thread.
+func (g *gpu) current() error {
+	return check(fmt.Sprintf("cuCtxSetCurrent(%s primary context)", g.devName()), cu.SetCurrentContext(g.ctx))
+}
+
+// openGPU retains the device's primary context and sets up everything that
+// outlives a batch. The caller holds the OS thread locked.
+func openGPU(ordinal int, blas *cublas, p *presets.Preset, w presets.Weights, resident bool) (g *gpu, err error) {
+	g = &gpu{ordinal: ordinal, blas: blas, resident: resident}
+	defer func() {
+		if err != nil {
+			g.close()
+			g = nil
+		}
+	}()
+	if g.dev, err = cu.GetDevice(ordinal); err != nil {
+		return g, check(fmt.Sprintf("cuDeviceGet(%d)", ordinal), err)
+	}
+	if g.name, err = g.dev.Name(); err != nil {
+		return g, check("cuDeviceGetName", err)
+	}
+	if g.bus, err = pciBusID(ordinal); err != nil {
+		return g, err
+	}
+	if id, uerr := g.dev.UUID(); uerr == nil {
+		g.uuid = id.String()
+	}
+	if g.ctx, err = g.dev.RetainPrimaryCtx(); err != nil {
+		return g, check(fmt.Sprintf("cuDevicePrimaryCtxRetain(%s)", g.devName()), err)
+	}
+	g.retained = true
+	if err = g.current(); err != nil {
+		return g, err
+	}
+	if g.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return g, check("cuStreamCreate", err)
+	}
+	g.streamInit = true
+	for range 4 {
+		ev, err := cu.MakeEvent(cu.DefaultEvent)
+		if err != nil {
+			return g, check("cuEventCreate", err)
+		}
+		g.events = append(g.events, ev)
+	}
+	if g.mod, err = cu.LoadData(PTX); err != nil {
+		return g, check("cuModuleLoadData (JIT-compiling the embedded kernels.ptx)", err)
+	}
+	g.modLoaded = true
+	g.fns = map[string]cu.Function{}
+	for _, k := range KernelNames() {
+		f, err := g.mod.Function(k)
+		if err != nil {
+			return g, check("cuModuleGetFunction("+k+")", err)
+		}
+		g.fns[k] = f
+	}
+	if g.handle, g.blasVer, err = blas.newHandle(unsafe.Pointer(g.stream.C())); err != nil {
+		return g, fmt.Errorf("%s (%s): %w", g.devName(), blas.Path, err)
+	}
+	g.hasBLAS = true
+	return g, g.uploadWeights(p, w)
+}
+
+// uploadWeights allocates and fills every weight buffer, checking free memory first.
+func (g *gpu) uploadWeights(p *presets.Preset, w presets.Weights) error {
+	plan, err := Build(p, 1)
+	if err != nil {
+		return err
+	}
+	free, _, err := cu.MemInfo()
+	if err != nil {
+		return check("cuMemGetInfo", err)
+	}
+	if need := plan.WeightBytes() + CublasReserveBytes; need > free {
+		return oomError(g.devName(), 0, need, free)
+	}
+	g.weights = make([]cu.DevicePtr, len(plan.Buffers))
+	for i, b := range plan.Buffers {
+		if b.Role != RoleWeight {
+			continue
+		}
+		v := w[b.Param]
+		if int64(len(v)) != b.Floats {
+			return fmt.Errorf("weight %s has %d values, plan expects %d", b.Param, len(v), b.Floats)
+		}
+		ptr, err := cu.MemAlloc(4 * b.Floats)
+		if err != nil {
+			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Param, 4*b.Floats), err)
+		}
+		g.weights[i] = ptr
+		g.weightBytes += 4 * b.Floats
+		if err := cu.MemcpyHtoD(ptr, unsafe.Pointer(&v[0]), 4*b.Floats); err != nil {
+			return check("cuMemcpyHtoD("+b.Param+")", err)
+		}
+	}
+	return nil
+}
+
+// close frees everything the device holds; it reports the first failure.
+func (g *gpu) close() error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if !g.retained {
+		return nil
+	}
+	keep(g.current())
+	keep(g.freeBatch())
+	for i, p := range g.weights {
+		if p != 0 {
+			keep(check("cuMemFree(weight)", cu.MemFree(p)))
+			g.weights[i] = 0
+		}
+	}
+	g.weightBytes = 0
+	if g.hasBLAS {
+		keep(g.blas.destroy(g.handle))
+		g.hasBLAS = false
+	}
+	if g.modLoaded {
+		keep(check("cuModuleUnload", g.mod.Unload()))
+		g.modLoaded = false
+	}
+	for i := range g.events {
+		keep(check("cuEventDestroy", cu.DestroyEvent(&g.events[i])))
+	}
+	g.events = nil
+	if g.streamInit {
+		keep(check("cuStreamDestroy", g.stream.Destroy()))
+		g.streamInit = false
+	}
+	keep(check("cuDevicePrimaryCtxRelease", g.dev.ReleasePrimaryCtx()))
+	g.retained = false
+	return first
+}
