@@ -60,7 +60,7 @@ func (b *builder) layers(ls []presets.Layer, x Ref, s []int) (Ref, []int, error)
 		}
 		switch l.Kind {
 		case presets.Linear:
-			y, err := b.linear(l.Name, l.Name+".weight", l.Name+".bias", x, int64(prod(s)/l.In), l.In, l.Out, act)
+			y, err := b.linear(l.Name, l.Name+".weight", l.Name+".bias", x, b.n*int64(prod(s)/l.In), l.In, l.Out, act)
 			if err != nil {
 				return Ref{}, nil, err
 			}

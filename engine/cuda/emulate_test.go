@@ -1,0 +1,242 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+)
+
+// This file executes a Plan on the CPU: a column-major sgemm with cuBLAS's
+// argument conventions and Go transcriptions of kernels/kernels.cu. A plan
+// that computes the right thing here makes the same calls on the GPU.
+
+// view returns the memory a Ref points to, with the bounds checks cuBLAS and
+// the kernels would silently skip.
+func view(mem [][]float32, r Ref) []float32 {
+	if r.Buf < 0 || r.Buf >= len(mem) || r.Off < 0 || r.Off > int64(len(mem[r.Buf])) {
+		panic(fmt.Sprintf("reference %+v outside the plan's buffers", r))
+	}
+	return mem[r.Buf][r.Off:]
+}
+
+// lastIndex is the largest offset a column-major rows×cols matrix with leading dimension ld touches.
+func lastIndex(rows, cols, ld int) int { return (cols-1)*ld + rows - 1 }
+
+// checkGemm validates g the way cublasSgemm does and checks that every matrix
+// lies inside its buffer for every batch entry.
+func checkGemm(mem [][]float32, g *Gemm) error {
+	if g.M <= 0 || g.N <= 0 || g.K <= 0 || g.Batch <= 0 {
+		return fmt.Errorf("non-positive dimension m=%d n=%d k=%d batch=%d", g.M, g.N, g.K, g.Batch)
+	}
+	ar, ac := g.M, g.K
+	if g.TransA {
+		ar, ac = g.K, g.M
+	}
+	br, bc := g.K, g.N
+	if g.TransB {
+		br, bc = g.N, g.K
+	}
+	if g.LdA < max(1, ar) || g.LdB < max(1, br) || g.LdC < max(1, g.M) {
+		return fmt.Errorf("leading dimension too small: lda=%d (rows %d) ldb=%d (rows %d) ldc=%d (rows %d)", g.LdA, ar, g.LdB, br, g.LdC, g.M)
+	}
+	for _, c := range []struct {
+		name       string
+		r          Ref
+		rows, cols int
+		ld         int
+		stride     int64
+	}{{"A", g.A, ar, ac, g.LdA, g.StrideA}, {"B", g.B, br, bc, g.LdB, g.StrideB}, {"C", g.C, g.M, g.N, g.LdC, g.StrideC}} {
+		last := int64(g.Batch-1)*c.stride + int64(lastIndex(c.rows, c.cols, c.ld))
+		if c.r.Off+last >= int64(len(mem[c.r.Buf])) {
+			return fmt.Errorf("%s reaches offset %d of a %d-value buffer", c.name, c.r.Off+last, len(mem[c.r.Buf]))
+		}
+	}
+	return nil
+}
+
+// sgemm is column-major C = alpha·op(A)·op(B) + beta·C, as cublasSgemm.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	at := func(i, p int) float32 { // op(A)(i, p)
+		if transA {
+			return a[i*lda+p]
+		}
+		return a[p*lda+i]
+	}
+	bt := func(p, j int) float32 { // op(B)(p, j)
+		if transB {
+			return b[p*ldb+j]
+		}
+		return b[j*ldb+p]
+	}
+	for j := range n {
+		for i := range m {
+			var s float64
+			for p := range k {
+				s += float64(at(i, p)) * float64(bt(p, j))
+			}
+			v := alpha * float32(s)
+			if beta != 0 {
+				v += beta * c[j*ldc+i]
+			}
+			c[j*ldc+i] = v
+		}
+	}
+}
+
+func runGemm(mem [][]float32, g *Gemm) error {
+	if err := checkGemm(mem, g); err != nil {
+		return err
+	}
+	for e := range int64(g.Batch) {
+		sgemm(g.TransA, g.TransB, g.M, g.N, g.K, g.Alpha,
+			view(mem, g.A.Plus(e*g.StrideA)), g.LdA, view(mem, g.B.Plus(e*g.StrideB)), g.LdB,
+			g.Beta, view(mem, g.C.Plus(e*g.StrideC)), g.LdC)
+	}
+	return nil
+}
+
+// kernelArgs unpacks a launch's parameters by type, as the kernel declares them.
+type kernelArgs struct {
+	mem  [][]float32
+	args []Arg
+}
+
+func (k kernelArgs) ptr(i int) []float32 {
+	if k.args[i].Kind != ArgPtr {
+		panic(fmt.Sprintf("parameter %d is not a pointer", i))
+	}
+	if k.args[i].IsNull() {
+		return nil
+	}
+	return view(k.mem, k.args[i].Ref)
+}
+
+func (k kernelArgs) int(i int) int64 {
+	if k.args[i].Kind != ArgInt {
+		panic(fmt.Sprintf("parameter %d is not a long long", i))
+	}
+	return k.args[i].Int
+}
+
+func (k kernelArgs) float(i int) float64 {
+	if k.args[i].Kind != ArgFloat {
+		panic(fmt.Sprintf("parameter %d is not a double", i))
+	}
+	return k.args[i].Float
+}
+
+func actf(v float32, act int64) float32 {
+	switch act {
+	case ActReLU:
+		return max(v, 0)
+	case ActGELU:
+		return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)*0.70710678118654752)))
+	}
+	return v
+}
+
+// kernelParams is each kernel's parameter count, as declared in kernels.cu.
+var kernelParams = map[string]int{KBiasAct: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 11, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5}
+
+// runKernel is the Go transcription of each kernel; loops run over Work items
+// exactly as the grid-stride loops do.
+func runKernel(mem [][]float32, l *Launch) error {
+	if n, ok := kernelParams[l.Kernel]; !ok || n != len(l.Args) {
+		return fmt.Errorf("%s: %d parameters, kernel declares %d", l.Kernel, len(l.Args), n)
+	}
+	a := kernelArgs{mem, l.Args}
+	switch l.Kernel {
+	case KBiasAct:
+		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
+		total, ch, inner, act := a.int(3), a.int(4), a.int(5), a.int(6)
+		for i := range total {
+			v := x[i]
+			if b != nil {
+				v += b[(i/inner)%ch]
+			}
+			y[i] = actf(v, act)
+		}
+	case KLayerNorm:
+		x, y, g, b := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3)
+		rows, cols, eps := a.int(4), a.int(5), a.float(6)
+		for r := range rows {
+			xr, yr := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
+			var s, q float64
+			for _, v := range xr {
+				s += float64(v)
+			}
+			mean := s / float64(cols)
+			for _, v := range xr {
+				q += (float64(v) - mean) * (float64(v) - mean)
+			}
+			inv := 1 / math.Sqrt(q/float64(cols)+eps)
+			for j := range cols {
+				yr[j] = float32((float64(xr[j])-mean)*inv)*g[j] + b[j]
+			}
+		}
+	case KSoftmax:
+		x := a.ptr(0)
+		rows, cols, scale := a.int(1), a.int(2), float32(a.float(3))
+		for r := range rows {
+			xr := x[r*cols : (r+1)*cols]
+			m := float32(math.Inf(-1))
+			for _, v := range xr {
+				m = max(m, v*scale)
+			}
+			var s float64
+			for j := range xr {
+				e := math.Exp(float64(xr[j]*scale - m))
+				xr[j] = float32(e)
+				s += e
+			}
+			for j := range xr {
+				xr[j] = float32(float64(xr[j]) / s)
+			}
+		}
+	case KIm2col:
+		x, col := a.ptr(0), a.ptr(1)
+		n, c, h, w, k, stride, pad, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8), a.int(9), a.int(10)
+		p, ckk := oh*ow, c*k*k
+		for i := range n * ckk * p {
+			pix, row, s := i%p, (i/p)%ckk, i/(p*ckk)
+			ox, oy := pix%ow, pix/ow
+			kx, ky, ci := row%k, (row/k)%k, row/(k*k)
+			iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
+			var v float32
+			if iy >= 0 && iy < h && ix >= 0 && ix < w {
+				v = x[((s*c+ci)*h+iy)*w+ix]
+			}
+			col[i] = v
+		}
+	case KMaxPool2:
+		x, y := a.ptr(0), a.ptr(1)
+		nc, h, w, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6)
+		for i := range nc * oh * ow {
+			ox, oy, pl := i%ow, (i/ow)%oh, i/(oh*ow)
+			src := x[(pl*h+2*oy)*w+2*ox:]
+			y[i] = max(max(src[0], src[1]), max(src[w], src[w+1]))
+		}
+	case KAvgPool:
+		x, y := a.ptr(0), a.ptr(1)
+		nc, hw := a.int(2), a.int(3)
+		for i := range nc {
+			var s float32
+			for _, v := range x[i*hw : (i+1)*hw] {
+				s += v
+			}
+			y[i] = s / float32(hw)
+		}
+	case KResidualAdd:
+		x, b, y := a.ptr(0), a.ptr(1), a.ptr(2)
+		total, relu := a.int(3), a.int(4)
+		for i := range total {
+			v := x[i] + b[i]
+			if relu == 1 && v < 0 {
+				v = 0
+			}
+			y[i] = v
+		}
+	default:
+		return fmt.Errorf("no Go version of kernel %s", l.Kernel)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package cuda
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"infertop/engine/reference"
+	"infertop/presets"
+)
+
+// emulate runs plan on the CPU for preset p with the default weights and input.
+func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
+	t.Helper()
+	w := p.Weights(presets.DefaultSeed)
+	mem := make([][]float32, len(plan.Buffers))
+	for i, b := range plan.Buffers {
+		mem[i] = make([]float32, b.Floats)
+		for j := range mem[i] {
+			mem[i][j] = float32(math.NaN()) // poison: a read before any write shows up
+		}
+		if b.Role == RoleWeight {
+			if int64(len(w[b.Param])) != b.Floats {
+				t.Fatalf("%s: weight %s has %d values, buffer %d", p.Name, b.Param, len(w[b.Param]), b.Floats)
+			}
+			copy(mem[i], w[b.Param])
+		}
+	}
+	in = view(mem, plan.Input)[:plan.InputFloats]
+	p.FillInput(in, presets.DefaultSeed)
+	inCopy := slices.Clone(in)
+	for i, st := range plan.Steps {
+		var err error
+		if st.Gemm != nil {
+			err = runGemm(mem, st.Gemm)
+		} else {
+			err = runKernel(mem, st.Launch)
+		}
+		if err != nil {
+			t.Fatalf("%s batch %d step %d (layer %s): %v", p.Name, plan.Batch, i, st.Layer, err)
+		}
+	}
+	for _, b := range plan.Buffers {
+		if b.Role == RoleWeight && !slices.Equal(mem[slices.IndexFunc(plan.Buffers, func(x Buffer) bool { return x.Param == b.Param })], w[b.Param]) {
+			t.Errorf("%s: the plan wrote into weight %s", p.Name, b.Param)
+		}
+	}
+	if !slices.Equal(in, inCopy) {
+		t.Errorf("%s: the plan wrote into its input (data-resident runs reuse it)", p.Name)
+	}
+	return slices.Clone(view(mem, plan.Output)[:plan.OutputFloats]), inCopy
+}
+
+func relErr(got, want []float32) float64 {
+	var d, s float64
+	for i := range got {
+		if math.IsNaN(float64(got[i])) {
+			return math.Inf(1)
+		}
+		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
+		s = max(s, math.Abs(float64(want[i])))
+	}
+	return d / s
+}
+
+// TestPlanMatchesReference executes every preset's plan (GEMMs as column-major
+// sgemm, kernels in Go) and compares the output with the plain-Go reference:
+// this checks every row-major ↔ column-major mapping, leading dimension and stride.
+func TestPlanMatchesReference(t *testing.T) {
+	for _, p := range presets.NewCatalog().All() {
+		for _, batch := range []int{1, 3} {
+			if testing.Short() && p.Name == "transformer" && batch > 1 {
+				continue
+			}
+			plan, err := Build(p, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, in := emulate(t, p, plan)
+			want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
+			if len(out) != len(want) {
+				t.Fatalf("%s batch %d: %d outputs, reference %d", p.Name, batch, len(out), len(want))
+			}
+			if e := relErr(out, want); !(e <= 1e-4) {
+				t.Errorf("%s batch %d: relative error %.3g > 1e-4", p.Name, batch, e)
+			} else {
+				t.Logf("%s batch %d: relative error %.3g, %d steps", p.Name, batch, e, len(plan.Steps))
+			}
+		}
+	}
+}
+
+func TestPTXHasEveryKernel(t *testing.T) {
+	if err := CheckPTX(PTX); err != nil {
+		t.Fatal(err)
+	}
+	entries := PTXEntries(PTX)
+	for _, p := range presets.NewCatalog().All() {
+		plan, err := Build(p, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range plan.Steps {
+			if st.Launch != nil && !slices.Contains(entries, st.Launch.Kernel) {
+				t.Errorf("%s launches %s, which the PTX lacks", p.Name, st.Launch.Kernel)
+			}
+		}
+	}
+	// Every parameter is declared 64-bit (.u64 pointer/long long or .f64 double),
+	// and the count matches what the plan passes.
+	for _, k := range KernelNames() {
+		i := strings.Index(PTX, ".entry "+k+"(")
+		body := PTX[i:]
+		body = body[:strings.Index(body, ")")]
+		n := strings.Count(body, ".param ")
+		if n != kernelParams[k] {
+			t.Errorf("%s: PTX declares %d parameters, the plan passes %d", k, n, kernelParams[k])
+		}
+		if n != strings.Count(body, ".param .u64 ")+strings.Count(body, ".param .f64 ") {
+			t.Errorf("%s: a parameter is not 64-bit wide:\n%s", k, body)
+		}
+	}
+	if err := CheckPTX(".visible .entry infertop_bias_act(\n"); err == nil {
+		t.Error("CheckPTX accepted a module without most kernels")
+	}
+}
+
+func TestLaunchGeometry(t *testing.T) {
+	for _, p := range presets.NewCatalog().All() {
+		for _, batch := range []int{1, 7, 64, 4096} {
+			plan, err := Build(p, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range plan.Steps {
+				l := st.Launch
+				if l == nil {
+					continue
+				}
+				if l.Block != Block || l.Block > 1024 || l.Grid < 1 || l.Grid > maxGrid {
+					t.Fatalf("%s %s: grid %d block %d", p.Name, l.Kernel, l.Grid, l.Block)
+				}
+				covered := int64(l.Grid) * int64(l.Block)
+				if l.PerBlock {
+					covered = int64(l.Grid)
+				}
+				if covered < l.Work && l.Grid != maxGrid {
+					t.Errorf("%s %s batch %d: grid %d × block %d covers %d of %d items", p.Name, l.Kernel, batch, l.Grid, l.Block, covered, l.Work)
+				}
+			}
+		}
+	}
+}
+
+func TestMemoryEstimate(t *testing.T) {
+	for _, p := range presets.NewCatalog().All() {
+		p1, _ := Build(p, 1)
+		p2, _ := Build(p, 2)
+		p5, _ := Build(p, 5)
+		if p1.WeightBytes() != 4*p.ParamCount() {
+			t.Errorf("%s: weights %d bytes, want %d", p.Name, p1.WeightBytes(), 4*p.ParamCount())
+		}
+		per := p2.BatchBytes() - p1.BatchBytes()
+		if p1.BatchBytes() != per || p5.BatchBytes() != 5*per {
+			t.Errorf("%s: batch bytes %d, %d, %d not linear in the batch", p.Name, p1.BatchBytes(), p2.BatchBytes(), p5.BatchBytes())
+		}
+		if est := p.EstimateBytes(5); p5.WeightBytes()+p5.BatchBytes() > est {
+			t.Errorf("%s: plan needs %d bytes, more than the preset's estimate %d", p.Name, p5.WeightBytes()+p5.BatchBytes(), est)
+		}
+		if p5.DeviceBytes() != p5.WeightBytes()+p5.BatchBytes()+CublasReserveBytes {
+			t.Errorf("%s: DeviceBytes does not add up", p.Name)
+		}
+		if p5.PinnedBytes() != 4*5*int64(p.InputSize()+p.OutputSize()) {
+			t.Errorf("%s: pinned %d bytes", p.Name, p5.PinnedBytes())
+		}
+	}
+	// mlp by hand: input 784, fc1 1024 (ReLU fused), fc2 1024, fc3 10.
+	mlp, _ := presets.NewCatalog().Get("mlp")
+	plan, _ := Build(mlp, 3)
+	if want := int64(4 * 3 * (784 + 1024 + 1024 + 10)); plan.BatchBytes() != want {
+		t.Errorf("mlp batch 3: %d bytes, want %d", plan.BatchBytes(), want)
+	}
+	if _, err := Build(mlp, 0); err == nil {
+		t.Error("Build accepted batch 0")
+	}
+}
