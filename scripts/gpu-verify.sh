@@ -96,12 +96,12 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
   3 bench     for p in ${PRESET_LIST[*]}:
                 $GPU_BIN bench --preset \$p --device cuda:0 --batch $BATCHES --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
-              for p in ${RESIDENT_LIST[*]}: the same with --resident
   4 torch     $PY bench/pytorch/bench.py --device cuda:0 --preset $PRESETS --batch $BATCHES --warmup $WARM_S --duration $DUR_S >> torch.jsonl
-              the same for ${RESIDENT_PRESETS} with --resident, and with --pinned
-              gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
+  3b/4b       for p in ${RESIDENT_LIST[*]}: step 3 with --resident; step 4 for ${RESIDENT_PRESETS} with --resident, and with --pinned
   5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
+  end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
+              gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
   files: smi.txt devices.txt selftest.txt bench.jsonl torch.jsonl summary.txt
 EOF
 }
@@ -209,22 +209,21 @@ ST=$OUTDIR/selftest.txt
 run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
 tail -n 5 "$ST" | tee -a "$SUMMARY"
 
-# 3. infertop on the GPU: every preset end to end, some resident.
+# 3-4. infertop and PyTorch on the GPU. End to end first for both (the comparison that
+# matters most), then the resident and pinned variants, so a spent budget cuts the extras.
 : >"$OUTDIR/bench.jsonl"
-for p in "${PRESET_LIST[@]}"; do
-	run_json "bench-$p" 60 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
-		--warmup "$WARMUP" --duration "$DURATION" --format json
-done
-for p in "${RESIDENT_LIST[@]}"; do
-	run_json "bench-$p-resident" 60 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
-		--warmup "$WARMUP" --duration "$DURATION" --resident --format json
-done
-
-# 4. PyTorch on the GPU, same presets and batches (TF32 off, copies included).
 TJ=$OUTDIR/torch.jsonl
 : >"$TJ"
+for p in "${PRESET_LIST[@]}"; do
+	run_json "bench-$p" 45 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
+		--warmup "$WARMUP" --duration "$DURATION" --format json
+done
 run torch 150 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$PRESETS" --batch "$BATCHES" \
 	--warmup "$WARM_S" --duration "$DUR_S"
+for p in "${RESIDENT_LIST[@]}"; do
+	run_json "bench-$p-resident" 45 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch "$BATCHES" \
+		--warmup "$WARMUP" --duration "$DURATION" --resident --format json
+done
 run torch-resident 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDENT_PRESETS" --batch "$BATCHES" \
 	--warmup "$WARM_S" --duration "$DUR_S" --resident
 run torch-pinned 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDENT_PRESETS" --batch "$BATCHES" \
@@ -235,6 +234,10 @@ run_json bench-cpu-mlp 30 "$GPU_BIN" bench --preset mlp --device cpu --batch 256
 	--warmup "$WARMUP" --duration "$DURATION" --format json
 run torch-cpu-mlp 40 "$TJ" "$PY" "$BENCH_PY" --device cpu --preset mlp --batch 256 \
 	--warmup "$WARM_S" --duration "$DUR_S"
+
+# The GPU's state after the load (clocks, temperature, power), beside the first reading.
+{ echo; echo "\$ (after the benchmarks) nvidia-smi --query-gpu=... --format=csv"; } >>"$SMI"
+timeout 15 nvidia-smi --query-gpu="$SMI_QUERY" --format=csv >>"$SMI" 2>&1
 
 log ""
 log "== samples/s, infertop vs PyTorch (ratio = infertop / PyTorch; +pinned rows compare with infertop end to end)"
