@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"infertop/engine"
+	"infertop/engine/reference"
+	"infertop/presets"
+)
+
+// refExec is an executor computed by the reference, with an optional fault.
+type refExec struct {
+	p     *presets.Preset
+	w     presets.Weights
+	batch int
+	fault string // "", "skew" (wrong values) or "skip" (last element not written)
+}
+
+func (e *refExec) Prepare(b int) error { e.batch = b; return nil }
+func (e *refExec) Run(in, out []float32) (engine.Timing, error) {
+	y := reference.Forward(e.p, e.w, in, e.batch)
+	switch e.fault {
+	case "skew":
+		y[0] += 0.01 * (1 + y[0])
+	case "skip":
+		y = y[:len(y)-1]
+	}
+	copy(out, y)
+	return engine.Timing{}, nil
+}
+func (e *refExec) Memory() engine.Memory { return engine.Memory{} }
+func (e *refExec) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "reference"} }
+func (e *refExec) Close() error          { return nil }
+
+func fakeRegistry(fault string) *engine.Registry {
+	r := engine.NewRegistry()
+	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+		return &refExec{p: p, w: p.Weights(o.Seed), fault: fault}, nil
+	})
+	r.Unavailable(engine.CUDA, "built without CUDA")
+	return r
+}
+
+func runST(reg *engine.Registry, args ...string) (int, string) {
+	var out, errb bytes.Buffer
+	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, reg)
+	return code, out.String() + errb.String()
+}
+
+func TestSelftestPassesAMatchingEngine(t *testing.T) {
+	code, out := runST(fakeRegistry(""), "--device", "cpu", "--presets", "linear,lenet5", "--batches", "1,3")
+	if code != ExitOK || strings.Count(out, "PASS ") != 4 || !strings.Contains(out, "PASS: all 4 cases") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestSelftestFailsWrongOrUnwrittenOutputs(t *testing.T) {
+	code, out := runST(fakeRegistry("skew"), "--device", "cpu", "--presets", "mlp", "--batches", "2")
+	if code != ExitFailure || !strings.Contains(out, "FAIL mlp") || !strings.Contains(out, "exceeds") {
+		t.Errorf("skewed output: exit %d:\n%s", code, out)
+	}
+	code, out = runST(fakeRegistry("skip"), "--device", "cpu", "--presets", "linear", "--batches", "7")
+	if code != ExitFailure || !strings.Contains(out, "output[6] = NaN (not written") {
+		t.Errorf("unwritten output: exit %d:\n%s", code, out)
+	}
+}
+
+func TestSelftestUsageAndMissingDevice(t *testing.T) {
+	for _, args := range [][]string{{"--nope"}, {"--device", "tpu"}, {"--batches", "0"}, {"--presets", "vgg"}, {"extra"}} {
+		if code, out := runST(fakeRegistry(""), args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d:\n%s", args, code, ExitUsage, out)
+		}
+	}
+	code, out := runST(fakeRegistry(""), "--device", "cuda:0")
+	if code != ExitFailure || !strings.Contains(out, "built without CUDA") {
+		t.Errorf("cuda without the engine: exit %d:\n%s", code, out)
+	}
+}
+
+// TestSelftestCPUEngine runs the real CPU engine against the reference, when this build has it.
+func TestSelftestCPUEngine(t *testing.T) {
+	reg := newRegistry()
+	if !reg.Has(engine.CPU) {
+		t.Skip("this build has no CPU engine yet: " + reg.Why(engine.CPU))
+	}
+	code, out := runST(reg, "--device", "cpu", "--presets", "linear,mlp,lenet5", "--batches", "1,7")
+	if code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
