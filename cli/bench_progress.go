@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+
+	"infertop/runner"
+)
+
+// progress shows one status line on stderr while bench runs: rewritten in place
+// on a terminal, otherwise a plain line on each state change and at most once a second.
+type progress struct {
+	w       io.Writer
+	tty     bool
+	last    time.Time
+	lastKey string
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil {
+			p.tty = st.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	return p
+}
+
+func (p *progress) show(s runner.Snapshot, duration time.Duration) {
+	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)
+	switch s.State {
+	case runner.Warming:
+		line += fmt.Sprintf(" %.1f s", s.WarmupTime.Seconds())
+	case runner.Measuring, runner.Stable:
+		line += fmt.Sprintf(" %.1f/%.1f s · %.4g samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
+			s.Measured.Seconds(), duration.Seconds(), s.Overall.SamplesPerSec, float64(s.Latency.P50)/1e6,
+			s.Latency.Count, mark(s.Stability.Windows), mark(s.Stability.IQR))
+	case runner.Error:
+		line += ": " + s.Err
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+		return
+	}
+	key := fmt.Sprint(s.RunID, s.Batch, s.State)
+	if now := time.Now(); key != p.lastKey || now.Sub(p.last) >= time.Second {
+		fmt.Fprintln(p.w, line)
+		p.last, p.lastKey = now, key
+	}
+}
+
+// clear removes the status line from a terminal before the results are printed.
+func (p *progress) clear() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "no"
+}
+
+// soakReporter prints the Go heap and the process RSS to stderr at an interval
+// (the hidden --soak-report flag, read by scripts/soak.sh), with the runner's
+// state so that samples taken during warm-up can be told apart.
+type soakReporter struct {
+	w       io.Writer
+	every   time.Duration
+	start   time.Time
+	last    time.Time
+	samples []metrics.Sample
+}
+
+func newSoakReporter(w io.Writer, every time.Duration) *soakReporter {
+	if every <= 0 {
+		return nil
+	}
+	return &soakReporter{w: w, every: every, start: time.Now(), samples: []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+	}}
+}
+
+func (r *soakReporter) maybe(s runner.Snapshot) {
+	if r == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(r.last) < r.every {
+		return
+	}
+	r.last = now
+	metrics.Read(r.samples)
+	fmt.Fprintf(r.w, "soak: t=%.1f state=%s heap_live=%d heap_objects=%d rss=%d\n",
+		now.Sub(r.start).Seconds(), strings.ReplaceAll(s.State.String(), " ", "_"),
+		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), readRSS())
+}
+
+// readRSS returns VmRSS from /proc/self/status in bytes, 0 when unknown.
+func readRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/report"
+)
+
+// sleepExec takes about 100 µs per batch and refuses batches above oomOver.
+type sleepExec struct {
+	oomOver, batch int
+}
+
+func (e *sleepExec) Prepare(b int) error {
+	if e.oomOver > 0 && b > e.oomOver {
+		return &engine.OOMError{Device: "cpu", Batch: b, Need: int64(b), Available: int64(e.oomOver)}
+	}
+	e.batch = b
+	return nil
+}
+func (e *sleepExec) Run(in, out []float32) (engine.Timing, error) {
+	time.Sleep(100 * time.Microsecond)
+	return engine.Timing{}, nil
+}
+func (e *sleepExec) Memory() engine.Memory { return engine.Memory{HostBytes: int64(e.batch) * 1000} }
+func (e *sleepExec) Info() engine.Info {
+	return engine.Info{Device: "cpu", Engine: "fake", Detail: "sleeps 100 µs", Threads: 1}
+}
+func (e *sleepExec) Close() error { return nil }
+
+// fakeDeps gives bench a fake CPU engine; onOpen runs at every executor opening.
+func fakeDeps(onOpen func(n int)) benchDeps {
+	reg := engine.NewRegistry()
+	var opened atomic.Int32
+	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		n := int(opened.Add(1))
+		if onOpen != nil {
+			onOpen(n)
+		}
+		return &sleepExec{oomOver: 64}, nil
+	})
+	reg.Unavailable(engine.CUDA, "built without CUDA")
+	return benchDeps{
+		registry: reg,
+		hostMem:  func() (engine.HostMemory, error) { return engine.HostMemory{Available: 1 << 30, Source: "test"}, nil },
+		cpuinfo:  "testdata/cpuinfo",
+		window:   5 * time.Millisecond,
+	}
+}
+
+func runBenchTest(ctx context.Context, deps benchDeps, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := bench(ctx, Env{Stdout: &out, Stderr: &errb}, args, deps)
+	return code, out.String(), errb.String()
+}
+
+var fast = []string{"--warmup", "5ms", "--duration", "60ms"}
+
+func TestBenchJSONRows(t *testing.T) {
+	code, out, stderr := runBenchTest(context.Background(), fakeDeps(nil), append(fast, "--batch", "1,4,128", "--format", "json")...)
+	if code != ExitFailure { // batch 128 does not fit the fake engine
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	var res report.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if len(res.Rows) != 3 || res.Meta.Engine != "fake" || res.Meta.Preset != "mlp" || res.Meta.CPUModel != "Test CPU 9000" {
+		t.Fatalf("rows %d meta %+v", len(res.Rows), res.Meta)
+	}
+	for i, r := range res.Rows[:2] {
+		if r.Batch != []int{1, 4}[i] || r.Batches == 0 || r.Samples != r.Batches*int64(r.Batch) || r.LatencyMS.P50 < 0.1 || r.Error != "" {
+			t.Errorf("row %d: %+v", i, r)
+		}
+		if r.SamplesPerSec <= 0 || r.SamplesPerSec > float64(r.Batch)*1e4 {
+			t.Errorf("row %d: %v samples/s with batches of 100 µs", i, r.SamplesPerSec)
+		}
+	}
+	if r := res.Rows[2]; !strings.Contains(r.Error, "out of memory") && !strings.Contains(r.Error, "needs") {
+		t.Errorf("batch 128 row: %+v", r)
+	}
+	if strings.Contains(out, "measuring") || !strings.Contains(stderr, "mlp cpu batch 1: measuring") {
+		t.Errorf("progress belongs on stderr only; stderr %q", stderr)
+	}
+}
+
+func TestBenchTableAndTimes(t *testing.T) {
+	times := filepath.Join(t.TempDir(), "times.json")
+	outFile := filepath.Join(t.TempDir(), "out.txt")
+	code, out, stderr := runBenchTest(context.Background(), fakeDeps(nil),
+		append(fast, "--preset", "linear", "--batch", "2", "--export-times", times, "--output", outFile)...)
+	if code != ExitOK || out != "" {
+		t.Fatalf("exit %d stdout %q stderr %s", code, out, stderr)
+	}
+	table, _ := os.ReadFile(outFile)
+	if !strings.Contains(string(table), "SAMPLES/S") || !strings.Contains(string(table), "linear") {
+		t.Errorf("table:\n%s", table)
+	}
+	var ts []report.Times
+	b, _ := os.ReadFile(times)
+	if err := json.Unmarshal(b, &ts); err != nil || len(ts) != 1 || len(ts[0].LatencyMS) == 0 || ts[0].LatencyMS[0] < 0.1 {
+		t.Errorf("times %v %s", err, b)
+	}
+}
+
+func TestBenchInterruptedKeepsFinishedRows(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deps := fakeDeps(func(n int) {
+		if n == 2 {
+			cancel() // Ctrl-C while the second batch size starts
+		}
+	})
+	code, out, stderr := runBenchTest(ctx, deps, append(fast, "--batch", "1,2,3", "--format", "csv")...)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "mlp,cpu,1,") {
+		t.Errorf("csv after interrupt: %q", out)
+	}
+}
+
+func TestBenchBadInput(t *testing.T) {
+	dir := t.TempDir()
+	tight := fakeDeps(nil)
+	tight.hostMem = func() (engine.HostMemory, error) {
+		return engine.HostMemory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
+	}
+	cases := []struct {
+		args []string
+		deps benchDeps
+		want []string
+	}{
+		{[]string{"--batch", "0"}, fakeDeps(nil), []string{"batch 0 is out of range", "accepted: comma-separated integers"}},
+		{[]string{"--batch", "-3"}, fakeDeps(nil), []string{"batch -3 is out of range", "1 to 16777216"}},
+		{[]string{"--batch", "abc"}, fakeDeps(nil), []string{`batch "abc" is not an integer`, "e.g. 1,32,256"}},
+		{[]string{"--batch", "1,,2"}, fakeDeps(nil), []string{"empty entry at position 2"}},
+		{[]string{"--batch", "100000"}, tight, []string{"batch 100000 of mlp needs an estimated", "more than the 100.0 MiB available (cgroup memory limit)"}},
+		{[]string{"--preset", "vgg"}, fakeDeps(nil), []string{`unknown preset "vgg"`, "valid: lenet5, linear, mlp, resnet, transformer"}},
+		{[]string{"--device", "tpu"}, fakeDeps(nil), []string{`unknown device "tpu"`, "valid: cpu, cuda:N"}},
+		{[]string{"--device", "cuda:0"}, fakeDeps(nil), []string{"device cuda:0 is not available in this build: built without CUDA"}},
+		{[]string{"--format", "xml"}, fakeDeps(nil), []string{`unknown format "xml"`, "valid: table, json, csv"}},
+		{[]string{"--duration", "0s"}, fakeDeps(nil), []string{"--duration 0s must be greater than zero"}},
+		{[]string{"--duration", "-2s"}, fakeDeps(nil), []string{"--duration -2s is negative"}},
+		{[]string{"--duration", "5"}, fakeDeps(nil), []string{`--duration "5" is not a duration`, "e.g. 5s"}},
+		{[]string{"--warmup", "-1s"}, fakeDeps(nil), []string{"--warmup -1s is negative"}},
+		{[]string{"--threads", "-1"}, fakeDeps(nil), []string{"--threads -1 is negative"}},
+		{[]string{"--output", filepath.Join(dir, "missing", "out.json")}, fakeDeps(nil), []string{"--output", "cannot be written: no such file or directory"}},
+	}
+	for _, c := range cases {
+		code, out, stderr := runBenchTest(context.Background(), c.deps, c.args...)
+		if code != ExitUsage || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "infertop bench: ") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line", c.args, code, out, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q lacks %q", c.args, stderr, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"infertop/engine"
+)
+
+// maxBatch bounds batch sizes so buffer sizes cannot overflow.
+const maxBatch = 1 << 24
+
+// parseBatchList reads a comma-separated list of batch sizes such as "1,32,256".
+// Every entry must be an integer in 1..maxBatch; empty entries are refused.
+func parseBatchList(s string) ([]int, error) {
+	const accepted = "accepted: comma-separated integers from 1 to 16777216, e.g. 1,32,256"
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("empty batch list (%s)", accepted)
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int, 0, len(parts))
+	for i, f := range parts {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			return nil, fmt.Errorf("batch list %q has an empty entry at position %d (%s)", s, i+1, accepted)
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("batch %q is not an integer (%s)", f, accepted)
+		}
+		if n < 1 || n > maxBatch {
+			return nil, fmt.Errorf("batch %d is out of range (%s)", n, accepted)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseDuration reads a flag's Go duration ("5s", "500ms", "2m"); positive
+// requires it to be greater than zero, otherwise zero is accepted.
+func parseDuration(flag, s string, positive bool) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q is not a duration (accepted: a number with a unit, e.g. 5s, 500ms, 2m)", flag, s)
+	}
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("--%s %s is negative (accepted: %s durations, e.g. 5s)", flag, s, bound(positive))
+	case d == 0 && positive:
+		return 0, fmt.Errorf("--%s %s must be greater than zero (accepted: positive durations, e.g. 5s)", flag, s)
+	}
+	return d, nil
+}
+
+func bound(positive bool) string {
+	if positive {
+		return "positive"
+	}
+	return "zero or positive"
+}
+
+// parseDevice reads a device name; the error lists the valid forms.
+func parseDevice(s string) (engine.Device, error) {
+	d, err := engine.ParseDevice(s)
+	if err != nil {
+		return engine.Device{}, fmt.Errorf("--device: %w", err)
+	}
+	return d, nil
+}
