@@ -31,13 +31,13 @@ type Runner struct {
 	snaps chan Snapshot
 	done  chan struct{}
 
-	started atomic.Bool
-	cancel  context.CancelFunc
+	started atomic.Bool        // set once Start has launched the loop
+	cancel  context.CancelFunc // guarded by mu
 	// wake is non-zero while a command waits to be taken or the context has
 	// ended, so the running loop only enters a select when there is cause to.
 	wake atomic.Int32
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards latest and cancel
 	latest Snapshot
 
 	// loop holds everything the loop goroutine owns.
@@ -84,10 +84,14 @@ func New(cfg Config) (*Runner, error) {
 // prepare the executor is not returned here: the loop reports it in state Error
 // and waits for a command that fixes it. Start may be called once.
 func (r *Runner) Start(ctx context.Context) error {
-	if !r.started.CompareAndSwap(false, true) {
+	r.mu.Lock()
+	if r.cancel != nil {
+		r.mu.Unlock()
 		return errors.New("runner already started")
 	}
 	ctx, r.cancel = context.WithCancel(ctx)
+	r.started.Store(true)
+	r.mu.Unlock()
 	context.AfterFunc(ctx, func() { r.wake.Add(1) })
 	go func() {
 		defer close(r.done)
@@ -99,10 +103,13 @@ func (r *Runner) Start(ctx context.Context) error {
 // Stop ends the loop and waits for it; the executor is closed and the last
 // snapshot (state Done) stays available from Latest. Stop is idempotent.
 func (r *Runner) Stop() {
-	if !r.started.Load() {
+	r.mu.Lock()
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel == nil {
 		return
 	}
-	r.cancel()
+	cancel()
 	<-r.done
 }
 

@@ -146,6 +146,9 @@ func TestLifecycle(t *testing.T) {
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if err := r.Start(context.Background()); err == nil {
+		t.Error("a second Start was accepted")
+	}
 	// The first executor panics on its 200th batch.
 	s := waitFor(t, r, "error after panic", func(s Snapshot) bool { return s.State == Error })
 	if !strings.Contains(s.Err, "panicked: boom") || s.Events[len(s.Events)-1].Kind != EventError {
