@@ -124,7 +124,9 @@ func (r caseResult) String() string {
 	return fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, fmtDur(r.took), r.baseLabel, fmtDur(r.baseTook))
 }
 
-func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+func fmtDur(d time.Duration) string {
+	return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
+}
 
 func checkCase(reg *engine.Registry, dev engine.Device, base string, p *presets.Preset, batch int) caseResult {
 	res := caseResult{preset: p.Name, batch: batch, device: dev.String(), baseLabel: base}
