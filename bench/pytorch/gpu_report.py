@@ -161,7 +161,8 @@ def _records(path):
             if isinstance(d.get("result"), dict):
                 d = d["result"]
             if isinstance(d.get("rows"), list):
-                resident = resident or bool((d.get("meta") or {}).get("resident"))
+                meta = d.get("meta") or {}
+                resident = resident or bool(meta.get("resident") or (meta.get("options") or {}).get("resident"))
                 for r in d["rows"]:
                     if isinstance(r, dict):
                         r = dict(r)
