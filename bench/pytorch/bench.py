@@ -9,7 +9,7 @@ or after torch.cuda.synchronize() (--resident). Throughput counts samples over t
 wall time of the timed part.
 
 On CUDA: TF32 is switched off for matmuls and cuDNN (infertop computes in full
-float32). End-to-end latency includes the host-to-device copy of the input
+float32); "fp32_settings" records how. End-to-end latency includes the host-to-device copy of the input
 (x_cpu.to(device)) and the device-to-host copy of the output (y.cpu(), which also
 synchronizes), like infertop's end-to-end latency. --pinned uses page-locked host
 buffers for both copies (infertop's CUDA engine uses pinned host memory).
@@ -203,6 +203,38 @@ def sgemm(torch, n, threads):
     return out
 
 
+def disable_tf32(torch):
+    """Switches TF32 off for CUDA matmuls and cuDNN convolutions: full float32, as infertop
+    computes. PyTorch 2.9 added fp32_precision settings and deprecated allow_tf32 (mixing
+    the two may be refused), so the new settings are used where they exist. Returns what
+    was set, for the record."""
+    def has(obj, name):  # torch.backends.cuda.matmul raises AssertionError for unknown names
+        try:
+            getattr(obj, name)
+            return True
+        except Exception:
+            return False
+
+    done = {}
+    matmul = torch.backends.cuda.matmul
+    conv = getattr(torch.backends.cudnn, "conv", None) if has(torch.backends.cudnn, "conv") else None
+    if has(matmul, "fp32_precision"):
+        matmul.fp32_precision = "ieee"
+        done["cuda.matmul.fp32_precision"] = matmul.fp32_precision
+        if conv is not None and has(conv, "fp32_precision"):
+            conv.fp32_precision = "ieee"
+            done["cudnn.conv.fp32_precision"] = conv.fp32_precision
+        else:
+            torch.backends.cudnn.allow_tf32 = False
+            done["cudnn.allow_tf32"] = False
+    else:
+        matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        done["cuda.matmul.allow_tf32"] = matmul.allow_tf32
+        done["cudnn.allow_tf32"] = torch.backends.cudnn.allow_tf32
+    return done
+
+
 def loaded_blas(torch):
     """The BLAS libraries this process has mapped after a small product (Linux only):
     Debian's torch calls whatever libblas.so.3 the system alternative points at."""
@@ -245,8 +277,7 @@ def main(argv=None):
             print(json.dumps(dict(base, device=args.device, error="CUDA is not available to this PyTorch")),
                   flush=True)
             return 1
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        base["fp32_settings"] = disable_tf32(torch)
         if device.index is None:
             device = torch.device("cuda", 0)
         torch.cuda.set_device(device)
