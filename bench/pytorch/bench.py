@@ -20,7 +20,9 @@ Prints one JSON object per line:
 
 --threads N sets torch.set_num_threads(N) and, before torch is imported,
 OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS; "threads_set" says
-which were set. --threads 0 leaves every default alone (all cores).
+which were set. --threads 0 means all the cores this process may run on
+(sched_getaffinity), set the same way: left alone, some builds start with a
+single OpenMP thread.
 
 --sgemm N instead measures C = A @ B for N x N float32 matrices with torch.mm and,
 when libopenblas.so.0 loads, with OpenBLAS's cblas_sgemm called directly, and
@@ -47,7 +49,7 @@ def parse_args(argv):
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     ap.add_argument("--batch", default="1,32,256", help="comma-separated batch sizes (default 1,32,256)")
     ap.add_argument("--threads", type=int, default=0,
-                    help="intra-op threads; 0 leaves the library defaults (all cores)")
+                    help="intra-op threads; 0 = all the cores this process may use")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds, at least 3 batches (default 1)")
     ap.add_argument("--duration", type=float, default=5.0, help="timed seconds, at least 3 batches (default 5)")
     ap.add_argument("--resident", action="store_true",
@@ -75,6 +77,13 @@ def parse_args(argv):
     if args.resident and args.pinned:
         ap.error("--resident makes no host copies; --pinned does not apply")
     return args
+
+
+def usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def set_thread_env(n):
@@ -254,6 +263,9 @@ def loaded_blas(torch):
 
 def main(argv=None):
     args = parse_args(argv)
+    requested = args.threads
+    if args.threads == 0:
+        args.threads = usable_cores()
     threads_set = set_thread_env(args.threads)
     import torch  # after the thread environment is set
     sys.path.insert(0, HERE)
@@ -263,7 +275,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         threads_set.append("torch.set_num_threads")
     base = {"torch_version": torch.__version__, "threads": torch.get_num_threads(),
-            "threads_requested": args.threads, "threads_set": threads_set, "blas": loaded_blas(torch)}
+            "threads_requested": requested, "threads_set": threads_set, "blas": loaded_blas(torch)}
 
     if args.sgemm:
         rec = dict(base, kind="sgemm", n=args.sgemm, device="cpu")
