@@ -61,8 +61,9 @@ type Config struct {
 	Clock Clock
 	// PublishInterval is the least time between two periodic snapshots (default 100ms).
 	PublishInterval time.Duration
-	// MaxMeasure, when positive, ends the run (state Done, loop exits) once this
-	// much time has been measured after warm-up.
+	// MaxMeasure, when positive, ends the run (state Done, loop exits) at the
+	// first window boundary after this much time has been measured after
+	// warm-up: a run measures at least MaxMeasure, in whole windows.
 	MaxMeasure time.Duration
 	// RecordLatencies, when positive, is the capacity of a buffer preallocated to
 	// keep every measured batch's latency (for --export-times); batches beyond it

@@ -138,9 +138,11 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 	}
 	if wd := now.Sub(l.winStart); wd >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
 		l.closeWindow(now, wd)
-	}
-	if l.cfg.MaxMeasure > 0 && l.measuredAt(now) >= l.cfg.MaxMeasure {
-		l.finish(now, "measured for the requested time")
+		// A run ends on a window boundary, so the last stretch measured is a
+		// whole window the stability rule sees, never a cut-off one.
+		if l.cfg.MaxMeasure > 0 && l.measuredAt(now) >= l.cfg.MaxMeasure {
+			l.finish(now, "measured for the requested time")
+		}
 	}
 }
 

@@ -35,8 +35,9 @@ func newLatencies(withChart bool) *latencies {
 	return l
 }
 
-// record adds one duration; values outside 1 ns .. 10 min are clamped so that
-// the count stays right (Min/Max keep the exact value).
+// record adds one duration; values outside 0 .. 10 min are clamped so that
+// the count stays right (Min/Max keep the exact value). Zero is recorded as
+// zero (a resident input's H2D copy), not as the 1 ns resolution.
 func (l *latencies) record(d time.Duration) {
 	v := int64(d)
 	if v < l.min {
@@ -46,7 +47,7 @@ func (l *latencies) record(d time.Duration) {
 		l.max = v
 	}
 	l.sum += float64(v)
-	v = min(max(v, histLowest), histHighest)
+	v = min(max(v, 0), histHighest)
 	_ = l.h.RecordValue(v) // cannot fail: v is within the histogram's range
 	if l.chart != nil {
 		_ = l.chart.RecordValue(v)

@@ -70,3 +70,18 @@ func TestRelSpreadAndDiff(t *testing.T) {
 		t.Errorf("relDiff(90,100) = %v", got)
 	}
 }
+
+// TestZeroIsRecordedAsZero: a resident input's H2D copy takes no time and must
+// not read as 1 ns.
+func TestZeroIsRecordedAsZero(t *testing.T) {
+	l := newLatencies(true)
+	for range 3 {
+		l.record(0)
+	}
+	if p := l.percentiles(); p.Count != 3 || p.P50 != 0 || p.Max != 0 || l.stat() != (Stat{}) {
+		t.Errorf("zeros: %+v", p)
+	}
+	if b := l.buckets(4); len(b) != 4 || b[0].Count+b[1].Count+b[2].Count+b[3].Count != 3 {
+		t.Errorf("buckets %+v", b)
+	}
+}
