@@ -38,6 +38,9 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	case runner.Warming:
 		line += fmt.Sprintf(" %.1f s", s.WarmupTime.Seconds())
 	case runner.Measuring, runner.Stable:
+		if s.Latency.Count == 0 {
+			break
+		}
 		line += fmt.Sprintf(" %.1f/%.1f s · %.4g samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
 			s.Measured.Seconds(), duration.Seconds(), s.Overall.SamplesPerSec, float64(s.Latency.P50)/1e6,
 			s.Latency.Count, mark(s.Stability.Windows), mark(s.Stability.IQR))
