@@ -48,3 +48,29 @@ func BenchmarkRunnerOverhead(b *testing.B) {
 	s := r.Latest()
 	b.ReportMetric(s.Overall.SamplesPerSec, "samples/s")
 }
+
+// TestStepAllocatesNothing: a measured batch between two snapshots allocates
+// nothing, so the garbage collector does not paint the latency histogram.
+func TestStepAllocatesNothing(t *testing.T) {
+	clk := &fakeClock{}
+	env := &fakeEnv{mk: func(int) *fakeExec {
+		return &fakeExec{clock: clk, lat: constLat(time.Millisecond), timing: engine.Timing{Valid: true, Compute: time.Millisecond}}
+	}}
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu", Batch: 8,
+		Clock: clk, PublishInterval: time.Hour, Window: time.Minute, RecordLatencies: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.loop
+	if err := l.switchTo("mlp", "cpu", 8, EventStarted); err != nil {
+		t.Fatal(err)
+	}
+	l.newRun(clk.Now(), Measuring)
+	if allocs := testing.AllocsPerRun(5000, l.step); allocs != 0 {
+		t.Errorf("%v allocations per batch", allocs)
+	}
+	if l.state != Measuring || l.mBatches < 5000 {
+		t.Errorf("state %v, %d batches measured", l.state, l.mBatches)
+	}
+	l.closeExec()
+}
