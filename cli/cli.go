@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -36,6 +37,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"dashboard", "the live dashboard (the default when no command is given)", runDashboard},
 		{"bench", "measure presets headless and print a table, JSON or CSV", runBench},
 		{"presets", "list the model presets", runPresets},
 		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
@@ -52,8 +54,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	env := Env{Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	ctx, stop := interruptible(ctx, stderr)
 	defer stop()
-	name := "bench"
-	if len(args) > 0 {
+	// No command, or flags first ("infertop --preset linear"), opens the dashboard.
+	name := "dashboard"
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
 		name, args = args[0], args[1:]
 	}
 	switch name {

@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"infertop/runner"
+)
+
+// header is the top two lines: what runs, on what, and how the run stands.
+type header struct {
+	w int
+	// busID maps cuda:N to its PCI bus id.
+	busID map[string]string
+}
+
+func (h *header) SetSize(w int) { h.w = w }
+
+func (h header) View(st styles, s runner.Snapshot) string {
+	dev := s.Device
+	if id := h.busID[dev]; id != "" {
+		dev += " (" + id + ")"
+	}
+	build := s.Info.Engine
+	if s.Info.Detail != "" {
+		build = strings.TrimSpace(build + " · " + s.Info.Detail)
+	}
+	if build == "" {
+		build = "engine not open"
+	}
+	batch := "default"
+	if s.Batch > 0 {
+		batch = fmtCount(int64(s.Batch))
+	}
+	line1 := st.title.Render("infertop") + "  " +
+		st.label.Render("preset ") + st.value.Render(s.Preset) + "  " +
+		st.label.Render("device ") + st.value.Render(dev) + "  " +
+		st.label.Render("batch ") + st.value.Render(batch) + "  " +
+		st.dim.Render(build)
+	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(fmtElapsed(s.Elapsed))
+	if s.Measured > 0 {
+		line2 += "  " + st.label.Render("measured ") + st.value.Render(fmtElapsed(s.Measured))
+	}
+	line2 += "  " + st.dim.Render(fmt.Sprintf("run %d", s.RunID))
+	return fit(line1+"\n"+line2, h.w, 2)
+}
+
+// stateBadge says where the run is; for a measuring run it says which
+// stability rule holds.
+func stateBadge(st styles, s runner.Snapshot) string {
+	rules := func() string {
+		mark := func(name string, ok bool) string {
+			if ok {
+				return name + " ✓"
+			}
+			return name + " ✗"
+		}
+		return mark("windows", s.Stability.Windows) + " · " + mark("iqr", s.Stability.IQR)
+	}
+	switch s.State {
+	case runner.Warming:
+		return st.warn.Render("◌ warming up") + " " + st.dim.Render(fmt.Sprintf("(%d batches)", s.WarmupBatches))
+	case runner.Measuring:
+		return st.value.Render("● measuring") + " " + st.dim.Render("("+rules()+")")
+	case runner.Stable:
+		return st.good.Render("stable ✓") + " " + st.dim.Render("("+rules()+")")
+	case runner.Paused:
+		return st.warn.Render("‖ paused")
+	case runner.Error:
+		return st.bad.Render("✗ error: " + s.Err)
+	}
+	return st.dim.Render(s.State.String())
+}

@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"time"
+
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+// historyLen is how many throughput points the chart keeps (one per completed
+// window: about five minutes with the runner's 1 s windows).
+const historyLen = 300
+
+// utilLen is how many utilization readings each GPU keeps for its sparkline.
+const utilLen = 120
+
+// point is one throughput reading for the chart.
+type point struct {
+	T     time.Time
+	Value float64
+}
+
+// history keeps the series the charts draw. It only stores what snapshots and
+// samples carry; it derives nothing.
+type history struct {
+	throughput []point
+	// lastWindow is the (run, window index) of the newest stored point.
+	lastRun    uint64
+	lastWindow int
+	util       map[int][]float64 // per NVML index
+}
+
+func newHistory() *history {
+	return &history{lastWindow: -1, util: map[int][]float64{}}
+}
+
+// addSnapshot stores the newest completed windows of s that are not stored yet.
+// It reports whether anything was added.
+func (h *history) addSnapshot(s runner.Snapshot) bool {
+	if s.RunID != h.lastRun {
+		h.lastRun, h.lastWindow = s.RunID, -1
+	}
+	added := false
+	for _, w := range s.Windows {
+		if w.Index <= h.lastWindow {
+			continue
+		}
+		// A window ends at s.Time minus the measured time since its end.
+		t := s.Time.Add(w.End - s.Measured)
+		h.throughput = append(h.throughput, point{T: t, Value: w.SamplesPerSec})
+		h.lastWindow = w.Index
+		added = true
+	}
+	if n := len(h.throughput); n > historyLen {
+		h.throughput = append(h.throughput[:0], h.throughput[n-historyLen:]...)
+	}
+	return added
+}
+
+// addSample stores each GPU's utilization.
+func (h *history) addSample(s gpuinfo.Sample) {
+	for _, g := range s.GPUs {
+		if !g.UtilGPUPercent.OK {
+			continue
+		}
+		u := append(h.util[g.Index], float64(g.UtilGPUPercent.V))
+		if len(u) > utilLen {
+			u = u[len(u)-utilLen:]
+		}
+		h.util[g.Index] = u
+	}
+}
+
+// energy tracks GPU energy per sample: the GPUs' interval energy divided by
+// the samples the runner measured in the same interval.
+type energy struct {
+	// run and samples are the runner's RunID and Overall.Samples at the previous GPU sample.
+	run     uint64
+	samples int64
+	valid   bool
+	// last is the most recent figure in joules per sample, ok when known.
+	last float64
+	ok   bool
+}
+
+// update takes a GPU sample, the latest snapshot and the NVML indexes the
+// current device uses, and refreshes the figure. Only a measuring GPU run
+// whose RunID did not change over the interval yields a figure.
+func (e *energy) update(s gpuinfo.Sample, snap runner.Snapshot, gpus []int) {
+	measuring := snap.State == runner.Measuring || snap.State == runner.Stable
+	prevRun, prevSamples, prevValid := e.run, e.samples, e.valid
+	e.run, e.samples, e.valid = snap.RunID, snap.Overall.Samples, measuring && len(gpus) > 0
+	if !e.valid {
+		e.ok = false
+		return
+	}
+	if !prevValid || prevRun != snap.RunID {
+		return
+	}
+	var joules float64
+	for _, i := range gpus {
+		g, ok := gpuByIndex(s, i)
+		if !ok || !g.EnergyIntervalJoules.OK {
+			return
+		}
+		joules += g.EnergyIntervalJoules.V
+	}
+	if v, ok := joulesPerSample(joules, snap.Overall.Samples-prevSamples); ok {
+		e.last, e.ok = v, true
+	}
+}
+
+// joulesPerSample divides interval energy by the samples run in the interval.
+func joulesPerSample(joules float64, samples int64) (float64, bool) {
+	if samples <= 0 || joules < 0 {
+		return 0, false
+	}
+	return joules / float64(samples), true
+}
+
+func gpuByIndex(s gpuinfo.Sample, i int) (gpuinfo.GPU, bool) {
+	for _, g := range s.GPUs {
+		if g.Index == i {
+			return g, true
+		}
+	}
+	return gpuinfo.GPU{}, false
+}

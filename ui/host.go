@@ -1,0 +1,43 @@
+package ui
+
+import (
+	"fmt"
+
+	"infertop/engine"
+	"infertop/runner"
+)
+
+// hostPanel shows this process on the host for CPU runs.
+type hostPanel struct{ w, h int }
+
+func (p *hostPanel) SetSize(w, h int) { p.w, p.h = w, h }
+
+func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
+	var l1 string
+	switch {
+	case h == nil:
+		l1 = st.dim.Render("waiting for the first reading…")
+	case h.Err != "":
+		l1 = st.bad.Render(h.Err)
+	default:
+		cpu := "n/a"
+		if h.CPUValid {
+			cpu = fmtPct(h.CPUPercent)
+		}
+		l1 = st.label.Render("process CPU ") + st.value.Render(cpu) +
+			st.label.Render("  RSS ") + st.value.Render(engine.FormatBytes(h.RSSBytes)) +
+			st.label.Render("  OS threads ") + st.value.Render(fmt.Sprint(h.Threads))
+	}
+	threads := "n/a"
+	if s.Info.Threads > 0 {
+		threads = fmt.Sprint(s.Info.Threads)
+	}
+	blas := s.Info.Engine
+	if s.Info.Detail != "" {
+		blas += " · " + s.Info.Detail
+	}
+	l2 := st.label.Render("compute threads ") + st.value.Render(threads) +
+		st.label.Render("  engine holds ") + st.value.Render(engine.FormatBytes(s.Memory.HostBytes))
+	l3 := st.label.Render("BLAS ") + st.value.Render(blas)
+	return box(st, "Host", l1+"\n"+l2+"\n"+l3, p.w, p.h)
+}

@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"infertop/runner"
+)
+
+// handleKey routes a key press to the focused component.
+func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if k.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	switch m.mode {
+	case modeBatch:
+		return m.batchKey(k)
+	case modePreset, modeDevice:
+		return m.pickerKey(k)
+	}
+	ctl := m.opts.Control
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return tea.Quit
+	case key.Matches(k, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		m.layout()
+	case key.Matches(k, m.keys.Double):
+		return m.askBatch(m.currentBatch() * 2)
+	case key.Matches(k, m.keys.Halve):
+		if b := m.currentBatch(); b > 1 {
+			return m.askBatch(b / 2)
+		}
+		m.setStatus("batch is already 1", true)
+	case key.Matches(k, m.keys.Batch):
+		m.mode = modeBatch
+		m.input.SetValue("")
+		m.setStatus("", false)
+		return m.input.Focus()
+	case key.Matches(k, m.keys.Preset):
+		m.openPicker(modePreset)
+	case key.Matches(k, m.keys.Device):
+		m.openPicker(modeDevice)
+	case key.Matches(k, m.keys.Pause):
+		m.pending++
+		if m.snap.State == runner.Paused || m.snap.State == runner.Error {
+			return control("resume", ctl.Resume)
+		}
+		return control("pause", ctl.Pause)
+	case key.Matches(k, m.keys.Reset):
+		m.pending++
+		return control("reset statistics", ctl.Reset)
+	}
+	return nil
+}
+
+// currentBatch is the batch last asked for, or the preset's default.
+func (m *Model) currentBatch() int {
+	if m.batch > 0 {
+		return m.batch
+	}
+	if p, err := m.opts.Catalog.Get(m.snap.Preset); err == nil {
+		return p.DefaultBatch
+	}
+	return 1
+}
+
+// askBatch validates n and asks the runner for it; a refused batch leaves the
+// old one running and says why in red.
+func (m *Model) askBatch(n int) tea.Cmd {
+	if n > m.opts.MaxBatch {
+		m.setStatus(fmt.Sprintf("batch %d is above the limit of %d", n, m.opts.MaxBatch), true)
+		return nil
+	}
+	if err := m.checkFits(n); err != nil {
+		m.setStatus(err.Error(), true)
+		return nil
+	}
+	m.batch = n
+	m.pending++
+	m.setStatus(fmt.Sprintf("batch %d: preparing…", n), false)
+	ctl := m.opts.Control
+	return control(fmt.Sprintf("batch %d", n), func() error { return ctl.SetBatch(n) })
+}
+
+func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Cancel):
+		m.mode = modeDash
+		m.input.Blur()
+		m.setStatus("", false)
+		return nil
+	case key.Matches(k, m.keys.Confirm):
+		n, err := parseBatch(m.input.Value(), m.opts.MaxBatch)
+		if err == nil {
+			err = m.checkFits(n)
+		}
+		if err != nil {
+			m.setStatus(err.Error(), true)
+			return nil
+		}
+		m.mode = modeDash
+		m.input.Blur()
+		return m.askBatch(n)
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(k)
+	m.setStatus("", false)
+	return cmd
+}
+
+func (m *Model) openPicker(md mode) {
+	var items []choice
+	var title, cur string
+	if md == modePreset {
+		title, cur = "Preset", m.snap.Preset
+		for _, p := range m.opts.Catalog.All() {
+			items = append(items, choice{name: p.Name, detail: p.Description, ok: true})
+		}
+	} else {
+		title, cur = "Device", m.snap.Device
+		for _, d := range m.opts.Devices {
+			items = append(items, choice{name: d.Name, detail: d.Detail, ok: d.Available, why: d.Why})
+		}
+	}
+	m.picker = newPicker(m.st, title, items, cur)
+	m.mode = md
+	m.layout()
+}
+
+func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Cancel), key.Matches(k, m.keys.Quit):
+		m.mode = modeDash
+		return nil
+	case key.Matches(k, m.keys.Confirm):
+		c, ok := m.picker.selected()
+		if !ok {
+			return nil
+		}
+		if !c.ok {
+			m.setStatus(c.name+" is unavailable: "+c.why, true)
+			return nil
+		}
+		md := m.mode
+		m.mode = modeDash
+		m.pending++
+		ctl := m.opts.Control
+		if md == modePreset {
+			m.batch = 0
+			return control("preset "+c.name, func() error { return ctl.SetPreset(c.name) })
+		}
+		return control("device "+c.name, func() error { return ctl.SetDevice(c.name) })
+	}
+	var cmd tea.Cmd
+	m.picker.list, cmd = m.picker.list.Update(k)
+	return cmd
+}

@@ -1,0 +1,41 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every binding of the dashboard; the footer and the ? screen are
+// drawn from it.
+type keyMap struct {
+	Double, Halve, Batch, Preset, Device, Pause, Reset, Help, Quit key.Binding
+	// Confirm and Cancel act in the batch prompt and the pickers.
+	Confirm, Cancel key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Double:  key.NewBinding(key.WithKeys("+", "=", "up"), key.WithHelp("+/↑", "batch ×2")),
+		Halve:   key.NewBinding(key.WithKeys("-", "_", "down"), key.WithHelp("-/↓", "batch ÷2")),
+		Batch:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "type batch")),
+		Preset:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preset")),
+		Device:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "device")),
+		Pause:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause/resume")),
+		Reset:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reset stats")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Confirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+		Cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+// ShortHelp is the footer line.
+func (k keyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Double, k.Halve, k.Batch, k.Preset, k.Device, k.Pause, k.Reset, k.Help, k.Quit}
+}
+
+// FullHelp is the ? screen, in columns.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Double, k.Halve, k.Batch},
+		{k.Preset, k.Device, k.Confirm, k.Cancel},
+		{k.Pause, k.Reset, k.Help, k.Quit},
+	}
+}

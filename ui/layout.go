@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fit makes s exactly w cells wide and h lines tall: long lines are cut,
+// short ones padded, missing lines added and extra ones dropped.
+func fit(s string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fitLine(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fitLine cuts or pads one line to exactly w cells.
+func fitLine(l string, w int) string {
+	if lw := lipgloss.Width(l); lw > w {
+		l = ansi.Truncate(l, w, "")
+	}
+	if lw := lipgloss.Width(l); lw < w {
+		l += strings.Repeat(" ", w-lw)
+	}
+	return l
+}
+
+// box draws a rounded frame of w×h cells with title in the top edge and
+// content fitted inside.
+func box(st styles, title, content string, w, h int) string {
+	if w < 4 || h < 2 {
+		return fit("", w, h)
+	}
+	inner := w - 2
+	t := ansi.Truncate(" "+title+" ", max(inner-1, 0), "")
+	top := st.border.Render("╭─") + st.title.Render(t) +
+		st.border.Render(strings.Repeat("─", max(inner-1-lipgloss.Width(t), 0))+"╮")
+	var b strings.Builder
+	b.WriteString(top)
+	if h > 2 {
+		side := st.border.Render("│")
+		for _, l := range strings.Split(fit(content, inner, h-2), "\n") {
+			b.WriteString("\n" + side + l + side)
+		}
+	}
+	b.WriteString("\n" + st.border.Render("╰"+strings.Repeat("─", inner)+"╯"))
+	return b.String()
+}
+
+// sideBySide joins two blocks of the same height.
+func sideBySide(a, b string) string {
+	return lipgloss.JoinHorizontal(lipgloss.Top, a, b)
+}

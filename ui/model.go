@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+// mode is what the keyboard drives now.
+type mode int
+
+const (
+	modeDash mode = iota
+	modeBatch
+	modePreset
+	modeDevice
+)
+
+// Model is the dashboard's root model: it keeps the latest data, routes keys
+// to the focused component and lays the panels out.
+type Model struct {
+	opts Options
+	keys keyMap
+	st   *styles
+	dark bool
+	help help.Model
+	w, h int
+
+	snap        runner.Snapshot
+	sample      *gpuinfo.Sample
+	host        *HostStat
+	hist        *history
+	energy      energy
+	samplerGone bool
+
+	// batch is the batch last asked for; pending counts control calls in flight.
+	batch   int
+	pending int
+
+	header header
+	thr    throughputPanel
+	lat    latencyPanel
+	gpu    gpuPanel
+	hostP  hostPanel
+	ev     eventsPanel
+
+	mode   mode
+	input  textinput.Model
+	picker picker
+	// status is the last message for the person; statusBad draws it red.
+	status    string
+	statusBad bool
+
+	cudaName map[int]string
+}
+
+// New builds the dashboard. Run it with tea.NewProgram(ui.New(opts)).
+func New(opts Options) *Model {
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = defaultMaxBatch
+	}
+	st := newStyles(opts.Dark, opts.NoColor)
+	m := &Model{
+		opts: opts, keys: newKeyMap(), st: &st, dark: opts.Dark, help: help.New(),
+		snap: opts.Initial, hist: newHistory(), batch: opts.Initial.Batch,
+		cudaName: map[int]string{},
+	}
+	m.help.Styles = st.help
+	busID := map[string]string{}
+	for _, d := range opts.Devices {
+		if d.BusID != "" {
+			busID[d.Name] = d.BusID
+		}
+		if len(d.GPUIndexes) == 1 {
+			m.cudaName[d.GPUIndexes[0]] = d.Name
+		}
+	}
+	m.header.busID = busID
+	m.gpu.cudaName = m.cudaName
+	m.thr.loc, m.ev.loc = opts.Location, opts.Location
+	m.input = textinput.New()
+	m.input.Prompt = "batch: "
+	m.input.Placeholder = "e.g. 512"
+	m.input.CharLimit = 9
+	return m
+}
+
+// Init starts draining the feeds and asks the terminal for its background.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(
+		waitSnapshot(m.opts.Snapshots, m.opts.RunnerDone),
+		waitSample(m.opts.Samples),
+		waitHost(m.opts.Host),
+		tea.RequestBackgroundColor,
+	)
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setDark(msg.IsDark())
+		return m, nil
+	case snapshotMsg:
+		m.takeSnapshot(runner.Snapshot(msg))
+		return m, waitSnapshot(m.opts.Snapshots, m.opts.RunnerDone)
+	case runnerDoneMsg:
+		return m, nil
+	case sampleMsg:
+		s := gpuinfo.Sample(msg)
+		m.sample = &s
+		m.hist.addSample(s)
+		m.energy.update(s, m.snap, sortedKeys(m.inUse()))
+		m.gpu.redraw(*m.st, m.hist)
+		return m, waitSample(m.opts.Samples)
+	case samplerDoneMsg:
+		m.samplerGone = true
+		return m, nil
+	case hostMsg:
+		h := HostStat(msg)
+		m.host = &h
+		return m, waitHost(m.opts.Host)
+	case hostDoneMsg:
+		return m, nil
+	case controlMsg:
+		m.pending = max(m.pending-1, 0)
+		if msg.err != nil {
+			m.setStatus(msg.what+": "+msg.err.Error(), true)
+			m.batch = m.snap.Batch
+		} else {
+			m.setStatus(msg.what+": done", false)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	if m.mode == modeBatch {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// takeSnapshot keeps s unless it belongs to a run already replaced.
+func (m *Model) takeSnapshot(s runner.Snapshot) {
+	if s.RunID < m.snap.RunID || (s.RunID == m.snap.RunID && s.Seq < m.snap.Seq) {
+		return
+	}
+	m.snap = s
+	if m.pending == 0 {
+		m.batch = s.Batch
+	}
+	if m.hist.addSnapshot(s) {
+		m.thr.redraw(*m.st, m.hist)
+	}
+	m.lat.redraw(*m.st, s)
+}
+
+func (m *Model) setDark(dark bool) {
+	m.dark = dark
+	st := newStyles(dark, m.opts.NoColor)
+	*m.st = st
+	m.help.Styles = st.help
+	m.redrawAll()
+}
+
+func (m *Model) redrawAll() {
+	m.thr.redraw(*m.st, m.hist)
+	m.lat.redraw(*m.st, m.snap)
+	m.gpu.redraw(*m.st, m.hist)
+}
+
+func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = s, bad }
+
+// inUse is the set of NVML indexes the current device runs on.
+func (m *Model) inUse() map[int]bool {
+	out := map[int]bool{}
+	for _, d := range m.opts.Devices {
+		if d.Name == m.snap.Device {
+			for _, i := range d.GPUIndexes {
+				out[i] = true
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(s map[int]bool) []int { return slices.Sorted(maps.Keys(s)) }

@@ -1,0 +1,82 @@
+package ui
+
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+// snapshotMsg carries one runner snapshot to Update.
+type snapshotMsg runner.Snapshot
+
+// runnerDoneMsg says the runner's loop has ended.
+type runnerDoneMsg struct{}
+
+// sampleMsg carries one GPU telemetry sample.
+type sampleMsg gpuinfo.Sample
+
+// samplerDoneMsg says the GPU sampler has ended (its channel closed).
+type samplerDoneMsg struct{}
+
+// hostMsg carries one host reading.
+type hostMsg HostStat
+
+// hostDoneMsg says the host sampler has ended.
+type hostDoneMsg struct{}
+
+// controlMsg reports the result of one control call.
+type controlMsg struct {
+	// what names the request for messages ("batch 512", "preset lenet5").
+	what string
+	err  error
+}
+
+// waitSnapshot blocks on one receive from the runner (bubbletea's
+// examples/realtime pattern); Update re-arms it after each message.
+func waitSnapshot(ch <-chan runner.Snapshot, done <-chan struct{}) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case s := <-ch:
+			return snapshotMsg(s)
+		case <-done:
+			return runnerDoneMsg{}
+		}
+	}
+}
+
+// waitSample blocks on one GPU sample; a closed channel ends the feed.
+func waitSample(ch <-chan gpuinfo.Sample) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		s, ok := <-ch
+		if !ok {
+			return samplerDoneMsg{}
+		}
+		return sampleMsg(s)
+	}
+}
+
+// waitHost blocks on one host reading; a closed channel ends the feed.
+func waitHost(ch <-chan HostStat) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		s, ok := <-ch
+		if !ok {
+			return hostDoneMsg{}
+		}
+		return hostMsg(s)
+	}
+}
+
+// control runs one control call off the UI goroutine.
+func control(what string, f func() error) tea.Cmd {
+	return func() tea.Msg { return controlMsg{what: what, err: f()} }
+}

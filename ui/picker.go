@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+
+	"charm.land/bubbles/v2/list"
+	tea "charm.land/bubbletea/v2"
+)
+
+// choice is one entry of a picker; unavailable entries are drawn greyed with
+// the reason and cannot be picked.
+type choice struct {
+	name, detail string
+	ok           bool
+	why          string
+}
+
+// FilterValue is the name (filtering is off, but list.Item needs it).
+func (c choice) FilterValue() string { return c.name }
+
+// choiceDelegate draws one choice per line.
+type choiceDelegate struct{ st *styles }
+
+func (d choiceDelegate) Height() int                         { return 1 }
+func (d choiceDelegate) Spacing() int                        { return 0 }
+func (d choiceDelegate) Update(tea.Msg, *list.Model) tea.Cmd { return nil }
+
+// Render writes the choice; the cursor row is reversed.
+func (d choiceDelegate) Render(w io.Writer, m list.Model, index int, item list.Item) {
+	c, ok := item.(choice)
+	if !ok {
+		return
+	}
+	cursor := "  "
+	if index == m.Index() {
+		cursor = "› "
+	}
+	text := fmt.Sprintf("%-10s %s", c.name, c.detail)
+	if !c.ok {
+		text = fmt.Sprintf("%-10s unavailable: %s", c.name, c.why)
+	}
+	line := fitLine(cursor+text, max(m.Width(), 1))
+	switch {
+	case index == m.Index():
+		if !c.ok {
+			line = d.st.selected.Render(d.st.dim.Render(line))
+		} else {
+			line = d.st.selected.Render(line)
+		}
+	case !c.ok:
+		line = d.st.dim.Render(line)
+	}
+	fmt.Fprint(w, line)
+}
+
+// picker is a list of choices for the preset or the device.
+type picker struct {
+	title string
+	list  list.Model
+}
+
+func newPicker(st *styles, title string, items []choice, current string) picker {
+	li := make([]list.Item, len(items))
+	sel := 0
+	for i, c := range items {
+		li[i] = c
+		if c.name == current {
+			sel = i
+		}
+	}
+	l := list.New(li, choiceDelegate{st: st}, 40, 10)
+	l.SetShowTitle(false)
+	l.SetShowStatusBar(false)
+	l.SetShowHelp(false)
+	l.SetFilteringEnabled(false)
+	l.SetShowPagination(true)
+	l.DisableQuitKeybindings()
+	l.Select(sel)
+	return picker{title: title, list: l}
+}
+
+// SetSize sizes the list inside a frame of w×h.
+func (p *picker) SetSize(w, h int) { p.list.SetSize(max(w-2, 1), max(h-3, 1)) }
+
+// selected returns the choice under the cursor.
+func (p picker) selected() (choice, bool) {
+	c, ok := p.list.SelectedItem().(choice)
+	return c, ok
+}
+
+func (p picker) View(st styles, w, h int) string {
+	hint := st.dim.Render("↑/↓ move · enter pick · esc cancel")
+	return box(st, p.title, hint+"\n"+p.list.View(), w, h)
+}

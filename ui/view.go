@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"infertop/engine"
+)
+
+// Minimum terminal size the dashboard draws in.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// hostH is the host panel's height (three lines inside a frame).
+const hostH = 5
+
+// resize records the terminal size and lays the components out.
+func (m *Model) resize(w, h int) {
+	m.w, m.h = max(w, 0), max(h, 0)
+	m.layout()
+}
+
+// footerLines is the footer's height: the status or prompt line, then the help.
+func (m *Model) footerLines() int {
+	n := 1
+	if m.help.ShowAll {
+		n = len(strings.Split(m.help.View(m.keys), "\n"))
+	}
+	return n + 1
+}
+
+// layout gives every component its size; charts are redrawn for it.
+func (m *Model) layout() {
+	if m.w < MinWidth || m.h < MinHeight {
+		return
+	}
+	m.help.SetWidth(m.w)
+	m.header.SetSize(m.w)
+	bodyH := m.h - 2 - m.footerLines()
+	leftW := m.w / 2
+	rightW := m.w - leftW
+	topH := bodyH / 2
+	botH := bodyH - topH
+	m.thr.SetSize(leftW, topH, *m.st, m.hist)
+	m.lat.SetSize(rightW, topH)
+	m.lat.redraw(*m.st, m.snap)
+	gpuH := botH
+	if m.cpuRun() {
+		gpuH = botH - hostH
+	}
+	m.hostP.SetSize(leftW, hostH)
+	m.gpu.SetSize(leftW, gpuH)
+	m.ev.SetSize(rightW, botH)
+	if m.mode == modePreset || m.mode == modeDevice {
+		m.picker.SetSize(m.w, bodyH)
+	}
+}
+
+// cpuRun reports whether the run is on the host.
+func (m *Model) cpuRun() bool {
+	d, err := engine.ParseDevice(m.snap.Device)
+	return err != nil || d.Kind == engine.CPU
+}
+
+// View draws the whole screen in the alternate screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "infertop"
+	return v
+}
+
+// render is the screen as text, exactly m.w × m.h cells.
+func (m *Model) render() string {
+	if m.w <= 0 || m.h <= 0 {
+		return ""
+	}
+	if m.w < MinWidth || m.h < MinHeight {
+		msg := "enlarge the terminal to 80×24"
+		return fit(lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.st.warn.Render(msg)), m.w, m.h)
+	}
+	bodyH := m.h - 2 - m.footerLines()
+	var body string
+	if m.mode == modePreset || m.mode == modeDevice {
+		body = m.picker.View(*m.st, m.w, bodyH)
+	} else {
+		body = m.dashboard()
+	}
+	out := m.header.View(*m.st, m.snap) + "\n" + body + "\n" + m.footer()
+	return fit(out, m.w, m.h)
+}
+
+// dashboard is the four panels in two rows.
+func (m *Model) dashboard() string {
+	top := sideBySide(m.thr.View(*m.st, m.snap), m.lat.View(*m.st, m.snap))
+	gv := gpuView{sample: m.sample, nvmlErr: m.opts.NVMLError, snap: m.snap, inUse: m.inUse(), energy: m.energy}
+	left := m.gpu.View(*m.st, gv)
+	if m.cpuRun() {
+		left = m.hostP.View(*m.st, m.host, m.snap) + "\n" + left
+	}
+	bottom := sideBySide(left, m.ev.View(*m.st, m.snap.Events))
+	return top + "\n" + bottom
+}
+
+// footer is the prompt or status line above the key help.
+func (m *Model) footer() string {
+	var line string
+	switch {
+	case m.mode == modeBatch:
+		line = m.input.View()
+		if m.status != "" {
+			line += "  " + m.st.bad.Render(m.status)
+		} else {
+			line += "  " + m.st.dim.Render("enter apply · esc cancel")
+		}
+	case m.status != "" && m.statusBad:
+		line = m.st.bad.Render(m.status)
+	case m.status != "":
+		line = m.st.dim.Render(m.status)
+	}
+	return fitLine(line, m.w) + "\n" + m.help.View(m.keys)
+}
