@@ -64,7 +64,15 @@ func (l *latencies) reset() {
 
 func (l *latencies) count() int64 { return l.h.TotalCount() }
 
-func (l *latencies) at(q float64) time.Duration { return time.Duration(l.h.ValueAtPercentile(q)) }
+// at is the q-th percentile. HDR answers with the highest value equivalent to
+// the sample at that rank, which can lie above the exact maximum; the answer is
+// kept within the exact minimum and maximum.
+func (l *latencies) at(q float64) time.Duration {
+	if l.count() == 0 {
+		return 0
+	}
+	return time.Duration(min(max(l.h.ValueAtPercentile(q), l.min), l.max))
+}
 
 func (l *latencies) mean() time.Duration {
 	if n := l.count(); n > 0 {

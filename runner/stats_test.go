@@ -29,6 +29,9 @@ func TestPercentilesAgainstSorted(t *testing.T) {
 			q   float64
 			got time.Duration
 		}{{25, p.P25}, {50, p.P50}, {75, p.P75}, {90, p.P90}, {95, p.P95}, {99, p.P99}, {99.9, p.P999}} {
+			if c.got < p.Min || c.got > p.Max {
+				t.Errorf("n=%d p%v = %v outside [%v, %v]", n, c.q, c.got, p.Min, p.Max)
+			}
 			rank := min(max(int(c.q/100*float64(n)+0.5), 1), n)
 			exact := vals[rank-1]
 			if d := math.Abs(float64(int64(c.got) - exact)); d > float64(exact)/1000+1 {
