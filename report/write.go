@@ -77,7 +77,10 @@ func WriteCSV(w io.Writer, res Result) error {
 // then each row's warnings and errors.
 func WriteTable(w io.Writer, res Result) error {
 	m := res.Meta
-	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads · %s", m.Version, m.Go, m.CPUModel, m.Threads, m.Engine)
+	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads", m.Version, m.Go, m.CPUModel, m.Threads)
+	if m.Engine != "" {
+		fmt.Fprintf(w, " · %s", m.Engine)
+	}
 	if m.EngineDetail != "" {
 		fmt.Fprintf(w, " (%s)", m.EngineDetail)
 	}
