@@ -4,6 +4,8 @@
 #
 # Usage: scripts/soak.sh [DURATION] [PRESET] [DEVICE]     (defaults: 60s mlp cpu)
 #        SOAK_LIMIT_PCT=5 sets the accepted growth in percent.
+#        INFERTOP=path uses that binary instead of building one (e.g. a -tags gpu
+#        build from scripts/build-gpu.sh on a machine without Go).
 #
 # bench's hidden --soak-report flag prints, once a second on stderr,
 #   soak: t=12.0 state=measuring heap_live=<bytes> heap_objects=<bytes> rss=<bytes>
@@ -22,9 +24,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-(cd "$root" && go build -o "$tmp/infertop" .)
+bin=${INFERTOP:-}
+if [ -z "$bin" ]; then
+	bin="$tmp/infertop"
+	(cd "$root" && go build -o "$bin" .)
+fi
 echo "soak: $preset on $device for $dur (limit ${limit} %)"
-if ! "$tmp/infertop" bench --preset "$preset" --device "$device" --duration "$dur" \
+if ! "$bin" bench --preset "$preset" --device "$device" --duration "$dur" \
 	--soak-report 1s --format json --output "$tmp/result.json" 2>"$tmp/stderr"; then
 	cat "$tmp/stderr" >&2
 	exit 1
