@@ -11,7 +11,7 @@ import (
 )
 
 // sparkWidth is the width of each GPU's utilization sparkline.
-const sparkWidth = 12
+const sparkWidth = 10
 
 // gpuPanel draws one block per GPU from the latest gpuinfo sample.
 type gpuPanel struct {
@@ -57,8 +57,7 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 		lines = append(lines, st.dim.Render("waiting for the first telemetry sample…"))
 	default:
 		if v.energy.ok {
-			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", v.energy.last))+
-				st.dim.Render(" (interval energy ÷ samples)"))
+			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", v.energy.last)))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))
 		for _, g := range v.sample.GPUs {
@@ -68,9 +67,9 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	return box(st, title, strings.Join(lines, "\n"), p.w, p.h)
 }
 
-// linesPerGPU picks 3, 2 or 1 lines per GPU so that all of them fit when possible.
+// linesPerGPU picks 4, 3, 2 or 1 lines per GPU so that all of them fit when possible.
 func (p gpuPanel) linesPerGPU(n, avail int) int {
-	for _, k := range []int{3, 2} {
+	for _, k := range []int{4, 3, 2} {
 		if n*k <= avail {
 			return k
 		}
@@ -79,9 +78,9 @@ func (p gpuPanel) linesPerGPU(n, avail int) int {
 }
 
 func (p gpuPanel) gpuLines(st styles, g gpuinfo.GPU, v gpuView, per int) []string {
-	name := fmt.Sprintf("%d ", g.Index) + g.Label()
+	name := fmt.Sprintf("%d ", g.Index) + strings.TrimPrefix(g.Label(), "NVIDIA ")
 	if c := p.cudaName[g.Index]; c != "" {
-		name += " " + c
+		name = fmt.Sprintf("%d %s ", g.Index, c) + strings.TrimPrefix(g.Label(), "NVIDIA ")
 	}
 	if v.inUse[g.Index] {
 		name = st.good.Render("▶ ") + st.value.Render(name)
@@ -91,26 +90,24 @@ func (p gpuPanel) gpuLines(st styles, g gpuinfo.GPU, v gpuView, per int) []strin
 	if g.Err != "" {
 		return []string{name, st.bad.Render("  " + g.Err)}
 	}
+	inner := p.w - 2
 	mem := p.memLine(st, g, v)
 	util := st.label.Render("util ") + p.sparks[g.Index] + " " + st.value.Render(gpuinfo.Format(g.UtilGPUPercent, "%d%%"))
-	vitals := st.value.Render(gpuinfo.Format(g.TemperatureC, "%d°C")) + "  " +
-		st.value.Render(gpuinfo.Format(g.PowerDrawWatts, "%.0f")) + st.label.Render("/"+gpuinfo.Format(g.PowerLimitWatts, "%.0fW")) + "  " +
-		st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) + st.label.Render("/"+gpuinfo.Format(g.MemClockMHz, "%d MHz"))
+	temp := st.value.Render(gpuinfo.Format(g.TemperatureC, "%d°C"))
+	power := st.value.Render(gpuinfo.Format(g.PowerDrawWatts, "%.0f")) + st.label.Render("/"+gpuinfo.Format(g.PowerLimitWatts, "%.0fW"))
+	clocks := st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) + st.label.Render("/"+gpuinfo.Format(g.MemClockMHz, "%d MHz"))
 	throttle := ""
 	if g.ClockEvents.OK && len(g.ClockEvents.V.Words()) > 0 {
 		throttle = st.warn.Render("clocks held: " + g.ClockEvents.V.String())
 	}
-	switch per {
-	case 3:
-		l3 := "  " + vitals
-		if throttle != "" {
-			l3 += "  " + throttle
-		}
-		return []string{name, "  " + mem, "  " + util + "  " + l3[2:]}
-	case 2:
-		return []string{name, "  " + mem + "  " + util + "  " + vitals + "  " + throttle}
+	if per == 1 {
+		return []string{joinFit(inner, fmt.Sprintf("%d", g.Index), mem, util, temp, power, throttle)}
 	}
-	return []string{fmt.Sprintf("%d ", g.Index) + mem + "  " + util + "  " + vitals}
+	body := pack(inner, "  ", mem, util, temp, power, clocks, throttle)
+	if len(body) > per-1 {
+		body = append(body[:per-2], joinFit(inner, body[per-2:]...))
+	}
+	return append([]string{name}, body...)
 }
 
 // memLine is a bar of memory used (this process's share marked) and the numbers.
@@ -119,7 +116,7 @@ func (p gpuPanel) memLine(st styles, g gpuinfo.GPU, v gpuView) string {
 		return st.label.Render("mem ") + st.value.Render(g.MemoryGiB())
 	}
 	self := selfBytes(g, v.snap, p.cudaName[g.Index])
-	const bw = 12
+	const bw = 10
 	total := float64(g.MemoryTotalBytes.V)
 	used := min(int(float64(g.MemoryUsedBytes.V)/total*bw+0.5), bw)
 	mine := min(int(float64(self)/total*bw+0.5), used)
@@ -128,9 +125,10 @@ func (p gpuPanel) memLine(st styles, g gpuinfo.GPU, v gpuView) string {
 	}
 	bar := st.memSelf.Render(strings.Repeat("▓", mine)) + st.memUsed.Render(strings.Repeat("█", used-mine)) +
 		st.dim.Render(strings.Repeat("░", bw-used))
-	s := st.label.Render("mem ") + bar + " " + st.value.Render(g.MemoryGiB())
+	s := st.label.Render("mem ") + bar + " " + st.value.Render(fmt.Sprintf("%.1f/%.0f GiB",
+		gpuinfo.BytesToGiB(g.MemoryUsedBytes.V), gpuinfo.BytesToGiB(g.MemoryTotalBytes.V)))
 	if self > 0 {
-		s += st.memSelf.Render(" ▓ ours " + gpuinfo.FormatBytes(self))
+		s += st.memSelf.Render(fmt.Sprintf(" ▓ ours %.1f", gpuinfo.BytesToGiB(self)))
 	}
 	return s
 }

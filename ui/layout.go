@@ -63,3 +63,42 @@ func box(st styles, title, content string, w, h int) string {
 func sideBySide(a, b string) string {
 	return lipgloss.JoinHorizontal(lipgloss.Top, a, b)
 }
+
+// pack places segments on lines of at most w cells, two spaces apart, in
+// order; a segment wider than w gets a line of its own (and is cut by fit).
+func pack(w int, indent string, segs ...string) []string {
+	var lines []string
+	cur := ""
+	for _, s := range segs {
+		if s == "" {
+			continue
+		}
+		switch {
+		case cur == "":
+			cur = indent + s
+		case lipgloss.Width(cur)+2+lipgloss.Width(s) <= w:
+			cur += "  " + s
+		default:
+			lines = append(lines, cur)
+			cur = indent + s
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// joinFit joins segments two spaces apart, leaving out those that no longer fit in w.
+func joinFit(w int, segs ...string) string {
+	out := ""
+	for _, s := range segs {
+		switch {
+		case out == "":
+			out = s
+		case lipgloss.Width(out)+2+lipgloss.Width(s) <= w:
+			out += "  " + s
+		}
+	}
+	return out
+}

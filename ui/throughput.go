@@ -78,9 +78,8 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 		if s.PctPeak > 0 {
 			peak = st.value.Render(fmtPct(s.PctPeak)) + st.label.Render(" of peak")
 		}
-		line2 = st.label.Render("overall ") + st.value.Render(fmtRate(s.Overall.SamplesPerSec)) +
-			st.label.Render("/s  ") + st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS)) +
-			st.label.Render(" GFLOP/s  ") + peak
+		line2 = joinFit(p.w-2, st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS))+st.label.Render(" GFLOP/s"), peak,
+			st.label.Render("overall ")+st.value.Render(fmtRate(s.Overall.SamplesPerSec))+st.label.Render("/s"))
 	}
 	body := line1 + "\n" + line2
 	if p.chart != "" {

@@ -1,0 +1,190 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"infertop/engine"
+	"infertop/gpuinfo"
+	"infertop/presets"
+	"infertop/runner"
+)
+
+// fakeControl records control calls; err, when set, is returned by them.
+type fakeControl struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+}
+
+func (f *fakeControl) rec(s string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, s)
+	return f.err
+}
+func (f *fakeControl) Pause() error             { return f.rec("pause") }
+func (f *fakeControl) Resume() error            { return f.rec("resume") }
+func (f *fakeControl) Reset() error             { return f.rec("reset") }
+func (f *fakeControl) SetBatch(n int) error     { return f.rec(fmt.Sprintf("batch %d", n)) }
+func (f *fakeControl) SetPreset(s string) error { return f.rec("preset " + s) }
+func (f *fakeControl) SetDevice(s string) error { return f.rec("device " + s) }
+
+func (f *fakeControl) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// t0 is the fake clock's start.
+var t0 = time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+
+// cpuSnapshot is a measuring mlp run on the CPU with ten windows.
+func cpuSnapshot() runner.Snapshot {
+	s := runner.Snapshot{
+		RunID: 3, Seq: 40, Time: t0.Add(13 * time.Second), Preset: "mlp", Device: "cpu", Batch: 256,
+		State: runner.Stable, Elapsed: 13 * time.Second, WarmupTime: 3 * time.Second, WarmupBatches: 108,
+		WarmupSettled: true, Measured: 10 * time.Second,
+		Window:  runner.Throughput{Duration: time.Second, Batches: 43, Samples: 43 * 256, SamplesPerSec: 11008, BatchesPerSec: 43},
+		Overall: runner.Throughput{Duration: 10 * time.Second, Batches: 420, Samples: 420 * 256, SamplesPerSec: 10752, BatchesPerSec: 42},
+		Latency: runner.Percentiles{Count: 420, Min: 14 * time.Millisecond, P25: 21 * time.Millisecond, P50: 23 * time.Millisecond,
+			P75: 25 * time.Millisecond, P90: 30 * time.Millisecond, P95: 33 * time.Millisecond, P99: 41 * time.Millisecond,
+			P999: 52 * time.Millisecond, Max: 54 * time.Millisecond, Mean: 23800 * time.Microsecond},
+		GFLOPS: 40.1, PctPeak: 61.5,
+		Stability: runner.Stability{Windows: true, IQR: true, WindowCount: 10, ThroughputSpread: 0.03, P50Spread: 0.02, IQROverMedian: 0.08},
+		Memory:    engine.Memory{HostBytes: 10 << 20},
+		Info:      engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: 2, PeakGFLOPS: 65.2},
+	}
+	for i := range 10 {
+		v := 10000 + float64((i*37)%9)*150
+		s.Windows = append(s.Windows, runner.Window{Index: i, End: time.Duration(i+1) * time.Second,
+			Throughput: runner.Throughput{Duration: time.Second, SamplesPerSec: v, BatchesPerSec: v / 256}, P50: 23 * time.Millisecond})
+	}
+	lo := 14 * time.Millisecond
+	for i := range 32 {
+		hi := lo + lo/20
+		s.Histogram = append(s.Histogram, runner.Bucket{Lo: lo, Hi: hi, Count: int64(40 - (i-10)*(i-10)/4)})
+		lo = hi
+	}
+	for i := range s.Histogram {
+		s.Histogram[i].Count = max(s.Histogram[i].Count, 0)
+	}
+	s.Events = []runner.Event{
+		{Seq: 0, Time: t0, Kind: runner.EventStarted, Text: "started mlp on cpu"},
+		{Seq: 1, Time: t0.Add(3 * time.Second), Kind: runner.EventWarmupDone, Text: "warm-up done after 3.0 s (108 batches excluded)"},
+		{Seq: 2, Time: t0.Add(6 * time.Second), Kind: runner.EventStable, Text: "stable: windows within 3 %, IQR/median 8 %"},
+		{Seq: 3, Time: t0.Add(7 * time.Second), Kind: runner.EventOutOfMemory, Text: "batch 1048576 needs 12.0 GiB on cpu, 3.1 GiB available"},
+	}
+	return s
+}
+
+// gpuSnapshot is a measuring run on cuda:0 with the device split and its warnings.
+func gpuSnapshot() runner.Snapshot {
+	s := cpuSnapshot()
+	s.Device, s.Batch, s.State = "cuda:0", 4096, runner.Measuring
+	s.Stability.IQR = false
+	s.Info = engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Detail: "cuBLAS 12.4, NVIDIA H100 80GB HBM3", PeakGFLOPS: 51000}
+	s.Memory = engine.Memory{HostBytes: 64 << 20, DeviceBytes: map[string]int64{"cuda:0": 3 << 30}}
+	s.Split = runner.Split{Valid: true, H2D: runner.Stat{P50: 900 * time.Microsecond}, Compute: runner.Stat{P50: 700 * time.Microsecond},
+		D2H: runner.Stat{P50: 20 * time.Microsecond}, Enqueue: runner.Stat{P50: 600 * time.Microsecond}, TransferBound: true, LaunchBound: true}
+	return s
+}
+
+func gpuReading(i int, bus string) gpuinfo.GPU {
+	return gpuinfo.GPU{
+		Index: i, Name: "NVIDIA H100 80GB HBM3", UUID: fmt.Sprintf("GPU-%d", i), PCIBusID: bus,
+		MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30), MemoryUsedBytes: gpuinfo.Some[uint64](uint64(20+i*10) << 30),
+		MemoryFreeBytes: gpuinfo.Some[uint64](uint64(60-i*10) << 30),
+		UtilGPUPercent: gpuinfo.Some[uint32](uint32(87 - i*40)), TemperatureC: gpuinfo.Some[uint32](uint32(61 + i)),
+		PowerDrawWatts: gpuinfo.Some(512.0), PowerLimitWatts: gpuinfo.Some(700.0),
+		SMClockMHz: gpuinfo.Some[uint32](1755), MemClockMHz: gpuinfo.Some[uint32](2619),
+		EnergyIntervalJoules: gpuinfo.Some(256.0),
+	}
+}
+
+// gpuSample is two GPUs; GPU 0 runs this process and is power capped.
+func gpuSample(at time.Time) gpuinfo.Sample {
+	g0, g1 := gpuReading(0, "00000000:18:00.0"), gpuReading(1, "00000000:2A:00.0")
+	g0.ClockEvents = gpuinfo.Some(gpuinfo.ClockEventSwPowerCap)
+	g0.Processes = gpuinfo.Some([]gpuinfo.Process{{PID: 42, UsedMemoryBytes: gpuinfo.Some[uint64](3 << 30), Self: true}})
+	return gpuinfo.Sample{Time: at, Interval: 500 * time.Millisecond, DriverVersion: "550.54.15", GPUs: []gpuinfo.GPU{g0, g1}}
+}
+
+func testDevices() []DeviceChoice {
+	return []DeviceChoice{
+		{Name: "cpu", Detail: "host processor", Available: true},
+		{Name: "cuda:0", Detail: "NVIDIA H100 80GB HBM3 (00000000:18:00.0)", BusID: "00000000:18:00.0", GPUIndexes: []int{0},
+			Why: "this binary was built without CUDA"},
+		{Name: "cuda:1", Detail: "NVIDIA H100 80GB HBM3 (00000000:2A:00.0)", BusID: "00000000:2A:00.0", GPUIndexes: []int{1},
+			Why: "this binary was built without CUDA"},
+		{Name: "cuda:all", Detail: "data parallel over 2 GPUs", GPUIndexes: []int{0, 1}, Why: "this binary was built without CUDA"},
+	}
+}
+
+// newTestModel is a dashboard over s with fake feeds, sized w×h.
+func newTestModel(s runner.Snapshot, w, h int) (*Model, *fakeControl) {
+	fc := &fakeControl{}
+	m := New(Options{
+		Control: fc, Initial: s, Catalog: presets.NewCatalog(), Devices: testDevices(),
+		NVMLError:     "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)",
+		HostAvailable: func() (int64, error) { return 8 << 30, nil },
+		Location:      time.UTC, NoColor: true, Dark: true,
+	})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(snapshotMsg(s))
+	return m, fc
+}
+
+// withGPUs feeds two GPU samples so that the energy figure is known.
+func withGPUs(m *Model) {
+	m.opts.NVMLError = ""
+	s := m.snap
+	m.Update(sampleMsg(gpuSample(s.Time.Add(-500 * time.Millisecond))))
+	s.Seq++
+	s.Overall.Samples += 2048 * 10
+	m.Update(snapshotMsg(s))
+	m.Update(sampleMsg(gpuSample(s.Time)))
+}
+
+// hostReadingFixture is a fixed host reading.
+func hostReadingFixture() HostStat {
+	return HostStat{Time: t0, CPUPercent: 198.5, CPUValid: true, RSSBytes: 74 << 20, Threads: 11}
+}
+
+// errNoRoom is what a refusing controller returns.
+var errNoRoom = errors.New("batch 512 needs 9.3 GiB on cuda:0, 6.1 GiB available: out of memory")
+
+// runCmd executes cmd (and the commands of a batch) and feeds the control
+// results back into m; it returns every message produced.
+func runCmd(m *Model, cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, runCmd(m, c)...)
+		}
+		return out
+	}
+	if c, ok := msg.(controlMsg); ok {
+		m.Update(c)
+	}
+	return []tea.Msg{msg}
+}
+
+// Short names for the states the tests set.
+type runnerSnapshot = runner.Snapshot
+
+const (
+	stateWarming   = runner.Warming
+	stateMeasuring = runner.Measuring
+	stateStable    = runner.Stable
+	statePaused    = runner.Paused
+	stateError     = runner.Error
+)

@@ -1,0 +1,48 @@
+package ui
+
+import (
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// TestSizeSweep resizes through every width and height (in steps) from 20×5
+// to 250×80, in each mode, and checks nothing panics and the screen is
+// exactly the window's size.
+func TestSizeSweep(t *testing.T) {
+	models := map[string]*Model{}
+	models["cpu"], _ = newTestModel(cpuSnapshot(), 80, 24)
+	models["cpu"].Update(hostMsg(hostReadingFixture()))
+	models["gpu"], _ = newTestModel(gpuSnapshot(), 80, 24)
+	withGPUs(models["gpu"])
+	models["picker"], _ = newTestModel(cpuSnapshot(), 80, 24)
+	press(models["picker"], text("p"))
+	models["help"], _ = newTestModel(gpuSnapshot(), 80, 24)
+	press(models["help"], text("?"))
+	models["prompt"], _ = newTestModel(cpuSnapshot(), 80, 24)
+	typeBatch(models["prompt"], "abc")
+	models["empty"], _ = newTestModel(cpuSnapshot(), 80, 24)
+	models["empty"].snap = runnerSnapshot{}
+	for name, m := range models {
+		for w := 20; w <= 250; w += 13 {
+			for h := 5; h <= 80; h += 7 {
+				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+				v := m.render()
+				checkSize(t, v, w, h)
+				if t.Failed() {
+					t.Fatalf("%s at %d×%d", name, w, h)
+				}
+			}
+		}
+		// Exact minimum and the sizes around it.
+		for _, sz := range [][2]int{{79, 24}, {80, 23}, {80, 24}, {81, 25}, {250, 80}, {20, 5}} {
+			m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			checkSize(t, m.render(), sz[0], sz[1])
+		}
+	}
+}
+
+func TestSmallTerminalNotice(t *testing.T) {
+	m, _ := newTestModel(cpuSnapshot(), 79, 24)
+	golden(t, "notice_79x24", m.render())
+}
