@@ -99,7 +99,7 @@ func gpuReading(i int, bus string) gpuinfo.GPU {
 		Index: i, Name: "NVIDIA H100 80GB HBM3", UUID: fmt.Sprintf("GPU-%d", i), PCIBusID: bus,
 		MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30), MemoryUsedBytes: gpuinfo.Some[uint64](uint64(20+i*10) << 30),
 		MemoryFreeBytes: gpuinfo.Some[uint64](uint64(60-i*10) << 30),
-		UtilGPUPercent: gpuinfo.Some[uint32](uint32(87 - i*40)), TemperatureC: gpuinfo.Some[uint32](uint32(61 + i)),
+		UtilGPUPercent:  gpuinfo.Some[uint32](uint32(87 - i*40)), TemperatureC: gpuinfo.Some[uint32](uint32(61 + i)),
 		PowerDrawWatts: gpuinfo.Some(512.0), PowerLimitWatts: gpuinfo.Some(700.0),
 		SMClockMHz: gpuinfo.Some[uint32](1755), MemClockMHz: gpuinfo.Some[uint32](2619),
 		EnergyIntervalJoules: gpuinfo.Some(256.0),

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDashboardEndToEnd builds the real binary, runs the dashboard in tmux,
+// waits for measured throughput, presses + and sees the batch double, presses
+// q and checks the exit status. It skips without tmux (apt-get install -y tmux).
+func TestDashboardEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install -y tmux); skipping the end-to-end dashboard test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "infertop")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "infertop").CombinedOutput(); err != nil {
+		t.Fatalf("building: %v\n%s", err, out)
+	}
+	session := "infertop-e2e-" + strings.ReplaceAll(filepath.Base(t.TempDir()), " ", "")
+	tmux := func(args ...string) string {
+		out, err := exec.CommandContext(ctx, "tmux", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	shell := bin + " --preset linear --warmup 200ms --fake-gpus 1; echo EXIT=$?; sleep 30"
+	tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell)
+	defer exec.Command("tmux", "kill-session", "-t", session).Run()
+
+	screen := func() string { return tmux("capture-pane", "-p", "-t", session) }
+	waitFor := func(what string, ok func(string) bool) string {
+		t.Helper()
+		for {
+			s := screen()
+			if ok(s) {
+				return s
+			}
+			if strings.Contains(s, "not available in this build") {
+				t.Skipf("the CPU engine is not in this build:\n%s", s)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("measured throughput", func(s string) bool {
+		return strings.Contains(s, "batch 1,000") && strings.Contains(s, "samples/s") && !strings.Contains(s, "no measured batches")
+	})
+	tmux("send-keys", "-t", session, "+")
+	waitFor("batch 2,000", func(s string) bool { return strings.Contains(s, "batch 2,000") })
+	tmux("send-keys", "-t", session, "q")
+	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXIT=") })
+	if !strings.Contains(s, "EXIT=0") {
+		t.Fatalf("dashboard did not exit 0:\n%s", s)
+	}
+}

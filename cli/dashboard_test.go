@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"infertop/engine"
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+func testDashboardDeps(tty bool) dashboardDeps {
+	return dashboardDeps{
+		isTerminal: func(io.Writer) bool { return tty },
+		openNVML:   func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver },
+	}
+}
+
+func TestDashboardBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--preset", "nope"}, "unknown preset"},
+		{[]string{"--device", "tpu"}, "unknown device"},
+		{[]string{"--batch", "-1"}, "--batch -1 is out of range"},
+		{[]string{"--threads", "-2"}, "--threads -2 is negative"},
+		{[]string{"--fake-gpus", "100"}, "--fake-gpus 100 is out of range"},
+		{[]string{"--interval", "10ms"}, "--interval 10ms is too short"},
+		{[]string{"--warmup", "-1s"}, "--warmup -1s is negative"},
+		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"extra"}, "unexpected argument"},
+	} {
+		var out, errb bytes.Buffer
+		code := dashboardMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, tc.args, testDashboardDeps(true))
+		if code != ExitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+func TestDashboardNeedsATerminal(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := dashboardMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, nil, testDashboardDeps(false))
+	if code != ExitUsage || !strings.Contains(errb.String(), "not") || !strings.Contains(errb.String(), "infertop bench") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestDashboardIsTheDefaultCommand(t *testing.T) {
+	for _, args := range [][]string{nil, {"--preset", "linear"}} {
+		var out, errb bytes.Buffer
+		// Output is a buffer, not a terminal: the dashboard says so and exits 2.
+		code := Main(context.Background(), args, strings.NewReader(""), &out, &errb)
+		if code != ExitUsage || !strings.Contains(errb.String(), "infertop bench") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
+
+func TestDashboardDevicesWithoutNVML(t *testing.T) {
+	reg := engine.NewRegistry()
+	reg.Unavailable(engine.CUDA, "built without CUDA")
+	devs := dashboardDevices(reg, nil, gpuinfo.ErrNoDriver, "")
+	if len(devs) != 2 || devs[0].Name != "cpu" || devs[1].Available || devs[1].Why != "built without CUDA" {
+		t.Fatalf("devices %+v", devs)
+	}
+	if d := defaultDevice(devs); d != "cpu" {
+		t.Fatalf("default %q, want cpu", d)
+	}
+}
+
+func TestDashboardDevicesFake(t *testing.T) {
+	mon, err := gpuinfo.OpenFake(2, gpuinfo.FakeOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	devs := dashboardDevices(newRegistry(), mon, nil, "")
+	var names []string
+	for _, d := range devs {
+		names = append(names, d.Name)
+		if strings.HasPrefix(d.Name, "cuda") && (d.Available || !strings.Contains(d.Why, "simulated")) {
+			t.Errorf("%s on fake GPUs: available %v, why %q", d.Name, d.Available, d.Why)
+		}
+	}
+	if got := strings.Join(names, " "); got != "cpu cuda:0 cuda:1 cuda:all" {
+		t.Fatalf("devices %q", got)
+	}
+	if devs[1].BusID == "" || len(devs[3].GPUIndexes) != 2 {
+		t.Fatalf("bus id or indexes missing: %+v", devs)
+	}
+	if d := defaultDevice(devs); d != "cpu" {
+		t.Fatalf("default on fake GPUs %q, want cpu", d)
+	}
+}
+
+func TestDashboardResultFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	s := runner.Snapshot{Preset: "linear", Device: "cpu", Batch: 1000, State: runner.Done,
+		Overall: runner.Throughput{Samples: 5000, SamplesPerSec: 1234.5}}
+	if err := writeDashboardResult(path, s); err != nil {
+		t.Fatal(err)
+	}
+	var got dashboardResult
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &got)
+	}
+	if err != nil || got.SamplesPerSec != 1234.5 || got.Batch != 1000 || got.State != "done" {
+		t.Fatalf("result %+v, %v", got, err)
+	}
+	if err := writeDashboardResult(filepath.Join(t.TempDir(), "no", "r.json"), s); err == nil {
+		t.Fatal("writing into a missing directory succeeded")
+	}
+}
