@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -188,3 +189,7 @@ const (
 	statePaused    = runner.Paused
 	stateError     = runner.Error
 )
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
