@@ -1,0 +1,79 @@
+package sweep
+
+import (
+	"fmt"
+	"math"
+)
+
+// Fit is the memory model memory = A + B·batch, fitted by least squares over
+// the measured points' engine bytes.
+type Fit struct {
+	// A is the fixed part (weights, workspace) and B the bytes per sample.
+	A float64 `json:"a_bytes"`
+	B float64 `json:"b_bytes_per_sample"`
+	// Points is how many measurements the fit used.
+	Points int `json:"points"`
+	// Limit is the memory the engine may use (0 when unknown); PredictedOOM is
+	// the first batch the fit says does not fit under it (0 when unknown).
+	Limit        int64 `json:"limit_bytes"`
+	PredictedOOM int   `json:"predicted_oom_batch"`
+}
+
+// At is the fitted memory at batch.
+func (f Fit) At(batch int) float64 { return f.A + f.B*float64(batch) }
+
+// String reads like "memory ≈ 12.3 MiB + 25.1 KiB × batch".
+func (f Fit) String() string {
+	return fmt.Sprintf("memory ≈ %s + %s × batch", fmtBytes(f.A), fmtBytes(f.B))
+}
+
+// FitMemory fits memory = a + b·batch over the points with a known engine
+// size; nil when fewer than two distinct batch sizes have one. With limit > 0
+// it predicts the first batch that does not fit: the smallest b with a + b·B > limit.
+func FitMemory(pts []Point, limit int64) *Fit {
+	var n, sx, sy float64
+	for _, p := range pts {
+		if p.EngineBytes > 0 {
+			n++
+			sx += float64(p.Batch)
+			sy += float64(p.EngineBytes)
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	mx, my := sx/n, sy/n
+	var sxx, sxy float64
+	for _, p := range pts {
+		if p.EngineBytes > 0 {
+			dx := float64(p.Batch) - mx
+			sxx += dx * dx
+			sxy += dx * (float64(p.EngineBytes) - my)
+		}
+	}
+	if sxx == 0 {
+		return nil
+	}
+	f := &Fit{B: sxy / sxx, Points: int(n), Limit: limit}
+	f.A = my - f.B*mx
+	if limit > 0 && f.B > 0 {
+		// The largest batch within the limit is floor((limit − A)/B); one more does not fit.
+		largest := math.Floor((float64(limit) - f.A) / f.B)
+		f.PredictedOOM = int(math.Max(largest, 0)) + 1
+	}
+	return f
+}
+
+// fmtBytes prints a byte count with a binary unit, for fractional values too.
+func fmtBytes(v float64) string {
+	const k = 1024.0
+	switch a := math.Abs(v); {
+	case a >= k*k*k:
+		return fmt.Sprintf("%.1f GiB", v/(k*k*k))
+	case a >= k*k:
+		return fmt.Sprintf("%.1f MiB", v/(k*k))
+	case a >= k:
+		return fmt.Sprintf("%.1f KiB", v/k)
+	}
+	return fmt.Sprintf("%.0f B", v)
+}

@@ -1,0 +1,112 @@
+package sweep
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Recommendation is the batch to use and why.
+type Recommendation struct {
+	// Batch is the recommended batch size; 0 when none can be recommended.
+	Batch int `json:"batch"`
+	// Why is one sentence.
+	Why string `json:"why"`
+	// Knee is true when the batch is the throughput knee (no SLO given).
+	Knee bool `json:"knee"`
+	// HeadroomBytes is the memory left under the limit at Batch by the fit (or
+	// by the measured engine bytes without a fit); HeadroomKnown says whether
+	// a limit was known.
+	HeadroomBytes int64 `json:"headroom_bytes"`
+	HeadroomKnown bool  `json:"headroom_known"`
+}
+
+// Recommend picks the batch with the highest throughput whose p99 meets slo
+// (ties go to the smaller batch); without an SLO, the knee: the smallest batch
+// after which every further step gains less than minGain throughput.
+func Recommend(pts []Point, slo time.Duration, minGain float64, fit *Fit, limit int64) Recommendation {
+	if len(pts) == 0 {
+		return Recommendation{Why: "nothing was measured"}
+	}
+	sorted := append([]Point(nil), pts...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Batch < sorted[j].Batch })
+	var r Recommendation
+	if slo > 0 {
+		r = bySLO(sorted, ms(slo))
+	} else {
+		r = byKnee(sorted, minGain)
+	}
+	if r.Batch > 0 && limit > 0 {
+		r.HeadroomKnown = true
+		if fit != nil {
+			r.HeadroomBytes = limit - int64(fit.At(r.Batch))
+		} else {
+			for _, p := range sorted {
+				if p.Batch == r.Batch {
+					r.HeadroomBytes = limit - p.EngineBytes
+				}
+			}
+		}
+	}
+	return r
+}
+
+func bySLO(pts []Point, slo float64) Recommendation {
+	best := -1
+	for i, p := range pts {
+		if p.P99MS <= slo && (best < 0 || p.SamplesPerSec > pts[best].SamplesPerSec) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Recommendation{Why: fmt.Sprintf("no batch meets the %s p99 SLO: the smallest measured, batch %d, has p99 %s",
+			fmtMS(slo), pts[0].Batch, fmtMS(pts[0].P99MS))}
+	}
+	p := pts[best]
+	why := fmt.Sprintf("batch %d has the highest throughput (%s samples/s) whose p99 (%s) meets the %s SLO",
+		p.Batch, fmtRate(p.SamplesPerSec), fmtMS(p.P99MS), fmtMS(slo))
+	for _, q := range pts[best+1:] {
+		if q.P99MS > slo {
+			why += fmt.Sprintf("; batch %d takes %s", q.Batch, fmtMS(q.P99MS))
+			break
+		}
+	}
+	return Recommendation{Batch: p.Batch, Why: why}
+}
+
+func byKnee(pts []Point, minGain float64) Recommendation {
+	if len(pts) == 1 {
+		return Recommendation{Batch: pts[0].Batch, Why: fmt.Sprintf("batch %d is the only batch measured", pts[0].Batch)}
+	}
+	// The knee is the first point after which every step gains under minGain.
+	knee := len(pts) - 1
+	for i := len(pts) - 2; i >= 0; i-- {
+		if gain(pts[i].SamplesPerSec, pts[i+1].SamplesPerSec) >= minGain {
+			break
+		}
+		knee = i
+	}
+	if knee == len(pts)-1 {
+		last, before := pts[knee], pts[knee-1]
+		return Recommendation{Batch: last.Batch, Why: fmt.Sprintf(
+			"throughput still rises at the largest batch measured (%+.1f %% from %d to %d), so batch %d is the fastest measured",
+			100*gain(before.SamplesPerSec, last.SamplesPerSec), before.Batch, last.Batch, last.Batch)}
+	}
+	var gains []string
+	for i := knee; i < len(pts)-1; i++ {
+		gains = append(gains, fmt.Sprintf("%+.1f %%", 100*gain(pts[i].SamplesPerSec, pts[i+1].SamplesPerSec)))
+	}
+	p := pts[knee]
+	return Recommendation{Batch: p.Batch, Knee: true, Why: fmt.Sprintf(
+		"batch %d is the knee: %s samples/s, and every larger batch gains under %.0f %% more (%s)",
+		p.Batch, fmtRate(p.SamplesPerSec), 100*minGain, strings.Join(gains, ", "))}
+}
+
+// fmtRate prints a rate with 3 significant digits, without exponent.
+func fmtRate(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
