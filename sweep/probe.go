@@ -1,0 +1,159 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/runner"
+)
+
+// DefaultMaxTime caps one batch's measurement when it does not become stable.
+const DefaultMaxTime = 10 * time.Second
+
+// RunnerProber measures each batch with a fresh runner: warm-up, then windows
+// until both stability rules hold (or MaxTime, flagged unstable).
+type RunnerProber struct {
+	Registry *engine.Registry
+	Catalog  *presets.Catalog
+	Preset   string
+	Device   string
+	Options  engine.Options
+	// Warmup and Window are passed to the runner (0: its defaults).
+	Warmup, Window time.Duration
+	// MaxTime caps the measured time of one batch (default DefaultMaxTime).
+	MaxTime time.Duration
+	// EstimateLimit, when positive, refuses a batch whose memory estimate is
+	// above it without opening anything (the CPU's out-of-memory edge).
+	EstimateLimit int64
+	// RSS reads the process's resident set in bytes (nil: not recorded).
+	RSS func() int64
+	// OnSnapshot, when set, sees every snapshot (progress lines, live views).
+	OnSnapshot func(runner.Snapshot)
+}
+
+func (p *RunnerProber) estimate(batch int) error {
+	if p.EstimateLimit <= 0 {
+		return nil
+	}
+	pr, err := p.Catalog.Get(p.Preset)
+	if err != nil {
+		return err
+	}
+	if need := pr.EstimateBytes(batch); need > p.EstimateLimit {
+		return &engine.OOMError{Device: p.Device, Batch: batch, Need: need, Available: p.EstimateLimit}
+	}
+	return nil
+}
+
+// Fits checks the estimate (when a limit is set) and otherwise prepares the
+// batch on a fresh executor and closes it.
+func (p *RunnerProber) Fits(_ context.Context, batch int) error {
+	if p.EstimateLimit > 0 {
+		return p.estimate(batch)
+	}
+	pr, err := p.Catalog.Get(p.Preset)
+	if err != nil {
+		return err
+	}
+	ex, err := p.Registry.Open(p.Device, pr, p.Options)
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	return ex.Prepare(batch)
+}
+
+// Measure runs batch until stable or MaxTime and returns its point. An
+// executor that does not fit returns an error wrapping engine.ErrOutOfMemory.
+func (p *RunnerProber) Measure(ctx context.Context, batch int) (Point, error) {
+	if err := p.estimate(batch); err != nil {
+		return Point{}, err
+	}
+	maxTime := p.MaxTime
+	if maxTime <= 0 {
+		maxTime = DefaultMaxTime
+	}
+	r, err := runner.New(runner.Config{Registry: p.Registry, Catalog: p.Catalog, Preset: p.Preset, Device: p.Device,
+		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options})
+	if err != nil {
+		return Point{}, err
+	}
+	if err := r.Start(ctx); err != nil {
+		return Point{}, err
+	}
+	defer r.Stop()
+	for {
+		select {
+		case s := <-r.Snapshots():
+			if p.OnSnapshot != nil {
+				p.OnSnapshot(s)
+			}
+			switch s.State {
+			case runner.Stable:
+				r.Stop()
+				return p.point(r.Latest()), nil
+			case runner.Error:
+				r.Stop()
+				return Point{}, snapshotError(s)
+			}
+		case <-r.Done():
+			s := r.Latest()
+			if s.Err != "" {
+				return Point{}, snapshotError(s)
+			}
+			return p.point(s), nil
+		}
+	}
+}
+
+// snapshotError turns a failed run into an error; an out-of-memory event
+// makes it wrap engine.ErrOutOfMemory.
+func snapshotError(s runner.Snapshot) error {
+	for _, e := range s.Events {
+		if e.Kind == runner.EventOutOfMemory {
+			return fmt.Errorf("%s: %w", s.Err, engine.ErrOutOfMemory)
+		}
+	}
+	return fmt.Errorf("%s", s.Err)
+}
+
+func (p *RunnerProber) point(s runner.Snapshot) Point {
+	pt := PointFromSnapshot(s)
+	if p.RSS != nil {
+		pt.RSSBytes = p.RSS()
+	}
+	return pt
+}
+
+// PointFromSnapshot takes a run's figures from its final snapshot.
+func PointFromSnapshot(s runner.Snapshot) Point {
+	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: ms(s.Latency.P50), P99MS: ms(s.Latency.P99),
+		GFLOPS: s.GFLOPS, EngineBytes: s.Memory.HostBytes, Stable: s.Stability.Both(),
+		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches}
+	for _, b := range s.Memory.DeviceBytes {
+		pt.EngineBytes += b
+	}
+	return pt
+}
+
+// ReadRSS returns the resident set of this process (VmRSS in
+// /proc/self/status), or 0 when it cannot be read.
+func ReadRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}

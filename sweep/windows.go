@@ -1,0 +1,126 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// Defaults of ExecWindower.
+const (
+	DefaultCompareWindow = time.Second
+	DefaultCompareWarmup = time.Second
+	// MinWindowBatches is the least number of batches in one compare window.
+	MinWindowBatches = 5
+)
+
+// ExecWindower races two executors of one preset: it is the Windower the
+// program uses. Open it with NewExecWindower and Close it when done.
+type ExecWindower struct {
+	preset *presets.Preset
+	seed   uint64
+	// Warmup is run on each side after every Prepare; WindowLen is the least
+	// length of one window (defaults above).
+	Warmup, WindowLen time.Duration
+	// Now reads the clock (default time.Now).
+	Now func() time.Time
+
+	ex   [2]engine.Executor
+	in   [2][]float32
+	out  [2][]float32
+	lat  []time.Duration
+	prep int
+}
+
+// NewExecWindower opens the preset on both sides.
+func NewExecWindower(reg *engine.Registry, p *presets.Preset, a, b Side, seed uint64) (*ExecWindower, error) {
+	w := &ExecWindower{preset: p, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now}
+	for i, s := range [2]Side{a, b} {
+		ex, err := reg.Open(s.Device, p, engine.Options{Seed: seed, Threads: s.Threads})
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("opening %s on %s: %w", p.Name, s, err)
+		}
+		w.ex[i] = ex
+	}
+	return w, nil
+}
+
+// Prepare readies both sides at batch and warms each up.
+func (w *ExecWindower) Prepare(ctx context.Context, batch int) error {
+	for i, ex := range w.ex {
+		if err := safeCall(func() error { return ex.Prepare(batch) }); err != nil {
+			return err
+		}
+		w.in[i] = resize(w.in[i], batch*w.preset.InputSize())
+		w.preset.FillInput(w.in[i], w.seed)
+		w.out[i] = resize(w.out[i], batch*w.preset.OutputSize())
+	}
+	w.prep = batch
+	for i := range w.ex {
+		if _, err := w.run(ctx, i, w.Warmup, 3); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Window runs side i for at least WindowLen and MinWindowBatches batches.
+func (w *ExecWindower) Window(ctx context.Context, side int) (WindowResult, error) {
+	return w.run(ctx, side, w.WindowLen, MinWindowBatches)
+}
+
+func (w *ExecWindower) run(ctx context.Context, side int, least time.Duration, minBatches int) (WindowResult, error) {
+	if w.prep == 0 {
+		return WindowResult{}, errors.New("compare: no batch prepared")
+	}
+	w.lat = w.lat[:0]
+	ex, in, out := w.ex[side], w.in[side], w.out[side]
+	start := w.Now()
+	var n int
+	for ctx.Err() == nil {
+		t0 := w.Now()
+		err := safeCall(func() error { _, err := ex.Run(in, out); return err })
+		t1 := w.Now()
+		if err != nil {
+			return WindowResult{}, err
+		}
+		w.lat = append(w.lat, t1.Sub(t0))
+		n++
+		if t1.Sub(start) >= least && n >= minBatches {
+			break
+		}
+	}
+	return WindowResult{Samples: int64(n * w.prep), Duration: w.Now().Sub(start), Latencies: w.lat}, nil
+}
+
+// Close closes both executors.
+func (w *ExecWindower) Close() {
+	for i, ex := range w.ex {
+		if ex != nil {
+			_ = ex.Close()
+			w.ex[i] = nil
+		}
+	}
+}
+
+func resize(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// safeCall turns an executor panic into an error.
+func safeCall(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("executor panicked: %v", p)
+		}
+	}()
+	return f()
+}
