@@ -1,8 +1,11 @@
 package cli
 
-import "infertop/engine"
+import (
+	"infertop/engine"
+	"infertop/engine/cpu"
+)
 
-// registerCPU adds the CPU engine (replaced once engine/cpu exists).
+// registerCPU adds the CPU engine (gorgonia graph, OpenBLAS loaded at run time or gonum).
 func registerCPU(r *engine.Registry) {
-	r.Unavailable(engine.CPU, "CPU engine not built yet")
+	r.Register(engine.CPU, cpu.New)
 }

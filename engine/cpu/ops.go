@@ -1,0 +1,481 @@
+package cpu
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"infertop/internal/blas"
+)
+
+// compute is what every op computes with: the worker pool and the BLAS.
+type compute struct {
+	pool *pool
+	lib  blas.Library
+}
+
+// Work thresholds for going parallel: a part should do enough to amortize
+// waking a worker (a few microseconds).
+const (
+	minPartFlops = 1 << 18 // multiply-adds per part of a matrix product
+	minPartElems = 1 << 14 // values per part of an element-wise pass
+)
+
+func partsFor(work, minWork, threads int) int {
+	return min(max(work/minWork, 1), threads)
+}
+
+// opBase holds what every op shares: its unique name (gorgonia merges nodes
+// whose ops hash alike, so the hash is the name), input ranks and output shape.
+type opBase struct {
+	kind   string
+	name   string
+	inDims []int
+	out    tensor.Shape
+	extern bool
+}
+
+func (o *opBase) Arity() int { return len(o.inDims) }
+
+func (o *opBase) Type() hm.Type {
+	ts := make([]hm.Type, 0, len(o.inDims)+1)
+	for _, d := range o.inDims {
+		ts = append(ts, gorgonia.TensorType{Dims: d, Of: tensor.Float32})
+	}
+	ts = append(ts, gorgonia.TensorType{Dims: len(o.out), Of: tensor.Float32})
+	return hm.NewFnType(ts...)
+}
+
+func (o *opBase) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if len(ds) != len(o.inDims) {
+		return nil, fmt.Errorf("%s: %d inputs, want %d", o, len(ds), len(o.inDims))
+	}
+	return o.out.Clone(), nil
+}
+
+func (o *opBase) ReturnsPtr() bool      { return true }
+func (o *opBase) CallsExtern() bool     { return o.extern }
+func (o *opBase) OverwritesInput() int  { return -1 }
+func (o *opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "infertop/%s(%s)%v", o.kind, o.name, o.out) }
+func (o *opBase) Hashcode() uint32 {
+	h := fnv.New32a()
+	o.WriteHash(h)
+	return h.Sum32()
+}
+func (o *opBase) String() string { return o.kind + "(" + o.name + ")" }
+
+// checkArgs verifies the number of inputs of a call.
+func (o *opBase) checkArgs(in []gorgonia.Value) error {
+	if len(in) != len(o.inDims) {
+		return fmt.Errorf("%s: called with %d inputs, want %d", o, len(in), len(o.inDims))
+	}
+	return nil
+}
+
+// f32 is the float32 backing of a value the driver handed over.
+func f32(v gorgonia.Value) []float32 {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Float32 {
+		panic(fmt.Sprintf("value %T is not a float32 *tensor.Dense", v))
+	}
+	return d.Float32s()
+}
+
+// allocDo is Op.Do for ops that compute into a preallocated value: it
+// allocates the output (the engine's driver never calls Do).
+func allocDo(op gorgonia.UsePreallocDoer, shape tensor.Shape, in []gorgonia.Value) (gorgonia.Value, error) {
+	out := tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(tensor.Float32))
+	return op.UsePreallocDo(out, in...)
+}
+
+// ---------------------------------------------------------------------------
+
+// gemmOp is a fully connected layer y = act(x·Wᵀ + b [+ r]) over rows×in input,
+// W [out, in] as PyTorch stores it (sgemm reads it transposed, no copy), and an
+// optional residual r added before the activation.
+type gemmOp struct {
+	opBase
+	c              *compute
+	rows, in, outF int
+	act            act
+	residual       bool
+	parts          int
+	byRows         bool
+
+	x, w, b, r, y []float32
+}
+
+func newGemmOp(c *compute, name string, inDims []int, out tensor.Shape, rows, in, outF int, a act, residual bool) *gemmOp {
+	o := &gemmOp{opBase: opBase{kind: "linear", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
+		c: c, rows: rows, in: in, outF: outF, act: a, residual: residual}
+	o.parts, o.byRows = gemmSplit(rows, outF, in, c.pool.threads)
+	return o
+}
+
+// gemmSplit chooses how many parts a rows×n×k product runs in and whether
+// they split the rows or the columns. Splitting rows makes each part read all
+// of B (k×n); splitting columns makes each part read all of A (rows×k): split
+// the side whose duplication costs less.
+func gemmSplit(m, n, k, threads int) (parts int, byRows bool) {
+	parts = partsFor(m*n*k, minPartFlops, threads)
+	if parts == 1 {
+		return 1, true
+	}
+	rowParts, colParts := min(parts, m/4), min(parts, n/16)
+	switch {
+	case rowParts >= parts && colParts >= parts:
+		return parts, n <= m
+	case rowParts >= colParts:
+		return max(rowParts, 1), true
+	default:
+		return colParts, false
+	}
+}
+
+func (o *gemmOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
+
+func (o *gemmOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	o.x, o.w, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
+	if o.residual {
+		o.r = f32(in[3])
+	}
+	o.c.pool.do(o, o.parts)
+	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
+	return pre, nil
+}
+
+func (o *gemmOp) run(part, parts int) {
+	if o.byRows {
+		r0, r1 := span(o.rows, part, parts, 1)
+		o.tile(r0, r1, 0, o.outF)
+	} else {
+		c0, c1 := span(o.outF, part, parts, 16)
+		o.tile(0, o.rows, c0, c1)
+	}
+}
+
+func (o *gemmOp) tile(r0, r1, c0, c1 int) {
+	m, n, ld := r1-r0, c1-c0, o.outF
+	if m <= 0 || n <= 0 {
+		return
+	}
+	y := o.y[r0*ld+c0:]
+	fillRows(y, m, n, ld, o.b[c0:c1])
+	o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, 1, y, ld)
+	epilogue(o.y, o.r, r0, r1, c0, c1, ld, o.act)
+}
+
+// epilogue applies the residual and the activation to rows [r0,r1) × columns [c0,c1) of y (row length ld).
+func epilogue(y, r []float32, r0, r1, c0, c1, ld int, a act) {
+	if r == nil && a == actNone {
+		return
+	}
+	if c0 == 0 && c1 == ld { // contiguous
+		seg := y[r0*ld : r1*ld]
+		var rs []float32
+		if r != nil {
+			rs = r[r0*ld : r1*ld]
+		}
+		epilogueSeg(seg, rs, a)
+		return
+	}
+	for i := r0; i < r1; i++ {
+		var rs []float32
+		if r != nil {
+			rs = r[i*ld+c0 : i*ld+c1]
+		}
+		epilogueSeg(y[i*ld+c0:i*ld+c1], rs, a)
+	}
+}
+
+func epilogueSeg(y, r []float32, a act) {
+	switch {
+	case r != nil && a == actReLU:
+		addReLUInPlace(y, r)
+		return
+	case r != nil:
+		addInPlace(y, r)
+	}
+	switch a {
+	case actReLU:
+		reluInPlace(y)
+	case actGELU:
+		geluInPlace(y)
+	}
+}
+
+// ---------------------------------------------------------------------------
+
+// convOp is a 2-D convolution over NHWC input giving NHWC output: the output
+// pixels (batch × oh × ow rows) are split among the parts; each part builds
+// the im2col rows of a chunk of its pixels in its own buffer, multiplies them
+// by the weights (reordered once to [out, k, k, c]) with a single-threaded
+// sgemm, and applies bias, residual and activation while the chunk is in cache.
+type convOp struct {
+	opBase
+	c        *compute
+	g        convGeom
+	outC     int
+	rows     int // batch·oh·ow
+	chunk    int // im2col rows per sgemm
+	act      act
+	residual bool
+	parts    int
+	col      [][]float32 // per part: chunk × kkc
+
+	x, w, b, r, y []float32
+}
+
+// convChunkFloats bounds one part's im2col buffer (it should stay in L2).
+const convChunkFloats = 64 << 10
+
+func newConvOp(c *compute, name string, inDims []int, out tensor.Shape, g convGeom, outC, batch int, a act, residual bool) *convOp {
+	o := &convOp{opBase: opBase{kind: "conv2d", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
+		c: c, g: g, outC: outC, rows: batch * g.oh * g.ow, act: a, residual: residual}
+	o.chunk = max(16, convChunkFloats/g.kkc/8*8)
+	o.parts = min(partsFor(o.rows*g.kkc*outC, minPartFlops, c.pool.threads), max(o.rows/8, 1))
+	o.chunk = min(o.chunk, roundUp((o.rows+o.parts-1)/o.parts, 8))
+	return o
+}
+
+func (o *convOp) scratchFloats() int { return o.parts * o.chunk * o.g.kkc }
+
+func (o *convOp) setScratch(buf []float32) {
+	o.col = make([][]float32, o.parts)
+	for p := range o.col {
+		o.col[p] = buf[p*o.chunk*o.g.kkc : (p+1)*o.chunk*o.g.kkc]
+	}
+}
+
+func (o *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
+
+func (o *convOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	if o.col == nil {
+		return nil, fmt.Errorf("%s: no im2col buffer (not prepared)", o)
+	}
+	o.x, o.w, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
+	if o.residual {
+		o.r = f32(in[3])
+	}
+	o.c.pool.do(o, o.parts)
+	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
+	return pre, nil
+}
+
+func (o *convOp) run(part, parts int) {
+	lo, hi := span(o.rows, part, parts, 8)
+	col := o.col[part]
+	kkc, n := o.g.kkc, o.outC
+	for r0 := lo; r0 < hi; r0 += o.chunk {
+		r1 := min(r0+o.chunk, hi)
+		m := r1 - r0
+		im2colNHWC(col, o.x, &o.g, r0, r1)
+		y := o.y[r0*n : r1*n]
+		fillRows(y, m, n, n, o.b)
+		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, kkc, 1, col, kkc, o.w, kkc, 1, y, n)
+		epilogue(o.y, o.r, r0, r1, 0, n, n, o.act)
+	}
+}
+
+// ---------------------------------------------------------------------------
+
+// attentionOp is the core of multi-head self-attention: from the fused
+// projection qkv [batch·t, 3d] (q, k, v in that order along each row) it
+// computes, per sample and head, softmax(q·kᵀ/√dh)·v into y [batch·t, d].
+// The (sample, head, block of query rows) units are split among the parts;
+// each part keeps its score block in its own buffer.
+type attentionOp struct {
+	opBase
+	c                  *compute
+	batch, t, d, heads int
+	scale              float32
+	blocks, units      int
+	parts              int
+	scores             [][]float32 // per part: ceil(t/blocks) × t
+
+	qkv, y []float32
+}
+
+func newAttentionOp(c *compute, name string, inDims []int, out tensor.Shape, batch, t, d, heads int) *attentionOp {
+	o := &attentionOp{opBase: opBase{kind: "attention", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
+		c: c, batch: batch, t: t, d: d, heads: heads, scale: float32(1 / math.Sqrt(float64(d/heads)))}
+	threads := c.pool.threads
+	o.blocks = 1
+	for batch*heads*o.blocks < threads && t/(2*o.blocks) >= 16 {
+		o.blocks *= 2
+	}
+	o.units = batch * heads * o.blocks
+	o.parts = min(partsFor(batch*heads*2*t*t*(d/heads), minPartFlops, threads), o.units)
+	return o
+}
+
+func (o *attentionOp) blockRows() int { return (o.t + o.blocks - 1) / o.blocks }
+
+func (o *attentionOp) scratchFloats() int { return o.parts * o.blockRows() * o.t }
+
+func (o *attentionOp) setScratch(buf []float32) {
+	o.scores = make([][]float32, o.parts)
+	n := o.blockRows() * o.t
+	for p := range o.scores {
+		o.scores[p] = buf[p*n : (p+1)*n]
+	}
+}
+
+func (o *attentionOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
+
+func (o *attentionOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	if o.scores == nil {
+		return nil, fmt.Errorf("%s: no score buffer (not prepared)", o)
+	}
+	o.qkv, o.y = f32(in[0]), f32(pre)
+	o.c.pool.do(o, o.parts)
+	o.qkv, o.y = nil, nil
+	return pre, nil
+}
+
+func (o *attentionOp) run(part, parts int) {
+	u0, u1 := span(o.units, part, parts, 1)
+	t, d, dh := o.t, o.d, o.d/o.heads
+	ld := 3 * d
+	for u := u0; u < u1; u++ {
+		blk := u % o.blocks
+		h := (u / o.blocks) % o.heads
+		s := u / (o.blocks * o.heads)
+		i0, i1 := span(t, blk, o.blocks, 1)
+		m := i1 - i0
+		if m <= 0 {
+			continue
+		}
+		sc := o.scores[part][:m*t]
+		base := s * t * ld
+		q := o.qkv[base+i0*ld+h*dh:]
+		k := o.qkv[base+d+h*dh:]
+		v := o.qkv[base+2*d+h*dh:]
+		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, t, dh, o.scale, q, ld, k, ld, 0, sc, t)
+		for i := 0; i < m; i++ {
+			softmaxRow(sc[i*t : (i+1)*t])
+		}
+		o.c.lib.Sgemm(blas.NoTrans, blas.NoTrans, m, dh, t, 1, sc, t, v, ld, 0, o.y[(s*t+i0)*d+h*dh:], d)
+	}
+}
+
+// ---------------------------------------------------------------------------
+
+// rowsOp is the shared frame of the ops that treat their input as rows of
+// equal length and split the rows among the parts.
+type rowsOp struct {
+	opBase
+	c     *compute
+	rows  int
+	parts int
+}
+
+func (o *rowsOp) setRows(rows, rowLen int) {
+	o.rows = rows
+	o.parts = min(partsFor(rows*rowLen, minPartElems, o.c.pool.threads), rows)
+}
+
+// layerNormOp normalizes each row of length d (eps presets.LayerNormEps) and applies weight and bias.
+type layerNormOp struct {
+	rowsOp
+	d          int
+	x, g, b, y []float32
+}
+
+func (o *layerNormOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
+
+func (o *layerNormOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	o.x, o.g, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
+	o.c.pool.do(o, o.parts)
+	o.x, o.g, o.b, o.y = nil, nil, nil, nil
+	return pre, nil
+}
+
+func (o *layerNormOp) run(part, parts int) {
+	r0, r1 := span(o.rows, part, parts, 1)
+	d := o.d
+	g, b := o.g[:d], o.b[:d]
+	for r := r0; r < r1; r++ {
+		x := o.x[r*d : (r+1)*d]
+		y := o.y[r*d : (r+1)*d]
+		var s float64
+		for _, v := range x {
+			s += float64(v)
+		}
+		mean := float32(s / float64(d))
+		var ss float64
+		for _, v := range x {
+			dv := float64(v - mean)
+			ss += dv * dv
+		}
+		inv := float32(1 / math.Sqrt(ss/float64(d)+layerNormEps))
+		for i, v := range x {
+			y[i] = (v-mean)*inv*g[i] + b[i]
+		}
+	}
+}
+
+// maxPoolOp is 2×2 max pooling, stride 2, over NHWC input.
+type maxPoolOp struct {
+	rowsOp           // rows = batch·oh
+	h, w, ch, oh, ow int
+	x, y             []float32
+}
+
+func (o *maxPoolOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
+
+func (o *maxPoolOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	o.x, o.y = f32(in[0]), f32(pre)
+	o.c.pool.do(o, o.parts)
+	o.x, o.y = nil, nil
+	return pre, nil
+}
+
+func (o *maxPoolOp) run(part, parts int) {
+	r0, r1 := span(o.rows, part, parts, 1)
+	w, ch := o.w, o.ch
+	for r := r0; r < r1; r++ {
+		i := r % o.oh
+		n := r / o.oh
+		top := o.x[((n*o.h+2*i)*w)*ch:]
+		bot := o.x[((n*o.h+2*i+1)*w)*ch:]
+		dst := o.y[r*o.ow*ch : (r+1)*o.ow*ch]
+		for j := 0; j < o.ow; j++ {
+			a, b := top[2*j*ch:(2*j+2)*ch], bot[2*j*ch:(2*j+2)*ch]
+			d := dst[j*ch : (j+1)*ch]
+			for k := range d {
+				m := a[k]
+				m = max32(m, a[ch+k])
+				m = max32(m, b[k])
+				d[k] = max32(m, b[ch+k])
+			}
+		}
+	}
+}
+
+func max32(a, b float32) float32 {
+	if b > a {
+		return b
+	}
+	return a
+}
