@@ -1,0 +1,220 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+// maxLine bounds one line (a snapshot is a few tens of kilobytes).
+const maxLine = 64 << 20
+
+// ErrNewerFormat is wrapped by Read's error for a file a newer build wrote.
+var ErrNewerFormat = errors.New("recording from a newer format version")
+
+// Kind says what an Entry holds.
+type Kind int
+
+// Entry kinds.
+const (
+	KindSnapshot Kind = iota
+	KindSample
+	KindEvent
+	KindHost
+)
+
+// Entry is one line after the header.
+type Entry struct {
+	Kind Kind
+	// At is the offset from the recording's start.
+	At time.Duration
+	// Line is the line's number in the file (the header is line 1).
+	Line int
+	// One of these is set, by Kind. A snapshot's Events are rebuilt from the
+	// event lines before it.
+	Snapshot *runner.Snapshot
+	Sample   *gpuinfo.Sample
+	Event    *runner.Event
+	Host     json.RawMessage
+}
+
+// Stop says where a damaged recording stopped being read.
+type Stop struct {
+	// Line is the number of the first line not read; Offset its byte offset.
+	Line   int
+	Offset int64
+	// Reason says what was wrong with it.
+	Reason string
+}
+
+// String reads like "stopped at line 812 (byte 4410293): a truncated line".
+func (s Stop) String() string {
+	return fmt.Sprintf("stopped at line %d (byte %d): %s", s.Line, s.Offset, s.Reason)
+}
+
+// Recording is a whole file read back.
+type Recording struct {
+	Header  Header
+	Entries []Entry
+	// Stopped is set when the file was truncated or damaged: the entries are
+	// those before it.
+	Stopped *Stop
+}
+
+// Duration is the offset of the last entry.
+func (r *Recording) Duration() time.Duration {
+	if n := len(r.Entries); n > 0 {
+		return r.Entries[n-1].At
+	}
+	return 0
+}
+
+// ReadFile reads the recording at path.
+func ReadFile(path string) (*Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
+	defer f.Close()
+	rec, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	return rec, nil
+}
+
+// Read reads a recording. A missing or unreadable header, or a newer format
+// version (an error wrapping ErrNewerFormat that names it), is an error; a
+// damaged line after the header ends the reading there and Stopped says
+// where and why.
+func Read(r io.Reader) (*Recording, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var (
+		rec    Recording
+		offset int64
+		n      int
+		events = map[uint64]runner.Event{}
+	)
+	for {
+		raw, err := readLine(br)
+		if len(raw) == 0 && err == io.EOF {
+			break
+		}
+		n++
+		stop := func(reason string) { rec.Stopped = &Stop{Line: n, Offset: offset, Reason: reason} }
+		if err == io.EOF { // no newline: the program ended while writing it
+			if n == 1 {
+				return nil, errors.New("the header line is incomplete")
+			}
+			stop("an incomplete last line (the recording program was stopped while writing it)")
+			break
+		}
+		if err != nil {
+			if n == 1 {
+				return nil, fmt.Errorf("reading the header: %w", err)
+			}
+			stop(err.Error())
+			break
+		}
+		if n == 1 {
+			if err := readHeader(raw, &rec.Header); err != nil {
+				return nil, err
+			}
+		} else if e, err := decodeEntry(raw, n, events); err != nil {
+			stop(err.Error())
+			break
+		} else if e != nil {
+			rec.Entries = append(rec.Entries, *e)
+		}
+		offset += int64(len(raw)) + 1
+	}
+	if n == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	return &rec, nil
+}
+
+// readLine returns one line without its newline; io.EOF with data means the
+// last line had none.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var out []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		out = append(out, chunk...)
+		if len(out) > maxLine {
+			return out, fmt.Errorf("a line longer than %d bytes", maxLine)
+		}
+		switch {
+		case err == nil:
+			return out[:len(out)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return out, err
+		}
+	}
+}
+
+func readHeader(raw []byte, h *Header) error {
+	var hl headerLine
+	if err := json.Unmarshal(raw, &hl); err != nil || hl.Type != TypeHeader {
+		return errors.New("not an infertop recording: the first line is not its header")
+	}
+	if hl.Format > FormatVersion {
+		return fmt.Errorf("%w: the file is format version %d, this build reads up to %d (recorded by infertop %s; use that version or newer)",
+			ErrNewerFormat, hl.Format, FormatVersion, hl.Build.Version)
+	}
+	if hl.Format < 1 {
+		return fmt.Errorf("the header has no valid format version (%d)", hl.Format)
+	}
+	*h = hl.Header
+	return nil
+}
+
+// decodeEntry reads one line; unknown line types from the same format version
+// are skipped (nil entry, no error).
+func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, errors.New("an empty line")
+	}
+	var l line
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, fmt.Errorf("not valid JSON (%v)", err)
+	}
+	e := &Entry{At: time.Duration(l.At), Line: n}
+	switch {
+	case l.Type == TypeSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
+		s := *l.Snapshot.Snapshot
+		s.Stability = l.Snapshot.Stability.stability()
+		s.Events = nil
+		if c := l.Snapshot.Events.Count; c > 0 && uint64(c) <= l.Snapshot.Events.LastSeq+1 {
+			last := l.Snapshot.Events.LastSeq
+			for seq := last + 1 - uint64(c); seq <= last; seq++ {
+				if ev, ok := events[seq]; ok {
+					s.Events = append(s.Events, ev)
+				}
+			}
+		}
+		e.Kind, e.Snapshot = KindSnapshot, &s
+	case l.Type == TypeSample && l.Sample != nil:
+		e.Kind, e.Sample = KindSample, l.Sample
+	case l.Type == TypeEvent && l.Event != nil:
+		events[l.Event.Seq] = *l.Event
+		e.Kind, e.Event = KindEvent, l.Event
+	case l.Type == TypeHost && len(l.Host) > 0:
+		e.Kind, e.Host = KindHost, l.Host
+	case l.Type == TypeSnapshot || l.Type == TypeSample || l.Type == TypeEvent || l.Type == TypeHost:
+		return nil, fmt.Errorf("a %s line without its value", l.Type)
+	default:
+		return nil, nil
+	}
+	return e, nil
+}

@@ -1,0 +1,202 @@
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"infertop/gpuinfo"
+	"infertop/runner"
+)
+
+// FlushInterval is the longest a written line waits in the buffer.
+const FlushInterval = 500 * time.Millisecond
+
+// flushSize is the buffered size that triggers a flush at once.
+const flushSize = 256 << 10
+
+// Recorder writes one recording. Its methods are safe for concurrent use and
+// never wait for anything but the file; a failed write is kept, later lines
+// are dropped, and Close returns the error.
+type Recorder struct {
+	now   func() time.Time
+	start time.Time
+
+	mu        sync.Mutex
+	w         io.WriteCloser
+	buf       []byte // whole lines not yet written
+	err       error
+	lastEvent uint64
+	anyEvent  bool
+	closed    bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Create creates path and starts a recording in it with h as its header.
+func Create(path string, h Header) (*Recorder, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
+	r, err := New(f, h, time.Now)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// New starts a recording on w; now is the clock every line's offset is read
+// from (h.Started is set from it when zero). It writes the header at once and
+// flushes every FlushInterval in a goroutine that Close ends.
+func New(w io.WriteCloser, h Header, now func() time.Time) (*Recorder, error) {
+	if h.Started.IsZero() {
+		h.Started = now()
+	}
+	h.Format = FormatVersion
+	r := &Recorder{now: now, start: h.Started, w: w, stop: make(chan struct{}), done: make(chan struct{})}
+	r.mu.Lock()
+	r.appendLine(headerLine{Type: TypeHeader, Header: h})
+	r.flushLocked()
+	err := r.err
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	go r.flusher()
+	return r, nil
+}
+
+func (r *Recorder) flusher() {
+	defer close(r.done)
+	t := time.NewTicker(FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.mu.Lock()
+			r.flushLocked()
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Snapshot records s: first the events it carries that were not recorded
+// yet, each on its own line, then the snapshot itself.
+func (r *Recorder) Snapshot(s runner.Snapshot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	at := r.at()
+	for _, e := range s.Events {
+		if r.anyEvent && e.Seq <= r.lastEvent {
+			continue
+		}
+		r.appendLine(line{Type: TypeEvent, At: at, Event: &e})
+		r.lastEvent, r.anyEvent = e.Seq, true
+	}
+	sj := snapshotJSON{Snapshot: &s, Stability: toStabilityJSON(s.Stability), Events: eventsRef{Count: len(s.Events)}}
+	if n := len(s.Events); n > 0 {
+		sj.Events.LastSeq = s.Events[n-1].Seq
+	}
+	r.appendLine(line{Type: TypeSnapshot, At: at, Snapshot: &sj})
+}
+
+// Sample records one GPU sample. Lines given after Close are dropped.
+func (r *Recorder) Sample(s gpuinfo.Sample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.appendLine(line{Type: TypeSample, At: r.at(), Sample: &s})
+}
+
+// Host records one host reading (any value that encodes to a JSON object).
+func (r *Recorder) Host(v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		r.fail(fmt.Errorf("recording a host reading: %w", err))
+		return
+	}
+	r.appendLine(line{Type: TypeHost, At: r.at(), Host: b})
+}
+
+// Err returns the first error, if any.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Close flushes what is buffered, ends the flushing goroutine and closes the
+// file; it returns the first error of the recording. It is idempotent.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		<-r.done
+		return r.Err()
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushLocked()
+	if err := r.w.Close(); err != nil {
+		r.fail(fmt.Errorf("recording: %w", err))
+	}
+	return r.err
+}
+
+func (r *Recorder) at() int64 { return int64(r.now().Sub(r.start)) }
+
+// appendLine encodes v as one line; it is written with the next flush.
+func (r *Recorder) appendLine(v any) {
+	if r.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		r.fail(fmt.Errorf("recording: encoding a line: %w", err))
+		return
+	}
+	r.buf = append(append(r.buf, b...), '\n')
+	if len(r.buf) >= flushSize {
+		r.flushLocked()
+	}
+}
+
+// flushLocked writes the buffered whole lines in one write.
+func (r *Recorder) flushLocked() {
+	if len(r.buf) == 0 || r.err != nil {
+		return
+	}
+	_, err := r.w.Write(r.buf)
+	r.buf = r.buf[:0]
+	if err != nil {
+		r.fail(fmt.Errorf("recording: %w", err))
+	}
+}
+
+func (r *Recorder) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
