@@ -43,6 +43,19 @@ type Header struct {
 	Machine Machine `json:"machine"`
 	// Options are the command's options, by flag name.
 	Options map[string]any `json:"options,omitempty"`
+	// Devices are the devices the dashboard offered, so a replay shows the
+	// same names and marks the same GPUs in use.
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is one device the recording program could run on.
+type Device struct {
+	Name       string `json:"name"`
+	Detail     string `json:"detail,omitempty"`
+	BusID      string `json:"bus_id,omitempty"`
+	GPUIndexes []int  `json:"gpu_indexes,omitempty"`
+	Available  bool   `json:"available"`
+	Why        string `json:"why,omitempty"`
 }
 
 // Build describes the program that recorded.

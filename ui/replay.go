@@ -1,0 +1,273 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"infertop/presets"
+	"infertop/record"
+	"infertop/runner"
+)
+
+// ErrReadOnly is what every run control returns in a replay.
+var ErrReadOnly = errors.New("a replay is read-only: the recorded run cannot be changed")
+
+// SeekStep is how far ← and → move a replay.
+const SeekStep = 10 * time.Second
+
+// replayTick is how often a playing replay advances.
+const replayTick = 100 * time.Millisecond
+
+// ReplayOptions configure a replay of a recording.
+type ReplayOptions struct {
+	// Recording is what plays; Name is shown in the replay bar (the file name).
+	Recording *record.Recording
+	Name      string
+	// Speed multiplies the recorded pace (default 1).
+	Speed float64
+	// Catalog lists the presets (for the panels that name them).
+	Catalog *presets.Catalog
+	// Location formats clock times (default time.Local).
+	Location *time.Location
+	// NoColor and Dark as in Options.
+	NoColor, Dark bool
+}
+
+// Replay plays a recording in the dashboard, read-only: the panels are the
+// live dashboard's, fed from the recording at its recorded pace (times
+// Speed); space pauses, ← and → seek by SeekStep, and the keys that would
+// change a run say that they are disabled.
+type Replay struct {
+	opts  ReplayOptions
+	inner *Model
+	keys  replayKeys
+	w, h  int
+	dark  bool
+
+	pos      int           // next entry to apply
+	at       time.Duration // playback position
+	paused   bool
+	lastTick time.Time
+}
+
+type replayKeys struct {
+	Pause, Back, Forward, Quit, RunKeys key.Binding
+}
+
+func newReplayKeys() replayKeys {
+	live := newKeyMap()
+	var run []string
+	for _, b := range []key.Binding{live.Double, live.Halve, live.Batch, live.Preset, live.Device, live.Reset} {
+		run = append(run, b.Keys()...)
+	}
+	return replayKeys{
+		Pause:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause/play")),
+		Back:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "-10s")),
+		Forward: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "+10s")),
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		RunKeys: key.NewBinding(key.WithKeys(run...)),
+	}
+}
+
+// readOnlyControl refuses every run control.
+type readOnlyControl struct{}
+
+func (readOnlyControl) Pause() error           { return ErrReadOnly }
+func (readOnlyControl) Resume() error          { return ErrReadOnly }
+func (readOnlyControl) Reset() error           { return ErrReadOnly }
+func (readOnlyControl) SetBatch(int) error     { return ErrReadOnly }
+func (readOnlyControl) SetPreset(string) error { return ErrReadOnly }
+func (readOnlyControl) SetDevice(string) error { return ErrReadOnly }
+
+// NewReplay builds a replay positioned at the start of the recording.
+func NewReplay(opts ReplayOptions) *Replay {
+	if opts.Speed <= 0 {
+		opts.Speed = 1
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark}
+	r.rebuild()
+	r.advance(0)
+	if s := opts.Recording.Stopped; s != nil {
+		r.inner.setStatus("the recording is damaged: "+s.String()+"; it replays up to there", true)
+	}
+	return r
+}
+
+// ReplayDevices turns a recording's devices into the picker's entries.
+func ReplayDevices(ds []record.Device) []DeviceChoice {
+	out := make([]DeviceChoice, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, DeviceChoice{Name: d.Name, Detail: d.Detail, BusID: d.BusID,
+			GPUIndexes: append([]int(nil), d.GPUIndexes...), Available: d.Available, Why: d.Why})
+	}
+	return out
+}
+
+// rebuild starts a fresh dashboard, as the live one started: with the first
+// recorded snapshot (the runner's Latest at start) as its initial one.
+func (r *Replay) rebuild() {
+	h := r.opts.Recording.Header
+	var initial runner.Snapshot
+	for _, e := range r.opts.Recording.Entries {
+		if e.Kind == record.KindSnapshot {
+			initial = *e.Snapshot
+			break
+		}
+	}
+	r.inner = New(Options{
+		Control: readOnlyControl{}, Initial: initial, Catalog: r.opts.Catalog, Devices: ReplayDevices(h.Devices),
+		NVMLError: h.Machine.NVMLError, Location: r.opts.Location, NoColor: r.opts.NoColor, Dark: r.dark,
+	})
+	if r.w > 0 {
+		r.inner.resize(r.w, r.h)
+	}
+	r.pos, r.at = 0, 0
+}
+
+// advance applies every entry recorded up to to.
+func (r *Replay) advance(to time.Duration) {
+	r.at = min(max(to, 0), r.opts.Recording.Duration())
+	es := r.opts.Recording.Entries
+	for r.pos < len(es) && es[r.pos].At <= r.at {
+		r.apply(es[r.pos])
+		r.pos++
+	}
+}
+
+// apply hands one entry to the dashboard as the live feeds would.
+func (r *Replay) apply(e record.Entry) {
+	switch e.Kind {
+	case record.KindSnapshot:
+		r.inner.Update(snapshotMsg(*e.Snapshot))
+	case record.KindSample:
+		r.inner.Update(sampleMsg(*e.Sample))
+	case record.KindHost:
+		var h HostStat
+		if json.Unmarshal(e.Host, &h) == nil {
+			r.inner.Update(hostMsg(h))
+		}
+	}
+}
+
+// seek moves to the position to, replaying from the start when it goes back.
+func (r *Replay) seek(to time.Duration) {
+	if to < r.at {
+		status, bad := r.inner.status, r.inner.statusBad
+		r.rebuild()
+		r.inner.setStatus(status, bad)
+	}
+	r.advance(to)
+}
+
+// Position is the playback position from the recording's start.
+func (r *Replay) Position() time.Duration { return r.at }
+
+// Paused reports whether playback is paused.
+func (r *Replay) Paused() bool { return r.paused }
+
+// replayTickMsg advances playback.
+type replayTickMsg time.Time
+
+func tickReplay() tea.Cmd {
+	return tea.Tick(replayTick, func(t time.Time) tea.Msg { return replayTickMsg(t) })
+}
+
+// Init starts the playback clock and asks the terminal for its background.
+func (r *Replay) Init() tea.Cmd { return tea.Batch(tickReplay(), tea.RequestBackgroundColor) }
+
+// Update handles one message.
+func (r *Replay) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		r.w, r.h = msg.Width, msg.Height
+		r.inner.resize(msg.Width, msg.Height)
+	case tea.BackgroundColorMsg:
+		r.dark = msg.IsDark()
+		r.inner.setDark(r.dark)
+	case replayTickMsg:
+		t := time.Time(msg)
+		if !r.paused && !r.lastTick.IsZero() {
+			r.advance(r.at + time.Duration(float64(t.Sub(r.lastTick))*r.opts.Speed))
+		}
+		r.lastTick = t
+		return r, tickReplay()
+	case tea.KeyPressMsg:
+		return r, r.handleKey(msg)
+	}
+	return r, nil
+}
+
+func (r *Replay) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, r.keys.Quit):
+		return tea.Quit
+	case key.Matches(k, r.keys.Pause):
+		r.paused = !r.paused
+	case key.Matches(k, r.keys.Back):
+		r.seek(r.at - SeekStep)
+	case key.Matches(k, r.keys.Forward):
+		r.seek(r.at + SeekStep)
+	case key.Matches(k, r.keys.RunKeys):
+		r.inner.setStatus("replay is read-only: batch, preset, device and reset are disabled (space pauses the replay)", true)
+	}
+	return nil
+}
+
+// View draws the dashboard with the replay bar in place of the key help.
+func (r *Replay) View() tea.View {
+	v := tea.NewView(r.render())
+	v.AltScreen = true
+	v.WindowTitle = "infertop replay"
+	return v
+}
+
+// render is the dashboard's screen whose last line is the replay bar.
+func (r *Replay) render() string {
+	s := r.inner.render()
+	if r.w < MinWidth || r.h < MinHeight {
+		return s
+	}
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[:i+1] + r.bar()
+	}
+	return s
+}
+
+// bar is the replay's status: file, position, speed, state and keys.
+func (r *Replay) bar() string {
+	st := r.inner.st
+	state := "▶ playing"
+	switch {
+	case r.paused:
+		state = "‖ paused"
+	case r.at >= r.opts.Recording.Duration():
+		state = "■ end"
+	}
+	left := st.warn.Render("REPLAY") + " " + st.value.Render(r.opts.Name) + " " +
+		fmt.Sprintf("%s / %s  %s×  %s", clock(r.at), clock(r.opts.Recording.Duration()), trimFloat(r.opts.Speed), state)
+	keys := st.dim.Render("  space pause · ←/→ 10s · q quit · read-only")
+	return fitLine(left+keys, r.w)
+}
+
+// clock formats a position as m:ss (or h:mm:ss).
+func clock(d time.Duration) string {
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// trimFloat writes f with at most two decimals and no trailing zeros.
+func trimFloat(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }

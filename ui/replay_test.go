@@ -1,0 +1,302 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"infertop/gpuinfo"
+	"infertop/presets"
+	"infertop/record"
+	"infertop/runner"
+)
+
+// timed is one message of a fake run, at an offset from its start.
+type timed struct {
+	at  time.Duration
+	msg tea.Msg
+}
+
+// fakeRun is 40 s of a GPU run: snapshots every 500 ms (warming, measuring,
+// stable, with events), GPU samples between them, host readings every second,
+// and at 25 s a new run at another batch size.
+func fakeRun() (initial runner.Snapshot, msgs []timed) {
+	base := gpuSnapshot()
+	initial = runner.Snapshot{State: runner.Idle, Preset: base.Preset, Device: base.Device, Batch: base.Batch}
+	var events []runner.Event
+	addEvent := func(at time.Duration, k runner.EventKind, text string) {
+		events = append(events, runner.Event{Seq: uint64(len(events)), Time: t0.Add(at), Kind: k, Text: text})
+	}
+	addEvent(0, runner.EventStarted, "started mlp on cuda:0")
+	for i := 1; i <= 80; i++ {
+		at := time.Duration(i) * 500 * time.Millisecond
+		s := base
+		s.Seq, s.Time, s.RunID = uint64(i), t0.Add(at), 1
+		runStart := time.Duration(0)
+		if at >= 25*time.Second {
+			s.RunID, s.Batch, runStart = 2, 8192, 25*time.Second
+			if at == 25*time.Second {
+				addEvent(at, runner.EventBatch, "batch 8192")
+			}
+		}
+		s.Elapsed = at - runStart
+		measured := max(s.Elapsed-2*time.Second, 0)
+		switch {
+		case measured == 0:
+			s.State = runner.Warming
+		case measured < 6*time.Second:
+			s.State = runner.Measuring
+		default:
+			s.State = runner.Stable
+		}
+		if measured == 500*time.Millisecond {
+			addEvent(at, runner.EventWarmupDone, "warm-up done")
+		}
+		s.Measured = measured
+		n := int(measured / time.Second)
+		s.Windows = nil
+		for w := range min(n, 60) {
+			v := 100000 + float64((w*37+int(s.RunID)*11)%9)*1500
+			s.Windows = append(s.Windows, runner.Window{Index: w, End: time.Duration(w+1) * time.Second,
+				Throughput: runner.Throughput{Duration: time.Second, SamplesPerSec: v}, P50: time.Millisecond})
+		}
+		s.Overall.Samples = int64(measured/time.Millisecond) * int64(s.Batch) / 10
+		s.Overall.SamplesPerSec = 100000 + float64(i%7)*1000
+		s.Latency.Count = int64(measured / (10 * time.Millisecond))
+		s.Events = append([]runner.Event(nil), events[max(len(events)-32, 0):]...)
+		msgs = append(msgs, timed{at, snapshotMsg(s)})
+		g := gpuSample(t0.Add(at + 250*time.Millisecond))
+		g.GPUs[0].UtilGPUPercent = gpuinfo.Some(uint32(40 + i%50))
+		g.GPUs[0].PowerDrawWatts = gpuinfo.Some(300 + float64(i))
+		msgs = append(msgs, timed{at + 250*time.Millisecond, sampleMsg(g)})
+		if i%2 == 0 {
+			h := hostReadingFixture()
+			h.Time, h.RSSBytes = t0.Add(at), int64(70+i)<<20
+			msgs = append(msgs, timed{at, hostMsg(h)})
+		}
+	}
+	return initial, msgs
+}
+
+type closeBuffer struct {
+	mu sync.Mutex
+	bytes.Buffer
+}
+
+func (b *closeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+func (b *closeBuffer) Close() error { return nil }
+
+func testDeviceRecords() []record.Device {
+	var out []record.Device
+	for _, d := range testDevices() {
+		out = append(out, record.Device{Name: d.Name, Detail: d.Detail, BusID: d.BusID, GPUIndexes: d.GPUIndexes, Available: d.Available, Why: d.Why})
+	}
+	return out
+}
+
+// body is the screen without its last line (the key help, or the replay bar).
+func body(view string) string {
+	view = ansi.Strip(view)
+	return view[:strings.LastIndexByte(view, '\n')]
+}
+
+// liveRun feeds the fake run to a live dashboard while recording it, and
+// returns the dashboard's screens at the given offsets and the recording.
+func liveRun(t *testing.T, w, h int, at ...time.Duration) (map[time.Duration]string, *record.Recording) {
+	t.Helper()
+	initial, msgs := fakeRun()
+	now := t0
+	buf := &closeBuffer{}
+	rec, err := record.New(buf, record.Header{Command: "dashboard", Devices: testDeviceRecords()}, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Options{Control: &fakeControl{}, Initial: initial, Catalog: presets.NewCatalog(), Devices: testDevices(),
+		Location: time.UTC, NoColor: true, Dark: true})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	rec.Snapshot(initial)
+	views := map[time.Duration]string{}
+	next := 0
+	capture := func(upTo time.Duration) {
+		for next < len(at) && at[next] < upTo {
+			views[at[next]] = m.render()
+			next++
+		}
+	}
+	for _, tm := range msgs {
+		capture(tm.at)
+		now = t0.Add(tm.at)
+		m.Update(tm.msg)
+		switch v := tm.msg.(type) {
+		case snapshotMsg:
+			rec.Snapshot(runner.Snapshot(v))
+		case sampleMsg:
+			rec.Sample(gpuinfo.Sample(v))
+		case hostMsg:
+			rec.Host(HostStat(v))
+		}
+	}
+	capture(time.Hour)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := record.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil || r.Stopped != nil {
+		t.Fatalf("reading the recording: %v %v", err, r.Stopped)
+	}
+	return views, r
+}
+
+func newTestReplay(r *record.Recording, w, h int) *Replay {
+	rp := NewReplay(ReplayOptions{Recording: r, Name: "run.jsonl", Speed: 1, Catalog: presets.NewCatalog(),
+		Location: time.UTC, NoColor: true, Dark: true})
+	rp.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return rp
+}
+
+// playTo ticks the replay's clock until it reaches at (ticks of 100 ms).
+func playTo(rp *Replay, at time.Duration) {
+	tick := t0
+	rp.Update(replayTickMsg(tick))
+	for rp.Position() < at {
+		step := min(100*time.Millisecond, at-rp.Position())
+		tick = tick.Add(step)
+		rp.Update(replayTickMsg(tick))
+	}
+}
+
+// The replay shows the live screens at the same moments: played forward,
+// and after seeking back and forth.
+func TestReplayShowsTheLiveScreens(t *testing.T) {
+	times := []time.Duration{0, 1200 * time.Millisecond, 5 * time.Second, 15 * time.Second, 25 * time.Second, 26 * time.Second, 37 * time.Second}
+	for _, size := range [][2]int{{120, 36}, {80, 24}} {
+		w, h := size[0], size[1]
+		live, rec := liveRun(t, w, h, times...)
+		rp := newTestReplay(rec, w, h)
+		for _, at := range times {
+			playTo(rp, at)
+			got := rp.render()
+			checkSize(t, got, w, h)
+			if body(got) != body(live[at]) {
+				t.Fatalf("%d×%d at %v: replay differs from live\n%s", w, h, at, diffLines(body(got), body(live[at])))
+			}
+		}
+		// ← twice from 37 s is 17 s; → from 5 s is 15 s.
+		pressReplay(rp, tea.KeyPressMsg{Code: tea.KeyLeft})
+		pressReplay(rp, tea.KeyPressMsg{Code: tea.KeyLeft})
+		if rp.Position() != 17*time.Second {
+			t.Fatalf("position %v after two ←", rp.Position())
+		}
+		rp2 := newTestReplay(rec, w, h)
+		playTo(rp2, 5*time.Second)
+		pressReplay(rp2, tea.KeyPressMsg{Code: tea.KeyRight})
+		if rp2.Position() != 15*time.Second || body(rp2.render()) != body(live[15*time.Second]) {
+			t.Fatalf("%d×%d: after → from 5 s, at %v, not the live screen at 15 s:\n%s", w, h, rp2.Position(), diffLines(body(rp2.render()), body(live[15*time.Second])))
+		}
+		rp.seek(15 * time.Second)
+		if body(rp.render()) != body(live[15*time.Second]) {
+			t.Fatalf("%d×%d: after seeking back to 15 s, not the live screen:\n%s", w, h, diffLines(body(rp.render()), body(live[15*time.Second])))
+		}
+	}
+}
+
+func pressReplay(rp *Replay, k tea.KeyPressMsg) tea.Cmd {
+	_, cmd := rp.Update(k)
+	return cmd
+}
+
+func TestReplayPauseSpeedAndEnd(t *testing.T) {
+	_, rec := liveRun(t, 100, 30)
+	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 2, Catalog: presets.NewCatalog(), Location: time.UTC, NoColor: true})
+	rp.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	rp.Update(replayTickMsg(t0))
+	rp.Update(replayTickMsg(t0.Add(time.Second)))
+	if rp.Position() != 2*time.Second {
+		t.Fatalf("at 2× one second played %v", rp.Position())
+	}
+	pressReplay(rp, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	rp.Update(replayTickMsg(t0.Add(3 * time.Second)))
+	if !rp.Paused() || rp.Position() != 2*time.Second {
+		t.Fatalf("paused %v, position %v", rp.Paused(), rp.Position())
+	}
+	bar := ansi.Strip(rp.bar())
+	for _, want := range []string{"REPLAY", "run.jsonl", "0:02 / 0:40", "2×", "paused", "read-only"} {
+		if !strings.Contains(bar, want) {
+			t.Errorf("bar %q lacks %q", bar, want)
+		}
+	}
+	pressReplay(rp, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	rp.Update(replayTickMsg(t0.Add(time.Hour)))
+	if rp.Position() != rec.Duration() || !strings.Contains(ansi.Strip(rp.bar()), "end") {
+		t.Fatalf("position %v after an hour, bar %q", rp.Position(), ansi.Strip(rp.bar()))
+	}
+	if cmd := pressReplay(rp, text("q")); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Error("q does not quit")
+	}
+}
+
+// Keys that would change the run are refused, say so, and call nothing.
+func TestReplayIsReadOnly(t *testing.T) {
+	_, rec := liveRun(t, 100, 30)
+	rp := newTestReplay(rec, 100, 30)
+	playTo(rp, 10*time.Second)
+	before := rp.inner.snap
+	for _, k := range []tea.KeyPressMsg{text("+"), text("-"), text("b"), text("p"), text("d"), text("r"),
+		{Code: tea.KeyUp}, {Code: tea.KeyDown}} {
+		if cmd := pressReplay(rp, k); cmd != nil {
+			t.Errorf("%s: a command was issued", k)
+		}
+		if rp.inner.mode != modeDash {
+			t.Errorf("%s: opened %v", k, rp.inner.mode)
+		}
+		if !strings.Contains(rp.inner.status, "read-only") || !rp.inner.statusBad {
+			t.Errorf("%s: status %q", k, rp.inner.status)
+		}
+	}
+	if rp.inner.snap.Seq != before.Seq {
+		t.Error("a key changed the replayed run")
+	}
+	for _, f := range []func() error{readOnlyControl{}.Pause, readOnlyControl{}.Reset} {
+		if f() != ErrReadOnly {
+			t.Error("a control call was not refused")
+		}
+	}
+}
+
+func TestReplayOfDamagedRecordingSaysWhereItStopped(t *testing.T) {
+	_, rec := liveRun(t, 100, 30)
+	rec.Stopped = &record.Stop{Line: 120, Offset: 99999, Reason: "an incomplete last line"}
+	rp := newTestReplay(rec, 100, 30)
+	if v := ansi.Strip(rp.render()); !strings.Contains(v, "stopped at line 120") {
+		t.Errorf("the screen does not say where the recording stopped:\n%s", v)
+	}
+}
+
+// diffLines lists the lines that differ, for failure messages.
+func diffLines(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&b, "line %d\n got %s\nwant %s\n", i+1, gl, wl)
+		}
+	}
+	return b.String()
+}
