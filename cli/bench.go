@@ -45,6 +45,9 @@ type benchPlan struct {
 	format           string
 	out, times       *os.File
 	soak             time.Duration
+	observe          observeFlags
+	// obs receives every snapshot (--metrics-addr, --record); set by bench.
+	obs *observer
 }
 
 // bench measures each batch size in turn and writes one row per batch.
@@ -55,6 +58,11 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 	}
 	defer closeFiles(plan.out, plan.times)
 	start := time.Now()
+	stopObs, code, ok := observeBench(ctx, env, &plan)
+	if !ok {
+		return code
+	}
+	defer stopObs()
 	prog := newProgress(env.Stderr)
 	var (
 		rows   []report.Row
@@ -111,7 +119,7 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 // parseBench reads and checks the flags; nothing is measured or allocated for
 // the model before every check has passed.
 func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
-	fs := newFlags(env, "bench", "bench [--preset P] [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv]")
+	fs := newFlags(env, "bench", "bench [--preset P] [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--metrics-addr :9464] [--record FILE]")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: the preset's default batch)")
@@ -123,6 +131,8 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
 	soak := fs.Duration("soak-report", 0, "")
+	var observe observeFlags
+	observe.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return benchPlan{}, code, false
 	}
@@ -162,6 +172,7 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	}
 	plan.opts = engine.Options{Threads: *threads, DataResident: *resident}
 	plan.soak = *soak
+	plan.observe = observe
 	if dev.Kind == engine.CPU {
 		hm, err := deps.hostMem()
 		if err != nil {
@@ -242,13 +253,16 @@ func measureBatch(ctx context.Context, plan benchPlan, batch int, deps benchDeps
 	for {
 		select {
 		case s := <-r.Snapshots():
+			plan.obs.snapshot(s)
 			prog.show(s, plan.duration)
 			soak.maybe(s)
 			if s.State == runner.Error {
 				r.Stop() // an executor that failed to open or run ends this batch size
+				plan.obs.snapshot(r.Latest())
 				return r.Latest(), nil, nil
 			}
 		case <-r.Done():
+			plan.obs.snapshot(r.Latest())
 			return r.Latest(), r.Latencies(), nil
 		}
 	}

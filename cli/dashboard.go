@@ -15,6 +15,7 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/presets"
+	"infertop/record"
 	"infertop/runner"
 	"infertop/ui"
 )
@@ -35,6 +36,7 @@ type dashboardFlags struct {
 	batch, threads   int
 	fake             int
 	interval, warmup time.Duration
+	obs              observeFlags
 }
 
 func runDashboard(ctx context.Context, env Env, args []string) int {
@@ -49,7 +51,7 @@ func runDashboard(ctx context.Context, env Env, args []string) int {
 }
 
 func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDeps) int {
-	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s]")
+	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--metrics-addr :9464] [--record FILE]")
 	var f dashboardFlags
 	fs.StringVar(&f.preset, "preset", "mlp", "model preset (see `infertop presets`)")
 	fs.StringVar(&f.device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
@@ -58,6 +60,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	fs.IntVar(&f.fake, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
 	fs.DurationVar(&f.interval, "interval", gpuinfo.DefaultInterval, "GPU telemetry interval (minimum 100ms)")
 	fs.DurationVar(&f.warmup, "warmup", runner.DefaultWarmup, "least warm-up time before measuring")
+	f.obs.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -142,6 +145,17 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	}
 	host := ui.StartHostSampler(ctx, time.Second, "/proc/self")
 	opts.Host = host.C()
+	obs, code, ok := startObserver(env, "dashboard", f.obs, func() record.Header {
+		h := recordHeader("dashboard", mon, nvmlErr, map[string]any{"preset": f.preset, "device": f.device, "batch": f.batch,
+			"threads": f.threads, "fake_gpus": f.fake, "interval": f.interval.String(), "warmup": f.warmup.String()})
+		h.Devices = recordDevices(devices)
+		return h
+	})
+	if !ok {
+		return code
+	}
+	defer func() { cancel(); obs.close(env, "dashboard") }()
+	obs.wrapDashboard(ctx, &opts)
 	if err := r.Start(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
@@ -155,6 +169,9 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		sampler.Wait()
 	}
 	host.Wait()
+	if !obs.close(env, "dashboard") {
+		return ExitFailure
+	}
 	if path := os.Getenv(resultEnv); path != "" {
 		if err := writeDashboardResult(path, r.Latest()); err != nil {
 			fmt.Fprintf(env.Stderr, "infertop: %v\n", err)

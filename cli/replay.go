@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+
+	"infertop/presets"
+	"infertop/record"
+	"infertop/ui"
+)
+
+// Replay speeds accepted by --speed.
+const (
+	minSpeed = 0.1
+	maxSpeed = 100.0
+)
+
+// replayDeps are what replay reaches outside the process; tests replace them.
+type replayDeps struct {
+	isTerminal func(w io.Writer) bool
+	// run runs the program (tea.Program.Run in production).
+	run func(ctx context.Context, env Env, m tea.Model) error
+}
+
+func runReplay(ctx context.Context, env Env, args []string) int {
+	return replayMain(ctx, env, args, replayDeps{
+		isTerminal: func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(f.Fd())
+		},
+		run: func(ctx context.Context, env Env, m tea.Model) error {
+			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
+			return err
+		},
+	})
+}
+
+// replayMain plays a recording. A file that cannot be read or was written by
+// a newer format is a failure (exit 1); bad flags are a usage error (exit 2).
+func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) int {
+	fs := newFlags(env, "replay", "replay FILE [--speed 2x]")
+	speedFlag := fs.String("speed", "1x", "playback speed, e.g. 2x, 0.5x (0.1x to 100x)")
+	// Flags may come before or after the file name.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	rest := fs.Args()
+	if file == "" && len(rest) > 0 {
+		file, rest = rest[0], rest[1:]
+	}
+	switch {
+	case file == "":
+		return usageErr(env, "replay", "which recording? (usage: infertop replay FILE [--speed 2x]; record one with --record FILE)")
+	case len(rest) > 0:
+		return usageErr(env, "replay", "unexpected argument %q", rest[0])
+	}
+	speed, err := parseSpeed(*speedFlag)
+	if err != nil {
+		return usageErr(env, "replay", "%v", err)
+	}
+	rec, err := record.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop replay: %v\n", err)
+		return ExitFailure
+	}
+	if rec.Stopped != nil {
+		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, len(rec.Entries))
+	}
+	if !deps.isTerminal(env.Stdout) {
+		fmt.Fprintln(env.Stderr, "infertop: the replay needs a terminal, and standard output is not one")
+		return ExitUsage
+	}
+	m := ui.NewReplay(ui.ReplayOptions{Recording: rec, Name: filepath.Base(file), Speed: speed,
+		Catalog: presets.NewCatalog(), NoColor: os.Getenv("NO_COLOR") != "", Dark: true})
+	runErr := deps.run(ctx, env, m)
+	switch {
+	case errors.Is(runErr, tea.ErrProgramKilled) || errors.Is(runErr, tea.ErrInterrupted):
+		return ExitInterrupted
+	case runErr != nil:
+		fmt.Fprintf(env.Stderr, "infertop replay: %v\n", runErr)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// parseSpeed reads "2x", "2", "0.5x" or "2×".
+func parseSpeed(s string) (float64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "x"), "×")
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < minSpeed || v > maxSpeed {
+		return 0, fmt.Errorf("--speed %q is not a speed (accepted: %gx to %gx, e.g. 2x or 0.5x)", s, minSpeed, maxSpeed)
+	}
+	return v, nil
+}
