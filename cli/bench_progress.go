@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -74,7 +75,10 @@ func mark(ok bool) string {
 
 // soakReporter prints the Go heap and the process RSS to stderr at an interval
 // (the hidden --soak-report flag, read by scripts/soak.sh), with the runner's
-// state so that samples taken during warm-up can be told apart.
+// state so that samples taken during warm-up can be told apart. It forces a
+// garbage collection before each sample, so heap_live is the live heap at that
+// moment and RSS is not inflated by garbage awaiting the next cycle; the pauses
+// make a soak run's latency figures unfit for comparison.
 type soakReporter struct {
 	w       io.Writer
 	every   time.Duration
@@ -101,6 +105,7 @@ func (r *soakReporter) maybe(s runner.Snapshot) {
 		return
 	}
 	r.last = now
+	runtime.GC()
 	metrics.Read(r.samples)
 	fmt.Fprintf(r.w, "soak: t=%.1f state=%s heap_live=%d heap_objects=%d rss=%d\n",
 		now.Sub(r.start).Seconds(), strings.ReplaceAll(s.State.String(), " ", "_"),

@@ -89,7 +89,10 @@ func TestBenchJSONRows(t *testing.T) {
 	if r := res.Rows[2]; !strings.Contains(r.Error, "out of memory") && !strings.Contains(r.Error, "needs") {
 		t.Errorf("batch 128 row: %+v", r)
 	}
-	if strings.Contains(out, "measuring") || !strings.Contains(stderr, "mlp cpu batch 1: measuring") {
+	// The reader may miss a state's snapshot (the newest replaces it), so the
+	// progress shows either measuring or stable for batch 1.
+	if strings.Contains(out, "measuring") || !strings.Contains(stderr, "mlp cpu batch 1: ") ||
+		!(strings.Contains(stderr, "batch 1: measuring") || strings.Contains(stderr, "batch 1: stable")) {
 		t.Errorf("progress belongs on stderr only; stderr %q", stderr)
 	}
 }

@@ -9,8 +9,8 @@
 #
 # bench's hidden --soak-report flag prints, once a second on stderr,
 #   soak: t=12.0 state=measuring heap_live=<bytes> heap_objects=<bytes> rss=<bytes>
-# heap_live is the Go runtime's live heap after the last GC (runtime/metrics
-# /gc/heap/live:bytes), rss is VmRSS from /proc/self/status. The baseline is the
+# heap_live is the Go runtime's live heap (runtime/metrics /gc/heap/live:bytes,
+# read right after a forced GC), rss is VmRSS from /proc/self/status. The baseline is the
 # first sample taken after warm-up, the end value the last one; the script
 # exits 1 when either grew by more than the limit.
 set -euo pipefail
