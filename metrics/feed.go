@@ -19,11 +19,10 @@ import (
 // LatencyBuckets returns the upper bounds, in seconds, of the batch latency
 // histogram: 1, 2.5 and 5 in every decade from 1 µs to 5 s, then 10 s.
 func LatencyBuckets() []float64 {
-	b := make([]float64, 0, 22)
-	for _, d := range []float64{1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1} {
-		b = append(b, d, 2.5*d, 5*d)
+	return []float64{
+		1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+		1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 	}
-	return append(b, 10)
 }
 
 // runKey is the label set of a run's series: preset, device and batch.
