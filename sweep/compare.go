@@ -152,6 +152,9 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 				break
 			}
 			pt.addPair(pair)
+			if cfg.Progress != nil {
+				cfg.Progress(res.clone())
+			}
 		}
 		if pt.Pairs == 0 {
 			res.Points = res.Points[:len(res.Points)-1]

@@ -113,7 +113,7 @@ func TestCompareInterruptedAndRefusals(t *testing.T) {
 	if !res.Interrupted || len(res.Points) != 1 || res.Points[0].Batch != 4 {
 		t.Errorf("interrupted %v points %+v", res.Interrupted, res.Points)
 	}
-	if len(live) != 5 {
+	if len(live) != 7 { // 5 windows and 2 finished pairs
 		t.Errorf("live speed-ups %v", live)
 	}
 	if _, err := Compare(context.Background(), CompareConfig{A: cpu1, B: cpu1, Batches: []int{1}}, w); !errors.Is(err, ErrSameSides) {

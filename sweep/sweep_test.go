@@ -272,3 +272,29 @@ func TestCheckBatches(t *testing.T) {
 		t.Error("a good list refused")
 	}
 }
+
+// refusing passes every fit check but refuses to measure above 100.
+type refusing struct{ fakeProber }
+
+func (r *refusing) Measure(ctx context.Context, b int) (Point, error) {
+	if b > 100 {
+		return Point{}, &engine.OOMError{Device: "fake", Batch: b}
+	}
+	return r.fakeProber.Measure(ctx, b)
+}
+
+func TestEngineRefusesTheCheckedEdge(t *testing.T) {
+	p := &refusing{*saturating()}
+	p.sps = func(b int) float64 { return float64(b) }
+	res, err := Run(context.Background(), Config{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 128 fails; every fit check passes, so the bisection lands on 127, which the engine refuses.
+	if res.Stop != StopOOM || res.Edge.Largest != 64 || res.Edge.Failed != 128 || len(res.Points) != 7 {
+		t.Errorf("stop %q edge %+v points %d", res.Stop, res.Edge, len(res.Points))
+	}
+	if !strings.Contains(res.StopText, "127 passed the fit check but the engine refused it") {
+		t.Errorf("stop text %q", res.StopText)
+	}
+}

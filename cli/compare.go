@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/report"
+	"infertop/sweep"
+)
+
+// compareDeps are what compare takes from the machine; tests replace them.
+type compareDeps struct {
+	registry *engine.Registry
+	cpuinfo  string
+	// now is the windower's clock (nil: time.Now).
+	now func() time.Time
+}
+
+func runCompare(ctx context.Context, env Env, args []string) int {
+	return compareMain(ctx, env, args, compareDeps{registry: newRegistry(), cpuinfo: "/proc/cpuinfo"})
+}
+
+type comparePlan struct {
+	preset         *presets.Preset
+	cfg            sweep.CompareConfig
+	warmup, window time.Duration
+	format         string
+	out, plot      *os.File
+	plotFormat     string
+}
+
+func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) int {
+	plan, code, ok := parseCompare(env, args, deps)
+	if !ok {
+		return code
+	}
+	defer closeFiles(plan.out, plan.plot)
+	start := time.Now()
+	w, err := sweep.NewExecWindower(deps.registry, plan.preset, plan.cfg.A, plan.cfg.B, presets.DefaultSeed)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
+		return ExitFailure
+	}
+	defer w.Close()
+	w.Warmup, w.WindowLen = plan.warmup, plan.window
+	if deps.now != nil {
+		w.Now = deps.now
+	}
+	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", plan.preset.Name, plan.cfg.A, plan.cfg.B, plan.window)
+	shown := map[int]int{} // pairs already printed per batch
+	plan.cfg.Progress = func(r sweep.CompareResult) {
+		if p := r.Points[len(r.Points)-1]; p.Pairs > shown[p.Batch] {
+			shown[p.Batch] = p.Pairs
+			fmt.Fprintf(env.Stderr, "  batch %d: B/A ×%.3f (pairs ×%.3f–×%.3f, %d pairs)\n", p.Batch, p.SpeedUp, p.Lo, p.Hi, p.Pairs)
+		}
+	}
+	res, runErr := sweep.Compare(ctx, plan.cfg, w)
+	opts := map[string]any{"a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
+		"pairs": plan.cfg.Pairs, "window": plan.window.String(), "warmup": plan.warmup.String()}
+	doc := report.CompareDoc{Meta: report.NewMeta(Version, engine.Info{Device: plan.cfg.A.Device + "," + plan.cfg.B.Device},
+		plan.preset.Name, opts, start, deps.cpuinfo), Compare: res}
+	var out io.Writer = env.Stdout
+	if plan.out != nil {
+		out = plan.out
+	}
+	code = ExitOK
+	if err := writeCompare(out, plan.format, doc); err != nil {
+		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
+		code = ExitFailure
+	}
+	if plan.plot != nil && len(res.Points) > 0 {
+		if err := report.WriteComparePlot(plan.plot, plan.plotFormat, res); err != nil {
+			fmt.Fprintf(env.Stderr, "infertop compare: --plot: %v\n", err)
+			code = ExitFailure
+		} else {
+			fmt.Fprintf(env.Stderr, "plot written to %s\n", plan.plot.Name())
+		}
+	}
+	switch {
+	case runErr != nil:
+		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", runErr)
+		return ExitFailure
+	case res.Interrupted:
+		fmt.Fprintf(env.Stderr, "infertop compare: interrupted; wrote the %d compared batch size(s)\n", len(res.Points))
+		return ExitInterrupted
+	}
+	return code
+}
+
+func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, bool) {
+	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--batch N | --batches 1,8,64] [--plot FILE.svg|FILE.png]")
+	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
+	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
+	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
+	batch := fs.Int("batch", 0, "batch size (default: the preset's)")
+	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
+	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
+	window := fs.String("window", "1s", "least length of one window")
+	warmup := fs.String("warmup", "1s", "warm-up of each side at each batch")
+	format := fs.String("format", "table", "output format: table, json or csv")
+	output := fs.String("output", "", "write the results to this file instead of stdout")
+	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size to FILE.svg or FILE.png")
+	if code, ok := parseFlags(fs, args); !ok {
+		return comparePlan{}, code, false
+	}
+	fail := func(format string, a ...any) (comparePlan, int, bool) {
+		return comparePlan{}, usageErr(env, "compare", format, a...), false
+	}
+	var plan comparePlan
+	var err error
+	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
+		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
+	}
+	if plan.preset, err = presets.NewCatalog().Get(*presetName); err != nil {
+		return fail("%v", err)
+	}
+	sides, err := parseSides(*devices, *threads, deps.registry)
+	if err != nil {
+		return fail("%v", err)
+	}
+	plan.cfg = sweep.CompareConfig{Preset: plan.preset.Name, A: sides[0], B: sides[1], Pairs: *pairs}
+	if plan.cfg.A == plan.cfg.B {
+		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0) or two thread counts (--threads 1,0)", sides[0])
+	}
+	switch {
+	case flagSet(fs, "batches") && *batch != 0:
+		return fail("give --batch or --batches, not both")
+	case flagSet(fs, "batches"):
+		if plan.cfg.Batches, err = parseIncreasing(*batchList); err != nil {
+			return fail("--batches: %v", err)
+		}
+	case *batch < 0 || *batch > maxBatch:
+		return fail("--batch %d is out of range (accepted: 1 to %d)", *batch, maxBatch)
+	case *batch == 0:
+		plan.cfg.Batches = []int{plan.preset.DefaultBatch}
+	default:
+		plan.cfg.Batches = []int{*batch}
+	}
+	if *pairs < 1 || *pairs > 1000 {
+		return fail("--pairs %d is out of range (accepted: 1 to 1000)", *pairs)
+	}
+	if plan.window, err = parseDuration("window", *window, true); err != nil {
+		return fail("%v", err)
+	}
+	if plan.warmup, err = parseDuration("warmup", *warmup, false); err != nil {
+		return fail("%v", err)
+	}
+	if plan.out, err = create("output", *output); err != nil {
+		return fail("%v", err)
+	}
+	if *plotPath != "" {
+		if plan.plot, plan.plotFormat, err = report.CreatePlot(*plotPath); err != nil {
+			closeFiles(plan.out)
+			return fail("--plot: %v", err)
+		}
+	}
+	return plan, 0, true
+}
+
+// parseSides reads "--devices A,B" and "--threads N[,M]" into two sides.
+func parseSides(devices, threads string, reg *engine.Registry) ([2]sweep.Side, error) {
+	var sides [2]sweep.Side
+	ds := strings.Split(devices, ",")
+	if len(ds) != 2 {
+		return sides, fmt.Errorf("--devices %q must name two devices, e.g. cpu,cuda:0 or cpu,cpu", devices)
+	}
+	ts := strings.Split(threads, ",")
+	if len(ts) == 1 {
+		ts = append(ts, ts[0])
+	}
+	if len(ts) != 2 {
+		return sides, fmt.Errorf("--threads %q must be one count or two, e.g. 1,0", threads)
+	}
+	for i := range sides {
+		d, err := parseDevice(ds[i])
+		if err != nil {
+			return sides, err
+		}
+		if !reg.Has(d.Kind) {
+			return sides, fmt.Errorf("device %s is not available in this build: %s (without a GPU, race two thread counts: --devices cpu,cpu --threads 1,0)", d, reg.Why(d.Kind))
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(ts[i]))
+		if err != nil || n < 0 {
+			return sides, fmt.Errorf("--threads %q: %q is not a count (accepted: 0 for all cores, or a positive count)", threads, ts[i])
+		}
+		if d.Kind != engine.CPU {
+			n = 0 // threads bound CPU engines only
+		}
+		sides[i] = sweep.Side{Device: d.String(), Threads: n}
+	}
+	return sides, nil
+}
+
+func writeCompare(w io.Writer, format string, doc report.CompareDoc) error {
+	res := doc.Compare
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return fmt.Errorf("writing JSON: %w", err)
+		}
+		return nil
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"batch", "a", "b", "a_samples_per_sec", "b_samples_per_sec", "speed_up", "speed_up_lo", "speed_up_hi",
+			"pairs", "a_p50_ms", "a_p99_ms", "b_p50_ms", "b_p99_ms"})
+		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+		for _, p := range res.Points {
+			_ = cw.Write([]string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), f(p.A.SamplesPerSec), f(p.B.SamplesPerSec),
+				f(p.SpeedUp), f(p.Lo), f(p.Hi), strconv.Itoa(p.Pairs), f(p.A.P50MS), f(p.A.P99MS), f(p.B.P50MS), f(p.B.P99MS)})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	m := doc.Meta
+	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\tPAIRS\t")
+	for _, p := range res.Points {
+		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
+			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, p.Pairs)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing table: %w", err)
+	}
+	if res.CrossoverText != "" {
+		fmt.Fprintf(w, "\ncrossover: %s\n", res.CrossoverText)
+	}
+	return nil
+}

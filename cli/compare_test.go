@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/report"
+)
+
+// clockExec advances a fake clock per batch: with one thread 1 ms + 1 µs per
+// sample, with all cores 3 ms + 0.25 µs per sample, so one thread wins at
+// small batches and all cores at large ones.
+type clockExec struct {
+	clock   *atomic.Int64
+	threads int
+	batch   int
+	runs    *atomic.Int64
+	onRun   func(n int64)
+}
+
+func (e *clockExec) Prepare(b int) error { e.batch = b; return nil }
+func (e *clockExec) Run(in, out []float32) (engine.Timing, error) {
+	d := 3*time.Millisecond + time.Duration(e.batch)*time.Microsecond/4
+	if e.threads == 1 {
+		d = time.Millisecond + time.Duration(e.batch)*time.Microsecond
+	}
+	e.clock.Add(int64(d))
+	if n := e.runs.Add(1); e.onRun != nil {
+		e.onRun(n)
+	}
+	return engine.Timing{}, nil
+}
+func (e *clockExec) Memory() engine.Memory { return engine.Memory{} }
+func (e *clockExec) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "fake"} }
+func (e *clockExec) Close() error          { return nil }
+
+func compareTestDeps(onRun func(n int64)) compareDeps {
+	clock, runs := &atomic.Int64{}, &atomic.Int64{}
+	reg := engine.NewRegistry()
+	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+		return &clockExec{clock: clock, threads: o.Threads, runs: runs, onRun: onRun}, nil
+	})
+	reg.Unavailable(engine.CUDA, "built without CUDA")
+	return compareDeps{registry: reg, cpuinfo: "testdata/cpuinfo", now: func() time.Time { return time.Unix(0, clock.Load()) }}
+}
+
+func runCompareArgs(t *testing.T, ctx context.Context, deps compareDeps, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := compareMain(ctx, Env{Stdout: &out, Stderr: &errb}, append(args, "--window", "20ms", "--warmup", "5ms"), deps)
+	return code, out.String(), errb.String()
+}
+
+func TestCompareThreadsCrossover(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "c.png")
+	code, out, errs := runCompareArgs(t, context.Background(), compareTestDeps(nil), "--preset", "linear", "--devices", "cpu,cpu",
+		"--threads", "1,0", "--batches", "1,1024,4096", "--pairs", "2", "--format", "json", "--plot", plot)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.CompareDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Compare
+	// Speed-up B/A = (1 ms + b µs) / (3 ms + b/4 µs).
+	for i, b := range []float64{1, 1024, 4096} {
+		want := (1000 + b) / (3000 + b/4)
+		if got := c.Points[i].SpeedUp; math.Abs(got-want) > 1e-9 {
+			t.Errorf("batch %v: ×%v, want ×%v", b, got, want)
+		}
+	}
+	if c.Crossover != 4096 || !strings.Contains(c.CrossoverText, "cpu (all cores) overtakes cpu ×1 thread at batch 4096") {
+		t.Errorf("crossover %d %q", c.Crossover, c.CrossoverText)
+	}
+	if c.Points[0].A.P50MS != 1.001 || c.Points[0].B.P99MS != 3.00025 {
+		t.Errorf("percentiles %+v %+v", c.Points[0].A, c.Points[0].B)
+	}
+	if !strings.Contains(errs, "batch 1024: B/A ×") || !strings.Contains(errs, "plot written to") {
+		t.Errorf("progress:\n%s", errs)
+	}
+	code, out, _ = runCompareArgs(t, context.Background(), compareTestDeps(nil), "--preset", "linear", "--devices", "cpu,cpu",
+		"--threads", "1,0", "--batch", "8", "--pairs", "1")
+	if code != ExitOK || !strings.Contains(out, "A = cpu ×1 thread, B = cpu (all cores)") || !strings.Contains(out, "SPEED-UP B/A") {
+		t.Errorf("table (exit %d):\n%s", code, out)
+	}
+}
+
+func TestCompareInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deps := compareTestDeps(func(n int64) {
+		if n == 60 {
+			cancel()
+		}
+	})
+	code, out, errs := runCompareArgs(t, ctx, deps, "--preset", "linear", "--devices", "cpu,cpu", "--threads", "1,0",
+		"--batches", "1,2", "--pairs", "3", "--format", "csv")
+	if code != ExitInterrupted || !strings.Contains(errs, "interrupted; wrote the") || !strings.HasPrefix(out, "batch,a,b,") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+func TestCompareBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string][]string{
+		"the two configurations are identical":  {"--devices", "cpu,cpu", "--threads", "2,2"},
+		"identical (cpu (all cores))":           {"--devices", "cpu,cpu"},
+		"must name two devices":                 {"--devices", "cpu"},
+		"cuda:0 is not available in this build": {},
+		"--devices cpu,cpu --threads 1,0":       {"--devices", "cuda:0,cpu"},
+		"is not a count":                        {"--devices", "cpu,cpu", "--threads", "1,x"},
+		"one count or two":                      {"--devices", "cpu,cpu", "--threads", "1,2,3"},
+		"not both":                              {"--devices", "cpu,cpu", "--threads", "1,0", "--batch", "4", "--batches", "4,8"},
+		"empty batch list":                      {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", ""},
+		"must increase":                         {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", "8,1"},
+		"unknown image format":                  {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "c.gif")},
+		"cannot be written":                     {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "x", "c.svg")},
+		"--window \"soon\" is not a duration":   {"--devices", "cpu,cpu", "--threads", "1,0", "--window", "soon"},
+		"--pairs 0":                             {"--devices", "cpu,cpu", "--threads", "1,0", "--pairs", "0"},
+	}
+	for want, args := range cases {
+		var out, errb bytes.Buffer
+		code := compareMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, compareTestDeps(nil))
+		if code != ExitUsage || !strings.Contains(errb.String(), want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", args, code, errb.String(), want)
+		}
+	}
+}

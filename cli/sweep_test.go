@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/report"
+	"infertop/sweep"
+)
+
+// sweepFast are measurement flags that keep a fake sweep short.
+var sweepFast = []string{"--warmup", "1ms", "--window", "2ms", "--max-time", "10ms"}
+
+// sweepTestDeps gives sweep a fake CPU engine without a memory limit of its
+// own (the estimate is the edge); onOpen runs at every executor opening.
+func sweepTestDeps(onOpen func(n int)) sweepDeps {
+	b := fakeDeps(nil)
+	reg := engine.NewRegistry()
+	var opened atomic.Int32
+	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		if n := int(opened.Add(1)); onOpen != nil {
+			onOpen(n)
+		}
+		return &sleepExec{}, nil
+	})
+	reg.Unavailable(engine.CUDA, "built without CUDA")
+	return sweepDeps{registry: reg, hostMem: b.hostMem, cpuinfo: b.cpuinfo, rss: func() int64 { return 42 << 20 }}
+}
+
+func runSweepArgs(t *testing.T, ctx context.Context, deps sweepDeps, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := sweepMain(ctx, Env{Stdout: &out, Stderr: &errb}, append(args, sweepFast...), deps)
+	return code, out.String(), errb.String()
+}
+
+func TestSweepEstimateEdgeJSONAndPlot(t *testing.T) {
+	dir := t.TempDir()
+	lin, _ := presets.NewCatalog().Get("linear")
+	limit := lin.EstimateBytes(100)
+	plot := filepath.Join(dir, "s.svg")
+	code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--format", "json",
+		"--mem-limit", itoa(limit), "--plot", plot)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.SweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, out)
+	}
+	s := doc.Sweep
+	var got []int
+	for _, p := range s.Points {
+		got = append(got, p.Batch)
+		if p.RSSBytes != 42<<20 || p.EngineBytes != int64(p.Batch)*1000 {
+			t.Errorf("batch %d memory: engine %d rss %d", p.Batch, p.EngineBytes, p.RSSBytes)
+		}
+	}
+	if want := []int{1, 2, 4, 8, 16, 32, 64, 100}; !slices.Equal(got, want) {
+		t.Errorf("batches %v, want %v", got, want)
+	}
+	if s.Stop != sweep.StopOOM || s.Edge == nil || s.Edge.Largest != 100 || s.Edge.Failed != 128 || !s.Edge.ByEstimate {
+		t.Errorf("stop %q edge %+v", s.Stop, s.Edge)
+	}
+	if s.Fit == nil || s.Fit.B < 999 || s.Fit.B > 1001 || !slices.Contains(s.Notes, sweep.CPUEdgeNote) {
+		t.Errorf("fit %+v notes %v", s.Fit, s.Notes)
+	}
+	if doc.Meta.Preset != "linear" || doc.Meta.Engine != "fake" {
+		t.Errorf("meta %+v", doc.Meta)
+	}
+	b, err := os.ReadFile(plot)
+	if err != nil || !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("out-of-memory edge 100")) {
+		t.Errorf("plot: %v, %d bytes", err, len(b))
+	}
+	if !strings.Contains(errs, "batch 64:") || !strings.Contains(errs, "plot written to") {
+		t.Errorf("progress:\n%s", errs)
+	}
+}
+
+func TestSweepTableCSVAndBaseline(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.json")
+	code, _, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--batches", "1,4,16",
+		"--format", "json", "--output", old)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--batches", "4,16,64",
+		"--slo-p99", "1s", "--baseline", old)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"sweep of linear on cpu · SLO p99 1000 ms", "BATCH", "← recommended", "stopped: every listed batch was measured",
+		"recommendation: batch ", "why: batch ", "memory model: memory ≈", "note: on the CPU", "Against the baseline", "RATIO"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--batches", "2,3", "--format", "csv")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != ExitOK || len(lines) != 3 || !strings.HasPrefix(lines[0], "batch,samples_per_sec,p50_ms,p99_ms") || !strings.HasPrefix(lines[2], "3,") {
+		t.Errorf("csv (exit %d):\n%s", code, out)
+	}
+}
+
+func TestSweepInterruptWritesWhatWasMeasured(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The third executor opened is batch 4's: interrupt there.
+	deps := sweepTestDeps(func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	})
+	code, out, errs := runSweepArgs(t, ctx, deps, "--preset", "linear", "--format", "json")
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130: %s", code, errs)
+	}
+	var doc report.SweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Sweep.Points) != 2 || doc.Sweep.Stop != sweep.StopInterrupted || !strings.Contains(errs, "wrote the 2 measured") {
+		t.Errorf("points %d stop %q\n%s", len(doc.Sweep.Points), doc.Sweep.Stop, errs)
+	}
+}
+
+func TestSweepBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string][]string{
+		"empty batch list":                   {"--batches", ""},
+		"batch list must increase":           {"--batches", "8,4"},
+		"8 follows 8":                        {"--batches", "1,8,8"},
+		`--slo-p99 "fast" is not a duration`: {"--slo-p99", "fast"},
+		"must be greater than zero":          {"--slo-p99", "0s"},
+		"unknown image format \".jpg\"":      {"--plot", filepath.Join(dir, "p.jpg")},
+		"cannot be written":                  {"--plot", filepath.Join(dir, "no", "such", "p.svg")},
+		"has no extension":                   {"--plot", filepath.Join(dir, "plot")},
+		"unknown format":                     {"--format", "xml"},
+		"not available in this build":        {"--device", "cuda:0"},
+		"not a positive size":                {"--mem-limit", "lots"},
+		"--max-batch 0":                      {"--max-batch", "0"},
+		"no sweep points":                    {"--baseline", writeFile(t, dir, "b.json", `{"rows":[]}`)},
+	}
+	for want, args := range cases {
+		code, _, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), args...)
+		if code != ExitUsage || !strings.Contains(errs, want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", args, code, errs, want)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for s, want := range map[string]int64{"512MiB": 512 << 20, "2GiB": 2 << 30, "1.5G": 3 << 29, "1048576": 1 << 20, "10 kb": 10000} {
+		if got, err := parseBytes(s); err != nil || got != want {
+			t.Errorf("%q = %d %v, want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "-1MiB", "12XB", "MiB", "0"} {
+		if _, err := parseBytes(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"infertop/engine"
+	"infertop/report"
+	"infertop/sweep"
+)
+
+// writeSweep writes a sweep as an aligned table with sentences, JSON or CSV.
+func writeSweep(w io.Writer, format string, doc report.SweepDoc) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return fmt.Errorf("writing JSON: %w", err)
+		}
+		return nil
+	case "csv":
+		return writeSweepCSV(w, doc.Sweep)
+	}
+	return writeSweepTable(w, doc)
+}
+
+func writeSweepCSV(w io.Writer, res sweep.Result) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"batch", "samples_per_sec", "p50_ms", "p99_ms", "gflops", "engine_bytes", "rss_bytes",
+		"stable", "noise", "recommended"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, p := range res.Points {
+		_ = cw.Write([]string{strconv.Itoa(p.Batch), f(p.SamplesPerSec), f(p.P50MS), f(p.P99MS), f(p.GFLOPS),
+			strconv.FormatInt(p.EngineBytes, 10), strconv.FormatInt(p.RSSBytes, 10), strconv.FormatBool(p.Stable),
+			f(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
+	}
+	return nil
+}
+
+func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
+	m, res := doc.Meta, doc.Sweep
+	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads", m.Version, m.Go, m.CPUModel, m.Threads)
+	if m.Engine != "" {
+		fmt.Fprintf(w, " · %s", m.Engine)
+	}
+	fmt.Fprintf(w, "\nsweep of %s on %s", m.Preset, m.Device)
+	if res.SLOMS > 0 {
+		fmt.Fprintf(w, " · SLO p99 %g ms", res.SLOMS)
+	}
+	fmt.Fprint(w, "\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS\tSTABLE\t\t")
+	for _, p := range res.Points {
+		rss, mark := "-", ""
+		if p.RSSBytes > 0 {
+			rss = engine.FormatBytes(p.RSSBytes)
+		}
+		if p.Batch == res.Rec.Batch {
+			mark = "← recommended"
+		}
+		fmt.Fprintf(tw, "%d\t%.4g\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s\t%s\t\n", p.Batch, p.SamplesPerSec, p.P50MS, p.P99MS,
+			p.GFLOPS, engine.FormatBytes(p.EngineBytes), rss, yesNo(p.Stable, "yes", "no (time cap)"), mark)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing table: %w", err)
+	}
+	fmt.Fprintf(w, "\nstopped: %s\n", res.StopText)
+	if e := res.Edge; e != nil {
+		how := "allocation refused"
+		if e.ByEstimate {
+			how = "memory estimate above the limit"
+		}
+		fmt.Fprintf(w, "out-of-memory edge: batch %d is the largest that fits; %d does not (%s; %d bisection steps)\n",
+			e.Largest, e.Failed, how, e.Probes)
+	}
+	if f := res.Fit; f != nil {
+		fmt.Fprintf(w, "memory model: %s (least squares over %d batch sizes)", f, f.Points)
+		if f.PredictedOOM > 0 {
+			fmt.Fprintf(w, "; it predicts out of memory from batch %d under the %s limit", f.PredictedOOM, engine.FormatBytes(f.Limit))
+		}
+		fmt.Fprintln(w)
+	}
+	if r := res.Rec; r.Batch > 0 {
+		fmt.Fprintf(w, "recommendation: batch %d\n  why: %s", r.Batch, r.Why)
+		if r.HeadroomKnown {
+			fmt.Fprintf(w, "\n  memory headroom at batch %d: %s", r.Batch, engine.FormatBytes(r.HeadroomBytes))
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "recommendation: none\n  why: %s\n", r.Why)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s.\n", n)
+	}
+	if doc.Baseline != nil {
+		fmt.Fprintln(w)
+		return report.WriteBaselineTable(w, doc.Baseline)
+	}
+	return nil
+}
+
+// pointLine is one progress line for a measured batch.
+func pointLine(p sweep.Point) string {
+	return fmt.Sprintf("batch %d: %.4g samples/s · p50 %.3g ms · p99 %.3g ms · %s%s", p.Batch, p.SamplesPerSec,
+		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), yesNo(p.Stable, "", " · unstable (time cap)"))
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
