@@ -39,6 +39,8 @@ func commands() []command {
 	return []command{
 		{"dashboard", "the live dashboard (the default when no command is given)", runDashboard},
 		{"bench", "measure presets headless and print a table, JSON or CSV", runBench},
+		{"sweep", "find the best batch size: throughput, p99 and memory against batch size", runSweep},
+		{"compare", "race two configurations (cpu vs cuda:0, or two thread counts) in alternating windows", runCompare},
 		{"presets", "list the model presets", runPresets},
 		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
 		{"selftest", "check a device's outputs against the CPU engine", runSelftest},
