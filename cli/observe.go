@@ -233,32 +233,35 @@ func recordDevices(ds []ui.DeviceChoice) []record.Device {
 	return out
 }
 
-// observeBench starts the observer bench's flags ask for, with GPU telemetry
-// when NVML answers; the returned func stops it.
+// observeBench starts the observer bench's flags ask for; the returned func stops it.
 func observeBench(ctx context.Context, env Env, plan *benchPlan) (func(), int, bool) {
-	f := plan.observe
+	obs, stop, code, ok := observeHeadless(ctx, env, "bench", plan.observe, map[string]any{"preset": plan.preset.Name,
+		"device": plan.device, "batches": plan.batches, "warmup": plan.warmup.String(), "duration": plan.duration.String(),
+		"threads": plan.opts.Threads, "resident": plan.opts.DataResident})
+	plan.obs = obs
+	return stop, code, ok
+}
+
+// observeHeadless starts the observer a headless command's flags ask for,
+// with GPU telemetry when NVML answers; the returned func stops it. With
+// neither flag it returns an observer that observes nothing.
+func observeHeadless(ctx context.Context, env Env, cmd string, f observeFlags, opts map[string]any) (*observer, func(), int, bool) {
 	if f.metricsAddr == "" && f.record == "" {
-		plan.obs = &observer{}
-		return func() {}, 0, true
+		return &observer{}, func() {}, 0, true
 	}
 	mon, nvmlErr := gpuinfo.Open(gpuinfo.Options{})
-	obs, code, ok := startObserver(env, "bench", f, func() record.Header {
-		return recordHeader("bench", mon, nvmlErr, map[string]any{"preset": plan.preset.Name, "device": plan.device,
-			"batches": plan.batches, "warmup": plan.warmup.String(), "duration": plan.duration.String(),
-			"threads": plan.opts.Threads, "resident": plan.opts.DataResident})
-	})
+	obs, code, ok := startObserver(env, cmd, f, func() record.Header { return recordHeader(cmd, mon, nvmlErr, opts) })
 	if !ok {
 		if mon != nil {
 			_ = mon.Close()
 		}
-		return nil, code, false
+		return nil, nil, code, false
 	}
-	plan.obs = obs
 	ctx, cancel := context.WithCancel(ctx)
 	obs.sampleGPUs(ctx, mon)
-	return func() {
+	return obs, func() {
 		cancel()
-		obs.close(env, "bench")
+		obs.close(env, cmd)
 		if mon != nil {
 			_ = mon.Close()
 		}

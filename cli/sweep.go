@@ -47,6 +47,7 @@ type sweepPlan struct {
 	plotFormat   string
 	baseline     *sweep.Result
 	batchesLabel string
+	observe      observeFlags
 }
 
 func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int {
@@ -57,7 +58,14 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 	defer closeFiles(plan.out, plan.plot)
 	start := time.Now()
 	info := engine.Info{Device: plan.device.String()}
+	obs, stopObs, code, ok := observeHeadless(ctx, env, "sweep", plan.observe, map[string]any{"preset": plan.preset.Name,
+		"device": plan.device.String(), "batches": plan.batchesLabel})
+	if !ok {
+		return code
+	}
+	defer stopObs()
 	plan.prober.OnSnapshot = func(s runner.Snapshot) {
+		obs.snapshot(s)
 		if s.Info.Engine != "" {
 			info = s.Info
 		}
@@ -130,13 +138,15 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	plotPath := fs.String("plot", "", "draw throughput, p99 and memory against batch size to FILE.svg or FILE.png")
 	baseline := fs.String("baseline", "", "compare with an earlier sweep's JSON (ratio per batch, flagged beyond the noise)")
+	plan := sweepPlan{}
+	plan.observe.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return sweepPlan{}, code, false
 	}
 	fail := func(format string, a ...any) (sweepPlan, int, bool) {
 		return sweepPlan{}, usageErr(env, "sweep", format, a...), false
 	}
-	plan := sweepPlan{batchesLabel: "powers of two from 1"}
+	plan.batchesLabel = "powers of two from 1"
 	var err error
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
