@@ -36,7 +36,8 @@ type Timing struct {
 	Valid bool
 	// H2D, Compute and D2H are the copy in, the kernels, and the copy out.
 	H2D, Compute, D2H time.Duration
-	// Enqueue is the host time spent issuing the batch's work before waiting for it.
+	// Enqueue is the host time spent issuing the batch's work before waiting for
+	// it; host copies into staging buffers are not part of it.
 	Enqueue time.Duration
 }
 

@@ -148,7 +148,7 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	start := time.Now()
+	var enq time.Duration
 	for i, g := range e.gpus {
 		if e.shares[i] == 0 {
 			continue
@@ -156,11 +156,12 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 		if err := g.current(); err != nil {
 			return engine.Timing{}, err
 		}
-		if err := g.enqueue(in[e.offs[i]*is : (e.offs[i]+e.shares[i])*is]); err != nil {
+		d, err := g.enqueue(in[e.offs[i]*is : (e.offs[i]+e.shares[i])*is])
+		if err != nil {
 			return engine.Timing{}, err
 		}
+		enq += d
 	}
-	enq := time.Since(start)
 	var worst engine.Timing
 	for i, g := range e.gpus {
 		if e.shares[i] == 0 {
