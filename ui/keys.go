@@ -6,6 +6,8 @@ import "charm.land/bubbles/v2/key"
 // drawn from it.
 type keyMap struct {
 	Double, Halve, Batch, Preset, Device, Pause, Reset, Help, Quit key.Binding
+	// Sweep, Compare and Export open the batch-tuning views and write the run.
+	Sweep, Compare, Export key.Binding
 	// Confirm and Cancel act in the batch prompt and the pickers.
 	Confirm, Cancel key.Binding
 }
@@ -22,6 +24,9 @@ func newKeyMap() keyMap {
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+		Sweep:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "batch sweep")),
+		Compare: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "race two configs")),
+		Export:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export run")),
 		Cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	}
 }
@@ -37,5 +42,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Double, k.Halve, k.Batch},
 		{k.Preset, k.Device, k.Confirm, k.Cancel},
 		{k.Pause, k.Reset, k.Help, k.Quit},
+		{k.Sweep, k.Compare, k.Export},
 	}
 }

@@ -59,6 +59,9 @@ type Model struct {
 	statusBad bool
 
 	cudaName map[int]string
+
+	// tune is the state of the sweep and compare views (sweepview.go).
+	tune tuning
 }
 
 // New builds the dashboard. Run it with tea.NewProgram(ui.New(opts)).
@@ -144,7 +147,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(msg.what+": done", false)
 		}
 		return m, nil
+	case tuneMsg:
+		return m, m.takeTune(msg)
 	case tea.KeyPressMsg:
+		if cmd, ok := m.tuningKey(msg); ok {
+			return m, cmd
+		}
 		return m, m.handleKey(msg)
 	}
 	if m.mode == modeBatch {

@@ -85,9 +85,14 @@ func (m *Model) render() string {
 	}
 	bodyH := m.h - 2 - m.footerLines()
 	var body string
-	if m.mode == modePreset || m.mode == modeDevice {
+	switch {
+	case m.tune.view == tuneSweep:
+		body = fit(sweepView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
+	case m.tune.view == tuneCompare:
+		body = fit(compareView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
+	case m.mode == modePreset || m.mode == modeDevice:
 		body = m.picker.View(*m.st, m.w, bodyH)
-	} else {
+	default:
 		body = m.dashboard()
 	}
 	out := m.header.View(*m.st, m.snap) + "\n" + body + "\n" + m.footer()
