@@ -203,3 +203,89 @@ func im2colNHWC(col, x []float32, g *convGeom, r0, r1 int) {
 		}
 	}
 }
+
+// The Go kernels below are what a build without cgo runs, and what the tests
+// hold the C kernels to.
+
+func goEpilogueRows(y []float32, rows, n, ld int, r []float32, a act) {
+	if r == nil && a == actNone {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		var rs []float32
+		if r != nil {
+			rs = r[i*ld : i*ld+n]
+		}
+		epilogueSeg(y[i*ld:i*ld+n], rs, a)
+	}
+}
+
+// epilogueSeg computes y = act(y + r) (r may be nil).
+func epilogueSeg(y, r []float32, a act) {
+	switch {
+	case r != nil && a == actReLU:
+		addReLUInPlace(y, r)
+		return
+	case r != nil:
+		addInPlace(y, r)
+	}
+	switch a {
+	case actReLU:
+		reluInPlace(y)
+	case actGELU:
+		geluInPlace(y)
+	}
+}
+
+func goSoftmaxRows(s []float32, rows, n, ld int) {
+	for i := 0; i < rows; i++ {
+		softmaxRow(s[i*ld : i*ld+n])
+	}
+}
+
+func goLayerNormRows(x, y []float32, rows, d int, g, b []float32) {
+	g, b = g[:d], b[:d]
+	for r := 0; r < rows; r++ {
+		xx := x[r*d : (r+1)*d]
+		yy := y[r*d : (r+1)*d]
+		var s float64
+		for _, v := range xx {
+			s += float64(v)
+		}
+		mean := float32(s / float64(d))
+		var ss float64
+		for _, v := range xx {
+			dv := float64(v - mean)
+			ss += dv * dv
+		}
+		inv := float32(1 / math.Sqrt(ss/float64(d)+layerNormEps))
+		for i, v := range xx {
+			yy[i] = (v-mean)*inv*g[i] + b[i]
+		}
+	}
+}
+
+func goMaxPoolRows(x, y []float32, h, w, ch, oh, ow, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		i := r % oh
+		n := r / oh
+		top := x[((n*h+2*i)*w)*ch:]
+		bot := x[((n*h+2*i+1)*w)*ch:]
+		dst := y[r*ow*ch : (r+1)*ow*ch]
+		for j := 0; j < ow; j++ {
+			a, b := top[2*j*ch:(2*j+2)*ch], bot[2*j*ch:(2*j+2)*ch]
+			d := dst[j*ch : (j+1)*ch]
+			for k := range d {
+				m := max32(a[k], a[ch+k])
+				d[k] = max32(m, max32(b[k], b[ch+k]))
+			}
+		}
+	}
+}
+
+func max32(a, b float32) float32 {
+	if b > a {
+		return b
+	}
+	return a
+}

@@ -170,46 +170,11 @@ func (o *gemmOp) tile(r0, r1, c0, c1 int) {
 	y := o.y[r0*ld+c0:]
 	fillRows(y, m, n, ld, o.b[c0:c1])
 	o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, 1, y, ld)
-	epilogue(o.y, o.r, r0, r1, c0, c1, ld, o.act)
-}
-
-// epilogue applies the residual and the activation to rows [r0,r1) × columns [c0,c1) of y (row length ld).
-func epilogue(y, r []float32, r0, r1, c0, c1, ld int, a act) {
-	if r == nil && a == actNone {
-		return
+	var r []float32
+	if o.r != nil {
+		r = o.r[r0*ld+c0:]
 	}
-	if c0 == 0 && c1 == ld { // contiguous
-		seg := y[r0*ld : r1*ld]
-		var rs []float32
-		if r != nil {
-			rs = r[r0*ld : r1*ld]
-		}
-		epilogueSeg(seg, rs, a)
-		return
-	}
-	for i := r0; i < r1; i++ {
-		var rs []float32
-		if r != nil {
-			rs = r[i*ld+c0 : i*ld+c1]
-		}
-		epilogueSeg(y[i*ld+c0:i*ld+c1], rs, a)
-	}
-}
-
-func epilogueSeg(y, r []float32, a act) {
-	switch {
-	case r != nil && a == actReLU:
-		addReLUInPlace(y, r)
-		return
-	case r != nil:
-		addInPlace(y, r)
-	}
-	switch a {
-	case actReLU:
-		reluInPlace(y)
-	case actGELU:
-		geluInPlace(y)
-	}
+	epilogueRows(y, m, n, ld, r, o.act)
 }
 
 // ---------------------------------------------------------------------------
@@ -280,11 +245,15 @@ func (o *convOp) run(part, parts int) {
 	for r0 := lo; r0 < hi; r0 += o.chunk {
 		r1 := min(r0+o.chunk, hi)
 		m := r1 - r0
-		im2colNHWC(col, o.x, &o.g, r0, r1)
+		im2col(col, o.x, &o.g, r0, r1)
 		y := o.y[r0*n : r1*n]
 		fillRows(y, m, n, n, o.b)
 		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, kkc, 1, col, kkc, o.w, kkc, 1, y, n)
-		epilogue(o.y, o.r, r0, r1, 0, n, n, o.act)
+		var r []float32
+		if o.r != nil {
+			r = o.r[r0*n : r1*n]
+		}
+		epilogueRows(y, m, n, n, r, o.act)
 	}
 }
 
@@ -366,9 +335,7 @@ func (o *attentionOp) run(part, parts int) {
 		k := o.qkv[base+d+h*dh:]
 		v := o.qkv[base+2*d+h*dh:]
 		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, t, dh, o.scale, q, ld, k, ld, 0, sc, t)
-		for i := 0; i < m; i++ {
-			softmaxRow(sc[i*t : (i+1)*t])
-		}
+		softmaxRows(sc, m, t, t)
 		o.c.lib.Sgemm(blas.NoTrans, blas.NoTrans, m, dh, t, 1, sc, t, v, ld, 0, o.y[(s*t+i0)*d+h*dh:], d)
 	}
 }
@@ -411,25 +378,7 @@ func (o *layerNormOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (g
 func (o *layerNormOp) run(part, parts int) {
 	r0, r1 := span(o.rows, part, parts, 1)
 	d := o.d
-	g, b := o.g[:d], o.b[:d]
-	for r := r0; r < r1; r++ {
-		x := o.x[r*d : (r+1)*d]
-		y := o.y[r*d : (r+1)*d]
-		var s float64
-		for _, v := range x {
-			s += float64(v)
-		}
-		mean := float32(s / float64(d))
-		var ss float64
-		for _, v := range x {
-			dv := float64(v - mean)
-			ss += dv * dv
-		}
-		inv := float32(1 / math.Sqrt(ss/float64(d)+layerNormEps))
-		for i, v := range x {
-			y[i] = (v-mean)*inv*g[i] + b[i]
-		}
-	}
+	layerNormRows(o.x[r0*d:], o.y[r0*d:], r1-r0, d, o.g, o.b)
 }
 
 // maxPoolOp is 2×2 max pooling, stride 2, over NHWC input.
@@ -453,29 +402,5 @@ func (o *maxPoolOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gor
 
 func (o *maxPoolOp) run(part, parts int) {
 	r0, r1 := span(o.rows, part, parts, 1)
-	w, ch := o.w, o.ch
-	for r := r0; r < r1; r++ {
-		i := r % o.oh
-		n := r / o.oh
-		top := o.x[((n*o.h+2*i)*w)*ch:]
-		bot := o.x[((n*o.h+2*i+1)*w)*ch:]
-		dst := o.y[r*o.ow*ch : (r+1)*o.ow*ch]
-		for j := 0; j < o.ow; j++ {
-			a, b := top[2*j*ch:(2*j+2)*ch], bot[2*j*ch:(2*j+2)*ch]
-			d := dst[j*ch : (j+1)*ch]
-			for k := range d {
-				m := a[k]
-				m = max32(m, a[ch+k])
-				m = max32(m, b[k])
-				d[k] = max32(m, b[ch+k])
-			}
-		}
-	}
-}
-
-func max32(a, b float32) float32 {
-	if b > a {
-		return b
-	}
-	return a
+	maxPoolRows(o.x, o.y, o.h, o.w, o.ch, o.oh, o.ow, r0, r1)
 }

@@ -90,7 +90,7 @@ func (o *mapOp) run(part, parts int) {
 	if o.add {
 		r = o.r[lo:hi]
 	}
-	epilogueSeg(y, r, o.act)
+	epilogueRows(y, 1, hi-lo, hi-lo, r, o.act)
 }
 
 // transposeOp converts between NCHW and NHWC: per sample it transposes an
