@@ -160,7 +160,9 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
 	}
-	_, runErr := tea.NewProgram(ui.New(opts), tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
+	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, devices))
+	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
+	model.StopTuning()
 	// Stop everything and wait for it: the runner closes its executor, the
 	// samplers end with the context.
 	r.Stop()

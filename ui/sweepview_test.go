@@ -181,3 +181,12 @@ func TestTuningUnavailableAndSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestQuitBeforeTheJobBegins(t *testing.T) {
+	m, _ := tuningModel(t, 100, 32)
+	_ = press(m, text("s")) // the job's command is never run
+	if cmd := press(m, text("q")); cmd == nil {
+		t.Fatal("q in the sweep view did not quit")
+	}
+	m.StopTuning() // returns: the job never began
+}
