@@ -98,9 +98,12 @@ func memoryPlot(title string, res sweep.Result, mem plotter.XYs, maxMem float64,
 	err := line(pm, SeriesMemory, mem, colA, false)
 	if f := res.Fit; f != nil {
 		var fit plotter.XYs
-		for b := float64(max(lo, 1)); b <= float64(hi)*1.0001; b *= 1.25 {
+		for b := float64(max(lo, 1)); ; b = min(b*1.25, float64(hi)) {
 			fit = append(fit, plotter.XY{X: b, Y: f.At(int(b)) / (1 << 20)})
 			maxMem = max(maxMem, f.At(int(b))/(1<<20))
+			if b >= float64(hi) {
+				break
+			}
 		}
 		if l, lerr := plotter.NewLine(fit); lerr == nil {
 			l.Color, l.Dashes = colBase, dashes
