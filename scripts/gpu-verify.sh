@@ -179,7 +179,7 @@ EOF
 	then
 		{ echo "{\"step\": \"$name\", \"rc\": $rc, \"note\": \"python wrapper failed; raw output follows\"}"; cat "$WORK/o" "$WORK/e"; } >>"$OUTDIR/bench.jsonl"
 	fi
-	log "[$(elapsed)s] $name: exit $rc in ${wall}s$([ $rc = 124 ] && echo " (timed out at ${limit}s)")$(grep -m1 -i 'error' "$WORK/e" 2>/dev/null | cut -c1-120 | sed 's/^/ — /')"
+	log "[$(elapsed)s] $name: exit $rc in ${wall}s$([ $rc = 124 ] && echo " (timed out at ${limit}s)")$( { [ $rc != 0 ] && grep -v '^\s*$' "$WORK/e" | tail -n1; grep -m1 -i 'error' "$WORK/e"; } 2>/dev/null | head -n1 | cut -c1-120 | sed 's/^/ — /')"
 	return $rc
 }
 
