@@ -140,6 +140,8 @@ func TestCompareView(t *testing.T) {
 
 func TestExportWritesTheRun(t *testing.T) {
 	m, _ := tuningModel(t, 100, 32)
+	runTune(m, press(m, text("s")))
+	runCmd(m, press(m, keyEsc))
 	runTune(m, press(m, text("c")))
 	runTune(m, press(m, text("e")))
 	path, ok := strings.CutPrefix(m.status, "run written to ")
@@ -155,7 +157,7 @@ func TestExportWritesTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc.Snapshot.Preset != "mlp" || doc.LatencyMS["p99"] != 41 || doc.LatencyMS["count"] != 420 ||
-		len(doc.Events) != len(cpuSnapshot().Events) || doc.Compare == nil || doc.Sweep != nil {
+		len(doc.Events) != len(cpuSnapshot().Events) || doc.Compare == nil || doc.Sweep == nil || len(doc.Sweep.Points) != 9 {
 		t.Errorf("export %+v", doc.LatencyMS)
 	}
 	m.tune.fns.ExportDir = "/nonexistent/dir"

@@ -156,7 +156,12 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 	t.started = started
 	t.view, t.running, t.cancel, t.done, t.ch, t.err = v, true, cancel, done, ch, ""
 	t.preset, t.device, t.batch = m.snap.Preset, m.snap.Device, m.currentBatch()
-	t.sw, t.cmp, t.status = sweep.Result{}, sweep.CompareResult{}, "starting…"
+	// Starting one view clears its own results only: e exports both.
+	if t.status = "starting…"; v == tuneSweep {
+		t.sw = sweep.Result{}
+	} else {
+		t.cmp = sweep.CompareResult{}
+	}
 	t.resume = t.resume || m.snap.State.Running()
 	preset, device, batch, ctl := t.preset, t.device, t.batch, m.opts.Control
 	send := func(msg tuneMsg) {
@@ -218,6 +223,9 @@ func (m *Model) takeTune(msg tuneMsg) tea.Cmd {
 		t.running, t.status = false, "stopped; esc closes"
 		if msg.sw != nil {
 			t.sw, t.status = *msg.sw, "done: "+msg.sw.StopText
+			if msg.sw.Interrupted() {
+				t.status = "stopped: " + msg.sw.StopText
+			}
 		}
 		if msg.cmp != nil {
 			t.cmp = *msg.cmp
