@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -9,8 +10,10 @@ import (
 	"infertop/presets"
 )
 
-// BenchmarkPresets runs every preset at batch 1, 32 and 256 on every core and
-// reports samples per second (and GFLOP/s from the analytic FLOP count).
+var benchThreads = flag.Int("threads", 0, "threads for the benchmarks (0: every core)")
+
+// BenchmarkPresets runs every preset at batch 1, 32 and 256 on every core (or
+// -threads N) and reports samples per second (and GFLOP/s from the analytic FLOP count).
 // Set -benchtime as usual; memory figures come with -benchmem.
 func BenchmarkPresets(b *testing.B) {
 	for _, p := range presets.NewCatalog().All() {
@@ -30,7 +33,7 @@ func BenchmarkGonum(b *testing.B) {
 }
 
 func benchPreset(b *testing.B, p *presets.Preset, batch int, o options) {
-	e, err := newExecutor(cpuDev, p, engine.Options{Seed: presets.DefaultSeed}, o)
+	e, err := newExecutor(cpuDev, p, engine.Options{Seed: presets.DefaultSeed, Threads: *benchThreads}, o)
 	if err != nil {
 		b.Fatal(err)
 	}

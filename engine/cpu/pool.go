@@ -26,15 +26,19 @@ type task interface {
 // runtime's wait records) and cost microseconds per wake-up.
 type pool struct {
 	threads int
-	gen     atomic.Uint64 // bumped by each dispatch
-	pending atomic.Int32  // parts not yet done by workers
+	// state is gen<<16 | parts: each dispatch bumps gen and says how many
+	// parts it has in the same word, so a worker never pairs one dispatch's
+	// generation with another's part count.
+	state   atomic.Uint64
+	pending atomic.Int32 // parts not yet done by workers
 	quit    atomic.Bool
 	workers []*poolWorker
 	stopped sync.WaitGroup
 
-	// Set by do before bumping gen (which publishes them).
-	t     task
-	parts int
+	// Set by do before bumping the generation (which publishes it). A worker
+	// reads it only for a dispatch that has a part for it, and do does not
+	// return (so t is not replaced) until every such part is done.
+	t task
 	// One recovered panic per part, re-raised on the caller's goroutine.
 	panics []any
 }
@@ -55,7 +59,7 @@ const (
 )
 
 func newPool(threads int) *pool {
-	threads = max(threads, 1)
+	threads = min(max(threads, 1), 1<<16-1)
 	p := &pool{threads: threads, panics: make([]any, threads)}
 	for w := 1; w < threads; w++ {
 		wk := &poolWorker{wake: make(chan struct{}, 1)}
@@ -71,13 +75,14 @@ func (p *pool) worker(w int, wk *poolWorker) {
 	// The runtime gives a goroutine its sleep timer on its first sleep: take it
 	// now rather than in the middle of a run.
 	time.Sleep(time.Nanosecond)
-	var seen uint64 // gen starts at 0: a dispatch before this goroutine runs is not missed
+	var seen uint64 // the generation starts at 0: a dispatch before this goroutine runs is not missed
 	for {
-		// Wait for a new generation: spin, then park.
+		// Wait for a new generation: spin, then poll, then park.
 		idle := time.Now()
+		parts := 0
 		for spins := 1; ; spins++ {
-			if g := p.gen.Load(); g != seen {
-				seen = g
+			if s := p.state.Load(); s>>16 != seen {
+				seen, parts = s>>16, int(s&0xffff)
 				break
 			}
 			if p.quit.Load() {
@@ -95,7 +100,7 @@ func (p *pool) worker(w int, wk *poolWorker) {
 				continue
 			}
 			wk.sleeping.Store(true)
-			if p.gen.Load() != seen || p.quit.Load() {
+			if p.state.Load()>>16 != seen || p.quit.Load() {
 				if !wk.sleeping.CompareAndSwap(true, false) {
 					<-wk.wake // a waker cleared it and sent (or is sending) a token
 				}
@@ -104,8 +109,8 @@ func (p *pool) worker(w int, wk *poolWorker) {
 			}
 			idle = time.Now()
 		}
-		if w < p.parts {
-			p.runPart(w)
+		if w < parts {
+			p.runPart(w, parts)
 			p.pending.Add(-1)
 		}
 	}
@@ -117,13 +122,13 @@ func (wk *poolWorker) rouse() {
 	}
 }
 
-func (p *pool) runPart(w int) {
+func (p *pool) runPart(w, parts int) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.panics[w] = r
 		}
 	}()
-	p.t.run(w, p.parts)
+	p.t.run(w, parts)
 }
 
 // do runs parts parts of t (1 ≤ parts ≤ threads) and returns when all are
@@ -135,13 +140,14 @@ func (p *pool) do(t task, parts int) {
 		t.run(0, 1)
 		return
 	}
-	p.t, p.parts = t, parts
+	p.t = t
 	p.pending.Store(int32(parts - 1))
-	p.gen.Add(1)
+	gen := p.state.Load()>>16 + 1
+	p.state.Store(gen<<16 | uint64(parts))
 	for w := 1; w < parts; w++ {
 		p.workers[w-1].rouse()
 	}
-	p.runPart(0)
+	p.runPart(0, parts)
 	for spins := 1; p.pending.Load() != 0; spins++ {
 		if spins%32 == 0 {
 			runtime.Gosched()
