@@ -167,6 +167,11 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	if plan.duration, err = parseDuration("duration", *duration, true); err != nil {
 		return fail("%v", err)
 	}
+	if least := minStableDuration(deps.window); plan.duration < least {
+		fmt.Fprintf(env.Stderr, "infertop bench: --duration %v gives fewer than the %d windows the stability rule compares; measuring %v\n",
+			plan.duration, runner.StabilityWindows, least)
+		plan.duration = least
+	}
 	if *threads < 0 {
 		return fail("--threads %d is negative (accepted: 0 for all cores, or a positive count)", *threads)
 	}
@@ -228,6 +233,15 @@ func closeFiles(fs ...*os.File) {
 			_ = f.Close()
 		}
 	}
+}
+
+// minStableDuration is the least measuring time that yields the windows the
+// perf_analyzer rule compares, for a window length (0: the runner's default).
+func minStableDuration(window time.Duration) time.Duration {
+	if window <= 0 {
+		window = runner.DefaultWindow
+	}
+	return time.Duration(runner.StabilityWindows) * window
 }
 
 // measureBatch runs one batch size to the end of its measuring time (or until
