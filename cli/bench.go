@@ -130,7 +130,7 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
-	soak := fs.Duration("soak-report", 0, "")
+	soak := fs.Duration("soak-report", 0, "print Go heap and RSS on stderr at this interval (used by scripts/soak.sh)")
 	var observe observeFlags
 	observe.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {

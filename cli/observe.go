@@ -36,7 +36,7 @@ func (o *observeFlags) register(fs interface {
 	StringVar(p *string, name, value, usage string)
 }) {
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9464 (every interface) or 127.0.0.1:9464 (this machine only)")
-	fs.StringVar(&o.record, "record", "", "record the run (snapshots, GPU samples, events) to this JSON Lines file for `infertop replay`")
+	fs.StringVar(&o.record, "record", "", "record the run (snapshots, GPU samples, events) to this JSON Lines `FILE` for \"infertop replay\"")
 }
 
 // startObserver opens the endpoint and the recording the flags ask for and
