@@ -10,6 +10,14 @@
 # libcuda.so.1 and loads the real driver library on the GPU machine.
 set -euo pipefail
 
+# A machine with the CUDA toolkit installed needs no download.
+toolkit="${CUDA_HOME:-/usr/local/cuda}"
+if [[ -f "$toolkit/include/cuda.h" && -f "$toolkit/lib64/stubs/libcuda.so" ]]; then
+	echo "export CGO_CFLAGS='-I$toolkit/include'"
+	echo "export CGO_LDFLAGS='-L$toolkit/lib64/stubs'"
+	exit 0
+fi
+
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/infertop/cuda-11.8"
 inc="$cache/usr/include"
 stubs="$cache/usr/lib/x86_64-linux-gnu/stubs"
