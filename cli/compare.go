@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -205,12 +204,7 @@ func writeCompare(w io.Writer, format string, doc report.CompareDoc) error {
 	res := doc.Compare
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
-		return nil
+		return writeJSON(w, doc)
 	case "csv":
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"batch", "a", "b", "a_samples_per_sec", "b_samples_per_sec", "speed_up", "speed_up_lo", "speed_up_hi",

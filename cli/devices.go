@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,9 +76,7 @@ func devicesMain(ctx context.Context, env Env, args []string, deps devicesDeps) 
 	}
 	rep := buildReport(f, deps, m, nvmlErr)
 	if f.format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(env.Stdout, rep); err != nil {
 			fmt.Fprintf(env.Stderr, "infertop devices: %v\n", err)
 			return ExitFailure
 		}

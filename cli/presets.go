@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -32,9 +31,7 @@ func runPresets(_ context.Context, env Env, args []string) int {
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
+		if err := writeJSON(env.Stdout, rows); err != nil {
 			fmt.Fprintf(env.Stderr, "infertop presets: %v\n", err)
 			return ExitFailure
 		}

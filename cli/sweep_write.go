@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,12 +16,7 @@ import (
 func writeSweep(w io.Writer, format string, doc report.SweepDoc) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
-		return nil
+		return writeJSON(w, doc)
 	case "csv":
 		return writeSweepCSV(w, doc.Sweep)
 	}
