@@ -74,7 +74,7 @@ func BenchmarkSgemm(b *testing.B) {
 			op.x, op.w, op.b, op.y = a, w, bias, y
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				e.c.pool.do(op, op.parts)
+				e.c.pool.do(op, op.chunks, op.parts)
 			}
 			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

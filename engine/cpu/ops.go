@@ -104,7 +104,7 @@ type gemmOp struct {
 	rows, in, outF int
 	act            act
 	residual       bool
-	parts          int
+	parts, chunks  int
 	byRows         bool
 
 	x, w, b, r, y []float32
@@ -114,6 +114,11 @@ func newGemmOp(c *compute, name string, inDims []int, out tensor.Shape, rows, in
 	o := &gemmOp{opBase: opBase{kind: "linear", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
 		c: c, rows: rows, in: in, outF: outF, act: a, residual: residual}
 	o.parts, o.byRows = gemmSplit(rows, outF, in, c.pool.threads)
+	if o.byRows {
+		o.chunks = chunksFor(rows, o.parts, 4)
+	} else {
+		o.chunks = chunksFor(outF, o.parts, 16)
+	}
 	return o
 }
 
@@ -147,17 +152,17 @@ func (o *gemmOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgon
 	if o.residual {
 		o.r = f32(in[3])
 	}
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
 	return pre, nil
 }
 
-func (o *gemmOp) run(part, parts int) {
+func (o *gemmOp) run(chunk, chunks, _ int) {
 	if o.byRows {
-		r0, r1 := span(o.rows, part, parts, 1)
+		r0, r1 := span(o.rows, chunk, chunks, 1)
 		o.tile(r0, r1, 0, o.outF)
 	} else {
-		c0, c1 := span(o.outF, part, parts, 16)
+		c0, c1 := span(o.outF, chunk, chunks, 16)
 		o.tile(0, o.rows, c0, c1)
 	}
 }
@@ -194,7 +199,8 @@ type convOp struct {
 	act      act
 	residual bool
 	parts    int
-	col      [][]float32 // per part: chunk × kkc
+	chunks   int
+	col      [][]float32 // per worker: chunk × kkc
 
 	x, w, b, r, y []float32
 }
@@ -205,16 +211,25 @@ const convChunkFloats = 64 << 10
 func newConvOp(c *compute, name string, inDims []int, out tensor.Shape, g convGeom, outC, batch int, a act, residual bool) *convOp {
 	o := &convOp{opBase: opBase{kind: "conv2d", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
 		c: c, g: g, outC: outC, rows: batch * g.oh * g.ow, act: a, residual: residual}
+	o.parts = min(partsFor(o.rows*g.kkc*outC, minPartFlops, c.pool.threads), max(o.rows/16, 1))
+	// Chunks of at most convChunkFloats of im2col (so they stay in cache),
+	// and about chunksPerPart of them per part.
 	o.chunk = max(16, convChunkFloats/g.kkc/8*8)
-	o.parts = min(partsFor(o.rows*g.kkc*outC, minPartFlops, c.pool.threads), max(o.rows/8, 1))
-	o.chunk = min(o.chunk, roundUp((o.rows+o.parts-1)/o.parts, 8))
+	if o.parts > 1 {
+		o.chunk = max(16, min(o.chunk, roundUp((o.rows+o.parts*chunksPerPart-1)/(o.parts*chunksPerPart), 8)))
+	}
+	o.chunk = min(o.chunk, roundUp(o.rows, 8))
+	o.chunks = (o.rows + o.chunk - 1) / o.chunk
 	return o
 }
 
-func (o *convOp) scratchFloats() int { return o.parts * o.chunk * o.g.kkc }
+// workers is how many goroutines may run the op's chunks (each needs its own buffer).
+func (o *convOp) workers() int { return min(o.parts, o.chunks) }
+
+func (o *convOp) scratchFloats() int { return o.workers() * o.chunk * o.g.kkc }
 
 func (o *convOp) setScratch(buf []float32) {
-	o.col = make([][]float32, o.parts)
+	o.col = make([][]float32, o.workers())
 	for p := range o.col {
 		o.col[p] = buf[p*o.chunk*o.g.kkc : (p+1)*o.chunk*o.g.kkc]
 	}
@@ -233,17 +248,17 @@ func (o *convOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgon
 	if o.residual {
 		o.r = f32(in[3])
 	}
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.workers())
 	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
 	return pre, nil
 }
 
-func (o *convOp) run(part, parts int) {
-	lo, hi := span(o.rows, part, parts, 8)
-	col := o.col[part]
+func (o *convOp) run(chunk, _, worker int) {
+	col := o.col[worker]
 	kkc, n := o.g.kkc, o.outC
-	for r0 := lo; r0 < hi; r0 += o.chunk {
-		r1 := min(r0+o.chunk, hi)
+	{
+		r0 := chunk * o.chunk
+		r1 := min(r0+o.chunk, o.rows)
 		m := r1 - r0
 		im2col(col, o.x, &o.g, r0, r1)
 		y := o.y[r0*n : r1*n]
@@ -281,7 +296,7 @@ func newAttentionOp(c *compute, name string, inDims []int, out tensor.Shape, bat
 		c: c, batch: batch, t: t, d: d, heads: heads, scale: float32(1 / math.Sqrt(float64(d/heads)))}
 	threads := c.pool.threads
 	o.blocks = 1
-	for batch*heads*o.blocks < threads && t/(2*o.blocks) >= 16 {
+	for batch*heads*o.blocks < threads*chunksPerPart && t/(2*o.blocks) >= 16 {
 		o.blocks *= 2
 	}
 	o.units = batch * heads * o.blocks
@@ -311,25 +326,24 @@ func (o *attentionOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (g
 		return nil, fmt.Errorf("%s: no score buffer (not prepared)", o)
 	}
 	o.qkv, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.units, o.parts)
 	o.qkv, o.y = nil, nil
 	return pre, nil
 }
 
-func (o *attentionOp) run(part, parts int) {
-	u0, u1 := span(o.units, part, parts, 1)
+func (o *attentionOp) run(u, _, worker int) {
 	t, d, dh := o.t, o.d, o.d/o.heads
 	ld := 3 * d
-	for u := u0; u < u1; u++ {
+	{
 		blk := u % o.blocks
 		h := (u / o.blocks) % o.heads
 		s := u / (o.blocks * o.heads)
 		i0, i1 := span(t, blk, o.blocks, 1)
 		m := i1 - i0
 		if m <= 0 {
-			continue
+			return
 		}
-		sc := o.scores[part][:m*t]
+		sc := o.scores[worker][:m*t]
 		base := s * t * ld
 		q := o.qkv[base+i0*ld+h*dh:]
 		k := o.qkv[base+d+h*dh:]
@@ -346,14 +360,15 @@ func (o *attentionOp) run(part, parts int) {
 // equal length and split the rows among the parts.
 type rowsOp struct {
 	opBase
-	c     *compute
-	rows  int
-	parts int
+	c             *compute
+	rows          int
+	parts, chunks int
 }
 
 func (o *rowsOp) setRows(rows, rowLen int) {
 	o.rows = rows
 	o.parts = min(partsFor(rows*rowLen, minPartElems, o.c.pool.threads), rows)
+	o.chunks = chunksFor(rows, o.parts, 1)
 }
 
 // layerNormOp normalizes each row of length d (eps presets.LayerNormEps) and applies weight and bias.
@@ -370,13 +385,13 @@ func (o *layerNormOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (g
 		return nil, err
 	}
 	o.x, o.g, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.g, o.b, o.y = nil, nil, nil, nil
 	return pre, nil
 }
 
-func (o *layerNormOp) run(part, parts int) {
-	r0, r1 := span(o.rows, part, parts, 1)
+func (o *layerNormOp) run(chunk, chunks, _ int) {
+	r0, r1 := span(o.rows, chunk, chunks, 1)
 	d := o.d
 	layerNormRows(o.x[r0*d:], o.y[r0*d:], r1-r0, d, o.g, o.b)
 }
@@ -395,12 +410,12 @@ func (o *maxPoolOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gor
 		return nil, err
 	}
 	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.y = nil, nil
 	return pre, nil
 }
 
-func (o *maxPoolOp) run(part, parts int) {
-	r0, r1 := span(o.rows, part, parts, 1)
+func (o *maxPoolOp) run(chunk, chunks, _ int) {
+	r0, r1 := span(o.rows, chunk, chunks, 1)
 	maxPoolRows(o.x, o.y, o.h, o.w, o.ch, o.oh, o.ow, r0, r1)
 }

@@ -22,13 +22,13 @@ func (o *gapOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgoni
 		return nil, err
 	}
 	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.y = nil, nil
 	return pre, nil
 }
 
-func (o *gapOp) run(part, parts int) {
-	r0, r1 := span(o.rows, part, parts, 1)
+func (o *gapOp) run(chunk, chunks, _ int) {
+	r0, r1 := span(o.rows, chunk, chunks, 1)
 	ch := o.ch
 	inv := 1 / float32(o.hw)
 	for n := r0; n < r1; n++ {
@@ -73,13 +73,13 @@ func (o *mapOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgoni
 	if o.add {
 		o.r = f32(in[1])
 	}
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.r, o.y = nil, nil, nil
 	return pre, nil
 }
 
-func (o *mapOp) run(part, parts int) {
-	c0, c1 := span(o.rows, part, parts, 1)
+func (o *mapOp) run(chunk, chunks, _ int) {
+	c0, c1 := span(o.rows, chunk, chunks, 1)
 	lo, hi := c0*mapChunk, min(c1*mapChunk, o.n)
 	if lo >= hi {
 		return
@@ -108,13 +108,13 @@ func (o *transposeOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (g
 		return nil, err
 	}
 	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.parts)
+	o.c.pool.do(o, o.chunks, o.parts)
 	o.x, o.y = nil, nil
 	return pre, nil
 }
 
-func (o *transposeOp) run(part, parts int) {
-	n0, n1 := span(o.rows, part, parts, 1)
+func (o *transposeOp) run(chunk, chunks, _ int) {
+	n0, n1 := span(o.rows, chunk, chunks, 1)
 	a, b := o.a, o.b
 	const tile = 32
 	for n := n0; n < n1; n++ {

@@ -161,7 +161,7 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, budget time.
 		op := newGemmOp(c, "calibration", []int{2, 2, 1}, shape, n, n, n, actNone, false)
 		op.x, op.w, op.b, op.y = a[:n*n], w[:n*n], bias[:n], y[:n*n]
 		t0 := time.Now()
-		c.pool.do(op, op.parts)
+		c.pool.do(op, op.chunks, op.parts)
 		dt := time.Since(t0)
 		best = max(best, 2*float64(n)*float64(n)*float64(n)/dt.Seconds()/1e9)
 		if n < maxN && dt < 15*time.Millisecond {

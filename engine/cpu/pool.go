@@ -8,38 +8,48 @@ import (
 	"time"
 )
 
-// task is work split into parts; run computes one part. A task is a pointer
-// to a struct the caller keeps, so handing it to the pool allocates nothing.
+// task is work cut into chunks; run computes one chunk on behalf of worker
+// (0 is the calling goroutine, 1.. the pool's workers), which indexes any
+// per-worker scratch buffer. A task is a pointer to a struct the caller keeps,
+// so handing it to the pool allocates nothing.
 type task interface {
-	run(part, parts int)
+	run(chunk, chunks, worker int)
 }
 
-// pool runs the parts of a task on long-lived worker goroutines plus the
+// pool runs the chunks of a task on long-lived worker goroutines plus the
 // calling goroutine: with threads t there are t−1 workers, so at most t
 // goroutines compute at once. Parallel regions never overlap a BLAS call that
-// itself uses threads (the engine runs BLAS single-threaded inside parts), so
+// itself uses threads (the engine runs BLAS single-threaded inside chunks), so
 // the machine is never oversubscribed.
 //
-// Hand-off is by atomics: an idle worker spins, then polls, then parks (see
-// spinFor), and the caller spins until every part is done. Blocking on
-// channels or a WaitGroup on every op would allocate now and then (the
-// runtime's wait records) and cost microseconds per wake-up.
+// Chunks are claimed one at a time from a shared counter, so a thread the
+// system delays (a busy machine) only delays the chunk it holds: the others
+// take the rest, and the caller waits for chunks, not for every worker to
+// show up. Hand-off is by atomics: an idle worker spins, then polls, then
+// parks (see spinFor), and the caller spins until every chunk is done.
+// Blocking on channels or a WaitGroup on every op would allocate now and then
+// (the runtime's wait records) and cost microseconds per wake-up.
 type pool struct {
 	threads int
-	// state is gen<<16 | parts: each dispatch bumps gen and says how many
-	// parts it has in the same word, so a worker never pairs one dispatch's
-	// generation with another's part count.
-	state   atomic.Uint64
-	pending atomic.Int32 // parts not yet done by workers
+	// gen is gen<<16 | parts: each dispatch bumps the generation, and says
+	// which workers (those below parts) take part; waiting workers watch it.
+	gen atomic.Uint64
+	// claim is gen<<32 | chunks<<16 | the next unclaimed chunk. A chunk is
+	// claimed by a compare-and-swap that also checks the generation, so a
+	// worker that wakes late can never take a chunk of a later dispatch for an
+	// earlier one, and it learns the chunk count from the same word.
+	claim atomic.Uint64
+	// done counts the finished chunks of the current dispatch.
+	done    atomic.Int64
 	quit    atomic.Bool
 	workers []*poolWorker
 	stopped sync.WaitGroup
 
-	// Set by do before bumping the generation (which publishes it). A worker
-	// reads it only for a dispatch that has a part for it, and do does not
-	// return (so t is not replaced) until every such part is done.
-	t task
-	// One recovered panic per part, re-raised on the caller's goroutine.
+	// The current dispatch's task, in slot gen%len(slots). A worker reads its
+	// slot only after claiming a chunk of that generation, and the dispatch
+	// cannot end (so no later one can reuse the slot) before that chunk is done.
+	slots [4]task
+	// One recovered panic per worker, re-raised on the caller's goroutine.
 	panics []any
 }
 
@@ -48,18 +58,25 @@ type poolWorker struct {
 	wake     chan struct{} // buffered 1: a token from whoever clears sleeping
 }
 
-// An idle worker spins (yielding its thread) for spinFor, then polls with
+// An idle worker spins (yielding, see yield) for spinFor, then polls with
 // sleeps growing to maxPoll until it has been idle for pollFor, then parks on
 // its channel. Sleeping allocates nothing; parking on a channel may (the
 // runtime's wait record), which only happens after a long idle.
 const (
-	spinFor = time.Millisecond
+	spinFor = 300 * time.Microsecond
 	maxPoll = 2 * time.Millisecond
 	pollFor = 2 * time.Second
 )
 
+// maxChunks and maxThreads keep the claim word's 16-bit chunk counter from
+// overflowing (each participant claims at most once past the last chunk).
+const (
+	maxChunks  = 1 << 15
+	maxThreads = 1 << 14
+)
+
 func newPool(threads int) *pool {
-	threads = min(max(threads, 1), 1<<16-1)
+	threads = min(max(threads, 1), maxThreads)
 	p := &pool{threads: threads, panics: make([]any, threads)}
 	for w := 1; w < threads; w++ {
 		wk := &poolWorker{wake: make(chan struct{}, 1)}
@@ -79,10 +96,9 @@ func (p *pool) worker(w int, wk *poolWorker) {
 	for {
 		// Wait for a new generation: spin, then poll, then park.
 		idle := time.Now()
-		parts := 0
 		for spins := 1; ; spins++ {
-			if s := p.state.Load(); s>>16 != seen {
-				seen, parts = s>>16, int(s&0xffff)
+			if g := p.gen.Load(); g != seen {
+				seen = g
 				break
 			}
 			if p.quit.Load() {
@@ -93,14 +109,14 @@ func (p *pool) worker(w int, wk *poolWorker) {
 			}
 			switch since := time.Since(idle); {
 			case since < spinFor:
-				runtime.Gosched()
+				yield()
 				continue
 			case since < pollFor:
 				time.Sleep(min(since/8, maxPoll))
 				continue
 			}
 			wk.sleeping.Store(true)
-			if p.state.Load()>>16 != seen || p.quit.Load() {
+			if p.gen.Load() != seen || p.quit.Load() {
 				if !wk.sleeping.CompareAndSwap(true, false) {
 					<-wk.wake // a waker cleared it and sent (or is sending) a token
 				}
@@ -109,11 +125,18 @@ func (p *pool) worker(w int, wk *poolWorker) {
 			}
 			idle = time.Now()
 		}
-		if w < parts {
-			p.runPart(w, parts)
-			p.pending.Add(-1)
+		if w < int(seen&0xffff) {
+			p.work(seen>>16, w)
 		}
 	}
+}
+
+// yield lets other goroutines run on this thread and, on Linux, other
+// threads run on this CPU: on a machine busier than its cores, a spinning
+// thread would otherwise take turns from the ones doing the work.
+func yield() {
+	runtime.Gosched()
+	osYield()
 }
 
 func (wk *poolWorker) rouse() {
@@ -122,42 +145,71 @@ func (wk *poolWorker) rouse() {
 	}
 }
 
-func (p *pool) runPart(w, parts int) {
+// work runs chunks of generation gen as worker w until none is left.
+func (p *pool) work(gen uint64, w int) {
+	for {
+		c := p.claim.Load()
+		if c>>32 != gen&0xffffffff {
+			return // a later dispatch: not ours
+		}
+		chunk, chunks := int(c&0xffff), int(c>>16&0xffff)
+		if chunk >= chunks {
+			return
+		}
+		if !p.claim.CompareAndSwap(c, c+1) {
+			continue
+		}
+		p.runChunk(p.slots[gen%uint64(len(p.slots))], chunk, chunks, w)
+		p.done.Add(1)
+	}
+}
+
+func (p *pool) runChunk(t task, chunk, chunks, w int) {
 	defer func() {
-		if r := recover(); r != nil {
+		if r := recover(); r != nil && p.panics[w] == nil {
 			p.panics[w] = r
 		}
 	}()
-	p.t.run(w, parts)
+	t.run(chunk, chunks, w)
 }
 
-// do runs parts parts of t (1 ≤ parts ≤ threads) and returns when all are
-// done. A panic in any part is re-raised here, in the caller's goroutine.
-// do is not reentrant: a part must not call do.
-func (p *pool) do(t task, parts int) {
-	parts = min(max(parts, 1), p.threads)
-	if parts == 1 {
-		t.run(0, 1)
+// do runs the chunks of t on up to parts goroutines (the caller and workers
+// 1..parts−1, which index per-worker buffers below parts) and returns when all
+// are done. A panic in any chunk is re-raised here, in the caller's goroutine,
+// after the other chunks finished. do is not reentrant: a chunk must not call do.
+func (p *pool) do(t task, chunks, parts int) {
+	if chunks <= 0 {
 		return
 	}
-	p.t = t
-	p.pending.Store(int32(parts - 1))
-	gen := p.state.Load()>>16 + 1
-	p.state.Store(gen<<16 | uint64(parts))
+	if chunks > maxChunks {
+		panic(fmt.Sprintf("pool: %d chunks, at most %d", chunks, maxChunks))
+	}
+	parts = min(max(parts, 1), p.threads, chunks)
+	if parts == 1 {
+		for c := 0; c < chunks; c++ {
+			t.run(c, chunks, 0)
+		}
+		return
+	}
+	gen := p.gen.Load()>>16 + 1
+	p.slots[gen%uint64(len(p.slots))] = t
+	p.done.Store(0)
+	p.claim.Store((gen&0xffffffff)<<32 | uint64(chunks)<<16)
+	p.gen.Store(gen<<16 | uint64(parts))
 	for w := 1; w < parts; w++ {
 		p.workers[w-1].rouse()
 	}
-	p.runPart(0, parts)
-	for spins := 1; p.pending.Load() != 0; spins++ {
+	p.work(gen, 0)
+	for spins := 1; p.done.Load() != int64(chunks); spins++ {
 		if spins%32 == 0 {
-			runtime.Gosched()
+			yield()
 		}
 	}
-	p.t = nil
-	for w := 0; w < parts; w++ {
-		if r := p.panics[w]; r != nil {
+	p.slots[gen%uint64(len(p.slots))] = nil
+	for w, r := range p.panics {
+		if r != nil {
 			clear(p.panics)
-			panic(fmt.Sprintf("part %d of %d: %v", w, parts, r))
+			panic(fmt.Sprintf("worker %d: %v", w, r))
 		}
 	}
 }
@@ -190,3 +242,16 @@ func roundUp(v, a int) int {
 	}
 	return (v + a - 1) / a * a
 }
+
+// chunksFor cuts n items into about chunksPerPart chunks per part, each of at least minItems.
+func chunksFor(n, parts, minItems int) int {
+	if parts <= 1 {
+		return 1
+	}
+	return min(max(n/max(minItems, 1), parts), parts*chunksPerPart, max(n, 1))
+}
+
+// chunksPerPart is how many chunks each thread gets on average: enough that
+// a delayed thread's share is picked up by the others, few enough that each
+// chunk stays large.
+const chunksPerPart = 4

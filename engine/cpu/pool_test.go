@@ -8,32 +8,44 @@ import (
 )
 
 type countTask struct {
-	hits  []atomic.Int32
-	parts atomic.Int32
+	hits      []atomic.Int32
+	parts     atomic.Int32
+	maxWorker atomic.Int32 // workers at or above it must not run chunks
+	badWorker atomic.Int32
 }
 
-func (c *countTask) run(part, parts int) {
-	c.hits[part].Add(1)
-	c.parts.Store(int32(parts))
+func (c *countTask) run(chunk, chunks, worker int) {
+	c.hits[chunk].Add(1)
+	c.parts.Store(int32(chunks))
+	if worker >= int(c.maxWorker.Load()) {
+		c.badWorker.Store(int32(worker))
+	}
 }
 
-// Every part of every dispatch runs exactly once, whatever the part counts
-// in a row, including after workers have gone to sleep.
-func TestPoolRunsEachPartOnce(t *testing.T) {
+// Every chunk of every dispatch runs exactly once, whatever the chunk and
+// part counts in a row, including after workers have gone to sleep, and only
+// workers below the dispatch's part count run chunks.
+func TestPoolRunsEachChunkOnce(t *testing.T) {
 	p := newPool(4)
 	defer p.close()
-	c := &countTask{hits: make([]atomic.Int32, 4)}
-	want := make([]int32, 4)
+	const most = 13
+	c := &countTask{hits: make([]atomic.Int32, most)}
+	want := make([]int32, most)
 	for i := 0; i < 3000; i++ {
-		parts := 1 + (i*7)%4
+		chunks := 1 + (i*7)%most
+		parts := 1 + (i*5)%4
+		c.maxWorker.Store(int32(parts))
 		if i == 1500 {
 			time.Sleep(30 * time.Millisecond) // workers poll, then sleep
 		}
-		p.do(c, parts)
-		if got := int(c.parts.Load()); got != parts {
-			t.Fatalf("dispatch %d: a part saw %d parts, want %d", i, got, parts)
+		p.do(c, chunks, parts)
+		if got := int(c.parts.Load()); got != chunks {
+			t.Fatalf("dispatch %d: a chunk saw %d chunks, want %d", i, got, chunks)
 		}
-		for w := 0; w < parts; w++ {
+		if w := c.badWorker.Load(); w != 0 {
+			t.Fatalf("dispatch %d: worker %d ran a chunk of a %d-part dispatch", i, w, parts)
+		}
+		for w := 0; w < chunks; w++ {
 			want[w]++
 		}
 		for w := range want {
@@ -46,8 +58,8 @@ func TestPoolRunsEachPartOnce(t *testing.T) {
 
 type panicTask struct{ part int }
 
-func (p panicTask) run(part, parts int) {
-	if part == p.part {
+func (p panicTask) run(chunk, chunks, worker int) {
+	if chunk == p.part {
 		panic("boom")
 	}
 }
@@ -63,11 +75,12 @@ func TestPoolReraisesWorkerPanics(t *testing.T) {
 					t.Errorf("part %d: recovered %v", part, r)
 				}
 			}()
-			p.do(panicTask{part}, 3)
+			p.do(panicTask{part}, 5, 3)
 		}()
 	}
 	c := &countTask{hits: make([]atomic.Int32, 3)}
-	p.do(c, 3) // still works
+	c.maxWorker.Store(3)
+	p.do(c, 3, 3) // still works
 	if c.hits[2].Load() != 1 {
 		t.Error("the pool does not work after a panic")
 	}
@@ -76,7 +89,8 @@ func TestPoolReraisesWorkerPanics(t *testing.T) {
 func TestPoolCloseStopsSleepingWorkers(t *testing.T) {
 	p := newPool(3)
 	c := &countTask{hits: make([]atomic.Int32, 3)}
-	p.do(c, 3)
+	c.maxWorker.Store(3)
+	p.do(c, 3, 3)
 	time.Sleep(20 * time.Millisecond)
 	done := make(chan struct{})
 	go func() { p.close(); close(done) }()
