@@ -4,9 +4,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"infertop/presets"
 	"infertop/runner"
 )
 
@@ -220,5 +222,19 @@ func TestSnapshotsFromReplacedRunDropped(t *testing.T) {
 	m.Update(snapshotMsg(next))
 	if m.snap.RunID != 4 || m.batch != 512 {
 		t.Fatalf("the newer run was not taken")
+	}
+}
+
+// With one GPU, cuda:all lists only that GPU; the panel must still call it cuda:0.
+func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
+	devs := []DeviceChoice{
+		{Name: "cpu", Available: true},
+		{Name: "cuda:0", BusID: "00000000:00:06.0", GPUIndexes: []int{0}, Available: true},
+		{Name: "cuda:all", GPUIndexes: []int{0}, Available: true},
+	}
+	m := New(Options{Control: &fakeControl{}, Initial: gpuSnapshot(), Catalog: presets.NewCatalog(), Devices: devs,
+		HostAvailable: func() (int64, error) { return 8 << 30, nil }, Location: time.UTC, NoColor: true, Dark: true})
+	if got := m.gpu.cudaName[0]; got != "cuda:0" {
+		t.Errorf("GPU 0 is labelled %q, want cuda:0", got)
 	}
 }

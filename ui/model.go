@@ -84,8 +84,12 @@ func New(opts Options) *Model {
 		if d.BusID != "" {
 			busID[d.Name] = d.BusID
 		}
+		// The first single-GPU entry names the GPU: with one GPU, cuda:all
+		// also lists just that GPU and must not replace its cuda:N.
 		if len(d.GPUIndexes) == 1 {
-			m.cudaName[d.GPUIndexes[0]] = d.Name
+			if _, named := m.cudaName[d.GPUIndexes[0]]; !named {
+				m.cudaName[d.GPUIndexes[0]] = d.Name
+			}
 		}
 	}
 	m.header.busID = busID
