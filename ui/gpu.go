@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/v2/sparkline"
@@ -52,7 +53,8 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	var lines []string
 	switch {
 	case v.nvmlErr != "":
-		lines = append(lines, st.warn.Render(v.nvmlErr))
+		// Wrapped, not cut: the reason is the one thing this panel has to say.
+		lines = append(lines, st.warn.Render(ansi.Wrap(v.nvmlErr, max(p.w-2, 1), " ")))
 	case v.sample == nil:
 		lines = append(lines, st.dim.Render("waiting for the first telemetry sample…"))
 	default:
