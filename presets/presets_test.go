@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,7 +38,7 @@ func TestCountsAgainstHandComputed(t *testing.T) {
 		if got := p.FLOPsPerSample(); got != tc.flops {
 			t.Errorf("%s: FLOPs %d, want %d", tc.name, got, tc.flops)
 		}
-		if got := p.Output(); !sameShape(got, tc.out) {
+		if got := p.Output(); !slices.Equal(got, tc.out) {
 			t.Errorf("%s: output %v, want %v", tc.name, got, tc.out)
 		}
 	}

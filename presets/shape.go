@@ -3,6 +3,7 @@ package presets
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // OutShape returns the per-sample output shape of l applied to a per-sample input of shape in.
@@ -57,7 +58,7 @@ func (l Layer) OutShape(in []int) ([]int, error) {
 				return nil, err
 			}
 		}
-		if !sameShape(out, in) {
+		if !slices.Equal(out, in) {
 			return nil, fmt.Errorf("%s: residual body maps %v to %v", l.Name, in, out)
 		}
 		return append([]int(nil), in...), nil
@@ -70,18 +71,6 @@ func convOut(n, k, s, p int) int {
 		s = 1
 	}
 	return (n+2*p-k)/s + 1
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FLOPs returns the layer's floating-point operations per sample for input shape in:
