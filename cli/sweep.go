@@ -24,14 +24,18 @@ type sweepDeps struct {
 	hostMem  func() (engine.HostMemory, error)
 	rss      func() int64
 	cpuinfo  string
+	// gpuMemory opens NVML for a CUDA device: a reader of the used memory on
+	// its GPUs, their total, and a closer. nil: no NVML figures.
+	gpuMemory func(d engine.Device) (used func() int64, total int64, closeFn func(), err error)
 }
 
 func runSweep(ctx context.Context, env Env, args []string) int {
 	return sweepMain(ctx, env, args, sweepDeps{
-		registry: newRegistry(),
-		hostMem:  func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
-		rss:      sweep.ReadRSS,
-		cpuinfo:  "/proc/cpuinfo",
+		registry:  newRegistry(),
+		hostMem:   func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
+		rss:       sweep.ReadRSS,
+		cpuinfo:   "/proc/cpuinfo",
+		gpuMemory: nvmlMemory,
 	})
 }
 
@@ -48,6 +52,7 @@ type sweepPlan struct {
 	baseline     *sweep.Result
 	batchesLabel string
 	observe      observeFlags
+	closeNVML    func()
 }
 
 func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int {
@@ -56,6 +61,9 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 		return code
 	}
 	defer closeFiles(plan.out, plan.plot)
+	if plan.closeNVML != nil {
+		defer plan.closeNVML()
+	}
 	start := time.Now()
 	info := engine.Info{Device: plan.device.String()}
 	obs, stopObs, code, ok := observeHeadless(ctx, env, "sweep", plan.observe, map[string]any{"preset": plan.preset.Name,
@@ -205,6 +213,16 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 			plan.cfg.MemLimit, plan.memSource = hm.Available, hm.Source
 		}
 		p.EstimateLimit, plan.cfg.EstimateEdge, p.RSS = plan.cfg.MemLimit, true, deps.rss
+	} else if deps.gpuMemory != nil {
+		used, total, closeFn, err := deps.gpuMemory(plan.device)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "infertop sweep: no NVML memory figures: %v\n", err)
+		} else {
+			p.DeviceUsed, plan.closeNVML = used, closeFn
+			if plan.cfg.MemLimit == 0 && total > 0 {
+				plan.cfg.MemLimit, plan.memSource = total, "NVML memory total of "+plan.device.String()
+			}
+		}
 	}
 	plan.prober = p
 	if *baseline != "" {

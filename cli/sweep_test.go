@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"infertop/engine"
+	"infertop/gpuinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/sweep"
@@ -183,3 +184,51 @@ func writeFile(t *testing.T, dir, name, body string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// On a GPU, every point carries NVML's used memory, and NVML's total is the
+// limit the fit and the headroom are measured against.
+func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
+	deps := sweepTestDeps(nil)
+	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &sleepExec{}, nil
+	})
+	var asked engine.Device
+	closed := false
+	deps.gpuMemory = func(d engine.Device) (func() int64, int64, func(), error) {
+		asked = d
+		return func() int64 { return 3 << 30 }, 80 << 30, func() { closed = true }, nil
+	}
+	code, out, errs := runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--device", "cuda:1", "--batches", "1,2", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.SweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if asked.String() != "cuda:1" || !closed {
+		t.Errorf("NVML asked for %v, closed %v", asked, closed)
+	}
+	if doc.Sweep.MemLimit != 80<<30 || len(doc.Sweep.Points) != 2 {
+		t.Fatalf("limit %d, %d points", doc.Sweep.MemLimit, len(doc.Sweep.Points))
+	}
+	for _, p := range doc.Sweep.Points {
+		if p.DeviceUsedBytes != 3<<30 || p.RSSBytes != 0 {
+			t.Errorf("point %+v: want 3 GiB used from NVML and no RSS", p)
+		}
+	}
+}
+
+func TestGPUMemorySumPicksTheRunsGPUs(t *testing.T) {
+	s := gpuinfo.Sample{GPUs: []gpuinfo.GPU{
+		{Index: 0, MemoryUsedBytes: gpuinfo.Some[uint64](1 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
+		{Index: 1, MemoryUsedBytes: gpuinfo.Some[uint64](2 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
+		{Index: 2, MemoryTotalBytes: gpuinfo.Some[uint64](40 << 30)},
+	}}
+	if u, tot := gpuMemorySum(s, []int{1}); u != 2<<30 || tot != 80<<30 {
+		t.Errorf("GPU 1: %d / %d", u, tot)
+	}
+	if u, tot := gpuMemorySum(s, []int{0, 1, 2}); u != 3<<30 || tot != 200<<30 {
+		t.Errorf("all: %d / %d (a GPU without a used reading adds none)", u, tot)
+	}
+}

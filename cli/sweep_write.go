@@ -26,11 +26,12 @@ func writeSweep(w io.Writer, format string, doc report.SweepDoc) error {
 func writeSweepCSV(w io.Writer, res sweep.Result) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"batch", "samples_per_sec", "p50_ms", "p99_ms", "gflops", "engine_bytes", "rss_bytes",
-		"stable", "noise", "recommended"})
+		"device_used_bytes", "stable", "noise", "recommended"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, p := range res.Points {
 		_ = cw.Write([]string{strconv.Itoa(p.Batch), f(p.SamplesPerSec), f(p.P50MS), f(p.P99MS), f(p.GFLOPS),
-			strconv.FormatInt(p.EngineBytes, 10), strconv.FormatInt(p.RSSBytes, 10), strconv.FormatBool(p.Stable),
+			strconv.FormatInt(p.EngineBytes, 10), strconv.FormatInt(p.RSSBytes, 10),
+			strconv.FormatInt(p.DeviceUsedBytes, 10), strconv.FormatBool(p.Stable),
 			f(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)})
 	}
 	cw.Flush()
@@ -52,10 +53,13 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	}
 	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS\tSTABLE\t\t")
+	fmt.Fprintln(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\tSTABLE\t\t")
 	for _, p := range res.Points {
 		rss, mark := "-", ""
-		if p.RSSBytes > 0 {
+		switch {
+		case p.DeviceUsedBytes > 0:
+			rss = engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
+		case p.RSSBytes > 0:
 			rss = engine.FormatBytes(p.RSSBytes)
 		}
 		if p.Batch == res.Rec.Batch {

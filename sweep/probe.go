@@ -33,6 +33,8 @@ type RunnerProber struct {
 	EstimateLimit int64
 	// RSS reads the process's resident set in bytes (nil: not recorded).
 	RSS func() int64
+	// DeviceUsed reads NVML's used memory on the run's GPUs in bytes (nil: not recorded).
+	DeviceUsed func() int64
 	// OnSnapshot, when set, sees every snapshot (progress lines, live views).
 	OnSnapshot func(runner.Snapshot)
 }
@@ -127,6 +129,9 @@ func (p *RunnerProber) point(s runner.Snapshot) Point {
 	pt := PointFromSnapshot(s)
 	if p.RSS != nil {
 		pt.RSSBytes = p.RSS()
+	}
+	if p.DeviceUsed != nil {
+		pt.DeviceUsedBytes = p.DeviceUsed()
 	}
 	return pt
 }

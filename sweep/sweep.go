@@ -38,6 +38,10 @@ type Point struct {
 	// process's resident set at the end of the measurement (0 when unknown).
 	EngineBytes int64 `json:"engine_bytes"`
 	RSSBytes    int64 `json:"rss_bytes"`
+	// DeviceUsedBytes is what NVML reports used on the run's GPUs at the end
+	// of the measurement (0 for CPU runs or without NVML): the engine's share
+	// plus the CUDA context and every other process.
+	DeviceUsedBytes int64 `json:"device_used_bytes,omitempty"`
 	// Stable says both stability rules held; otherwise the time cap ended the
 	// measurement and the point is flagged unstable.
 	Stable bool `json:"stable"`
