@@ -63,7 +63,8 @@ type Config struct {
 	PublishInterval time.Duration
 	// MaxMeasure, when positive, ends the run (state Done, loop exits) at the
 	// first window boundary after this much time has been measured after
-	// warm-up: a run measures at least MaxMeasure, in whole windows.
+	// warm-up: a run measures at least MaxMeasure, in whole windows, and at
+	// least StabilityWindows windows so that the window rule can be judged.
 	MaxMeasure time.Duration
 	// RecordLatencies, when positive, is the capacity of a buffer preallocated to
 	// keep every measured batch's latency (for --export-times); batches beyond it

@@ -139,8 +139,10 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 	if wd := now.Sub(l.winStart); wd >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
 		l.closeWindow(now, wd)
 		// A run ends on a window boundary, so the last stretch measured is a
-		// whole window the stability rule sees, never a cut-off one.
-		if l.cfg.MaxMeasure > 0 && l.measuredAt(now) >= l.cfg.MaxMeasure {
+		// whole window the stability rule sees, never a cut-off one, and not
+		// before there are the StabilityWindows windows that rule compares
+		// (slow batches make windows longer than Config.Window).
+		if l.cfg.MaxMeasure > 0 && l.measuredAt(now) >= l.cfg.MaxMeasure && l.windowCount >= StabilityWindows {
 			l.finish(now, "measured for the requested time")
 		}
 	}

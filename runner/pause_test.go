@@ -39,8 +39,10 @@ func TestPausedTimeIsNotMeasured(t *testing.T) {
 	_ = r.Start(context.Background())
 	paused := make(chan error, 1)
 	go func() { paused <- r.Pause() }()
-	for r.wake.Load() == 0 {
-		time.Sleep(time.Millisecond) // until Pause is on its way
+	// Until Pause is on its way, or already handled: the loop may take it
+	// before its first batch, while the run is warming up all the same.
+	for r.wake.Load() == 0 && r.Latest().State != Paused {
+		time.Sleep(time.Millisecond)
 	}
 	close(gate)
 	if err := <-paused; err != nil {

@@ -243,3 +243,18 @@ func TestSnapshotsAreDeliveredAndCopied(t *testing.T) {
 		}
 	}
 }
+
+// Slow batches make each window longer than Config.Window (a window needs
+// MinWindowBatches batches): a timed run still ends only once the three
+// windows the stability rule compares exist.
+func TestTimedRunMeasuresThreeWindowsOfSlowBatches(t *testing.T) {
+	s := runFake(t, Config{Batch: 4, Warmup: time.Second, MaxMeasure: 2 * time.Second},
+		constLat(300*time.Millisecond), engine.Timing{})
+	// 5 batches of 300 ms make a 1.5 s window; three of them take 4.5 s.
+	if s.Stability.WindowCount != StabilityWindows || s.Measured != 4500*time.Millisecond || s.Overall.Batches != 15 {
+		t.Errorf("windows %d, measured %v, batches %d; want 3, 4.5s, 15", s.Stability.WindowCount, s.Measured, s.Overall.Batches)
+	}
+	if !s.Stability.Windows {
+		t.Errorf("three equal windows do not satisfy the window rule: %+v", s.Stability)
+	}
+}
