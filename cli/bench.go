@@ -124,7 +124,7 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: the preset's default batch)")
 	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")
-	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up")
+	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	resident := fs.Bool("resident", false, "GPU: keep the input on the device (latency then excludes the copies)")
 	format := fs.String("format", "table", "output format: table, json or csv")
@@ -166,11 +166,6 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	}
 	if plan.duration, err = parseDuration("duration", *duration, true); err != nil {
 		return fail("%v", err)
-	}
-	if least := minStableDuration(deps.window); plan.duration < least {
-		fmt.Fprintf(env.Stderr, "infertop bench: --duration %v gives fewer than the %d windows the stability rule compares; measuring %v\n",
-			plan.duration, runner.StabilityWindows, least)
-		plan.duration = least
 	}
 	if *threads < 0 {
 		return fail("--threads %d is negative (accepted: 0 for all cores, or a positive count)", *threads)
@@ -233,15 +228,6 @@ func closeFiles(fs ...*os.File) {
 			_ = f.Close()
 		}
 	}
-}
-
-// minStableDuration is the least measuring time that yields the windows the
-// perf_analyzer rule compares, for a window length (0: the runner's default).
-func minStableDuration(window time.Duration) time.Duration {
-	if window <= 0 {
-		window = runner.DefaultWindow
-	}
-	return time.Duration(runner.StabilityWindows) * window
 }
 
 // measureBatch runs one batch size to the end of its measuring time (or until
