@@ -155,6 +155,9 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		return code
 	}
 	defer func() { cancel(); obs.close(env, "dashboard") }()
+	if obs.srv != nil {
+		opts.Serving = "metrics " + obs.srv.URL()
+	}
 	obs.wrapDashboard(ctx, &opts)
 	if err := r.Start(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)

@@ -69,6 +69,9 @@ type Options struct {
 	Location *time.Location
 	// NoColor draws without colours (NO_COLOR).
 	NoColor bool
+	// Serving names what the run is published on (e.g. the metrics URL), shown
+	// in the header; empty when nothing is.
+	Serving string
 	// Dark picks the palette before the terminal reports its background.
 	Dark bool
 }

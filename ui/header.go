@@ -12,6 +12,8 @@ type header struct {
 	w int
 	// busID maps cuda:N to its PCI bus id.
 	busID map[string]string
+	// serving is Options.Serving.
+	serving string
 }
 
 func (h *header) SetSize(w int) { h.w = w }
@@ -42,6 +44,9 @@ func (h header) View(st styles, s runner.Snapshot) string {
 		line2 += "  " + st.label.Render("measured ") + st.value.Render(fmtElapsed(s.Measured))
 	}
 	line2 += "  " + st.dim.Render(fmt.Sprintf("run %d", s.RunID))
+	if h.serving != "" {
+		line2 += "  " + st.dim.Render(h.serving)
+	}
 	return fit(line1+"\n"+line2, h.w, 2)
 }
 

@@ -238,3 +238,14 @@ func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
 		t.Errorf("GPU 0 is labelled %q, want cuda:0", got)
 	}
 }
+
+// The metrics address is on screen, not only on stderr behind the alternate screen.
+func TestHeaderShowsWhereTheRunIsServed(t *testing.T) {
+	m := New(Options{Control: &fakeControl{}, Initial: cpuSnapshot(), Catalog: presets.NewCatalog(), Devices: testDevices(),
+		HostAvailable: func() (int64, error) { return 8 << 30, nil }, Location: time.UTC, NoColor: true, Dark: true,
+		Serving: "metrics http://127.0.0.1:9464/metrics"})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if v := m.View().Content; !strings.Contains(v, "metrics http://127.0.0.1:9464/metrics") {
+		t.Errorf("header lacks the metrics URL:\n%s", v)
+	}
+}

@@ -93,6 +93,7 @@ func New(opts Options) *Model {
 		}
 	}
 	m.header.busID = busID
+	m.header.serving = opts.Serving
 	m.gpu.cudaName = m.cudaName
 	m.thr.loc, m.ev.loc = opts.Location, opts.Location
 	m.input = textinput.New()
