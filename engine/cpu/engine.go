@@ -212,6 +212,7 @@ type OpError struct {
 	Panic any // the recovered value when the op panicked
 }
 
+// Error names the op that failed and why.
 func (e *OpError) Error() string {
 	if e.Panic != nil {
 		return fmt.Sprintf("cpu engine: op %s panicked: %v", e.Node, e.Panic)
@@ -219,6 +220,7 @@ func (e *OpError) Error() string {
 	return fmt.Sprintf("cpu engine: op %s: %v", e.Node, e.Err)
 }
 
+// Unwrap returns the op's own error.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // Run copies in into the input buffer, runs every op in order, and copies the result to out.
