@@ -71,10 +71,11 @@ type Arg struct {
 	Float float64
 }
 
-func ptr(r Ref) Arg        { return Arg{Kind: ArgPtr, Ref: r} }
-func i64(v int64) Arg      { return Arg{Kind: ArgInt, Int: v} }
-func f64(v float64) Arg    { return Arg{Kind: ArgFloat, Float: v} }
-func nilPtr() Arg          { return Arg{Kind: ArgPtr, Ref: Ref{Buf: -1}} }
+func ptr(r Ref) Arg     { return Arg{Kind: ArgPtr, Ref: r} }
+func i64(v int64) Arg   { return Arg{Kind: ArgInt, Int: v} }
+func f64(v float64) Arg { return Arg{Kind: ArgFloat, Float: v} }
+func nilPtr() Arg       { return Arg{Kind: ArgPtr, Ref: Ref{Buf: -1}} }
+
 // IsNull reports a pointer argument that points at no buffer (a null pointer).
 func (a Arg) IsNull() bool { return a.Kind == ArgPtr && a.Ref.Buf < 0 }
 
