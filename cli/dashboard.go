@@ -36,6 +36,7 @@ type dashboardFlags struct {
 	batch, threads   int
 	fake             int
 	interval, warmup time.Duration
+	slo              time.Duration
 	obs              observeFlags
 }
 
@@ -53,13 +54,14 @@ func runDashboard(ctx context.Context, env Env, args []string) int {
 func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDeps) int {
 	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--metrics-addr :9464] [--record FILE]")
 	var f dashboardFlags
-	fs.StringVar(&f.preset, "preset", "mlp", "model preset (see `infertop presets`)")
+	fs.StringVar(&f.preset, "preset", "mlp", "model preset (see \"infertop presets\")")
 	fs.StringVar(&f.device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
 	fs.IntVar(&f.batch, "batch", 0, "batch size (default: the preset's)")
 	fs.IntVar(&f.threads, "threads", 0, "CPU compute threads (default: all cores)")
 	fs.IntVar(&f.fake, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
 	fs.DurationVar(&f.interval, "interval", gpuinfo.DefaultInterval, "GPU telemetry interval (minimum 100ms)")
 	fs.DurationVar(&f.warmup, "warmup", runner.DefaultWarmup, "least warm-up time before measuring")
+	fs.DurationVar(&f.slo, "slo-p99", 0, "p99 objective for the s sweep, e.g. 20ms: it then recommends the fastest batch that meets it (default: the knee)")
 	f.obs.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -105,6 +107,8 @@ func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
 		return fmt.Errorf("--interval %v is too short (the minimum is %v)", f.interval, gpuinfo.MinInterval)
 	case f.warmup < 0:
 		return fmt.Errorf("--warmup %v is negative", f.warmup)
+	case f.slo < 0:
+		return fmt.Errorf("--slo-p99 %v is negative (accepted: a positive duration such as 20ms)", f.slo)
 	}
 	return nil
 }
@@ -163,7 +167,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
 	}
-	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, devices))
+	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, f.slo, devices))
 	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 	model.StopTuning()
 	// Stop everything and wait for it: the runner closes its executor, the

@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/presets"
 	"infertop/runner"
+	"infertop/sweep"
 )
 
 func testDashboardDeps(tty bool) dashboardDeps {
@@ -34,6 +37,8 @@ func TestDashboardBadFlags(t *testing.T) {
 		{[]string{"--fake-gpus", "100"}, "--fake-gpus 100 is out of range"},
 		{[]string{"--interval", "10ms"}, "--interval 10ms is too short"},
 		{[]string{"--warmup", "-1s"}, "--warmup -1s is negative"},
+		{[]string{"--slo-p99", "-5ms"}, "--slo-p99 -5ms is negative (accepted: a positive duration such as 20ms)"},
+		{[]string{"--slo-p99", "fast"}, "invalid value \"fast\" for flag -slo-p99"},
 		{[]string{"--bogus"}, "flag provided but not defined"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
@@ -118,5 +123,17 @@ func TestDashboardResultFile(t *testing.T) {
 	}
 	if err := writeDashboardResult(filepath.Join(t.TempDir(), "no", "r.json"), s); err == nil {
 		t.Fatal("writing into a missing directory succeeded")
+	}
+}
+
+// The dashboard's --slo-p99 reaches the s sweep, which then recommends against it.
+func TestDashboardSweepUsesTheSLO(t *testing.T) {
+	deps := sweepTestDeps(nil)
+	tuning := dashboardTuning(deps.registry, presets.NewCatalog(), 1, 20*time.Millisecond, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the configuration is what is under test, not the measuring
+	res, _ := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {})
+	if res.SLOMS != 20 {
+		t.Errorf("sweep SLO %v ms, want 20", res.SLOMS)
 	}
 }

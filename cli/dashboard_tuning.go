@@ -21,12 +21,13 @@ const (
 )
 
 // dashboardTuning gives the dashboard's s and c keys their jobs.
-func dashboardTuning(reg *engine.Registry, cat *presets.Catalog, threads int, devices []ui.DeviceChoice) ui.Tuning {
+// slo, when positive, is the p99 objective the sweep recommends against.
+func dashboardTuning(reg *engine.Registry, cat *presets.Catalog, threads int, slo time.Duration, devices []ui.DeviceChoice) ui.Tuning {
 	return ui.Tuning{
 		Sweep: func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
 			p := &sweep.RunnerProber{Registry: reg, Catalog: cat, Preset: preset, Device: device,
 				Options: engine.Options{Threads: threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime}
-			cfg := sweep.Config{Progress: progress}
+			cfg := sweep.Config{Progress: progress, SLOP99: slo}
 			if d, err := engine.ParseDevice(device); err == nil && d.Kind == engine.CPU {
 				hm, err := engine.ReadHostMemory("/")
 				if err != nil {
