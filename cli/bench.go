@@ -167,8 +167,8 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	if plan.duration, err = parseDuration("duration", *duration, true); err != nil {
 		return fail("%v", err)
 	}
-	if *threads < 0 {
-		return fail("--threads %d is negative (accepted: 0 for all cores, or a positive count)", *threads)
+	if err := checkThreads(*threads); err != nil {
+		return fail("%v", err)
 	}
 	plan.opts = engine.Options{Threads: *threads, DataResident: *resident}
 	plan.soak = *soak

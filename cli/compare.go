@@ -154,14 +154,8 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	if plan.warmup, err = parseDuration("warmup", *warmup, false); err != nil {
 		return fail("%v", err)
 	}
-	if plan.out, err = create("output", *output); err != nil {
+	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
 		return fail("%v", err)
-	}
-	if *plotPath != "" {
-		if plan.plot, plan.plotFormat, err = report.CreatePlot(*plotPath); err != nil {
-			closeFiles(plan.out)
-			return fail("--plot: %v", err)
-		}
 	}
 	return plan, 0, true
 }

@@ -99,8 +99,8 @@ func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
 	switch {
 	case f.batch < 0 || f.batch > maxBatch:
 		return fmt.Errorf("--batch %d is out of range (accepted: 1 to %d, or 0 for the preset's default)", f.batch, maxBatch)
-	case f.threads < 0:
-		return fmt.Errorf("--threads %d is negative (accepted: 0 for all cores, or a positive count)", f.threads)
+	case checkThreads(f.threads) != nil:
+		return checkThreads(f.threads)
 	case f.fake < 0 || f.fake > gpuinfo.MaxFakeGPUs:
 		return fmt.Errorf("--fake-gpus %d is out of range (0 to %d)", f.fake, gpuinfo.MaxFakeGPUs)
 	case f.interval < gpuinfo.MinInterval:

@@ -69,3 +69,11 @@ func parseDevice(s string) (engine.Device, error) {
 	}
 	return d, nil
 }
+
+// checkThreads accepts a --threads value: 0 for all cores, or a positive count.
+func checkThreads(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--threads %d is negative (accepted: 0 for all cores, or a positive count)", n)
+	}
+	return nil
+}

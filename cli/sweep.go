@@ -193,8 +193,8 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 	if p.MaxTime, err = parseDuration("max-time", *maxTime, true); err != nil {
 		return fail("%v", err)
 	}
-	if *threads < 0 {
-		return fail("--threads %d is negative (accepted: 0 for all cores, or a positive count)", *threads)
+	if err := checkThreads(*threads); err != nil {
+		return fail("%v", err)
 	}
 	p.Options = engine.Options{Threads: *threads, Seed: presets.DefaultSeed}
 	if *memLimit != "" {
@@ -232,14 +232,8 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 		}
 		plan.baseline = &old
 	}
-	if plan.out, err = create("output", *output); err != nil {
+	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
 		return fail("%v", err)
-	}
-	if *plotPath != "" {
-		if plan.plot, plan.plotFormat, err = report.CreatePlot(*plotPath); err != nil {
-			closeFiles(plan.out)
-			return fail("--plot: %v", err)
-		}
 	}
 	return plan, 0, true
 }
