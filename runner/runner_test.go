@@ -167,14 +167,15 @@ func TestLifecycle(t *testing.T) {
 	if s = r.Latest(); s.State != Paused {
 		t.Errorf("after Pause: %v", s.State)
 	}
-	if err := r.Resume(); err != nil {
-		t.Fatal(err)
-	}
+	// Reset while paused, so that no batch runs between it and Latest.
 	if err := r.Reset(); err != nil {
 		t.Fatal(err)
 	}
 	if s = r.Latest(); s.RunID == id || s.Latency.Count != 0 {
 		t.Errorf("Reset kept run %d count %d", s.RunID, s.Latency.Count)
+	}
+	if err := r.Resume(); err != nil {
+		t.Fatal(err)
 	}
 	err = r.SetBatch(1000)
 	if !errors.Is(err, engine.ErrOutOfMemory) {
