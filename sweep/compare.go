@@ -56,6 +56,10 @@ type SideStats struct {
 	P99MS         float64 `json:"p99_ms"`
 	// Count is how many batches the percentiles are taken over.
 	Count int `json:"count"`
+	// WindowSpread is the largest relative distance of one window's
+	// samples/s from the mean of the side's windows at this batch (the
+	// runner's stability measure); 0 with fewer than two windows.
+	WindowSpread float64 `json:"window_spread"`
 }
 
 // ComparePoint is the race at one batch.
@@ -74,6 +78,7 @@ type ComparePoint struct {
 	samples [2]int64
 	dur     [2]time.Duration
 	lat     [2][]time.Duration
+	rates   [2][]float64
 	ratios  []float64
 }
 
@@ -100,6 +105,25 @@ type CompareConfig struct {
 	Pairs int
 	// Progress, when set, is called after every window with the result so far.
 	Progress func(CompareResult)
+	// OnWindow, when set, is called after every measured window with that
+	// window and the point so far (for metrics and recordings).
+	OnWindow func(WindowEvent)
+	// OnBatch, when set, is called when a batch is done (all its pairs, or
+	// fewer when the race was stopped) with its point and the result so far.
+	OnBatch func(p ComparePoint, sofar CompareResult)
+}
+
+// WindowEvent is one measured window of a compare.
+type WindowEvent struct {
+	Batch int
+	// Side is 0 for A and 1 for B; Pair counts the window pairs at this
+	// batch from 1 (the pair this window belongs to).
+	Side, Pair int
+	// Window is the window as measured; its Latencies are valid only during
+	// the call (the Windower reuses them).
+	Window WindowResult
+	// Point is the race at this batch so far, this window included.
+	Point ComparePoint
 }
 
 // ErrSameSides refuses a compare of a configuration with itself.
@@ -144,6 +168,9 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 				}
 				pair[side] = wr
 				pt.addWindow(side, wr)
+				if cfg.OnWindow != nil {
+					cfg.OnWindow(WindowEvent{Batch: b, Side: side, Pair: i + 1, Window: wr, Point: pt.clone()})
+				}
 				if cfg.Progress != nil {
 					cfg.Progress(res.clone())
 				}
@@ -158,6 +185,9 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 		}
 		if pt.Pairs == 0 {
 			res.Points = res.Points[:len(res.Points)-1]
+		} else if cfg.OnBatch != nil {
+			sofar := res.clone()
+			cfg.OnBatch(sofar.Points[len(sofar.Points)-1], sofar)
 		}
 		if ctx.Err() != nil {
 			break
@@ -173,6 +203,7 @@ func (p *ComparePoint) addWindow(side int, w WindowResult) {
 	p.dur[side] += w.Duration
 	p.lat[side] = append(p.lat[side], w.Latencies...)
 	slices.Sort(p.lat[side])
+	p.rates[side] = append(p.rates[side], rate(w.Samples, w.Duration))
 	p.A, p.B = p.stats(0), p.stats(1)
 	if p.A.SamplesPerSec > 0 {
 		p.SpeedUp = p.B.SamplesPerSec / p.A.SamplesPerSec
@@ -192,7 +223,27 @@ func (p *ComparePoint) addPair(w [2]WindowResult) {
 func (p *ComparePoint) stats(side int) SideStats {
 	l := p.lat[side]
 	return SideStats{SamplesPerSec: rate(p.samples[side], p.dur[side]), Count: len(l),
-		P50MS: ms(Percentile(l, 50)), P90MS: ms(Percentile(l, 90)), P99MS: ms(Percentile(l, 99))}
+		P50MS: ms(Percentile(l, 50)), P90MS: ms(Percentile(l, 90)), P99MS: ms(Percentile(l, 99)),
+		WindowSpread: relSpread(p.rates[side])}
+}
+
+// relSpread is the largest relative distance of one value from their mean,
+// as the runner's stability rule measures windows; 0 for fewer than two.
+func relSpread(vals []float64) float64 {
+	if len(vals) < 2 {
+		return 0
+	}
+	var sum float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		sum += v
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	mean := sum / float64(len(vals))
+	if mean <= 0 {
+		return 0
+	}
+	return math.Max(hi/mean-1, 1-lo/mean)
 }
 
 // Percentile is the exact nearest-rank q-th percentile of sorted values.
@@ -233,7 +284,12 @@ func (r CompareResult) clone() CompareResult {
 	c := r
 	c.Points = make([]ComparePoint, len(r.Points))
 	for i, p := range r.Points {
-		c.Points[i] = ComparePoint{Batch: p.Batch, A: p.A, B: p.B, SpeedUp: p.SpeedUp, Lo: p.Lo, Hi: p.Hi, Pairs: p.Pairs}
+		c.Points[i] = p.clone()
 	}
 	return c
+}
+
+// clone copies the exported figures only.
+func (p *ComparePoint) clone() ComparePoint {
+	return ComparePoint{Batch: p.Batch, A: p.A, B: p.B, SpeedUp: p.SpeedUp, Lo: p.Lo, Hi: p.Hi, Pairs: p.Pairs}
 }

@@ -143,3 +143,43 @@ func TestSideNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareWindowAndBatchHooks(t *testing.T) {
+	// Windows at drift 0.01, batch 8: A 1000 then (4th) 1030 samples/s,
+	// B 808 then 816 samples/s, every window 1 s.
+	w := &fakeWindower{drift: 0.01}
+	var evs []WindowEvent
+	var done []ComparePoint
+	res, err := Compare(context.Background(), CompareConfig{A: cpu1, B: cpuAll, Batches: []int{8}, Pairs: 2,
+		OnWindow: func(e WindowEvent) { evs = append(evs, e) },
+		OnBatch:  func(p ComparePoint, sofar CompareResult) { done = append(done, p) }}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 4 {
+		t.Fatalf("%d window events", len(evs))
+	}
+	for i, want := range []struct{ side, pair int }{{0, 1}, {1, 1}, {1, 2}, {0, 2}} {
+		if evs[i].Side != want.side || evs[i].Pair != want.pair || evs[i].Batch != 8 {
+			t.Errorf("event %d: side %d pair %d batch %d, want %+v", i, evs[i].Side, evs[i].Pair, evs[i].Batch, want)
+		}
+	}
+	if evs[0].Window.Samples != 1000 || evs[2].Window.Samples != 816 {
+		t.Errorf("windows %+v %+v", evs[0].Window, evs[2].Window)
+	}
+	// The last window's point: A over both its windows, one pair finished.
+	last := evs[3].Point
+	if last.A.SamplesPerSec != 1015 || last.Pairs != 1 || last.B.SamplesPerSec != 812 {
+		t.Errorf("point at the last window: %+v", last)
+	}
+	a, b := res.Points[0].A.WindowSpread, res.Points[0].B.WindowSpread
+	if math.Abs(a-15.0/1015) > 1e-12 || math.Abs(b-4.0/812) > 1e-12 {
+		t.Errorf("window spreads %v %v, want %v %v", a, b, 15.0/1015, 4.0/812)
+	}
+	if evs[0].Point.A.WindowSpread != 0 {
+		t.Errorf("spread of one window: %v", evs[0].Point.A.WindowSpread)
+	}
+	if len(done) != 1 || done[0].Pairs != 2 || done[0].SpeedUp != res.Points[0].SpeedUp {
+		t.Errorf("batches done %+v", done)
+	}
+}
