@@ -29,6 +29,21 @@ type Executor interface {
 	Close() error
 }
 
+// HostBuffers is implemented by executors that keep their own host-side input
+// and output buffers for the prepared batch (a GPU engine's page-locked
+// staging). A caller that fills the input slice and passes both slices to Run
+// lets the executor skip its host copies: Run then only issues the device
+// copies (host→device and device→host from and to those buffers), which stay
+// inside the batch's measured time. The slices are valid until the next
+// Prepare or Close; a caller must not keep them past either.
+type HostBuffers interface {
+	// HostBuffers returns the prepared batch's input (batch×InputSize values)
+	// and output (batch×OutputSize values), or nil, nil when no batch is
+	// prepared or the executor cannot offer its own buffers (then the caller
+	// passes buffers of its own to Run, as with any executor).
+	HostBuffers() (in, out []float32)
+}
+
 // Timing is what the device itself measured for one batch. CPU engines leave it zero;
 // GPU engines fill it from events recorded on the stream.
 type Timing struct {

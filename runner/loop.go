@@ -22,8 +22,12 @@ type loop struct {
 	batch  int
 	exec   engine.Executor
 	info   engine.Info
+	// in and out are what Run gets: the executor's own host buffers when it
+	// offers them (engine.HostBuffers), else ownIn and ownOut.
 	in     []float32
 	out    []float32
+	ownIn  []float32
+	ownOut []float32
 
 	state   State
 	errText string
@@ -150,6 +154,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 		if err2 := safely(func() error { return l.exec.Prepare(l.batch) }); err2 != nil {
 			l.fail(now, fmt.Errorf("preparing batch %d again after out of memory: %w", l.batch, err2))
 		} else {
+			l.allocBuffers() // the executor's own buffers, if any, are new
 			l.newRun(now, Warming)
 			l.publish(now)
 		}
@@ -210,18 +215,30 @@ func (l *loop) switchTo(presetName, device string, batch int, kind EventKind) er
 	return nil
 }
 
+// allocBuffers sets the input and output of the prepared batch and fills the
+// input (deterministic for the seed, so once per Prepare). It must run after
+// every successful Prepare: an executor's own host buffers (engine.HostBuffers)
+// change with each one.
 func (l *loop) allocBuffers() {
 	in := l.batch * l.preset.InputSize()
-	if cap(l.in) < in {
-		l.in = make([]float32, in)
-	}
-	l.in = l.in[:in]
-	l.preset.FillInput(l.in, l.cfg.Options.Seed)
 	out := l.batch * l.preset.OutputSize()
-	if cap(l.out) < out {
-		l.out = make([]float32, out)
+	if hb, ok := l.exec.(engine.HostBuffers); ok {
+		if hin, hout := hb.HostBuffers(); len(hin) == in && len(hout) == out {
+			l.in, l.out = hin, hout
+			l.preset.FillInput(l.in, l.cfg.Options.Seed)
+			return
+		}
 	}
-	l.out = l.out[:out]
+	if cap(l.ownIn) < in {
+		l.ownIn = make([]float32, in)
+	}
+	l.ownIn = l.ownIn[:in]
+	if cap(l.ownOut) < out {
+		l.ownOut = make([]float32, out)
+	}
+	l.ownOut = l.ownOut[:out]
+	l.in, l.out = l.ownIn, l.ownOut
+	l.preset.FillInput(l.in, l.cfg.Options.Seed)
 }
 
 // fail records an executor failure: the executor is closed and the loop waits
@@ -253,6 +270,7 @@ func (l *loop) closeExec() {
 		_ = safely(l.exec.Close)
 		l.exec = nil
 	}
+	l.in, l.out = nil, nil // they may have been the executor's, now freed
 }
 
 // safely calls f, turning a panic into an error.

@@ -149,15 +149,16 @@ func (g *gpu) freeBatch() error {
 	return first
 }
 
-// enqueue stages in (this device's share) and issues the whole batch on the
+// enqueue stages in (this device's share; no host copy when in is the staging
+// buffer itself) and issues the whole batch on the
 // stream: event, H2D, event, steps, event, D2H, event. The caller made the context
 // current. It returns the host time spent issuing stream work, which excludes the
 // host copy into pinned staging (trtexec's "enqueue time" is the same quantity).
 func (g *gpu) enqueue(in []float32) (time.Duration, error) {
 	bs := &g.batch
 	copyIn := !g.resident || !bs.uploaded
-	if copyIn {
-		copy(bs.hostIn, in)
+	if copyIn && !sameSlice(in, bs.hostIn) {
+		copy(bs.hostIn, in) // the caller did not fill our staging itself (engine.HostBuffers)
 	}
 	start := time.Now()
 	err := g.issueBatch(copyIn)
@@ -221,12 +222,15 @@ func (g *gpu) issue(ds *devStep) error {
 	return nil
 }
 
-// finish waits for the batch, copies the output into out and reads the events.
+// finish waits for the batch, copies the output into out (unless out is the
+// staging buffer itself) and reads the events.
 func (g *gpu) finish(out []float32) (engine.Timing, error) {
 	if err := g.events[3].Synchronize(); err != nil {
 		return engine.Timing{}, fmt.Errorf("%s: %w", g.devName(), check("cuEventSynchronize (a kernel, GEMM or copy of this batch failed)", err))
 	}
-	copy(out, g.batch.hostOut)
+	if !sameSlice(out, g.batch.hostOut) {
+		copy(out, g.batch.hostOut)
+	}
 	var ms [3]float64
 	for i := range ms {
 		v, err := g.events[i].Elapsed(g.events[i+1])

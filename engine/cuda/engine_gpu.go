@@ -16,6 +16,9 @@ import (
 	"infertop/presets"
 )
 
+// The executor offers its page-locked staging to the runner.
+var _ engine.HostBuffers = (*Executor)(nil)
+
 // Executor runs a preset on one GPU, or data parallel on all of them.
 type Executor struct {
 	d      engine.Device
@@ -180,6 +183,18 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 	}
 	worst.Enqueue = enq
 	return worst, nil
+}
+
+// HostBuffers returns the prepared batch's page-locked input and output
+// staging (engine.HostBuffers) on one GPU, valid until the next Prepare or
+// Close. A caller that fills the input there and passes both to Run saves the
+// host copies; the H2D and D2H copies stay inside every batch. With several
+// GPUs the staging is one buffer per GPU, not one slice: nil, nil.
+func (e *Executor) HostBuffers() (in, out []float32) {
+	if e.batch == 0 || len(e.gpus) != 1 {
+		return nil, nil
+	}
+	return e.gpus[0].batch.hostIn, e.gpus[0].batch.hostOut
 }
 
 // Memory reports device memory per GPU and the pinned host staging.
