@@ -84,7 +84,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if f.device == "" {
 		f.device = defaultDevice(devices)
 	}
-	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices)
+	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices, deps.visible)
 }
 
 func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
@@ -116,7 +116,7 @@ func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
 // runDashboardProgram starts the runner, the samplers and the program, and
 // stops and waits for all of them when the program ends.
 func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *presets.Catalog, reg *engine.Registry,
-	mon *gpuinfo.Monitor, nvmlErr error, devices []ui.DeviceChoice) int {
+	mon *gpuinfo.Monitor, nvmlErr error, devices []ui.DeviceChoice, visible string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r, err := runner.New(runner.Config{
@@ -167,7 +167,8 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
 	}
-	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, f.slo, devices))
+	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, f.slo, devices,
+		monitorMemory(mon, nvmlErr, visible)))
 	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 	model.StopTuning()
 	// Stop everything and wait for it: the runner closes its executor, the

@@ -8,14 +8,50 @@ import (
 	"infertop/gpuinfo"
 )
 
+// gpuMemoryFunc opens NVML's memory figures for a CUDA device: a reader of
+// the used memory on its GPUs, their total, and a closer (called when the
+// sweep ends). A sweep's GPU points carry what the reader returns.
+type gpuMemoryFunc func(d engine.Device) (used func() int64, total int64, closeFn func(), err error)
+
 // nvmlMemory reads NVML's used memory on the GPUs a CUDA device runs on
-// (cuda:N matched by PCI bus order, cuda:all every visible GPU) and their total.
+// (cuda:N matched by PCI bus order, cuda:all every visible GPU) and their
+// total, from an NVML session of its own that the closer ends.
 func nvmlMemory(d engine.Device) (func() int64, int64, func(), error) {
 	m, err := gpuinfo.Open(gpuinfo.Options{})
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	visible := os.Getenv("CUDA_VISIBLE_DEVICES")
+	read, total, err := deviceMemory(m, d, os.Getenv("CUDA_VISIBLE_DEVICES"))
+	if err != nil {
+		m.Close()
+		return nil, 0, nil, err
+	}
+	return read, total, func() { m.Close() }, nil
+}
+
+// monitorMemory is nvmlMemory on a monitor that is already open (the
+// dashboard's, real or simulated): its closer leaves the monitor open, and a
+// nil monitor is the reason nvmlErr, or "no NVML" without one.
+func monitorMemory(m *gpuinfo.Monitor, nvmlErr error, visible string) gpuMemoryFunc {
+	return func(d engine.Device) (func() int64, int64, func(), error) {
+		if m == nil {
+			err := nvmlErr
+			if err == nil {
+				err = fmt.Errorf("NVML is not open")
+			}
+			return nil, 0, nil, err
+		}
+		read, total, err := deviceMemory(m, d, visible)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return read, total, func() {}, nil
+	}
+}
+
+// deviceMemory finds the NVML indexes of the GPUs device d runs on and
+// returns a reader of their used memory and their total.
+func deviceMemory(m *gpuinfo.Monitor, d engine.Device, visible string) (func() int64, int64, error) {
 	var idx []int
 	if d.All {
 		for _, g := range m.CUDAOrder(visible) {
@@ -24,22 +60,19 @@ func nvmlMemory(d engine.Device) (func() int64, int64, func(), error) {
 	} else {
 		g, err := m.CUDADevice(d.Ordinal, visible)
 		if err != nil {
-			m.Close()
-			return nil, 0, nil, err
+			return nil, 0, err
 		}
 		idx = []int{g.Index}
 	}
 	if len(idx) == 0 {
-		m.Close()
-		return nil, 0, nil, fmt.Errorf("no GPU visible to CUDA")
+		return nil, 0, fmt.Errorf("no GPU visible to CUDA")
 	}
 	_, total := gpuMemorySum(m.Read(), idx)
 	if total == 0 {
-		m.Close()
-		return nil, 0, nil, fmt.Errorf("NVML reports no memory total for %s", d)
+		return nil, 0, fmt.Errorf("NVML reports no memory total for %s", d)
 	}
 	read := func() int64 { u, _ := gpuMemorySum(m.Read(), idx); return u }
-	return read, total, func() { m.Close() }, nil
+	return read, total, nil
 }
 
 // gpuMemorySum adds NVML's used and total memory over the GPUs with the given NVML indexes.

@@ -18,9 +18,18 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	var b strings.Builder
 	head := fmt.Sprintf("Batch sweep · %s on %s · ", t.preset, t.device)
 	fmt.Fprintln(&b, st.title.Render(head)+st.label.Render(t.status))
-	barW := max((w-56)/2, 4) // batch, two figures, memory and the recommendation mark take 56 cells
-	fmt.Fprintf(&b, "%s\n", st.label.Render(fmt.Sprintf("%6s %-*s %9s %-*s %9s %11s", "BATCH", barW, " throughput", "samples/s",
-		barW, " p99 latency", "p99 ms", "engine mem")))
+	// batch, two figures, memory and the recommendation mark take 56 cells;
+	// the process's RSS or NVML's used memory, when measured, 19 more.
+	fixed, used := 56, measuredMemory(r.Points)
+	if used {
+		fixed += usedMemW + 1
+	}
+	barW := max((w-fixed)/2, 4)
+	cols := fmt.Sprintf("%6s %-*s %9s %-*s %9s %11s", "BATCH", barW, " throughput", "samples/s", barW, " p99 latency", "p99 ms", "engine mem")
+	if used {
+		cols += fmt.Sprintf(" %*s", usedMemW, "RSS / GPU used")
+	}
+	fmt.Fprintf(&b, "%s\n", st.label.Render(cols))
 	var maxT, maxL float64
 	for _, p := range r.Points {
 		maxT, maxL = max(maxT, p.SamplesPerSec), max(maxL, p.P99MS)
@@ -42,8 +51,12 @@ func sweepView(st styles, t *tuning, w, h int) string {
 		if !p.Stable {
 			unstable = st.warn.Render("~")
 		}
-		fmt.Fprintf(&b, "%6d %s %9s %s %s %11s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
-			st.line.Render(bar(p.P99MS, maxL, barW)), lat, engine.FormatBytes(p.EngineBytes), unstable, mark)
+		mem := fmt.Sprintf("%11s", engine.FormatBytes(p.EngineBytes))
+		if used {
+			mem += fmt.Sprintf(" %*s", usedMemW, usedMemory(p))
+		}
+		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
+			st.line.Render(bar(p.P99MS, maxL, barW)), lat, mem, unstable, mark)
 	}
 	if e := r.Edge; e != nil {
 		fmt.Fprintln(&b, st.bad.Render(fmt.Sprintf("%6d out of memory", e.Failed))+st.label.Render(fmt.Sprintf(" · largest that fits: %d", e.Largest)))
@@ -75,6 +88,27 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	}
 	lines = append(lines, st.dim.Render(tuneHint(t)))
 	return b.String() + strings.Join(lines, "\n")
+}
+
+// usedMemW is the width of the sweep's "RSS / GPU used" column.
+const usedMemW = 18
+
+// measuredMemory reports whether any point carries the process's RSS or
+// NVML's used memory (the view adds their column only then).
+func measuredMemory(ps []sweep.Point) bool {
+	return slices.ContainsFunc(ps, func(p sweep.Point) bool { return p.DeviceUsedBytes > 0 || p.RSSBytes > 0 })
+}
+
+// usedMemory is a point's NVML used memory, marked as such, or else its RSS,
+// as the headless sweep's table writes them.
+func usedMemory(p sweep.Point) string {
+	switch {
+	case p.DeviceUsedBytes > 0:
+		return engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
+	case p.RSSBytes > 0:
+		return engine.FormatBytes(p.RSSBytes)
+	}
+	return "-"
 }
 
 // tuneHint says what esc does now.
