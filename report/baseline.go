@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"text/tabwriter"
 
-	"infertop/runner"
 	"infertop/sweep"
 )
 
@@ -21,10 +19,13 @@ type SweepDoc struct {
 	Baseline []BaselineRow `json:"baseline,omitempty"`
 }
 
-// CompareDoc is the JSON document `infertop compare --format json` writes.
+// CompareDoc is the JSON document `infertop compare --format json` writes
+// and `infertop compare --baseline` reads back.
 type CompareDoc struct {
 	Meta    Meta                `json:"meta"`
 	Compare sweep.CompareResult `json:"compare"`
+	// Baseline compares the race with an earlier one (absent without --baseline).
+	Baseline []CompareBaselineRow `json:"baseline,omitempty"`
 }
 
 // BaselineRow is one batch size measured in both runs.
@@ -49,6 +50,9 @@ func LoadBaseline(path string) (sweep.Result, error) {
 	if err != nil {
 		return sweep.Result{}, fmt.Errorf("reading baseline: %w", err)
 	}
+	if docKind(b) == "compare" {
+		return sweep.Result{}, fmt.Errorf("baseline %s is a compare's JSON, not a sweep's (write one with `infertop sweep --format json`; a compare's goes to `infertop compare --baseline`)", path)
+	}
 	var doc SweepDoc
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return sweep.Result{}, fmt.Errorf("baseline %s is not a sweep's JSON: %w", path, err)
@@ -71,13 +75,9 @@ func CompareToBaseline(old, cur sweep.Result) []BaselineRow {
 		if !ok || o.SamplesPerSec <= 0 {
 			continue
 		}
-		r := BaselineRow{Batch: p.Batch, Old: o.SamplesPerSec, New: p.SamplesPerSec, Ratio: p.SamplesPerSec / o.SamplesPerSec,
-			OldP99MS: o.P99MS, NewP99MS: p.P99MS, Noise: math.Max(o.Noise, p.Noise)}
-		if r.Noise == 0 {
-			r.Noise = runner.StabilityThreshold
-		}
-		r.Flagged = math.Abs(r.Ratio-1) > r.Noise
-		rows = append(rows, r)
+		c := newChange(o.SamplesPerSec, p.SamplesPerSec, o.Noise, p.Noise)
+		rows = append(rows, BaselineRow{Batch: p.Batch, Old: c.Old, New: c.New, Ratio: c.Ratio,
+			OldP99MS: o.P99MS, NewP99MS: p.P99MS, Noise: c.Noise, Flagged: c.Flagged})
 	}
 	return rows
 }
@@ -93,13 +93,7 @@ func WriteBaselineTable(w io.Writer, rows []BaselineRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "BATCH\tOLD SAMPLES/S\tNEW SAMPLES/S\tRATIO\tNOISE ±%\tOLD P99 ms\tNEW P99 ms\t\t")
 	for _, r := range rows {
-		flag := ""
-		if r.Flagged {
-			flag = "faster"
-			if r.Ratio < 1 {
-				flag = "SLOWER"
-			}
-		}
+		flag := Change{Ratio: r.Ratio, Flagged: r.Flagged}.Flag("faster", "SLOWER")
 		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t%.1f\t%s\t%s\t%s\t\n", r.Batch, sig(r.Old), sig(r.New), r.Ratio, 100*r.Noise,
 			sig(r.OldP99MS), sig(r.NewP99MS), flag)
 	}

@@ -20,6 +20,8 @@ const (
 	SeriesMemory     = "engine memory (MiB)"
 	SeriesFit        = "fit a + b·batch (MiB)"
 	SeriesSpeedUp    = "speed-up (×)"
+	// SeriesBaselineSpeedUp is the baseline compare's speed-up, drawn dashed.
+	SeriesBaselineSpeedUp = "baseline speed-up (×)"
 )
 
 // WriteSweepPlot draws throughput, latency and memory against batch size,
@@ -126,11 +128,18 @@ func mibOf(b int64) float64 { return float64(b) / (1 << 20) }
 // WriteComparePlot draws the speed-up (with its spread) and both sides'
 // throughput against batch size, with the crossover marked.
 func WriteComparePlot(w io.Writer, format string, res sweep.CompareResult) error {
+	return WriteCompareBaselinePlot(w, format, res, nil)
+}
+
+// WriteCompareBaselinePlot is WriteComparePlot with, when base is given, the
+// baseline compare's speed-up and throughputs drawn dashed beside this run's
+// (at the batch sizes within this run's range).
+func WriteCompareBaselinePlot(w io.Writer, format string, res sweep.CompareResult, base *sweep.CompareResult) error {
 	if len(res.Points) == 0 {
 		return errors.New("nothing to plot: no batch was compared")
 	}
 	lo, hi := res.Points[0].Batch, res.Points[len(res.Points)-1].Batch
-	var su, sl, sh, ta, tb plotter.XYs
+	var su, sl, sh, ta, tb, bsu, bta, btb plotter.XYs
 	var maxSU, maxThr float64
 	for _, p := range res.Points {
 		x := float64(p.Batch)
@@ -141,15 +150,28 @@ func WriteComparePlot(w io.Writer, format string, res sweep.CompareResult) error
 		tb = append(tb, plotter.XY{X: x, Y: p.B.SamplesPerSec})
 		maxSU, maxThr = max(maxSU, p.Hi, p.SpeedUp, 1), max(maxThr, p.A.SamplesPerSec, p.B.SamplesPerSec)
 	}
+	if base != nil {
+		for _, p := range base.Points {
+			if p.Batch < lo || p.Batch > hi || p.SpeedUp <= 0 {
+				continue
+			}
+			x := float64(p.Batch)
+			bsu = append(bsu, plotter.XY{X: x, Y: p.SpeedUp})
+			bta = append(bta, plotter.XY{X: x, Y: p.A.SamplesPerSec})
+			btb = append(btb, plotter.XY{X: x, Y: p.B.SamplesPerSec})
+			maxSU, maxThr = max(maxSU, p.SpeedUp), max(maxThr, p.A.SamplesPerSec, p.B.SamplesPerSec)
+		}
+	}
 	title := fmt.Sprintf("%s: %s vs %s", res.Preset, res.B, res.A)
 	ps := newBatchPlot(title+": speed-up", fmt.Sprintf("speed-up of %s (×)", res.B), lo, hi)
 	ps.Y.Max = top(maxSU)
-	err := errors.Join(line(ps, SeriesSpeedUp, su, colB, false),
+	err := errors.Join(line(ps, SeriesSpeedUp, su, colB, false), line(ps, SeriesBaselineSpeedUp, bsu, colBase, true),
 		line(ps, "slowest window pair (×)", sl, colBase, true), line(ps, "fastest window pair (×)", sh, colBase, true),
 		hline(ps, "equal speed (×1)", 1, colLimit))
 	pt := newBatchPlot(title+": throughput", "throughput (samples/s)", lo, hi)
 	pt.Y.Max = top(maxThr)
-	err = errors.Join(err, line(pt, res.A.String()+" (samples/s)", ta, colA, false), line(pt, res.B.String()+" (samples/s)", tb, colB, false))
+	err = errors.Join(err, line(pt, res.A.String()+" (samples/s)", ta, colA, false), line(pt, res.B.String()+" (samples/s)", tb, colB, false),
+		line(pt, "baseline "+res.A.String()+" (samples/s)", bta, colA, true), line(pt, "baseline "+res.B.String()+" (samples/s)", btb, colB, true))
 	if res.Crossover > 0 {
 		for _, p := range []*plot.Plot{ps, pt} {
 			err = errors.Join(err, vline(p, fmt.Sprintf("crossover at batch %d", res.Crossover), float64(res.Crossover), p.Y.Max, colMark))
