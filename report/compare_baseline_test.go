@@ -61,7 +61,7 @@ func TestCompareBaselineRowsAndFlags(t *testing.T) {
 	rows := CompareBaselineRows(old.Compare, cur.Compare)
 	want := []CompareBaselineRow{
 		{Batch: 1,
-			SpeedUp: Change{Old: 0.5, New: 0.52, Ratio: 1.04, Noise: 0.06},                // +4 % within 6 %
+			SpeedUp: Change{Old: 0.5, New: 0.52, Ratio: 1.04, Noise: 0.06},                 // +4 % within 6 %
 			A:       Change{Old: 1000, New: 1040, Ratio: 1.04, Noise: 0.02, Flagged: true}, // +4 % beyond 2 %
 			B:       Change{Old: 500, New: 540.8, Ratio: 1.0816, Noise: 0.03, Flagged: true}},
 		{Batch: 8,
