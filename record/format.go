@@ -89,6 +89,9 @@ type line struct {
 	Sample   *gpuinfo.Sample `json:"gpu_sample,omitempty"`
 	Event    *runner.Event   `json:"event,omitempty"`
 	Host     json.RawMessage `json:"host,omitempty"`
+
+	// Case is the selftest case an event line reports (selftest recordings only).
+	Case *Case `json:"selftest_case,omitempty"`
 }
 
 // headerLine is the first line.

@@ -44,6 +44,8 @@ type Entry struct {
 	Sample   *gpuinfo.Sample
 	Event    *runner.Event
 	Host     json.RawMessage
+	// Case is the selftest case an event reports, when it reports one.
+	Case *Case
 }
 
 // Stop says where a damaged recording stopped being read.
@@ -208,7 +210,7 @@ func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, err
 		e.Kind, e.Sample = KindSample, l.Sample
 	case l.Type == TypeEvent && l.Event != nil:
 		events[l.Event.Seq] = *l.Event
-		e.Kind, e.Event = KindEvent, l.Event
+		e.Kind, e.Event, e.Case = KindEvent, l.Event, l.Case
 	case l.Type == TypeHost && len(l.Host) > 0:
 		e.Kind, e.Host = KindHost, l.Host
 	case l.Type == TypeSnapshot || l.Type == TypeSample || l.Type == TypeEvent || l.Type == TypeHost:
