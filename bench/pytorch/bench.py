@@ -24,9 +24,20 @@ which were set. --threads 0 means all the cores this process may run on
 (sched_getaffinity), set the same way: left alone, some builds start with a
 single OpenMP thread.
 
+--omp-threads N and --blas-threads M set PyTorch's two thread pools apart
+(OpenMP, which torch.set_num_threads also sets, and OpenBLAS/MKL), for finding
+PyTorch's best setting; 0 means all usable cores. Each overrides --threads for
+its pool.
+
 --sgemm N instead measures C = A @ B for N x N float32 matrices with torch.mm and,
 when libopenblas.so.0 loads, with OpenBLAS's cblas_sgemm called directly, and
 prints their GFLOP/s.
+
+--jitter N measures the machine's own timing noise: the same 1-thread OpenBLAS
+N x N sgemm, repeated for --duration seconds, timed call by call; it prints the
+p50, p99 and p99/p50 of one call. No model on this machine can have a steadier
+latency than the same arithmetic repeated, so this is the floor a tail-latency
+figure is judged against.
 """
 
 import argparse
@@ -50,6 +61,10 @@ def parse_args(argv):
     ap.add_argument("--batch", default="1,32,256", help="comma-separated batch sizes (default 1,32,256)")
     ap.add_argument("--threads", type=int, default=0,
                     help="intra-op threads; 0 = all the cores this process may use")
+    ap.add_argument("--omp-threads", type=int, default=None, metavar="N",
+                    help="OpenMP (intra-op) threads, overriding --threads; 0 = all usable cores")
+    ap.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                    help="OpenBLAS/MKL threads, overriding --threads; 0 = all usable cores")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds, at least 3 batches (default 1)")
     ap.add_argument("--duration", type=float, default=5.0, help="timed seconds, at least 3 batches (default 5)")
     ap.add_argument("--resident", action="store_true",
@@ -59,11 +74,13 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and input (default 0)")
     ap.add_argument("--sgemm", type=int, default=0, metavar="N",
                     help="measure N x N sgemm GFLOP/s instead of presets")
+    ap.add_argument("--jitter", type=int, default=0, metavar="N",
+                    help="measure the per-call latency spread of a 1-thread N x N OpenBLAS sgemm instead")
     ap.add_argument("--compile", action="store_true",
                     help="PyTorch 2.x: run the model through torch.compile (off by default)")
     args = ap.parse_args(argv)
-    if args.threads < 0:
-        ap.error("--threads must be >= 0")
+    if args.threads < 0 or (args.omp_threads or 0) < 0 or (args.blas_threads or 0) < 0:
+        ap.error("--threads, --omp-threads and --blas-threads must be >= 0")
     if args.warmup < 0 or args.duration <= 0:
         ap.error("--warmup must be >= 0 and --duration > 0")
     try:
@@ -86,13 +103,13 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def set_thread_env(n):
+def set_thread_env(omp, blas):
     """Sets the thread environment before torch loads its libraries."""
     names = []
-    if n > 0:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var, n in (("OMP_NUM_THREADS", omp), ("OPENBLAS_NUM_THREADS", blas), ("MKL_NUM_THREADS", blas)):
+        if n > 0:
             os.environ[var] = str(n)
-            names.append(var)
+            names.append("%s=%d" % (var, n))
     return names
 
 
@@ -166,6 +183,44 @@ def run_cell(torch, models, preset, batch, args, device):
     }
 
 
+def openblas():
+    """OpenBLAS through ctypes, or None; with the library name."""
+    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            lib.cblas_sgemm  # noqa: B018 - raises AttributeError when absent
+            return lib, name
+        except (OSError, AttributeError):
+            pass
+    return None, None
+
+
+def jitter(torch, n, seconds):
+    """Per-call latency spread of the same 1-thread n x n sgemm, repeated."""
+    lib, name = openblas()
+    if lib is None:
+        return {"error": "libopenblas.so.0 not found"}
+    if hasattr(lib, "openblas_set_num_threads"):
+        lib.openblas_set_num_threads(ctypes.c_int(1))
+    a, b, c = torch.rand(n, n), torch.rand(n, n), torch.empty(n, n)
+    f = ctypes.c_float
+    pa, pb, pc = (ctypes.c_void_p(t.data_ptr()) for t in (a, b, c))
+    clock = time.perf_counter
+    for _ in range(5):
+        lib.cblas_sgemm(101, 111, 111, n, n, n, f(1.0), pa, n, pb, n, f(0.0), pc, n)
+    lat, start = [], clock()
+    while len(lat) < 20 or clock() - start < seconds:
+        t = clock()
+        lib.cblas_sgemm(101, 111, 111, n, n, n, f(1.0), pa, n, pb, n, f(0.0), pc, n)
+        lat.append(clock() - t)
+    ms = sorted(v * 1e3 for v in lat)
+    p50, p99 = percentile(ms, 50), percentile(ms, 99)
+    return {"openblas": name, "calls": len(ms), "p50_ms": p50, "p99_ms": p99, "p99_over_p50": p99 / p50,
+            "gflops_p50": 2.0 * n ** 3 / (p50 / 1e3) / 1e9}
+
+
 def sgemm(torch, n, threads):
     """GFLOP/s of an n x n float32 matrix product: torch.mm and, if present, OpenBLAS."""
     out = {}
@@ -187,18 +242,9 @@ def sgemm(torch, n, threads):
         return flops / best / 1e9
 
     out["torch_mm_gflops"] = timeit(lambda: torch.mm(a, b, out=c))
-    lib = None
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            lib.cblas_sgemm  # noqa: B018 - raises AttributeError when absent
-            out["openblas"] = name
-            break
-        except (OSError, AttributeError):
-            lib = None
+    lib, name = openblas()
     if lib is not None:
+        out["openblas"] = name
         if threads > 0 and hasattr(lib, "openblas_set_num_threads"):
             lib.openblas_set_num_threads(ctypes.c_int(threads))
         f = ctypes.c_float
@@ -263,19 +309,29 @@ def loaded_blas(torch):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.jitter:
+        args.threads = 1
     requested = args.threads
     if args.threads == 0:
         args.threads = usable_cores()
-    threads_set = set_thread_env(args.threads)
+    omp = args.threads if args.omp_threads is None else (args.omp_threads or usable_cores())
+    blas = args.threads if args.blas_threads is None else (args.blas_threads or usable_cores())
+    threads_set = set_thread_env(omp, blas)
     import torch  # after the thread environment is set
     sys.path.insert(0, HERE)
     import models
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        threads_set.append("torch.set_num_threads")
+    torch.set_num_threads(omp)
+    threads_set.append("torch.set_num_threads(%d)" % omp)
     base = {"torch_version": torch.__version__, "threads": torch.get_num_threads(),
-            "threads_requested": requested, "threads_set": threads_set, "blas": loaded_blas(torch)}
+            "threads_requested": requested, "omp_threads": omp, "blas_threads": blas,
+            "threads_set": threads_set, "blas": loaded_blas(torch)}
+
+    if args.jitter:
+        rec = dict(base, kind="jitter", n=args.jitter, device="cpu", seconds=args.duration)
+        rec.update(jitter(torch, args.jitter, args.duration))
+        print(json.dumps(rec), flush=True)
+        return 0
 
     if args.sgemm:
         rec = dict(base, kind="sgemm", n=args.sgemm, device="cpu")
