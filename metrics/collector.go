@@ -22,6 +22,8 @@ func states() []runner.State {
 type Collector struct {
 	feed *Feed
 	d    descs
+	// gpuOnly leaves out the run series (a compare serves its own).
+	gpuOnly bool
 }
 
 type descs struct {
@@ -73,8 +75,13 @@ func NewCollector(feed *Feed) *Collector { return &Collector{feed: feed, d: newD
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
-	for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
-		d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.gpuInfo, d.fbUsed, d.fbTotal,
+	if !c.gpuOnly {
+		for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
+			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured} {
+			ch <- x
+		}
+	}
+	for _, x := range []*prometheus.Desc{d.gpuInfo, d.fbUsed, d.fbTotal,
 		d.util, d.memUtil, d.temp, d.power, d.powerLimit, d.smClock, d.memClock, d.energy} {
 		ch <- x
 	}
@@ -83,8 +90,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads the feed once and sends the metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	v := c.feed.view()
-	c.collectTotals(ch, v)
-	if v.hasSnap {
+	if !c.gpuOnly {
+		c.collectTotals(ch, v)
+	}
+	if v.hasSnap && !c.gpuOnly {
 		c.collectRun(ch, v.snap)
 	}
 	if v.hasSmp {
