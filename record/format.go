@@ -1,8 +1,9 @@
 // Package record writes a run as it happens to a JSON Lines file, and reads
 // such a file back for replay. The first line is a Header (format version,
 // build, machine, options); every further line is one runner Snapshot, GPU
-// Sample, runner Event or host reading, stamped with its offset from the
-// start of the recording. Lines are written whole, buffered and flushed at
+// Sample, runner Event or host reading (or, for a compare, one measured
+// window or compare event), stamped with its offset from the start of the
+// recording. Lines are written whole, buffered and flushed at
 // least every second, so a program that is killed leaves a file that is valid
 // up to its last whole line; the reader replays such a file up to there and
 // says where it stopped.
@@ -92,6 +93,9 @@ type line struct {
 
 	// Case is the selftest case an event line reports (selftest recordings only).
 	Case *Case `json:"selftest_case,omitempty"`
+	// A compare's lines (TypeCompareWindow, TypeCompareEvent).
+	CompareWindow *CompareWindow `json:"compare_window,omitempty"`
+	CompareEvent  *CompareEvent  `json:"compare_event,omitempty"`
 }
 
 // headerLine is the first line.

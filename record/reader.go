@@ -29,6 +29,8 @@ const (
 	KindSample
 	KindEvent
 	KindHost
+	KindCompareWindow
+	KindCompareEvent
 )
 
 // Entry is one line after the header.
@@ -46,6 +48,9 @@ type Entry struct {
 	Host     json.RawMessage
 	// Case is the selftest case an event reports, when it reports one.
 	Case *Case
+	// A compare's window or event.
+	CompareWindow *CompareWindow
+	CompareEvent  *CompareEvent
 }
 
 // Stop says where a damaged recording stopped being read.
@@ -213,7 +218,12 @@ func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, err
 		e.Kind, e.Event, e.Case = KindEvent, l.Event, l.Case
 	case l.Type == TypeHost && len(l.Host) > 0:
 		e.Kind, e.Host = KindHost, l.Host
-	case l.Type == TypeSnapshot || l.Type == TypeSample || l.Type == TypeEvent || l.Type == TypeHost:
+	case l.Type == TypeCompareWindow && l.CompareWindow != nil:
+		e.Kind, e.CompareWindow = KindCompareWindow, l.CompareWindow
+	case l.Type == TypeCompareEvent && l.CompareEvent != nil:
+		e.Kind, e.CompareEvent = KindCompareEvent, l.CompareEvent
+	case l.Type == TypeSnapshot || l.Type == TypeSample || l.Type == TypeEvent || l.Type == TypeHost ||
+		l.Type == TypeCompareWindow || l.Type == TypeCompareEvent:
 		return nil, fmt.Errorf("a %s line without its value", l.Type)
 	default:
 		return nil, nil

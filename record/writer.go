@@ -31,6 +31,7 @@ type Recorder struct {
 	err       error
 	lastEvent uint64
 	anyEvent  bool
+	cmpSeq    uint64
 	closed    bool
 
 	stop chan struct{}
