@@ -83,6 +83,9 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if rec.Stopped != nil {
 		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, len(rec.Entries))
 	}
+	if !hasSnapshots(rec) {
+		return printEvents(env, filepath.Base(file), rec)
+	}
 	if !deps.isTerminal(env.Stdout) {
 		fmt.Fprintln(env.Stderr, "infertop: the replay needs a terminal, and standard output is not one")
 		return ExitUsage

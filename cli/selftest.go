@@ -10,29 +10,43 @@ import (
 
 	"infertop/engine"
 	"infertop/engine/reference"
+	"infertop/gpuinfo"
 	"infertop/presets"
+	"infertop/runner"
 )
 
 // selftestTolerance is the largest accepted max|out−base| / max|base|.
 const selftestTolerance = 1e-3
 
+// selftestDeps are what selftest takes from the machine; tests replace them.
+type selftestDeps struct {
+	registry *engine.Registry
+	// openNVML opens the GPU telemetry that --metrics-addr and --record report.
+	openNVML func() (*gpuinfo.Monitor, error)
+}
+
 func runSelftest(ctx context.Context, env Env, args []string) int {
-	return selftest(ctx, env, args, newRegistry())
+	return selftest(ctx, env, args, selftestDeps{registry: newRegistry(),
+		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) }})
 }
 
 // selftest runs every preset at a few batch sizes on a device and compares the
 // outputs with a baseline on the same deterministic input: the CPU engine for a
 // GPU (the plain-Go reference when this build has no CPU engine), the reference
-// for the CPU engine itself.
-func selftest(ctx context.Context, env Env, args []string, reg *engine.Registry) int {
+// for the CPU engine itself. --metrics-addr and --record report each case's
+// verdict as it finishes (and, on a GPU, the GPUs' telemetry meanwhile).
+func selftest(ctx context.Context, env Env, args []string, deps selftestDeps) int {
+	reg := deps.registry
 	def := "cpu"
 	if cudaBuild {
 		def = "cuda:0"
 	}
-	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b] [--batches 1,7,64]")
+	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b] [--batches 1,7,64] [--metrics-addr :9464] [--record FILE]")
 	device := fs.String("device", def, "device to test: cuda:N, cuda:all or cpu")
 	only := fs.String("presets", "", "comma-separated presets to test (default: all)")
 	batchList := fs.String("batches", "1,7,64", "comma-separated batch sizes")
+	var obsFlags observeFlags
+	obsFlags.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -68,26 +82,48 @@ func selftest(ctx context.Context, env Env, args []string, reg *engine.Registry)
 			fmt.Fprintln(env.Stdout, "note: this build has no CPU engine; comparing with the plain-Go reference instead")
 		}
 	}
+	obs, code, ok := observeSelftest(ctx, env, obsFlags, deps.openNVML, selftestPlan{device: dev, base: base, presets: ps, batches: batches})
+	if !ok {
+		return code
+	}
+	code = runCases(ctx, env, reg, obs, dev, base, ps, batches)
+	if !obs.stop() && code == ExitOK {
+		return ExitFailure
+	}
+	return code
+}
+
+// runCases runs and reports every case, and the verdict over all of them.
+func runCases(ctx context.Context, env Env, reg *engine.Registry, obs *selftestObserver, dev engine.Device, base string,
+	ps []*presets.Preset, batches []int) int {
 	fmt.Fprintf(env.Stdout, "selftest %s against %s, tolerance %.0e (max|out−base| / max|base|)\n", dev, base, selftestTolerance)
-	failed := 0
+	total := len(ps) * len(batches)
+	done, failed := 0, 0
 	for _, p := range ps {
 		for _, b := range batches {
 			if ctx.Err() != nil {
 				fmt.Fprintln(env.Stderr, "infertop selftest: interrupted")
+				obs.event(runner.EventWarning, fmt.Sprintf("interrupted after %d of %d cases: the selftest is incomplete", done, total))
 				return ExitInterrupted
 			}
 			r := checkCase(reg, dev, base, p, b)
 			fmt.Fprintln(env.Stdout, r)
+			obs.caseDone(r)
+			done++
 			if !r.pass {
 				failed++
 			}
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(env.Stdout, "FAIL: %d of %d cases\n", failed, len(ps)*len(batches))
+		msg := fmt.Sprintf("FAIL: %d of %d cases", failed, total)
+		fmt.Fprintln(env.Stdout, msg)
+		obs.event(runner.EventError, msg)
 		return ExitFailure
 	}
-	fmt.Fprintf(env.Stdout, "PASS: all %d cases\n", len(ps)*len(batches))
+	msg := fmt.Sprintf("PASS: all %d cases", total)
+	fmt.Fprintln(env.Stdout, msg)
+	obs.event(runner.EventDone, msg)
 	return ExitOK
 }
 
@@ -109,6 +145,7 @@ type caseResult struct {
 	batch     int
 	pass      bool
 	err       error
+	compared  bool // rel was computed
 	rel       float64
 	took      time.Duration
 	device    string
@@ -151,7 +188,7 @@ func checkCase(reg *engine.Registry, dev engine.Device, base string, p *presets.
 		res.baseTook = time.Since(start)
 	}
 	res.rel, err = relErr(out, want)
-	res.err = err
+	res.err, res.compared = err, err == nil
 	res.pass = err == nil && res.rel <= selftestTolerance
 	if err == nil && !res.pass {
 		res.err = fmt.Errorf("max rel err %.2e exceeds %.0e", res.rel, selftestTolerance)

@@ -46,7 +46,7 @@ func fakeRegistry(fault string) *engine.Registry {
 
 func runST(reg *engine.Registry, args ...string) (int, string) {
 	var out, errb bytes.Buffer
-	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, reg)
+	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, selftestDeps{registry: reg, openNVML: noNVML})
 	return code, out.String() + errb.String()
 }
 

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"infertop/record"
+)
+
+// hasSnapshots reports whether a recording has anything for the dashboard's
+// panels: a selftest records none (it checks outputs and measures no
+// throughput), nor does a run stopped before its first snapshot.
+func hasSnapshots(rec *record.Recording) bool {
+	return slices.ContainsFunc(rec.Entries, func(e record.Entry) bool { return e.Kind == record.KindSnapshot })
+}
+
+// printEvents writes a recording without snapshots as text: what recorded it,
+// why there is nothing to play, its events in order (a selftest's verdicts),
+// and the GPU samples it holds. It needs no terminal. (A damaged recording
+// has been reported on stderr already.)
+func printEvents(env Env, name string, rec *record.Recording) int {
+	h := rec.Header
+	w := env.Stdout
+	fmt.Fprintf(w, "%s: infertop %s recorded %s by infertop %s (%s) on %s\n", name, h.Command,
+		h.Started.UTC().Format("2006-01-02 15:04:05 MST"), h.Build.Version, h.Build.Go, machineLine(h.Machine))
+	if len(h.Options) > 0 {
+		var opts []string
+		for _, k := range slices.Sorted(maps.Keys(h.Options)) {
+			opts = append(opts, fmt.Sprintf("%s=%v", k, h.Options[k]))
+		}
+		fmt.Fprintf(w, "options: %s\n", strings.Join(opts, " "))
+	}
+	why := "the run recorded none before it stopped"
+	if h.Command == "selftest" {
+		why = "a selftest checks outputs against a baseline and measures no throughput"
+	}
+	fmt.Fprintf(w, "It has no snapshots to play in the dashboard (%s); its events:\n", why)
+	events, samples := 0, 0
+	var first, last time.Duration
+	fake := false
+	for _, e := range rec.Entries {
+		switch e.Kind {
+		case record.KindEvent:
+			events++
+			fmt.Fprintf(w, "  %9s  %s\n", "+"+fmtOffset(e.At), e.Event.Text)
+		case record.KindSample:
+			if samples == 0 {
+				first = e.At
+			}
+			samples++
+			last, fake = e.At, fake || e.Sample.Fake
+		}
+	}
+	if events == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	switch {
+	case samples > 0:
+		sim := ""
+		if fake {
+			sim = " (FAKE: simulated GPUs)"
+		}
+		fmt.Fprintf(w, "GPU samples: %d%s, from +%s to +%s\n", samples, sim, fmtOffset(first), fmtOffset(last))
+	case h.Machine.NVMLError != "":
+		fmt.Fprintf(w, "GPU samples: none (%s)\n", h.Machine.NVMLError)
+	default:
+		fmt.Fprintln(w, "GPU samples: none")
+	}
+	return ExitOK
+}
+
+// machineLine is "host (CPU model, N CPUs; GPUs …)".
+func machineLine(m record.Machine) string {
+	s := fmt.Sprintf("%s (%s, %d CPUs", m.Hostname, m.CPUModel, m.CPUs)
+	if len(m.GPUs) > 0 {
+		names := make([]string, 0, len(m.GPUs))
+		for _, g := range m.GPUs {
+			names = append(names, g.Name)
+		}
+		s += fmt.Sprintf("; %d GPUs: %s; driver %s", len(m.GPUs), strings.Join(names, ", "), m.Driver)
+	}
+	return s + ")"
+}
+
+// fmtOffset writes an offset from the recording's start as seconds.
+func fmtOffset(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
