@@ -108,7 +108,7 @@ func (r *Recording) Replayable() error {
 			windows++
 		}
 	}
-	return fmt.Errorf("a recording of `infertop compare` (%d windows, A = %v, B = %v) %w: the dashboard shows one run, a compare alternates two; "+
-		"its compare_window and compare_event lines are JSON, e.g. jq -c 'select(.type==\"compare_event\")' FILE",
+	return fmt.Errorf("a recording of `infertop compare` (%d windows, A = %v, B = %v), which %w: the dashboard shows one run at a time "+
+		"and a compare alternates two; read its compare_window and compare_event lines instead, e.g. jq -c 'select(.type==\"compare_event\")' FILE",
 		windows, r.Header.Options["a"], r.Header.Options["b"], ErrNotReplayable)
 }

@@ -63,7 +63,7 @@ func TestCompareLinesRoundTrip(t *testing.T) {
 	}
 	err = rec.Replayable()
 	if !errors.Is(err, ErrNotReplayable) ||
-		!strings.Contains(err.Error(), "a recording of `infertop compare` (2 windows, A = cpu ×1 thread, B = cpu (all cores)) cannot be replayed") {
+		!strings.Contains(err.Error(), "a recording of `infertop compare` (2 windows, A = cpu ×1 thread, B = cpu (all cores)), which cannot be replayed in the dashboard") {
 		t.Errorf("replayable: %v", err)
 	}
 	if err := (&Recording{Header: Header{Command: "bench"}}).Replayable(); err != nil {
