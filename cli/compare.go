@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"infertop/engine"
@@ -36,6 +34,10 @@ type comparePlan struct {
 	format         string
 	out, plot      *os.File
 	plotFormat     string
+	// baseline is the earlier compare given with --baseline (nil without).
+	baseline     *report.CompareDoc
+	baselinePath string
+	observe      observeFlags
 }
 
 func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) int {
@@ -45,9 +47,20 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	}
 	defer closeFiles(plan.out, plan.plot)
 	start := time.Now()
+	opts := map[string]any{"a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
+		"pairs": plan.cfg.Pairs, "window": plan.window.String(), "warmup": plan.warmup.String()}
+	if plan.baselinePath != "" {
+		opts["baseline"] = plan.baselinePath
+	}
+	obs, stopObs, code, ok := observeCompare(ctx, env, plan, opts)
+	if !ok {
+		return code
+	}
+	defer stopObs()
 	w, err := sweep.NewExecWindower(deps.registry, plan.preset, plan.cfg.A, plan.cfg.B, presets.DefaultSeed)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
+		obs.ended(sweep.CompareResult{}, err)
 		return ExitFailure
 	}
 	defer w.Close()
@@ -63,28 +76,15 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 			fmt.Fprintf(env.Stderr, "  batch %d: B/A ×%.3f (pairs ×%.3f–×%.3f, %d pairs)\n", p.Batch, p.SpeedUp, p.Lo, p.Hi, p.Pairs)
 		}
 	}
-	res, runErr := sweep.Compare(ctx, plan.cfg, w)
-	opts := map[string]any{"a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
-		"pairs": plan.cfg.Pairs, "window": plan.window.String(), "warmup": plan.warmup.String()}
+	obs.hook(&plan.cfg)
+	res, runErr := sweep.Compare(ctx, plan.cfg, obs.windower(w))
+	obs.ended(res, runErr)
 	doc := report.CompareDoc{Meta: report.NewMeta(Version, engine.Info{Device: plan.cfg.A.Device + "," + plan.cfg.B.Device},
 		plan.preset.Name, opts, start, deps.cpuinfo), Compare: res}
-	var out io.Writer = env.Stdout
-	if plan.out != nil {
-		out = plan.out
+	if plan.baseline != nil {
+		doc.Baseline = report.CompareBaselineRows(plan.baseline.Compare, res)
 	}
-	code = ExitOK
-	if err := writeCompare(out, plan.format, doc); err != nil {
-		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
-		code = ExitFailure
-	}
-	if plan.plot != nil && len(res.Points) > 0 {
-		if err := report.WriteComparePlot(plan.plot, plan.plotFormat, res); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop compare: --plot: %v\n", err)
-			code = ExitFailure
-		} else {
-			fmt.Fprintf(env.Stderr, "plot written to %s\n", plan.plot.Name())
-		}
-	}
+	code = writeCompareOutputs(env, plan, doc)
 	switch {
 	case runErr != nil:
 		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", runErr)
@@ -96,8 +96,34 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	return code
 }
 
+// writeCompareOutputs writes the results and the plot; it returns the exit
+// code their writing earns.
+func writeCompareOutputs(env Env, plan comparePlan, doc report.CompareDoc) int {
+	var out io.Writer = env.Stdout
+	if plan.out != nil {
+		out = plan.out
+	}
+	code := ExitOK
+	if err := writeCompare(out, plan.format, doc, plan.baseline); err != nil {
+		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
+		code = ExitFailure
+	}
+	if plan.plot != nil && len(doc.Compare.Points) > 0 {
+		var base *sweep.CompareResult
+		if plan.baseline != nil {
+			base = &plan.baseline.Compare
+		}
+		if err := report.WriteCompareBaselinePlot(plan.plot, plan.plotFormat, doc.Compare, base); err != nil {
+			fmt.Fprintf(env.Stderr, "infertop compare: --plot: %v\n", err)
+			return ExitFailure
+		}
+		fmt.Fprintf(env.Stderr, "plot written to %s\n", plan.plot.Name())
+	}
+	return code
+}
+
 func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, bool) {
-	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--batch N | --batches 1,8,64] [--plot FILE.svg|FILE.png]")
+	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
@@ -109,13 +135,15 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size to FILE.svg or FILE.png")
+	baseline := fs.String("baseline", "", "compare with an earlier compare's JSON (`OLD.json`, from --format json): speed-up and samples/s per batch, flagged beyond the noise")
+	var plan comparePlan
+	plan.observe.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return comparePlan{}, code, false
 	}
 	fail := func(format string, a ...any) (comparePlan, int, bool) {
 		return comparePlan{}, usageErr(env, "compare", format, a...), false
 	}
-	var plan comparePlan
 	var err error
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
@@ -153,6 +181,16 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	}
 	if plan.warmup, err = parseDuration("warmup", *warmup, false); err != nil {
 		return fail("%v", err)
+	}
+	if *baseline != "" {
+		old, err := report.LoadCompareBaseline(*baseline)
+		if err != nil {
+			return fail("--baseline: %v", err)
+		}
+		if err := report.CheckCompareBaseline(old.Compare, plan.preset.Name, plan.cfg.A, plan.cfg.B, plan.cfg.Batches); err != nil {
+			return fail("--baseline %s: %v", *baseline, err)
+		}
+		plan.baseline, plan.baselinePath = &old, *baseline
 	}
 	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
 		return fail("%v", err)
@@ -192,38 +230,4 @@ func parseSides(devices, threads string, reg *engine.Registry) ([2]sweep.Side, e
 		sides[i] = sweep.Side{Device: d.String(), Threads: n}
 	}
 	return sides, nil
-}
-
-func writeCompare(w io.Writer, format string, doc report.CompareDoc) error {
-	res := doc.Compare
-	switch format {
-	case "json":
-		return writeJSON(w, doc)
-	case "csv":
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"batch", "a", "b", "a_samples_per_sec", "b_samples_per_sec", "speed_up", "speed_up_lo", "speed_up_hi",
-			"pairs", "a_p50_ms", "a_p99_ms", "b_p50_ms", "b_p99_ms"})
-		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-		for _, p := range res.Points {
-			_ = cw.Write([]string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), f(p.A.SamplesPerSec), f(p.B.SamplesPerSec),
-				f(p.SpeedUp), f(p.Lo), f(p.Hi), strconv.Itoa(p.Pairs), f(p.A.P50MS), f(p.A.P99MS), f(p.B.P50MS), f(p.B.P99MS)})
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	m := doc.Meta
-	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\tPAIRS\t")
-	for _, p := range res.Points {
-		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
-			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, p.Pairs)
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("writing table: %w", err)
-	}
-	if res.CrossoverText != "" {
-		fmt.Fprintf(w, "\ncrossover: %s\n", res.CrossoverText)
-	}
-	return nil
 }

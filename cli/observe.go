@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"infertop/gpuinfo"
 	"infertop/metrics"
 	"infertop/record"
@@ -44,10 +46,19 @@ func (o *observeFlags) register(fs interface {
 // is taken or invalid, or a recording path that cannot be created: the person
 // must change the flag, and nothing has run yet.
 func startObserver(env Env, cmd string, f observeFlags, header func() record.Header) (*observer, int, bool) {
+	return startObserverWith(env, cmd, f, header, runRegistry)
+}
+
+// runRegistry serves a runner's snapshots and the GPU samples.
+func runRegistry(feed *metrics.Feed) prometheus.Gatherer { return metrics.NewRegistry(feed) }
+
+// startObserverWith is startObserver serving the registry gather builds over
+// the observer's feed (which receives the GPU samples).
+func startObserverWith(env Env, cmd string, f observeFlags, header func() record.Header, gather func(*metrics.Feed) prometheus.Gatherer) (*observer, int, bool) {
 	o := &observer{}
 	if f.metricsAddr != "" {
 		o.feed = metrics.NewFeed()
-		srv, err := metrics.Listen(f.metricsAddr, metrics.NewRegistry(o.feed))
+		srv, err := metrics.Listen(f.metricsAddr, gather(o.feed))
 		if err != nil {
 			return nil, usageErr(env, cmd, "--metrics-addr: %v", err), false
 		}
@@ -246,11 +257,17 @@ func observeBench(ctx context.Context, env Env, plan *benchPlan) (func(), int, b
 // with GPU telemetry when NVML answers; the returned func stops it. With
 // neither flag it returns an observer that observes nothing.
 func observeHeadless(ctx context.Context, env Env, cmd string, f observeFlags, opts map[string]any) (*observer, func(), int, bool) {
+	return observeHeadlessWith(ctx, env, cmd, f, opts, runRegistry)
+}
+
+// observeHeadlessWith is observeHeadless serving the registry gather builds.
+func observeHeadlessWith(ctx context.Context, env Env, cmd string, f observeFlags, opts map[string]any,
+	gather func(*metrics.Feed) prometheus.Gatherer) (*observer, func(), int, bool) {
 	if f.metricsAddr == "" && f.record == "" {
 		return &observer{}, func() {}, 0, true
 	}
 	mon, nvmlErr := gpuinfo.Open(gpuinfo.Options{})
-	obs, code, ok := startObserver(env, cmd, f, func() record.Header { return recordHeader(cmd, mon, nvmlErr, opts) })
+	obs, code, ok := startObserverWith(env, cmd, f, func() record.Header { return recordHeader(cmd, mon, nvmlErr, opts) }, gather)
 	if !ok {
 		if mon != nil {
 			_ = mon.Close()

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"infertop/report"
+)
+
+// compareCSVHeader is the first line of compare's CSV; with a baseline the
+// baselineCSVHeader columns follow.
+var (
+	compareCSVHeader = []string{"batch", "a", "b", "a_samples_per_sec", "b_samples_per_sec", "speed_up", "speed_up_lo", "speed_up_hi",
+		"pairs", "a_p50_ms", "a_p99_ms", "b_p50_ms", "b_p99_ms"}
+	baselineCSVHeader = []string{"old_speed_up", "speed_up_ratio", "speed_up_noise", "speed_up_flagged",
+		"old_a_samples_per_sec", "a_ratio", "a_noise", "a_flagged", "old_b_samples_per_sec", "b_ratio", "b_noise", "b_flagged"}
+)
+
+// writeCompare writes a race as an aligned table with sentences, JSON or
+// CSV, with the change against the baseline when doc has one.
+func writeCompare(w io.Writer, format string, doc report.CompareDoc, base *report.CompareDoc) error {
+	switch format {
+	case "json":
+		return writeJSON(w, doc)
+	case "csv":
+		return writeCompareCSV(w, doc, base != nil)
+	}
+	return writeCompareTable(w, doc, base)
+}
+
+func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
+	res := doc.Compare
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	rows := map[int]report.CompareBaselineRow{}
+	for _, r := range doc.Baseline {
+		rows[r.Batch] = r
+	}
+	cw := csv.NewWriter(w)
+	header := compareCSVHeader
+	if withBase {
+		header = append(append([]string(nil), header...), baselineCSVHeader...)
+	}
+	_ = cw.Write(header)
+	for _, p := range res.Points {
+		rec := []string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), f(p.A.SamplesPerSec), f(p.B.SamplesPerSec),
+			f(p.SpeedUp), f(p.Lo), f(p.Hi), strconv.Itoa(p.Pairs), f(p.A.P50MS), f(p.A.P99MS), f(p.B.P50MS), f(p.B.P99MS)}
+		if withBase {
+			r, ok := rows[p.Batch]
+			for _, c := range []report.Change{r.SpeedUp, r.A, r.B} {
+				if !ok { // a batch the baseline did not race: empty cells
+					rec = append(rec, "", "", "", "")
+					continue
+				}
+				rec = append(rec, f(c.Old), f(c.Ratio), f(c.Noise), strconv.FormatBool(c.Flagged))
+			}
+		}
+		_ = cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
+	}
+	return nil
+}
+
+func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareDoc) error {
+	m, res := doc.Meta, doc.Compare
+	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\tPAIRS\t")
+	for _, p := range res.Points {
+		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
+			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, p.Pairs)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing table: %w", err)
+	}
+	if res.CrossoverText != "" {
+		fmt.Fprintf(w, "\ncrossover: %s\n", res.CrossoverText)
+	}
+	if base != nil {
+		fmt.Fprintln(w)
+		return report.WriteCompareBaselineTable(w, base.Meta, res.A, res.B, doc.Baseline)
+	}
+	return nil
+}
