@@ -98,7 +98,7 @@ func TestCompareMetricsEndpointShowsBothSides(t *testing.T) {
 	}
 }
 
-func TestCompareRecordingHasWindowsAndEventsAndIsNotReplayed(t *testing.T) {
+func TestCompareRecordingHasWindowsAndEventsAndReplaysAsText(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "race.jsonl")
 	code, _, errs := runCompareArgs(t, context.Background(), compareTestDeps(nil), "--preset", "linear", "--devices", "cpu,cpu",
@@ -154,15 +154,25 @@ func TestCompareRecordingHasWindowsAndEventsAndIsNotReplayed(t *testing.T) {
 		t.Errorf("events %v\nwant %v", kinds, want)
 	}
 
+	// Replay prints the race's events as text: the dashboard shows one run.
 	var rout, rerr bytes.Buffer
 	rcode := replayMain(context.Background(), Env{Stdout: &rout, Stderr: &rerr}, []string{path}, replayDeps{
 		isTerminal: func(io.Writer) bool { return true },
 		run: func(context.Context, Env, tea.Model) error {
-			t.Error("a compare recording was played")
+			t.Error("a compare recording was played in the dashboard")
 			return nil
 		},
 	})
-	if rcode != ExitFailure || !strings.Contains(rerr.String(), "race.jsonl is a recording of `infertop compare` (8 windows, A = cpu ×1 thread, B = cpu (all cores)), which cannot be replayed in the dashboard") {
-		t.Errorf("replay: exit %d, %q", rcode, rerr.String())
+	text := rout.String()
+	if rcode != ExitOK || !strings.HasPrefix(text, "race.jsonl: infertop compare recorded ") {
+		t.Fatalf("replay: exit %d, %q\n%s", rcode, rerr.String(), text)
+	}
+	for _, want := range []string{"a compare alternates two configurations window by window, which the one-run dashboard cannot show",
+		"batch 1: warming up cpu ×1 thread and cpu (all cores)", "batch 1, pair 1: cpu ×1 thread ran 999 samples/s in 20.02ms",
+		"batch 4096: B/A ×1.266 (pairs ×1.266–×1.266, 2 pairs)",
+		"crossover: cpu (all cores) overtakes cpu ×1 thread at batch 4096", "done: 2 batch size(s) compared"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the replay lacks %q:\n%s", want, text)
+		}
 	}
 }

@@ -80,10 +80,6 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 		fmt.Fprintf(env.Stderr, "infertop replay: %v\n", err)
 		return ExitFailure
 	}
-	if err := rec.Replayable(); err != nil {
-		fmt.Fprintf(env.Stderr, "infertop replay: %s is %v\n", file, err)
-		return ExitFailure
-	}
 	if rec.Stopped != nil {
 		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, len(rec.Entries))
 	}

@@ -34,8 +34,12 @@ func printEvents(env Env, name string, rec *record.Recording) int {
 		fmt.Fprintf(w, "options: %s\n", strings.Join(opts, " "))
 	}
 	why := "the run recorded none before it stopped"
-	if h.Command == "selftest" {
+	switch h.Command {
+	case "selftest":
 		why = "a selftest checks outputs against a baseline and measures no throughput"
+	case record.CommandCompare:
+		why = "a compare alternates two configurations window by window, which the one-run dashboard cannot show; " +
+			"each window's figures are its compare_window lines"
 	}
 	fmt.Fprintf(w, "It has no snapshots to play in the dashboard (%s); its events:\n", why)
 	events, samples := 0, 0
@@ -46,6 +50,9 @@ func printEvents(env Env, name string, rec *record.Recording) int {
 		case record.KindEvent:
 			events++
 			fmt.Fprintf(w, "  %9s  %s\n", "+"+fmtOffset(e.At), e.Event.Text)
+		case record.KindCompareEvent:
+			events++
+			fmt.Fprintf(w, "  %9s  %s\n", "+"+fmtOffset(e.At), e.CompareEvent.Text)
 		case record.KindSample:
 			if samples == 0 {
 				first = e.At

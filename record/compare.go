@@ -1,7 +1,6 @@
 package record
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -88,27 +87,4 @@ func (r *Recorder) CompareEvent(kind string, batch int, format string, a ...any)
 	e := CompareEvent{Seq: r.cmpSeq, Time: r.now().UTC(), Kind: kind, Batch: batch, Text: fmt.Sprintf(format, a...)}
 	r.cmpSeq++
 	r.appendLine(line{Type: TypeCompareEvent, At: r.at(), CompareEvent: &e})
-}
-
-// ErrNotReplayable is wrapped by Replayable's error for a recording the
-// dashboard cannot play back.
-var ErrNotReplayable = errors.New("cannot be replayed in the dashboard")
-
-// Replayable says whether the dashboard can play the recording back: a
-// compare's recording alternates two configurations window by window, which
-// the dashboard's one-run screen cannot show, so it is refused with a
-// sentence saying where its figures are.
-func (r *Recording) Replayable() error {
-	if r.Header.Command != CommandCompare {
-		return nil
-	}
-	windows := 0
-	for _, e := range r.Entries {
-		if e.Kind == KindCompareWindow {
-			windows++
-		}
-	}
-	return fmt.Errorf("a recording of `infertop compare` (%d windows, A = %v, B = %v), which %w: the dashboard shows one run at a time "+
-		"and a compare alternates two; read its compare_window and compare_event lines instead, e.g. jq -c 'select(.type==\"compare_event\")' FILE",
-		windows, r.Header.Options["a"], r.Header.Options["b"], ErrNotReplayable)
 }

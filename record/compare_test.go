@@ -2,14 +2,13 @@ package record
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 )
 
 // A compare's windows and events come back as entries of their own kinds,
-// in order and with their offsets, and the recording is refused for replay.
+// in order and with their offsets.
 func TestCompareLinesRoundTrip(t *testing.T) {
 	c := &clock{t: t0}
 	f := &memFile{}
@@ -60,13 +59,5 @@ func TestCompareLinesRoundTrip(t *testing.T) {
 	}
 	if e := rec.Entries[0].CompareEvent; e.Seq != 0 || e.Batch != 8 || e.Text != "batch 8: warming up both sides" {
 		t.Errorf("first event %+v", e)
-	}
-	err = rec.Replayable()
-	if !errors.Is(err, ErrNotReplayable) ||
-		!strings.Contains(err.Error(), "a recording of `infertop compare` (2 windows, A = cpu ×1 thread, B = cpu (all cores)), which cannot be replayed in the dashboard") {
-		t.Errorf("replayable: %v", err)
-	}
-	if err := (&Recording{Header: Header{Command: "bench"}}).Replayable(); err != nil {
-		t.Errorf("a bench recording: %v", err)
 	}
 }
