@@ -47,7 +47,7 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	}
 	defer closeFiles(plan.out, plan.plot)
 	start := time.Now()
-	opts := map[string]any{"a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
+	opts := map[string]any{"preset": plan.preset.Name, "a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
 		"pairs": plan.cfg.Pairs, "window": plan.window.String(), "warmup": plan.warmup.String()}
 	if plan.baselinePath != "" {
 		opts["baseline"] = plan.baselinePath

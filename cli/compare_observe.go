@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -92,7 +93,7 @@ func (c *compareObserver) window(ev sweep.WindowEvent) {
 	}
 	c.rec.CompareWindow(w)
 	c.rec.CompareEvent(record.CompareWindowDone, ev.Batch, "batch %d, pair %d: %s ran %.4g samples/s in %v",
-		ev.Batch, ev.Pair, side, w.SamplesPerSec, ev.Window.Duration)
+		ev.Batch, ev.Pair, side, w.SamplesPerSec, ev.Window.Duration.Round(time.Microsecond))
 }
 
 func (c *compareObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareResult) {
