@@ -263,3 +263,25 @@ func TestSelftestHelpNamesTheObserverFlags(t *testing.T) {
 		t.Errorf("exit %d: %s%s", code, out, errs)
 	}
 }
+
+// An interrupted selftest says in its recording that it is incomplete.
+func TestSelftestInterruptedRecordsThatItIsIncomplete(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	deps := selftestDeps{registry: caseRegistry(nil, false, nil), openNVML: noNVML}
+	code := selftest(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"--device", "cpu", "--presets", "linear", "--batches", "1,2", "--record", path}, deps)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d:\n%s%s", code, out.String(), errb.String())
+	}
+	rec, err := record.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, other, _ := caseEvents(t, rec)
+	if len(cases) != 0 || len(other) != 1 || other[0].Kind != runner.EventWarning ||
+		other[0].Text != "interrupted after 0 of 2 cases: the selftest is incomplete" {
+		t.Errorf("cases %+v, events %+v", cases, other)
+	}
+}
