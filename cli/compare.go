@@ -134,8 +134,8 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	warmup := fs.String("warmup", "1s", "warm-up of each side at each batch")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
-	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size to FILE.svg or FILE.png")
-	baseline := fs.String("baseline", "", "compare with an earlier compare's JSON (`OLD.json`, from --format json): speed-up and samples/s per batch, flagged beyond the noise")
+	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size (the baseline's dashed) to FILE.svg or FILE.png")
+	baseline := fs.String("baseline", "", "the `OLD.json` an earlier compare --format json wrote: print and draw the change per batch (speed-up and each side's samples/s, new/old, flagged beyond the noise)")
 	var plan comparePlan
 	plan.observe.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
