@@ -16,3 +16,9 @@ func im2col(col, x []float32, g *convGeom, r0, r1 int) { im2colNHWC(col, x, g, r
 func maxPoolRows(x, y []float32, h, w, c, oh, ow, r0, r1 int) {
 	goMaxPoolRows(x, y, h, w, c, oh, ow, r0, r1)
 }
+func convC1(x, w, b, y, buf []float32, g *convGeom, outC, q0, q1 int, relu bool) {
+	goConvC1(x, w, b, y, buf, g, outC, q0, q1)
+	if relu {
+		goEpilogueRows(y[q0*g.ow*outC:q1*g.ow*outC], (q1-q0)*g.ow, outC, outC, nil, actReLU)
+	}
+}

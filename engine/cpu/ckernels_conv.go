@@ -1,0 +1,100 @@
+//go:build cgo
+
+package cpu
+
+/*
+#cgo CFLAGS: -O3 -Wno-psabi
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define IK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define IK_CLONES
+#endif
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8fu __attribute__((vector_size(32), aligned(4))); // unaligned access
+
+// Direct convolution of a single-channel NHWC input at stride 1, for output
+// image rows [q0, q1) (q = n·oh + oy); see goConvC1. For each output row it
+// copies the k input rows it reads into zero-padded rows of owp + k − 1 floats
+// (owp = ow rounded up to 8), then computes eight output pixels of one output
+// channel at a time in a register, over all k·k taps, and stores them once.
+// buf holds k·(owp + k − 1) + outc·owp floats (directScratch). relu applies
+// ReLU as the values are stored.
+IK_CLONES
+void ik_conv_c1(const float *x, const float *wt, const float *b, float *y, float *buf,
+		long h, long w, long k, long pad, long oh, long ow, long outc, long q0, long q1, int relu) {
+	long owp = (ow + 7) & ~7L, pw = owp + k - 1;
+	float *rows = buf, *acc = buf + k * pw;
+	memset(rows, 0, k * pw * sizeof(float)); // the padding; only [pad, pad + w) is written below
+	for (long q = q0; q < q1; q++) {
+		long n = q / oh, oy = q % oh;
+		long k0 = pad - oy > 0 ? pad - oy : 0, k1 = h + pad - oy < k ? h + pad - oy : k;
+		for (long ki = k0; ki < k1; ki++)
+			memcpy(rows + ki * pw + pad, x + (n * h + oy - pad + ki) * w, w * sizeof(float));
+		for (long o = 0; o < outc; o++) {
+			const float *wo = wt + o * k * k;
+			long j = 0;
+			// Four vectors at a time: four independent sums hide the FMA latency.
+			for (; j + 32 <= owp; j += 32) {
+				v8f s0 = (v8f){0, 0, 0, 0, 0, 0, 0, 0} + b[o], s1 = s0, s2 = s0, s3 = s0;
+				for (long ki = k0; ki < k1; ki++) {
+					const float *r = rows + ki * pw + j, *wk = wo + ki * k;
+					for (long kj = 0; kj < k; kj++) {
+						float wv = wk[kj];
+						s0 += wv * *(const v8fu *)(r + kj);
+						s1 += wv * *(const v8fu *)(r + kj + 8);
+						s2 += wv * *(const v8fu *)(r + kj + 16);
+						s3 += wv * *(const v8fu *)(r + kj + 24);
+					}
+				}
+				float *a = acc + o * owp + j;
+				*(v8fu *)a = s0;
+				*(v8fu *)(a + 8) = s1;
+				*(v8fu *)(a + 16) = s2;
+				*(v8fu *)(a + 24) = s3;
+			}
+			for (; j < owp; j += 8) {
+				v8f s0 = (v8f){0, 0, 0, 0, 0, 0, 0, 0} + b[o];
+				for (long ki = k0; ki < k1; ki++) {
+					const float *r = rows + ki * pw + j, *wk = wo + ki * k;
+					for (long kj = 0; kj < k; kj++) s0 += wk[kj] * *(const v8fu *)(r + kj);
+				}
+				*(v8fu *)(acc + o * owp + j) = s0;
+			}
+		}
+		float *dst = y + q * ow * outc;
+		if (relu) {
+			for (long j = 0; j < ow; j++)
+				for (long o = 0; o < outc; o++) {
+					float v = acc[o * owp + j];
+					dst[j * outc + o] = v > 0 ? v : 0;
+				}
+		} else {
+			for (long j = 0; j < ow; j++)
+				for (long o = 0; o < outc; o++) dst[j * outc + o] = acc[o * owp + j];
+		}
+	}
+}
+*/
+import "C"
+
+// convC1 runs the direct single-channel convolution for output image rows
+// [q0, q1) (see goConvC1), in C, with ReLU applied when relu is set.
+func convC1(x, w, b, y, buf []float32, g *convGeom, outC, q0, q1 int, relu bool) {
+	r := C.int(0)
+	if relu {
+		r = 1
+	}
+	if q1 <= q0 {
+		return
+	}
+	_ = y[q1*g.ow*outC-1]
+	_ = x[(q1-1)/g.oh*g.h*g.w+g.h*g.w-1]
+	_ = w[outC*g.k*g.k-1]
+	_ = b[outC-1]
+	_ = buf[directScratch(g, outC)-1]
+	C.ik_conv_c1(cf(x), cf(w), cf(b), cf(y), cf(buf), C.long(g.h), C.long(g.w), C.long(g.k), C.long(g.pad),
+		C.long(g.oh), C.long(g.ow), C.long(outC), C.long(q0), C.long(q1), r)
+}
