@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -173,6 +174,29 @@ func TestCompareRecordingHasWindowsAndEventsAndReplaysAsText(t *testing.T) {
 		"crossover: cpu (all cores) overtakes cpu ×1 thread at batch 4096", "done: 2 batch size(s) compared"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the replay lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestCompareObserveFlagsRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken, unwritable := ln.Addr().String(), filepath.Join(t.TempDir(), "no", "r.jsonl")
+	race := []string{"--preset", "linear", "--devices", "cpu,cpu", "--threads", "1,0", "--batch", "1", "--pairs", "1"}
+	for _, c := range []struct {
+		flag, value, want string
+	}{
+		{"--metrics-addr", taken, "infertop compare: --metrics-addr: metrics address " + taken + ": address already in use"},
+		{"--record", unwritable, "infertop compare: --record " + unwritable + " cannot be written"},
+	} {
+		runs := 0
+		deps := compareTestDeps(func(int64) { runs++ })
+		code, out, errs := runCompareArgs(t, context.Background(), deps, append(append([]string(nil), race...), c.flag, c.value)...)
+		if code != ExitUsage || !strings.Contains(errs, c.want) || out != "" || runs != 0 {
+			t.Errorf("%s: exit %d after %d runs, stderr %q; want 2 before any run and %q", c.flag, code, runs, errs, c.want)
 		}
 	}
 }
