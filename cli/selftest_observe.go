@@ -46,7 +46,13 @@ func observeSelftest(ctx context.Context, env Env, f observeFlags, openNVML func
 	if f.metricsAddr == "" && f.record == "" {
 		return so, 0, true
 	}
-	mon, nvmlErr := openNVML()
+	// NVML describes the machine in the recording's header and, on a GPU,
+	// samples the GPUs; a CPU selftest that is only scraped needs neither.
+	var mon *gpuinfo.Monitor
+	var nvmlErr error
+	if f.record != "" || plan.device.Kind != engine.CPU {
+		mon, nvmlErr = openNVML()
+	}
 	closeMon := func() {
 		if mon != nil {
 			_ = mon.Close()
