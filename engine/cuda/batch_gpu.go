@@ -215,9 +215,9 @@ func (g *gpu) issue(ds *devStep) error {
 		return nil
 	}
 	l := st.Launch
-	if err := ds.fn.Launch(l.Grid, 1, 1, l.Block, 1, 1, 0, g.stream, ds.params); err != nil {
+	if err := ds.fn.Launch(l.Grid.X, l.Grid.Y, l.Grid.Z, l.Block.X, l.Block.Y, l.Block.Z, 0, g.stream, ds.params); err != nil {
 		return fmt.Errorf("%s: layer %s: %w", g.devName(), st.Layer,
-			check(fmt.Sprintf("cuLaunchKernel(%s, grid %d, block %d)", l.Kernel, l.Grid, l.Block), err))
+			check(fmt.Sprintf("cuLaunchKernel(%s, grid %+v, block %+v)", l.Kernel, l.Grid, l.Block), err))
 	}
 	return nil
 }

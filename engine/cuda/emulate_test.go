@@ -135,10 +135,10 @@ func actf(v float32, act int64) float32 {
 }
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
-var kernelParams = map[string]int{KBiasAct: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 11, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5}
+var kernelParams = map[string]int{KBiasAct: 6, KBiasActPlanes: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5}
 
-// runKernel is the Go transcription of each kernel; loops run over Work items
-// exactly as the grid-stride loops do.
+// runKernel is the Go transcription of what each kernel computes (its
+// launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
 func runKernel(mem [][]float32, l *Launch) error {
 	if n, ok := kernelParams[l.Kernel]; !ok || n != len(l.Args) {
 		return fmt.Errorf("%s: %d parameters, kernel declares %d", l.Kernel, len(l.Args), n)
@@ -147,13 +147,19 @@ func runKernel(mem [][]float32, l *Launch) error {
 	switch l.Kernel {
 	case KBiasAct:
 		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
-		total, ch, inner, act := a.int(3), a.int(4), a.int(5), a.int(6)
-		for i := range total {
+		rows, cols, act := a.int(3), a.int(4), a.int(5)
+		for i := range rows * cols {
 			v := x[i]
 			if b != nil {
-				v += b[(i/inner)%ch]
+				v += b[i%cols]
 			}
 			y[i] = actf(v, act)
+		}
+	case KBiasActPlanes:
+		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
+		n, ch, inner, act := a.int(3), a.int(4), a.int(5), a.int(6)
+		for i := range n * ch * inner {
+			y[i] = actf(x[i]+b[(i/inner)%ch], act)
 		}
 	case KLayerNorm:
 		x, y, g, b := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3)
@@ -194,16 +200,16 @@ func runKernel(mem [][]float32, l *Launch) error {
 		}
 	case KIm2col:
 		x, col := a.ptr(0), a.ptr(1)
-		n, c, h, w, k, stride, pad, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8), a.int(9), a.int(10)
-		p, ckk := oh*ow, c*k*k
-		for i := range n * ckk * p {
-			pix, row, s := i%p, (i/p)%ckk, i/(p*ckk)
+		planes, h, w, k, stride, pad, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8), a.int(9)
+		p := oh * ow
+		for i := range planes * k * k * p {
+			pix, row, pl := i%p, (i/p)%(k*k), i/(p*k*k)
 			ox, oy := pix%ow, pix/ow
-			kx, ky, ci := row%k, (row/k)%k, row/(k*k)
+			kx, ky := row%k, row/k
 			iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
 			var v float32
 			if iy >= 0 && iy < h && ix >= 0 && ix < w {
-				v = x[((s*c+ci)*h+iy)*w+ix]
+				v = x[(pl*h+iy)*w+ix]
 			}
 			col[i] = v
 		}

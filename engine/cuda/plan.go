@@ -10,6 +10,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 
 	"infertop/presets"
 )
@@ -93,17 +94,20 @@ type Gemm struct {
 	StrideA, StrideB, StrideC int64
 }
 
-// Launch is one kernel launch.
+// Dim3 is a grid or block size, as cuLaunchKernel takes it.
+type Dim3 struct{ X, Y, Z int }
+
+// Size is X·Y·Z.
+func (d Dim3) Size() int64 { return int64(d.X) * int64(d.Y) * int64(d.Z) }
+
+// Launch is one kernel launch. Every kernel loops grid-stride over each grid
+// dimension it uses, so any grid within the device's limits covers its work;
+// the plan sizes grids to cover it in one pass where the limits allow.
 type Launch struct {
 	// Kernel is the PTX entry name.
 	Kernel string
-	// Grid and Block are the launch dimensions (x only; y and z are 1).
-	Grid, Block int
-	// Work is the number of work items the kernel loops over: elements for
-	// element-wise kernels (one thread each), rows for row kernels (one block each).
-	Work int64
-	// PerBlock says each work item is one block (row kernels) rather than one thread.
-	PerBlock bool
+	// Grid and Block are the launch dimensions.
+	Grid, Block Dim3
 	// Args are the kernel's parameters, in order.
 	Args []Arg
 }
@@ -131,21 +135,32 @@ type Plan struct {
 	Steps []Step
 }
 
-// Block is the thread count of every launch.
+// Block is the thread count of every launch (BLOCK in kernels.cu; the row
+// kernels' shared arrays are that size).
 const Block = 256
 
-// maxGrid bounds a one-dimensional grid; kernels loop (grid-stride) beyond it.
-const maxGrid = 1 << 30
+// Grid bounds: CUDA allows 2^31−1 blocks in x and 65535 in y and z; the plans
+// keep x at 2^30. Kernels loop (grid-stride) beyond them.
+const (
+	maxGridX  = 1 << 30
+	maxGridYZ = 65535
+)
 
 // Build makes the plan for preset p at the given batch size.
 func Build(p *presets.Preset, batch int) (*Plan, error) {
+	return build(p, batch, Dim3{X: maxGridX, Y: maxGridYZ, Z: maxGridYZ})
+}
+
+// build makes the plan with grids bounded by caps (tests pass small caps so
+// that every grid-stride loop runs more than once).
+func build(p *presets.Preset, batch int, caps Dim3) (*Plan, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("preset %s: batch must be positive, got %d", p.Name, batch)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch}, n: int64(batch), weights: map[string]int{}}
+	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch}, n: int64(batch), weights: map[string]int{}, caps: caps}
 	for _, q := range p.Params() {
 		b.weights[q.Name] = b.add(Buffer{Name: q.Name, Role: RoleWeight, Floats: int64(q.Size()), Param: q.Name})
 	}
@@ -172,6 +187,7 @@ type builder struct {
 	n       int64
 	weights map[string]int
 	work    int
+	caps    Dim3
 }
 
 func (b *builder) add(buf Buffer) int {
@@ -199,18 +215,29 @@ func (b *builder) gemm(layer string, g Gemm) {
 	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Gemm: &g})
 }
 
+// launch appends a kernel launch with grid g (each dimension capped) and block blk.
+func (b *builder) launch(layer, kernel string, g, blk Dim3, args ...Arg) {
+	g = Dim3{X: capDim(g.X, b.caps.X), Y: capDim(g.Y, b.caps.Y), Z: capDim(g.Z, b.caps.Z)}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: g, Block: blk, Args: args}})
+}
+
 // elementwise launches a one-thread-per-element kernel over work items.
 func (b *builder) elementwise(layer, kernel string, work int64, args ...Arg) {
-	grid := (work + Block - 1) / Block
-	grid = min(grid, maxGrid)
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: int(grid), Block: Block, Work: work, Args: args}})
+	b.launch(layer, kernel, Dim3{X: blocks(work, Block), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
 }
 
 // rowwise launches a one-block-per-row kernel.
 func (b *builder) rowwise(layer, kernel string, rows int64, args ...Arg) {
-	grid := min(rows, maxGrid)
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: int(grid), Block: Block, Work: rows, PerBlock: true, Args: args}})
+	b.launch(layer, kernel, Dim3{X: clampInt(rows), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
 }
+
+// blocks is ceil(work/per), at least 1, clamped to an int.
+func blocks(work, per int64) int { return clampInt(max((work+per-1)/per, 1)) }
+
+func clampInt(v int64) int { return int(min(v, math.MaxInt32)) }
+
+// capDim bounds a grid dimension to [1, limit].
+func capDim(v, limit int) int { return max(1, min(v, limit)) }
 
 func prod(s []int) int {
 	n := 1

@@ -39,6 +39,9 @@ func (b *builder) attention(l presets.Layer, x Ref, s []int) (Ref, error) {
 			C: scores.Plus(h * t * t), LdC: int(t),
 			Batch: int(b.n), StrideA: t * 3 * d, StrideB: t * 3 * d, StrideC: heads * t * t})
 	}
+	if err := fits32(l.Name, "the row length", t); err != nil {
+		return Ref{}, err
+	}
 	rows := b.n * heads * t
 	b.rowwise(l.Name, KSoftmax, rows, ptr(scores), i64(rows), i64(t), f64(1/math.Sqrt(float64(dh))))
 	for h := int64(0); h < heads; h++ {

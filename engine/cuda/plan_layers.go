@@ -16,18 +16,19 @@ const (
 
 // Kernel entry names, as in kernels/kernels.cu.
 const (
-	KBiasAct     = "infertop_bias_act"
-	KLayerNorm   = "infertop_layernorm"
-	KSoftmax     = "infertop_softmax_rows"
-	KIm2col      = "infertop_im2col"
-	KMaxPool2    = "infertop_maxpool2"
-	KAvgPool     = "infertop_avgpool"
-	KResidualAdd = "infertop_residual_add"
+	KBiasAct       = "infertop_bias_act"
+	KBiasActPlanes = "infertop_bias_act_planes"
+	KLayerNorm     = "infertop_layernorm"
+	KSoftmax       = "infertop_softmax_rows"
+	KIm2col        = "infertop_im2col"
+	KMaxPool2      = "infertop_maxpool2"
+	KAvgPool       = "infertop_avgpool"
+	KResidualAdd   = "infertop_residual_add"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
-	return []string{KBiasAct, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd}
+	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd}
 }
 
 // fusedAct returns the activation code of layer next when it can be fused
@@ -76,21 +77,29 @@ func (b *builder) layers(ls []presets.Layer, x Ref, s []int) (Ref, []int, error)
 			if l.Kind == presets.GELU {
 				code = ActGELU
 			}
-			total := b.n * int64(prod(s))
 			y := b.act(l.Name, out)
-			b.elementwise(l.Name, KBiasAct, total, ptr(x), ptr(y), nilPtr(), i64(total), i64(1), i64(1), i64(code))
+			if err := b.biasAct(l.Name, x, y, nilPtr(), b.n, int64(prod(s)), code); err != nil {
+				return Ref{}, nil, err
+			}
 			x = y
 		case presets.MaxPool2:
 			y := b.act(l.Name, out)
-			nc := b.n * int64(s[0])
-			b.elementwise(l.Name, KMaxPool2, nc*int64(out[1]*out[2]), ptr(x), ptr(y), i64(nc), i64(int64(s[1])), i64(int64(s[2])), i64(int64(out[1])), i64(int64(out[2])))
+			if err := fits32(l.Name, "the plane size h·w", int64(s[1])*int64(s[2])); err != nil {
+				return Ref{}, nil, err
+			}
+			planes, pix := b.n*int64(s[0]), int64(out[1])*int64(out[2])
+			b.launch(l.Name, KMaxPool2, Dim3{X: clampInt(planes), Y: blocks(pix, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
+				ptr(x), ptr(y), i64(planes), i64(int64(s[1])), i64(int64(s[2])), i64(int64(out[1])), i64(int64(out[2])))
 			x = y
 		case presets.Flatten:
 			// Same memory, one dimension per sample.
 		case presets.GlobalAvgPool:
 			y := b.act(l.Name, out)
-			nc := b.n * int64(s[0])
-			b.elementwise(l.Name, KAvgPool, nc, ptr(x), ptr(y), i64(nc), i64(int64(s[1]*s[2])))
+			nc, hw := b.n*int64(s[0]), int64(s[1])*int64(s[2])
+			if err := fits32(l.Name, "the plane size h·w", hw); err != nil {
+				return Ref{}, nil, err
+			}
+			b.elementwise(l.Name, KAvgPool, nc, ptr(x), ptr(y), i64(nc), i64(hw))
 			x = y
 		case presets.LayerNorm:
 			g, err1 := b.weight(l.Name + ".weight")
@@ -99,6 +108,9 @@ func (b *builder) layers(ls []presets.Layer, x Ref, s []int) (Ref, []int, error)
 				return Ref{}, nil, fmt.Errorf("%s: missing weights", l.Name)
 			}
 			y := b.act(l.Name, out)
+			if err := fits32(l.Name, "the row length", int64(l.In)); err != nil {
+				return Ref{}, nil, err
+			}
 			rows := b.n * int64(prod(s)/l.In)
 			b.rowwise(l.Name, KLayerNorm, rows, ptr(x), ptr(y), ptr(g), ptr(bb), i64(rows), i64(int64(l.In)), f64(presets.LayerNormEps))
 			x = y
@@ -153,12 +165,40 @@ func (b *builder) linear(name, wName, bName string, x Ref, rows int64, in, out i
 	}
 	b.gemm(name, Gemm{TransA: true, M: out, N: int(rows), K: in, Alpha: 1,
 		A: w, LdA: in, B: x, LdB: in, C: y, LdC: out})
-	total := rows * int64(out)
-	b.elementwise(name, KBiasAct, total, ptr(y), ptr(y), ptr(bias), i64(total), i64(int64(out)), i64(1), i64(act))
+	if err := b.biasAct(name, y, y, ptr(bias), rows, int64(out), act); err != nil {
+		return Ref{}, err
+	}
 	return y, nil
 }
 
-// conv emits im2col + one strided-batched GEMM per batch + bias/activation.
+// biasAct launches infertop_bias_act over row-major [rows, cols]: blocks of
+// Block threads shaped (bx, by) with bx the power of two ≥ cols (at most
+// Block), so narrow outputs (10 classes) still fill most of each block.
+func (b *builder) biasAct(layer string, x, y Ref, bias Arg, rows, cols, act int64) error {
+	if err := fits32(layer, "the row length", cols); err != nil {
+		return err
+	}
+	bx := int64(1)
+	for bx < cols && bx < Block {
+		bx *= 2
+	}
+	by := Block / bx
+	b.launch(layer, KBiasAct, Dim3{X: blocks(cols, bx), Y: blocks(rows, by), Z: 1}, Dim3{X: int(bx), Y: int(by), Z: 1},
+		ptr(x), ptr(y), bias, i64(rows), i64(cols), i64(act))
+	return nil
+}
+
+// fits32 checks a per-sample size that a kernel indexes with 32-bit
+// arithmetic (kernels.cu): it must stay below 2^31.
+func fits32(layer, what string, v int64) error {
+	if v < 0 || v > math.MaxInt32 {
+		return fmt.Errorf("%s: %s is %d, beyond the kernels' 32-bit index range (2^31−1)", layer, what, v)
+	}
+	return nil
+}
+
+// conv emits im2col + one strided-batched GEMM per batch + bias/activation
+// (infertop_bias_act_planes: channel and sample come from the grid).
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
@@ -175,14 +215,23 @@ func (b *builder) conv(l presets.Layer, x Ref, s, out []int, act int64) (Ref, er
 	k, oh, ow := int64(l.Kernel), int64(out[1]), int64(out[2])
 	stride := int64(max(l.Stride, 1))
 	ckk, p := c*k*k, oh*ow
+	for _, lim := range []struct {
+		what string
+		v    int64
+	}{{"the plane size h·w", h * wd}, {"k·k·oh·ow", k * k * p}, {"oh·stride + k", oh*stride + k}, {"ow·stride + k", ow*stride + k}} {
+		if err := fits32(l.Name, lim.what, lim.v); err != nil {
+			return Ref{}, err
+		}
+	}
 	col := Ref{Buf: b.work}
-	b.elementwise(l.Name, KIm2col, b.n*ckk*p, ptr(x), ptr(col), i64(b.n), i64(c), i64(h), i64(wd),
-		i64(k), i64(stride), i64(int64(l.Pad)), i64(oh), i64(ow))
+	planes := b.n * c
+	b.launch(l.Name, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(x), ptr(col), i64(planes), i64(h), i64(wd), i64(k), i64(stride), i64(int64(l.Pad)), i64(oh), i64(ow))
 	y := b.act(l.Name, out)
 	b.gemm(l.Name, Gemm{M: int(p), N: l.Out, K: int(ckk), Alpha: 1,
 		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
 		Batch: int(b.n), StrideA: ckk * p, StrideB: 0, StrideC: int64(l.Out) * p})
-	total := b.n * int64(l.Out) * p
-	b.elementwise(l.Name, KBiasAct, total, ptr(y), ptr(y), ptr(bias), i64(total), i64(int64(l.Out)), i64(p), i64(act))
+	b.launch(l.Name, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: l.Out, Z: clampInt(b.n)}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(y), ptr(y), ptr(bias), i64(b.n), i64(int64(l.Out)), i64(p), i64(act))
 	return y, nil
 }

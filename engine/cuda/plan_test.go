@@ -10,15 +10,16 @@ import (
 	"infertop/presets"
 )
 
-// emulate runs plan on the CPU for preset p with the default weights and input.
-func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
+// planMemory allocates plan's buffers for preset p: weights and input from
+// the default seed, every other value NaN (a read before any write shows up).
+func planMemory(t *testing.T, p *presets.Preset, plan *Plan) [][]float32 {
 	t.Helper()
 	w := p.Weights(presets.DefaultSeed)
 	mem := make([][]float32, len(plan.Buffers))
 	for i, b := range plan.Buffers {
 		mem[i] = make([]float32, b.Floats)
 		for j := range mem[i] {
-			mem[i][j] = float32(math.NaN()) // poison: a read before any write shows up
+			mem[i][j] = float32(math.NaN())
 		}
 		if b.Role == RoleWeight {
 			if int64(len(w[b.Param])) != b.Floats {
@@ -27,9 +28,13 @@ func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
 			copy(mem[i], w[b.Param])
 		}
 	}
-	in = view(mem, plan.Input)[:plan.InputFloats]
-	p.FillInput(in, presets.DefaultSeed)
-	inCopy := slices.Clone(in)
+	p.FillInput(view(mem, plan.Input)[:plan.InputFloats], presets.DefaultSeed)
+	return mem
+}
+
+// execPlan runs plan's steps on mem in Go.
+func execPlan(t *testing.T, p *presets.Preset, plan *Plan, mem [][]float32) {
+	t.Helper()
 	for i, st := range plan.Steps {
 		var err error
 		if st.Gemm != nil {
@@ -41,6 +46,16 @@ func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
 			t.Fatalf("%s batch %d step %d (layer %s): %v", p.Name, plan.Batch, i, st.Layer, err)
 		}
 	}
+}
+
+// emulate runs plan on the CPU for preset p with the default weights and input.
+func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
+	t.Helper()
+	w := p.Weights(presets.DefaultSeed)
+	mem := planMemory(t, p, plan)
+	in = view(mem, plan.Input)[:plan.InputFloats]
+	inCopy := slices.Clone(in)
+	execPlan(t, p, plan, mem)
 	for _, b := range plan.Buffers {
 		if b.Role == RoleWeight && !slices.Equal(mem[slices.IndexFunc(plan.Buffers, func(x Buffer) bool { return x.Param == b.Param })], w[b.Param]) {
 			t.Errorf("%s: the plan wrote into weight %s", p.Name, b.Param)
@@ -126,9 +141,46 @@ func TestPTXHasEveryKernel(t *testing.T) {
 	}
 }
 
+// wantGrid is the grid that covers a launch's work in one pass, each
+// dimension capped, from the kernel's own arguments (kernels.cu says which
+// grid dimension walks what).
+func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
+	t.Helper()
+	arg := func(i int) int64 { return l.Args[i].Int }
+	ceil := func(a, b int64) int { return int(max((a+b-1)/b, 1)) }
+	var g Dim3
+	switch l.Kernel {
+	case KBiasAct: // x: columns by Block.X, y: rows by Block.Y
+		g = Dim3{ceil(arg(4), int64(l.Block.X)), ceil(arg(3), int64(l.Block.Y)), 1}
+	case KBiasActPlanes: // x: inner, y: channels, z: samples
+		g = Dim3{ceil(arg(5), Block), int(arg(4)), int(arg(3))}
+	case KIm2col: // x: planes, y: output pixels
+		g = Dim3{int(arg(2)), ceil(arg(8)*arg(9), Block), 1}
+	case KMaxPool2:
+		g = Dim3{int(arg(2)), ceil(arg(5)*arg(6), Block), 1}
+	case KLayerNorm: // one block per row
+		g = Dim3{int(arg(4)), 1, 1}
+	case KSoftmax:
+		g = Dim3{int(arg(1)), 1, 1}
+	case KAvgPool, KResidualAdd: // one thread per element
+		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3}[l.Kernel]
+		g = Dim3{ceil(arg(idx), Block), 1, 1}
+	default:
+		t.Fatalf("no geometry rule for %s", l.Kernel)
+	}
+	return Dim3{min(g.X, caps.X), min(g.Y, caps.Y), min(g.Z, caps.Z)}
+}
+
+// TestLaunchGeometry: every launch has blocks of Block threads within CUDA's
+// limits, and a grid that covers its work in one pass unless a dimension is
+// at its cap (the kernels then loop, grid-stride), with no block left idle.
 func TestLaunchGeometry(t *testing.T) {
+	caps := Dim3{maxGridX, maxGridYZ, maxGridYZ}
 	for _, p := range presets.NewCatalog().All() {
-		for _, batch := range []int{1, 7, 64, 4096} {
+		for _, batch := range []int{1, 7, 64, 4096, 70000} {
+			if batch == 70000 && p.Name != "resnet" && p.Name != "mlp" {
+				continue
+			}
 			plan, err := Build(p, batch)
 			if err != nil {
 				t.Fatal(err)
@@ -138,15 +190,17 @@ func TestLaunchGeometry(t *testing.T) {
 				if l == nil {
 					continue
 				}
-				if l.Block != Block || l.Block > 1024 || l.Grid < 1 || l.Grid > maxGrid {
-					t.Fatalf("%s %s: grid %d block %d", p.Name, l.Kernel, l.Grid, l.Block)
+				if l.Block.Size() != Block || l.Block.X < 1 || l.Block.Y < 1 || l.Block.Z != 1 {
+					t.Fatalf("%s %s: block %+v, want %d threads", p.Name, l.Kernel, l.Block, Block)
 				}
-				covered := int64(l.Grid) * int64(l.Block)
-				if l.PerBlock {
-					covered = int64(l.Grid)
+				if (l.Kernel == KLayerNorm || l.Kernel == KSoftmax) && l.Block.X != Block {
+					t.Fatalf("%s %s: row kernels need a block of %d in x, got %+v", p.Name, l.Kernel, Block, l.Block)
 				}
-				if covered < l.Work && l.Grid != maxGrid {
-					t.Errorf("%s %s batch %d: grid %d × block %d covers %d of %d items", p.Name, l.Kernel, batch, l.Grid, l.Block, covered, l.Work)
+				if l.Grid.X < 1 || l.Grid.X > maxGridX || l.Grid.Y < 1 || l.Grid.Y > maxGridYZ || l.Grid.Z < 1 || l.Grid.Z > maxGridYZ {
+					t.Fatalf("%s %s batch %d: grid %+v outside CUDA's limits", p.Name, l.Kernel, batch, l.Grid)
+				}
+				if want := wantGrid(t, l, caps); l.Grid != want {
+					t.Errorf("%s %s batch %d: grid %+v, want %+v", p.Name, l.Kernel, batch, l.Grid, want)
 				}
 			}
 		}
