@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/metrics"
@@ -58,29 +60,17 @@ func observeSelftest(ctx context.Context, env Env, f observeFlags, openNVML func
 			_ = mon.Close()
 		}
 	}
-	o := so.obs
 	if f.metricsAddr != "" {
 		so.st = metrics.NewSelftest(plan.device.String(), plan.base, selftestTolerance, len(plan.presets)*len(plan.batches))
-		o.feed = metrics.NewFeed()
-		srv, err := metrics.Listen(f.metricsAddr, metrics.NewSelftestRegistry(o.feed, so.st))
-		if err != nil {
-			closeMon()
-			return nil, usageErr(env, "selftest", "--metrics-addr: %v", err), false
-		}
-		o.srv = srv
-		fmt.Fprintf(env.Stderr, "infertop selftest: metrics on %s (listening on %s)\n", srv.URL(), srv.Addr())
 	}
-	if f.record != "" {
-		rec, code, ok := startObserver(env, "selftest", observeFlags{record: f.record}, func() record.Header {
-			return recordHeader("selftest", mon, nvmlErr, plan.options())
-		})
-		if !ok {
-			o.close(env, "selftest")
-			closeMon()
-			return nil, code, false
-		}
-		o.rec = rec.rec
+	o, code, ok := startObserverWith(env, "selftest", f, func() record.Header {
+		return recordHeader("selftest", mon, nvmlErr, plan.options())
+	}, func(feed *metrics.Feed) prometheus.Gatherer { return metrics.NewSelftestRegistry(feed, so.st) })
+	if !ok {
+		closeMon()
+		return nil, code, false
 	}
+	so.obs = o
 	ctx, cancel := context.WithCancel(ctx)
 	if plan.device.Kind != engine.CPU {
 		so.sampleGPUs(ctx, env, mon)
