@@ -121,6 +121,15 @@ type Step struct {
 	Launch *Launch
 }
 
+// Kernel names what the step runs: the kernel's entry name, or for a GEMM
+// "sgemm M×N×K×batch".
+func (s *Step) Kernel() string {
+	if g := s.Gemm; g != nil {
+		return fmt.Sprintf("sgemm %d×%d×%d×%d", g.M, g.N, g.K, g.Batch)
+	}
+	return s.Launch.Kernel
+}
+
 // Plan is everything a device needs to run one preset at one batch size.
 type Plan struct {
 	Preset string

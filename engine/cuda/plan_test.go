@@ -239,3 +239,11 @@ func TestMemoryEstimate(t *testing.T) {
 		t.Error("Build accepted batch 0")
 	}
 }
+
+func TestStepKernel(t *testing.T) {
+	g := Step{Gemm: &Gemm{M: 1024, N: 32, K: 288, Batch: 256}}
+	l := Step{Launch: &Launch{Kernel: KIm2col}}
+	if g.Kernel() != "sgemm 1024×32×288×256" || l.Kernel() != KIm2col {
+		t.Errorf("Kernel() = %q, %q", g.Kernel(), l.Kernel())
+	}
+}
