@@ -2,7 +2,8 @@
 // such a file back for replay. The first line is a Header (format version,
 // build, machine, options); every further line is one runner Snapshot, GPU
 // Sample, runner Event or host reading (or, for a compare, one measured
-// window or compare event), stamped with its offset from the start of the
+// window or compare event; from the dashboard's sweep, a snapshot or event
+// of one of its probe runs), stamped with its offset from the start of the
 // recording. Lines are written whole, buffered and flushed at
 // least every second, so a program that is killed leaves a file that is valid
 // up to its last whole line; the reader replays such a file up to there and

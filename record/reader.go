@@ -31,6 +31,11 @@ const (
 	KindHost
 	KindCompareWindow
 	KindCompareEvent
+	// KindSweepSnapshot and KindSweepEvent are a snapshot and an event of
+	// one of the dashboard sweep's probe runs (Snapshot, Event), not of the
+	// dashboard's run.
+	KindSweepSnapshot
+	KindSweepEvent
 )
 
 // Entry is one line after the header.
@@ -108,7 +113,7 @@ func Read(r io.Reader) (*Recording, error) {
 		rec    Recording
 		offset int64
 		n      int
-		events = map[uint64]runner.Event{}
+		events = eventMaps{run: map[uint64]runner.Event{}, sweep: map[uint64]runner.Event{}}
 	)
 	for {
 		raw, err := readLine(br)
@@ -186,9 +191,15 @@ func readHeader(raw []byte, h *Header) error {
 	return nil
 }
 
+// eventMaps hold the events read so far by number, to rebuild the snapshots'
+// events from: the run's, and those of the dashboard sweep's probe runs.
+type eventMaps struct {
+	run, sweep map[uint64]runner.Event
+}
+
 // decodeEntry reads one line; unknown line types from the same format version
 // are skipped (nil entry, no error).
-func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, error) {
+func decodeEntry(raw []byte, n int, events eventMaps) (*Entry, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("an empty line")
 	}
@@ -199,23 +210,17 @@ func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, err
 	e := &Entry{At: time.Duration(l.At), Line: n}
 	switch {
 	case l.Type == TypeSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
-		s := *l.Snapshot.Snapshot
-		s.Stability = l.Snapshot.Stability.stability()
-		s.Events = nil
-		if c := l.Snapshot.Events.Count; c > 0 && uint64(c) <= l.Snapshot.Events.LastSeq+1 {
-			last := l.Snapshot.Events.LastSeq
-			for seq := last + 1 - uint64(c); seq <= last; seq++ {
-				if ev, ok := events[seq]; ok {
-					s.Events = append(s.Events, ev)
-				}
-			}
-		}
-		e.Kind, e.Snapshot = KindSnapshot, &s
+		e.Kind, e.Snapshot = KindSnapshot, l.Snapshot.snapshot(events.run)
+	case l.Type == TypeSweepSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
+		e.Kind, e.Snapshot = KindSweepSnapshot, l.Snapshot.snapshot(events.sweep)
 	case l.Type == TypeSample && l.Sample != nil:
 		e.Kind, e.Sample = KindSample, l.Sample
 	case l.Type == TypeEvent && l.Event != nil:
-		events[l.Event.Seq] = *l.Event
+		events.run[l.Event.Seq] = *l.Event
 		e.Kind, e.Event, e.Case = KindEvent, l.Event, l.Case
+	case l.Type == TypeSweepEvent && l.Event != nil:
+		events.sweep[l.Event.Seq] = *l.Event
+		e.Kind, e.Event = KindSweepEvent, l.Event
 	case l.Type == TypeHost && len(l.Host) > 0:
 		e.Kind, e.Host = KindHost, l.Host
 	case l.Type == TypeCompareWindow && l.CompareWindow != nil:
@@ -223,10 +228,27 @@ func decodeEntry(raw []byte, n int, events map[uint64]runner.Event) (*Entry, err
 	case l.Type == TypeCompareEvent && l.CompareEvent != nil:
 		e.Kind, e.CompareEvent = KindCompareEvent, l.CompareEvent
 	case l.Type == TypeSnapshot || l.Type == TypeSample || l.Type == TypeEvent || l.Type == TypeHost ||
-		l.Type == TypeCompareWindow || l.Type == TypeCompareEvent:
+		l.Type == TypeCompareWindow || l.Type == TypeCompareEvent || l.Type == TypeSweepSnapshot || l.Type == TypeSweepEvent:
 		return nil, fmt.Errorf("a %s line without its value", l.Type)
 	default:
 		return nil, nil
 	}
 	return e, nil
+}
+
+// snapshot is the snapshot as read, its events rebuilt from those read
+// before it (events, by number).
+func (sj *snapshotJSON) snapshot(events map[uint64]runner.Event) *runner.Snapshot {
+	s := *sj.Snapshot
+	s.Stability = sj.Stability.stability()
+	s.Events = nil
+	if c := sj.Events.Count; c > 0 && uint64(c) <= sj.Events.LastSeq+1 {
+		last := sj.Events.LastSeq
+		for seq := last + 1 - uint64(c); seq <= last; seq++ {
+			if ev, ok := events[seq]; ok {
+				s.Events = append(s.Events, ev)
+			}
+		}
+	}
+	return &s
 }

@@ -32,6 +32,7 @@ type Recorder struct {
 	lastEvent uint64
 	anyEvent  bool
 	cmpSeq    uint64
+	sweep     sweepEvents
 	closed    bool
 
 	stop chan struct{}
