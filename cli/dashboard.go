@@ -167,8 +167,8 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
 	}
-	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(reg, cat, f.threads, f.slo, devices,
-		monitorMemory(mon, nvmlErr, visible)))
+	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(tuningSetup{reg: reg, cat: cat, threads: f.threads, slo: f.slo,
+		devices: devices, gpuMem: monitorMemory(mon, nvmlErr, visible), rec: obs.rec}))
 	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 	model.StopTuning()
 	// Stop everything and wait for it: the runner closes its executor, the

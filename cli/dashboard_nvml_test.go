@@ -48,7 +48,7 @@ func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	if want < 2<<30 {
 		t.Fatalf("the simulated GPU %d reports %d bytes used", g.Index, want)
 	}
-	tuning := dashboardTuning(deps.registry, presets.NewCatalog(), 1, 0, nil, monitorMemory(mon, nil, ""))
+	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, gpuMem: monitorMemory(mon, nil, "")})
 	// One point is enough: stop as soon as it arrives, keeping what was measured.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -80,7 +80,7 @@ func TestDashboardSweepWithoutNVMLSaysSo(t *testing.T) {
 	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
 		return &sleepExec{}, nil
 	})
-	tuning := dashboardTuning(deps.registry, presets.NewCatalog(), 1, 0, nil, monitorMemory(nil, gpuinfo.ErrNoDriver, ""))
+	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, gpuMem: monitorMemory(nil, gpuinfo.ErrNoDriver, "")})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the configuration is under test, not the measuring
 	var progressed []string

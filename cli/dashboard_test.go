@@ -129,7 +129,7 @@ func TestDashboardResultFile(t *testing.T) {
 // The dashboard's --slo-p99 reaches the s sweep, which then recommends against it.
 func TestDashboardSweepUsesTheSLO(t *testing.T) {
 	deps := sweepTestDeps(nil)
-	tuning := dashboardTuning(deps.registry, presets.NewCatalog(), 1, 20*time.Millisecond, nil, nil)
+	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, slo: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the configuration is what is under test, not the measuring
 	res, _ := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {})

@@ -6,6 +6,7 @@ import (
 
 	"infertop/engine"
 	"infertop/presets"
+	"infertop/record"
 	"infertop/sweep"
 	"infertop/ui"
 )
@@ -20,55 +21,89 @@ const (
 	tunePairs = 1 << 20
 )
 
+// tuningSetup is what the dashboard's s and c jobs need.
+type tuningSetup struct {
+	reg *engine.Registry
+	cat *presets.Catalog
+	// threads are the CPU threads of the sweep's runs (0: all cores).
+	threads int
+	// slo, when positive, is the p99 objective the sweep recommends against.
+	slo     time.Duration
+	devices []ui.DeviceChoice
+	// gpuMem gives a sweep on a GPU NVML's used memory at each point and
+	// NVML's total as its limit, as the headless sweep has (nil: no NVML figures).
+	gpuMem gpuMemoryFunc
+	// rec, when the dashboard records (--record), receives the race's
+	// windows and events, as the headless compare writes them, and the
+	// sweep's snapshots and events, as the headless sweep writes them.
+	rec *record.Recorder
+	// now reads the race's clock (nil: the wall clock).
+	now func() time.Time
+}
+
 // dashboardTuning gives the dashboard's s and c keys their jobs.
-// slo, when positive, is the p99 objective the sweep recommends against;
-// gpuMem gives a sweep on a GPU NVML's used memory at each point and NVML's
-// total as its limit, as the headless sweep has (nil: no NVML figures).
-func dashboardTuning(reg *engine.Registry, cat *presets.Catalog, threads int, slo time.Duration, devices []ui.DeviceChoice,
-	gpuMem gpuMemoryFunc) ui.Tuning {
-	return ui.Tuning{
-		Sweep: func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
-			p := &sweep.RunnerProber{Registry: reg, Catalog: cat, Preset: preset, Device: device,
-				Options: engine.Options{Threads: threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime}
-			cfg := sweep.Config{Progress: progress, SLOP99: slo}
-			d, err := engine.ParseDevice(device)
-			if err != nil {
-				return sweep.Result{}, err
-			}
-			if d.Kind == engine.CPU {
-				hm, err := engine.ReadHostMemory("/")
-				if err != nil {
-					return sweep.Result{}, err
-				}
-				cfg.MemLimit, cfg.EstimateEdge, p.EstimateLimit, p.RSS = hm.Available, true, hm.Available, sweep.ReadRSS
-				return sweep.Run(ctx, cfg, p)
-			}
-			note, closeFn := useGPUMemory(gpuMem, d, &cfg, p)
-			defer closeFn()
-			if note == "" {
-				return sweep.Run(ctx, cfg, p)
-			}
-			// Without NVML the points carry no used memory: the view says why.
-			withNote := func(r sweep.Result) sweep.Result { r.Notes = append(r.Notes, note); return r }
-			cfg.Progress = func(r sweep.Result, s string) { progress(withNote(r), s) }
-			res, err := sweep.Run(ctx, cfg, p)
-			return withNote(res), err
-		},
-		Compare: func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
-			p, err := cat.Get(preset)
-			if err != nil {
-				return sweep.CompareResult{}, err
-			}
-			a, b := raceSides(devices)
-			w, err := sweep.NewExecWindower(reg, p, a, b, presets.DefaultSeed)
-			if err != nil {
-				return sweep.CompareResult{}, err
-			}
-			defer w.Close()
-			w.Warmup, w.WindowLen = tuneWarmup, tuneWindow
-			return sweep.Compare(ctx, sweep.CompareConfig{Preset: preset, A: a, B: b, Batches: []int{batch}, Pairs: tunePairs, Progress: progress}, w)
-		},
+func dashboardTuning(t tuningSetup) ui.Tuning {
+	return ui.Tuning{Sweep: t.sweep, Compare: t.compare}
+}
+
+// sweep sweeps preset on device for the s key.
+func (t tuningSetup) sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
+	p := &sweep.RunnerProber{Registry: t.reg, Catalog: t.cat, Preset: preset, Device: device,
+		Options: engine.Options{Threads: t.threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime}
+	if t.rec != nil {
+		p.OnSnapshot = t.rec.SweepSnapshot
 	}
+	cfg := sweep.Config{Progress: progress, SLOP99: t.slo}
+	d, err := engine.ParseDevice(device)
+	if err != nil {
+		return sweep.Result{}, err
+	}
+	if d.Kind == engine.CPU {
+		hm, err := engine.ReadHostMemory("/")
+		if err != nil {
+			return sweep.Result{}, err
+		}
+		cfg.MemLimit, cfg.EstimateEdge, p.EstimateLimit, p.RSS = hm.Available, true, hm.Available, sweep.ReadRSS
+		return sweep.Run(ctx, cfg, p)
+	}
+	note, closeFn := useGPUMemory(t.gpuMem, d, &cfg, p)
+	defer closeFn()
+	if note == "" {
+		return sweep.Run(ctx, cfg, p)
+	}
+	// Without NVML the points carry no used memory: the view says why.
+	withNote := func(r sweep.Result) sweep.Result { r.Notes = append(r.Notes, note); return r }
+	cfg.Progress = func(r sweep.Result, s string) { progress(withNote(r), s) }
+	res, err := sweep.Run(ctx, cfg, p)
+	return withNote(res), err
+}
+
+// compare races two configurations of preset at batch for the c key, until
+// ctx ends. When the dashboard records, every window and event of the race
+// is written as the headless compare writes them (its metrics endpoint
+// serves the dashboard's run, which is paused meanwhile: see docs/metrics.md).
+func (t tuningSetup) compare(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	p, err := t.cat.Get(preset)
+	if err != nil {
+		return sweep.CompareResult{}, err
+	}
+	a, b := raceSides(t.devices)
+	obs := &compareObserver{rec: t.rec, sides: [2]sweep.Side{a, b}, preset: preset}
+	w, err := sweep.NewExecWindower(t.reg, p, a, b, presets.DefaultSeed)
+	if err != nil {
+		obs.ended(sweep.CompareResult{}, err)
+		return sweep.CompareResult{}, err
+	}
+	defer w.Close()
+	w.Warmup, w.WindowLen = tuneWarmup, tuneWindow
+	if t.now != nil {
+		w.Now = t.now
+	}
+	cfg := sweep.CompareConfig{Preset: preset, A: a, B: b, Batches: []int{batch}, Pairs: tunePairs, Progress: progress}
+	obs.hook(&cfg)
+	res, err := sweep.Compare(ctx, cfg, obs.windower(w))
+	obs.ended(res, err)
+	return res, err
 }
 
 // useGPUMemory sets the prober to read NVML's used memory on d's GPUs and

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"infertop/presets"
+	"infertop/record"
+	"infertop/runner"
+	"infertop/sweep"
+	"infertop/ui"
+)
+
+// dashboardRecorder starts a dashboard recording in a temporary file with
+// the snapshot the dashboard shows first, as runDashboardProgram does.
+func dashboardRecorder(t *testing.T) (*record.Recorder, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dash.jsonl")
+	rec, err := record.Create(path, record.Header{Command: "dashboard", Options: map[string]any{"preset": "linear"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Snapshot(runner.Snapshot{RunID: 1, Preset: "linear", Device: "cpu", Batch: 1, State: runner.Paused,
+		Events: []runner.Event{{Seq: 0, Kind: runner.EventStarted, Text: "started linear on cpu"}}})
+	return rec, path
+}
+
+// readRecording closes rec and reads its file back whole.
+func readRecording(t *testing.T, rec *record.Recorder, path string) *record.Recording {
+	t.Helper()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := record.ReadFile(path)
+	if err != nil || r.Stopped != nil {
+		t.Fatalf("reading the recording: %v %v", err, r.Stopped)
+	}
+	return r
+}
+
+// The dashboard's race (c), while the dashboard records, writes the lines
+// the headless compare writes: a window line per window of both sides and
+// the events, the batch done when the race is stopped among them; replay
+// still plays the recording in the dashboard.
+func TestDashboardRaceIsRecorded(t *testing.T) {
+	deps := compareTestDeps(nil)
+	rec, path := dashboardRecorder(t)
+	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), rec: rec, now: deps.now})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := tuning.Compare(ctx, "linear", 8, func(r sweep.CompareResult) {
+		if len(r.Points) > 0 && r.Points[0].Pairs >= 2 {
+			cancel() // the race runs until Esc
+		}
+	})
+	if err != nil || !res.Interrupted || len(res.Points) != 1 || res.Points[0].Pairs != 2 {
+		t.Fatalf("race %+v, %v", res, err)
+	}
+	r := readRecording(t, rec, path)
+	var sides []string
+	var kinds []string
+	var done *record.CompareEvent
+	for _, e := range r.Entries {
+		switch e.Kind {
+		case record.KindCompareWindow:
+			w := e.CompareWindow
+			sides = append(sides, w.Side)
+			if w.Preset != "linear" || w.Batch != 8 || w.Device != "cpu" || w.Samples <= 0 || w.SamplesPerSec <= 0 {
+				t.Errorf("window %+v", w)
+			}
+			if want := map[string]int{"a": 1, "b": 0}[w.Side]; w.Threads != want {
+				t.Errorf("side %s runs %d threads, want %d", w.Side, w.Threads, want)
+			}
+		case record.KindCompareEvent:
+			kinds = append(kinds, e.CompareEvent.Kind)
+			if e.CompareEvent.Kind == record.CompareBatchDone {
+				done = e.CompareEvent
+			}
+		}
+	}
+	if got := strings.Join(sides, " "); got != "a b b a" {
+		t.Errorf("window sides %q, want a b b a", got)
+	}
+	if got, want := strings.Join(kinds, " "), "batch_started window window window window batch_done ended"; got != want {
+		t.Errorf("events %q\nwant %q", got, want)
+	}
+	if done == nil || done.Batch != 8 || !strings.Contains(done.Text, "batch 8: B/A ×") || !strings.Contains(done.Text, "2 pairs") {
+		t.Errorf("batch done %+v", done)
+	}
+	if last := r.Entries[len(r.Entries)-1]; last.Kind != record.KindCompareEvent || !strings.HasPrefix(last.CompareEvent.Text, "interrupted") {
+		t.Errorf("the recording ends with %+v", last)
+	}
+
+	code, stderr, m := replayTest(path)
+	if _, ok := m.(*ui.Replay); code != ExitOK || !ok || stderr != "" {
+		t.Fatalf("replay: exit %d, model %T, stderr %q", code, m, stderr)
+	}
+}
+
+// The dashboard's sweep (s), while the dashboard records, writes its probe
+// runs' snapshots and events, as the headless sweep writes its runs', in
+// lines of their own that leave the dashboard's run alone.
+func TestDashboardSweepIsRecorded(t *testing.T) {
+	deps := sweepTestDeps(nil)
+	rec, path := dashboardRecorder(t)
+	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, rec: rec})
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	if _, err := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {}); err != nil {
+		t.Fatal(err)
+	}
+	r := readRecording(t, rec, path)
+	var runs, probes, probeEvents int
+	for _, e := range r.Entries {
+		switch e.Kind {
+		case record.KindSnapshot:
+			runs++
+		case record.KindSweepSnapshot:
+			probes++
+			if s := e.Snapshot; s.Preset != "linear" || s.Device != "cpu" || s.Batch != 1 || len(s.Events) == 0 {
+				t.Errorf("probe snapshot %+v", s)
+			}
+		case record.KindSweepEvent:
+			probeEvents++
+		}
+	}
+	if runs != 1 || probes == 0 || probeEvents == 0 {
+		t.Fatalf("%d run snapshots, %d probe snapshots, %d probe events", runs, probes, probeEvents)
+	}
+	code, stderr, m := replayTest(path)
+	if _, ok := m.(*ui.Replay); code != ExitOK || !ok || stderr != "" {
+		t.Fatalf("replay: exit %d, model %T, stderr %q", code, m, stderr)
+	}
+}
