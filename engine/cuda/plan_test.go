@@ -247,3 +247,13 @@ func TestStepKernel(t *testing.T) {
 		t.Errorf("Kernel() = %q, %q", g.Kernel(), l.Kernel())
 	}
 }
+
+// TestPTXHasNo64BitDivision: 64-bit integer division and remainder are long
+// emulated sequences on NVIDIA GPUs; the kernels avoid them (kernels.cu).
+func TestPTXHasNo64BitDivision(t *testing.T) {
+	for _, op := range []string{"div.s64", "div.u64", "rem.s64", "rem.u64"} {
+		if n := strings.Count(PTX, op); n > 0 {
+			t.Errorf("the embedded PTX has %d × %s", n, op)
+		}
+	}
+}
