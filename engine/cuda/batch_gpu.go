@@ -150,10 +150,10 @@ func (g *gpu) freeBatch() error {
 }
 
 // enqueue stages in (this device's share; no host copy when in is the staging
-// buffer itself) and issues the whole batch on the
-// stream: event, H2D, event, steps, event, D2H, event. The caller made the context
-// current. It returns the host time spent issuing stream work, which excludes the
-// host copy into pinned staging (trtexec's "enqueue time" is the same quantity).
+// buffer itself) and issues the whole batch on the stream: event, H2D, event,
+// steps, event, D2H, event. The caller made the context current. It returns the
+// host time spent issuing stream work, which excludes any host copy into pinned
+// staging (trtexec's "enqueue time" is the same quantity).
 func (g *gpu) enqueue(in []float32) (time.Duration, error) {
 	bs := &g.batch
 	copyIn := !g.resident || !bs.uploaded
