@@ -14,8 +14,10 @@
 #   --batches LIST   batch sizes (default 1,32,256,1024)
 #   --presets LIST   presets (default linear,mlp,lenet5,resnet,transformer)
 #   --out DIR        where results go (default $OUT)
+#   --steps BIN      engine/cuda test binary for per-step GPU times (default .devout/cuda-steps.test,
+#                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
-# Results in $OUT (six files): smi.txt devices.txt selftest.txt bench.jsonl torch.jsonl summary.txt.
+# Results in $OUT: smi.txt devices.txt selftest.txt steps.txt bench.jsonl torch.jsonl summary.txt.
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
 # script goes on. The script itself exits 0 unless its arguments are wrong.
 set -u
@@ -31,8 +33,10 @@ PRESETS=linear,mlp,lenet5,resnet,transformer
 RESIDENT_PRESETS=mlp,resnet
 DRY=0
 OUTDIR=${OUT:-}
+STEPS_BIN=.devout/cuda-steps.test
+STEP_CASES="resnet:256 resnet:1024 transformer:256"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gpu-verify: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -48,6 +52,8 @@ while [ $# -gt 0 ]; do
 	--batches) need "$@"; BATCHES=$2; shift ;;
 	--presets) need "$@"; PRESETS=$2; shift ;;
 	--out) need "$@"; OUTDIR=$2; shift ;;
+	--steps) need "$@"; STEPS_BIN=$2; shift ;;
+	--steps=*) STEPS_BIN=${1#*=} ;;
 	--budget=*) BUDGET=${1#*=} ;;
 	--python=*) PY=${1#*=} ;;
 	--duration=*) DURATION=${1#*=} ;;
@@ -94,6 +100,8 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   1 smi       nvidia-smi > smi.txt; nvidia-smi --query-gpu=$SMI_QUERY --format=csv >> smi.txt
               $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
   2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
+  2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
+              (only when $STEPS_BIN is present)
   3 bench     for p in ${PRESET_LIST[*]}:
                 $GPU_BIN bench --preset \$p --device cuda:0 --batch $BATCHES --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
   4 torch     $PY bench/pytorch/bench.py --device cuda:0 --preset $PRESETS --batch $BATCHES --warmup $WARM_S --duration $DUR_S >> torch.jsonl
@@ -102,7 +110,7 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt bench.jsonl torch.jsonl summary.txt
+  files: smi.txt devices.txt selftest.txt steps.txt bench.jsonl torch.jsonl summary.txt
 EOF
 }
 
@@ -208,6 +216,16 @@ ST=$OUTDIR/selftest.txt
 : >"$ST"
 run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
 tail -n 5 "$ST" | tee -a "$SUMMARY"
+
+# 2b. Where the GPU time goes, kernel by kernel (a test binary built with -tags gpu).
+if [ -x "$STEPS_BIN" ]; then
+	: >"$OUTDIR/steps.txt"
+	for c in $STEP_CASES; do
+		run "steps $c" 60 "$OUTDIR/steps.txt" env INFERTOP_CUDA_STEP_TIMES="$c" "$STEPS_BIN" -test.run '^TestStepTimes$' -test.v
+	done
+else
+	log "steps: $STEPS_BIN not present; per-step GPU times skipped"
+fi
 
 # 3-4. infertop and PyTorch on the GPU. End to end first for both (the comparison that
 # matters most), then the resident and pinned variants, so a spent budget cuts the extras.
