@@ -36,7 +36,7 @@ OUTDIR=${OUT:-}
 STEPS_BIN=.devout/cuda-steps.test
 STEP_CASES="resnet:256 resnet:1024 transformer:256"
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gpu-verify: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
