@@ -132,9 +132,9 @@ func (r *Recorder) eventLocked(e runner.Event, c *Case) {
 	if e.Time.IsZero() {
 		e.Time = r.now()
 	}
-	if r.anyEvent {
-		e.Seq = r.lastEvent + 1
+	if r.run.anyEvent {
+		e.Seq = r.run.lastEvent + 1
 	}
-	r.lastEvent, r.anyEvent = e.Seq, true
+	r.run.lastEvent, r.run.anyEvent = e.Seq, true
 	r.appendLine(line{Type: TypeEvent, At: r.at(), Event: &e, Case: c})
 }

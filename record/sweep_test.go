@@ -87,3 +87,29 @@ func TestSweepLinesKeepTheRunApart(t *testing.T) {
 		t.Errorf("last probe snapshot batch %d at %v", probes[2].Batch, rec.Entries[8].At)
 	}
 }
+
+// A bench or headless sweep runs each batch size in a runner of its own,
+// whose snapshot and event numbers start again: each run's snapshots come
+// back with their own events.
+func TestSnapshotsOfANewRunnerKeepTheirEvents(t *testing.T) {
+	f := &memFile{}
+	r, err := New(f, header(), (&clock{t: t0}).now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := snapshot(1, event(0, runner.EventStarted, "batch 1 started"), event(1, runner.EventWarmupDone, "batch 1 warm"))
+	r.Snapshot(first)
+	r.Snapshot(snapshot(2, first.Events...))
+	r.Snapshot(snapshot(0, event(0, runner.EventStarted, "batch 4 started")))
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Read(bytes.NewReader(f.bytes()))
+	if err != nil || rec.Stopped != nil {
+		t.Fatalf("read: %v, stopped %v", err, rec.Stopped)
+	}
+	last := rec.Entries[len(rec.Entries)-1]
+	if last.Kind != KindSnapshot || len(last.Snapshot.Events) != 1 || last.Snapshot.Events[0].Text != "batch 4 started" {
+		t.Fatalf("the new runner's snapshot carries %+v", last.Snapshot.Events)
+	}
+}

@@ -25,15 +25,14 @@ type Recorder struct {
 	now   func() time.Time
 	start time.Time
 
-	mu        sync.Mutex
-	w         io.WriteCloser
-	buf       []byte // whole lines not yet written
-	err       error
-	lastEvent uint64
-	anyEvent  bool
-	cmpSeq    uint64
-	sweep     sweepEvents
-	closed    bool
+	mu     sync.Mutex
+	w      io.WriteCloser
+	buf    []byte // whole lines not yet written
+	err    error
+	run    eventMarks // the run's snapshots
+	sweep  eventMarks // the dashboard sweep's
+	cmpSeq uint64
+	closed bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -91,26 +90,62 @@ func (r *Recorder) flusher() {
 }
 
 // Snapshot records s: first the events it carries that were not recorded
-// yet, each on its own line, then the snapshot itself.
+// yet, each on its own line, then the snapshot itself. A snapshot whose
+// number is below the previous one's comes from a new runner (the next batch
+// size of a bench or a sweep), whose events are numbered from 0 again.
 func (r *Recorder) Snapshot(s runner.Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return
 	}
-	at := r.at()
+	m := &r.run
+	r.appendSnapshot(s, m.newEvents(s, m.any && s.Seq < m.lastSeq), TypeSnapshot, TypeEvent)
+}
+
+// eventMarks is what the recorder keeps to write each event of a series of
+// runners once: a bench or a sweep runs every batch size in a runner of its
+// own, whose snapshot and event numbers start again.
+type eventMarks struct {
+	// any says a snapshot was recorded: lastSeq and batch are its.
+	any     bool
+	lastSeq uint64
+	batch   int
+	// anyEvent says an event of the current runner was recorded: lastEvent is its number.
+	anyEvent  bool
+	lastEvent uint64
+}
+
+// newEvents notes s and returns its events not recorded yet; restart says
+// that s comes from another runner than the snapshot before it.
+func (m *eventMarks) newEvents(s runner.Snapshot, restart bool) []runner.Event {
+	if restart {
+		m.anyEvent = false
+	}
+	m.any, m.lastSeq, m.batch = true, s.Seq, s.Batch
+	var out []runner.Event
 	for _, e := range s.Events {
-		if r.anyEvent && e.Seq <= r.lastEvent {
+		if m.anyEvent && e.Seq <= m.lastEvent {
 			continue
 		}
-		r.appendLine(line{Type: TypeEvent, At: at, Event: &e})
-		r.lastEvent, r.anyEvent = e.Seq, true
+		out = append(out, e)
+		m.lastEvent, m.anyEvent = e.Seq, true
+	}
+	return out
+}
+
+// appendSnapshot appends the lines of s: its new events as lines of type
+// eventType, then s as a line of type snapType.
+func (r *Recorder) appendSnapshot(s runner.Snapshot, events []runner.Event, snapType, eventType string) {
+	at := r.at()
+	for _, e := range events {
+		r.appendLine(line{Type: eventType, At: at, Event: &e})
 	}
 	sj := snapshotJSON{Snapshot: &s, Stability: toStabilityJSON(s.Stability), Events: eventsRef{Count: len(s.Events)}}
 	if n := len(s.Events); n > 0 {
 		sj.Events.LastSeq = s.Events[n-1].Seq
 	}
-	r.appendLine(line{Type: TypeSnapshot, At: at, Snapshot: &sj})
+	r.appendLine(line{Type: snapType, At: at, Snapshot: &sj})
 }
 
 // Sample records one GPU sample. Lines given after Close are dropped.
