@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,8 +108,19 @@ func TestDashboardSweepIsRecorded(t *testing.T) {
 	deps := sweepTestDeps(nil)
 	rec, path := dashboardRecorder(t)
 	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, rec: rec})
-	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	// Stop the sweep once a probe snapshot has reached the file (the recorder
+	// flushes at least every second), however slow the machine.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), `"type":"`+record.TypeSweepSnapshot+`"`) {
+				cancel()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	if _, err := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {}); err != nil {
 		t.Fatal(err)
 	}
