@@ -70,12 +70,14 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 		info   = engine.Info{Device: plan.device}
 		failed bool
 	)
+	var lastRun uint64 // run ids go on counting from one batch size's runner to the next
 	for _, b := range plan.batches {
-		snap, lat, err := measureBatch(ctx, plan, b, deps, prog)
+		snap, lat, err := measureBatch(ctx, plan, b, lastRun, deps, prog)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "infertop bench: %v\n", err)
 			return ExitFailure
 		}
+		lastRun = max(lastRun, snap.RunID)
 		if ctx.Err() != nil {
 			break // the interrupted batch is not a finished row
 		}
@@ -233,10 +235,12 @@ func closeFiles(fs ...*os.File) {
 // measureBatch runs one batch size to the end of its measuring time (or until
 // ctx ends or the engine fails) and returns the final snapshot and, when
 // exporting, every measured latency.
-func measureBatch(ctx context.Context, plan benchPlan, batch int, deps benchDeps, prog *progress) (runner.Snapshot, []time.Duration, error) {
+// Its run ids follow lastRun.
+func measureBatch(ctx context.Context, plan benchPlan, batch int, lastRun uint64, deps benchDeps, prog *progress) (runner.Snapshot, []time.Duration, error) {
 	cfg := runner.Config{
 		Registry: deps.registry, Catalog: presets.NewCatalog(), Preset: plan.preset.Name, Device: plan.device,
 		Batch: batch, Warmup: plan.warmup, Window: deps.window, MaxMeasure: plan.duration, Options: plan.opts,
+		FirstRunID: lastRun,
 	}
 	if plan.times != nil {
 		cfg.RecordLatencies = exportTimesCap

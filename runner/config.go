@@ -74,6 +74,11 @@ type Config struct {
 	HistogramBuckets int
 	// KeepWindows is how many recent windows a snapshot carries (default 60).
 	KeepWindows int
+	// FirstRunID is the run id before the first: run ids count up from
+	// FirstRunID+1. A caller that runs one runner after another (a batch size
+	// each) passes the last id of the one before, so that ids never repeat in
+	// one output (metrics, recordings).
+	FirstRunID uint64
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an error for

@@ -40,7 +40,7 @@ type loop struct {
 }
 
 func newLoop(r *Runner) *loop {
-	l := &loop{r: r, cfg: r.cfg, clock: r.cfg.Clock, device: r.cfg.Device, batch: r.cfg.Batch}
+	l := &loop{r: r, cfg: r.cfg, clock: r.cfg.Clock, device: r.cfg.Device, batch: r.cfg.Batch, runID: r.cfg.FirstRunID}
 	l.measure = newMeasure(r.cfg)
 	return l
 }

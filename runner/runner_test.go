@@ -263,3 +263,14 @@ func TestTimedRunMeasuresThreeWindowsOfSlowBatches(t *testing.T) {
 		t.Errorf("three equal windows do not satisfy the window rule: %+v", s.Stability)
 	}
 }
+
+// Run ids count on from FirstRunID, so a caller running one runner per batch
+// size never repeats one; without it the first run is 1.
+func TestRunIDsFollowFirstRunID(t *testing.T) {
+	for _, tc := range []struct{ first, want uint64 }{{0, 1}, {7, 8}} {
+		s := runFake(t, Config{Batch: 4, MaxMeasure: time.Second, FirstRunID: tc.first}, constLat(time.Millisecond), engine.Timing{})
+		if s.RunID != tc.want {
+			t.Errorf("FirstRunID %d: run id %d, want %d", tc.first, s.RunID, tc.want)
+		}
+	}
+}

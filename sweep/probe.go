@@ -37,6 +37,10 @@ type RunnerProber struct {
 	DeviceUsed func() int64
 	// OnSnapshot, when set, sees every snapshot (progress lines, live views).
 	OnSnapshot func(runner.Snapshot)
+
+	// lastRun is the last run id a probe's runner used: the next one goes on
+	// from it, so run ids never repeat within one sweep.
+	lastRun uint64
 }
 
 func (p *RunnerProber) estimate(batch int) error {
@@ -82,14 +86,17 @@ func (p *RunnerProber) Measure(ctx context.Context, batch int) (Point, error) {
 		maxTime = DefaultMaxTime
 	}
 	r, err := runner.New(runner.Config{Registry: p.Registry, Catalog: p.Catalog, Preset: p.Preset, Device: p.Device,
-		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options})
+		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options, FirstRunID: p.lastRun})
 	if err != nil {
 		return Point{}, err
 	}
 	if err := r.Start(ctx); err != nil {
 		return Point{}, err
 	}
-	defer r.Stop()
+	defer func() {
+		r.Stop()
+		p.lastRun = max(p.lastRun, r.Latest().RunID)
+	}()
 	for {
 		select {
 		case s := <-r.Snapshots():
