@@ -201,7 +201,25 @@ func (e *executor) Prepare(batch int) error {
 		return fmt.Errorf("cpu engine: graph maps %d inputs to %d outputs, want %d and %d",
 			len(pl.input), len(pl.output), batch*e.p.InputSize(), batch*e.p.OutputSize())
 	}
+	if err := tuneGemms(pl); err != nil {
+		return fmt.Errorf("cpu engine: %w", err)
+	}
 	e.plan = pl
+	return nil
+}
+
+// tuneGemms lets every product that can run two ways (see gemmOp) measure
+// both now, on the plan's own buffers, so that every Run computes the same
+// way and gives the same output bits.
+func tuneGemms(pl *plan) error {
+	for i := range pl.steps {
+		g, ok := pl.steps[i].op.(*gemmOp)
+		for ok && g.threaded != nil && g.runs < gemmTuneRuns {
+			if err := runStep(&pl.steps[i]); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

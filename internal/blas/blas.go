@@ -64,6 +64,20 @@ type Library interface {
 	Fallback() bool
 }
 
+// Threaded is implemented by a library that can run one Sgemm call on
+// threads of its own (OpenBLAS): how PyTorch runs a large product. Its packed
+// panels are shared between those threads, which independent calls on split
+// halves of a product cannot do.
+type Threaded interface {
+	// SgemmThreads is Sgemm on up to threads threads; the library is back to
+	// one thread per call afterwards. It reports false, having computed
+	// nothing, when the library cannot set its thread count.
+	//
+	// The thread count is process-wide: while a call runs, an Sgemm from
+	// another goroutine may use those threads too (slower, never wrong).
+	SgemmThreads(threads int, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
+}
+
 // Options choose the library.
 type Options struct {
 	// Path is the library file to load; empty means $INFERTOP_BLAS, then DefaultNames.

@@ -144,6 +144,19 @@ func (l *CBLAS) Threads() int {
 	return l.threads
 }
 
+// SgemmThreads runs one cblas_sgemm on up to threads of OpenBLAS's threads
+// and sets OpenBLAS back to one thread per call; false without
+// openblas_set_num_threads.
+func (l *CBLAS) SgemmThreads(threads int, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+	if l.setThreads == nil {
+		return false
+	}
+	l.SetThreads(threads)
+	l.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	l.SetThreads(1)
+	return true
+}
+
 // Sgemm calls cblas_sgemm(CblasRowMajor, ...).
 func (l *CBLAS) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {

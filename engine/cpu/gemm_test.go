@@ -1,0 +1,96 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"infertop/engine/reference"
+	"infertop/internal/blas"
+)
+
+// threadedLib is a BLAS whose threaded call can be slowed, refused, and counted.
+type threadedLib struct {
+	blas.Library
+	slowWhole, slowSplit time.Duration
+	refuse               bool
+	whole, split         atomic.Int64 // calls (the split's come from several workers)
+}
+
+// Fallback is false: products by a fallback library are never threaded.
+func (l *threadedLib) Fallback() bool { return false }
+
+func (l *threadedLib) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	l.split.Add(1)
+	time.Sleep(l.slowSplit)
+	l.Library.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (l *threadedLib) SgemmThreads(_ int, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+	if l.refuse {
+		return false
+	}
+	l.whole.Add(1)
+	time.Sleep(l.slowWhole)
+	l.Library.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return true
+}
+
+// A product that can run split or whole measures both over its first runs
+// and keeps the quicker (here made quicker by 40 ms a call); both ways compute
+// the layer (bias, residual and GELU included); a library that refuses the
+// threaded call leaves the split.
+func TestGemmChoosesTheQuickerWay(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	rows, in, out := 128, 128, 96
+	x, w, b, res := randF(r, rows*in, 1), randF(r, out*in, 0.2), randF(r, out, 1), randF(r, rows*out, 1)
+	want := make([]float32, rows*out)
+	for i := range rows {
+		for j := range out {
+			s := float64(b[j]) + float64(res[i*out+j])
+			for k := range in {
+				s += float64(x[i*in+k]) * float64(w[j*in+k])
+			}
+			want[i*out+j] = float32(s)
+		}
+	}
+	want = reference.GELU(want)
+	dense := func(s []float32, shape ...int) *tensor.Dense { return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s)) }
+	for _, tc := range []struct {
+		name      string
+		lib       *threadedLib
+		wantWhole bool
+	}{
+		{"whole quicker", &threadedLib{Library: blas.NewGonum(), slowSplit: 40 * time.Millisecond}, true},
+		{"split quicker", &threadedLib{Library: blas.NewGonum(), slowWhole: 40 * time.Millisecond}, false},
+		{"threads refused", &threadedLib{Library: blas.NewGonum(), refuse: true}, false},
+	} {
+		c := &compute{pool: newPool(2), lib: tc.lib}
+		o := newGemmOp(c, "fc", []int{2, 2, 1, 2}, nil, rows, in, out, actGELU, true)
+		if o.parts != 2 || o.threaded == nil {
+			t.Fatalf("%s: %d parts, threaded %v: the product should be able to run both ways", tc.name, o.parts, o.threaded != nil)
+		}
+		for run := 0; run < gemmTuneRuns+2; run++ {
+			y := make([]float32, rows*out)
+			if _, err := o.UsePreallocDo(dense(y, rows, out), dense(x, rows, in), dense(w, out, in), dense(b, out), dense(res, rows, out)); err != nil {
+				t.Fatal(err)
+			}
+			if e := reference.RelErr(y, want); e > 1e-5 {
+				t.Errorf("%s, run %d (whole %v): relative error %.3g", tc.name, run, o.whole, e)
+			}
+		}
+		if o.whole != tc.wantWhole || o.runs != gemmTuneRuns {
+			t.Errorf("%s: whole %v after %d tuning runs, want %v", tc.name, o.whole, o.runs, tc.wantWhole)
+		}
+		if wantCalls := gemmTuneRuns/2 + 2; tc.wantWhole && tc.lib.whole.Load() != int64(wantCalls) {
+			t.Errorf("%s: %d threaded calls, want %d", tc.name, tc.lib.whole.Load(), wantCalls)
+		}
+		if tc.lib.refuse && (o.threaded != nil || tc.lib.whole.Load() != 0) {
+			t.Errorf("%s: the refused threaded call is still tried", tc.name)
+		}
+		c.pool.close()
+	}
+}
