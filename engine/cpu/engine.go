@@ -214,7 +214,7 @@ func (e *executor) Prepare(batch int) error {
 func tuneGemms(pl *plan) error {
 	for i := range pl.steps {
 		g, ok := pl.steps[i].op.(*gemmOp)
-		for ok && g.threaded != nil && g.runs < gemmTuneRuns {
+		for ok && !g.tuned {
 			if err := runStep(&pl.steps[i]); err != nil {
 				return err
 			}

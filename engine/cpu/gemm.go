@@ -13,18 +13,24 @@ import (
 // W [out, in] as PyTorch stores it (sgemm reads it transposed, no copy), and an
 // optional residual r added before the activation.
 //
-// With several threads a product runs one of two ways:
+// With several threads a product can run three ways:
 //
-//   - split: the pool's parts each multiply a block of rows or columns with a
+//   - split: the pool's parts each multiply blocks of rows or columns with a
 //     single-threaded sgemm, and apply bias and epilogue while it is in cache;
+//     about four blocks per thread, claimed as threads come free, so a thread
+//     the system delays only delays its block;
+//   - coarse: the same with one block per thread, so each sgemm packs its
+//     operands once and the blocks tend to stay with the thread whose cache
+//     holds their weights;
 //   - whole: one sgemm on the BLAS library's own threads (blas.Threaded), which
 //     share their packed panels, with bias and epilogue as pool passes before
 //     and after. This is how PyTorch runs a product.
 //
-// Which is faster depends on the machine and the shape, so the op measures:
-// its first gemmTuneRuns runs alternate the two, and from then on it uses the
-// one whose quickest run was quicker. Prepare makes those runs (tuneGemms),
-// so that every Run of a batch size computes the same way.
+// Which is fastest depends on the machine and the shape, so the op measures:
+// its first runs go round the ways (at least gemmTuneRounds each, and on for
+// at least gemmTuneTime, at most gemmTuneMaxRounds), and from then on it uses
+// the way whose quickest run was quickest. Prepare makes those runs
+// (tuneGemms), so that every Run of a batch size computes the same way.
 type gemmOp struct {
 	opBase
 	c              *compute
@@ -34,21 +40,37 @@ type gemmOp struct {
 	parts, chunks  int
 	byRows         bool
 
-	// threaded is the library's own threading, or nil when only the split
-	// applies (one thread, one part, or a library that cannot).
+	// threaded is the library's own threading, or nil when it cannot.
 	threaded blas.Threaded
-	runs     int              // runs so far, while tuning
-	best     [2]time.Duration // quickest run of each way
-	whole    bool             // the way chosen (or being tried)
-	phase    gemmPhase        // what run does for the pool
-	ewParts  int              // parts and chunks of the element-wise passes
+	ways     []gemmWay       // the ways to try; none with a single way
+	best     []time.Duration // quickest run of each way
+	runs     int             // tuning runs so far
+	spent    time.Duration   // tuning time so far
+	tuned    bool            // the way is chosen
+	way      gemmWay         // the way chosen (or being tried)
+	phase    gemmPhase       // what run does for the pool
+	ewParts  int             // parts and chunks of the element-wise passes
 	ewChunks int
 
 	x, w, b, r, y []float32
 }
 
-// gemmTuneRuns is how many runs a gemmOp measures before it chooses.
-const gemmTuneRuns = 6
+// gemmWay is how a product runs (see gemmOp).
+type gemmWay int
+
+const (
+	waySplit gemmWay = iota
+	wayCoarse
+	wayWhole
+)
+
+// A gemmOp tunes for at least gemmTuneRounds runs of every way and
+// gemmTuneTime in all, and at most gemmTuneMaxRounds runs of each.
+const (
+	gemmTuneRounds    = 3
+	gemmTuneTime      = 30 * time.Millisecond
+	gemmTuneMaxRounds = 20
+)
 
 type gemmPhase int
 
@@ -67,11 +89,22 @@ func newGemmOp(c *compute, name string, inDims []int, out tensor.Shape, rows, in
 	} else {
 		o.chunks = chunksFor(outF, o.parts, 16)
 	}
-	if t, ok := c.lib.(blas.Threaded); ok && o.parts > 1 && !c.lib.Fallback() {
-		o.threaded = t
-		o.ewParts = min(partsFor(rows*outF, minPartElems, c.pool.threads), rows)
-		o.ewChunks = chunksFor(rows, o.ewParts, 1)
+	if o.parts > 1 {
+		o.ways = []gemmWay{waySplit}
+		if o.chunks > o.parts {
+			o.ways = append(o.ways, wayCoarse)
+		}
+		if t, ok := c.lib.(blas.Threaded); ok && !c.lib.Fallback() {
+			o.threaded = t
+			o.ewParts = min(partsFor(rows*outF, minPartElems, c.pool.threads), rows)
+			o.ewChunks = chunksFor(rows, o.ewParts, 1)
+			o.ways = append(o.ways, wayWhole)
+		}
 	}
+	if len(o.ways) < 2 {
+		o.ways, o.tuned = nil, true
+	}
+	o.best = make([]time.Duration, len(o.ways))
 	return o
 }
 
@@ -105,35 +138,65 @@ func (o *gemmOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgon
 	if o.residual {
 		o.r = f32(in[3])
 	}
-	tuning := o.threaded != nil && o.runs < gemmTuneRuns
-	var t0 time.Time
-	if tuning {
-		o.whole = o.runs%2 == 1
-		t0 = time.Now()
-	}
-	if !o.whole || !o.runWhole() {
-		o.phase = phaseTiles
-		o.c.pool.do(o, o.chunks, o.parts)
-	}
-	if tuning && o.threaded != nil { // a refused threaded call ended the tuning
-		o.tuned(time.Since(t0))
+	if o.tuned {
+		o.runWay(o.way)
+	} else {
+		i, n := o.runs%len(o.ways), len(o.ways)
+		t0 := time.Now()
+		o.runWay(o.ways[i])
+		if len(o.ways) == n { // else a refused whole way restarted the tuning
+			o.measured(i, time.Since(t0))
+		}
 	}
 	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
 	return pre, nil
 }
 
-// tuned records the time of one tuning run and, after the last, chooses.
-func (o *gemmOp) tuned(d time.Duration) {
-	i := 0
-	if o.whole {
-		i = 1
+// runWay runs the product the given way.
+func (o *gemmOp) runWay(w gemmWay) {
+	if w == wayWhole && o.runWhole() {
+		return
 	}
+	o.phase = phaseTiles
+	if w == wayCoarse {
+		o.c.pool.do(o, o.parts, o.parts)
+		return
+	}
+	o.c.pool.do(o, o.chunks, o.parts)
+}
+
+// measured records one tuning run of way i and chooses when the tuning is over.
+func (o *gemmOp) measured(i int, d time.Duration) {
 	if o.best[i] == 0 || d < o.best[i] {
 		o.best[i] = d
 	}
 	o.runs++
-	if o.runs == gemmTuneRuns {
-		o.whole = o.best[1] < o.best[0]
+	o.spent += d
+	rounds := o.runs / len(o.ways)
+	if o.runs%len(o.ways) != 0 || rounds < gemmTuneRounds || (o.spent < gemmTuneTime && rounds < gemmTuneMaxRounds) {
+		return
+	}
+	o.way = o.ways[0]
+	quickest := o.best[0]
+	for j, b := range o.best {
+		if b < quickest {
+			o.way, quickest = o.ways[j], b
+		}
+	}
+	o.tuned = true
+}
+
+// dropWhole stops trying the whole way (the library refused it) and starts
+// the tuning again among the others.
+func (o *gemmOp) dropWhole() {
+	o.threaded = nil
+	o.ways = o.ways[:len(o.ways)-1] // the whole way is always last
+	o.best = o.best[:len(o.ways)]
+	clear(o.best)
+	o.runs, o.spent = 0, 0
+	o.way = waySplit
+	if len(o.ways) < 2 {
+		o.ways, o.tuned = nil, true
 	}
 }
 
@@ -144,7 +207,7 @@ func (o *gemmOp) runWhole() bool {
 	o.c.pool.do(o, o.ewChunks, o.ewParts)
 	if !o.threaded.SgemmThreads(o.c.pool.threads, blas.NoTrans, blas.Trans, o.rows, o.outF, o.in, 1,
 		o.x, o.in, o.w, o.in, 1, o.y, o.outF) {
-		o.threaded, o.whole, o.runs = nil, false, gemmTuneRuns
+		o.dropWhole()
 		return false
 	}
 	if o.r != nil || o.act != actNone {

@@ -39,10 +39,10 @@ func (l *threadedLib) SgemmThreads(_ int, tA, tB blas.Transpose, m, n, k int, al
 	return true
 }
 
-// A product that can run split or whole measures both over its first runs
-// and keeps the quicker (here made quicker by 40 ms a call); both ways compute
+// A product that can run three ways measures them over its first runs and
+// keeps the quickest (here made quicker by 40 ms a call); every way computes
 // the layer (bias, residual and GELU included); a library that refuses the
-// threaded call leaves the split.
+// threaded call leaves the two split ways.
 func TestGemmChoosesTheQuickerWay(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	rows, in, out := 128, 128, 96
@@ -58,7 +58,9 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 		}
 	}
 	want = reference.GELU(want)
-	dense := func(s []float32, shape ...int) *tensor.Dense { return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s)) }
+	dense := func(s []float32, shape ...int) *tensor.Dense {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+	}
 	for _, tc := range []struct {
 		name      string
 		lib       *threadedLib
@@ -70,26 +72,38 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 	} {
 		c := &compute{pool: newPool(2), lib: tc.lib}
 		o := newGemmOp(c, "fc", []int{2, 2, 1, 2}, nil, rows, in, out, actGELU, true)
-		if o.parts != 2 || o.threaded == nil {
-			t.Fatalf("%s: %d parts, threaded %v: the product should be able to run both ways", tc.name, o.parts, o.threaded != nil)
+		if len(o.ways) != 3 || o.tuned {
+			t.Fatalf("%s: ways %v: the product should be able to run three ways", tc.name, o.ways)
 		}
-		for run := 0; run < gemmTuneRuns+2; run++ {
+		run := func() {
 			y := make([]float32, rows*out)
 			if _, err := o.UsePreallocDo(dense(y, rows, out), dense(x, rows, in), dense(w, out, in), dense(b, out), dense(res, rows, out)); err != nil {
 				t.Fatal(err)
 			}
 			if e := reference.RelErr(y, want); e > 1e-5 {
-				t.Errorf("%s, run %d (whole %v): relative error %.3g", tc.name, run, o.whole, e)
+				t.Errorf("%s, run %d (way %v): relative error %.3g", tc.name, o.runs, o.way, e)
 			}
 		}
-		if o.whole != tc.wantWhole || o.runs != gemmTuneRuns {
-			t.Errorf("%s: whole %v after %d tuning runs, want %v", tc.name, o.whole, o.runs, tc.wantWhole)
+		for n := 0; !o.tuned; n++ {
+			if n == 3*gemmTuneMaxRounds+3 {
+				t.Fatalf("%s: still tuning after %d runs", tc.name, n)
+			}
+			run()
 		}
-		if wantCalls := gemmTuneRuns/2 + 2; tc.wantWhole && tc.lib.whole.Load() != int64(wantCalls) {
-			t.Errorf("%s: %d threaded calls, want %d", tc.name, tc.lib.whole.Load(), wantCalls)
+		if got := o.way == wayWhole; got != tc.wantWhole {
+			t.Errorf("%s: chose way %v after %d tuning runs (best %v)", tc.name, o.way, o.runs, o.best)
 		}
-		if tc.lib.refuse && (o.threaded != nil || tc.lib.whole.Load() != 0) {
-			t.Errorf("%s: the refused threaded call is still tried", tc.name)
+		whole, split := tc.lib.whole.Load(), tc.lib.split.Load()
+		run()
+		run()
+		if tc.wantWhole && (tc.lib.whole.Load() != whole+2 || tc.lib.split.Load() != split) {
+			t.Errorf("%s: the runs after the tuning do not all run whole", tc.name)
+		}
+		if !tc.wantWhole && tc.lib.whole.Load() != whole {
+			t.Errorf("%s: the runs after the tuning still try the threaded call", tc.name)
+		}
+		if tc.lib.refuse && (o.threaded != nil || len(o.ways) != 2) {
+			t.Errorf("%s: ways %v after the refusal", tc.name, o.ways)
 		}
 		c.pool.close()
 	}
