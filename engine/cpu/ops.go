@@ -186,6 +186,19 @@ type rowsOp struct {
 	parts, chunks int
 }
 
+// unaryDo is the UsePreallocDo of a one-input rows op t whose input and
+// output slices are *x and *y: it binds them, runs t's chunks on the pool and
+// lets go of them.
+func (o *rowsOp) unaryDo(t task, x, y *[]float32, pre gorgonia.Value, in []gorgonia.Value) (gorgonia.Value, error) {
+	if err := o.checkArgs(in); err != nil {
+		return nil, err
+	}
+	*x, *y = f32(in[0]), f32(pre)
+	o.c.pool.do(t, o.chunks, o.parts)
+	*x, *y = nil, nil
+	return pre, nil
+}
+
 func (o *rowsOp) setRows(rows, rowLen int) {
 	o.rows = rows
 	o.parts = min(partsFor(rows*rowLen, minPartElems, o.c.pool.threads), rows)
@@ -227,13 +240,7 @@ type maxPoolOp struct {
 func (o *maxPoolOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
 
 func (o *maxPoolOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := o.checkArgs(in); err != nil {
-		return nil, err
-	}
-	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.chunks, o.parts)
-	o.x, o.y = nil, nil
-	return pre, nil
+	return o.unaryDo(o, &o.x, &o.y, pre, in)
 }
 
 func (o *maxPoolOp) run(chunk, chunks, _ int) {

@@ -18,13 +18,7 @@ type gapOp struct {
 func (o *gapOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
 
 func (o *gapOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := o.checkArgs(in); err != nil {
-		return nil, err
-	}
-	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.chunks, o.parts)
-	o.x, o.y = nil, nil
-	return pre, nil
+	return o.unaryDo(o, &o.x, &o.y, pre, in)
 }
 
 func (o *gapOp) run(chunk, chunks, _ int) {
@@ -104,13 +98,7 @@ type transposeOp struct {
 func (o *transposeOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
 
 func (o *transposeOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := o.checkArgs(in); err != nil {
-		return nil, err
-	}
-	o.x, o.y = f32(in[0]), f32(pre)
-	o.c.pool.do(o, o.chunks, o.parts)
-	o.x, o.y = nil, nil
-	return pre, nil
+	return o.unaryDo(o, &o.x, &o.y, pre, in)
 }
 
 func (o *transposeOp) run(chunk, chunks, _ int) {
