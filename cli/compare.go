@@ -99,27 +99,14 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 // writeCompareOutputs writes the results and the plot; it returns the exit
 // code their writing earns.
 func writeCompareOutputs(env Env, plan comparePlan, doc report.CompareDoc) int {
-	var out io.Writer = env.Stdout
-	if plan.out != nil {
-		out = plan.out
-	}
-	code := ExitOK
-	if err := writeCompare(out, plan.format, doc, plan.baseline); err != nil {
-		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
-		code = ExitFailure
-	}
-	if plan.plot != nil && len(doc.Compare.Points) > 0 {
-		var base *sweep.CompareResult
-		if plan.baseline != nil {
-			base = &plan.baseline.Compare
-		}
-		if err := report.WriteCompareBaselinePlot(plan.plot, plan.plotFormat, doc.Compare, base); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop compare: --plot: %v\n", err)
-			return ExitFailure
-		}
-		fmt.Fprintf(env.Stderr, "plot written to %s\n", plan.plot.Name())
-	}
-	return code
+	return writeReport(env, "compare", plan.out, func(w io.Writer) error { return writeCompare(w, plan.format, doc, plan.baseline) },
+		plan.plot, len(doc.Compare.Points) > 0, func() error {
+			var base *sweep.CompareResult
+			if plan.baseline != nil {
+				base = &plan.baseline.Compare
+			}
+			return report.WriteCompareBaselinePlot(plan.plot, plan.plotFormat, doc.Compare, base)
+		})
 }
 
 func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, bool) {

@@ -108,25 +108,14 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 	return code
 }
 
+// writeSweepOutputs writes the results and the plot; it returns the exit
+// code their writing earns.
 func writeSweepOutputs(env Env, plan sweepPlan, doc report.SweepDoc) int {
-	var w io.Writer = env.Stdout
-	if plan.out != nil {
-		w = plan.out
-	}
-	code := ExitOK
-	if err := writeSweep(w, plan.format, doc); err != nil {
-		fmt.Fprintf(env.Stderr, "infertop sweep: %v\n", err)
-		code = ExitFailure
-	}
-	if plan.plot != nil && len(doc.Sweep.Points) > 0 {
-		title := fmt.Sprintf("%s on %s", plan.preset.Name, plan.device)
-		if err := report.WriteSweepPlot(plan.plot, plan.plotFormat, title, doc.Sweep, plan.baseline); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop sweep: --plot: %v\n", err)
-			return ExitFailure
-		}
-		fmt.Fprintf(env.Stderr, "plot written to %s\n", plan.plot.Name())
-	}
-	return code
+	return writeReport(env, "sweep", plan.out, func(w io.Writer) error { return writeSweep(w, plan.format, doc) },
+		plan.plot, len(doc.Sweep.Points) > 0, func() error {
+			title := fmt.Sprintf("%s on %s", plan.preset.Name, plan.device)
+			return report.WriteSweepPlot(plan.plot, plan.plotFormat, title, doc.Sweep, plan.baseline)
+		})
 }
 
 // parseSweep reads and checks the flags; nothing is measured before every check has passed.
