@@ -182,7 +182,7 @@ func (l *loop) evalStability() Stability {
 		for i, w := range l.windows[n-StabilityWindows:] {
 			sps[i], p50[i] = w.SamplesPerSec, float64(w.P50)
 		}
-		s.ThroughputSpread, s.P50Spread = relSpread(sps[:]), relSpread(p50[:])
+		s.ThroughputSpread, s.P50Spread = RelSpread(sps[:]), RelSpread(p50[:])
 		s.Windows = s.ThroughputSpread <= StabilityThreshold && s.P50Spread <= StabilityThreshold
 	}
 	if l.lat.count() >= int64(l.cfg.MinWindowBatches) {

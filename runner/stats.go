@@ -134,9 +134,10 @@ func (l *latencies) buckets(n int) []Bucket {
 	return out
 }
 
-// relSpread is the largest relative distance of any value from their mean
-// (perf_analyzer's test: max/mean and min/mean within 1 ± threshold).
-func relSpread(vals []float64) float64 {
+// RelSpread is the largest relative distance of any value from their mean
+// (perf_analyzer's test: max/mean and min/mean within 1 ± threshold): 0 for
+// no values, +Inf when the mean is not positive.
+func RelSpread(vals []float64) float64 {
 	if len(vals) == 0 {
 		return 0
 	}

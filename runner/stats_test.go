@@ -65,8 +65,8 @@ func TestRelSpreadAndDiff(t *testing.T) {
 		{[]float64{100, 100, 130}, 20.0 / 110},
 	}
 	for _, c := range cases {
-		if got := relSpread(c.vals); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("relSpread(%v) = %v, want %v", c.vals, got, c.want)
+		if got := RelSpread(c.vals); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("RelSpread(%v) = %v, want %v", c.vals, got, c.want)
 		}
 	}
 	if got := relDiff(90, 100); math.Abs(got-0.1) > 1e-12 {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"infertop/runner"
 )
 
 // DefaultPairs is how many window pairs a compare measures per batch.
@@ -227,23 +229,13 @@ func (p *ComparePoint) stats(side int) SideStats {
 		WindowSpread: relSpread(p.rates[side])}
 }
 
-// relSpread is the largest relative distance of one value from their mean,
-// as the runner's stability rule measures windows; 0 for fewer than two.
+// relSpread is the runner's window spread (runner.RelSpread) of a side's
+// window rates; 0 for fewer than two windows or none with samples.
 func relSpread(vals []float64) float64 {
-	if len(vals) < 2 {
-		return 0
+	if s := runner.RelSpread(vals); len(vals) >= 2 && !math.IsInf(s, 1) {
+		return s
 	}
-	var sum float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		sum += v
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
-	}
-	mean := sum / float64(len(vals))
-	if mean <= 0 {
-		return 0
-	}
-	return math.Max(hi/mean-1, 1-lo/mean)
+	return 0
 }
 
 // Percentile is the exact nearest-rank q-th percentile of sorted values.
