@@ -55,18 +55,12 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\tSTABLE\t\t")
 	for _, p := range res.Points {
-		rss, mark := "-", ""
-		switch {
-		case p.DeviceUsedBytes > 0:
-			rss = engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
-		case p.RSSBytes > 0:
-			rss = engine.FormatBytes(p.RSSBytes)
-		}
+		mark := ""
 		if p.Batch == res.Rec.Batch {
 			mark = "← recommended"
 		}
 		fmt.Fprintf(tw, "%d\t%.4g\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s\t%s\t\n", p.Batch, p.SamplesPerSec, p.P50MS, p.P99MS,
-			p.GFLOPS, engine.FormatBytes(p.EngineBytes), rss, yesNo(p.Stable, "yes", "no (time cap)"), mark)
+			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), yesNo(p.Stable, "yes", "no (time cap)"), mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)

@@ -52,6 +52,18 @@ type Point struct {
 	Batches int64 `json:"batches"`
 }
 
+// UsedMemory is the point's memory beyond the engine's, as the tables show
+// it: NVML's used memory marked "(NVML)", else the process's RSS, else "-".
+func (p Point) UsedMemory() string {
+	switch {
+	case p.DeviceUsedBytes > 0:
+		return engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
+	case p.RSSBytes > 0:
+		return engine.FormatBytes(p.RSSBytes)
+	}
+	return "-"
+}
+
 // Prober measures one batch size. Both calls return an error wrapping
 // engine.ErrOutOfMemory when the batch does not fit.
 type Prober interface {

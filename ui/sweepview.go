@@ -53,7 +53,7 @@ func sweepView(st styles, t *tuning, w, h int) string {
 		}
 		mem := fmt.Sprintf("%11s", engine.FormatBytes(p.EngineBytes))
 		if used {
-			mem += fmt.Sprintf(" %*s", usedMemW, usedMemory(p))
+			mem += fmt.Sprintf(" %*s", usedMemW, p.UsedMemory())
 		}
 		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
 			st.line.Render(bar(p.P99MS, maxL, barW)), lat, mem, unstable, mark)
@@ -97,18 +97,6 @@ const usedMemW = 18
 // NVML's used memory (the view adds their column only then).
 func measuredMemory(ps []sweep.Point) bool {
 	return slices.ContainsFunc(ps, func(p sweep.Point) bool { return p.DeviceUsedBytes > 0 || p.RSSBytes > 0 })
-}
-
-// usedMemory is a point's NVML used memory, marked as such, or else its RSS,
-// as the headless sweep's table writes them.
-func usedMemory(p sweep.Point) string {
-	switch {
-	case p.DeviceUsedBytes > 0:
-		return engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
-	case p.RSSBytes > 0:
-		return engine.FormatBytes(p.RSSBytes)
-	}
-	return "-"
 }
 
 // tuneHint says what esc does now.
