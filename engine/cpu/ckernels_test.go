@@ -9,14 +9,6 @@ import (
 	"infertop/engine/reference"
 )
 
-func randF(r *rand.Rand, n int, scale float32) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = scale * (2*r.Float32() - 1)
-	}
-	return s
-}
-
 // The C kernels agree with the Go ones (which the layer tests hold to the reference).
 func TestCKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
