@@ -5,23 +5,15 @@ package cpu
 /*
 #cgo CFLAGS: -O3 -Wno-psabi
 #cgo LDFLAGS: -lm
-#include <stdint.h>
 #include <string.h>
+#include "ckernels.h"
 
 // The element-wise and data-movement kernels of the CPU engine, in C so that
-// the compiler vectorizes them (Go does not): on x86-64 each is built twice,
-// for AVX2+FMA and for the baseline, and the loader picks one for the CPU.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define IK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define IK_CLONES
-#endif
+// the compiler vectorizes them (Go does not), built twice on x86-64 (IK_CLONES).
 
 // The transcendental kernels are written with GCC's vector extensions, eight
 // floats at a time: written as scalar loops, the compiler would not vectorize
 // them (clamps before float→int conversions defeat its if-conversion).
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
 #define SPLAT(c) ((v8f){c, c, c, c, c, c, c, c})
 #define SPLATI(c) ((v8i){c, c, c, c, c, c, c, c})
 

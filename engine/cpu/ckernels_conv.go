@@ -5,15 +5,7 @@ package cpu
 /*
 #cgo CFLAGS: -O3 -Wno-psabi
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define IK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define IK_CLONES
-#endif
-
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v8fu __attribute__((vector_size(32), aligned(4))); // unaligned access
+#include "ckernels.h"
 
 // Direct convolution of a single-channel NHWC input at stride 1, for output
 // image rows [q0, q1) (q = n·oh + oy); see goConvC1. For each output row it
