@@ -56,8 +56,10 @@ func TestStepAllocatesNothing(t *testing.T) {
 	env := &fakeEnv{mk: func(int) *fakeExec {
 		return &fakeExec{clock: clk, lat: constLat(time.Millisecond), timing: engine.Timing{Valid: true, Compute: time.Millisecond}}
 	}}
+	// Windows close every 10 ms, each reading the energy counter.
+	meter := EnergyMeterFunc(func(string) (uint64, bool, error) { return uint64(clk.ns.Load() / 4000), true, nil })
 	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu", Batch: 8,
-		Clock: clk, PublishInterval: time.Hour, Window: time.Minute, RecordLatencies: 10000})
+		Clock: clk, PublishInterval: time.Hour, Window: 10 * time.Millisecond, RecordLatencies: 10000, Energy: meter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	if allocs := testing.AllocsPerRun(5000, l.step); allocs != 0 {
 		t.Errorf("%v allocations per batch", allocs)
 	}
-	if l.state != Measuring || l.mBatches < 5000 {
+	if !l.state.Running() || l.mBatches < 5000 || !l.snapshot(clk.Now()).WindowEnergy.Valid {
 		t.Errorf("state %v, %d batches measured", l.state, l.mBatches)
 	}
 	l.closeExec()

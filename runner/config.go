@@ -79,6 +79,11 @@ type Config struct {
 	// each) passes the last id of the one before, so that ids never repeat in
 	// one output (metrics, recordings).
 	FirstRunID uint64
+	// Energy, when set, reads the cumulative energy counter of the GPUs the
+	// current device runs on, at every measurement window boundary, for the
+	// snapshot's energy per sample. Leave it nil where there is no NVML; it
+	// answers ok false for devices without GPUs.
+	Energy EnergyMeter
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an error for

@@ -38,6 +38,9 @@ type measure struct {
 
 	recorded []time.Duration // preallocated; never grows past its capacity
 	dropped  int64
+
+	// energy turns the GPUs' energy counter into each window's figure.
+	energy energyState
 }
 
 func newMeasure(cfg Config) measure {
@@ -151,6 +154,7 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 // closeWindow appends the finished window and re-evaluates stability.
 func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	w := Window{Index: l.windowCount, End: l.measuredAt(now), Throughput: throughput(d, l.winBatches, l.batch), P50: l.winLat.at(50)}
+	w.Energy = l.closeEnergy(now, w.Samples)
 	if len(l.windows) == cap(l.windows) {
 		copy(l.windows, l.windows[1:])
 		l.windows = l.windows[:len(l.windows)-1]
@@ -217,6 +221,7 @@ func (l *loop) stopClocks(now time.Time) {
 	l.measured = l.measuredAt(now)
 	l.winBatches = 0
 	l.winLat.reset()
+	l.stopEnergy()
 }
 
 func (l *loop) beginWarmup(now time.Time) {
@@ -229,6 +234,7 @@ func (l *loop) startSegment(now time.Time) {
 	l.segStart = now
 	l.winStart, l.winBatches = now, 0
 	l.winLat.reset()
+	l.startEnergy(now)
 }
 
 // newRun starts a new RunID with empty statistics in state next: Warming warms
@@ -244,6 +250,7 @@ func (l *loop) newRun(now time.Time, next State) {
 	}
 	m.windows, m.windowCount, m.stability = m.windows[:0], 0, Stability{}
 	m.recorded, m.dropped = m.recorded[:0], 0
+	l.resetEnergy()
 	switch next {
 	case Warming:
 		l.beginWarmup(now)

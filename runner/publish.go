@@ -50,7 +50,9 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 	}
 	if n := len(l.windows); n > 0 {
 		s.Window = l.windows[n-1].Throughput
+		s.WindowEnergy = l.windows[n-1].Energy
 	}
+	s.OverallEnergy = l.overallEnergy()
 	s.Overall = throughput(s.Measured, l.mBatches, l.batch)
 	if l.preset != nil {
 		s.GFLOPS = float64(l.preset.FLOPsPerSample()) * s.Overall.SamplesPerSec / 1e9

@@ -40,6 +40,13 @@ type Snapshot struct {
 	// Window is the last completed window; Overall covers everything measured
 	// since measuring started (or since the last Reset).
 	Window, Overall Throughput
+	// WindowEnergy is the GPUs' energy per sample over the last completed
+	// window, from their energy counter read by the runner where the window
+	// opened and closed (Config.Energy). OverallEnergy adds up every
+	// completed window of this RunID whose energy is known: its Samples say
+	// how many of Overall's samples it covers. Both are unknown (Valid false)
+	// on CPU runs and without a counter.
+	WindowEnergy, OverallEnergy Energy `json:",omitzero"`
 	// Latency holds the percentiles of every measured batch's wall latency.
 	Latency Percentiles
 	// Split is the device-measured time of each part of a batch (GPU engines).
@@ -163,6 +170,8 @@ type Window struct {
 	Throughput
 	// P50 is the window's median batch latency.
 	P50 time.Duration
+	// Energy is the GPUs' energy over the window's batches (see Snapshot.WindowEnergy).
+	Energy Energy `json:",omitzero"`
 }
 
 // Bucket is one bar of the latency chart: Count batches took between Lo and Hi.

@@ -1,0 +1,124 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+)
+
+// EnergyMeter reads the cumulative energy counter of the GPUs a device runs
+// on. The runner reads it where a measurement window starts and where it
+// closes, so that an energy figure covers exactly that window's batches.
+// It is read from the loop goroutine, once per window: an implementation
+// should read only the counters (NVML's total energy consumption), nothing
+// else.
+type EnergyMeter interface {
+	// ReadEnergy returns the sum of the energy counters, in millijoules
+	// from an arbitrary origin, of the GPUs that device (a canonical name
+	// such as "cuda:0") runs on. ok is false when the device has no such
+	// counter (a CPU, a GPU without one); err says why a read failed.
+	ReadEnergy(device string) (millijoules uint64, ok bool, err error)
+}
+
+// EnergyMeterFunc adapts a function to EnergyMeter.
+type EnergyMeterFunc func(device string) (millijoules uint64, ok bool, err error)
+
+// ReadEnergy calls f.
+func (f EnergyMeterFunc) ReadEnergy(device string) (uint64, bool, error) { return f(device) }
+
+// Energy is the energy the GPUs used over measured batches, from their
+// cumulative counter read by the runner at window boundaries.
+type Energy struct {
+	// Valid is false when the figure is unknown: a run without GPUs or
+	// without an energy counter (no Config.Energy), no completed window yet,
+	// a failed read, or a counter that did not advance, went backwards or
+	// wrapped over the window. The other fields are zero then.
+	Valid bool
+	// Joules is the energy used over Samples measured samples.
+	Joules  float64
+	Samples int64
+	// JoulesPerSample is Joules / Samples.
+	JoulesPerSample float64
+}
+
+// newEnergy is the figure for joules over samples (unknown without samples).
+func newEnergy(joules float64, samples int64) Energy {
+	if samples <= 0 || !(joules >= 0) {
+		return Energy{}
+	}
+	return Energy{Valid: true, Joules: joules, Samples: samples, JoulesPerSample: joules / float64(samples)}
+}
+
+// energyState is what the loop keeps to turn counter readings into figures.
+type energyState struct {
+	// baseMJ is the counter where the open window started; baseOK says it is known.
+	baseMJ uint64
+	baseOK bool
+	// joules and samples add up the windows of this RunID whose energy is known.
+	joules  float64
+	samples int64
+	// warned is set once a failed read has been reported in this RunID.
+	warned bool
+}
+
+// resetEnergy forgets the counter and the totals (a new RunID).
+func (l *loop) resetEnergy() {
+	l.energy = energyState{}
+}
+
+// readEnergy reads the meter for the current device. A failure is reported
+// once per RunID as a warning event; a panic in the meter counts as a failure.
+func (l *loop) readEnergy(now time.Time) (mj uint64, ok bool) {
+	if l.cfg.Energy == nil {
+		return 0, false
+	}
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("energy meter panicked: %v", p)
+			}
+		}()
+		mj, ok, err = l.cfg.Energy.ReadEnergy(l.device)
+	}()
+	if err != nil {
+		if !l.energy.warned {
+			l.energy.warned = true
+			l.events.add(now, EventWarning, "reading the GPU energy counter of %s: %v; energy per sample unknown", l.device, err)
+		}
+		return 0, false
+	}
+	return mj, ok
+}
+
+// startEnergy reads the counter where a measured window opens.
+func (l *loop) startEnergy(now time.Time) {
+	l.energy.baseMJ, l.energy.baseOK = l.readEnergy(now)
+}
+
+// stopEnergy forgets the counter: the open window is dropped.
+func (l *loop) stopEnergy() {
+	l.energy.baseOK = false
+}
+
+// closeEnergy reads the counter where a window of samples closes and returns
+// the window's figure; the reading opens the next window. A counter that
+// did not advance, went backwards or wrapped gives an unknown figure, never
+// a negative one.
+func (l *loop) closeEnergy(now time.Time, samples int64) Energy {
+	mj, ok := l.readEnergy(now)
+	var e Energy
+	if ok && l.energy.baseOK && mj > l.energy.baseMJ {
+		e = newEnergy(float64(mj-l.energy.baseMJ)/1000, samples)
+	}
+	l.energy.baseMJ, l.energy.baseOK = mj, ok
+	if e.Valid {
+		l.energy.joules += e.Joules
+		l.energy.samples += e.Samples
+	}
+	return e
+}
+
+// overallEnergy is the figure over every window of this RunID whose energy is known.
+func (l *loop) overallEnergy() Energy {
+	return newEnergy(l.energy.joules, l.energy.samples)
+}
