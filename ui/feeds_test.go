@@ -1,51 +1,41 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"infertop/gpuinfo"
 	"infertop/runner"
 )
 
-func TestJoulesPerSample(t *testing.T) {
-	if v, ok := joulesPerSample(256, 20480); !ok || v != 0.0125 {
-		t.Fatalf("got %v %v, want 0.0125", v, ok)
+func TestGPUPanelShowsTheRunnersEnergyPerSample(t *testing.T) {
+	m, _ := newTestModel(gpuSnapshot(), 100, 30)
+	withGPUs(m)
+	st := *m.st
+	m.gpu.SetSize(80, 9)
+	view := func(s runner.Snapshot) string {
+		return ansi.Strip(m.gpu.View(st, gpuView{sample: m.sample, snap: s, inUse: m.inUse()}))
 	}
-	for _, n := range []int64{0, -5} {
-		if _, ok := joulesPerSample(10, n); ok {
-			t.Fatalf("%d samples gave a figure", n)
-		}
+	s := m.snap
+	// The figure is the snapshot's, whatever the GPU samples' interval
+	// energy says (256 J each here).
+	s.WindowEnergy = runner.Energy{Valid: true, Joules: 300, Samples: 4096, JoulesPerSample: 300.0 / 4096}
+	if v := view(s); !strings.Contains(v, "energy 0.0732 J/sample") {
+		t.Errorf("window figure 0.0732 J/sample not shown:\n%s", v)
 	}
-}
-
-func TestEnergyOnlyWhileMeasuringOneRun(t *testing.T) {
-	s := gpuSnapshot()
-	var e energy
-	e.update(gpuSample(t0), s, []int{0})
-	if e.ok {
-		t.Fatal("a figure from the first sample")
+	s.WindowEnergy = runner.Energy{}
+	if v := view(s); strings.Contains(v, "energy") {
+		t.Errorf("an unknown figure was shown:\n%s", v)
 	}
-	s.Overall.Samples += 1000
-	e.update(gpuSample(t0), s, []int{0})
-	if !e.ok || e.last != 0.256 {
-		t.Fatalf("got %v %v, want 256 J / 1000 samples", e.last, e.ok)
-	}
-	s.RunID++ // a new run: the interval straddles two runs
-	s.Overall.Samples += 1000
-	e.update(gpuSample(t0), s, []int{0, 1})
-	if e.last != 0.256 {
-		t.Fatalf("a figure across two runs: %v", e.last)
-	}
-	s.State = runner.Paused
-	e.update(gpuSample(t0), s, []int{0})
-	if e.ok {
-		t.Fatal("a figure while paused")
-	}
-	s.State = runner.Measuring
-	e.update(gpuSample(t0), s, nil)
-	if e.ok {
-		t.Fatal("a figure for a CPU run")
+	// Through Update: a new snapshot's figure replaces the old one.
+	s.Seq++
+	s.WindowEnergy = runner.Energy{Valid: true, Joules: 5, Samples: 1000, JoulesPerSample: 0.005}
+	m.Update(snapshotMsg(s))
+	if v := ansi.Strip(m.render()); !strings.Contains(v, "energy 0.005 J/sample") {
+		t.Errorf("the dashboard does not show the new snapshot's 0.005 J/sample:\n%s", v)
 	}
 }
 

@@ -92,6 +92,9 @@ func gpuSnapshot() runner.Snapshot {
 	s.Memory = engine.Memory{HostBytes: 64 << 20, DeviceBytes: map[string]int64{"cuda:0": 3 << 30}}
 	s.Split = runner.Split{Valid: true, H2D: runner.Stat{P50: 900 * time.Microsecond}, Compute: runner.Stat{P50: 700 * time.Microsecond},
 		D2H: runner.Stat{P50: 20 * time.Microsecond}, Enqueue: runner.Stat{P50: 600 * time.Microsecond}, TransferBound: true, LaunchBound: true}
+	// The runner's figure for the last window: 256 J over 10 batches of 2048.
+	s.WindowEnergy = runner.Energy{Valid: true, Joules: 256, Samples: 20480, JoulesPerSample: 0.0125}
+	s.OverallEnergy = runner.Energy{Valid: true, Joules: 2560, Samples: 204800, JoulesPerSample: 0.0125}
 	return s
 }
 
@@ -140,7 +143,8 @@ func newTestModel(s runner.Snapshot, w, h int) (*Model, *fakeControl) {
 	return m, fc
 }
 
-// withGPUs feeds two GPU samples so that the energy figure is known.
+// withGPUs feeds two GPU samples (two points of each utilization sparkline)
+// around a snapshot.
 func withGPUs(m *Model) {
 	m.opts.NVMLError = ""
 	s := m.snap

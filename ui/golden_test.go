@@ -81,7 +81,7 @@ func TestGoldenPanels(t *testing.T) {
 	m.gpu.SetSize(80, 9)
 	m.hostP.SetSize(70, 5)
 	m.ev.SetSize(70, 6)
-	gv := gpuView{sample: m.sample, snap: m.snap, inUse: m.inUse(), energy: m.energy}
+	gv := gpuView{sample: m.sample, snap: m.snap, inUse: m.inUse()}
 	noNVML := gpuView{nvmlErr: "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)"}
 	fake := gv
 	fs := *m.sample

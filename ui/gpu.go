@@ -42,7 +42,6 @@ type gpuView struct {
 	nvmlErr string
 	snap    runner.Snapshot
 	inUse   map[int]bool
-	energy  energy
 }
 
 func (p gpuPanel) View(st styles, v gpuView) string {
@@ -58,8 +57,9 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	case v.sample == nil:
 		lines = append(lines, st.dim.Render("waiting for the first telemetry sample…"))
 	default:
-		if v.energy.ok {
-			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", v.energy.last)))
+		// The runner's figure for its last measurement window, as it is.
+		if e := v.snap.WindowEnergy; e.Valid {
+			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", e.JoulesPerSample)))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))
 		for _, g := range v.sample.GPUs {
@@ -149,4 +149,14 @@ func selfBytes(g gpuinfo.GPU, s runner.Snapshot, cudaName string) uint64 {
 		return uint64(b)
 	}
 	return 0
+}
+
+// gpuByIndex finds the GPU with NVML index i in s.
+func gpuByIndex(s gpuinfo.Sample, i int) (gpuinfo.GPU, bool) {
+	for _, g := range s.GPUs {
+		if g.Index == i {
+			return g, true
+		}
+	}
+	return gpuinfo.GPU{}, false
 }

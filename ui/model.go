@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"maps"
-	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -37,7 +35,6 @@ type Model struct {
 	sample      *gpuinfo.Sample
 	host        *HostStat
 	hist        *history
-	energy      energy
 	samplerGone bool
 
 	// batch is the batch last asked for; pending counts control calls in flight.
@@ -131,7 +128,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s := gpuinfo.Sample(msg)
 		m.sample = &s
 		m.hist.addSample(s)
-		m.energy.update(s, m.snap, sortedKeys(m.inUse()))
 		m.gpu.redraw(*m.st, m.hist)
 		return m, waitSample(m.opts.Samples)
 	case samplerDoneMsg:
@@ -211,5 +207,3 @@ func (m *Model) inUse() map[int]bool {
 	}
 	return out
 }
-
-func sortedKeys(s map[int]bool) []int { return slices.Sorted(maps.Keys(s)) }

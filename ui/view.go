@@ -102,7 +102,7 @@ func (m *Model) render() string {
 // dashboard is the four panels in two rows.
 func (m *Model) dashboard() string {
 	top := sideBySide(m.thr.View(*m.st, m.snap), m.lat.View(*m.st, m.snap))
-	gv := gpuView{sample: m.sample, nvmlErr: m.opts.NVMLError, snap: m.snap, inUse: m.inUse(), energy: m.energy}
+	gv := gpuView{sample: m.sample, nvmlErr: m.opts.NVMLError, snap: m.snap, inUse: m.inUse()}
 	left := m.gpu.View(*m.st, gv)
 	if m.cpuRun() {
 		left = m.hostP.View(*m.st, m.host, m.snap) + "\n" + left
