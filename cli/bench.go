@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/gpuinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -25,6 +26,10 @@ type benchDeps struct {
 	cpuinfo  string
 	// window is the runner's measurement window (0: the runner's default, 1 s).
 	window time.Duration
+	// openNVML opens the GPUs' energy counters for a CUDA run (nil: none);
+	// visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
+	openNVML func() (*gpuinfo.Monitor, error)
+	visible  string
 }
 
 func runBench(ctx context.Context, env Env, args []string) int {
@@ -32,6 +37,8 @@ func runBench(ctx context.Context, env Env, args []string) int {
 		registry: newRegistry(),
 		hostMem:  func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
 		cpuinfo:  "/proc/cpuinfo",
+		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
+		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),
 	})
 }
 
@@ -48,6 +55,8 @@ type benchPlan struct {
 	observe          observeFlags
 	// obs receives every snapshot (--metrics-addr, --record); set by bench.
 	obs *observer
+	// energy reads the GPUs' energy counters for the runner (nil: none); set by bench.
+	energy runner.EnergyMeter
 }
 
 // bench measures each batch size in turn and writes one row per batch.
@@ -63,6 +72,9 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 		return code
 	}
 	defer stopObs()
+	var closeEnergy func()
+	plan.energy, closeEnergy = benchEnergy(deps.openNVML, plan.device, deps.visible)
+	defer closeEnergy()
 	prog := newProgress(env.Stderr)
 	var (
 		rows   []report.Row
@@ -240,7 +252,7 @@ func measureBatch(ctx context.Context, plan benchPlan, batch int, lastRun uint64
 	cfg := runner.Config{
 		Registry: deps.registry, Catalog: presets.NewCatalog(), Preset: plan.preset.Name, Device: plan.device,
 		Batch: batch, Warmup: plan.warmup, Window: deps.window, MaxMeasure: plan.duration, Options: plan.opts,
-		FirstRunID: lastRun,
+		FirstRunID: lastRun, Energy: plan.energy,
 	}
 	if plan.times != nil {
 		cfg.RecordLatencies = exportTimesCap

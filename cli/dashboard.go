@@ -122,6 +122,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	r, err := runner.New(runner.Config{
 		Registry: reg, Catalog: cat, Preset: f.preset, Device: f.device, Batch: f.batch,
 		Warmup: f.warmup, Options: engine.Options{Threads: f.threads},
+		Energy: energyMeter(mon, deviceGPUs(devices)),
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
@@ -255,6 +256,17 @@ func dashboardDevices(reg *engine.Registry, mon *gpuinfo.Monitor, nvmlErr error,
 		Name: "cuda:all", Detail: fmt.Sprintf("data parallel over %d GPUs", len(order)),
 		GPUIndexes: all, Available: cudaWhy == "", Why: cudaWhy,
 	})
+}
+
+// deviceGPUs maps each device's name to the NVML indexes of its GPUs.
+func deviceGPUs(devices []ui.DeviceChoice) map[string][]int {
+	out := map[string][]int{}
+	for _, d := range devices {
+		if len(d.GPUIndexes) > 0 {
+			out[d.Name] = d.GPUIndexes
+		}
+	}
+	return out
 }
 
 // defaultDevice is cuda:0 when this build has CUDA and a real GPU is visible, else cpu.

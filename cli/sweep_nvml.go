@@ -52,20 +52,9 @@ func monitorMemory(m *gpuinfo.Monitor, nvmlErr error, visible string) gpuMemoryF
 // deviceMemory finds the NVML indexes of the GPUs device d runs on and
 // returns a reader of their used memory and their total.
 func deviceMemory(m *gpuinfo.Monitor, d engine.Device, visible string) (func() int64, int64, error) {
-	var idx []int
-	if d.All {
-		for _, g := range m.CUDAOrder(visible) {
-			idx = append(idx, g.Index)
-		}
-	} else {
-		g, err := m.CUDADevice(d.Ordinal, visible)
-		if err != nil {
-			return nil, 0, err
-		}
-		idx = []int{g.Index}
-	}
-	if len(idx) == 0 {
-		return nil, 0, fmt.Errorf("no GPU visible to CUDA")
+	idx, err := cudaIndexes(m, d, visible)
+	if err != nil {
+		return nil, 0, err
 	}
 	_, total := gpuMemorySum(m.Read(), idx)
 	if total == 0 {
