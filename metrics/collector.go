@@ -28,7 +28,7 @@ type Collector struct {
 
 type descs struct {
 	runInfo, samplesPerSec, samplesTotal, batchesTotal, latency, p50, p99, state,
-	flops, peakFlops, engineBytes, measured *prometheus.Desc
+	flops, peakFlops, engineBytes, measured, sampleJoules *prometheus.Desc
 	gpuInfo, fbUsed, fbTotal, util, memUtil, temp, power, powerLimit, smClock, memClock, energy *prometheus.Desc
 }
 
@@ -54,6 +54,7 @@ func newDescs() descs {
 		peakFlops:     run("peak_flop_per_second", "The device's measured sgemm peak in FLOP/s, when calibrated."),
 		engineBytes:   run("engine_memory_bytes", "Memory the engine holds, by where it is held (\"host\", or a device such as \"cuda:0\").", "held_on"),
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
+		sampleJoules:  run("energy_per_sample_joules", "GPU energy per sample over the last completed measurement window, in joules: the increase of the run's GPUs' energy counters between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (CPU runs, no counter)."),
 
 		gpuInfo:    gpu("info", "A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is \"true\" for simulated GPUs).", "name", "pci_bus_id", "driver_version", "fake"),
 		fbUsed:     gpu("framebuffer_used_bytes", "Device memory used, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_USED, in MiB)."),
@@ -77,7 +78,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	if !c.gpuOnly {
 		for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
-			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured} {
+			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules} {
 			ch <- x
 		}
 	}
@@ -143,6 +144,9 @@ func (c *Collector) collectRun(ch chan<- prometheus.Metric, s runner.Snapshot) {
 		gauge(c.d.engineBytes, float64(s.Memory.DeviceBytes[dev]), dev)
 	}
 	gauge(c.d.measured, s.Measured.Seconds())
+	if s.WindowEnergy.Valid {
+		gauge(c.d.sampleJoules, s.WindowEnergy.JoulesPerSample)
+	}
 }
 
 func (c *Collector) collectGPUs(ch chan<- prometheus.Metric, smp gpuinfo.Sample) {

@@ -31,6 +31,8 @@ func fakeSnapshot() runner.Snapshot {
 		GFLOPS: 12.5,
 		Memory: engine.Memory{HostBytes: 4096, DeviceBytes: map[string]int64{"cuda:0": 1 << 20}},
 		Info:   engine.Info{Device: "cuda:0", Engine: "cuda+cublas", PeakGFLOPS: 50000},
+		// 128 J over the last window's 1024 samples.
+		WindowEnergy: runner.Energy{Valid: true, Joules: 128, Samples: 1024, JoulesPerSample: 0.125},
 	}
 }
 
@@ -74,12 +76,25 @@ infertop_achieved_flop_per_second{batch="256",device="cuda:0",preset="mlp"} 1.25
 # TYPE infertop_engine_memory_bytes gauge
 infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="cuda:0",preset="mlp"} 1.048576e+06
 infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="host",preset="mlp"} 4096
+# HELP infertop_energy_per_sample_joules GPU energy per sample over the last completed measurement window, in joules: the increase of the run's GPUs' energy counters between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (CPU runs, no counter).
+# TYPE infertop_energy_per_sample_joules gauge
+infertop_energy_per_sample_joules{batch="256",device="cuda:0",preset="mlp"} 0.125
 `
 	names := []string{"infertop_run_info", "infertop_samples_per_second", "infertop_samples_total",
 		"infertop_batch_latency_p50_seconds", "infertop_batch_latency_p99_seconds",
-		"infertop_achieved_flop_per_second", "infertop_engine_memory_bytes"}
+		"infertop_achieved_flop_per_second", "infertop_engine_memory_bytes", "infertop_energy_per_sample_joules"}
 	if err := testutil.CollectAndCompare(NewCollector(f), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEnergyPerSampleAbsentWhenUnknown(t *testing.T) {
+	f := NewFeed()
+	s := fakeSnapshot()
+	s.WindowEnergy = runner.Energy{}
+	f.ObserveSnapshot(s)
+	if n := testutil.CollectAndCount(NewCollector(f), "infertop_energy_per_sample_joules"); n != 0 {
+		t.Errorf("%d energy per sample series for an unknown figure, want none", n)
 	}
 }
 
