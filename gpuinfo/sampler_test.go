@@ -85,6 +85,10 @@ func TestSlowReaderNeverBlocksTheSampler(t *testing.T) {
 		clk.Set(t0.Add(time.Duration(i) * time.Second))
 		tk.tick(clk.Now())
 	}
+	// The 20th tick is taken before its sample is read: one more tick, at the
+	// same time, is taken only once that sample was published. Cancelling
+	// without it could end the sampler before it read the 20th sample.
+	tk.tick(clk.Now())
 	cancel()
 	s.Wait()
 	var last Sample
