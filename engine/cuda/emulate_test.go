@@ -135,7 +135,8 @@ func actf(v float32, act int64) float32 {
 }
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
-var kernelParams = map[string]int{KBiasAct: 6, KBiasActPlanes: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5}
+var kernelParams = map[string]int{KBiasAct: 6, KBiasActPlanes: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5,
+	KConvM32: 15, KConvM64: 15}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -241,8 +242,43 @@ func runKernel(mem [][]float32, l *Launch) error {
 			}
 			y[i] = v
 		}
+	case KConvM32, KConvM64:
+		convDirect(a)
 	default:
 		return fmt.Errorf("no Go version of kernel %s", l.Kernel)
 	}
 	return nil
+}
+
+// convDirect is the implicit-GEMM convolution computed directly: every output
+// value a float64 sum over its window, plus bias, then the activation.
+func convDirect(a kernelArgs) {
+	x, w, b, y := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3)
+	n, c, h, wd, cout := a.int(4), a.int(5), a.int(6), a.int(7), a.int(8)
+	k, stride, pad, oh, ow, act := a.int(9), a.int(10), a.int(11), a.int(12), a.int(13), a.int(14)
+	for s := range n {
+		for co := range cout {
+			for oy := range oh {
+				for ox := range ow {
+					var sum float64
+					for ci := range c {
+						for ky := range k {
+							iy := oy*stride - pad + ky
+							if iy < 0 || iy >= h {
+								continue
+							}
+							for kx := range k {
+								ix := ox*stride - pad + kx
+								if ix < 0 || ix >= wd {
+									continue
+								}
+								sum += float64(w[((co*c+ci)*k+ky)*k+kx]) * float64(x[((s*c+ci)*h+iy)*wd+ix])
+							}
+						}
+					}
+					y[((s*cout+co)*oh+oy)*ow+ox] = actf(float32(sum)+b[co], act)
+				}
+			}
+		}
+	}
 }

@@ -241,16 +241,19 @@ func TestKernelsOnHost(t *testing.T) {
 		p     *presets.Preset
 		batch int
 		caps  Dim3
+		way   ConvWay
 	}
 	var cases []tcase
 	for _, p := range append(presets.NewCatalog().All(), oddPresets()...) {
-		cases = append(cases, tcase{p, 1, planGrid})
-		if p.Name == "transformer" {
-			// No kernel of it walks samples in the grid (rows loop at batch 1
-			// already); batch 3 would only make the Go emulation slow.
-			cases = append(cases, tcase{p, 1, tiny})
-		} else {
-			cases = append(cases, tcase{p, 3, tiny}) // 3 > 2: samples loop too
+		for _, way := range convWays(p) {
+			cases = append(cases, tcase{p, 1, planGrid, way})
+			if p.Name == "transformer" {
+				// No kernel of it walks samples in the grid (rows loop at batch 1
+				// already); batch 3 would only make the Go emulation slow.
+				cases = append(cases, tcase{p, 1, tiny, way})
+			} else {
+				cases = append(cases, tcase{p, 3, tiny, way}) // 3 > 2: samples loop too
+			}
 		}
 	}
 	for _, c := range cases {
@@ -258,8 +261,8 @@ func TestKernelsOnHost(t *testing.T) {
 		if c.caps == tiny {
 			grid = "2×2×2 grid"
 		}
-		t.Run(fmt.Sprintf("%s/batch %d/%s", c.p.Name, c.batch, grid), func(t *testing.T) {
-			plan, err := build(c.p, c.batch, c.caps)
+		t.Run(fmt.Sprintf("%s/%s/batch %d/%s", c.p.Name, c.way, c.batch, grid), func(t *testing.T) {
+			plan, err := build(c.p, c.batch, c.caps, Options{Default: c.way})
 			if err != nil {
 				t.Fatal(err)
 			}

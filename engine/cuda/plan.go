@@ -26,7 +26,8 @@ const (
 	RoleInput
 	// RoleActivation holds one layer's output for the whole batch.
 	RoleActivation
-	// RoleWorkspace is scratch space (im2col columns).
+	// RoleWorkspace is scratch space (im2col columns); a plan has one only when
+	// a convolution takes the im2col way.
 	RoleWorkspace
 )
 
@@ -142,6 +143,8 @@ type Plan struct {
 	InputFloats, OutputFloats int64
 	// Steps run in order on one stream.
 	Steps []Step
+	// Conv is the way each convolution took, by layer name.
+	Conv map[string]ConvWay
 }
 
 // Block is the thread count of every launch (BLOCK in kernels.cu; the row
@@ -155,29 +158,37 @@ const (
 	maxGridYZ = 65535
 )
 
-// Build makes the plan for preset p at the given batch size.
+// Build makes the plan for preset p at the given batch size, every
+// convolution the im2col way.
 func Build(p *presets.Preset, batch int) (*Plan, error) {
-	return build(p, batch, Dim3{X: maxGridX, Y: maxGridYZ, Z: maxGridYZ})
+	return BuildWith(p, batch, Options{})
+}
+
+// BuildWith makes the plan for preset p at the given batch size with the ways
+// that opts choose.
+func BuildWith(p *presets.Preset, batch int, opts Options) (*Plan, error) {
+	return build(p, batch, Dim3{X: maxGridX, Y: maxGridYZ, Z: maxGridYZ}, opts)
 }
 
 // build makes the plan with grids bounded by caps (tests pass small caps so
 // that every grid-stride loop runs more than once).
-func build(p *presets.Preset, batch int, caps Dim3) (*Plan, error) {
+func build(p *presets.Preset, batch int, caps Dim3, opts Options) (*Plan, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("preset %s: batch must be positive, got %d", p.Name, batch)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch}, n: int64(batch), weights: map[string]int{}, caps: caps}
+	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch, Conv: map[string]ConvWay{}}, n: int64(batch),
+		weights: map[string]int{}, work: -1, caps: caps, opts: opts}
 	for _, q := range p.Params() {
 		b.weights[q.Name] = b.add(Buffer{Name: q.Name, Role: RoleWeight, Floats: int64(q.Size()), Param: q.Name})
 	}
 	b.plan.InputFloats = b.n * int64(p.InputSize())
 	in := Ref{Buf: b.add(Buffer{Name: "input", Role: RoleInput, Floats: b.plan.InputFloats})}
 	b.plan.Input = in
-	if ws := p.WorkspacePerSample(); ws > 0 {
-		b.work = b.add(Buffer{Name: "im2col", Role: RoleWorkspace, Floats: b.n * ws})
+	if ws := p.WorkspacePerSample(); ws > 0 && opts.fullWorkspace {
+		b.workspace(ws)
 	}
 	out, shape, err := b.layers(p.Layers, in, p.Input)
 	if err != nil {
@@ -195,8 +206,9 @@ type builder struct {
 	plan    *Plan
 	n       int64
 	weights map[string]int
-	work    int
+	work    int // workspace buffer, −1 until a convolution needs one
 	caps    Dim3
+	opts    Options
 }
 
 func (b *builder) add(buf Buffer) int {

@@ -24,11 +24,13 @@ const (
 	KMaxPool2      = "infertop_maxpool2"
 	KAvgPool       = "infertop_avgpool"
 	KResidualAdd   = "infertop_residual_add"
+	KConvM32       = "infertop_conv_m32"
+	KConvM64       = "infertop_conv_m64"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
-	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd}
+	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd, KConvM32, KConvM64}
 }
 
 // fusedAct returns the activation code of layer next when it can be fused
@@ -195,43 +197,4 @@ func fits32(layer, what string, v int64) error {
 		return fmt.Errorf("%s: %s is %d, beyond the kernels' 32-bit index range (2^31−1)", layer, what, v)
 	}
 	return nil
-}
-
-// conv emits im2col + one strided-batched GEMM per batch + bias/activation
-// (infertop_bias_act_planes: channel and sample come from the grid).
-// Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
-// [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
-// colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
-func (b *builder) conv(l presets.Layer, x Ref, s, out []int, act int64) (Ref, error) {
-	w, err := b.weight(l.Name + ".weight")
-	if err != nil {
-		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
-	}
-	bias, err := b.weight(l.Name + ".bias")
-	if err != nil {
-		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
-	}
-	c, h, wd := int64(s[0]), int64(s[1]), int64(s[2])
-	k, oh, ow := int64(l.Kernel), int64(out[1]), int64(out[2])
-	stride := int64(max(l.Stride, 1))
-	ckk, p := c*k*k, oh*ow
-	for _, lim := range []struct {
-		what string
-		v    int64
-	}{{"the plane size h·w", h * wd}, {"k·k·oh·ow", k * k * p}, {"oh·stride + k", oh*stride + k}, {"ow·stride + k", ow*stride + k}} {
-		if err := fits32(l.Name, lim.what, lim.v); err != nil {
-			return Ref{}, err
-		}
-	}
-	col := Ref{Buf: b.work}
-	planes := b.n * c
-	b.launch(l.Name, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(x), ptr(col), i64(planes), i64(h), i64(wd), i64(k), i64(stride), i64(int64(l.Pad)), i64(oh), i64(ow))
-	y := b.act(l.Name, out)
-	b.gemm(l.Name, Gemm{M: int(p), N: l.Out, K: int(ckk), Alpha: 1,
-		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
-		Batch: int(b.n), StrideA: ckk * p, StrideB: 0, StrideC: int64(l.Out) * p})
-	b.launch(l.Name, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: l.Out, Z: clampInt(b.n)}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(y), ptr(y), ptr(bias), i64(b.n), i64(int64(l.Out)), i64(p), i64(act))
-	return y, nil
 }

@@ -84,26 +84,37 @@ func relErr(got, want []float32) float64 {
 // this checks every row-major ↔ column-major mapping, leading dimension and stride.
 func TestPlanMatchesReference(t *testing.T) {
 	for _, p := range presets.NewCatalog().All() {
-		for _, batch := range []int{1, 3} {
-			if testing.Short() && p.Name == "transformer" && batch > 1 {
-				continue
-			}
-			plan, err := Build(p, batch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, in := emulate(t, p, plan)
-			want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
-			if len(out) != len(want) {
-				t.Fatalf("%s batch %d: %d outputs, reference %d", p.Name, batch, len(out), len(want))
-			}
-			if e := relErr(out, want); !(e <= 1e-4) {
-				t.Errorf("%s batch %d: relative error %.3g > 1e-4", p.Name, batch, e)
-			} else {
-				t.Logf("%s batch %d: relative error %.3g, %d steps", p.Name, batch, e, len(plan.Steps))
+		for _, way := range convWays(p) {
+			for _, batch := range []int{1, 3} {
+				if testing.Short() && p.Name == "transformer" && batch > 1 {
+					continue
+				}
+				plan, err := BuildWith(p, batch, Options{Default: way})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, in := emulate(t, p, plan)
+				want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
+				if len(out) != len(want) {
+					t.Fatalf("%s %s batch %d: %d outputs, reference %d", p.Name, way, batch, len(out), len(want))
+				}
+				if e := relErr(out, want); !(e <= 1e-4) {
+					t.Errorf("%s %s batch %d: relative error %.3g > 1e-4", p.Name, way, batch, e)
+				} else {
+					t.Logf("%s %s batch %d: relative error %.3g, %d steps", p.Name, way, batch, e, len(plan.Steps))
+				}
 			}
 		}
 	}
+}
+
+// convWays lists the convolution ways worth testing for p: both when it has
+// a convolution, the default alone otherwise.
+func convWays(p *presets.Preset) []ConvWay {
+	if p.WorkspacePerSample() > 0 {
+		return []ConvWay{ConvIm2col, ConvImplicit}
+	}
+	return []ConvWay{ConvIm2col}
 }
 
 func TestPTXHasEveryKernel(t *testing.T) {
@@ -112,13 +123,15 @@ func TestPTXHasEveryKernel(t *testing.T) {
 	}
 	entries := PTXEntries(PTX)
 	for _, p := range presets.NewCatalog().All() {
-		plan, err := Build(p, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range plan.Steps {
-			if st.Launch != nil && !slices.Contains(entries, st.Launch.Kernel) {
-				t.Errorf("%s launches %s, which the PTX lacks", p.Name, st.Launch.Kernel)
+		for _, way := range convWays(p) {
+			plan, err := BuildWith(p, 7, Options{Default: way})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range plan.Steps {
+				if st.Launch != nil && !slices.Contains(entries, st.Launch.Kernel) {
+					t.Errorf("%s launches %s, which the PTX lacks", p.Name, st.Launch.Kernel)
+				}
 			}
 		}
 	}
@@ -162,6 +175,12 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{int(arg(4)), 1, 1}
 	case KSoftmax:
 		g = Dim3{int(arg(1)), 1, 1}
+	case KConvM32, KConvM64: // x: column tiles (n·oh·ow columns), y: output-channel tiles
+		tm, tn := int64(convTileM64), int64(convTileN64)
+		if l.Kernel == KConvM32 {
+			tm, tn = convTileM32, convTileN32
+		}
+		g = Dim3{ceil(arg(4)*arg(12)*arg(13), tn), ceil(arg(8), tm), 1}
 	case KAvgPool, KResidualAdd: // one thread per element
 		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3}[l.Kernel]
 		g = Dim3{ceil(arg(idx), Block), 1, 1}
@@ -181,28 +200,37 @@ func TestLaunchGeometry(t *testing.T) {
 			if batch == 70000 && p.Name != "resnet" && p.Name != "mlp" {
 				continue
 			}
-			plan, err := Build(p, batch)
-			if err != nil {
-				t.Fatal(err)
+			for _, way := range convWays(p) {
+				plan, err := BuildWith(p, batch, Options{Default: way})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGeometry(t, plan, caps)
 			}
-			for _, st := range plan.Steps {
-				l := st.Launch
-				if l == nil {
-					continue
-				}
-				if l.Block.Size() != Block || l.Block.X < 1 || l.Block.Y < 1 || l.Block.Z != 1 {
-					t.Fatalf("%s %s: block %+v, want %d threads", p.Name, l.Kernel, l.Block, Block)
-				}
-				if (l.Kernel == KLayerNorm || l.Kernel == KSoftmax) && l.Block.X != Block {
-					t.Fatalf("%s %s: row kernels need a block of %d in x, got %+v", p.Name, l.Kernel, Block, l.Block)
-				}
-				if l.Grid.X < 1 || l.Grid.X > maxGridX || l.Grid.Y < 1 || l.Grid.Y > maxGridYZ || l.Grid.Z < 1 || l.Grid.Z > maxGridYZ {
-					t.Fatalf("%s %s batch %d: grid %+v outside CUDA's limits", p.Name, l.Kernel, batch, l.Grid)
-				}
-				if want := wantGrid(t, l, caps); l.Grid != want {
-					t.Errorf("%s %s batch %d: grid %+v, want %+v", p.Name, l.Kernel, batch, l.Grid, want)
-				}
-			}
+		}
+	}
+}
+
+// checkGeometry checks every launch of plan against CUDA's limits and wantGrid.
+func checkGeometry(t *testing.T, plan *Plan, caps Dim3) {
+	t.Helper()
+	name, batch := plan.Preset, plan.Batch
+	for _, st := range plan.Steps {
+		l := st.Launch
+		if l == nil {
+			continue
+		}
+		if l.Block.Size() != Block || l.Block.X < 1 || l.Block.Y < 1 || l.Block.Z != 1 {
+			t.Fatalf("%s %s: block %+v, want %d threads", name, l.Kernel, l.Block, Block)
+		}
+		if (l.Kernel == KLayerNorm || l.Kernel == KSoftmax) && l.Block.X != Block {
+			t.Fatalf("%s %s: row kernels need a block of %d in x, got %+v", name, l.Kernel, Block, l.Block)
+		}
+		if l.Grid.X < 1 || l.Grid.X > maxGridX || l.Grid.Y < 1 || l.Grid.Y > maxGridYZ || l.Grid.Z < 1 || l.Grid.Z > maxGridYZ {
+			t.Fatalf("%s %s batch %d: grid %+v outside CUDA's limits", name, l.Kernel, batch, l.Grid)
+		}
+		if want := wantGrid(t, l, caps); l.Grid != want {
+			t.Errorf("%s %s batch %d: grid %+v, want %+v", name, l.Kernel, batch, l.Grid, want)
 		}
 	}
 }

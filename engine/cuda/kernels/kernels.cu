@@ -208,3 +208,172 @@ __global__ void infertop_residual_add(const float* a, const float* b, float* y, 
 }
 
 }  // extern "C"
+
+// Implicit-GEMM convolution: y = act(W ⊛ x + b) over NCHW x in one kernel, no
+// im2col buffer. Per sample it is the GEMM Y [Cout, P] = W [Cout, C·k·k] ·
+// X̂ [C·k·k, P] (P = oh·ow), with X̂'s columns read straight from x; the n
+// samples' columns are laid side by side, n·P columns in all. A block of 256
+// threads computes a BM × BN tile of (output channel, column) in steps of
+// CONV_BK rows of W, staging both operands in shared memory; the next step's
+// values are loaded into registers while the current step is multiplied.
+// Each thread owns 4 channels × 8 columns (columns tx·4 … tx·4+3 and BN/2 +
+// tx·4 …, so the shared-memory reads are 16-byte vectors without bank
+// conflicts). A per-block table holds each row's offset ci·h·w + ky·w + kx and
+// (ky, kx), so the inner loop does no division. Grid: x covers column tiles,
+// y channel tiles. The plan checks C·k·k ≤ CONV_MAXK, n·P, c·h·w and
+// Cout·C·k·k < 2^31, and k < 2^15.
+#define CONV_BK 16
+#ifdef __CUDACC__
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL  // the host test build (testdata/kernelhost) leaves loops to g++
+#endif
+#define CONV_MAXK 2304
+
+template <int BM, int BN>
+__device__ __forceinline__ void infertop_conv_body(const float* x, const float* wt, const float* bias, float* y,
+                                                   long long n, long long c, long long h, long long w,
+                                                   long long cout, long long k, long long stride, long long pad,
+                                                   long long oh, long long ow, long long act) {
+    constexpr int TX = BN / 8;                      // threads along columns; BM / 4 along channels
+    constexpr int AL = BM * CONV_BK / 256;          // W values each thread loads per step
+    constexpr int BROWS = 256 / BN;                 // X̂ rows one pass of the block loads
+    constexpr int BL = CONV_BK / BROWS;             // X̂ values each thread loads per step
+    // W's tile is stored transposed, As[row][channel], each row padded by 4 so
+    // that a warp's stores (8 rows × 4 channels, see A_K and A_M) hit 32
+    // different banks; the reads stay 16-byte aligned.
+    __shared__ __align__(16) float As[CONV_BK][BM + 4];
+    __shared__ __align__(16) float Bs[CONV_BK][BN];
+    __shared__ int rowOff[CONV_MAXK];
+    __shared__ int rowKYX[CONV_MAXK];
+    const unsigned int H = (unsigned int)h, W = (unsigned int)w, K = (unsigned int)k, KK = K * K;
+    const unsigned int CK = (unsigned int)c * KK, HW = H * W, OW = (unsigned int)ow;
+    const unsigned int P = (unsigned int)(oh * ow), CO = (unsigned int)cout, S = (unsigned int)stride;
+    const int PAD = (int)pad;
+    const unsigned int ncols = (unsigned int)((unsigned long long)n * P);
+    const unsigned long long xsample = (unsigned long long)c * HW;
+    const unsigned int t = threadIdx.x, tx = t % TX, ty = t / TX;
+    const unsigned int bc = t % BN, br = t / BN;  // this thread's X̂ column and first row in a tile
+    for (unsigned int r = t; r < CK; r += 256) {
+        const unsigned int ci = r / KK, rem = r - ci * KK, ky = rem / K, kx = rem - ky * K;
+        rowOff[r] = (int)(ci * HW + ky * W + kx);
+        rowKYX[r] = (int)((ky << 16) | kx);
+    }
+    __syncthreads();
+// Value e of the BM × CONV_BK tile of W that a thread loads: 8 consecutive rows
+// of one channel per 8 lanes (32-byte reads), channels across the warp.
+#define A_K(e) (((e) & 7u) + 8u * ((e) / (8u * BM)))
+#define A_M(e) (((e) / 8u) % BM)
+    const unsigned int mtiles = (CO + BM - 1) / BM, ntiles = (ncols + BN - 1) / BN;
+    for (unsigned int mt = blockIdx.y; mt < mtiles; mt += gridDim.y) {
+        const unsigned int co0 = mt * BM;
+        for (unsigned int nt = blockIdx.x; nt < ntiles; nt += gridDim.x) {
+            const unsigned int g0 = nt * BN, g = g0 + bc;
+            const bool gok = g < ncols;
+            const float* xs = x;
+            int iy0 = 0, ix0 = 0;
+            if (gok) {
+                const unsigned int s = g / P, pix = g - s * P, oy = pix / OW, ox = pix - oy * OW;
+                xs = x + s * xsample;
+                iy0 = (int)(oy * S) - PAD;
+                ix0 = (int)(ox * S) - PAD;
+            }
+            const int base = iy0 * (int)W + ix0;
+            float ra[AL], rb[BL];
+            float acc[4][8];
+            UNROLL for (int i = 0; i < 4; i++)
+                UNROLL for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+            for (unsigned int k0 = 0; k0 < CK; k0 += CONV_BK) {
+                if (k0 == 0) {
+                    // First step: nothing to overlap with, load now.
+                    UNROLL for (int j = 0; j < AL; j++) {
+                        const unsigned int e = t + 256 * j, m = A_M(e), kk = A_K(e);
+                        ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
+                    }
+                    UNROLL for (int j = 0; j < BL; j++) {
+                        const unsigned int r = br + BROWS * j;
+                        float v = 0.0f;
+                        if (gok && r < CK) {
+                            const int kyx = rowKYX[r];
+                            const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
+                            if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
+                        }
+                        rb[j] = v;
+                    }
+                }
+                UNROLL for (int j = 0; j < AL; j++) {
+                    const unsigned int e = t + 256 * j;
+                    As[A_K(e)][A_M(e)] = ra[j];
+                }
+                UNROLL for (int j = 0; j < BL; j++) Bs[br + BROWS * j][bc] = rb[j];
+                __syncthreads();
+                const unsigned int k1 = k0 + CONV_BK;
+                if (k1 < CK) {
+                    // Next step's operands, in flight while this step multiplies.
+                    UNROLL for (int j = 0; j < AL; j++) {
+                        const unsigned int e = t + 256 * j, m = A_M(e), kk = k1 + A_K(e);
+                        ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
+                    }
+                    UNROLL for (int j = 0; j < BL; j++) {
+                        const unsigned int r = k1 + br + BROWS * j;
+                        float v = 0.0f;
+                        if (gok && r < CK) {
+                            const int kyx = rowKYX[r];
+                            const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
+                            if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
+                        }
+                        rb[j] = v;
+                    }
+                }
+                UNROLL for (int kk = 0; kk < CONV_BK; kk++) {
+                    const float4 a = *reinterpret_cast<const float4*>(&As[kk][ty * 4]);
+                    const float4 b0 = *reinterpret_cast<const float4*>(&Bs[kk][tx * 4]);
+                    const float4 b1 = *reinterpret_cast<const float4*>(&Bs[kk][BN / 2 + tx * 4]);
+                    const float av[4] = {a.x, a.y, a.z, a.w};
+                    const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+                    UNROLL for (int i = 0; i < 4; i++)
+                        UNROLL for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+                }
+                __syncthreads();
+            }
+            // Epilogue: bias, activation, NCHW store.
+            unsigned long long off[8];
+            bool ok[8];
+            UNROLL for (int j = 0; j < 8; j++) {
+                const unsigned int col = g0 + (j < 4 ? tx * 4 + j : BN / 2 + tx * 4 + (j - 4));
+                ok[j] = col < ncols;
+                const unsigned int s = ok[j] ? col / P : 0;
+                off[j] = (unsigned long long)s * CO * P + (col - s * P);
+            }
+            UNROLL for (int i = 0; i < 4; i++) {
+                const unsigned int co = co0 + ty * 4 + i;
+                if (co >= CO) continue;
+                const float bco = bias[co];
+                UNROLL for (int j = 0; j < 8; j++)
+                    if (ok[j]) y[off[j] + (unsigned long long)co * P] = infertop_act(acc[i][j] + bco, act);
+            }
+        }
+    }
+#undef A_K
+#undef A_M
+}
+
+extern "C" {
+
+// infertop_conv_m32 and infertop_conv_m64: the implicit-GEMM convolution with
+// tiles of 32 channels × 256 columns (for Cout ≤ 32) and 64 × 128.
+__global__ void __launch_bounds__(256) infertop_conv_m32(const float* x, const float* wt, const float* bias, float* y,
+                                                         long long n, long long c, long long h, long long w,
+                                                         long long cout, long long k, long long stride,
+                                                         long long pad, long long oh, long long ow, long long act) {
+    infertop_conv_body<32, 256>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act);
+}
+
+__global__ void __launch_bounds__(256) infertop_conv_m64(const float* x, const float* wt, const float* bias, float* y,
+                                                         long long n, long long c, long long h, long long w,
+                                                         long long cout, long long k, long long stride,
+                                                         long long pad, long long oh, long long ow, long long act) {
+    infertop_conv_body<64, 128>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act);
+}
+
+}  // extern "C"

@@ -21,10 +21,16 @@ extern dim3 blockDim, gridDim;
 
 void infertop_host_syncthreads();
 
+struct float4 {
+    float x, y, z, w;
+};
+
 #define __global__
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
+#define __launch_bounds__(...)
 #define __syncthreads() infertop_host_syncthreads()
 
 inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }

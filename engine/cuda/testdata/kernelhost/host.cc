@@ -300,6 +300,16 @@ const Kernel kernels[] = {
     {"infertop_avgpool", false, [](const Launch& l) { infertop_avgpool(l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_residual_add", false,
      [](const Launch& l) { infertop_residual_add(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4)); }},
+    {"infertop_conv_m32", true,
+     [](const Launch& l) {
+         infertop_conv_m32(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                           l.I(11), l.I(12), l.I(13), l.I(14));
+     }},
+    {"infertop_conv_m64", true,
+     [](const Launch& l) {
+         infertop_conv_m64(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                           l.I(11), l.I(12), l.I(13), l.I(14));
+     }},
 };
 
 // params is each kernel's parameter count, checked against the job.
@@ -307,7 +317,8 @@ size_t params(const std::string& name) {
     static const std::pair<const char*, size_t> counts[] = {
         {"infertop_bias_act", 6}, {"infertop_bias_act_planes", 7}, {"infertop_layernorm", 7},
         {"infertop_softmax_rows", 4}, {"infertop_im2col", 10}, {"infertop_maxpool2", 7},
-        {"infertop_avgpool", 4}, {"infertop_residual_add", 5}};
+        {"infertop_avgpool", 4}, {"infertop_residual_add", 5}, {"infertop_conv_m32", 15},
+        {"infertop_conv_m64", 15}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;

@@ -1,0 +1,104 @@
+package cuda
+
+import (
+	"testing"
+
+	"infertop/engine/reference"
+	"infertop/presets"
+)
+
+func TestConvWayNames(t *testing.T) {
+	for _, w := range []ConvWay{ConvIm2col, ConvImplicit} {
+		got, err := ParseConvWay(w.String())
+		if err != nil || got != w {
+			t.Errorf("ParseConvWay(%q) = %v, %v", w.String(), got, err)
+		}
+	}
+	if _, err := ParseConvWay("winograd"); err == nil || err.Error() != `unknown convolution way "winograd" (valid: im2col, implicit)` {
+		t.Errorf("ParseConvWay(winograd): %v", err)
+	}
+	for in, want := range map[string]convChoice{"": {auto: true}, "auto": {auto: true}, "implicit": {way: ConvImplicit}, "im2col": {way: ConvIm2col}} {
+		if got, err := parseConvChoice(in); err != nil || got != want {
+			t.Errorf("parseConvChoice(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	if _, err := parseConvChoice("fast"); err == nil || err.Error() != `INFERTOP_CUDA_CONV="fast": want auto, im2col or implicit` {
+		t.Errorf("parseConvChoice(fast): %v", err)
+	}
+}
+
+// TestConvWaysPlans: the implicit way is one launch per convolution and needs
+// no workspace; a convolution beyond the kernel's row table falls back to
+// im2col; plans built for timing share one buffer list.
+func TestConvWaysPlans(t *testing.T) {
+	resnet, err := presets.NewCatalog().Get("resnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Build(resnet, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := BuildWith(resnet, 4, Options{Default: ConvImplicit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := im.ConvSummary(); got != "conv 10 im2col" {
+		t.Errorf("im2col plan: %q", got)
+	}
+	if got := imp.ConvSummary(); got != "conv 10 implicit" {
+		t.Errorf("implicit plan: %q", got)
+	}
+	ws := 4 * 4 * resnet.WorkspacePerSample() // bytes for 4 samples
+	if d := im.BatchBytes() - imp.BatchBytes(); d != ws {
+		t.Errorf("the implicit plan saves %d bytes, want the workspace's %d", d, ws)
+	}
+	for _, b := range imp.Buffers {
+		if b.Role == RoleWorkspace {
+			t.Errorf("the implicit plan allocates a workspace %+v", b)
+		}
+	}
+	lo, hi, ok := imp.LayerSteps("stage1.block1.conv1")
+	if !ok || hi-lo != 1 || imp.Steps[lo].Launch.Kernel != KConvM32 {
+		t.Errorf("stage1.block1.conv1, implicit: steps [%d, %d) ok %v, want one %s", lo, hi, ok, KConvM32)
+	}
+	lo, hi, ok = im.LayerSteps("down")
+	if !ok || hi-lo != 3 || im.Steps[lo].Launch.Kernel != KIm2col {
+		t.Errorf("down, im2col: steps [%d, %d) ok %v, want im2col, sgemm, bias", lo, hi, ok)
+	}
+	if lo, hi, ok := imp.LayerSteps("down"); !ok || imp.Steps[lo].Launch.Kernel != KConvM64 || hi-lo != 1 {
+		t.Errorf("down (64 channels), implicit: want one %s", KConvM64)
+	}
+	if _, _, ok := imp.LayerSteps("nope"); ok {
+		t.Error("LayerSteps found steps of a layer the plan lacks")
+	}
+	mixed, err := BuildWith(resnet, 4, Options{Default: ConvImplicit, Conv: map[string]ConvWay{"down": ConvIm2col}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mixed.ConvSummary(); got != "conv 9 implicit, 1 im2col" {
+		t.Errorf("mixed plan: %q", got)
+	}
+	a, _ := BuildWith(resnet, 4, Options{fullWorkspace: true})
+	b, _ := BuildWith(resnet, 4, Options{Default: ConvImplicit, fullWorkspace: true})
+	if !a.SameBuffers(b) || a.SameBuffers(imp) {
+		t.Error("timing plans must share their buffers, and differ from the lean implicit plan")
+	}
+
+	wide := &presets.Preset{Name: "wide", Input: []int{300, 4, 4}, Layers: []presets.Layer{
+		{Kind: presets.Conv2D, Name: "c", In: 300, Out: 8, Kernel: 3, Stride: 1, Pad: 1}, // C·k·k = 2700
+		{Kind: presets.Conv2D, Name: "d", In: 8, Out: 8, Kernel: 3, Stride: 1, Pad: 1},
+	}}
+	plan, err := BuildWith(wide, 2, Options{Default: ConvImplicit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Conv["c"] != ConvIm2col || plan.Conv["d"] != ConvImplicit {
+		t.Errorf("C·k·k 2700 > %d must fall back to im2col, the other stay implicit: %v", ConvMaxK, plan.Conv)
+	}
+	out, in := emulate(t, wide, plan)
+	want := reference.Forward(wide, wide.Weights(presets.DefaultSeed), in, 2)
+	if e := relErr(out, want); !(e <= 1e-4) {
+		t.Errorf("wide, mixed ways: relative error %.3g against the reference > 1e-4", e)
+	}
+}
