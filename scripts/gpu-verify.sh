@@ -100,6 +100,7 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   1 smi       nvidia-smi > smi.txt; nvidia-smi --query-gpu=$SMI_QUERY --format=csv >> smi.txt
               $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
   2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
+              then again with INFERTOP_CUDA_CONV=implicit and =im2col (each convolution way alone) >> selftest.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
               (only when $STEPS_BIN is present)
   3 bench     for p in ${PRESET_LIST[*]}:
@@ -216,6 +217,12 @@ ST=$OUTDIR/selftest.txt
 : >"$ST"
 run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
 tail -n 5 "$ST" | tee -a "$SUMMARY"
+# Each convolution way on its own (the default times both per layer and may use only one).
+for way in implicit im2col; do
+	{ echo; echo "== INFERTOP_CUDA_CONV=$way"; } >>"$ST"
+	run "selftest conv=$way" 60 "$ST" env INFERTOP_CUDA_CONV="$way" "$GPU_BIN" selftest --device cuda:0
+	tail -n 2 "$ST" | tee -a "$SUMMARY"
+done
 
 # 2b. Where the GPU time goes, kernel by kernel (a test binary built with -tags gpu).
 if [ -x "$STEPS_BIN" ]; then

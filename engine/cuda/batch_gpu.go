@@ -12,7 +12,6 @@ import (
 	"gorgonia.org/cu"
 
 	"infertop/engine"
-	"infertop/presets"
 )
 
 // batchState is what one prepared batch share holds on a device.
@@ -42,28 +41,22 @@ func oomError(dev string, batch int, need, avail int64) error {
 	return &engine.OOMError{Device: dev, Batch: batch, Need: need, Available: avail}
 }
 
-// prepare allocates the buffers of a batch share. Out of memory returns an
-// *engine.OOMError and leaves nothing allocated. The caller made the context current.
-func (g *gpu) prepare(p *presets.Preset, batch int) error {
-	if err := g.freeBatch(); err != nil {
-		return err
-	}
-	plan, err := Build(p, batch)
-	if err != nil {
-		return err
-	}
+// allocPlan allocates the buffers of a batch share for plan. Out of memory
+// returns an *engine.OOMError and leaves nothing allocated. The caller made
+// the context current and freed the previous batch.
+func (g *gpu) allocPlan(plan *Plan) error {
 	free, _, err := cu.MemInfo()
 	if err != nil {
 		return check("cuMemGetInfo", err)
 	}
 	need := plan.BatchBytes() + CublasReserveBytes
 	if need > free {
-		return oomError(g.devName(), batch, need+g.weightBytes, free+g.weightBytes)
+		return oomError(g.devName(), plan.Batch, need+g.weightBytes, free+g.weightBytes)
 	}
 	if err := g.allocBatch(plan); err != nil {
 		ferr := g.freeBatch()
 		if errors.Is(err, errOOM) {
-			return oomError(g.devName(), batch, need+g.weightBytes, free+g.weightBytes)
+			return oomError(g.devName(), plan.Batch, need+g.weightBytes, free+g.weightBytes)
 		}
 		if ferr != nil {
 			return fmt.Errorf("%w (and freeing: %v)", err, ferr)
@@ -71,6 +64,15 @@ func (g *gpu) prepare(p *presets.Preset, batch int) error {
 		return err
 	}
 	return nil
+}
+
+// fits reports whether plan's batch buffers fit in the device's free memory now.
+func (g *gpu) fits(plan *Plan) (bool, error) {
+	free, _, err := cu.MemInfo()
+	if err != nil {
+		return false, check("cuMemGetInfo", err)
+	}
+	return plan.BatchBytes()+CublasReserveBytes <= free, nil
 }
 
 func (g *gpu) allocBatch(plan *Plan) error {
@@ -99,6 +101,15 @@ func (g *gpu) allocBatch(plan *Plan) error {
 	}
 	bs.hostIn = unsafe.Slice((*float32)(bs.pinIn), plan.InputFloats)
 	bs.hostOut = unsafe.Slice((*float32)(bs.pinOut), plan.OutputFloats)
+	bs.steps = g.resolve(plan)
+	return nil
+}
+
+// resolve turns plan's steps into device steps over the current batch's
+// buffers (plan must allocate the same buffers as the batch's own plan).
+func (g *gpu) resolve(plan *Plan) []devStep {
+	bs := &g.batch
+	steps := make([]devStep, 0, len(plan.Steps))
 	for i := range plan.Steps {
 		st := &plan.Steps[i]
 		ds := devStep{src: st}
@@ -122,9 +133,9 @@ func (g *gpu) allocBatch(plan *Plan) error {
 				ds.params[j] = unsafe.Pointer(&ds.args[j])
 			}
 		}
-		bs.steps = append(bs.steps, ds)
+		steps = append(steps, ds)
 	}
-	return nil
+	return steps
 }
 
 func (bs *batchState) addr(r Ref) uintptr { return uintptr(bs.ptrs[r.Buf]) + uintptr(4*r.Off) }

@@ -30,6 +30,7 @@ type Executor struct {
 	batch  int
 	peak   float64
 	detail string
+	conv   convChoice
 	closed bool
 }
 
@@ -59,11 +60,15 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	default:
 		ordinals = []int{d.Ordinal}
 	}
+	conv, err := parseConvChoice(os.Getenv(ConvEnv))
+	if err != nil {
+		return nil, fmt.Errorf("cuda engine: %w", err)
+	}
 	blas, err := loadCublas()
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
-	e := &Executor{d: d, p: p, blas: blas}
+	e := &Executor{d: d, p: p, blas: blas, conv: conv}
 	w := p.Weights(opts.Seed)
 	for _, o := range ordinals {
 		g, err := openGPU(o, blas, p, w, opts.DataResident)
@@ -118,7 +123,7 @@ func (e *Executor) Prepare(batch int) error {
 			}
 			continue
 		}
-		if err := g.prepare(e.p, e.shares[i]); err != nil {
+		if err := g.prepare(e.p, e.shares[i], e.conv); err != nil {
 			e.freeBatches()
 			var oom *engine.OOMError
 			if errors.As(err, &oom) && len(e.gpus) > 1 {
@@ -209,9 +214,22 @@ func (e *Executor) Memory() engine.Memory {
 	return m
 }
 
-// Info describes the GPUs, the cuBLAS library and the calibrated peak.
+// Info describes the GPUs, the cuBLAS library and the calibrated peak, and
+// once a batch is prepared how its convolutions run.
 func (e *Executor) Info() engine.Info {
-	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, PeakGFLOPS: e.peak}
+	detail := e.detail
+	if len(e.gpus) > 0 && e.gpus[0].batch.plan != nil {
+		if s := e.gpus[0].batch.plan.ConvSummary(); s != "" {
+			how := "timed at this batch"
+			if !e.conv.auto {
+				how = ConvEnv + "=" + e.conv.way.String()
+			} else if e.gpus[0].convTimes == nil {
+				how = "no room for the im2col workspace"
+			}
+			detail += "; " + s + " (" + how + ")"
+		}
+	}
+	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: detail, PeakGFLOPS: e.peak}
 }
 
 // Close frees every buffer and releases the primary contexts.

@@ -33,6 +33,7 @@ type gpu struct {
 	weightBytes int64
 
 	batch      batchState
+	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
 	resident   bool
 	streamInit bool
 	modLoaded  bool
