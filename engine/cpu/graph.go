@@ -9,52 +9,6 @@ import (
 	"infertop/presets"
 )
 
-// weightsFor returns the preset's weights in the layouts the ops read:
-// linear and attention weights as PyTorch stores them ([out, in], which
-// sgemm reads transposed without a copy), convolution weights reordered once
-// from [out, c, k, k] to [out, k, k, c] to match NHWC im2col rows.
-func weightsFor(p *presets.Preset, seed uint64) (map[string]*tensor.Dense, int64) {
-	w := p.Weights(seed)
-	out := map[string]*tensor.Dense{}
-	var bytes int64
-	var walk func(ls []presets.Layer)
-	walk = func(ls []presets.Layer) {
-		for _, l := range ls {
-			if l.Kind == presets.Residual {
-				walk(l.Body)
-				continue
-			}
-			for _, q := range l.Params() {
-				v := w[q.Name]
-				shape := q.Shape
-				if l.Kind == presets.Conv2D && q.Name == l.Name+".weight" {
-					v = convWeightsNHWC(v, l.Out, l.In, l.Kernel)
-					shape = []int{l.Out, l.Kernel * l.Kernel * l.In}
-				}
-				out[q.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
-				bytes += 4 * int64(len(v))
-			}
-		}
-	}
-	walk(p.Layers)
-	return out, bytes
-}
-
-// convWeightsNHWC reorders [o, c, ki, kj] to [o, ki, kj, c].
-func convWeightsNHWC(w []float32, o, c, k int) []float32 {
-	r := make([]float32, len(w))
-	for a := 0; a < o; a++ {
-		for ci := 0; ci < c; ci++ {
-			for ki := 0; ki < k; ki++ {
-				for kj := 0; kj < k; kj++ {
-					r[((a*k+ki)*k+kj)*c+ci] = w[((a*c+ci)*k+ki)*k+kj]
-				}
-			}
-		}
-	}
-	return r
-}
-
 // val is a tensor of the graph being built. shape is the per-sample shape in
 // the preset's (NCHW) terms; nhwc says a 3-D tensor is stored as [H, W, C].
 type val struct {
@@ -137,58 +91,7 @@ func dims(ns ...*gorgonia.Node) []int {
 	return d
 }
 
-// toNHWC stores a [C, H, W] tensor as NHWC (a view when C is 1).
-func (b *builder) toNHWC(v val, name string) (val, error) {
-	if v.nhwc {
-		return v, nil
-	}
-	if len(v.shape) != 3 {
-		return val{}, fmt.Errorf("cpu engine: %s needs [C H W], got %v", name, v.shape)
-	}
-	out := b.physical(v.shape, true)
-	if v.shape[0] == 1 {
-		return b.apply(&reshapeOp{opBase{kind: "reshape", name: name + ".nhwc", inDims: dims(v.n), out: out}}, name+".nhwc", v.shape, true, v.n)
-	}
-	op := &transposeOp{rowsOp: rowsOp{opBase: opBase{kind: "to_nhwc", name: name + ".nhwc", inDims: dims(v.n), out: out}, c: b.c},
-		a: v.shape[0], b: v.shape[1] * v.shape[2]}
-	op.setRows(b.batch, prod(v.shape))
-	return b.apply(op, name+".nhwc", v.shape, true, v.n)
-}
-
-// toNCHW stores v in the preset's own layout; shape (nil: v's) is the node's per-sample shape.
-func (b *builder) toNCHW(v val, name string, shape []int) (val, error) {
-	if shape == nil {
-		shape = v.shape
-	}
-	out := b.physical(shape, false)
-	if !v.nhwc {
-		if sameInts(shape, v.shape) {
-			return v, nil
-		}
-		return b.apply(&reshapeOp{opBase{kind: "reshape", name: name, inDims: dims(v.n), out: out}}, name, shape, false, v.n)
-	}
-	if v.shape[0] == 1 {
-		return b.apply(&reshapeOp{opBase{kind: "reshape", name: name, inDims: dims(v.n), out: out}}, name, shape, false, v.n)
-	}
-	op := &transposeOp{rowsOp: rowsOp{opBase: opBase{kind: "to_nchw", name: name, inDims: dims(v.n), out: out}, c: b.c},
-		a: v.shape[1] * v.shape[2], b: v.shape[0]}
-	op.setRows(b.batch, prod(v.shape))
-	return b.apply(op, name, shape, false, v.n)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// fusable reports the activation a layer of this kind can take into its epilogue.
+// actOf returns the activation a layer of this kind can take into an epilogue; ok is false for other kinds.
 func actOf(k presets.Kind) (act, bool) {
 	switch k {
 	case presets.ReLU:
