@@ -37,6 +37,10 @@ type RunnerProber struct {
 	DeviceUsed func() int64
 	// OnSnapshot, when set, sees every snapshot (progress lines, live views).
 	OnSnapshot func(runner.Snapshot)
+	// Energy, when set, is passed to each runner (runner.Config.Energy): it
+	// reads the energy counters of the GPUs Device runs on, for each point's
+	// energy per sample (nil: none, as on the CPU).
+	Energy runner.EnergyMeter
 
 	// lastRun is the last run id a probe's runner used: the next one goes on
 	// from it, so run ids never repeat within one sweep.
@@ -86,7 +90,8 @@ func (p *RunnerProber) Measure(ctx context.Context, batch int) (Point, error) {
 		maxTime = DefaultMaxTime
 	}
 	r, err := runner.New(runner.Config{Registry: p.Registry, Catalog: p.Catalog, Preset: p.Preset, Device: p.Device,
-		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options, FirstRunID: p.lastRun})
+		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options, FirstRunID: p.lastRun,
+		Energy: p.Energy})
 	if err != nil {
 		return Point{}, err
 	}
@@ -147,7 +152,7 @@ func (p *RunnerProber) point(s runner.Snapshot) Point {
 func PointFromSnapshot(s runner.Snapshot) Point {
 	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: ms(s.Latency.P50), P99MS: ms(s.Latency.P99),
 		GFLOPS: s.GFLOPS, EngineBytes: s.Memory.HostBytes, Stable: s.Stability.Both(),
-		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches}
+		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches, Energy: energyFromRunner(s.OverallEnergy)}
 	for _, b := range s.Memory.DeviceBytes {
 		pt.EngineBytes += b
 	}

@@ -50,6 +50,10 @@ type Point struct {
 	Noise float64 `json:"noise"`
 	// Batches is how many batches were measured.
 	Batches int64 `json:"batches"`
+	// Energy is the GPUs' energy per sample over the point's measured
+	// windows whose energy is known (the runner's OverallEnergy at the
+	// point's end); omitted while unknown (CPU runs, no NVML counter).
+	Energy Energy `json:"energy,omitzero"`
 }
 
 // UsedMemory is the point's memory beyond the engine's, as the tables show

@@ -8,6 +8,7 @@ import (
 
 	"infertop/engine"
 	"infertop/presets"
+	"infertop/runner"
 )
 
 // Defaults of ExecWindower.
@@ -28,17 +29,23 @@ type ExecWindower struct {
 	Warmup, WindowLen time.Duration
 	// Now reads the clock (default time.Now).
 	Now func() time.Time
+	// Energy, when set, reads the energy counters of the GPUs each side's
+	// device runs on where each measured window starts and ends (nil: none;
+	// a CPU side has no counter).
+	Energy runner.EnergyMeter
 
-	ex   [2]engine.Executor
-	in   [2][]float32
-	out  [2][]float32
-	lat  []time.Duration
-	prep int
+	sides [2]Side
+	ex    [2]engine.Executor
+	in    [2][]float32
+	out   [2][]float32
+	lat   []time.Duration
+	prep  int
 }
 
 // NewExecWindower opens the preset on both sides.
 func NewExecWindower(reg *engine.Registry, p *presets.Preset, a, b Side, seed uint64) (*ExecWindower, error) {
-	w := &ExecWindower{preset: p, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now}
+	w := &ExecWindower{preset: p, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now,
+		sides: [2]Side{a, b}}
 	for i, s := range [2]Side{a, b} {
 		ex, err := reg.Open(s.Device, p, engine.Options{Seed: seed, Threads: s.Threads})
 		if err != nil {
@@ -69,9 +76,18 @@ func (w *ExecWindower) Prepare(ctx context.Context, batch int) error {
 	return nil
 }
 
-// Window runs side i for at least WindowLen and MinWindowBatches batches.
+// Window runs side i for at least WindowLen and MinWindowBatches batches,
+// with its GPUs' energy over them when Energy reads a counter for its device.
 func (w *ExecWindower) Window(ctx context.Context, side int) (WindowResult, error) {
-	return w.run(ctx, side, w.WindowLen, MinWindowBatches)
+	dev := w.sides[side].Device
+	start, startOK := readCounter(w.Energy, dev)
+	res, err := w.run(ctx, side, w.WindowLen, MinWindowBatches)
+	if err != nil || w.Energy == nil {
+		return res, err
+	}
+	end, endOK := readCounter(w.Energy, dev)
+	res.Energy = windowEnergy(start, startOK, end, endOK, res.Samples)
+	return res, nil
 }
 
 func (w *ExecWindower) run(ctx context.Context, side int, least time.Duration, minBatches int) (WindowResult, error) {

@@ -1,0 +1,176 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"infertop/engine"
+	"infertop/presets"
+	"infertop/runner"
+)
+
+// energyExec advances a shared energy counter by mjPerBatch at every batch
+// it runs, so that the energy over any run of batches is known exactly.
+type energyExec struct {
+	stepExec
+	counter    *atomic.Uint64
+	mjPerBatch uint64
+	device     string
+}
+
+func (e *energyExec) Run(in, out []float32) (engine.Timing, error) {
+	e.counter.Add(e.mjPerBatch)
+	if e.clock == nil { // the runner's wall clock: batches take some time
+		time.Sleep(20 * time.Microsecond)
+	}
+	return e.stepExec.Run(in, out)
+}
+
+func (e *energyExec) Info() engine.Info { return engine.Info{Device: e.device, Engine: "fake"} }
+
+// counterMeter reads counter for the devices in gpus and answers ok false
+// for the others (the CPU).
+func counterMeter(counter *atomic.Uint64, gpus ...string) runner.EnergyMeter {
+	return runner.EnergyMeterFunc(func(device string) (uint64, bool, error) {
+		for _, g := range gpus {
+			if g == device {
+				return counter.Load(), true, nil
+			}
+		}
+		return 0, false, nil
+	})
+}
+
+// A sweep on a GPU whose counter advances 2 J per batch: each point's energy
+// per sample is exactly 2 J over its batch size, over the samples of its
+// measured windows.
+func TestRunnerProberEnergyPerSample(t *testing.T) {
+	var counter atomic.Uint64
+	reg := engine.NewRegistry()
+	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &energyExec{counter: &counter, mjPerBatch: 2000, device: "cuda:0"}, nil
+	})
+	p := &RunnerProber{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cuda:0",
+		Warmup: time.Millisecond, Window: 2 * time.Millisecond, MaxTime: 30 * time.Millisecond, Energy: counterMeter(&counter, "cuda:0")}
+	res, err := Run(context.Background(), Config{Batches: []int{1, 2, 4, 8}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Points) != 4 {
+		t.Fatalf("%d points", len(res.Points))
+	}
+	for _, pt := range res.Points {
+		e, want := pt.Energy, 2/float64(pt.Batch)
+		if !e.Valid || e.JoulesPerSample != want || e.Samples <= 0 || e.Samples > pt.Batches*int64(pt.Batch) ||
+			e.Samples%int64(pt.Batch) != 0 || e.Joules != 2*float64(e.Samples/int64(pt.Batch)) {
+			t.Errorf("batch %d (%d batches measured): energy %+v, want %v J/sample", pt.Batch, pt.Batches, e, want)
+		}
+	}
+	if !AnyEnergy(res.Points) {
+		t.Error("AnyEnergy false with known figures")
+	}
+	b, err := json.Marshal(res.Points[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"joules_per_sample":2`) {
+		t.Errorf("JSON %s", b)
+	}
+}
+
+// On the CPU the meter answers no counter: the points carry no energy and
+// their JSON is what it was before energy existed.
+func TestRunnerProberNoEnergyOnCPU(t *testing.T) {
+	var counter atomic.Uint64
+	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{} })
+	p := &RunnerProber{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu",
+		Warmup: time.Millisecond, Window: time.Millisecond, MaxTime: 10 * time.Millisecond, Energy: counterMeter(&counter, "cuda:0")}
+	pt, err := p.Measure(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt.Energy != (Energy{}) || AnyEnergy([]Point{pt}) {
+		t.Errorf("CPU point energy %+v", pt.Energy)
+	}
+	b, err := json.Marshal(pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "energy") || strings.Contains(string(b), "joules") {
+		t.Errorf("CPU point JSON %s", b)
+	}
+}
+
+// A race of the CPU against a GPU whose counter advances 3 J per batch: the
+// GPU side's energy per sample at each batch is exactly 3 J over the batch
+// size, the CPU side's is unknown, and the JSON carries only the GPU's.
+func TestExecWindowerEnergyPerSide(t *testing.T) {
+	clk := &fakeClock{}
+	var counter atomic.Uint64
+	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: 2 * time.Microsecond} })
+	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: &counter, mjPerBatch: 3000, device: "cuda:0"}, nil
+	})
+	lin, err := presets.NewCatalog().Get("linear")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := Side{Device: "cuda:0"}
+	w, err := NewExecWindower(reg, lin, cpuAll, gpu, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Now, w.Warmup, w.WindowLen = clk.now, time.Millisecond, time.Millisecond
+	w.Energy = counterMeter(&counter, "cuda:0")
+	res, err := Compare(context.Background(), CompareConfig{A: cpuAll, B: gpu, Batches: []int{10, 100}, Pairs: 2}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Points {
+		e, want := p.B.Energy, 3/float64(p.Batch)
+		// Every window of B is measured with its energy: 4 windows of
+		// Count/4 batches each at this batch size.
+		if samples := int64(p.B.Count * p.Batch); !e.Valid || e.JoulesPerSample != want || e.Samples != samples || e.Joules != 3*float64(p.B.Count) {
+			t.Errorf("batch %d: GPU side energy %+v over %d batches, want %v J/sample", p.Batch, e, p.B.Count, want)
+		}
+		if p.A.Energy != (Energy{}) {
+			t.Errorf("batch %d: CPU side energy %+v", p.Batch, p.A.Energy)
+		}
+	}
+	if !AnyCompareEnergy(res.Points) {
+		t.Error("AnyCompareEnergy false with a known figure")
+	}
+	b, err := json.Marshal(res.Points[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); strings.Count(s, `"energy"`) != 1 || !strings.Contains(s, `"joules_per_sample":0.3`) {
+		t.Errorf("JSON %s", s)
+	}
+}
+
+func TestWindowEnergy(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		start, end uint64
+		sok, eok   bool
+		samples    int64
+		want       Energy
+	}{
+		{"advanced", 1000, 4000, true, true, 6, Energy{Valid: true, Joules: 3, Samples: 6, JoulesPerSample: 0.5}},
+		{"start unknown", 1000, 4000, false, true, 6, Energy{}},
+		{"end unknown", 1000, 4000, true, false, 6, Energy{}},
+		{"still", 4000, 4000, true, true, 6, Energy{}},
+		{"went back", 4000, 1000, true, true, 6, Energy{}},
+		{"no samples", 1000, 4000, true, true, 0, Energy{}},
+	} {
+		if got := windowEnergy(tc.start, tc.sok, tc.end, tc.eok, tc.samples); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
