@@ -12,6 +12,7 @@ import (
 
 	"infertop/engine"
 	"infertop/runner"
+	"infertop/sweep"
 )
 
 // Result is one bench invocation: where it ran and one row per batch size.
@@ -81,11 +82,16 @@ type Row struct {
 	PctPeak       float64   `json:"pct_peak"`
 	EngineBytes   int64     `json:"engine_bytes"`
 	// H2DMS, ComputeMS and D2HMS are medians in ms (GPU rows; omitted on the CPU).
-	H2DMS     float64  `json:"h2d_ms,omitempty"`
-	ComputeMS float64  `json:"compute_ms,omitempty"`
-	D2HMS     float64  `json:"d2h_ms,omitempty"`
-	Warnings  []string `json:"warnings"`
-	Error     string   `json:"error"`
+	H2DMS     float64 `json:"h2d_ms,omitempty"`
+	ComputeMS float64 `json:"compute_ms,omitempty"`
+	D2HMS     float64 `json:"d2h_ms,omitempty"`
+	// Energy is the GPUs' energy per sample over the measured windows whose
+	// energy is known (the snapshot's OverallEnergy): the joules their NVML
+	// total-energy counters advanced by, over the samples of those windows.
+	// Omitted while unknown (CPU rows, no NVML counter).
+	Energy   sweep.Energy `json:"energy,omitzero"`
+	Warnings []string     `json:"warnings"`
+	Error    string       `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -120,7 +126,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
 		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes,
-		Warnings: []string{}, Error: s.Err,
+		Energy: sweep.EnergyFromRunner(s.OverallEnergy), Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b

@@ -51,20 +51,35 @@ var csvHeader = []string{"preset", "device", "batch", "samples_per_sec", "batche
 	"stable", "stable_windows", "stable_iqr", "window_spread", "iqr_over_median",
 	"gflops", "pct_peak", "engine_bytes", "h2d_ms", "compute_ms", "d2h_ms", "warnings", "error"}
 
-// WriteCSV writes one header line and one line per row (warnings joined by "; ").
+// WriteCSV writes one header line and one line per row (warnings joined by
+// "; "). A joules_per_sample column comes last when some row's energy is
+// known, empty where it is not.
 func WriteCSV(w io.Writer, res Result) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write(csvHeader)
+	energy := anyEnergy(res.Rows)
+	header := csvHeader
+	if energy {
+		header = append(append([]string(nil), csvHeader...), "joules_per_sample")
+	}
+	_ = cw.Write(header)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range res.Rows {
 		l := r.LatencyMS
-		_ = cw.Write([]string{r.Preset, r.Device, strconv.Itoa(r.Batch), f(r.SamplesPerSec), f(r.BatchesPerSec),
+		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), f(r.SamplesPerSec), f(r.BatchesPerSec),
 			f(l.P50), f(l.P90), f(l.P95), f(l.P99), f(l.P999), f(l.Max),
 			strconv.FormatInt(r.Batches, 10), strconv.FormatInt(r.Samples, 10),
 			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
 			f(r.Stability.WindowSpread), f(r.Stability.IQROverMedian),
 			f(r.GFLOPS), f(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
-			f(r.H2DMS), f(r.ComputeMS), f(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error})
+			f(r.H2DMS), f(r.ComputeMS), f(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
+		if energy {
+			j := ""
+			if r.Energy.Valid {
+				j = f(r.Energy.JoulesPerSample)
+			}
+			rec = append(rec, j)
+		}
+		_ = cw.Write(rec)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -86,17 +101,30 @@ func WriteTable(w io.Writer, res Result) error {
 	}
 	fmt.Fprintf(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "PRESET\tDEVICE\tBATCH\tSAMPLES/S\tBATCHES/S\tP50 ms\tP90 ms\tP99 ms\tP99.9 ms\tMAX ms\tN\tSTABLE\tGFLOP/S\t%PEAK\tMEMORY\t")
+	// J/SAMPLE shows only when some row's energy is known.
+	energy := anyEnergy(res.Rows)
+	joulesHead := ""
+	if energy {
+		joulesHead = "\tJ/SAMPLE"
+	}
+	fmt.Fprintf(tw, "PRESET\tDEVICE\tBATCH\tSAMPLES/S\tBATCHES/S\tP50 ms\tP90 ms\tP99 ms\tP99.9 ms\tMAX ms\tN\tSTABLE\tGFLOP/S\t%%PEAK\tMEMORY%s\t\n", joulesHead)
 	for _, r := range res.Rows {
 		l := r.LatencyMS
 		pct := "-"
 		if r.PctPeak > 0 {
 			pct = fmt.Sprintf("%.1f", r.PctPeak)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s\t\n",
+		joules := ""
+		switch {
+		case energy && r.Energy.Valid:
+			joules = "\t" + sig(r.Energy.JoulesPerSample)
+		case energy:
+			joules = "\t-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s%s\t\n",
 			r.Preset, r.Device, r.Batch, sig(r.SamplesPerSec), sig(r.BatchesPerSec),
 			sig(l.P50), sig(l.P90), sig(l.P99), sig(l.P999), sig(l.Max), r.Batches, stableWord(r), r.GFLOPS, pct,
-			engine.FormatBytes(r.EngineBytes))
+			engine.FormatBytes(r.EngineBytes), joules)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
@@ -113,6 +141,16 @@ func WriteTable(w io.Writer, res Result) error {
 		}
 	}
 	return nil
+}
+
+// anyEnergy reports whether some row's energy per sample is known.
+func anyEnergy(rows []Row) bool {
+	for _, r := range rows {
+		if r.Energy.Valid {
+			return true
+		}
+	}
+	return false
 }
 
 func stableWord(r Row) string {

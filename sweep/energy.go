@@ -28,8 +28,9 @@ func energyOf(joules float64, samples int64) Energy {
 	return Energy{Valid: true, Joules: joules, Samples: samples, JoulesPerSample: joules / float64(samples)}
 }
 
-// energyFromRunner takes the runner's figure as it is.
-func energyFromRunner(e runner.Energy) Energy {
+// EnergyFromRunner takes the runner's figure (a snapshot's OverallEnergy)
+// as it is, in the shape the outputs write.
+func EnergyFromRunner(e runner.Energy) Energy {
 	if !e.Valid {
 		return Energy{}
 	}
