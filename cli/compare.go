@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/gpuinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/sweep"
@@ -21,10 +22,16 @@ type compareDeps struct {
 	cpuinfo  string
 	// now is the windower's clock (nil: time.Now).
 	now func() time.Time
+	// openNVML opens the GPUs' energy counters when a side runs on CUDA
+	// (nil: none); visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
+	openNVML func() (*gpuinfo.Monitor, error)
+	visible  string
 }
 
 func runCompare(ctx context.Context, env Env, args []string) int {
-	return compareMain(ctx, env, args, compareDeps{registry: newRegistry(), cpuinfo: "/proc/cpuinfo"})
+	return compareMain(ctx, env, args, compareDeps{registry: newRegistry(), cpuinfo: "/proc/cpuinfo",
+		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
+		visible:  os.Getenv("CUDA_VISIBLE_DEVICES")})
 }
 
 type comparePlan struct {
@@ -65,6 +72,9 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	}
 	defer w.Close()
 	w.Warmup, w.WindowLen = plan.warmup, plan.window
+	var closeEnergy func()
+	w.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.cfg.A.Device, plan.cfg.B.Device}, deps.visible)
+	defer closeEnergy()
 	if deps.now != nil {
 		w.Now = deps.now
 	}

@@ -119,10 +119,10 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	mon *gpuinfo.Monitor, nvmlErr error, devices []ui.DeviceChoice, visible string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	energy := energyMeter(mon, deviceGPUs(devices))
 	r, err := runner.New(runner.Config{
 		Registry: reg, Catalog: cat, Preset: f.preset, Device: f.device, Batch: f.batch,
-		Warmup: f.warmup, Options: engine.Options{Threads: f.threads},
-		Energy: energyMeter(mon, deviceGPUs(devices)),
+		Warmup: f.warmup, Options: engine.Options{Threads: f.threads}, Energy: energy,
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
@@ -169,7 +169,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		return ExitFailure
 	}
 	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(tuningSetup{reg: reg, cat: cat, threads: f.threads, slo: f.slo,
-		devices: devices, gpuMem: monitorMemory(mon, nvmlErr, visible), rec: obs.rec}))
+		devices: devices, gpuMem: monitorMemory(mon, nvmlErr, visible), energy: energy, rec: obs.rec}))
 	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 	model.StopTuning()
 	// Stop everything and wait for it: the runner closes its executor, the

@@ -7,6 +7,7 @@ import (
 	"infertop/engine"
 	"infertop/presets"
 	"infertop/record"
+	"infertop/runner"
 	"infertop/sweep"
 	"infertop/ui"
 )
@@ -33,6 +34,10 @@ type tuningSetup struct {
 	// gpuMem gives a sweep on a GPU NVML's used memory at each point and
 	// NVML's total as its limit, as the headless sweep has (nil: no NVML figures).
 	gpuMem gpuMemoryFunc
+	// energy reads the energy counters of each device's GPUs for the
+	// sweep's runners and the race's windows (nil: none, as without NVML or
+	// with simulated GPUs).
+	energy runner.EnergyMeter
 	// rec, when the dashboard records (--record), receives the race's
 	// windows and events, as the headless compare writes them, and the
 	// sweep's snapshots and events, as the headless sweep writes them.
@@ -49,7 +54,8 @@ func dashboardTuning(t tuningSetup) ui.Tuning {
 // sweep sweeps preset on device for the s key.
 func (t tuningSetup) sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
 	p := &sweep.RunnerProber{Registry: t.reg, Catalog: t.cat, Preset: preset, Device: device,
-		Options: engine.Options{Threads: t.threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime}
+		Options: engine.Options{Threads: t.threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime,
+		Energy: t.energy}
 	if t.rec != nil {
 		p.OnSnapshot = t.rec.SweepSnapshot
 	}
@@ -95,7 +101,7 @@ func (t tuningSetup) compare(ctx context.Context, preset string, batch int, prog
 		return sweep.CompareResult{}, err
 	}
 	defer w.Close()
-	w.Warmup, w.WindowLen = tuneWarmup, tuneWindow
+	w.Warmup, w.WindowLen, w.Energy = tuneWarmup, tuneWindow, t.energy
 	if t.now != nil {
 		w.Now = t.now
 	}

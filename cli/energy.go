@@ -68,17 +68,36 @@ func cudaIndexes(m *gpuinfo.Monitor, d engine.Device, visible string) ([]int, er
 // runner's energy meter and a closer; without NVML (or on the CPU) the
 // meter is nil and the bench measures no energy.
 func benchEnergy(open func() (*gpuinfo.Monitor, error), device, visible string) (runner.EnergyMeter, func()) {
-	d, err := engine.ParseDevice(device)
-	if err != nil || d.Kind != engine.CUDA || open == nil {
+	return devicesEnergy(open, []string{device}, visible)
+}
+
+// devicesEnergy opens NVML when some of devices (canonical names) is a CUDA
+// device and returns an energy meter over their GPUs and a closer (bench,
+// sweep, and compare, whose two sides share it). Without NVML, or with no
+// CUDA device among them, the meter is nil and nothing measures energy; a
+// CUDA device whose GPUs cannot be found reads no counter.
+func devicesEnergy(open func() (*gpuinfo.Monitor, error), devices []string, visible string) (runner.EnergyMeter, func()) {
+	var cuda []engine.Device
+	for _, name := range devices {
+		if d, err := engine.ParseDevice(name); err == nil && d.Kind == engine.CUDA {
+			cuda = append(cuda, d)
+		}
+	}
+	if len(cuda) == 0 || open == nil {
 		return nil, func() {}
 	}
 	mon, err := open()
 	if err != nil {
 		return nil, func() {}
 	}
-	idx, err := cudaIndexes(mon, d, visible)
-	meter := energyMeter(mon, map[string][]int{device: idx})
-	if err != nil || meter == nil {
+	gpus := map[string][]int{}
+	for _, d := range cuda {
+		if idx, err := cudaIndexes(mon, d, visible); err == nil {
+			gpus[d.String()] = idx
+		}
+	}
+	meter := energyMeter(mon, gpus)
+	if meter == nil {
 		_ = mon.Close()
 		return nil, func() {}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/gpuinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -27,6 +28,10 @@ type sweepDeps struct {
 	// gpuMemory opens NVML for a CUDA device: a reader of the used memory on
 	// its GPUs, their total, and a closer. nil: no NVML figures.
 	gpuMemory func(d engine.Device) (used func() int64, total int64, closeFn func(), err error)
+	// openNVML opens the GPUs' energy counters for a CUDA sweep (nil: none);
+	// visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
+	openNVML func() (*gpuinfo.Monitor, error)
+	visible  string
 }
 
 func runSweep(ctx context.Context, env Env, args []string) int {
@@ -36,6 +41,8 @@ func runSweep(ctx context.Context, env Env, args []string) int {
 		rss:       sweep.ReadRSS,
 		cpuinfo:   "/proc/cpuinfo",
 		gpuMemory: nvmlMemory,
+		openNVML:  func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
+		visible:   os.Getenv("CUDA_VISIBLE_DEVICES"),
 	})
 }
 
@@ -64,6 +71,9 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 	if plan.closeNVML != nil {
 		defer plan.closeNVML()
 	}
+	var closeEnergy func()
+	plan.prober.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.device.String()}, deps.visible)
+	defer closeEnergy()
 	start := time.Now()
 	info := engine.Info{Device: plan.device.String()}
 	obs, stopObs, code, ok := observeHeadless(ctx, env, "sweep", plan.observe, map[string]any{"preset": plan.preset.Name,
