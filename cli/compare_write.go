@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"infertop/report"
+	"infertop/sweep"
 )
 
 // compareCSVHeader is the first line of compare's CSV; with a baseline the
@@ -43,6 +44,11 @@ func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
 	if withBase {
 		header = append(append([]string(nil), header...), baselineCSVHeader...)
 	}
+	// Each side's energy per sample comes last, only when some is known.
+	energy := sweep.AnyCompareEnergy(res.Points)
+	if energy {
+		header = append(append([]string(nil), header...), "a_joules_per_sample", "b_joules_per_sample")
+	}
 	_ = cw.Write(header)
 	for _, p := range res.Points {
 		rec := []string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), f(p.A.SamplesPerSec), f(p.B.SamplesPerSec),
@@ -57,6 +63,9 @@ func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
 				rec = append(rec, f(c.Old), f(c.Ratio), f(c.Noise), strconv.FormatBool(c.Flagged))
 			}
 		}
+		if energy {
+			rec = append(rec, energyCell(p.A.Energy, f), energyCell(p.B.Energy, f))
+		}
 		_ = cw.Write(rec)
 	}
 	cw.Flush()
@@ -70,10 +79,16 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 	m, res := doc.Meta, doc.Compare
 	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\tPAIRS\t")
+	energy := sweep.AnyCompareEnergy(res.Points)
+	fmt.Fprintf(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\t%sPAIRS\t\n",
+		yesNo(energy, "A J/SAMPLE\tB J/SAMPLE\t", ""))
 	for _, p := range res.Points {
-		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
-			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, p.Pairs)
+		joules := ""
+		if energy {
+			joules = energyText(p.A.Energy) + "\t" + energyText(p.B.Energy) + "\t"
+		}
+		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
+			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, joules, p.Pairs)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)

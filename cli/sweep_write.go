@@ -23,16 +23,27 @@ func writeSweep(w io.Writer, format string, doc report.SweepDoc) error {
 	return writeSweepTable(w, doc)
 }
 
+// writeSweepCSV writes one line per point; the joules_per_sample column
+// comes last, only when some point's energy is known (empty where unknown).
 func writeSweepCSV(w io.Writer, res sweep.Result) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"batch", "samples_per_sec", "p50_ms", "p99_ms", "gflops", "engine_bytes", "rss_bytes",
-		"device_used_bytes", "stable", "noise", "recommended"})
+	energy := sweep.AnyEnergy(res.Points)
+	header := []string{"batch", "samples_per_sec", "p50_ms", "p99_ms", "gflops", "engine_bytes", "rss_bytes",
+		"device_used_bytes", "stable", "noise", "recommended"}
+	if energy {
+		header = append(header, "joules_per_sample")
+	}
+	_ = cw.Write(header)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, p := range res.Points {
-		_ = cw.Write([]string{strconv.Itoa(p.Batch), f(p.SamplesPerSec), f(p.P50MS), f(p.P99MS), f(p.GFLOPS),
+		rec := []string{strconv.Itoa(p.Batch), f(p.SamplesPerSec), f(p.P50MS), f(p.P99MS), f(p.GFLOPS),
 			strconv.FormatInt(p.EngineBytes, 10), strconv.FormatInt(p.RSSBytes, 10),
 			strconv.FormatInt(p.DeviceUsedBytes, 10), strconv.FormatBool(p.Stable),
-			f(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)})
+			f(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)}
+		if energy {
+			rec = append(rec, energyCell(p.Energy, f))
+		}
+		_ = cw.Write(rec)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -53,14 +64,19 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	}
 	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\tSTABLE\t\t")
+	energy := sweep.AnyEnergy(res.Points)
+	fmt.Fprintf(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\t%sSTABLE\t\t\n", yesNo(energy, "J/SAMPLE\t", ""))
 	for _, p := range res.Points {
 		mark := ""
 		if p.Batch == res.Rec.Batch {
 			mark = "← recommended"
 		}
-		fmt.Fprintf(tw, "%d\t%.4g\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s\t%s\t\n", p.Batch, p.SamplesPerSec, p.P50MS, p.P99MS,
-			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), yesNo(p.Stable, "yes", "no (time cap)"), mark)
+		joules := ""
+		if energy {
+			joules = energyText(p.Energy) + "\t"
+		}
+		fmt.Fprintf(tw, "%d\t%.4g\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\t\n", p.Batch, p.SamplesPerSec, p.P50MS, p.P99MS,
+			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
@@ -102,8 +118,29 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 
 // pointLine is one progress line for a measured batch.
 func pointLine(p sweep.Point) string {
-	return fmt.Sprintf("batch %d: %.4g samples/s · p50 %.3g ms · p99 %.3g ms · %s%s", p.Batch, p.SamplesPerSec,
-		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), yesNo(p.Stable, "", " · unstable (time cap)"))
+	joules := ""
+	if p.Energy.Valid {
+		joules = " · " + energyText(p.Energy) + " J/sample"
+	}
+	return fmt.Sprintf("batch %d: %.4g samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, p.SamplesPerSec,
+		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
+}
+
+// energyText is a table's energy per sample in joules with 3 significant
+// digits, or "-" when unknown.
+func energyText(e sweep.Energy) string {
+	if !e.Valid {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", e.JoulesPerSample)
+}
+
+// energyCell is a CSV cell's energy per sample, formatted by f, or empty when unknown.
+func energyCell(e sweep.Energy, f func(float64) string) string {
+	if !e.Valid {
+		return ""
+	}
+	return f(e.JoulesPerSample)
 }
 
 func yesNo(b bool, yes, no string) string {
