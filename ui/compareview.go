@@ -54,6 +54,9 @@ func compareView(st styles, t *tuning, w, h int) string {
 	row("p90", fmtMS(p.A.P90MS), fmtMS(p.B.P90MS))
 	row("p99", fmtMS(p.A.P99MS), fmtMS(p.B.P99MS))
 	row("batches (n)", fmt.Sprint(p.A.Count), fmt.Sprint(p.B.Count))
+	if p.A.Energy.Valid || p.B.Energy.Valid {
+		row("J/sample", fmtEnergy(p.A.Energy), fmtEnergy(p.B.Energy))
+	}
 	fmt.Fprintln(&b)
 	if t.err != "" {
 		fmt.Fprintln(&b, st.bad.Render(t.err))

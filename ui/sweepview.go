@@ -20,14 +20,20 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	fmt.Fprintln(&b, st.title.Render(head)+st.label.Render(t.status))
 	// batch, two figures, memory and the recommendation mark take 56 cells;
 	// the process's RSS or NVML's used memory, when measured, 19 more.
-	fixed, used := 56, measuredMemory(r.Points)
+	fixed, used, energy := 56, measuredMemory(r.Points), sweep.AnyEnergy(r.Points)
 	if used {
 		fixed += usedMemW + 1
+	}
+	if energy {
+		fixed += energyW + 1
 	}
 	barW := max((w-fixed)/2, 4)
 	cols := fmt.Sprintf("%6s %-*s %9s %-*s %9s %11s", "BATCH", barW, " throughput", "samples/s", barW, " p99 latency", "p99 ms", "engine mem")
 	if used {
 		cols += fmt.Sprintf(" %*s", usedMemW, "RSS / GPU used")
+	}
+	if energy {
+		cols += fmt.Sprintf(" %*s", energyW, "J/sample")
 	}
 	fmt.Fprintf(&b, "%s\n", st.label.Render(cols))
 	var maxT, maxL float64
@@ -54,6 +60,9 @@ func sweepView(st styles, t *tuning, w, h int) string {
 		mem := fmt.Sprintf("%11s", engine.FormatBytes(p.EngineBytes))
 		if used {
 			mem += fmt.Sprintf(" %*s", usedMemW, p.UsedMemory())
+		}
+		if energy {
+			mem += fmt.Sprintf(" %*s", energyW, fmtEnergy(p.Energy))
 		}
 		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
 			st.line.Render(bar(p.P99MS, maxL, barW)), lat, mem, unstable, mark)
@@ -88,6 +97,17 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	}
 	lines = append(lines, st.dim.Render(tuneHint(t)))
 	return b.String() + strings.Join(lines, "\n")
+}
+
+// energyW is the width of the sweep's "J/sample" column.
+const energyW = 9
+
+// fmtEnergy is a point's or a race side's energy per sample, "-" when unknown.
+func fmtEnergy(e sweep.Energy) string {
+	if !e.Valid {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", e.JoulesPerSample)
 }
 
 // usedMemW is the width of the sweep's "RSS / GPU used" column.
