@@ -23,7 +23,8 @@ type Executor interface {
 	Run(in, out []float32) (Timing, error)
 	// Memory reports what the executor holds now.
 	Memory() Memory
-	// Info describes the executor for displays and reports.
+	// Info describes the executor for displays and reports; the runner reads
+	// it again after every Prepare, since it may describe the prepared batch.
 	Info() Info
 	// Close frees everything. The executor cannot be used afterwards.
 	Close() error

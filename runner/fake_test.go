@@ -53,7 +53,7 @@ func (f *fakeExec) Memory() engine.Memory {
 }
 
 func (f *fakeExec) Info() engine.Info {
-	return engine.Info{Device: "cpu", Engine: "fake", PeakGFLOPS: 100}
+	return engine.Info{Device: "cpu", Engine: "fake", Detail: fmt.Sprintf("prepared for batch %d", f.batch), PeakGFLOPS: 100}
 }
 
 func (f *fakeExec) Close() error {

@@ -154,6 +154,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 		if err2 := safely(func() error { return l.exec.Prepare(l.batch) }); err2 != nil {
 			l.fail(now, fmt.Errorf("preparing batch %d again after out of memory: %w", l.batch, err2))
 		} else {
+			l.info = l.exec.Info()
 			l.allocBuffers() // the executor's own buffers, if any, are new
 			l.newRun(now, Warming)
 			l.publish(now)
@@ -161,6 +162,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 		return err
 	}
 	l.batch = n
+	l.info = l.exec.Info() // it may describe the batch (how the CUDA engine's convolutions run)
 	l.allocBuffers()
 	l.newRun(now, Warming)
 	l.events.add(now, EventBatch, "batch %d", n)

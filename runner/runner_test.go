@@ -127,6 +127,38 @@ func waitFor(t *testing.T, r *Runner, what string, ok func(Snapshot) bool) Snaps
 	return Snapshot{}
 }
 
+// The snapshot's engine description follows each Prepare: an engine may
+// describe the batch it prepared (the CUDA engine says how its convolutions run).
+func TestInfoFollowsTheBatch(t *testing.T) {
+	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{oomOver: 500} }}
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu",
+		Batch: 4, Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := waitFor(t, r, "batch 4 open", func(s Snapshot) bool { return s.Batch == 4 && s.Info.Engine != "" }); s.Info.Detail != "prepared for batch 4" {
+		t.Errorf("at batch 4 the detail is %q", s.Info.Detail)
+	}
+	if err := r.SetBatch(8); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Latest(); s.Batch != 8 || s.Info.Detail != "prepared for batch 8" {
+		t.Errorf("after SetBatch(8): batch %d, detail %q", s.Batch, s.Info.Detail)
+	}
+	if err := r.SetBatch(1000); !errors.Is(err, engine.ErrOutOfMemory) {
+		t.Fatalf("SetBatch(1000): %v, want out of memory", err)
+	}
+	if s := r.Latest(); s.Batch != 8 || s.Info.Detail != "prepared for batch 8" {
+		t.Errorf("after the refused batch: batch %d, detail %q", s.Batch, s.Info.Detail)
+	}
+	r.Stop()
+}
+
 func TestLifecycle(t *testing.T) {
 	before := runtime.NumGoroutine()
 	env := &fakeEnv{mk: func(n int) *fakeExec {
