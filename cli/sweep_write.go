@@ -9,6 +9,7 @@ import (
 
 	"infertop/engine"
 	"infertop/report"
+	"infertop/runner"
 	"infertop/sweep"
 )
 
@@ -128,7 +129,7 @@ func pointLine(p sweep.Point) string {
 
 // energyText is a table's energy per sample in joules with 3 significant
 // digits, or "-" when unknown.
-func energyText(e sweep.Energy) string {
+func energyText(e runner.Energy) string {
 	if !e.Valid {
 		return "-"
 	}
@@ -136,7 +137,7 @@ func energyText(e sweep.Energy) string {
 }
 
 // energyCell is a CSV cell's energy per sample, formatted by f, or empty when unknown.
-func energyCell(e sweep.Energy, f func(float64) string) string {
+func energyCell(e runner.Energy, f func(float64) string) string {
 	if !e.Valid {
 		return ""
 	}

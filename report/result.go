@@ -12,7 +12,6 @@ import (
 
 	"infertop/engine"
 	"infertop/runner"
-	"infertop/sweep"
 )
 
 // Result is one bench invocation: where it ran and one row per batch size.
@@ -89,9 +88,9 @@ type Row struct {
 	// energy is known (the snapshot's OverallEnergy): the joules their NVML
 	// total-energy counters advanced by, over the samples of those windows.
 	// Omitted while unknown (CPU rows, no NVML counter).
-	Energy   sweep.Energy `json:"energy,omitzero"`
-	Warnings []string     `json:"warnings"`
-	Error    string       `json:"error"`
+	Energy   runner.Energy `json:"energy,omitzero"`
+	Warnings []string      `json:"warnings"`
+	Error    string        `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -126,7 +125,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
 		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes,
-		Energy: sweep.EnergyFromRunner(s.OverallEnergy), Warnings: []string{}, Error: s.Err,
+		Energy: s.OverallEnergy, Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b

@@ -32,12 +32,49 @@ type Energy struct {
 	// without an energy counter (no Config.Energy), no completed window yet,
 	// a failed read, or a counter that did not advance, went backwards or
 	// wrapped over the window. The other fields are zero then.
-	Valid bool
+	Valid bool `json:"valid"`
 	// Joules is the energy used over Samples measured samples.
-	Joules  float64
-	Samples int64
+	Joules  float64 `json:"joules"`
+	Samples int64   `json:"samples"`
 	// JoulesPerSample is Joules / Samples.
-	JoulesPerSample float64
+	JoulesPerSample float64 `json:"joules_per_sample"`
+}
+
+// EnergyOver is the figure of a window of samples from the counter read
+// where it opened (startMJ, startOK) and where it closed: unknown unless both
+// reads succeeded and the counter advanced (a counter that stood still, went
+// back or wrapped says nothing about the window).
+func EnergyOver(startMJ uint64, startOK bool, endMJ uint64, endOK bool, samples int64) Energy {
+	if !startOK || !endOK || endMJ <= startMJ {
+		return Energy{}
+	}
+	return newEnergy(float64(endMJ-startMJ)/1000, samples)
+}
+
+// Plus adds the figures that are known: e and o together, or whichever of
+// them is valid.
+func (e Energy) Plus(o Energy) Energy {
+	switch {
+	case !o.Valid:
+		return e
+	case !e.Valid:
+		return o
+	}
+	return newEnergy(e.Joules+o.Joules, e.Samples+o.Samples)
+}
+
+// ReadMeter reads m for device; a nil meter answers ok false, and a panic in
+// the meter is returned as an error.
+func ReadMeter(m EnergyMeter, device string) (mj uint64, ok bool, err error) {
+	if m == nil {
+		return 0, false, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			mj, ok, err = 0, false, fmt.Errorf("energy meter panicked: %v", p)
+		}
+	}()
+	return m.ReadEnergy(device)
 }
 
 // newEnergy is the figure for joules over samples (unknown without samples).
@@ -53,9 +90,8 @@ type energyState struct {
 	// baseMJ is the counter where the open window started; baseOK says it is known.
 	baseMJ uint64
 	baseOK bool
-	// joules and samples add up the windows of this RunID whose energy is known.
-	joules  float64
-	samples int64
+	// total adds up the windows of this RunID whose energy is known.
+	total Energy
 	// warned is set once a failed read has been reported in this RunID.
 	warned bool
 }
@@ -68,18 +104,7 @@ func (l *loop) resetEnergy() {
 // readEnergy reads the meter for the current device. A failure is reported
 // once per RunID as a warning event; a panic in the meter counts as a failure.
 func (l *loop) readEnergy(now time.Time) (mj uint64, ok bool) {
-	if l.cfg.Energy == nil {
-		return 0, false
-	}
-	var err error
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("energy meter panicked: %v", p)
-			}
-		}()
-		mj, ok, err = l.cfg.Energy.ReadEnergy(l.device)
-	}()
+	mj, ok, err := ReadMeter(l.cfg.Energy, l.device)
 	if err != nil {
 		if !l.energy.warned {
 			l.energy.warned = true
@@ -106,19 +131,11 @@ func (l *loop) stopEnergy() {
 // a negative one.
 func (l *loop) closeEnergy(now time.Time, samples int64) Energy {
 	mj, ok := l.readEnergy(now)
-	var e Energy
-	if ok && l.energy.baseOK && mj > l.energy.baseMJ {
-		e = newEnergy(float64(mj-l.energy.baseMJ)/1000, samples)
-	}
+	e := EnergyOver(l.energy.baseMJ, l.energy.baseOK, mj, ok, samples)
 	l.energy.baseMJ, l.energy.baseOK = mj, ok
-	if e.Valid {
-		l.energy.joules += e.Joules
-		l.energy.samples += e.Samples
-	}
+	l.energy.total = l.energy.total.Plus(e)
 	return e
 }
 
 // overallEnergy is the figure over every window of this RunID whose energy is known.
-func (l *loop) overallEnergy() Energy {
-	return newEnergy(l.energy.joules, l.energy.samples)
-}
+func (l *loop) overallEnergy() Energy { return l.energy.total }

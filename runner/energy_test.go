@@ -209,3 +209,31 @@ func TestEnergyStartsAgainAfterResetAndPause(t *testing.T) {
 		t.Fatalf("first window after the reset: window %+v overall %+v", s.WindowEnergy, s.OverallEnergy)
 	}
 }
+
+func TestEnergyOverAndPlus(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		start, end uint64
+		sok, eok   bool
+		samples    int64
+		want       Energy
+	}{
+		{"advanced", 1000, 4000, true, true, 6, Energy{Valid: true, Joules: 3, Samples: 6, JoulesPerSample: 0.5}},
+		{"start unknown", 1000, 4000, false, true, 6, Energy{}},
+		{"end unknown", 1000, 4000, true, false, 6, Energy{}},
+		{"still", 4000, 4000, true, true, 6, Energy{}},
+		{"went back", 4000, 1000, true, true, 6, Energy{}},
+		{"no samples", 1000, 4000, true, true, 0, Energy{}},
+	} {
+		if got := EnergyOver(tc.start, tc.sok, tc.end, tc.eok, tc.samples); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	a, b := EnergyOver(1000, true, 4000, true, 6), EnergyOver(0, true, 9000, true, 12)
+	if got, want := a.Plus(b), (Energy{Valid: true, Joules: 12, Samples: 18, JoulesPerSample: 12.0 / 18}); got != want {
+		t.Errorf("Plus: %+v, want %+v", got, want)
+	}
+	if a.Plus(Energy{}) != a || (Energy{}).Plus(a) != a || (Energy{}).Plus(Energy{}).Valid {
+		t.Error("Plus must keep the known figure and stay unknown with none")
+	}
+}

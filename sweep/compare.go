@@ -42,7 +42,7 @@ type WindowResult struct {
 	Latencies []time.Duration
 	// Energy is the side's GPUs' energy over the window, from their counter
 	// read where it started and ended (unknown on the CPU or without one).
-	Energy Energy
+	Energy runner.Energy
 }
 
 // Windower measures the two sides of a compare.
@@ -68,7 +68,7 @@ type SideStats struct {
 	// Energy is the side's GPUs' energy per sample over its windows at this
 	// batch whose energy is known; omitted while unknown (a CPU side, no
 	// NVML counter).
-	Energy Energy `json:"energy,omitzero"`
+	Energy runner.Energy `json:"energy,omitzero"`
 }
 
 // ComparePoint is the race at one batch.
@@ -89,9 +89,8 @@ type ComparePoint struct {
 	lat     [2][]time.Duration
 	rates   [2][]float64
 	ratios  []float64
-	// joules and eSamples add up each side's windows whose energy is known.
-	joules   [2]float64
-	eSamples [2]int64
+	// energy adds up each side's windows whose energy is known.
+	energy [2]runner.Energy
 }
 
 // CompareResult is a whole race.
@@ -216,10 +215,7 @@ func (p *ComparePoint) addWindow(side int, w WindowResult) {
 	p.lat[side] = append(p.lat[side], w.Latencies...)
 	slices.Sort(p.lat[side])
 	p.rates[side] = append(p.rates[side], rate(w.Samples, w.Duration))
-	if w.Energy.Valid {
-		p.joules[side] += w.Energy.Joules
-		p.eSamples[side] += w.Energy.Samples
-	}
+	p.energy[side] = p.energy[side].Plus(w.Energy)
 	p.A, p.B = p.stats(0), p.stats(1)
 	if p.A.SamplesPerSec > 0 {
 		p.SpeedUp = p.B.SamplesPerSec / p.A.SamplesPerSec
@@ -240,7 +236,7 @@ func (p *ComparePoint) stats(side int) SideStats {
 	l := p.lat[side]
 	return SideStats{SamplesPerSec: rate(p.samples[side], p.dur[side]), Count: len(l),
 		P50MS: ms(Percentile(l, 50)), P90MS: ms(Percentile(l, 90)), P99MS: ms(Percentile(l, 99)),
-		WindowSpread: relSpread(p.rates[side]), Energy: energyOf(p.joules[side], p.eSamples[side])}
+		WindowSpread: relSpread(p.rates[side]), Energy: p.energy[side]}
 }
 
 // relSpread is the runner's window spread (runner.RelSpread) of a side's

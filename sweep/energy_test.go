@@ -93,7 +93,7 @@ func TestRunnerProberNoEnergyOnCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pt.Energy != (Energy{}) || AnyEnergy([]Point{pt}) {
+	if pt.Energy != (runner.Energy{}) || AnyEnergy([]Point{pt}) {
 		t.Errorf("CPU point energy %+v", pt.Energy)
 	}
 	b, err := json.Marshal(pt)
@@ -138,7 +138,7 @@ func TestExecWindowerEnergyPerSide(t *testing.T) {
 		if samples := int64(p.B.Count * p.Batch); !e.Valid || e.JoulesPerSample != want || e.Samples != samples || e.Joules != 3*float64(p.B.Count) {
 			t.Errorf("batch %d: GPU side energy %+v over %d batches, want %v J/sample", p.Batch, e, p.B.Count, want)
 		}
-		if p.A.Energy != (Energy{}) {
+		if p.A.Energy != (runner.Energy{}) {
 			t.Errorf("batch %d: CPU side energy %+v", p.Batch, p.A.Energy)
 		}
 	}
@@ -151,26 +151,5 @@ func TestExecWindowerEnergyPerSide(t *testing.T) {
 	}
 	if s := string(b); strings.Count(s, `"energy"`) != 1 || !strings.Contains(s, `"joules_per_sample":0.3`) {
 		t.Errorf("JSON %s", s)
-	}
-}
-
-func TestWindowEnergy(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		start, end uint64
-		sok, eok   bool
-		samples    int64
-		want       Energy
-	}{
-		{"advanced", 1000, 4000, true, true, 6, Energy{Valid: true, Joules: 3, Samples: 6, JoulesPerSample: 0.5}},
-		{"start unknown", 1000, 4000, false, true, 6, Energy{}},
-		{"end unknown", 1000, 4000, true, false, 6, Energy{}},
-		{"still", 4000, 4000, true, true, 6, Energy{}},
-		{"went back", 4000, 1000, true, true, 6, Energy{}},
-		{"no samples", 1000, 4000, true, true, 0, Energy{}},
-	} {
-		if got := windowEnergy(tc.start, tc.sok, tc.end, tc.eok, tc.samples); got != tc.want {
-			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
-		}
 	}
 }

@@ -152,7 +152,7 @@ func (p *RunnerProber) point(s runner.Snapshot) Point {
 func PointFromSnapshot(s runner.Snapshot) Point {
 	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: ms(s.Latency.P50), P99MS: ms(s.Latency.P99),
 		GFLOPS: s.GFLOPS, EngineBytes: s.Memory.HostBytes, Stable: s.Stability.Both(),
-		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches, Energy: EnergyFromRunner(s.OverallEnergy)}
+		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches, Energy: s.OverallEnergy}
 	for _, b := range s.Memory.DeviceBytes {
 		pt.EngineBytes += b
 	}

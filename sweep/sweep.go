@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/runner"
 )
 
 // Defaults of Config.
@@ -53,7 +54,7 @@ type Point struct {
 	// Energy is the GPUs' energy per sample over the point's measured
 	// windows whose energy is known (the runner's OverallEnergy at the
 	// point's end); omitted while unknown (CPU runs, no NVML counter).
-	Energy Energy `json:"energy,omitzero"`
+	Energy runner.Energy `json:"energy,omitzero"`
 }
 
 // UsedMemory is the point's memory beyond the engine's, as the tables show

@@ -80,13 +80,14 @@ func (w *ExecWindower) Prepare(ctx context.Context, batch int) error {
 // with its GPUs' energy over them when Energy reads a counter for its device.
 func (w *ExecWindower) Window(ctx context.Context, side int) (WindowResult, error) {
 	dev := w.sides[side].Device
-	start, startOK := readCounter(w.Energy, dev)
+	start, startOK, serr := runner.ReadMeter(w.Energy, dev)
 	res, err := w.run(ctx, side, w.WindowLen, MinWindowBatches)
 	if err != nil || w.Energy == nil {
 		return res, err
 	}
-	end, endOK := readCounter(w.Energy, dev)
-	res.Energy = windowEnergy(start, startOK, end, endOK, res.Samples)
+	end, endOK, eerr := runner.ReadMeter(w.Energy, dev)
+	// A failed read leaves the window's figure unknown.
+	res.Energy = runner.EnergyOver(start, startOK && serr == nil, end, endOK && eerr == nil, res.Samples)
 	return res, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"infertop/engine"
+	"infertop/runner"
 	"infertop/sweep"
 )
 
@@ -103,7 +104,7 @@ func sweepView(st styles, t *tuning, w, h int) string {
 const energyW = 9
 
 // fmtEnergy is a point's or a race side's energy per sample, "-" when unknown.
-func fmtEnergy(e sweep.Energy) string {
+func fmtEnergy(e runner.Energy) string {
 	if !e.Valid {
 		return "-"
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"infertop/runner"
 	"infertop/sweep"
 )
 
@@ -17,7 +18,7 @@ func TestSweepViewShowsNVMLUsedMemory(t *testing.T) {
 	fns.Sweep = func(_ context.Context, _, _ string, progress func(sweep.Result, string)) (sweep.Result, error) {
 		r := sweep.Result{Stop: sweep.StopGain, StopText: "gain below 5 % twice", MemLimit: 80 << 30, Points: []sweep.Point{
 			{Batch: 1, SamplesPerSec: 950, P50MS: 1, P99MS: 1.2, EngineBytes: 40 << 20, DeviceUsedBytes: 3 << 30, Stable: true,
-				Energy: sweep.Energy{Valid: true, Joules: 240, Samples: 2000, JoulesPerSample: 0.12}},
+				Energy: runner.Energy{Valid: true, Joules: 240, Samples: 2000, JoulesPerSample: 0.12}},
 			{Batch: 2, SamplesPerSec: 1800, P50MS: 1.1, P99MS: 1.3, EngineBytes: 41 << 20, DeviceUsedBytes: 3<<30 + 512<<20, Stable: true},
 		}}
 		progress(r, "done")
@@ -42,7 +43,7 @@ func TestCompareViewShowsEnergy(t *testing.T) {
 	fns.Compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
 		r := compareFixture(preset, batch)
 		r.B.Device = "cuda:0"
-		r.Points[0].B.Energy = sweep.Energy{Valid: true, Joules: 10, Samples: 8000, JoulesPerSample: 0.00125}
+		r.Points[0].B.Energy = runner.Energy{Valid: true, Joules: 10, Samples: 8000, JoulesPerSample: 0.00125}
 		progress(r)
 		return r, nil
 	}
