@@ -283,48 +283,33 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
             float acc[4][8];
             UNROLL for (int i = 0; i < 4; i++)
                 UNROLL for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
-            for (unsigned int k0 = 0; k0 < CK; k0 += CONV_BK) {
-                if (k0 == 0) {
-                    // First step: nothing to overlap with, load now.
-                    UNROLL for (int j = 0; j < AL; j++) {
-                        const unsigned int e = t + 256 * j, m = A_M(e), kk = A_K(e);
-                        ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
-                    }
-                    UNROLL for (int j = 0; j < BL; j++) {
-                        const unsigned int r = br + BROWS * j;
-                        float v = 0.0f;
-                        if (gok && r < CK) {
-                            const int kyx = rowKYX[r];
-                            const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
-                            if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
-                        }
-                        rb[j] = v;
-                    }
+            // Step kb's operands into registers: W's tile and X̂'s column bc.
+            auto load = [&](unsigned int kb) {
+                UNROLL for (int j = 0; j < AL; j++) {
+                    const unsigned int e = t + 256 * j, m = A_M(e), kk = kb + A_K(e);
+                    ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
                 }
+                UNROLL for (int j = 0; j < BL; j++) {
+                    const unsigned int r = kb + br + BROWS * j;
+                    float v = 0.0f;
+                    if (gok && r < CK) {
+                        const int kyx = rowKYX[r];
+                        const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
+                        if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
+                    }
+                    rb[j] = v;
+                }
+            };
+            load(0);
+            for (unsigned int k0 = 0; k0 < CK; k0 += CONV_BK) {
                 UNROLL for (int j = 0; j < AL; j++) {
                     const unsigned int e = t + 256 * j;
                     As[A_K(e)][A_M(e)] = ra[j];
                 }
                 UNROLL for (int j = 0; j < BL; j++) Bs[br + BROWS * j][bc] = rb[j];
                 __syncthreads();
-                const unsigned int k1 = k0 + CONV_BK;
-                if (k1 < CK) {
-                    // Next step's operands, in flight while this step multiplies.
-                    UNROLL for (int j = 0; j < AL; j++) {
-                        const unsigned int e = t + 256 * j, m = A_M(e), kk = k1 + A_K(e);
-                        ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
-                    }
-                    UNROLL for (int j = 0; j < BL; j++) {
-                        const unsigned int r = k1 + br + BROWS * j;
-                        float v = 0.0f;
-                        if (gok && r < CK) {
-                            const int kyx = rowKYX[r];
-                            const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
-                            if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
-                        }
-                        rb[j] = v;
-                    }
-                }
+                // The next step's operands are in flight while this step multiplies.
+                if (k0 + CONV_BK < CK) load(k0 + CONV_BK);
                 UNROLL for (int kk = 0; kk < CONV_BK; kk++) {
                     const float4 a = *reinterpret_cast<const float4*>(&As[kk][ty * 4]);
                     const float4 b0 = *reinterpret_cast<const float4*>(&Bs[kk][tx * 4]);
