@@ -36,17 +36,17 @@ func counterNVML(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) fun
 	}
 }
 
-// wattExec is a fake cuda:0 executor that advances the GPU's energy counter
-// by mjPerBatch at every batch, so that any window's energy is known exactly.
+// wattExec is a fake executor moved to cuda:0 that advances the GPU's energy
+// counter by mjPerBatch at every batch, so that any window's energy is known exactly.
 type wattExec struct {
-	sleepExec
+	engine.Executor
 	counter    *atomic.Uint64
 	mjPerBatch uint64
 }
 
 func (e *wattExec) Run(in, out []float32) (engine.Timing, error) {
 	e.counter.Add(e.mjPerBatch)
-	return e.sleepExec.Run(in, out)
+	return e.Executor.Run(in, out)
 }
 
 func (e *wattExec) Info() engine.Info { return engine.Info{Device: "cuda:0", Engine: "fake-cuda"} }
@@ -58,7 +58,7 @@ func TestSweepOnGPUWritesEnergyPerSample(t *testing.T) {
 	var opened atomic.Int32
 	deps := sweepTestDeps(nil)
 	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &wattExec{counter: &counter, mjPerBatch: 1000}, nil
+		return &wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}, nil
 	})
 	deps.openNVML = counterNVML(t, &counter, &opened)
 	args := []string{"--preset", "linear", "--device", "cuda:0", "--batches", "1,4"}
@@ -125,21 +125,6 @@ func TestSweepOnCPUWritesNoEnergy(t *testing.T) {
 	}
 }
 
-// gpuClockExec is clockExec on cuda:0 that advances the GPU's energy
-// counter by mjPerBatch at every batch.
-type gpuClockExec struct {
-	clockExec
-	counter    *atomic.Uint64
-	mjPerBatch uint64
-}
-
-func (e *gpuClockExec) Run(in, out []float32) (engine.Timing, error) {
-	e.counter.Add(e.mjPerBatch)
-	return e.clockExec.Run(in, out)
-}
-
-func (e *gpuClockExec) Info() engine.Info { return engine.Info{Device: "cuda:0", Engine: "fake-cuda"} }
-
 // compareGPUDeps is compareTestDeps with a cuda:0 whose counter advances
 // 2 J per batch and an NVML that reads it.
 func compareGPUDeps(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) compareDeps {
@@ -149,7 +134,7 @@ func compareGPUDeps(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) 
 		return &clockExec{clock: clock, threads: o.Threads, runs: runs}, nil
 	})
 	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &gpuClockExec{clockExec: clockExec{clock: clock, runs: runs}, counter: counter, mjPerBatch: 2000}, nil
+		return &wattExec{Executor: &clockExec{clock: clock, runs: runs}, counter: counter, mjPerBatch: 2000}, nil
 	})
 	deps.now = func() time.Time { return time.Unix(0, clock.Load()) }
 	deps.openNVML = counterNVML(t, counter, opened)
@@ -241,7 +226,7 @@ func TestBenchOnGPUWritesEnergyPerSample(t *testing.T) {
 	var opened atomic.Int32
 	deps := fakeDeps(nil)
 	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &wattExec{counter: &counter, mjPerBatch: 1000}, nil
+		return &wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}, nil
 	})
 	deps.openNVML = counterNVML(t, &counter, &opened)
 	code, out, stderr := runBenchTest(context.Background(), deps, append(fast, "--device", "cuda:0", "--batch", "1,4", "--format", "json")...)
