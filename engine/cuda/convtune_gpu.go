@@ -5,7 +5,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
-	"math"
+	"unsafe"
 
 	"gorgonia.org/cu"
 
@@ -13,25 +13,11 @@ import (
 	"infertop/presets"
 )
 
-// Timing both ways of a convolution in Prepare: rounds alternate the two
-// ways, each round issues the layer's steps convTuneReps times between two
-// events, and the quicker round of each way counts.
-const (
-	convTuneRounds = 3
-	convTuneReps   = 3
-)
-
-// convTiming is what Prepare measured for one convolution.
-type convTiming struct {
-	Layer            string
-	Im2col, Implicit float64 // milliseconds per run of the layer
-	Way              ConvWay
-}
-
 // prepare allocates the buffers of a batch share. With the auto choice and
 // room for the im2col workspace it first times both ways of every
 // convolution on this device at this batch (as cuDNN's benchmark mode does)
-// and keeps the quicker one per layer; without that room every convolution
+// and keeps the quicker one per layer, the implicit one only where its output
+// agrees with im2col's (tuneConvs); without that room every convolution
 // takes the implicit way, which needs no workspace. Out of memory returns an
 // *engine.OOMError and leaves nothing allocated. The caller made the context
 // current.
@@ -92,59 +78,60 @@ func (g *gpu) tuneConv(p *presets.Preset, full *Plan) ([]convTiming, error) {
 	return times, err
 }
 
-// timeConvWays times both ways of each convolution of full, which is allocated
-// as the current batch, and picks the quicker.
+// timeConvWays checks and times both ways of each convolution of full, which
+// is allocated as the current batch, from the preset's deterministic input.
 func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) {
 	alt, err := BuildWith(p, full.Batch, Options{Default: ConvImplicit, fullWorkspace: true})
 	if err != nil {
 		return nil, err
 	}
-	if !full.SameBuffers(alt) {
-		return nil, fmt.Errorf("%s: the two convolution ways of %s allocate different buffers", g.devName(), p.Name)
-	}
 	bs := &g.batch
-	steps := [2][]devStep{bs.steps, g.resolve(alt)}
-	plans := [2]*Plan{full, alt}
-	// One pass of the whole plan from a zero input, so that every layer reads
-	// finite values while it is timed.
-	if err := check("cuMemsetD32Async(input)", cu.MemsetD32Async(bs.ptrs[full.Input.Buf], 0, full.InputFloats, g.stream)); err != nil {
+	dev := gpuConvs{g: g, steps: [2][]devStep{bs.steps, g.resolve(alt)}}
+	// One pass of the whole plan from a real input, so that every layer
+	// reads values like those it will see when its two ways are compared.
+	p.FillInput(bs.hostIn, presets.DefaultSeed)
+	if err := check("cuMemcpyHtoDAsync(tuning input)", cu.MemcpyHtoDAsync(bs.ptrs[full.Input.Buf], bs.pinIn, 4*full.InputFloats, g.stream)); err != nil {
 		return nil, err
 	}
-	if _, err := g.timeSteps(steps[0], 1); err != nil {
+	if _, err := g.timeSteps(dev.steps[ConvIm2col], 1); err != nil {
 		return nil, err
 	}
-	var out []convTiming
-	for _, st := range full.Steps {
-		name := st.Layer
-		if _, conv := full.Conv[name]; !conv || len(out) > 0 && out[len(out)-1].Layer == name {
-			continue
-		}
-		t := convTiming{Layer: name, Way: ConvIm2col}
-		if alt.Conv[name] != ConvImplicit {
-			out = append(out, t) // beyond the implicit kernel's limits
-			continue
-		}
-		best := [2]float64{math.Inf(1), math.Inf(1)}
-		for range convTuneRounds {
-			for w := range steps {
-				lo, hi, ok := plans[w].LayerSteps(name)
-				if !ok {
-					return nil, fmt.Errorf("%s: layer %s has no consecutive steps in the %s plan", g.devName(), name, ConvWay(w))
-				}
-				ms, err := g.timeSteps(steps[w][lo:hi], convTuneReps)
-				if err != nil {
-					return nil, err
-				}
-				best[w] = min(best[w], ms)
-			}
-		}
-		t.Im2col, t.Implicit = best[ConvIm2col], best[ConvImplicit]
-		if t.Implicit < t.Im2col {
-			t.Way = ConvImplicit
-		}
-		out = append(out, t)
+	times, err := tuneConvs(dev, [2]*Plan{full, alt})
+	if err != nil {
+		return nil, fmt.Errorf("%s: timing the convolutions: %w", g.devName(), err)
 	}
-	return out, nil
+	return times, nil
+}
+
+// gpuConvs is the convDevice of one GPU: the two timing plans' steps resolved
+// over its current batch.
+type gpuConvs struct {
+	g     *gpu
+	steps [2][]devStep
+}
+
+func (d gpuConvs) run(way ConvWay, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		if err := d.g.issue(&d.steps[way][i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d gpuConvs) time(way ConvWay, lo, hi, reps int) (float64, error) {
+	return d.g.timeSteps(d.steps[way][lo:hi], reps)
+}
+
+func (d gpuConvs) read(r Ref, dst []float32) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	if err := d.g.stream.Synchronize(); err != nil {
+		return check("cuStreamSynchronize (checking a convolution)", err)
+	}
+	return check("cuMemcpyDtoH(convolution check)",
+		cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), d.g.batch.addrPtr(r), 4*int64(len(dst))))
 }
 
 // timeSteps issues steps reps times between two events on the stream and

@@ -220,7 +220,7 @@ func (e *Executor) Info() engine.Info {
 	detail := e.detail
 	if len(e.gpus) > 0 && e.gpus[0].batch.plan != nil {
 		if s := e.gpus[0].batch.plan.ConvSummary(); s != "" {
-			how := "timed at this batch"
+			how := tunedHow(e.gpus[0].convTimes)
 			if !e.conv.auto {
 				how = ConvEnv + "=" + e.conv.way.String()
 			} else if e.gpus[0].convTimes == nil {

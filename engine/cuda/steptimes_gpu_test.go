@@ -51,7 +51,7 @@ func TestStepTimes(t *testing.T) {
 	e := ex.(*Executor)
 	t.Logf("%s", ex.Info().Detail)
 	for _, c := range e.gpus[0].convTimes {
-		t.Logf("conv %-28s im2col %8.3f ms  implicit %8.3f ms  → %s", c.Layer, c.Im2col, c.Implicit, c.Way)
+		t.Logf("conv %-28s im2col %8.3f ms  implicit %8.3f ms  differ %.1e  → %s", c.Layer, c.Im2col, c.Implicit, c.Diff, c.Way)
 	}
 	in, out := e.HostBuffers()
 	p.FillInput(in, presets.DefaultSeed)
