@@ -80,7 +80,14 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	}
 	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", plan.preset.Name, plan.cfg.A, plan.cfg.B, plan.window)
 	shown := map[int]int{} // pairs already printed per batch
+	notes := 0
 	plan.cfg.Progress = func(r sweep.CompareResult) {
+		for ; notes < len(r.Notes); notes++ {
+			fmt.Fprintf(env.Stderr, "  note: %s\n", r.Notes[notes])
+		}
+		if len(r.Points) == 0 {
+			return
+		}
 		if p := r.Points[len(r.Points)-1]; p.Pairs > shown[p.Batch] {
 			shown[p.Batch] = p.Pairs
 			fmt.Fprintf(env.Stderr, "  batch %d: B/A ×%.3f (pairs ×%.3f–×%.3f, %d pairs)\n", p.Batch, p.SpeedUp, p.Lo, p.Hi, p.Pairs)

@@ -96,6 +96,9 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 	if res.CrossoverText != "" {
 		fmt.Fprintf(w, "\ncrossover: %s\n", res.CrossoverText)
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s.\n", n)
+	}
 	if base != nil {
 		fmt.Fprintln(w)
 		return report.WriteCompareBaselineTable(w, base.Meta, res.A, res.B, doc.Baseline)

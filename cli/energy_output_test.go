@@ -189,6 +189,31 @@ func TestCompareCPUAgainstGPUWritesGPUEnergy(t *testing.T) {
 	}
 }
 
+// A race whose GPU energy counter cannot be read: the GPU side's energy is
+// unknown, the run still succeeds, and stderr and the table say why once.
+func TestCompareEnergyReadFailureIsNoted(t *testing.T) {
+	var counter atomic.Uint64
+	var opened atomic.Int32
+	deps := compareGPUDeps(t, &counter, &opened)
+	srv, err := gpuinfo.FakeServer(1, gpuinfo.FakeOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Devices[0].(*server.Device).GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return 0, nvml.ERROR_GPU_IS_LOST }
+	deps.openNVML = func() (*gpuinfo.Monitor, error) { return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1}) }
+	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cpu,cuda:0", "--batches", "2,8", "--pairs", "2")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	note := regexp.MustCompile(`note: B \(cuda:0\): reading its GPU energy counter failed \(.*(?i:lost).*\); its J/sample counts only the windows where it was read`)
+	if n := len(note.FindAllString(errs, -1)); n != 1 {
+		t.Errorf("stderr has the note %d times, want once:\n%s", n, errs)
+	}
+	if !note.MatchString(out) || strings.Contains(out, "J/SAMPLE") {
+		t.Errorf("table without the note, or with an energy column:\n%s", out)
+	}
+}
+
 // The dashboard's race (c) reads the GPU side's energy with the
 // dashboard's meter.
 func TestDashboardRaceEnergy(t *testing.T) {

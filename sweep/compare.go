@@ -43,6 +43,9 @@ type WindowResult struct {
 	// Energy is the side's GPUs' energy over the window, from their counter
 	// read where it started and ended (unknown on the CPU or without one).
 	Energy runner.Energy
+	// EnergyErr says why reading that counter failed (nil when it was read,
+	// or when the side has none); the window's energy is then unknown.
+	EnergyErr error
 }
 
 // Windower measures the two sides of a compare.
@@ -104,6 +107,9 @@ type CompareResult struct {
 	Crossover     int    `json:"crossover_batch"`
 	CrossoverText string `json:"crossover_text"`
 	Interrupted   bool   `json:"interrupted"`
+	// Notes are sentences a reader must see, e.g. that a side's energy
+	// counter could not be read (at most one per side).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // CompareConfig says what to race.
@@ -154,6 +160,7 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 		cfg.Pairs = DefaultPairs
 	}
 	res := CompareResult{Preset: cfg.Preset, A: cfg.A, B: cfg.B, Points: []ComparePoint{}}
+	var energyNoted [2]bool
 	for _, b := range cfg.Batches {
 		if err := w.Prepare(ctx, b); err != nil {
 			if ctx.Err() != nil {
@@ -178,6 +185,10 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 					return res, fmt.Errorf("batch %d, %s: %w", b, []Side{cfg.A, cfg.B}[side], err)
 				}
 				pair[side] = wr
+				if wr.EnergyErr != nil && !energyNoted[side] {
+					energyNoted[side] = true
+					res.Notes = append(res.Notes, energyNote(side, []Side{cfg.A, cfg.B}[side], wr.EnergyErr))
+				}
 				pt.addWindow(side, wr)
 				if cfg.OnWindow != nil {
 					cfg.OnWindow(WindowEvent{Batch: b, Side: side, Pair: i + 1, Window: wr, Point: pt.clone()})
@@ -207,6 +218,12 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 	res.Interrupted = ctx.Err() != nil
 	res.Crossover, res.CrossoverText = Crossover(res.Points, cfg.A, cfg.B)
 	return res, nil
+}
+
+// energyNote says that a side's energy counter could not be read.
+func energyNote(side int, s Side, err error) string {
+	return fmt.Sprintf("%s (%s): reading its GPU energy counter failed (%v); its J/sample counts only the windows where it was read",
+		[]string{"A", "B"}[side], s, err)
 }
 
 func (p *ComparePoint) addWindow(side int, w WindowResult) {
@@ -284,6 +301,7 @@ func Crossover(pts []ComparePoint, a, b Side) (int, string) {
 
 func (r CompareResult) clone() CompareResult {
 	c := r
+	c.Notes = slices.Clone(r.Notes)
 	c.Points = make([]ComparePoint, len(r.Points))
 	for i, p := range r.Points {
 		c.Points[i] = p.clone()

@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,11 +146,61 @@ func TestExecWindowerEnergyPerSide(t *testing.T) {
 	if !AnyCompareEnergy(res.Points) {
 		t.Error("AnyCompareEnergy false with a known figure")
 	}
+	if len(res.Notes) != 0 {
+		t.Errorf("notes %q with every counter read", res.Notes)
+	}
 	b, err := json.Marshal(res.Points[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := string(b); strings.Count(s, `"energy"`) != 1 || !strings.Contains(s, `"joules_per_sample":0.3`) {
 		t.Errorf("JSON %s", s)
+	}
+}
+
+// A GPU side whose counter fails at every third read: the windows whose
+// reads failed drop out of its energy per sample, which stays exact over the
+// others, and the result says once why.
+func TestExecWindowerEnergyReadFailure(t *testing.T) {
+	clk := &fakeClock{}
+	var counter atomic.Uint64
+	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: 2 * time.Microsecond} })
+	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: &counter, mjPerBatch: 3000, device: "cuda:0"}, nil
+	})
+	lin, err := presets.NewCatalog().Get("linear")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := Side{Device: "cuda:0"}
+	w, err := NewExecWindower(reg, lin, cpuAll, gpu, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Now, w.Warmup, w.WindowLen = clk.now, time.Millisecond, time.Millisecond
+	reads := 0
+	w.Energy = runner.EnergyMeterFunc(func(device string) (uint64, bool, error) {
+		if device != "cuda:0" {
+			return 0, false, nil
+		}
+		if reads++; reads%3 == 0 {
+			return 0, false, errors.New("GPU is lost")
+		}
+		return counter.Load(), true, nil
+	})
+	res, err := Compare(context.Background(), CompareConfig{A: cpuAll, B: gpu, Batches: []int{10}, Pairs: 4}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "B (cuda:0): reading its GPU energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
+	if len(res.Notes) != 1 || res.Notes[0] != want {
+		t.Errorf("notes %q, want [%q]", res.Notes, want)
+	}
+	// 4 windows of B read 8 times: reads 3 and 6 fail, which leaves
+	// windows 1 and 4 with both reads.
+	p := res.Points[0]
+	if e := p.B.Energy; !e.Valid || e.JoulesPerSample != 0.3 || e.Joules != 3*float64(e.Samples)/10 || e.Samples >= int64(p.B.Count*10) {
+		t.Errorf("GPU side energy %+v over %d batches, want 0.3 J/sample over fewer than all of them", e, p.B.Count)
 	}
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,8 +87,9 @@ func (w *ExecWindower) Window(ctx context.Context, side int) (WindowResult, erro
 		return res, err
 	}
 	end, endOK, eerr := runner.ReadMeter(w.Energy, dev)
-	// A failed read leaves the window's figure unknown.
+	// A failed read leaves the window's figure unknown, and says why.
 	res.Energy = runner.EnergyOver(start, startOK && serr == nil, end, endOK && eerr == nil, res.Samples)
+	res.EnergyErr = cmp.Or(serr, eerr)
 	return res, nil
 }
 

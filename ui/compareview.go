@@ -58,6 +58,11 @@ func compareView(st styles, t *tuning, w, h int) string {
 		row("J/sample", fmtEnergy(p.A.Energy), fmtEnergy(p.B.Energy))
 	}
 	fmt.Fprintln(&b)
+	for _, n := range c.Notes {
+		for _, l := range wrap(st.dim, "note: "+n, w) {
+			fmt.Fprintln(&b, l)
+		}
+	}
 	if t.err != "" {
 		fmt.Fprintln(&b, st.bad.Render(t.err))
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
+
 	"infertop/runner"
 	"infertop/sweep"
 )
@@ -62,6 +64,32 @@ func TestCompareViewShowsEnergy(t *testing.T) {
 	runTune(m2, press(m2, text("c")))
 	if v := m2.render(); strings.Contains(v, "J/sample") {
 		t.Errorf("a race without energy figures shows an energy row:\n%s", v)
+	}
+}
+
+// A race whose result carries a note (a side's energy counter failed) shows
+// it, wrapped to the width.
+func TestCompareViewShowsNotes(t *testing.T) {
+	m, _ := newTestModel(gpuSnapshot(), 80, 32)
+	fns := fakeTuning(t.TempDir())
+	note := "B (cuda:0): reading its GPU energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
+	fns.Compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+		r := compareFixture(preset, batch)
+		r.B.Device = "cuda:0"
+		r.Notes = []string{note}
+		progress(r)
+		return r, nil
+	}
+	m.WithBatchTuning(context.Background(), fns)
+	runTune(m, press(m, text("c")))
+	v := m.render()
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "note: "+note) {
+		t.Errorf("the race view lacks the note:\n%s", v)
+	}
+	for _, l := range strings.Split(v, "\n") {
+		if w := lipgloss.Width(l); w > 80 {
+			t.Errorf("line wider than 80 cells (%d): %q", w, l)
+		}
 	}
 }
 
