@@ -106,15 +106,14 @@ func TestRunnerProberNoEnergyOnCPU(t *testing.T) {
 	}
 }
 
-// A race of the CPU against a GPU whose counter advances 3 J per batch: the
-// GPU side's energy per sample at each batch is exactly 3 J over the batch
-// size, the CPU side's is unknown, and the JSON carries only the GPU's.
-func TestExecWindowerEnergyPerSide(t *testing.T) {
+// cpuGPUWindower races the CPU against a cuda:0 whose batches advance
+// counter by 3 J each, on a fake clock; the windower closes with the test.
+func cpuGPUWindower(t *testing.T, counter *atomic.Uint64) (*ExecWindower, Side) {
+	t.Helper()
 	clk := &fakeClock{}
-	var counter atomic.Uint64
 	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: 2 * time.Microsecond} })
 	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: &counter, mjPerBatch: 3000, device: "cuda:0"}, nil
+		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: counter, mjPerBatch: 3000, device: "cuda:0"}, nil
 	})
 	lin, err := presets.NewCatalog().Get("linear")
 	if err != nil {
@@ -125,8 +124,17 @@ func TestExecWindowerEnergyPerSide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(w.Close)
 	w.Now, w.Warmup, w.WindowLen = clk.now, time.Millisecond, time.Millisecond
+	return w, gpu
+}
+
+// A race of the CPU against a GPU whose counter advances 3 J per batch: the
+// GPU side's energy per sample at each batch is exactly 3 J over the batch
+// size, the CPU side's is unknown, and the JSON carries only the GPU's.
+func TestExecWindowerEnergyPerSide(t *testing.T) {
+	var counter atomic.Uint64
+	w, gpu := cpuGPUWindower(t, &counter)
 	w.Energy = counterMeter(&counter, "cuda:0")
 	res, err := Compare(context.Background(), CompareConfig{A: cpuAll, B: gpu, Batches: []int{10, 100}, Pairs: 2}, w)
 	if err != nil {
@@ -162,23 +170,8 @@ func TestExecWindowerEnergyPerSide(t *testing.T) {
 // reads failed drop out of its energy per sample, which stays exact over the
 // others, and the result says once why.
 func TestExecWindowerEnergyReadFailure(t *testing.T) {
-	clk := &fakeClock{}
 	var counter atomic.Uint64
-	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: 2 * time.Microsecond} })
-	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: &counter, mjPerBatch: 3000, device: "cuda:0"}, nil
-	})
-	lin, err := presets.NewCatalog().Get("linear")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gpu := Side{Device: "cuda:0"}
-	w, err := NewExecWindower(reg, lin, cpuAll, gpu, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.Now, w.Warmup, w.WindowLen = clk.now, time.Millisecond, time.Millisecond
+	w, gpu := cpuGPUWindower(t, &counter)
 	reads := 0
 	w.Energy = runner.EnergyMeterFunc(func(device string) (uint64, bool, error) {
 		if device != "cuda:0" {
