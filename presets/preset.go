@@ -91,10 +91,10 @@ func (p *Preset) FLOPsPerSample() int64 {
 	return f
 }
 
-// ActivationsPerSample is the number of float32 values every layer output of one
-// sample holds together (an engine that keeps each intermediate buffer needs this many).
-func (p *Preset) ActivationsPerSample() int64 {
-	var n int64
+// eachLayer calls fn for every layer in execution order with its input and
+// output shape per sample; a residual's body comes before the residual
+// itself. The preset must be valid.
+func (p *Preset) eachLayer(fn func(l Layer, in, out []int)) {
 	var walk func(ls []Layer, in []int) []int
 	walk = func(ls []Layer, in []int) []int {
 		for _, l := range ls {
@@ -102,40 +102,37 @@ func (p *Preset) ActivationsPerSample() int64 {
 				walk(l.Body, in)
 			}
 			out, _ := l.OutShape(in)
-			n += int64(prod(out))
-			if l.Kind == SelfAttention {
-				// QKV, the per-head score matrices and the mixed values before projection.
-				t := int64(in[0])
-				n += 3*t*int64(l.In) + int64(l.Heads)*t*t + t*int64(l.In)
-			}
+			fn(l, in, out)
 			in = out
 		}
 		return in
 	}
 	walk(p.Layers, p.Input)
+}
+
+// ActivationsPerSample is the number of float32 values every layer output of one
+// sample holds together (an engine that keeps each intermediate buffer needs this many).
+func (p *Preset) ActivationsPerSample() int64 {
+	var n int64
+	p.eachLayer(func(l Layer, in, out []int) {
+		n += int64(prod(out))
+		if l.Kind == SelfAttention {
+			// QKV, the per-head score matrices and the mixed values before projection.
+			t := int64(in[0])
+			n += 3*t*int64(l.In) + int64(l.Heads)*t*t + t*int64(l.In)
+		}
+	})
 	return n
 }
 
 // WorkspacePerSample is the largest im2col buffer (float32 values) any convolution needs for one sample.
 func (p *Preset) WorkspacePerSample() int64 {
 	var best int64
-	var walk func(ls []Layer, in []int) []int
-	walk = func(ls []Layer, in []int) []int {
-		for _, l := range ls {
-			if l.Kind == Residual {
-				walk(l.Body, in)
-			}
-			out, _ := l.OutShape(in)
-			if l.Kind == Conv2D {
-				if w := int64(l.In*l.Kernel*l.Kernel) * int64(out[1]*out[2]); w > best {
-					best = w
-				}
-			}
-			in = out
+	p.eachLayer(func(l Layer, _, out []int) {
+		if l.Kind == Conv2D {
+			best = max(best, int64(l.In*l.Kernel*l.Kernel)*int64(out[1]*out[2]))
 		}
-		return in
-	}
-	walk(p.Layers, p.Input)
+	})
 	return best
 }
 

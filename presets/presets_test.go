@@ -98,3 +98,32 @@ func TestEstimateGrowsWithBatch(t *testing.T) {
 		t.Errorf("fixed part %d, want weights %d", e1-int64(perSample), 4*p.ParamCount())
 	}
 }
+
+// Activation and workspace sizes against hand counts. resnet: stem and its
+// ReLU 2·32·32², each stage-1 block conv, ReLU, conv, the sum and the ReLU
+// after it 5·32·32², down and its ReLU 2·64·16², each stage-2 block
+// 5·64·16², pool 64, fc 10; the largest im2col is a stage-1 conv's
+// 32·3²·32². lenet5: 2·6·24² + 6·12² + 2·16·8² + 2·256 + 2·120 + 2·84 + 10;
+// conv1's im2col is 5²·24².
+func TestActivationsAndWorkspace(t *testing.T) {
+	cat := NewCatalog()
+	for _, c := range []struct {
+		name        string
+		acts, works int64
+	}{
+		{"resnet", 2*32*32*32 + 2*5*32*32*32 + 2*64*16*16 + 2*5*64*16*16 + 64 + 10, 32 * 9 * 32 * 32},
+		{"lenet5", 2*6*24*24 + 6*12*12 + 2*16*8*8 + 2*256 + 2*120 + 2*84 + 10, 25 * 24 * 24},
+		{"mlp", 1024 + 1024 + 1024 + 1024 + 10, 0},
+	} {
+		p, err := cat.Get(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.ActivationsPerSample(); got != c.acts {
+			t.Errorf("%s: %d activations per sample, want %d", c.name, got, c.acts)
+		}
+		if got := p.WorkspacePerSample(); got != c.works {
+			t.Errorf("%s: workspace %d per sample, want %d", c.name, got, c.works)
+		}
+	}
+}
