@@ -107,6 +107,9 @@ type Options struct {
 	// DataResident keeps the input on the device between batches (GPU engines):
 	// the end-to-end latency then excludes the copies.
 	DataResident bool
+	// Recalibrate measures the device's sgemm peak (Info.PeakGFLOPS) again
+	// instead of reading it from the cache, and caches the new figure.
+	Recalibrate bool
 }
 
 // Factory opens an executor for a preset on a device.

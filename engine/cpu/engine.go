@@ -94,6 +94,9 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 		readMem: func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
 		peak:    PeakGFLOPS,
 	}
+	if opts.Recalibrate {
+		e.peak = RecalibratePeakGFLOPS
+	}
 	return e, nil
 }
 

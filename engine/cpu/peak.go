@@ -33,11 +33,23 @@ const calibrationBudget = 300 * time.Millisecond
 // once (about 0.3 s of square products of 512 or 1024) and cached per
 // machine, BLAS and thread count in os.UserCacheDir()/infertop/cpu-peak.json.
 func PeakGFLOPS(ctx context.Context, threads int) (float64, error) {
+	return peakCached(ctx, threads, userCacheDir(), blas.Options{}, MeasurePeakGFLOPS, false)
+}
+
+// RecalibratePeakGFLOPS measures the peak PeakGFLOPS reports again and
+// replaces the cached figure (one taken on a busy machine reads low).
+func RecalibratePeakGFLOPS(ctx context.Context, threads int) (float64, error) {
+	return peakCached(ctx, threads, userCacheDir(), blas.Options{}, MeasurePeakGFLOPS, true)
+}
+
+// userCacheDir is infertop's folder in os.UserCacheDir(), or "" (no cache)
+// when there is none.
+func userCacheDir() string {
 	dir, err := os.UserCacheDir()
-	if err == nil {
-		dir = filepath.Join(dir, "infertop")
+	if err != nil {
+		return ""
 	}
-	return peakCached(ctx, threads, dir, blas.Options{}, MeasurePeakGFLOPS)
+	return filepath.Join(dir, "infertop")
 }
 
 type peakEntry struct {
@@ -54,9 +66,10 @@ type peakFile struct {
 
 const peakFileName = "cpu-peak.json"
 
-// peakCached reads the peak for (machine, BLAS, threads) from dir, or measures
-// it and stores it there. An empty dir measures without caching.
-func peakCached(ctx context.Context, threads int, dir string, bo blas.Options, measure func(context.Context, int) (float64, error)) (float64, error) {
+// peakCached reads the peak for (machine, BLAS, threads) from dir, or (always
+// when fresh) measures it and stores it there. An empty dir measures without
+// caching.
+func peakCached(ctx context.Context, threads int, dir string, bo blas.Options, measure func(context.Context, int) (float64, error), fresh bool) (float64, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
@@ -69,7 +82,7 @@ func peakCached(ctx context.Context, threads int, dir string, bo blas.Options, m
 		if b, err := os.ReadFile(path); err == nil {
 			_ = json.Unmarshal(b, &f) // a damaged cache is measured again and rewritten
 		}
-		if e, ok := f.Entries[key]; ok && e.GFLOPS > 0 {
+		if e, ok := f.Entries[key]; ok && e.GFLOPS > 0 && !fresh {
 			return e.GFLOPS, nil
 		}
 	}

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"infertop/engine"
 	"infertop/internal/blas"
+	"infertop/presets"
 )
 
 func TestPeakCachedPerThreadCount(t *testing.T) {
@@ -24,7 +26,7 @@ func TestPeakCachedPerThreadCount(t *testing.T) {
 		want      float64
 		wantCalls int
 	}{{2, 20, 1}, {2, 20, 1}, {3, 30, 2}, {2, 20, 2}} {
-		v, err := peakCached(ctx, tc.threads, dir, blas.Options{}, measure)
+		v, err := peakCached(ctx, tc.threads, dir, blas.Options{}, measure, false)
 		if err != nil || v != tc.want || calls != tc.wantCalls {
 			t.Fatalf("step %d: %v, %v after %d measurements; want %v after %d", i, v, err, calls, tc.want, tc.wantCalls)
 		}
@@ -34,17 +36,17 @@ func TestPeakCachedPerThreadCount(t *testing.T) {
 		t.Fatalf("cache file: %s, %v", b, err)
 	}
 	// Another BLAS is another entry.
-	if _, err := peakCached(ctx, 2, dir, blas.Options{NoLibrary: true}, measure); err != nil || (calls != 3 && !blasIsFallback()) {
+	if _, err := peakCached(ctx, 2, dir, blas.Options{NoLibrary: true}, measure, false); err != nil || (calls != 3 && !blasIsFallback()) {
 		t.Errorf("gonum did not get its own entry (%d measurements, %v)", calls, err)
 	}
 	// A damaged cache is measured again and rewritten.
 	os.WriteFile(filepath.Join(dir, peakFileName), []byte("{not json"), 0o644)
 	before := calls
-	if v, err := peakCached(ctx, 2, dir, blas.Options{}, measure); err != nil || v != 20 || calls != before+1 {
+	if v, err := peakCached(ctx, 2, dir, blas.Options{}, measure, false); err != nil || v != 20 || calls != before+1 {
 		t.Errorf("damaged cache: %v, %v, %d measurements", v, err, calls-before)
 	}
 	// No cache directory: measured every time, no error.
-	if v, err := peakCached(ctx, 2, "", blas.Options{}, measure); err != nil || v != 20 {
+	if v, err := peakCached(ctx, 2, "", blas.Options{}, measure, false); err != nil || v != 20 {
 		t.Errorf("uncached: %v, %v", v, err)
 	}
 }
@@ -85,5 +87,42 @@ func TestPeakGFLOPSUsesUserCache(t *testing.T) {
 	}
 	if d := time.Since(start); d > 100*time.Millisecond {
 		t.Logf("the cached read took %v", d) // not a failure on a busy machine
+	}
+}
+
+// A figure cached from a busy machine stays until a recalibration replaces
+// it: engine.Options.Recalibrate measures again and rewrites the cache.
+func TestRecalibrateReplacesACachedPeak(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	dir := userCacheDir()
+	lib, _ := blas.Load(blas.Options{})
+	key := machineID() + "|" + lib.Description() + "|1"
+	low := peakFile{Entries: map[string]peakEntry{key: {GFLOPS: 0.5, Threads: 1}}}
+	if err := writeJSON(dir, filepath.Join(dir, peakFileName), &low); err != nil {
+		t.Fatal(err)
+	}
+	lin, err := presets.NewCatalog().Get("linear")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peakOf := func(recal bool) float64 {
+		t.Helper()
+		ex, err := New(cpuDev, lin, engine.Options{Threads: 1, Recalibrate: recal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ex.Close()
+		return ex.Info().PeakGFLOPS
+	}
+	if v := peakOf(false); v != 0.5 {
+		t.Fatalf("cached peak %v, want the cached 0.5", v)
+	}
+	fresh := peakOf(true)
+	if fresh <= 0.5 {
+		t.Fatalf("recalibrated peak %v, want a real measurement above the planted 0.5", fresh)
+	}
+	if v := peakOf(false); v != fresh {
+		t.Errorf("after recalibrating the cache gives %v, want %v", v, fresh)
 	}
 }

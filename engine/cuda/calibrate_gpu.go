@@ -42,11 +42,12 @@ func peakCachePath(g *gpu) (string, error) {
 }
 
 // peakGFLOPS returns the card's float32 sgemm rate, measured once per card
-// (4096³ after two warm-up calls, five timed with events) and cached.
-// The caller made g's context current.
-func peakGFLOPS(g *gpu) (float64, error) {
+// (4096³ after two warm-up calls, five timed with events) and cached; fresh
+// measures it again and replaces the cached figure. The caller made g's
+// context current.
+func peakGFLOPS(g *gpu, fresh bool) (float64, error) {
 	path, perr := peakCachePath(g)
-	if perr == nil {
+	if perr == nil && !fresh {
 		if b, err := os.ReadFile(path); err == nil {
 			var c peakCache
 			if json.Unmarshal(b, &c) == nil && c.GFLOPS > 0 && c.Cublas == g.blasVer {

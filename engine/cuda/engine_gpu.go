@@ -78,19 +78,20 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 		}
 		e.gpus = append(e.gpus, g)
 	}
-	e.calibrate()
+	e.calibrate(opts.Recalibrate)
 	return e, nil
 }
 
-// calibrate sets the peak and the detail line; a failed calibration is reported, not fatal.
-func (e *Executor) calibrate() {
+// calibrate sets the peak (measured again when fresh, else cached) and the
+// detail line; a failed calibration is reported, not fatal.
+func (e *Executor) calibrate(fresh bool) {
 	var parts []string
 	for _, g := range e.gpus {
 		parts = append(parts, fmt.Sprintf("%s %s (PCI %s)", g.devName(), g.name, g.bus))
 	}
 	g := e.gpus[0]
 	blas := fmt.Sprintf("cuBLAS %s from %s, TF32 off", cublasVersionString(g.blasVer), e.blas.Path)
-	peak, err := peakGFLOPS(g)
+	peak, err := peakGFLOPS(g, fresh)
 	switch {
 	case err != nil:
 		blas += "; sgemm calibration failed: " + err.Error()
