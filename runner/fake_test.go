@@ -26,6 +26,8 @@ type fakeExec struct {
 	oomOver int // Prepare refuses batches above this when > 0
 	closed  *atomic.Int32
 	batch   int
+	peak    float64 // Info's PeakGFLOPS; 0 reads 100
+	threads int     // Info's Threads
 }
 
 func (f *fakeExec) Prepare(batch int) error {
@@ -53,7 +55,11 @@ func (f *fakeExec) Memory() engine.Memory {
 }
 
 func (f *fakeExec) Info() engine.Info {
-	return engine.Info{Device: "cpu", Engine: "fake", Detail: fmt.Sprintf("prepared for batch %d", f.batch), PeakGFLOPS: 100}
+	peak := f.peak
+	if peak == 0 {
+		peak = 100
+	}
+	return engine.Info{Device: "cpu", Engine: "fake", Detail: fmt.Sprintf("prepared for batch %d", f.batch), PeakGFLOPS: peak, Threads: f.threads}
 }
 
 func (f *fakeExec) Close() error {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"time"
 
 	"infertop/engine"
@@ -38,6 +39,9 @@ type measure struct {
 
 	recorded []time.Duration // preallocated; never grows past its capacity
 	dropped  int64
+
+	// peakWarned is set once a window beat the calibrated peak in this RunID.
+	peakWarned bool
 
 	// energy turns the GPUs' energy counter into each window's figure.
 	energy energyState
@@ -155,6 +159,7 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	w := Window{Index: l.windowCount, End: l.measuredAt(now), Throughput: throughput(d, l.winBatches, l.batch), P50: l.winLat.at(50)}
 	w.Energy = l.closeEnergy(now, w.Samples)
+	l.checkPeak(now, w.SamplesPerSec)
 	if len(l.windows) == cap(l.windows) {
 		copy(l.windows, l.windows[1:])
 		l.windows = l.windows[:len(l.windows)-1]
@@ -176,6 +181,33 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 		l.events.add(now, EventUnstable, "no longer stable (failing: %v)", l.stability.Failed())
 		l.publish(now)
 	}
+}
+
+// PeakSlack is how far above the engine's calibrated sgemm peak a window's
+// achieved GFLOP/s may lie before the runner calls the calibration low: the
+// model's layers run on the same sgemm, so they cannot truly beat it.
+const PeakSlack = 1.05
+
+// checkPeak warns once per RunID when a window's achieved GFLOP/s beat the
+// calibrated peak by more than PeakSlack: that calibration read low (it ran
+// on a busy machine), so every "% of peak" of the run reads high.
+func (l *loop) checkPeak(now time.Time, samplesPerSec float64) {
+	peak := l.info.PeakGFLOPS
+	if l.peakWarned || l.preset == nil || peak <= 0 {
+		return
+	}
+	g := float64(l.preset.FLOPsPerSample()) * samplesPerSec / 1e9
+	if g <= PeakSlack*peak {
+		return
+	}
+	l.peakWarned = true
+	threads := ""
+	if l.info.Threads > 0 {
+		threads = fmt.Sprintf(" --threads %d", l.info.Threads)
+	}
+	l.events.add(now, EventWarning, "a window reached %.3g GFLOP/s, %.0f %% of the calibrated sgemm peak (%.3g GFLOP/s): "+
+		"the calibration read low (a busy machine?); `infertop calibrate --device %s%s` measures it again",
+		g, 100*g/peak, peak, l.device, threads)
 }
 
 // evalStability applies both rules to the windows and the measured batches.
@@ -250,6 +282,7 @@ func (l *loop) newRun(now time.Time, next State) {
 	}
 	m.windows, m.windowCount, m.stability = m.windows[:0], 0, Stability{}
 	m.recorded, m.dropped = m.recorded[:0], 0
+	m.peakWarned = false
 	l.resetEnergy()
 	switch next {
 	case Warming:

@@ -306,3 +306,43 @@ func TestRunIDsFollowFirstRunID(t *testing.T) {
 		}
 	}
 }
+
+// A run whose windows beat the calibrated sgemm peak says once that the
+// calibration read low and how to measure it again; one below the peak
+// (within PeakSlack) says nothing.
+func TestPeakBeatenWarnsOnce(t *testing.T) {
+	// mlp at batch 32, 1 ms per batch: 32,000 samples/s of 3,709,440 FLOPs
+	// each is 118.7 GFLOP/s.
+	const want = "a window reached 119 GFLOP/s, 119 % of the calibrated sgemm peak (100 GFLOP/s): the calibration read low " +
+		"(a busy machine?); `infertop calibrate --device cpu --threads 2` measures it again"
+	for _, c := range []struct {
+		peak float64
+		warn bool
+	}{{100, true}, {115, false}, {200, false}} { // 115: 103 %, within PeakSlack
+		clk := &fakeClock{}
+		env := &fakeEnv{mk: func(int) *fakeExec {
+			return &fakeExec{clock: clk, lat: constLat(time.Millisecond), peak: c.peak, threads: 2}
+		}}
+		r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Clock: clk, Preset: "mlp", Device: "cpu",
+			Batch: 32, MaxMeasure: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.Wait()
+		var got []string
+		for _, e := range r.Latest().Events {
+			if e.Kind == EventWarning && strings.Contains(e.Text, "GFLOP/s") {
+				got = append(got, e.Text)
+			}
+		}
+		switch {
+		case c.warn && (len(got) != 1 || got[0] != want):
+			t.Errorf("peak %v: warnings %q, want once %q", c.peak, got, want)
+		case !c.warn && len(got) != 0:
+			t.Errorf("peak %v: warnings %q, want none", c.peak, got)
+		}
+	}
+}

@@ -76,7 +76,11 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 			st.value.Render(fmtRate(cur.BatchesPerSec)) + st.label.Render(" batches/s")
 		peak := st.dim.Render("peak n/a")
 		if s.PctPeak > 0 {
-			peak = st.value.Render(fmtPct(s.PctPeak)) + st.label.Render(" of peak")
+			style := st.value
+			if s.PctPeak > 100*runner.PeakSlack { // the runner's events say why: the calibration read low
+				style = st.warn
+			}
+			peak = style.Render(fmtPct(s.PctPeak)) + st.label.Render(" of peak")
 		}
 		line2 = joinFit(p.w-2, st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS))+st.label.Render(" GFLOP/s"), peak,
 			st.label.Render("overall ")+st.value.Render(fmtRate(s.Overall.SamplesPerSec))+st.label.Render("/s"))
