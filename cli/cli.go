@@ -44,6 +44,7 @@ func commands() []command {
 		{"presets", "list the model presets", runPresets},
 		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
 		{"selftest", "check a device's outputs against the CPU engine", runSelftest},
+		{"calibrate", "measure a device's sgemm peak again (what \"% of peak\" divides by) and cache it", runCalibrate},
 		{"replay", "play a recording made with --record back in the dashboard, read-only", runReplay},
 		{"version", "print the version", runVersion},
 	}

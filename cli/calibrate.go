@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// calibrateDeps are what calibrate takes from the machine; tests replace them.
+type calibrateDeps struct {
+	registry *engine.Registry
+}
+
+func runCalibrate(ctx context.Context, env Env, args []string) int {
+	return calibrateMain(ctx, env, args, calibrateDeps{registry: newRegistry()})
+}
+
+// calibrateMain measures a device's sgemm peak again through its engine
+// (engine.Options.Recalibrate) and reports the figure the engine now caches.
+func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps) int {
+	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N]\n\n"+
+		"Measures the device's float32 sgemm peak again and replaces the cached figure that every\n"+
+		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS).\n"+
+		"Run it on a quiet machine when a run warns that a window beat the calibrated peak.")
+	device := fs.String("device", "cpu", "the device to calibrate: cpu, cuda:N or cuda:all")
+	threads := fs.Int("threads", 0, "CPU threads the peak is for, as bench and the dashboard take them (0 = all cores)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return usageErr(env, "calibrate", "%v", err)
+	}
+	if !deps.registry.Has(dev.Kind) {
+		return usageErr(env, "calibrate", "device %s is not available in this build: %s", dev, deps.registry.Why(dev.Kind))
+	}
+	if err := checkThreads(*threads); err != nil {
+		return usageErr(env, "calibrate", "%v", err)
+	}
+	p, err := presets.NewCatalog().Get("linear") // the smallest preset: opening it costs nothing
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(env.Stderr, "measuring the sgemm peak of %s…\n", dev)
+	ex, err := deps.registry.Open(dev.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: *threads, Recalibrate: true})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
+		return ExitFailure
+	}
+	info := ex.Info()
+	if err := ex.Close(); err != nil {
+		fmt.Fprintf(env.Stderr, "infertop calibrate: closing %s: %v\n", dev, err)
+	}
+	if info.PeakGFLOPS <= 0 {
+		fmt.Fprintf(env.Stderr, "infertop calibrate: %s: the calibration gave no figure (%s)\n", dev, info.Detail)
+		return ExitFailure
+	}
+	with := ""
+	switch {
+	case info.Threads == 1:
+		with = " with 1 thread"
+	case info.Threads > 1:
+		with = fmt.Sprintf(" with %d threads", info.Threads)
+	}
+	fmt.Fprintf(env.Stdout, "%s%s: sgemm peak %.4g GFLOP/s (%s; %s), cached for later runs\n",
+		info.Device, with, info.PeakGFLOPS, info.Engine, info.Detail)
+	return ExitOK
+}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"infertop/engine"
+	"infertop/presets"
+)
+
+// peakExec is an executor that reports a given peak and thread count.
+type peakExec struct {
+	engine.Executor
+	info engine.Info
+}
+
+func (e peakExec) Info() engine.Info { return e.info }
+func (e peakExec) Close() error      { return nil }
+
+func runCalibrateArgs(reg *engine.Registry, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := calibrateMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, calibrateDeps{registry: reg})
+	return code, out.String(), errb.String()
+}
+
+// calibrate opens the engine with Recalibrate set and reports the figure
+// it measured; bad flags are usage errors naming what is accepted.
+func TestCalibrate(t *testing.T) {
+	var got engine.Options
+	peak := 142.5
+	reg := engine.NewRegistry()
+	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+		got = o
+		threads := o.Threads
+		if threads == 0 {
+			threads = 2 // all cores of this imagined machine
+		}
+		return peakExec{info: engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: threads, PeakGFLOPS: peak}}, nil
+	})
+	reg.Unavailable(engine.CUDA, "built without CUDA")
+
+	code, out, errs := runCalibrateArgs(reg)
+	if code != ExitOK || !got.Recalibrate || got.Threads != 0 ||
+		out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (gorgonia+openblas; OpenBLAS 0.3.21), cached for later runs\n" {
+		t.Errorf("exit %d, options %+v:\n%s%s", code, got, out, errs)
+	}
+	if code, out, _ = runCalibrateArgs(reg, "--threads", "1"); code != ExitOK || got.Threads != 1 || !strings.HasPrefix(out, "cpu with 1 thread: ") {
+		t.Errorf("--threads 1: exit %d, options %+v: %s", code, got, out)
+	}
+	peak = 0
+	if code, _, errs = runCalibrateArgs(reg); code != ExitFailure || !strings.Contains(errs, "cpu: the calibration gave no figure (OpenBLAS 0.3.21)") {
+		t.Errorf("no figure: exit %d: %s", code, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--device", "tpu"}, "infertop calibrate: --device: "},
+		{[]string{"--device", "cuda:0"}, "device cuda:0 is not available in this build: built without CUDA"},
+		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or a positive count)"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		if code, _, errs := runCalibrateArgs(reg, c.args...); code != ExitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
