@@ -33,6 +33,15 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
+// rateText prints a rate for a progress line: whole numbers from 1000 on
+// (never an exponent), else four significant figures.
+func rateText(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)
 	switch s.State {
@@ -42,8 +51,8 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 		if s.Latency.Count == 0 {
 			break
 		}
-		line += fmt.Sprintf(" %.1f/%.1f s · %.4g samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
-			s.Measured.Seconds(), duration.Seconds(), s.Overall.SamplesPerSec, float64(s.Latency.P50)/1e6,
+		line += fmt.Sprintf(" %.1f/%.1f s · %s samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
+			s.Measured.Seconds(), duration.Seconds(), rateText(s.Overall.SamplesPerSec), float64(s.Latency.P50)/1e6,
 			s.Latency.Count, mark(s.Stability.Windows), mark(s.Stability.IQR))
 	case runner.Error:
 		line += ": " + s.Err

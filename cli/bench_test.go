@@ -190,3 +190,11 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 		t.Errorf("%d batches measured; three windows hold at least 15", r.Batches)
 	}
 }
+
+func TestRateText(t *testing.T) {
+	for v, want := range map[float64]string{30450.4: "30450", 3.2e6: "3200000", 999.4: "999.4", 12.345: "12.35", 0.5: "0.5"} {
+		if got := rateText(v); got != want {
+			t.Errorf("rateText(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

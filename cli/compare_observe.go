@@ -92,8 +92,8 @@ func (c *compareObserver) window(ev sweep.WindowEvent) {
 		w.SamplesPerSec = float64(ev.Window.Samples) / ev.Window.Duration.Seconds()
 	}
 	c.rec.CompareWindow(w)
-	c.rec.CompareEvent(record.CompareWindowDone, ev.Batch, "batch %d, pair %d: %s ran %.4g samples/s in %v",
-		ev.Batch, ev.Pair, side, w.SamplesPerSec, ev.Window.Duration.Round(time.Microsecond))
+	c.rec.CompareEvent(record.CompareWindowDone, ev.Batch, "batch %d, pair %d: %s ran %s samples/s in %v",
+		ev.Batch, ev.Pair, side, rateText(w.SamplesPerSec), ev.Window.Duration.Round(time.Microsecond))
 }
 
 func (c *compareObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareResult) {

@@ -123,7 +123,7 @@ func pointLine(p sweep.Point) string {
 	if p.Energy.Valid {
 		joules = " · " + energyText(p.Energy) + " J/sample"
 	}
-	return fmt.Sprintf("batch %d: %.4g samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, p.SamplesPerSec,
+	return fmt.Sprintf("batch %d: %s samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, rateText(p.SamplesPerSec),
 		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
 }
 
