@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -79,27 +80,36 @@ func byKnee(pts []Point, minGain float64) Recommendation {
 	if len(pts) == 1 {
 		return Recommendation{Batch: pts[0].Batch, Why: fmt.Sprintf("batch %d is the only batch measured", pts[0].Batch)}
 	}
-	// The knee is the first point after which every step gains under minGain.
+	// The knee is the smallest batch that no larger batch beats by minGain or
+	// more. Comparing with every larger batch, not only the next, keeps a dip
+	// in a noisy curve from hiding a faster smaller batch, and small gains in
+	// a row from adding up unseen.
 	knee := len(pts) - 1
-	for i := len(pts) - 2; i >= 0; i-- {
-		if gain(pts[i].SamplesPerSec, pts[i+1].SamplesPerSec) >= minGain {
+	for i := range pts[:len(pts)-1] {
+		if !slices.ContainsFunc(pts[i+1:], func(q Point) bool { return gain(pts[i].SamplesPerSec, q.SamplesPerSec) >= minGain }) {
+			knee = i
 			break
 		}
-		knee = i
-	}
-	if knee == len(pts)-1 {
-		last, before := pts[knee], pts[knee-1]
-		return Recommendation{Batch: last.Batch, Why: fmt.Sprintf(
-			"throughput still rises at the largest batch measured (%+.1f %% from %d to %d), so batch %d is the fastest measured",
-			100*gain(before.SamplesPerSec, last.SamplesPerSec), before.Batch, last.Batch, last.Batch)}
-	}
-	var gains []string
-	for i := knee; i < len(pts)-1; i++ {
-		gains = append(gains, fmt.Sprintf("%+.1f %%", 100*gain(pts[i].SamplesPerSec, pts[i+1].SamplesPerSec)))
 	}
 	p := pts[knee]
+	if knee == len(pts)-1 {
+		// Then it beats every smaller batch by minGain or more.
+		best := pts[0]
+		for _, q := range pts[1:knee] {
+			if q.SamplesPerSec > best.SamplesPerSec {
+				best = q
+			}
+		}
+		return Recommendation{Batch: p.Batch, Why: fmt.Sprintf(
+			"throughput still rises at the largest batch measured (%+.1f %% over batch %d, the fastest before it), so batch %d is the fastest measured",
+			100*gain(best.SamplesPerSec, p.SamplesPerSec), best.Batch, p.Batch)}
+	}
+	var gains []string
+	for _, q := range pts[knee+1:] {
+		gains = append(gains, fmt.Sprintf("%+.1f %% at %d", 100*gain(p.SamplesPerSec, q.SamplesPerSec), q.Batch))
+	}
 	return Recommendation{Batch: p.Batch, Knee: true, Why: fmt.Sprintf(
-		"batch %d is the knee: %s samples/s, and every larger batch gains under %.0f %% more (%s)",
+		"batch %d is the knee: %s samples/s, and no larger batch gains %.0f %% or more over it (%s)",
 		p.Batch, fmtRate(p.SamplesPerSec), 100*minGain, strings.Join(gains, ", "))}
 }
 
