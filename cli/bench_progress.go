@@ -33,8 +33,8 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-// rateText prints a rate for a progress line: whole numbers from 1000 on
-// (never an exponent), else four significant figures.
+// rateText prints a rate for a table or a progress line: whole numbers from
+// 1000 on (never an exponent), else four significant figures.
 func rateText(v float64) string {
 	if v >= 1000 {
 		return fmt.Sprintf("%.0f", v)

@@ -87,7 +87,7 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 		if energy {
 			joules = energyText(p.A.Energy) + "\t" + energyText(p.B.Energy) + "\t"
 		}
-		fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, p.A.SamplesPerSec, p.B.SamplesPerSec,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, rateText(p.A.SamplesPerSec), rateText(p.B.SamplesPerSec),
 			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, joules, p.Pairs)
 	}
 	if err := tw.Flush(); err != nil {

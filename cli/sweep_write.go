@@ -76,7 +76,7 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 		if energy {
 			joules = energyText(p.Energy) + "\t"
 		}
-		fmt.Fprintf(tw, "%d\t%.4g\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\t\n", p.Batch, p.SamplesPerSec, p.P50MS, p.P99MS,
+		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\t\n", p.Batch, rateText(p.SamplesPerSec), p.P50MS, p.P99MS,
 			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
 	}
 	if err := tw.Flush(); err != nil {
