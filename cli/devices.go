@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/engine/cpu"
 	"infertop/gpuinfo"
 )
 
@@ -23,15 +24,10 @@ type devicesDeps struct {
 	clock gpuinfo.Clock
 }
 
-// cpuBLASDescription is the hook for the CPU engine's BLAS description
-// (e.g. "OpenBLAS 0.3.21 (libopenblas.so.0)" or "gonum pure-Go"); it returns
-// "" until engine/cpu exports one, and the listing then says "unknown".
-func cpuBLASDescription() string { return "" }
-
 func runDevices(ctx context.Context, env Env, args []string) int {
 	return devicesMain(ctx, env, args, devicesDeps{
 		open:    func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
-		blas:    cpuBLASDescription,
+		blas:    cpu.BLASDescription,
 		visible: os.Getenv("CUDA_VISIBLE_DEVICES"),
 	})
 }

@@ -24,7 +24,7 @@ func writeDevicesTable(w io.Writer, rep devicesReport) {
 	}
 	blas := rep.CPUBLAS
 	if blas == "" {
-		blas = "unknown (the CPU engine does not report it)"
+		blas = "unknown"
 	}
 	fmt.Fprintf(w, "CPU BLAS: %s\n\n", blas)
 	if !rep.NVML.Available {

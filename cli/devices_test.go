@@ -44,14 +44,14 @@ func mockNVML(t *testing.T) func() (*gpuinfo.Monitor, error) {
 }
 
 func TestDevicesWithoutDriverExplainsAndSucceeds(t *testing.T) {
-	code, out, _ := runDevicesWith(t, devicesDeps{open: noDriver})
+	code, out, _ := runDevicesWith(t, devicesDeps{open: noDriver, blas: func() string { return "OpenBLAS 0.3.21 (pthread, Zen)" }})
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(out, "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)") {
 		t.Fatalf("output:\n%s", out)
 	}
-	if !strings.Contains(out, "cuda:N") || !strings.Contains(out, "CPU BLAS:") {
+	if !strings.Contains(out, "cuda:N") || !strings.Contains(out, "CPU BLAS: OpenBLAS 0.3.21 (pthread, Zen)\n") {
 		t.Fatalf("engines missing:\n%s", out)
 	}
 }
