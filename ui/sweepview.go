@@ -130,9 +130,22 @@ func tuneHint(t *tuning) string {
 
 // wrap breaks text into lines of at most w cells at spaces, each rendered in style.
 func wrap(style lipgloss.Style, text string, w int) []string {
+	w = max(w, 10)
 	var out []string
-	for _, l := range pack(max(w, 10), "", strings.Fields(text)...) {
-		out = append(out, style.Render(strings.ReplaceAll(l, "  ", " ")))
+	cur := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case cur == "":
+			cur = word
+		case lipgloss.Width(cur)+1+lipgloss.Width(word) <= w:
+			cur += " " + word
+		default:
+			out = append(out, style.Render(cur))
+			cur = word
+		}
+	}
+	if cur != "" {
+		out = append(out, style.Render(cur))
 	}
 	return out
 }
