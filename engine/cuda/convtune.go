@@ -8,11 +8,19 @@ import (
 )
 
 // Timing both ways of a convolution in Prepare: rounds alternate the two
-// ways, each round issues the layer's steps convTuneReps times between two
-// events, and the quicker round of each way counts.
+// ways and the quickest round of each way counts. The first round runs each
+// way once; the others issue the layer's steps convTuneReps times between
+// two events, or once when one run took convTuneLongMS or more. When the
+// quicker way's single run took convTuneOneRoundMS or more, that first round
+// decides alone. Timing stays near 10 runs of each way per layer at small
+// batches, where event resolution and launch jitter matter, and falls to
+// 3, then 1, where a layer runs long enough to time alone: the out-of-memory
+// search of a sweep prepares batches of tens of thousands.
 const (
-	convTuneRounds = 3
-	convTuneReps   = 3
+	convTuneRounds     = 3
+	convTuneReps       = 3
+	convTuneLongMS     = 1.0
+	convTuneOneRoundMS = 20.0
 )
 
 // ConvCheckTol is the largest relative difference (reference.RelErr, against
@@ -90,23 +98,44 @@ func tuneConvs(dev convDevice, plans [2]*Plan) ([]convTiming, error) {
 		if err != nil {
 			return nil, err
 		}
-		best := [2]float64{}
-		for r := range convTuneRounds {
-			for w, sp := range spans {
-				ms, err := dev.time(ConvWay(w), sp[0], sp[1], convTuneReps)
-				if err != nil {
-					return nil, err
-				}
-				if r == 0 || ms < best[w] {
-					best[w] = ms
-				}
-			}
+		best, err := timeWays(dev, spans)
+		if err != nil {
+			return nil, err
 		}
 		t.Im2col, t.Implicit, t.Diff = best[ConvIm2col], best[ConvImplicit], diff
 		t.choose()
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// timeWays times both ways of one layer (spans are its steps in each plan)
+// in alternating rounds and returns each way's quickest, in milliseconds per
+// run.
+func timeWays(dev convDevice, spans [2][2]int) ([2]float64, error) {
+	var best [2]float64
+	reps := 1
+	for r := range convTuneRounds {
+		for w, sp := range spans {
+			ms, err := dev.time(ConvWay(w), sp[0], sp[1], reps)
+			if err != nil {
+				return best, err
+			}
+			if r == 0 || ms < best[w] {
+				best[w] = ms
+			}
+		}
+		if r > 0 {
+			continue
+		}
+		switch {
+		case min(best[0], best[1]) >= convTuneOneRoundMS:
+			return best, nil
+		case max(best[0], best[1]) < convTuneLongMS:
+			reps = convTuneReps
+		}
+	}
+	return best, nil
 }
 
 // checkConv computes layer both ways on dev from the same input and returns

@@ -19,6 +19,7 @@ type emuConvs struct {
 	ms    func(way ConvWay, layer string, call int) float64
 	fault func(way ConvWay, layer string, mem [][]float32)
 	calls map[string]int
+	reps  map[string][]int // the reps of each timing, by "way layer"
 }
 
 func (d *emuConvs) run(way ConvWay, lo, hi int) error {
@@ -37,6 +38,7 @@ func (d *emuConvs) time(way ConvWay, lo, hi, reps int) (float64, error) {
 	layer := d.plans[way].Steps[lo].Layer
 	key := way.String() + " " + layer
 	d.calls[key]++
+	d.reps[key] = append(d.reps[key], reps)
 	return d.ms(way, layer, d.calls[key]), nil
 }
 
@@ -57,7 +59,7 @@ func newEmuConvs(t *testing.T, p *presets.Preset, batch int) *emuConvs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &emuConvs{t: t, mem: planMemory(t, p, im), plans: [2]*Plan{im, imp}, calls: map[string]int{}}
+	d := &emuConvs{t: t, mem: planMemory(t, p, im), plans: [2]*Plan{im, imp}, calls: map[string]int{}, reps: map[string][]int{}}
 	execPlan(t, p, im, d.mem)
 	return d
 }
@@ -173,6 +175,36 @@ func TestTuneConvsRefusesAWrongKernel(t *testing.T) {
 				t.Errorf("tunedHow = %q, want it to name m64", how)
 			}
 		})
+	}
+}
+
+// The effort follows the layer's run time: a layer under convTuneLongMS is
+// timed once, then in rounds of convTuneReps runs; one of a few ms in single
+// runs; one whose quicker way takes convTuneOneRoundMS once per way.
+func TestTuneConvsTimingEffort(t *testing.T) {
+	d := newEmuConvs(t, threeConvs(), 2)
+	d.ms = func(way ConvWay, layer string, _ int) float64 {
+		return map[string]float64{"m32": 0.1, "m64": 25}[layer] + float64(way)*0.01
+	}
+	times, err := tuneConvs(d, d.plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string][]int{"im2col m32": {1, 3, 3}, "implicit m32": {1, 3, 3}, "im2col m64": {1}, "implicit m64": {1}} {
+		if got := d.reps[key]; !slices.Equal(got, want) {
+			t.Errorf("%s timed with reps %v, want %v", key, got, want)
+		}
+	}
+	if times[2].Layer != "m64" || times[2].Im2col != 25 || times[2].Way != ConvIm2col {
+		t.Errorf("m64 from one round: %+v", times[2])
+	}
+	d.reps = map[string][]int{}
+	d.ms = func(way ConvWay, _ string, _ int) float64 { return 3 - float64(way) }
+	if _, err := tuneConvs(d, d.plans); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.reps["im2col m32"]; !slices.Equal(got, []int{1, 1, 1}) {
+		t.Errorf("a 2–3 ms layer timed with reps %v, want 1, 1, 1", got)
 	}
 }
 
