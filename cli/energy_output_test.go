@@ -95,9 +95,10 @@ func TestSweepOnGPUWritesEnergyPerSample(t *testing.T) {
 
 	_, out, _ = runSweepArgs(t, context.Background(), deps, append(args, "--format", "table")...)
 	lines := strings.Split(out, "\n")
-	// The J/SAMPLE column follows RSS / GPU USED ("-" here).
+	// The J/SAMPLE column follows RSS / GPU USED (NVML's used memory, from the same session).
 	if !regexp.MustCompile(`RSS / GPU USED +J/SAMPLE +STABLE`).MatchString(lines[3]) ||
-		!regexp.MustCompile(`^ +1 .* - +1 +(yes|no)`).MatchString(lines[4]) || !regexp.MustCompile(`^ +4 .* - +0\.25 +(yes|no)`).MatchString(lines[5]) {
+		!regexp.MustCompile(`^ +1 .* GiB \(NVML\) +1 +(yes|no)`).MatchString(lines[4]) ||
+		!regexp.MustCompile(`^ +4 .* GiB \(NVML\) +0\.25 +(yes|no)`).MatchString(lines[5]) {
 		t.Errorf("table:\n%s", out)
 	}
 	if n := opened.Load(); n != 3 {

@@ -25,24 +25,22 @@ type sweepDeps struct {
 	hostMem  func() (engine.HostMemory, error)
 	rss      func() int64
 	cpuinfo  string
-	// gpuMemory opens NVML for a CUDA device: a reader of the used memory on
-	// its GPUs, their total, and a closer. nil: no NVML figures.
-	gpuMemory func(d engine.Device) (used func() int64, total int64, closeFn func(), err error)
-	// openNVML opens the GPUs' energy counters for a CUDA sweep (nil: none);
-	// visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
+	// openNVML opens NVML for a CUDA sweep: one session gives every point
+	// the used memory and the energy of the device's GPUs, and the sweep
+	// their total memory as its limit (nil: no NVML figures); visible is
+	// CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
 	openNVML func() (*gpuinfo.Monitor, error)
 	visible  string
 }
 
 func runSweep(ctx context.Context, env Env, args []string) int {
 	return sweepMain(ctx, env, args, sweepDeps{
-		registry:  newRegistry(),
-		hostMem:   func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
-		rss:       sweep.ReadRSS,
-		cpuinfo:   "/proc/cpuinfo",
-		gpuMemory: nvmlMemory,
-		openNVML:  func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
-		visible:   os.Getenv("CUDA_VISIBLE_DEVICES"),
+		registry: newRegistry(),
+		hostMem:  func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
+		rss:      sweep.ReadRSS,
+		cpuinfo:  "/proc/cpuinfo",
+		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
+		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),
 	})
 }
 
@@ -71,9 +69,6 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 	if plan.closeNVML != nil {
 		defer plan.closeNVML()
 	}
-	var closeEnergy func()
-	plan.prober.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.device.String()}, deps.visible)
-	defer closeEnergy()
 	start := time.Now()
 	info := engine.Info{Device: plan.device.String()}
 	obs, stopObs, code, ok := observeHeadless(ctx, env, "sweep", plan.observe, map[string]any{"preset": plan.preset.Name,
@@ -116,6 +111,32 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 		return ExitInterrupted
 	}
 	return code
+}
+
+// useNVML opens one NVML session for a sweep on CUDA device d: the prober
+// reads the used memory and the energy of d's GPUs at every point, and their
+// total memory is the sweep's limit unless --mem-limit set one. It returns
+// the session's closer; without NVML it says why on stderr and the sweep
+// goes on without those figures.
+func useNVML(env Env, deps sweepDeps, d engine.Device, cfg *sweep.Config, p *sweep.RunnerProber, memSource *string) func() {
+	mon, err := deps.openNVML()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop sweep: no NVML memory or energy figures: %v\n", err)
+		return nil
+	}
+	used, total, err := deviceMemory(mon, d, deps.visible)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop sweep: no NVML memory figures: %v\n", err)
+	} else {
+		p.DeviceUsed = used
+		if cfg.MemLimit == 0 {
+			cfg.MemLimit, *memSource = total, "NVML memory total of "+d.String()
+		}
+	}
+	if idx, err := cudaIndexes(mon, d, deps.visible); err == nil {
+		p.Energy = energyMeter(mon, map[string][]int{d.String(): idx})
+	}
+	return func() { _ = mon.Close() }
 }
 
 // writeSweepOutputs writes the results and the plot; it returns the exit
@@ -212,16 +233,8 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 			plan.cfg.MemLimit, plan.memSource = hm.Available, hm.Source
 		}
 		p.EstimateLimit, plan.cfg.EstimateEdge, p.RSS = plan.cfg.MemLimit, true, deps.rss
-	} else if deps.gpuMemory != nil {
-		used, total, closeFn, err := deps.gpuMemory(plan.device)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "infertop sweep: no NVML memory figures: %v\n", err)
-		} else {
-			p.DeviceUsed, plan.closeNVML = used, closeFn
-			if plan.cfg.MemLimit == 0 && total > 0 {
-				plan.cfg.MemLimit, plan.memSource = total, "NVML memory total of "+plan.device.String()
-			}
-		}
+	} else if deps.openNVML != nil {
+		plan.closeNVML = useNVML(env, deps, plan.device, &plan.cfg, p, &plan.memSource)
 	}
 	plan.prober = p
 	if *baseline != "" {

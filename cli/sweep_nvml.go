@@ -2,36 +2,22 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"infertop/engine"
 	"infertop/gpuinfo"
 )
 
-// gpuMemoryFunc opens NVML's memory figures for a CUDA device: a reader of
-// the used memory on its GPUs, their total, and a closer (called when the
-// sweep ends). A sweep's GPU points carry what the reader returns.
+// gpuMemoryFunc gives the dashboard's sweep NVML's memory figures for a CUDA
+// device: a reader of the used memory on its GPUs, their total, and a closer
+// (called when the sweep ends). The sweep's GPU points carry what the reader
+// returns.
 type gpuMemoryFunc func(d engine.Device) (used func() int64, total int64, closeFn func(), err error)
 
-// nvmlMemory reads NVML's used memory on the GPUs a CUDA device runs on
+// monitorMemory reads NVML's used memory on the GPUs a CUDA device runs on
 // (cuda:N matched by PCI bus order, cuda:all every visible GPU) and their
-// total, from an NVML session of its own that the closer ends.
-func nvmlMemory(d engine.Device) (func() int64, int64, func(), error) {
-	m, err := gpuinfo.Open(gpuinfo.Options{})
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	read, total, err := deviceMemory(m, d, os.Getenv("CUDA_VISIBLE_DEVICES"))
-	if err != nil {
-		m.Close()
-		return nil, 0, nil, err
-	}
-	return read, total, func() { m.Close() }, nil
-}
-
-// monitorMemory is nvmlMemory on a monitor that is already open (the
-// dashboard's, real or simulated): its closer leaves the monitor open, and a
-// nil monitor is the reason nvmlErr, or "no NVML" without one.
+// total, on the dashboard's monitor (real or simulated): its closer leaves
+// the monitor open, and a nil monitor is the reason nvmlErr, or "no NVML"
+// without one.
 func monitorMemory(m *gpuinfo.Monitor, nvmlErr error, visible string) gpuMemoryFunc {
 	return func(d engine.Device) (func() int64, int64, func(), error) {
 		if m == nil {

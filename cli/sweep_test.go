@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
+
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/presets"
@@ -185,18 +188,29 @@ func writeFile(t *testing.T, dir, name, body string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// On a GPU, every point carries NVML's used memory, and NVML's total is the
-// limit the fit and the headroom are measured against.
+// On a GPU, one NVML session gives every point the used memory and the
+// energy of the run's GPU (cuda:1 is the second in PCI bus order), and the
+// GPU's total memory is the limit the fit and the headroom are measured
+// against.
 func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
+	var counter atomic.Uint64
 	deps := sweepTestDeps(nil)
 	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &sleepExec{}, nil
+		return onCUDA1{&wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}}, nil
 	})
-	var asked engine.Device
-	closed := false
-	deps.gpuMemory = func(d engine.Device) (func() int64, int64, func(), error) {
-		asked = d
-		return func() int64 { return 3 << 30 }, 80 << 30, func() { closed = true }, nil
+	srv, err := gpuinfo.FakeServer(2, gpuinfo.FakeOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1 := srv.Devices[1].(*server.Device)
+	d1.GetMemoryInfo_v2Func = func() (nvml.Memory_v2, nvml.Return) {
+		return nvml.Memory_v2{Total: 80 << 30, Used: 3 << 30, Free: 77 << 30}, nvml.SUCCESS
+	}
+	d1.GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return counter.Load(), nvml.SUCCESS }
+	var opened atomic.Int32
+	deps.openNVML = func() (*gpuinfo.Monitor, error) {
+		opened.Add(1)
+		return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1})
 	}
 	code, out, errs := runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--device", "cuda:1", "--batches", "1,2", "--format", "json")
 	if code != ExitOK {
@@ -206,8 +220,8 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if asked.String() != "cuda:1" || !closed {
-		t.Errorf("NVML asked for %v, closed %v", asked, closed)
+	if opened.Load() != 1 {
+		t.Errorf("NVML opened %d times for one sweep", opened.Load())
 	}
 	if doc.Sweep.MemLimit != 80<<30 || len(doc.Sweep.Points) != 2 {
 		t.Fatalf("limit %d, %d points", doc.Sweep.MemLimit, len(doc.Sweep.Points))
@@ -216,8 +230,22 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 		if p.DeviceUsedBytes != 3<<30 || p.RSSBytes != 0 {
 			t.Errorf("point %+v: want 3 GiB used from NVML and no RSS", p)
 		}
+		if want := 1 / float64(p.Batch); !p.Energy.Valid || p.Energy.JoulesPerSample != want {
+			t.Errorf("batch %d: energy %+v, want %v J/sample", p.Batch, p.Energy, want)
+		}
+	}
+	// Without NVML the sweep still runs, and says what it lacks.
+	deps.openNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
+	code, _, errs = runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--device", "cuda:1", "--batches", "1")
+	if code != ExitOK || !strings.Contains(errs, "infertop sweep: no NVML memory or energy figures: ") {
+		t.Errorf("without NVML: exit %d: %s", code, errs)
 	}
 }
+
+// onCUDA1 is a fake executor moved to cuda:1.
+type onCUDA1 struct{ *wattExec }
+
+func (onCUDA1) Info() engine.Info { return engine.Info{Device: "cuda:1", Engine: "fake-cuda"} }
 
 func TestGPUMemorySumPicksTheRunsGPUs(t *testing.T) {
 	s := gpuinfo.Sample{GPUs: []gpuinfo.GPU{
