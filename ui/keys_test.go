@@ -147,7 +147,13 @@ func TestDevicePickerGreysUnavailable(t *testing.T) {
 	if !strings.Contains(m.render(), "unavailable: this binary was built without CUDA") {
 		t.Fatalf("reason not shown:\n%s", m.render())
 	}
+	if strings.Contains(m.render(), "is unavailable") {
+		t.Fatalf("a reason below the list while the cursor is on cpu:\n%s", m.render())
+	}
 	press(m, keyDown)
+	if v := m.render(); !strings.Contains(v, "cuda:0 is unavailable: this binary was built without CUDA") {
+		t.Fatalf("the reason of the unavailable choice under the cursor is not shown whole:\n%s", v)
+	}
 	if cmd := press(m, keyEnter); cmd != nil || len(fc.Calls()) != 0 || !m.statusBad {
 		t.Fatalf("an unavailable device was picked: %v %q", fc.Calls(), m.status)
 	}

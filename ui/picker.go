@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"charm.land/bubbles/v2/list"
 	tea "charm.land/bubbletea/v2"
@@ -89,7 +90,20 @@ func (p picker) selected() (choice, bool) {
 	return c, ok
 }
 
+// View draws the hint, the list and, when the cursor is on an unavailable
+// choice, its reason in full below the list (its row has room for the
+// reason's start only).
 func (p picker) View(st styles, w, h int) string {
 	hint := st.dim.Render("↑/↓ move · enter pick · esc cancel")
-	return box(st, p.title, hint+"\n"+p.list.View(), w, h)
+	var why []string
+	if c, ok := p.selected(); ok && !c.ok {
+		why = wrap(st.dim, c.name+" is unavailable: "+c.why, w-2)
+	}
+	l := p.list // a copy: the reason's lines come out of this frame's list only
+	l.SetHeight(max(h-3-len(why), 1))
+	body := hint + "\n" + l.View()
+	if len(why) > 0 {
+		body += "\n" + strings.Join(why, "\n")
+	}
+	return box(st, p.title, body, w, h)
 }
