@@ -98,7 +98,7 @@ func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) 
 	}
 	times, err := tuneConvs(dev, [2]*Plan{full, alt})
 	if err != nil {
-		return nil, fmt.Errorf("%s: timing the convolutions: %w", g.devName(), err)
+		return nil, fmt.Errorf("timing the convolutions: %w", err) // device errors name the device already
 	}
 	return times, nil
 }
