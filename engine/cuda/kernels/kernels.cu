@@ -244,8 +244,12 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
     // different banks; the reads stay 16-byte aligned.
     __shared__ __align__(16) float As[CONV_BK][BM + 4];
     __shared__ __align__(16) float Bs[CONV_BK][BN];
-    __shared__ int rowOff[CONV_MAXK];
-    __shared__ int rowKYX[CONV_MAXK];
+    // The row table, one step longer than CONV_MAXK and read 4 rows at a
+    // time. The last step's rows past C·k·k meet zeros in W's tile, so the
+    // loads need no row test of their own; their ky = −32768 puts the pixels
+    // they name above the image, so that they load nothing.
+    __shared__ __align__(16) int rowOff[CONV_MAXK + CONV_BK];
+    __shared__ __align__(16) int rowKYX[CONV_MAXK + CONV_BK];
     const unsigned int H = (unsigned int)h, W = (unsigned int)w, K = (unsigned int)k, KK = K * K;
     const unsigned int CK = (unsigned int)c * KK, HW = H * W, OW = (unsigned int)ow;
     const unsigned int P = (unsigned int)(oh * ow), CO = (unsigned int)cout, S = (unsigned int)stride;
@@ -258,11 +262,18 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
     // 32 distinct float4 of Bs: a third of the shared-memory traffic.
     const unsigned int t = threadIdx.x, lane = t % 32u, warp = t / 32u;
     const unsigned int tx = lane % 8u + 8u * (warp % (TX / 8)), ty = lane / 8u + 4u * (warp / (TX / 8));
-    const unsigned int bc = t % BN, br = t / BN;  // this thread's X̂ column and first row in a tile
-    for (unsigned int r = t; r < CK; r += 256) {
-        const unsigned int ci = r / KK, rem = r - ci * KK, ky = rem / K, kx = rem - ky * K;
-        rowOff[r] = (int)(ci * HW + ky * W + kx);
-        rowKYX[r] = (int)((ky << 16) | kx);
+    // This thread's X̂ column and its BL consecutive rows of each step.
+    const unsigned int bc = t % BN, br = t / BN;
+    const unsigned int CKsteps = (CK + CONV_BK - 1) / CONV_BK * CONV_BK;
+    for (unsigned int r = t; r < CKsteps; r += 256) {
+        if (r < CK) {
+            const unsigned int ci = r / KK, rem = r - ci * KK, ky = rem / K, kx = rem - ky * K;
+            rowOff[r] = (int)(ci * HW + ky * W + kx);
+            rowKYX[r] = (int)((ky << 16) | kx);
+        } else {
+            rowOff[r] = 0;
+            rowKYX[r] = (int)(1u << 31);  // ky = −32768, kx = 0
+        }
     }
     __syncthreads();
 // Value e of the BM × CONV_BK tile of W that a thread loads: 8 consecutive rows
@@ -274,16 +285,17 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
         const unsigned int co0 = mt * BM;
         for (unsigned int nt = blockIdx.x; nt < ntiles; nt += gridDim.x) {
             const unsigned int g0 = nt * BN, g = g0 + bc;
-            const bool gok = g < ncols;
+            // A column past the last (n·P) is never stored; iy0 = −32768 puts
+            // all its pixels above the image, so it loads nothing.
             const float* xs = x;
-            int iy0 = 0, ix0 = 0;
-            if (gok) {
+            int iy0 = -32768, ix0 = 0, base = 0;
+            if (g < ncols) {
                 const unsigned int s = g / P, pix = g - s * P, oy = pix / OW, ox = pix - oy * OW;
                 xs = x + s * xsample;
                 iy0 = (int)(oy * S) - PAD;
                 ix0 = (int)(ox * S) - PAD;
+                base = iy0 * (int)W + ix0;
             }
-            const int base = iy0 * (int)W + ix0;
             float ra[AL], rb[BL];
             float acc[4][8];
             UNROLL for (int i = 0; i < 4; i++)
@@ -294,15 +306,15 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
                     const unsigned int e = t + 256 * j, m = A_M(e), kk = kb + A_K(e);
                     ra[j] = (co0 + m < CO && kk < CK) ? wt[(co0 + m) * CK + kk] : 0.0f;
                 }
-                UNROLL for (int j = 0; j < BL; j++) {
-                    const unsigned int r = kb + br + BROWS * j;
-                    float v = 0.0f;
-                    if (gok && r < CK) {
-                        const int kyx = rowKYX[r];
-                        const int iy = iy0 + (kyx >> 16), ix = ix0 + (kyx & 0xffff);
-                        if ((unsigned int)iy < H && (unsigned int)ix < W) v = xs[rowOff[r] + base];
+                const int4* o4 = reinterpret_cast<const int4*>(&rowOff[kb + br * BL]);
+                const int4* k4 = reinterpret_cast<const int4*>(&rowKYX[kb + br * BL]);
+                UNROLL for (int q = 0; q < BL / 4; q++) {
+                    const int4 o = o4[q], kyx = k4[q];
+                    const int ov[4] = {o.x, o.y, o.z, o.w}, kv[4] = {kyx.x, kyx.y, kyx.z, kyx.w};
+                    UNROLL for (int e = 0; e < 4; e++) {
+                        const int iy = iy0 + (kv[e] >> 16), ix = ix0 + (kv[e] & 0xffff);
+                        rb[q * 4 + e] = ((unsigned int)iy < H && (unsigned int)ix < W) ? xs[ov[e] + base] : 0.0f;
                     }
-                    rb[j] = v;
                 }
             };
             load(0);
@@ -311,7 +323,7 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
                     const unsigned int e = t + 256 * j;
                     As[A_K(e)][A_M(e)] = ra[j];
                 }
-                UNROLL for (int j = 0; j < BL; j++) Bs[br + BROWS * j][bc] = rb[j];
+                UNROLL for (int j = 0; j < BL; j++) Bs[br * BL + j][bc] = rb[j];
                 __syncthreads();
                 // The next step's operands are in flight while this step multiplies.
                 if (k0 + CONV_BK < CK) load(k0 + CONV_BK);

@@ -24,6 +24,9 @@ void infertop_host_syncthreads();
 struct float4 {
     float x, y, z, w;
 };
+struct int4 {
+    int x, y, z, w;
+};
 
 #define __global__
 #define __device__
