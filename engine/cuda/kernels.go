@@ -8,8 +8,12 @@ import (
 
 // The PTX is committed; regenerate it after editing kernels/kernels.cu with
 // `go generate ./engine/cuda` (needs nvcc; compute_70 PTX runs on Volta and
-// every later card, the driver JIT-compiles it on first load).
+// every later card, the driver JIT-compiles it on first load). The second
+// step records the source's SHA-256 beside it, so that a test can tell a PTX
+// older than its source (the host harness tests the source, the GPU runs the
+// PTX).
 //go:generate nvcc -ptx -arch=compute_70 -o kernels/kernels.ptx kernels/kernels.cu
+//go:generate sh -c "sha256sum kernels/kernels.cu > kernels/kernels.cu.sha256"
 
 // PTX is the kernel module loaded into every context.
 //

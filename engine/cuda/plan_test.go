@@ -1,7 +1,11 @@
 package cuda
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -283,5 +287,23 @@ func TestPTXHasNo64BitDivision(t *testing.T) {
 		if n := strings.Count(PTX, op); n > 0 {
 			t.Errorf("the embedded PTX has %d × %s", n, op)
 		}
+	}
+}
+
+// The GPU runs the embedded PTX while the host harness tests kernels.cu: the
+// PTX must come from the source as it is. go generate records the source's
+// SHA-256 when it regenerates the PTX.
+func TestPTXIsFromTheCurrentSource(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("kernels", "kernels.cu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := os.ReadFile(filepath.Join("kernels", "kernels.cu.sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(src)
+	if got, want := strings.Fields(string(rec)), hex.EncodeToString(sum[:]); len(got) == 0 || got[0] != want {
+		t.Errorf("kernels.cu changed since kernels.ptx was generated (recorded %q, now %s): run go generate ./engine/cuda (needs nvcc)", rec, want)
 	}
 }
