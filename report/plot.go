@@ -69,7 +69,21 @@ var (
 
 // writePlots draws the plots stacked in one column and writes the image.
 func writePlots(w io.Writer, format string, plots []*plot.Plot) error {
-	width, height := 8*vg.Inch, vg.Length(len(plots))*3.2*vg.Inch
+	// Each panel's legend goes in a column right of the panels, level with
+	// its panel's top, so that it never covers a curve.
+	legends := make([]plot.Legend, len(plots))
+	var legendW vg.Length
+	for i, p := range plots {
+		legends[i] = p.Legend
+		r := legends[i].Rectangle(draw.Canvas{})
+		legendW = max(legendW, r.Max.X-r.Min.X)
+		p.Legend = plot.NewLegend()
+	}
+	const legendGap = 6 * vg.Millimeter
+	if legendW > 0 {
+		legendW += legendGap
+	}
+	width, height := 8*vg.Inch+legendW, vg.Length(len(plots))*3.2*vg.Inch
 	var c interface {
 		vg.CanvasSizer
 		io.WriterTo
@@ -93,8 +107,14 @@ func writePlots(w io.Writer, format string, plots []*plot.Plot) error {
 	}
 	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4),
 		PadLeft: vg.Points(4), PadRight: vg.Points(12), PadY: vg.Points(10)}
-	for i, cv := range plot.Align(rows, tiles, dc) {
+	for i, cv := range plot.Align(rows, tiles, draw.Crop(dc, 0, -legendW, 0, 0)) {
 		plots[i].Draw(cv[0])
+		title := plots[i].Title.TextStyle.Rectangle(plots[i].Title.Text)
+		lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: cv[0].Max.X + legendGap, Y: cv[0].Min.Y},
+			Max: vg.Point{X: dc.Max.X, Y: cv[0].Max.Y - (title.Max.Y - title.Min.Y) - plots[i].Title.Padding}}}
+		legends[i].Top, legends[i].Left = true, true
+		legends[i].Draw(lc)
 	}
 	if _, err := c.WriteTo(w); err != nil {
 		return fmt.Errorf("writing the %s plot: %w", format, err)
