@@ -73,7 +73,7 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 	}
 	defer stopObs()
 	var closeEnergy func()
-	plan.energy, closeEnergy = benchEnergy(deps.openNVML, plan.device, deps.visible)
+	plan.energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.device}, deps.visible)
 	defer closeEnergy()
 	prog := newProgress(env.Stderr)
 	var (

@@ -64,16 +64,10 @@ func cudaIndexes(m *gpuinfo.Monitor, d engine.Device, visible string) ([]int, er
 	return idx, nil
 }
 
-// benchEnergy opens NVML for a bench on a CUDA device and returns the
-// runner's energy meter and a closer; without NVML (or on the CPU) the
-// meter is nil and the bench measures no energy.
-func benchEnergy(open func() (*gpuinfo.Monitor, error), device, visible string) (runner.EnergyMeter, func()) {
-	return devicesEnergy(open, []string{device}, visible)
-}
-
 // devicesEnergy opens NVML when some of devices (canonical names) is a CUDA
 // device and returns an energy meter over their GPUs and a closer (bench,
-// sweep, and compare, whose two sides share it). Without NVML, or with no
+// and compare, whose two sides share it; a sweep's NVML session also reads
+// memory, see useNVML). Without NVML, or with no
 // CUDA device among them, the meter is nil and nothing measures energy; a
 // CUDA device whose GPUs cannot be found reads no counter.
 func devicesEnergy(open func() (*gpuinfo.Monitor, error), devices []string, visible string) (runner.EnergyMeter, func()) {
