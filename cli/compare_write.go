@@ -85,7 +85,7 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 	for _, p := range res.Points {
 		joules := ""
 		if energy {
-			joules = energyText(p.A.Energy) + "\t" + energyText(p.B.Energy) + "\t"
+			joules = p.A.Energy.PerSampleText() + "\t" + p.B.Energy.PerSampleText() + "\t"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, rateText(p.A.SamplesPerSec), rateText(p.B.SamplesPerSec),
 			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, joules, p.Pairs)

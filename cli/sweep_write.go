@@ -74,7 +74,7 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 		}
 		joules := ""
 		if energy {
-			joules = energyText(p.Energy) + "\t"
+			joules = p.Energy.PerSampleText() + "\t"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\t\n", p.Batch, rateText(p.SamplesPerSec), p.P50MS, p.P99MS,
 			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
@@ -121,19 +121,10 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 func pointLine(p sweep.Point) string {
 	joules := ""
 	if p.Energy.Valid {
-		joules = " · " + energyText(p.Energy) + " J/sample"
+		joules = " · " + p.Energy.PerSampleText() + " J/sample"
 	}
 	return fmt.Sprintf("batch %d: %s samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, rateText(p.SamplesPerSec),
 		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
-}
-
-// energyText is a table's energy per sample in joules with 3 significant
-// digits, or "-" when unknown.
-func energyText(e runner.Energy) string {
-	if !e.Valid {
-		return "-"
-	}
-	return fmt.Sprintf("%.3g", e.JoulesPerSample)
 }
 
 // energyCell is a CSV cell's energy per sample, formatted by f, or empty when unknown.

@@ -77,6 +77,15 @@ func ReadMeter(m EnergyMeter, device string) (mj uint64, ok bool, err error) {
 	return m.ReadEnergy(device)
 }
 
+// PerSampleText is the energy per sample in joules with 3 significant
+// digits, as tables and views print it, or "-" while unknown.
+func (e Energy) PerSampleText() string {
+	if !e.Valid {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", e.JoulesPerSample)
+}
+
 // newEnergy is the figure for joules over samples (unknown without samples).
 func newEnergy(joules float64, samples int64) Energy {
 	if samples <= 0 || !(joules >= 0) {

@@ -55,7 +55,7 @@ func compareView(st styles, t *tuning, w, h int) string {
 	row("p99", fmtMS(p.A.P99MS), fmtMS(p.B.P99MS))
 	row("batches (n)", fmt.Sprint(p.A.Count), fmt.Sprint(p.B.Count))
 	if p.A.Energy.Valid || p.B.Energy.Valid {
-		row("J/sample", fmtEnergy(p.A.Energy), fmtEnergy(p.B.Energy))
+		row("J/sample", p.A.Energy.PerSampleText(), p.B.Energy.PerSampleText())
 	}
 	fmt.Fprintln(&b)
 	for _, n := range c.Notes {

@@ -8,7 +8,6 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"infertop/engine"
-	"infertop/runner"
 	"infertop/sweep"
 )
 
@@ -63,7 +62,7 @@ func sweepView(st styles, t *tuning, w, h int) string {
 			mem += fmt.Sprintf(" %*s", usedMemW, p.UsedMemory())
 		}
 		if energy {
-			mem += fmt.Sprintf(" %*s", energyW, fmtEnergy(p.Energy))
+			mem += fmt.Sprintf(" %*s", energyW, p.Energy.PerSampleText())
 		}
 		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
 			st.line.Render(bar(p.P99MS, maxL, barW)), lat, mem, unstable, mark)
@@ -102,14 +101,6 @@ func sweepView(st styles, t *tuning, w, h int) string {
 
 // energyW is the width of the sweep's "J/sample" column.
 const energyW = 9
-
-// fmtEnergy is a point's or a race side's energy per sample, "-" when unknown.
-func fmtEnergy(e runner.Energy) string {
-	if !e.Valid {
-		return "-"
-	}
-	return fmt.Sprintf("%.3g", e.JoulesPerSample)
-}
 
 // usedMemW is the width of the sweep's "RSS / GPU used" column.
 const usedMemW = 18
