@@ -84,16 +84,23 @@ func devicesEnergy(open func() (*gpuinfo.Monitor, error), devices []string, visi
 	if err != nil {
 		return nil, func() {}
 	}
-	gpus := map[string][]int{}
-	for _, d := range cuda {
-		if idx, err := cudaIndexes(mon, d, visible); err == nil {
-			gpus[d.String()] = idx
-		}
-	}
-	meter := energyMeter(mon, gpus)
+	meter := cudaEnergy(mon, cuda, visible)
 	if meter == nil {
 		_ = mon.Close()
 		return nil, func() {}
 	}
 	return meter, func() { _ = mon.Close() }
+}
+
+// cudaEnergy is the energy meter over the GPUs of each CUDA device in
+// devices, read from mon (nil for a simulated monitor); a device whose GPUs
+// cannot be found reads no counter.
+func cudaEnergy(mon *gpuinfo.Monitor, devices []engine.Device, visible string) runner.EnergyMeter {
+	gpus := map[string][]int{}
+	for _, d := range devices {
+		if idx, err := cudaIndexes(mon, d, visible); err == nil {
+			gpus[d.String()] = idx
+		}
+	}
+	return energyMeter(mon, gpus)
 }

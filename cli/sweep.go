@@ -133,9 +133,7 @@ func useNVML(env Env, deps sweepDeps, d engine.Device, cfg *sweep.Config, p *swe
 			cfg.MemLimit, *memSource = total, "NVML memory total of "+d.String()
 		}
 	}
-	if idx, err := cudaIndexes(mon, d, deps.visible); err == nil {
-		p.Energy = energyMeter(mon, map[string][]int{d.String(): idx})
-	}
+	p.Energy = cudaEnergy(mon, []engine.Device{d}, deps.visible)
 	return func() { _ = mon.Close() }
 }
 
