@@ -38,6 +38,9 @@ func TestOpenInitFailuresHaveTheirOwnMessages(t *testing.T) {
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("%d: err = %v, want %v", int(c.ret), err, c.want)
 		}
+		if n := strings.Count(err.Error(), "NVML"); n != 1 {
+			t.Errorf("%d: %q names NVML %d times", int(c.ret), err, n)
+		}
 	}
 }
 

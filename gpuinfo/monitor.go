@@ -58,6 +58,10 @@ func OpenLibrary(lib Library, opts Options) (m *Monitor, err error) {
 		}
 	}()
 	if e := nvmlError("NVML init", lib.Init()); e != nil {
+		// The sentinels' texts already begin "NVML:"; a prefix would say it twice.
+		if base := errors.Unwrap(e); base != nil && base != ErrNotSupported {
+			return nil, base
+		}
 		return nil, e
 	}
 	m = &Monitor{lib: lib, selfPID: uint32(opts.SelfPID)}

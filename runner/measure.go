@@ -178,7 +178,7 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 		l.publish(now)
 	case l.state == Stable && !l.stability.Both():
 		l.state = Measuring
-		l.events.add(now, EventUnstable, "no longer stable (failing: %v)", l.stability.Failed())
+		l.events.add(now, EventUnstable, "no longer stable: %s", l.stability.Why())
 		l.publish(now)
 	}
 }

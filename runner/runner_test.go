@@ -101,6 +101,23 @@ func TestStabilityRules(t *testing.T) {
 	}
 }
 
+func TestStabilityWhyNamesTheFigures(t *testing.T) {
+	for _, c := range []struct {
+		s    Stability
+		want string
+	}{
+		{Stability{Windows: true, IQR: true, WindowCount: 5}, ""},
+		{Stability{Windows: true, WindowCount: 5, IQROverMedian: 0.104}, "IQR/median 10.4 % (limit 10 %)"},
+		{Stability{IQR: true, WindowCount: 5, ThroughputSpread: 0.05, P50Spread: 0.123},
+			"windows within 12.3 % (limit 10 %)"},
+		{Stability{WindowCount: 2, IQROverMedian: 0.2}, "2 of 3 windows measured, IQR/median 20.0 % (limit 10 %)"},
+	} {
+		if got := c.s.Why(); got != c.want {
+			t.Errorf("%+v: Why() = %q, want %q", c.s, got, c.want)
+		}
+	}
+}
+
 func TestSplitWarnings(t *testing.T) {
 	tm := engine.Timing{Valid: true, H2D: 3 * time.Millisecond, Compute: 2 * time.Millisecond, D2H: time.Millisecond, Enqueue: 1700 * time.Microsecond}
 	s := runFake(t, Config{Batch: 8, MaxMeasure: 2 * time.Second}, constLat(6*time.Millisecond), tm)

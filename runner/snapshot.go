@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"infertop/engine"
@@ -158,6 +160,25 @@ func (s Stability) Failed() []string {
 		f = append(f, "iqr")
 	}
 	return f
+}
+
+// Why says in figures which rules do not hold, e.g. "IQR/median 10.4 % (limit
+// 10 %)" or "windows within 12.3 % (limit 10 %), IQR/median 10.4 % (limit
+// 10 %)"; "" when both hold.
+func (s Stability) Why() string {
+	limit := 100 * StabilityThreshold
+	var parts []string
+	switch {
+	case s.Windows:
+	case s.WindowCount < StabilityWindows:
+		parts = append(parts, fmt.Sprintf("%d of %d windows measured", s.WindowCount, StabilityWindows))
+	default:
+		parts = append(parts, fmt.Sprintf("windows within %.1f %% (limit %.0f %%)", 100*max(s.ThroughputSpread, s.P50Spread), limit))
+	}
+	if !s.IQR {
+		parts = append(parts, fmt.Sprintf("IQR/median %.1f %% (limit %.0f %%)", 100*s.IQROverMedian, limit))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Window is one completed measurement window.
