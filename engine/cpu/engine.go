@@ -34,8 +34,20 @@ type executor struct {
 	peakDone bool
 	peakVal  float64
 
+	// ways holds the way each product was tuned to, by shape, so that a batch
+	// size prepared again (the dashboard's + then −) is not tuned again and
+	// computes as it did before.
+	ways map[gemmShape]gemmWay
+
 	plan   *plan
 	closed bool
+}
+
+// gemmShape identifies a product for the tuning's memory: the layer and its
+// sizes.
+type gemmShape struct {
+	name           string
+	rows, in, outF int
 }
 
 // plan is everything one batch size needs: the graph and the buffers.
@@ -91,6 +103,7 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 		p: p, threads: threads,
 		c:       &compute{pool: newPool(threads), lib: lib},
 		weights: w, wBytes: wb,
+		ways:    map[gemmShape]gemmWay{},
 		readMem: func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
 		peak:    PeakGFLOPS,
 	}
@@ -204,7 +217,7 @@ func (e *executor) Prepare(batch int) error {
 		return fmt.Errorf("cpu engine: graph maps %d inputs to %d outputs, want %d and %d",
 			len(pl.input), len(pl.output), batch*e.p.InputSize(), batch*e.p.OutputSize())
 	}
-	if err := tuneGemms(pl); err != nil {
+	if err := tuneGemms(pl, e.ways); err != nil {
 		return fmt.Errorf("cpu engine: %w", err)
 	}
 	e.plan = pl
@@ -212,16 +225,25 @@ func (e *executor) Prepare(batch int) error {
 }
 
 // tuneGemms lets every product that can run two ways (see gemmOp) measure
-// both now, on the plan's own buffers, so that every Run computes the same
-// way and gives the same output bits.
-func tuneGemms(pl *plan) error {
+// them now, on the plan's own buffers, so that every Run computes the same
+// way and gives the same output bits. A product of a shape in ways takes the
+// way found before; the others' choices are added to it.
+func tuneGemms(pl *plan, ways map[gemmShape]gemmWay) error {
 	for i := range pl.steps {
 		g, ok := pl.steps[i].op.(*gemmOp)
-		for ok && !g.tuned {
+		if !ok || g.tuned {
+			continue
+		}
+		key := gemmShape{name: g.name, rows: g.rows, in: g.in, outF: g.outF}
+		if w, known := ways[key]; known && g.choose(w) {
+			continue
+		}
+		for !g.tuned {
 			if err := runStep(&pl.steps[i]); err != nil {
 				return err
 			}
 		}
+		ways[key] = g.way
 	}
 	return nil
 }

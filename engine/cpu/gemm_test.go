@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"infertop/engine/reference"
 	"infertop/internal/blas"
+	"infertop/presets"
 )
 
 // threadedLib is a BLAS whose threaded call can be slowed, refused, and counted.
@@ -106,5 +108,66 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 			t.Errorf("%s: ways %v after the refusal", tc.name, o.ways)
 		}
 		c.pool.close()
+	}
+}
+
+// The tuning's effort follows the product's run time: long products stop
+// after gemmTuneLongRounds, short ones run gemmTuneRounds and on until
+// gemmTuneTime, never past gemmTuneMaxRounds.
+func TestGemmTuningEffort(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		run      func(way int) time.Duration
+		wantRuns int
+	}{
+		{"every way long", func(int) time.Duration { return 25 * time.Millisecond }, 3 * gemmTuneLongRounds},
+		{"one way short", func(w int) time.Duration {
+			return [3]time.Duration{25 * time.Millisecond, 5 * time.Millisecond, 30 * time.Millisecond}[w]
+		}, 3 * gemmTuneRounds},
+		{"1 ms each", func(int) time.Duration { return time.Millisecond }, 30},
+		{"10 µs each", func(int) time.Duration { return 10 * time.Microsecond }, 3 * gemmTuneMaxRounds},
+	} {
+		o := &gemmOp{ways: []gemmWay{waySplit, wayCoarse, wayWhole}, best: make([]time.Duration, 3)}
+		for !o.tuned && o.runs < 1000 {
+			o.measured(o.runs%3, c.run(o.runs%3))
+		}
+		if o.runs != c.wantRuns {
+			t.Errorf("%s: tuned after %d runs, want %d", c.name, o.runs, c.wantRuns)
+		}
+	}
+}
+
+// A batch size prepared again takes the ways its products were tuned to
+// before, without tuning runs, and so computes the same output bits.
+func TestPrepareAgainReusesTheTunedWays(t *testing.T) {
+	p, err := presets.NewCatalog().Get("mlp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openT(t, p, 2, options{})
+	products := func() (ways []gemmWay, runs int) {
+		for _, st := range e.plan.steps {
+			if g, ok := st.op.(*gemmOp); ok && g.tuned {
+				ways, runs = append(ways, g.way), runs+g.runs
+			}
+		}
+		return ways, runs
+	}
+	if err := e.Prepare(64); err != nil {
+		t.Fatal(err)
+	}
+	first, runs := products()
+	if len(first) != 3 || runs == 0 {
+		t.Fatalf("mlp at batch 64 on 2 threads: %d products tuned in %d runs, want 3 products and some runs", len(first), runs)
+	}
+	if err := e.Prepare(32); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Prepare(64); err != nil {
+		t.Fatal(err)
+	}
+	again, runs := products()
+	if !slices.Equal(again, first) || runs != 0 {
+		t.Errorf("prepared again: ways %v after %d tuning runs, want %v after none", again, runs, first)
 	}
 }
