@@ -17,7 +17,8 @@
 #   --steps BIN      engine/cuda test binary for per-step GPU times (default .devout/cuda-steps.test,
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
-# Results in $OUT: smi.txt devices.txt selftest.txt steps.txt bench.jsonl torch.jsonl summary.txt.
+# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl
+# summary.txt (its ratio table also gives infertop's energy per sample where NVML counted it).
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
 # script goes on. The script itself exits 0 unless its arguments are wrong.
 set -u
@@ -101,6 +102,7 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
               $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
   2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
               then again with INFERTOP_CUDA_CONV=implicit and =im2col (each convolution way alone) >> selftest.txt
+  2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
               (only when $STEPS_BIN is present)
   3 bench     for p in ${PRESET_LIST[*]}:
@@ -111,7 +113,7 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt steps.txt bench.jsonl torch.jsonl summary.txt
+  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl summary.txt
 EOF
 }
 
@@ -223,6 +225,11 @@ for way in implicit im2col; do
 	run "selftest conv=$way" 60 "$ST" env INFERTOP_CUDA_CONV="$way" "$GPU_BIN" selftest --device cuda:0
 	tail -n 2 "$ST" | tee -a "$SUMMARY"
 done
+
+# 2a. The card's sgemm peak measured afresh (what "% of peak" divides by), so that a
+# figure cached by an earlier visit with another cuBLAS or clock state is not used.
+run calibrate 30 "$OUTDIR/calibrate.txt" "$GPU_BIN" calibrate --device cuda:0
+tail -n 1 "$OUTDIR/calibrate.txt" | tee -a "$SUMMARY"
 
 # 2b. Where the GPU time goes, kernel by kernel (a test binary built with -tags gpu).
 if [ -x "$STEPS_BIN" ]; then

@@ -197,10 +197,12 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
         sa, sb = a.get("samples_per_sec"), b.get("samples_per_sec")
         ratio = sa / sb if sa and sb else None
         pa = (a.get("latency_ms") or {}).get("p50") if isinstance(a.get("latency_ms"), dict) else None
+        en = a.get("energy") if isinstance(a.get("energy"), dict) else {}
+        mj = 1000 * en["joules_per_sample"] if en.get("valid") and en.get("joules_per_sample") else None
         rows.append({
             "preset": k[0], "device": k[1], "batch": k[2], "mode": k[3],
             "infertop_samples_per_sec": sa, "torch_samples_per_sec": sb, "ratio": ratio,
-            "infertop_p50_ms": pa, "torch_p50_ms": b.get("p50_ms"),
+            "infertop_p50_ms": pa, "torch_p50_ms": b.get("p50_ms"), "infertop_mj_per_sample": mj,
             "note": "; ".join(str(x) for x in (a.get("error"), b.get("error")) if x),
         })
     if fmt == "json":
@@ -211,15 +213,15 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
     def f(v, spec):
         return spec % v if isinstance(v, (int, float)) else "-"
 
-    print("%-12s %-7s %6s %-20s %14s %14s %8s %10s %10s  %s" % (
-        "preset", "device", "batch", "mode", "infertop/s", "pytorch/s", "ratio", "it p50ms", "pt p50ms", "note"),
-        file=out)
+    print("%-12s %-7s %6s %-20s %14s %14s %8s %10s %10s %12s  %s" % (
+        "preset", "device", "batch", "mode", "infertop/s", "pytorch/s", "ratio", "it p50ms", "pt p50ms",
+        "it mJ/sample", "note"), file=out)
     for r in rows:
-        print("%-12s %-7s %6d %-20s %14s %14s %8s %10s %10s  %s" % (
+        print("%-12s %-7s %6d %-20s %14s %14s %8s %10s %10s %12s  %s" % (
             r["preset"], r["device"], r["batch"], r["mode"],
             f(r["infertop_samples_per_sec"], "%.1f"), f(r["torch_samples_per_sec"], "%.1f"),
             f(r["ratio"], "%.3f"), f(r["infertop_p50_ms"], "%.3f"), f(r["torch_p50_ms"], "%.3f"),
-            r["note"][:60]), file=out)
+            f(r["infertop_mj_per_sample"], "%.4g"), r["note"][:60]), file=out)
     return 0
 
 
