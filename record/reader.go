@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"time"
 
 	"infertop/gpuinfo"
@@ -103,17 +104,30 @@ func ReadFile(path string) (*Recording, error) {
 	return rec, nil
 }
 
-// Read reads a recording. A missing or unreadable header, or a newer format
-// version (an error wrapping ErrNewerFormat that names it), is an error; a
-// damaged line after the header ends the reading there and Stopped says
-// where and why.
+// Read reads a recording whole into memory. A missing or unreadable header,
+// or a newer format version (an error wrapping ErrNewerFormat that names
+// it), is an error; a damaged line after the header ends the reading there
+// and Stopped says where and why. Open reads a long recording in place.
 func Read(r io.Reader) (*Recording, error) {
+	var rec Recording
+	h, stop, err := scan(r, newEventBook(), func(e *Entry, _ int64, _ int) { rec.Entries = append(rec.Entries, *e) })
+	if err != nil {
+		return nil, err
+	}
+	rec.Header, rec.Stopped = h, stop
+	return &rec, nil
+}
+
+// scan reads the header and then every line after it, handing each entry
+// to keep with its line's byte offset and length (without the newline); the
+// events go into book too. A damaged line ends the reading there: the Stop
+// says where and why.
+func scan(r io.Reader, book *eventBook, keep func(e *Entry, offset int64, size int)) (Header, *Stop, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var (
-		rec    Recording
+		h      Header
 		offset int64
 		n      int
-		events = eventMaps{run: map[uint64]runner.Event{}, sweep: map[uint64]runner.Event{}}
 	)
 	for {
 		raw, err := readLine(br)
@@ -121,37 +135,36 @@ func Read(r io.Reader) (*Recording, error) {
 			break
 		}
 		n++
-		stop := func(reason string) { rec.Stopped = &Stop{Line: n, Offset: offset, Reason: reason} }
+		stop := func(reason string) (Header, *Stop, error) {
+			return h, &Stop{Line: n, Offset: offset, Reason: reason}, nil
+		}
 		if err == io.EOF { // no newline: the program ended while writing it
 			if n == 1 {
-				return nil, errors.New("the header line is incomplete")
+				return h, nil, errors.New("the header line is incomplete")
 			}
-			stop("an incomplete last line (the recording program was stopped while writing it)")
-			break
+			return stop("an incomplete last line (the recording program was stopped while writing it)")
 		}
 		if err != nil {
 			if n == 1 {
-				return nil, fmt.Errorf("reading the header: %w", err)
+				return h, nil, fmt.Errorf("reading the header: %w", err)
 			}
-			stop(err.Error())
-			break
+			return stop(err.Error())
 		}
 		if n == 1 {
-			if err := readHeader(raw, &rec.Header); err != nil {
-				return nil, err
+			if err := readHeader(raw, &h); err != nil {
+				return h, nil, err
 			}
-		} else if e, err := decodeEntry(raw, n, events); err != nil {
-			stop(err.Error())
-			break
+		} else if e, err := decodeEntry(raw, n, book); err != nil {
+			return stop(err.Error())
 		} else if e != nil {
-			rec.Entries = append(rec.Entries, *e)
+			keep(e, offset, len(raw))
 		}
 		offset += int64(len(raw)) + 1
 	}
 	if n == 0 {
-		return nil, errors.New("the file is empty")
+		return h, nil, errors.New("the file is empty")
 	}
-	return &rec, nil
+	return h, nil, nil
 }
 
 // readLine returns one line without its newline; io.EOF with data means the
@@ -191,15 +204,55 @@ func readHeader(raw []byte, h *Header) error {
 	return nil
 }
 
-// eventMaps hold the events read so far by number, to rebuild the snapshots'
-// events from: the run's, and those of the dashboard sweep's probe runs.
-type eventMaps struct {
-	run, sweep map[uint64]runner.Event
+// eventBook holds every event line read, by number, so that a snapshot's
+// events can be rebuilt as they were when it was written: for each number,
+// the latest event of that number on a line before the snapshot's (numbers
+// start again when a new run starts). The run's events and those of the
+// dashboard sweep's probe runs are kept apart.
+type eventBook struct {
+	bySeq [2]map[uint64][]bookedEvent
+	last  [2]int // the last line added, so that a line decoded again is not added twice
+}
+
+type bookedEvent struct {
+	line int
+	ev   runner.Event
+}
+
+func newEventBook() *eventBook {
+	return &eventBook{bySeq: [2]map[uint64][]bookedEvent{{}, {}}}
+}
+
+func bookIndex(sweep bool) int {
+	if sweep {
+		return 1
+	}
+	return 0
+}
+
+// add books an event read on line.
+func (b *eventBook) add(sweep bool, line int, ev runner.Event) {
+	k := bookIndex(sweep)
+	if line <= b.last[k] {
+		return
+	}
+	b.last[k] = line
+	b.bySeq[k][ev.Seq] = append(b.bySeq[k][ev.Seq], bookedEvent{line: line, ev: ev})
+}
+
+// get is the latest event numbered seq on a line before line.
+func (b *eventBook) get(sweep bool, line int, seq uint64) (runner.Event, bool) {
+	evs := b.bySeq[bookIndex(sweep)][seq]
+	i := sort.Search(len(evs), func(i int) bool { return evs[i].line >= line })
+	if i == 0 {
+		return runner.Event{}, false
+	}
+	return evs[i-1].ev, true
 }
 
 // decodeEntry reads one line; unknown line types from the same format version
 // are skipped (nil entry, no error).
-func decodeEntry(raw []byte, n int, events eventMaps) (*Entry, error) {
+func decodeEntry(raw []byte, n int, book *eventBook) (*Entry, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("an empty line")
 	}
@@ -210,16 +263,16 @@ func decodeEntry(raw []byte, n int, events eventMaps) (*Entry, error) {
 	e := &Entry{At: time.Duration(l.At), Line: n}
 	switch {
 	case l.Type == TypeSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
-		e.Kind, e.Snapshot = KindSnapshot, l.Snapshot.snapshot(events.run)
+		e.Kind, e.Snapshot = KindSnapshot, l.Snapshot.snapshot(book, false, n)
 	case l.Type == TypeSweepSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
-		e.Kind, e.Snapshot = KindSweepSnapshot, l.Snapshot.snapshot(events.sweep)
+		e.Kind, e.Snapshot = KindSweepSnapshot, l.Snapshot.snapshot(book, true, n)
 	case l.Type == TypeSample && l.Sample != nil:
 		e.Kind, e.Sample = KindSample, l.Sample
 	case l.Type == TypeEvent && l.Event != nil:
-		events.run[l.Event.Seq] = *l.Event
+		book.add(false, n, *l.Event)
 		e.Kind, e.Event, e.Case = KindEvent, l.Event, l.Case
 	case l.Type == TypeSweepEvent && l.Event != nil:
-		events.sweep[l.Event.Seq] = *l.Event
+		book.add(true, n, *l.Event)
 		e.Kind, e.Event = KindSweepEvent, l.Event
 	case l.Type == TypeHost && len(l.Host) > 0:
 		e.Kind, e.Host = KindHost, l.Host
@@ -236,16 +289,16 @@ func decodeEntry(raw []byte, n int, events eventMaps) (*Entry, error) {
 	return e, nil
 }
 
-// snapshot is the snapshot as read, its events rebuilt from those read
-// before it (events, by number).
-func (sj *snapshotJSON) snapshot(events map[uint64]runner.Event) *runner.Snapshot {
+// snapshot is the snapshot read on line, its events rebuilt from those
+// booked before it (the sweep's when sweep is set).
+func (sj *snapshotJSON) snapshot(book *eventBook, sweep bool, line int) *runner.Snapshot {
 	s := *sj.Snapshot
 	s.Stability = sj.Stability.stability()
 	s.Events = nil
 	if c := sj.Events.Count; c > 0 && uint64(c) <= sj.Events.LastSeq+1 {
 		last := sj.Events.LastSeq
 		for seq := last + 1 - uint64(c); seq <= last; seq++ {
-			if ev, ok := events[seq]; ok {
+			if ev, ok := book.get(sweep, line, seq); ok {
 				s.Events = append(s.Events, ev)
 			}
 		}
