@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"infertop/engine"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/ui"
@@ -24,6 +25,10 @@ const (
 	minSpeed = 0.1
 	maxSpeed = 100.0
 )
+
+// replaySayReadingFrom is the recording size from which replay says that it
+// is reading the file before it starts to.
+const replaySayReadingFrom = 16 << 20
 
 // replayDeps are what replay reaches outside the process; tests replace them.
 type replayDeps struct {
@@ -75,13 +80,19 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if err != nil {
 		return usageErr(env, "replay", "%v", err)
 	}
-	rec, err := record.ReadFile(file)
+	// Reading checks every line: an hour of dashboard (about 100 MB) takes
+	// seconds, so say what is happening first.
+	if st, err := os.Stat(file); err == nil && st.Size() >= replaySayReadingFrom {
+		fmt.Fprintf(env.Stderr, "infertop replay: reading %s (%s)…\n", file, engine.FormatBytes(st.Size()))
+	}
+	rec, err := record.Open(file)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop replay: %v\n", err)
 		return ExitFailure
 	}
+	defer rec.Close()
 	if rec.Stopped != nil {
-		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, len(rec.Entries))
+		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, rec.Len())
 	}
 	if !hasSnapshots(rec) {
 		return printEvents(env, filepath.Base(file), rec)

@@ -13,15 +13,20 @@ import (
 // hasSnapshots reports whether a recording has anything for the dashboard's
 // panels: a selftest records none (it checks outputs and measures no
 // throughput), nor does a run stopped before its first snapshot.
-func hasSnapshots(rec *record.Recording) bool {
-	return slices.ContainsFunc(rec.Entries, func(e record.Entry) bool { return e.Kind == record.KindSnapshot })
+func hasSnapshots(rec *record.File) bool {
+	for i := range rec.Len() {
+		if rec.Kind(i) == record.KindSnapshot {
+			return true
+		}
+	}
+	return false
 }
 
 // printEvents writes a recording without snapshots as text: what recorded it,
 // why there is nothing to play, its events in order (a selftest's verdicts),
 // and the GPU samples it holds. It needs no terminal. (A damaged recording
 // has been reported on stderr already.)
-func printEvents(env Env, name string, rec *record.Recording) int {
+func printEvents(env Env, name string, rec *record.File) int {
 	h := rec.Header
 	w := env.Stdout
 	fmt.Fprintf(w, "%s: infertop %s recorded %s by infertop %s (%s) on %s\n", name, h.Command,
@@ -45,7 +50,17 @@ func printEvents(env Env, name string, rec *record.Recording) int {
 	events, samples := 0, 0
 	var first, last time.Duration
 	fake := false
-	for _, e := range rec.Entries {
+	for i := range rec.Len() {
+		switch rec.Kind(i) {
+		case record.KindEvent, record.KindCompareEvent, record.KindSample:
+		default:
+			continue
+		}
+		e, err := rec.Entry(i)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "infertop replay: %s: %v\n", name, err)
+			return ExitFailure
+		}
 		switch e.Kind {
 		case record.KindEvent:
 			events++

@@ -28,8 +28,9 @@ const replayTick = 100 * time.Millisecond
 
 // ReplayOptions configure a replay of a recording.
 type ReplayOptions struct {
-	// Recording is what plays; Name is shown in the replay bar (the file name).
-	Recording *record.Recording
+	// Recording is what plays, read entry by entry as it plays; Name is shown
+	// in the replay bar (the file name).
+	Recording *record.File
 	Name      string
 	// Speed multiplies the recorded pace (default 1).
 	Speed float64
@@ -52,10 +53,13 @@ type Replay struct {
 	w, h  int
 	dark  bool
 
-	pos      int           // next entry to apply
-	at       time.Duration // playback position
-	paused   bool
-	lastTick time.Time
+	pos       int           // next entry to apply
+	limit     int           // entries that can be played: all but from one that failed to read
+	every     int           // entries between keyframes
+	keyframes []keyframe    // saved states of the feeds, by position
+	at        time.Duration // playback position
+	paused    bool
+	lastTick  time.Time
 }
 
 type replayKeys struct {
@@ -95,7 +99,7 @@ func NewReplay(opts ReplayOptions) *Replay {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark}
+	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark, limit: opts.Recording.Len(), every: keyframeEvery}
 	r.rebuild()
 	r.advance(0)
 	if s := opts.Recording.Stopped; s != nil {
@@ -117,11 +121,19 @@ func ReplayDevices(ds []record.Device) []DeviceChoice {
 // rebuild starts a fresh dashboard, as the live one started: with the first
 // recorded snapshot (the runner's Latest at start) as its initial one.
 func (r *Replay) rebuild() {
-	h := r.opts.Recording.Header
-	var initial runner.Snapshot
-	for _, e := range r.opts.Recording.Entries {
-		if e.Kind == record.KindSnapshot {
-			initial = *e.Snapshot
+	rec := r.opts.Recording
+	h := rec.Header
+	var (
+		initial runner.Snapshot
+		bad     error
+	)
+	for i := range r.limit {
+		if rec.Kind(i) == record.KindSnapshot {
+			if e, err := rec.Entry(i); err != nil {
+				r.limit, bad = i, err
+			} else {
+				initial = *e.Snapshot
+			}
 			break
 		}
 	}
@@ -129,6 +141,9 @@ func (r *Replay) rebuild() {
 		Control: readOnlyControl{}, Initial: initial, Catalog: r.opts.Catalog, Devices: ReplayDevices(h.Devices),
 		NVMLError: h.Machine.NVMLError, Location: r.opts.Location, NoColor: r.opts.NoColor, Dark: r.dark,
 	})
+	if bad != nil {
+		r.inner.setStatus(endsHere(bad), true)
+	}
 	if r.w > 0 {
 		r.inner.resize(r.w, r.h)
 	}
@@ -137,16 +152,52 @@ func (r *Replay) rebuild() {
 
 // advance applies every entry recorded up to to.
 func (r *Replay) advance(to time.Duration) {
-	r.at = min(max(to, 0), r.opts.Recording.Duration())
-	es := r.opts.Recording.Entries
-	for r.pos < len(es) && es[r.pos].At <= r.at {
-		r.apply(es[r.pos])
-		r.pos++
+	rec := r.opts.Recording
+	r.at = min(max(to, 0), r.end())
+	for r.pos < r.limit && rec.At(r.pos) <= r.at {
+		r.apply(r.pos)
+		if r.pos < r.limit { // else the entry failed and is now the limit
+			r.pos++
+			r.keep(r.pos)
+		}
 	}
+	r.at = min(r.at, r.end())
 }
 
-// apply hands one entry to the dashboard as the live feeds would.
-func (r *Replay) apply(e record.Entry) {
+// end is the offset of the last entry that can be played.
+func (r *Replay) end() time.Duration {
+	if r.limit == 0 {
+		return 0
+	}
+	return r.opts.Recording.At(r.limit - 1)
+}
+
+// entry decodes entry i. One that cannot be read (the file was changed or
+// removed while it played) ends the playback before it, and says why.
+func (r *Replay) entry(i int) (record.Entry, error) {
+	e, err := r.opts.Recording.Entry(i)
+	if err != nil {
+		r.limit = i
+		r.inner.setStatus(endsHere(err), true)
+	}
+	return e, err
+}
+
+// endsHere is the status when an entry cannot be read.
+func endsHere(err error) string { return "the replay ends here: " + err.Error() }
+
+// apply hands entry i to the dashboard as the live feeds would; the kinds
+// the dashboard does not show are not decoded.
+func (r *Replay) apply(i int) {
+	switch r.opts.Recording.Kind(i) {
+	case record.KindSnapshot, record.KindSample, record.KindHost:
+	default:
+		return
+	}
+	e, err := r.entry(i)
+	if err != nil {
+		return
+	}
 	switch e.Kind {
 	case record.KindSnapshot:
 		r.inner.Update(snapshotMsg(*e.Snapshot))
@@ -160,11 +211,12 @@ func (r *Replay) apply(e record.Entry) {
 	}
 }
 
-// seek moves to the position to, replaying from the start when it goes back.
+// seek moves to the position to. Going back, it plays on from the last
+// keyframe before to (or from the start).
 func (r *Replay) seek(to time.Duration) {
 	if to < r.at {
 		status, bad := r.inner.status, r.inner.statusBad
-		r.rebuild()
+		r.resumeBefore(to)
 		r.inner.setStatus(status, bad)
 	}
 	r.advance(to)
@@ -251,11 +303,11 @@ func (r *Replay) bar() string {
 	switch {
 	case r.paused:
 		state = "‖ paused"
-	case r.at >= r.opts.Recording.Duration():
+	case r.at >= r.end():
 		state = "■ end"
 	}
 	left := st.warn.Render("REPLAY") + " " + st.value.Render(r.opts.Name) + " " +
-		fmt.Sprintf("%s / %s  %s×  %s", clock(r.at), clock(r.opts.Recording.Duration()), trimFloat(r.opts.Speed), state)
+		fmt.Sprintf("%s / %s  %s×  %s", clock(r.at), clock(r.end()), trimFloat(r.opts.Speed), state)
 	keys := st.dim.Render("  space pause · ←/→ 10s · q quit · read-only")
 	return fitLine(left+keys, r.w)
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 // recordWithTuning records the fake run as liveRun does, and between 6 s and
 // 12 s the lines of a race (c) and between 14 s and 20 s those of a sweep
 // (s), as the dashboard writes them while it records.
-func recordWithTuning(t *testing.T) *record.Recording {
+func recordWithTuning(t *testing.T) *record.File {
 	t.Helper()
 	initial, msgs := fakeRun()
 	now := t0
@@ -56,11 +55,7 @@ func recordWithTuning(t *testing.T) *record.Recording {
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := record.Read(bytes.NewReader(buf.Bytes()))
-	if err != nil || r.Stopped != nil {
-		t.Fatalf("reading the recording: %v %v", err, r.Stopped)
-	}
-	return r
+	return openRecording(t, buf.Bytes())
 }
 
 // A recording with a race's and a sweep's lines replays the dashboard's run
@@ -72,8 +67,8 @@ func TestReplayIgnoresRaceAndSweepLines(t *testing.T) {
 	live, plain := liveRun(t, w, h, times...)
 	rec := recordWithTuning(t)
 	counts := map[record.Kind]int{}
-	for _, e := range rec.Entries {
-		counts[e.Kind]++
+	for i := range rec.Len() {
+		counts[rec.Kind(i)]++
 	}
 	if counts[record.KindCompareWindow] == 0 || counts[record.KindCompareEvent] == 0 || counts[record.KindSweepSnapshot] == 0 ||
 		counts[record.KindSweepEvent] == 0 {

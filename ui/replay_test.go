@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +114,14 @@ func body(view string) string {
 
 // liveRun feeds the fake run to a live dashboard while recording it, and
 // returns the dashboard's screens at the given offsets and the recording.
-func liveRun(t *testing.T, w, h int, at ...time.Duration) (map[time.Duration]string, *record.Recording) {
+func liveRun(t *testing.T, w, h int, at ...time.Duration) (map[time.Duration]string, *record.File) {
+	t.Helper()
+	views, b := liveRunBytes(t, w, h, at...)
+	return views, openRecording(t, b)
+}
+
+// liveRunBytes is liveRun with the recording as written.
+func liveRunBytes(t *testing.T, w, h int, at ...time.Duration) (map[time.Duration]string, []byte) {
 	t.Helper()
 	initial, msgs := fakeRun()
 	now := t0
@@ -150,14 +159,20 @@ func liveRun(t *testing.T, w, h int, at ...time.Duration) (map[time.Duration]str
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := record.Read(bytes.NewReader(buf.Bytes()))
+	return views, buf.Bytes()
+}
+
+// openRecording opens a recording held in memory, as replay opens a file.
+func openRecording(t *testing.T, b []byte) *record.File {
+	t.Helper()
+	r, err := record.NewFile(bytes.NewReader(b), int64(len(b)))
 	if err != nil || r.Stopped != nil {
 		t.Fatalf("reading the recording: %v %v", err, r.Stopped)
 	}
-	return views, r
+	return r
 }
 
-func newTestReplay(r *record.Recording, w, h int) *Replay {
+func newTestReplay(r *record.File, w, h int) *Replay {
 	rp := NewReplay(ReplayOptions{Recording: r, Name: "run.jsonl", Speed: 1, Catalog: presets.NewCatalog(),
 		Location: time.UTC, NoColor: true, Dark: true})
 	rp.Update(tea.WindowSizeMsg{Width: w, Height: h})
@@ -207,6 +222,34 @@ func TestReplayShowsTheLiveScreens(t *testing.T) {
 		if body(rp.render()) != body(live[15*time.Second]) {
 			t.Fatalf("%d×%d: after seeking back to 15 s, not the live screen:\n%s", w, h, diffLines(body(rp.render()), body(live[15*time.Second])))
 		}
+	}
+}
+
+// Seeking back resumes from a saved state of the feeds and still shows the
+// live screens exactly; keyframes every 7 entries make every seek use one.
+func TestReplaySeeksBackFromKeyframes(t *testing.T) {
+	times := []time.Duration{0, 1200 * time.Millisecond, 5 * time.Second, 15 * time.Second, 25 * time.Second, 26 * time.Second, 37 * time.Second}
+	const w, h = 120, 36
+	live, rec := liveRun(t, w, h, times...)
+	rp := newTestReplay(rec, w, h)
+	rp.every = 7
+	playTo(rp, rec.Duration())
+	if len(rp.keyframes) != rec.Len()/7 {
+		t.Fatalf("%d keyframes over %d entries, want one every 7", len(rp.keyframes), rec.Len())
+	}
+	for i := len(times) - 1; i >= 0; i-- {
+		at := times[i]
+		rp.resumeBefore(at)
+		if at >= 5*time.Second && rp.pos == 0 {
+			t.Fatalf("seeking back to %v started from the recording's start", at)
+		}
+		rp.advance(at)
+		if got := rp.render(); body(got) != body(live[at]) {
+			t.Fatalf("after seeking back to %v: replay differs from live\n%s", at, diffLines(body(got), body(live[at])))
+		}
+	}
+	if len(rp.keyframes) != rec.Len()/7 {
+		t.Errorf("%d keyframes after seeking back, want %d: one was saved twice", len(rp.keyframes), rec.Len()/7)
 	}
 }
 
@@ -279,6 +322,40 @@ func TestReplayOfDamagedRecordingSaysWhereItStopped(t *testing.T) {
 	rp := newTestReplay(rec, 100, 30)
 	if v := ansi.Strip(rp.render()); !strings.Contains(v, "stopped at line 120") {
 		t.Errorf("the screen does not say where the recording stopped:\n%s", v)
+	}
+}
+
+// A recording changed on disk while it plays (here: cut to half) ends the
+// playback at the first entry that cannot be read again, and says why.
+func TestReplayOfARecordingChangedWhilePlaying(t *testing.T) {
+	_, b := liveRunBytes(t, 100, 30)
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	rp := newTestReplay(rec, 100, 30)
+	if err := os.Truncate(path, int64(len(b)/2)); err != nil {
+		t.Fatal(err)
+	}
+	rp.Update(replayTickMsg(t0))
+	rp.Update(replayTickMsg(t0.Add(time.Hour)))
+	if !rp.inner.statusBad || !strings.Contains(rp.inner.status, "the replay ends here: reading line") {
+		t.Errorf("status %q", rp.inner.status)
+	}
+	if rp.Position() <= 0 || rp.Position() >= rec.Duration() || rp.pos != rp.limit {
+		t.Errorf("stopped at %v of %v (entry %d of %d)", rp.Position(), rec.Duration(), rp.pos, rp.limit)
+	}
+	if bar := ansi.Strip(rp.bar()); !strings.Contains(bar, "end") || !strings.Contains(bar, clock(rp.Position())+" / "+clock(rp.Position())) {
+		t.Errorf("bar %q", bar)
+	}
+	rp.seek(time.Second) // back: rebuilt from the start, the status stays
+	if !strings.Contains(rp.inner.status, "the replay ends here") || rp.Position() != time.Second {
+		t.Errorf("after seeking back: at %v, status %q", rp.Position(), rp.inner.status)
 	}
 }
 
