@@ -9,7 +9,7 @@ import (
 
 // File is a recording read in place: Open checks every line as Read does
 // but keeps only where each entry lies, and Entry decodes one when asked. A
-// recording grows by about 100 MB an hour of dashboard; read whole, most of
+// dashboard recording grows by about 100 MB per hour; read whole, most of
 // that would stay on the heap for as long as it plays. A File is not safe
 // for use by several goroutines at once.
 type File struct {
