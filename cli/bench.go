@@ -11,6 +11,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/rapl"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -30,6 +31,8 @@ type benchDeps struct {
 	// visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
 	openNVML func() (*gpuinfo.Monitor, error)
 	visible  string
+	// openRAPL opens the CPU packages' energy counters for a CPU run (nil: none).
+	openRAPL func() (*rapl.Counter, error)
 }
 
 func runBench(ctx context.Context, env Env, args []string) int {
@@ -39,6 +42,7 @@ func runBench(ctx context.Context, env Env, args []string) int {
 		cpuinfo:  "/proc/cpuinfo",
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),
+		openRAPL: openRAPL,
 	})
 }
 
@@ -74,6 +78,7 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 	defer stopObs()
 	var closeEnergy func()
 	plan.energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.device}, deps.visible)
+	plan.energy = withCPUEnergy(plan.energy, deps.openRAPL, []string{plan.device}, false)
 	defer closeEnergy()
 	prog := newProgress(env.Stderr)
 	var (

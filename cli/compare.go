@@ -11,6 +11,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/rapl"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/sweep"
@@ -26,12 +27,15 @@ type compareDeps struct {
 	// (nil: none); visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
 	openNVML func() (*gpuinfo.Monitor, error)
 	visible  string
+	// openRAPL opens the CPU packages' energy counters when a side runs on
+	// the CPU (nil: none).
+	openRAPL func() (*rapl.Counter, error)
 }
 
 func runCompare(ctx context.Context, env Env, args []string) int {
 	return compareMain(ctx, env, args, compareDeps{registry: newRegistry(), cpuinfo: "/proc/cpuinfo",
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
-		visible:  os.Getenv("CUDA_VISIBLE_DEVICES")})
+		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"), openRAPL: openRAPL})
 }
 
 type comparePlan struct {
@@ -74,6 +78,7 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	w.Warmup, w.WindowLen = plan.warmup, plan.window
 	var closeEnergy func()
 	w.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.cfg.A.Device, plan.cfg.B.Device}, deps.visible)
+	w.Energy = withCPUEnergy(w.Energy, deps.openRAPL, []string{plan.cfg.A.Device, plan.cfg.B.Device}, false)
 	defer closeEnergy()
 	if deps.now != nil {
 		w.Now = deps.now

@@ -14,6 +14,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/rapl"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -29,6 +30,8 @@ type dashboardDeps struct {
 	isTerminal func(w io.Writer) bool
 	openNVML   func() (*gpuinfo.Monitor, error)
 	visible    string
+	// openRAPL opens the CPU packages' energy counters (nil: none).
+	openRAPL func() (*rapl.Counter, error)
 }
 
 type dashboardFlags struct {
@@ -48,6 +51,7 @@ func runDashboard(ctx context.Context, env Env, args []string) int {
 		},
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),
+		openRAPL: openRAPL,
 	})
 }
 
@@ -84,7 +88,8 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if f.device == "" {
 		f.device = defaultDevice(devices)
 	}
-	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices, deps.visible)
+	energy := withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), deps.openRAPL, nil, true)
+	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices, deps.visible, energy)
 }
 
 func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
@@ -116,10 +121,9 @@ func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
 // runDashboardProgram starts the runner, the samplers and the program, and
 // stops and waits for all of them when the program ends.
 func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *presets.Catalog, reg *engine.Registry,
-	mon *gpuinfo.Monitor, nvmlErr error, devices []ui.DeviceChoice, visible string) int {
+	mon *gpuinfo.Monitor, nvmlErr error, devices []ui.DeviceChoice, visible string, energy runner.EnergyMeter) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	energy := energyMeter(mon, deviceGPUs(devices))
 	r, err := runner.New(runner.Config{
 		Registry: reg, Catalog: cat, Preset: f.preset, Device: f.device, Batch: f.batch,
 		Warmup: f.warmup, Options: engine.Options{Threads: f.threads}, Energy: energy,

@@ -34,9 +34,9 @@ type tuningSetup struct {
 	// gpuMem gives a sweep on a GPU NVML's used memory at each point and
 	// NVML's total as its limit, as the headless sweep has (nil: no NVML figures).
 	gpuMem gpuMemoryFunc
-	// energy reads the energy counters of each device's GPUs for the
-	// sweep's runners and the race's windows (nil: none, as without NVML or
-	// with simulated GPUs).
+	// energy reads the energy counters of each device (its GPUs', or the CPU
+	// packages') for the sweep's runners and the race's windows (nil: none,
+	// as without NVML and RAPL, or with simulated GPUs).
 	energy runner.EnergyMeter
 	// rec, when the dashboard records (--record), receives the race's
 	// windows and events, as the headless compare writes them, and the

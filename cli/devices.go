@@ -10,6 +10,7 @@ import (
 	"infertop/engine"
 	"infertop/engine/cpu"
 	"infertop/gpuinfo"
+	"infertop/internal/rapl"
 )
 
 // devicesDeps are what runDevices reaches outside the process; tests replace them.
@@ -18,6 +19,8 @@ type devicesDeps struct {
 	open func() (*gpuinfo.Monitor, error)
 	// blas describes the CPU engine's BLAS.
 	blas func() string
+	// rapl opens the CPU packages' energy counters (nil: none).
+	rapl func() (*rapl.Counter, error)
 	// visible is CUDA_VISIBLE_DEVICES.
 	visible string
 	// clock drives --watch; nil means the system clock.
@@ -28,6 +31,7 @@ func runDevices(ctx context.Context, env Env, args []string) int {
 	return devicesMain(ctx, env, args, devicesDeps{
 		open:    func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		blas:    cpu.BLASDescription,
+		rapl:    openRAPL,
 		visible: os.Getenv("CUDA_VISIBLE_DEVICES"),
 	})
 }
@@ -84,13 +88,16 @@ func devicesMain(ctx context.Context, env Env, args []string, deps devicesDeps) 
 
 // devicesReport is the whole listing; its JSON keys carry their units.
 type devicesReport struct {
-	Engines       []engineRow `json:"engines"`
-	CPUBLAS       string      `json:"cpu_blas"`
-	NVML          nvmlStatus  `json:"nvml"`
-	Fake          bool        `json:"fake"`
-	SampledAt     time.Time   `json:"sampled_at"`
-	GPUs          []gpuRow    `json:"gpus"`
-	CUDAOrderNote string      `json:"cuda_order_note"`
+	Engines []engineRow `json:"engines"`
+	CPUBLAS string      `json:"cpu_blas"`
+	// CPUEnergy says where a CPU run's energy per sample comes from, or why
+	// there is none.
+	CPUEnergy     string     `json:"cpu_energy"`
+	NVML          nvmlStatus `json:"nvml"`
+	Fake          bool       `json:"fake"`
+	SampledAt     time.Time  `json:"sampled_at"`
+	GPUs          []gpuRow   `json:"gpus"`
+	CUDAOrderNote string     `json:"cuda_order_note"`
 }
 
 type engineRow struct {
@@ -103,6 +110,19 @@ type nvmlStatus struct {
 	Available     bool   `json:"available"`
 	Error         string `json:"error,omitempty"`
 	DriverVersion string `json:"driver_version,omitempty"`
+}
+
+// cpuEnergySource says which counters measure a CPU run's energy, or why
+// none does.
+func cpuEnergySource(open func() (*rapl.Counter, error)) string {
+	if open == nil {
+		return "none"
+	}
+	c, err := open()
+	if err != nil {
+		return "none: " + err.Error()
+	}
+	return "RAPL counters of " + c.Zones() + " (whole packages, every process on them)"
 }
 
 // gpuRow is one GPU's reading plus the CUDA device name that selects it.
@@ -119,6 +139,7 @@ func buildReport(f devicesFlags, deps devicesDeps, m *gpuinfo.Monitor, nvmlErr e
 			{"cuda:N", reg.Has(engine.CUDA), reg.Why(engine.CUDA)},
 		},
 		CPUBLAS:       deps.blas(),
+		CPUEnergy:     cpuEnergySource(deps.rapl),
 		CUDAOrderNote: "cuda:N is CUDA ordinal N with CUDA_DEVICE_ORDER=PCI_BUS_ID, matched to NVML by PCI bus id and UUID",
 	}
 	if m == nil {

@@ -26,7 +26,8 @@ func writeDevicesTable(w io.Writer, rep devicesReport) {
 	if blas == "" {
 		blas = "unknown"
 	}
-	fmt.Fprintf(w, "CPU BLAS: %s\n\n", blas)
+	fmt.Fprintf(w, "CPU BLAS: %s\n", blas)
+	fmt.Fprintf(w, "CPU energy: %s\n\n", rep.CPUEnergy)
 	if !rep.NVML.Available {
 		fmt.Fprintf(w, "GPUs: none. %s\n", rep.NVML.Error)
 		return

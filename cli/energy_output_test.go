@@ -206,7 +206,7 @@ func TestCompareEnergyReadFailureIsNoted(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	note := regexp.MustCompile(`note: B \(cuda:0\): reading its GPU energy counter failed \(.*(?i:lost).*\); its J/sample counts only the windows where it was read`)
+	note := regexp.MustCompile(`note: B \(cuda:0\): reading its energy counter failed \(.*(?i:lost).*\); its J/sample counts only the windows where it was read`)
 	if n := len(note.FindAllString(errs, -1)); n != 1 {
 		t.Errorf("stderr has the note %d times, want once:\n%s", n, errs)
 	}

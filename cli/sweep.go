@@ -13,6 +13,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/rapl"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -31,6 +32,9 @@ type sweepDeps struct {
 	// CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
 	openNVML func() (*gpuinfo.Monitor, error)
 	visible  string
+	// openRAPL opens the CPU packages' energy counters for a CPU sweep's
+	// points (nil: none).
+	openRAPL func() (*rapl.Counter, error)
 }
 
 func runSweep(ctx context.Context, env Env, args []string) int {
@@ -41,6 +45,7 @@ func runSweep(ctx context.Context, env Env, args []string) int {
 		cpuinfo:  "/proc/cpuinfo",
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),
+		openRAPL: openRAPL,
 	})
 }
 
@@ -231,6 +236,7 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 			plan.cfg.MemLimit, plan.memSource = hm.Available, hm.Source
 		}
 		p.EstimateLimit, plan.cfg.EstimateEdge, p.RSS = plan.cfg.MemLimit, true, deps.rss
+		p.Energy = withCPUEnergy(nil, deps.openRAPL, []string{cpuDevice}, false)
 	} else if deps.openNVML != nil {
 		plan.closeNVML = useNVML(env, deps, plan.device, &plan.cfg, p, &plan.memSource)
 	}

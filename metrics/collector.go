@@ -54,7 +54,7 @@ func newDescs() descs {
 		peakFlops:     run("peak_flop_per_second", "The device's measured sgemm peak in FLOP/s, when calibrated."),
 		engineBytes:   run("engine_memory_bytes", "Memory the engine holds, by where it is held (\"host\", or a device such as \"cuda:0\").", "held_on"),
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
-		sampleJoules:  run("energy_per_sample_joules", "GPU energy per sample over the last completed measurement window, in joules: the increase of the run's GPUs' energy counters between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (CPU runs, no counter)."),
+		sampleJoules:  run("energy_per_sample_joules", "Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read)."),
 
 		gpuInfo:    gpu("info", "A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is \"true\" for simulated GPUs).", "name", "pci_bus_id", "driver_version", "fake"),
 		fbUsed:     gpu("framebuffer_used_bytes", "Device memory used, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_USED, in MiB)."),

@@ -76,7 +76,7 @@ infertop_achieved_flop_per_second{batch="256",device="cuda:0",preset="mlp"} 1.25
 # TYPE infertop_engine_memory_bytes gauge
 infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="cuda:0",preset="mlp"} 1.048576e+06
 infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="host",preset="mlp"} 4096
-# HELP infertop_energy_per_sample_joules GPU energy per sample over the last completed measurement window, in joules: the increase of the run's GPUs' energy counters between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (CPU runs, no counter).
+# HELP infertop_energy_per_sample_joules Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read).
 # TYPE infertop_energy_per_sample_joules gauge
 infertop_energy_per_sample_joules{batch="256",device="cuda:0",preset="mlp"} 0.125
 `

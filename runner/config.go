@@ -79,10 +79,10 @@ type Config struct {
 	// each) passes the last id of the one before, so that ids never repeat in
 	// one output (metrics, recordings).
 	FirstRunID uint64
-	// Energy, when set, reads the cumulative energy counter of the GPUs the
-	// current device runs on, at every measurement window boundary, for the
-	// snapshot's energy per sample. Leave it nil where there is no NVML; it
-	// answers ok false for devices without GPUs.
+	// Energy, when set, reads the cumulative energy counter of the current
+	// device (its GPUs', or the CPU packages'), at every measurement window
+	// boundary, for the snapshot's energy per sample. Leave it nil where
+	// there is no counter; it answers ok false for devices without one.
 	Energy EnergyMeter
 }
 

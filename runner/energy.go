@@ -5,17 +5,17 @@ import (
 	"time"
 )
 
-// EnergyMeter reads the cumulative energy counter of the GPUs a device runs
-// on. The runner reads it where a measurement window starts and where it
+// EnergyMeter reads the cumulative energy counter of what a device runs on:
+// its GPUs (NVML), or for the CPU its packages (RAPL). The runner reads it where a measurement window starts and where it
 // closes, so that an energy figure covers exactly that window's batches.
 // It is read from the loop goroutine, once per window: an implementation
 // should read only the counters (NVML's total energy consumption), nothing
 // else.
 type EnergyMeter interface {
 	// ReadEnergy returns the sum of the energy counters, in millijoules
-	// from an arbitrary origin, of the GPUs that device (a canonical name
-	// such as "cuda:0") runs on. ok is false when the device has no such
-	// counter (a CPU, a GPU without one); err says why a read failed.
+	// from an arbitrary origin, of what device (a canonical name such as
+	// "cuda:0" or "cpu") runs on. ok is false when the device has no such
+	// counter; err says why a read failed.
 	ReadEnergy(device string) (millijoules uint64, ok bool, err error)
 }
 
@@ -25,11 +25,12 @@ type EnergyMeterFunc func(device string) (millijoules uint64, ok bool, err error
 // ReadEnergy calls f.
 func (f EnergyMeterFunc) ReadEnergy(device string) (uint64, bool, error) { return f(device) }
 
-// Energy is the energy the GPUs used over measured batches, from their
-// cumulative counter read by the runner at window boundaries.
+// Energy is the energy the device (its GPUs, or the CPU packages) used over
+// measured batches, from its cumulative counter read by the runner at
+// window boundaries.
 type Energy struct {
-	// Valid is false when the figure is unknown: a run without GPUs or
-	// without an energy counter (no Config.Energy), no completed window yet,
+	// Valid is false when the figure is unknown: a device without an
+	// energy counter (no Config.Energy), no completed window yet,
 	// a failed read, or a counter that did not advance, went backwards or
 	// wrapped over the window. The other fields are zero then.
 	Valid bool `json:"valid"`
@@ -117,7 +118,7 @@ func (l *loop) readEnergy(now time.Time) (mj uint64, ok bool) {
 	if err != nil {
 		if !l.energy.warned {
 			l.energy.warned = true
-			l.events.add(now, EventWarning, "reading the GPU energy counter of %s: %v; energy per sample unknown", l.device, err)
+			l.events.add(now, EventWarning, "reading the energy counter of %s: %v; energy per sample unknown", l.device, err)
 		}
 		return 0, false
 	}

@@ -43,7 +43,7 @@ type measure struct {
 	// peakWarned is set once a window beat the calibrated peak in this RunID.
 	peakWarned bool
 
-	// energy turns the GPUs' energy counter into each window's figure.
+	// energy turns the device's energy counter into each window's figure.
 	energy energyState
 }
 

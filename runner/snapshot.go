@@ -42,12 +42,13 @@ type Snapshot struct {
 	// Window is the last completed window; Overall covers everything measured
 	// since measuring started (or since the last Reset).
 	Window, Overall Throughput
-	// WindowEnergy is the GPUs' energy per sample over the last completed
-	// window, from their energy counter read by the runner where the window
-	// opened and closed (Config.Energy). OverallEnergy adds up every
-	// completed window of this RunID whose energy is known: its Samples say
-	// how many of Overall's samples it covers. Both are unknown (Valid false)
-	// on CPU runs and without a counter.
+	// WindowEnergy is the device's energy per sample over the last
+	// completed window (a GPU run's GPUs, a CPU run's CPU packages), from
+	// the energy counter read by the runner where the window opened and
+	// closed (Config.Energy). OverallEnergy adds up every completed window
+	// of this RunID whose energy is known: its Samples say how many of
+	// Overall's samples it covers. Both are unknown (Valid false) without a
+	// counter.
 	WindowEnergy, OverallEnergy Energy `json:",omitzero"`
 	// Latency holds the percentiles of every measured batch's wall latency.
 	Latency Percentiles

@@ -222,7 +222,7 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 
 // energyNote says that a side's energy counter could not be read.
 func energyNote(side int, s Side, err error) string {
-	return fmt.Sprintf("%s (%s): reading its GPU energy counter failed (%v); its J/sample counts only the windows where it was read",
+	return fmt.Sprintf("%s (%s): reading its energy counter failed (%v); its J/sample counts only the windows where it was read",
 		[]string{"A", "B"}[side], s, err)
 }
 

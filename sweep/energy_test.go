@@ -186,7 +186,7 @@ func TestExecWindowerEnergyReadFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "B (cuda:0): reading its GPU energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
+	want := "B (cuda:0): reading its energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
 	if len(res.Notes) != 1 || res.Notes[0] != want {
 		t.Errorf("notes %q, want [%q]", res.Notes, want)
 	}

@@ -39,6 +39,28 @@ func TestGPUPanelShowsTheRunnersEnergyPerSample(t *testing.T) {
 	}
 }
 
+// A CPU run's energy is the CPU packages' (RAPL): the Host panel shows it,
+// the GPUs panel does not claim it.
+func TestCPUEnergyShowsInTheHostPanel(t *testing.T) {
+	s := cpuSnapshot()
+	s.WindowEnergy = runner.Energy{Valid: true, Joules: 30, Samples: 24000, JoulesPerSample: 0.00125}
+	m, _ := newTestModel(s, 120, 36)
+	withGPUs(m)
+	st := *m.st
+	m.hostP.SetSize(58, 5)
+	if v := ansi.Strip(m.hostP.View(st, m.host, s)); !strings.Contains(v, "energy 0.00125 J/sample (CPU packages)") {
+		t.Errorf("host panel without the CPU energy:\n%s", v)
+	}
+	m.gpu.SetSize(80, 9)
+	if v := ansi.Strip(m.gpu.View(st, gpuView{sample: m.sample, snap: s, inUse: m.inUse()})); strings.Contains(v, "J/sample") {
+		t.Errorf("the GPUs panel shows the CPU's energy:\n%s", v)
+	}
+	s.WindowEnergy = runner.Energy{}
+	if v := ansi.Strip(m.hostP.View(st, m.host, s)); strings.Contains(v, "energy") {
+		t.Errorf("an unknown figure was shown:\n%s", v)
+	}
+}
+
 func TestHistoryKeepsOnePointPerWindow(t *testing.T) {
 	h := newHistory()
 	s := cpuSnapshot()

@@ -57,8 +57,9 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	case v.sample == nil:
 		lines = append(lines, st.dim.Render("waiting for the first telemetry sample…"))
 	default:
-		// The runner's figure for its last measurement window, as it is.
-		if e := v.snap.WindowEnergy; e.Valid {
+		// The runner's figure for its last measurement window, as it is;
+		// a CPU run's is the CPU packages' and shows in the Host panel.
+		if e := v.snap.WindowEnergy; e.Valid && v.snap.Device != "cpu" {
 			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", e.JoulesPerSample)))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))

@@ -72,7 +72,7 @@ func TestCompareViewShowsEnergy(t *testing.T) {
 func TestCompareViewShowsNotes(t *testing.T) {
 	m, _ := newTestModel(gpuSnapshot(), 80, 32)
 	fns := fakeTuning(t.TempDir())
-	note := "B (cuda:0): reading its GPU energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
+	note := "B (cuda:0): reading its energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
 	fns.Compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
 		r := compareFixture(preset, batch)
 		r.B.Device = "cuda:0"

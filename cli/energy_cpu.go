@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"slices"
+
+	"infertop/internal/rapl"
+	"infertop/runner"
+)
+
+// cpuDevice is the CPU's canonical device name.
+const cpuDevice = "cpu"
+
+// openRAPL opens the CPU packages' energy counters of this machine.
+func openRAPL() (*rapl.Counter, error) { return rapl.Open("") }
+
+// cpuEnergy answers the CPU device from the CPU packages' RAPL counters and
+// passes every other device to gpus (nil: no other counter).
+type cpuEnergy struct {
+	pkgs *rapl.Counter
+	gpus runner.EnergyMeter
+}
+
+// ReadEnergy reads the packages' counters for the CPU, or gpus' for a GPU.
+func (e cpuEnergy) ReadEnergy(device string) (uint64, bool, error) {
+	if device != cpuDevice {
+		if e.gpus == nil {
+			return 0, false, nil
+		}
+		return e.gpus.ReadEnergy(device)
+	}
+	mj, err := e.pkgs.Millijoules()
+	if err != nil {
+		return 0, false, err
+	}
+	return mj, true, nil
+}
+
+// withCPUEnergy adds the CPU packages' counters to gpus when devices name
+// the CPU (or always: the dashboard, whose device can change) and open
+// gives them; otherwise it returns gpus. Without counters (a virtual machine, a
+// user other than root) the CPU's energy stays unknown, as on a GPU
+// without NVML; `infertop devices` says why.
+func withCPUEnergy(gpus runner.EnergyMeter, open func() (*rapl.Counter, error), devices []string, always bool) runner.EnergyMeter {
+	if open == nil || (!always && !slices.Contains(devices, cpuDevice)) {
+		return gpus
+	}
+	pkgs, err := open()
+	if err != nil {
+		return gpus
+	}
+	return cpuEnergy{pkgs: pkgs, gpus: gpus}
+}
