@@ -56,7 +56,7 @@ func TestJSONShape(t *testing.T) {
 	if row["samples"].(float64) != 32000 || row["stable"] != false || got.Meta["cpu_model"] != "AMD EPYC 7B13 64-Core Processor" {
 		t.Errorf("values: %v %v", row, got.Meta)
 	}
-	if w := row["warnings"].([]any); len(w) != 1 || !strings.Contains(w[0].(string), "failing iqr rule") {
+	if w := row["warnings"].([]any); len(w) != 1 || w[0].(string) != "unstable: IQR/median 20.0 % (limit 10 %)" {
 		t.Errorf("warnings %v", w)
 	}
 }
@@ -78,7 +78,7 @@ func TestCSVAndTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"AMD EPYC 7B13", "OpenBLAS 0.3.21", "SAMPLES/S", "6400", "no (iqr)", "1.0 MiB", "failing iqr rule"} {
+	for _, want := range []string{"AMD EPYC 7B13", "OpenBLAS 0.3.21", "SAMPLES/S", "6400", "no (iqr)", "1.0 MiB", "unstable: IQR/median 20.0 % (limit 10 %)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

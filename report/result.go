@@ -135,7 +135,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		r.Warnings = append(r.Warnings, s.Split.Warnings()...)
 	}
 	if !r.Stable && s.Err == "" {
-		r.Warnings = append(r.Warnings, "unstable: failing "+strings.Join(s.Stability.Failed(), " and ")+" rule")
+		r.Warnings = append(r.Warnings, "unstable: "+s.Stability.Why())
 	}
 	if !s.WarmupSettled && s.Err == "" {
 		r.Warnings = append(r.Warnings, "warm-up did not settle")
