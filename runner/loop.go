@@ -262,6 +262,9 @@ func (l *loop) fail(now time.Time, err error) {
 func (l *loop) finish(now time.Time, why string) {
 	l.stopClocks(now)
 	l.stability = l.evalStability()
+	if l.state == Measuring || l.state == Stable {
+		l.noteStability(now, false, true)
+	}
 	l.state = Done
 	l.events.add(now, EventDone, "%s", why)
 	l.publish(now)

@@ -42,6 +42,8 @@ type measure struct {
 
 	// peakWarned is set once a window beat the calibrated peak in this RunID.
 	peakWarned bool
+	// stabLog spaces the stability events of this RunID.
+	stabLog stabilityLog
 
 	// energy turns the device's energy counter into each window's figure.
 	energy energyState
@@ -170,15 +172,14 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	l.winStart, l.winBatches = now, 0
 
 	l.stability = l.evalStability()
+	changed := false
 	switch {
 	case l.state == Measuring && l.stability.Both():
-		l.state = Stable
-		l.events.add(now, EventStable, "stable: windows within %.1f %%, IQR/median %.1f %%",
-			100*max(l.stability.ThroughputSpread, l.stability.P50Spread), 100*l.stability.IQROverMedian)
-		l.publish(now)
+		l.state, changed = Stable, true
 	case l.state == Stable && !l.stability.Both():
-		l.state = Measuring
-		l.events.add(now, EventUnstable, "no longer stable: %s", l.stability.Why())
+		l.state, changed = Measuring, true
+	}
+	if l.noteStability(now, changed, false) || changed {
 		l.publish(now)
 	}
 }
@@ -282,7 +283,7 @@ func (l *loop) newRun(now time.Time, next State) {
 	}
 	m.windows, m.windowCount, m.stability = m.windows[:0], 0, Stability{}
 	m.recorded, m.dropped = m.recorded[:0], 0
-	m.peakWarned = false
+	m.peakWarned, m.stabLog = false, stabilityLog{}
 	l.resetEnergy()
 	switch next {
 	case Warming:

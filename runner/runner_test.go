@@ -101,6 +101,50 @@ func TestStabilityRules(t *testing.T) {
 	}
 }
 
+// A run whose windows rule holds and fails by turns (one slow second in
+// five) lists its stability at most once per StabilityQuiet, alternating,
+// says how many changes it passed over, and ends on the final state.
+func TestFlappingStabilityIsListedSparingly(t *testing.T) {
+	var elapsed time.Duration
+	lat := func(int) time.Duration {
+		d := time.Millisecond
+		if elapsed >= 2*time.Second && (elapsed/time.Second)%5 == 4 {
+			d = 1200 * time.Microsecond
+		}
+		elapsed += d
+		return d
+	}
+	s := runFake(t, Config{Batch: 1, Warmup: time.Second, MaxWarmup: 2 * time.Second, MaxMeasure: 60 * time.Second}, lat, engine.Timing{})
+	var listed []Event
+	for _, e := range s.Events {
+		if e.Kind == EventStable || e.Kind == EventUnstable {
+			listed = append(listed, e)
+		}
+	}
+	if len(listed) < 3 || len(listed) > 8 {
+		t.Fatalf("%d stability events over 60 s, want 3 to 8:\n%v", len(listed), listed)
+	}
+	passedOver := false
+	for i, e := range listed {
+		passedOver = passedOver || strings.Contains(e.Text, "; it changed 4 more times in the last 1")
+		if i == 0 {
+			continue
+		}
+		if e.Kind == listed[i-1].Kind {
+			t.Errorf("two %v events in a row: %q, %q", e.Kind, listed[i-1].Text, e.Text)
+		}
+		if gap := e.Time.Sub(listed[i-1].Time); gap < StabilityQuiet && i < len(listed)-1 {
+			t.Errorf("events %v apart: %q after %q", gap, e.Text, listed[i-1].Text)
+		}
+	}
+	if !passedOver {
+		t.Errorf("no event says how many changes it passed over:\n%v", listed)
+	}
+	if last := listed[len(listed)-1]; (last.Kind == EventStable) != s.Stability.Both() {
+		t.Errorf("last stability event %q, final stability %+v", last.Text, s.Stability)
+	}
+}
+
 func TestStabilityWhyNamesTheFigures(t *testing.T) {
 	for _, c := range []struct {
 		s    Stability
