@@ -66,17 +66,17 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	energy := sweep.AnyEnergy(res.Points)
-	fmt.Fprintf(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\t%sSTABLE\t\t\n", yesNo(energy, "J/SAMPLE\t", ""))
+	fmt.Fprintf(tw, "BATCH\tSAMPLES/S\tP50 ms\tP99 ms\tGFLOP/S\tENGINE MEM\tRSS / GPU USED\t%sSTABLE\t\n", yesNo(energy, "J/SAMPLE\t", ""))
 	for _, p := range res.Points {
 		mark := ""
 		if p.Batch == res.Rec.Batch {
-			mark = "← recommended"
+			mark = "  ← recommended"
 		}
 		joules := ""
 		if energy {
 			joules = p.Energy.PerSampleText() + "\t"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\t\n", p.Batch, rateText(p.SamplesPerSec), p.P50MS, p.P99MS,
+		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\n", p.Batch, rateText(p.SamplesPerSec), p.P50MS, p.P99MS,
 			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
 	}
 	if err := tw.Flush(); err != nil {
