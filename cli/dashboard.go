@@ -88,7 +88,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if f.device == "" {
 		f.device = defaultDevice(devices)
 	}
-	energy := withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), deps.openRAPL, nil, true)
+	energy := dashboardEnergy(mon, devices, deps.openRAPL)
 	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices, deps.visible, energy)
 }
 

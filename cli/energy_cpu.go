@@ -3,8 +3,10 @@ package cli
 import (
 	"slices"
 
+	"infertop/gpuinfo"
 	"infertop/internal/rapl"
 	"infertop/runner"
+	"infertop/ui"
 )
 
 // cpuDevice is the CPU's canonical device name.
@@ -33,6 +35,14 @@ func (e cpuEnergy) ReadEnergy(device string) (uint64, bool, error) {
 		return 0, false, err
 	}
 	return mj, true, nil
+}
+
+// dashboardEnergy is the dashboard's energy meter: NVML's counters for the
+// GPUs of every device it lists (none without NVML or with simulated GPUs),
+// and the CPU packages' counters for the CPU whatever device the run starts
+// on, since the person can switch to it.
+func dashboardEnergy(mon *gpuinfo.Monitor, devices []ui.DeviceChoice, open func() (*rapl.Counter, error)) runner.EnergyMeter {
+	return withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), open, nil, true)
 }
 
 // withCPUEnergy adds the CPU packages' counters to gpus when devices name

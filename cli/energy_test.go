@@ -38,13 +38,15 @@ func TestEnergyMeterReadsTheGPUsOfEachDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mon.Close()
-	meter := energyMeter(mon, deviceGPUs(dashboardDevices(newRegistry(), mon, nil, "2,0")))
+	// The dashboard's meter: NVML for the GPUs, RAPL for the CPU (a fake
+	// package that advanced 1 J since it was opened).
+	meter := dashboardEnergy(mon, dashboardDevices(newRegistry(), mon, nil, "2,0"), fakeRAPL)
 	for _, tc := range []struct {
 		device string
 		mj     uint64
 		ok     bool
 	}{
-		{"cpu", 0, false},
+		{"cpu", 1000, true},
 		{"cuda:0", counters[2], true}, // CUDA_VISIBLE_DEVICES=2,0
 		{"cuda:1", counters[0], true},
 		{"cuda:all", counters[2] + counters[0], true},
@@ -68,6 +70,9 @@ func TestEnergyMeterWithoutCounters(t *testing.T) {
 	defer fake.Close()
 	if energyMeter(fake, map[string][]int{"cuda:0": {0}}) != nil {
 		t.Error("a meter over simulated GPUs (--fake-gpus), whose energy is not the run's")
+	}
+	if dashboardEnergy(nil, nil, noRAPL) != nil {
+		t.Error("a dashboard meter with neither NVML nor RAPL counters")
 	}
 	srv, err := gpuinfo.FakeServer(1, gpuinfo.FakeOptions{Seed: 1})
 	if err != nil {
