@@ -118,55 +118,6 @@ func Read(r io.Reader) (*Recording, error) {
 	return &rec, nil
 }
 
-// scan reads the header and then every line after it, handing each entry
-// to keep with its line's byte offset and length (without the newline); the
-// events go into book too. A damaged line ends the reading there: the Stop
-// says where and why.
-func scan(r io.Reader, book *eventBook, keep func(e *Entry, offset int64, size int)) (Header, *Stop, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var (
-		h      Header
-		offset int64
-		n      int
-	)
-	for {
-		raw, err := readLine(br)
-		if len(raw) == 0 && err == io.EOF {
-			break
-		}
-		n++
-		stop := func(reason string) (Header, *Stop, error) {
-			return h, &Stop{Line: n, Offset: offset, Reason: reason}, nil
-		}
-		if err == io.EOF { // no newline: the program ended while writing it
-			if n == 1 {
-				return h, nil, errors.New("the header line is incomplete")
-			}
-			return stop("an incomplete last line (the recording program was stopped while writing it)")
-		}
-		if err != nil {
-			if n == 1 {
-				return h, nil, fmt.Errorf("reading the header: %w", err)
-			}
-			return stop(err.Error())
-		}
-		if n == 1 {
-			if err := readHeader(raw, &h); err != nil {
-				return h, nil, err
-			}
-		} else if e, err := decodeEntry(raw, n, book); err != nil {
-			return stop(err.Error())
-		} else if e != nil {
-			keep(e, offset, len(raw))
-		}
-		offset += int64(len(raw)) + 1
-	}
-	if n == 0 {
-		return h, nil, errors.New("the file is empty")
-	}
-	return h, nil, nil
-}
-
 // readLine returns one line without its newline; io.EOF with data means the
 // last line had none.
 func readLine(br *bufio.Reader) ([]byte, error) {
@@ -253,13 +204,28 @@ func (b *eventBook) get(sweep bool, line int, seq uint64) (runner.Event, bool) {
 // decodeEntry reads one line; unknown line types from the same format version
 // are skipped (nil entry, no error).
 func decodeEntry(raw []byte, n int, book *eventBook) (*Entry, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, errors.New("an empty line")
-	}
 	var l line
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("not valid JSON (%v)", err)
+	if err := parseLine(raw, &l); err != nil {
+		return nil, err
 	}
+	return entryOf(&l, n, book)
+}
+
+// parseLine decodes one line's JSON: the costly part of reading, which
+// depends on no other line.
+func parseLine(raw []byte, l *line) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return errors.New("an empty line")
+	}
+	if err := json.Unmarshal(raw, l); err != nil {
+		return fmt.Errorf("not valid JSON (%v)", err)
+	}
+	return nil
+}
+
+// entryOf makes line n's entry from its decoded JSON, in the order of the
+// lines: an event is booked, a snapshot's events are looked up.
+func entryOf(l *line, n int, book *eventBook) (*Entry, error) {
 	e := &Entry{At: time.Duration(l.At), Line: n}
 	switch {
 	case l.Type == TypeSnapshot && l.Snapshot != nil && l.Snapshot.Snapshot != nil:
