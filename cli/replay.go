@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
@@ -53,8 +54,9 @@ func runReplay(ctx context.Context, env Env, args []string) int {
 // replayMain plays a recording. A file that cannot be read or was written by
 // a newer format is a failure (exit 1); bad flags are a usage error (exit 2).
 func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) int {
-	fs := newFlags(env, "replay", "replay FILE [--speed 2x]")
+	fs := newFlags(env, "replay", "replay FILE [--speed 2x] [--from 1:30:00]")
 	speedFlag := fs.String("speed", "1x", "playback speed, e.g. 2x, 0.5x (0.1x to 100x)")
+	fromFlag := fs.String("from", "0", "where to start, as the replay bar shows it (1:30:00, 2:05) or a duration (90m, 125s)")
 	// Flags may come before or after the file name.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -80,6 +82,10 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if err != nil {
 		return usageErr(env, "replay", "%v", err)
 	}
+	from, err := parsePosition(*fromFlag)
+	if err != nil {
+		return usageErr(env, "replay", "%v", err)
+	}
 	// Reading checks every line: an hour of dashboard (about 100 MB) takes
 	// seconds, so say what is happening first.
 	if st, err := os.Stat(file); err == nil && st.Size() >= replaySayReadingFrom {
@@ -97,11 +103,14 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if !hasSnapshots(rec) {
 		return printEvents(env, filepath.Base(file), rec)
 	}
+	if from > rec.Duration() {
+		return usageErr(env, "replay", "--from %s is past the end of the recording (%s long)", *fromFlag, ui.FormatPosition(rec.Duration()))
+	}
 	if !deps.isTerminal(env.Stdout) {
 		fmt.Fprintln(env.Stderr, "infertop: the replay needs a terminal, and standard output is not one")
 		return ExitUsage
 	}
-	m := ui.NewReplay(ui.ReplayOptions{Recording: rec, Name: filepath.Base(file), Speed: speed,
+	m := ui.NewReplay(ui.ReplayOptions{Recording: rec, Name: filepath.Base(file), Speed: speed, From: from,
 		Catalog: presets.NewCatalog(), NoColor: os.Getenv("NO_COLOR") != "", Dark: true})
 	runErr := deps.run(ctx, env, m)
 	switch {
@@ -122,4 +131,37 @@ func parseSpeed(s string) (float64, error) {
 		return 0, fmt.Errorf("--speed %q is not a speed (accepted: %gx to %gx, e.g. 2x or 0.5x)", s, minSpeed, maxSpeed)
 	}
 	return v, nil
+}
+
+// parsePosition reads a position in a recording: h:mm:ss or m:ss, as the
+// replay bar writes it, or a Go duration.
+func parsePosition(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	bad := fmt.Errorf("--from %q is not a position (accepted: h:mm:ss or m:ss as the replay bar shows it, e.g. 1:30:00, or a duration, e.g. 90m)", s)
+	if !strings.Contains(t, ":") {
+		d, err := time.ParseDuration(t)
+		if t == "0" {
+			d, err = 0, nil
+		}
+		switch {
+		case err != nil:
+			return 0, bad
+		case d < 0:
+			return 0, fmt.Errorf("--from %s is negative (accepted: a position from 0 to the recording's length)", s)
+		}
+		return d, nil
+	}
+	parts := strings.Split(t, ":")
+	if len(parts) > 3 {
+		return 0, bad
+	}
+	var d time.Duration
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 || (i > 0 && (len(p) != 2 || v > 59)) {
+			return 0, bad
+		}
+		d = d*60 + time.Duration(v)
+	}
+	return d * time.Second, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -27,6 +28,48 @@ func TestParseSpeed(t *testing.T) {
 		if _, err := parseSpeed(in); err == nil || !strings.Contains(err.Error(), "0.1x to 100x") {
 			t.Errorf("%q: %v", in, err)
 		}
+	}
+}
+
+func TestParsePosition(t *testing.T) {
+	for in, want := range map[string]time.Duration{"0": 0, "2:05": 125 * time.Second, "1:30:00": 90 * time.Minute,
+		"0:07": 7 * time.Second, "90m": 90 * time.Minute, " 125s ": 125 * time.Second, "75:00": 75 * time.Minute} {
+		if got, err := parsePosition(in); err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "1:5", "1:60", "1:00:00:00", "-1:00", "a:00"} {
+		if _, err := parsePosition(in); err == nil || !strings.Contains(err.Error(), "h:mm:ss or m:ss") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	if _, err := parsePosition("-5s"); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("-5s: %v", err)
+	}
+}
+
+// --from starts the replay there; past the end, or malformed, it is a usage error.
+func TestReplayFrom(t *testing.T) {
+	path := benchRecording(t)
+	rec, err := record.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := rec.Duration() / 2
+	code, errs, m := replayTest(path, "--from", half.String())
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if rp := m.(*ui.Replay); rp.Position() != half {
+		t.Errorf("started at %v, want %v", rp.Position(), half)
+	}
+	code, errs, _ = replayTest(path, "--from", "1:00:00")
+	if code != ExitUsage || !strings.Contains(errs, "--from 1:00:00 is past the end of the recording (0:00 long)") {
+		t.Errorf("past the end: exit %d: %s", code, errs)
+	}
+	code, errs, _ = replayTest(path, "--from", "soon")
+	if code != ExitUsage || !strings.Contains(errs, `--from "soon" is not a position`) {
+		t.Errorf("malformed: exit %d: %s", code, errs)
 	}
 }
 

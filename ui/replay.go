@@ -11,6 +11,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"infertop/presets"
 	"infertop/record"
@@ -20,8 +21,12 @@ import (
 // ErrReadOnly is what every run control returns in a replay.
 var ErrReadOnly = errors.New("a replay is read-only: the recorded run cannot be changed")
 
-// SeekStep is how far ← and → move a replay.
-const SeekStep = 10 * time.Second
+// SeekStep is how far ← and → move a replay; SeekLongStep how far PgUp and
+// PgDn do.
+const (
+	SeekStep     = 10 * time.Second
+	SeekLongStep = time.Minute
+)
 
 // replayTick is how often a playing replay advances.
 const replayTick = 100 * time.Millisecond
@@ -34,6 +39,8 @@ type ReplayOptions struct {
 	Name      string
 	// Speed multiplies the recorded pace (default 1).
 	Speed float64
+	// From is where playback starts (0: the start; past the end: the end).
+	From time.Duration
 	// Catalog lists the presets (for the panels that name them).
 	Catalog *presets.Catalog
 	// Location formats clock times (default time.Local).
@@ -44,7 +51,8 @@ type ReplayOptions struct {
 
 // Replay plays a recording in the dashboard, read-only: the panels are the
 // live dashboard's, fed from the recording at its recorded pace (times
-// Speed); space pauses, ← and → seek by SeekStep, and the keys that would
+// Speed); space pauses, ← and → seek by SeekStep, PgUp and PgDn by
+// SeekLongStep, Home and End to the start and the end, and the keys that would
 // change a run say that they are disabled.
 type Replay struct {
 	opts  ReplayOptions
@@ -63,7 +71,7 @@ type Replay struct {
 }
 
 type replayKeys struct {
-	Pause, Back, Forward, Quit, RunKeys key.Binding
+	Pause, Back, Forward, BackLong, ForwardLong, Start, End, Quit, RunKeys key.Binding
 }
 
 func newReplayKeys() replayKeys {
@@ -73,11 +81,15 @@ func newReplayKeys() replayKeys {
 		run = append(run, b.Keys()...)
 	}
 	return replayKeys{
-		Pause:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause/play")),
-		Back:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "-10s")),
-		Forward: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "+10s")),
-		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		RunKeys: key.NewBinding(key.WithKeys(run...)),
+		Pause:       key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause/play")),
+		Back:        key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "-10s")),
+		Forward:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "+10s")),
+		BackLong:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("PgUp", "-1m")),
+		ForwardLong: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("PgDn", "+1m")),
+		Start:       key.NewBinding(key.WithKeys("home"), key.WithHelp("Home", "start")),
+		End:         key.NewBinding(key.WithKeys("end"), key.WithHelp("End", "end")),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		RunKeys:     key.NewBinding(key.WithKeys(run...)),
 	}
 }
 
@@ -101,7 +113,7 @@ func NewReplay(opts ReplayOptions) *Replay {
 	}
 	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark, limit: opts.Recording.Len(), every: keyframeEvery}
 	r.rebuild()
-	r.advance(0)
+	r.advance(opts.From)
 	if s := opts.Recording.Stopped; s != nil {
 		r.inner.setStatus("the recording is damaged: "+s.String()+"; it replays up to there", true)
 	}
@@ -270,6 +282,14 @@ func (r *Replay) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		r.seek(r.at - SeekStep)
 	case key.Matches(k, r.keys.Forward):
 		r.seek(r.at + SeekStep)
+	case key.Matches(k, r.keys.BackLong):
+		r.seek(r.at - SeekLongStep)
+	case key.Matches(k, r.keys.ForwardLong):
+		r.seek(r.at + SeekLongStep)
+	case key.Matches(k, r.keys.Start):
+		r.seek(0)
+	case key.Matches(k, r.keys.End):
+		r.seek(r.end())
 	case key.Matches(k, r.keys.RunKeys):
 		r.inner.setStatus("replay is read-only: batch, preset, device and reset are disabled (space pauses the replay)", true)
 	}
@@ -307,13 +327,28 @@ func (r *Replay) bar() string {
 		state = "■ end"
 	}
 	left := st.warn.Render("REPLAY") + " " + st.value.Render(r.opts.Name) + " " +
-		fmt.Sprintf("%s / %s  %s×  %s", clock(r.at), clock(r.end()), trimFloat(r.opts.Speed), state)
-	keys := st.dim.Render("  space pause · ←/→ 10s · q quit · read-only")
-	return fitLine(left+keys, r.w)
+		fmt.Sprintf("%s / %s  %s×  %s", FormatPosition(r.at), FormatPosition(r.end()), trimFloat(r.opts.Speed), state)
+	// The keys, as many as fit: a narrow terminal keeps the basic ones.
+	hints := []string{
+		"  space pause · ←/→ 10s · PgUp/PgDn 1m · Home/End start/end · q quit · read-only",
+		"  space pause · ←/→ 10s · PgUp/PgDn 1m · Home/End · q quit · read-only",
+		"  space pause · ←/→ 10s · PgUp/PgDn 1m · q quit · read-only",
+		"  space pause · ←/→ 10s · q quit · read-only",
+		"  ←/→ 10s · q quit · read-only",
+	}
+	keys := hints[len(hints)-1]
+	for _, h := range hints {
+		if lipgloss.Width(left)+lipgloss.Width(h) <= r.w {
+			keys = h
+			break
+		}
+	}
+	return fitLine(left+st.dim.Render(keys), r.w)
 }
 
-// clock formats a position as m:ss (or h:mm:ss).
-func clock(d time.Duration) string {
+// FormatPosition writes a position in a recording as the replay bar shows
+// it: m:ss, or h:mm:ss from an hour on.
+func FormatPosition(d time.Duration) string {
 	s := int(d / time.Second)
 	if s >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)

@@ -253,6 +253,45 @@ func TestReplaySeeksBackFromKeyframes(t *testing.T) {
 	}
 }
 
+// --from starts playback where it says; PgUp/PgDn move a minute (within
+// the recording), Home and End to its ends; each shows the live screen of
+// that moment.
+func TestReplayFromAndLongSeeks(t *testing.T) {
+	times := []time.Duration{0, 15 * time.Second}
+	const w, h = 120, 36
+	live, rec := liveRun(t, w, h, times...)
+	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 1, From: 15 * time.Second, Catalog: presets.NewCatalog(),
+		Location: time.UTC, NoColor: true, Dark: true})
+	rp.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	if rp.Position() != 15*time.Second || body(rp.render()) != body(live[15*time.Second]) {
+		t.Fatalf("from 15 s: at %v, not the live screen:\n%s", rp.Position(), diffLines(body(rp.render()), body(live[15*time.Second])))
+	}
+	for _, c := range []struct {
+		key  tea.KeyPressMsg
+		want time.Duration
+	}{
+		{tea.KeyPressMsg{Code: tea.KeyPgDown}, rec.Duration()}, // 15 s + 1 min is past the end
+		{tea.KeyPressMsg{Code: tea.KeyPgUp}, 0},
+		{tea.KeyPressMsg{Code: tea.KeyEnd}, rec.Duration()},
+		{tea.KeyPressMsg{Code: tea.KeyHome}, 0},
+	} {
+		pressReplay(rp, c.key)
+		if rp.Position() != c.want {
+			t.Errorf("%s: at %v, want %v", c.key, rp.Position(), c.want)
+		}
+	}
+	if body(rp.render()) != body(live[0]) {
+		t.Errorf("after Home, not the live screen at 0:\n%s", diffLines(body(rp.render()), body(live[0])))
+	}
+	if bar := ansi.Strip(rp.bar()); !strings.Contains(bar, "PgUp/PgDn 1m · Home/End") || !strings.Contains(bar, "read-only") {
+		t.Errorf("bar at %d columns: %q", w, bar)
+	}
+	rp.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if bar := ansi.Strip(rp.bar()); !strings.HasSuffix(strings.TrimRight(bar, " "), "q quit · read-only") {
+		t.Errorf("bar at 80 columns: %q", bar)
+	}
+}
+
 func pressReplay(rp *Replay, k tea.KeyPressMsg) tea.Cmd {
 	_, cmd := rp.Update(k)
 	return cmd
@@ -350,7 +389,7 @@ func TestReplayOfARecordingChangedWhilePlaying(t *testing.T) {
 	if rp.Position() <= 0 || rp.Position() >= rec.Duration() || rp.pos != rp.limit {
 		t.Errorf("stopped at %v of %v (entry %d of %d)", rp.Position(), rec.Duration(), rp.pos, rp.limit)
 	}
-	if bar := ansi.Strip(rp.bar()); !strings.Contains(bar, "end") || !strings.Contains(bar, clock(rp.Position())+" / "+clock(rp.Position())) {
+	if bar := ansi.Strip(rp.bar()); !strings.Contains(bar, "end") || !strings.Contains(bar, FormatPosition(rp.Position())+" / "+FormatPosition(rp.Position())) {
 		t.Errorf("bar %q", bar)
 	}
 	rp.seek(time.Second) // back: rebuilt from the start, the status stays
