@@ -59,7 +59,7 @@ type benchPlan struct {
 	observe          observeFlags
 	// obs receives every snapshot (--metrics-addr, --record); set by bench.
 	obs *observer
-	// energy reads the GPUs' energy counters for the runner (nil: none); set by bench.
+	// energy reads the device's energy counters for the runner (nil: none); set by bench.
 	energy runner.EnergyMeter
 }
 
@@ -78,7 +78,7 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 	defer stopObs()
 	var closeEnergy func()
 	plan.energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.device}, deps.visible)
-	plan.energy = withCPUEnergy(plan.energy, deps.openRAPL, []string{plan.device}, false)
+	plan.energy = withCPUEnergy(plan.energy, deps.openRAPL, []string{plan.device})
 	defer closeEnergy()
 	prog := newProgress(env.Stderr)
 	var (

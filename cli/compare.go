@@ -78,7 +78,7 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	w.Warmup, w.WindowLen = plan.warmup, plan.window
 	var closeEnergy func()
 	w.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.cfg.A.Device, plan.cfg.B.Device}, deps.visible)
-	w.Energy = withCPUEnergy(w.Energy, deps.openRAPL, []string{plan.cfg.A.Device, plan.cfg.B.Device}, false)
+	w.Energy = withCPUEnergy(w.Energy, deps.openRAPL, []string{plan.cfg.A.Device, plan.cfg.B.Device})
 	defer closeEnergy()
 	if deps.now != nil {
 		w.Now = deps.now

@@ -42,16 +42,15 @@ func (e cpuEnergy) ReadEnergy(device string) (uint64, bool, error) {
 // and the CPU packages' counters for the CPU whatever device the run starts
 // on, since the person can switch to it.
 func dashboardEnergy(mon *gpuinfo.Monitor, devices []ui.DeviceChoice, open func() (*rapl.Counter, error)) runner.EnergyMeter {
-	return withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), open, nil, true)
+	return withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), open, []string{cpuDevice})
 }
 
 // withCPUEnergy adds the CPU packages' counters to gpus when devices name
-// the CPU (or always: the dashboard, whose device can change) and open
-// gives them; otherwise it returns gpus. Without counters (a virtual machine, a
+// the CPU and open gives them; otherwise it returns gpus. Without counters (a virtual machine, a
 // user other than root) the CPU's energy stays unknown, as on a GPU
 // without NVML; `infertop devices` says why.
-func withCPUEnergy(gpus runner.EnergyMeter, open func() (*rapl.Counter, error), devices []string, always bool) runner.EnergyMeter {
-	if open == nil || (!always && !slices.Contains(devices, cpuDevice)) {
+func withCPUEnergy(gpus runner.EnergyMeter, open func() (*rapl.Counter, error), devices []string) runner.EnergyMeter {
+	if open == nil || !slices.Contains(devices, cpuDevice) {
 		return gpus
 	}
 	pkgs, err := open()

@@ -71,20 +71,20 @@ func TestBenchOnTheCPUMeasuresRAPLEnergy(t *testing.T) {
 // it is what it was.
 func TestWithCPUEnergy(t *testing.T) {
 	gpus := energyFunc(func(d string) (uint64, bool, error) { return 42, d == "cuda:0", nil })
-	m := withCPUEnergy(gpus, fakeRAPL, []string{"cpu", "cuda:0"}, false)
+	m := withCPUEnergy(gpus, fakeRAPL, []string{"cpu", "cuda:0"})
 	if mj, ok, err := m.ReadEnergy("cpu"); !ok || err != nil || mj != 1000 {
 		t.Errorf("cpu: %d mJ %v %v, want 1000 (1 J since the counter was opened)", mj, ok, err)
 	}
 	if mj, ok, _ := m.ReadEnergy("cuda:0"); !ok || mj != 42 {
 		t.Errorf("cuda:0 not passed on: %d %v", mj, ok)
 	}
-	if _, isCPU := withCPUEnergy(gpus, fakeRAPL, []string{"cuda:0"}, false).(cpuEnergy); isCPU {
+	if _, isCPU := withCPUEnergy(gpus, fakeRAPL, []string{"cuda:0"}).(cpuEnergy); isCPU {
 		t.Error("no CPU among the devices: the meter should stay the GPUs'")
 	}
-	if m := withCPUEnergy(nil, noRAPL, []string{"cpu"}, true); m != nil {
+	if m := withCPUEnergy(nil, noRAPL, []string{"cpu"}); m != nil {
 		t.Errorf("without counters: %v", m)
 	}
-	if _, ok, _ := withCPUEnergy(nil, fakeRAPL, nil, true).ReadEnergy("cuda:1"); ok {
+	if _, ok, _ := withCPUEnergy(nil, fakeRAPL, []string{"cpu"}).ReadEnergy("cuda:1"); ok {
 		t.Error("a GPU answered without a GPU meter")
 	}
 }

@@ -140,9 +140,6 @@ func parsePosition(s string) (time.Duration, error) {
 	bad := fmt.Errorf("--from %q is not a position (accepted: h:mm:ss or m:ss as the replay bar shows it, e.g. 1:30:00, or a duration, e.g. 90m)", s)
 	if !strings.Contains(t, ":") {
 		d, err := time.ParseDuration(t)
-		if t == "0" {
-			d, err = 0, nil
-		}
 		switch {
 		case err != nil:
 			return 0, bad

@@ -236,7 +236,7 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 			plan.cfg.MemLimit, plan.memSource = hm.Available, hm.Source
 		}
 		p.EstimateLimit, plan.cfg.EstimateEdge, p.RSS = plan.cfg.MemLimit, true, deps.rss
-		p.Energy = withCPUEnergy(nil, deps.openRAPL, []string{cpuDevice}, false)
+		p.Energy = withCPUEnergy(nil, deps.openRAPL, []string{cpuDevice})
 	} else if deps.openNVML != nil {
 		plan.closeNVML = useNVML(env, deps, plan.device, &plan.cfg, p, &plan.memSource)
 	}

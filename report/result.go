@@ -84,10 +84,10 @@ type Row struct {
 	H2DMS     float64 `json:"h2d_ms,omitempty"`
 	ComputeMS float64 `json:"compute_ms,omitempty"`
 	D2HMS     float64 `json:"d2h_ms,omitempty"`
-	// Energy is the GPUs' energy per sample over the measured windows whose
-	// energy is known (the snapshot's OverallEnergy): the joules their NVML
-	// total-energy counters advanced by, over the samples of those windows.
-	// Omitted while unknown (CPU rows, no NVML counter).
+	// Energy is the device's energy per sample over the measured windows
+	// whose energy is known (the snapshot's OverallEnergy): the joules the
+	// GPUs' NVML or the CPU packages' RAPL counters advanced by, over the
+	// samples of those windows. Omitted while unknown (no counter).
 	Energy   runner.Energy `json:"energy,omitzero"`
 	Warnings []string      `json:"warnings"`
 	Error    string        `json:"error"`

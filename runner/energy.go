@@ -6,10 +6,11 @@ import (
 )
 
 // EnergyMeter reads the cumulative energy counter of what a device runs on:
-// its GPUs (NVML), or for the CPU its packages (RAPL). The runner reads it where a measurement window starts and where it
-// closes, so that an energy figure covers exactly that window's batches.
-// It is read from the loop goroutine, once per window: an implementation
-// should read only the counters (NVML's total energy consumption), nothing
+// its GPUs (NVML), or for the CPU its packages (RAPL). The runner reads it
+// where a measurement window starts and where it closes, so that an energy
+// figure covers exactly that window's batches. It is read from the loop
+// goroutine, once per window: an implementation should read only the
+// counters (NVML's total energy consumption, RAPL's energy_uj), nothing
 // else.
 type EnergyMeter interface {
 	// ReadEnergy returns the sum of the energy counters, in millijoules

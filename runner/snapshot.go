@@ -151,18 +151,6 @@ type Stability struct {
 // Both reports whether both rules hold.
 func (s Stability) Both() bool { return s.Windows && s.IQR }
 
-// Failed names the rules that do not hold, for reports ("windows", "iqr").
-func (s Stability) Failed() []string {
-	var f []string
-	if !s.Windows {
-		f = append(f, "windows")
-	}
-	if !s.IQR {
-		f = append(f, "iqr")
-	}
-	return f
-}
-
 // Why says in figures which rules do not hold, e.g. "IQR/median 10.4 % (limit
 // 10 %)" or "windows within 12.3 % (limit 10 %), IQR/median 10.4 % (limit
 // 10 %)"; "" when both hold.
@@ -192,7 +180,7 @@ type Window struct {
 	Throughput
 	// P50 is the window's median batch latency.
 	P50 time.Duration
-	// Energy is the GPUs' energy over the window's batches (see Snapshot.WindowEnergy).
+	// Energy is the device's energy over the window's batches (see Snapshot.WindowEnergy).
 	Energy Energy `json:",omitzero"`
 }
 

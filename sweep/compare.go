@@ -40,8 +40,8 @@ type WindowResult struct {
 	Duration time.Duration
 	// Latencies are the window's per-batch latencies.
 	Latencies []time.Duration
-	// Energy is the side's GPUs' energy over the window, from their counter
-	// read where it started and ended (unknown on the CPU or without one).
+	// Energy is the side's device's energy over the window, from its
+	// counter read where it started and ended (unknown without one).
 	Energy runner.Energy
 	// EnergyErr says why reading that counter failed (nil when it was read,
 	// or when the side has none); the window's energy is then unknown.
@@ -68,9 +68,8 @@ type SideStats struct {
 	// samples/s from the mean of the side's windows at this batch (the
 	// runner's stability measure); 0 with fewer than two windows.
 	WindowSpread float64 `json:"window_spread"`
-	// Energy is the side's GPUs' energy per sample over its windows at this
-	// batch whose energy is known; omitted while unknown (a CPU side, no
-	// NVML counter).
+	// Energy is the side's device's energy per sample over its windows at
+	// this batch whose energy is known; omitted while unknown (no counter).
 	Energy runner.Energy `json:"energy,omitzero"`
 }
 

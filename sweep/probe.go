@@ -38,8 +38,8 @@ type RunnerProber struct {
 	// OnSnapshot, when set, sees every snapshot (progress lines, live views).
 	OnSnapshot func(runner.Snapshot)
 	// Energy, when set, is passed to each runner (runner.Config.Energy): it
-	// reads the energy counters of the GPUs Device runs on, for each point's
-	// energy per sample (nil: none, as on the CPU).
+	// reads the energy counters of what Device runs on (its GPUs, or the CPU
+	// packages), for each point's energy per sample (nil: none).
 	Energy runner.EnergyMeter
 
 	// lastRun is the last run id a probe's runner used: the next one goes on

@@ -51,9 +51,9 @@ type Point struct {
 	Noise float64 `json:"noise"`
 	// Batches is how many batches were measured.
 	Batches int64 `json:"batches"`
-	// Energy is the GPUs' energy per sample over the point's measured
+	// Energy is the device's energy per sample over the point's measured
 	// windows whose energy is known (the runner's OverallEnergy at the
-	// point's end); omitted while unknown (CPU runs, no NVML counter).
+	// point's end); omitted while unknown (no counter).
 	Energy runner.Energy `json:"energy,omitzero"`
 }
 

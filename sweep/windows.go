@@ -30,9 +30,9 @@ type ExecWindower struct {
 	Warmup, WindowLen time.Duration
 	// Now reads the clock (default time.Now).
 	Now func() time.Time
-	// Energy, when set, reads the energy counters of the GPUs each side's
-	// device runs on where each measured window starts and ends (nil: none;
-	// a CPU side has no counter).
+	// Energy, when set, reads the energy counters of what each side's
+	// device runs on (its GPUs, or the CPU packages) where each measured
+	// window starts and ends (nil: none).
 	Energy runner.EnergyMeter
 
 	sides [2]Side
@@ -78,7 +78,7 @@ func (w *ExecWindower) Prepare(ctx context.Context, batch int) error {
 }
 
 // Window runs side i for at least WindowLen and MinWindowBatches batches,
-// with its GPUs' energy over them when Energy reads a counter for its device.
+// with its device's energy over them when Energy reads a counter for it.
 func (w *ExecWindower) Window(ctx context.Context, side int) (WindowResult, error) {
 	dev := w.sides[side].Device
 	start, startOK, serr := runner.ReadMeter(w.Energy, dev)

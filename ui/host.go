@@ -42,7 +42,7 @@ func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
 	// A CPU run's energy comes from the CPU packages' RAPL counters (the
 	// whole packages, not this process alone); the BLAS is in the header too.
 	if e := s.WindowEnergy; e.Valid && s.Device == "cpu" {
-		l3 = st.label.Render("energy ") + st.value.Render(fmt.Sprintf("%.3g J/sample", e.JoulesPerSample)) +
+		l3 = st.label.Render("energy ") + st.value.Render(e.PerSampleText()+" J/sample") +
 			st.dim.Render(" (CPU packages)  ") + l3
 	}
 	return box(st, "Host", l1+"\n"+l2+"\n"+l3, p.w, p.h)
