@@ -2,16 +2,17 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"infertop/engine/reference"
 )
 
-// Timing both ways of a convolution in Prepare: rounds alternate the two
-// ways and the quickest round of each way counts. The first round runs each
-// way once; the others issue the layer's steps convTuneReps times between
-// two events, or once when one run took convTuneLongMS or more. When the
-// quicker way's single run took convTuneOneRoundMS or more, that first round
+// Timing the ways of a convolution in Prepare: rounds alternate the ways
+// and the quickest round of each way counts. The first round runs each way
+// once; the others issue the layer's steps convTuneReps times between two
+// events, or once when one run took convTuneLongMS or more. When the
+// quickest way's single run took convTuneOneRoundMS or more, that first round
 // decides alone. Timing stays near 10 runs of each way per layer at small
 // batches, where event resolution and launch jitter matter, and falls to
 // 3, then 1, where a layer runs long enough to time alone: the out-of-memory
@@ -24,35 +25,43 @@ const (
 )
 
 // ConvCheckTol is the largest relative difference (reference.RelErr, against
-// the largest magnitude of the layer's output) between the implicit kernel's
-// output and im2col + cuBLAS's, computed from the same input, for which
-// Prepare lets the implicit kernel be chosen. Both ways sum the same C·k·k
-// float32 products in different orders, which differs by about 1e-6.
+// the largest magnitude of the layer's output) between another way's output
+// (the implicit kernel's, cuDNN's) and im2col + cuBLAS's, computed from the
+// same input, for which Prepare lets that way be chosen. The ways sum the
+// same C·k·k float32 products in different orders, which differs by about 1e-6.
 const ConvCheckTol = 1e-4
 
 // convTiming is what Prepare measured for one convolution.
 type convTiming struct {
-	Layer            string
-	Im2col, Implicit float64 // milliseconds per run of the layer
-	// Diff is the relative difference of the implicit way's output from the
-	// im2col way's (0 when the layer is beyond the implicit kernel's limits).
-	Diff float64
+	Layer string
+	// Tried marks the ways that were checked and timed: none when only
+	// im2col could compute the layer.
+	Tried [numConvWays]bool
+	// Ms is each tried way's time in milliseconds per run of the layer.
+	Ms [numConvWays]float64
+	// Diff is each tried way's relative difference from im2col's output.
+	Diff [numConvWays]float64
 	Way  ConvWay
 }
 
-// disagrees reports whether the implicit way's output was too far from the
-// im2col way's to use it (NaN included).
-func (t convTiming) disagrees() bool { return !(t.Diff <= ConvCheckTol) }
+// disagrees reports whether way w was tried and its output was too far from
+// the im2col way's to use it (NaN included).
+func (t convTiming) disagrees(w ConvWay) bool {
+	return w != ConvIm2col && t.Tried[w] && !(t.Diff[w] <= ConvCheckTol)
+}
 
-// choose takes the implicit way when it was quicker and agreed with im2col.
+// choose takes the quickest tried way whose output agreed with im2col's;
+// im2col on a tie.
 func (t *convTiming) choose() {
 	t.Way = ConvIm2col
-	if t.Implicit < t.Im2col && !t.disagrees() {
-		t.Way = ConvImplicit
+	for w := range numConvWays {
+		if t.Tried[w] && !t.disagrees(w) && t.Ms[w] < t.Ms[t.Way] {
+			t.Way = w
+		}
 	}
 }
 
-// convDevice runs the steps of the two timing plans, both laid out on one
+// convDevice runs the steps of the timing plans, all laid out on one
 // allocation, and reads values back.
 type convDevice interface {
 	// run issues steps [lo, hi) of the plan of the given way.
@@ -65,15 +74,18 @@ type convDevice interface {
 	read(r Ref, dst []float32) error
 }
 
-// tuneConvs checks and times both ways of every convolution. plans[ConvIm2col]
-// takes the im2col way everywhere, plans[ConvImplicit] the implicit way where
-// the kernel allows; both allocate the same buffers, and every layer's input
-// is already computed on dev. A layer takes the implicit way only when that
-// was quicker and its output agreed with im2col's within ConvCheckTol.
-func tuneConvs(dev convDevice, plans [2]*Plan) ([]convTiming, error) {
-	im, imp := plans[ConvIm2col], plans[ConvImplicit]
-	if !im.SameBuffers(imp) {
-		return nil, fmt.Errorf("%s: the two convolution ways allocate different buffers", im.Preset)
+// tuneConvs checks and times the ways of every convolution. plans[ConvIm2col]
+// takes the im2col way everywhere; each other entry takes its way where that
+// way can compute the layer, or is nil when the device lacks the way (no
+// cuDNN). All allocate the same buffers, and every layer's input is already
+// computed on dev. A layer takes another way than im2col only when that was
+// quickest and its output agreed with im2col's within ConvCheckTol.
+func tuneConvs(dev convDevice, plans [numConvWays]*Plan) ([]convTiming, error) {
+	im := plans[ConvIm2col]
+	for w, pl := range plans {
+		if pl != nil && !im.SameBuffers(pl) {
+			return nil, fmt.Errorf("%s: the %s and %s ways allocate different buffers", im.Preset, ConvIm2col, ConvWay(w))
+		}
 	}
 	var out []convTiming
 	for _, st := range im.Steps {
@@ -82,41 +94,47 @@ func tuneConvs(dev convDevice, plans [2]*Plan) ([]convTiming, error) {
 			continue
 		}
 		t := convTiming{Layer: name, Way: ConvIm2col}
-		if imp.Conv[name] != ConvImplicit {
-			out = append(out, t) // beyond the implicit kernel's limits
-			continue
-		}
-		var spans [2][2]int
+		var spans [numConvWays][2]int
+		n := 0
 		for w, pl := range plans {
+			if pl == nil || pl.Conv[name] != ConvWay(w) {
+				continue // the way cannot compute this layer
+			}
 			lo, hi, ok := pl.LayerSteps(name)
 			if !ok {
 				return nil, fmt.Errorf("%s: layer %s has no consecutive steps in the %s plan", im.Preset, name, ConvWay(w))
 			}
-			spans[w] = [2]int{lo, hi}
+			spans[w], t.Tried[w] = [2]int{lo, hi}, true
+			n++
 		}
-		diff, err := checkConv(dev, plans, name, spans)
-		if err != nil {
+		if n < 2 {
+			out = append(out, convTiming{Layer: name, Way: ConvIm2col}) // im2col alone
+			continue
+		}
+		var err error
+		if t.Diff, err = checkConv(dev, plans, name, spans, t.Tried); err != nil {
 			return nil, err
 		}
-		best, err := timeWays(dev, spans)
-		if err != nil {
+		if t.Ms, err = timeWays(dev, spans, t.Tried); err != nil {
 			return nil, err
 		}
-		t.Im2col, t.Implicit, t.Diff = best[ConvIm2col], best[ConvImplicit], diff
 		t.choose()
 		out = append(out, t)
 	}
 	return out, nil
 }
 
-// timeWays times both ways of one layer (spans are its steps in each plan)
-// in alternating rounds and returns each way's quickest, in milliseconds per
-// run.
-func timeWays(dev convDevice, spans [2][2]int) ([2]float64, error) {
-	var best [2]float64
+// timeWays times the tried ways of one layer (spans are its steps in each
+// plan) in alternating rounds and returns each way's quickest, in
+// milliseconds per run.
+func timeWays(dev convDevice, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
+	var best [numConvWays]float64
 	reps := 1
 	for r := range convTuneRounds {
 		for w, sp := range spans {
+			if !tried[w] {
+				continue
+			}
 			ms, err := dev.time(ConvWay(w), sp[0], sp[1], reps)
 			if err != nil {
 				return best, err
@@ -128,38 +146,53 @@ func timeWays(dev convDevice, spans [2][2]int) ([2]float64, error) {
 		if r > 0 {
 			continue
 		}
+		lo, hi := math.Inf(1), 0.0
+		for w, ms := range best {
+			if tried[w] {
+				lo, hi = min(lo, ms), max(hi, ms)
+			}
+		}
 		switch {
-		case min(best[0], best[1]) >= convTuneOneRoundMS:
+		case lo >= convTuneOneRoundMS:
 			return best, nil
-		case max(best[0], best[1]) < convTuneLongMS:
+		case hi < convTuneLongMS:
 			reps = convTuneReps
 		}
 	}
 	return best, nil
 }
 
-// checkConv computes layer both ways on dev from the same input and returns
-// the relative difference of the implicit output from the im2col one over
-// the samples checkSamples names.
-func checkConv(dev convDevice, plans [2]*Plan, layer string, spans [2][2]int) (float64, error) {
-	var got [2][]float32
+// checkConv computes layer each tried way on dev from the same input and
+// returns each way's relative difference from the im2col output over the
+// samples checkSamples names.
+func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
+	var got [numConvWays][]float32
+	var diff [numConvWays]float64
 	for w, pl := range plans {
+		if !tried[w] {
+			continue
+		}
 		y, per, ok := pl.layerOutput(layer)
 		if !ok {
-			return 0, fmt.Errorf("%s: layer %s has no output buffer of its own in the %s plan", pl.Preset, layer, ConvWay(w))
+			return diff, fmt.Errorf("%s: layer %s has no output buffer of its own in the %s plan", pl.Preset, layer, ConvWay(w))
 		}
 		if err := dev.run(ConvWay(w), spans[w][0], spans[w][1]); err != nil {
-			return 0, err
+			return diff, err
 		}
 		samples := checkSamples(pl.Batch)
 		got[w] = make([]float32, int64(len(samples))*per)
 		for i, s := range samples {
 			if err := dev.read(y.Plus(int64(s)*per), got[w][int64(i)*per:int64(i+1)*per]); err != nil {
-				return 0, err
+				return diff, err
 			}
 		}
 	}
-	return reference.RelErr(got[ConvImplicit], got[ConvIm2col]), nil
+	for w := range got {
+		if tried[w] && w != int(ConvIm2col) {
+			diff[w] = reference.RelErr(got[w], got[ConvIm2col])
+		}
+	}
+	return diff, nil
 }
 
 // checkSamples names the samples whose outputs the check compares: the first
@@ -197,20 +230,27 @@ func (p *Plan) layerOutput(layer string) (Ref, int64, bool) {
 }
 
 // tunedHow says how Prepare chose the ways: "timed at this batch", and where
-// the implicit kernel disagreed with im2col, which layers and by how much.
+// another way disagreed with im2col, which layers and by how much.
 func tunedHow(times []convTiming) string {
-	var bad []string
-	for _, t := range times {
-		if t.disagrees() {
-			bad = append(bad, fmt.Sprintf("%s by %.2g", t.Layer, t.Diff))
-		}
-	}
 	how := "timed at this batch"
-	switch {
-	case len(bad) == 0:
-		return how
-	case len(bad) > 3:
-		bad = append(bad[:3], fmt.Sprintf("%d more", len(bad)-3))
+	for _, w := range []ConvWay{ConvImplicit, ConvCudnn} {
+		var bad []string
+		for _, t := range times {
+			if t.disagrees(w) {
+				bad = append(bad, fmt.Sprintf("%s by %.2g", t.Layer, t.Diff[w]))
+			}
+		}
+		if len(bad) == 0 {
+			continue
+		}
+		if len(bad) > 3 {
+			bad = append(bad[:3], fmt.Sprintf("%d more", len(bad)-3))
+		}
+		who := "the implicit kernel"
+		if w == ConvCudnn {
+			who = "cuDNN"
+		}
+		how += "; " + who + " disagreed with im2col on " + strings.Join(bad, ", ") + " and was not used there"
 	}
-	return how + "; the implicit kernel disagreed with im2col on " + strings.Join(bad, ", ") + " and was not used there"
+	return how
 }

@@ -9,13 +9,13 @@ import (
 	"infertop/presets"
 )
 
-// emuConvs is a convDevice over the plan emulator: it runs the two timing
-// plans' steps on one set of buffers, reports scripted times and can plant
-// a fault after a layer's steps.
+// emuConvs is a convDevice over the plan emulator: it runs the timing plans'
+// steps on one set of buffers, reports scripted times and can plant a fault
+// after a layer's steps.
 type emuConvs struct {
 	t     *testing.T
 	mem   [][]float32
-	plans [2]*Plan
+	plans [numConvWays]*Plan
 	ms    func(way ConvWay, layer string, call int) float64
 	fault func(way ConvWay, layer string, mem [][]float32)
 	calls map[string]int
@@ -47,21 +47,32 @@ func (d *emuConvs) read(r Ref, dst []float32) error {
 	return nil
 }
 
-// newEmuConvs builds p's two timing plans at batch, fills weights and input
-// and runs the im2col plan once, as Prepare does before tuning.
-func newEmuConvs(t *testing.T, p *presets.Preset, batch int) *emuConvs {
+// newEmuConvs builds p's timing plans at batch for the ways named (im2col
+// always), fills weights and input and runs the im2col plan once, as Prepare
+// does before tuning.
+func newEmuConvs(t *testing.T, p *presets.Preset, batch int, ways ...ConvWay) *emuConvs {
 	t.Helper()
-	im, err := BuildWith(p, batch, Options{fullWorkspace: true})
-	if err != nil {
-		t.Fatal(err)
+	var plans [numConvWays]*Plan
+	for _, w := range append([]ConvWay{ConvIm2col}, ways...) {
+		pl, err := BuildWith(p, batch, Options{Default: w, fullWorkspace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans[w] = pl
 	}
-	imp, err := BuildWith(p, batch, Options{Default: ConvImplicit, fullWorkspace: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &emuConvs{t: t, mem: planMemory(t, p, im), plans: [2]*Plan{im, imp}, calls: map[string]int{}, reps: map[string][]int{}}
+	im := plans[ConvIm2col]
+	d := &emuConvs{t: t, mem: planMemory(t, p, im), plans: plans, calls: map[string]int{}, reps: map[string][]int{}}
 	execPlan(t, p, im, d.mem)
 	return d
+}
+
+// timed builds a convTiming with the ways of ms tried and timed, Diff left 0.
+func timed(layer string, way ConvWay, ms map[ConvWay]float64) convTiming {
+	t := convTiming{Layer: layer, Way: way}
+	for w, v := range ms {
+		t.Tried[w], t.Ms[w] = true, v
+	}
+	return t
 }
 
 // threeConvs has a convolution beyond the implicit kernel's row table (C·k·k
@@ -75,11 +86,12 @@ func threeConvs() *presets.Preset {
 	}}
 }
 
-// TestTuneConvsPicksTheQuickerWay: every convolution is checked and timed
-// once, in plan order, except one beyond the implicit kernel; the implicit way
-// is taken where it was quicker; each way's time is its best round.
+// TestTuneConvsPicksTheQuickerWay: without cuDNN every convolution is
+// checked and timed both ways, in plan order, except one beyond the implicit
+// kernel; the implicit way is taken where it was quicker; each way's time is
+// its best round.
 func TestTuneConvsPicksTheQuickerWay(t *testing.T) {
-	d := newEmuConvs(t, threeConvs(), 3)
+	d := newEmuConvs(t, threeConvs(), 3, ConvImplicit)
 	d.ms = func(way ConvWay, layer string, call int) float64 {
 		ms := 2.0
 		if way == ConvImplicit {
@@ -90,20 +102,11 @@ func TestTuneConvsPicksTheQuickerWay(t *testing.T) {
 		}
 		return ms
 	}
-	times, err := tuneConvs(d, d.plans)
-	if err != nil {
-		t.Fatal(err)
-	}
+	times := tuneAndZero(t, d)
 	want := []convTiming{
 		{Layer: "wide", Way: ConvIm2col},
-		{Layer: "m32", Im2col: 2, Implicit: 1, Way: ConvImplicit},
-		{Layer: "m64", Im2col: 2, Implicit: 3, Way: ConvIm2col},
-	}
-	for i, tm := range times {
-		if !(tm.Diff <= 1e-5) {
-			t.Errorf("%s: the two ways differ by %.3g on the emulator", tm.Layer, tm.Diff)
-		}
-		times[i].Diff = 0
+		timed("m32", ConvImplicit, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 1}),
+		timed("m64", ConvIm2col, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 3}),
 	}
 	if !slices.Equal(times, want) {
 		t.Errorf("tuneConvs:\n got %+v\nwant %+v", times, want)
@@ -121,68 +124,119 @@ func TestTuneConvsPicksTheQuickerWay(t *testing.T) {
 	}
 }
 
-// TestTuneConvsRefusesAWrongKernel: an implicit output that differs from
-// im2col's in any checked sample, or holds a NaN, keeps the layer on im2col
-// however quick the implicit kernel was, and the engine's detail says so.
+// TestTuneConvsThreeWays: with cuDNN loaded, each layer takes the quickest of
+// the ways that can compute it, cuDNN included, and the layer beyond the
+// implicit kernel is timed against cuDNN.
+func TestTuneConvsThreeWays(t *testing.T) {
+	d := newEmuConvs(t, threeConvs(), 3, ConvImplicit, ConvCudnn)
+	ms := map[ConvWay]map[string]float64{
+		ConvIm2col:   {"wide": 2, "m32": 2, "m64": 2},
+		ConvImplicit: {"m32": 1, "m64": 3},
+		ConvCudnn:    {"wide": 1.5, "m32": 1.2, "m64": 2.5},
+	}
+	d.ms = func(way ConvWay, layer string, _ int) float64 { return ms[way][layer] }
+	times := tuneAndZero(t, d)
+	want := []convTiming{
+		timed("wide", ConvCudnn, map[ConvWay]float64{ConvIm2col: 2, ConvCudnn: 1.5}),
+		timed("m32", ConvImplicit, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 1, ConvCudnn: 1.2}),
+		timed("m64", ConvIm2col, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 3, ConvCudnn: 2.5}),
+	}
+	if !slices.Equal(times, want) {
+		t.Errorf("tuneConvs:\n got %+v\nwant %+v", times, want)
+	}
+	if d.calls["implicit wide"] != 0 || d.calls["cudnn wide"] != convTuneRounds {
+		t.Errorf("wide timed %d times implicit (want 0) and %d times cudnn (want %d)", d.calls["implicit wide"], d.calls["cudnn wide"], convTuneRounds)
+	}
+}
+
+// tuneAndZero runs tuneConvs on d, checks that the emulated ways agree with
+// im2col, and zeroes the differences so that the timings compare exactly.
+func tuneAndZero(t *testing.T, d *emuConvs) []convTiming {
+	t.Helper()
+	times, err := tuneConvs(d, d.plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tm := range times {
+		for w, diff := range tm.Diff {
+			if !(diff <= 1e-5) {
+				t.Errorf("%s: the %s way differs by %.3g on the emulator", tm.Layer, ConvWay(w), diff)
+			}
+		}
+		times[i].Diff = [numConvWays]float64{}
+	}
+	return times
+}
+
+// TestTuneConvsRefusesAWrongKernel: an output of the implicit kernel or of
+// cuDNN that differs from im2col's in any checked sample, or holds a NaN,
+// keeps the layer off that way however quick it was, and the engine's detail
+// says so.
 func TestTuneConvsRefusesAWrongKernel(t *testing.T) {
 	const batch = 5
 	per := int64(40 * 5 * 5) // m64's output per sample
-	for _, c := range []struct {
-		name string
-		at   int64 // value of m64's output to spoil
-		nan  bool
-	}{
-		{"first value of sample 0", 0, false},
-		{"last value of sample 1", 2*per - 1, false},
-		{"last value of the last sample", batch*per - 1, false},
-		{"NaN in sample 0", 17, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			p := threeConvs()
-			d := newEmuConvs(t, p, batch)
-			d.ms = func(way ConvWay, _ string, _ int) float64 { return 2 - float64(way) } // implicit always quicker
-			d.fault = func(way ConvWay, layer string, mem [][]float32) {
-				if way != ConvImplicit || layer != "m64" {
-					return
+	for _, bad := range []ConvWay{ConvImplicit, ConvCudnn} {
+		other := ConvImplicit + ConvCudnn - bad
+		for _, c := range []struct {
+			name string
+			at   int64 // value of m64's output to spoil
+			nan  bool
+		}{
+			{"first value of sample 0", 0, false},
+			{"last value of sample 1", 2*per - 1, false},
+			{"last value of the last sample", batch*per - 1, false},
+			{"NaN in sample 0", 17, true},
+		} {
+			t.Run(bad.String()+"/"+c.name, func(t *testing.T) {
+				p := threeConvs()
+				d := newEmuConvs(t, p, batch, ConvImplicit, ConvCudnn)
+				d.ms = func(way ConvWay, _ string, _ int) float64 { // the spoilt way always quickest
+					return map[ConvWay]float64{ConvIm2col: 2, other: 1, bad: 0.5}[way]
 				}
-				y, _, _ := d.plans[way].layerOutput("m64")
-				v := view(mem, y)
-				if c.nan {
-					v[c.at] = float32(math.NaN())
-				} else {
-					v[c.at] += 0.01
+				d.fault = func(way ConvWay, layer string, mem [][]float32) {
+					if way != bad || layer != "m64" {
+						return
+					}
+					y, _, _ := d.plans[way].layerOutput("m64")
+					v := view(mem, y)
+					if c.nan {
+						v[c.at] = float32(math.NaN())
+					} else {
+						v[c.at] += 0.01
+					}
 				}
-			}
-			times, err := tuneConvs(d, d.plans)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]convTiming{}
-			for _, tm := range times {
-				got[tm.Layer] = tm
-			}
-			if w := got["wide"]; w.Way != ConvIm2col || w.Diff != 0 {
-				t.Errorf("wide (beyond the kernel): %+v, want im2col", w)
-			}
-			if m := got["m32"]; m.Way != ConvImplicit || !(m.Diff <= 1e-5) {
-				t.Errorf("m32: %+v, want implicit", m)
-			}
-			m := got["m64"]
-			if m.Way != ConvIm2col || !m.disagrees() || m.Implicit >= m.Im2col {
-				t.Errorf("m64 with a spoilt value: %+v, want im2col although implicit was quicker", m)
-			}
-			if how := tunedHow(times); !strings.Contains(how, "disagreed with im2col on m64 by") {
-				t.Errorf("tunedHow = %q, want it to name m64", how)
-			}
-		})
+				times, err := tuneConvs(d, d.plans)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]convTiming{}
+				for _, tm := range times {
+					got[tm.Layer] = tm
+				}
+				if w := got["wide"]; w.Way != ConvCudnn || w.Tried[ConvImplicit] {
+					t.Errorf("wide (beyond the implicit kernel): %+v, want cudnn", w)
+				}
+				if m := got["m32"]; m.Way != bad || m.disagrees(ConvImplicit) || m.disagrees(ConvCudnn) {
+					t.Errorf("m32: %+v, want %s", m, bad)
+				}
+				m := got["m64"]
+				if m.Way != other || !m.disagrees(bad) || m.disagrees(other) {
+					t.Errorf("m64 with a spoilt %s value: %+v, want %s although %s was quicker", bad, m, other, bad)
+				}
+				who := map[ConvWay]string{ConvImplicit: "the implicit kernel", ConvCudnn: "cuDNN"}[bad]
+				if how := tunedHow(times); !strings.Contains(how, who+" disagreed with im2col on m64 by") {
+					t.Errorf("tunedHow = %q, want it to say that %s disagreed on m64", how, who)
+				}
+			})
+		}
 	}
 }
 
 // The effort follows the layer's run time: a layer under convTuneLongMS is
 // timed once, then in rounds of convTuneReps runs; one of a few ms in single
-// runs; one whose quicker way takes convTuneOneRoundMS once per way.
+// runs; one whose quickest way takes convTuneOneRoundMS once per way.
 func TestTuneConvsTimingEffort(t *testing.T) {
-	d := newEmuConvs(t, threeConvs(), 2)
+	d := newEmuConvs(t, threeConvs(), 2, ConvImplicit, ConvCudnn)
 	d.ms = func(way ConvWay, layer string, _ int) float64 {
 		return map[string]float64{"m32": 0.1, "m64": 25}[layer] + float64(way)*0.01
 	}
@@ -190,12 +244,16 @@ func TestTuneConvsTimingEffort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string][]int{"im2col m32": {1, 3, 3}, "implicit m32": {1, 3, 3}, "im2col m64": {1}, "implicit m64": {1}} {
+	short, once := []int{1, 3, 3}, []int{1}
+	for key, want := range map[string][]int{
+		"im2col m32": short, "implicit m32": short, "cudnn m32": short,
+		"im2col m64": once, "implicit m64": once, "cudnn m64": once,
+	} {
 		if got := d.reps[key]; !slices.Equal(got, want) {
 			t.Errorf("%s timed with reps %v, want %v", key, got, want)
 		}
 	}
-	if times[2].Layer != "m64" || times[2].Im2col != 25 || times[2].Way != ConvIm2col {
+	if times[2].Layer != "m64" || times[2].Ms[ConvIm2col] != 25 || times[2].Way != ConvIm2col {
 		t.Errorf("m64 from one round: %+v", times[2])
 	}
 	d.reps = map[string][]int{}
@@ -204,7 +262,7 @@ func TestTuneConvsTimingEffort(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := d.reps["im2col m32"]; !slices.Equal(got, []int{1, 1, 1}) {
-		t.Errorf("a 2–3 ms layer timed with reps %v, want 1, 1, 1", got)
+		t.Errorf("a 1–3 ms layer timed with reps %v, want 1, 1, 1", got)
 	}
 }
 
@@ -214,9 +272,9 @@ func TestTuneConvsNeedsOneAllocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	im, _ := BuildWith(resnet, 2, Options{fullWorkspace: true})
-	lean, _ := BuildWith(resnet, 2, Options{Default: ConvImplicit}) // no workspace
-	_, err = tuneConvs(&emuConvs{t: t}, [2]*Plan{im, lean})
-	if err == nil || err.Error() != "resnet: the two convolution ways allocate different buffers" {
+	lean, _ := BuildWith(resnet, 2, Options{Default: ConvCudnn}) // no workspace
+	_, err = tuneConvs(&emuConvs{t: t}, [numConvWays]*Plan{im, nil, lean})
+	if err == nil || err.Error() != "resnet: the im2col and cudnn ways allocate different buffers" {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -236,12 +294,18 @@ func TestLayerOutput(t *testing.T) {
 	}
 	im, _ := BuildWith(resnet, 4, Options{fullWorkspace: true})
 	imp, _ := BuildWith(resnet, 4, Options{Default: ConvImplicit, fullWorkspace: true})
+	dnn, _ := BuildWith(resnet, 4, Options{Default: ConvCudnn, fullWorkspace: true})
 	for layer := range im.Conv {
 		a, per, ok := im.layerOutput(layer)
 		b, perB, okB := imp.layerOutput(layer)
+		c, perC, okC := dnn.layerOutput(layer)
 		lo, _, _ := imp.LayerSteps(layer)
-		if !ok || !okB || a != b || per != perB || imp.Steps[lo].Launch.Args[3].Ref != a {
-			t.Errorf("%s: outputs %v/%v (%d/%d values per sample), implicit kernel writes %v", layer, a, b, per, perB, imp.Steps[lo].Launch.Args[3].Ref)
+		loC, _, _ := dnn.LayerSteps(layer)
+		if !ok || !okB || !okC || a != b || a != c || per != perB || per != perC {
+			t.Errorf("%s: outputs %v/%v/%v (%d/%d/%d values per sample)", layer, a, b, c, per, perB, perC)
+		}
+		if imp.Steps[lo].Launch.Args[3].Ref != a || dnn.Steps[loC].Conv.Y != a {
+			t.Errorf("%s: the implicit kernel writes %v, cuDNN %v, not the output %v", layer, imp.Steps[lo].Launch.Args[3].Ref, dnn.Steps[loC].Conv.Y, a)
 		}
 		if got := im.Buffers[a.Buf].Floats; got != 4*per {
 			t.Errorf("%s: %d values for 4 samples of %d", layer, got, per)
@@ -253,18 +317,24 @@ func TestLayerOutput(t *testing.T) {
 }
 
 func TestTunedHow(t *testing.T) {
-	ok := convTiming{Layer: "a", Diff: 2e-7}
-	bad := func(l string, d float64) convTiming { return convTiming{Layer: l, Diff: d} }
+	with := func(l string, w ConvWay, d float64) convTiming {
+		t := convTiming{Layer: l}
+		t.Tried[ConvIm2col], t.Tried[w], t.Diff[w] = true, true, d
+		return t
+	}
+	ok := with("a", ConvImplicit, 2e-7)
 	for _, c := range []struct {
 		times []convTiming
 		want  string
 	}{
 		{nil, "timed at this batch"},
 		{[]convTiming{ok, {Layer: "beyond"}}, "timed at this batch"},
-		{[]convTiming{ok, bad("b", 0.031)},
+		{[]convTiming{ok, with("b", ConvImplicit, 0.031)},
 			"timed at this batch; the implicit kernel disagreed with im2col on b by 0.031 and was not used there"},
-		{[]convTiming{bad("b", math.Inf(1)), bad("c", 2e-4), bad("d", 1), bad("e", 1), bad("f", 1)},
+		{[]convTiming{with("b", ConvImplicit, math.Inf(1)), with("c", ConvImplicit, 2e-4), with("d", ConvImplicit, 1), with("e", ConvImplicit, 1), with("f", ConvImplicit, 1)},
 			"timed at this batch; the implicit kernel disagreed with im2col on b by +Inf, c by 0.0002, d by 1, 2 more and was not used there"},
+		{[]convTiming{with("b", ConvCudnn, 0.5), ok, with("c", ConvImplicit, math.NaN())},
+			"timed at this batch; the implicit kernel disagreed with im2col on c by NaN and was not used there; cuDNN disagreed with im2col on b by 0.5 and was not used there"},
 	} {
 		if got := tunedHow(c.times); got != c.want {
 			t.Errorf("tunedHow(%v)\n got %q\nwant %q", c.times, got, c.want)

@@ -253,9 +253,13 @@ func runKernel(mem [][]float32, l *Launch) error {
 // convDirect is the implicit-GEMM convolution computed directly: every output
 // value a float64 sum over its window, plus bias, then the activation.
 func convDirect(a kernelArgs) {
-	x, w, b, y := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3)
-	n, c, h, wd, cout := a.int(4), a.int(5), a.int(6), a.int(7), a.int(8)
-	k, stride, pad, oh, ow, act := a.int(9), a.int(10), a.int(11), a.int(12), a.int(13), a.int(14)
+	convSum(a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8),
+		a.int(9), a.int(10), a.int(11), a.int(12), a.int(13), a.int(14))
+}
+
+// convSum writes y[s, co, oy, ox] = act(Σ w·x over the window + b[co]) for
+// NCHW x and [cout, c, k, k] w; a nil b adds nothing.
+func convSum(x, w, b, y []float32, n, c, h, wd, cout, k, stride, pad, oh, ow, act int64) {
 	for s := range n {
 		for co := range cout {
 			for oy := range oh {
@@ -276,9 +280,38 @@ func convDirect(a kernelArgs) {
 							}
 						}
 					}
-					y[((s*cout+co)*oh+oy)*ow+ox] = actf(float32(sum)+b[co], act)
+					v := float32(sum)
+					if b != nil {
+						v += b[co]
+					}
+					y[((s*cout+co)*oh+oy)*ow+ox] = actf(v, act)
 				}
 			}
 		}
 	}
+}
+
+// runConvCall executes a cuDNN convolution step: it checks the output shape
+// against what cudnnGetConvolution2dForwardOutputDimensions would give and
+// that every tensor lies inside its buffer, then sums directly (no bias, no
+// activation, as cudnnConvolutionForward with alpha 1 and beta 0).
+func runConvCall(mem [][]float32, c *ConvCall) error {
+	if c.N <= 0 || c.C <= 0 || c.H <= 0 || c.W <= 0 || c.Out <= 0 || c.K <= 0 || c.Stride <= 0 || c.Pad < 0 {
+		return fmt.Errorf("cudnn conv: bad dimensions %+v", *c)
+	}
+	if oh, ow := (c.H+2*c.Pad-c.K)/c.Stride+1, (c.W+2*c.Pad-c.K)/c.Stride+1; oh != c.OH || ow != c.OW {
+		return fmt.Errorf("cudnn conv: output %d×%d, cuDNN computes %d×%d", c.OH, c.OW, oh, ow)
+	}
+	for _, t := range []struct {
+		name string
+		r    Ref
+		n    int
+	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
+		if int64(len(view(mem, t.r))) < int64(t.n) {
+			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, len(view(mem, t.r)), t.r.Off)
+		}
+	}
+	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), int64(c.N), int64(c.C), int64(c.H), int64(c.W),
+		int64(c.Out), int64(c.K), int64(c.Stride), int64(c.Pad), int64(c.OH), int64(c.OW), 0)
+	return nil
 }

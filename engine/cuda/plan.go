@@ -113,20 +113,39 @@ type Launch struct {
 	Args []Arg
 }
 
-// Step is one GEMM or one kernel launch.
+// ConvCall is one cudnnConvolutionForward call: Y = W ⋆ X over a batch of N
+// NCHW images (cross-correlation, as every framework's "convolution"), square
+// kernel, the same stride and padding both ways, alpha 1 and beta 0. Bias and
+// activation are the next step's.
+type ConvCall struct {
+	// X is the input [N, C, H, W], Filter the weights [Out, C, K, K], Y the
+	// output [N, Out, OH, OW].
+	X, Filter, Y Ref
+	N, C, H, W   int
+	Out, K       int
+	Stride, Pad  int
+	OH, OW       int
+}
+
+// Step is one GEMM, one kernel launch or one cuDNN convolution.
 type Step struct {
 	// Layer names the preset layer the step belongs to.
 	Layer string
-	// Gemm is set for a cuBLAS call, Launch otherwise.
+	// Exactly one is set: Gemm for a cuBLAS call, Conv for a cuDNN
+	// convolution, Launch for one of our kernels.
 	Gemm   *Gemm
+	Conv   *ConvCall
 	Launch *Launch
 }
 
-// Kernel names what the step runs: the kernel's entry name, or for a GEMM
-// "sgemm M×N×K×batch".
+// Kernel names what the step runs: the kernel's entry name, for a GEMM
+// "sgemm M×N×K×batch", for a cuDNN convolution "cudnn conv N×C×H×W k K s S p P → Out".
 func (s *Step) Kernel() string {
 	if g := s.Gemm; g != nil {
 		return fmt.Sprintf("sgemm %d×%d×%d×%d", g.M, g.N, g.K, g.Batch)
+	}
+	if c := s.Conv; c != nil {
+		return fmt.Sprintf("cudnn conv %d×%d×%d×%d k%d s%d p%d → %d", c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, c.Out)
 	}
 	return s.Launch.Kernel
 }

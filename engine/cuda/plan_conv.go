@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"infertop/presets"
 )
@@ -20,25 +21,35 @@ const (
 	// infertop_conv_m64) that reads the input where it lies and fuses bias and
 	// activation: one step, no workspace.
 	ConvImplicit
+	// ConvCudnn is one cudnnConvolutionForward call (cuDNN loaded at run
+	// time, FMA math: no TF32) followed by infertop_bias_act_planes. cuDNN
+	// picks its algorithm per layer on the device; the workspace that
+	// algorithm needs is the executor's, outside the plan.
+	ConvCudnn
+	// numConvWays is the number of ways.
+	numConvWays
 )
+
+// convWayNames are the ways' names, as INFERTOP_CUDA_CONV spells them.
+func convWayNames() [numConvWays]string { return [...]string{"im2col", "implicit", "cudnn"} }
 
 // String is the way's name as INFERTOP_CUDA_CONV spells it.
 func (w ConvWay) String() string {
-	if w == ConvImplicit {
-		return "implicit"
+	if w < 0 || w >= numConvWays {
+		return fmt.Sprintf("ConvWay(%d)", int(w))
 	}
-	return "im2col"
+	return convWayNames()[w]
 }
 
-// ParseConvWay reads a way's name: "im2col" or "implicit".
+// ParseConvWay reads a way's name: "im2col", "implicit" or "cudnn".
 func ParseConvWay(s string) (ConvWay, error) {
-	switch s {
-	case "im2col":
-		return ConvIm2col, nil
-	case "implicit":
-		return ConvImplicit, nil
+	names := convWayNames()
+	for w, name := range names {
+		if s == name {
+			return ConvWay(w), nil
+		}
 	}
-	return 0, fmt.Errorf("unknown convolution way %q (valid: im2col, implicit)", s)
+	return 0, fmt.Errorf("unknown convolution way %q (valid: %s)", s, strings.Join(names[:], ", "))
 }
 
 // Options choose between equivalent ways of computing layers. The zero value
@@ -98,14 +109,36 @@ func (b *builder) conv(l presets.Layer, x Ref, s, out []int, act int64) (Ref, er
 		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
 	}
 	way := b.opts.conv(l.Name)
-	if way == ConvImplicit && !implicitFits(b.n, l, s, out) {
+	if way == ConvImplicit && !implicitFits(b.n, l, s, out) || way == ConvCudnn && !cudnnFits(b.n, l, s, out) {
 		way = ConvIm2col
 	}
 	b.plan.Conv[l.Name] = way
-	if way == ConvImplicit {
+	switch way {
+	case ConvImplicit:
 		return b.convImplicit(l, x, w, bias, s, out, act), nil
+	case ConvCudnn:
+		return b.convCudnn(l, x, w, bias, s, out, act), nil
 	}
 	return b.convIm2col(l, x, w, bias, s, out, act)
+}
+
+// cudnnFits reports whether cuDNN's 4-d descriptors, whose sizes and strides
+// are 32-bit, hold convolution l's input and output over a batch of n.
+func cudnnFits(n int64, l presets.Layer, s, out []int) bool {
+	return n*int64(prod(s)) <= math.MaxInt32 && n*int64(l.Out)*int64(out[1])*int64(out[2]) <= math.MaxInt32
+}
+
+// convCudnn emits one cuDNN convolution and the bias/activation kernel the
+// im2col way uses after its GEMM.
+func (b *builder) convCudnn(l presets.Layer, x, w, bias Ref, s, out []int, act int64) Ref {
+	y := b.act(l.Name, out)
+	p := int64(out[1]) * int64(out[2])
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: l.Name, Conv: &ConvCall{X: x, Filter: w, Y: y,
+		N: int(b.n), C: s[0], H: s[1], W: s[2], Out: l.Out, K: l.Kernel, Stride: max(l.Stride, 1), Pad: l.Pad,
+		OH: out[1], OW: out[2]}})
+	b.launch(l.Name, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: l.Out, Z: clampInt(b.n)}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(y), ptr(y), ptr(bias), i64(b.n), i64(int64(l.Out)), i64(p), i64(act))
+	return y
 }
 
 // convImplicit emits one implicit-GEMM launch: grid x over column tiles (n·oh·ow
@@ -198,22 +231,24 @@ func (p *Plan) SameBuffers(q *Plan) bool {
 	return true
 }
 
-// ConvSummary says how many convolutions take each way, e.g. "conv 9 implicit, 1 im2col";
+// ConvSummary says how many convolutions take each way, e.g. "conv 9 implicit, 1 im2col"
+// (cudnn first, then implicit, then im2col);
 // it is empty for a plan without convolutions.
 func (p *Plan) ConvSummary() string {
-	var n [2]int
+	var n [numConvWays]int
 	for _, w := range p.Conv {
 		n[w]++
 	}
-	switch {
-	case n[0] == 0 && n[1] == 0:
-		return ""
-	case n[0] == 0:
-		return fmt.Sprintf("conv %d implicit", n[1])
-	case n[1] == 0:
-		return fmt.Sprintf("conv %d im2col", n[0])
+	var parts []string
+	for _, w := range []ConvWay{ConvCudnn, ConvImplicit, ConvIm2col} {
+		if n[w] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[w], w))
+		}
 	}
-	return fmt.Sprintf("conv %d implicit, %d im2col", n[1], n[0])
+	if len(parts) == 0 {
+		return ""
+	}
+	return "conv " + strings.Join(parts, ", ")
 }
 
 // convChoice is how the engine picks each convolution's way: timed on the
@@ -224,7 +259,7 @@ type convChoice struct {
 }
 
 // ConvEnv is the environment variable that overrides the engine's choice of
-// convolution way: auto (the default), im2col or implicit.
+// convolution way: auto (the default), im2col, implicit or cudnn.
 const ConvEnv = "INFERTOP_CUDA_CONV"
 
 // parseConvChoice reads ConvEnv's value; empty means auto.
@@ -234,7 +269,7 @@ func parseConvChoice(s string) (convChoice, error) {
 	}
 	w, err := ParseConvWay(s)
 	if err != nil {
-		return convChoice{}, fmt.Errorf("%s=%q: want auto, im2col or implicit", ConvEnv, s)
+		return convChoice{}, fmt.Errorf("%s=%q: want auto, im2col, implicit or cudnn", ConvEnv, s)
 	}
 	return convChoice{way: w}, nil
 }

@@ -8,21 +8,21 @@ import (
 )
 
 func TestConvWayNames(t *testing.T) {
-	for _, w := range []ConvWay{ConvIm2col, ConvImplicit} {
+	for _, w := range []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn} {
 		got, err := ParseConvWay(w.String())
 		if err != nil || got != w {
 			t.Errorf("ParseConvWay(%q) = %v, %v", w.String(), got, err)
 		}
 	}
-	if _, err := ParseConvWay("winograd"); err == nil || err.Error() != `unknown convolution way "winograd" (valid: im2col, implicit)` {
+	if _, err := ParseConvWay("winograd"); err == nil || err.Error() != `unknown convolution way "winograd" (valid: im2col, implicit, cudnn)` {
 		t.Errorf("ParseConvWay(winograd): %v", err)
 	}
-	for in, want := range map[string]convChoice{"": {auto: true}, "auto": {auto: true}, "implicit": {way: ConvImplicit}, "im2col": {way: ConvIm2col}} {
+	for in, want := range map[string]convChoice{"": {auto: true}, "auto": {auto: true}, "implicit": {way: ConvImplicit}, "im2col": {way: ConvIm2col}, "cudnn": {way: ConvCudnn}} {
 		if got, err := parseConvChoice(in); err != nil || got != want {
 			t.Errorf("parseConvChoice(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	if _, err := parseConvChoice("fast"); err == nil || err.Error() != `INFERTOP_CUDA_CONV="fast": want auto, im2col or implicit` {
+	if _, err := parseConvChoice("fast"); err == nil || err.Error() != `INFERTOP_CUDA_CONV="fast": want auto, im2col, implicit or cudnn` {
 		t.Errorf("parseConvChoice(fast): %v", err)
 	}
 }
@@ -100,5 +100,56 @@ func TestConvWaysPlans(t *testing.T) {
 	want := reference.Forward(wide, wide.Weights(presets.DefaultSeed), in, 2)
 	if e := relErr(out, want); !(e <= 1e-4) {
 		t.Errorf("wide, mixed ways: relative error %.3g against the reference > 1e-4", e)
+	}
+}
+
+// TestCudnnPlans: the cuDNN way is one cuDNN call per convolution with the
+// layer's shape, then the bias/activation kernel; it needs no workspace of
+// the plan's; a batch whose tensors outgrow cuDNN's 32-bit descriptors falls
+// back to im2col.
+func TestCudnnPlans(t *testing.T) {
+	resnet, err := presets.NewCatalog().Get("resnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnn, err := BuildWith(resnet, 4, Options{Default: ConvCudnn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dnn.ConvSummary(); got != "conv 10 cudnn" {
+		t.Errorf("cudnn plan: %q", got)
+	}
+	for _, b := range dnn.Buffers {
+		if b.Role == RoleWorkspace {
+			t.Errorf("the cudnn plan allocates a workspace %+v", b)
+		}
+	}
+	lo, hi, ok := dnn.LayerSteps("down")
+	if !ok || hi-lo != 2 || dnn.Steps[lo].Conv == nil || dnn.Steps[lo+1].Launch.Kernel != KBiasActPlanes {
+		t.Fatalf("down, cudnn: steps [%d, %d) ok %v, want a cuDNN convolution and %s", lo, hi, ok, KBiasActPlanes)
+	}
+	c := dnn.Steps[lo].Conv
+	want := ConvCall{X: c.X, Filter: c.Filter, Y: c.Y, N: 4, C: 32, H: 32, W: 32, Out: 64, K: 3, Stride: 2, Pad: 1, OH: 16, OW: 16}
+	if y, _, _ := dnn.layerOutput("down"); *c != want || c.Y != y {
+		t.Errorf("down: %+v, want %+v writing %v", *c, want, y)
+	}
+	if got := dnn.Steps[lo].Kernel(); got != "cudnn conv 4×32×32×32 k3 s2 p1 → 64" {
+		t.Errorf("Kernel() = %q", got)
+	}
+	mixed, err := BuildWith(resnet, 4, Options{Default: ConvCudnn, Conv: map[string]ConvWay{"down": ConvIm2col, "stem": ConvImplicit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mixed.ConvSummary(); got != "conv 8 cudnn, 1 implicit, 1 im2col" {
+		t.Errorf("mixed plan: %q", got)
+	}
+	// At 70,000 samples stage 1's tensors (32·32·32 values per sample) pass
+	// 2^31 values; stage 2's (64·16·16) do not.
+	big, err := BuildWith(resnet, 70000, Options{Default: ConvCudnn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := big.ConvSummary(); got != "conv 4 cudnn, 6 im2col" || big.Conv["down"] != ConvIm2col || big.Conv["stage2.block1.conv1"] != ConvCudnn {
+		t.Errorf("resnet at batch 70,000: %s (%v), want stage 2 on cuDNN and the rest on im2col", got, big.Conv)
 	}
 }

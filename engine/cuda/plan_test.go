@@ -41,9 +41,12 @@ func execPlan(t *testing.T, p *presets.Preset, plan *Plan, mem [][]float32) {
 	t.Helper()
 	for i, st := range plan.Steps {
 		var err error
-		if st.Gemm != nil {
+		switch {
+		case st.Gemm != nil:
 			err = runGemm(mem, st.Gemm)
-		} else {
+		case st.Conv != nil:
+			err = runConvCall(mem, st.Conv)
+		default:
 			err = runKernel(mem, st.Launch)
 		}
 		if err != nil {
@@ -112,11 +115,11 @@ func TestPlanMatchesReference(t *testing.T) {
 	}
 }
 
-// convWays lists the convolution ways worth testing for p: both when it has
-// a convolution, the default alone otherwise.
+// convWays lists the convolution ways worth testing for p: every way when it
+// has a convolution, the default alone otherwise.
 func convWays(p *presets.Preset) []ConvWay {
 	if p.WorkspacePerSample() > 0 {
-		return []ConvWay{ConvIm2col, ConvImplicit}
+		return []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn}
 	}
 	return []ConvWay{ConvIm2col}
 }
