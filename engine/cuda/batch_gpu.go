@@ -26,16 +26,28 @@ type batchState struct {
 	hostOut  []float32
 	steps    []devStep
 	uploaded bool
+	// dnnConvs are the cuDNN descriptors of every resolved convolution step
+	// (the batch's own and the timing plans'), freed with the batch.
+	dnnConvs []dnnConv
+	// dnnWork is the cuDNN workspace, as large as the largest chosen
+	// algorithm needs (dnnWorkBytes, counted in bytes).
+	dnnWork      cu.DevicePtr
+	dnnWorkBytes int64
 }
 
-// devStep is a plan step with its device addresses resolved.
+// devStep is a plan step with its device addresses resolved: a, b, c are a
+// GEMM's A, B, C or a cuDNN convolution's x, filter, y.
 type devStep struct {
 	src     *Step
 	a, b, c uintptr
+	conv    dnnConv
 	fn      cu.Function
 	args    []uint64
 	params  []unsafe.Pointer
 }
+
+// errCudnnCall marks an error that a cuDNN call returned.
+var errCudnnCall = errors.New("cuDNN")
 
 func oomError(dev string, batch int, need, avail int64) error {
 	return &engine.OOMError{Device: dev, Batch: batch, Need: need, Available: avail}
@@ -101,21 +113,31 @@ func (g *gpu) allocBatch(plan *Plan) error {
 	}
 	bs.hostIn = unsafe.Slice((*float32)(bs.pinIn), plan.InputFloats)
 	bs.hostOut = unsafe.Slice((*float32)(bs.pinOut), plan.OutputFloats)
-	bs.steps = g.resolve(plan)
-	return nil
+	bs.steps, err = g.resolve(plan)
+	return err
 }
 
 // resolve turns plan's steps into device steps over the current batch's
-// buffers (plan must allocate the same buffers as the batch's own plan).
-func (g *gpu) resolve(plan *Plan) []devStep {
+// buffers (plan must allocate the same buffers as the batch's own plan). A
+// cuDNN convolution gets its descriptors and algorithm here, and the cuDNN
+// workspace grows to what the algorithm needs.
+func (g *gpu) resolve(plan *Plan) ([]devStep, error) {
 	bs := &g.batch
 	steps := make([]devStep, 0, len(plan.Steps))
 	for i := range plan.Steps {
 		st := &plan.Steps[i]
 		ds := devStep{src: st}
-		if st.Gemm != nil {
+		switch {
+		case st.Gemm != nil:
 			ds.a, ds.b, ds.c = bs.addr(st.Gemm.A), bs.addr(st.Gemm.B), bs.addr(st.Gemm.C)
-		} else {
+		case st.Conv != nil:
+			c, err := g.resolveConv(st)
+			if err != nil {
+				return nil, err
+			}
+			ds.conv = c
+			ds.a, ds.b, ds.c = bs.addr(st.Conv.X), bs.addr(st.Conv.Filter), bs.addr(st.Conv.Y)
+		default:
 			ds.fn = g.fns[st.Launch.Kernel]
 			ds.args = make([]uint64, len(st.Launch.Args))
 			ds.params = make([]unsafe.Pointer, len(st.Launch.Args))
@@ -135,7 +157,48 @@ func (g *gpu) resolve(plan *Plan) []devStep {
 		}
 		steps = append(steps, ds)
 	}
-	return steps
+	return steps, nil
+}
+
+// resolveConv describes a cuDNN convolution step to cuDNN and makes the
+// workspace large enough for the algorithm chosen.
+func (g *gpu) resolveConv(st *Step) (dnnConv, error) {
+	if g.dnn == nil {
+		return dnnConv{}, fmt.Errorf("%s: layer %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
+	}
+	c, err := g.dnn.setup(g.dnnHandle, st.Conv)
+	if err != nil {
+		return dnnConv{}, fmt.Errorf("%s: layer %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
+	}
+	bs := &g.batch
+	bs.dnnConvs = append(bs.dnnConvs, c)
+	if need := c.workspace(); need > bs.dnnWorkBytes {
+		if err := g.freeDNNWork(); err != nil {
+			return dnnConv{}, err
+		}
+		ptr, err := cu.MemAlloc(need)
+		if err != nil {
+			return dnnConv{}, check(fmt.Sprintf("cuMemAlloc(cuDNN workspace, %d bytes)", need), err)
+		}
+		bs.dnnWork, bs.dnnWorkBytes = ptr, need
+		bs.bytes += need
+	}
+	return c, nil
+}
+
+// freeDNNWork frees the cuDNN workspace once the stream has finished with it.
+func (g *gpu) freeDNNWork() error {
+	bs := &g.batch
+	if bs.dnnWork == 0 {
+		return nil
+	}
+	if err := g.stream.Synchronize(); err != nil {
+		return check("cuStreamSynchronize (before freeing the cuDNN workspace)", err)
+	}
+	err := check("cuMemFree(cuDNN workspace)", cu.MemFree(bs.dnnWork))
+	bs.bytes -= bs.dnnWorkBytes
+	bs.dnnWork, bs.dnnWorkBytes = 0, 0
+	return err
 }
 
 func (bs *batchState) addr(r Ref) uintptr { return uintptr(bs.ptrs[r.Buf]) + uintptr(4*r.Off) }
@@ -155,6 +218,12 @@ func (g *gpu) freeBatch() error {
 		if err := hostFree(p); err != nil && first == nil {
 			first = err
 		}
+	}
+	if err := g.freeDNNWork(); err != nil && first == nil {
+		first = err
+	}
+	for _, c := range bs.dnnConvs {
+		g.dnn.free(c)
 	}
 	*bs = batchState{}
 	return first
@@ -222,6 +291,14 @@ func (g *gpu) issue(ds *devStep) error {
 			gm := st.Gemm
 			return fmt.Errorf("%s: layer %s: %w (m=%d n=%d k=%d lda=%d ldb=%d ldc=%d batch=%d)", g.devName(), st.Layer,
 				blasErr("cublasSgemm", r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
+		}
+		return nil
+	}
+	if cc := st.Conv; cc != nil {
+		bs := &g.batch
+		if r := g.dnn.forward(g.dnnHandle, ds.conv, ds.a, ds.b, ds.c, uintptr(bs.dnnWork), bs.dnnWorkBytes); r != 0 {
+			return fmt.Errorf("%s: layer %s: %w: %w (%s, algorithm %d, workspace %d bytes)", g.devName(), st.Layer, errCudnnCall,
+				g.dnn.err("cudnnConvolutionForward", r), st.Kernel(), ds.conv.algo(), bs.dnnWorkBytes)
 		}
 		return nil
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 // prepare allocates the buffers of a batch share. With the auto choice and
-// room for the im2col workspace it first times both ways of every
+// room for the im2col workspace it first times every way of every
 // convolution on this device at this batch (as cuDNN's benchmark mode does)
-// and keeps the quicker one per layer, the implicit one only where its output
+// and keeps the quickest per layer, another than im2col only where its output
 // agrees with im2col's (tuneConvs); without that room every convolution
 // takes the implicit way, which needs no workspace. Out of memory returns an
 // *engine.OOMError and leaves nothing allocated. The caller made the context
@@ -25,7 +25,7 @@ func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
 	if err := g.freeBatch(); err != nil {
 		return err
 	}
-	g.convTimes = nil
+	g.convTimes, g.dnnSkipped = nil, ""
 	if !choice.auto || p.WorkspacePerSample() == 0 {
 		plan, err := BuildWith(p, batch, Options{Default: choice.way})
 		if err != nil {
@@ -66,7 +66,7 @@ func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
 }
 
 // tuneConv allocates full (every convolution the im2col way, the workspace
-// for all of them), times each convolution both ways on it and frees it again.
+// for all of them), times each convolution every way on it and frees it again.
 func (g *gpu) tuneConv(p *presets.Preset, full *Plan) ([]convTiming, error) {
 	if err := g.allocPlan(full); err != nil {
 		return nil, err
@@ -78,17 +78,38 @@ func (g *gpu) tuneConv(p *presets.Preset, full *Plan) ([]convTiming, error) {
 	return times, err
 }
 
-// timeConvWays checks and times both ways of each convolution of full, which
-// is allocated as the current batch, from the preset's deterministic input.
+// timeConvWays checks and times every way of each convolution of full,
+// which is allocated as the current batch, from the preset's deterministic
+// input. cuDNN takes part when the device has it; when cuDNN refuses to
+// describe a layer (no algorithm, an unsupported shape) it sits the batch
+// out and dnnSkipped says why.
 func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) {
-	alt, err := BuildWith(p, full.Batch, Options{Default: ConvImplicit, fullWorkspace: true})
-	if err != nil {
-		return nil, err
-	}
 	bs := &g.batch
-	dev := gpuConvs{g: g, steps: [2][]devStep{bs.steps, g.resolve(alt)}}
+	var plans [numConvWays]*Plan
+	var steps [numConvWays][]devStep
+	plans[ConvIm2col], steps[ConvIm2col] = full, bs.steps
+	for _, w := range []ConvWay{ConvImplicit, ConvCudnn} {
+		if w == ConvCudnn && g.dnn == nil {
+			continue
+		}
+		alt, err := BuildWith(p, full.Batch, Options{Default: w, fullWorkspace: true})
+		if err != nil {
+			return nil, err
+		}
+		st, err := g.resolve(alt)
+		var oom *engine.OOMError
+		switch {
+		case err == nil:
+			plans[w], steps[w] = alt, st
+		case w == ConvCudnn && !errors.Is(err, errOOM) && !errors.As(err, &oom):
+			g.dnnSkipped = err.Error()
+		default:
+			return nil, err
+		}
+	}
+	dev := gpuConvs{g: g, steps: steps}
 	// One pass of the whole plan from a real input, so that every layer
-	// reads values like those it will see when its two ways are compared.
+	// reads values like those it will see when its ways are compared.
 	p.FillInput(bs.hostIn, presets.DefaultSeed)
 	if err := check("cuMemcpyHtoDAsync(tuning input)", cu.MemcpyHtoDAsync(bs.ptrs[full.Input.Buf], bs.pinIn, 4*full.InputFloats, g.stream)); err != nil {
 		return nil, err
@@ -96,18 +117,25 @@ func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) 
 	if _, err := g.timeSteps(dev.steps[ConvIm2col], 1); err != nil {
 		return nil, err
 	}
-	times, err := tuneConvs(dev, [2]*Plan{full, alt})
+	times, err := tuneConvs(dev, plans)
+	if errors.Is(err, errCudnnCall) && g.stream.Synchronize() == nil {
+		// cuDNN refused a call, and the stream is still usable: time
+		// without it.
+		g.dnnSkipped = err.Error()
+		plans[ConvCudnn] = nil
+		times, err = tuneConvs(dev, plans)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("timing the convolutions: %w", err) // device errors name the device already
 	}
 	return times, nil
 }
 
-// gpuConvs is the convDevice of one GPU: the two timing plans' steps resolved
+// gpuConvs is the convDevice of one GPU: the timing plans' steps resolved
 // over its current batch.
 type gpuConvs struct {
 	g     *gpu
-	steps [2][]devStep
+	steps [numConvWays][]devStep
 }
 
 func (d gpuConvs) run(way ConvWay, lo, hi int) error {

@@ -24,6 +24,8 @@ type Executor struct {
 	d      engine.Device
 	p      *presets.Preset
 	blas   *cublas
+	dnn    *cudnn
+	dnnErr error // why no cuDNN loaded
 	gpus   []*gpu
 	shares []int
 	offs   []int
@@ -35,8 +37,9 @@ type Executor struct {
 }
 
 // New opens the CUDA engine for preset p on device d (cuda:N or cuda:all):
-// it loads cuBLAS, retains each GPU's primary context, JIT-loads the kernels
-// and uploads p.Weights(opts.Seed) to every GPU.
+// it loads cuBLAS and, where it finds one, cuDNN, retains each GPU's primary
+// context, JIT-loads the kernels and uploads p.Weights(opts.Seed) to every
+// GPU.
 func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Executor, error) {
 	if d.Kind != engine.CUDA {
 		return nil, fmt.Errorf("cuda engine: device %s is not a GPU", d)
@@ -68,10 +71,19 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
-	e := &Executor{d: d, p: p, blas: blas, conv: conv}
+	// cuDNN is optional: without it convolutions take our own two ways.
+	dnn, dnnErr := loadCudnn()
+	forced := !conv.auto && conv.way == ConvCudnn
+	if dnnErr != nil && forced {
+		return nil, fmt.Errorf("cuda engine: %s=cudnn: %w", ConvEnv, dnnErr)
+	}
+	e := &Executor{d: d, p: p, blas: blas, dnn: dnn, dnnErr: dnnErr, conv: conv}
 	w := p.Weights(opts.Seed)
 	for _, o := range ordinals {
-		g, err := openGPU(o, blas, p, w, opts.DataResident)
+		g, err := openGPU(o, blas, dnn, p, w, opts.DataResident)
+		if err == nil && forced && g.dnn == nil {
+			err = fmt.Errorf("%s=cudnn: %s", ConvEnv, g.dnnWhy)
+		}
 		if err != nil {
 			e.closeLocked()
 			return nil, fmt.Errorf("cuda engine: cuda:%d: %w", o, err)
@@ -80,6 +92,19 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	}
 	e.calibrate(opts.Recalibrate)
 	return e, nil
+}
+
+// dnnText says which cuDNN the engine uses, or why none.
+func (e *Executor) dnnText() string {
+	switch {
+	case e.dnn == nil && os.Getenv(CudnnEnv) == "off":
+		return "cuDNN off (" + CudnnEnv + "=off)"
+	case e.dnn == nil:
+		return "no cuDNN (none of libcudnn.so.9, .8 loads; " + CudnnEnv + " names one)"
+	case e.gpus[0].dnn == nil:
+		return "cuDNN " + e.dnn.VersionString() + " unusable: " + e.gpus[0].dnnWhy
+	}
+	return "cuDNN " + e.dnn.VersionString() + " from " + e.dnn.Path + ", FMA math"
 }
 
 // calibrate sets the peak (measured again when fresh, else cached) and the
@@ -99,6 +124,9 @@ func (e *Executor) calibrate(fresh bool) {
 		e.peak = peak * float64(len(e.gpus))
 	}
 	e.detail = strings.Join(parts, ", ") + "; " + blas
+	if e.p.WorkspacePerSample() > 0 {
+		e.detail += "; " + e.dnnText()
+	}
 }
 
 // Prepare allocates every GPU's share of the batch, freeing the previous batch first.
@@ -221,10 +249,14 @@ func (e *Executor) Info() engine.Info {
 	detail := e.detail
 	if len(e.gpus) > 0 && e.gpus[0].batch.plan != nil {
 		if s := e.gpus[0].batch.plan.ConvSummary(); s != "" {
-			how := tunedHow(e.gpus[0].convTimes)
+			g := e.gpus[0]
+			how := tunedHow(g.convTimes)
+			if g.dnnSkipped != "" {
+				how += "; cuDNN not timed: " + g.dnnSkipped
+			}
 			if !e.conv.auto {
 				how = ConvEnv + "=" + e.conv.way.String()
-			} else if e.gpus[0].convTimes == nil {
+			} else if g.convTimes == nil {
 				how = "no room for the im2col workspace"
 			}
 			detail += "; " + s + " (" + how + ")"

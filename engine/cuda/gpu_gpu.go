@@ -12,7 +12,8 @@ import (
 )
 
 // gpu is one device: its primary context, stream, events, kernels, cuBLAS
-// handle and weights, plus the buffers of the batch share it is prepared for.
+// and cuDNN handles and weights, plus the buffers of the batch share it is
+// prepared for.
 type gpu struct {
 	ordinal int
 	name    string
@@ -28,12 +29,18 @@ type gpu struct {
 	handle  cublasHandle
 	hasBLAS bool
 	blasVer int
+	// dnn is cuDNN when it loaded and a handle exists on this device
+	// (dnnHandle); otherwise dnnWhy says why not.
+	dnn       *cudnn
+	dnnHandle cudnnHandle
+	dnnWhy    string
 
 	weights     []cu.DevicePtr // by plan buffer index; only weight buffers set
 	weightBytes int64
 
 	batch      batchState
 	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
+	dnnSkipped string       // why the last Prepare did not time cuDNN although it is loaded
 	resident   bool
 	streamInit bool
 	modLoaded  bool
@@ -49,8 +56,10 @@ func (g *gpu) current() error {
 }
 
 // openGPU retains the device's primary context and sets up everything that
-// outlives a batch. The caller holds the OS thread locked.
-func openGPU(ordinal int, blas *cublas, p *presets.Preset, w presets.Weights, resident bool) (g *gpu, err error) {
+// outlives a batch. dnn may be nil (no cuDNN); a cuDNN handle that cannot be
+// created leaves the device without cuDNN and says why in dnnWhy. The
+// caller holds the OS thread locked.
+func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets.Weights, resident bool) (g *gpu, err error) {
 	g = &gpu{ordinal: ordinal, blas: blas, resident: resident}
 	defer func() {
 		if err != nil {
@@ -104,6 +113,13 @@ func openGPU(ordinal int, blas *cublas, p *presets.Preset, w presets.Weights, re
 		return g, fmt.Errorf("%s (%s): %w", g.devName(), blas.Path, err)
 	}
 	g.hasBLAS = true
+	if dnn != nil {
+		if h, herr := dnn.newHandle(unsafe.Pointer(g.stream.C())); herr != nil {
+			g.dnnWhy = fmt.Sprintf("%s (%s)", herr, dnn.Path)
+		} else {
+			g.dnn, g.dnnHandle = dnn, h
+		}
+	}
 	return g, g.uploadWeights(p, w)
 }
 
@@ -165,6 +181,10 @@ func (g *gpu) close() error {
 	if g.hasBLAS {
 		keep(g.blas.destroy(g.handle))
 		g.hasBLAS = false
+	}
+	if g.dnn != nil {
+		keep(g.dnn.destroy(g.dnnHandle))
+		g.dnn = nil
 	}
 	if g.modLoaded {
 		keep(check("cuModuleUnload", g.mod.Unload()))

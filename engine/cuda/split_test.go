@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -41,34 +40,5 @@ func TestSplit(t *testing.T) {
 				t.Fatalf("Split(%d, %d) = %v", b, d, s)
 			}
 		}
-	}
-}
-
-func TestCublasCandidates(t *testing.T) {
-	files := map[string][]string{
-		"/opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib/libcublas.so.1[0-9]": {
-			"/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12",
-			"/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
-		},
-		"/home/u/.local/lib/python3*/site-packages/nvidia/*/lib/libcublas.so.1[0-9]": {"/home/u/.local/lib/python3.11/site-packages/nvidia/cublas/lib/libcublas.so.11"},
-	}
-	glob := func(p string) ([]string, error) { return files[p], nil }
-	env := func(k string) string {
-		if k == CublasEnv {
-			return "/x/libcublas.so"
-		}
-		return ""
-	}
-	got := CublasCandidates(env, "/home/u", glob)
-	want := []string{"/x/libcublas.so", "libcublas.so.13", "libcublas.so.12", "libcublas.so.11",
-		"/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cu13/lib/libcublas.so.13",
-		"/opt/torch/.venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12",
-		"/home/u/.local/lib/python3.11/site-packages/nvidia/cublas/lib/libcublas.so.11"}
-	if !slices.Equal(got, want) {
-		t.Errorf("candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	noEnv := CublasCandidates(func(string) string { return "" }, "", glob)
-	if noEnv[0] != "libcublas.so.13" || slices.Contains(noEnv, "/home/u/.local/lib/python3.11/site-packages/nvidia/cublas/lib/libcublas.so.11") {
-		t.Errorf("without env and home: %v", noEnv)
 	}
 }

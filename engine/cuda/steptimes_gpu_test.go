@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -51,7 +52,16 @@ func TestStepTimes(t *testing.T) {
 	e := ex.(*Executor)
 	t.Logf("%s", ex.Info().Detail)
 	for _, c := range e.gpus[0].convTimes {
-		t.Logf("conv %-28s im2col %8.3f ms  implicit %8.3f ms  differ %.1e  → %s", c.Layer, c.Im2col, c.Implicit, c.Diff, c.Way)
+		line := fmt.Sprintf("conv %-28s", c.Layer)
+		for w := range numConvWays {
+			if c.Tried[w] {
+				line += fmt.Sprintf("  %s %8.3f ms", w, c.Ms[w])
+				if w != ConvIm2col {
+					line += fmt.Sprintf(" (differs %.1e)", c.Diff[w])
+				}
+			}
+		}
+		t.Logf("%s  → %s", line, c.Way)
 	}
 	in, out := e.HostBuffers()
 	p.FillInput(in, presets.DefaultSeed)
