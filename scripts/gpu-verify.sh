@@ -101,7 +101,7 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   1 smi       nvidia-smi > smi.txt; nvidia-smi --query-gpu=$SMI_QUERY --format=csv >> smi.txt
               $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
   2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
-              then again with INFERTOP_CUDA_CONV=implicit and =im2col (each convolution way alone) >> selftest.txt
+              then again with INFERTOP_CUDA_CONV=implicit, =im2col and =cudnn (each convolution way alone) >> selftest.txt
   2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
               (only when $STEPS_BIN is present)
@@ -219,8 +219,8 @@ ST=$OUTDIR/selftest.txt
 : >"$ST"
 run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
 tail -n 5 "$ST" | tee -a "$SUMMARY"
-# Each convolution way on its own (the default times both per layer and may use only one).
-for way in implicit im2col; do
+# Each convolution way on its own (the default times every way per layer and may use only one).
+for way in implicit im2col cudnn; do
 	{ echo; echo "== INFERTOP_CUDA_CONV=$way"; } >>"$ST"
 	run "selftest conv=$way" 60 "$ST" env INFERTOP_CUDA_CONV="$way" "$GPU_BIN" selftest --device cuda:0
 	tail -n 2 "$ST" | tee -a "$SUMMARY"
