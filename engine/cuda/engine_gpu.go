@@ -71,9 +71,14 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
-	// cuDNN is optional: without it convolutions take our own two ways.
-	dnn, dnnErr := loadCudnn()
+	// cuDNN is optional, and only convolutions use it: without it they take
+	// our own two ways.
+	var dnn *cudnn
+	var dnnErr error
 	forced := !conv.auto && conv.way == ConvCudnn
+	if p.WorkspacePerSample() > 0 {
+		dnn, dnnErr = loadCudnn()
+	}
 	if dnnErr != nil && forced {
 		return nil, fmt.Errorf("cuda engine: %s=cudnn: %w", ConvEnv, dnnErr)
 	}
@@ -99,6 +104,11 @@ func (e *Executor) dnnText() string {
 	switch {
 	case e.dnn == nil && os.Getenv(CudnnEnv) == "off":
 		return "cuDNN off (" + CudnnEnv + "=off)"
+	case e.dnn == nil && os.Getenv(CudnnEnv) != "":
+		// The reason for the library the variable names comes first.
+		_, tried, _ := strings.Cut(e.dnnErr.Error(), "\n")
+		first, _, _ := strings.Cut(strings.TrimSpace(tried), "\n")
+		return "no cuDNN (" + CudnnEnv + ": " + first + ")"
 	case e.dnn == nil:
 		return "no cuDNN (none of libcudnn.so.9, .8 loads; " + CudnnEnv + " names one)"
 	case e.gpus[0].dnn == nil:
