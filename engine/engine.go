@@ -73,6 +73,10 @@ type Info struct {
 	Engine string
 	// Detail is free text such as the BLAS library, the GPU name and bus id.
 	Detail string
+	// Plan says how the prepared batch computes where that depends on the
+	// batch (the CUDA engine: which way each convolution takes, and why);
+	// empty when nothing does or no batch is prepared.
+	Plan string
 	// Threads is the number of threads the engine computes with (CPU engines).
 	Threads int
 	// PeakGFLOPS is the device's measured sgemm peak, 0 when not calibrated.

@@ -88,6 +88,39 @@ func TestCSVAndTable(t *testing.T) {
 	}
 }
 
+// TestPlanOfEachBatch: how the engine computed each batch (the CUDA engine's
+// convolution ways, which differ from batch to batch) reaches the JSON row
+// and a line under the table, and stays out of rows whose engine has none.
+func TestPlanOfEachBatch(t *testing.T) {
+	res := sample()
+	s := runner.Snapshot{Preset: "resnet", Device: "cuda:0", Batch: 256, State: runner.Done,
+		Info: engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Plan: "conv 8 cudnn, 2 implicit (timed at this batch)"}}
+	res.Rows = append(res.Rows, FromSnapshot(s))
+	var b bytes.Buffer
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Rows[0]["plan"]; ok {
+		t.Errorf("the CPU row carries a plan: %v", got.Rows[0])
+	}
+	if p := got.Rows[1]["plan"]; p != "conv 8 cudnn, 2 implicit (timed at this batch)" {
+		t.Errorf("resnet row's plan = %v", p)
+	}
+	b.Reset()
+	if err := WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\n  resnet batch 256: conv 8 cudnn, 2 implicit (timed at this batch)\n") {
+		t.Errorf("table lacks the plan line:\n%s", b.String())
+	}
+}
+
 func TestTimes(t *testing.T) {
 	var b bytes.Buffer
 	_ = WriteTimes(&b, []Times{NewTimes("mlp", "cpu", 1, []time.Duration{1500 * time.Microsecond, 2 * time.Millisecond}, 0)})

@@ -80,6 +80,9 @@ type Row struct {
 	GFLOPS        float64   `json:"gflops"`
 	PctPeak       float64   `json:"pct_peak"`
 	EngineBytes   int64     `json:"engine_bytes"`
+	// Plan is how the engine computed this batch where that depends on the
+	// batch (engine.Info.Plan: the CUDA engine's convolution ways).
+	Plan string `json:"plan,omitempty"`
 	// H2DMS, ComputeMS and D2HMS are medians in ms (GPU rows; omitted on the CPU).
 	H2DMS     float64 `json:"h2d_ms,omitempty"`
 	ComputeMS float64 `json:"compute_ms,omitempty"`
@@ -124,7 +127,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
-		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes,
+		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
 		Energy: s.OverallEnergy, Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {

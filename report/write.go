@@ -136,6 +136,9 @@ func WriteTable(w io.Writer, res Result) error {
 		if r.Error != "" {
 			fmt.Fprintf(w, "  %s batch %d: error: %s\n", r.Preset, r.Batch, r.Error)
 		}
+		if r.Plan != "" {
+			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, r.Plan)
+		}
 		if r.ComputeMS > 0 {
 			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, sig(r.H2DMS), sig(r.ComputeMS), sig(r.D2HMS))
 		}

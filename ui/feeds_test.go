@@ -114,3 +114,24 @@ func TestHostSamplerStops(t *testing.T) {
 		t.Fatal("channel not closed after the sampler ended")
 	}
 }
+
+// TestPlanShownBeforeTheDetail: how the engine computes this batch (the CUDA
+// engine's convolution ways, which change with the batch) comes right after
+// the engine's name in the header and the host panel, before the long fixed
+// detail that a narrow terminal cuts.
+func TestPlanShownBeforeTheDetail(t *testing.T) {
+	s := gpuSnapshot()
+	s.Preset = "resnet"
+	s.Info.Plan = "conv 8 cudnn, 2 implicit (timed at this batch)"
+	m, _ := newTestModel(s, 160, 48)
+	st := *m.st
+	m.header.SetSize(160)
+	m.hostP.SetSize(120, 5)
+	want := "cuda+cublas · conv 8 cudnn, 2 implicit (timed at this batch) · cuBLAS 12.4"
+	if v := ansi.Strip(m.header.View(st, s)); !strings.Contains(v, want) {
+		t.Errorf("header lacks %q:\n%s", want, v)
+	}
+	if v := ansi.Strip(m.hostP.View(st, m.host, s)); !strings.Contains(v, want) {
+		t.Errorf("host panel lacks %q:\n%s", want, v)
+	}
+}

@@ -24,8 +24,12 @@ func (h header) View(st styles, s runner.Snapshot) string {
 		dev += " (" + id + ")"
 	}
 	build := s.Info.Engine
-	if s.Info.Detail != "" {
-		build = strings.TrimSpace(build + " · " + s.Info.Detail)
+	// How this batch computes (it changes with the batch) before the
+	// long, fixed detail, which the width may cut.
+	for _, more := range []string{s.Info.Plan, s.Info.Detail} {
+		if more != "" {
+			build = strings.TrimSpace(build + " · " + more)
+		}
 	}
 	if build == "" {
 		build = "engine not open"

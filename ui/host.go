@@ -33,8 +33,10 @@ func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
 		threads = fmt.Sprint(s.Info.Threads)
 	}
 	blas := s.Info.Engine
-	if s.Info.Detail != "" {
-		blas += " · " + s.Info.Detail
+	for _, more := range []string{s.Info.Plan, s.Info.Detail} {
+		if more != "" {
+			blas += " · " + more
+		}
 	}
 	l2 := st.label.Render("compute threads ") + st.value.Render(threads) +
 		st.label.Render("  engine holds ") + st.value.Render(engine.FormatBytes(s.Memory.HostBytes))

@@ -253,10 +253,11 @@ func (e *Executor) Memory() engine.Memory {
 	return m
 }
 
-// Info describes the GPUs, the cuBLAS library and the calibrated peak, and
-// once a batch is prepared how its convolutions run.
+// Info describes the GPUs, the cuBLAS and cuDNN libraries and the
+// calibrated peak, and once a batch is prepared how its convolutions run
+// (Plan).
 func (e *Executor) Info() engine.Info {
-	detail := e.detail
+	var plan string
 	if len(e.gpus) > 0 && e.gpus[0].batch.plan != nil {
 		if s := e.gpus[0].batch.plan.ConvSummary(); s != "" {
 			g := e.gpus[0]
@@ -269,10 +270,10 @@ func (e *Executor) Info() engine.Info {
 			} else if g.convTimes == nil {
 				how = "no room for the im2col workspace"
 			}
-			detail += "; " + s + " (" + how + ")"
+			plan = s + " (" + how + ")"
 		}
 	}
-	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: detail, PeakGFLOPS: e.peak}
+	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak}
 }
 
 // Close frees every buffer and releases the primary contexts.
