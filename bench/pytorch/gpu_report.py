@@ -204,6 +204,7 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
             "infertop_samples_per_sec": sa, "torch_samples_per_sec": sb, "ratio": ratio,
             "infertop_p50_ms": pa, "torch_p50_ms": b.get("p50_ms"), "infertop_mj_per_sample": mj,
             "note": "; ".join(str(x) for x in (a.get("error"), b.get("error")) if x),
+            "plan": a.get("plan") or "",
         })
     if fmt == "json":
         for r in rows:
@@ -222,6 +223,13 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
             f(r["infertop_samples_per_sec"], "%.1f"), f(r["torch_samples_per_sec"], "%.1f"),
             f(r["ratio"], "%.3f"), f(r["infertop_p50_ms"], "%.3f"), f(r["torch_p50_ms"], "%.3f"),
             f(r["infertop_mj_per_sample"], "%.4g"), r["note"][:60]), file=out)
+    # The "+pinned" rows compare the same infertop run again: one line each.
+    plans = sorted({(r["preset"], r["device"], r["batch"], r["mode"].replace("+pinned", ""), r["plan"])
+                    for r in rows if r["plan"]}, key=lambda p: (p[1], p[3], str(p[0]), p[2]))
+    if plans:
+        print("how infertop computed each batch (its plan line):", file=out)
+        for p in plans:
+            print("  %s %s batch %d %s: %s" % p, file=out)
     return 0
 
 
