@@ -10,6 +10,7 @@ package cuda
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include "dlload.h"
 
 typedef struct {
 	void* lib;
@@ -28,33 +29,15 @@ typedef struct {
 // infertop_cublas_open loads libcublas from path and resolves the entry points
 // infertop calls; on failure it returns NULL and writes why into err.
 static infertop_cublas* infertop_cublas_open(const char* path, char* err, int errlen) {
-	void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		const char* e = dlerror();
-		strncpy(err, e ? e : "dlopen failed", errlen - 1);
-		err[errlen - 1] = 0;
-		return NULL;
-	}
 	infertop_cublas* c = (infertop_cublas*)calloc(1, sizeof(infertop_cublas));
-	c->lib = lib;
-	const char* names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetMathMode",
-	                       "cublasGetVersion_v2", "cublasSgemm_v2", "cublasSgemmStridedBatched"};
-	void** slots[] = {(void**)&c->create, (void**)&c->destroy, (void**)&c->setStream, (void**)&c->setMathMode,
-	                  (void**)&c->getVersion, (void**)&c->sgemm, (void**)&c->sgemmSB};
-	for (int i = 0; i < 7; i++) {
-		*slots[i] = dlsym(lib, names[i]);
-		if (!*slots[i]) {
-			snprintf(err, errlen, "%s: symbol %s not found", path, names[i]);
-			dlclose(lib);
-			free(c);
-			return NULL;
-		}
-	}
-	Dl_info info;
-	if (dladdr((void*)c->sgemm, &info) && info.dli_fname) {
-		strncpy(c->path, info.dli_fname, sizeof(c->path) - 1);
-	} else {
-		strncpy(c->path, path, sizeof(c->path) - 1);
+	const char* const names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetMathMode",
+	                             "cublasGetVersion_v2", "cublasSgemm_v2", "cublasSgemmStridedBatched"};
+	void** const slots[] = {(void**)&c->create, (void**)&c->destroy, (void**)&c->setStream, (void**)&c->setMathMode,
+	                        (void**)&c->getVersion, (void**)&c->sgemm, (void**)&c->sgemmSB};
+	c->lib = infertop_dl_open(path, names, slots, 7, err, errlen, c->path, sizeof(c->path));
+	if (!c->lib) {
+		free(c);
+		return NULL;
 	}
 	return c;
 }

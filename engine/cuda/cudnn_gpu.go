@@ -10,6 +10,7 @@ package cuda
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include "dlload.h"
 
 // The few cuDNN values infertop passes; they are the same in cuDNN 8 and 9.
 enum {
@@ -68,42 +69,26 @@ typedef struct {
 // infertop_cudnn_open loads libcudnn from path and resolves the entry points
 // infertop calls; on failure it returns NULL and writes why into err.
 static infertop_cudnn* infertop_cudnn_open(const char* path, char* err, int errlen) {
-	void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		const char* e = dlerror();
-		strncpy(err, e ? e : "dlopen failed", errlen - 1);
-		err[errlen - 1] = 0;
-		return NULL;
-	}
 	infertop_cudnn* c = (infertop_cudnn*)calloc(1, sizeof(infertop_cudnn));
-	c->lib = lib;
-	const char* names[] = {"cudnnGetVersion", "cudnnGetErrorString", "cudnnCreate", "cudnnDestroy", "cudnnSetStream",
-	                       "cudnnCreateTensorDescriptor", "cudnnSetTensor4dDescriptor", "cudnnDestroyTensorDescriptor",
-	                       "cudnnCreateFilterDescriptor", "cudnnSetFilter4dDescriptor", "cudnnDestroyFilterDescriptor",
-	                       "cudnnCreateConvolutionDescriptor", "cudnnSetConvolution2dDescriptor",
-	                       "cudnnSetConvolutionMathType", "cudnnDestroyConvolutionDescriptor",
-	                       "cudnnGetConvolution2dForwardOutputDimensions", "cudnnGetConvolutionForwardAlgorithm_v7",
-	                       "cudnnConvolutionForward"};
-	void** slots[] = {(void**)&c->getVersion, (void**)&c->errorString, (void**)&c->create, (void**)&c->destroy,
-	                  (void**)&c->setStream, (void**)&c->createTensor, (void**)&c->setTensor4d,
-	                  (void**)&c->destroyTensor, (void**)&c->createFilter, (void**)&c->setFilter4d,
-	                  (void**)&c->destroyFilter, (void**)&c->createConv, (void**)&c->setConv2d,
-	                  (void**)&c->setConvMath, (void**)&c->destroyConv, (void**)&c->outputDims, (void**)&c->getAlgo,
-	                  (void**)&c->forward};
-	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
-		*slots[i] = dlsym(lib, names[i]);
-		if (!*slots[i]) {
-			snprintf(err, errlen, "%s: symbol %s not found", path, names[i]);
-			dlclose(lib);
-			free(c);
-			return NULL;
-		}
-	}
-	Dl_info info;
-	if (dladdr((void*)c->create, &info) && info.dli_fname) {
-		strncpy(c->path, info.dli_fname, sizeof(c->path) - 1);
-	} else {
-		strncpy(c->path, path, sizeof(c->path) - 1);
+	const char* const names[] = {
+		"cudnnGetVersion", "cudnnGetErrorString", "cudnnCreate", "cudnnDestroy", "cudnnSetStream",
+		"cudnnCreateTensorDescriptor", "cudnnSetTensor4dDescriptor", "cudnnDestroyTensorDescriptor",
+		"cudnnCreateFilterDescriptor", "cudnnSetFilter4dDescriptor", "cudnnDestroyFilterDescriptor",
+		"cudnnCreateConvolutionDescriptor", "cudnnSetConvolution2dDescriptor", "cudnnSetConvolutionMathType",
+		"cudnnDestroyConvolutionDescriptor", "cudnnGetConvolution2dForwardOutputDimensions",
+		"cudnnGetConvolutionForwardAlgorithm_v7", "cudnnConvolutionForward"};
+	void** const slots[] = {
+		(void**)&c->getVersion, (void**)&c->errorString, (void**)&c->create, (void**)&c->destroy, (void**)&c->setStream,
+		(void**)&c->createTensor, (void**)&c->setTensor4d, (void**)&c->destroyTensor,
+		(void**)&c->createFilter, (void**)&c->setFilter4d, (void**)&c->destroyFilter,
+		(void**)&c->createConv, (void**)&c->setConv2d, (void**)&c->setConvMath,
+		(void**)&c->destroyConv, (void**)&c->outputDims,
+		(void**)&c->getAlgo, (void**)&c->forward};
+	c->lib = infertop_dl_open(path, names, slots, (int)(sizeof(names) / sizeof(names[0])), err, errlen, c->path,
+	                          sizeof(c->path));
+	if (!c->lib) {
+		free(c);
+		return NULL;
 	}
 	return c;
 }

@@ -69,7 +69,7 @@ func shimDriver(t *testing.T) (driver, lib string) {
 	driver = filepath.Join(dir, "driver")
 	for _, args := range [][]string{
 		{"-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", lib, filepath.Join("testdata", "cudnnshim", "fake_cudnn.c")},
-		{"-O1", "-Wall", "-Werror", "-Wno-unused-function", "-I", dir, "-o", driver, filepath.Join("testdata", "cudnnshim", "driver.c"), "-ldl"},
+		{"-O1", "-Wall", "-Werror", "-Wno-unused-function", "-I", dir, "-I", ".", "-o", driver, filepath.Join("testdata", "cudnnshim", "driver.c"), "-ldl"},
 	} {
 		if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 			t.Fatalf("%s %s: %v\n%s", cc, strings.Join(args, " "), err, out)
