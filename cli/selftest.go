@@ -99,6 +99,7 @@ func runCases(ctx context.Context, env Env, reg *engine.Registry, obs *selftestO
 	fmt.Fprintf(env.Stdout, "selftest %s against %s, tolerance %.0e (max|out−base| / max|base|)\n", dev, base, selftestTolerance)
 	total := len(ps) * len(batches)
 	done, failed := 0, 0
+	engineLine := ""
 	for _, p := range ps {
 		for _, b := range batches {
 			if ctx.Err() != nil {
@@ -107,6 +108,11 @@ func runCases(ctx context.Context, env Env, reg *engine.Registry, obs *selftestO
 				return ExitInterrupted
 			}
 			r := checkCase(reg, dev, base, p, b)
+			if r.engine != "" && r.engine != engineLine {
+				// Which libraries the device's engine loaded (cuBLAS, cuDNN), once.
+				engineLine = r.engine
+				fmt.Fprintf(env.Stdout, "engine: %s\n", r.engine)
+			}
 			fmt.Fprintln(env.Stdout, r)
 			obs.caseDone(r)
 			done++
@@ -151,6 +157,9 @@ type caseResult struct {
 	device    string
 	baseTook  time.Duration
 	baseLabel string
+	// engine is the device's engine and its detail; plan how it computed
+	// this batch (engine.Info.Plan), when that depends on the batch.
+	engine, plan string
 }
 
 func (r caseResult) String() string {
@@ -158,7 +167,11 @@ func (r caseResult) String() string {
 	if r.err != nil {
 		return head + "  " + r.err.Error()
 	}
-	return fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, fmtDur(r.took), r.baseLabel, fmtDur(r.baseTook))
+	s := fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, fmtDur(r.took), r.baseLabel, fmtDur(r.baseTook))
+	if r.plan != "" {
+		s += "  [" + r.plan + "]"
+	}
+	return s
 }
 
 func fmtDur(d time.Duration) string {
@@ -169,15 +182,18 @@ func checkCase(reg *engine.Registry, dev engine.Device, base string, p *presets.
 	res := caseResult{preset: p.Name, batch: batch, device: dev.String(), baseLabel: base}
 	in := make([]float32, batch*p.InputSize())
 	p.FillInput(in, presets.DefaultSeed)
-	out, took, err := runOnce(reg, dev.String(), p, batch, in)
+	out, took, info, err := runOnce(reg, dev.String(), p, batch, in)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	res.took = took
+	res.took, res.plan = took, info.Plan
+	if info.Detail != "" {
+		res.engine = info.Engine + " · " + info.Detail
+	}
 	var want []float32
 	if base == "cpu" {
-		want, res.baseTook, err = runOnce(reg, "cpu", p, batch, in)
+		want, res.baseTook, _, err = runOnce(reg, "cpu", p, batch, in)
 		if err != nil {
 			res.err = fmt.Errorf("baseline cpu: %w", err)
 			return res
@@ -197,17 +213,19 @@ func checkCase(reg *engine.Registry, dev engine.Device, base string, p *presets.
 }
 
 // runOnce opens device for p, runs the batch twice (the first run warms up) into
-// NaN-poisoned outputs and returns the second output and its wall time.
-func runOnce(reg *engine.Registry, device string, p *presets.Preset, batch int, in []float32) ([]float32, time.Duration, error) {
+// NaN-poisoned outputs and returns the second output, its wall time and
+// what the engine says of itself and of the prepared batch.
+func runOnce(reg *engine.Registry, device string, p *presets.Preset, batch int, in []float32) ([]float32, time.Duration, engine.Info, error) {
 	ex, err := reg.Open(device, p, engine.Options{Seed: presets.DefaultSeed})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, engine.Info{}, err
 	}
 	out, took, err := runPrepared(ex, batch, p.OutputSize(), in)
+	info := ex.Info()
 	if cerr := ex.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close: %w", cerr)
 	}
-	return out, took, err
+	return out, took, info, err
 }
 
 func runPrepared(ex engine.Executor, batch, outSize int, in []float32) ([]float32, time.Duration, error) {

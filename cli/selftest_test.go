@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,10 +14,11 @@ import (
 
 // refExec is an executor computed by the reference, with an optional fault.
 type refExec struct {
-	p     *presets.Preset
-	w     presets.Weights
-	batch int
-	fault string // "", "skew" (wrong values) or "skip" (last element not written)
+	p      *presets.Preset
+	w      presets.Weights
+	batch  int
+	fault  string // "", "skew" (wrong values) or "skip" (last element not written)
+	detail string // Info's detail; with one, batches above 1 have a plan
 }
 
 func (e *refExec) Prepare(b int) error { e.batch = b; return nil }
@@ -32,8 +34,14 @@ func (e *refExec) Run(in, out []float32) (engine.Timing, error) {
 	return engine.Timing{}, nil
 }
 func (e *refExec) Memory() engine.Memory { return engine.Memory{} }
-func (e *refExec) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "reference"} }
-func (e *refExec) Close() error          { return nil }
+func (e *refExec) Info() engine.Info {
+	info := engine.Info{Device: "cpu", Engine: "reference", Detail: e.detail}
+	if e.batch > 1 && e.detail != "" {
+		info.Plan = fmt.Sprintf("plan of batch %d", e.batch)
+	}
+	return info
+}
+func (e *refExec) Close() error { return nil }
 
 func fakeRegistry(fault string) *engine.Registry {
 	r := engine.NewRegistry()
@@ -89,5 +97,30 @@ func TestSelftestCPUEngine(t *testing.T) {
 	code, out := runST(reg, "--device", "cpu", "--presets", "linear,mlp,lenet5", "--batches", "1,7")
 	if code != ExitOK {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestSelftestSaysWhatRan: the engine's detail (which libraries it loaded)
+// comes once before the results, and each case names how the engine computed
+// its batch when the engine says.
+func TestSelftestSaysWhatRan(t *testing.T) {
+	r := engine.NewRegistry()
+	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+		return &refExec{p: p, w: p.Weights(o.Seed), detail: "libfake 1.0"}, nil
+	})
+	code, out := runST(r, "--device", "cpu", "--presets", "linear,mlp", "--batches", "1,3")
+	if code != ExitOK || strings.Count(out, "engine: reference · libfake 1.0\n") != 1 {
+		t.Fatalf("exit %d, want the engine line once:\n%s", code, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "PASS ") {
+			continue
+		}
+		if plan := strings.Contains(line, "[plan of batch 3]"); plan != strings.Contains(line, "batch    3") {
+			t.Errorf("case line with the wrong plan: %q", line)
+		}
+	}
+	if _, out := runST(fakeRegistry(""), "--device", "cpu", "--presets", "linear", "--batches", "3"); strings.Contains(out, "engine:") || strings.Contains(out, "[") {
+		t.Errorf("an engine without detail or plan printed one:\n%s", out)
 	}
 }
