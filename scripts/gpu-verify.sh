@@ -197,6 +197,10 @@ EOF
 log "gpu-verify $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) — budget ${BUDGET}s"
 log "gpu binary $GPU_BIN ($( [ -x "$GPU_BIN" ] && echo present || echo MISSING )); default binary $CPU_BIN ($( [ -x "$CPU_BIN" ] && echo present || echo MISSING )); python $PY"
 log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; git $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?')"
+# The cuBLAS and cuDNN copies the engine may load (it names the one it took in selftest.txt).
+log "cuBLAS/cuDNN files: $(ls -1 /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib/libcublas.so.* \
+	/opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib/libcudnn.so.* /usr/local/cuda*/lib64/libcublas.so.* \
+	/usr/local/cuda*/lib64/libcudnn.so.* /usr/lib/x86_64-linux-gnu/libcudnn.so.* 2>/dev/null | tr '\n' ' ')"
 
 # 1. Telemetry: nvidia-smi, then infertop devices right after, then field-by-field.
 SMI=$OUTDIR/smi.txt
