@@ -97,9 +97,16 @@ func (f *File) Entry(i int) (Entry, error) {
 	}
 	raw := f.buf[:ref.size]
 	if _, err := f.src.ReadAt(raw, ref.offset); err != nil {
-		return Entry{}, fmt.Errorf("reading line %d of the recording again: %w", ref.line, err)
+		return Entry{}, readAgainError(ref, err)
 	}
 	e, err := decodeEntry(raw, int(ref.line), f.book)
+	return f.checked(ref, e, err)
+}
+
+// checked is the entry decoded again from ref's line, or the error that says
+// the line changed since the file was opened (its decoding failed, err, or
+// it no longer holds the entry Open found there).
+func (f *File) checked(ref entryRef, e *Entry, err error) (Entry, error) {
 	switch {
 	case err != nil:
 		return Entry{}, fmt.Errorf("line %d of the recording changed since it was opened: %w", ref.line, err)

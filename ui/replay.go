@@ -64,6 +64,7 @@ type Replay struct {
 	pos       int           // next entry to apply
 	limit     int           // entries that can be played: all but from one that failed to read
 	every     int           // entries between keyframes
+	bulk      int           // stretch of entries from which advance decodes them in bulk
 	keyframes []keyframe    // saved states of the feeds, by position
 	at        time.Duration // playback position
 	paused    bool
@@ -111,7 +112,8 @@ func NewReplay(opts ReplayOptions) *Replay {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark, limit: opts.Recording.Len(), every: keyframeEvery}
+	r := &Replay{opts: opts, keys: newReplayKeys(), dark: opts.Dark, limit: opts.Recording.Len(), every: keyframeEvery,
+		bulk: bulkAdvance}
 	r.rebuild()
 	r.advance(opts.From)
 	if s := opts.Recording.Stopped; s != nil {
@@ -162,10 +164,32 @@ func (r *Replay) rebuild() {
 	r.pos, r.at = 0, 0
 }
 
+// bulkAdvance is the stretch of entries from which advance decodes them
+// with record.File.Entries, on every CPU, instead of one by one: jumping to
+// the end of an hour decoded 36,000 entries on the UI goroutine.
+const bulkAdvance = 256
+
 // advance applies every entry recorded up to to.
 func (r *Replay) advance(to time.Duration) {
 	rec := r.opts.Recording
 	r.at = min(max(to, 0), r.end())
+	hi := r.pos
+	for hi < r.limit && rec.At(hi) <= r.at {
+		hi++
+	}
+	if hi-r.pos >= r.bulk {
+		failed, err := rec.Entries(r.pos, hi, shown, func(i int, e *record.Entry) {
+			if e != nil {
+				r.show(*e)
+			}
+			r.pos = i + 1
+			r.keep(r.pos)
+		})
+		if err != nil {
+			r.limit = failed
+			r.inner.setStatus(endsHere(err), true)
+		}
+	}
 	for r.pos < r.limit && rec.At(r.pos) <= r.at {
 		r.apply(r.pos)
 		if r.pos < r.limit { // else the entry failed and is now the limit
@@ -198,18 +222,24 @@ func (r *Replay) entry(i int) (record.Entry, error) {
 // endsHere is the status when an entry cannot be read.
 func endsHere(err error) string { return "the replay ends here: " + err.Error() }
 
-// apply hands entry i to the dashboard as the live feeds would; the kinds
-// the dashboard does not show are not decoded.
+// shown reports the kinds of entries the dashboard shows; the others are
+// not decoded.
+func shown(k record.Kind) bool {
+	return k == record.KindSnapshot || k == record.KindSample || k == record.KindHost
+}
+
+// apply hands entry i to the dashboard as the live feeds would.
 func (r *Replay) apply(i int) {
-	switch r.opts.Recording.Kind(i) {
-	case record.KindSnapshot, record.KindSample, record.KindHost:
-	default:
+	if !shown(r.opts.Recording.Kind(i)) {
 		return
 	}
-	e, err := r.entry(i)
-	if err != nil {
-		return
+	if e, err := r.entry(i); err == nil {
+		r.show(e)
 	}
+}
+
+// show hands a decoded entry to the dashboard.
+func (r *Replay) show(e record.Entry) {
 	switch e.Kind {
 	case record.KindSnapshot:
 		r.inner.Update(snapshotMsg(*e.Snapshot))

@@ -192,12 +192,15 @@ func playTo(rp *Replay, at time.Duration) {
 
 // The replay shows the live screens at the same moments: played forward,
 // and after seeking back and forth.
+// Both ways of crossing entries are checked: one by one, and decoded in bulk
+// (record.File.Entries) for every stretch of 3 or more.
 func TestReplayShowsTheLiveScreens(t *testing.T) {
 	times := []time.Duration{0, 1200 * time.Millisecond, 5 * time.Second, 15 * time.Second, 25 * time.Second, 26 * time.Second, 37 * time.Second}
-	for _, size := range [][2]int{{120, 36}, {80, 24}} {
-		w, h := size[0], size[1]
+	for _, c := range []struct{ w, h, bulk int }{{120, 36, bulkAdvance}, {80, 24, bulkAdvance}, {120, 36, 3}} {
+		w, h := c.w, c.h
 		live, rec := liveRun(t, w, h, times...)
 		rp := newTestReplay(rec, w, h)
+		rp.bulk = c.bulk
 		for _, at := range times {
 			playTo(rp, at)
 			got := rp.render()
@@ -213,6 +216,7 @@ func TestReplayShowsTheLiveScreens(t *testing.T) {
 			t.Fatalf("position %v after two ←", rp.Position())
 		}
 		rp2 := newTestReplay(rec, w, h)
+		rp2.bulk = c.bulk
 		playTo(rp2, 5*time.Second)
 		pressReplay(rp2, tea.KeyPressMsg{Code: tea.KeyRight})
 		if rp2.Position() != 15*time.Second || body(rp2.render()) != body(live[15*time.Second]) {
@@ -231,9 +235,20 @@ func TestReplaySeeksBackFromKeyframes(t *testing.T) {
 	times := []time.Duration{0, 1200 * time.Millisecond, 5 * time.Second, 15 * time.Second, 25 * time.Second, 26 * time.Second, 37 * time.Second}
 	const w, h = 120, 36
 	live, rec := liveRun(t, w, h, times...)
-	rp := newTestReplay(rec, w, h)
-	rp.every = 7
-	playTo(rp, rec.Duration())
+	for _, bulk := range []int{bulkAdvance, 3} {
+		seekBackFromKeyframes(t, live, rec, times, bulk)
+	}
+}
+
+func seekBackFromKeyframes(t *testing.T, live map[time.Duration]string, rec *record.File, times []time.Duration, bulk int) {
+	t.Helper()
+	rp := newTestReplay(rec, 120, 36)
+	rp.every, rp.bulk = 7, bulk
+	if bulk < rec.Len() {
+		rp.advance(rec.Duration()) // one jump: in bulk, keyframes included
+	} else {
+		playTo(rp, rec.Duration())
+	}
 	if len(rp.keyframes) != rec.Len()/7 {
 		t.Fatalf("%d keyframes over %d entries, want one every 7", len(rp.keyframes), rec.Len())
 	}
@@ -241,11 +256,11 @@ func TestReplaySeeksBackFromKeyframes(t *testing.T) {
 		at := times[i]
 		rp.resumeBefore(at)
 		if at >= 5*time.Second && rp.pos == 0 {
-			t.Fatalf("seeking back to %v started from the recording's start", at)
+			t.Fatalf("bulk from %d: seeking back to %v started from the recording's start", bulk, at)
 		}
 		rp.advance(at)
 		if got := rp.render(); body(got) != body(live[at]) {
-			t.Fatalf("after seeking back to %v: replay differs from live\n%s", at, diffLines(body(got), body(live[at])))
+			t.Fatalf("bulk from %d: after seeking back to %v: replay differs from live\n%s", bulk, at, diffLines(body(got), body(live[at])))
 		}
 	}
 	if len(rp.keyframes) != rec.Len()/7 {
@@ -367,6 +382,12 @@ func TestReplayOfDamagedRecordingSaysWhereItStopped(t *testing.T) {
 // A recording changed on disk while it plays (here: cut to half) ends the
 // playback at the first entry that cannot be read again, and says why.
 func TestReplayOfARecordingChangedWhilePlaying(t *testing.T) {
+	for _, bulk := range []int{bulkAdvance, 3} {
+		t.Run(fmt.Sprintf("bulk from %d", bulk), func(t *testing.T) { replayChangedWhilePlaying(t, bulk) })
+	}
+}
+
+func replayChangedWhilePlaying(t *testing.T, bulk int) {
 	_, b := liveRunBytes(t, 100, 30)
 	path := filepath.Join(t.TempDir(), "run.jsonl")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -378,6 +399,7 @@ func TestReplayOfARecordingChangedWhilePlaying(t *testing.T) {
 	}
 	defer rec.Close()
 	rp := newTestReplay(rec, 100, 30)
+	rp.bulk = bulk
 	if err := os.Truncate(path, int64(len(b)/2)); err != nil {
 		t.Fatal(err)
 	}
