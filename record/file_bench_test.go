@@ -93,3 +93,34 @@ func BenchmarkFileEntry(b *testing.B) {
 		i++
 	}
 }
+
+// Crossing a whole recording of 2,000 snapshots: entry by entry (Entry),
+// then in bulk (Entries, a worker per CPU); ns/op is one crossing, ns/entry
+// one entry of it.
+func BenchmarkCrossEntryByEntry(b *testing.B) { benchCross(b, false) }
+func BenchmarkCrossInBulk(b *testing.B)       { benchCross(b, true) }
+
+func benchCross(b *testing.B, bulk bool) {
+	path := benchRecording(b, 2000)
+	f, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for b.Loop() {
+		if bulk {
+			if _, err := f.Entries(0, f.Len(), nil, func(int, *Entry) { n++ }); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		for i := range f.Len() {
+			if _, err := f.Entry(i); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(n, 1)), "ns/entry")
+}
