@@ -12,6 +12,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"infertop/engine/cuda"
+	"infertop/internal/blas"
 )
 
 // Exit codes, as the Go habits of the project fix them.
@@ -85,6 +88,17 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"infertop <command> --help\" for a command's flags.")
+	fmt.Fprintln(w, "\nEnvironment:")
+	for _, e := range [][2]string{
+		{blas.EnvPath, "the OpenBLAS library the CPU engine loads (default libopenblas.so.0, else the pure-Go BLAS)"},
+		{"CUDA_VISIBLE_DEVICES", "which GPUs CUDA sees; cuda:N counts the visible ones in PCI order"},
+		{cuda.CublasEnv, "the libcublas.so the CUDA engine loads (default: .13, .12, .11, then PyTorch's copies)"},
+		{cuda.CudnnEnv, "the libcudnn.so the CUDA engine loads for convolutions, or \"off\" (default: .9, .8, PyTorch's)"},
+		{cuda.ConvEnv, "how CUDA convolutions run: auto (each way timed per layer), im2col, implicit or cudnn"},
+		{"NO_COLOR", "any value: the dashboard draws without colour"},
+	} {
+		fmt.Fprintf(w, "  %-22s %s\n", e[0], e[1])
+	}
 }
 
 // interruptible cancels ctx on the first SIGINT or SIGTERM and exits at once on the second.
