@@ -101,20 +101,11 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 
 // dnnText says which cuDNN the engine uses, or why none.
 func (e *Executor) dnnText() string {
-	switch {
-	case e.dnn == nil && os.Getenv(CudnnEnv) == "off":
-		return "cuDNN off (" + CudnnEnv + "=off)"
-	case e.dnn == nil && os.Getenv(CudnnEnv) != "":
-		// The reason for the library the variable names comes first.
-		_, tried, _ := strings.Cut(e.dnnErr.Error(), "\n")
-		first, _, _ := strings.Cut(strings.TrimSpace(tried), "\n")
-		return "no cuDNN (" + CudnnEnv + ": " + first + ")"
-	case e.dnn == nil:
-		return "no cuDNN (none of libcudnn.so.9, .8 loads; " + CudnnEnv + " names one)"
-	case e.gpus[0].dnn == nil:
-		return "cuDNN " + e.dnn.VersionString() + " unusable: " + e.gpus[0].dnnWhy
+	st := cudnnState{env: os.Getenv(CudnnEnv), loadErr: e.dnnErr}
+	if e.dnn != nil {
+		st.version, st.path, st.handleWhy = e.dnn.VersionString(), e.dnn.Path, e.gpus[0].dnnWhy
 	}
-	return "cuDNN " + e.dnn.VersionString() + " from " + e.dnn.Path + ", FMA math"
+	return st.text()
 }
 
 // calibrate sets the peak (measured again when fresh, else cached) and the
@@ -259,19 +250,8 @@ func (e *Executor) Memory() engine.Memory {
 func (e *Executor) Info() engine.Info {
 	var plan string
 	if len(e.gpus) > 0 && e.gpus[0].batch.plan != nil {
-		if s := e.gpus[0].batch.plan.ConvSummary(); s != "" {
-			g := e.gpus[0]
-			how := tunedHow(g.convTimes)
-			if g.dnnSkipped != "" {
-				how += "; cuDNN not timed: " + g.dnnSkipped
-			}
-			if !e.conv.auto {
-				how = ConvEnv + "=" + e.conv.way.String()
-			} else if g.convTimes == nil {
-				how = "no room for the im2col workspace"
-			}
-			plan = s + " (" + how + ")"
-		}
+		g := e.gpus[0]
+		plan = planLine(g.batch.plan.ConvSummary(), e.conv, g.convTimes, g.dnnSkipped)
 	}
 	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak}
 }
