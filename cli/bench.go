@@ -109,7 +109,7 @@ func bench(ctx context.Context, env Env, args []string, deps benchDeps) int {
 	}
 	prog.clear()
 	opts := map[string]any{"batches": plan.batches, "warmup": plan.warmup.String(), "duration": plan.duration.String(),
-		"threads": plan.opts.Threads, "resident": plan.opts.DataResident, "seed": plan.opts.Seed}
+		"threads": plan.opts.Threads, "resident": plan.opts.DataResident, "tf32": plan.opts.TF32, "seed": plan.opts.Seed}
 	res := report.Result{Meta: report.NewMeta(Version, info, plan.preset.Name, opts, start, deps.cpuinfo), Rows: rows}
 	var w io.Writer = env.Stdout
 	if plan.out != nil {
@@ -146,6 +146,7 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	resident := fs.Bool("resident", false, "GPU: keep the input on the device (latency then excludes the copies)")
+	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores for matrix products and convolutions (PyTorch's allow_tf32); default full float32")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
@@ -189,7 +190,10 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 	if err := checkThreads(*threads); err != nil {
 		return fail("%v", err)
 	}
-	plan.opts = engine.Options{Threads: *threads, DataResident: *resident}
+	if err := checkTF32(dev, *tf32); err != nil {
+		return fail("%v", err)
+	}
+	plan.opts = engine.Options{Threads: *threads, DataResident: *resident, TF32: *tf32}
 	plan.soak = *soak
 	plan.observe = observe
 	if dev.Kind == engine.CPU {

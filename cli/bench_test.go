@@ -159,6 +159,7 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--duration", "5"}, fakeDeps(nil), []string{`--duration "5" is not a duration`, "e.g. 5s"}},
 		{[]string{"--warmup", "-1s"}, fakeDeps(nil), []string{"--warmup -1s is negative"}},
 		{[]string{"--threads", "-1"}, fakeDeps(nil), []string{"--threads -1 is negative"}},
+		{[]string{"--tf32"}, fakeDeps(nil), []string{"--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"}},
 		{[]string{"--output", filepath.Join(dir, "missing", "out.json")}, fakeDeps(nil), []string{"--output", "cannot be written: no such file or directory"}},
 	}
 	for _, c := range cases {
@@ -196,5 +197,29 @@ func TestRateText(t *testing.T) {
 		if got := rateText(v); got != want {
 			t.Errorf("rateText(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// --tf32 reaches the GPU engine's options and the report's, so a reader of
+// the JSON knows the products were allowed TF32.
+func TestBenchTF32(t *testing.T) {
+	deps := fakeDeps(nil)
+	var got engine.Options
+	deps.registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+		got = o
+		return &sleepExec{}, nil
+	})
+	args := append([]string{"--device", "cuda:0", "--batch", "2", "--tf32", "--format", "json"}, fast...)
+	code, out, stderr := runBenchTest(context.Background(), deps, args...)
+	if code != ExitOK || !got.TF32 {
+		t.Fatalf("exit %d, options %+v: %s", code, got, stderr)
+	}
+	var res struct {
+		Meta struct {
+			Options map[string]any `json:"options"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Meta.Options["tf32"] != true {
+		t.Errorf("meta options %v (%v)", res.Meta.Options, err)
 	}
 }

@@ -20,12 +20,14 @@ func runCalibrate(ctx context.Context, env Env, args []string) int {
 // calibrateMain measures a device's sgemm peak again through its engine
 // (engine.Options.Recalibrate) and reports the figure the engine now caches.
 func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps) int {
-	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N]\n\n"+
+	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N] [--tf32]\n\n"+
 		"Measures the device's float32 sgemm peak again and replaces the cached figure that every\n"+
-		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS).\n"+
+		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS,\n"+
+		"and with --tf32 the TF32 tensor-core rate that bench --tf32 divides by).\n"+
 		"Run it on a quiet machine when a run warns that a window beat the calibrated peak.")
 	device := fs.String("device", "cpu", "the device to calibrate: cpu, cuda:N or cuda:all")
 	threads := fs.Int("threads", 0, "CPU threads the peak is for, as bench and the dashboard take them (0 = all cores)")
+	tf32 := fs.Bool("tf32", false, "GPU: measure the TF32 tensor-core rate (bench --tf32's peak) instead of float32's")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -39,13 +41,16 @@ func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps
 	if err := checkThreads(*threads); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
+	if err := checkTF32(dev, *tf32); err != nil {
+		return usageErr(env, "calibrate", "%v", err)
+	}
 	p, err := presets.NewCatalog().Get("linear") // the smallest preset: opening it costs nothing
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
 		return ExitFailure
 	}
 	fmt.Fprintf(env.Stderr, "measuring the sgemm peak of %s…\n", dev)
-	ex, err := deps.registry.Open(dev.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: *threads, Recalibrate: true})
+	ex, err := deps.registry.Open(dev.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: *threads, Recalibrate: true, TF32: *tf32})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
 		return ExitFailure

@@ -248,7 +248,7 @@ func recordDevices(ds []ui.DeviceChoice) []record.Device {
 func observeBench(ctx context.Context, env Env, plan *benchPlan) (func(), int, bool) {
 	obs, stop, code, ok := observeHeadless(ctx, env, "bench", plan.observe, map[string]any{"preset": plan.preset.Name,
 		"device": plan.device, "batches": plan.batches, "warmup": plan.warmup.String(), "duration": plan.duration.String(),
-		"threads": plan.opts.Threads, "resident": plan.opts.DataResident})
+		"threads": plan.opts.Threads, "resident": plan.opts.DataResident, "tf32": plan.opts.TF32})
 	plan.obs = obs
 	return stop, code, ok
 }

@@ -26,6 +26,10 @@ type selftestPlan struct {
 	base    string
 	presets []*presets.Preset
 	batches []int
+	// tf32 allows the device TF32 tensor cores (engine.Options.TF32); tol
+	// is the largest accepted max|out−base| / max|base|.
+	tf32 bool
+	tol  float64
 }
 
 // selftestObserver reports a selftest to the metrics endpoint and the
@@ -61,7 +65,7 @@ func observeSelftest(ctx context.Context, env Env, f observeFlags, openNVML func
 		}
 	}
 	if f.metricsAddr != "" {
-		so.st = metrics.NewSelftest(plan.device.String(), plan.base, selftestTolerance, len(plan.presets)*len(plan.batches))
+		so.st = metrics.NewSelftest(plan.device.String(), plan.base, plan.tol, len(plan.presets)*len(plan.batches))
 	}
 	o, code, ok := startObserverWith(env, "selftest", f, func() record.Header {
 		return recordHeader("selftest", mon, nvmlErr, plan.options())
@@ -91,7 +95,7 @@ func (p selftestPlan) options() map[string]any {
 		names = append(names, q.Name)
 	}
 	return map[string]any{"device": p.device.String(), "baseline": p.base, "presets": names,
-		"batches": p.batches, "tolerance": selftestTolerance}
+		"batches": p.batches, "tolerance": p.tol, "tf32": p.tf32}
 }
 
 // sampleGPUs feeds the GPUs' telemetry to the observer until ctx ends, and
@@ -154,7 +158,7 @@ func (so *selftestObserver) stop() bool { return so.done() }
 // record is the case as a recording carries it.
 func (r caseResult) record() record.Case {
 	c := record.Case{Preset: r.preset, Batch: r.batch, Device: r.device, Baseline: r.baseLabel, Pass: r.pass,
-		Compared: r.compared, MaxRelErr: r.rel, Tolerance: selftestTolerance, Took: r.took, BaselineTook: r.baseTook}
+		Compared: r.compared, MaxRelErr: r.rel, Tolerance: r.tol, Took: r.took, BaselineTook: r.baseTook}
 	if r.err != nil {
 		c.Error = r.err.Error()
 	}

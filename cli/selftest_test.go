@@ -124,3 +124,45 @@ func TestSelftestSaysWhatRan(t *testing.T) {
 		t.Errorf("an engine without detail or plan printed one:\n%s", out)
 	}
 }
+
+// --tf32 opens the GPU engine with TF32 allowed and accepts a relative error
+// up to 1e-2: an engine 5e-3 off passes with it and fails without; the CPU
+// baseline is opened without it. On the CPU the flag is a usage error.
+func TestSelftestTF32(t *testing.T) {
+	r := engine.NewRegistry()
+	var cpuTF32, gpuTF32 bool
+	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+		cpuTF32 = cpuTF32 || o.TF32
+		return &refExec{p: p, w: p.Weights(o.Seed)}, nil
+	})
+	r.Register(engine.CUDA, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+		gpuTF32 = o.TF32
+		return &roundedExec{refExec{p: p, w: p.Weights(o.Seed)}}, nil
+	})
+	code, out := runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2", "--tf32")
+	if code != ExitOK || !strings.Contains(out, "selftest cuda:0 with TF32 against cpu, tolerance 1e-02") || cpuTF32 || !gpuTF32 {
+		t.Errorf("--tf32: exit %d (GPU opened with TF32: %v, baseline: %v):\n%s", code, gpuTF32, cpuTF32, out)
+	}
+	code, out = runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2")
+	if code != ExitFailure || !strings.Contains(out, "exceeds 1e-03") {
+		t.Errorf("without --tf32, an engine 5e-3 off: exit %d:\n%s", code, out)
+	}
+	code, out = runST(r, "--device", "cpu", "--tf32")
+	if code != ExitUsage || !strings.Contains(out, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu") {
+		t.Errorf("--tf32 on the CPU: exit %d:\n%s", code, out)
+	}
+}
+
+// roundedExec is off by 5e-3 of the largest output, as an engine whose
+// products round their inputs to TF32 could be.
+type roundedExec struct{ refExec }
+
+func (e *roundedExec) Run(in, out []float32) (engine.Timing, error) {
+	tm, err := e.refExec.Run(in, out)
+	var big float32
+	for _, v := range out {
+		big = max(big, v, -v)
+	}
+	out[0] += 5e-3 * big
+	return tm, err
+}

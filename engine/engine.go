@@ -114,6 +114,11 @@ type Options struct {
 	// Recalibrate measures the device's sgemm peak (Info.PeakGFLOPS) again
 	// instead of reading it from the cache, and caches the new figure.
 	Recalibrate bool
+	// TF32 lets GPU engines multiply float32 matrices and convolve on tensor
+	// cores with TF32 inputs (10-bit mantissas, float32 sums), as PyTorch's
+	// allow_tf32 does, on cards that have them (Ampere and later). Off, every
+	// product is full float32.
+	TF32 bool
 }
 
 // Factory opens an executor for a preset on a device.

@@ -111,6 +111,8 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   3b/4b       for p in ${RESIDENT_LIST[*]}: step 3 with --resident; step 4 for ${RESIDENT_PRESETS} with --resident, and without --pinned (pageable)
   5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
+  6 tf32      for p in resnet transformer: step 3 at --batch 256,1024 with --tf32; step 4 for them with --tf32
+              (last, so a spent budget cuts it first)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
   files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl summary.txt
@@ -272,6 +274,15 @@ run_json bench-cpu-mlp 30 "$GPU_BIN" bench --preset mlp --device cpu --batch 256
 	--warmup "$WARMUP" --duration "$DURATION" --format json
 run torch-cpu-mlp 40 "$TJ" "$PY" "$BENCH_PY" --device cpu --preset mlp --batch 256 \
 	--warmup "$WARM_S" --duration "$DUR_S"
+
+# 6. TF32 tensor cores allowed on both sides (off everywhere above): what the card gives
+# when float32 inputs may be rounded to 10-bit mantissas, as PyTorch's allow_tf32.
+for p in resnet transformer; do
+	run_json "bench-$p-tf32" 30 "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch 256,1024 --tf32 \
+		--warmup "$WARMUP" --duration "$DURATION" --format json
+done
+run torch-tf32 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset resnet,transformer --batch 256,1024 \
+	--warmup "$WARM_S" --duration "$DUR_S" --pinned --tf32
 
 # The GPU's state after the load (clocks, temperature, power), beside the first reading.
 { echo; echo "\$ (after the benchmarks) nvidia-smi --query-gpu=... --format=csv"; } >>"$SMI"

@@ -71,6 +71,9 @@ def parse_args(argv):
                     help="CUDA only: input already on the device, output stays there; synchronize each batch")
     ap.add_argument("--pinned", action="store_true",
                     help="CUDA end-to-end only: page-locked host input and output buffers")
+    ap.add_argument("--tf32", action="store_true",
+                    help="CUDA: allow TF32 for matmuls and cuDNN convolutions (as infertop bench --tf32); "
+                         "default full float32")
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and input (default 0)")
     ap.add_argument("--sgemm", type=int, default=0, metavar="N",
                     help="measure N x N sgemm GFLOP/s instead of presets")
@@ -258,11 +261,12 @@ def sgemm(torch, n, threads):
     return out
 
 
-def disable_tf32(torch):
-    """Switches TF32 off for CUDA matmuls and cuDNN convolutions: full float32, as infertop
-    computes. PyTorch 2.9 added fp32_precision settings and deprecated allow_tf32 (mixing
-    the two may be refused), so the new settings are used where they exist. Returns what
-    was set, for the record."""
+def set_tf32(torch, on=False):
+    """Switches TF32 off (on) for CUDA matmuls and cuDNN convolutions: full float32, as infertop
+    computes by default (TF32 tensor cores, as infertop bench --tf32 allows). PyTorch 2.9 added
+    fp32_precision settings and deprecated allow_tf32 (mixing the two may be refused), so the
+    new settings are used where they exist. Returns what was set, for the record."""
+    precision = "tf32" if on else "ieee"
     def has(obj, name):  # torch.backends.cuda.matmul raises AssertionError for unknown names
         try:
             getattr(obj, name)
@@ -274,17 +278,17 @@ def disable_tf32(torch):
     matmul = torch.backends.cuda.matmul
     conv = getattr(torch.backends.cudnn, "conv", None) if has(torch.backends.cudnn, "conv") else None
     if has(matmul, "fp32_precision"):
-        matmul.fp32_precision = "ieee"
+        matmul.fp32_precision = precision
         done["cuda.matmul.fp32_precision"] = matmul.fp32_precision
         if conv is not None and has(conv, "fp32_precision"):
-            conv.fp32_precision = "ieee"
+            conv.fp32_precision = precision
             done["cudnn.conv.fp32_precision"] = conv.fp32_precision
         else:
-            torch.backends.cudnn.allow_tf32 = False
-            done["cudnn.allow_tf32"] = False
+            torch.backends.cudnn.allow_tf32 = on
+            done["cudnn.allow_tf32"] = on
     else:
-        matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        matmul.allow_tf32 = on
+        torch.backends.cudnn.allow_tf32 = on
         done["cuda.matmul.allow_tf32"] = matmul.allow_tf32
         done["cudnn.allow_tf32"] = torch.backends.cudnn.allow_tf32
     return done
@@ -345,12 +349,12 @@ def main(argv=None):
             print(json.dumps(dict(base, device=args.device, error="CUDA is not available to this PyTorch")),
                   flush=True)
             return 1
-        base["fp32_settings"] = disable_tf32(torch)
+        base["fp32_settings"] = set_tf32(torch, args.tf32)
         if device.index is None:
             device = torch.device("cuda", 0)
         torch.cuda.set_device(device)
         base["gpu"] = torch.cuda.get_device_name(device)
-        base["tf32"] = False
+        base["tf32"] = bool(args.tf32)
         base["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
     mode = "resident" if args.resident else "end_to_end"
     presets = models.PRESETS if args.preset == "all" else [p.strip() for p in args.preset.split(",") if p.strip()]

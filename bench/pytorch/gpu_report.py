@@ -163,10 +163,12 @@ def _records(path):
             if isinstance(d.get("rows"), list):
                 meta = d.get("meta") or {}
                 resident = resident or bool(meta.get("resident") or (meta.get("options") or {}).get("resident"))
+                tf32 = bool((meta.get("options") or {}).get("tf32"))
                 for r in d["rows"]:
                     if isinstance(r, dict):
                         r = dict(r)
                         r.setdefault("mode", "resident" if resident or r.get("resident") else "end_to_end")
+                        r.setdefault("tf32", tf32)
                         yield "infertop", r
             elif "samples_per_sec" in d or "error" in d:
                 yield "torch", d
@@ -176,6 +178,8 @@ def _key(r):
     dev = str(r.get("device", ""))
     dev = "cuda:0" if dev == "cuda" else dev
     mode = r.get("mode") or "end_to_end"
+    if r.get("tf32"):
+        mode += "+tf32"
     if r.get("pinned"):
         mode += "+pinned"
     return (r.get("preset"), dev, int(r.get("batch", 0)), mode)
@@ -214,11 +218,11 @@ def ratios(infertop_path, torch_path, out=sys.stdout, fmt="table"):
     def f(v, spec):
         return spec % v if isinstance(v, (int, float)) else "-"
 
-    print("%-12s %-7s %6s %-20s %14s %14s %8s %10s %10s %12s  %s" % (
+    print("%-12s %-7s %6s %-24s %14s %14s %8s %10s %10s %12s  %s" % (
         "preset", "device", "batch", "mode", "infertop/s", "pytorch/s", "ratio", "it p50ms", "pt p50ms",
         "it mJ/sample", "note"), file=out)
     for r in rows:
-        print("%-12s %-7s %6d %-20s %14s %14s %8s %10s %10s %12s  %s" % (
+        print("%-12s %-7s %6d %-24s %14s %14s %8s %10s %10s %12s  %s" % (
             r["preset"], r["device"], r["batch"], r["mode"],
             f(r["infertop_samples_per_sec"], "%.1f"), f(r["torch_samples_per_sec"], "%.1f"),
             f(r["ratio"], "%.3f"), f(r["infertop_p50_ms"], "%.3f"), f(r["torch_p50_ms"], "%.3f"),

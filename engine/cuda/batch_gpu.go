@@ -166,7 +166,7 @@ func (g *gpu) resolveConv(st *Step) (dnnConv, error) {
 	if g.dnn == nil {
 		return dnnConv{}, fmt.Errorf("%s: layer %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
 	}
-	c, err := g.dnn.setup(g.dnnHandle, st.Conv)
+	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.tf32)
 	if err != nil {
 		return dnnConv{}, fmt.Errorf("%s: layer %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
 	}

@@ -38,13 +38,16 @@ func peakCachePath(g *gpu) (string, error) {
 		}
 		return '_'
 	}, key)
+	if g.tf32 {
+		key += "-tf32" // the TF32 tensor-core rate is another figure
+	}
 	return filepath.Join(dir, "infertop", "cuda-peak-"+key+".json"), nil
 }
 
-// peakGFLOPS returns the card's float32 sgemm rate, measured once per card
-// (4096³ after two warm-up calls, five timed with events) and cached; fresh
-// measures it again and replaces the cached figure. The caller made g's
-// context current.
+// peakGFLOPS returns the card's float32 sgemm rate (with TF32 allowed, its
+// TF32 tensor-core rate), measured once per card and math mode (4096³ after
+// two warm-up calls, five timed with events) and cached; fresh measures it
+// again and replaces the cached figure. The caller made g's context current.
 func peakGFLOPS(g *gpu, fresh bool) (float64, error) {
 	path, perr := peakCachePath(g)
 	if perr == nil && !fresh {

@@ -31,6 +31,12 @@ const (
 // same C·k·k float32 products in different orders, which differs by about 1e-6.
 const ConvCheckTol = 1e-4
 
+// ConvCheckTolTF32 replaces ConvCheckTol when TF32 is allowed: im2col's
+// cuBLAS and cuDNN may then round their inputs to 10-bit mantissas (a
+// relative error of up to 2^-11 per input, about 1e-3 over a layer), while
+// a wrong kernel is off by the size of the values themselves.
+const ConvCheckTolTF32 = 1e-2
+
 // convTiming is what Prepare measured for one convolution.
 type convTiming struct {
 	Layer string
@@ -42,12 +48,18 @@ type convTiming struct {
 	// Diff is each tried way's relative difference from im2col's output.
 	Diff [numConvWays]float64
 	Way  ConvWay
+	// tol is the largest Diff that agrees: ConvCheckTol when zero.
+	tol float64
 }
 
 // disagrees reports whether way w was tried and its output was too far from
 // the im2col way's to use it (NaN included).
 func (t convTiming) disagrees(w ConvWay) bool {
-	return w != ConvIm2col && t.Tried[w] && !(t.Diff[w] <= ConvCheckTol)
+	tol := t.tol
+	if tol == 0 {
+		tol = ConvCheckTol
+	}
+	return w != ConvIm2col && t.Tried[w] && !(t.Diff[w] <= tol)
 }
 
 // choose takes the quickest tried way whose output agreed with im2col's;
@@ -79,8 +91,9 @@ type convDevice interface {
 // way can compute the layer, or is nil when the device lacks the way (no
 // cuDNN). All allocate the same buffers, and every layer's input is already
 // computed on dev. A layer takes another way than im2col only when that was
-// quickest and its output agreed with im2col's within ConvCheckTol.
-func tuneConvs(dev convDevice, plans [numConvWays]*Plan) ([]convTiming, error) {
+// quickest and its output agreed with im2col's within tol (ConvCheckTol, or
+// ConvCheckTolTF32 when TF32 is allowed).
+func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTiming, error) {
 	im := plans[ConvIm2col]
 	for w, pl := range plans {
 		if pl != nil && !im.SameBuffers(pl) {
@@ -93,7 +106,7 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan) ([]convTiming, error) {
 		if _, conv := im.Conv[name]; !conv || len(out) > 0 && out[len(out)-1].Layer == name {
 			continue
 		}
-		t := convTiming{Layer: name, Way: ConvIm2col}
+		t := convTiming{Layer: name, Way: ConvIm2col, tol: tol}
 		var spans [numConvWays][2]int
 		n := 0
 		for w, pl := range plans {
@@ -108,7 +121,7 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan) ([]convTiming, error) {
 			n++
 		}
 		if n < 2 {
-			out = append(out, convTiming{Layer: name, Way: ConvIm2col}) // im2col alone
+			out = append(out, convTiming{Layer: name, Way: ConvIm2col, tol: tol}) // im2col alone
 			continue
 		}
 		var err error

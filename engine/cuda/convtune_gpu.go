@@ -117,13 +117,17 @@ func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) 
 	if _, err := g.timeSteps(dev.steps[ConvIm2col], 1); err != nil {
 		return nil, err
 	}
-	times, err := tuneConvs(dev, plans)
+	tol := ConvCheckTol
+	if g.tf32 {
+		tol = ConvCheckTolTF32
+	}
+	times, err := tuneConvs(dev, plans, tol)
 	if errors.Is(err, errCudnnCall) && g.stream.Synchronize() == nil {
 		// cuDNN refused a call, and the stream is still usable: time
 		// without it.
 		g.dnnSkipped = err.Error()
 		plans[ConvCudnn] = nil
-		times, err = tuneConvs(dev, plans)
+		times, err = tuneConvs(dev, plans, tol)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("timing the convolutions: %w", err) // device errors name the device already

@@ -68,7 +68,7 @@ func newEmuConvs(t *testing.T, p *presets.Preset, batch int, ways ...ConvWay) *e
 
 // timed builds a convTiming with the ways of ms tried and timed, Diff left 0.
 func timed(layer string, way ConvWay, ms map[ConvWay]float64) convTiming {
-	t := convTiming{Layer: layer, Way: way}
+	t := convTiming{Layer: layer, Way: way, tol: ConvCheckTol}
 	for w, v := range ms {
 		t.Tried[w], t.Ms[w] = true, v
 	}
@@ -104,7 +104,7 @@ func TestTuneConvsPicksTheQuickerWay(t *testing.T) {
 	}
 	times := tuneAndZero(t, d)
 	want := []convTiming{
-		{Layer: "wide", Way: ConvIm2col},
+		{Layer: "wide", Way: ConvIm2col, tol: ConvCheckTol},
 		timed("m32", ConvImplicit, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 1}),
 		timed("m64", ConvIm2col, map[ConvWay]float64{ConvIm2col: 2, ConvImplicit: 3}),
 	}
@@ -153,7 +153,7 @@ func TestTuneConvsThreeWays(t *testing.T) {
 // im2col, and zeroes the differences so that the timings compare exactly.
 func tuneAndZero(t *testing.T, d *emuConvs) []convTiming {
 	t.Helper()
-	times, err := tuneConvs(d, d.plans)
+	times, err := tuneConvs(d, d.plans, ConvCheckTol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestTuneConvsRefusesAWrongKernel(t *testing.T) {
 						v[c.at] += 0.01
 					}
 				}
-				times, err := tuneConvs(d, d.plans)
+				times, err := tuneConvs(d, d.plans, ConvCheckTol)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -232,6 +232,38 @@ func TestTuneConvsRefusesAWrongKernel(t *testing.T) {
 	}
 }
 
+// With TF32 allowed the check's tolerance is ConvCheckTolTF32: a difference
+// of 0.3 % of the layer's largest value, which TF32 rounding can make, keeps
+// the quicker way then and not in full float32.
+func TestTuneConvsTF32Tolerance(t *testing.T) {
+	for _, c := range []struct {
+		tol  float64
+		want ConvWay
+	}{{ConvCheckTol, ConvIm2col}, {ConvCheckTolTF32, ConvImplicit}} {
+		d := newEmuConvs(t, threeConvs(), 2, ConvImplicit)
+		d.ms = func(way ConvWay, _ string, _ int) float64 { return 2 - float64(way) }
+		d.fault = func(way ConvWay, layer string, mem [][]float32) {
+			if way != ConvImplicit || layer != "m64" {
+				return
+			}
+			y, per, _ := d.plans[way].layerOutput("m64")
+			v := view(mem, y)[:2*per]
+			var big float32
+			for _, x := range v {
+				big = max(big, float32(math.Abs(float64(x))))
+			}
+			v[3] += 0.003 * big
+		}
+		times, err := tuneConvs(d, d.plans, c.tol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := times[2]; m.Layer != "m64" || m.Way != c.want || !(m.Diff[ConvImplicit] > 1e-3) {
+			t.Errorf("tolerance %g: m64 %+v, want %s", c.tol, m, c.want)
+		}
+	}
+}
+
 // The effort follows the layer's run time: a layer under convTuneLongMS is
 // timed once, then in rounds of convTuneReps runs; one of a few ms in single
 // runs; one whose quickest way takes convTuneOneRoundMS once per way.
@@ -240,7 +272,7 @@ func TestTuneConvsTimingEffort(t *testing.T) {
 	d.ms = func(way ConvWay, layer string, _ int) float64 {
 		return map[string]float64{"m32": 0.1, "m64": 25}[layer] + float64(way)*0.01
 	}
-	times, err := tuneConvs(d, d.plans)
+	times, err := tuneConvs(d, d.plans, ConvCheckTol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +290,7 @@ func TestTuneConvsTimingEffort(t *testing.T) {
 	}
 	d.reps = map[string][]int{}
 	d.ms = func(way ConvWay, _ string, _ int) float64 { return 3 - float64(way) }
-	if _, err := tuneConvs(d, d.plans); err != nil {
+	if _, err := tuneConvs(d, d.plans, ConvCheckTol); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.reps["im2col m32"]; !slices.Equal(got, []int{1, 1, 1}) {
@@ -273,7 +305,7 @@ func TestTuneConvsNeedsOneAllocation(t *testing.T) {
 	}
 	im, _ := BuildWith(resnet, 2, Options{fullWorkspace: true})
 	lean, _ := BuildWith(resnet, 2, Options{Default: ConvCudnn}) // no workspace
-	_, err = tuneConvs(&emuConvs{t: t}, [numConvWays]*Plan{im, nil, lean})
+	_, err = tuneConvs(&emuConvs{t: t}, [numConvWays]*Plan{im, nil, lean}, ConvCheckTol)
 	if err == nil || err.Error() != "resnet: the im2col and cudnn ways allocate different buffers" {
 		t.Errorf("err = %v", err)
 	}

@@ -134,8 +134,15 @@ func blasErr(call string, r C.int) error {
 	return fmt.Errorf("%s: %s (%d)", call, cublasStatus(r), int(r))
 }
 
-// newHandle creates a handle in the current context bound to stream, with TF32 off.
-func (b *cublas) newHandle(stream unsafe.Pointer) (cublasHandle, int, error) {
+// cuBLAS math modes: full float32, or TF32 tensor-core products.
+const (
+	cublasDefaultMath = 0 // CUBLAS_DEFAULT_MATH
+	cublasTF32Math    = 3 // CUBLAS_TF32_TENSOR_OP_MATH (cuBLAS 11 and later)
+)
+
+// newHandle creates a handle in the current context bound to stream, in
+// full float32 or, with tf32, allowed TF32 tensor-core products.
+func (b *cublas) newHandle(stream unsafe.Pointer, tf32 bool) (cublasHandle, int, error) {
 	var h C.uintptr_t
 	if err := blasErr("cublasCreate_v2", C.infertop_cublas_create(b.c, &h)); err != nil {
 		return 0, 0, err
@@ -144,8 +151,11 @@ func (b *cublas) newHandle(stream unsafe.Pointer) (cublasHandle, int, error) {
 		C.infertop_cublas_destroy(b.c, h)
 		return 0, 0, err
 	}
-	// CUBLAS_DEFAULT_MATH (0): full float32, no TF32 tensor-core rounding.
-	if err := blasErr("cublasSetMathMode(CUBLAS_DEFAULT_MATH)", C.infertop_cublas_set_math(b.c, h, 0)); err != nil {
+	mode, name := C.int(cublasDefaultMath), "cublasSetMathMode(CUBLAS_DEFAULT_MATH)"
+	if tf32 {
+		mode, name = cublasTF32Math, "cublasSetMathMode(CUBLAS_TF32_TENSOR_OP_MATH)"
+	}
+	if err := blasErr(name, C.infertop_cublas_set_math(b.c, h, mode)); err != nil {
 		C.infertop_cublas_destroy(b.c, h)
 		return 0, 0, err
 	}

@@ -17,6 +17,9 @@ enum {
 	DNN_TENSOR_NCHW = 0,
 	DNN_DATA_FLOAT = 0,
 	DNN_CROSS_CORRELATION = 1,
+	DNN_DEFAULT_MATH = 0,
+	DNN_TENSOR_OP_MATH = 1,
+	DNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2,
 	DNN_FMA_MATH = 3,
 	DNN_FWD_ALGO_COUNT = 8,
 };
@@ -120,14 +123,25 @@ static void infertop_dnn_conv_free(infertop_cudnn* c, infertop_dnn_conv* d) {
 	memset(d, 0, sizeof(*d));
 }
 
+// infertop_dnn_usable reports whether an algorithm of math type m may run:
+// FMA only (full float32) unless tf32, then also the tensor-core types that
+// keep float32 data (TF32 inputs), never one that converts to half precision.
+static int infertop_dnn_usable(int m, int tf32) {
+	if (m == DNN_FMA_MATH) return 1;
+	return tf32 && (m == DNN_DEFAULT_MATH || m == DNN_TENSOR_OP_MATH);
+}
+
 // infertop_dnn_conv_setup describes one convolution (NCHW float32, square
-// kernel, FMA math: no TF32), checks cuDNN's output size against oh × ow, and
-// takes the first algorithm of cuDNN's heuristic ranking that succeeds with
-// FMA math within maxWs bytes of workspace. A failing call returns its status
-// and names itself in *call; a shape mismatch or no usable algorithm returns
-// -1 with the reason in *call.
+// kernel; FMA math, or with tf32 the default math that allows TF32 tensor
+// cores), checks cuDNN's output size against oh × ow, and takes the first
+// algorithm of cuDNN's heuristic ranking that succeeds in a usable math type
+// within maxWs bytes of workspace, setting that math type on the descriptor
+// as cuDNN asks. A failing call returns its status and names itself in
+// *call; a shape mismatch or no usable algorithm returns -1 with the reason
+// in *call.
 static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_conv* d, int n, int ch, int hh, int ww,
-                                   int out, int k, int stride, int pad, int oh, int ow, size_t maxWs, const char** call) {
+                                   int out, int k, int stride, int pad, int oh, int ow, size_t maxWs, int tf32,
+                                   const char** call) {
 	int r;
 	memset(d, 0, sizeof(*d));
 #define DNN(expr, name) do { r = (expr); if (r != 0) { *call = name; infertop_dnn_conv_free(c, d); return r; } } while (0)
@@ -139,7 +153,7 @@ static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_
 	DNN(c->setFilter4d(d->w, DNN_DATA_FLOAT, DNN_TENSOR_NCHW, out, ch, k, k), "cudnnSetFilter4dDescriptor");
 	DNN(c->setConv2d(d->conv, pad, pad, stride, stride, 1, 1, DNN_CROSS_CORRELATION, DNN_DATA_FLOAT),
 	    "cudnnSetConvolution2dDescriptor");
-	DNN(c->setConvMath(d->conv, DNN_FMA_MATH), "cudnnSetConvolutionMathType(CUDNN_FMA_MATH)");
+	DNN(c->setConvMath(d->conv, tf32 ? DNN_DEFAULT_MATH : DNN_FMA_MATH), "cudnnSetConvolutionMathType");
 	int gn, gc, gh, gw;
 	DNN(c->outputDims(d->conv, d->x, d->w, &gn, &gc, &gh, &gw), "cudnnGetConvolution2dForwardOutputDimensions");
 	if (gn != n || gc != out || gh != oh || gw != ow) {
@@ -151,15 +165,19 @@ static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_
 	infertop_dnn_perf perf[DNN_FWD_ALGO_COUNT];
 	int got = 0;
 	DNN(c->getAlgo((void*)h, d->x, d->w, d->conv, d->y, DNN_FWD_ALGO_COUNT, &got, perf), "cudnnGetConvolutionForwardAlgorithm_v7");
-#undef DNN
 	for (int i = 0; i < got && i < DNN_FWD_ALGO_COUNT; i++) {
-		if (perf[i].status == 0 && perf[i].mathType == DNN_FMA_MATH && perf[i].memory <= maxWs) {
+		if (perf[i].status == 0 && infertop_dnn_usable(perf[i].mathType, tf32) && perf[i].memory <= maxWs) {
+			if (tf32) {
+				DNN(c->setConvMath(d->conv, perf[i].mathType), "cudnnSetConvolutionMathType");
+			}
 			d->algo = perf[i].algo;
 			d->ws = perf[i].memory;
 			return 0;
 		}
 	}
-	*call = "no algorithm of cuDNN's ranking runs this convolution in FMA math within the workspace limit";
+#undef DNN
+	*call = tf32 ? "no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"
+	             : "no algorithm of cuDNN's ranking runs this convolution in FMA math within the workspace limit";
 	infertop_dnn_conv_free(c, d);
 	return -1;
 }
@@ -296,13 +314,13 @@ type dnnConv struct {
 	d *C.infertop_dnn_conv
 }
 
-// setup describes cc to cuDNN and picks its algorithm (see
-// infertop_dnn_conv_setup).
-func (d *cudnn) setup(h cudnnHandle, cc *ConvCall) (dnnConv, error) {
+// setup describes cc to cuDNN and picks its algorithm, in full float32 or,
+// with tf32, allowing TF32 tensor cores (see infertop_dnn_conv_setup).
+func (d *cudnn) setup(h cudnnHandle, cc *ConvCall, tf32 bool) (dnnConv, error) {
 	p := (*C.infertop_dnn_conv)(C.calloc(1, C.sizeof_infertop_dnn_conv))
 	var call *C.char
 	r := C.infertop_dnn_conv_setup(d.c, C.uintptr_t(h), p, C.int(cc.N), C.int(cc.C), C.int(cc.H), C.int(cc.W),
-		C.int(cc.Out), C.int(cc.K), C.int(cc.Stride), C.int(cc.Pad), C.int(cc.OH), C.int(cc.OW), C.size_t(CudnnMaxWorkspace), &call)
+		C.int(cc.Out), C.int(cc.K), C.int(cc.Stride), C.int(cc.Pad), C.int(cc.OH), C.int(cc.OW), C.size_t(CudnnMaxWorkspace), C.int(b2i(tf32)), &call)
 	if r != 0 {
 		C.free(unsafe.Pointer(p))
 		if r == -1 {
@@ -331,4 +349,11 @@ func (d *cudnn) free(c dnnConv) {
 func (d *cudnn) forward(h cudnnHandle, c dnnConv, x, w, y, ws uintptr, wsBytes int64) C.int {
 	return C.infertop_dnn_conv_run(d.c, C.uintptr_t(h), c.d, C.uintptr_t(x), C.uintptr_t(w), C.uintptr_t(y),
 		C.uintptr_t(ws), C.size_t(wsBytes))
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

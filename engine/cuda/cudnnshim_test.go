@@ -94,7 +94,8 @@ func runShim(t *testing.T, driver, lib string, env []string, args ...string) str
 func TestCudnnShim(t *testing.T) {
 	driver, lib := shimDriver(t)
 	// resnet's "down" at batch 4: 32×32×32 → 64×16×16, 3×3, stride 2, pad 1.
-	down := []string{"4", "32", "32", "32", "64", "3", "2", "1", "16", "16", "268435456"}
+	down := []string{"4", "32", "32", "32", "64", "3", "2", "1", "16", "16", "268435456", "0"}
+	downTF32 := append(append([]string(nil), down[:len(down)-1]...), "1")
 	for _, c := range []struct {
 		name string
 		env  []string
@@ -139,7 +140,7 @@ func TestCudnnShim(t *testing.T) {
 		},
 		{
 			name: "output shape differs from the plan's",
-			args: []string{"4", "32", "32", "32", "64", "3", "2", "1", "15", "16", "268435456"},
+			args: []string{"4", "32", "32", "32", "64", "3", "2", "1", "15", "16", "268435456", "0"},
 			want: []string{"setup: -1 cuDNN's output shape differs from the plan's", "descriptors and handles left: 0"},
 			not:  []string{"cudnnGetConvolutionForwardAlgorithm_v7"},
 		},
@@ -154,6 +155,26 @@ func TestCudnnShim(t *testing.T) {
 			env:  []string{"FAKE_FAIL=cudnnCreateTensorDescriptor"},
 			args: down,
 			want: []string{"setup: 3 cudnnCreateTensorDescriptor: FAKE_STATUS_3", "descriptors and handles left: 0"},
+		},
+		{
+			name: "full float32 takes FMA algorithms alone",
+			env:  []string{"FAKE_ALGOS=6:0:2:0,1:0:1:4096,0:0:3:0"},
+			args: down,
+			want: []string{"cudnnSetConvolutionMathType 3", "setup: algorithm 0, workspace 0"},
+			not:  []string{"cudnnSetConvolutionMathType 1"},
+		},
+		{
+			name: "TF32 allows tensor cores, never a conversion to half",
+			env:  []string{"FAKE_ALGOS=6:0:2:0,1:0:1:4096,0:0:3:0"},
+			args: downTF32,
+			want: []string{"cudnnSetConvolutionMathType 0", "cudnnGetConvolutionForwardAlgorithm_v7",
+				"cudnnSetConvolutionMathType 1", "setup: algorithm 1, workspace 4096", "descriptors and handles left: 0"},
+		},
+		{
+			name: "TF32 with no usable algorithm says so",
+			env:  []string{"FAKE_ALGOS=6:0:2:0"},
+			args: downTF32,
+			want: []string{"setup: -1 no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"},
 		},
 		{
 			name: "forward's status comes back",
@@ -195,12 +216,12 @@ func TestCudnnShim(t *testing.T) {
 // refused with the symbol's name.
 func TestCudnnShimOpenErrors(t *testing.T) {
 	driver, _ := shimDriver(t)
-	out := runShim(t, driver, "/nonexistent/libcudnn.so.9", nil, "1", "1", "1", "1", "1", "1", "1", "0", "1", "1", "0")
+	out := runShim(t, driver, "/nonexistent/libcudnn.so.9", nil, "1", "1", "1", "1", "1", "1", "1", "0", "1", "1", "0", "0")
 	if !strings.Contains(out, "open failed: /nonexistent/libcudnn.so.9: cannot open shared object file") {
 		t.Errorf("missing library: %s", out)
 	}
 	// libc has none of cuDNN's symbols.
-	out = runShim(t, driver, "libc.so.6", nil, "1", "1", "1", "1", "1", "1", "1", "0", "1", "1", "0")
+	out = runShim(t, driver, "libc.so.6", nil, "1", "1", "1", "1", "1", "1", "1", "0", "1", "1", "0", "0")
 	if !strings.Contains(out, "open failed: libc.so.6: symbol cudnnGetVersion not found") {
 		t.Errorf("library without cuDNN's symbols: %s", out)
 	}

@@ -29,7 +29,7 @@ func (s cudnnState) text() string {
 	case s.handleWhy != "":
 		return "cuDNN " + s.version + " unusable: " + s.handleWhy
 	}
-	return "cuDNN " + s.version + " from " + s.path + ", FMA math"
+	return "cuDNN " + s.version + " from " + s.path
 }
 
 // planLine is the engine's plan line (engine.Info.Plan) for a prepared batch
@@ -53,4 +53,12 @@ func planLine(summary string, choice convChoice, times []convTiming, dnnSkipped 
 		}
 	}
 	return summary + " (" + how + ")"
+}
+
+// tf32Text says whether TF32 is allowed, for the detail line.
+func tf32Text(on bool) string {
+	if on {
+		return "TF32 on (products may round their inputs to 10-bit mantissas)"
+	}
+	return "TF32 off"
 }

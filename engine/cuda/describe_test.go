@@ -19,7 +19,7 @@ func TestCudnnText(t *testing.T) {
 		{cudnnState{loadErr: tried}, "no cuDNN (none of libcudnn.so.9, .8 loads; INFERTOP_CUDNN names one)"},
 		{cudnnState{version: "9.10.2", path: "/v/libcudnn.so.9", handleWhy: "cudnnCreate: CUDNN_STATUS_NOT_INITIALIZED (status 1001) (/v/libcudnn.so.9)"},
 			"cuDNN 9.10.2 unusable: cudnnCreate: CUDNN_STATUS_NOT_INITIALIZED (status 1001) (/v/libcudnn.so.9)"},
-		{cudnnState{version: "9.10.2", path: "/v/libcudnn.so.9"}, "cuDNN 9.10.2 from /v/libcudnn.so.9, FMA math"},
+		{cudnnState{version: "9.10.2", path: "/v/libcudnn.so.9"}, "cuDNN 9.10.2 from /v/libcudnn.so.9"},
 	} {
 		if got := c.st.text(); got != c.want {
 			t.Errorf("%+v:\n got %q\nwant %q", c.st, got, c.want)

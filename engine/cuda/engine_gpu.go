@@ -85,7 +85,7 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	e := &Executor{d: d, p: p, blas: blas, dnn: dnn, dnnErr: dnnErr, conv: conv}
 	w := p.Weights(opts.Seed)
 	for _, o := range ordinals {
-		g, err := openGPU(o, blas, dnn, p, w, opts.DataResident)
+		g, err := openGPU(o, blas, dnn, p, w, opts)
 		if err == nil && forced && g.dnn == nil {
 			err = fmt.Errorf("%s=cudnn: %s", ConvEnv, g.dnnWhy)
 		}
@@ -116,7 +116,7 @@ func (e *Executor) calibrate(fresh bool) {
 		parts = append(parts, fmt.Sprintf("%s %s (PCI %s)", g.devName(), g.name, g.bus))
 	}
 	g := e.gpus[0]
-	blas := fmt.Sprintf("cuBLAS %s from %s, TF32 off", cublasVersionString(g.blasVer), e.blas.Path)
+	blas := fmt.Sprintf("cuBLAS %s from %s, %s", cublasVersionString(g.blasVer), e.blas.Path, tf32Text(g.tf32))
 	peak, err := peakGFLOPS(g, fresh)
 	switch {
 	case err != nil:

@@ -8,6 +8,7 @@ import (
 
 	"gorgonia.org/cu"
 
+	"infertop/engine"
 	"infertop/presets"
 )
 
@@ -42,6 +43,7 @@ type gpu struct {
 	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
 	dnnSkipped string       // why the last Prepare did not time cuDNN although it is loaded
 	resident   bool
+	tf32       bool // TF32 tensor-core products allowed (engine.Options.TF32)
 	streamInit bool
 	modLoaded  bool
 	retained   bool
@@ -59,8 +61,8 @@ func (g *gpu) current() error {
 // outlives a batch. dnn may be nil (no cuDNN); a cuDNN handle that cannot be
 // created leaves the device without cuDNN and says why in dnnWhy. The
 // caller holds the OS thread locked.
-func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets.Weights, resident bool) (g *gpu, err error) {
-	g = &gpu{ordinal: ordinal, blas: blas, resident: resident}
+func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets.Weights, opts engine.Options) (g *gpu, err error) {
+	g = &gpu{ordinal: ordinal, blas: blas, resident: opts.DataResident, tf32: opts.TF32}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -109,7 +111,7 @@ func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets
 		}
 		g.fns[k] = f
 	}
-	if g.handle, g.blasVer, err = blas.newHandle(unsafe.Pointer(g.stream.C())); err != nil {
+	if g.handle, g.blasVer, err = blas.newHandle(unsafe.Pointer(g.stream.C()), g.tf32); err != nil {
 		return g, fmt.Errorf("%s (%s): %w", g.devName(), blas.Path, err)
 	}
 	g.hasBLAS = true
