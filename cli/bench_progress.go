@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"infertop/engine"
 	"infertop/runner"
 )
 
@@ -35,12 +36,7 @@ func newProgress(w io.Writer) *progress {
 
 // rateText prints a rate for a table or a progress line: whole numbers from
 // 1000 on (never an exponent), else four significant figures.
-func rateText(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.4g", v)
-}
+func rateText(v float64) string { return engine.FormatRate(v, 4) }
 
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)

@@ -6,6 +6,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"infertop/presets"
@@ -123,6 +124,16 @@ type Options struct {
 
 // Factory opens an executor for a preset on a device.
 type Factory func(d Device, p *presets.Preset, opts Options) (Executor, error)
+
+// FormatRate prints a rate (samples/s, batches/s, milliseconds) the way
+// every table and progress line does: whole units from 1000 on, where more
+// digits would be noise, and digits significant figures below (0 as "0").
+func FormatRate(v float64, digits int) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', digits, 64)
+}
 
 // FormatBytes prints a byte count with a binary unit.
 func FormatBytes(b int64) string {

@@ -171,15 +171,7 @@ func stableWord(r Row) string {
 }
 
 // sig prints v with 3 significant digits, without exponent for usual ranges.
-func sig(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case v >= 1000:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
+func sig(v float64) string { return engine.FormatRate(v, 3) }
 
 // Times is one batch size's exported per-batch latencies.
 type Times struct {

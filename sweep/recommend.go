@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"infertop/engine"
 )
 
 // Recommendation is the batch to use and why.
@@ -114,9 +116,4 @@ func byKnee(pts []Point, minGain float64) Recommendation {
 }
 
 // fmtRate prints a rate with 3 significant digits, without exponent.
-func fmtRate(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
+func fmtRate(v float64) string { return engine.FormatRate(v, 3) }
