@@ -132,10 +132,11 @@ func writeCompareOutputs(env Env, plan comparePlan, doc report.CompareDoc) int {
 }
 
 func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, bool) {
-	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]")
+	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
+	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")
 	batch := fs.Int("batch", 0, "batch size (default: the preset's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
@@ -160,13 +161,13 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	if plan.preset, err = presets.NewCatalog().Get(*presetName); err != nil {
 		return fail("%v", err)
 	}
-	sides, err := parseSides(*devices, *threads, deps.registry)
+	sides, err := parseSides(*devices, *threads, *tf32, deps.registry)
 	if err != nil {
 		return fail("%v", err)
 	}
 	plan.cfg = sweep.CompareConfig{Preset: plan.preset.Name, A: sides[0], B: sides[1], Pairs: *pairs}
 	if plan.cfg.A == plan.cfg.B {
-		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0) or two thread counts (--threads 1,0)", sides[0])
+		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, --tf32 off,on", sides[0])
 	}
 	switch {
 	case flagSet(fs, "batches") && *batch != 0:
@@ -207,8 +208,8 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	return plan, 0, true
 }
 
-// parseSides reads "--devices A,B" and "--threads N[,M]" into two sides.
-func parseSides(devices, threads string, reg *engine.Registry) ([2]sweep.Side, error) {
+// parseSides reads "--devices A,B", "--threads N[,M]" and "--tf32 X[,Y]" into two sides.
+func parseSides(devices, threads, tf32 string, reg *engine.Registry) ([2]sweep.Side, error) {
 	var sides [2]sweep.Side
 	ds := strings.Split(devices, ",")
 	if len(ds) != 2 {
@@ -220,6 +221,13 @@ func parseSides(devices, threads string, reg *engine.Registry) ([2]sweep.Side, e
 	}
 	if len(ts) != 2 {
 		return sides, fmt.Errorf("--threads %q must be one count or two, e.g. 1,0", threads)
+	}
+	tfs := strings.Split(tf32, ",")
+	if len(tfs) == 1 {
+		tfs = append(tfs, tfs[0])
+	}
+	if len(tfs) != 2 {
+		return sides, fmt.Errorf("--tf32 %q must be one setting or two, e.g. off,on", tf32)
 	}
 	for i := range sides {
 		d, err := parseDevice(ds[i])
@@ -236,7 +244,18 @@ func parseSides(devices, threads string, reg *engine.Registry) ([2]sweep.Side, e
 		if d.Kind != engine.CPU {
 			n = 0 // threads bound CPU engines only
 		}
-		sides[i] = sweep.Side{Device: d.String(), Threads: n}
+		var on bool
+		switch strings.TrimSpace(tfs[i]) {
+		case "on":
+			on = true
+		case "off":
+		default:
+			return sides, fmt.Errorf("--tf32 %q: %q is not a setting (accepted: on or off, one for both or one per side)", tf32, tfs[i])
+		}
+		if err := checkTF32(d, on); err != nil {
+			return sides, err
+		}
+		sides[i] = sweep.Side{Device: d.String(), Threads: n, TF32: on}
 	}
 	return sides, nil
 }

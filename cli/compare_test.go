@@ -127,6 +127,9 @@ func TestCompareBadInput(t *testing.T) {
 		"cannot be written":                     {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "x", "c.svg")},
 		"--window \"soon\" is not a duration":   {"--devices", "cpu,cpu", "--threads", "1,0", "--window", "soon"},
 		"--pairs 0":                             {"--devices", "cpu,cpu", "--threads", "1,0", "--pairs", "0"},
+		"--tf32 applies to CUDA devices":        {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on"},
+		"is not a setting (accepted: on or off": {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "maybe"},
+		"one setting or two":                    {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on,off,on"},
 	}
 	for want, args := range cases {
 		var out, errb bytes.Buffer
@@ -134,5 +137,34 @@ func TestCompareBadInput(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errb.String(), want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", args, code, errb.String(), want)
 		}
+	}
+}
+
+// Racing float32 against TF32 on one GPU: each side opens the engine with
+// its own setting, and the output names the TF32 side.
+func TestCompareTF32(t *testing.T) {
+	deps := compareTestDeps(nil)
+	clock, runs := &atomic.Int64{}, &atomic.Int64{}
+	deps.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	var opened []bool
+	deps.registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+		opened = append(opened, o.TF32)
+		threads := 0
+		if o.TF32 {
+			threads = 1 // the quicker side at small batches
+		}
+		return &clockExec{clock: clock, threads: threads, runs: runs}, nil
+	})
+	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0",
+		"--tf32", "off,on", "--batch", "8", "--pairs", "1")
+	if code != ExitOK || len(opened) != 2 || opened[0] || !opened[1] {
+		t.Fatalf("exit %d, opened with TF32 %v: %s", code, opened, errs)
+	}
+	if !strings.Contains(out, "A = cuda:0, B = cuda:0 (TF32)") {
+		t.Errorf("table:\n%s", out)
+	}
+	code, _, errs = runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0", "--tf32", "on")
+	if code != ExitUsage || !strings.Contains(errs, "identical (cuda:0 (TF32))") {
+		t.Errorf("the same setting twice: exit %d: %s", code, errs)
 	}
 }

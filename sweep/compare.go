@@ -19,11 +19,16 @@ type Side struct {
 	Device string `json:"device"`
 	// Threads bounds CPU threads; 0 means all cores.
 	Threads int `json:"threads"`
+	// TF32 allows a GPU TF32 tensor cores (engine.Options.TF32).
+	TF32 bool `json:"tf32,omitempty"`
 }
 
-// String reads like "cpu ×1 thread", "cpu (all cores)" or "cuda:0".
+// String reads like "cpu ×1 thread", "cpu (all cores)", "cuda:0" or
+// "cuda:0 (TF32)".
 func (s Side) String() string {
 	switch {
+	case s.Device != "cpu" && s.TF32:
+		return s.Device + " (TF32)"
 	case s.Device != "cpu":
 		return s.Device
 	case s.Threads == 0:

@@ -48,7 +48,7 @@ func NewExecWindower(reg *engine.Registry, p *presets.Preset, a, b Side, seed ui
 	w := &ExecWindower{preset: p, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now,
 		sides: [2]Side{a, b}}
 	for i, s := range [2]Side{a, b} {
-		ex, err := reg.Open(s.Device, p, engine.Options{Seed: seed, Threads: s.Threads})
+		ex, err := reg.Open(s.Device, p, engine.Options{Seed: seed, Threads: s.Threads, TF32: s.TF32})
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("opening %s on %s: %w", p.Name, s, err)
