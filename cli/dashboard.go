@@ -37,6 +37,7 @@ type dashboardDeps struct {
 type dashboardFlags struct {
 	preset, device   string
 	batch, threads   int
+	tf32             bool
 	fake             int
 	interval, warmup time.Duration
 	slo              time.Duration
@@ -62,6 +63,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	fs.StringVar(&f.device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
 	fs.IntVar(&f.batch, "batch", 0, "batch size (default: the preset's)")
 	fs.IntVar(&f.threads, "threads", 0, "CPU compute threads (default: all cores)")
+	fs.BoolVar(&f.tf32, "tf32", false, "GPU runs (and the s sweep and c race on a GPU): allow TF32 tensor cores (PyTorch's allow_tf32); default full float32")
 	fs.IntVar(&f.fake, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
 	fs.DurationVar(&f.interval, "interval", gpuinfo.DefaultInterval, "GPU telemetry interval (minimum 100ms)")
 	fs.DurationVar(&f.warmup, "warmup", runner.DefaultWarmup, "least warm-up time before measuring")
@@ -88,6 +90,13 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if f.device == "" {
 		f.device = defaultDevice(devices)
 	}
+	if f.tf32 && f.device == "cpu" {
+		// Only a default device is decided here; a given one was checked with the flags.
+		if mon != nil {
+			_ = mon.Close()
+		}
+		return usageErr(env, "dashboard", "--tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --tf32 out")
+	}
 	energy := dashboardEnergy(mon, devices, deps.openRAPL)
 	return runDashboardProgram(ctx, env, f, cat, reg, mon, nvmlErr, devices, deps.visible, energy)
 }
@@ -97,7 +106,11 @@ func checkDashboardFlags(f dashboardFlags, cat *presets.Catalog) error {
 		return fmt.Errorf("--preset: %w", err)
 	}
 	if f.device != "" {
-		if _, err := parseDevice(f.device); err != nil {
+		d, err := parseDevice(f.device)
+		if err != nil {
+			return err
+		}
+		if err := checkTF32(d, f.tf32); err != nil {
 			return err
 		}
 	}
@@ -126,7 +139,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	defer cancel()
 	r, err := runner.New(runner.Config{
 		Registry: reg, Catalog: cat, Preset: f.preset, Device: f.device, Batch: f.batch,
-		Warmup: f.warmup, Options: engine.Options{Threads: f.threads}, Energy: energy,
+		Warmup: f.warmup, Options: engine.Options{Threads: f.threads, TF32: f.tf32}, Energy: energy,
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
@@ -156,7 +169,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	opts.Host = host.C()
 	obs, code, ok := startObserver(env, "dashboard", f.obs, func() record.Header {
 		h := recordHeader("dashboard", mon, nvmlErr, map[string]any{"preset": f.preset, "device": f.device, "batch": f.batch,
-			"threads": f.threads, "fake_gpus": f.fake, "interval": f.interval.String(), "warmup": f.warmup.String()})
+			"threads": f.threads, "tf32": f.tf32, "fake_gpus": f.fake, "interval": f.interval.String(), "warmup": f.warmup.String()})
 		h.Devices = recordDevices(devices)
 		return h
 	})
@@ -172,7 +185,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		fmt.Fprintf(env.Stderr, "infertop: %v\n", err)
 		return ExitFailure
 	}
-	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(tuningSetup{reg: reg, cat: cat, threads: f.threads, slo: f.slo,
+	model := ui.New(opts).WithBatchTuning(ctx, dashboardTuning(tuningSetup{reg: reg, cat: cat, threads: f.threads, tf32: f.tf32, slo: f.slo,
 		devices: devices, gpuMem: monitorMemory(mon, nvmlErr, visible), energy: energy, rec: obs.rec}))
 	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 	model.StopTuning()

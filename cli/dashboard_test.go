@@ -16,6 +16,7 @@ import (
 	"infertop/presets"
 	"infertop/runner"
 	"infertop/sweep"
+	"infertop/ui"
 )
 
 func testDashboardDeps(tty bool) dashboardDeps {
@@ -40,6 +41,8 @@ func TestDashboardBadFlags(t *testing.T) {
 		{[]string{"--slo-p99", "-5ms"}, "--slo-p99 -5ms is negative (accepted: a positive duration such as 20ms)"},
 		{[]string{"--slo-p99", "fast"}, "invalid value \"fast\" for flag -slo-p99"},
 		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"--device", "cpu", "--tf32"}, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"},
+		{[]string{"--tf32"}, "--tf32 needs a GPU, and none can run here"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
 		var out, errb bytes.Buffer
@@ -135,5 +138,25 @@ func TestDashboardSweepUsesTheSLO(t *testing.T) {
 	res, _ := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {})
 	if res.SLOMS != 20 {
 		t.Errorf("sweep SLO %v ms, want 20", res.SLOMS)
+	}
+}
+
+// The dashboard's race puts the GPU side in the dashboard's TF32 setting;
+// without a GPU it races CPU threads, which TF32 does not concern.
+func TestRaceSides(t *testing.T) {
+	gpu := []ui.DeviceChoice{{Name: "cpu", Available: true}, {Name: "cuda:0", Available: true}}
+	for _, c := range []struct {
+		devices []ui.DeviceChoice
+		tf32    bool
+		a, b    string
+	}{
+		{gpu, false, "cpu (all cores)", "cuda:0"},
+		{gpu, true, "cpu (all cores)", "cuda:0 (TF32)"},
+		{gpu[:1], true, "cpu ×1 thread", "cpu (all cores)"},
+	} {
+		a, b := raceSides(c.devices, c.tf32)
+		if a.String() != c.a || b.String() != c.b {
+			t.Errorf("%d devices, tf32 %v: %s against %s, want %s against %s", len(c.devices), c.tf32, a, b, c.a, c.b)
+		}
 	}
 }

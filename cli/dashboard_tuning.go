@@ -28,6 +28,9 @@ type tuningSetup struct {
 	cat *presets.Catalog
 	// threads are the CPU threads of the sweep's runs (0: all cores).
 	threads int
+	// tf32 allows the GPU runs of the sweep and the race TF32 tensor cores,
+	// as the dashboard's own run (--tf32).
+	tf32 bool
 	// slo, when positive, is the p99 objective the sweep recommends against.
 	slo     time.Duration
 	devices []ui.DeviceChoice
@@ -54,7 +57,7 @@ func dashboardTuning(t tuningSetup) ui.Tuning {
 // sweep sweeps preset on device for the s key.
 func (t tuningSetup) sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
 	p := &sweep.RunnerProber{Registry: t.reg, Catalog: t.cat, Preset: preset, Device: device,
-		Options: engine.Options{Threads: t.threads, Seed: presets.DefaultSeed}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime,
+		Options: engine.Options{Threads: t.threads, Seed: presets.DefaultSeed, TF32: t.tf32}, Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime,
 		Energy: t.energy}
 	if t.rec != nil {
 		p.OnSnapshot = t.rec.SweepSnapshot
@@ -93,7 +96,7 @@ func (t tuningSetup) compare(ctx context.Context, preset string, batch int, prog
 	if err != nil {
 		return sweep.CompareResult{}, err
 	}
-	a, b := raceSides(t.devices)
+	a, b := raceSides(t.devices, t.tf32)
 	obs := &compareObserver{rec: t.rec, sides: [2]sweep.Side{a, b}, preset: preset}
 	w, err := sweep.NewExecWindower(t.reg, p, a, b, presets.DefaultSeed)
 	if err != nil {
@@ -130,12 +133,12 @@ func useGPUMemory(gpuMem gpuMemoryFunc, d engine.Device, cfg *sweep.Config, p *s
 	return "", closeFn
 }
 
-// raceSides is cpu against cuda:0 when cuda:0 can run, otherwise one CPU
-// thread against all cores.
-func raceSides(devices []ui.DeviceChoice) (sweep.Side, sweep.Side) {
+// raceSides is cpu against cuda:0 (with TF32 when tf32) when cuda:0 can
+// run, otherwise one CPU thread against all cores.
+func raceSides(devices []ui.DeviceChoice, tf32 bool) (sweep.Side, sweep.Side) {
 	for _, d := range devices {
 		if d.Name == "cuda:0" && d.Available {
-			return sweep.Side{Device: "cpu"}, sweep.Side{Device: "cuda:0"}
+			return sweep.Side{Device: "cpu"}, sweep.Side{Device: "cuda:0", TF32: tf32}
 		}
 	}
 	return sweep.Side{Device: "cpu", Threads: 1}, sweep.Side{Device: "cpu"}

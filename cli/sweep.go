@@ -100,7 +100,7 @@ func sweepMain(ctx context.Context, env Env, args []string, deps sweepDeps) int 
 	}
 	res, runErr := sweep.Run(ctx, plan.cfg, plan.prober)
 	opts := map[string]any{"batches": plan.batchesLabel, "slo_p99": plan.cfg.SLOP99.String(), "threads": plan.prober.Options.Threads,
-		"warmup": plan.prober.Warmup.String(), "window": plan.prober.Window.String(), "max_time": plan.prober.MaxTime.String(),
+		"tf32": plan.prober.Options.TF32, "warmup": plan.prober.Warmup.String(), "window": plan.prober.Window.String(), "max_time": plan.prober.MaxTime.String(),
 		"mem_limit": plan.cfg.MemLimit, "mem_source": plan.memSource}
 	doc := report.SweepDoc{Meta: report.NewMeta(Version, info, plan.preset.Name, opts, start, deps.cpuinfo), Sweep: res}
 	if plan.baseline != nil {
@@ -164,6 +164,7 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 	window := fs.String("window", "1s", "measurement window; a batch is stable when 3 windows agree")
 	maxTime := fs.String("max-time", "10s", "measuring time cap per batch size (the point is then flagged unstable)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
+	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores for matrix products and convolutions (PyTorch's allow_tf32); default full float32")
 	memLimit := fs.String("mem-limit", "", "memory the engine may use, e.g. 512MiB (default on the CPU: the available RAM)")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
@@ -219,7 +220,10 @@ func parseSweep(env Env, args []string, deps sweepDeps) (sweepPlan, int, bool) {
 	if err := checkThreads(*threads); err != nil {
 		return fail("%v", err)
 	}
-	p.Options = engine.Options{Threads: *threads, Seed: presets.DefaultSeed}
+	if err := checkTF32(plan.device, *tf32); err != nil {
+		return fail("%v", err)
+	}
+	p.Options = engine.Options{Threads: *threads, Seed: presets.DefaultSeed, TF32: *tf32}
 	if *memLimit != "" {
 		if plan.cfg.MemLimit, err = parseBytes(*memLimit); err != nil {
 			return fail("--mem-limit: %v", err)

@@ -152,6 +152,7 @@ func TestSweepBadInput(t *testing.T) {
 		"has no extension":                   {"--plot", filepath.Join(dir, "plot")},
 		"unknown format":                     {"--format", "xml"},
 		"not available in this build":        {"--device", "cuda:0"},
+		"--tf32 applies to CUDA devices":     {"--tf32"},
 		"not a positive size":                {"--mem-limit", "lots"},
 		"--max-batch 0":                      {"--max-batch", "0"},
 		"no sweep points":                    {"--baseline", writeFile(t, dir, "b.json", `{"rows":[]}`)},
