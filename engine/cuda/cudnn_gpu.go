@@ -324,7 +324,7 @@ func (d *cudnn) setup(h cudnnHandle, cc *ConvCall, tf32 bool) (dnnConv, error) {
 	if r != 0 {
 		C.free(unsafe.Pointer(p))
 		if r == -1 {
-			return dnnConv{}, fmt.Errorf("cuDNN, %s", C.GoString(call))
+			return dnnConv{}, fmt.Errorf("cuDNN: %s", C.GoString(call))
 		}
 		return dnnConv{}, d.err(C.GoString(call), r)
 	}
