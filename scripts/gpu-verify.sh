@@ -100,7 +100,9 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   out:            ${OUTDIR:-(\$OUT unset: a temporary folder)}
   1 smi       nvidia-smi > smi.txt; nvidia-smi --query-gpu=$SMI_QUERY --format=csv >> smi.txt
               $CPU_BIN devices --format json > devices.txt (right after), then gpu_report.py smi-compare >> devices.txt
-  2 selftest  timeout 120 $GPU_BIN selftest --device cuda:0 > selftest.txt
+  2 selftest  timeout 60 $GPU_BIN selftest --device cuda:0 --presets lenet5 --batches 1 (cuDNN probe: if the
+              process dies of a signal, INFERTOP_CUDNN=off for the rest of the visit)
+              timeout 120 $GPU_BIN selftest --device cuda:0 >> selftest.txt
               then again with INFERTOP_CUDA_CONV=implicit, =im2col and =cudnn (each convolution way alone) >> selftest.txt
   2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
@@ -223,6 +225,15 @@ grep -E 'DIFFERENT|missing|text fields' "$DEV" | head -n 8 | tee -a "$SUMMARY"
 # 2. Selftest on the GPU.
 ST=$OUTDIR/selftest.txt
 : >"$ST"
+# cuDNN is loaded from outside the project (PyTorch's wheel); should loading or
+# calling it kill the process (a signal, exit >= 128), every later run with a
+# convolution would die too: the rest of the visit then runs with INFERTOP_CUDNN=off.
+run cudnn-probe 60 "$ST" "$GPU_BIN" selftest --device cuda:0 --presets lenet5 --batches 1
+rc=$?
+if [ "$rc" -ge 128 ] && [ "$rc" -ne 137 ]; then # 137: killed by timeout, not a crash
+	export INFERTOP_CUDNN=off
+	log "cudnn-probe: the process died (exit $rc); INFERTOP_CUDNN=off for the rest of this visit"
+fi
 run selftest 120 "$ST" "$GPU_BIN" selftest --device cuda:0
 tail -n 5 "$ST" | tee -a "$SUMMARY"
 # Each convolution way on its own (the default times every way per layer and may use only one).
