@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 )
 
 // scanChunkLines is how many lines a parsing worker takes at a time.
@@ -20,10 +19,9 @@ type scanChunk struct {
 	// incomplete line; eof when the file ended cleanly.
 	stop *Stop
 	eof  bool
-	// parsed and errs are filled by a worker, which then closes done.
+	// parsed and errs are filled by parseChunk.
 	parsed []line
 	errs   []error
-	done   chan struct{}
 }
 
 // scan reads the header and then every line after it, handing each entry
@@ -31,12 +29,9 @@ type scanChunk struct {
 // (without the newline); the events go into book too. A damaged line ends
 // the reading there: the Stop says where and why.
 //
-// Decoding the JSON is most of the work, and no line's decoding depends on
-// another's, so one goroutine reads the lines in chunks, a worker per CPU
-// decodes each chunk, and scan itself books the events and keeps the
-// entries, chunk after chunk in order. scan owns them all: when it returns
-// it tells the reader to stop, the reader then closes the workers' queue,
-// and the workers end with it.
+// The lines are read in chunks, their JSON is decoded on every CPU
+// (parallelInOrder), and scan itself books the events and keeps the
+// entries, chunk after chunk in order.
 func scan(r io.Reader, book *eventBook, keep func(e *Entry, offset int64, size int)) (Header, *Stop, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var h Header
@@ -52,16 +47,9 @@ func scan(r io.Reader, book *eventBook, keep func(e *Entry, offset int64, size i
 	if err := readHeader(raw, &h); err != nil {
 		return h, nil, err
 	}
-	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
-	quit := make(chan struct{})
-	defer close(quit)
-	work, ordered := make(chan *scanChunk, 2*workers), make(chan *scanChunk, 2*workers)
-	go readChunks(br, 2, int64(len(raw))+1, work, ordered, quit)
-	for range workers {
-		go parseChunks(work)
-	}
-	for c := range ordered {
-		<-c.done
+	var stop *Stop
+	produce := func(emit func(*scanChunk) bool) { readChunks(br, 2, int64(len(raw))+1, emit) }
+	parallelInOrder(produce, parseChunk, func(c *scanChunk) bool {
 		for i, raw := range c.raw {
 			n := c.first + i
 			err := c.errs[i]
@@ -70,29 +58,26 @@ func scan(r io.Reader, book *eventBook, keep func(e *Entry, offset int64, size i
 				e, err = entryOf(&c.parsed[i], n, book)
 			}
 			if err != nil {
-				return h, &Stop{Line: n, Offset: c.offset[i], Reason: err.Error()}, nil
+				stop = &Stop{Line: n, Offset: c.offset[i], Reason: err.Error()}
+				return false
 			}
 			if e != nil {
 				keep(e, c.offset[i], len(raw))
 			}
 		}
-		if c.stop != nil {
-			return h, c.stop, nil
-		}
-	}
-	return h, nil, nil
+		stop = c.stop
+		return stop == nil
+	})
+	return h, stop, nil
 }
 
-// readChunks reads the lines from line first at byte offset on, hands each
-// chunk to ordered (for scan, in order) and to work (for a worker), and
-// ends at the end of the file, at a line it cannot read, or on quit. It
-// closes both channels.
-func readChunks(br *bufio.Reader, first int, offset int64, work, ordered chan<- *scanChunk, quit <-chan struct{}) {
-	defer close(work)
-	defer close(ordered)
+// readChunks reads the lines from line first at byte offset on and emits
+// them in chunks, until the end of the file, a line it cannot read, or
+// emit returning false.
+func readChunks(br *bufio.Reader, first int, offset int64, emit func(*scanChunk) bool) {
 	n := first
 	for {
-		c := &scanChunk{first: n, done: make(chan struct{})}
+		c := &scanChunk{first: n}
 		for len(c.raw) < scanChunkLines {
 			raw, err := readLine(br)
 			if len(raw) == 0 && err == io.EOF {
@@ -111,29 +96,16 @@ func readChunks(br *bufio.Reader, first int, offset int64, work, ordered chan<- 
 			offset += int64(len(raw)) + 1
 			n++
 		}
-		select {
-		case ordered <- c:
-		case <-quit:
-			return
-		}
-		select {
-		case work <- c:
-		case <-quit:
-			return
-		}
-		if c.eof || c.stop != nil {
+		if !emit(c) || c.eof || c.stop != nil {
 			return
 		}
 	}
 }
 
-// parseChunks decodes the JSON of every chunk from work until it closes.
-func parseChunks(work <-chan *scanChunk) {
-	for c := range work {
-		c.parsed, c.errs = make([]line, len(c.raw)), make([]error, len(c.raw))
-		for i, raw := range c.raw {
-			c.errs[i] = parseLine(raw, &c.parsed[i])
-		}
-		close(c.done)
+// parseChunk decodes the JSON of every line of c.
+func parseChunk(c *scanChunk) {
+	c.parsed, c.errs = make([]line, len(c.raw)), make([]error, len(c.raw))
+	for i, raw := range c.raw {
+		c.errs[i] = parseLine(raw, &c.parsed[i])
 	}
 }
