@@ -194,10 +194,10 @@ const PeakSlack = 1.05
 // on a busy machine), so every "% of peak" of the run reads high.
 func (l *loop) checkPeak(now time.Time, samplesPerSec float64) {
 	peak := l.info.PeakGFLOPS
-	if l.peakWarned || l.preset == nil || peak <= 0 {
+	if l.peakWarned || peak <= 0 {
 		return
 	}
-	g := float64(l.preset.FLOPsPerSample()) * samplesPerSec / 1e9
+	g := l.gflops(samplesPerSec)
 	if g <= PeakSlack*peak {
 		return
 	}
@@ -209,6 +209,15 @@ func (l *loop) checkPeak(now time.Time, samplesPerSec float64) {
 	l.events.add(now, EventWarning, "a window reached %.3g GFLOP/s, %.0f %% of the calibrated sgemm peak (%.3g GFLOP/s): "+
 		"the calibration read low (a busy machine?); `infertop calibrate --device %s%s` measures it again",
 		g, 100*g/peak, peak, l.device, threads)
+}
+
+// gflops is the arithmetic rate of the preset at samplesPerSec (0 before a
+// preset is open).
+func (l *loop) gflops(samplesPerSec float64) float64 {
+	if l.preset == nil {
+		return 0
+	}
+	return float64(l.preset.FLOPsPerSample()) * samplesPerSec / 1e9
 }
 
 // evalStability applies both rules to the windows and the measured batches.

@@ -54,11 +54,9 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 	}
 	s.OverallEnergy = l.overallEnergy()
 	s.Overall = throughput(s.Measured, l.mBatches, l.batch)
-	if l.preset != nil {
-		s.GFLOPS = float64(l.preset.FLOPsPerSample()) * s.Overall.SamplesPerSec / 1e9
-		if l.info.PeakGFLOPS > 0 {
-			s.PctPeak = 100 * s.GFLOPS / l.info.PeakGFLOPS
-		}
+	s.GFLOPS = l.gflops(s.Overall.SamplesPerSec)
+	if l.info.PeakGFLOPS > 0 {
+		s.PctPeak = 100 * s.GFLOPS / l.info.PeakGFLOPS
 	}
 	if l.splitValid {
 		s.Split = Split{Valid: true, H2D: l.h2d.stat(), Compute: l.kernel.stat(), D2H: l.d2h.stat(), Enqueue: l.enq.stat()}
