@@ -60,7 +60,7 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 		// The runner's figure for its last measurement window, as it is;
 		// a CPU run's is the CPU packages' and shows in the Host panel.
 		if e := v.snap.WindowEnergy; e.Valid && v.snap.Device != "cpu" {
-			lines = append(lines, st.label.Render("energy ")+st.value.Render(fmt.Sprintf("%.3g J/sample", e.JoulesPerSample)))
+			lines = append(lines, st.label.Render("energy ")+st.value.Render(e.PerSampleText()+" J/sample"))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))
 		for _, g := range v.sample.GPUs {
