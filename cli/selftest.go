@@ -91,10 +91,7 @@ func selftest(ctx context.Context, env Env, args []string, deps selftestDeps) in
 			fmt.Fprintln(env.Stdout, "note: this build has no CPU engine; comparing with the plain-Go reference instead")
 		}
 	}
-	plan := selftestPlan{device: dev, base: base, presets: ps, batches: batches, tf32: *tf32, tol: selftestTolerance}
-	if plan.tf32 {
-		plan.tol = selftestToleranceTF32
-	}
+	plan := selftestPlan{device: dev, base: base, presets: ps, batches: batches, tf32: *tf32}
 	obs, code, ok := observeSelftest(ctx, env, obsFlags, deps.openNVML, plan)
 	if !ok {
 		return code
@@ -112,7 +109,7 @@ func runCases(ctx context.Context, env Env, reg *engine.Registry, obs *selftestO
 	if plan.tf32 {
 		with = " with TF32"
 	}
-	fmt.Fprintf(env.Stdout, "selftest %s%s against %s, tolerance %.0e (max|out−base| / max|base|)\n", plan.device, with, plan.base, plan.tol)
+	fmt.Fprintf(env.Stdout, "selftest %s%s against %s, tolerance %.0e (max|out−base| / max|base|)\n", plan.device, with, plan.base, plan.tolerance())
 	ps, batches := plan.presets, plan.batches
 	total := len(ps) * len(batches)
 	done, failed := 0, 0
@@ -198,7 +195,7 @@ func fmtDur(d time.Duration) string {
 
 func checkCase(reg *engine.Registry, plan selftestPlan, p *presets.Preset, batch int) caseResult {
 	base := plan.base
-	res := caseResult{preset: p.Name, batch: batch, device: plan.device.String(), baseLabel: base, tol: plan.tol}
+	res := caseResult{preset: p.Name, batch: batch, device: plan.device.String(), baseLabel: base, tol: plan.tolerance()}
 	in := make([]float32, batch*p.InputSize())
 	p.FillInput(in, presets.DefaultSeed)
 	out, took, info, err := runOnce(reg, plan.device.String(), engine.Options{Seed: presets.DefaultSeed, TF32: plan.tf32}, p, batch, in)
@@ -224,9 +221,9 @@ func checkCase(reg *engine.Registry, plan selftestPlan, p *presets.Preset, batch
 	}
 	res.rel, err = relErr(out, want)
 	res.err, res.compared = err, err == nil
-	res.pass = err == nil && res.rel <= plan.tol
+	res.pass = err == nil && res.rel <= plan.tolerance()
 	if err == nil && !res.pass {
-		res.err = fmt.Errorf("max rel err %.2e exceeds %.0e", res.rel, plan.tol)
+		res.err = fmt.Errorf("max rel err %.2e exceeds %.0e", res.rel, plan.tolerance())
 	}
 	return res
 }

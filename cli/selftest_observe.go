@@ -26,10 +26,17 @@ type selftestPlan struct {
 	base    string
 	presets []*presets.Preset
 	batches []int
-	// tf32 allows the device TF32 tensor cores (engine.Options.TF32); tol
-	// is the largest accepted max|out−base| / max|base|.
+	// tf32 allows the device TF32 tensor cores (engine.Options.TF32).
 	tf32 bool
-	tol  float64
+}
+
+// tolerance is the largest accepted max|out−base| / max|base|: looser with
+// TF32.
+func (p selftestPlan) tolerance() float64 {
+	if p.tf32 {
+		return selftestToleranceTF32
+	}
+	return selftestTolerance
 }
 
 // selftestObserver reports a selftest to the metrics endpoint and the
@@ -65,7 +72,7 @@ func observeSelftest(ctx context.Context, env Env, f observeFlags, openNVML func
 		}
 	}
 	if f.metricsAddr != "" {
-		so.st = metrics.NewSelftest(plan.device.String(), plan.base, plan.tol, len(plan.presets)*len(plan.batches))
+		so.st = metrics.NewSelftest(plan.device.String(), plan.base, plan.tolerance(), len(plan.presets)*len(plan.batches))
 	}
 	o, code, ok := startObserverWith(env, "selftest", f, func() record.Header {
 		return recordHeader("selftest", mon, nvmlErr, plan.options())
@@ -95,7 +102,7 @@ func (p selftestPlan) options() map[string]any {
 		names = append(names, q.Name)
 	}
 	return map[string]any{"device": p.device.String(), "baseline": p.base, "presets": names,
-		"batches": p.batches, "tolerance": p.tol, "tf32": p.tf32}
+		"batches": p.batches, "tolerance": p.tolerance(), "tf32": p.tf32}
 }
 
 // sampleGPUs feeds the GPUs' telemetry to the observer until ctx ends, and
