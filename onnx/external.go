@@ -130,10 +130,21 @@ func (l *loader) openExternal(location, what string) (*os.File, error) {
 	return f, nil
 }
 
-// openFailure tells missing external data (the file's fault) from a failure to read it.
+// openFailure tells missing external data or a link out of the model's
+// directory (the file's fault) from a failure to read what is there.
 func (l *loader) openFailure(location, what string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: external data %q is missing (%v)", what, location, err)
+	case errors.Is(err, fs.ErrPermission):
+	case l.root != nil && statOK(filepath.Join(l.dir, filepath.FromSlash(location))):
+		// The file is there, but not for the root: a link leads out of the directory.
+		return fmt.Errorf("%s: external data %q leads outside the model's directory (accepted: a file inside it)", what, location)
 	}
 	return fmt.Errorf("%s: external data %q: %w", what, location, ioFailure{err})
+}
+
+func statOK(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -162,12 +162,13 @@ func unmarshal(data []byte, m proto.Message, kind string) error {
 }
 
 // truncated reports whether data, read as the top-level fields of a message
-// md describes, ends inside a field after fields md knows.
+// md describes, ends inside a field after at least one whole field md knows.
 func truncated(data []byte, md protoreflect.MessageDescriptor) bool {
+	fields := 0
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
 		if n < 0 {
-			return errors.Is(protowire.ParseError(n), io.ErrUnexpectedEOF)
+			return fields > 0 && errors.Is(protowire.ParseError(n), io.ErrUnexpectedEOF)
 		}
 		fd := md.Fields().ByNumber(num)
 		if fd == nil || !wireFits(fd, typ) {
@@ -175,9 +176,10 @@ func truncated(data []byte, md protoreflect.MessageDescriptor) bool {
 		}
 		m := protowire.ConsumeFieldValue(num, typ, data[n:])
 		if m < 0 {
-			return errors.Is(protowire.ParseError(m), io.ErrUnexpectedEOF)
+			return fields > 0 && errors.Is(protowire.ParseError(m), io.ErrUnexpectedEOF)
 		}
 		data = data[n+m:]
+		fields++
 	}
 	return false
 }

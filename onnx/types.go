@@ -15,7 +15,7 @@ import (
 func valueType(vi *onnxpb.ValueInfoProto) (model.DType, model.Shape, error) {
 	switch v := vi.GetType().GetValue().(type) {
 	case nil:
-		return 0, nil, errors.New("declares no type")
+		return 0, nil, errors.New("declares no type (accepted: a tensor type)")
 	case *onnxpb.TypeProto_TensorType:
 		dt := model.Undefined
 		if et := v.TensorType.GetElemType(); et != 0 {
@@ -27,15 +27,15 @@ func valueType(vi *onnxpb.ValueInfoProto) (model.DType, model.Shape, error) {
 		shape, err := shapeOf(v.TensorType.GetShape())
 		return dt, shape, err
 	case *onnxpb.TypeProto_SequenceType:
-		return 0, nil, errors.New("is a sequence, not a tensor")
+		return 0, nil, errors.New("is a sequence, not a tensor (accepted: tensors)")
 	case *onnxpb.TypeProto_MapType:
-		return 0, nil, errors.New("is a map, not a tensor")
+		return 0, nil, errors.New("is a map, not a tensor (accepted: tensors)")
 	case *onnxpb.TypeProto_OptionalType:
-		return 0, nil, errors.New("is an optional, not a tensor")
+		return 0, nil, errors.New("is an optional, not a tensor (accepted: tensors)")
 	case *onnxpb.TypeProto_SparseTensorType:
-		return 0, nil, errors.New("is a sparse tensor, not a dense one")
+		return 0, nil, errors.New("is a sparse tensor (accepted: dense tensors)")
 	}
-	return 0, nil, errors.New("has a type ONNX does not define")
+	return 0, nil, errors.New("has a type ONNX does not define (accepted: tensors)")
 }
 
 // shapeOf converts a declared shape: dim_value is a fixed size, dim_param a
