@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"infertop/model"
 	"infertop/onnx/internal/onnxpb"
@@ -130,12 +131,15 @@ func (l *loader) openExternal(location, what string) (*os.File, error) {
 	return f, nil
 }
 
-// openFailure tells missing external data or a link out of the model's
-// directory (the file's fault) from a failure to read what is there.
+// openFailure tells external data that cannot be there (missing, a path no
+// file can have, a link out of the model's directory: the file's fault)
+// from a failure to read what is there.
 func (l *loader) openFailure(location, what string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: external data %q is missing (%v)", what, location, err)
+	case errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.ELOOP):
+		return fmt.Errorf("%s: external data %q cannot be opened (%v)", what, location, err)
 	case errors.Is(err, fs.ErrPermission):
 	case l.root != nil && statOK(filepath.Join(l.dir, filepath.FromSlash(location))):
 		// The file is there, but not for the root: a link leads out of the directory.

@@ -195,7 +195,7 @@ func opName(domain, opType string) string {
 func (b *graphBuilder) constant(np *onnxpb.NodeProto, name string, attrs model.Attrs) error {
 	if len(np.GetInput()) != 0 || len(np.GetOutput()) != 1 || np.GetOutput()[0] == "" {
 		return fmt.Errorf("Constant node %q reads %s and writes %d (accepted: it reads none and writes one)",
-			name, values(len(np.GetInput())), len(np.GetOutput()))
+			name, count(len(np.GetInput()), "value"), len(np.GetOutput()))
 	}
 	t, err := constantValue(np, name, attrs)
 	if err != nil {

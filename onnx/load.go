@@ -70,8 +70,11 @@ func (l *loader) model(name string, data []byte, opts LoadOptions) (*model.Model
 	if err := unmarshal(data, mp, "an ONNX model"); err != nil {
 		return nil, err
 	}
-	if mp.GetGraph() == nil || mp.GetIrVersion() <= 0 {
-		return nil, errors.New("not an ONNX model (it holds no graph and no IR version)")
+	switch {
+	case mp.GetGraph() == nil:
+		return nil, errors.New("not an ONNX model (it holds no graph)")
+	case mp.GetIrVersion() <= 0:
+		return nil, errors.New("not an ONNX model (it has no IR version)")
 	}
 	opset, err := defaultOpset(mp.GetOpsetImport())
 	if err != nil {
@@ -105,7 +108,7 @@ func (l *loader) model(name string, data []byte, opts LoadOptions) (*model.Model
 	}
 	m := &model.Model{
 		Name:        name,
-		Description: fmt.Sprintf("ONNX IR version %d, graph %q, %d nodes", mp.GetIrVersion(), gname, len(g.Nodes)),
+		Description: fmt.Sprintf("ONNX IR version %d, graph %q, %s", mp.GetIrVersion(), gname, count(len(g.Nodes), "node")),
 		Source:      source,
 		Graph:       g,
 		Dims:        maps.Clone(opts.Dims),

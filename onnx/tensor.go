@@ -127,7 +127,7 @@ func (l *loader) tensor(tp *onnxpb.TensorProto, what string) (*model.Tensor, err
 		tp.RawData = nil // held converted now
 		return t, nil
 	case have != need:
-		return nil, fmt.Errorf("%s holds %s, its shape %v needs %d", what, values(have), tp.GetDims(), need)
+		return nil, fmt.Errorf("%s holds %s, its shape %v needs %d", what, count(have, "value"), tp.GetDims(), need)
 	}
 	return typedTensor(tp, dt, shape), nil
 }
@@ -139,7 +139,7 @@ func checkBytes(have int64, dt model.DType, dims []int64, n int, what, where str
 		return nil
 	}
 	if bits := elemBits(dt); bits >= 8 && have%(bits/8) == 0 {
-		return fmt.Errorf("%s holds %s, its shape %v needs %d", what, values(int(have/(bits/8))), dims, n)
+		return fmt.Errorf("%s holds %s, its shape %v needs %d", what, count(int(have/(bits/8)), "value"), dims, n)
 	}
 	return fmt.Errorf("%s holds %d bytes of %s, its shape %v of %s needs %d", what, have, where, dims, dt, need)
 }
@@ -200,10 +200,10 @@ func decodeLE(t *model.Tensor, at int, b []byte) {
 	}
 }
 
-// values reads like "1 value" or "6 values".
-func values(n int) string {
+// count reads like "1 value" or "6 values".
+func count(n int, noun string) string {
 	if n == 1 {
-		return "1 value"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d values", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
