@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # setup.sh installs what infertop needs on Debian or Ubuntu, and nothing when it is already there.
 #   scripts/setup.sh          gcc (cgo: NVML and run-time library loading) and OpenBLAS's run-time library
-#   scripts/setup.sh --test   also tmux, for the dashboard's end-to-end test, and g++, which
-#                             runs the CUDA kernels' source on the CPU in engine/cuda's tests
+#   scripts/setup.sh --test   also tmux, for the dashboard's end-to-end test, g++, which
+#                             runs the CUDA kernels' source on the CPU in engine/cuda's tests,
+#                             and libonnx-testdata, ONNX's backend tests, which onnx's tests load
 # It uses sudo when not run as root. Any other system: install gcc, an OpenBLAS
-# (libopenblas.so.0), and for the tests tmux and g++, yourself; infertop still runs
+# (libopenblas.so.0), and for the tests tmux, g++ and ONNX's backend test data, yourself; infertop still runs
 # without OpenBLAS, slower.
 set -euo pipefail
 
 pkgs=(gcc libopenblas0-pthread)
-[[ "${1:-}" == "--test" ]] && pkgs+=(tmux g++)
+[[ "${1:-}" == "--test" ]] && pkgs+=(tmux g++ libonnx-testdata)
 
 missing=()
 for p in "${pkgs[@]}"; do
