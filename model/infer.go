@@ -138,7 +138,7 @@ func (c *inferCtx) constInput(i int, what string) (*Tensor, error) {
 		return nil, c.errf("its %s input %q is computed at run time; infertop needs static shapes", what, c.name(i))
 	}
 	if !t.DType.IsInt() && what != "value" {
-		return nil, c.errf("its %s input %q is %s; %s takes int64 or int32", what, c.name(i), t.DType, what)
+		return nil, c.errf("its %s input %q is %s; it must be int64 or int32", what, c.name(i), t.DType)
 	}
 	return t, nil
 }

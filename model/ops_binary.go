@@ -15,7 +15,7 @@ var elementwiseOps = map[string]opDef{
 	"Div":   {since: 1, ins: [2]int{2, 2}, outs: [2]int{1, 1}, types: tNum, infer: inferBinary, eval: evalArith},
 	"Pow":   {since: 1, ins: [2]int{2, 2}, outs: [2]int{1, 1}, types: tNum, infer: inferBinary, eval: evalPow},
 	"Equal": {since: 1, ins: [2]int{2, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferBinary, eval: evalEqual},
-	"Where": {since: 9, ins: [2]int{3, 3}, outs: [2]int{1, 1}, types: tBool, infer: inferWhere, eval: evalWhere},
+	"Where": {since: 9, ins: [2]int{3, 3}, outs: [2]int{1, 1}, types: tAny, infer: inferWhere, eval: evalWhere},
 }
 
 // inferBinary: both inputs of one dtype (Pow's exponent may differ), the
@@ -152,6 +152,9 @@ func evalEqual(_ *Node, _ int, in, out []*Tensor) error {
 
 // inferWhere: a bool condition, two values of one dtype, all three broadcast.
 func inferWhere(c *inferCtx) error {
+	if err := c.wantType(0, tBool); err != nil {
+		return err
+	}
 	if err := c.sameType(1, 2); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func poolWindow(a Attrs, in []int) (window, error) {
 		return window{}, fmt.Errorf("has no kernel_shape")
 	}
 	if len(ks) != len(in) {
-		return window{}, fmt.Errorf("kernel_shape %v has %d entries, the input %d spatial axes", ks, len(ks), len(in))
+		return window{}, fmt.Errorf("kernel_shape %v has %d entries for %d spatial axes", ks, len(ks), len(in))
 	}
 	var k [3]int
 	for i, v := range ks {

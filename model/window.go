@@ -38,11 +38,11 @@ func windowOf(a Attrs, in, k []int, pool bool) (window, error) {
 	pads, hasP := a.Ints("pads")
 	switch {
 	case hasS && len(strides) != ns:
-		return w, fmt.Errorf("strides %v has %d entries, not one per spatial axis (%d)", strides, len(strides), ns)
+		return w, fmt.Errorf("strides %v has %d entries for %d spatial axes (needs %d)", strides, len(strides), ns, ns)
 	case hasD && len(dils) != ns:
-		return w, fmt.Errorf("dilations %v has %d entries, not one per spatial axis (%d)", dils, len(dils), ns)
+		return w, fmt.Errorf("dilations %v has %d entries for %d spatial axes (needs %d)", dils, len(dils), ns, ns)
 	case hasP && len(pads) != 2*ns:
-		return w, fmt.Errorf("pads %v has %d entries, not two per spatial axis (%d)", pads, len(pads), 2*ns)
+		return w, fmt.Errorf("pads %v has %d entries for %d spatial axes (needs %d)", pads, len(pads), ns, 2*ns)
 	}
 	autoPad := a.String("auto_pad", "NOTSET")
 	switch autoPad {
