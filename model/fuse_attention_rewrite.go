@@ -94,9 +94,9 @@ func (a *attention) packed(lins []*Node) (string, string) {
 			copy(bias.F32[i*d:(i+1)*d], sb.F32[s.off:s.off+d])
 		}
 	}
-	wName, bName := addConst(g, q.lin.Name+"/weight", w), ""
+	wName, bName := addConst(g, q.lin.Name+"/qkv_weight", w), ""
 	if bias != nil {
-		bName = addConst(g, q.lin.Name+"/bias", bias)
+		bName = addConst(g, q.lin.Name+"/qkv_bias", bias)
 	}
 	return wName, bName
 }
