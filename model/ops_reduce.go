@@ -22,10 +22,10 @@ func axesAsInput(op string, opset int) bool {
 	return opset >= 18
 }
 
-// reduceAxes returns the reduced axes as a mask over a rank-r input, and
+// reduceAxisMask returns the reduced axes as a mask over a rank-r input, and
 // whether the node is the identity (no axes, noop_with_empty_axes set).
 // axes is the input holding them (nil when omitted or in the attribute form).
-func reduceAxes(n *Node, opset, r int, axes *Tensor) (mask [MaxRank]bool, noop bool, err error) {
+func reduceAxisMask(n *Node, opset, r int, axes *Tensor) (mask [MaxRank]bool, noop bool, err error) {
 	if r > MaxRank {
 		return mask, false, fmt.Errorf("rank %d is above %d, the most the kernels compute", r, MaxRank)
 	}
@@ -76,7 +76,7 @@ func inferReduce(c *inferCtx) error {
 		return c.errf("takes axes as an attribute at opset %d, got %d inputs", c.opset, len(c.in))
 	}
 	x := c.shape(0)
-	mask, noop, err := reduceAxes(c.n, c.opset, len(x), axes)
+	mask, noop, err := reduceAxisMask(c.n, c.opset, len(x), axes)
 	if err != nil {
 		return c.errf("%v", err)
 	}
@@ -105,7 +105,7 @@ func evalReduce(n *Node, opset int, in, out []*Tensor) error {
 	if len(in) > 1 {
 		axes = in[1]
 	}
-	mask, noop, err := reduceAxes(n, opset, len(x.Shape), axes)
+	mask, noop, err := reduceAxisMask(n, opset, len(x.Shape), axes)
 	if err != nil {
 		return err
 	}

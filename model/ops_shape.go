@@ -64,7 +64,7 @@ func inferReshape(c *inferCtx) error {
 	left, ok := divideDims(x, rest)
 	switch {
 	case !ok:
-		return c.errf("cannot reshape %v to %v (shape %v): the element counts differ", x, out, t.I64)
+		return c.errf("cannot reshape %v to shape %v: the element counts do not divide", x, t.I64)
 	case neg >= 0:
 		out[neg] = left
 	case left.Known() && left.Size != 1:
