@@ -105,20 +105,26 @@ func fuseLayerNorm(ix *index, mean *Node) bool {
 	return true
 }
 
-// reducesLast reports a ReduceMean over the last axis of a rank-r input alone, keeping it.
+// reducesLast reports a reduction over the last axis of a rank-r input alone, keeping it.
 func reducesLast(ix *index, n *Node, r int) bool {
-	if n.Attrs.Int("keepdims", 1) != 1 || len(n.Outputs) != 1 {
-		return false
+	axes, ok := reductionAxes(ix, n)
+	return ok && n.Attrs.Int("keepdims", 1) == 1 && len(axes) == 1 && (axes[0] == -1 || axes[0] == int64(r-1))
+}
+
+// reductionAxes reads the axes of a one-output reduction: an attribute, or
+// (from opset 18) a constant input; false when they are computed or not given.
+func reductionAxes(ix *index, n *Node) ([]int64, bool) {
+	if len(n.Outputs) != 1 {
+		return nil, false
 	}
-	axes, ok := n.Attrs.Ints("axes")
 	if name := n.Input(1); name != "" {
 		t := ix.g.Const(name)
 		if t == nil || !t.DType.IsInt() {
-			return false
+			return nil, false
 		}
-		axes, ok = t.IntList(), true
+		return t.IntList(), true
 	}
-	return ok && len(axes) == 1 && (axes[0] == -1 || axes[0] == int64(r-1))
+	return n.Attrs.Ints("axes")
 }
 
 // lastAxisConst reports a float32 constant that, combined with a rank-r

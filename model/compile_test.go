@@ -1,0 +1,105 @@
+package model
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// mlpGraph is x [batch, 4] → MatMul + Add → Relu → flattened by PyTorch's
+// Shape → Gather → Unsqueeze → Concat → Reshape, through an Identity.
+func mlpGraph(t *testing.T) *Graph {
+	p := newPT(t, 13)
+	x := p.b.Input("x", Float32, Shape{Sym("batch"), Fixed(4)})
+	h := p.op("Relu", "relu", nil, p.op("Add", "add", nil, p.w("b", 6), p.op("MatMul", "mm", nil, x, p.w("W", 4, 6))))
+	n := p.op("Unsqueeze", "unsq", nil, p.op("Gather", "gather", nil, p.op("Shape", "shape", nil, h), p.b.Const("zero", Ints(nil, []int64{0}))), p.ints("axes", 0))
+	shape := p.op("Concat", "concat", Attrs{"axis": IntAttr(0)}, n, p.ints("rest", 3, 2))
+	return p.raw(p.op("Identity", "y", nil, p.op("Reshape", "reshape", nil, h, shape)))
+}
+
+func TestCompile(t *testing.T) {
+	tests := []struct {
+		name string
+		o    CompileOptions
+		want []string
+	}{
+		{"every pass", CompileOptions{}, []string{"Linear/Relu(x, mm/weight, mm/bias) -> relu", "Reshape(relu, concat) -> y"}},
+		{"no fusion", CompileOptions{NoFuse: true}, []string{"MatMul(x, W) -> mm", "Add(b, mm) -> add", "Relu(add) -> relu", "Reshape(relu, concat) -> y"}},
+		{"no activation epilogue", CompileOptions{Skip: []string{"fuse-activation"}}, []string{"Linear(x, mm/weight, mm/bias) -> add", "Relu(add) -> relu", "Reshape(relu, concat) -> y"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := mlpGraph(t)
+			before := ptNodes(g)
+			c, err := CompileWith(g, Binding{Batch: 5}, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ptWantNodes(t, c, tc.want...)
+			if s := c.Values["y"].Shape; !s.Equal(ShapeOf(5, 3, 2)) {
+				t.Errorf("y: %v", s)
+			}
+			if c.Const("concat") == nil || !slices.Equal(c.Const("concat").I64, []int64{5, 3, 2}) {
+				t.Errorf("the shape did not fold: %v", c.Const("concat"))
+			}
+			if !slices.Equal(ptNodes(g), before) || !g.Values["x"].Shape.Equal(Shape{Sym("batch"), Fixed(4)}) {
+				t.Errorf("Compile changed its input graph")
+			}
+			in := ptInputs(c, 3)
+			want, err := Eval(g, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Eval(c, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ptClose(t, "y", got["y"], want["y"], 1e-5)
+		})
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	t.Run("an unknown fusion", func(t *testing.T) {
+		_, err := CompileWith(mlpGraph(t), Binding{Batch: 1}, CompileOptions{Skip: []string{"fuse-everything"}})
+		want := `no fusion is named "fuse-everything" (fusions: ` + passNames(FusionPasses()) + ")"
+		if err == nil || err.Error() != want {
+			t.Fatalf("err = %v\nwant %s", err, want)
+		}
+	})
+	t.Run("an unbound dimension", func(t *testing.T) {
+		g := mlpGraph(t)
+		g.Values["x"].Shape[1] = Sym("features")
+		_, err := Compile(g, Binding{Batch: 1})
+		if err == nil || !strings.HasSuffix(err.Error(), "bind it with --dim features=N") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("an op that cannot be computed", func(t *testing.T) {
+		g := mlpGraph(t)
+		g.Nodes[len(g.Nodes)-1].Op = "Loop"
+		_, err := Compile(g, Binding{Batch: 1})
+		var u *UnsupportedError
+		if !errors.As(err, &u) || len(u.List) != 1 || u.List[0].Op != "Loop" || u.List[0].Node != "y" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a dead node that cannot be computed is dropped first", func(t *testing.T) {
+		g := mlpGraph(t)
+		g.Nodes = append(g.Nodes, &Node{Name: "dead", Op: "Loop", Inputs: []string{"x"}, Outputs: []string{"dead"}})
+		g.AddValue(&Value{Name: "dead"})
+		if _, err := Compile(g, Binding{Batch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a shape computed at run time", func(t *testing.T) {
+		p := newPT(t, 13)
+		x := p.b.Input("x", Float32, Shape{Sym("batch"), Fixed(4)})
+		g := p.raw(p.op("Reshape", "r", nil, x, p.b.Input("shape", Int64, ShapeOf(2))))
+		_, err := Compile(g, Binding{Batch: 2})
+		if err == nil || !strings.Contains(err.Error(), `node "r" (Reshape)`) || !strings.HasPrefix(err.Error(), "fold: ") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
