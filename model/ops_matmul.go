@@ -82,14 +82,17 @@ func evalMatMul(_ *Node, _ int, in, out []*Tensor) error {
 		K2, N, bb = bs[len(bs)-2], bs[len(bs)-1], bs[:len(bs)-2]
 		nb--
 	}
-	if K != K2 {
-		return fmt.Errorf("shapes %v and %v do not multiply", as, bs)
+	if K != K2 || nb < 0 {
+		return fmt.Errorf("shapes %v and %v do not multiply into %v", as, bs, y.Shape)
 	}
 	var w walker
 	if err := w.broadcast(y.Shape[:nb], ab, bb, nil); err != nil {
 		return err
 	}
 	batches := prod(y.Shape, 0, nb)
+	if batches*M*N != y.Len() {
+		return fmt.Errorf("shapes %v and %v do not multiply into %v", as, bs, y.Shape)
+	}
 	for bi := 0; bi < batches; bi++ {
 		ao, bo, yo := w.off[0]*M*K, w.off[1]*K*N, bi*M*N
 		for i := 0; i < M; i++ {
@@ -193,7 +196,7 @@ func evalGemm(n *Node, _ int, in, out []*Tensor) error {
 // inferLinear: X [..., K], W [N, K] constant, B [N] constant or omitted, R
 // omitted or of the output's shape [..., N]; a valid activation.
 func inferLinear(c *inferCtx) error {
-	if err := fusedChecks(c, 1, 3); err != nil {
+	if err := fusedChecks(c, 1, 2); err != nil {
 		return err
 	}
 	if err := c.wantRank(0, 1, MaxRank); err != nil {

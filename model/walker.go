@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // MaxRank is the highest rank the reference kernels compute.
 const MaxRank = 8
@@ -62,7 +65,7 @@ func (w *walker) broadcast(out []int, a, b, c []int) error {
 	}
 	for k, s := range [3][]int{a, b, c} {
 		if len(s) > len(out) {
-			return fmt.Errorf("shape %v does not broadcast to %v", s, out)
+			return errBroadcast(s, out)
 		}
 		st := 1
 		for i := len(s) - 1; i >= 0; i-- {
@@ -74,13 +77,19 @@ func (w *walker) broadcast(out []int, a, b, c []int) error {
 				}
 			case s[i] == 1:
 			default:
-				return fmt.Errorf("shape %v does not broadcast to %v", s, out)
+				return errBroadcast(s, out)
 			}
 			st *= s[i]
 		}
 	}
 	w.reset()
 	return nil
+}
+
+// errBroadcast says that shape s does not broadcast to out. It copies both,
+// so that the shapes a walk is set up with stay on the caller's stack.
+func errBroadcast(s, out []int) error {
+	return fmt.Errorf("shape %v does not broadcast to %v", slices.Clone(s), slices.Clone(out))
 }
 
 // stridesOf writes the row-major strides of dims into st.
