@@ -103,3 +103,34 @@ func TestCompileErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestFusionPassesTogether runs every fusion in Compile's order over the
+// patterns each is written for, so that no pass spoils another's match.
+func TestFusionPassesTogether(t *testing.T) {
+	tests := []struct {
+		name string
+		g    func(t *testing.T) *Graph
+		want []string
+	}{
+		{"layer norm", func(t *testing.T) *Graph {
+			return layerNormGraph(t, lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5})
+		}, []string{"LayerNormalization(x, gamma, beta) -> add"}},
+		{"GELU", func(t *testing.T) *Graph { return geluGraph(t, true, "xa", 0.5, false) }, []string{"Gelu(x) -> mul2"}},
+		{"nn.MultiheadAttention", func(t *testing.T) *Graph { return mhaGraph(t, mhaParts{scaleQ: 2}) }, []string{
+			"Linear(x, in_mm/weight, in_mm/bias) -> in_mm/qkv",
+			"Attention(in_mm/qkv) -> softmax/context",
+			"Linear(softmax/context, out_w, out_b) -> y"}},
+		{"BERT", func(t *testing.T) *Graph { return bertGraph(t, bertParts{}) }, []string{
+			"Linear(x, query/qkv_weight, query/qkv_bias) -> query/qkv",
+			"Attention(query/qkv, mask) -> o_r",
+			"Linear(o_r, out/weight, out/bias) -> out_add"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.g(t)
+			c, _ := ptRun(t, g, FusionPasses()...)
+			ptWantNodes(t, c, tc.want...)
+			ptSame(t, g, c)
+		})
+	}
+}

@@ -2,14 +2,16 @@ package model
 
 import "slices"
 
-// FuseGlobalPool turns a mean or a max over every spatial axis into the
-// global pooling the engines compute in one pass, as the presets write it:
+// FuseGlobalPool turns a mean or a max over every spatial axis of an image
+// (rank 4 or more) into the global pooling the engines compute in one pass,
+// as the presets write it:
 //
 //	ReduceMean(x [N, C, d1 … dk], axes = 2 … k+1)  keepdims=1 → GlobalAveragePool(x)
 //	                                               keepdims=0 → Flatten(GlobalAveragePool(x), axis=1)
 //
 // and ReduceMax likewise into GlobalMaxPool. The axes may be negative, in
-// any order, an attribute or (from opset 18) a constant input.
+// any order, an attribute or (from opset 18) a constant input. A mean over
+// the last axis of [B, T, D] is left to FuseLayerNorm, which runs first.
 var FuseGlobalPool = Pass{
 	Name: "fuse-global-pool",
 	Doc:  "ReduceMean or ReduceMax over every spatial axis → GlobalAveragePool or GlobalMaxPool (+ Flatten)",
@@ -23,7 +25,7 @@ func fuseGlobalPool(ix *index, n *Node) bool {
 	x := n.Input(0)
 	xs := ix.shape(x)
 	axes, ok := reductionAxes(ix, n)
-	if pool == "" || !ok || len(xs) < 3 || !xs.Known() || !ix.isFloat(x) || len(axes) != len(xs)-2 {
+	if pool == "" || !ok || len(xs) < 4 || !xs.Known() || !ix.isFloat(x) || len(axes) != len(xs)-2 {
 		return false
 	}
 	norm := make([]int64, len(axes))

@@ -16,13 +16,16 @@ func TestFuseGlobalPool(t *testing.T) {
 			return p.op("ReduceMean", "mean", Attrs{"axes": IntsAttr(-1, -2)}, p.in("x", 2, 3, 4, 5))
 		}, []string{"GlobalAveragePool(x) -> mean"}},
 		{"max with axes as an input", 18, func(p *ptNet) string {
-			return p.op("ReduceMax", "max", nil, p.in("x", 2, 3, 4), p.ints("axes", 2))
+			return p.op("ReduceMax", "max", nil, p.in("x", 2, 3, 4, 1, 2), p.ints("axes", 2, 3, 4))
 		}, []string{"GlobalMaxPool(x) -> max"}},
+		{"a mean over the last axis of [B, T, D]", 17, func(p *ptNet) string {
+			return p.op("ReduceMean", "mean", Attrs{"axes": IntsAttr(-1)}, p.in("x", 2, 3, 4))
+		}, []string{"ReduceMean(x) -> mean"}},
 		{"not every spatial axis", 17, func(p *ptNet) string {
 			return p.op("ReduceMean", "mean", Attrs{"axes": IntsAttr(3)}, p.in("x", 2, 3, 4, 5))
 		}, []string{"ReduceMean(x) -> mean"}},
 		{"the channels too", 17, func(p *ptNet) string {
-			return p.op("ReduceMean", "mean", Attrs{"axes": IntsAttr(1, 2)}, p.in("x", 2, 3, 4))
+			return p.op("ReduceMean", "mean", Attrs{"axes": IntsAttr(1, 2, 3)}, p.in("x", 2, 3, 4, 5))
 		}, []string{"ReduceMean(x) -> mean"}},
 		{"a sum", 17, func(p *ptNet) string {
 			return p.op("ReduceSum", "sum", nil, p.in("x", 2, 3, 4), p.ints("axes", 2))

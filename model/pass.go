@@ -25,7 +25,7 @@ type Pass struct {
 // leaves a graph it does not match unchanged.
 func FusionPasses() []Pass {
 	return []Pass{
-		FuseGlobalPool, FuseLinear, FuseConvBatchNorm, FuseConv, FuseLayerNorm, FuseGelu,
+		FuseLinear, FuseConvBatchNorm, FuseConv, FuseLayerNorm, FuseGelu, FuseGlobalPool,
 		FuseAttention, FuseResidual, FuseActivation,
 	}
 }
