@@ -27,9 +27,11 @@ func Compile(g *Graph, b Binding) (*Graph, error) { return CompileWith(g, b, Com
 //  3. every shape is inferred and what is known at load time folded (FoldConstants),
 //     then what that left unread dropped (DropDead);
 //  4. the fusions of FusionPasses run in order, but those o skips;
-//  5. every shape is inferred again and must agree with what the passes
-//     recorded, the nodes are sorted, the graph validated and checked
-//     again for what cannot be computed, and every value's shape must be known.
+//  5. the nodes are sorted, the graph validated and checked again for what
+//     cannot be computed (ops newer than the graph's opset allowed: fusions
+//     make LayerNormalization and Gelu in opset-13 graphs), every shape is
+//     inferred again and must agree with what the passes recorded, and
+//     every value's shape must be known.
 //
 // Errors name the pass and the node or value at fault.
 func CompileWith(g *Graph, b Binding, o CompileOptions) (*Graph, error) {
@@ -76,7 +78,15 @@ func finish(g *Graph) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	if u := CheckSupported(g); len(u) > 0 {
+	// The fusions make LayerNormalization and Gelu of the decompositions older
+	// opsets export, so the ops are checked here whatever opset introduced
+	// them (the loaded nodes were held to the graph's opset before).
+	latest := *g
+	latest.Opset = 0
+	if u := CheckSupported(&latest); len(u) > 0 {
+		for i := range u {
+			u[i].Opset = g.Opset
+		}
 		return &UnsupportedError{Graph: g.Name, List: u}
 	}
 	for _, n := range g.Nodes {

@@ -60,6 +60,27 @@ func TestCompile(t *testing.T) {
 	}
 }
 
+// TestCompileFusesNewerOpsIntoOlderOpsets compiles opset-13 decompositions
+// into the LayerNormalization (opset 17) and Gelu (opset 20) they compute.
+func TestCompileFusesNewerOpsIntoOlderOpsets(t *testing.T) {
+	g := layerNormGraph(t, lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5})
+	g.Opset = 13
+	x := g.Outputs[0]
+	b := &Builder{g: g}
+	d := b.Op("Div", "gdiv", nil, x, b.Const("sqrt2", Floats(nil, []float32{1.4142135})))
+	a := b.Op("Add", "gadd", nil, b.Op("Erf", "erf", nil, d), b.Const("one", Floats(nil, []float32{1})))
+	g.Outputs = []string{b.Op("Mul", "gmul2", nil, b.Op("Mul", "gmul1", nil, x, a), b.Const("half", Floats(nil, []float32{0.5})))}
+	c, err := Compile(g, Binding{Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptWantNodes(t, c, "LayerNormalization(x, gamma, beta) -> add", "Gelu(add) -> gmul2")
+	if c.Opset != 13 {
+		t.Errorf("opset %d, want 13", c.Opset)
+	}
+	ptSame(t, g, c)
+}
+
 func TestCompileErrors(t *testing.T) {
 	t.Run("an unknown fusion", func(t *testing.T) {
 		_, err := CompileWith(mlpGraph(t), Binding{Batch: 1}, CompileOptions{Skip: []string{"fuse-everything"}})
