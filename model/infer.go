@@ -176,15 +176,27 @@ func (c *inferCtx) wantRank(i, lo, hi int) error {
 }
 
 // axis normalizes a possibly negative axis of a rank-r shape.
-func (c *inferCtx) axis(a int64, r int, what string) (int, error) {
+func (c *inferCtx) axis(a int64, r int) (int, error) {
+	ax, err := normAxis(a, r)
+	if err != nil {
+		return 0, c.errf("%v", err)
+	}
+	return ax, nil
+}
+
+// normAxis normalizes a possibly negative axis of a rank-r shape.
+func normAxis(a int64, r int) (int, error) {
 	if a < -int64(r) || a >= int64(r) {
-		return 0, c.errf("%s %d is out of range for rank %d (accepted: %d to %d)", what, a, r, -r, r-1)
+		return 0, fmt.Errorf("axis %d is out of range for rank %d (accepted: %d to %d)", a, r, -r, r-1)
 	}
 	if a < 0 {
 		a += int64(r)
 	}
 	return int(a), nil
 }
+
+// attrAxis reads the axis attribute (def when absent) of a rank-r shape, normalized.
+func attrAxis(n *Node, def int64, r int) (int, error) { return normAxis(n.Attrs.Int("axis", def), r) }
 
 // axisSet normalizes a list of axes of a rank-r shape, refusing repeats.
 func (c *inferCtx) axisSet(list []int64, r int, what string) ([MaxRank]bool, error) {
@@ -193,7 +205,7 @@ func (c *inferCtx) axisSet(list []int64, r int, what string) ([MaxRank]bool, err
 		return set, c.errf("rank %d is above %d, the most the kernels compute", r, MaxRank)
 	}
 	for _, a := range list {
-		ax, err := c.axis(a, r, what)
+		ax, err := c.axis(a, r)
 		if err != nil {
 			return set, err
 		}

@@ -23,7 +23,7 @@ func inferGather(c *inferCtx) error {
 		return err
 	}
 	x, idx := c.shape(0), c.shape(1)
-	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x), "axis")
+	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x))
 	if err != nil {
 		return err
 	}
@@ -43,16 +43,11 @@ func inferGather(c *inferCtx) error {
 // a negative index counts from the end.
 func evalGather(n *Node, _ int, in, out []*Tensor) error {
 	x, idx, y := in[0], in[1], out[0]
-	r := len(x.Shape)
-	a := n.Attrs.Int("axis", 0)
-	if a < -int64(r) || a >= int64(r) {
-		return fmt.Errorf("axis %d is out of range for rank %d", a, r)
+	axis, outer, inner, err := axisBlocks(n, x.Shape)
+	if err != nil {
+		return err
 	}
-	if a < 0 {
-		a += int64(r)
-	}
-	axis := int(a)
-	outer, size, inner := prod(x.Shape, 0, axis), x.Shape[axis], prod(x.Shape, axis+1, r)
+	size := x.Shape[axis]
 	ni := len(idx.I64)
 	if y.Len() != outer*ni*inner {
 		return fmt.Errorf("the output holds %d elements, the gather makes %d", y.Len(), outer*ni*inner)

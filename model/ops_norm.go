@@ -19,14 +19,7 @@ func softmaxAxis(n *Node, opset, r int) (int, error) {
 	if opset < 13 {
 		def = 1
 	}
-	a := n.Attrs.Int("axis", def)
-	if a < -int64(r) || a >= int64(r) {
-		return 0, fmt.Errorf("axis %d is out of range for rank %d (accepted: %d to %d)", a, r, -r, r-1)
-	}
-	if a < 0 {
-		a += int64(r)
-	}
-	return int(a), nil
+	return attrAxis(n, def, r)
 }
 
 func inferSoftmax(c *inferCtx) error {
@@ -83,7 +76,7 @@ func inferLayerNorm(c *inferCtx) error {
 		}
 	}
 	x := c.shape(0)
-	axis, err := c.axis(c.n.Attrs.Int("axis", -1), len(x), "axis")
+	axis, err := c.axis(c.n.Attrs.Int("axis", -1), len(x))
 	if err != nil {
 		return err
 	}
@@ -111,13 +104,9 @@ func inferLayerNorm(c *inferCtx) error {
 func evalLayerNorm(n *Node, _ int, in, out []*Tensor) error {
 	x, scale, y := in[0], in[1], out[0]
 	r := len(x.Shape)
-	a := n.Attrs.Int("axis", -1)
-	if a < -int64(r) || a >= int64(r) {
-		return fmt.Errorf("axis %d is out of range for rank %d", a, r)
-	}
-	axis := int(a)
-	if axis < 0 {
-		axis += r
+	axis, err := attrAxis(n, -1, r)
+	if err != nil {
+		return err
 	}
 	eps := float64(n.Attrs.Float("epsilon", 1e-5))
 	var bshape []int

@@ -46,12 +46,10 @@ func reduceAxisMask(n *Node, opset, r int, axes *Tensor) (mask [MaxRank]bool, no
 		}
 		return mask, false, nil
 	}
-	for _, a := range list {
-		if a < -int64(r) || a >= int64(r) {
-			return mask, false, fmt.Errorf("axis %d is out of range for rank %d (accepted: %d to %d)", a, r, -r, r-1)
-		}
-		if a < 0 {
-			a += int64(r)
+	for _, v := range list {
+		a, err := normAxis(v, r)
+		if err != nil {
+			return mask, false, err
 		}
 		if mask[a] {
 			return mask, false, fmt.Errorf("axes %v name axis %d twice", list, a)

@@ -73,7 +73,7 @@ func TestFlattenSqueezeUnsqueeze(t *testing.T) {
 	_, err = refRun(13, "Unsqueeze", nil, 1, m)
 	refWantErr(t, err, `node "n" (Unsqueeze): has no axes`)
 	_, err = refRun(13, "Unsqueeze", nil, 1, m, refI([]int{1}, 3))
-	refWantErr(t, err, `node "n" (Unsqueeze): axes 3 is out of range for rank 3 (accepted: -3 to 2)`)
+	refWantErr(t, err, `node "n" (Unsqueeze): axis 3 is out of range for rank 3 (accepted: -3 to 2)`)
 	_, err = refRun(11, "Squeeze", nil, 1, y, refI([]int{1}, 0))
 	refWantErr(t, err, `node "n" (Squeeze): takes axes as an attribute before opset 13, got 2 inputs`)
 }

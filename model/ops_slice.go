@@ -16,7 +16,7 @@ func inferConcat(c *inferCtx) error {
 		return c.errf("has no axis")
 	}
 	x := c.shape(0)
-	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x), "axis")
+	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x))
 	if err != nil {
 		return err
 	}
@@ -49,16 +49,22 @@ func inferConcat(c *inferCtx) error {
 	return nil
 }
 
+// axisBlocks reads the axis attribute (0 when absent) and returns it with
+// the number of blocks before it and the elements of one position after it.
+func axisBlocks(n *Node, dims []int) (axis, outer, inner int, err error) {
+	if axis, err = attrAxis(n, 0, len(dims)); err != nil {
+		return 0, 0, 0, err
+	}
+	return axis, prod(dims, 0, axis), prod(dims, axis+1, len(dims)), nil
+}
+
 // evalConcat copies each input's block of every outer index in turn.
 func evalConcat(n *Node, _ int, in, out []*Tensor) error {
 	y := out[0]
-	r := len(y.Shape)
-	a := n.Attrs.Int("axis", 0)
-	if a < 0 {
-		a += int64(r)
+	axis, outer, inner, err := axisBlocks(n, y.Shape)
+	if err != nil {
+		return err
 	}
-	axis := int(a)
-	outer, inner := prod(y.Shape, 0, axis), prod(y.Shape, axis+1, r)
 	yo := 0
 	for o := 0; o < outer; o++ {
 		for _, x := range in {
@@ -139,7 +145,7 @@ func splitSizes(c *inferCtx, dim Dim, nout int) ([]Dim, error) {
 
 func inferSplit(c *inferCtx) error {
 	x := c.shape(0)
-	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x), "axis")
+	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x))
 	if err != nil {
 		return err
 	}
@@ -159,13 +165,10 @@ func inferSplit(c *inferCtx) error {
 // shapes say the sizes.
 func evalSplit(n *Node, _ int, in, out []*Tensor) error {
 	x := in[0]
-	r := len(x.Shape)
-	a := n.Attrs.Int("axis", 0)
-	if a < 0 {
-		a += int64(r)
+	axis, outer, inner, err := axisBlocks(n, x.Shape)
+	if err != nil {
+		return err
 	}
-	axis := int(a)
-	outer, inner := prod(x.Shape, 0, axis), prod(x.Shape, axis+1, r)
 	xo := 0
 	for o := 0; o < outer; o++ {
 		for _, y := range out {
@@ -211,15 +214,13 @@ func sliceSpecOf(starts, ends, axes, steps []int64, dims []int) (sliceSpec, erro
 	}
 	var seen [MaxRank]bool
 	for i := range starts {
-		ax := int64(i)
+		a := int64(i)
 		if axes != nil {
-			ax = axes[i]
+			a = axes[i]
 		}
-		if ax < -int64(r) || ax >= int64(r) {
-			return s, fmt.Errorf("axis %d is out of range for rank %d (accepted: %d to %d)", ax, r, -r, r-1)
-		}
-		if ax < 0 {
-			ax += int64(r)
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return s, err
 		}
 		if seen[ax] {
 			return s, fmt.Errorf("axes %v name axis %d twice", axes, ax)
