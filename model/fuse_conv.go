@@ -31,59 +31,47 @@ func fuseConv(ix *index, n *Node) (bool, error) {
 		(b != "" && (g.Const(b) == nil || g.Const(b).DType != Float32)) || len(xs) != len(w.Shape) {
 		return false, nil
 	}
-	spatial := len(w.Shape) - 2
-	kernel := make([]int64, spatial)
-	for i := range kernel {
-		kernel[i] = int64(w.Shape[2+i])
-	}
-	if k, ok := n.Attrs.Ints("kernel_shape"); ok && !slices.Equal(k, kernel) {
+	kernel := w.Shape[2:]
+	if k, ok := n.Attrs.Ints("kernel_shape"); ok && !slices.Equal(k, toInt64s(kernel)) {
 		return false, fmt.Errorf("conv %q: kernel_shape %v does not match its weight's shape %v", n.Name, k, w.Shape)
 	}
-	strides := intsOr(n.Attrs, "strides", spatial, 1)
-	dilations := intsOr(n.Attrs, "dilations", spatial, 1)
-	pads := intsOr(n.Attrs, "pads", 2*spatial, 0)
-	if len(strides) != spatial || len(dilations) != spatial || len(pads) != 2*spatial {
-		return false, fmt.Errorf("conv %q: strides %v, dilations %v and pads %v must have %d, %d and %d values",
-			n.Name, strides, dilations, pads, spatial, spatial, 2*spatial)
+	attrs, err := explicitWindow(n, xs, kernel, false)
+	if err != nil {
+		return false, err
 	}
-	switch mode := n.Attrs.String("auto_pad", "NOTSET"); mode {
-	case "NOTSET":
-	case "VALID":
-		pads = make([]int64, 2*spatial)
-	case "SAME_UPPER", "SAME_LOWER":
-		for i := 0; i < spatial; i++ {
-			in := xs[2+i]
-			if !in.Known() {
-				return false, fmt.Errorf("conv %q: auto_pad %s needs the input's spatial size, and %q has shape %v", n.Name, mode, x, xs)
-			}
-			out := (int64(in.Size) + strides[i] - 1) / strides[i]
-			total := max((out-1)*strides[i]+(kernel[i]-1)*dilations[i]+1-int64(in.Size), 0)
-			begin := total / 2
-			if mode == "SAME_LOWER" {
-				begin = total - total/2
-			}
-			pads[i], pads[spatial+i] = begin, total-begin
-		}
-	default:
-		return false, fmt.Errorf("conv %q: auto_pad %q is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", n.Name, mode)
-	}
+	attrs["group"] = IntAttr(n.Attrs.Int("group", 1))
 	fused := &Node{Name: n.Name, Op: OpFusedConv, Inputs: []string{x, n.Input(1), b}, Outputs: n.Outputs,
-		Covers: coverAll(n), Attrs: Attrs{
-			"kernel_shape": IntsAttr(kernel...), "strides": IntsAttr(strides...), "pads": IntsAttr(pads...),
-			"dilations": IntsAttr(dilations...), "group": IntAttr(n.Attrs.Int("group", 1)),
-		}}
+		Covers: coverAll(n), Attrs: attrs}
 	replace(g, []*Node{n}, fused)
 	return true, nil
 }
 
-// intsOr returns an ints attribute, or n copies of def when it is not set.
-func intsOr(a Attrs, name string, n int, def int64) []int64 {
-	if v, ok := a.Ints(name); ok {
-		return append([]int64{}, v...)
+// explicitWindow returns the window attributes of a convolution or a pool
+// over input x with the given kernel, every one explicit and auto_pad
+// resolved: kernel_shape, strides, dilations, pads.
+func explicitWindow(n *Node, x Shape, kernel []int, pool bool) (Attrs, error) {
+	w, err := windowOf(n.Attrs, spatialInts(x), kernel, pool)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", n.Op, n.Name, err)
 	}
-	out := make([]int64, n)
-	for i := range out {
-		out[i] = def
+	if ap := n.Attrs.String("auto_pad", "NOTSET"); ap != "NOTSET" && !w.known() {
+		return nil, fmt.Errorf("%s %q: auto_pad %s needs the input's spatial size, and it has shape %v", n.Op, n.Name, ap, x)
+	}
+	ns, off := w.nsp, 3-w.nsp
+	k, s, d, p := make([]int64, ns), make([]int64, ns), make([]int64, ns), make([]int64, 2*ns)
+	for i := range ns {
+		j := off + i
+		k[i], s[i], d[i] = int64(w.k[j]), int64(w.stride[j]), int64(w.dil[j])
+		p[i], p[ns+i] = int64(w.padB[j]), int64(w.padE[j])
+	}
+	return Attrs{"kernel_shape": IntsAttr(k...), "strides": IntsAttr(s...), "dilations": IntsAttr(d...), "pads": IntsAttr(p...)}, nil
+}
+
+// toInt64s widens sizes to int64s.
+func toInt64s(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
 	}
 	return out
 }

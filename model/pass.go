@@ -25,7 +25,7 @@ type Pass struct {
 // leaves a graph it does not match unchanged.
 func FusionPasses() []Pass {
 	return []Pass{
-		FuseLinear, FuseConvBatchNorm, FuseConv, FuseLayerNorm, FuseGelu, FuseGlobalPool,
+		FuseLinear, FuseConvBatchNorm, FuseConv, ExplicitPools, FuseLayerNorm, FuseGelu, FuseGlobalPool,
 		FuseAttention, FuseResidual, FuseActivation,
 	}
 }
