@@ -152,12 +152,13 @@ func (c *inferCtx) squeezeAxes() ([]int64, bool, error) {
 }
 
 // inferSqueeze drops the named axes, which must have size 1, or every axis of
-// size 1 when none are named.
+// size 1 when none are named (no axes, or an empty list).
 func inferSqueeze(c *inferCtx) error {
 	axes, given, err := c.squeezeAxes()
 	if err != nil {
 		return err
 	}
+	given = given && len(axes) > 0
 	x := c.shape(0)
 	set, err := c.axisSet(axes, len(x), "axes")
 	if err != nil {

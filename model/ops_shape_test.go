@@ -59,6 +59,7 @@ func TestFlattenSqueezeUnsqueeze(t *testing.T) {
 		{"squeeze attribute", 11, "Squeeze", Attrs{"axes": IntsAttr(0)}, []*Tensor{y}, []int{3, 1}},
 		{"squeeze input", 13, "Squeeze", nil, []*Tensor{y, refI([]int{1}, -1)}, []int{1, 3}},
 		{"squeeze every 1", 13, "Squeeze", nil, []*Tensor{y}, []int{3}},
+		{"squeeze with empty axes", 13, "Squeeze", nil, []*Tensor{y, refI([]int{0})}, []int{3}},
 		{"unsqueeze attribute", 11, "Unsqueeze", Attrs{"axes": IntsAttr(0, 3)}, []*Tensor{m}, []int{1, 2, 3, 1}},
 		{"unsqueeze input", 13, "Unsqueeze", nil, []*Tensor{m, refI([]int{1}, -1)}, []int{2, 3, 1}},
 		{"unsqueeze a scalar", 13, "Unsqueeze", nil, []*Tensor{refF(nil, 5), refI([]int{1}, 0)}, []int{1}},
