@@ -63,7 +63,7 @@ func TestCompile(t *testing.T) {
 // TestCompileFusesNewerOpsIntoOlderOpsets compiles opset-13 decompositions
 // into the LayerNormalization (opset 17) and Gelu (opset 20) they compute.
 func TestCompileFusesNewerOpsIntoOlderOpsets(t *testing.T) {
-	g := layerNormGraph(t, lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5})
+	g := layerNormGraph(t, lnFull())
 	g.Opset = 13
 	x := g.Outputs[0]
 	b := &Builder{g: g}
@@ -134,7 +134,7 @@ func TestFusionPassesTogether(t *testing.T) {
 		want []string
 	}{
 		{"layer norm", func(t *testing.T) *Graph {
-			return layerNormGraph(t, lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5})
+			return layerNormGraph(t, lnFull())
 		}, []string{"LayerNormalization(x, gamma, beta) -> add"}},
 		{"GELU", func(t *testing.T) *Graph { return geluGraph(t, true, "xa", 0.5, false) }, []string{"Gelu(x) -> mul2"}},
 		{"nn.MultiheadAttention", func(t *testing.T) *Graph { return mhaGraph(t, mhaParts{scaleQ: 2}) }, []string{

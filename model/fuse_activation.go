@@ -12,13 +12,9 @@ import "math"
 // alone and not a graph output. Clip's bounds are attributes before opset 11
 // and constant inputs from it on (an omitted bound is no bound); a computed
 // bound leaves the Clip alone.
-var FuseActivation = Pass{
-	Name: "fuse-activation",
-	Doc:  "Relu, Clip, Sigmoid, Tanh, LeakyRelu, HardSigmoid, HardSwish or Gelu after a Linear or FusedConv → its epilogue",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseActivation(ix, n), nil })
-	},
-}
+var FuseActivation = fusion("fuse-activation",
+	"Relu, Clip, Sigmoid, Tanh, LeakyRelu, HardSigmoid, HardSwish or Gelu after a Linear or FusedConv → its epilogue",
+	fuseActivation)
 
 func fuseActivation(ix *index, n *Node) bool {
 	act, ok := activationOf(ix, n)

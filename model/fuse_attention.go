@@ -27,13 +27,9 @@ import (
 // reshaped to [B, H, a, T]). Every intermediate is read inside the pattern
 // alone and none is a graph output; where anything differs (q, k and v of
 // different inputs, a cross attention, a scaled mask) the general ops stay.
-var FuseAttention = Pass{
-	Name: "fuse-attention",
-	Doc:  "decomposed multi-head self-attention → packed QKV Linear + Attention (+ output Linear)",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseAttention(ix, n), nil })
-	},
-}
+var FuseAttention = fusion("fuse-attention",
+	"decomposed multi-head self-attention → packed QKV Linear + Attention (+ output Linear)",
+	fuseAttention)
 
 // attention is one match of the pattern.
 type attention struct {

@@ -13,13 +13,9 @@ import "math"
 // the four parameters are float32 constants of one value per output channel,
 // the BatchNormalization is in inference form (training_mode 0, spatial 1,
 // only its first output read) and the Conv has no epilogue yet.
-var FuseConvBatchNorm = Pass{
-	Name: "fuse-conv-bn",
-	Doc:  "BatchNormalization after a Conv → folded into the Conv's weights and bias",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseConvBN(ix, n), nil })
-	},
-}
+var FuseConvBatchNorm = fusion("fuse-conv-bn",
+	"BatchNormalization after a Conv → folded into the Conv's weights and bias",
+	fuseConvBN)
 
 func fuseConvBN(ix *index, bn *Node) bool {
 	g := ix.g

@@ -38,11 +38,7 @@ func TestFuseConvBatchNorm(t *testing.T) {
 	bn := func(p *ptNet, name, x string, ch int, attrs Attrs) string {
 		return p.op("BatchNormalization", name, attrs, x, p.pos(name+".s", ch), p.w(name+".b", ch), p.w(name+".m", ch), p.pos(name+".v", ch))
 	}
-	tests := []struct {
-		name  string
-		build func(p *ptNet) *Graph
-		want  []string
-	}{{
+	ptTable(t, 17, []ptCase{{
 		name: "a Conv without a bias, strided and grouped",
 		build: func(p *ptNet) *Graph {
 			conv := p.op("Conv", "conv", Attrs{"group": IntAttr(2), "strides": IntsAttr(2, 2)}, p.in("x", 2, 4, 5, 5), p.w("W", 6, 2, 3, 3))
@@ -69,15 +65,7 @@ func TestFuseConvBatchNorm(t *testing.T) {
 			return p.build(bn(p, "bn", p.op("Relu", "relu", nil, p.in("x", 1, 2, 3, 3)), 2, nil))
 		},
 		want: []string{"Relu(x) -> relu", "BatchNormalization(relu, bn.s, bn.b, bn.m, bn.v) -> bn"},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.build(newPT(t, 17))
-			c, _ := ptRun(t, g, FuseConvBatchNorm)
-			ptWantNodes(t, c, tc.want...)
-			ptSame(t, g, c)
-		})
-	}
+	}}, FuseConvBatchNorm)
 }
 
 func TestFuseConvBatchNormRefusesTrainingMode(t *testing.T) {

@@ -12,13 +12,9 @@ import "math"
 // in any operand order of the Adds and Muls. The constants are float32
 // scalars within 1e-5 of √2, 1/√2, 1 and 0.5; every intermediate is read by
 // the next node alone and is not a graph output; both Muls by x read the same x.
-var FuseGelu = Pass{
-	Name: "fuse-gelu",
-	Doc:  "the erf decomposition x·0.5·(1+erf(x/√2)) → Gelu",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseGelu(ix, n), nil })
-	},
-}
+var FuseGelu = fusion("fuse-gelu",
+	"the erf decomposition x·0.5·(1+erf(x/√2)) → Gelu",
+	fuseGelu)
 
 func fuseGelu(ix *index, erf *Node) bool {
 	if erf.Op != "Erf" {

@@ -14,13 +14,9 @@ package model
 // node alone, none a graph output. γ and β are float32 constants of one
 // value per position of the last axis (either operand order); without the
 // Mul the scale is ones, without the Add there is no bias.
-var FuseLayerNorm = Pass{
-	Name: "fuse-layernorm",
-	Doc:  "the ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add decomposition → LayerNormalization",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseLayerNorm(ix, n), nil })
-	},
-}
+var FuseLayerNorm = fusion("fuse-layernorm",
+	"the ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add decomposition → LayerNormalization",
+	fuseLayerNorm)
 
 func fuseLayerNorm(ix *index, mean *Node) bool {
 	g := ix.g

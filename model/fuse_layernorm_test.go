@@ -53,22 +53,28 @@ func layerNormGraph(t *testing.T, lp lnParts) *Graph {
 	return p.build(outs...)
 }
 
+// lnFull is PyTorch's layer norm over the last axis, with an affine transform.
+func lnFull() lnParts {
+	return lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5}
+}
+
+// lnWith returns lnFull changed by f.
+func lnWith(f func(*lnParts)) lnParts { lp := lnFull(); f(&lp); return lp }
+
 func TestFuseLayerNorm(t *testing.T) {
-	full := lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5}
-	with := func(f func(*lnParts)) lnParts { lp := full; f(&lp); return lp }
 	tests := []struct {
 		name string
 		lp   lnParts
 		want []string
 	}{
-		{"PyTorch's opset 13 export", full, []string{"LayerNormalization(x, gamma, beta) -> add"}},
-		{"axes as rank-1, constants first", with(func(lp *lnParts) { lp.axes, lp.swap = []int64{2}, true }),
+		{"PyTorch's opset 13 export", lnFull(), []string{"LayerNormalization(x, gamma, beta) -> add"}},
+		{"axes as rank-1, constants first", lnWith(func(lp *lnParts) { lp.axes, lp.swap = []int64{2}, true }),
 			[]string{"LayerNormalization(x, gamma, beta) -> add"}},
-		{"axes as an input (opset 18)", with(func(lp *lnParts) { lp.axesIn = true }),
+		{"axes as an input (opset 18)", lnWith(func(lp *lnParts) { lp.axesIn = true }),
 			[]string{"LayerNormalization(x, gamma, beta) -> add"}},
-		{"[1, 1, D] parameters", with(func(lp *lnParts) { lp.scale, lp.bias = []int{1, 1, 4}, []int{1, 4} }),
+		{"[1, 1, D] parameters", lnWith(func(lp *lnParts) { lp.scale, lp.bias = []int{1, 1, 4}, []int{1, 4} }),
 			[]string{"LayerNormalization(x, mean/scale, mean/bias) -> add"}},
-		{"no affine transform", with(func(lp *lnParts) { lp.scale, lp.bias = nil, nil }),
+		{"no affine transform", lnWith(func(lp *lnParts) { lp.scale, lp.bias = nil, nil }),
 			[]string{"LayerNormalization(x, mean/scale) -> div"}},
 	}
 	for _, tc := range tests {
@@ -92,16 +98,14 @@ func TestFuseLayerNorm(t *testing.T) {
 }
 
 func TestFuseLayerNormLeavesOthers(t *testing.T) {
-	full := lnParts{axes: []int64{-1}, exponent: 2, scale: []int{4}, bias: []int{4}, eps: 1e-5}
-	with := func(f func(*lnParts)) lnParts { lp := full; f(&lp); return lp }
 	tests := []struct {
 		name string
 		lp   lnParts
 	}{
-		{"another axis", with(func(lp *lnParts) { lp.axes = []int64{1} })},
-		{"two axes", with(func(lp *lnParts) { lp.axes = []int64{1, 2} })},
-		{"exponent 3", with(func(lp *lnParts) { lp.exponent = 3 })},
-		{"x − mean read outside", with(func(lp *lnParts) { lp.leak = true })},
+		{"another axis", lnWith(func(lp *lnParts) { lp.axes = []int64{1} })},
+		{"two axes", lnWith(func(lp *lnParts) { lp.axes = []int64{1, 2} })},
+		{"exponent 3", lnWith(func(lp *lnParts) { lp.exponent = 3 })},
+		{"x − mean read outside", lnWith(func(lp *lnParts) { lp.leak = true })},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,7 +113,7 @@ func TestFuseLayerNormLeavesOthers(t *testing.T) {
 		})
 	}
 	t.Run("a scale of another size stays a Mul", func(t *testing.T) {
-		g := layerNormGraph(t, with(func(lp *lnParts) { lp.scale = []int{3, 1} }))
+		g := layerNormGraph(t, lnWith(func(lp *lnParts) { lp.scale = []int{3, 1} }))
 		c, _ := ptRun(t, g, FuseLayerNorm)
 		ptWantNodes(t, c, "LayerNormalization(x, mean/scale) -> div", "Mul(div, gamma) -> mul", "Add(mul, beta) -> add")
 		ptSame(t, g, c)

@@ -6,12 +6,7 @@ import (
 )
 
 func TestFuseLinear(t *testing.T) {
-	tests := []struct {
-		name  string
-		build func(p *ptNet) *Graph
-		want  []string
-		check func(t *testing.T, g *Graph)
-	}{{
+	ptTable(t, 17, []ptCase{{
 		name: "Gemm transB=1 keeps its weight and bias",
 		build: func(p *ptNet) *Graph {
 			return p.build(p.op("Gemm", "fc", Attrs{"transB": IntAttr(1)}, p.in("x", 2, 3), p.w("W", 4, 3), p.w("B", 4)))
@@ -24,7 +19,7 @@ func TestFuseLinear(t *testing.T) {
 				p.in("x", 2, 2), p.f("W", []int{2, 3}, 1, 2, 3, 4, 5, 6), p.f("C", []int{1, 3}, 10, 20, 30)))
 		},
 		want: []string{"Linear(x, fc/weight, fc/bias) -> fc"},
-		check: func(t *testing.T, g *Graph) {
+		check: func(t *testing.T, _, g *Graph) {
 			if w := ptFloats(t, g, "fc/weight"); !slices.Equal(w, []float32{2, 8, 4, 10, 6, 12}) {
 				t.Errorf("weight = %v, want 2·Wᵀ", w)
 			}
@@ -38,7 +33,7 @@ func TestFuseLinear(t *testing.T) {
 			return p.build(p.op("Gemm", "fc", Attrs{"transB": IntAttr(1)}, p.in("x", 2, 3), p.w("W", 2, 3), p.s("C", 7)))
 		},
 		want: []string{"Linear(x, W, fc/bias) -> fc"},
-		check: func(t *testing.T, g *Graph) {
+		check: func(t *testing.T, _, g *Graph) {
 			if b := ptFloats(t, g, "fc/bias"); !slices.Equal(b, []float32{7, 7}) {
 				t.Errorf("bias = %v, want [7 7]", b)
 			}
@@ -50,7 +45,7 @@ func TestFuseLinear(t *testing.T) {
 			return p.build(p.op("Add", "add", nil, p.f("B", []int{2}, 1, -1), mm))
 		},
 		want: []string{"Linear(x, mm/weight, mm/bias) -> add"},
-		check: func(t *testing.T, g *Graph) {
+		check: func(t *testing.T, _, g *Graph) {
 			if w := ptFloats(t, g, "mm/weight"); !slices.Equal(w, []float32{1, 3, 5, 2, 4, 6}) {
 				t.Errorf("weight = %v, want Wᵀ", w)
 			}
@@ -76,7 +71,7 @@ func TestFuseLinear(t *testing.T) {
 			return p.build(p.op("Add", "add", nil, fc, p.f("C", []int{1, 1}, 10)))
 		},
 		want: []string{"Linear(x, W, fc/bias) -> add"},
-		check: func(t *testing.T, g *Graph) {
+		check: func(t *testing.T, _, g *Graph) {
 			if b := ptFloats(t, g, "fc/bias"); !slices.Equal(b, []float32{11, 12}) {
 				t.Errorf("bias = %v, want [11 12]", b)
 			}
@@ -113,16 +108,5 @@ func TestFuseLinear(t *testing.T) {
 			return p.build(p.op("Add", "add2", nil, p.op("Add", "add1", nil, mm, p.w("B", 3)), a))
 		},
 		want: []string{"Linear(x, mm/weight, ) -> mm", "Add(mm, C) -> add", "Add(mm, B) -> add1", "Add(add1, add) -> add2"},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.build(newPT(t, 17))
-			c, _ := ptRun(t, g, FuseLinear)
-			ptWantNodes(t, c, tc.want...)
-			if tc.check != nil {
-				tc.check(t, c)
-			}
-			ptSame(t, g, c)
-		})
-	}
+	}}, FuseLinear)
 }

@@ -12,13 +12,9 @@ import "slices"
 // and ReduceMax likewise into GlobalMaxPool. The axes may be negative, in
 // any order, an attribute or (from opset 18) a constant input. A mean over
 // the last axis of [B, T, D] is left to FuseLayerNorm, which runs first.
-var FuseGlobalPool = Pass{
-	Name: "fuse-global-pool",
-	Doc:  "ReduceMean or ReduceMax over every spatial axis → GlobalAveragePool or GlobalMaxPool (+ Flatten)",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseGlobalPool(ix, n), nil })
-	},
-}
+var FuseGlobalPool = fusion("fuse-global-pool",
+	"ReduceMean or ReduceMax over every spatial axis → GlobalAveragePool or GlobalMaxPool (+ Flatten)",
+	fuseGlobalPool)
 
 func fuseGlobalPool(ix *index, n *Node) bool {
 	pool := map[string]string{"ReduceMean": "GlobalAveragePool", "ReduceMax": "GlobalMaxPool"}[n.Op]

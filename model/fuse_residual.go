@@ -9,13 +9,9 @@ package model
 // the Add alone and not a graph output; R is a float32 value of exactly P's
 // shape (a broadcast sum is left alone). When both terms qualify, the later
 // producer takes the other as its residual.
-var FuseResidual = Pass{
-	Name: "fuse-residual",
-	Doc:  "Add of a Linear's or FusedConv's output and a same-shaped value → the producer's residual input",
-	Run: func(g *Graph) (int, error) {
-		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return fuseResidual(ix, n), nil })
-	},
-}
+var FuseResidual = fusion("fuse-residual",
+	"Add of a Linear's or FusedConv's output and a same-shaped value → the producer's residual input",
+	fuseResidual)
 
 func fuseResidual(ix *index, add *Node) bool {
 	if add.Op != "Add" || len(add.Inputs) != 2 || add.Inputs[0] == add.Inputs[1] {

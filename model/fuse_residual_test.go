@@ -17,11 +17,7 @@ func TestFuseResidual(t *testing.T) {
 		return p.op(OpFusedConv, name, Attrs{"kernel_shape": IntsAttr(3, 3), "pads": IntsAttr(1, 1, 1, 1),
 			"strides": IntsAttr(1, 1), "dilations": IntsAttr(1, 1), "group": IntAttr(1)}, x, p.w(name+".w", 2, 2, 3, 3), p.w(name+".b", 2))
 	}
-	tests := []struct {
-		name  string
-		build func(p *ptNet) *Graph
-		want  []string
-	}{{
+	ptTable(t, 17, []ptCase{{
 		name: "Add(Linear, R)",
 		build: func(p *ptNet) *Graph {
 			x := p.in("x", 3, 4)
@@ -65,15 +61,7 @@ func TestFuseResidual(t *testing.T) {
 		},
 		want: []string{"Linear(x, fc.w, fc.b) -> fc", "Linear(x, fc2.w, fc2.b) -> fc2", "Add(fc, x) -> add",
 			"Mul(fc, x) -> mul", "Add(fc2, x) -> add2"},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.build(newPT(t, 17))
-			c, _ := ptRun(t, g, FuseResidual)
-			ptWantNodes(t, c, tc.want...)
-			ptSame(t, g, c)
-		})
-	}
+	}}, FuseResidual)
 }
 
 func TestFuseResidualCovers(t *testing.T) {

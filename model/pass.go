@@ -30,6 +30,14 @@ func FusionPasses() []Pass {
 	}
 }
 
+// fusion makes the Pass of a fusion from its match, which rewrites the one
+// pattern anchored at a node, or reports it does not hold there.
+func fusion(name, doc string, match func(ix *index, n *Node) bool) Pass {
+	return Pass{Name: name, Doc: doc, Run: func(g *Graph) (int, error) {
+		return fuseAll(g, func(ix *index, n *Node) (bool, error) { return match(ix, n), nil })
+	}}
+}
+
 // runPasses runs passes in order, each error wrapped with the pass's name.
 func runPasses(g *Graph, passes ...Pass) error {
 	for _, p := range passes {

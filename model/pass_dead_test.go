@@ -3,26 +3,30 @@ package model
 import "testing"
 
 func TestDropDead(t *testing.T) {
-	tests := []struct {
-		name  string
-		build func(p *ptNet) *Graph
-		want  []string
-		gone  []string // values that must be gone
-	}{{
+	gone := func(names ...string) func(t *testing.T, _, g *Graph) {
+		return func(t *testing.T, _, g *Graph) {
+			for _, name := range names {
+				if g.Values[name] != nil {
+					t.Errorf("value %q is still there", name)
+				}
+			}
+		}
+	}
+	ptTable(t, 13, []ptCase{{
 		name: "an Identity between nodes",
 		build: func(p *ptNet) *Graph {
 			return p.build(p.op("Neg", "neg", nil, p.op("Identity", "id", nil, p.op("Relu", "relu", nil, p.in("x", 2)))))
 		},
-		want: []string{"Relu(x) -> relu", "Neg(relu) -> neg"},
-		gone: []string{"id"},
+		want:  []string{"Relu(x) -> relu", "Neg(relu) -> neg"},
+		check: gone("id"),
 	}, {
 		name: "an Identity writing a graph output: its producer writes it",
 		build: func(p *ptNet) *Graph {
 			r := p.op("Relu", "relu", nil, p.in("x", 2))
 			return p.build(p.op("Identity", "y", nil, r), p.op("Neg", "neg", nil, r))
 		},
-		want: []string{"Relu(x) -> y", "Neg(y) -> neg"},
-		gone: []string{"relu"},
+		want:  []string{"Relu(x) -> y", "Neg(y) -> neg"},
+		check: gone("relu"),
 	}, {
 		name: "an Identity from an input to an output stays",
 		build: func(p *ptNet) *Graph {
@@ -42,8 +46,8 @@ func TestDropDead(t *testing.T) {
 			d := p.b.OpN("Dropout", "drop", nil, 2, p.in("x", 2), p.s("ratio", 0.1), p.b.Const("train", &Tensor{DType: Bool, Shape: []int{}, Bool: []bool{false}}))
 			return p.build(p.op("Neg", "neg", nil, d[0]))
 		},
-		want: []string{"Neg(x) -> neg"},
-		gone: []string{"drop:0", "drop:1", "ratio", "train"},
+		want:  []string{"Neg(x) -> neg"},
+		check: gone("drop:0", "drop:1", "ratio", "train"),
 	}, {
 		name: "a Dropout whose mask is read stays",
 		build: func(p *ptNet) *Graph {
@@ -58,20 +62,7 @@ func TestDropDead(t *testing.T) {
 			p.op("Neg", "dead2", nil, p.op("Add", "dead1", nil, x, p.w("only_dead", 2)))
 			return p.build(p.op("Relu", "relu", nil, x))
 		},
-		want: []string{"Relu(x) -> relu"},
-		gone: []string{"dead1", "dead2", "only_dead"},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.build(newPT(t, 13))
-			c, _ := ptRun(t, g, DropDead)
-			ptWantNodes(t, c, tc.want...)
-			for _, gone := range tc.gone {
-				if c.Values[gone] != nil {
-					t.Errorf("value %q is still there", gone)
-				}
-			}
-			ptSame(t, g, c)
-		})
-	}
+		want:  []string{"Relu(x) -> relu"},
+		check: gone("dead1", "dead2", "only_dead"),
+	}}, DropDead)
 }

@@ -201,6 +201,32 @@ func ptClose(t *testing.T, name string, got, want *Tensor, tol float64) {
 	}
 }
 
+// ptCase is one row of a pass's table: a graph, the nodes the passes make of
+// it, and what else must hold of the result.
+type ptCase struct {
+	name  string
+	build func(p *ptNet) *Graph
+	want  []string
+	check func(t *testing.T, before, after *Graph)
+}
+
+// ptTable runs the passes on each case's graph (built at opset): the result
+// must hold the wanted nodes, pass the check and compute what the graph did.
+func ptTable(t *testing.T, opset int, cases []ptCase, passes ...Pass) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.build(newPT(t, opset))
+			c, _ := ptRun(t, g, passes...)
+			ptWantNodes(t, c, tc.want...)
+			if tc.check != nil {
+				tc.check(t, g, c)
+			}
+			ptSame(t, g, c)
+		})
+	}
+}
+
 // ptUnchanged checks that a pass leaves a graph as it was.
 func ptUnchanged(t *testing.T, g *Graph, p Pass) {
 	t.Helper()
