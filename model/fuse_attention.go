@@ -186,51 +186,64 @@ func (a *attention) heads3() bool {
 }
 
 // output follows the p·v product forward through Reshapes, Transposes and
-// at most one Linear of the merged heads until it is [B, T, features].
+// at most one Linear of the merged heads until it is [B, T, features], and
+// on through Transposes and Reshapes that keep it so (of dimensions of size 1).
 func (a *attention) output() bool {
 	ix := a.ix
 	r := len(a.q.l)
 	l := append(slices.Clone(a.q.l[:r-2]), a.q.l[r-2], a.q.l[r-1])
 	cur, width := a.pv.Outputs[0], a.q.width
 	tokB, tokT := atoms(atom{tok0, a.q.b, 1}), atoms(atom{tok1, a.q.t, 1})
+	canonical := func(l layout, width int) bool {
+		return len(l) == 3 && slices.Equal(l[0], tokB) && slices.Equal(l[1], tokT) && wholeFeature(l[2], width)
+	}
 	for len(a.out) <= maxStreamNodes {
-		if len(l) == 3 && slices.Equal(l[0], tokB) && slices.Equal(l[1], tokT) && wholeFeature(l[2], width) {
+		var c *Node
+		if ix.private(cur) {
+			c = ix.cons[cur][0]
+		}
+		next, nextWidth, ok := a.step(l, cur, c, width)
+		if canonical(l, width) && (!ok || c.Op == OpLinear || !canonical(next, nextWidth)) {
 			a.result = cur
 			return true
-		}
-		if !ix.private(cur) {
-			return false
-		}
-		c := ix.cons[cur][0]
-		ok := true
-		switch c.Op {
-		case "Transpose":
-			perm, _ := c.Attrs.Ints("perm")
-			l, ok = l.transpose(perm)
-		case "Reshape":
-			shape := ix.shape(c.Outputs[0])
-			ok = c.Input(0) == cur && shape.Known()
-			if ok {
-				l, ok = l.reshape(shape.Ints())
-			}
-		case OpLinear:
-			w := ix.g.Const(c.Input(1))
-			ok = a.lo == nil && c.Input(0) == cur && w != nil && len(w.Shape) == 2 &&
-				ActivationOf(c).Op == "" && c.Input(3) == "" && wholeFeature(l[len(l)-1], width)
-			if ok {
-				a.lo, width = c, w.Shape[0]
-				l = append(l[:len(l)-1:len(l)-1], atoms(atom{feat, width, 1}))
-			}
-		default:
-			ok = false
 		}
 		if !ok {
 			return false
 		}
+		if c.Op == OpLinear {
+			a.lo = c
+		}
 		a.out = append(a.out, c)
-		cur = c.Outputs[0]
+		l, width, cur = next, nextWidth, c.Outputs[0]
 	}
 	return false
+}
+
+// step returns the layout of what c makes of cur (of layout l, its
+// features width wide), and the width of its features: through a Transpose,
+// a Reshape, or the output Linear; false for anything else.
+func (a *attention) step(l layout, cur string, c *Node, width int) (layout, int, bool) {
+	if c == nil || c.Input(0) != cur {
+		return nil, 0, false
+	}
+	var ok bool
+	switch c.Op {
+	case "Transpose":
+		perm, _ := c.Attrs.Ints("perm")
+		l, ok = l.transpose(perm)
+	case "Reshape":
+		if shape := a.ix.shape(c.Outputs[0]); shape.Known() {
+			l, ok = l.reshape(shape.Ints())
+		}
+	case OpLinear:
+		w := a.ix.g.Const(c.Input(1))
+		if ok = a.lo == nil && w != nil && len(w.Shape) == 2 && ActivationOf(c).Op == "" && c.Input(3) == "" &&
+			wholeFeature(l[len(l)-1], width); ok {
+			width = w.Shape[0]
+			l = append(l[:len(l)-1:len(l)-1], atoms(atom{feat, width, 1}))
+		}
+	}
+	return l, width, ok
 }
 
 // maskFits checks that the mask broadcasts to [B, H, T, T]: as it is when

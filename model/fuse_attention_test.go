@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -17,6 +18,8 @@ type mhaParts struct {
 	scaleQ    float32
 	vScale    bool // v divided by 2 too
 	leakScore bool // the scores also a graph output
+	b, t      int  // the batch and the tokens (0: attB, attT)
+	outN      int  // the output projection's features (0: attD)
 }
 
 // mhaGraph is nn.MultiheadAttention(batch_first=True) self-attention: x
@@ -25,10 +28,11 @@ type mhaParts struct {
 // out-projection a Gemm over [T·B, D], and the result transposed back.
 func mhaGraph(t *testing.T, mp mhaParts) *Graph {
 	p := newPT(t, 13)
+	attB, attT, outN := orDefault(mp.b, attB), orDefault(mp.t, attT), orDefault(mp.outN, attD)
 	x := p.in("x", attB, attT, attD)
 	t0 := p.op("Transpose", "t0", Attrs{"perm": IntsAttr(1, 0, 2)}, x)
 	qkv := p.op("Add", "in_add", nil, p.w("in_b", 3*attD), p.op("MatMul", "in_mm", nil, t0, p.w("in_w", attD, 3*attD)))
-	heads := p.ints("heads_shape", attT, attB*attH, attDh)
+	heads := p.ints("heads_shape", int64(attT), int64(attB*attH), attDh)
 	axes := p.ints("axes", -1)
 	split := func(name string, i int64, perm ...int64) string {
 		s := p.op("Slice", name+"_slice", nil, qkv, p.ints(name+"_start", i*attD), p.ints(name+"_end", (i+1)*attD), axes)
@@ -46,9 +50,9 @@ func mhaGraph(t *testing.T, mp mhaParts) *Graph {
 		scores = p.op("Add", "mask_add", nil, s, p.in("mask", mp.mask...))
 	}
 	o := p.op("MatMul", "pv", nil, p.op("Softmax", "softmax", Attrs{"axis": IntAttr(-1)}, scores), v)
-	o = p.op("Reshape", "o_r", nil, p.op("Transpose", "o_t", Attrs{"perm": IntsAttr(1, 0, 2)}, o), p.ints("rows", attT*attB, attD))
-	y := p.op("Gemm", "out", Attrs{"transB": IntAttr(1)}, o, p.w("out_w", attD, attD), p.w("out_b", attD))
-	y = p.op("Reshape", "y_r", nil, y, p.ints("tbd", attT, attB, attD))
+	o = p.op("Reshape", "o_r", nil, p.op("Transpose", "o_t", Attrs{"perm": IntsAttr(1, 0, 2)}, o), p.ints("rows", int64(attT*attB), attD))
+	y := p.op("Gemm", "out", Attrs{"transB": IntAttr(1)}, o, p.w("out_w", outN, attD), p.w("out_b", outN))
+	y = p.op("Reshape", "y_r", nil, y, p.ints("tbd", int64(attT), int64(attB), int64(outN)))
 	y = p.op("Transpose", "y", Attrs{"perm": IntsAttr(1, 0, 2)}, y)
 	if mp.leakScore {
 		return p.build(y, s)
@@ -61,6 +65,8 @@ type bertParts struct {
 	kvInput   bool // k and v project another input (cross-attention)
 	maskFirst bool // the mask added before the scores are divided
 	headMinor bool // heads split as [B, T, dh, H], the head the inner index
+	b         int  // the batch (0: attB)
+	outN      int  // the output projection's features (0: attD)
 }
 
 // bertGraph is BERT's self-attention: separate query, key and value Linears
@@ -69,37 +75,38 @@ type bertParts struct {
 // merged back by a Transpose and a Reshape before the output Linear.
 func bertGraph(t *testing.T, bp bertParts) *Graph {
 	p := newPT(t, 17)
+	attB, outN := orDefault(bp.b, attB), orDefault(bp.outN, attD)
 	x := p.in("x", attB, attT, attD)
 	kv := x
 	if bp.kvInput {
 		kv = p.in("x2", attB, attT, attD)
 	}
 	mask := p.in("mask", attB, 1, 1, attT)
-	lin := func(name, in string) string {
-		return p.op("Add", name+"_add", nil, p.op("MatMul", name, nil, in, p.w(name+"_w", attD, attD)), p.w(name+"_b", attD))
+	lin := func(name, in string, n int) string {
+		return p.op("Add", name+"_add", nil, p.op("MatMul", name, nil, in, p.w(name+"_w", attD, n)), p.w(name+"_b", n))
 	}
-	shape, perm := []int64{attB, attT, attH, attDh}, []int64{0, 2, 1, 3}
+	shape, perm := []int64{int64(attB), attT, attH, attDh}, []int64{0, 2, 1, 3}
 	if bp.headMinor {
-		shape, perm = []int64{attB, attT, attDh, attH}, []int64{0, 3, 1, 2}
+		shape, perm = []int64{int64(attB), attT, attDh, attH}, []int64{0, 3, 1, 2}
 	}
 	shapeName := p.ints("heads_shape", shape...)
 	heads := func(name, in string, perm ...int64) string {
 		return p.op("Transpose", name+"_t", Attrs{"perm": IntsAttr(perm...)}, p.op("Reshape", name+"_r", nil, in, shapeName))
 	}
 	kperm := []int64{perm[0], perm[1], perm[3], perm[2]}
-	s := p.op("MatMul", "qk", nil, heads("q", lin("query", x), perm...), heads("k", lin("key", kv), kperm...))
+	s := p.op("MatMul", "qk", nil, heads("q", lin("query", x, attD), perm...), heads("k", lin("key", kv, attD), kperm...))
 	if bp.maskFirst {
 		s = p.op("Div", "scale", nil, p.op("Add", "mask_add", nil, s, mask), p.s("sqrt_dh", 2))
 	} else {
 		s = p.op("Add", "mask_add", nil, p.op("Div", "scale", nil, s, p.s("sqrt_dh", 2)), mask)
 	}
-	o := p.op("MatMul", "pv", nil, p.op("Softmax", "softmax", Attrs{"axis": IntAttr(3)}, s), heads("v", lin("value", kv), perm...))
+	o := p.op("MatMul", "pv", nil, p.op("Softmax", "softmax", Attrs{"axis": IntAttr(3)}, s), heads("v", lin("value", kv, attD), perm...))
 	o = p.op("Transpose", "o_t", Attrs{"perm": IntsAttr(0, 2, 1, 3)}, o)
 	if bp.headMinor {
 		o = p.op("Transpose", "o_t2", Attrs{"perm": IntsAttr(0, 1, 3, 2)}, o)
 	}
-	o = p.op("Reshape", "o_r", nil, o, p.ints("btd", attB, attT, attD))
-	return p.build(lin("out", o))
+	o = p.op("Reshape", "o_r", nil, o, p.ints("btd", int64(attB), attT, attD))
+	return p.build(lin("out", o, outN))
 }
 
 func TestFuseAttentionMultiheadAttention(t *testing.T) {
@@ -115,6 +122,14 @@ func TestFuseAttentionMultiheadAttention(t *testing.T) {
 		{"a [T, T] mask and another scale", mhaParts{scaleQ: 4, mask: []int{attT, attT}}, []string{
 			"Linear(x, in_mm/weight, in_mm/bias) -> in_mm/qkv",
 			"Attention(in_mm/qkv, mask) -> softmax/context",
+			"Linear(softmax/context, out_w, out_b) -> y"}},
+		{"one sequence of one token", mhaParts{scaleQ: 2, b: 1, t: 1}, []string{
+			"Linear(x, in_mm/weight, in_mm/bias) -> in_mm/qkv",
+			"Attention(in_mm/qkv) -> softmax/context",
+			"Linear(softmax/context, out_w, out_b) -> y"}},
+		{"an output projection to 5 features", mhaParts{scaleQ: 2, outN: 5}, []string{
+			"Linear(x, in_mm/weight, in_mm/bias) -> in_mm/qkv",
+			"Attention(in_mm/qkv) -> softmax/context",
 			"Linear(softmax/context, out_w, out_b) -> y"}},
 		{"a key padding mask [B·H, 1, T]", mhaParts{scaleQ: 2, mask: []int{attB * attH, 1, attT}}, []string{
 			"Linear(x, in_mm/weight, in_mm/bias) -> in_mm/qkv",
@@ -153,7 +168,15 @@ func TestFuseAttentionMultiheadAttention(t *testing.T) {
 }
 
 func TestFuseAttentionBERT(t *testing.T) {
-	g := bertGraph(t, bertParts{})
+	for _, bp := range []bertParts{{}, {b: 1}, {outN: 5}} {
+		t.Run(fmt.Sprintf("batch %d, %d output features", orDefault(bp.b, attB), orDefault(bp.outN, attD)), func(t *testing.T) {
+			testFuseAttentionBERT(t, bp)
+		})
+	}
+}
+
+func testFuseAttentionBERT(t *testing.T, bp bertParts) {
+	g := bertGraph(t, bp)
 	c, _ := ptRun(t, g, FuseLinear, FuseAttention)
 	ptWantNodes(t, c,
 		"Linear(x, query/qkv_weight, query/qkv_bias) -> query/qkv",
