@@ -73,3 +73,21 @@ func TestCompilePresets(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCompile measures binding, folding and fusing each preset.
+func BenchmarkCompile(b *testing.B) {
+	for _, name := range []string{"mlp", "resnet", "transformer"} {
+		m, err := presets.BuildModel(name, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := model.Compile(m.Graph, model.Binding{Batch: 8}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
