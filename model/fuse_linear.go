@@ -120,11 +120,11 @@ func (f *linearFuser) bias(ix *index, add *Node) bool {
 		if lin == nil || !ix.private(y) || ActivationOf(lin).Op != "" || ct == nil || ct.DType != Float32 {
 			continue
 		}
-		nOut := f.g.Const(lin.Input(1)).Shape[0]
-		if !lastAxisBroadcast(ct.Shape, nOut, len(ix.shape(y))) {
+		w := f.g.Const(lin.Input(1))
+		if w == nil || len(w.Shape) != 2 || !lastAxisBroadcast(ct.Shape, w.Shape[0], len(ix.shape(y))) {
 			continue
 		}
-		sum := broadcastTo(ct, nOut)
+		sum := broadcastTo(ct, w.Shape[0])
 		if old := f.g.Const(lin.Input(2)); old != nil {
 			for i, v := range old.F32 {
 				sum.F32[i] += v
