@@ -6,18 +6,6 @@ import (
 	"strings"
 )
 
-// opSince is the opset each supported ONNX op first appeared in (default domain).
-var opSince = map[string]int{
-	"Gemm": 1, "MatMul": 1, "Conv": 1, "BatchNormalization": 1, "MaxPool": 1, "AveragePool": 1,
-	"GlobalAveragePool": 1, "GlobalMaxPool": 1, "ReduceMean": 1, "ReduceSum": 1, "ReduceMax": 1,
-	"Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Pow": 1, "Sqrt": 1, "Exp": 1, "Erf": 9, "Neg": 1,
-	"Relu": 1, "LeakyRelu": 1, "Clip": 1, "Sigmoid": 1, "HardSigmoid": 1, "HardSwish": 14, "Tanh": 1,
-	"Gelu": 20, "Softmax": 1, "LayerNormalization": 17, "Concat": 1, "Split": 1, "Slice": 1,
-	"Transpose": 1, "Reshape": 1, "Flatten": 1, "Squeeze": 1, "Unsqueeze": 1, "Gather": 1, "Shape": 1,
-	"Constant": 1, "ConstantOfShape": 9, "Identity": 1, "Dropout": 1, "Cast": 1, "Equal": 1,
-	"Where": 9, "Expand": 8, "Range": 11,
-}
-
 // The opsets a graph may be written for.
 const (
 	MinOpset = 7
@@ -27,7 +15,8 @@ const (
 // Unsupported is one kind of node a graph needs that cannot be computed: an
 // op (or an op with a dtype or attribute) this package does not know.
 type Unsupported struct {
-	// Op is the node's op type (with its domain when not ONNX's default one).
+	// Op is the node's op type (with its domain when not ONNX's default one,
+	// as "com.microsoft.FusedConv").
 	Op string
 	// Opset is the graph's opset.
 	Opset int
@@ -43,11 +32,14 @@ func (u Unsupported) String() string {
 	return fmt.Sprintf("%s (opset %d) ×%d, first %q: %s", u.Op, u.Opset, u.Count, u.Node, u.Reason)
 }
 
-// SupportedOps lists the ONNX ops this package computes, sorted.
+// SupportedOps lists the ONNX ops this package computes, sorted (the fused
+// ops, which only the passes make, are not listed).
 func SupportedOps() []string {
-	out := make([]string, 0, len(opSince))
-	for op := range opSince {
-		out = append(out, op)
+	out := make([]string, 0, len(opDefs))
+	for op := range opDefs {
+		if !isFused(op) {
+			out = append(out, op)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -55,42 +47,135 @@ func SupportedOps() []string {
 
 // CheckSupported lists every kind of node in g that cannot be computed,
 // grouped by op and reason, in the order they first appear; nil when all can.
+// It refuses ops it does not know, ops of another domain, ops newer than the
+// graph's opset, dtypes other than float32, int64, int32 and bool (and Casts
+// to them), training-mode nodes (BatchNormalization training_mode=1 or with
+// its training outputs used, Dropout whose training_mode is true or not a
+// constant), MaxPool's Indices and LayerNormalization's Mean and InvStdDev
+// when used, storage_order=1, unknown auto_pad values and graph attributes.
+// A graph whose opset is outside MinOpset to MaxOpset has every node refused.
 func CheckSupported(g *Graph) []Unsupported {
 	var out []Unsupported
 	index := map[string]int{}
-	add := func(n *Node, reason string) {
+	used := usedValues(g)
+	for _, n := range g.Nodes {
+		reason := unsupportedReason(g, n, used)
+		if reason == "" {
+			continue
+		}
 		key := n.Op + "\x00" + reason
 		if i, ok := index[key]; ok {
 			out[i].Count++
-			return
+			continue
 		}
 		index[key] = len(out)
 		out = append(out, Unsupported{Op: n.Op, Opset: g.Opset, Node: n.Name, Count: 1, Reason: reason})
 	}
-	for _, n := range g.Nodes {
-		if reason := unsupportedReason(g, n); reason != "" {
-			add(n, reason)
-		}
-	}
 	return out
 }
 
-// unsupportedReason says why a node cannot be computed, or "".
-func unsupportedReason(g *Graph, n *Node) string {
-	switch n.Op {
-	case OpLinear, OpFusedConv, OpAttention:
-		return ""
+// usedValues is the set of values some node reads or the graph returns.
+func usedValues(g *Graph) map[string]bool {
+	used := map[string]bool{}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			used[in] = true
+		}
 	}
-	since, ok := opSince[n.Op]
+	for _, o := range g.Outputs {
+		used[o] = true
+	}
+	return used
+}
+
+// unsupportedReason says why a node cannot be computed, or "".
+func unsupportedReason(g *Graph, n *Node, used map[string]bool) string {
+	def, ok := opDefs[n.Op]
 	if !ok {
+		if i := strings.LastIndexByte(n.Op, '.'); i > 0 {
+			return fmt.Sprintf("domain %q is not supported (only ONNX's default domain)", n.Op[:i])
+		}
 		return "op not supported"
 	}
-	if g.Opset > 0 && g.Opset < since {
-		return fmt.Sprintf("op first defined in opset %d", since)
+	if g.Opset != 0 && (g.Opset < MinOpset || g.Opset > MaxOpset) {
+		return fmt.Sprintf("opset %d is outside the supported %d to %d", g.Opset, MinOpset, MaxOpset)
+	}
+	if g.Opset > 0 && g.Opset < def.since {
+		return fmt.Sprintf("op first defined in opset %d, the graph is opset %d", def.since, g.Opset)
+	}
+	for name, a := range n.Attrs {
+		if a.Kind == AttrGraph {
+			return fmt.Sprintf("graph attribute %q", name)
+		}
 	}
 	for _, name := range append(append([]string{}, n.Inputs...), n.Outputs...) {
 		if v := g.Values[name]; v != nil && v.DType != Undefined && !v.DType.Computable() {
-			return "dtype " + v.DType.String()
+			return fmt.Sprintf("dtype %s (computable: float32, int64, int32, bool)", v.DType)
+		}
+	}
+	if len(n.Inputs) > 0 {
+		if v := g.Values[n.Inputs[0]]; v != nil && v.DType != Undefined && !def.types.has(v.DType) {
+			return fmt.Sprintf("input dtype %s (%s computes %s)", v.DType, n.Op, def.types)
+		}
+	}
+	return opReason(g, n, used)
+}
+
+// opReason refuses what is particular to some ops: training modes, outputs
+// that are not computed, attribute values that are not supported.
+func opReason(g *Graph, n *Node, used map[string]bool) string {
+	usedOut := func(i int) bool { return i < len(n.Outputs) && n.Outputs[i] != "" && used[n.Outputs[i]] }
+	switch ap := n.Attrs.String("auto_pad", "NOTSET"); ap {
+	case "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID":
+	default:
+		return fmt.Sprintf("auto_pad %q (accepted: NOTSET, SAME_UPPER, SAME_LOWER, VALID)", ap)
+	}
+	if n.Attrs.Int("storage_order", 0) != 0 {
+		return "storage_order=1 (column-major)"
+	}
+	switch n.Op {
+	case "Cast":
+		if to := DType(n.Attrs.Int("to", 0)); !to.Computable() {
+			return "Cast to " + to.String()
+		}
+	case "BatchNormalization":
+		if n.Attrs.Int("training_mode", 0) != 0 {
+			return "training_mode=1"
+		}
+		for i := 1; i < 5; i++ {
+			if usedOut(i) {
+				return "its training outputs (running or saved mean and variance) are used"
+			}
+		}
+	case "Dropout":
+		if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+			t := g.Const(n.Inputs[2])
+			switch {
+			case t == nil:
+				return "training_mode is computed at run time"
+			case t.DType == Bool && len(t.Bool) == 1 && t.Bool[0]:
+				return "training_mode is true"
+			}
+		}
+	case "MaxPool":
+		if usedOut(1) {
+			return "its Indices output is used"
+		}
+	case "LayerNormalization":
+		if usedOut(1) || usedOut(2) {
+			return "its Mean and InvStdDev outputs are used (training only)"
+		}
+	case "Gelu":
+		if ap := n.Attrs.String("approximate", "none"); ap != "none" && ap != "tanh" {
+			return fmt.Sprintf("approximate %q (accepted: none, tanh)", ap)
+		}
+	case "Constant":
+		if _, _, err := constantShape(n); err != nil {
+			return err.Error()
+		}
+	case OpLinear, OpFusedConv:
+		if err := ActivationOf(n).Valid(); err != nil {
+			return err.Error()
 		}
 	}
 	return ""

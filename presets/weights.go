@@ -16,15 +16,21 @@ type Weights map[string][]float32
 func (p *Preset) Weights(seed uint64) Weights {
 	w := Weights{}
 	for _, q := range p.Params() {
-		r := stream(seed, q.Name)
-		v := make([]float32, q.Size())
-		span := q.Init.High - q.Init.Low
-		for i := range v {
-			v[i] = q.Init.Low + span*r.Float32()
-		}
-		w[q.Name] = v
+		w[q.Name] = uniform(seed, q.Name, q.Size(), q.Init)
 	}
 	return w
+}
+
+// uniform draws n values of the parameter name from the seed, uniform in
+// [init.Low, init.High): the one way every preset weight is made.
+func uniform(seed uint64, name string, n int, init Init) []float32 {
+	r := stream(seed, name)
+	v := make([]float32, n)
+	span := init.High - init.Low
+	for i := range v {
+		v[i] = init.Low + span*r.Float32()
+	}
+	return v
 }
 
 // FillInput writes a deterministic input batch (uniform in [-1, 1)) into dst,

@@ -2,8 +2,11 @@
 """The five infertop presets written as torch.nn modules.
 
 The architectures are those of presets/catalog.go (float32, every convolution
-and linear with a bias). `python3 models.py --counts` prints each preset's
-parameter count, which must equal `infertop presets --format json` -> "params".
+and linear with a bias), and every parameter has infertop's name for it
+("fc1.weight", "stage1.block1.conv1.bias", "attn.in_proj_weight" ...), so that
+a state_dict and infertop's seeded weights map one to one.
+`python3 models.py --counts` prints each preset's parameter count, which must
+equal `infertop presets --format json` -> "params".
 
 Works with PyTorch 1.13 and 2.x.
 """
@@ -11,6 +14,7 @@ Works with PyTorch 1.13 and 2.x.
 import argparse
 import json
 import sys
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -51,17 +55,24 @@ class ResBlock(nn.Module):
         return self.out(x + self.conv2(self.relu(self.conv1(x))))
 
 
+def stage(ch):
+    return nn.Sequential(OrderedDict(block1=ResBlock(ch), block2=ResBlock(ch)))
+
+
 class ResNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU())
-        self.stage1 = nn.Sequential(ResBlock(32), ResBlock(32))
-        self.down = nn.Sequential(nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU())
-        self.stage2 = nn.Sequential(ResBlock(64), ResBlock(64))
+        self.stem = nn.Conv2d(3, 32, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.stage1 = stage(32)
+        self.down = nn.Conv2d(32, 64, 3, stride=2, padding=1)
+        self.down_relu = nn.ReLU()
+        self.stage2 = stage(64)
         self.fc = nn.Linear(64, 10)
 
     def forward(self, x):
-        x = self.stage2(self.down(self.stage1(self.stem(x))))
+        x = self.stage1(self.stem_relu(self.stem(x)))
+        x = self.stage2(self.down_relu(self.down(x)))
         x = x.mean(dim=(2, 3))  # global average pool
         return self.fc(x)
 
@@ -88,22 +99,22 @@ class EncoderLayer(nn.Module):
 def build(name):
     """Returns the preset `name` as an nn.Module (float32, training mode)."""
     if name == "linear":
-        return nn.Linear(10, 1)
+        return nn.Sequential(OrderedDict(fc=nn.Linear(10, 1)))
     if name == "mlp":
-        return nn.Sequential(
-            nn.Linear(784, 1024), nn.ReLU(),
-            nn.Linear(1024, 1024), nn.ReLU(),
-            nn.Linear(1024, 10),
-        )
+        return nn.Sequential(OrderedDict(
+            fc1=nn.Linear(784, 1024), relu1=nn.ReLU(),
+            fc2=nn.Linear(1024, 1024), relu2=nn.ReLU(),
+            fc3=nn.Linear(1024, 10),
+        ))
     if name == "lenet5":
-        return nn.Sequential(
-            nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(256, 120), nn.ReLU(),
-            nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, 10),
-        )
+        return nn.Sequential(OrderedDict(
+            conv1=nn.Conv2d(1, 6, 5), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(6, 16, 5), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(256, 120), relu3=nn.ReLU(),
+            fc2=nn.Linear(120, 84), relu4=nn.ReLU(),
+            fc3=nn.Linear(84, 10),
+        ))
     if name == "resnet":
         return ResNet()
     if name == "transformer":
