@@ -62,8 +62,7 @@ func (l *loader) nodeAttrs(np *onnxpb.NodeProto, node string) (model.Attrs, stri
 			}
 			attrs[name] = model.Attr{Kind: model.AttrTensor, Tensor: t}
 		case onnxpb.AttributeProto_GRAPH, onnxpb.AttributeProto_GRAPHS:
-			attrs[name] = model.Attr{Kind: model.AttrGraph}
-			refuse("attribute %q holds a subgraph", name)
+			attrs[name] = model.Attr{Kind: model.AttrGraph} // model.CheckSupported lists the node
 		case onnxpb.AttributeProto_TENSORS:
 			refuse("attribute %q holds a list of tensors", name)
 		case onnxpb.AttributeProto_SPARSE_TENSOR, onnxpb.AttributeProto_SPARSE_TENSORS:

@@ -71,7 +71,7 @@ func TestStringConstantIsUnsupported(t *testing.T) {
 	} {
 		mp := constantModel(node("Constant", "c", nil, []string{"k"}, attr))
 		_, err := Read("m.onnx", encode(t, mp), "", LoadOptions{})
-		want := `m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype string`
+		want := `m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype string (computable: float32, int64, int32, bool)`
 		if err == nil || err.Error() != want {
 			t.Errorf("%s: error %v, want %s", attr.Name, err, want)
 		}

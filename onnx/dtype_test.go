@@ -63,13 +63,13 @@ func TestUncomputableDTypesAreListed(t *testing.T) {
 		want string
 	}{
 		{"float16 initializer", withInit(&onnxpb.TensorProto{Dims: []int64{3}, DataType: tFloat16, Int32Data: []int32{0x3c00, 0, 0}}),
-			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float16`},
+			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float16 (computable: float32, int64, int32, bool)`},
 		{"float16 raw initializer", withInit(&onnxpb.TensorProto{Dims: []int64{3}, DataType: tFloat16, RawData: make([]byte, 6)}),
-			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float16`},
+			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float16 (computable: float32, int64, int32, bool)`},
 		{"float64 initializer", withInit(&onnxpb.TensorProto{Dims: []int64{3}, DataType: tDouble, DoubleData: []float64{1, 2, 3}}),
-			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float64`},
+			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype float64 (computable: float32, int64, int32, bool)`},
 		{"int8 initializer", withInit(&onnxpb.TensorProto{Dims: []int64{2}, DataType: int32(onnxpb.TensorProto_INT8), RawData: []byte{1, 2}}),
-			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype int8`},
+			`m.onnx needs what cannot be computed: Add (opset 17) ×1, first "add": dtype int8 (computable: float32, int64, int32, bool)`},
 	}
 	mp := tinyModel()
 	mp.Graph.Input[0] = valueInfo("x", tDouble, "batch", 3)
@@ -77,7 +77,7 @@ func TestUncomputableDTypesAreListed(t *testing.T) {
 		name string
 		mp   *onnxpb.ModelProto
 		want string
-	}{"float64 input", mp, `m.onnx needs what cannot be computed: MatMul (opset 17) ×1, first "mm": dtype float64`})
+	}{"float64 input", mp, `m.onnx needs what cannot be computed: MatMul (opset 17) ×1, first "mm": dtype float64 (computable: float32, int64, int32, bool)`})
 	for _, tt := range tests {
 		_, err := Read("m.onnx", encode(t, tt.mp), "", LoadOptions{})
 		if err == nil || err.Error() != tt.want {

@@ -40,11 +40,11 @@ func TestUnsupportedNodesAreListed(t *testing.T) {
 		t.Fatalf("error %v is not a *model.UnsupportedError", err)
 	}
 	want := []string{
-		`com.microsoft.FusedGemm (opset 17) ×1, first "ms": op not supported`,
+		`com.microsoft.FusedGemm (opset 17) ×1, first "ms": domain "com.microsoft" is not supported (only ONNX's default domain)`,
 		`NonMaxSuppression (opset 17) ×2, first "nms1": op not supported`,
 		`If (opset 17) ×1, first "if": op not supported`,
-		`Gelu (opset 17) ×1, first "gelu": op first defined in opset 20`,
-		`Relu (opset 17) ×1, first "relu_sub": attribute "body" holds a subgraph`,
+		`Relu (opset 17) ×1, first "relu_sub": graph attribute "body"`,
+		`Gelu (opset 17) ×1, first "gelu": op first defined in opset 20, the graph is opset 17`,
 		`infertop.Linear (opset 17) ×1, first "lin": fused ops are made by infertop's passes, not read from files`,
 		`Relu (opset 17) ×1, first "relu_sparse": attribute "s" holds a sparse tensor`,
 		`Relu (opset 17) ×1, first "relu_type": attribute "tp" holds a type`,
