@@ -1,6 +1,9 @@
 package model
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // rewrite replaces a match by the packed projection, the Attention and the
 // output Linear; false (the graph unchanged) when a value inside the
@@ -82,18 +85,26 @@ func (a *attention) packed(lins []*Node) (string, string) {
 		return q.lin.Input(1), q.lin.Input(2)
 	}
 	kin := w0.Shape[1]
-	w := NewTensor(Float32, 3*d, kin)
-	var bias *Tensor
-	for i, s := range []*stream{q, k, v} {
-		sw := g.Const(s.lin.Input(1))
-		copy(w.F32[i*d*kin:(i+1)*d*kin], sw.F32[s.off*kin:(s.off+d)*kin])
-		if sb := g.Const(s.lin.Input(2)); sb != nil {
-			if bias == nil {
-				bias = NewTensor(Float32, 3*d)
-			}
-			copy(bias.F32[i*d:(i+1)*d], sb.F32[s.off:s.off+d])
-		}
+	var srcs []*Tensor
+	for _, s := range []*stream{q, k, v} {
+		srcs = append(srcs, g.Const(s.lin.Input(1)), g.Const(s.lin.Input(2)))
 	}
+	packed := g.derive(fmt.Sprintf("qkv\x00%d\x00%d\x00%d\x00%d", d, q.off, k.off, v.off), srcs, func() []*Tensor {
+		w := NewTensor(Float32, 3*d, kin)
+		var bias *Tensor
+		for i, s := range []*stream{q, k, v} {
+			sw := g.Const(s.lin.Input(1))
+			copy(w.F32[i*d*kin:(i+1)*d*kin], sw.F32[s.off*kin:(s.off+d)*kin])
+			if sb := g.Const(s.lin.Input(2)); sb != nil {
+				if bias == nil {
+					bias = NewTensor(Float32, 3*d)
+				}
+				copy(bias.F32[i*d:(i+1)*d], sb.F32[s.off:s.off+d])
+			}
+		}
+		return []*Tensor{w, bias}
+	})
+	w, bias := packed[0], packed[1]
 	wName, bName := addConst(g, q.lin.Name+"/qkv_weight", w), ""
 	if bias != nil {
 		bName = addConst(g, q.lin.Name+"/qkv_bias", bias)

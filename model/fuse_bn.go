@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // FuseConvBatchNorm folds an inference-form BatchNormalization into the
 // convolution before it, as onnxruntime's conv_bn_fusion does:
@@ -50,20 +53,24 @@ func fuseConvBN(ix *index, bn *Node) bool {
 	}
 	scale, shift, mean, variance := params[0], params[1], params[2], params[3]
 	eps := float64(bn.Attrs.Float("epsilon", 1e-5))
-	nw := NewTensor(Float32, w.Shape...)
-	nb := NewTensor(Float32, cout)
-	per := w.Len() / cout
-	for c := 0; c < cout; c++ {
-		s := float64(scale.F32[c]) / math.Sqrt(float64(variance.F32[c])+eps)
-		for i := c * per; i < (c+1)*per; i++ {
-			nw.F32[i] = float32(float64(w.F32[i]) * s)
+	folded := g.derive(fmt.Sprintf("conv-bn\x00%v", eps), []*Tensor{w, b, scale, shift, mean, variance}, func() []*Tensor {
+		nw := NewTensor(Float32, w.Shape...)
+		nb := NewTensor(Float32, cout)
+		per := w.Len() / cout
+		for c := 0; c < cout; c++ {
+			s := float64(scale.F32[c]) / math.Sqrt(float64(variance.F32[c])+eps)
+			for i := c * per; i < (c+1)*per; i++ {
+				nw.F32[i] = float32(float64(w.F32[i]) * s)
+			}
+			bias := 0.0
+			if b != nil {
+				bias = float64(b.F32[c])
+			}
+			nb.F32[c] = float32((bias-float64(mean.F32[c]))*s + float64(shift.F32[c]))
 		}
-		bias := 0.0
-		if b != nil {
-			bias = float64(b.F32[c])
-		}
-		nb.F32[c] = float32((bias-float64(mean.F32[c]))*s + float64(shift.F32[c]))
-	}
+		return []*Tensor{nw, nb}
+	})
+	nw, nb := folded[0], folded[1]
 	fused := conv.Clone()
 	for len(fused.Inputs) < 3 {
 		fused.Inputs = append(fused.Inputs, "")

@@ -55,13 +55,13 @@ func (f *linearFuser) weight(src string, transposed bool, alpha float32, anchor 
 	if name, ok := f.made[key]; ok {
 		return name
 	}
-	t := f.g.Const(src)
-	if transposed {
-		t = transpose2D(t)
-	}
-	if alpha != 1 {
-		t = scaled(t, alpha)
-	}
+	t := f.g.derive1(fmt.Sprintf("linear-weight\x00%v\x00%v", transposed, alpha), []*Tensor{f.g.Const(src)}, func() *Tensor {
+		t := f.g.Const(src)
+		if transposed {
+			t = transpose2D(t)
+		}
+		return scaled(t, alpha)
+	})
 	name := addConst(f.g, anchor+"/weight", t)
 	f.made[key] = name
 	return name

@@ -69,6 +69,10 @@ type Graph struct {
 	Opset int
 	// Producer says what wrote the graph ("pytorch 1.13.0", "infertop presets").
 	Producer string
+
+	// derived, when set, keeps the constants the passes derive (see
+	// derivedCache); clones share it.
+	derived *derivedCache
 }
 
 // NewGraph returns an empty graph.
@@ -97,7 +101,7 @@ func (g *Graph) AddConst(name string, t *Tensor) *Value {
 // data is shared (passes never change a tensor in place; they add new ones).
 func (g *Graph) Clone() *Graph {
 	c := &Graph{Name: g.Name, Inputs: slices.Clone(g.Inputs), Outputs: slices.Clone(g.Outputs),
-		Values: make(map[string]*Value, len(g.Values)), Opset: g.Opset, Producer: g.Producer}
+		Values: make(map[string]*Value, len(g.Values)), Opset: g.Opset, Producer: g.Producer, derived: g.derived}
 	for k, v := range g.Values {
 		cv := *v
 		cv.Shape = v.Shape.Clone()

@@ -26,6 +26,9 @@ type Model struct {
 	// Dims binds named dimensions other than the batch (onnxruntime's free
 	// dimension overrides, "--dim seq=128").
 	Dims map[string]int
+
+	cacheOnce sync.Once
+	cache     *derivedCache
 }
 
 // Binding says the sizes a graph is compiled for.
@@ -37,9 +40,22 @@ type Binding struct {
 	Dims map[string]int
 }
 
-// Bind compiles the model's graph for a batch size (see Compile).
+// Bind compiles the model's graph for a batch size (see Compile). The
+// constants the passes derive from the weights are made once per model and
+// shared by every batch size's graph.
 func (m *Model) Bind(batch int) (*Graph, error) {
-	g, err := Compile(m.Graph, Binding{Batch: batch, Dims: m.Dims})
+	return m.BindWith(batch, CompileOptions{})
+}
+
+// BindWith is Bind with compile options (inspect's unfused view).
+func (m *Model) BindWith(batch int, o CompileOptions) (*Graph, error) {
+	if err := m.CheckBatch(batch); err != nil {
+		return nil, err
+	}
+	m.cacheOnce.Do(func() { m.cache = &derivedCache{m: map[string][]*Tensor{}} })
+	src := *m.Graph
+	src.derived = m.cache
+	g, err := CompileWith(&src, Binding{Batch: batch, Dims: m.Dims}, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.Name, err)
 	}

@@ -47,6 +47,11 @@ func foldConstants(g *Graph) (int, error) {
 	return folded, nil
 }
 
+// foldCacheMin is the size of the largest input from which a folded result
+// is kept for the model's other batch sizes (smaller ones, the shape chains,
+// depend on the batch and cost nothing to redo).
+const foldCacheMin = 4096
+
 // foldNode computes n when it can be computed at load time and makes its
 // outputs constants; false leaves it a node.
 func foldNode(g *Graph, n *Node, opset int) (bool, error) {
@@ -83,14 +88,36 @@ func foldNode(g *Graph, n *Node, opset int) (bool, error) {
 		setConst(outs[0], in[0])
 		return true, nil
 	}
-	res := make([]*Tensor, len(outs))
-	for i, v := range outs {
-		if v != nil {
-			res[i] = NewTensor(v.DType, v.Shape.Ints()...)
+	eval := func() ([]*Tensor, error) {
+		res := make([]*Tensor, len(outs))
+		for i, v := range outs {
+			if v != nil {
+				res[i] = NewTensor(v.DType, v.Shape.Ints()...)
+			}
 		}
+		if err := EvalNode(n, opset, in, res); err != nil {
+			return nil, fmt.Errorf("folding constants: %w", err)
+		}
+		return res, nil
 	}
-	if err := EvalNode(n, opset, in, res); err != nil {
-		return false, fmt.Errorf("folding constants: %w", err)
+	var res []*Tensor
+	var err error
+	if largest >= foldCacheMin {
+		// A transform of a weight: the same for every batch size.
+		var evalErr error
+		res = g.derive("fold\x00"+n.Op+"\x00"+n.Name, in, func() []*Tensor {
+			r, e := eval()
+			evalErr = e
+			return r
+		})
+		if evalErr != nil {
+			return false, evalErr
+		}
+		if res == nil {
+			return false, fmt.Errorf("folding constants: node %q failed to fold before", n.Name)
+		}
+	} else if res, err = eval(); err != nil {
+		return false, err
 	}
 	for i, v := range outs {
 		if v != nil {
