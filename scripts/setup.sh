@@ -3,14 +3,16 @@
 #   scripts/setup.sh          gcc (cgo: NVML and run-time library loading) and OpenBLAS's run-time library
 #   scripts/setup.sh --test   also tmux, for the dashboard's end-to-end test, g++, which
 #                             runs the CUDA kernels' source on the CPU in engine/cuda's tests,
-#                             and libonnx-testdata, ONNX's backend tests, which onnx's tests load
+#                             libonnx-testdata, ONNX's backend tests, which onnx's tests load, and
+#                             python3-torch and python3-onnx, with which a test exports the presets'
+#                             PyTorch twins (bench/pytorch) and imports them
 # It uses sudo when not run as root. Any other system: install gcc, an OpenBLAS
-# (libopenblas.so.0), and for the tests tmux, g++ and ONNX's backend test data, yourself; infertop still runs
-# without OpenBLAS, slower.
+# (libopenblas.so.0), and for the tests tmux, g++, ONNX's backend test data, PyTorch and onnx for
+# /usr/bin/python3, yourself; infertop still runs without OpenBLAS, slower.
 set -euo pipefail
 
 pkgs=(gcc libopenblas0-pthread)
-[[ "${1:-}" == "--test" ]] && pkgs+=(tmux g++ libonnx-testdata)
+[[ "${1:-}" == "--test" ]] && pkgs+=(tmux g++ libonnx-testdata python3-torch python3-onnx)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -27,4 +29,4 @@ sudo=""
 echo "setup.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
