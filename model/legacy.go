@@ -95,3 +95,41 @@ func concatAxis(n *Node, opset, r int) (int, error) {
 	}
 	return attrAxis(n, 0, r)
 }
+
+// LegacyForms writes what opsets before 6 left implicit or named otherwise
+// in the form later opsets use, so that engines read one form: Cast's `to`
+// as TensorProto's number rather than its name, and Concat's axis (1 when
+// absent before opset 4). Nodes are given new attribute maps, as nodes may share one.
+var LegacyForms = Pass{
+	Name: "legacy-forms",
+	Doc:  "Cast's dtype name → its number, Concat's default axis → explicit (opsets before 6)",
+	Run:  legacyForms,
+}
+
+func legacyForms(g *Graph) (int, error) {
+	count := 0
+	for _, n := range g.Nodes {
+		var key string
+		var v Attr
+		switch {
+		case n.Op == "Cast" && n.Attrs["to"].Kind == AttrString:
+			to, ok := castTo(n)
+			if !ok {
+				return count, errNode(n, "its attribute to names no dtype (accepted: TensorProto's numbers, or their names as FLOAT, INT64)")
+			}
+			key, v = "to", IntAttr(int64(to))
+		case n.Op == "Concat" && !n.Attrs.Has("axis") && EffectiveOpset(g.Opset) < 4:
+			key, v = "axis", IntAttr(1)
+		default:
+			continue
+		}
+		attrs := n.Attrs.Clone()
+		if attrs == nil {
+			attrs = Attrs{}
+		}
+		attrs[key] = v
+		n.Attrs = attrs
+		count++
+	}
+	return count, nil
+}

@@ -162,3 +162,42 @@ func TestLegacySplitInput(t *testing.T) {
 		t.Errorf("split [2 1]: %v %v", out[0].F32, out[1].F32)
 	}
 }
+
+// TestLegacyFormsInCompile: a compiled graph holds Cast's dtype as a number
+// and Concat's axis explicitly, whatever its opset wrote.
+func TestLegacyFormsInCompile(t *testing.T) {
+	b := NewBuilder("old")
+	x := b.Input("x", Float32, Shape{Sym("batch"), Fixed(2)})
+	shared := Attrs{"to": StringAttr("INT32")}
+	c := b.Op("Cast", "cast", shared, x)
+	b.Output(b.Op("Concat", "cat", nil, c, b.Op("Cast", "cast2", shared, x)))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Opset = 3
+	cg, err := Compile(g, Binding{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range cg.Nodes {
+		switch n.Op {
+		case "Cast":
+			if a := n.Attrs["to"]; a.Kind != AttrInt || DType(a.Int) != Int32 {
+				t.Errorf("%s: to %+v, want the number of int32", n.Name, a)
+			}
+		case "Concat":
+			if a, ok := n.Attrs["axis"]; !ok || a.Kind != AttrInt || a.Int != 1 {
+				t.Errorf("%s: axis %+v, want 1", n.Name, a)
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Op == "Concat" && n.Attrs.Has("axis") || n.Op == "Cast" && n.Attrs["to"].Kind != AttrString {
+			t.Errorf("Compile changed the graph it was given: %v", n.Attrs)
+		}
+	}
+	if s := cg.Values[cg.Outputs[0]].Shape; !s.Equal(ShapeOf(2, 4)) {
+		t.Errorf("output shape %v, want [2 4]", s)
+	}
+}
