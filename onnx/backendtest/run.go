@@ -15,9 +15,9 @@ import (
 
 // Runner computes the outputs of a compiled graph (what model.Compile
 // returns) from its inputs, both in the graph's order (g.Inputs, g.Outputs).
-// m is the model as loaded, with m.Graph the graph before compiling. An
-// engine joins the suite with a Runner that prepares g on its device and runs
-// it once.
+// m is the model as loaded, its Graph the one g was compiled from (with the
+// inputs a shape depends on made constants). An engine joins the suite with
+// a Runner that prepares g on its device and runs it once.
 type Runner func(m *model.Model, g *model.Graph, inputs []*model.Tensor) ([]*model.Tensor, error)
 
 // Reference runs a compiled graph with the model package's reference kernels (model.Eval).
@@ -156,7 +156,7 @@ func (r *Result) runSet(m *model.Model, ds DataSet, o Options) bool {
 		r.errored(err)
 		return true
 	}
-	g, err := r.compile(m, ins, model.Binding{Batch: batch, Dims: dims})
+	src, g, err := r.compile(m, ins, model.Binding{Batch: batch, Dims: dims})
 	if err != nil {
 		r.refused(err)
 		return true
@@ -165,9 +165,9 @@ func (r *Result) runSet(m *model.Model, ds DataSet, o Options) bool {
 	for i, name := range g.Inputs {
 		feed[i] = ins[slices.Index(m.Graph.Inputs, name)]
 	}
-	bound := *m
-	bound.Graph = g
-	outs, err := o.Runner(&bound, g, feed)
+	loaded := *m
+	loaded.Graph = src
+	outs, err := o.Runner(&loaded, g, feed)
 	if err != nil {
 		r.errored(err)
 		return true
@@ -190,10 +190,11 @@ func (r *Result) runSet(m *model.Model, ds DataSet, o Options) bool {
 	return false
 }
 
-// compile compiles m's graph at b; a graph input whose data a shape depends
-// on (a *model.RuntimeInputError names it) is made a constant of its value
-// in the data set, and the graph compiled again.
-func (r *Result) compile(m *model.Model, ins []*model.Tensor, b model.Binding) (*model.Graph, error) {
+// compile compiles m's graph at b and returns the graph compiled and the
+// result; a graph input whose data a shape depends on (a
+// *model.RuntimeInputError names it) is made a constant of its value in the
+// data set, and the graph compiled again.
+func (r *Result) compile(m *model.Model, ins []*model.Tensor, b model.Binding) (src, compiled *model.Graph, err error) {
 	consts := slices.Clone(r.Constants)
 	for {
 		g := m.Graph.Clone()
@@ -206,10 +207,10 @@ func (r *Result) compile(m *model.Model, ins []*model.Tensor, b model.Binding) (
 		c, err := model.Compile(g, b)
 		var ri *model.RuntimeInputError
 		if err == nil || !errors.As(err, &ri) || !slices.Contains(g.Inputs, ri.Input) {
-			if err == nil && !slices.Equal(consts, r.Constants) {
+			if err == nil {
 				r.Constants = consts
 			}
-			return c, err
+			return g, c, err
 		}
 		consts = append(consts, ri.Input)
 	}
