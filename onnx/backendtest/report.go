@@ -77,6 +77,8 @@ type ReportOptions struct {
 	Sources map[string]string
 	// NodeSuites name the suites of one-op tests, listed by op; the others are listed by model.
 	NodeSuites []string
+	// Notes are paragraphs written after the introduction.
+	Notes []string
 }
 
 // Report writes a Markdown report of results: counts per suite, every
@@ -96,6 +98,9 @@ func Report(results []Result, o ReportOptions) []byte {
 		o.Runner, DefaultATol, DefaultRTol)
 	p("A test *refused* was refused at load or compile time with the reason given; *failed* means an output " +
 		"differs; *error* is anything else.\n\n")
+	for _, n := range o.Notes {
+		p("%s\n\n", n)
+	}
 	suites := suiteOrder(results)
 	reportSummary(p, results, suites, o)
 	reportRefusals(p, results)
