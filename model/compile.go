@@ -22,8 +22,9 @@ func Compile(g *Graph, b Binding) (*Graph, error) { return CompileWith(g, b, Com
 // CompileWith returns a copy of g bound to b and made ready for an engine:
 //
 //  1. bind: the batch and b.Dims give every symbolic input dimension its size (BindDims);
-//  2. dead nodes, Identity and inference Dropout go (DropDead), and anything
-//     left that cannot be computed is refused with an *UnsupportedError;
+//  2. dead nodes, Identity and inference Dropout go (DropDead), anything
+//     left that cannot be computed is refused with an *UnsupportedError, and
+//     the attributes of opsets before 6 are written as later ones write them (LegacyForms);
 //  3. every shape is inferred and what is known at load time folded (FoldConstants),
 //     then what that left unread dropped (DropDead);
 //  4. the fusions of FusionPasses run in order, but those o skips;
@@ -51,7 +52,7 @@ func CompileWith(g *Graph, b Binding, o CompileOptions) (*Graph, error) {
 	if u := CheckSupported(c); len(u) > 0 {
 		return nil, &UnsupportedError{Graph: c.Name, List: u}
 	}
-	if err := runPasses(c, FoldConstants, DropDead); err != nil {
+	if err := runPasses(c, LegacyForms, FoldConstants, DropDead); err != nil {
 		return nil, err
 	}
 	if !o.NoFuse {

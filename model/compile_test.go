@@ -122,6 +122,10 @@ func TestCompileErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `node "r" (Reshape)`) || !strings.HasPrefix(err.Error(), "fold: ") {
 			t.Fatalf("err = %v", err)
 		}
+		var ri *RuntimeInputError
+		if !errors.As(err, &ri) || *ri != (RuntimeInputError{Node: "r", Op: "Reshape", What: "shape", Input: "shape"}) {
+			t.Errorf("err = %#v, want a *RuntimeInputError naming the shape input", err)
+		}
 	})
 }
 

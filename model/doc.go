@@ -5,8 +5,8 @@
 // A Graph holds Values (a dtype and a shape whose dimensions are fixed sizes
 // or named symbols such as "batch" and "seq"), Nodes (an op, its attributes,
 // the names of the values it reads and writes) and constant Tensors (weights
-// and folded constants). Op types are ONNX's own (opset 7 to 21 semantics)
-// plus the fused ops of this package (FusedConv, Linear, Attention), which the
+// and folded constants). Op types are ONNX's own (opset 1 to 21 semantics;
+// see legacy.go for what opsets 1 to 6 wrote differently) plus the fused ops of this package (FusedConv, Linear, Attention), which the
 // load-time passes produce and the engines execute.
 //
 // The package also owns what each op means: its shape inference, its

@@ -135,12 +135,36 @@ func (c *inferCtx) set(i int, dt DType, s Shape) {
 func (c *inferCtx) constInput(i int, what string) (*Tensor, error) {
 	t := c.in[i].Const
 	if t == nil {
-		return nil, c.errf("its %s input %q is computed at run time; infertop needs static shapes", what, c.name(i))
+		return nil, c.runtimeInput(i, what)
 	}
 	if !t.DType.IsInt() && what != "value" {
 		return nil, c.errf("its %s input %q is %s; it must be int64 or int32", what, c.name(i), t.DType)
 	}
 	return t, nil
+}
+
+// runtimeInput is the error of a node whose output shape depends on the
+// data of input i, which is computed at run time; what names the input.
+func (c *inferCtx) runtimeInput(i int, what string) error {
+	return &RuntimeInputError{Node: c.n.Name, Op: c.n.Op, What: what, Input: c.name(i)}
+}
+
+// RuntimeInputError is the error of a node whose output shape depends on the
+// data of an input that is computed at run time (Reshape's shape, Slice's
+// starts, Range's limit ...): every shape is fixed when a graph is compiled,
+// so such an input must be a constant or folded into one.
+type RuntimeInputError struct {
+	// Node and Op name the node.
+	Node, Op string
+	// What is the input's role ("shape", "axes", "starts").
+	What string
+	// Input is the value the node reads there.
+	Input string
+}
+
+// Error reads like `node "r" (Reshape): its shape input "s" is computed at run time; infertop needs static shapes`.
+func (e *RuntimeInputError) Error() string {
+	return fmt.Sprintf("node %q (%s): its %s input %q is computed at run time; infertop needs static shapes", e.Node, e.Op, e.What, e.Input)
 }
 
 // wantType checks input i's dtype.

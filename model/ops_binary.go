@@ -19,7 +19,8 @@ var elementwiseOps = map[string]opDef{
 }
 
 // inferBinary: both inputs of one dtype (Pow's exponent may differ), the
-// output their broadcast shape, bool for Equal.
+// output their broadcast shape, bool for Equal; before opset 7, only the
+// broadcasts the broadcast attribute allows (see legacyBroadcast).
 func inferBinary(c *inferCtx) error {
 	if c.n.Op == "Pow" {
 		if err := c.wantType(1, tNum); err != nil {
@@ -27,6 +28,11 @@ func inferBinary(c *inferCtx) error {
 		}
 	} else if err := c.sameType(0, 1); err != nil {
 		return err
+	}
+	if c.opset < 7 {
+		if err := legacyBroadcast(c); err != nil {
+			return err
+		}
 	}
 	s, err := broadcastShapes(c.shape(0), c.shape(1))
 	if err != nil {

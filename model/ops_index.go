@@ -87,7 +87,7 @@ func inferRange(c *inferCtx) error {
 		}
 		t := c.in[i].Const
 		if t == nil {
-			return c.errf("its %s input %q is computed at run time; infertop needs static shapes", what, c.name(i))
+			return c.runtimeInput(i, what)
 		}
 		if t.Len() != 1 {
 			return c.errf("its %s input %q has shape %v, not a scalar", what, c.name(i), t.Shape)

@@ -152,6 +152,9 @@ func inferGemm(c *inferCtx) error {
 		if s, err := broadcastShapes(out, c.shape(2)); err != nil || len(s) != 2 || (s.Known() && !s.Equal(out)) {
 			return c.errf("C %v does not broadcast to [M N] = %v", c.shape(2), out)
 		}
+		if c.opset < 7 && c.n.Attrs.Int("broadcast", 0) == 0 && !c.shape(2).Equal(out) {
+			return c.errf("before opset 7 C must be [M N] = %v unless broadcast=1; it is %v", out, c.shape(2))
+		}
 	}
 	c.set(0, Float32, out)
 	return nil

@@ -170,6 +170,9 @@ func inferBatchNorm(c *inferCtx) error {
 	if c.n.Attrs.Int("training_mode", 0) != 0 {
 		return c.errf("training_mode=1; BatchNormalization is computed for inference only")
 	}
+	if why := legacyTraining(c.n, c.opset); why != "" {
+		return c.errf("%s; BatchNormalization is computed for inference only", why)
+	}
 	if err := c.wantRank(0, 2, MaxRank); err != nil {
 		return err
 	}

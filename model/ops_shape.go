@@ -5,7 +5,7 @@ import "fmt"
 // Ops that change a shape and move no data (Reshape, Flatten, Squeeze,
 // Unsqueeze), or move it (Transpose, Expand), and Shape.
 var shapeOps = map[string]opDef{
-	"Reshape":   {since: 1, ins: [2]int{2, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferReshape, eval: evalCopy},
+	"Reshape":   {since: 1, ins: [2]int{1, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferReshape, eval: evalCopy},
 	"Flatten":   {since: 1, ins: [2]int{1, 1}, outs: [2]int{1, 1}, types: tAny, infer: inferFlatten, eval: evalCopy},
 	"Squeeze":   {since: 1, ins: [2]int{1, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferSqueeze, eval: evalCopy},
 	"Unsqueeze": {since: 1, ins: [2]int{1, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferUnsqueeze, eval: evalCopy},
@@ -14,33 +14,56 @@ var shapeOps = map[string]opDef{
 	"Expand":    {since: 8, ins: [2]int{2, 2}, outs: [2]int{1, 1}, types: tAny, infer: inferExpand, eval: evalExpand},
 }
 
-// inferReshape reads the shape input: 0 copies the input's dimension (unless
-// allowzero, from opset 14), one -1 takes what is left.
-func inferReshape(c *inferCtx) error {
+// reshapeTarget reads Reshape's shape: the shape attribute before opset 5,
+// the 1-D input from then on.
+func reshapeTarget(c *inferCtx) ([]int64, error) {
+	if c.opset < 5 {
+		if len(c.in) > 1 {
+			return nil, c.errf("takes its shape as an attribute before opset 5, got %d inputs", len(c.in))
+		}
+		s, ok := c.n.Attrs.Ints("shape")
+		if !ok {
+			return nil, c.errf("has no shape attribute")
+		}
+		return s, nil
+	}
+	if !c.has(1) {
+		return nil, c.errf("takes its shape as input 1 from opset 5, got 1 input")
+	}
 	t, err := c.constInput(1, "shape")
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Shape) != 1 {
+		return nil, c.errf("its shape input %q has shape %v; it must be 1-D", c.name(1), t.Shape)
+	}
+	return t.I64, nil
+}
+
+// inferReshape reads the shape (see reshapeTarget): 0 copies the input's
+// dimension (unless allowzero, from opset 14), one -1 takes what is left.
+func inferReshape(c *inferCtx) error {
+	shape, err := reshapeTarget(c)
 	if err != nil {
 		return err
 	}
-	if len(t.Shape) != 1 {
-		return c.errf("its shape input %q has shape %v; it must be 1-D", c.name(1), t.Shape)
-	}
 	x := c.shape(0)
 	allowZero := c.opset >= 14 && c.n.Attrs.Int("allowzero", 0) != 0
-	out := make(Shape, len(t.I64))
+	out := make(Shape, len(shape))
 	neg := -1
-	for i, v := range t.I64 {
+	for i, v := range shape {
 		switch {
 		case v == 0 && !allowZero:
 			if i >= len(x) {
-				return c.errf("shape %v copies dimension %d of %v, which has rank %d", t.I64, i, x, len(x))
+				return c.errf("shape %v copies dimension %d of %v, which has rank %d", shape, i, x, len(x))
 			}
 			out[i] = x[i]
 		case v == -1 && neg >= 0:
-			return c.errf("shape %v has more than one -1", t.I64)
+			return c.errf("shape %v has more than one -1", shape)
 		case v == -1:
 			neg = i
 		case v < 0:
-			return c.errf("shape %v has the size %d (accepted: sizes, 0 to copy, one -1 to infer)", t.I64, v)
+			return c.errf("shape %v has the size %d (accepted: sizes, 0 to copy, one -1 to infer)", shape, v)
 		default:
 			out[i] = Fixed(int(v))
 		}
@@ -51,7 +74,7 @@ func inferReshape(c *inferCtx) error {
 	}
 	for _, d := range rest {
 		if neg >= 0 && d.Known() && d.Size == 0 {
-			return c.errf("shape %v has both -1 and a size 0, which leaves -1 undefined", t.I64)
+			return c.errf("shape %v has both -1 and a size 0, which leaves -1 undefined", shape)
 		}
 	}
 	if x.Known() && rest.Known() && neg < 0 {
@@ -64,7 +87,7 @@ func inferReshape(c *inferCtx) error {
 	left, ok := divideDims(x, rest)
 	switch {
 	case !ok:
-		return c.errf("cannot reshape %v to shape %v: the element counts do not divide", x, t.I64)
+		return c.errf("cannot reshape %v to shape %v: the element counts do not divide", x, shape)
 	case neg >= 0:
 		out[neg] = left
 	case left.Known() && left.Size != 1:

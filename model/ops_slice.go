@@ -12,13 +12,10 @@ var sliceOps = map[string]opDef{
 // inferConcat: inputs of one dtype and rank, equal but along the axis,
 // where their sizes add up.
 func inferConcat(c *inferCtx) error {
-	if !c.n.Attrs.Has("axis") {
-		return c.errf("has no axis")
-	}
 	x := c.shape(0)
-	axis, err := c.axis(c.n.Attrs.Int("axis", 0), len(x))
+	axis, err := concatAxis(c.n, c.opset, len(x))
 	if err != nil {
-		return err
+		return c.errf("%v", err)
 	}
 	out := x.Clone()
 	for i := 1; i < len(c.in); i++ {
@@ -59,12 +56,13 @@ func axisBlocks(n *Node, dims []int) (axis, outer, inner int, err error) {
 }
 
 // evalConcat copies each input's block of every outer index in turn.
-func evalConcat(n *Node, _ int, in, out []*Tensor) error {
+func evalConcat(n *Node, opset int, in, out []*Tensor) error {
 	y := out[0]
-	axis, outer, inner, err := axisBlocks(n, y.Shape)
+	axis, err := concatAxis(n, opset, len(y.Shape))
 	if err != nil {
 		return err
 	}
+	outer, inner := prod(y.Shape, 0, axis), prod(y.Shape, axis+1, len(y.Shape))
 	yo := 0
 	for o := 0; o < outer; o++ {
 		for _, x := range in {
@@ -80,17 +78,19 @@ func evalConcat(n *Node, _ int, in, out []*Tensor) error {
 }
 
 // splitSizes reads the sizes along the axis: the split attribute (before
-// opset 13) or input (from 13); else num_outputs (from 18, the last part
-// smaller) or the number of outputs, which must then divide the axis evenly.
+// opset 13) or input (from 13, and at opset 1); else num_outputs (from 18,
+// the last part smaller) or the number of outputs, which must then divide
+// the axis evenly.
 func splitSizes(c *inferCtx, dim Dim, nout int) ([]Dim, error) {
 	var split []int64
 	given := false
-	if c.opset < 13 {
-		if len(c.in) > 1 {
-			return nil, c.errf("takes split as an attribute before opset 13, got %d inputs", len(c.in))
-		}
+	attrOnly := c.opset >= 2 && c.opset < 13
+	switch {
+	case attrOnly && len(c.in) > 1:
+		return nil, c.errf("takes split as an attribute from opset 2 to 12, got %d inputs", len(c.in))
+	case c.opset < 13 && !c.has(1):
 		split, given = c.n.Attrs.Ints("split")
-	} else if c.has(1) {
+	case c.has(1):
 		t, err := c.constInput(1, "split")
 		if err != nil {
 			return nil, err

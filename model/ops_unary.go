@@ -196,6 +196,9 @@ func inferDropout(c *inferCtx) error {
 	if c.has(2) && c.dtype(2) != Bool {
 		return c.errf("its training_mode input %q is %s, not bool", c.name(2), c.dtype(2))
 	}
+	if why := legacyTraining(c.n, c.opset); why != "" {
+		return c.errf("%s; Dropout is computed for inference only", why)
+	}
 	mask := Bool
 	if c.opset < 10 {
 		mask = c.dtype(0)
@@ -234,7 +237,10 @@ func inferCast(c *inferCtx) error {
 	if !c.n.Attrs.Has("to") {
 		return c.errf("has no attribute to")
 	}
-	to := DType(c.n.Attrs.Int("to", 0))
+	to, ok := castTo(c.n)
+	if !ok {
+		return c.errf("its attribute to names no dtype (accepted: TensorProto's numbers, or their names as FLOAT, INT64)")
+	}
 	if !to.Computable() {
 		return c.errf("casts to %s; only float32, int64, int32 and bool can be computed", to)
 	}

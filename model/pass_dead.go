@@ -3,9 +3,10 @@ package model
 import "slices"
 
 // DropDead removes what inference does not need: Identity nodes and
-// inference-form Dropouts (no training_mode, or a constant false one, and
-// the mask unread), their readers rewired to the value they pass on (a graph
-// output keeps its name: its producer writes it directly); nodes none of
+// inference-form Dropouts (no training_mode, or a constant false one,
+// is_test=1 before opset 7, and the mask unread), their readers rewired to
+// the value they pass on (a graph output keeps its name: its producer
+// writes it directly); nodes none of
 // whose outputs is read or is a graph output; and values nothing refers to,
 // unused constants among them. An Identity that copies a graph input or a
 // constant to a graph output stays.
@@ -63,6 +64,9 @@ func passThrough(g *Graph, n *Node) bool {
 			if g.IsOutput(mask) || slices.ContainsFunc(g.Nodes, func(c *Node) bool { return slices.Contains(c.Inputs, mask) }) {
 				return false
 			}
+		}
+		if legacyTraining(n, EffectiveOpset(g.Opset)) != "" {
+			return false
 		}
 		if tm := n.Input(2); tm != "" {
 			t := g.Const(tm)

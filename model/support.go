@@ -8,7 +8,7 @@ import (
 
 // The opsets a graph may be written for.
 const (
-	MinOpset = 7
+	MinOpset = 1
 	MaxOpset = 21
 )
 
@@ -51,8 +51,10 @@ func SupportedOps() []string {
 // graph's opset, dtypes other than float32, int64, int32 and bool (and Casts
 // to them), training-mode nodes (BatchNormalization training_mode=1 or with
 // its training outputs used, Dropout whose training_mode is true or not a
-// constant), MaxPool's Indices and LayerNormalization's Mean and InvStdDev
-// when used, storage_order=1, unknown auto_pad values and graph attributes.
+// constant, either of them without is_test=1 before opset 7), MaxPool's
+// Indices when used, storage_order=1, unknown auto_pad values and graph
+// attributes. LayerNormalization's Mean and InvStdDev outputs are computed:
+// every normalization computes them on its way, and ONNX's tests of the op read them.
 // A graph whose opset is outside MinOpset to MaxOpset has every node refused.
 func CheckSupported(g *Graph) []Unsupported {
 	var out []Unsupported
@@ -135,12 +137,15 @@ func opReason(g *Graph, n *Node, used map[string]bool) string {
 	}
 	switch n.Op {
 	case "Cast":
-		if to := DType(n.Attrs.Int("to", 0)); !to.Computable() {
+		if to, _ := castTo(n); !to.Computable() {
 			return "Cast to " + to.String()
 		}
 	case "BatchNormalization":
 		if n.Attrs.Int("training_mode", 0) != 0 {
 			return "training_mode=1"
+		}
+		if why := legacyTraining(n, EffectiveOpset(g.Opset)); why != "" {
+			return why
 		}
 		for i := 1; i < 5; i++ {
 			if usedOut(i) {
@@ -148,6 +153,9 @@ func opReason(g *Graph, n *Node, used map[string]bool) string {
 			}
 		}
 	case "Dropout":
+		if why := legacyTraining(n, EffectiveOpset(g.Opset)); why != "" {
+			return why
+		}
 		if len(n.Inputs) > 2 && n.Inputs[2] != "" {
 			t := g.Const(n.Inputs[2])
 			switch {
@@ -160,10 +168,6 @@ func opReason(g *Graph, n *Node, used map[string]bool) string {
 	case "MaxPool":
 		if usedOut(1) {
 			return "its Indices output is used"
-		}
-	case "LayerNormalization":
-		if usedOut(1) || usedOut(2) {
-			return "its Mean and InvStdDev outputs are used (training only)"
 		}
 	case "Gelu":
 		if ap := n.Attrs.String("approximate", "none"); ap != "none" && ap != "tanh" {

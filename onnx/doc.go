@@ -2,7 +2,7 @@
 // with one line that names the file, whatever the graph cannot be or the
 // engines cannot run.
 //
-// Load and Read parse a ModelProto (ONNX IR, opsets 7 to 21) with the Go
+// Load and Read parse a ModelProto (ONNX IR, opsets 1 to 21) with the Go
 // types of ONNX v1.16.2's onnx.proto3 (package onnx/internal/onnxpb) and build
 // a model.Graph:
 //   - the graph's inputs are those not also listed as initializers (older

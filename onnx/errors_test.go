@@ -26,12 +26,12 @@ func TestBadFiles(t *testing.T) {
 			want: "m.onnx: not an ONNX model (it holds no graph)"},
 		{name: "no IR version", edit: func(m *onnxpb.ModelProto) { m.IrVersion = 0 },
 			want: "m.onnx: not an ONNX model (it has no IR version)"},
-		{name: "opset too old", edit: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = 6 },
-			want: "m.onnx: opset 6 is not supported (accepted: opsets 7 to 21)"},
+		{name: "opset too old", edit: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = 0 },
+			want: "m.onnx: opset 0 is not supported (accepted: opsets 1 to 21)"},
 		{name: "opset too new", edit: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = 22 },
-			want: "m.onnx: opset 22 is not supported (accepted: opsets 7 to 21)"},
+			want: "m.onnx: opset 22 is not supported (accepted: opsets 1 to 21)"},
 		{name: "no default opset", edit: func(m *onnxpb.ModelProto) { m.OpsetImport[0].Domain = "ai.onnx.ml" },
-			want: "m.onnx: the model imports no opset of ONNX's default domain (accepted: opsets 7 to 21)"},
+			want: "m.onnx: the model imports no opset of ONNX's default domain (accepted: opsets 1 to 21)"},
 		{name: "two default opsets", edit: func(m *onnxpb.ModelProto) {
 			m.OpsetImport = append(m.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "ai.onnx", Version: 13})
 		}, want: "m.onnx: the model imports ONNX's default domain twice, at opsets 17 and 13"},
