@@ -12,6 +12,7 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/internal/rapl"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -205,7 +206,7 @@ func parseBench(env Env, args []string, deps benchDeps) (benchPlan, int, bool) {
 		for _, b := range plan.batches {
 			if need := plan.preset.EstimateBytes(b); need > hm.Available {
 				return fail("batch %d of %s needs an estimated %s, more than the %s available (%s); use a smaller --batch",
-					b, plan.preset.Name, engine.FormatBytes(need), engine.FormatBytes(hm.Available), hm.Source)
+					b, plan.preset.Name, units.Bytes(need), units.Bytes(hm.Available), hm.Source)
 			}
 		}
 	}

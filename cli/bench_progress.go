@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -34,10 +34,6 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-// rateText prints a rate for a table or a progress line: whole numbers from
-// 1000 on (never an exponent), else four significant figures.
-func rateText(v float64) string { return engine.FormatRate(v, 4) }
-
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)
 	switch s.State {
@@ -48,7 +44,7 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 			break
 		}
 		line += fmt.Sprintf(" %.1f/%.1f s · %s samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
-			s.Measured.Seconds(), duration.Seconds(), rateText(s.Overall.SamplesPerSec), float64(s.Latency.P50)/1e6,
+			s.Measured.Seconds(), duration.Seconds(), units.Rate(s.Overall.SamplesPerSec, 4), float64(s.Latency.P50)/1e6,
 			s.Latency.Count, mark(s.Stability.Windows), mark(s.Stability.IQR))
 	case runner.Error:
 		line += ": " + s.Err

@@ -192,14 +192,6 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 	}
 }
 
-func TestRateText(t *testing.T) {
-	for v, want := range map[float64]string{30450.4: "30450", 3.2e6: "3200000", 999.4: "999.4", 12.345: "12.35", 0.5: "0.5"} {
-		if got := rateText(v); got != want {
-			t.Errorf("rateText(%v) = %q, want %q", v, got, want)
-		}
-	}
-}
-
 // --tf32 reaches the GPU engine's options and the report's, so a reader of
 // the JSON knows the products were allowed TF32.
 func TestBenchTF32(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"infertop/internal/units"
 	"infertop/metrics"
 	"infertop/record"
 	"infertop/sweep"
@@ -93,7 +94,7 @@ func (c *compareObserver) window(ev sweep.WindowEvent) {
 	}
 	c.rec.CompareWindow(w)
 	c.rec.CompareEvent(record.CompareWindowDone, ev.Batch, "batch %d, pair %d: %s ran %s samples/s in %v",
-		ev.Batch, ev.Pair, side, rateText(w.SamplesPerSec), ev.Window.Duration.Round(time.Microsecond))
+		ev.Batch, ev.Pair, side, units.Rate(w.SamplesPerSec, 4), ev.Window.Duration.Round(time.Microsecond))
 }
 
 func (c *compareObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareResult) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"infertop/internal/units"
 	"infertop/report"
 	"infertop/sweep"
 )
@@ -87,7 +88,7 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 		if energy {
 			joules = p.A.Energy.PerSampleText() + "\t" + p.B.Energy.PerSampleText() + "\t"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, rateText(p.A.SamplesPerSec), rateText(p.B.SamplesPerSec),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t×%.3f–×%.3f\t%.3g\t%.3g\t%.3g\t%.3g\t%s%d\t\n", p.Batch, units.Rate(p.A.SamplesPerSec, 4), units.Rate(p.B.SamplesPerSec, 4),
 			p.SpeedUp, p.Lo, p.Hi, p.A.P50MS, p.A.P99MS, p.B.P50MS, p.B.P99MS, joules, p.Pairs)
 	}
 	if err := tw.Flush(); err != nil {

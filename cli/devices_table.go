@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/gpuinfo"
+	"infertop/internal/units"
 )
 
 // writeDevicesTable prints the listing like a compact nvidia-smi.
@@ -153,14 +154,14 @@ func mibOf(b gpuinfo.Opt[uint64]) gpuinfo.Opt[uint64] {
 	if !b.OK {
 		return b
 	}
-	return gpuinfo.Some(b.V / gpuinfo.MiB)
+	return gpuinfo.Some(b.V / units.MiB)
 }
 
 func rate(o gpuinfo.Opt[uint64]) string {
 	if !o.OK {
 		return gpuinfo.NA
 	}
-	return gpuinfo.FormatRate(o.V)
+	return units.BytesPerSec(o.V)
 }
 
 func orNA(s string) string {

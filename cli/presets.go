@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"infertop/internal/units"
 	"infertop/presets"
 )
 
@@ -39,7 +40,7 @@ func runPresets(_ context.Context, env Env, args []string) int {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tINPUT\tPARAMS\tFLOPs/SAMPLE\tBATCH\tDESCRIPTION")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Name, shape(r.Input), count(float64(r.Params)), count(float64(r.FLOPsPerSample)), r.DefaultBatch, r.Description)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Name, shape(r.Input), units.Count(float64(r.Params)), units.Count(float64(r.FLOPsPerSample)), r.DefaultBatch, r.Description)
 		}
 		tw.Flush()
 	default:
@@ -54,17 +55,4 @@ func shape(s []int) string {
 		parts[i] = fmt.Sprint(v)
 	}
 	return strings.Join(parts, "×")
-}
-
-// count prints a large count with an SI suffix and three significant digits.
-func count(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.3gG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.3gM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.3gk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }

@@ -15,7 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/ui"
@@ -89,7 +89,7 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	// Reading checks every line: an hour of dashboard (about 100 MB) takes
 	// seconds, so say what is happening first.
 	if st, err := os.Stat(file); err == nil && st.Size() >= replaySayReadingFrom {
-		fmt.Fprintf(env.Stderr, "infertop replay: reading %s (%s)…\n", file, engine.FormatBytes(st.Size()))
+		fmt.Fprintf(env.Stderr, "infertop replay: reading %s (%s)…\n", file, units.Bytes(st.Size()))
 	}
 	rec, err := record.Open(file)
 	if err != nil {

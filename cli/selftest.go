@@ -11,6 +11,7 @@ import (
 	"infertop/engine"
 	"infertop/engine/reference"
 	"infertop/gpuinfo"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -182,15 +183,11 @@ func (r caseResult) String() string {
 	if r.err != nil {
 		return head + "  " + r.err.Error()
 	}
-	s := fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, fmtDur(r.took), r.baseLabel, fmtDur(r.baseTook))
+	s := fmt.Sprintf("%s  max rel err %.2e  %s %s  (%s %s)", head, r.rel, r.device, units.Millis(r.took), r.baseLabel, units.Millis(r.baseTook))
 	if r.plan != "" {
 		s += "  [" + r.plan + "]"
 	}
 	return s
-}
-
-func fmtDur(d time.Duration) string {
-	return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
 }
 
 func checkCase(reg *engine.Registry, plan selftestPlan, p *presets.Preset, batch int) caseResult {

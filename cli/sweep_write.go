@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/report"
 	"infertop/runner"
 	"infertop/sweep"
@@ -76,8 +76,8 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 		if energy {
 			joules = p.Energy.PerSampleText() + "\t"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\n", p.Batch, rateText(p.SamplesPerSec), p.P50MS, p.P99MS,
-			p.GFLOPS, engine.FormatBytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
+		fmt.Fprintf(tw, "%d\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\t%s%s\t%s\n", p.Batch, units.Rate(p.SamplesPerSec, 4), p.P50MS, p.P99MS,
+			p.GFLOPS, units.Bytes(p.EngineBytes), p.UsedMemory(), joules, yesNo(p.Stable, "yes", "no (time cap)"), mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
@@ -94,14 +94,14 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	if f := res.Fit; f != nil {
 		fmt.Fprintf(w, "memory model: %s (least squares over %d batch sizes)", f, f.Points)
 		if f.PredictedOOM > 0 {
-			fmt.Fprintf(w, "; it predicts out of memory from batch %d under the %s limit", f.PredictedOOM, engine.FormatBytes(f.Limit))
+			fmt.Fprintf(w, "; it predicts out of memory from batch %d under the %s limit", f.PredictedOOM, units.Bytes(f.Limit))
 		}
 		fmt.Fprintln(w)
 	}
 	if r := res.Rec; r.Batch > 0 {
 		fmt.Fprintf(w, "recommendation: batch %d\n  why: %s", r.Batch, r.Why)
 		if r.HeadroomKnown {
-			fmt.Fprintf(w, "\n  memory headroom at batch %d: %s", r.Batch, engine.FormatBytes(r.HeadroomBytes))
+			fmt.Fprintf(w, "\n  memory headroom at batch %d: %s", r.Batch, units.Bytes(r.HeadroomBytes))
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -123,8 +123,8 @@ func pointLine(p sweep.Point) string {
 	if p.Energy.Valid {
 		joules = " · " + p.Energy.PerSampleText() + " J/sample"
 	}
-	return fmt.Sprintf("batch %d: %s samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, rateText(p.SamplesPerSec),
-		p.P50MS, p.P99MS, engine.FormatBytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
+	return fmt.Sprintf("batch %d: %s samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, units.Rate(p.SamplesPerSec, 4),
+		p.P50MS, p.P99MS, units.Bytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
 }
 
 // energyCell is a CSV cell's energy per sample, formatted by f, or empty when unknown.

@@ -57,18 +57,3 @@ func TestRegistryExplainsMissingEngine(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
-
-func TestFormatRate(t *testing.T) {
-	for _, c := range []struct {
-		v      float64
-		digits int
-		want   string
-	}{
-		{0, 3, "0"}, {0.000012345, 3, "1.23e-05"}, {0.468, 3, "0.468"}, {12.345, 3, "12.3"}, {12.345, 4, "12.35"},
-		{999.4, 3, "999"}, {999.96, 4, "1000"}, {1000, 3, "1000"}, {25623.4, 3, "25623"}, {2.5e7 + 0.5, 4, "25000000"},
-	} {
-		if got := FormatRate(c.v, c.digits); got != c.want {
-			t.Errorf("FormatRate(%v, %d) = %q, want %q", c.v, c.digits, got, c.want)
-		}
-	}
-}

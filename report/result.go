@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -114,15 +115,13 @@ type Stability struct {
 	IQROverMedian float64 `json:"iqr_over_median"`
 }
 
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
 // FromSnapshot turns a run's final snapshot into a row. A run that is not
 // stable is still a row: Stable is false and a warning names the failing rules.
 func FromSnapshot(s runner.Snapshot) Row {
 	r := Row{
 		Preset: s.Preset, Device: s.Device, Batch: s.Batch,
 		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
-		LatencyMS: LatencyMS{ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P95), ms(s.Latency.P99), ms(s.Latency.P999), ms(s.Latency.Max)},
+		LatencyMS: LatencyMS{units.MS(s.Latency.P50), units.MS(s.Latency.P90), units.MS(s.Latency.P95), units.MS(s.Latency.P99), units.MS(s.Latency.P999), units.MS(s.Latency.Max)},
 		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
@@ -134,7 +133,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		r.EngineBytes += b
 	}
 	if s.Split.Valid {
-		r.H2DMS, r.ComputeMS, r.D2HMS = ms(s.Split.H2D.P50), ms(s.Split.Compute.P50), ms(s.Split.D2H.P50)
+		r.H2DMS, r.ComputeMS, r.D2HMS = units.MS(s.Split.H2D.P50), units.MS(s.Split.Compute.P50), units.MS(s.Split.D2H.P50)
 		r.Warnings = append(r.Warnings, s.Split.Warnings()...)
 	}
 	if !r.Stable && s.Err == "" {

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"infertop/engine"
+	"infertop/internal/units"
 )
 
 // formats lists the accepted output formats.
@@ -117,14 +117,14 @@ func WriteTable(w io.Writer, res Result) error {
 		joules := ""
 		switch {
 		case energy && r.Energy.Valid:
-			joules = "\t" + sig(r.Energy.JoulesPerSample)
+			joules = "\t" + units.Rate(r.Energy.JoulesPerSample, 3)
 		case energy:
 			joules = "\t-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s%s\t\n",
-			r.Preset, r.Device, r.Batch, sig(r.SamplesPerSec), sig(r.BatchesPerSec),
-			sig(l.P50), sig(l.P90), sig(l.P99), sig(l.P999), sig(l.Max), r.Batches, stableWord(r), r.GFLOPS, pct,
-			engine.FormatBytes(r.EngineBytes), joules)
+			r.Preset, r.Device, r.Batch, units.Rate(r.SamplesPerSec, 3), units.Rate(r.BatchesPerSec, 3),
+			units.Rate(l.P50, 3), units.Rate(l.P90, 3), units.Rate(l.P99, 3), units.Rate(l.P999, 3), units.Rate(l.Max, 3), r.Batches, stableWord(r), r.GFLOPS, pct,
+			units.Bytes(r.EngineBytes), joules)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
@@ -140,7 +140,7 @@ func WriteTable(w io.Writer, res Result) error {
 			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, r.Plan)
 		}
 		if r.ComputeMS > 0 {
-			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, sig(r.H2DMS), sig(r.ComputeMS), sig(r.D2HMS))
+			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
 	}
 	return nil
@@ -170,9 +170,6 @@ func stableWord(r Row) string {
 	return "no (iqr)"
 }
 
-// sig prints v with 3 significant digits, without exponent for usual ranges.
-func sig(v float64) string { return engine.FormatRate(v, 3) }
-
 // Times is one batch size's exported per-batch latencies.
 type Times struct {
 	Preset    string    `json:"preset"`
@@ -186,7 +183,7 @@ type Times struct {
 func NewTimes(preset, device string, batch int, lat []time.Duration, dropped int64) Times {
 	t := Times{Preset: preset, Device: device, Batch: batch, Dropped: dropped, LatencyMS: make([]float64, len(lat))}
 	for i, d := range lat {
-		t.LatencyMS[i] = ms(d)
+		t.LatencyMS[i] = units.MS(d)
 	}
 	return t
 }

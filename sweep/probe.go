@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -150,7 +151,7 @@ func (p *RunnerProber) point(s runner.Snapshot) Point {
 
 // PointFromSnapshot takes a run's figures from its final snapshot.
 func PointFromSnapshot(s runner.Snapshot) Point {
-	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: ms(s.Latency.P50), P99MS: ms(s.Latency.P99),
+	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: units.MS(s.Latency.P50), P99MS: units.MS(s.Latency.P99),
 		GFLOPS: s.GFLOPS, EngineBytes: s.Memory.HostBytes, Stable: s.Stability.Both(),
 		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches, Energy: s.OverallEnergy}
 	for _, b := range s.Memory.DeviceBytes {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/presets"
 )
 
@@ -68,7 +69,7 @@ func (m *Model) checkFits(n int) error {
 
 func fitsIn(p *presets.Preset, batch, share int, avail int64, where string) error {
 	if need := p.EstimateBytes(share); need > avail {
-		return fmt.Errorf("batch %d needs about %s, only %s free in %s", batch, engine.FormatBytes(need), engine.FormatBytes(avail), where)
+		return fmt.Errorf("batch %d needs about %s, only %s free in %s", batch, units.Bytes(need), units.Bytes(avail), where)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"infertop/internal/units"
 	"infertop/runner"
 	"infertop/sweep"
 )
@@ -49,10 +50,10 @@ func compareView(st styles, t *tuning, w, h int) string {
 		fmt.Fprintf(&b, "  %-12s %s %s\n", label, padLeft(a, col), padLeft(bv, col))
 	}
 	row("", st.title.Render("A: "+c.A.String()), st.title.Render("B: "+c.B.String()))
-	row("samples/s", fmtRate(p.A.SamplesPerSec), fmtRate(p.B.SamplesPerSec))
-	row("p50", fmtMS(p.A.P50MS), fmtMS(p.B.P50MS))
-	row("p90", fmtMS(p.A.P90MS), fmtMS(p.B.P90MS))
-	row("p99", fmtMS(p.A.P99MS), fmtMS(p.B.P99MS))
+	row("samples/s", units.Short(p.A.SamplesPerSec), units.Short(p.B.SamplesPerSec))
+	row("p50", units.FormatMS(p.A.P50MS), units.FormatMS(p.B.P50MS))
+	row("p90", units.FormatMS(p.A.P90MS), units.FormatMS(p.B.P90MS))
+	row("p99", units.FormatMS(p.A.P99MS), units.FormatMS(p.B.P99MS))
 	row("batches (n)", fmt.Sprint(p.A.Count), fmt.Sprint(p.B.Count))
 	if p.A.Energy.Valid || p.B.Energy.Valid {
 		row("J/sample", p.A.Energy.PerSampleText(), p.B.Energy.PerSampleText())
@@ -74,8 +75,6 @@ func compareView(st styles, t *tuning, w, h int) string {
 func padLeft(s string, n int) string {
 	return strings.Repeat(" ", max(n-lipgloss.Width(s), 0)) + s
 }
-
-func fmtMS(v float64) string { return fmt.Sprintf("%.3g ms", v) }
 
 // exportedMsg says where e wrote the run.
 type exportedMsg struct {
@@ -99,8 +98,8 @@ func (m *Model) export() tea.Cmd {
 	s := m.snap
 	l := s.Latency
 	doc := RunExport{Exported: s.Time, Snapshot: s, LatencyMS: map[string]float64{
-		"min": ms(l.Min), "p50": ms(l.P50), "p90": ms(l.P90), "p95": ms(l.P95), "p99": ms(l.P99), "p999": ms(l.P999),
-		"max": ms(l.Max), "mean": ms(l.Mean), "count": float64(l.Count)}}
+		"min": units.MS(l.Min), "p50": units.MS(l.P50), "p90": units.MS(l.P90), "p95": units.MS(l.P95), "p99": units.MS(l.P99), "p999": units.MS(l.P999),
+		"max": units.MS(l.Max), "mean": units.MS(l.Mean), "count": float64(l.Count)}}
 	for _, e := range s.Events {
 		doc.Events = append(doc.Events, e.Time.UTC().Format(time.RFC3339Nano)+" "+e.Kind.String()+": "+e.Text)
 	}
@@ -129,5 +128,3 @@ func (m *Model) export() tea.Cmd {
 		return exportedMsg{path: path, err: err}
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
