@@ -11,7 +11,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/report"
@@ -24,7 +24,7 @@ const exportTimesCap = 1 << 22
 // benchDeps are what bench takes from the machine; tests replace them.
 type benchDeps struct {
 	registry *engine.Registry
-	hostMem  func() (engine.HostMemory, error)
+	hostMem  func() (hostinfo.Memory, error)
 	cpuinfo  string
 	// window is the runner's measurement window (0: the runner's default, 1 s).
 	window time.Duration
@@ -33,13 +33,13 @@ type benchDeps struct {
 	openNVML func() (*gpuinfo.Monitor, error)
 	visible  string
 	// openRAPL opens the CPU packages' energy counters for a CPU run (nil: none).
-	openRAPL func() (*rapl.Counter, error)
+	openRAPL func() (*hostinfo.RAPL, error)
 }
 
 func runBench(ctx context.Context, env Env, args []string) int {
 	return bench(ctx, env, args, benchDeps{
 		registry: newRegistry(),
-		hostMem:  func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
+		hostMem:  func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
 		cpuinfo:  "/proc/cpuinfo",
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),

@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"time"
 
+	"infertop/hostinfo"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -110,22 +109,5 @@ func (r *soakReporter) maybe(s runner.Snapshot) {
 	metrics.Read(r.samples)
 	fmt.Fprintf(r.w, "soak: t=%.1f state=%s heap_live=%d heap_objects=%d rss=%d\n",
 		now.Sub(r.start).Seconds(), strings.ReplaceAll(s.State.String(), " ", "_"),
-		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), readRSS())
-}
-
-// readRSS returns VmRSS from /proc/self/status in bytes, 0 when unknown.
-func readRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), hostinfo.RSS())
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/report"
 )
@@ -52,7 +53,7 @@ func fakeDeps(onOpen func(n int)) benchDeps {
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 	return benchDeps{
 		registry: reg,
-		hostMem:  func() (engine.HostMemory, error) { return engine.HostMemory{Available: 1 << 30, Source: "test"}, nil },
+		hostMem:  func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: 1 << 30, Source: "test"}, nil },
 		cpuinfo:  "testdata/cpuinfo",
 		window:   5 * time.Millisecond,
 	}
@@ -137,8 +138,8 @@ func TestBenchInterruptedKeepsFinishedRows(t *testing.T) {
 func TestBenchBadInput(t *testing.T) {
 	dir := t.TempDir()
 	tight := fakeDeps(nil)
-	tight.hostMem = func() (engine.HostMemory, error) {
-		return engine.HostMemory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
+	tight.hostMem = func() (hostinfo.Memory, error) {
+		return hostinfo.Memory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
 	}
 	cases := []struct {
 		args []string

@@ -11,7 +11,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/sweep"
@@ -29,7 +29,7 @@ type compareDeps struct {
 	visible  string
 	// openRAPL opens the CPU packages' energy counters when a side runs on
 	// the CPU (nil: none).
-	openRAPL func() (*rapl.Counter, error)
+	openRAPL func() (*hostinfo.RAPL, error)
 }
 
 func runCompare(ctx context.Context, env Env, args []string) int {

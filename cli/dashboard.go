@@ -14,7 +14,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -31,7 +31,7 @@ type dashboardDeps struct {
 	openNVML   func() (*gpuinfo.Monitor, error)
 	visible    string
 	// openRAPL opens the CPU packages' energy counters (nil: none).
-	openRAPL func() (*rapl.Counter, error)
+	openRAPL func() (*hostinfo.RAPL, error)
 }
 
 type dashboardFlags struct {
@@ -150,7 +150,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 		Catalog: cat, Devices: devices, MaxBatch: maxBatch, Dark: true,
 		NoColor: os.Getenv("NO_COLOR") != "",
 		HostAvailable: func() (int64, error) {
-			hm, err := engine.ReadHostMemory("/")
+			hm, err := hostinfo.ReadMemory("/")
 			return hm.Available, err
 		},
 	}
@@ -165,7 +165,7 @@ func runDashboardProgram(ctx context.Context, env Env, f dashboardFlags, cat *pr
 	} else if nvmlErr != nil {
 		opts.NVMLError = nvmlErr.Error()
 	}
-	host := ui.StartHostSampler(ctx, time.Second, "/proc/self")
+	host := hostinfo.StartSampler(ctx, time.Second, hostinfo.SelfDir)
 	opts.Host = host.C()
 	obs, code, ok := startObserver(env, "dashboard", f.obs, func() record.Header {
 		h := recordHeader("dashboard", mon, nvmlErr, map[string]any{"preset": f.preset, "device": f.device, "batch": f.batch,

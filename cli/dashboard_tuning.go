@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -68,11 +69,11 @@ func (t tuningSetup) sweep(ctx context.Context, preset, device string, progress 
 		return sweep.Result{}, err
 	}
 	if d.Kind == engine.CPU {
-		hm, err := engine.ReadHostMemory("/")
+		hm, err := hostinfo.ReadMemory("/")
 		if err != nil {
 			return sweep.Result{}, err
 		}
-		cfg.MemLimit, cfg.EstimateEdge, p.EstimateLimit, p.RSS = hm.Available, true, hm.Available, sweep.ReadRSS
+		cfg.MemLimit, cfg.EstimateEdge, p.EstimateLimit, p.RSS = hm.Available, true, hm.Available, hostinfo.RSS
 		return sweep.Run(ctx, cfg, p)
 	}
 	note, closeFn := useGPUMemory(t.gpuMem, d, &cfg, p)

@@ -10,7 +10,7 @@ import (
 	"infertop/engine"
 	"infertop/engine/cpu"
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 )
 
 // devicesDeps are what runDevices reaches outside the process; tests replace them.
@@ -20,7 +20,7 @@ type devicesDeps struct {
 	// blas describes the CPU engine's BLAS.
 	blas func() string
 	// rapl opens the CPU packages' energy counters (nil: none).
-	rapl func() (*rapl.Counter, error)
+	rapl func() (*hostinfo.RAPL, error)
 	// visible is CUDA_VISIBLE_DEVICES.
 	visible string
 	// clock drives --watch; nil means the system clock.
@@ -114,7 +114,7 @@ type nvmlStatus struct {
 
 // cpuEnergySource says which counters measure a CPU run's energy, or why
 // none does.
-func cpuEnergySource(open func() (*rapl.Counter, error)) string {
+func cpuEnergySource(open func() (*hostinfo.RAPL, error)) string {
 	if open == nil {
 		return "none"
 	}

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/runner"
 	"infertop/ui"
 )
@@ -13,12 +13,12 @@ import (
 const cpuDevice = "cpu"
 
 // openRAPL opens the CPU packages' energy counters of this machine.
-func openRAPL() (*rapl.Counter, error) { return rapl.Open("") }
+func openRAPL() (*hostinfo.RAPL, error) { return hostinfo.OpenRAPL("") }
 
 // cpuEnergy answers the CPU device from the CPU packages' RAPL counters and
 // passes every other device to gpus (nil: no other counter).
 type cpuEnergy struct {
-	pkgs *rapl.Counter
+	pkgs *hostinfo.RAPL
 	gpus runner.EnergyMeter
 }
 
@@ -41,7 +41,7 @@ func (e cpuEnergy) ReadEnergy(device string) (uint64, bool, error) {
 // GPUs of every device it lists (none without NVML or with simulated GPUs),
 // and the CPU packages' counters for the CPU whatever device the run starts
 // on, since the person can switch to it.
-func dashboardEnergy(mon *gpuinfo.Monitor, devices []ui.DeviceChoice, open func() (*rapl.Counter, error)) runner.EnergyMeter {
+func dashboardEnergy(mon *gpuinfo.Monitor, devices []ui.DeviceChoice, open func() (*hostinfo.RAPL, error)) runner.EnergyMeter {
 	return withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), open, []string{cpuDevice})
 }
 
@@ -49,7 +49,7 @@ func dashboardEnergy(mon *gpuinfo.Monitor, devices []ui.DeviceChoice, open func(
 // the CPU and open gives them; otherwise it returns gpus. Without counters (a virtual machine, a
 // user other than root) the CPU's energy stays unknown, as on a GPU
 // without NVML; `infertop devices` says why.
-func withCPUEnergy(gpus runner.EnergyMeter, open func() (*rapl.Counter, error), devices []string) runner.EnergyMeter {
+func withCPUEnergy(gpus runner.EnergyMeter, open func() (*hostinfo.RAPL, error), devices []string) runner.EnergyMeter {
 	if open == nil || !slices.Contains(devices, cpuDevice) {
 		return gpus
 	}

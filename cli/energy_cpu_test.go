@@ -11,7 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/report"
 	"infertop/sweep"
 )
@@ -38,9 +38,9 @@ func (j *joulePerRead) Open(name string) (fs.File, error) {
 	return tree.Open(name)
 }
 
-func fakeRAPL() (*rapl.Counter, error) { return rapl.OpenFS(&joulePerRead{}) }
+func fakeRAPL() (*hostinfo.RAPL, error) { return hostinfo.OpenRAPLFS(&joulePerRead{}) }
 
-func noRAPL() (*rapl.Counter, error) { return nil, rapl.ErrNoCounter }
+func noRAPL() (*hostinfo.RAPL, error) { return nil, hostinfo.ErrNoRAPL }
 
 // A bench on the CPU reads the CPU packages' counters at every window: its
 // rows carry an energy per sample, one joule per window here.

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/metrics"
 	"infertop/record"
-	"infertop/report"
 	"infertop/runner"
 	"infertop/ui"
 )
@@ -193,7 +193,7 @@ func recordHeader(cmd string, mon *gpuinfo.Monitor, nvmlErr error, opts map[stri
 		Command: cmd, Options: opts,
 		Build: record.Build{Version: Version, Go: runtime.Version(), CUDA: cudaBuild},
 		Machine: record.Machine{Hostname: host, OS: runtime.GOOS, Arch: runtime.GOARCH,
-			CPUModel: report.CPUModel("/proc/cpuinfo"), CPUs: runtime.NumCPU()},
+			CPUModel: hostinfo.CPUModel(hostinfo.CPUInfo), CPUs: runtime.NumCPU()},
 	}
 	if mon != nil {
 		h.Machine.GPUs, h.Machine.Driver = mon.Devices(), mon.DriverVersion()
@@ -212,7 +212,7 @@ func (o *observer) wrapDashboard(ctx context.Context, opts *ui.Options) {
 	o.snapshot(opts.Initial)
 	opts.Snapshots = tee(ctx, &o.wg, opts.Snapshots, o.snapshot)
 	opts.Samples = tee(ctx, &o.wg, opts.Samples, o.sample)
-	opts.Host = tee(ctx, &o.wg, opts.Host, func(h ui.HostStat) { o.host(h) })
+	opts.Host = tee(ctx, &o.wg, opts.Host, func(h hostinfo.Stat) { o.host(h) })
 }
 
 // sampleGPUs feeds the observer from a GPU sampler of its own (for the

@@ -13,7 +13,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/internal/rapl"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
@@ -23,7 +23,7 @@ import (
 // sweepDeps are what sweep takes from the machine; tests replace them.
 type sweepDeps struct {
 	registry *engine.Registry
-	hostMem  func() (engine.HostMemory, error)
+	hostMem  func() (hostinfo.Memory, error)
 	rss      func() int64
 	cpuinfo  string
 	// openNVML opens NVML for a CUDA sweep: one session gives every point
@@ -34,14 +34,14 @@ type sweepDeps struct {
 	visible  string
 	// openRAPL opens the CPU packages' energy counters for a CPU sweep's
 	// points (nil: none).
-	openRAPL func() (*rapl.Counter, error)
+	openRAPL func() (*hostinfo.RAPL, error)
 }
 
 func runSweep(ctx context.Context, env Env, args []string) int {
 	return sweepMain(ctx, env, args, sweepDeps{
 		registry: newRegistry(),
-		hostMem:  func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
-		rss:      sweep.ReadRSS,
+		hostMem:  func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
+		rss:      hostinfo.RSS,
 		cpuinfo:  "/proc/cpuinfo",
 		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
 		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"),

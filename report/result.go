@@ -4,13 +4,11 @@
 package report
 
 import (
-	"bufio"
-	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/hostinfo"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -43,27 +41,10 @@ func NewMeta(version string, info engine.Info, preset string, options map[string
 		threads = runtime.GOMAXPROCS(0)
 	}
 	return Meta{
-		Version: version, Go: runtime.Version(), CPUModel: CPUModel(cpuinfoPath), Threads: threads,
+		Version: version, Go: runtime.Version(), CPUModel: hostinfo.CPUModel(cpuinfoPath), Threads: threads,
 		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Preset: preset,
 		Options: options, Start: start.UTC(),
 	}
-}
-
-// CPUModel returns the first "model name" in a /proc/cpuinfo file, or "unknown".
-func CPUModel(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // Row is the measurement of one preset at one batch size on one device.

@@ -3,9 +3,6 @@ package sweep
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"infertop/engine"
@@ -158,20 +155,4 @@ func PointFromSnapshot(s runner.Snapshot) Point {
 		pt.EngineBytes += b
 	}
 	return pt
-}
-
-// ReadRSS returns the resident set of this process (VmRSS in
-// /proc/self/status), or 0 when it cannot be read.
-func ReadRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -55,7 +56,7 @@ type Options struct {
 	Samples   <-chan gpuinfo.Sample
 	NVMLError string
 	// Host delivers process CPU and memory readings; nil for none.
-	Host <-chan HostStat
+	Host <-chan hostinfo.Stat
 	// Catalog lists the presets for the picker and the memory estimate.
 	Catalog *presets.Catalog
 	// Devices lists the device picker's entries.

@@ -11,6 +11,7 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -156,8 +157,8 @@ func withGPUs(m *Model) {
 }
 
 // hostReadingFixture is a fixed host reading.
-func hostReadingFixture() HostStat {
-	return HostStat{Time: t0, CPUPercent: 198.5, CPUValid: true, RSSBytes: 74 << 20, Threads: 11}
+func hostReadingFixture() hostinfo.Stat {
+	return hostinfo.Stat{Time: t0, CPUPercent: 198.5, CPUValid: true, RSSBytes: 74 << 20, Threads: 11}
 }
 
 // errNoRoom is what a refusing controller returns.

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 
+	"infertop/hostinfo"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -12,7 +13,7 @@ type hostPanel struct{ w, h int }
 
 func (p *hostPanel) SetSize(w, h int) { p.w, p.h = w, h }
 
-func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
+func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
 	var l1 string
 	switch {
 	case h == nil:

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -246,7 +247,7 @@ func (r *Replay) show(e record.Entry) {
 	case record.KindSample:
 		r.inner.Update(sampleMsg(*e.Sample))
 	case record.KindHost:
-		var h HostStat
+		var h hostinfo.Stat
 		if json.Unmarshal(e.Host, &h) == nil {
 			r.inner.Update(hostMsg(h))
 		}

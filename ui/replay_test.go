@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -152,7 +153,7 @@ func liveRunBytes(t *testing.T, w, h int, at ...time.Duration) (map[time.Duratio
 		case sampleMsg:
 			rec.Sample(gpuinfo.Sample(v))
 		case hostMsg:
-			rec.Host(HostStat(v))
+			rec.Host(hostinfo.Stat(v))
 		}
 	}
 	capture(time.Hour)

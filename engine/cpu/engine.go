@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"infertop/engine"
+	"infertop/hostinfo"
 	"infertop/internal/blas"
 	"infertop/presets"
 )
@@ -27,8 +28,8 @@ type executor struct {
 	weights map[string]*tensor.Dense
 	wBytes  int64
 
-	// readMem reports the memory a Prepare may use (engine.ReadHostMemory("/") unless a test replaces it).
-	readMem func() (engine.HostMemory, error)
+	// readMem reports the memory a Prepare may use (hostinfo.ReadMemory("/") unless a test replaces it).
+	readMem func() (hostinfo.Memory, error)
 	// peak measures or reads the sgemm peak for Info (PeakGFLOPS unless a test replaces it).
 	peak     func(ctx context.Context, threads int) (float64, error)
 	peakDone bool
@@ -104,7 +105,7 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 		c:       &compute{pool: newPool(threads), lib: lib},
 		weights: w, wBytes: wb,
 		ways:    map[gemmShape]gemmWay{},
-		readMem: func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
+		readMem: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
 		peak:    PeakGFLOPS,
 	}
 	if opts.Recalibrate {

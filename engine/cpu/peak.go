@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"gorgonia.org/tensor"
 
+	"infertop/hostinfo"
 	"infertop/internal/blas"
 )
 
@@ -124,18 +123,7 @@ func writeJSON(dir, path string, v any) error {
 // machineID names this machine for the cache: host name, CPU model and core count.
 func machineID() string {
 	host, _ := os.Hostname()
-	model := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
-	}
-	return fmt.Sprintf("%s/%s/%d cores", host, model, runtime.NumCPU())
+	return fmt.Sprintf("%s/%s/%d cores", host, hostinfo.CPUModel(hostinfo.CPUInfo), runtime.NumCPU())
 }
 
 // MeasurePeakGFLOPS times square products through the engine's own

@@ -1,4 +1,4 @@
-package engine
+package hostinfo
 
 import (
 	"bufio"
@@ -9,27 +9,27 @@ import (
 	"strings"
 )
 
-// HostMemory is how much memory a new allocation on the host may use.
-type HostMemory struct {
+// Memory is how much memory a new allocation on the host may use.
+type Memory struct {
 	// Available is the smaller of MemAvailable and the cgroup's remaining limit, in bytes.
 	Available int64
 	// Source says where Available came from ("MemAvailable" or "cgroup memory.max").
 	Source string
 }
 
-// ReadHostMemory reads /proc/meminfo and the cgroup v2 (or v1) limit under root ("/" normally).
-func ReadHostMemory(root string) (HostMemory, error) {
+// ReadMemory reads /proc/meminfo and the cgroup v2 (or v1) limit under root ("/" normally).
+func ReadMemory(root string) (Memory, error) {
 	mi, err := os.ReadFile(root + "proc/meminfo")
 	if err != nil {
-		return HostMemory{}, fmt.Errorf("reading memory size: %w", err)
+		return Memory{}, fmt.Errorf("reading memory size: %w", err)
 	}
 	avail, err := memAvailable(mi)
 	if err != nil {
-		return HostMemory{}, err
+		return Memory{}, err
 	}
-	hm := HostMemory{Available: avail, Source: "MemAvailable in /proc/meminfo"}
+	hm := Memory{Available: avail, Source: "MemAvailable in /proc/meminfo"}
 	if left, ok := cgroupLeft(root); ok && left < hm.Available {
-		hm = HostMemory{Available: left, Source: "cgroup memory limit"}
+		hm = Memory{Available: left, Source: "cgroup memory limit"}
 	}
 	return hm, nil
 }

@@ -1,4 +1,6 @@
-// Package rapl reads the CPU packages' cumulative energy counters that Linux
+package hostinfo
+
+// RAPL reads the CPU packages' cumulative energy counters that Linux
 // exposes through powercap: one zone /sys/class/powercap/intel-rapl:N per
 // package (the name is Intel's, the driver serves AMD Zen too), whose
 // energy_uj counts microjoules and wraps at max_energy_range_uj.
@@ -7,7 +9,6 @@
 // whatever else runs there, idle power included. That is the CPU's
 // counterpart of NVML's GPU energy counter, and what `perf stat -e
 // power/energy-pkg/` reports.
-package rapl
 
 import (
 	"errors"
@@ -22,30 +23,30 @@ import (
 	"sync"
 )
 
-// DefaultRoot is where Linux exposes powercap.
-const DefaultRoot = "/sys/class/powercap"
+// DefaultRAPLRoot is where Linux exposes powercap.
+const DefaultRAPLRoot = "/sys/class/powercap"
 
-// Errors Open wraps; their texts are what displays show.
+// Errors OpenRAPL wraps; their texts are what displays show.
 var (
-	// ErrNoCounter: no package zone (a virtual machine, a kernel without
+	// ErrNoRAPL: no package zone (a virtual machine, a kernel without
 	// the intel_rapl driver, another OS).
-	ErrNoCounter = errors.New("no RAPL package energy counter (powercap intel-rapl zones are missing: a virtual machine, or a kernel without the intel_rapl_msr module)")
-	// ErrPermission: the counters exist but this user may not read them
+	ErrNoRAPL = errors.New("no RAPL package energy counter (powercap intel-rapl zones are missing: a virtual machine, or a kernel without the intel_rapl_msr module)")
+	// ErrRAPLPermission: the counters exist but this user may not read them
 	// (root only since Linux 5.10).
-	ErrPermission = errors.New("the RAPL energy counters are readable by root only (energy_uj is mode 0400 since Linux 5.10)")
+	ErrRAPLPermission = errors.New("the RAPL energy counters are readable by root only (energy_uj is mode 0400 since Linux 5.10)")
 )
 
 // packageZone matches a top-level zone; its subzones (core, uncore, dram)
 // are named intel-rapl:N:M and are parts of the package's figure.
 var packageZone = regexp.MustCompile(`^intel-rapl:[0-9]+$`)
 
-// Counter is the sum of the packages' counters, unwrapped: each read adds
+// RAPL is the sum of the packages' counters, unwrapped: each read adds
 // what every counter advanced since the last read, taking one wrap into
 // account. Reads must come often enough that no counter wraps twice between
 // two of them (max_energy_range_uj is 262 J to 262 kJ, minutes at a
 // package's power; the runner reads once per one-second window). It is safe
 // for concurrent use.
-type Counter struct {
+type RAPL struct {
 	mu    sync.Mutex
 	fsys  fs.FS
 	zones []zone
@@ -59,23 +60,23 @@ type zone struct {
 	last     uint64
 }
 
-// Open finds the package zones under root (DefaultRoot when empty) and
-// reads each counter once. The error wraps ErrNoCounter or ErrPermission
-// when one of those is why.
-func Open(root string) (*Counter, error) {
+// OpenRAPL finds the package zones under root (DefaultRAPLRoot when empty)
+// and reads each counter once. The error wraps ErrNoRAPL or
+// ErrRAPLPermission when one of those is why.
+func OpenRAPL(root string) (*RAPL, error) {
 	if root == "" {
-		root = DefaultRoot
+		root = DefaultRAPLRoot
 	}
-	return OpenFS(os.DirFS(root))
+	return OpenRAPLFS(os.DirFS(root))
 }
 
-// OpenFS is Open on a powercap tree in fsys (a fake one in tests).
-func OpenFS(fsys fs.FS) (*Counter, error) {
+// OpenRAPLFS is OpenRAPL on a powercap tree in fsys (a fake one in tests).
+func OpenRAPLFS(fsys fs.FS) (*RAPL, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("rapl: %w", err)
 	}
-	c := &Counter{fsys: fsys}
+	c := &RAPL{fsys: fsys}
 	for _, e := range entries {
 		if !packageZone.MatchString(e.Name()) {
 			continue
@@ -94,14 +95,14 @@ func OpenFS(fsys fs.FS) (*Counter, error) {
 		c.zones = append(c.zones, z)
 	}
 	if len(c.zones) == 0 {
-		return nil, ErrNoCounter
+		return nil, ErrNoRAPL
 	}
 	sort.Slice(c.zones, func(i, j int) bool { return c.zones[i].name < c.zones[j].name })
 	return c, nil
 }
 
 // Zones names the packages counted, e.g. "package-0, package-1".
-func (c *Counter) Zones() string {
+func (c *RAPL) Zones() string {
 	names := make([]string, len(c.zones))
 	for i, z := range c.zones {
 		names[i] = z.name
@@ -110,8 +111,8 @@ func (c *Counter) Zones() string {
 }
 
 // Millijoules reads every counter and returns the energy the packages used
-// since Open. On a failed read nothing is added.
-func (c *Counter) Millijoules() (uint64, error) {
+// since OpenRAPL. On a failed read nothing is added.
+func (c *RAPL) Millijoules() (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := make([]uint64, len(c.zones))
@@ -134,18 +135,18 @@ func (c *Counter) Millijoules() (uint64, error) {
 	return c.total / 1000, nil
 }
 
-func (c *Counter) readText(name string) (string, error) {
+func (c *RAPL) readText(name string) (string, error) {
 	b, err := fs.ReadFile(c.fsys, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return "", ErrPermission
+			return "", ErrRAPLPermission
 		}
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
 }
 
-func (c *Counter) readUint(name string) (uint64, error) {
+func (c *RAPL) readUint(name string) (uint64, error) {
 	s, err := c.readText(name)
 	if err != nil {
 		return 0, err

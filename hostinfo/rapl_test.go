@@ -1,4 +1,4 @@
-package rapl
+package hostinfo
 
 import (
 	"errors"
@@ -32,9 +32,9 @@ func set(t fstest.MapFS, zone, uj string) { t[zone+"/energy_uj"].Data = []byte(u
 
 // The packages' counters add up, and a wrap between two reads counts what
 // was used across it.
-func TestCounterSumsPackagesAndUnwraps(t *testing.T) {
+func TestRAPLSumsPackagesAndUnwraps(t *testing.T) {
 	fsys := tree()
-	c, err := OpenFS(fsys)
+	c, err := OpenRAPLFS(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +62,9 @@ func TestCounterSumsPackagesAndUnwraps(t *testing.T) {
 }
 
 // A read that fails adds nothing and says which package and why.
-func TestCounterReadFailure(t *testing.T) {
+func TestRAPLReadFailure(t *testing.T) {
 	fsys := tree()
-	c, err := OpenFS(fsys)
+	c, err := OpenRAPLFS(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +89,14 @@ func (d denyEnergy) Open(name string) (fs.File, error) {
 	return d.FS.Open(name)
 }
 
-func TestOpenSaysWhyThereIsNoCounter(t *testing.T) {
-	if _, err := OpenFS(fstest.MapFS{}); !errors.Is(err, ErrNoCounter) || !strings.Contains(err.Error(), "virtual machine") {
+func TestOpenRAPLSaysWhyThereIsNoCounter(t *testing.T) {
+	if _, err := OpenRAPLFS(fstest.MapFS{}); !errors.Is(err, ErrNoRAPL) || !strings.Contains(err.Error(), "virtual machine") {
 		t.Errorf("empty tree: %v", err)
 	}
-	if _, err := Open(t.TempDir() + "/none"); !errors.Is(err, ErrNoCounter) {
+	if _, err := OpenRAPL(t.TempDir() + "/none"); !errors.Is(err, ErrNoRAPL) {
 		t.Errorf("no powercap folder: %v", err)
 	}
-	if _, err := OpenFS(denyEnergy{tree()}); !errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), "package-0: ") ||
+	if _, err := OpenRAPLFS(denyEnergy{tree()}); !errors.Is(err, ErrRAPLPermission) || !strings.Contains(err.Error(), "package-0: ") ||
 		!strings.Contains(err.Error(), "root only") {
 		t.Errorf("not root: %v", err)
 	}
