@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"infertop/hostinfo"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -81,17 +80,18 @@ func mark(ok bool) string {
 // make a soak run's latency figures unfit for comparison.
 type soakReporter struct {
 	w       io.Writer
+	rss     func() int64
 	every   time.Duration
 	start   time.Time
 	last    time.Time
 	samples []metrics.Sample
 }
 
-func newSoakReporter(w io.Writer, every time.Duration) *soakReporter {
-	if every <= 0 {
+func newSoakReporter(w io.Writer, every time.Duration, rss func() int64) *soakReporter {
+	if every <= 0 || rss == nil {
 		return nil
 	}
-	return &soakReporter{w: w, every: every, start: time.Now(), samples: []metrics.Sample{
+	return &soakReporter{w: w, rss: rss, every: every, start: time.Now(), samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
 	}}
 }
@@ -109,5 +109,5 @@ func (r *soakReporter) maybe(s runner.Snapshot) {
 	metrics.Read(r.samples)
 	fmt.Fprintf(r.w, "soak: t=%.1f state=%s heap_live=%d heap_objects=%d rss=%d\n",
 		now.Sub(r.start).Seconds(), strings.ReplaceAll(s.State.String(), " ", "_"),
-		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), hostinfo.RSS())
+		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), r.rss())
 }

@@ -26,7 +26,7 @@ func Format[T any](o Opt[T], verb string) string {
 
 // MemoryMiB prints "used / total MiB" as nvidia-smi does (whole MiB).
 func (g GPU) MemoryMiB() string {
-	return Format(mib(g.MemoryUsedBytes), "%d") + " / " + Format(mib(g.MemoryTotalBytes), "%d") + " MiB"
+	return Format(WholeMiB(g.MemoryUsedBytes), "%d") + " / " + Format(WholeMiB(g.MemoryTotalBytes), "%d") + " MiB"
 }
 
 // MemoryGiB prints "used / total GiB" with two decimals.
@@ -41,8 +41,9 @@ func (g GPU) MemoryGiB() string {
 	return used + " / " + total + " GiB"
 }
 
-// mib converts to whole MiB, rounding down as nvidia-smi does.
-func mib(b Opt[uint64]) Opt[uint64] {
+// WholeMiB converts a reading in bytes to whole MiB, rounding down as
+// nvidia-smi does.
+func WholeMiB(b Opt[uint64]) Opt[uint64] {
 	if !b.OK {
 		return Opt[uint64]{}
 	}

@@ -1,4 +1,4 @@
-package cli
+package report
 
 import (
 	"encoding/csv"
@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 
 	"infertop/internal/units"
-	"infertop/report"
 	"infertop/sweep"
 )
 
@@ -21,22 +20,21 @@ var (
 		"old_a_samples_per_sec", "a_ratio", "a_noise", "a_flagged", "old_b_samples_per_sec", "b_ratio", "b_noise", "b_flagged"}
 )
 
-// writeCompare writes a race as an aligned table with sentences, JSON or
+// WriteCompare writes a race as an aligned table with sentences, JSON or
 // CSV, with the change against the baseline when doc has one.
-func writeCompare(w io.Writer, format string, doc report.CompareDoc, base *report.CompareDoc) error {
+func WriteCompare(w io.Writer, format string, doc CompareDoc, base *CompareDoc) error {
 	switch format {
 	case "json":
-		return writeJSON(w, doc)
+		return JSON(w, doc)
 	case "csv":
 		return writeCompareCSV(w, doc, base != nil)
 	}
 	return writeCompareTable(w, doc, base)
 }
 
-func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
+func writeCompareCSV(w io.Writer, doc CompareDoc, withBase bool) error {
 	res := doc.Compare
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-	rows := map[int]report.CompareBaselineRow{}
+	rows := map[int]CompareBaselineRow{}
 	for _, r := range doc.Baseline {
 		rows[r.Batch] = r
 	}
@@ -52,20 +50,20 @@ func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
 	}
 	_ = cw.Write(header)
 	for _, p := range res.Points {
-		rec := []string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), f(p.A.SamplesPerSec), f(p.B.SamplesPerSec),
-			f(p.SpeedUp), f(p.Lo), f(p.Hi), strconv.Itoa(p.Pairs), f(p.A.P50MS), f(p.A.P99MS), f(p.B.P50MS), f(p.B.P99MS)}
+		rec := []string{strconv.Itoa(p.Batch), res.A.String(), res.B.String(), csvFloat(p.A.SamplesPerSec), csvFloat(p.B.SamplesPerSec),
+			csvFloat(p.SpeedUp), csvFloat(p.Lo), csvFloat(p.Hi), strconv.Itoa(p.Pairs), csvFloat(p.A.P50MS), csvFloat(p.A.P99MS), csvFloat(p.B.P50MS), csvFloat(p.B.P99MS)}
 		if withBase {
 			r, ok := rows[p.Batch]
-			for _, c := range []report.Change{r.SpeedUp, r.A, r.B} {
+			for _, c := range []Change{r.SpeedUp, r.A, r.B} {
 				if !ok { // a batch the baseline did not race: empty cells
 					rec = append(rec, "", "", "", "")
 					continue
 				}
-				rec = append(rec, f(c.Old), f(c.Ratio), f(c.Noise), strconv.FormatBool(c.Flagged))
+				rec = append(rec, csvFloat(c.Old), csvFloat(c.Ratio), csvFloat(c.Noise), strconv.FormatBool(c.Flagged))
 			}
 		}
 		if energy {
-			rec = append(rec, energyCell(p.A.Energy, f), energyCell(p.B.Energy, f))
+			rec = append(rec, energyCell(p.A.Energy), energyCell(p.B.Energy))
 		}
 		_ = cw.Write(rec)
 	}
@@ -76,7 +74,7 @@ func writeCompareCSV(w io.Writer, doc report.CompareDoc, withBase bool) error {
 	return nil
 }
 
-func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareDoc) error {
+func writeCompareTable(w io.Writer, doc CompareDoc, base *CompareDoc) error {
 	m, res := doc.Meta, doc.Compare
 	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -102,7 +100,7 @@ func writeCompareTable(w io.Writer, doc report.CompareDoc, base *report.CompareD
 	}
 	if base != nil {
 		fmt.Fprintln(w)
-		return report.WriteCompareBaselineTable(w, base.Meta, res.A, res.B, doc.Baseline)
+		return WriteCompareBaselineTable(w, base.Meta, res.A, res.B, doc.Baseline)
 	}
 	return nil
 }

@@ -1,8 +1,6 @@
-package cli
+package report
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,8 +11,49 @@ import (
 	"infertop/internal/units"
 )
 
-// writeDevicesTable prints the listing like a compact nvidia-smi.
-func writeDevicesTable(w io.Writer, rep devicesReport) {
+// Devices is `infertop devices`' listing; its JSON keys carry their units.
+type Devices struct {
+	Engines []EngineRow `json:"engines"`
+	CPUBLAS string      `json:"cpu_blas"`
+	// CPUEnergy says where a CPU run's energy per sample comes from, or why
+	// there is none.
+	CPUEnergy     string     `json:"cpu_energy"`
+	NVML          NVMLStatus `json:"nvml"`
+	Fake          bool       `json:"fake"`
+	SampledAt     time.Time  `json:"sampled_at"`
+	GPUs          []GPURow   `json:"gpus"`
+	CUDAOrderNote string     `json:"cuda_order_note"`
+}
+
+// EngineRow says whether this build can run a kind of device, and why not.
+type EngineRow struct {
+	Device    string `json:"device"`
+	Available bool   `json:"available"`
+	Why       string `json:"why,omitempty"`
+}
+
+// NVMLStatus says whether NVML answered.
+type NVMLStatus struct {
+	Available     bool   `json:"available"`
+	Error         string `json:"error,omitempty"`
+	DriverVersion string `json:"driver_version,omitempty"`
+}
+
+// GPURow is one GPU's reading plus the CUDA device name that selects it.
+type GPURow struct {
+	CUDADevice string `json:"cuda_device"`
+	gpuinfo.GPU
+}
+
+// WatchLine is one GPU's line of `devices --watch --format json`.
+type WatchLine struct {
+	Time time.Time `json:"time"`
+	Fake bool      `json:"fake"`
+	GPURow
+}
+
+// WriteDevicesTable prints the listing like a compact nvidia-smi.
+func WriteDevicesTable(w io.Writer, rep Devices) {
 	fmt.Fprintln(w, "Inference devices in this build:")
 	for _, e := range rep.Engines {
 		state := "available"
@@ -72,7 +111,7 @@ func writeGPUDetails(w io.Writer, g gpuinfo.GPU) {
 	}
 	var procs []string
 	for _, p := range g.Processes.V {
-		s := fmt.Sprintf("pid %d %s MiB", p.PID, gpuinfo.Format(mibOf(p.UsedMemoryBytes), "%d"))
+		s := fmt.Sprintf("pid %d %s MiB", p.PID, gpuinfo.Format(gpuinfo.WholeMiB(p.UsedMemoryBytes), "%d"))
 		if p.Self {
 			s += " (this process)"
 		}
@@ -94,48 +133,19 @@ func writeGPUDetails(w io.Writer, g gpuinfo.GPU) {
 	}
 }
 
-// watchDevices prints one line per GPU per interval until ctx ends.
-func watchDevices(ctx context.Context, env Env, f devicesFlags, deps devicesDeps, m *gpuinfo.Monitor, nvmlErr error) int {
-	if m == nil {
-		fmt.Fprintf(env.Stdout, "GPUs: none. %v\n", nvmlErr)
-		return ExitOK
+// WriteWatchHeader starts `devices --watch`'s table.
+func WriteWatchHeader(w io.Writer, fake bool) {
+	if fake {
+		fmt.Fprintln(w, "*** FAKE GPUs (--fake-gpus): simulated values, not measurements ***")
 	}
-	s, err := m.Start(ctx, gpuinfo.SamplerOptions{Interval: f.interval, PCIe: f.pcie, Clock: deps.clock})
-	if err != nil {
-		return usageErr(env, "devices", "%v", err)
-	}
-	defer s.Wait()
-	enc := json.NewEncoder(env.Stdout)
-	if f.format == "table" {
-		if m.Fake() {
-			fmt.Fprintln(env.Stdout, "*** FAKE GPUs (--fake-gpus): simulated values, not measurements ***")
-		}
-		fmt.Fprintln(env.Stdout, "TIME          IDX  BUS ID            UTIL GPU/MEM  MEMORY USED MiB  TEMP   POWER W  SM MHz  MEM MHz  ENERGY/INTERVAL")
-	}
-	for smp := range s.Samples() {
-		for _, r := range rowsFor(m, smp, deps.visible) {
-			if f.format == "json" {
-				if err := enc.Encode(watchLine{smp.Time, smp.Fake, r}); err != nil {
-					fmt.Fprintf(env.Stderr, "infertop devices: %v\n", err)
-					return ExitFailure
-				}
-				continue
-			}
-			writeWatchLine(env.Stdout, smp, r.GPU)
-		}
-	}
-	return ExitOK
+	fmt.Fprintln(w, "TIME          IDX  BUS ID            UTIL GPU/MEM  MEMORY USED MiB  TEMP   POWER W  SM MHz  MEM MHz  ENERGY/INTERVAL")
 }
 
-type watchLine struct {
-	Time time.Time `json:"time"`
-	Fake bool      `json:"fake"`
-	gpuRow
-}
-
-func writeWatchLine(w io.Writer, smp gpuinfo.Sample, g gpuinfo.GPU) {
+// WriteWatchLine is one GPU's line of `devices --watch`' table.
+func WriteWatchLine(w io.Writer, l WatchLine) {
+	g := l.GPU
 	if g.Err != "" {
-		fmt.Fprintf(w, "%s  %3d  %s  %s\n", smp.Time.Format("15:04:05.000"), g.Index, g.PCIBusID, g.Err)
+		fmt.Fprintf(w, "%s  %3d  %s  %s\n", l.Time.Format("15:04:05.000"), g.Index, g.PCIBusID, g.Err)
 		return
 	}
 	fake := ""
@@ -143,18 +153,11 @@ func writeWatchLine(w io.Writer, smp gpuinfo.Sample, g gpuinfo.GPU) {
 		fake = "  FAKE"
 	}
 	fmt.Fprintf(w, "%s  %3d  %s  %4s / %-4s    %15s  %5s  %7s  %6s  %7s  %15s%s\n",
-		smp.Time.Format("15:04:05.000"), g.Index, g.PCIBusID,
+		l.Time.Format("15:04:05.000"), g.Index, g.PCIBusID,
 		gpuinfo.Format(g.UtilGPUPercent, "%d%%"), gpuinfo.Format(g.UtilMemoryPercent, "%d%%"),
-		gpuinfo.Format(mibOf(g.MemoryUsedBytes), "%d"), gpuinfo.Format(g.TemperatureC, "%d°C"),
+		gpuinfo.Format(gpuinfo.WholeMiB(g.MemoryUsedBytes), "%d"), gpuinfo.Format(g.TemperatureC, "%d°C"),
 		gpuinfo.Format(g.PowerDrawWatts, "%.1f"), gpuinfo.Format(g.SMClockMHz, "%d"), gpuinfo.Format(g.MemClockMHz, "%d"),
 		gpuinfo.Format(g.EnergyIntervalJoules, "%.2f J"), fake)
-}
-
-func mibOf(b gpuinfo.Opt[uint64]) gpuinfo.Opt[uint64] {
-	if !b.OK {
-		return b
-	}
-	return gpuinfo.Some(b.V / units.MiB)
 }
 
 func rate(o gpuinfo.Opt[uint64]) string {

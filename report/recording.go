@@ -1,7 +1,8 @@
-package cli
+package report
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -10,25 +11,12 @@ import (
 	"infertop/record"
 )
 
-// hasSnapshots reports whether a recording has anything for the dashboard's
-// panels: a selftest records none (it checks outputs and measures no
-// throughput), nor does a run stopped before its first snapshot.
-func hasSnapshots(rec *record.File) bool {
-	for i := range rec.Len() {
-		if rec.Kind(i) == record.KindSnapshot {
-			return true
-		}
-	}
-	return false
-}
-
-// printEvents writes a recording without snapshots as text: what recorded it,
-// why there is nothing to play, its events in order (a selftest's verdicts),
-// and the GPU samples it holds. It needs no terminal. (A damaged recording
-// has been reported on stderr already.)
-func printEvents(env Env, name string, rec *record.File) int {
+// WriteRecordingEvents writes a recording without snapshots as text: what
+// recorded it, why there is nothing to play, its events in order (a
+// selftest's verdicts), and the GPU samples it holds. It needs no terminal.
+// It fails when an entry cannot be read.
+func WriteRecordingEvents(w io.Writer, name string, rec *record.File) error {
 	h := rec.Header
-	w := env.Stdout
 	fmt.Fprintf(w, "%s: infertop %s recorded %s by infertop %s (%s) on %s\n", name, h.Command,
 		h.Started.UTC().Format("2006-01-02 15:04:05 MST"), h.Build.Version, h.Build.Go, machineLine(h.Machine))
 	if len(h.Options) > 0 {
@@ -58,8 +46,7 @@ func printEvents(env Env, name string, rec *record.File) int {
 		}
 		e, err := rec.Entry(i)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "infertop replay: %s: %v\n", name, err)
-			return ExitFailure
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		switch e.Kind {
 		case record.KindEvent:
@@ -91,7 +78,7 @@ func printEvents(env Env, name string, rec *record.File) int {
 	default:
 		fmt.Fprintln(w, "GPU samples: none")
 	}
-	return ExitOK
+	return nil
 }
 
 // machineLine is "host (CPU model, N CPUs; GPUs …)".

@@ -1,4 +1,4 @@
-package cli
+package report
 
 import (
 	"encoding/csv"
@@ -8,16 +8,14 @@ import (
 	"text/tabwriter"
 
 	"infertop/internal/units"
-	"infertop/report"
-	"infertop/runner"
 	"infertop/sweep"
 )
 
-// writeSweep writes a sweep as an aligned table with sentences, JSON or CSV.
-func writeSweep(w io.Writer, format string, doc report.SweepDoc) error {
+// WriteSweep writes a sweep as an aligned table with sentences, JSON or CSV.
+func WriteSweep(w io.Writer, format string, doc SweepDoc) error {
 	switch format {
 	case "json":
-		return writeJSON(w, doc)
+		return JSON(w, doc)
 	case "csv":
 		return writeSweepCSV(w, doc.Sweep)
 	}
@@ -35,14 +33,13 @@ func writeSweepCSV(w io.Writer, res sweep.Result) error {
 		header = append(header, "joules_per_sample")
 	}
 	_ = cw.Write(header)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, p := range res.Points {
-		rec := []string{strconv.Itoa(p.Batch), f(p.SamplesPerSec), f(p.P50MS), f(p.P99MS), f(p.GFLOPS),
+		rec := []string{strconv.Itoa(p.Batch), csvFloat(p.SamplesPerSec), csvFloat(p.P50MS), csvFloat(p.P99MS), csvFloat(p.GFLOPS),
 			strconv.FormatInt(p.EngineBytes, 10), strconv.FormatInt(p.RSSBytes, 10),
 			strconv.FormatInt(p.DeviceUsedBytes, 10), strconv.FormatBool(p.Stable),
-			f(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)}
+			csvFloat(p.Noise), strconv.FormatBool(p.Batch == res.Rec.Batch)}
 		if energy {
-			rec = append(rec, energyCell(p.Energy, f))
+			rec = append(rec, energyCell(p.Energy))
 		}
 		_ = cw.Write(rec)
 	}
@@ -53,7 +50,7 @@ func writeSweepCSV(w io.Writer, res sweep.Result) error {
 	return nil
 }
 
-func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
+func writeSweepTable(w io.Writer, doc SweepDoc) error {
 	m, res := doc.Meta, doc.Sweep
 	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads", m.Version, m.Go, m.CPUModel, m.Threads)
 	if m.Engine != "" {
@@ -112,27 +109,19 @@ func writeSweepTable(w io.Writer, doc report.SweepDoc) error {
 	}
 	if doc.Baseline != nil {
 		fmt.Fprintln(w)
-		return report.WriteBaselineTable(w, doc.Baseline)
+		return WriteBaselineTable(w, doc.Baseline)
 	}
 	return nil
 }
 
-// pointLine is one progress line for a measured batch.
-func pointLine(p sweep.Point) string {
+// SweepPointLine is the progress line of one measured batch.
+func SweepPointLine(p sweep.Point) string {
 	joules := ""
 	if p.Energy.Valid {
 		joules = " · " + p.Energy.PerSampleText() + " J/sample"
 	}
 	return fmt.Sprintf("batch %d: %s samples/s · p50 %.3g ms · p99 %.3g ms · %s%s%s", p.Batch, units.Rate(p.SamplesPerSec, 4),
 		p.P50MS, p.P99MS, units.Bytes(p.EngineBytes), joules, yesNo(p.Stable, "", " · unstable (time cap)"))
-}
-
-// energyCell is a CSV cell's energy per sample, formatted by f, or empty when unknown.
-func energyCell(e runner.Energy, f func(float64) string) string {
-	if !e.Valid {
-		return ""
-	}
-	return f(e.JoulesPerSample)
 }
 
 func yesNo(b bool, yes, no string) string {

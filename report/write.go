@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"infertop/internal/units"
+	"infertop/runner"
 )
 
 // formats lists the accepted output formats.
@@ -37,12 +38,7 @@ func WriteJSON(w io.Writer, res Result) error {
 	if res.Rows == nil {
 		res.Rows = []Row{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
+	return JSON(w, res)
 }
 
 // csvHeader is the first line of the CSV output.
@@ -62,22 +58,17 @@ func WriteCSV(w io.Writer, res Result) error {
 		header = append(append([]string(nil), csvHeader...), "joules_per_sample")
 	}
 	_ = cw.Write(header)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range res.Rows {
 		l := r.LatencyMS
-		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), f(r.SamplesPerSec), f(r.BatchesPerSec),
-			f(l.P50), f(l.P90), f(l.P95), f(l.P99), f(l.P999), f(l.Max),
+		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), csvFloat(r.SamplesPerSec), csvFloat(r.BatchesPerSec),
+			csvFloat(l.P50), csvFloat(l.P90), csvFloat(l.P95), csvFloat(l.P99), csvFloat(l.P999), csvFloat(l.Max),
 			strconv.FormatInt(r.Batches, 10), strconv.FormatInt(r.Samples, 10),
 			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
-			f(r.Stability.WindowSpread), f(r.Stability.IQROverMedian),
-			f(r.GFLOPS), f(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
-			f(r.H2DMS), f(r.ComputeMS), f(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
+			csvFloat(r.Stability.WindowSpread), csvFloat(r.Stability.IQROverMedian),
+			csvFloat(r.GFLOPS), csvFloat(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
+			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
 		if energy {
-			j := ""
-			if r.Energy.Valid {
-				j = f(r.Energy.JoulesPerSample)
-			}
-			rec = append(rec, j)
+			rec = append(rec, energyCell(r.Energy))
 		}
 		_ = cw.Write(rec)
 	}
@@ -142,6 +133,27 @@ func WriteTable(w io.Writer, res Result) error {
 		if r.ComputeMS > 0 {
 			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
+	}
+	return nil
+}
+
+// csvFloat is a CSV cell's number: six significant figures.
+func csvFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// energyCell is a CSV cell's energy per sample, or empty when unknown.
+func energyCell(e runner.Energy) string {
+	if !e.Valid {
+		return ""
+	}
+	return csvFloat(e.JoulesPerSample)
+}
+
+// JSON writes v as indented JSON, the form every --format json uses.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
 }

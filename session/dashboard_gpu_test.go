@@ -1,4 +1,4 @@
-package cli
+package session
 
 import (
 	"context"
@@ -9,30 +9,18 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/fake"
 	"infertop/presets"
 	"infertop/sweep"
 )
-
-// fakeGPUMonitor is the monitor --fake-gpus opens, on a stopped clock so
-// that the simulated used memory holds still.
-func fakeGPUMonitor(t *testing.T, n int) *gpuinfo.Monitor {
-	t.Helper()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	mon, err := gpuinfo.OpenFake(n, gpuinfo.FakeOptions{Seed: 7, Now: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mon.Close() })
-	return mon
-}
 
 // The dashboard's s sweep on a GPU reads NVML's used memory at every point
 // from the dashboard's own monitor (here the simulated GPUs of --fake-gpus),
 // and measures headroom against NVML's total, as the headless sweep does.
 func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
-	deps := sweepTestDeps(nil)
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &sleepExec{}, nil
+	m := sleepMachine()
+	m.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &fake.Sleep{}, nil
 	})
 	mon := fakeGPUMonitor(t, 2)
 	g, err := mon.CUDADevice(1, "")
@@ -48,7 +36,7 @@ func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	if want < 2<<30 {
 		t.Fatalf("the simulated GPU %d reports %d bytes used", g.Index, want)
 	}
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, gpuMem: monitorMemory(mon, nil, "")})
+	tuning := testDashboard(m, DashboardSpec{Threads: 1}, gpus{mon: mon}, nil, nil)
 	// One point is enough: stop as soon as it arrives, keeping what was measured.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -76,16 +64,18 @@ func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 // Without NVML a GPU sweep still runs, and its view says why the points
 // carry no used memory.
 func TestDashboardSweepWithoutNVMLSaysSo(t *testing.T) {
-	deps := sweepTestDeps(nil)
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &sleepExec{}, nil
+	m := sleepMachine()
+	m.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &fake.Sleep{}, nil
 	})
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, gpuMem: monitorMemory(nil, gpuinfo.ErrNoDriver, "")})
+	tuning := testDashboard(m, DashboardSpec{Threads: 1}, gpus{err: gpuinfo.ErrNoDriver}, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the configuration is under test, not the measuring
 	var progressed []string
 	res, _ := tuning.Sweep(ctx, "linear", "cuda:0", func(r sweep.Result, _ string) { progressed = append(progressed, r.Notes...) })
-	hasNote := func(n string) bool { return strings.HasPrefix(n, "no NVML memory figures: NVML not available") }
+	hasNote := func(n string) bool {
+		return strings.HasPrefix(n, "no NVML memory or energy figures: NVML not available")
+	}
 	if !slices.ContainsFunc(res.Notes, hasNote) {
 		t.Errorf("notes %q lack why there are no NVML figures", res.Notes)
 	}
@@ -95,9 +85,22 @@ func TestDashboardSweepWithoutNVMLSaysSo(t *testing.T) {
 }
 
 // A cuda:N the simulated GPUs do not have is an error for the sweep's figures, not a crash.
-func TestMonitorMemoryUnknownOrdinal(t *testing.T) {
+func TestGPUMemoryUnknownOrdinal(t *testing.T) {
 	mon := fakeGPUMonitor(t, 1)
-	if _, _, _, err := monitorMemory(mon, nil, "")(engine.Device{Kind: engine.CUDA, Ordinal: 3}); err == nil {
+	if _, _, err := (gpus{mon: mon}).memory(engine.Device{Kind: engine.CUDA, Ordinal: 3}); err == nil {
 		t.Error("cuda:3 on one GPU gave figures")
+	}
+}
+func TestGPUMemorySumPicksTheRunsGPUs(t *testing.T) {
+	s := gpuinfo.Sample{GPUs: []gpuinfo.GPU{
+		{Index: 0, MemoryUsedBytes: gpuinfo.Some[uint64](1 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
+		{Index: 1, MemoryUsedBytes: gpuinfo.Some[uint64](2 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
+		{Index: 2, MemoryTotalBytes: gpuinfo.Some[uint64](40 << 30)},
+	}}
+	if u, tot := gpuMemorySum(s, []int{1}); u != 2<<30 || tot != 80<<30 {
+		t.Errorf("GPU 1: %d / %d", u, tot)
+	}
+	if u, tot := gpuMemorySum(s, []int{0, 1, 2}); u != 3<<30 || tot != 200<<30 {
+		t.Errorf("all: %d / %d (a GPU without a used reading adds none)", u, tot)
 	}
 }

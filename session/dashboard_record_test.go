@@ -1,55 +1,23 @@
-package cli
+package session
 
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"infertop/presets"
 	"infertop/record"
-	"infertop/runner"
 	"infertop/sweep"
-	"infertop/ui"
 )
-
-// dashboardRecorder starts a dashboard recording in a temporary file with
-// the snapshot the dashboard shows first, as runDashboardProgram does.
-func dashboardRecorder(t *testing.T) (*record.Recorder, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "dash.jsonl")
-	rec, err := record.Create(path, record.Header{Command: "dashboard", Options: map[string]any{"preset": "linear"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.Snapshot(runner.Snapshot{RunID: 1, Preset: "linear", Device: "cpu", Batch: 1, State: runner.Paused,
-		Events: []runner.Event{{Seq: 0, Kind: runner.EventStarted, Text: "started linear on cpu"}}})
-	return rec, path
-}
-
-// readRecording closes rec and reads its file back whole.
-func readRecording(t *testing.T, rec *record.Recorder, path string) *record.Recording {
-	t.Helper()
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := record.ReadFile(path)
-	if err != nil || r.Stopped != nil {
-		t.Fatalf("reading the recording: %v %v", err, r.Stopped)
-	}
-	return r
-}
 
 // The dashboard's race (c), while the dashboard records, writes the lines
 // the headless compare writes: a window line per window of both sides and
 // the events, the batch done when the race is stopped among them; replay
-// still plays the recording in the dashboard.
+// can still play the recording in the dashboard.
 func TestDashboardRaceIsRecorded(t *testing.T) {
-	deps := compareTestDeps(nil)
 	rec, path := dashboardRecorder(t)
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), rec: rec, now: deps.now})
+	tuning := testDashboard(raceMachine(), DashboardSpec{}, gpus{err: errNoNVML}, nil, rec)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	res, err := tuning.Compare(ctx, "linear", 8, func(r sweep.CompareResult) {
@@ -94,10 +62,8 @@ func TestDashboardRaceIsRecorded(t *testing.T) {
 	if last := r.Entries[len(r.Entries)-1]; last.Kind != record.KindCompareEvent || !strings.HasPrefix(last.CompareEvent.Text, "interrupted") {
 		t.Errorf("the recording ends with %+v", last)
 	}
-
-	code, stderr, m := replayTest(path)
-	if _, ok := m.(*ui.Replay); code != ExitOK || !ok || stderr != "" {
-		t.Fatalf("replay: exit %d, model %T, stderr %q", code, m, stderr)
+	if !replayable(t, path) {
+		t.Fatal("the recording cannot be replayed in the dashboard")
 	}
 }
 
@@ -105,9 +71,8 @@ func TestDashboardRaceIsRecorded(t *testing.T) {
 // runs' snapshots and events, as the headless sweep writes its runs', in
 // lines of their own that leave the dashboard's run alone.
 func TestDashboardSweepIsRecorded(t *testing.T) {
-	deps := sweepTestDeps(nil)
 	rec, path := dashboardRecorder(t)
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, rec: rec})
+	tuning := testDashboard(sleepMachine(), DashboardSpec{Threads: 1}, gpus{err: errNoNVML}, nil, rec)
 	// Stop the sweep once a probe snapshot has reached the file (the recorder
 	// flushes at least every second), however slow the machine.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -142,8 +107,7 @@ func TestDashboardSweepIsRecorded(t *testing.T) {
 	if runs != 1 || probes == 0 || probeEvents == 0 {
 		t.Fatalf("%d run snapshots, %d probe snapshots, %d probe events", runs, probes, probeEvents)
 	}
-	code, stderr, m := replayTest(path)
-	if _, ok := m.(*ui.Replay); code != ExitOK || !ok || stderr != "" {
-		t.Fatalf("replay: exit %d, model %T, stderr %q", code, m, stderr)
+	if !replayable(t, path) {
+		t.Fatal("the recording cannot be replayed in the dashboard")
 	}
 }

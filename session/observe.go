@@ -1,9 +1,8 @@
-package cli
+package session
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -15,73 +14,73 @@ import (
 	"infertop/metrics"
 	"infertop/record"
 	"infertop/runner"
-	"infertop/ui"
 )
 
-// observer hands the run's snapshots and the telemetry to the metrics endpoint
-// (--metrics-addr) and the recording (--record); either may be off, and a nil
-// observer observes nothing. Its methods never block on a scrape; the
-// recording waits only for its file.
-type observer struct {
+// Outputs are where a run is published besides the command's own output:
+// the Prometheus endpoint and the recording. Either may be empty.
+type Outputs struct {
+	// MetricsAddr is the endpoint's address, e.g. ":9464".
+	MetricsAddr string
+	// Record is the recording's path.
+	Record string
+}
+
+// any reports whether some output is asked for.
+func (o Outputs) any() bool { return o.MetricsAddr != "" || o.Record != "" }
+
+// Observer hands a run's snapshots and telemetry to the metrics endpoint and
+// the recording; either may be off, and a nil Observer observes nothing.
+// Its methods never block on a scrape; the recording waits only for its file.
+type Observer struct {
 	feed *metrics.Feed
 	srv  *metrics.Server
 	rec  *record.Recorder
-	wg   sync.WaitGroup // the tee goroutines
-}
-
-// observeFlags are the flags every measuring command shares.
-type observeFlags struct {
-	metricsAddr, record string
-}
-
-func (o *observeFlags) register(fs interface {
-	StringVar(p *string, name, value, usage string)
-}) {
-	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9464 (every interface) or 127.0.0.1:9464 (this machine only)")
-	fs.StringVar(&o.record, "record", "", "record the run (snapshots, GPU samples, events) to this JSON Lines `FILE` for \"infertop replay\"")
-}
-
-// startObserver opens the endpoint and the recording the flags ask for and
-// prints the endpoint's address. It fails with ExitUsage for an address that
-// is taken or invalid, or a recording path that cannot be created: the person
-// must change the flag, and nothing has run yet.
-func startObserver(env Env, cmd string, f observeFlags, header func() record.Header) (*observer, int, bool) {
-	return startObserverWith(env, cmd, f, header, runRegistry)
+	wg   sync.WaitGroup // the tee goroutines and the GPU samplers' readers
 }
 
 // runRegistry serves a runner's snapshots and the GPU samples.
 func runRegistry(feed *metrics.Feed) prometheus.Gatherer { return metrics.NewRegistry(feed) }
 
-// startObserverWith is startObserver serving the registry gather builds over
-// the observer's feed (which receives the GPU samples).
-func startObserverWith(env Env, cmd string, f observeFlags, header func() record.Header, gather func(*metrics.Feed) prometheus.Gatherer) (*observer, int, bool) {
-	o := &observer{}
-	if f.metricsAddr != "" {
+// startObserver opens the endpoint and the recording out asks for, serving
+// the registry gather builds over the observer's feed (which receives the
+// GPU samples). A taken or invalid address, or a recording path that
+// cannot be created, is a UsageError: nothing has run yet.
+func startObserver(out Outputs, header func() record.Header, gather func(*metrics.Feed) prometheus.Gatherer) (*Observer, error) {
+	o := &Observer{}
+	if out.MetricsAddr != "" {
 		o.feed = metrics.NewFeed()
-		srv, err := metrics.Listen(f.metricsAddr, gather(o.feed))
+		srv, err := metrics.Listen(out.MetricsAddr, gather(o.feed))
 		if err != nil {
-			return nil, usageErr(env, cmd, "--metrics-addr: %v", err), false
+			return nil, usage("--metrics-addr: %v", err)
 		}
 		o.srv = srv
-		fmt.Fprintf(env.Stderr, "infertop %s: metrics on %s (listening on %s)\n", cmd, srv.URL(), srv.Addr())
 	}
-	if f.record != "" {
-		rec, err := record.Create(f.record, header())
+	if out.Record != "" {
+		rec, err := record.Create(out.Record, header())
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			o.close(env, cmd)
-			return nil, usageErr(env, cmd, "--record %s cannot be written: %v", f.record, err), false
+			_ = o.Close()
+			return nil, usage("--record %s cannot be written: %v", out.Record, err)
 		}
 		o.rec = rec
 	}
-	return o, 0, true
+	return o, nil
 }
 
-// snapshot passes one snapshot on.
-func (o *observer) snapshot(s runner.Snapshot) {
+// Metrics returns the endpoint's URL and the address it listens on, or ""
+// without one.
+func (o *Observer) Metrics() (url, addr string) {
+	if o == nil || o.srv == nil {
+		return "", ""
+	}
+	return o.srv.URL(), o.srv.Addr()
+}
+
+// Snapshot passes one runner snapshot on.
+func (o *Observer) Snapshot(s runner.Snapshot) {
 	if o == nil {
 		return
 	}
@@ -94,7 +93,7 @@ func (o *observer) snapshot(s runner.Snapshot) {
 }
 
 // sample passes one GPU sample on.
-func (o *observer) sample(s gpuinfo.Sample) {
+func (o *Observer) sample(s gpuinfo.Sample) {
 	if o == nil {
 		return
 	}
@@ -107,39 +106,47 @@ func (o *observer) sample(s gpuinfo.Sample) {
 }
 
 // host records one host reading.
-func (o *observer) host(h any) {
-	if o == nil {
-		return
-	}
-	if o.rec != nil {
+func (o *Observer) host(h hostinfo.Stat) {
+	if o != nil && o.rec != nil {
 		o.rec.Host(h)
 	}
 }
 
 // active reports whether anything observes the run.
-func (o *observer) active() bool { return o != nil && (o.feed != nil || o.rec != nil) }
+func (o *Observer) active() bool { return o != nil && (o.feed != nil || o.rec != nil) }
 
-// close waits for the tees (their context must have ended), stops the
-// endpoint and closes the recording; it reports failures on stderr and
-// returns false when the recording is incomplete.
-func (o *observer) close(env Env, cmd string) bool {
+// Close waits for the tees and samplers (their context must have ended),
+// stops the endpoint and closes the recording. Its error joins what failed;
+// a *RecordingError among them means the recording is incomplete.
+func (o *Observer) Close() error {
+	if o == nil {
+		return nil
+	}
 	o.wg.Wait()
-	ok := true
+	var errs []error
 	if o.srv != nil {
 		if err := o.srv.Close(); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop %s: %v\n", cmd, err)
+			errs = append(errs, err)
 		}
 		o.srv = nil
 	}
 	if o.rec != nil {
 		if err := o.rec.Close(); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop %s: --record: %v\n", cmd, err)
-			ok = false
+			errs = append(errs, &RecordingError{Err: err})
 		}
 		o.rec = nil
 	}
-	return ok
+	return errors.Join(errs...)
 }
+
+// RecordingError says the recording could not be finished: the command
+// that made it fails.
+type RecordingError struct{ Err error }
+
+func (e *RecordingError) Error() string { return "--record: " + e.Err.Error() }
+
+// Unwrap returns the reason.
+func (e *RecordingError) Unwrap() error { return e.Err }
 
 // tee passes every value from in to sink and on to the returned channel,
 // which, like the runner's and the samplers', holds the newest value and
@@ -186,101 +193,89 @@ func offerLatest[T any](ch chan T, v T) {
 	}
 }
 
-// recordHeader describes this build and machine for a recording.
-func recordHeader(cmd string, mon *gpuinfo.Monitor, nvmlErr error, opts map[string]any) record.Header {
+// header describes this build and machine for a recording.
+func (m Machine) header(cmd string, g gpus, opts map[string]any) record.Header {
 	host, _ := os.Hostname()
 	h := record.Header{
 		Command: cmd, Options: opts,
-		Build: record.Build{Version: Version, Go: runtime.Version(), CUDA: cudaBuild},
+		Build: record.Build{Version: Version, Go: runtime.Version(), CUDA: CUDABuild},
 		Machine: record.Machine{Hostname: host, OS: runtime.GOOS, Arch: runtime.GOARCH,
-			CPUModel: hostinfo.CPUModel(hostinfo.CPUInfo), CPUs: runtime.NumCPU()},
+			CPUModel: hostinfo.CPUModel(m.cpuInfo()), CPUs: runtime.NumCPU()},
 	}
-	if mon != nil {
-		h.Machine.GPUs, h.Machine.Driver = mon.Devices(), mon.DriverVersion()
-	} else if nvmlErr != nil {
-		h.Machine.NVMLError = nvmlErr.Error()
+	if g.mon != nil {
+		h.Machine.GPUs, h.Machine.Driver = g.mon.Devices(), g.mon.DriverVersion()
+	} else if g.err != nil {
+		h.Machine.NVMLError = g.err.Error()
 	}
 	return h
 }
 
-// wrapDashboard routes the dashboard's feeds through the observer, starting
-// with the snapshot the dashboard shows first.
-func (o *observer) wrapDashboard(ctx context.Context, opts *ui.Options) {
-	if !o.active() {
-		return
-	}
-	o.snapshot(opts.Initial)
-	opts.Snapshots = tee(ctx, &o.wg, opts.Snapshots, o.snapshot)
-	opts.Samples = tee(ctx, &o.wg, opts.Samples, o.sample)
-	opts.Host = tee(ctx, &o.wg, opts.Host, func(h hostinfo.Stat) { o.host(h) })
-}
-
-// sampleGPUs feeds the observer from a GPU sampler of its own (for the
-// headless commands); without NVML it does nothing. The sampler ends with ctx.
-func (o *observer) sampleGPUs(ctx context.Context, mon *gpuinfo.Monitor) {
+// sampleGPUs feeds the observer from a GPU sampler of its own until ctx
+// ends, and returns a channel closed at the first sample (or when the
+// sampler ends without one). Without NVML it does nothing and returns nil.
+func (o *Observer) sampleGPUs(ctx context.Context, mon *gpuinfo.Monitor) (<-chan struct{}, error) {
 	if mon == nil || !o.active() {
-		return
+		return nil, nil
 	}
 	s, err := mon.Start(ctx, gpuinfo.SamplerOptions{})
 	if err != nil {
-		return
+		return nil, err
 	}
+	first := make(chan struct{})
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
+		seen := false
 		for smp := range s.Samples() {
 			o.sample(smp)
+			if !seen {
+				seen = true
+				close(first)
+			}
+		}
+		if !seen {
+			close(first)
 		}
 	}()
+	return first, nil
 }
 
-// recordDevices turns the dashboard's device list into the recording's.
-func recordDevices(ds []ui.DeviceChoice) []record.Device {
-	out := make([]record.Device, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, record.Device{Name: d.Name, Detail: d.Detail, BusID: d.BusID,
-			GPUIndexes: append([]int(nil), d.GPUIndexes...), Available: d.Available, Why: d.Why})
+// Headless is the observer of a command without a screen (bench, sweep,
+// compare): the outputs, and the GPUs' telemetry when NVML answers.
+type Headless struct {
+	*Observer
+	gpus   gpus
+	cancel context.CancelFunc
+}
+
+// Observe starts the outputs a headless command asks for, with GPU telemetry
+// when NVML answers; opts are the recording's options. With neither output
+// it returns a Headless that observes nothing. Close stops it.
+func (m Machine) Observe(ctx context.Context, cmd string, out Outputs, opts map[string]any) (*Headless, error) {
+	return m.observe(ctx, cmd, out, opts, runRegistry)
+}
+
+// observe is Observe serving the registry gather builds.
+func (m Machine) observe(ctx context.Context, cmd string, out Outputs, opts map[string]any,
+	gather func(*metrics.Feed) prometheus.Gatherer) (*Headless, error) {
+	if !out.any() {
+		return &Headless{Observer: &Observer{}, cancel: func() {}}, nil
 	}
-	return out
-}
-
-// observeBench starts the observer bench's flags ask for; the returned func stops it.
-func observeBench(ctx context.Context, env Env, plan *benchPlan) (func(), int, bool) {
-	obs, stop, code, ok := observeHeadless(ctx, env, "bench", plan.observe, map[string]any{"preset": plan.preset.Name,
-		"device": plan.device, "batches": plan.batches, "warmup": plan.warmup.String(), "duration": plan.duration.String(),
-		"threads": plan.opts.Threads, "resident": plan.opts.DataResident, "tf32": plan.opts.TF32})
-	plan.obs = obs
-	return stop, code, ok
-}
-
-// observeHeadless starts the observer a headless command's flags ask for,
-// with GPU telemetry when NVML answers; the returned func stops it. With
-// neither flag it returns an observer that observes nothing.
-func observeHeadless(ctx context.Context, env Env, cmd string, f observeFlags, opts map[string]any) (*observer, func(), int, bool) {
-	return observeHeadlessWith(ctx, env, cmd, f, opts, runRegistry)
-}
-
-// observeHeadlessWith is observeHeadless serving the registry gather builds.
-func observeHeadlessWith(ctx context.Context, env Env, cmd string, f observeFlags, opts map[string]any,
-	gather func(*metrics.Feed) prometheus.Gatherer) (*observer, func(), int, bool) {
-	if f.metricsAddr == "" && f.record == "" {
-		return &observer{}, func() {}, 0, true
-	}
-	mon, nvmlErr := gpuinfo.Open(gpuinfo.Options{})
-	obs, code, ok := startObserverWith(env, cmd, f, func() record.Header { return recordHeader(cmd, mon, nvmlErr, opts) }, gather)
-	if !ok {
-		if mon != nil {
-			_ = mon.Close()
-		}
-		return nil, nil, code, false
+	g := m.openGPUs()
+	obs, err := startObserver(out, func() record.Header { return m.header(cmd, g, opts) }, gather)
+	if err != nil {
+		g.close()
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	obs.sampleGPUs(ctx, mon)
-	return obs, func() {
-		cancel()
-		obs.close(env, cmd)
-		if mon != nil {
-			_ = mon.Close()
-		}
-	}, 0, true
+	_, _ = obs.sampleGPUs(ctx, g.mon) // without a sampler the run goes on unobserved by the GPUs
+	return &Headless{Observer: obs, gpus: g, cancel: cancel}, nil
+}
+
+// Close stops the telemetry, the endpoint and the recording (see Observer.Close).
+func (h *Headless) Close() error {
+	h.cancel()
+	err := h.Observer.Close()
+	h.gpus.close()
+	return err
 }

@@ -1,4 +1,4 @@
-package cli
+package session
 
 import (
 	"context"
@@ -12,38 +12,38 @@ import (
 	"infertop/sweep"
 )
 
-// compareObserver hands a compare's windows and events to the metrics
-// endpoint (--metrics-addr) and the recording (--record). A compare has no
-// runner and so no snapshots: each measured window of each side plays the
-// snapshot's part. Either output may be off; with both off it does nothing.
-type compareObserver struct {
-	obs   *observer            // the endpoint, the recording and the GPU samples
-	feed  *metrics.CompareFeed // nil without --metrics-addr
-	rec   *record.Recorder     // nil without --record
-	sides [2]sweep.Side
+// RaceObserver hands a race's windows and events to the metrics endpoint
+// and the recording. A race has no runner and so no snapshots: each measured
+// window of each side plays the snapshot's part. Either output may be off;
+// with both off it does nothing.
+type RaceObserver struct {
+	*Headless                      // the endpoint, the recording and the GPU samples (nil in the dashboard)
+	feed      *metrics.CompareFeed // nil without an endpoint
+	rec       *record.Recorder     // nil without a recording
+	sides     [2]sweep.Side
 	// preset names the race; crossover is the crossover batch already recorded.
 	preset    string
 	crossover int
 }
 
-// observeCompare starts what compare's flags ask for; the returned func stops it.
-func observeCompare(ctx context.Context, env Env, plan comparePlan, opts map[string]any) (*compareObserver, func(), int, bool) {
-	co := &compareObserver{sides: [2]sweep.Side{plan.cfg.A, plan.cfg.B}, preset: plan.preset.Name}
-	feed := metrics.NewCompareFeed(plan.preset.Name, plan.cfg.A, plan.cfg.B)
-	obs, stop, code, ok := observeHeadlessWith(ctx, env, record.CommandCompare, plan.observe, opts,
+// ObserveRace starts what compare's outputs ask for for racing a and b
+// with preset; opts are the recording's options. Close stops it.
+func (m Machine) ObserveRace(ctx context.Context, preset string, a, b sweep.Side, out Outputs, opts map[string]any) (*RaceObserver, error) {
+	feed := metrics.NewCompareFeed(preset, a, b)
+	h, err := m.observe(ctx, record.CommandCompare, out, opts,
 		func(f *metrics.Feed) prometheus.Gatherer { return metrics.NewCompareRegistry(f, feed) })
-	if !ok {
-		return nil, nil, code, false
+	if err != nil {
+		return nil, err
 	}
-	co.obs, co.rec = obs, obs.rec
-	if obs.feed != nil {
-		co.feed = feed
+	ro := &RaceObserver{Headless: h, rec: h.rec, sides: [2]sweep.Side{a, b}, preset: preset}
+	if h.feed != nil {
+		ro.feed = feed
 	}
-	return co, stop, 0, true
+	return ro, nil
 }
 
 // hook sets cfg's window and batch hooks when anything observes the race.
-func (c *compareObserver) hook(cfg *sweep.CompareConfig) {
+func (c *RaceObserver) hook(cfg *sweep.CompareConfig) {
 	if c.feed == nil && c.rec == nil {
 		return
 	}
@@ -52,7 +52,7 @@ func (c *compareObserver) hook(cfg *sweep.CompareConfig) {
 
 // windower wraps w so that the recording notes when each batch starts (its
 // warm-up is part of Prepare).
-func (c *compareObserver) windower(w sweep.Windower) sweep.Windower {
+func (c *RaceObserver) windower(w sweep.Windower) sweep.Windower {
 	if c.rec == nil {
 		return w
 	}
@@ -73,7 +73,7 @@ func (w preparingWindower) Prepare(ctx context.Context, batch int) error {
 	return w.Windower.Prepare(ctx, batch)
 }
 
-func (c *compareObserver) window(ev sweep.WindowEvent) {
+func (c *RaceObserver) window(ev sweep.WindowEvent) {
 	if c.feed != nil {
 		c.feed.ObserveWindow(ev)
 	}
@@ -97,7 +97,7 @@ func (c *compareObserver) window(ev sweep.WindowEvent) {
 		ev.Batch, ev.Pair, side, units.Rate(w.SamplesPerSec, 4), ev.Window.Duration.Round(time.Microsecond))
 }
 
-func (c *compareObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareResult) {
+func (c *RaceObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareResult) {
 	if c.feed != nil {
 		c.feed.ObserveBatch(p)
 	}
@@ -112,7 +112,7 @@ func (c *compareObserver) batchDone(p sweep.ComparePoint, sofar sweep.CompareRes
 }
 
 // ended records how the race ended.
-func (c *compareObserver) ended(res sweep.CompareResult, err error) {
+func (c *RaceObserver) ended(res sweep.CompareResult, err error) {
 	if c.rec == nil {
 		return
 	}

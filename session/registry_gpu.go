@@ -1,14 +1,14 @@
 //go:build gpu
 
-package cli
+package session
 
 import (
 	"infertop/engine"
 	"infertop/engine/cuda"
 )
 
-// cudaBuild says whether this binary has the CUDA engine.
-const cudaBuild = true
+// CUDABuild says whether this binary has the CUDA engine.
+const CUDABuild = true
 
 func registerCUDA(r *engine.Registry) {
 	r.Register(engine.CUDA, cuda.New)

@@ -1,19 +1,13 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"infertop/internal/units"
-	"infertop/runner"
-	"infertop/sweep"
 )
 
 // compareView draws the race: the live speed-up with its spread and both
@@ -82,49 +76,13 @@ type exportedMsg struct {
 	err  error
 }
 
-// RunExport is the JSON document e writes: the snapshot (with its
-// percentiles and events) and whatever the tuning views measured.
-type RunExport struct {
-	Exported  time.Time            `json:"exported"`
-	Snapshot  runner.Snapshot      `json:"snapshot"`
-	LatencyMS map[string]float64   `json:"latency_ms"`
-	Events    []string             `json:"events"`
-	Sweep     *sweep.Result        `json:"sweep,omitempty"`
-	Compare   *sweep.CompareResult `json:"compare,omitempty"`
-}
-
-// export writes the current run to a JSON file in a command and says where.
+// export asks the session to write the run shown and what the tuning views
+// measured, in a command, and says where.
 func (m *Model) export() tea.Cmd {
-	s := m.snap
-	l := s.Latency
-	doc := RunExport{Exported: s.Time, Snapshot: s, LatencyMS: map[string]float64{
-		"min": units.MS(l.Min), "p50": units.MS(l.P50), "p90": units.MS(l.P90), "p95": units.MS(l.P95), "p99": units.MS(l.P99), "p999": units.MS(l.P999),
-		"max": units.MS(l.Max), "mean": units.MS(l.Mean), "count": float64(l.Count)}}
-	for _, e := range s.Events {
-		doc.Events = append(doc.Events, e.Time.UTC().Format(time.RFC3339Nano)+" "+e.Kind.String()+": "+e.Text)
-	}
-	if t := &m.tune; len(t.sw.Points) > 0 {
-		sw := t.sw
-		doc.Sweep = &sw
-	}
-	if t := &m.tune; len(t.cmp.Points) > 0 {
-		c := t.cmp
-		doc.Compare = &c
-	}
-	dir := m.tune.fns.ExportDir
-	if dir == "" {
-		dir = "."
-	}
-	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", s.Preset, strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
-	path := filepath.Join(dir, name)
+	s, sess := m.snap, m.opts.Session
+	sw, cmp := m.tune.sw, m.tune.cmp
 	return func() tea.Msg {
-		b, err := json.MarshalIndent(doc, "", "  ")
-		if err == nil {
-			err = os.WriteFile(path, append(b, '\n'), 0o644)
-		}
-		if abs, aerr := filepath.Abs(path); aerr == nil {
-			path = abs
-		}
+		path, err := sess.Export(s, &sw, &cmp)
 		return exportedMsg{path: path, err: err}
 	}
 }

@@ -152,9 +152,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tuneMsg:
 		return m, m.takeTune(msg)
 	case tea.KeyPressMsg:
-		if cmd, ok := m.tuningKey(msg); ok {
-			return m, cmd
-		}
 		return m, m.handleKey(msg)
 	}
 	if m.mode == modeBatch {
