@@ -4,6 +4,7 @@
 // the CPU packages' RAPL energy counters. It is the one place that reads
 // /proc and /sys for infertop.
 //
-// It imports only the standard library: never an engine, the runner, the
-// ui or any other infertop package, so that all of them may use it.
+// It imports only the standard library and internal/latest: never an
+// engine, the runner, the ui or any other infertop package, so that all of
+// them may use it.
 package hostinfo

@@ -3,6 +3,8 @@ package hostinfo
 import (
 	"context"
 	"time"
+
+	"infertop/internal/latest"
 )
 
 // Stat is one reading of this process on the host, as the dashboard's host
@@ -54,7 +56,7 @@ func StartSampler(ctx context.Context, interval time.Duration, dir string) *Samp
 				}
 				prevCPU, prevT = p.CPU, now
 			}
-			h.offer(st)
+			latest.Offer(h.out, st)
 			select {
 			case <-ctx.Done():
 				return
@@ -70,18 +72,3 @@ func (h *Sampler) C() <-chan Stat { return h.out }
 
 // Wait blocks until the sampler's goroutine has ended.
 func (h *Sampler) Wait() { <-h.done }
-
-// offer replaces an unread reading with the new one; it never blocks.
-func (h *Sampler) offer(s Stat) {
-	for {
-		select {
-		case h.out <- s:
-			return
-		default:
-		}
-		select {
-		case <-h.out:
-		default:
-		}
-	}
-}

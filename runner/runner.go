@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"infertop/internal/latest"
 )
 
 // ErrStopped is returned by control calls once the loop has ended.
@@ -198,17 +200,5 @@ func (r *Runner) publish(s Snapshot) {
 	r.mu.Lock()
 	r.latest = s
 	r.mu.Unlock()
-	select {
-	case r.snaps <- s:
-		return
-	default:
-	}
-	select {
-	case <-r.snaps:
-	default:
-	}
-	select {
-	case r.snaps <- s:
-	default:
-	}
+	latest.Offer(r.snaps, s)
 }

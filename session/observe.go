@@ -11,6 +11,7 @@ import (
 
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
+	"infertop/internal/latest"
 	"infertop/metrics"
 	"infertop/record"
 	"infertop/runner"
@@ -171,26 +172,11 @@ func tee[T any](ctx context.Context, wg *sync.WaitGroup, in <-chan T, sink func(
 					return
 				}
 				sink(v)
-				offerLatest(out, v)
+				latest.Offer(out, v)
 			}
 		}
 	}()
 	return out
-}
-
-// offerLatest puts v in the one-slot channel, replacing an unread value.
-func offerLatest[T any](ch chan T, v T) {
-	for {
-		select {
-		case ch <- v:
-			return
-		default:
-		}
-		select {
-		case <-ch:
-		default:
-		}
-	}
 }
 
 // header describes this build and machine for a recording.

@@ -23,29 +23,22 @@ const (
 
 // Bytes prints a byte count with a binary unit and one decimal ("9.3 GiB",
 // "512.0 MiB", "12 B").
-func Bytes(b int64) string {
-	switch {
-	case b >= GiB:
-		return fmt.Sprintf("%.1f GiB", float64(b)/GiB)
-	case b >= MiB:
-		return fmt.Sprintf("%.1f MiB", float64(b)/MiB)
-	case b >= KiB:
-		return fmt.Sprintf("%.1f KiB", float64(b)/KiB)
-	}
-	return fmt.Sprintf("%d B", b)
-}
+func Bytes(b int64) string { return binary(float64(b), "") }
 
 // BytesPerSec prints a transfer rate with a binary unit ("1.2 GiB/s").
-func BytesPerSec(bps uint64) string {
+func BytesPerSec(bps uint64) string { return binary(float64(bps), "/s") }
+
+// binary prints v bytes in the largest binary unit it reaches, then per.
+func binary(v float64, per string) string {
 	switch {
-	case bps >= GiB:
-		return fmt.Sprintf("%.1f GiB/s", float64(bps)/GiB)
-	case bps >= MiB:
-		return fmt.Sprintf("%.1f MiB/s", float64(bps)/MiB)
-	case bps >= KiB:
-		return fmt.Sprintf("%.1f KiB/s", float64(bps)/KiB)
+	case v >= GiB:
+		return fmt.Sprintf("%.1f GiB%s", v/GiB, per)
+	case v >= MiB:
+		return fmt.Sprintf("%.1f MiB%s", v/MiB, per)
+	case v >= KiB:
+		return fmt.Sprintf("%.1f KiB%s", v/KiB, per)
 	}
-	return fmt.Sprintf("%d B/s", bps)
+	return fmt.Sprintf("%.0f B%s", v, per)
 }
 
 // Rate prints a figure of a table or a progress line (samples/s,
