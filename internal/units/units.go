@@ -10,6 +10,7 @@ package units
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -25,17 +26,21 @@ const (
 // "512.0 MiB", "12 B").
 func Bytes(b int64) string { return binary(float64(b), "") }
 
+// FractionalBytes prints a byte count that need not be whole or positive
+// (a fitted memory model's coefficients: "1.5 KiB", "-12 B").
+func FractionalBytes(v float64) string { return binary(v, "") }
+
 // BytesPerSec prints a transfer rate with a binary unit ("1.2 GiB/s").
 func BytesPerSec(bps uint64) string { return binary(float64(bps), "/s") }
 
-// binary prints v bytes in the largest binary unit it reaches, then per.
+// binary prints v bytes in the largest binary unit |v| reaches, then per.
 func binary(v float64, per string) string {
-	switch {
-	case v >= GiB:
+	switch a := math.Abs(v); {
+	case a >= GiB:
 		return fmt.Sprintf("%.1f GiB%s", v/GiB, per)
-	case v >= MiB:
+	case a >= MiB:
 		return fmt.Sprintf("%.1f MiB%s", v/MiB, per)
-	case v >= KiB:
+	case a >= KiB:
 		return fmt.Sprintf("%.1f KiB%s", v/KiB, per)
 	}
 	return fmt.Sprintf("%.0f B%s", v, per)

@@ -27,6 +27,11 @@ func TestBytes(t *testing.T) {
 			t.Errorf("Bytes(%d) = %q, want %q", b, got, want)
 		}
 	}
+	for v, want := range map[float64]string{-12: "-12 B", 1536.4: "1.5 KiB", -3 * MiB: "-3.0 MiB", 0.5: "0 B"} {
+		if got := FractionalBytes(v); got != want {
+			t.Errorf("FractionalBytes(%v) = %q, want %q", v, got, want)
+		}
+	}
 	for b, want := range map[uint64]string{12: "12 B/s", 3 * KiB: "3.0 KiB/s", 5 * GiB / 2: "2.5 GiB/s"} {
 		if got := BytesPerSec(b); got != want {
 			t.Errorf("BytesPerSec(%d) = %q, want %q", b, got, want)
