@@ -4,9 +4,10 @@
 // through report (every table, JSON and CSV) or runs the ui; main.go only
 // calls Main.
 //
-// It never imports an engine's or gpuinfo's internals (engine/cpu,
-// engine/cuda, engine/reference, internal/..., gpuinfo): what they offer a
-// command, session offers.
+// It never imports an engine's implementation (engine/cpu, engine/cuda,
+// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo or
+// metrics: what they offer a command, session offers. It uses engine only
+// for device names.
 package cli
 
 import (

@@ -1,6 +1,10 @@
 // Package engine says how a preset executes on one device: the Executor
-// interface every engine implements, device names, and the registry that
-// opens an executor for a device.
+// interface every engine implements, device names, the registry that opens
+// an executor for a device, and the environment variables the engines read.
+//
+// It and the engines under it (engine/cpu, engine/cuda) never import the
+// runner or anything above it (sweep, session, report, ui, cli), gpuinfo, or
+// a file format's reader: they see only what runs.
 package engine
 
 import (

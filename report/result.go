@@ -1,6 +1,12 @@
-// Package report writes bench results for people (an aligned table) and for
-// scripts (JSON, CSV), with the metadata needed to compare runs across machines.
-// It never draws a screen.
+// Package report writes everything that leaves the program for people (an
+// aligned table, a sentence, a plot) and for scripts (JSON, CSV), with the
+// metadata needed to compare runs across machines: bench, sweep and compare
+// results and their baselines, the devices listing, the presets, a
+// recording's events, the dashboard's e export and exit result. Its number
+// formats are internal/units'.
+//
+// It never draws a screen, and never imports session, metrics, ui, cli or
+// bubbletea: commands and the dashboard's session call it.
 package report
 
 import (

@@ -8,6 +8,8 @@
 // SetPreset, SetDevice, Stop); each call is a command handled by the loop
 // goroutine between two batches, so the executor and the histograms are only
 // ever touched by that goroutine.
+//
+// It never imports sweep, session, report, record, metrics, ui or cli.
 package runner
 
 import (

@@ -5,6 +5,8 @@
 // in alternating windows. It is device-neutral and never draws: measurements
 // come from a Prober (the runner in the program, fakes in tests) and results
 // go to report and ui.
+//
+// It never imports session, report, record, metrics, ui or cli.
 package sweep
 
 import (

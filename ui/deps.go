@@ -6,8 +6,9 @@
 // batch fits, the sweep and race jobs, the export) is asked of a Session,
 // in a command, never on the UI goroutine (CheckBatch, which is quick, aside).
 //
-// It never imports session, cli, an engine or report: the application
-// reaches it only through Options.
+// It never imports session, cli, report, metrics or an engine's
+// implementation (engine/...): the application reaches it only through
+// Options.
 package ui
 
 import (

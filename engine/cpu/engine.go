@@ -3,6 +3,10 @@
 // (im2col convolution, fused linear layers, attention, layer norm, pooling)
 // computing into buffers allocated once, run by a small driver of our own.
 // Matrix products go to OpenBLAS loaded at run time, or gonum without it.
+//
+// Like every engine it never imports the runner or anything above it; its
+// host memory and CPU model come from hostinfo, its cached peak from
+// internal/peakcache.
 package cpu
 
 import (
