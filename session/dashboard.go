@@ -103,6 +103,7 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 	if err := d.start(ctx); err != nil {
 		d.cancel()
 		d.wait()
+		_ = d.obs.Close() // nil before the outputs opened
 		g.close()
 		return nil, err
 	}

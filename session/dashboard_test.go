@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,35 @@ func TestCheckBatch(t *testing.T) {
 	}
 	if err := checkBatch(gpu, 1<<30, devices, nil, host); err != nil {
 		t.Errorf("without a sample: %v", err)
+	}
+}
+
+// A dashboard opens its run, telemetry and outputs, publishes where the
+// metrics are served, and Close stops and waits for all of it; --tf32 with
+// no GPU to start on is the person's to fix.
+func TestOpenDashboard(t *testing.T) {
+	m := sleepMachine()
+	m.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
+	spec := DashboardSpec{Preset: "linear", Interval: time.Second, Outputs: Outputs{MetricsAddr: "127.0.0.1:0"}}
+	d, err := m.OpenDashboard(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Runner == nil || d.Devices[0].Name != "cpu" || d.Latest().Device != "cpu" || d.Samples != nil ||
+		!strings.Contains(d.NVMLError, "no NVIDIA driver") || !strings.HasPrefix(d.Serving, "metrics http://127.0.0.1:") {
+		t.Errorf("dashboard %+v", d)
+	}
+	select {
+	case <-d.Snapshots:
+	case <-time.After(10 * time.Second):
+		t.Error("no snapshot from the run")
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	spec.TF32 = true
+	var ue *UsageError
+	if _, err := m.OpenDashboard(context.Background(), spec); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--tf32 needs a GPU") {
+		t.Errorf("--tf32 on the CPU: %v", err)
 	}
 }
