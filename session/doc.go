@@ -23,6 +23,7 @@ const Version = "0.1.0"
 // machine cannot run); nothing has run yet.
 type UsageError struct{ Msg string }
 
+// Error is the message, without the command's name.
 func (e *UsageError) Error() string { return e.Msg }
 
 // usage is a UsageError with a formatted message.

@@ -144,6 +144,7 @@ func (o *Observer) Close() error {
 // that made it fails.
 type RecordingError struct{ Err error }
 
+// Error names the output and the reason.
 func (e *RecordingError) Error() string { return "--record: " + e.Err.Error() }
 
 // Unwrap returns the reason.

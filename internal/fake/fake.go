@@ -28,6 +28,7 @@ type Sleep struct {
 	batch   int
 }
 
+// Prepare, Run, Memory, Info and Close implement engine.Executor.
 func (e *Sleep) Prepare(b int) error {
 	if e.OOMOver > 0 && b > e.OOMOver {
 		return &engine.OOMError{Device: "cpu", Batch: b, Need: int64(b), Available: int64(e.OOMOver)}
@@ -77,6 +78,7 @@ type Clock struct {
 	batch int
 }
 
+// Prepare, Run, Memory, Info and Close implement engine.Executor.
 func (e *Clock) Prepare(b int) error { e.batch = b; return nil }
 
 func (e *Clock) Run(in, out []float32) (engine.Timing, error) {
@@ -131,11 +133,13 @@ type Watt struct {
 	MJPerBatch uint64
 }
 
+// Run advances the counter and runs the batch on the wrapped executor.
 func (e *Watt) Run(in, out []float32) (engine.Timing, error) {
 	e.Counter.Add(e.MJPerBatch)
 	return e.Executor.Run(in, out)
 }
 
+// Info says the executor runs on cuda:0.
 func (e *Watt) Info() engine.Info { return engine.Info{Device: "cuda:0", Engine: "fake-cuda"} }
 
 // NVML is an opener of an NVML mock of n GPUs that is not labelled
