@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"time"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -34,10 +32,6 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-// rateText prints a rate for a table or a progress line: whole numbers from
-// 1000 on (never an exponent), else four significant figures.
-func rateText(v float64) string { return engine.FormatRate(v, 4) }
-
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)
 	switch s.State {
@@ -48,7 +42,7 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 			break
 		}
 		line += fmt.Sprintf(" %.1f/%.1f s · %s samples/s · p50 %.3g ms · n=%d · windows %s iqr %s",
-			s.Measured.Seconds(), duration.Seconds(), rateText(s.Overall.SamplesPerSec), float64(s.Latency.P50)/1e6,
+			s.Measured.Seconds(), duration.Seconds(), units.Rate(s.Overall.SamplesPerSec, 4), float64(s.Latency.P50)/1e6,
 			s.Latency.Count, mark(s.Stability.Windows), mark(s.Stability.IQR))
 	case runner.Error:
 		line += ": " + s.Err
@@ -86,17 +80,18 @@ func mark(ok bool) string {
 // make a soak run's latency figures unfit for comparison.
 type soakReporter struct {
 	w       io.Writer
+	rss     func() int64
 	every   time.Duration
 	start   time.Time
 	last    time.Time
 	samples []metrics.Sample
 }
 
-func newSoakReporter(w io.Writer, every time.Duration) *soakReporter {
-	if every <= 0 {
+func newSoakReporter(w io.Writer, every time.Duration, rss func() int64) *soakReporter {
+	if every <= 0 || rss == nil {
 		return nil
 	}
-	return &soakReporter{w: w, every: every, start: time.Now(), samples: []metrics.Sample{
+	return &soakReporter{w: w, rss: rss, every: every, start: time.Now(), samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
 	}}
 }
@@ -114,22 +109,5 @@ func (r *soakReporter) maybe(s runner.Snapshot) {
 	metrics.Read(r.samples)
 	fmt.Fprintf(r.w, "soak: t=%.1f state=%s heap_live=%d heap_objects=%d rss=%d\n",
 		now.Sub(r.start).Seconds(), strings.ReplaceAll(s.State.String(), " ", "_"),
-		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), readRSS())
-}
-
-// readRSS returns VmRSS from /proc/self/status in bytes, 0 when unknown.
-func readRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+		r.samples[0].Value.Uint64(), r.samples[1].Value.Uint64(), r.rss())
 }

@@ -7,58 +7,29 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"infertop/engine"
+	"infertop/hostinfo"
+	"infertop/internal/fake"
 	"infertop/presets"
 	"infertop/report"
+	"infertop/session"
 )
 
-// sleepExec takes about 100 µs per batch and refuses batches above oomOver.
-type sleepExec struct {
-	oomOver, batch int
-}
-
-func (e *sleepExec) Prepare(b int) error {
-	if e.oomOver > 0 && b > e.oomOver {
-		return &engine.OOMError{Device: "cpu", Batch: b, Need: int64(b), Available: int64(e.oomOver)}
-	}
-	e.batch = b
-	return nil
-}
-func (e *sleepExec) Run(in, out []float32) (engine.Timing, error) {
-	time.Sleep(100 * time.Microsecond)
-	return engine.Timing{}, nil
-}
-func (e *sleepExec) Memory() engine.Memory { return engine.Memory{HostBytes: int64(e.batch) * 1000} }
-func (e *sleepExec) Info() engine.Info {
-	return engine.Info{Device: "cpu", Engine: "fake", Detail: "sleeps 100 µs", Threads: 1}
-}
-func (e *sleepExec) Close() error { return nil }
-
-// fakeDeps gives bench a fake CPU engine; onOpen runs at every executor opening.
-func fakeDeps(onOpen func(n int)) benchDeps {
-	reg := engine.NewRegistry()
-	var opened atomic.Int32
-	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		n := int(opened.Add(1))
-		if onOpen != nil {
-			onOpen(n)
-		}
-		return &sleepExec{oomOver: 64}, nil
-	})
-	reg.Unavailable(engine.CUDA, "built without CUDA")
-	return benchDeps{
-		registry: reg,
-		hostMem:  func() (engine.HostMemory, error) { return engine.HostMemory{Available: 1 << 30, Source: "test"}, nil },
-		cpuinfo:  "testdata/cpuinfo",
-		window:   5 * time.Millisecond,
+// fakeDeps gives bench a fake CPU engine that refuses batches above 64;
+// onOpen runs at every executor opening.
+func fakeDeps(onOpen func(n int)) session.Machine {
+	return session.Machine{
+		Registry:   fake.SleepRegistry(64, onOpen),
+		HostMemory: func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: 1 << 30, Source: "test"}, nil },
+		CPUInfo:    "testdata/cpuinfo",
+		Window:     5 * time.Millisecond,
 	}
 }
 
-func runBenchTest(ctx context.Context, deps benchDeps, args ...string) (int, string, string) {
+func runBenchTest(ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := bench(ctx, Env{Stdout: &out, Stderr: &errb}, args, deps)
 	return code, out.String(), errb.String()
@@ -137,12 +108,12 @@ func TestBenchInterruptedKeepsFinishedRows(t *testing.T) {
 func TestBenchBadInput(t *testing.T) {
 	dir := t.TempDir()
 	tight := fakeDeps(nil)
-	tight.hostMem = func() (engine.HostMemory, error) {
-		return engine.HostMemory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
+	tight.HostMemory = func() (hostinfo.Memory, error) {
+		return hostinfo.Memory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
 	}
 	cases := []struct {
 		args []string
-		deps benchDeps
+		deps session.Machine
 		want []string
 	}{
 		{[]string{"--batch", "0"}, fakeDeps(nil), []string{"batch 0 is out of range", "accepted: comma-separated integers"}},
@@ -192,22 +163,14 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 	}
 }
 
-func TestRateText(t *testing.T) {
-	for v, want := range map[float64]string{30450.4: "30450", 3.2e6: "3200000", 999.4: "999.4", 12.345: "12.35", 0.5: "0.5"} {
-		if got := rateText(v); got != want {
-			t.Errorf("rateText(%v) = %q, want %q", v, got, want)
-		}
-	}
-}
-
 // --tf32 reaches the GPU engine's options and the report's, so a reader of
 // the JSON knows the products were allowed TF32.
 func TestBenchTF32(t *testing.T) {
 	deps := fakeDeps(nil)
 	var got engine.Options
-	deps.registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
 		got = o
-		return &sleepExec{}, nil
+		return &fake.Sleep{}, nil
 	})
 	args := append([]string{"--device", "cuda:0", "--batch", "2", "--tf32", "--format", "json"}, fast...)
 	code, out, stderr := runBenchTest(context.Background(), deps, args...)

@@ -4,22 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"infertop/engine"
-	"infertop/presets"
+	"infertop/session"
 )
 
-// calibrateDeps are what calibrate takes from the machine; tests replace them.
-type calibrateDeps struct {
-	registry *engine.Registry
-}
-
 func runCalibrate(ctx context.Context, env Env, args []string) int {
-	return calibrateMain(ctx, env, args, calibrateDeps{registry: newRegistry()})
+	return calibrateMain(ctx, env, args, session.NewMachine())
 }
 
 // calibrateMain measures a device's sgemm peak again through its engine
 // (engine.Options.Recalibrate) and reports the figure the engine now caches.
-func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps) int {
+func calibrateMain(_ context.Context, env Env, args []string, m session.Machine) int {
 	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N] [--tf32]\n\n"+
 		"Measures the device's float32 sgemm peak again and replaces the cached figure that every\n"+
 		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS,\n"+
@@ -31,12 +25,9 @@ func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	dev, err := parseDevice(*device)
+	dev, err := runnableDevice(m, *device)
 	if err != nil {
 		return usageErr(env, "calibrate", "%v", err)
-	}
-	if !deps.registry.Has(dev.Kind) {
-		return usageErr(env, "calibrate", "device %s is not available in this build: %s", dev, deps.registry.Why(dev.Kind))
 	}
 	if err := checkThreads(*threads); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
@@ -44,25 +35,16 @@ func calibrateMain(_ context.Context, env Env, args []string, deps calibrateDeps
 	if err := checkTF32(dev, *tf32); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
-	p, err := presets.NewCatalog().Get("linear") // the smallest preset: opening it costs nothing
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
-		return ExitFailure
-	}
 	fmt.Fprintf(env.Stderr, "measuring the sgemm peak of %s…\n", dev)
-	ex, err := deps.registry.Open(dev.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: *threads, Recalibrate: true, TF32: *tf32})
+	c, err := m.Calibrate(dev, *threads, *tf32)
+	if c.CloseErr != nil {
+		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", c.CloseErr)
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", err)
 		return ExitFailure
 	}
-	info := ex.Info()
-	if err := ex.Close(); err != nil {
-		fmt.Fprintf(env.Stderr, "infertop calibrate: closing %s: %v\n", dev, err)
-	}
-	if info.PeakGFLOPS <= 0 {
-		fmt.Fprintf(env.Stderr, "infertop calibrate: %s: the calibration gave no figure (%s)\n", dev, info.Detail)
-		return ExitFailure
-	}
+	info := c.Info
 	with := ""
 	switch {
 	case info.Threads == 1:

@@ -8,6 +8,7 @@ import (
 
 	"infertop/engine"
 	"infertop/presets"
+	"infertop/session"
 )
 
 // peakExec is an executor that reports a given peak and thread count.
@@ -21,7 +22,7 @@ func (e peakExec) Close() error      { return nil }
 
 func runCalibrateArgs(reg *engine.Registry, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := calibrateMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, calibrateDeps{registry: reg})
+	code := calibrateMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, session.Machine{Registry: reg})
 	return code, out.String(), errb.String()
 }
 

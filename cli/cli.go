@@ -1,5 +1,13 @@
-// Package cli parses infertop's command line and runs its commands. Each
-// command lives in its own file; main.go only calls Main.
+// Package cli is infertop's command line and nothing else: flags, usage,
+// error messages and exit codes, one file per command. Each command checks
+// its flags, asks session (the application layer) for the work, and prints
+// through report (every table, JSON and CSV) or runs the ui; main.go only
+// calls Main.
+//
+// It never imports an engine's implementation (engine/cpu, engine/cuda,
+// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo or
+// metrics: what they offer a command, session offers. It uses engine only
+// for device names.
 package cli
 
 import (
@@ -13,8 +21,7 @@ import (
 	"strings"
 	"syscall"
 
-	"infertop/engine/cuda"
-	"infertop/internal/blas"
+	"infertop/session"
 )
 
 // Exit codes, as the Go habits of the project fix them.
@@ -54,7 +61,7 @@ func commands() []command {
 }
 
 // Version is the program's version, printed by "infertop version" and written into reports.
-const Version = "0.1.0"
+const Version = session.Version
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -89,15 +96,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun \"infertop <command> --help\" for a command's flags.")
 	fmt.Fprintln(w, "\nEnvironment:")
-	for _, e := range [][2]string{
-		{blas.EnvPath, "the OpenBLAS library the CPU engine loads (default libopenblas.so.0, else the pure-Go BLAS)"},
-		{"CUDA_VISIBLE_DEVICES", "which GPUs CUDA sees; cuda:N counts the visible ones in PCI order"},
-		{cuda.CublasEnv, "the libcublas.so the CUDA engine loads (default: .13, .12, .11, then PyTorch's copies)"},
-		{cuda.CudnnEnv, "the libcudnn.so the CUDA engine loads for convolutions, or \"off\" (default: .9, .8, PyTorch's)"},
-		{cuda.ConvEnv, "how CUDA convolutions run: auto (each way timed per layer), im2col, implicit or cudnn"},
-		{"NO_COLOR", "any value: the dashboard draws without colour"},
-	} {
-		fmt.Fprintf(w, "  %-22s %s\n", e[0], e[1])
+	for _, e := range append(session.Environment(), session.EnvVar{Name: "NO_COLOR", Doc: "any value: the dashboard draws without colour"}) {
+		fmt.Fprintf(w, "  %-22s %s\n", e.Name, e.Doc)
 	}
 }
 
@@ -155,6 +155,53 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 func usageErr(env Env, cmd string, format string, a ...any) int {
 	fmt.Fprintf(env.Stderr, "infertop %s: %s\n", cmd, fmt.Sprintf(format, a...))
 	return ExitUsage
+}
+
+// failed prints err and returns its exit code: ExitUsage for a
+// *session.UsageError (the person changes the command line), else ExitFailure.
+func failed(env Env, cmd string, err error) int {
+	fmt.Fprintf(env.Stderr, "infertop %s: %v\n", cmd, err)
+	var ue *session.UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// closed prints what closing a run's outputs failed at, one line each, and
+// reports whether the recording is complete (a *session.RecordingError says
+// it is not).
+func closed(env Env, cmd string, err error) bool {
+	if err == nil {
+		return true
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	ok := true
+	for _, e := range errs {
+		fmt.Fprintf(env.Stderr, "infertop %s: %v\n", cmd, e)
+		var re *session.RecordingError
+		ok = ok && !errors.As(e, &re)
+	}
+	return ok
+}
+
+// outputFlags registers --metrics-addr and --record, the flags every
+// measuring command shares.
+func outputFlags(fs *flag.FlagSet) *session.Outputs {
+	var o session.Outputs
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9464 (every interface) or 127.0.0.1:9464 (this machine only)")
+	fs.StringVar(&o.Record, "record", "", "record the run (snapshots, GPU samples, events) to this JSON Lines `FILE` for \"infertop replay\"")
+	return &o
+}
+
+// serving prints where the endpoint of a run's outputs listens.
+func serving(env Env, cmd string, metrics func() (url, addr string)) {
+	if url, addr := metrics(); url != "" {
+		fmt.Fprintf(env.Stderr, "infertop %s: metrics on %s (listening on %s)\n", cmd, url, addr)
+	}
 }
 
 func runVersion(_ context.Context, env Env, _ []string) int {

@@ -10,83 +10,49 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/gpuinfo"
-	"infertop/internal/rapl"
 	"infertop/presets"
 	"infertop/report"
+	"infertop/session"
 	"infertop/sweep"
 )
 
-// compareDeps are what compare takes from the machine; tests replace them.
-type compareDeps struct {
-	registry *engine.Registry
-	cpuinfo  string
-	// now is the windower's clock (nil: time.Now).
-	now func() time.Time
-	// openNVML opens the GPUs' energy counters when a side runs on CUDA
-	// (nil: none); visible is CUDA_VISIBLE_DEVICES, which maps cuda:N to its GPU.
-	openNVML func() (*gpuinfo.Monitor, error)
-	visible  string
-	// openRAPL opens the CPU packages' energy counters when a side runs on
-	// the CPU (nil: none).
-	openRAPL func() (*rapl.Counter, error)
-}
-
 func runCompare(ctx context.Context, env Env, args []string) int {
-	return compareMain(ctx, env, args, compareDeps{registry: newRegistry(), cpuinfo: "/proc/cpuinfo",
-		openNVML: func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
-		visible:  os.Getenv("CUDA_VISIBLE_DEVICES"), openRAPL: openRAPL})
+	return compareMain(ctx, env, args, session.NewMachine())
 }
 
 type comparePlan struct {
-	preset         *presets.Preset
-	cfg            sweep.CompareConfig
-	warmup, window time.Duration
-	format         string
-	out, plot      *os.File
-	plotFormat     string
+	spec      session.RaceSpec
+	format    string
+	out, plot *os.File
 	// baseline is the earlier compare given with --baseline (nil without).
 	baseline     *report.CompareDoc
 	baselinePath string
-	observe      observeFlags
+	plotFormat   string
+	outputs      session.Outputs
 }
 
-func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) int {
-	plan, code, ok := parseCompare(env, args, deps)
+func compareMain(ctx context.Context, env Env, args []string, m session.Machine) int {
+	plan, code, ok := parseCompare(env, args, m)
 	if !ok {
 		return code
 	}
 	defer closeFiles(plan.out, plan.plot)
+	s := &plan.spec
 	start := time.Now()
-	opts := map[string]any{"preset": plan.preset.Name, "a": plan.cfg.A.String(), "b": plan.cfg.B.String(), "batches": plan.cfg.Batches,
-		"pairs": plan.cfg.Pairs, "window": plan.window.String(), "warmup": plan.warmup.String()}
+	opts := map[string]any{"preset": s.Preset.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
+		"pairs": s.Pairs, "window": s.Window.String(), "warmup": s.Warmup.String()}
 	if plan.baselinePath != "" {
 		opts["baseline"] = plan.baselinePath
 	}
-	obs, stopObs, code, ok := observeCompare(ctx, env, plan, opts)
-	if !ok {
-		return code
-	}
-	defer stopObs()
-	w, err := sweep.NewExecWindower(deps.registry, plan.preset, plan.cfg.A, plan.cfg.B, presets.DefaultSeed)
+	obs, err := m.ObserveRace(ctx, s.Preset.Name, s.A, s.B, plan.outputs, opts)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
-		obs.ended(sweep.CompareResult{}, err)
-		return ExitFailure
+		return failed(env, "compare", err)
 	}
-	defer w.Close()
-	w.Warmup, w.WindowLen = plan.warmup, plan.window
-	var closeEnergy func()
-	w.Energy, closeEnergy = devicesEnergy(deps.openNVML, []string{plan.cfg.A.Device, plan.cfg.B.Device}, deps.visible)
-	w.Energy = withCPUEnergy(w.Energy, deps.openRAPL, []string{plan.cfg.A.Device, plan.cfg.B.Device})
-	defer closeEnergy()
-	if deps.now != nil {
-		w.Now = deps.now
-	}
-	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", plan.preset.Name, plan.cfg.A, plan.cfg.B, plan.window)
+	serving(env, "compare", obs.Metrics)
+	defer func() { closed(env, "compare", obs.Close()) }()
 	shown := map[int]int{} // pairs already printed per batch
 	notes := 0
-	plan.cfg.Progress = func(r sweep.CompareResult) {
+	s.Progress = func(r sweep.CompareResult) {
 		for ; notes < len(r.Notes); notes++ {
 			fmt.Fprintf(env.Stderr, "  note: %s\n", r.Notes[notes])
 		}
@@ -98,15 +64,28 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 			fmt.Fprintf(env.Stderr, "  batch %d: B/A ×%.3f (pairs ×%.3f–×%.3f, %d pairs)\n", p.Batch, p.SpeedUp, p.Lo, p.Hi, p.Pairs)
 		}
 	}
-	obs.hook(&plan.cfg)
-	res, runErr := sweep.Compare(ctx, plan.cfg, obs.windower(w))
-	obs.ended(res, runErr)
-	doc := report.CompareDoc{Meta: report.NewMeta(Version, engine.Info{Device: plan.cfg.A.Device + "," + plan.cfg.B.Device},
-		plan.preset.Name, opts, start, deps.cpuinfo), Compare: res}
+	race, err := m.NewRace(*s)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", err)
+		obs.Ended(err)
+		return ExitFailure
+	}
+	defer race.Close()
+	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", s.Preset.Name, s.A, s.B, s.Window)
+	res, runErr := race.Run(ctx, obs)
+	doc := report.CompareDoc{Meta: report.NewMeta(Version, engine.Info{Device: s.A.Device + "," + s.B.Device},
+		s.Preset.Name, opts, start, m.CPUInfo), Compare: res}
 	if plan.baseline != nil {
 		doc.Baseline = report.CompareBaselineRows(plan.baseline.Compare, res)
 	}
-	code = writeCompareOutputs(env, plan, doc)
+	code = writeReport(env, "compare", plan.out, func(w io.Writer) error { return report.WriteCompare(w, plan.format, doc, plan.baseline) },
+		plan.plot, len(doc.Compare.Points) > 0, func() error {
+			var base *sweep.CompareResult
+			if plan.baseline != nil {
+				base = &plan.baseline.Compare
+			}
+			return report.WriteCompareBaselinePlot(plan.plot, plan.plotFormat, doc.Compare, base)
+		})
 	switch {
 	case runErr != nil:
 		fmt.Fprintf(env.Stderr, "infertop compare: %v\n", runErr)
@@ -118,20 +97,7 @@ func compareMain(ctx context.Context, env Env, args []string, deps compareDeps) 
 	return code
 }
 
-// writeCompareOutputs writes the results and the plot; it returns the exit
-// code their writing earns.
-func writeCompareOutputs(env Env, plan comparePlan, doc report.CompareDoc) int {
-	return writeReport(env, "compare", plan.out, func(w io.Writer) error { return writeCompare(w, plan.format, doc, plan.baseline) },
-		plan.plot, len(doc.Compare.Points) > 0, func() error {
-			var base *sweep.CompareResult
-			if plan.baseline != nil {
-				base = &plan.baseline.Compare
-			}
-			return report.WriteCompareBaselinePlot(plan.plot, plan.plotFormat, doc.Compare, base)
-		})
-}
-
-func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, bool) {
+func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, bool) {
 	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
@@ -146,50 +112,51 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size (the baseline's dashed) to FILE.svg or FILE.png")
 	baseline := fs.String("baseline", "", "the `OLD.json` an earlier compare --format json wrote: print and draw the change per batch (speed-up and each side's samples/s, new/old, flagged beyond the noise)")
-	var plan comparePlan
-	plan.observe.register(fs)
+	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return comparePlan{}, code, false
 	}
 	fail := func(format string, a ...any) (comparePlan, int, bool) {
 		return comparePlan{}, usageErr(env, "compare", format, a...), false
 	}
+	plan := comparePlan{outputs: *outputs}
+	s := &plan.spec
 	var err error
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	if plan.preset, err = presets.NewCatalog().Get(*presetName); err != nil {
+	if s.Preset, err = presets.NewCatalog().Get(*presetName); err != nil {
 		return fail("%v", err)
 	}
-	sides, err := parseSides(*devices, *threads, *tf32, deps.registry)
+	sides, err := parseSides(*devices, *threads, *tf32, m.Registry)
 	if err != nil {
 		return fail("%v", err)
 	}
-	plan.cfg = sweep.CompareConfig{Preset: plan.preset.Name, A: sides[0], B: sides[1], Pairs: *pairs}
-	if plan.cfg.A == plan.cfg.B {
+	s.A, s.B, s.Pairs = sides[0], sides[1], *pairs
+	if s.A == s.B {
 		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, --tf32 off,on", sides[0])
 	}
 	switch {
 	case flagSet(fs, "batches") && *batch != 0:
 		return fail("give --batch or --batches, not both")
 	case flagSet(fs, "batches"):
-		if plan.cfg.Batches, err = parseIncreasing(*batchList); err != nil {
+		if s.Batches, err = parseIncreasing(*batchList); err != nil {
 			return fail("--batches: %v", err)
 		}
 	case *batch < 0 || *batch > maxBatch:
 		return fail("--batch %d is out of range (accepted: 1 to %d)", *batch, maxBatch)
 	case *batch == 0:
-		plan.cfg.Batches = []int{plan.preset.DefaultBatch}
+		s.Batches = []int{s.Preset.DefaultBatch}
 	default:
-		plan.cfg.Batches = []int{*batch}
+		s.Batches = []int{*batch}
 	}
 	if *pairs < 1 || *pairs > 1000 {
 		return fail("--pairs %d is out of range (accepted: 1 to 1000)", *pairs)
 	}
-	if plan.window, err = parseDuration("window", *window, true); err != nil {
+	if s.Window, err = parseDuration("window", *window, true); err != nil {
 		return fail("%v", err)
 	}
-	if plan.warmup, err = parseDuration("warmup", *warmup, false); err != nil {
+	if s.Warmup, err = parseDuration("warmup", *warmup, false); err != nil {
 		return fail("%v", err)
 	}
 	if *baseline != "" {
@@ -197,7 +164,7 @@ func parseCompare(env Env, args []string, deps compareDeps) (comparePlan, int, b
 		if err != nil {
 			return fail("--baseline: %v", err)
 		}
-		if err := report.CheckCompareBaseline(old.Compare, plan.preset.Name, plan.cfg.A, plan.cfg.B, plan.cfg.Batches); err != nil {
+		if err := report.CheckCompareBaseline(old.Compare, s.Preset.Name, s.A, s.B, s.Batches); err != nil {
 			return fail("--baseline %s: %v", *baseline, err)
 		}
 		plan.baseline, plan.baselinePath = &old, *baseline

@@ -14,7 +14,7 @@ import (
 	"infertop/sweep"
 )
 
-// The fake executors (clockExec) take 1 ms + 1 µs per sample on one thread
+// The fake executors (fake.Clock) take 1 ms + 1 µs per sample on one thread
 // (A) and 3 ms + 0.25 µs per sample on all cores (B): at batch b A runs
 // b / (1 ms + b µs) samples/s, B b / (3 ms + b/4 µs), and B/A is
 // (1 ms + b µs) / (3 ms + b/4 µs).

@@ -12,48 +12,20 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/fake"
 	"infertop/presets"
 	"infertop/report"
+	"infertop/session"
 )
 
-// clockExec advances a fake clock per batch: with one thread 1 ms + 1 µs per
-// sample, with all cores 3 ms + 0.25 µs per sample, so one thread wins at
-// small batches and all cores at large ones.
-type clockExec struct {
-	clock   *atomic.Int64
-	threads int
-	batch   int
-	runs    *atomic.Int64
-	onRun   func(n int64)
+// compareTestDeps races on fake.Clock executors; onRun (nil: none) sees
+// the count of batches run after each.
+func compareTestDeps(onRun func(n int64)) session.Machine {
+	reg, now := fake.ClockRegistry(onRun)
+	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now}
 }
 
-func (e *clockExec) Prepare(b int) error { e.batch = b; return nil }
-func (e *clockExec) Run(in, out []float32) (engine.Timing, error) {
-	d := 3*time.Millisecond + time.Duration(e.batch)*time.Microsecond/4
-	if e.threads == 1 {
-		d = time.Millisecond + time.Duration(e.batch)*time.Microsecond
-	}
-	e.clock.Add(int64(d))
-	if n := e.runs.Add(1); e.onRun != nil {
-		e.onRun(n)
-	}
-	return engine.Timing{}, nil
-}
-func (e *clockExec) Memory() engine.Memory { return engine.Memory{} }
-func (e *clockExec) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "fake"} }
-func (e *clockExec) Close() error          { return nil }
-
-func compareTestDeps(onRun func(n int64)) compareDeps {
-	clock, runs := &atomic.Int64{}, &atomic.Int64{}
-	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &clockExec{clock: clock, threads: o.Threads, runs: runs, onRun: onRun}, nil
-	})
-	reg.Unavailable(engine.CUDA, "built without CUDA")
-	return compareDeps{registry: reg, cpuinfo: "testdata/cpuinfo", now: func() time.Time { return time.Unix(0, clock.Load()) }}
-}
-
-func runCompareArgs(t *testing.T, ctx context.Context, deps compareDeps, args ...string) (int, string, string) {
+func runCompareArgs(t *testing.T, ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := compareMain(ctx, Env{Stdout: &out, Stderr: &errb}, append(args, "--window", "20ms", "--warmup", "5ms"), deps)
@@ -145,15 +117,15 @@ func TestCompareBadInput(t *testing.T) {
 func TestCompareTF32(t *testing.T) {
 	deps := compareTestDeps(nil)
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
-	deps.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	var opened []bool
-	deps.registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
 		opened = append(opened, o.TF32)
 		threads := 0
 		if o.TF32 {
 			threads = 1 // the quicker side at small batches
 		}
-		return &clockExec{clock: clock, threads: threads, runs: runs}, nil
+		return &fake.Clock{Now: clock, Threads: threads, Runs: runs}, nil
 	})
 	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0",
 		"--tf32", "off,on", "--batch", "8", "--pairs", "1")

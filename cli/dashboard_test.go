@@ -3,26 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/presets"
-	"infertop/runner"
-	"infertop/sweep"
-	"infertop/ui"
+	"infertop/session"
 )
 
 func testDashboardDeps(tty bool) dashboardDeps {
 	return dashboardDeps{
+		machine:    session.Machine{Registry: session.NewRegistry(), OpenNVML: func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }},
 		isTerminal: func(io.Writer) bool { return tty },
-		openNVML:   func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver },
 	}
 }
 
@@ -68,95 +60,6 @@ func TestDashboardIsTheDefaultCommand(t *testing.T) {
 		code := Main(context.Background(), args, strings.NewReader(""), &out, &errb)
 		if code != ExitUsage || !strings.Contains(errb.String(), "infertop bench") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
-		}
-	}
-}
-
-func TestDashboardDevicesWithoutNVML(t *testing.T) {
-	reg := engine.NewRegistry()
-	reg.Unavailable(engine.CUDA, "built without CUDA")
-	devs := dashboardDevices(reg, nil, gpuinfo.ErrNoDriver, "")
-	if len(devs) != 2 || devs[0].Name != "cpu" || devs[1].Available || devs[1].Why != "built without CUDA" {
-		t.Fatalf("devices %+v", devs)
-	}
-	if d := defaultDevice(devs); d != "cpu" {
-		t.Fatalf("default %q, want cpu", d)
-	}
-}
-
-func TestDashboardDevicesFake(t *testing.T) {
-	mon, err := gpuinfo.OpenFake(2, gpuinfo.FakeOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mon.Close()
-	devs := dashboardDevices(newRegistry(), mon, nil, "")
-	var names []string
-	for _, d := range devs {
-		names = append(names, d.Name)
-		if strings.HasPrefix(d.Name, "cuda") && (d.Available || !strings.Contains(d.Why, "simulated")) {
-			t.Errorf("%s on fake GPUs: available %v, why %q", d.Name, d.Available, d.Why)
-		}
-	}
-	if got := strings.Join(names, " "); got != "cpu cuda:0 cuda:1 cuda:all" {
-		t.Fatalf("devices %q", got)
-	}
-	if devs[1].BusID == "" || len(devs[3].GPUIndexes) != 2 {
-		t.Fatalf("bus id or indexes missing: %+v", devs)
-	}
-	if d := defaultDevice(devs); d != "cpu" {
-		t.Fatalf("default on fake GPUs %q, want cpu", d)
-	}
-}
-
-func TestDashboardResultFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.json")
-	s := runner.Snapshot{Preset: "linear", Device: "cpu", Batch: 1000, State: runner.Done,
-		Overall: runner.Throughput{Samples: 5000, SamplesPerSec: 1234.5}}
-	if err := writeDashboardResult(path, s); err != nil {
-		t.Fatal(err)
-	}
-	var got dashboardResult
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &got)
-	}
-	if err != nil || got.SamplesPerSec != 1234.5 || got.Batch != 1000 || got.State != "done" {
-		t.Fatalf("result %+v, %v", got, err)
-	}
-	if err := writeDashboardResult(filepath.Join(t.TempDir(), "no", "r.json"), s); err == nil {
-		t.Fatal("writing into a missing directory succeeded")
-	}
-}
-
-// The dashboard's --slo-p99 reaches the s sweep, which then recommends against it.
-func TestDashboardSweepUsesTheSLO(t *testing.T) {
-	deps := sweepTestDeps(nil)
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), threads: 1, slo: 20 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the configuration is what is under test, not the measuring
-	res, _ := tuning.Sweep(ctx, "linear", "cpu", func(sweep.Result, string) {})
-	if res.SLOMS != 20 {
-		t.Errorf("sweep SLO %v ms, want 20", res.SLOMS)
-	}
-}
-
-// The dashboard's race puts the GPU side in the dashboard's TF32 setting;
-// without a GPU it races CPU threads, which TF32 does not concern.
-func TestRaceSides(t *testing.T) {
-	gpu := []ui.DeviceChoice{{Name: "cpu", Available: true}, {Name: "cuda:0", Available: true}}
-	for _, c := range []struct {
-		devices []ui.DeviceChoice
-		tf32    bool
-		a, b    string
-	}{
-		{gpu, false, "cpu (all cores)", "cuda:0"},
-		{gpu, true, "cpu (all cores)", "cuda:0 (TF32)"},
-		{gpu[:1], true, "cpu ×1 thread", "cpu (all cores)"},
-	} {
-		a, b := raceSides(c.devices, c.tf32)
-		if a.String() != c.a || b.String() != c.b {
-			t.Errorf("%d devices, tf32 %v: %s against %s, want %s against %s", len(c.devices), c.tf32, a, b, c.a, c.b)
 		}
 	}
 }

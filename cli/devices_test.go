@@ -12,14 +12,17 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
 	"infertop/gpuinfo"
+	"infertop/report"
+	"infertop/session"
 )
 
-func runDevicesWith(t *testing.T, deps devicesDeps, args ...string) (int, string, string) {
+func runDevicesWith(t *testing.T, deps session.Machine, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if deps.blas == nil {
-		deps.blas = func() string { return "" }
+	if deps.BLAS == nil {
+		deps.BLAS = func() string { return "" }
 	}
+	deps.Registry = session.NewRegistry()
 	code := devicesMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, deps)
 	return code, out.String(), errb.String()
 }
@@ -44,7 +47,7 @@ func mockNVML(t *testing.T) func() (*gpuinfo.Monitor, error) {
 }
 
 func TestDevicesWithoutDriverExplainsAndSucceeds(t *testing.T) {
-	code, out, _ := runDevicesWith(t, devicesDeps{open: noDriver, blas: func() string { return "OpenBLAS 0.3.21 (pthread, Zen)" }})
+	code, out, _ := runDevicesWith(t, session.Machine{OpenNVML: noDriver, BLAS: func() string { return "OpenBLAS 0.3.21 (pthread, Zen)" }})
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -57,7 +60,7 @@ func TestDevicesWithoutDriverExplainsAndSucceeds(t *testing.T) {
 }
 
 func TestDevicesTableFromMock(t *testing.T) {
-	code, out, errs := runDevicesWith(t, devicesDeps{open: mockNVML(t)})
+	code, out, errs := runDevicesWith(t, session.Machine{OpenNVML: mockNVML(t)})
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -73,7 +76,7 @@ func TestDevicesTableFromMock(t *testing.T) {
 }
 
 func TestDevicesJSONCarriesMockValues(t *testing.T) {
-	code, out, _ := runDevicesWith(t, devicesDeps{open: mockNVML(t)}, "--format", "json", "--pcie")
+	code, out, _ := runDevicesWith(t, session.Machine{OpenNVML: mockNVML(t)}, "--format", "json", "--pcie")
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -112,8 +115,8 @@ func TestDevicesJSONCarriesMockValues(t *testing.T) {
 }
 
 func TestDevicesJSONWithoutDriver(t *testing.T) {
-	_, out, _ := runDevicesWith(t, devicesDeps{open: noDriver}, "--format=json")
-	var rep devicesReport
+	_, out, _ := runDevicesWith(t, session.Machine{OpenNVML: noDriver}, "--format=json")
+	var rep report.Devices
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +133,7 @@ func TestDevicesBadFlags(t *testing.T) {
 		"":               {"--nope"},
 	}
 	for want, args := range cases {
-		code, _, errs := runDevicesWith(t, devicesDeps{open: noDriver}, args...)
+		code, _, errs := runDevicesWith(t, session.Machine{OpenNVML: noDriver}, args...)
 		if code != ExitUsage || !strings.Contains(errs, want) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
@@ -138,7 +141,7 @@ func TestDevicesBadFlags(t *testing.T) {
 }
 
 func TestDevicesFakeFlagIsLabelled(t *testing.T) {
-	code, out, _ := runDevicesWith(t, devicesDeps{open: noDriver}, "--fake-gpus", "1")
+	code, out, _ := runDevicesWith(t, session.Machine{OpenNVML: noDriver}, "--fake-gpus", "1")
 	if code != ExitOK || !strings.Contains(out, "FAKE GPUs") || !strings.Contains(out, "FAKE NVIDIA H100") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -150,7 +153,7 @@ func TestDevicesWatchEndsOnCancel(t *testing.T) {
 	w := &notifyWriter{buf: &out, first: make(chan struct{})}
 	done := make(chan int)
 	go func() {
-		done <- devicesMain(ctx, Env{Stdout: w, Stderr: &out}, []string{"--watch", "--fake-gpus", "1"}, devicesDeps{blas: func() string { return "" }})
+		done <- devicesMain(ctx, Env{Stdout: w, Stderr: &out}, []string{"--watch", "--fake-gpus", "1"}, session.Machine{BLAS: func() string { return "" }})
 	}()
 	<-w.first // the first sample line was written
 	cancel()

@@ -3,50 +3,21 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"math"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"testing/fstest"
 
-	"infertop/internal/rapl"
+	"infertop/internal/fake"
 	"infertop/report"
+	"infertop/session"
 	"infertop/sweep"
 )
-
-// joulePerRead is a powercap tree of one package whose counter advances by
-// 1 J each time it is read, like a package drawing 1 J per window.
-type joulePerRead struct {
-	mu    sync.Mutex
-	reads int
-}
-
-func (j *joulePerRead) Open(name string) (fs.File, error) {
-	tree := fstest.MapFS{
-		"intel-rapl:0/name":                {Data: []byte("package-0\n")},
-		"intel-rapl:0/max_energy_range_uj": {Data: []byte("262143328850\n")},
-	}
-	if name == "intel-rapl:0/energy_uj" {
-		j.mu.Lock()
-		j.reads++
-		uj := strconv.Itoa(1_000_000 * j.reads)
-		j.mu.Unlock()
-		tree[name] = &fstest.MapFile{Data: []byte(uj + "\n")}
-	}
-	return tree.Open(name)
-}
-
-func fakeRAPL() (*rapl.Counter, error) { return rapl.OpenFS(&joulePerRead{}) }
-
-func noRAPL() (*rapl.Counter, error) { return nil, rapl.ErrNoCounter }
 
 // A bench on the CPU reads the CPU packages' counters at every window: its
 // rows carry an energy per sample, one joule per window here.
 func TestBenchOnTheCPUMeasuresRAPLEnergy(t *testing.T) {
 	deps := fakeDeps(nil)
-	deps.openRAPL = fakeRAPL
+	deps.OpenRAPL = fake.RAPL
 	code, out, errs := runBenchTest(context.Background(), deps, append(fast, "--preset", "mlp", "--batch", "8", "--format", "json")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -61,44 +32,18 @@ func TestBenchOnTheCPUMeasuresRAPLEnergy(t *testing.T) {
 		t.Errorf("energy %+v over %d samples: want whole joules, one per window, at least three windows", e, res.Rows[0].Samples)
 	}
 
-	deps.openRAPL = noRAPL
+	deps.OpenRAPL = fake.NoRAPL
 	if _, out, _ := runBenchTest(context.Background(), deps, append(fast, "--preset", "mlp", "--batch", "8", "--format", "json")...); strings.Contains(out, `"valid": true`) {
 		t.Errorf("an energy figure without counters:\n%s", out)
 	}
 }
 
-// The meter answers the CPU from RAPL and passes GPUs on; without counters
-// it is what it was.
-func TestWithCPUEnergy(t *testing.T) {
-	gpus := energyFunc(func(d string) (uint64, bool, error) { return 42, d == "cuda:0", nil })
-	m := withCPUEnergy(gpus, fakeRAPL, []string{"cpu", "cuda:0"})
-	if mj, ok, err := m.ReadEnergy("cpu"); !ok || err != nil || mj != 1000 {
-		t.Errorf("cpu: %d mJ %v %v, want 1000 (1 J since the counter was opened)", mj, ok, err)
-	}
-	if mj, ok, _ := m.ReadEnergy("cuda:0"); !ok || mj != 42 {
-		t.Errorf("cuda:0 not passed on: %d %v", mj, ok)
-	}
-	if _, isCPU := withCPUEnergy(gpus, fakeRAPL, []string{"cuda:0"}).(cpuEnergy); isCPU {
-		t.Error("no CPU among the devices: the meter should stay the GPUs'")
-	}
-	if m := withCPUEnergy(nil, noRAPL, []string{"cpu"}); m != nil {
-		t.Errorf("without counters: %v", m)
-	}
-	if _, ok, _ := withCPUEnergy(nil, fakeRAPL, []string{"cpu"}).ReadEnergy("cuda:1"); ok {
-		t.Error("a GPU answered without a GPU meter")
-	}
-}
-
-type energyFunc func(string) (uint64, bool, error)
-
-func (f energyFunc) ReadEnergy(d string) (uint64, bool, error) { return f(d) }
-
 func TestDevicesNamesTheCPUEnergySource(t *testing.T) {
-	_, out, _ := runDevicesWith(t, devicesDeps{open: noDriver, rapl: fakeRAPL})
+	_, out, _ := runDevicesWith(t, session.Machine{OpenNVML: noDriver, OpenRAPL: fake.RAPL})
 	if !strings.Contains(out, "CPU energy: RAPL counters of package-0 (whole packages, every process on them)\n") {
 		t.Errorf("output:\n%s", out)
 	}
-	_, out, _ = runDevicesWith(t, devicesDeps{open: noDriver, rapl: noRAPL}, "--format", "json")
+	_, out, _ = runDevicesWith(t, session.Machine{OpenNVML: noDriver, OpenRAPL: fake.NoRAPL}, "--format", "json")
 	if !strings.Contains(out, `"cpu_energy": "none: no RAPL package energy counter`) {
 		t.Errorf("json:\n%s", out)
 	}
@@ -108,7 +53,7 @@ func TestDevicesNamesTheCPUEnergySource(t *testing.T) {
 // energy per sample from the packages' counters.
 func TestSweepAndCompareOnTheCPUMeasureRAPLEnergy(t *testing.T) {
 	deps := sweepTestDeps(nil)
-	deps.openRAPL = fakeRAPL
+	deps.OpenRAPL = fake.RAPL
 	code, out, errs := runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--batches", "1,8", "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("sweep: exit %d: %s", code, errs)
@@ -124,7 +69,7 @@ func TestSweepAndCompareOnTheCPUMeasureRAPLEnergy(t *testing.T) {
 	}
 
 	cd := compareTestDeps(nil)
-	cd.openRAPL = fakeRAPL
+	cd.OpenRAPL = fake.RAPL
 	code, out, errs = runCompareArgs(t, context.Background(), cd, "--preset", "linear", "--devices", "cpu,cpu",
 		"--threads", "1,0", "--batches", "8", "--pairs", "2", "--format", "json")
 	if code != ExitOK {

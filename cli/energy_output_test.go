@@ -5,51 +5,32 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/fake"
 	"infertop/presets"
 	"infertop/report"
-	"infertop/sweep"
-	"infertop/ui"
+	"infertop/session"
 )
 
 // counterNVML is an NVML mock of one GPU, not labelled simulated, whose
 // energy counter reads counter; opened counts the sessions opened.
 func counterNVML(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) func() (*gpuinfo.Monitor, error) {
 	t.Helper()
-	srv, err := gpuinfo.FakeServer(1, gpuinfo.FakeOptions{Seed: 3})
+	open, err := fake.NVML(1, func(int) uint64 { return counter.Load() }, opened)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Devices[0].(*server.Device).GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return counter.Load(), nvml.SUCCESS }
-	return func() (*gpuinfo.Monitor, error) {
-		opened.Add(1)
-		return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1})
-	}
+	return open
 }
-
-// wattExec is a fake executor moved to cuda:0 that advances the GPU's energy
-// counter by mjPerBatch at every batch, so that any window's energy is known exactly.
-type wattExec struct {
-	engine.Executor
-	counter    *atomic.Uint64
-	mjPerBatch uint64
-}
-
-func (e *wattExec) Run(in, out []float32) (engine.Timing, error) {
-	e.counter.Add(e.mjPerBatch)
-	return e.Executor.Run(in, out)
-}
-
-func (e *wattExec) Info() engine.Info { return engine.Info{Device: "cuda:0", Engine: "fake-cuda"} }
 
 // A sweep on a GPU whose counter advances 1 J per batch writes exactly
 // 1 J / batch size per sample at each point, in every format.
@@ -57,10 +38,10 @@ func TestSweepOnGPUWritesEnergyPerSample(t *testing.T) {
 	var counter atomic.Uint64
 	var opened atomic.Int32
 	deps := sweepTestDeps(nil)
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}, nil
+	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}, nil
 	})
-	deps.openNVML = counterNVML(t, &counter, &opened)
+	deps.OpenNVML = counterNVML(t, &counter, &opened)
 	args := []string{"--preset", "linear", "--device", "cuda:0", "--batches", "1,4"}
 	code, out, errs := runSweepArgs(t, context.Background(), deps, append(args, "--format", "json")...)
 	if code != ExitOK {
@@ -111,7 +92,7 @@ func TestSweepOnCPUWritesNoEnergy(t *testing.T) {
 	var counter atomic.Uint64
 	var opened atomic.Int32
 	deps := sweepTestDeps(nil)
-	deps.openNVML = counterNVML(t, &counter, &opened)
+	deps.OpenNVML = counterNVML(t, &counter, &opened)
 	for _, format := range []string{"json", "csv", "table"} {
 		code, out, errs := runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--batches", "1,2", "--format", format)
 		if code != ExitOK {
@@ -126,20 +107,11 @@ func TestSweepOnCPUWritesNoEnergy(t *testing.T) {
 	}
 }
 
-// compareGPUDeps is compareTestDeps with a cuda:0 whose counter advances
-// 2 J per batch and an NVML that reads it.
-func compareGPUDeps(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) compareDeps {
-	deps := compareTestDeps(nil)
-	clock, runs := &atomic.Int64{}, &atomic.Int64{}
-	deps.registry.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &clockExec{clock: clock, threads: o.Threads, runs: runs}, nil
-	})
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &wattExec{Executor: &clockExec{clock: clock, runs: runs}, counter: counter, mjPerBatch: 2000}, nil
-	})
-	deps.now = func() time.Time { return time.Unix(0, clock.Load()) }
-	deps.openNVML = counterNVML(t, counter, opened)
-	return deps
+// compareGPUDeps races the CPU against a cuda:0 whose counter advances
+// 2 J per batch (fake.GPURace), with an NVML that reads it.
+func compareGPUDeps(t *testing.T, counter *atomic.Uint64, opened *atomic.Int32) session.Machine {
+	reg, now := fake.GPURace(counter)
+	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now, OpenNVML: counterNVML(t, counter, opened)}
 }
 
 // A race of the CPU against a GPU: the GPU side's energy per sample is
@@ -178,7 +150,7 @@ func TestCompareCPUAgainstGPUWritesGPUEnergy(t *testing.T) {
 	if err != nil || len(recs) != 3 {
 		t.Fatalf("CSV %v %v", recs, err)
 	}
-	n := len(compareCSVHeader)
+	n := slices.Index(recs[0], "b_p99_ms") + 1 // the last column of the race itself
 	if got := recs[0][n:]; len(got) != 2 || got[0] != "a_joules_per_sample" || got[1] != "b_joules_per_sample" ||
 		recs[1][n] != "" || recs[1][n+1] != "1" || recs[2][n] != "" || recs[2][n+1] != "0.25" {
 		t.Errorf("CSV %v", recs)
@@ -201,7 +173,7 @@ func TestCompareEnergyReadFailureIsNoted(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Devices[0].(*server.Device).GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return 0, nvml.ERROR_GPU_IS_LOST }
-	deps.openNVML = func() (*gpuinfo.Monitor, error) { return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1}) }
+	deps.OpenNVML = func() (*gpuinfo.Monitor, error) { return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1}) }
 	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cpu,cuda:0", "--batches", "2,8", "--pairs", "2")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -215,46 +187,16 @@ func TestCompareEnergyReadFailureIsNoted(t *testing.T) {
 	}
 }
 
-// The dashboard's race (c) reads the GPU side's energy with the
-// dashboard's meter.
-func TestDashboardRaceEnergy(t *testing.T) {
-	var counter atomic.Uint64
-	var opened atomic.Int32
-	deps := compareGPUDeps(t, &counter, &opened)
-	mon, err := deps.openNVML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mon.Close()
-	devices := []ui.DeviceChoice{{Name: "cpu", Available: true}, {Name: "cuda:0", GPUIndexes: []int{0}, Available: true}}
-	tuning := dashboardTuning(tuningSetup{reg: deps.registry, cat: presets.NewCatalog(), devices: devices, now: deps.now,
-		energy: energyMeter(mon, deviceGPUs(devices))})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	res, err := tuning.Compare(ctx, "linear", 8, func(r sweep.CompareResult) {
-		if len(r.Points) > 0 && r.Points[0].Pairs >= 1 {
-			cancel()
-		}
-	})
-	if err != nil || len(res.Points) != 1 || res.B.Device != "cuda:0" {
-		t.Fatalf("race %+v, %v", res, err)
-	}
-	p := res.Points[0]
-	if e := p.B.Energy; !e.Valid || e.JoulesPerSample != 0.25 || p.A.Energy.Valid {
-		t.Errorf("energy A %+v B %+v", p.A.Energy, e)
-	}
-}
-
 // A bench on a GPU whose counter advances 1 J per batch writes exactly
 // 1 J / batch size per sample in its row.
 func TestBenchOnGPUWritesEnergyPerSample(t *testing.T) {
 	var counter atomic.Uint64
 	var opened atomic.Int32
 	deps := fakeDeps(nil)
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}, nil
+	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return &fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}, nil
 	})
-	deps.openNVML = counterNVML(t, &counter, &opened)
+	deps.OpenNVML = counterNVML(t, &counter, &opened)
 	code, out, stderr := runBenchTest(context.Background(), deps, append(fast, "--device", "cuda:0", "--batch", "1,4", "--format", "json")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

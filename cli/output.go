@@ -1,23 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"infertop/report"
 )
-
-// writeJSON writes v as indented JSON, the form every command's --format json uses.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
-}
 
 // writeReport writes the results to out (stdout when nil) with write, then,
 // when plot is open and there is something to draw, the plot with draw; it
@@ -56,4 +46,39 @@ func openReportFiles(output, plotPath string) (out, plot *os.File, plotFormat st
 		}
 	}
 	return out, plot, plotFormat, nil
+}
+
+// create opens a result file before anything is measured, so that a path that
+// cannot be written fails at once; "" means none.
+func create(flag, path string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("--%s %s cannot be written: %v", flag, path, err)
+	}
+	return f, nil
+}
+
+func closeFiles(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
+
+// isFormat reports whether f is one of report's output formats.
+func isFormat(f string) bool {
+	for _, v := range report.Formats() {
+		if f == v {
+			return true
+		}
+	}
+	return false
 }

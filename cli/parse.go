@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/session"
 )
 
 // maxBatch bounds batch sizes so buffer sizes cannot overflow.
@@ -66,6 +67,18 @@ func parseDevice(s string) (engine.Device, error) {
 	d, err := engine.ParseDevice(s)
 	if err != nil {
 		return engine.Device{}, fmt.Errorf("--device: %w", err)
+	}
+	return d, nil
+}
+
+// runnableDevice reads a device name and checks that this build has its engine.
+func runnableDevice(m session.Machine, s string) (engine.Device, error) {
+	d, err := parseDevice(s)
+	if err != nil {
+		return d, err
+	}
+	if !m.Registry.Has(d.Kind) {
+		return d, fmt.Errorf("device %s is not available in this build: %s", d, m.Registry.Why(d.Kind))
 	}
 	return d, nil
 }

@@ -3,21 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"infertop/presets"
+	"infertop/report"
 )
-
-type presetRow struct {
-	Name           string `json:"name"`
-	Input          []int  `json:"input"`
-	Output         []int  `json:"output"`
-	Params         int64  `json:"params"`
-	FLOPsPerSample int64  `json:"flops_per_sample"`
-	DefaultBatch   int    `json:"default_batch"`
-	Description    string `json:"description"`
-}
 
 func runPresets(_ context.Context, env Env, args []string) int {
 	fs := newFlags(env, "presets", "presets [--format table|json]")
@@ -25,46 +14,12 @@ func runPresets(_ context.Context, env Env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	var rows []presetRow
-	for _, p := range presets.NewCatalog().All() {
-		rows = append(rows, presetRow{p.Name, p.Input, p.Output(), p.ParamCount(), p.FLOPsPerSample(), p.DefaultBatch, p.Description})
-	}
-	switch *format {
-	case "json":
-		if err := writeJSON(env.Stdout, rows); err != nil {
-			fmt.Fprintf(env.Stderr, "infertop presets: %v\n", err)
-			return ExitFailure
-		}
-	case "table":
-		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tINPUT\tPARAMS\tFLOPs/SAMPLE\tBATCH\tDESCRIPTION")
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Name, shape(r.Input), count(float64(r.Params)), count(float64(r.FLOPsPerSample)), r.DefaultBatch, r.Description)
-		}
-		tw.Flush()
-	default:
+	if *format != "table" && *format != "json" {
 		return usageErr(env, "presets", "unknown format %q (valid: table, json)", *format)
 	}
+	if err := report.WritePresets(env.Stdout, *format, presets.NewCatalog()); err != nil {
+		fmt.Fprintf(env.Stderr, "infertop presets: %v\n", err)
+		return ExitFailure
+	}
 	return ExitOK
-}
-
-func shape(s []int) string {
-	parts := make([]string, len(s))
-	for i, v := range s {
-		parts[i] = fmt.Sprint(v)
-	}
-	return strings.Join(parts, "×")
-}
-
-// count prints a large count with an SI suffix and three significant digits.
-func count(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.3gG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.3gM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.3gk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/term"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/record"
+	"infertop/report"
 	"infertop/ui"
 )
 
@@ -40,10 +40,7 @@ type replayDeps struct {
 
 func runReplay(ctx context.Context, env Env, args []string) int {
 	return replayMain(ctx, env, args, replayDeps{
-		isTerminal: func(w io.Writer) bool {
-			f, ok := w.(*os.File)
-			return ok && term.IsTerminal(f.Fd())
-		},
+		isTerminal: isTerminal,
 		run: func(ctx context.Context, env Env, m tea.Model) error {
 			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
 			return err
@@ -89,7 +86,7 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	// Reading checks every line: an hour of dashboard (about 100 MB) takes
 	// seconds, so say what is happening first.
 	if st, err := os.Stat(file); err == nil && st.Size() >= replaySayReadingFrom {
-		fmt.Fprintf(env.Stderr, "infertop replay: reading %s (%s)…\n", file, engine.FormatBytes(st.Size()))
+		fmt.Fprintf(env.Stderr, "infertop replay: reading %s (%s)…\n", file, units.Bytes(st.Size()))
 	}
 	rec, err := record.Open(file)
 	if err != nil {
@@ -100,8 +97,14 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if rec.Stopped != nil {
 		fmt.Fprintf(env.Stderr, "infertop replay: %s is damaged: %s; replaying the %d entries before it\n", file, rec.Stopped, rec.Len())
 	}
-	if !hasSnapshots(rec) {
-		return printEvents(env, filepath.Base(file), rec)
+	if !rec.Has(record.KindSnapshot) {
+		// A selftest records no snapshots (it measures no throughput), nor
+		// does a run stopped before its first one: list what it holds.
+		if err := report.WriteRecordingEvents(env.Stdout, filepath.Base(file), rec); err != nil {
+			fmt.Fprintf(env.Stderr, "infertop replay: %v\n", err)
+			return ExitFailure
+		}
+		return ExitOK
 	}
 	if from > rec.Duration() {
 		return usageErr(env, "replay", "--from %s is past the end of the recording (%s long)", *fromFlag, ui.FormatPosition(rec.Duration()))

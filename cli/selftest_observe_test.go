@@ -19,6 +19,7 @@ import (
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
+	"infertop/session"
 )
 
 // caseRegistry is fakeRegistry with a fault per preset, and optionally a
@@ -44,7 +45,7 @@ func caseRegistry(faults map[string]string, cuda bool, gate func(preset string))
 // noNVML is a machine without a driver.
 func noNVML() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
 
-func runSTDeps(deps selftestDeps, args ...string) (int, string, string) {
+func runSTDeps(deps session.Machine, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, deps)
 	return code, out.String(), errb.String()
@@ -74,7 +75,7 @@ func caseEvents(t *testing.T, rec *record.Recording) (cases []record.Case, other
 // the summary; every line reads back with the record package's reader.
 func TestSelftestRecordsOneEventPerCase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "selftest.jsonl")
-	deps := selftestDeps{registry: caseRegistry(map[string]string{"mlp": "skew", "lenet5": "skip"}, false, nil), openNVML: noNVML}
+	deps := session.Machine{Registry: caseRegistry(map[string]string{"mlp": "skew", "lenet5": "skip"}, false, nil), OpenNVML: noNVML}
 	code, out, errs := runSTDeps(deps, "--device", "cpu", "--presets", "linear,mlp,lenet5", "--batches", "1,3", "--record", path)
 	if code != ExitFailure || !strings.Contains(out, "FAIL: 4 of 6 cases") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
@@ -97,17 +98,17 @@ func TestSelftestRecordsOneEventPerCase(t *testing.T) {
 		for _, b := range []int{1, 3} {
 			c := cases[i]
 			i++
-			if c.Preset != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != selftestTolerance {
+			if c.Preset != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != session.SelftestTolerance {
 				t.Errorf("case %d: %+v, want %s batch %d", i, c, p, b)
 				continue
 			}
 			switch p {
 			case "linear":
-				if !c.Pass || !c.Compared || c.MaxRelErr > selftestTolerance || c.Error != "" {
+				if !c.Pass || !c.Compared || c.MaxRelErr > session.SelftestTolerance || c.Error != "" {
 					t.Errorf("linear %d: %+v, want a pass", b, c)
 				}
 			case "mlp":
-				if c.Pass || !c.Compared || c.MaxRelErr <= selftestTolerance || !strings.Contains(c.Error, "exceeds") {
+				if c.Pass || !c.Compared || c.MaxRelErr <= session.SelftestTolerance || !strings.Contains(c.Error, "exceeds") {
 					t.Errorf("mlp %d: %+v, want a failure over the tolerance", b, c)
 				}
 			case "lenet5":
@@ -126,7 +127,7 @@ func TestSelftestRecordsOneEventPerCase(t *testing.T) {
 // and the header names them.
 func TestSelftestOnAGPURecordsGPUSamples(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gpu.jsonl")
-	deps := selftestDeps{registry: caseRegistry(nil, true, nil), openNVML: func() (*gpuinfo.Monitor, error) {
+	deps := session.Machine{Registry: caseRegistry(nil, true, nil), OpenNVML: func() (*gpuinfo.Monitor, error) {
 		return gpuinfo.OpenFake(2, gpuinfo.FakeOptions{Seed: 3})
 	}}
 	code, out, errs := runSTDeps(deps, "--device", "cuda:0", "--presets", "linear", "--batches", "2", "--record", path)
@@ -185,7 +186,7 @@ func TestSelftestMetricsEndpointShowsTheCases(t *testing.T) {
 			<-release
 		}
 	}
-	deps := selftestDeps{registry: caseRegistry(map[string]string{"lenet5": "skew"}, false, gate), openNVML: noNVML}
+	deps := session.Machine{Registry: caseRegistry(map[string]string{"lenet5": "skew"}, false, gate), OpenNVML: noNVML}
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
@@ -248,7 +249,7 @@ func TestSelftestBadObserverFlags(t *testing.T) {
 		{[]string{"--record"}, "flag needs an argument"},
 	} {
 		opened := false
-		deps := selftestDeps{registry: caseRegistry(nil, false, func(string) { opened = true }), openNVML: noNVML}
+		deps := session.Machine{Registry: caseRegistry(nil, false, func(string) { opened = true }), OpenNVML: noNVML}
 		code, out, errs := runSTDeps(deps, append([]string{"--device", "cpu", "--presets", "linear", "--batches", "1"}, tc.args...)...)
 		if code != ExitUsage || !strings.Contains(errs, tc.want) || opened || out != "" {
 			t.Errorf("%v: exit %d (want 2), engine opened %v, stdout %q, stderr %q (want %q)", tc.args, code, opened, out, errs, tc.want)
@@ -258,7 +259,7 @@ func TestSelftestBadObserverFlags(t *testing.T) {
 
 // --help names the flags selftest shares with bench and sweep.
 func TestSelftestHelpNamesTheObserverFlags(t *testing.T) {
-	code, out, errs := runSTDeps(selftestDeps{registry: caseRegistry(nil, false, nil), openNVML: noNVML}, "--help")
+	code, out, errs := runSTDeps(session.Machine{Registry: caseRegistry(nil, false, nil), OpenNVML: noNVML}, "--help")
 	if code != ExitOK || !strings.Contains(errs, "--metrics-addr") || !strings.Contains(errs, "-record FILE") {
 		t.Errorf("exit %d: %s%s", code, out, errs)
 	}
@@ -270,7 +271,7 @@ func TestSelftestInterruptedRecordsThatItIsIncomplete(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errb bytes.Buffer
-	deps := selftestDeps{registry: caseRegistry(nil, false, nil), openNVML: noNVML}
+	deps := session.Machine{Registry: caseRegistry(nil, false, nil), OpenNVML: noNVML}
 	code := selftest(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"--device", "cpu", "--presets", "linear", "--batches", "1,2", "--record", path}, deps)
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), errb.String())

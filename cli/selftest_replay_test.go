@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"infertop/session"
 )
 
 // replayText replays a recording with no terminal and fails the test if the
@@ -32,7 +34,7 @@ func replayText(t *testing.T, path string) (int, string, string) {
 // so and prints its verdicts in order, without needing a terminal.
 func TestReplayOfASelftestPrintsItsVerdicts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "selftest.jsonl")
-	deps := selftestDeps{registry: caseRegistry(map[string]string{"mlp": "skew"}, false, nil), openNVML: noNVML}
+	deps := session.Machine{Registry: caseRegistry(map[string]string{"mlp": "skew"}, false, nil), OpenNVML: noNVML}
 	if code, out, errs := runSTDeps(deps, "--device", "cpu", "--presets", "linear,mlp", "--batches", "2", "--record", path); code != ExitFailure {
 		t.Fatalf("selftest: exit %d:\n%s%s", code, out, errs)
 	}

@@ -10,6 +10,7 @@ import (
 	"infertop/engine"
 	"infertop/engine/reference"
 	"infertop/presets"
+	"infertop/session"
 )
 
 // refExec is an executor computed by the reference, with an optional fault.
@@ -54,7 +55,7 @@ func fakeRegistry(fault string) *engine.Registry {
 
 func runST(reg *engine.Registry, args ...string) (int, string) {
 	var out, errb bytes.Buffer
-	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, selftestDeps{registry: reg, openNVML: noNVML})
+	code := selftest(context.Background(), Env{Stdout: &out, Stderr: &errb}, args, session.Machine{Registry: reg, OpenNVML: noNVML})
 	return code, out.String() + errb.String()
 }
 
@@ -90,7 +91,7 @@ func TestSelftestUsageAndMissingDevice(t *testing.T) {
 
 // TestSelftestCPUEngine runs the real CPU engine against the reference, when this build has it.
 func TestSelftestCPUEngine(t *testing.T) {
-	reg := newRegistry()
+	reg := session.NewRegistry()
 	if !reg.Has(engine.CPU) {
 		t.Skip("this build has no CPU engine yet: " + reg.Why(engine.CPU))
 	}

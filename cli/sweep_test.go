@@ -17,8 +17,10 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/internal/fake"
 	"infertop/presets"
 	"infertop/report"
+	"infertop/session"
 	"infertop/sweep"
 )
 
@@ -27,21 +29,13 @@ var sweepFast = []string{"--warmup", "1ms", "--window", "2ms", "--max-time", "10
 
 // sweepTestDeps gives sweep a fake CPU engine without a memory limit of its
 // own (the estimate is the edge); onOpen runs at every executor opening.
-func sweepTestDeps(onOpen func(n int)) sweepDeps {
-	b := fakeDeps(nil)
-	reg := engine.NewRegistry()
-	var opened atomic.Int32
-	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		if n := int(opened.Add(1)); onOpen != nil {
-			onOpen(n)
-		}
-		return &sleepExec{}, nil
-	})
-	reg.Unavailable(engine.CUDA, "built without CUDA")
-	return sweepDeps{registry: reg, hostMem: b.hostMem, cpuinfo: b.cpuinfo, rss: func() int64 { return 42 << 20 }}
+func sweepTestDeps(onOpen func(n int)) session.Machine {
+	m := fakeDeps(nil)
+	m.Registry, m.Window, m.RSS = fake.SleepRegistry(0, onOpen), 0, func() int64 { return 42 << 20 }
+	return m
 }
 
-func runSweepArgs(t *testing.T, ctx context.Context, deps sweepDeps, args ...string) (int, string, string) {
+func runSweepArgs(t *testing.T, ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := sweepMain(ctx, Env{Stdout: &out, Stderr: &errb}, append(args, sweepFast...), deps)
@@ -196,8 +190,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	var counter atomic.Uint64
 	deps := sweepTestDeps(nil)
-	deps.registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return onCUDA1{&wattExec{Executor: &sleepExec{}, counter: &counter, mjPerBatch: 1000}}, nil
+	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+		return onCUDA1{&fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}}, nil
 	})
 	srv, err := gpuinfo.FakeServer(2, gpuinfo.FakeOptions{Seed: 3})
 	if err != nil {
@@ -209,7 +203,7 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	}
 	d1.GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return counter.Load(), nvml.SUCCESS }
 	var opened atomic.Int32
-	deps.openNVML = func() (*gpuinfo.Monitor, error) {
+	deps.OpenNVML = func() (*gpuinfo.Monitor, error) {
 		opened.Add(1)
 		return gpuinfo.OpenLibrary(srv, gpuinfo.Options{SelfPID: 1})
 	}
@@ -236,7 +230,7 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 		}
 	}
 	// Without NVML the sweep still runs, and says what it lacks.
-	deps.openNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
+	deps.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
 	code, _, errs = runSweepArgs(t, context.Background(), deps, "--preset", "linear", "--device", "cuda:1", "--batches", "1")
 	if code != ExitOK || !strings.Contains(errs, "infertop sweep: no NVML memory or energy figures: ") {
 		t.Errorf("without NVML: exit %d: %s", code, errs)
@@ -244,20 +238,6 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 }
 
 // onCUDA1 is a fake executor moved to cuda:1.
-type onCUDA1 struct{ *wattExec }
+type onCUDA1 struct{ *fake.Watt }
 
 func (onCUDA1) Info() engine.Info { return engine.Info{Device: "cuda:1", Engine: "fake-cuda"} }
-
-func TestGPUMemorySumPicksTheRunsGPUs(t *testing.T) {
-	s := gpuinfo.Sample{GPUs: []gpuinfo.GPU{
-		{Index: 0, MemoryUsedBytes: gpuinfo.Some[uint64](1 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
-		{Index: 1, MemoryUsedBytes: gpuinfo.Some[uint64](2 << 30), MemoryTotalBytes: gpuinfo.Some[uint64](80 << 30)},
-		{Index: 2, MemoryTotalBytes: gpuinfo.Some[uint64](40 << 30)},
-	}}
-	if u, tot := gpuMemorySum(s, []int{1}); u != 2<<30 || tot != 80<<30 {
-		t.Errorf("GPU 1: %d / %d", u, tot)
-	}
-	if u, tot := gpuMemorySum(s, []int{0, 1, 2}); u != 3<<30 || tot != 200<<30 {
-		t.Errorf("all: %d / %d (a GPU without a used reading adds none)", u, tot)
-	}
-}

@@ -1,14 +1,18 @@
 // Package engine says how a preset executes on one device: the Executor
-// interface every engine implements, device names, and the registry that
-// opens an executor for a device.
+// interface every engine implements, device names, the registry that opens
+// an executor for a device, and the environment variables the engines read.
+//
+// It and the engines under it (engine/cpu, engine/cuda) never import the
+// runner or anything above it (sweep, session, report, ui, cli), gpuinfo, or
+// a file format's reader: they see only what runs.
 package engine
 
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
+	"infertop/internal/units"
 	"infertop/presets"
 )
 
@@ -97,7 +101,7 @@ type OOMError struct {
 
 // Error reads like "batch 8192 needs 9.3 GiB on cuda:0, 6.1 GiB free".
 func (e *OOMError) Error() string {
-	return fmt.Sprintf("batch %d needs %s on %s, %s available", e.Batch, FormatBytes(e.Need), e.Device, FormatBytes(e.Available))
+	return fmt.Sprintf("batch %d needs %s on %s, %s available", e.Batch, units.Bytes(e.Need), e.Device, units.Bytes(e.Available))
 }
 
 // Unwrap makes errors.Is(err, ErrOutOfMemory) hold.
@@ -124,27 +128,3 @@ type Options struct {
 
 // Factory opens an executor for a preset on a device.
 type Factory func(d Device, p *presets.Preset, opts Options) (Executor, error)
-
-// FormatRate prints a rate (samples/s, batches/s, milliseconds) the way
-// every table and progress line does: whole units from 1000 on, where more
-// digits would be noise, and digits significant figures below (0 as "0").
-func FormatRate(v float64, digits int) string {
-	if v >= 1000 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', digits, 64)
-}
-
-// FormatBytes prints a byte count with a binary unit.
-func FormatBytes(b int64) string {
-	const k = 1024
-	switch {
-	case b >= k*k*k:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(k*k*k))
-	case b >= k*k:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(k*k))
-	case b >= k:
-		return fmt.Sprintf("%.1f KiB", float64(b)/k)
-	}
-	return fmt.Sprintf("%d B", b)
-}

@@ -22,20 +22,6 @@ func TestParseDevice(t *testing.T) {
 	}
 }
 
-func TestReadHostMemory(t *testing.T) {
-	hm, err := ReadHostMemory("testdata/nocg/")
-	if err != nil || hm.Available != 20000000*1024 || !strings.Contains(hm.Source, "MemAvailable") {
-		t.Errorf("without cgroup: %+v, %v", hm, err)
-	}
-	hm, err = ReadHostMemory("testdata/cg/")
-	if err != nil || hm.Available != 3<<30 || hm.Source != "cgroup memory limit" {
-		t.Errorf("with cgroup: %+v, %v", hm, err)
-	}
-	if _, err := ReadHostMemory("testdata/missing/"); err == nil {
-		t.Error("missing /proc/meminfo gave no error")
-	}
-}
-
 func TestOOMError(t *testing.T) {
 	err := error(&OOMError{Device: "cuda:0", Batch: 8192, Need: 9986310144, Available: 6549825126})
 	if !errors.Is(err, ErrOutOfMemory) {
@@ -55,20 +41,5 @@ func TestRegistryExplainsMissingEngine(t *testing.T) {
 	}
 	if _, err := r.Open("npu", nil, Options{}); err == nil || !strings.Contains(err.Error(), "unknown device") {
 		t.Errorf("got %v", err)
-	}
-}
-
-func TestFormatRate(t *testing.T) {
-	for _, c := range []struct {
-		v      float64
-		digits int
-		want   string
-	}{
-		{0, 3, "0"}, {0.000012345, 3, "1.23e-05"}, {0.468, 3, "0.468"}, {12.345, 3, "12.3"}, {12.345, 4, "12.35"},
-		{999.4, 3, "999"}, {999.96, 4, "1000"}, {1000, 3, "1000"}, {25623.4, 3, "25623"}, {2.5e7 + 0.5, 4, "25000000"},
-	} {
-		if got := FormatRate(c.v, c.digits); got != c.want {
-			t.Errorf("FormatRate(%v, %d) = %q, want %q", c.v, c.digits, got, c.want)
-		}
 	}
 }

@@ -2,6 +2,9 @@ package gpuinfo
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,13 +96,43 @@ func TestLostHandleAtOpen(t *testing.T) {
 	}
 }
 
-func TestRealLibraryWithoutDriver(t *testing.T) {
+// TestRealLibrary opens the real NVML, whatever this machine has. With a
+// driver, every GPU reads under its own index. Without one, or with one that
+// fails, the error is one the displays explain; and where no
+// libnvidia-ml.so.1 exists at all, it is ErrNoDriver.
+func TestRealLibrary(t *testing.T) {
 	m, err := Open(Options{})
 	if err == nil {
-		m.Close()
-		t.Skip("an NVIDIA driver is present")
+		defer m.Close()
+		s := m.Read()
+		if len(s.GPUs) != len(m.Devices()) {
+			t.Fatalf("%d GPUs enumerated, %d read", len(m.Devices()), len(s.GPUs))
+		}
+		for i, g := range s.GPUs {
+			if g.Index != i || g.PCIBusID == "" {
+				t.Errorf("GPU %d reads as index %d, bus id %q", i, g.Index, g.PCIBusID)
+			}
+		}
+		return
 	}
-	if err.Error() != ErrNoDriver.Error() {
-		t.Skipf("NVML present but failing: %v", err)
+	explained := []error{ErrNoDriver, ErrDriverNotLoaded, ErrNoPermission, ErrGPULost, ErrVersionMismatch}
+	if !slices.ContainsFunc(explained, func(e error) bool { return errors.Is(err, e) }) {
+		t.Fatalf("Open failed with %q, which wraps none of the errors the displays explain", err)
 	}
+	if !driverLibraryPresent() && !errors.Is(err, ErrNoDriver) {
+		t.Fatalf("no libnvidia-ml.so.1 on this machine, yet Open said %q rather than ErrNoDriver", err)
+	}
+}
+
+// driverLibraryPresent reports whether a libnvidia-ml.so.1 lies where the
+// dynamic loader looks for it.
+func driverLibraryPresent() bool {
+	dirs := []string{"/usr/lib", "/usr/lib64", "/usr/lib/*-linux-gnu", "/usr/local/nvidia/lib64", "/usr/local/cuda*/compat"}
+	dirs = append(dirs, filepath.SplitList(os.Getenv("LD_LIBRARY_PATH"))...)
+	for _, d := range dirs {
+		if m, _ := filepath.Glob(filepath.Join(d, "libnvidia-ml.so.1")); len(m) > 0 {
+			return true
+		}
+	}
+	return false
 }

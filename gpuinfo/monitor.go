@@ -5,6 +5,10 @@
 // watts, joules, MHz, percent, °C) and are the quantities nvidia-smi shows.
 // Failure is soft: a field the device does not support is missing (n/a), and
 // every other failure carries an explanation.
+//
+// It is hostinfo's sibling and, like it, sits below everything that uses
+// it: it never imports an engine, the runner, hostinfo, session, report, ui
+// or cli.
 package gpuinfo
 
 import (

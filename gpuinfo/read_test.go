@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"infertop/internal/units"
 )
 
 func TestReadConvertsKnownRawValues(t *testing.T) {
@@ -90,10 +92,10 @@ func TestMemoryFallsBackToV1AndSaysSo(t *testing.T) {
 	srv, devs := fakeServer(t, 1)
 	devs[0].GetMemoryInfo_v2Func = func() (nvml.Memory_v2, nvml.Return) { return nvml.Memory_v2{}, nvml.ERROR_FUNCTION_NOT_FOUND }
 	devs[0].GetMemoryInfoFunc = func() (nvml.Memory, nvml.Return) {
-		return nvml.Memory{Total: 8 * GiB, Used: 3 * GiB, Free: 5 * GiB}, nvml.SUCCESS
+		return nvml.Memory{Total: 8 * units.GiB, Used: 3 * units.GiB, Free: 5 * units.GiB}, nvml.SUCCESS
 	}
 	g := openServer(t, srv).Read().GPUs[0]
-	if !g.MemoryV1 || g.MemoryUsedBytes.V != 3*GiB || g.MemoryReservedBytes.OK {
+	if !g.MemoryV1 || g.MemoryUsedBytes.V != 3*units.GiB || g.MemoryReservedBytes.OK {
 		t.Fatalf("v1 fallback: %+v", g)
 	}
 	if !strings.Contains(strings.Join(g.Notes, ""), "includes driver-reserved memory") {
@@ -116,9 +118,9 @@ func TestGarbageProcessesAreDropped(t *testing.T) {
 	srv, devs := fakeServer(t, 1)
 	devs[0].GetComputeRunningProcessesFunc = func() ([]nvml.ProcessInfo, nvml.Return) {
 		return []nvml.ProcessInfo{
-			{Pid: 0, UsedGpuMemory: 1 * GiB},
+			{Pid: 0, UsedGpuMemory: 1 * units.GiB},
 			{Pid: 77, UsedGpuMemory: 1 << 50},
-			{Pid: 4242, UsedGpuMemory: 512 * MiB},
+			{Pid: 4242, UsedGpuMemory: 512 * units.MiB},
 			{Pid: 99, UsedGpuMemory: ^uint64(0)},
 		}, nvml.SUCCESS
 	}
@@ -126,7 +128,7 @@ func TestGarbageProcessesAreDropped(t *testing.T) {
 	if !p.OK || len(p.V) != 2 {
 		t.Fatalf("processes = %+v", p)
 	}
-	if p.V[0].PID != 4242 || !p.V[0].Self || p.V[0].UsedMemoryBytes.V != 512*MiB {
+	if p.V[0].PID != 4242 || !p.V[0].Self || p.V[0].UsedMemoryBytes.V != 512*units.MiB {
 		t.Errorf("self = %+v", p.V[0])
 	}
 	if p.V[1].PID != 99 || p.V[1].Self || p.V[1].UsedMemoryBytes.OK {
@@ -144,15 +146,6 @@ func TestClockEventWords(t *testing.T) {
 	for c, want := range cases {
 		if got := c.String(); got != want {
 			t.Errorf("%#x = %q, want %q", uint64(c), got, want)
-		}
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	cases := map[uint64]string{12: "12 B", 3 * KiB: "3 KiB", 512 * MiB: "512 MiB", 3 * GiB / 2: "1.50 GiB", 85520809984: "79.65 GiB"}
-	for b, want := range cases {
-		if got := FormatBytes(b); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", b, got, want)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"infertop/internal/latest"
 )
 
 // Sampling intervals.
@@ -144,19 +146,7 @@ func energyDelta(prev map[string]uint64, key string, cur Opt[uint64]) Opt[float6
 }
 
 // publish replaces any unread Sample with the new one; it never blocks.
-func (s *Sampler) publish(smp Sample) {
-	for {
-		select {
-		case s.out <- smp:
-			return
-		default:
-		}
-		select {
-		case <-s.out:
-		default:
-		}
-	}
-}
+func (s *Sampler) publish(smp Sample) { latest.Offer(s.out, smp) }
 
 type systemClock struct{}
 

@@ -4,6 +4,8 @@
 // them on /metrics (and a plain health check on /healthz) from a registry of
 // its own. Nothing here ever blocks the runner or the sampler: they hand a
 // value to the Feed, which only stores it under a mutex.
+//
+// It never imports session, report, ui or cli: session feeds it.
 package metrics
 
 import (

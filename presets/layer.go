@@ -1,6 +1,8 @@
 // Package presets is the model catalog: what runs. Each preset is an exact
 // architecture (layers, shapes), with analytic parameter and FLOP counts and
 // deterministic float32 weights from a seed, shared by every engine.
+//
+// It never imports an engine, the runner or anything above them.
 package presets
 
 import "fmt"

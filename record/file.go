@@ -74,6 +74,18 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 // Len is the number of entries.
 func (f *File) Len() int { return len(f.refs) }
 
+// Has reports whether the recording holds an entry of kind k (a selftest's
+// has no snapshots for the dashboard's panels, nor has a run stopped before
+// its first one).
+func (f *File) Has(k Kind) bool {
+	for _, r := range f.refs {
+		if r.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
 // Kind is what entry i holds.
 func (f *File) Kind(i int) Kind { return f.refs[i].kind }
 

@@ -8,6 +8,8 @@
 // least every second, so a program that is killed leaves a file that is valid
 // up to its last whole line; the reader replays such a file up to there and
 // says where it stopped.
+//
+// It never imports session, report, ui or cli: session records, replay reads.
 package record
 
 import (

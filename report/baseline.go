@@ -7,6 +7,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"infertop/internal/units"
 	"infertop/sweep"
 )
 
@@ -94,8 +95,8 @@ func WriteBaselineTable(w io.Writer, rows []BaselineRow) error {
 	fmt.Fprintln(tw, "BATCH\tOLD SAMPLES/S\tNEW SAMPLES/S\tRATIO\tNOISE ±%\tOLD P99 ms\tNEW P99 ms\t\t")
 	for _, r := range rows {
 		flag := Change{Ratio: r.Ratio, Flagged: r.Flagged}.Flag("faster", "SLOWER")
-		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t%.1f\t%s\t%s\t%s\t\n", r.Batch, sig(r.Old), sig(r.New), r.Ratio, 100*r.Noise,
-			sig(r.OldP99MS), sig(r.NewP99MS), flag)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t×%.3f\t%.1f\t%s\t%s\t%s\t\n", r.Batch, units.Rate(r.Old, 3), units.Rate(r.New, 3), r.Ratio, 100*r.Noise,
+			units.Rate(r.OldP99MS, 3), units.Rate(r.NewP99MS, 3), flag)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing the baseline table: %w", err)

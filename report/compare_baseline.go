@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"infertop/internal/units"
 	"infertop/runner"
 	"infertop/sweep"
 )
@@ -194,7 +195,7 @@ func WriteCompareBaselineTable(w io.Writer, base Meta, a, b sweep.Side, rows []C
 			name string
 			c    Change
 		}{{"A " + a.String(), r.A}, {"B " + b.String(), r.B}} {
-			fmt.Fprintf(tw, "\t%s samples/s\t%s\t%s\t×%.3f\t%.1f\t%s\n", s.name, sig(s.c.Old), sig(s.c.New), s.c.Ratio,
+			fmt.Fprintf(tw, "\t%s samples/s\t%s\t%s\t×%.3f\t%.1f\t%s\n", s.name, units.Rate(s.c.Old, 3), units.Rate(s.c.New, 3), s.c.Ratio,
 				100*s.c.Noise, s.c.Flag("faster", "SLOWER"))
 		}
 	}

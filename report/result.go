@@ -1,16 +1,21 @@
-// Package report writes bench results for people (an aligned table) and for
-// scripts (JSON, CSV), with the metadata needed to compare runs across machines.
-// It never draws a screen.
+// Package report writes everything that leaves the program for people (an
+// aligned table, a sentence, a plot) and for scripts (JSON, CSV), with the
+// metadata needed to compare runs across machines: bench, sweep and compare
+// results and their baselines, the devices listing, the presets, a
+// recording's events, the dashboard's e export and exit result. Its number
+// formats are internal/units'.
+//
+// It never draws a screen, and never imports session, metrics, ui, cli or
+// bubbletea: commands and the dashboard's session call it.
 package report
 
 import (
-	"bufio"
-	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/hostinfo"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -42,27 +47,10 @@ func NewMeta(version string, info engine.Info, preset string, options map[string
 		threads = runtime.GOMAXPROCS(0)
 	}
 	return Meta{
-		Version: version, Go: runtime.Version(), CPUModel: CPUModel(cpuinfoPath), Threads: threads,
+		Version: version, Go: runtime.Version(), CPUModel: hostinfo.CPUModel(cpuinfoPath), Threads: threads,
 		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Preset: preset,
 		Options: options, Start: start.UTC(),
 	}
-}
-
-// CPUModel returns the first "model name" in a /proc/cpuinfo file, or "unknown".
-func CPUModel(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // Row is the measurement of one preset at one batch size on one device.
@@ -114,15 +102,13 @@ type Stability struct {
 	IQROverMedian float64 `json:"iqr_over_median"`
 }
 
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
 // FromSnapshot turns a run's final snapshot into a row. A run that is not
 // stable is still a row: Stable is false and a warning names the failing rules.
 func FromSnapshot(s runner.Snapshot) Row {
 	r := Row{
 		Preset: s.Preset, Device: s.Device, Batch: s.Batch,
 		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
-		LatencyMS: LatencyMS{ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P95), ms(s.Latency.P99), ms(s.Latency.P999), ms(s.Latency.Max)},
+		LatencyMS: LatencyMS{units.MS(s.Latency.P50), units.MS(s.Latency.P90), units.MS(s.Latency.P95), units.MS(s.Latency.P99), units.MS(s.Latency.P999), units.MS(s.Latency.Max)},
 		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
@@ -134,7 +120,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		r.EngineBytes += b
 	}
 	if s.Split.Valid {
-		r.H2DMS, r.ComputeMS, r.D2HMS = ms(s.Split.H2D.P50), ms(s.Split.Compute.P50), ms(s.Split.D2H.P50)
+		r.H2DMS, r.ComputeMS, r.D2HMS = units.MS(s.Split.H2D.P50), units.MS(s.Split.Compute.P50), units.MS(s.Split.D2H.P50)
 		r.Warnings = append(r.Warnings, s.Split.Warnings()...)
 	}
 	if !r.Stable && s.Err == "" {

@@ -10,7 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"infertop/engine"
+	"infertop/internal/units"
+	"infertop/runner"
 )
 
 // formats lists the accepted output formats.
@@ -37,12 +38,7 @@ func WriteJSON(w io.Writer, res Result) error {
 	if res.Rows == nil {
 		res.Rows = []Row{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
+	return JSON(w, res)
 }
 
 // csvHeader is the first line of the CSV output.
@@ -62,22 +58,17 @@ func WriteCSV(w io.Writer, res Result) error {
 		header = append(append([]string(nil), csvHeader...), "joules_per_sample")
 	}
 	_ = cw.Write(header)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range res.Rows {
 		l := r.LatencyMS
-		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), f(r.SamplesPerSec), f(r.BatchesPerSec),
-			f(l.P50), f(l.P90), f(l.P95), f(l.P99), f(l.P999), f(l.Max),
+		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), csvFloat(r.SamplesPerSec), csvFloat(r.BatchesPerSec),
+			csvFloat(l.P50), csvFloat(l.P90), csvFloat(l.P95), csvFloat(l.P99), csvFloat(l.P999), csvFloat(l.Max),
 			strconv.FormatInt(r.Batches, 10), strconv.FormatInt(r.Samples, 10),
 			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
-			f(r.Stability.WindowSpread), f(r.Stability.IQROverMedian),
-			f(r.GFLOPS), f(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
-			f(r.H2DMS), f(r.ComputeMS), f(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
+			csvFloat(r.Stability.WindowSpread), csvFloat(r.Stability.IQROverMedian),
+			csvFloat(r.GFLOPS), csvFloat(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
+			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
 		if energy {
-			j := ""
-			if r.Energy.Valid {
-				j = f(r.Energy.JoulesPerSample)
-			}
-			rec = append(rec, j)
+			rec = append(rec, energyCell(r.Energy))
 		}
 		_ = cw.Write(rec)
 	}
@@ -117,14 +108,14 @@ func WriteTable(w io.Writer, res Result) error {
 		joules := ""
 		switch {
 		case energy && r.Energy.Valid:
-			joules = "\t" + sig(r.Energy.JoulesPerSample)
+			joules = "\t" + units.Rate(r.Energy.JoulesPerSample, 3)
 		case energy:
 			joules = "\t-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s%s\t\n",
-			r.Preset, r.Device, r.Batch, sig(r.SamplesPerSec), sig(r.BatchesPerSec),
-			sig(l.P50), sig(l.P90), sig(l.P99), sig(l.P999), sig(l.Max), r.Batches, stableWord(r), r.GFLOPS, pct,
-			engine.FormatBytes(r.EngineBytes), joules)
+			r.Preset, r.Device, r.Batch, units.Rate(r.SamplesPerSec, 3), units.Rate(r.BatchesPerSec, 3),
+			units.Rate(l.P50, 3), units.Rate(l.P90, 3), units.Rate(l.P99, 3), units.Rate(l.P999, 3), units.Rate(l.Max, 3), r.Batches, stableWord(r), r.GFLOPS, pct,
+			units.Bytes(r.EngineBytes), joules)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
@@ -140,8 +131,29 @@ func WriteTable(w io.Writer, res Result) error {
 			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, r.Plan)
 		}
 		if r.ComputeMS > 0 {
-			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, sig(r.H2DMS), sig(r.ComputeMS), sig(r.D2HMS))
+			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
+	}
+	return nil
+}
+
+// csvFloat is a CSV cell's number: six significant figures.
+func csvFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// energyCell is a CSV cell's energy per sample, or empty when unknown.
+func energyCell(e runner.Energy) string {
+	if !e.Valid {
+		return ""
+	}
+	return csvFloat(e.JoulesPerSample)
+}
+
+// JSON writes v as indented JSON, the form every --format json uses.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
 }
@@ -170,9 +182,6 @@ func stableWord(r Row) string {
 	return "no (iqr)"
 }
 
-// sig prints v with 3 significant digits, without exponent for usual ranges.
-func sig(v float64) string { return engine.FormatRate(v, 3) }
-
 // Times is one batch size's exported per-batch latencies.
 type Times struct {
 	Preset    string    `json:"preset"`
@@ -186,7 +195,7 @@ type Times struct {
 func NewTimes(preset, device string, batch int, lat []time.Duration, dropped int64) Times {
 	t := Times{Preset: preset, Device: device, Batch: batch, Dropped: dropped, LatencyMS: make([]float64, len(lat))}
 	for i, d := range lat {
-		t.LatencyMS[i] = ms(d)
+		t.LatencyMS[i] = units.MS(d)
 	}
 	return t
 }

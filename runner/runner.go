@@ -8,6 +8,8 @@
 // SetPreset, SetDevice, Stop); each call is a command handled by the loop
 // goroutine between two batches, so the executor and the histograms are only
 // ever touched by that goroutine.
+//
+// It never imports sweep, session, report, record, metrics, ui or cli.
 package runner
 
 import (
@@ -16,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"infertop/internal/latest"
 )
 
 // ErrStopped is returned by control calls once the loop has ended.
@@ -198,17 +202,5 @@ func (r *Runner) publish(s Snapshot) {
 	r.mu.Lock()
 	r.latest = s
 	r.mu.Unlock()
-	select {
-	case r.snaps <- s:
-		return
-	default:
-	}
-	select {
-	case <-r.snaps:
-	default:
-	}
-	select {
-	case r.snaps <- s:
-	default:
-	}
+	latest.Offer(r.snaps, s)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -256,7 +257,7 @@ func (p *ComparePoint) addPair(w [2]WindowResult) {
 func (p *ComparePoint) stats(side int) SideStats {
 	l := p.lat[side]
 	return SideStats{SamplesPerSec: rate(p.samples[side], p.dur[side]), Count: len(l),
-		P50MS: ms(Percentile(l, 50)), P90MS: ms(Percentile(l, 90)), P99MS: ms(Percentile(l, 99)),
+		P50MS: units.MS(Percentile(l, 50)), P90MS: units.MS(Percentile(l, 90)), P99MS: units.MS(Percentile(l, 99)),
 		WindowSpread: relSpread(p.rates[side]), Energy: p.energy[side]}
 }
 

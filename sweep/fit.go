@@ -3,6 +3,8 @@ package sweep
 import (
 	"fmt"
 	"math"
+
+	"infertop/internal/units"
 )
 
 // Fit is the memory model memory = A + B·batch, fitted by least squares over
@@ -24,7 +26,7 @@ func (f Fit) At(batch int) float64 { return f.A + f.B*float64(batch) }
 
 // String reads like "memory ≈ 12.3 MiB + 25.1 KiB × batch".
 func (f Fit) String() string {
-	return fmt.Sprintf("memory ≈ %s + %s × batch", fmtBytes(f.A), fmtBytes(f.B))
+	return fmt.Sprintf("memory ≈ %s + %s × batch", units.FractionalBytes(f.A), units.FractionalBytes(f.B))
 }
 
 // FitMemory fits memory = a + b·batch over the points with a known engine
@@ -62,18 +64,4 @@ func FitMemory(pts []Point, limit int64) *Fit {
 		f.PredictedOOM = int(math.Max(largest, 0)) + 1
 	}
 	return f
-}
-
-// fmtBytes prints a byte count with a binary unit, for fractional values too.
-func fmtBytes(v float64) string {
-	const k = 1024.0
-	switch a := math.Abs(v); {
-	case a >= k*k*k:
-		return fmt.Sprintf("%.1f GiB", v/(k*k*k))
-	case a >= k*k:
-		return fmt.Sprintf("%.1f MiB", v/(k*k))
-	case a >= k:
-		return fmt.Sprintf("%.1f KiB", v/k)
-	}
-	return fmt.Sprintf("%.0f B", v)
 }

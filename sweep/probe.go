@@ -3,12 +3,10 @@ package sweep
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -150,27 +148,11 @@ func (p *RunnerProber) point(s runner.Snapshot) Point {
 
 // PointFromSnapshot takes a run's figures from its final snapshot.
 func PointFromSnapshot(s runner.Snapshot) Point {
-	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: ms(s.Latency.P50), P99MS: ms(s.Latency.P99),
+	pt := Point{Batch: s.Batch, SamplesPerSec: s.Overall.SamplesPerSec, P50MS: units.MS(s.Latency.P50), P99MS: units.MS(s.Latency.P99),
 		GFLOPS: s.GFLOPS, EngineBytes: s.Memory.HostBytes, Stable: s.Stability.Both(),
 		Noise: s.Stability.ThroughputSpread, Batches: s.Overall.Batches, Energy: s.OverallEnergy}
 	for _, b := range s.Memory.DeviceBytes {
 		pt.EngineBytes += b
 	}
 	return pt
-}
-
-// ReadRSS returns the resident set of this process (VmRSS in
-// /proc/self/status), or 0 when it cannot be read.
-func ReadRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }

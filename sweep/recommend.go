@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"infertop/engine"
+	"infertop/internal/units"
 )
 
 // Recommendation is the batch to use and why.
@@ -36,7 +36,7 @@ func Recommend(pts []Point, slo time.Duration, minGain float64, fit *Fit, limit 
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Batch < sorted[j].Batch })
 	var r Recommendation
 	if slo > 0 {
-		r = bySLO(sorted, ms(slo))
+		r = bySLO(sorted, units.MS(slo))
 	} else {
 		r = byKnee(sorted, minGain)
 	}
@@ -64,14 +64,14 @@ func bySLO(pts []Point, slo float64) Recommendation {
 	}
 	if best < 0 {
 		return Recommendation{Why: fmt.Sprintf("no batch meets the %s p99 SLO: the smallest measured, batch %d, has p99 %s",
-			fmtMS(slo), pts[0].Batch, fmtMS(pts[0].P99MS))}
+			units.FormatMS(slo), pts[0].Batch, units.FormatMS(pts[0].P99MS))}
 	}
 	p := pts[best]
 	why := fmt.Sprintf("batch %d has the highest throughput (%s samples/s) whose p99 (%s) meets the %s SLO",
-		p.Batch, fmtRate(p.SamplesPerSec), fmtMS(p.P99MS), fmtMS(slo))
+		p.Batch, units.Rate(p.SamplesPerSec, 3), units.FormatMS(p.P99MS), units.FormatMS(slo))
 	for _, q := range pts[best+1:] {
 		if q.P99MS > slo {
-			why += fmt.Sprintf("; batch %d takes %s", q.Batch, fmtMS(q.P99MS))
+			why += fmt.Sprintf("; batch %d takes %s", q.Batch, units.FormatMS(q.P99MS))
 			break
 		}
 	}
@@ -112,8 +112,5 @@ func byKnee(pts []Point, minGain float64) Recommendation {
 	}
 	return Recommendation{Batch: p.Batch, Knee: true, Why: fmt.Sprintf(
 		"batch %d is the knee: %s samples/s, and no larger batch gains %.0f %% or more over it (%s)",
-		p.Batch, fmtRate(p.SamplesPerSec), 100*minGain, strings.Join(gains, ", "))}
+		p.Batch, units.Rate(p.SamplesPerSec, 3), 100*minGain, strings.Join(gains, ", "))}
 }
-
-// fmtRate prints a rate with 3 significant digits, without exponent.
-func fmtRate(v float64) string { return engine.FormatRate(v, 3) }

@@ -5,6 +5,8 @@
 // in alternating windows. It is device-neutral and never draws: measurements
 // come from a Prober (the runner in the program, fakes in tests) and results
 // go to report and ui.
+//
+// It never imports session, report, record, metrics, ui or cli.
 package sweep
 
 import (
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -62,9 +65,9 @@ type Point struct {
 func (p Point) UsedMemory() string {
 	switch {
 	case p.DeviceUsedBytes > 0:
-		return engine.FormatBytes(p.DeviceUsedBytes) + " (NVML)"
+		return units.Bytes(p.DeviceUsedBytes) + " (NVML)"
 	case p.RSSBytes > 0:
-		return engine.FormatBytes(p.RSSBytes)
+		return units.Bytes(p.RSSBytes)
 	}
 	return "-"
 }
@@ -145,7 +148,7 @@ func Run(ctx context.Context, cfg Config, p Prober) (Result, error) {
 	if err := cfg.check(); err != nil {
 		return Result{}, err
 	}
-	s := &state{cfg: cfg, p: p, res: Result{SLOMS: ms(cfg.SLOP99), MemLimit: cfg.MemLimit, Notes: []string{}}}
+	s := &state{cfg: cfg, p: p, res: Result{SLOMS: units.MS(cfg.SLOP99), MemLimit: cfg.MemLimit, Notes: []string{}}}
 	if cfg.EstimateEdge {
 		s.res.Notes = append(s.res.Notes, CPUEdgeNote)
 	}
@@ -245,13 +248,13 @@ func (s *state) add(pt Point) {
 // rules applies the SLO and gain stops after pt; true means stop.
 func (s *state) rules(pt Point) bool {
 	defer func() { p := pt; s.prev = &p }()
-	if slo := ms(s.cfg.SLOP99); slo > 0 && pt.P99MS > slo {
+	if slo := units.MS(s.cfg.SLOP99); slo > 0 && pt.P99MS > slo {
 		s.sloBad++
 	} else {
 		s.sloBad = 0
 	}
 	if s.sloBad >= StopAfter {
-		s.stop(StopSLO, fmt.Sprintf("p99 was above the %s SLO at %d batches in a row", fmtMS(ms(s.cfg.SLOP99)), StopAfter))
+		s.stop(StopSLO, fmt.Sprintf("p99 was above the %s SLO at %d batches in a row", units.FormatMS(units.MS(s.cfg.SLOP99)), StopAfter))
 		return true
 	}
 	if s.cfg.Batches == nil && s.prev != nil {
@@ -315,8 +318,3 @@ func gain(a, b float64) float64 {
 	}
 	return b/a - 1
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
-// fmtMS prints milliseconds with up to 3 significant digits ("48 ms", "0.25 ms").
-func fmtMS(v float64) string { return fmt.Sprintf("%.3g ms", v) }

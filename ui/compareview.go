@@ -1,18 +1,13 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"infertop/runner"
-	"infertop/sweep"
+	"infertop/internal/units"
 )
 
 // compareView draws the race: the live speed-up with its spread and both
@@ -49,10 +44,10 @@ func compareView(st styles, t *tuning, w, h int) string {
 		fmt.Fprintf(&b, "  %-12s %s %s\n", label, padLeft(a, col), padLeft(bv, col))
 	}
 	row("", st.title.Render("A: "+c.A.String()), st.title.Render("B: "+c.B.String()))
-	row("samples/s", fmtRate(p.A.SamplesPerSec), fmtRate(p.B.SamplesPerSec))
-	row("p50", fmtMS(p.A.P50MS), fmtMS(p.B.P50MS))
-	row("p90", fmtMS(p.A.P90MS), fmtMS(p.B.P90MS))
-	row("p99", fmtMS(p.A.P99MS), fmtMS(p.B.P99MS))
+	row("samples/s", units.Short(p.A.SamplesPerSec), units.Short(p.B.SamplesPerSec))
+	row("p50", units.FormatMS(p.A.P50MS), units.FormatMS(p.B.P50MS))
+	row("p90", units.FormatMS(p.A.P90MS), units.FormatMS(p.B.P90MS))
+	row("p99", units.FormatMS(p.A.P99MS), units.FormatMS(p.B.P99MS))
 	row("batches (n)", fmt.Sprint(p.A.Count), fmt.Sprint(p.B.Count))
 	if p.A.Energy.Valid || p.B.Energy.Valid {
 		row("J/sample", p.A.Energy.PerSampleText(), p.B.Energy.PerSampleText())
@@ -75,59 +70,19 @@ func padLeft(s string, n int) string {
 	return strings.Repeat(" ", max(n-lipgloss.Width(s), 0)) + s
 }
 
-func fmtMS(v float64) string { return fmt.Sprintf("%.3g ms", v) }
-
 // exportedMsg says where e wrote the run.
 type exportedMsg struct {
 	path string
 	err  error
 }
 
-// RunExport is the JSON document e writes: the snapshot (with its
-// percentiles and events) and whatever the tuning views measured.
-type RunExport struct {
-	Exported  time.Time            `json:"exported"`
-	Snapshot  runner.Snapshot      `json:"snapshot"`
-	LatencyMS map[string]float64   `json:"latency_ms"`
-	Events    []string             `json:"events"`
-	Sweep     *sweep.Result        `json:"sweep,omitempty"`
-	Compare   *sweep.CompareResult `json:"compare,omitempty"`
-}
-
-// export writes the current run to a JSON file in a command and says where.
+// export asks the session to write the run shown and what the tuning views
+// measured, in a command, and says where.
 func (m *Model) export() tea.Cmd {
-	s := m.snap
-	l := s.Latency
-	doc := RunExport{Exported: s.Time, Snapshot: s, LatencyMS: map[string]float64{
-		"min": ms(l.Min), "p50": ms(l.P50), "p90": ms(l.P90), "p95": ms(l.P95), "p99": ms(l.P99), "p999": ms(l.P999),
-		"max": ms(l.Max), "mean": ms(l.Mean), "count": float64(l.Count)}}
-	for _, e := range s.Events {
-		doc.Events = append(doc.Events, e.Time.UTC().Format(time.RFC3339Nano)+" "+e.Kind.String()+": "+e.Text)
-	}
-	if t := &m.tune; len(t.sw.Points) > 0 {
-		sw := t.sw
-		doc.Sweep = &sw
-	}
-	if t := &m.tune; len(t.cmp.Points) > 0 {
-		c := t.cmp
-		doc.Compare = &c
-	}
-	dir := m.tune.fns.ExportDir
-	if dir == "" {
-		dir = "."
-	}
-	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", s.Preset, strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
-	path := filepath.Join(dir, name)
+	s, sess := m.snap, m.opts.Session
+	sw, cmp := m.tune.sw, m.tune.cmp
 	return func() tea.Msg {
-		b, err := json.MarshalIndent(doc, "", "  ")
-		if err == nil {
-			err = os.WriteFile(path, append(b, '\n'), 0o644)
-		}
-		if abs, aerr := filepath.Abs(path); aerr == nil {
-			path = abs
-		}
+		path, err := sess.Export(s, &sw, &cmp)
 		return exportedMsg{path: path, err: err}
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }

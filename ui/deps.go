@@ -1,51 +1,62 @@
 // Package ui is infertop's live dashboard: a bubbletea v2 program whose root
 // model routes keys and data to small components (header, throughput, latency,
-// GPU, host, event log, pickers). It only stores and draws: statistics come
-// from the runner's Snapshots, telemetry from gpuinfo's Samples and the host
-// sampler, and every control goes back through a Controller in a command, never
-// on the UI goroutine.
+// GPU, host, event log, pickers). It only draws and routes keys: statistics
+// come from the runner's Snapshots, telemetry from gpuinfo's Samples and
+// hostinfo's readings, and everything else (the run's controls, whether a
+// batch fits, the sweep and race jobs, the export) is asked of a Session,
+// in a command, never on the UI goroutine (CheckBatch, which is quick, aside).
+//
+// It never imports session, cli, report, metrics or an engine's
+// implementation (engine/...): the application reaches it only through
+// Options.
 package ui
 
 import (
+	"context"
 	"time"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
+	"infertop/record"
 	"infertop/runner"
+	"infertop/sweep"
 )
 
-// Controller is the part of the runner's control API the dashboard uses.
-// Calls block until the measurement loop takes them, so the dashboard only
-// makes them inside commands.
-type Controller interface {
+// Session is everything the dashboard asks of the application (session's
+// Dashboard in the program, a read-only one in a replay, fakes in tests).
+// Every call but CheckBatch may block, so the dashboard makes them only
+// inside commands.
+type Session interface {
+	// Pause, Resume, Reset, SetBatch, SetPreset and SetDevice control the run.
 	Pause() error
 	Resume() error
 	Reset() error
 	SetBatch(n int) error
 	SetPreset(name string) error
 	SetDevice(name string) error
+	// CheckBatch says, at once, why batch n would not fit the device the
+	// run is on, or nil.
+	CheckBatch(n int) error
+	// Sweep sweeps preset on device (the s key), calling progress after
+	// every step; it returns when a stop rule holds or ctx ends.
+	Sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
+	// Compare races two configurations of preset at batch (the c key)
+	// until ctx ends, calling progress after every window.
+	Compare(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
+	// Export writes the run shown (the e key) with what the tuning views
+	// measured (nil: nothing) and returns the file's path.
+	Export(s runner.Snapshot, sw *sweep.Result, cmp *sweep.CompareResult) (string, error)
 }
 
-// DeviceChoice is one entry of the device picker.
-type DeviceChoice struct {
-	// Name is the device name the runner accepts ("cpu", "cuda:0", "cuda:all").
-	Name string
-	// Detail describes it (GPU name and bus id).
-	Detail string
-	// BusID is the GPU's PCI bus id for cuda:N, shown in the header.
-	BusID string
-	// GPUIndexes are the NVML indexes of the GPUs the device uses.
-	GPUIndexes []int
-	// Available is false when this build or machine cannot run it; Why says why.
-	Available bool
-	Why       string
-}
+// DeviceChoice is one entry of the device picker, as a recording keeps it.
+type DeviceChoice = record.Device
 
-// Options are everything the dashboard is given. Only Control, Snapshots and
+// Options are everything the dashboard is given. Only Session, Snapshots and
 // Catalog are required.
 type Options struct {
-	// Control receives the person's commands.
-	Control Controller
+	// Session receives the person's commands and questions.
+	Session Session
 	// Snapshots delivers the runner's snapshots; RunnerDone is closed when its loop ends.
 	Snapshots  <-chan runner.Snapshot
 	RunnerDone <-chan struct{}
@@ -55,14 +66,11 @@ type Options struct {
 	Samples   <-chan gpuinfo.Sample
 	NVMLError string
 	// Host delivers process CPU and memory readings; nil for none.
-	Host <-chan HostStat
+	Host <-chan hostinfo.Stat
 	// Catalog lists the presets for the picker and the memory estimate.
 	Catalog *presets.Catalog
 	// Devices lists the device picker's entries.
 	Devices []DeviceChoice
-	// HostAvailable returns the host memory a new batch may use (engine.ReadHostMemory);
-	// nil skips the check for the CPU.
-	HostAvailable func() (int64, error)
 	// MaxBatch bounds typed batch sizes (default 1<<24).
 	MaxBatch int
 	// Location formats clock times on the chart axis (default time.Local).

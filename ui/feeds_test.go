@@ -3,7 +3,6 @@ package ui
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -84,34 +83,6 @@ func TestHistoryKeepsOnePointPerWindow(t *testing.T) {
 	}
 	if len(h.util[0]) != utilLen {
 		t.Fatalf("utilization kept %d readings", len(h.util[0]))
-	}
-}
-
-func TestParseProc(t *testing.T) {
-	stat := "4242 (infer top) R 1 4242 4242 0 -1 4194304 1000 0 0 0 250 50 0 0 20 0 11 0 100 1000000 5000 18446744073709551615"
-	r, err := parseProc(stat, "25000 4000 1000 100 0 5000 0", 4096)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.cpu != 3*time.Second || r.Threads != 11 || r.RSSBytes != 4000*4096 {
-		t.Fatalf("cpu %v threads %d rss %d", r.cpu, r.Threads, r.RSSBytes)
-	}
-	if _, err := parseProc("garbage", "1 2", 4096); err == nil {
-		t.Fatal("garbage parsed")
-	}
-}
-
-func TestHostSamplerStops(t *testing.T) {
-	ctx, cancel := contextWithCancel()
-	h := StartHostSampler(ctx, time.Hour, "/proc/self")
-	r := <-h.C()
-	if r.Err != "" || r.RSSBytes <= 0 || r.Threads <= 0 {
-		t.Fatalf("first reading %+v", r)
-	}
-	cancel()
-	h.Wait()
-	if _, ok := <-h.C(); ok {
-		t.Fatal("channel not closed after the sampler ended")
 	}
 }
 

@@ -11,15 +11,26 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
+	"infertop/report"
 	"infertop/runner"
+	"infertop/sweep"
 )
 
-// fakeControl records control calls; err, when set, is returned by them.
+// fakeControl is the dashboard's session in tests: it records control
+// calls (err, when set, is returned by them), refuses batches above
+// fitLimit, runs the tuning jobs sweep and compare (nil: they fail) and
+// writes exports to exportDir as the program's session does.
 type fakeControl struct {
-	mu    sync.Mutex
-	calls []string
-	err   error
+	mu       sync.Mutex
+	calls    []string
+	err      error
+	fitLimit int
+	sweep    func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
+	compare  func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
+	// exportDir is where Export writes.
+	exportDir string
 }
 
 func (f *fakeControl) rec(s string) error {
@@ -34,6 +45,34 @@ func (f *fakeControl) Reset() error             { return f.rec("reset") }
 func (f *fakeControl) SetBatch(n int) error     { return f.rec(fmt.Sprintf("batch %d", n)) }
 func (f *fakeControl) SetPreset(s string) error { return f.rec("preset " + s) }
 func (f *fakeControl) SetDevice(s string) error { return f.rec("device " + s) }
+
+// errNoJob is what a tuning job returns when the test gave none.
+var errNoJob = errors.New("no job in this test")
+
+func (f *fakeControl) CheckBatch(n int) error {
+	if f.fitLimit > 0 && n > f.fitLimit {
+		return fmt.Errorf("batch %d needs about 12.0 GiB, only 8.0 GiB free in host memory", n)
+	}
+	return nil
+}
+
+func (f *fakeControl) Sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
+	if f.sweep == nil {
+		return sweep.Result{}, errNoJob
+	}
+	return f.sweep(ctx, preset, device, progress)
+}
+
+func (f *fakeControl) Compare(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	if f.compare == nil {
+		return sweep.CompareResult{}, errNoJob
+	}
+	return f.compare(ctx, preset, batch, progress)
+}
+
+func (f *fakeControl) Export(s runner.Snapshot, sw *sweep.Result, cmp *sweep.CompareResult) (string, error) {
+	return report.WriteRunExport(f.exportDir, report.NewRunExport(s, sw, cmp))
+}
 
 func (f *fakeControl) Calls() []string {
 	f.mu.Lock()
@@ -131,12 +170,11 @@ func testDevices() []DeviceChoice {
 
 // newTestModel is a dashboard over s with fake feeds, sized w×h.
 func newTestModel(s runner.Snapshot, w, h int) (*Model, *fakeControl) {
-	fc := &fakeControl{}
+	fc := &fakeControl{fitLimit: 500_000}
 	m := New(Options{
-		Control: fc, Initial: s, Catalog: presets.NewCatalog(), Devices: testDevices(),
-		NVMLError:     "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)",
-		HostAvailable: func() (int64, error) { return 8 << 30, nil },
-		Location:      time.UTC, NoColor: true, Dark: true,
+		Session: fc, Initial: s, Catalog: presets.NewCatalog(), Devices: testDevices(),
+		NVMLError: "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)",
+		Location:  time.UTC, NoColor: true, Dark: true,
 	})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(snapshotMsg(s))
@@ -156,8 +194,8 @@ func withGPUs(m *Model) {
 }
 
 // hostReadingFixture is a fixed host reading.
-func hostReadingFixture() HostStat {
-	return HostStat{Time: t0, CPUPercent: 198.5, CPUValid: true, RSSBytes: 74 << 20, Threads: 11}
+func hostReadingFixture() hostinfo.Stat {
+	return hostinfo.Stat{Time: t0, CPUPercent: 198.5, CPUValid: true, RSSBytes: 74 << 20, Threads: 11}
 }
 
 // errNoRoom is what a refusing controller returns.

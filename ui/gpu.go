@@ -151,13 +151,3 @@ func selfBytes(g gpuinfo.GPU, s runner.Snapshot, cudaName string) uint64 {
 	}
 	return 0
 }
-
-// gpuByIndex finds the GPU with NVML index i in s.
-func gpuByIndex(s gpuinfo.Sample, i int) (gpuinfo.GPU, bool) {
-	for _, g := range s.GPUs {
-		if g.Index == i {
-			return g, true
-		}
-	}
-	return gpuinfo.GPU{}, false
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -36,16 +37,16 @@ func (h header) View(st styles, s runner.Snapshot) string {
 	}
 	batch := "default"
 	if s.Batch > 0 {
-		batch = fmtCount(int64(s.Batch))
+		batch = units.Thousands(int64(s.Batch))
 	}
 	line1 := st.title.Render("infertop") + "  " +
 		st.label.Render("preset ") + st.value.Render(s.Preset) + "  " +
 		st.label.Render("device ") + st.value.Render(dev) + "  " +
 		st.label.Render("batch ") + st.value.Render(batch) + "  " +
 		st.dim.Render(build)
-	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(fmtElapsed(s.Elapsed))
+	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(units.Elapsed(s.Elapsed))
 	if s.Measured > 0 {
-		line2 += "  " + st.label.Render("measured ") + st.value.Render(fmtElapsed(s.Measured))
+		line2 += "  " + st.label.Render("measured ") + st.value.Render(units.Elapsed(s.Measured))
 	}
 	line2 += "  " + st.dim.Render(fmt.Sprintf("run %d", s.RunID))
 	if h.serving != "" {

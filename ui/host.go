@@ -3,7 +3,8 @@ package ui
 import (
 	"fmt"
 
-	"infertop/engine"
+	"infertop/hostinfo"
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -12,7 +13,7 @@ type hostPanel struct{ w, h int }
 
 func (p *hostPanel) SetSize(w, h int) { p.w, p.h = w, h }
 
-func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
+func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
 	var l1 string
 	switch {
 	case h == nil:
@@ -22,10 +23,10 @@ func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
 	default:
 		cpu := "n/a"
 		if h.CPUValid {
-			cpu = fmtPct(h.CPUPercent)
+			cpu = units.Percent(h.CPUPercent)
 		}
 		l1 = st.label.Render("process CPU ") + st.value.Render(cpu) +
-			st.label.Render("  RSS ") + st.value.Render(engine.FormatBytes(h.RSSBytes)) +
+			st.label.Render("  RSS ") + st.value.Render(units.Bytes(h.RSSBytes)) +
 			st.label.Render("  OS threads ") + st.value.Render(fmt.Sprint(h.Threads))
 	}
 	threads := "n/a"
@@ -39,7 +40,7 @@ func (p hostPanel) View(st styles, h *HostStat, s runner.Snapshot) string {
 		}
 	}
 	l2 := st.label.Render("compute threads ") + st.value.Render(threads) +
-		st.label.Render("  engine holds ") + st.value.Render(engine.FormatBytes(s.Memory.HostBytes))
+		st.label.Render("  engine holds ") + st.value.Render(units.Bytes(s.Memory.HostBytes))
 	l3 := st.label.Render("BLAS ") + st.value.Render(blas)
 	// A CPU run's energy comes from the CPU packages' RAPL counters (the
 	// whole packages, not this process alone); the BLAS is in the header too.

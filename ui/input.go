@@ -9,8 +9,12 @@ import (
 	"infertop/runner"
 )
 
-// handleKey routes a key press to the focused component.
+// handleKey routes a key press to what has the focus: an open tuning view,
+// the batch prompt, a picker, or the dashboard itself.
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.tune.view != tuneNone {
+		return m.tuneViewKey(k)
+	}
 	if k.String() == "ctrl+c" {
 		return tea.Quit
 	}
@@ -20,7 +24,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case modePreset, modeDevice:
 		return m.pickerKey(k)
 	}
-	ctl := m.opts.Control
+	sess := m.opts.Session
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		return tea.Quit
@@ -46,12 +50,18 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Pause):
 		m.pending++
 		if m.snap.State == runner.Paused || m.snap.State == runner.Error {
-			return control("resume", ctl.Resume)
+			return control("resume", sess.Resume)
 		}
-		return control("pause", ctl.Pause)
+		return control("pause", sess.Pause)
 	case key.Matches(k, m.keys.Reset):
 		m.pending++
-		return control("reset statistics", ctl.Reset)
+		return control("reset statistics", sess.Reset)
+	case key.Matches(k, m.keys.Sweep):
+		return m.startTune(tuneSweep)
+	case key.Matches(k, m.keys.Compare):
+		return m.startTune(tuneCompare)
+	case key.Matches(k, m.keys.Export):
+		return m.export()
 	}
 	return nil
 }
@@ -67,22 +77,22 @@ func (m *Model) currentBatch() int {
 	return 1
 }
 
-// askBatch validates n and asks the runner for it; a refused batch leaves the
-// old one running and says why in red.
+// askBatch asks the session whether batch n fits and then the run for it;
+// a refused batch leaves the old one running and says why in red.
 func (m *Model) askBatch(n int) tea.Cmd {
 	if n > m.opts.MaxBatch {
 		m.setStatus(fmt.Sprintf("batch %d is above the limit of %d", n, m.opts.MaxBatch), true)
 		return nil
 	}
-	if err := m.checkFits(n); err != nil {
+	sess := m.opts.Session
+	if err := sess.CheckBatch(n); err != nil {
 		m.setStatus(err.Error(), true)
 		return nil
 	}
 	m.batch = n
 	m.pending++
 	m.setStatus(fmt.Sprintf("batch %d: preparing…", n), false)
-	ctl := m.opts.Control
-	return control(fmt.Sprintf("batch %d", n), func() error { return ctl.SetBatch(n) })
+	return control(fmt.Sprintf("batch %d", n), func() error { return sess.SetBatch(n) })
 }
 
 func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
@@ -95,7 +105,7 @@ func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Confirm):
 		n, err := parseBatch(m.input.Value(), m.opts.MaxBatch)
 		if err == nil {
-			err = m.checkFits(n)
+			err = m.opts.Session.CheckBatch(n)
 		}
 		if err != nil {
 			m.setStatus(err.Error(), true)
@@ -147,12 +157,12 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 		md := m.mode
 		m.mode = modeDash
 		m.pending++
-		ctl := m.opts.Control
+		sess := m.opts.Session
 		if md == modePreset {
 			m.batch = 0
-			return control("preset "+c.name, func() error { return ctl.SetPreset(c.name) })
+			return control("preset "+c.name, func() error { return sess.SetPreset(c.name) })
 		}
-		return control("device "+c.name, func() error { return ctl.SetDevice(c.name) })
+		return control("device "+c.name, func() error { return sess.SetDevice(c.name) })
 	}
 	var cmd tea.Cmd
 	m.picker.list, cmd = m.picker.list.Update(k)

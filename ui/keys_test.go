@@ -238,8 +238,8 @@ func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
 		{Name: "cuda:0", BusID: "00000000:00:06.0", GPUIndexes: []int{0}, Available: true},
 		{Name: "cuda:all", GPUIndexes: []int{0}, Available: true},
 	}
-	m := New(Options{Control: &fakeControl{}, Initial: gpuSnapshot(), Catalog: presets.NewCatalog(), Devices: devs,
-		HostAvailable: func() (int64, error) { return 8 << 30, nil }, Location: time.UTC, NoColor: true, Dark: true})
+	m := New(Options{Session: &fakeControl{}, Initial: gpuSnapshot(), Catalog: presets.NewCatalog(), Devices: devs,
+		Location: time.UTC, NoColor: true, Dark: true})
 	if got := m.gpu.cudaName[0]; got != "cuda:0" {
 		t.Errorf("GPU 0 is labelled %q, want cuda:0", got)
 	}
@@ -247,8 +247,8 @@ func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
 
 // The metrics address is on screen, not only on stderr behind the alternate screen.
 func TestHeaderShowsWhereTheRunIsServed(t *testing.T) {
-	m := New(Options{Control: &fakeControl{}, Initial: cpuSnapshot(), Catalog: presets.NewCatalog(), Devices: testDevices(),
-		HostAvailable: func() (int64, error) { return 8 << 30, nil }, Location: time.UTC, NoColor: true, Dark: true,
+	m := New(Options{Session: &fakeControl{}, Initial: cpuSnapshot(), Catalog: presets.NewCatalog(), Devices: testDevices(),
+		Location: time.UTC, NoColor: true, Dark: true,
 		Serving: "metrics http://127.0.0.1:9464/metrics"})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	if v := m.View().Content; !strings.Contains(v, "metrics http://127.0.0.1:9464/metrics") {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/v2/barchart"
 
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -45,7 +46,7 @@ func (p *latencyPanel) redraw(st styles, s runner.Snapshot) {
 	c.PushAll(data)
 	c.Draw()
 	p.chart = c.View()
-	p.lo, p.hi = fmtDur(s.Histogram[0].Lo), fmtDur(s.Histogram[len(s.Histogram)-1].Hi)
+	p.lo, p.hi = units.Latency(s.Histogram[0].Lo), units.Latency(s.Histogram[len(s.Histogram)-1].Hi)
 }
 
 // rebin merges adjacent buckets so that at most n bars remain (a display
@@ -73,14 +74,14 @@ func (p latencyPanel) View(st styles, s runner.Snapshot) string {
 		return st.label.Render(fmt.Sprintf("%-5s", a)) + st.value.Render(fmt.Sprintf("%9s", da)) + "   " +
 			st.label.Render(fmt.Sprintf("%-6s", b)) + st.value.Render(fmt.Sprintf("%9s", db))
 	}
-	body := row("p50", "p99", fmtDur(l.P50), fmtDur(l.P99)) + "\n" +
-		row("p90", "p99.9", fmtDur(l.P90), fmtDur(l.P999)) + "\n" +
-		row("p95", "max", fmtDur(l.P95), fmtDur(l.Max))
+	body := row("p50", "p99", units.Latency(l.P50), units.Latency(l.P99)) + "\n" +
+		row("p90", "p99.9", units.Latency(l.P90), units.Latency(l.P999)) + "\n" +
+		row("p95", "max", units.Latency(l.P95), units.Latency(l.Max))
 	if s.Split.Valid {
 		sp := s.Split
-		body += "\n" + st.label.Render("H2D ") + st.value.Render(fmtDur(sp.H2D.P50)) +
-			st.label.Render("  compute ") + st.value.Render(fmtDur(sp.Compute.P50)) +
-			st.label.Render("  D2H ") + st.value.Render(fmtDur(sp.D2H.P50))
+		body += "\n" + st.label.Render("H2D ") + st.value.Render(units.Latency(sp.H2D.P50)) +
+			st.label.Render("  compute ") + st.value.Render(units.Latency(sp.Compute.P50)) +
+			st.label.Render("  D2H ") + st.value.Render(units.Latency(sp.D2H.P50))
 		for _, w := range sp.Warnings() {
 			body += "\n" + st.warn.Render("⚠ "+w)
 		}
@@ -89,6 +90,6 @@ func (p latencyPanel) View(st styles, s runner.Snapshot) string {
 		gap := max(p.w-2-len([]rune(p.lo))-len([]rune(p.hi)), 1)
 		body += "\n" + p.chart + "\n" + st.dim.Render(p.lo+fmt.Sprintf("%*s", gap, "")+p.hi)
 	}
-	title := fmt.Sprintf("Latency per batch · n=%s", fmtCount(l.Count))
+	title := fmt.Sprintf("Latency per batch · n=%s", units.Thousands(l.Count))
 	return box(st, title, body, p.w, p.h)
 }

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/runner"
 )
 
@@ -33,7 +34,7 @@ type Model struct {
 
 	snap        runner.Snapshot
 	sample      *gpuinfo.Sample
-	host        *HostStat
+	host        *hostinfo.Stat
 	hist        *history
 	samplerGone bool
 
@@ -134,7 +135,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.samplerGone = true
 		return m, nil
 	case hostMsg:
-		h := HostStat(msg)
+		h := hostinfo.Stat(msg)
 		m.host = &h
 		return m, waitHost(m.opts.Host)
 	case hostDoneMsg:
@@ -151,9 +152,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tuneMsg:
 		return m, m.takeTune(msg)
 	case tea.KeyPressMsg:
-		if cmd, ok := m.tuningKey(msg); ok {
-			return m, cmd
-		}
 		return m, m.handleKey(msg)
 	}
 	if m.mode == modeBatch {

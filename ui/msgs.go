@@ -4,6 +4,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/runner"
 )
 
@@ -20,7 +21,7 @@ type sampleMsg gpuinfo.Sample
 type samplerDoneMsg struct{}
 
 // hostMsg carries one host reading.
-type hostMsg HostStat
+type hostMsg hostinfo.Stat
 
 // hostDoneMsg says the host sampler has ended.
 type hostDoneMsg struct{}
@@ -63,7 +64,7 @@ func waitSample(ch <-chan gpuinfo.Sample) tea.Cmd {
 }
 
 // waitHost blocks on one host reading; a closed channel ends the feed.
-func waitHost(ch <-chan HostStat) tea.Cmd {
+func waitHost(ch <-chan hostinfo.Stat) tea.Cmd {
 	if ch == nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
+	"infertop/sweep"
 )
 
 // ErrReadOnly is what every run control returns in a replay.
@@ -94,15 +97,29 @@ func newReplayKeys() replayKeys {
 	}
 }
 
-// readOnlyControl refuses every run control.
-type readOnlyControl struct{}
+// readOnly is a replay's session: it refuses everything that would change
+// or measure a run.
+type readOnly struct{}
 
-func (readOnlyControl) Pause() error           { return ErrReadOnly }
-func (readOnlyControl) Resume() error          { return ErrReadOnly }
-func (readOnlyControl) Reset() error           { return ErrReadOnly }
-func (readOnlyControl) SetBatch(int) error     { return ErrReadOnly }
-func (readOnlyControl) SetPreset(string) error { return ErrReadOnly }
-func (readOnlyControl) SetDevice(string) error { return ErrReadOnly }
+func (readOnly) Pause() error           { return ErrReadOnly }
+func (readOnly) Resume() error          { return ErrReadOnly }
+func (readOnly) Reset() error           { return ErrReadOnly }
+func (readOnly) SetBatch(int) error     { return ErrReadOnly }
+func (readOnly) SetPreset(string) error { return ErrReadOnly }
+func (readOnly) SetDevice(string) error { return ErrReadOnly }
+func (readOnly) CheckBatch(int) error   { return ErrReadOnly }
+
+func (readOnly) Sweep(context.Context, string, string, func(sweep.Result, string)) (sweep.Result, error) {
+	return sweep.Result{}, ErrReadOnly
+}
+
+func (readOnly) Compare(context.Context, string, int, func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	return sweep.CompareResult{}, ErrReadOnly
+}
+
+func (readOnly) Export(runner.Snapshot, *sweep.Result, *sweep.CompareResult) (string, error) {
+	return "", ErrReadOnly
+}
 
 // NewReplay builds a replay positioned at the start of the recording.
 func NewReplay(opts ReplayOptions) *Replay {
@@ -120,16 +137,6 @@ func NewReplay(opts ReplayOptions) *Replay {
 		r.inner.setStatus("the recording is damaged: "+s.String()+"; it replays up to there", true)
 	}
 	return r
-}
-
-// ReplayDevices turns a recording's devices into the picker's entries.
-func ReplayDevices(ds []record.Device) []DeviceChoice {
-	out := make([]DeviceChoice, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, DeviceChoice{Name: d.Name, Detail: d.Detail, BusID: d.BusID,
-			GPUIndexes: append([]int(nil), d.GPUIndexes...), Available: d.Available, Why: d.Why})
-	}
-	return out
 }
 
 // rebuild starts a fresh dashboard, as the live one started: with the first
@@ -152,7 +159,7 @@ func (r *Replay) rebuild() {
 		}
 	}
 	r.inner = New(Options{
-		Control: readOnlyControl{}, Initial: initial, Catalog: r.opts.Catalog, Devices: ReplayDevices(h.Devices),
+		Session: readOnly{}, Initial: initial, Catalog: r.opts.Catalog, Devices: h.Devices,
 		NVMLError: h.Machine.NVMLError, Location: r.opts.Location, NoColor: r.opts.NoColor, Dark: r.dark,
 	})
 	if bad != nil {
@@ -246,7 +253,7 @@ func (r *Replay) show(e record.Entry) {
 	case record.KindSample:
 		r.inner.Update(sampleMsg(*e.Sample))
 	case record.KindHost:
-		var h HostStat
+		var h hostinfo.Stat
 		if json.Unmarshal(e.Host, &h) == nil {
 			r.inner.Update(hostMsg(h))
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/runner"
 )
 
@@ -21,7 +22,7 @@ type feedState struct {
 	snap   runner.Snapshot
 	batch  int
 	sample *gpuinfo.Sample
-	host   *HostStat
+	host   *hostinfo.Stat
 	hist   *history
 }
 

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/record"
 	"infertop/runner"
 )
@@ -33,7 +34,7 @@ func recordWithTuning(t *testing.T) *record.File {
 		case sampleMsg:
 			rec.Sample(gpuinfo.Sample(v))
 		case hostMsg:
-			rec.Host(HostStat(v))
+			rec.Host(hostinfo.Stat(v))
 		}
 		switch at := tm.at; {
 		case at == 6*time.Second:

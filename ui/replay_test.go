@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
@@ -130,7 +131,7 @@ func liveRunBytes(t *testing.T, w, h int, at ...time.Duration) (map[time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Options{Control: &fakeControl{}, Initial: initial, Catalog: presets.NewCatalog(), Devices: testDevices(),
+	m := New(Options{Session: &fakeControl{}, Initial: initial, Catalog: presets.NewCatalog(), Devices: testDevices(),
 		Location: time.UTC, NoColor: true, Dark: true})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	rec.Snapshot(initial)
@@ -152,7 +153,7 @@ func liveRunBytes(t *testing.T, w, h int, at ...time.Duration) (map[time.Duratio
 		case sampleMsg:
 			rec.Sample(gpuinfo.Sample(v))
 		case hostMsg:
-			rec.Host(HostStat(v))
+			rec.Host(hostinfo.Stat(v))
 		}
 	}
 	capture(time.Hour)
@@ -363,7 +364,7 @@ func TestReplayIsReadOnly(t *testing.T) {
 	if rp.inner.snap.Seq != before.Seq {
 		t.Error("a key changed the replayed run")
 	}
-	for _, f := range []func() error{readOnlyControl{}.Pause, readOnlyControl{}.Reset} {
+	for _, f := range []func() error{readOnly{}.Pause, readOnly{}.Reset, func() error { return readOnly{}.CheckBatch(8) }} {
 		if f() != ErrReadOnly {
 			t.Error("a control call was not refused")
 		}

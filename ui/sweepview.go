@@ -7,7 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/sweep"
 )
 
@@ -57,14 +57,14 @@ func sweepView(st styles, t *tuning, w, h int) string {
 		if !p.Stable {
 			unstable = st.warn.Render("~")
 		}
-		mem := fmt.Sprintf("%11s", engine.FormatBytes(p.EngineBytes))
+		mem := fmt.Sprintf("%11s", units.Bytes(p.EngineBytes))
 		if used {
 			mem += fmt.Sprintf(" %*s", usedMemW, p.UsedMemory())
 		}
 		if energy {
 			mem += fmt.Sprintf(" %*s", energyW, p.Energy.PerSampleText())
 		}
-		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), fmtRate(p.SamplesPerSec),
+		fmt.Fprintf(&b, "%6d %s %9s %s %s %s%s%s\n", p.Batch, st.bar.Render(bar(p.SamplesPerSec, maxT, barW)), units.Short(p.SamplesPerSec),
 			st.line.Render(bar(p.P99MS, maxL, barW)), lat, mem, unstable, mark)
 	}
 	if e := r.Edge; e != nil {
@@ -81,7 +81,7 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	if r.Rec.Batch > 0 {
 		s := st.good.Render(fmt.Sprintf("recommended: batch %d", r.Rec.Batch))
 		if r.Rec.HeadroomKnown {
-			s += st.label.Render(" · headroom " + engine.FormatBytes(r.Rec.HeadroomBytes))
+			s += st.label.Render(" · headroom " + units.Bytes(r.Rec.HeadroomBytes))
 		}
 		lines = append(lines, s)
 		lines = append(lines, wrap(st.dim, r.Rec.Why, w)...)

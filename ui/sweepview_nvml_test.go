@@ -15,9 +15,9 @@ import (
 // as the headless sweep's table does (a CPU sweep's RSS takes the same
 // column), and the energy per sample where the runner knew it.
 func TestSweepViewShowsNVMLUsedMemory(t *testing.T) {
-	m, _ := newTestModel(gpuSnapshot(), 100, 32)
-	fns := fakeTuning(t.TempDir())
-	fns.Sweep = func(_ context.Context, _, _ string, progress func(sweep.Result, string)) (sweep.Result, error) {
+	m, fc := newTestModel(gpuSnapshot(), 100, 32)
+	withTuning(fc, t.TempDir())
+	fc.sweep = func(_ context.Context, _, _ string, progress func(sweep.Result, string)) (sweep.Result, error) {
 		r := sweep.Result{Stop: sweep.StopGain, StopText: "gain below 5 % twice", MemLimit: 80 << 30, Points: []sweep.Point{
 			{Batch: 1, SamplesPerSec: 950, P50MS: 1, P99MS: 1.2, EngineBytes: 40 << 20, DeviceUsedBytes: 3 << 30, Stable: true,
 				Energy: runner.Energy{Valid: true, Joules: 240, Samples: 2000, JoulesPerSample: 0.12}},
@@ -26,7 +26,7 @@ func TestSweepViewShowsNVMLUsedMemory(t *testing.T) {
 		progress(r, "done")
 		return r, nil
 	}
-	m.WithBatchTuning(context.Background(), fns)
+	m.WithBatchTuning(context.Background())
 	runTune(m, press(m, text("s")))
 	view := m.render()
 	for _, want := range []string{"RSS / GPU used", "3.0 GiB (NVML)", "3.5 GiB (NVML)", "J/sample",
@@ -40,16 +40,16 @@ func TestSweepViewShowsNVMLUsedMemory(t *testing.T) {
 
 // A race with a GPU side shows that side's energy per sample; the CPU side has none.
 func TestCompareViewShowsEnergy(t *testing.T) {
-	m, _ := newTestModel(gpuSnapshot(), 100, 32)
-	fns := fakeTuning(t.TempDir())
-	fns.Compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	m, fc := newTestModel(gpuSnapshot(), 100, 32)
+	withTuning(fc, t.TempDir())
+	fc.compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
 		r := compareFixture(preset, batch)
 		r.B.Device = "cuda:0"
 		r.Points[0].B.Energy = runner.Energy{Valid: true, Joules: 10, Samples: 8000, JoulesPerSample: 0.00125}
 		progress(r)
 		return r, nil
 	}
-	m.WithBatchTuning(context.Background(), fns)
+	m.WithBatchTuning(context.Background())
 	runTune(m, press(m, text("c")))
 	var row string
 	for _, l := range strings.Split(m.render(), "\n") {
@@ -70,17 +70,17 @@ func TestCompareViewShowsEnergy(t *testing.T) {
 // A race whose result carries a note (a side's energy counter failed) shows
 // it, wrapped to the width.
 func TestCompareViewShowsNotes(t *testing.T) {
-	m, _ := newTestModel(gpuSnapshot(), 80, 32)
-	fns := fakeTuning(t.TempDir())
+	m, fc := newTestModel(gpuSnapshot(), 80, 32)
+	withTuning(fc, t.TempDir())
 	note := "B (cuda:0): reading its energy counter failed (GPU is lost); its J/sample counts only the windows where it was read"
-	fns.Compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	fc.compare = func(_ context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
 		r := compareFixture(preset, batch)
 		r.B.Device = "cuda:0"
 		r.Notes = []string{note}
 		progress(r)
 		return r, nil
 	}
-	m.WithBatchTuning(context.Background(), fns)
+	m.WithBatchTuning(context.Background())
 	runTune(m, press(m, text("c")))
 	v := m.render()
 	if !strings.Contains(strings.Join(strings.Fields(v), " "), "note: "+note) {

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"infertop/engine"
+	"infertop/report"
 	"infertop/sweep"
 )
 
@@ -35,17 +36,17 @@ func (c curveProber) Measure(_ context.Context, b int) (sweep.Point, error) {
 		P99MS: float64(b + 16), EngineBytes: int64(10+b) << 20, Stable: b != 4}, nil
 }
 
-func fakeTuning(dir string) Tuning {
-	return Tuning{
-		ExportDir: dir,
-		Sweep: func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
-			return sweep.Run(ctx, sweep.Config{MemLimit: 200 << 20, EstimateEdge: true, Progress: progress}, curveProber{})
-		},
-		Compare: func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
-			r := compareFixture(preset, batch)
-			progress(r)
-			return r, nil
-		},
+// withTuning gives fc the tuning jobs of a CPU dashboard: a sweep over
+// curveProber, a race that reports compareFixture, exports into dir.
+func withTuning(fc *fakeControl, dir string) {
+	fc.exportDir = dir
+	fc.sweep = func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
+		return sweep.Run(ctx, sweep.Config{MemLimit: 200 << 20, EstimateEdge: true, Progress: progress}, curveProber{})
+	}
+	fc.compare = func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+		r := compareFixture(preset, batch)
+		progress(r)
+		return r, nil
 	}
 }
 
@@ -59,7 +60,8 @@ func compareFixture(preset string, batch int) sweep.CompareResult {
 // tuningModel is a CPU dashboard with fake tuning jobs.
 func tuningModel(t *testing.T, w, h int) (*Model, *fakeControl) {
 	m, fc := newTestModel(cpuSnapshot(), w, h)
-	m.WithBatchTuning(context.Background(), fakeTuning(t.TempDir()))
+	withTuning(fc, t.TempDir())
+	m.WithBatchTuning(context.Background())
 	return m, fc
 }
 
@@ -93,11 +95,11 @@ func TestSweepViewRunsStopsAndResumes(t *testing.T) {
 }
 
 func TestSweepViewLiveAndEscKeepsPoints(t *testing.T) {
-	m, _ := tuningModel(t, 100, 32)
+	m, fc := tuningModel(t, 100, 32)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{})
-	m.tune.fns.Sweep = func(ctx context.Context, _, _ string, progress func(sweep.Result, string)) (sweep.Result, error) {
+	fc.sweep = func(ctx context.Context, _, _ string, progress func(sweep.Result, string)) (sweep.Result, error) {
 		close(started)
 		<-ctx.Done()
 		return sweep.Result{Stop: sweep.StopInterrupted, StopText: "interrupted while measuring batch 8",
@@ -139,7 +141,7 @@ func TestCompareView(t *testing.T) {
 }
 
 func TestExportWritesTheRun(t *testing.T) {
-	m, _ := tuningModel(t, 100, 32)
+	m, fc := tuningModel(t, 100, 32)
 	runTune(m, press(m, text("s")))
 	runCmd(m, press(m, keyEsc))
 	runTune(m, press(m, text("c")))
@@ -152,7 +154,7 @@ func TestExportWritesTheRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc RunExport
+	var doc report.RunExport
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestExportWritesTheRun(t *testing.T) {
 		len(doc.Events) != len(cpuSnapshot().Events) || doc.Compare == nil || doc.Sweep == nil || len(doc.Sweep.Points) != 9 {
 		t.Errorf("export %+v", doc.LatencyMS)
 	}
-	m.tune.fns.ExportDir = "/nonexistent/dir"
+	fc.exportDir = "/nonexistent/dir"
 	runTune(m, press(m, text("e")))
 	if !m.statusBad || !strings.HasPrefix(m.status, "export: ") {
 		t.Errorf("status %q", m.status)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/v2/linechart/timeserieslinechart"
 
+	"infertop/internal/units"
 	"infertop/runner"
 )
 
@@ -51,7 +52,7 @@ func (p *throughputPanel) redraw(st styles, hist *history) {
 		timeserieslinechart.WithXLabelFormatter(func(_ int, v float64) string {
 			return time.Unix(int64(v), 0).In(loc).Format("15:04:05")
 		}),
-		timeserieslinechart.WithYLabelFormatter(func(_ int, v float64) string { return fmtRate(v) }),
+		timeserieslinechart.WithYLabelFormatter(func(_ int, v float64) string { return units.Short(v) }),
 	)
 	for _, q := range pts {
 		c.Push(timeserieslinechart.TimePoint{Time: q.T, Value: q.Value})
@@ -72,18 +73,18 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 	case cur.Duration == 0:
 		line1 = st.dim.Render("no measured batches yet")
 	default:
-		line1 = st.value.Render(fmtRate(cur.SamplesPerSec)) + st.label.Render(" samples/s  ") +
-			st.value.Render(fmtRate(cur.BatchesPerSec)) + st.label.Render(" batches/s")
+		line1 = st.value.Render(units.Short(cur.SamplesPerSec)) + st.label.Render(" samples/s  ") +
+			st.value.Render(units.Short(cur.BatchesPerSec)) + st.label.Render(" batches/s")
 		peak := st.dim.Render("peak n/a")
 		if s.PctPeak > 0 {
 			style := st.value
 			if s.PctPeak > 100*runner.PeakSlack { // the runner's events say why: the calibration read low
 				style = st.warn
 			}
-			peak = style.Render(fmtPct(s.PctPeak)) + st.label.Render(" of peak")
+			peak = style.Render(units.Percent(s.PctPeak)) + st.label.Render(" of peak")
 		}
 		line2 = joinFit(p.w-2, st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS))+st.label.Render(" GFLOP/s"), peak,
-			st.label.Render("overall ")+st.value.Render(fmtRate(s.Overall.SamplesPerSec))+st.label.Render("/s"))
+			st.label.Render("overall ")+st.value.Render(units.Short(s.Overall.SamplesPerSec))+st.label.Render("/s"))
 	}
 	body := line1 + "\n" + line2
 	if p.chart != "" {

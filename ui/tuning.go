@@ -9,23 +9,6 @@ import (
 	"infertop/sweep"
 )
 
-// SweepFunc sweeps preset on device, calling progress after every step; it
-// returns when a stop rule holds or ctx ends, with what was measured.
-type SweepFunc func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
-
-// CompareFunc races two configurations of preset at batch until ctx ends,
-// calling progress after every window.
-type CompareFunc func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
-
-// Tuning is what the batch-tuning views (s, c) and the export key (e) need.
-type Tuning struct {
-	// Sweep and Compare run the jobs; nil says the view is not available.
-	Sweep   SweepFunc
-	Compare CompareFunc
-	// ExportDir is where e writes the run (default the working directory).
-	ExportDir string
-}
-
 type tuneView int
 
 const (
@@ -37,8 +20,8 @@ const (
 // tuning is the state of the batch-tuning views. One job runs at a time; it
 // is owned by the command that runs it and ends with its context.
 type tuning struct {
+	// ctx is the jobs' parent; nil until WithBatchTuning (no jobs).
 	ctx     context.Context
-	fns     Tuning
 	view    tuneView
 	job     int
 	running bool
@@ -81,10 +64,10 @@ func (tuneDoneMsg) tune()     {}
 func (tuneIdleMsg) tune()     {}
 func (exportedMsg) tune()     {}
 
-// WithBatchTuning enables the sweep (s) and compare (c) views; their jobs
-// end when ctx ends or StopTuning is called.
-func (m *Model) WithBatchTuning(ctx context.Context, t Tuning) *Model {
-	m.tune.ctx, m.tune.fns = ctx, t
+// WithBatchTuning enables the sweep (s) and compare (c) views, whose jobs
+// the Session runs; they end when ctx ends or StopTuning is called.
+func (m *Model) WithBatchTuning(ctx context.Context) *Model {
+	m.tune.ctx = ctx
 	return m
 }
 
@@ -101,42 +84,28 @@ func (m *Model) StopTuning() {
 	}
 }
 
-// tuningKey handles s, c, e and the keys of an open tuning view; ok is false
-// when the key is not for it.
-func (m *Model) tuningKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
+// tuneViewKey handles a key while a tuning view is open: esc stops the job,
+// then closes the view (resuming the run the job paused), e exports, q quits.
+func (m *Model) tuneViewKey(k tea.KeyPressMsg) tea.Cmd {
 	t := &m.tune
-	if t.view != tuneNone {
-		switch {
-		case k.String() == "ctrl+c", key.Matches(k, m.keys.Quit):
-			m.StopTuning()
-			return tea.Quit, true
-		case key.Matches(k, m.keys.Cancel) && t.running:
-			t.cancel()
-			t.status = "stopping…"
-		case key.Matches(k, m.keys.Cancel):
-			t.view = tuneNone
-			if t.resume {
-				t.resume = false
-				m.pending++
-				return control("resume", m.opts.Control.Resume), true
-			}
-		case key.Matches(k, m.keys.Export):
-			return m.export(), true
-		}
-		return nil, true
-	}
-	if m.mode != modeDash {
-		return nil, false
-	}
 	switch {
-	case key.Matches(k, m.keys.Sweep):
-		return m.startTune(tuneSweep), true
-	case key.Matches(k, m.keys.Compare):
-		return m.startTune(tuneCompare), true
+	case k.String() == "ctrl+c", key.Matches(k, m.keys.Quit):
+		m.StopTuning()
+		return tea.Quit
+	case key.Matches(k, m.keys.Cancel) && t.running:
+		t.cancel()
+		t.status = "stopping…"
+	case key.Matches(k, m.keys.Cancel):
+		t.view = tuneNone
+		if t.resume {
+			t.resume = false
+			m.pending++
+			return control("resume", m.opts.Session.Resume)
+		}
 	case key.Matches(k, m.keys.Export):
-		return m.export(), true
+		return m.export()
 	}
-	return nil, false
+	return nil
 }
 
 // startTune pauses the dashboard's run (the job needs the same cores) and
@@ -144,13 +113,13 @@ func (m *Model) tuningKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 // that holds the latest message only.
 func (m *Model) startTune(v tuneView) tea.Cmd {
 	t := &m.tune
-	if (v == tuneSweep && t.fns.Sweep == nil) || (v == tuneCompare && t.fns.Compare == nil) || t.ctx == nil {
+	if t.ctx == nil {
 		m.setStatus("batch tuning is not available in this dashboard", true)
 		return nil
 	}
 	m.StopTuning()
 	t.job++
-	job, fns := t.job, t.fns
+	job, sess := t.job, m.opts.Session
 	ctx, cancel := context.WithCancel(t.ctx)
 	done, started, ch := make(chan struct{}), make(chan struct{}), make(chan tuneMsg, 1)
 	t.started = started
@@ -163,7 +132,7 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 		t.cmp = sweep.CompareResult{}
 	}
 	t.resume = t.resume || m.snap.State.Running()
-	preset, device, batch, ctl := t.preset, t.device, t.batch, m.opts.Control
+	preset, device, batch := t.preset, t.device, t.batch
 	send := func(msg tuneMsg) {
 		select {
 		case <-ch:
@@ -175,12 +144,12 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 		close(started)
 		defer close(done)
 		defer cancel()
-		_ = ctl.Pause()
+		_ = sess.Pause()
 		if v == tuneSweep {
-			res, err := fns.Sweep(ctx, preset, device, func(r sweep.Result, s string) { send(tuneProgressMsg{job: job, sw: &r, status: s}) })
+			res, err := sess.Sweep(ctx, preset, device, func(r sweep.Result, s string) { send(tuneProgressMsg{job: job, sw: &r, status: s}) })
 			return tuneDoneMsg{job: job, sw: &res, err: err}
 		}
-		res, err := fns.Compare(ctx, preset, batch, func(r sweep.CompareResult) { send(tuneProgressMsg{job: job, cmp: &r}) })
+		res, err := sess.Compare(ctx, preset, batch, func(r sweep.CompareResult) { send(tuneProgressMsg{job: job, cmp: &r}) })
 		return tuneDoneMsg{job: job, cmp: &res, err: err}
 	}
 	return tea.Batch(run, waitTune(ch, done))

@@ -3,6 +3,10 @@
 // (im2col convolution, fused linear layers, attention, layer norm, pooling)
 // computing into buffers allocated once, run by a small driver of our own.
 // Matrix products go to OpenBLAS loaded at run time, or gonum without it.
+//
+// Like every engine it never imports the runner or anything above it; its
+// host memory and CPU model come from hostinfo, its cached peak from
+// internal/peakcache.
 package cpu
 
 import (
@@ -15,6 +19,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"infertop/engine"
+	"infertop/hostinfo"
 	"infertop/internal/blas"
 	"infertop/presets"
 )
@@ -27,8 +32,8 @@ type executor struct {
 	weights map[string]*tensor.Dense
 	wBytes  int64
 
-	// readMem reports the memory a Prepare may use (engine.ReadHostMemory("/") unless a test replaces it).
-	readMem func() (engine.HostMemory, error)
+	// readMem reports the memory a Prepare may use (hostinfo.ReadMemory("/") unless a test replaces it).
+	readMem func() (hostinfo.Memory, error)
 	// peak measures or reads the sgemm peak for Info (PeakGFLOPS unless a test replaces it).
 	peak     func(ctx context.Context, threads int) (float64, error)
 	peakDone bool
@@ -104,7 +109,7 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 		c:       &compute{pool: newPool(threads), lib: lib},
 		weights: w, wBytes: wb,
 		ways:    map[gemmShape]gemmWay{},
-		readMem: func() (engine.HostMemory, error) { return engine.ReadHostMemory("/") },
+		readMem: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
 		peak:    PeakGFLOPS,
 	}
 	if opts.Recalibrate {

@@ -12,6 +12,7 @@ import (
 
 	"infertop/engine"
 	"infertop/engine/reference"
+	"infertop/hostinfo"
 	"infertop/internal/blas"
 	"infertop/presets"
 )
@@ -325,7 +326,7 @@ func TestOOMRefusedBeforeAllocating(t *testing.T) {
 	p, _ := presets.NewCatalog().Get("resnet")
 	e := openT(t, p, 2, options{})
 	const limit = 64 << 20
-	e.readMem = func() (engine.HostMemory, error) { return engine.HostMemory{Available: limit, Source: "test"}, nil }
+	e.readMem = func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: limit, Source: "test"}, nil }
 	if err := e.Prepare(4); err != nil {
 		t.Fatalf("batch 4 should fit in 64 MiB: %v", err)
 	}

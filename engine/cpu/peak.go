@@ -1,20 +1,17 @@
 package cpu
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"gorgonia.org/tensor"
 
+	"infertop/hostinfo"
 	"infertop/internal/blas"
+	"infertop/internal/peakcache"
 )
 
 // BLASDescription says which BLAS the CPU engine uses on this machine, e.g.
@@ -31,111 +28,48 @@ const calibrationBudget = 300 * time.Millisecond
 // PeakGFLOPS is the sgemm throughput the CPU engine reaches with threads
 // threads (0: every core) on this machine's BLAS, in GFLOP/s. It is measured
 // once (about 0.3 s of square products of 512 or 1024) and cached per
-// machine, BLAS and thread count in os.UserCacheDir()/infertop/cpu-peak.json.
+// machine, BLAS and thread count in the peak cache (internal/peakcache).
 func PeakGFLOPS(ctx context.Context, threads int) (float64, error) {
-	return peakCached(ctx, threads, userCacheDir(), blas.Options{}, MeasurePeakGFLOPS, false)
+	return peakCached(ctx, threads, peakcache.Default(), blas.Options{}, MeasurePeakGFLOPS, false)
 }
 
 // RecalibratePeakGFLOPS measures the peak PeakGFLOPS reports again and
 // replaces the cached figure (one taken on a busy machine reads low).
 func RecalibratePeakGFLOPS(ctx context.Context, threads int) (float64, error) {
-	return peakCached(ctx, threads, userCacheDir(), blas.Options{}, MeasurePeakGFLOPS, true)
+	return peakCached(ctx, threads, peakcache.Default(), blas.Options{}, MeasurePeakGFLOPS, true)
 }
 
-// userCacheDir is infertop's folder in os.UserCacheDir(), or "" (no cache)
-// when there is none.
-func userCacheDir() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "infertop")
+// peakKey is the cache's key for this machine, a BLAS and a thread count.
+func peakKey(lib string, threads int) string {
+	return fmt.Sprintf("cpu|%s|%s|%d", machineID(), lib, threads)
 }
 
-type peakEntry struct {
-	GFLOPS   float64   `json:"gflops"`
-	Machine  string    `json:"machine"`
-	BLAS     string    `json:"blas"`
-	Threads  int       `json:"threads"`
-	Measured time.Time `json:"measured"`
-}
-
-type peakFile struct {
-	Entries map[string]peakEntry `json:"entries"`
-}
-
-const peakFileName = "cpu-peak.json"
-
-// peakCached reads the peak for (machine, BLAS, threads) from dir, or (always
-// when fresh) measures it and stores it there. An empty dir measures without
-// caching.
-func peakCached(ctx context.Context, threads int, dir string, bo blas.Options, measure func(context.Context, int) (float64, error), fresh bool) (float64, error) {
+// peakCached reads the peak for (machine, BLAS, threads) from cache, or
+// (always when fresh) measures it and stores it there.
+func peakCached(ctx context.Context, threads int, cache peakcache.Cache, bo blas.Options, measure func(context.Context, int) (float64, error), fresh bool) (float64, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
 	lib, _ := blas.Load(bo)
-	machine := machineID()
-	key := fmt.Sprintf("%s|%s|%d", machine, lib.Description(), threads)
-	path := filepath.Join(dir, peakFileName)
-	var f peakFile
-	if dir != "" {
-		if b, err := os.ReadFile(path); err == nil {
-			_ = json.Unmarshal(b, &f) // a damaged cache is measured again and rewritten
-		}
-		if e, ok := f.Entries[key]; ok && e.GFLOPS > 0 && !fresh {
-			return e.GFLOPS, nil
-		}
+	key := peakKey(lib.Description(), threads)
+	if e, ok := cache.Get(key); ok && !fresh {
+		return e.GFLOPS, nil
 	}
 	v, err := measure(ctx, threads)
-	if err != nil || dir == "" {
+	if err != nil {
 		return v, err
 	}
-	if f.Entries == nil {
-		f.Entries = map[string]peakEntry{}
-	}
-	f.Entries[key] = peakEntry{GFLOPS: v, Machine: machine, BLAS: lib.Description(), Threads: threads, Measured: time.Now().UTC()}
-	if err := writeJSON(dir, path, &f); err != nil {
+	e := peakcache.Entry{GFLOPS: v, Device: machineID(), Library: lib.Description(), Threads: threads, Measured: time.Now().UTC()}
+	if err := cache.Put(key, e); err != nil {
 		return v, fmt.Errorf("caching the CPU peak: %w", err)
 	}
 	return v, nil
 }
 
-func writeJSON(dir, path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, peakFileName+".*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // machineID names this machine for the cache: host name, CPU model and core count.
 func machineID() string {
 	host, _ := os.Hostname()
-	model := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
-	}
-	return fmt.Sprintf("%s/%s/%d cores", host, model, runtime.NumCPU())
+	return fmt.Sprintf("%s/%s/%d cores", host, hostinfo.CPUModel(hostinfo.CPUInfo), runtime.NumCPU())
 }
 
 // MeasurePeakGFLOPS times square products through the engine's own

@@ -10,11 +10,12 @@ import (
 
 	"infertop/engine"
 	"infertop/internal/blas"
+	"infertop/internal/peakcache"
 	"infertop/presets"
 )
 
 func TestPeakCachedPerThreadCount(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "infertop")
+	cache := peakcache.In(filepath.Join(t.TempDir(), "infertop"))
 	calls := 0
 	measure := func(_ context.Context, threads int) (float64, error) {
 		calls++
@@ -26,27 +27,27 @@ func TestPeakCachedPerThreadCount(t *testing.T) {
 		want      float64
 		wantCalls int
 	}{{2, 20, 1}, {2, 20, 1}, {3, 30, 2}, {2, 20, 2}} {
-		v, err := peakCached(ctx, tc.threads, dir, blas.Options{}, measure, false)
+		v, err := peakCached(ctx, tc.threads, cache, blas.Options{}, measure, false)
 		if err != nil || v != tc.want || calls != tc.wantCalls {
 			t.Fatalf("step %d: %v, %v after %d measurements; want %v after %d", i, v, err, calls, tc.want, tc.wantCalls)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, peakFileName))
+	b, err := os.ReadFile(cache.Path())
 	if err != nil || !strings.Contains(string(b), `"gflops": 30`) || !strings.Contains(string(b), `"threads": 3`) {
 		t.Fatalf("cache file: %s, %v", b, err)
 	}
 	// Another BLAS is another entry.
-	if _, err := peakCached(ctx, 2, dir, blas.Options{NoLibrary: true}, measure, false); err != nil || (calls != 3 && !blasIsFallback()) {
+	if _, err := peakCached(ctx, 2, cache, blas.Options{NoLibrary: true}, measure, false); err != nil || (calls != 3 && !blasIsFallback()) {
 		t.Errorf("gonum did not get its own entry (%d measurements, %v)", calls, err)
 	}
 	// A damaged cache is measured again and rewritten.
-	os.WriteFile(filepath.Join(dir, peakFileName), []byte("{not json"), 0o644)
+	os.WriteFile(cache.Path(), []byte("{not json"), 0o644)
 	before := calls
-	if v, err := peakCached(ctx, 2, dir, blas.Options{}, measure, false); err != nil || v != 20 || calls != before+1 {
+	if v, err := peakCached(ctx, 2, cache, blas.Options{}, measure, false); err != nil || v != 20 || calls != before+1 {
 		t.Errorf("damaged cache: %v, %v, %d measurements", v, err, calls-before)
 	}
 	// No cache directory: measured every time, no error.
-	if v, err := peakCached(ctx, 2, "", blas.Options{}, measure, false); err != nil || v != 20 {
+	if v, err := peakCached(ctx, 2, peakcache.Cache{}, blas.Options{}, measure, false); err != nil || v != 20 {
 		t.Errorf("uncached: %v, %v", v, err)
 	}
 }
@@ -76,8 +77,7 @@ func TestPeakGFLOPSUsesUserCache(t *testing.T) {
 	if err != nil || v <= 0 {
 		t.Fatalf("PeakGFLOPS: %v, %v", v, err)
 	}
-	dir, _ := os.UserCacheDir()
-	if _, err := os.Stat(filepath.Join(dir, "infertop", peakFileName)); err != nil {
+	if _, err := os.Stat(peakcache.Default().Path()); err != nil {
 		t.Errorf("no cache file: %v", err)
 	}
 	start := time.Now()
@@ -95,11 +95,8 @@ func TestPeakGFLOPSUsesUserCache(t *testing.T) {
 func TestRecalibrateReplacesACachedPeak(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
-	dir := userCacheDir()
 	lib, _ := blas.Load(blas.Options{})
-	key := machineID() + "|" + lib.Description() + "|1"
-	low := peakFile{Entries: map[string]peakEntry{key: {GFLOPS: 0.5, Threads: 1}}}
-	if err := writeJSON(dir, filepath.Join(dir, peakFileName), &low); err != nil {
+	if err := peakcache.Default().Put(peakKey(lib.Description(), 1), peakcache.Entry{GFLOPS: 0.5, Threads: 1}); err != nil {
 		t.Fatal(err)
 	}
 	lin, err := presets.NewCatalog().Get("linear")

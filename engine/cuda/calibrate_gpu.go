@@ -3,71 +3,50 @@
 package cuda
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+	"time"
 
 	"gorgonia.org/cu"
+
+	"infertop/internal/peakcache"
 )
 
 // calibrationN is the sgemm size of the peak calibration (N×N×N).
 const calibrationN = 4096
 
-type peakCache struct {
-	Name   string  `json:"name"`
-	UUID   string  `json:"uuid"`
-	Cublas int     `json:"cublas_version"`
-	GFLOPS float64 `json:"gflops"`
-}
-
-func peakCachePath(g *gpu) (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
+// peakKey is the peak cache's key for g's card, cuBLAS version and math mode.
+func peakKey(g *gpu) string {
+	id := g.uuid
+	if id == "" {
+		id = g.name
 	}
-	key := g.uuid
-	if key == "" {
-		key = g.name
-	}
-	key = strings.Map(func(r rune) rune {
-		if r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '_'
-	}, key)
+	mode := "float32"
 	if g.tf32 {
-		key += "-tf32" // the TF32 tensor-core rate is another figure
+		mode = "tf32" // the TF32 tensor-core rate is another figure
 	}
-	return filepath.Join(dir, "infertop", "cuda-peak-"+key+".json"), nil
+	return fmt.Sprintf("cuda|%s|cublas %d|%s", id, g.blasVer, mode)
 }
 
 // peakGFLOPS returns the card's float32 sgemm rate (with TF32 allowed, its
-// TF32 tensor-core rate), measured once per card and math mode (4096³ after
-// two warm-up calls, five timed with events) and cached; fresh measures it
-// again and replaces the cached figure. The caller made g's context current.
+// TF32 tensor-core rate), measured once per card, cuBLAS and math mode
+// (4096³ after two warm-up calls, five timed with events) and kept in the
+// peak cache the CPU engine also uses; fresh measures it again and
+// replaces the cached figure. The caller made g's context current.
 func peakGFLOPS(g *gpu, fresh bool) (float64, error) {
-	path, perr := peakCachePath(g)
-	if perr == nil && !fresh {
-		if b, err := os.ReadFile(path); err == nil {
-			var c peakCache
-			if json.Unmarshal(b, &c) == nil && c.GFLOPS > 0 && c.Cublas == g.blasVer {
-				return c.GFLOPS, nil
-			}
-		}
+	cache := peakcache.Default()
+	key := peakKey(g)
+	if e, ok := cache.Get(key); ok && !fresh {
+		return e.GFLOPS, nil
 	}
 	gf, err := measurePeak(g)
 	if err != nil {
 		return 0, err
 	}
-	if perr == nil {
-		if b, err := json.Marshal(peakCache{Name: g.name, UUID: g.uuid, Cublas: g.blasVer, GFLOPS: gf}); err == nil {
-			_ = os.MkdirAll(filepath.Dir(path), 0o755)
-			_ = os.WriteFile(path, b, 0o644) // a cache: failing to write it only costs a re-measure
-		}
-	}
+	// A cache: failing to write it only costs a re-measure.
+	_ = cache.Put(key, peakcache.Entry{GFLOPS: gf, Device: strings.TrimSpace(g.name + " " + g.uuid),
+		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.tf32, Measured: time.Now().UTC()})
 	return gf, nil
 }
 

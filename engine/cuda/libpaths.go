@@ -3,14 +3,16 @@ package cuda
 import (
 	"sort"
 	"strings"
+
+	"infertop/engine"
 )
 
 // CublasEnv names the environment variable that points at a libcublas.so to use.
-const CublasEnv = "INFERTOP_CUBLAS"
+const CublasEnv = engine.CublasEnv
 
 // CudnnEnv names the environment variable that points at a libcudnn.so to
 // use, or "off" to run without cuDNN.
-const CudnnEnv = "INFERTOP_CUDNN"
+const CudnnEnv = engine.CudnnEnv
 
 // library describes how to find one run-time loaded NVIDIA library.
 type library struct {

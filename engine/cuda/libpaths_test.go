@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"infertop/engine"
 )
 
 func TestCublasCandidates(t *testing.T) {
@@ -64,5 +66,12 @@ func TestCudnnCandidates(t *testing.T) {
 		if got := CudnnCandidates(env, "/home/u", glob); !slices.Equal(got, c.want) {
 			t.Errorf("%s=%q: candidates\n%s\nwant\n%s", CudnnEnv, c.env, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 		}
+	}
+}
+
+// The convolution override's name is the one "infertop help" documents.
+func TestConvEnvIsTheDocumentedName(t *testing.T) {
+	if ConvEnv != engine.CUDAConvEnv {
+		t.Errorf("ConvEnv %q, engine.CUDAConvEnv %q", ConvEnv, engine.CUDAConvEnv)
 	}
 }

@@ -8,6 +8,9 @@
 //	C = alpha·op(A)·op(B) + beta·C,  op(A) m×k, op(B) k×n, C m×n,
 //
 // with leading dimensions lda, ldb, ldc counted in elements.
+//
+// Only the CPU engine uses it (and session, for the variable's name in
+// "infertop help"); it imports no other infertop package.
 package blas
 
 import (

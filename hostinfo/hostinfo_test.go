@@ -1,0 +1,72 @@
+package hostinfo
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadMemory(t *testing.T) {
+	hm, err := ReadMemory("testdata/nocg/")
+	if err != nil || hm.Available != 20000000*1024 || !strings.Contains(hm.Source, "MemAvailable") {
+		t.Errorf("without cgroup: %+v, %v", hm, err)
+	}
+	hm, err = ReadMemory("testdata/cg/")
+	if err != nil || hm.Available != 3<<30 || hm.Source != "cgroup memory limit" {
+		t.Errorf("with cgroup: %+v, %v", hm, err)
+	}
+	if _, err := ReadMemory("testdata/missing/"); err == nil {
+		t.Error("missing /proc/meminfo gave no error")
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	stat := "4242 (infer top) R 1 4242 4242 0 -1 4194304 1000 0 0 0 250 50 0 0 20 0 11 0 100 1000000 5000 18446744073709551615"
+	p, err := parseProc(stat, "25000 4000 1000 100 0 5000 0", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.CPU != 3*time.Second || p.Threads != 11 || p.RSSBytes != 4000*4096 {
+		t.Fatalf("cpu %v threads %d rss %d", p.CPU, p.Threads, p.RSSBytes)
+	}
+	if _, err := parseProc("garbage", "1 2", 4096); err == nil {
+		t.Fatal("garbage parsed")
+	}
+}
+
+func TestThisProcess(t *testing.T) {
+	p, err := ReadProcess(SelfDir)
+	if err != nil || p.RSSBytes <= 0 || p.Threads <= 0 {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	if RSS() <= 0 {
+		t.Fatal("RSS of this process is 0")
+	}
+	if _, err := ReadProcess(t.TempDir()); err == nil {
+		t.Fatal("a folder without stat was read")
+	}
+}
+
+func TestSamplerStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := StartSampler(ctx, time.Hour, SelfDir)
+	r := <-h.C()
+	if r.Err != "" || r.RSSBytes <= 0 || r.Threads <= 0 {
+		t.Fatalf("first reading %+v", r)
+	}
+	cancel()
+	h.Wait()
+	if _, ok := <-h.C(); ok {
+		t.Fatal("channel not closed after the sampler ended")
+	}
+}
+
+func TestCPUModel(t *testing.T) {
+	if got := CPUModel("testdata/cpuinfo"); got != "AMD EPYC 7B13 64-Core Processor" {
+		t.Errorf("model %q", got)
+	}
+	if got := CPUModel("testdata/missing"); got != "unknown" {
+		t.Errorf("missing file: %q", got)
+	}
+}

@@ -1,0 +1,62 @@
+package peakcache
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPutKeepsOtherEntriesAndGetSkipsZero(t *testing.T) {
+	c := In(filepath.Join(t.TempDir(), "infertop"))
+	if _, ok := c.Get("cpu|a"); ok {
+		t.Fatal("an empty cache has an entry")
+	}
+	if err := c.Put("cpu|a", Entry{GFLOPS: 20, Threads: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put("cuda|b", Entry{GFLOPS: 5e4, TF32: true}); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Get("cpu|a"); !ok || e.GFLOPS != 20 || e.Threads != 2 {
+		t.Errorf("cpu entry %+v, %v", e, ok)
+	}
+	if e, ok := c.Get("cuda|b"); !ok || !e.TF32 {
+		t.Errorf("cuda entry %+v, %v", e, ok)
+	}
+	if err := c.Put("cpu|zero", Entry{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("cpu|zero"); ok {
+		t.Error("a zero figure counts as cached")
+	}
+	b, _ := os.ReadFile(c.Path())
+	if !strings.Contains(string(b), `"cuda|b"`) || !strings.Contains(string(b), `"gflops": 20`) {
+		t.Errorf("file:\n%s", b)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(c.Path()), FileName+".*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+func TestDamagedOrMissingFolder(t *testing.T) {
+	c := In(t.TempDir())
+	os.WriteFile(c.Path(), []byte("{not json"), 0o644)
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("a damaged file has an entry")
+	}
+	if err := c.Put("k", Entry{GFLOPS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("k"); !ok {
+		t.Fatal("the damaged file was not rewritten")
+	}
+	var none Cache
+	if err := none.Put("k", Entry{GFLOPS: 1}); err != nil || none.Path() != "" {
+		t.Fatalf("the zero cache: %v, %q", err, none.Path())
+	}
+	if _, ok := none.Get("k"); ok {
+		t.Fatal("the zero cache holds an entry")
+	}
+}

@@ -1,0 +1,257 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"infertop/engine"
+	"infertop/gpuinfo"
+	"infertop/hostinfo"
+	"infertop/internal/units"
+	"infertop/presets"
+	"infertop/record"
+	"infertop/report"
+	"infertop/runner"
+	"infertop/sweep"
+)
+
+// DashboardSpec is what the live dashboard runs and shows.
+type DashboardSpec struct {
+	Preset string
+	// Device is the device to start on ("": cuda:0 when this build has CUDA
+	// and a GPU is visible, else cpu).
+	Device string
+	// Batch is the batch to start with (0: the preset's).
+	Batch int
+	// Threads and TF32 are the engine's options, for the run and for the s
+	// sweep and the c race.
+	Threads int
+	TF32    bool
+	// FakeGPUs shows that many simulated GPUs instead of asking NVML.
+	FakeGPUs int
+	// Interval is the GPU telemetry's; Warmup the run's least warm-up.
+	Interval, Warmup time.Duration
+	// SLOP99 is the p99 objective the s sweep recommends against (0: the knee).
+	SLOP99 time.Duration
+	// Outputs are the metrics endpoint and the recording.
+	Outputs Outputs
+	// ExportDir is where the e key writes the run ("": the working directory).
+	ExportDir string
+}
+
+// Dashboard is the live dashboard's session: its run (the runner, whose
+// Pause, Resume, Reset, SetBatch, SetPreset and SetDevice are the
+// dashboard's controls), the GPU and host telemetry, the energy meters and
+// the outputs. It is what the dashboard asks for anything that is not
+// drawing (ui.Session): whether a batch fits, the s sweep, the c race and
+// the e export. OpenDashboard starts it; Close stops and waits for all of it.
+type Dashboard struct {
+	*runner.Runner
+
+	// Feeds for the screen: the runner's snapshots (Initial first), the GPU
+	// samples (nil without NVML, NVMLError then says why) and the host's.
+	Initial   runner.Snapshot
+	Snapshots <-chan runner.Snapshot
+	Samples   <-chan gpuinfo.Sample
+	NVMLError string
+	Host      <-chan hostinfo.Stat
+	// Devices is the device picker's list.
+	Devices []record.Device
+	// Serving names where the run is published ("metrics URL"), or "".
+	Serving string
+
+	m      Machine
+	spec   DashboardSpec
+	gpus   gpus
+	obs    *Observer
+	rec    *record.Recorder // the recording, or nil
+	cancel context.CancelFunc
+	gpuS   *gpuinfo.Sampler
+	hostS  *hostinfo.Sampler
+	// latest is the newest GPU sample, which CheckBatch reads.
+	latest atomic.Pointer[gpuinfo.Sample]
+}
+
+// OpenDashboard opens the GPUs (or simulated ones), picks the device, and
+// starts the runner, the samplers and the outputs. A device that cannot be
+// given with --tf32, a taken address or a recording that cannot be written
+// is a *UsageError.
+func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashboard, error) {
+	g := m.openFake(spec.FakeGPUs)
+	d := &Dashboard{m: m, spec: spec, gpus: g, Devices: m.deviceList(g)}
+	if d.spec.Device == "" {
+		d.spec.Device = defaultDevice(d.Devices)
+	}
+	if spec.TF32 && d.spec.Device == cpuDevice {
+		// Only a default device is decided here; a given one was checked with the flags.
+		g.close()
+		return nil, usage("--tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --tf32 out")
+	}
+	energy := dashboardEnergy(m, g.mon, d.Devices)
+	r, err := runner.New(runner.Config{
+		Registry: m.Registry, Catalog: presets.NewCatalog(), Preset: spec.Preset, Device: d.spec.Device, Batch: spec.Batch,
+		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, TF32: spec.TF32}, Energy: energy,
+	})
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	d.Runner, d.Initial = r, r.Latest()
+	ctx, d.cancel = context.WithCancel(ctx)
+	if err := d.start(ctx); err != nil {
+		d.cancel()
+		d.wait()
+		_ = d.obs.Close() // nil before the outputs opened
+		g.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// start starts the samplers, the outputs and the runner.
+func (d *Dashboard) start(ctx context.Context) error {
+	samples := (<-chan gpuinfo.Sample)(nil)
+	if mon := d.gpus.mon; mon != nil {
+		s, err := mon.Start(ctx, gpuinfo.SamplerOptions{Interval: d.spec.Interval})
+		if err != nil {
+			d.NVMLError = err.Error()
+		} else {
+			d.gpuS, samples = s, s.Samples()
+		}
+	} else if d.gpus.err != nil {
+		d.NVMLError = d.gpus.err.Error()
+	}
+	d.hostS = hostinfo.StartSampler(ctx, time.Second, hostinfo.SelfDir)
+	s := d.spec
+	obs, err := startObserver(s.Outputs, func() record.Header {
+		h := d.m.header("dashboard", d.gpus, map[string]any{"preset": s.Preset, "device": s.Device, "batch": s.Batch,
+			"threads": s.Threads, "tf32": s.TF32, "fake_gpus": s.FakeGPUs, "interval": s.Interval.String(), "warmup": s.Warmup.String()})
+		h.Devices = d.Devices
+		return h
+	}, runRegistry)
+	if err != nil {
+		return err
+	}
+	d.obs, d.rec = obs, obs.rec
+	if url, _ := obs.Metrics(); url != "" {
+		d.Serving = "metrics " + url
+	}
+	// Every GPU sample passes through the session, which keeps the newest
+	// for CheckBatch; snapshots and host readings only when observed.
+	d.Samples = tee(ctx, &obs.wg, samples, func(smp gpuinfo.Sample) { d.latest.Store(&smp); obs.sample(smp) })
+	d.Snapshots, d.Host = d.Runner.Snapshots(), d.hostS.C()
+	if obs.active() {
+		obs.Snapshot(d.Initial)
+		d.Snapshots = tee(ctx, &obs.wg, d.Snapshots, obs.Snapshot)
+		d.Host = tee(ctx, &obs.wg, d.Host, obs.host)
+	}
+	return d.Runner.Start(ctx)
+}
+
+// wait stops the runner and waits for the samplers (their context has ended).
+func (d *Dashboard) wait() {
+	if d.Runner != nil {
+		d.Runner.Stop()
+	}
+	if d.gpuS != nil {
+		d.gpuS.Wait()
+	}
+	if d.hostS != nil {
+		d.hostS.Wait()
+	}
+}
+
+// Close stops the runner (which closes its executor), the samplers and the
+// outputs, and waits for all of them. Its error is the outputs' (see
+// Observer.Close).
+func (d *Dashboard) Close() error {
+	d.cancel()
+	d.wait()
+	err := d.obs.Close()
+	d.gpus.close()
+	return err
+}
+
+// CheckBatch says why batch n would not fit the device the run is on: its
+// memory estimate (presets EstimateBytes) above the host's available memory
+// on the CPU (plus what the executor holds, which it frees first), or above
+// a GPU's free memory in the latest sample (plus what this run holds
+// there). Without a reading it accepts and leaves the last word to the
+// engine.
+func (d *Dashboard) CheckBatch(n int) error {
+	return checkBatch(d.Runner.Latest(), n, d.Devices, d.latest.Load(), d.m.hostMemory)
+}
+
+// checkBatch is CheckBatch on the run's snapshot s, the device list, the
+// latest GPU sample (nil: none) and the host's memory.
+func checkBatch(s runner.Snapshot, n int, devices []record.Device, sample *gpuinfo.Sample, host func() (hostinfo.Memory, error)) error {
+	p, err := presets.NewCatalog().Get(s.Preset)
+	if err != nil {
+		return nil
+	}
+	dev, err := engine.ParseDevice(s.Device)
+	if err != nil {
+		return nil
+	}
+	if dev.Kind == engine.CPU {
+		hm, err := host()
+		if err != nil {
+			return nil
+		}
+		return fitsIn(p, n, n, hm.Available+s.Memory.HostBytes, "host memory")
+	}
+	// The GPUs the device runs on, each by the name of its own cuda:N (the
+	// first single-GPU entry, which cuda:all's GPUs are held under).
+	var gpus []int
+	name := map[int]string{}
+	for _, d := range devices {
+		if d.Name == s.Device {
+			gpus = d.GPUIndexes
+		}
+		if len(d.GPUIndexes) == 1 {
+			if _, named := name[d.GPUIndexes[0]]; !named {
+				name[d.GPUIndexes[0]] = d.Name
+			}
+		}
+	}
+	if sample == nil || len(gpus) == 0 {
+		return nil
+	}
+	per := (n + len(gpus) - 1) / len(gpus)
+	for _, i := range gpus {
+		g, ok := gpuByIndex(*sample, i)
+		if !ok || !g.MemoryFreeBytes.OK {
+			return nil
+		}
+		held := s.Memory.DeviceBytes[name[i]]
+		if err := fitsIn(p, n, per, int64(g.MemoryFreeBytes.V)+held, fmt.Sprintf("GPU %d", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func gpuByIndex(s gpuinfo.Sample, i int) (gpuinfo.GPU, bool) {
+	for _, g := range s.GPUs {
+		if g.Index == i {
+			return g, true
+		}
+	}
+	return gpuinfo.GPU{}, false
+}
+
+// fitsIn refuses batch when share samples of p need more than avail.
+func fitsIn(p *presets.Preset, batch, share int, avail int64, where string) error {
+	if need := p.EstimateBytes(share); need > avail {
+		return fmt.Errorf("batch %d needs about %s, only %s free in %s", batch, units.Bytes(need), units.Bytes(avail), where)
+	}
+	return nil
+}
+
+// Export writes the run (the snapshot s on screen) and what the tuning
+// views measured to a JSON file, and returns its path.
+func (d *Dashboard) Export(s runner.Snapshot, sw *sweep.Result, cmp *sweep.CompareResult) (string, error) {
+	return report.WriteRunExport(d.spec.ExportDir, report.NewRunExport(s, sw, cmp))
+}
