@@ -165,9 +165,9 @@ func (r *Result) runSet(m *model.Model, ds DataSet, o Options) bool {
 	for i, name := range g.Inputs {
 		feed[i] = ins[slices.Index(m.Graph.Inputs, name)]
 	}
-	loaded := *m
-	loaded.Graph = src
-	outs, err := o.Runner(&loaded, g, feed)
+	loaded := &model.Model{Name: m.Name, Description: m.Description, Source: m.Source, Graph: src,
+		DefaultBatch: m.DefaultBatch, Dims: m.Dims}
+	outs, err := o.Runner(loaded, g, feed)
 	if err != nil {
 		r.errored(err)
 		return true
