@@ -102,7 +102,7 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 	bs.ptrs = make([]cu.DevicePtr, len(plan.Buffers))
 	bs.owned = make([]bool, len(plan.Buffers))
 	for i, b := range plan.Buffers {
-		if b.Role == RoleWeight {
+		if b.Role == RoleWeight || b.Floats == 0 {
 			bs.ptrs[i] = wptrs[i]
 			continue
 		}
@@ -127,15 +127,15 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 // staging allocates one page-locked block for a list of inputs or outputs
 // and returns it and a tensor over it for each.
 func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
-	total := ioFloats(l)
-	if total == 0 {
-		return nil, make([]*model.Tensor, len(l)), nil
+	var p unsafe.Pointer
+	var all []float32
+	if total := ioFloats(l); total > 0 {
+		var err error
+		if p, err = hostAlloc(4 * total); err != nil {
+			return nil, nil, err
+		}
+		all = unsafe.Slice((*float32)(p), total)
 	}
-	p, err := hostAlloc(4 * total)
-	if err != nil {
-		return nil, nil, err
-	}
-	all := unsafe.Slice((*float32)(p), total)
 	ts := make([]*model.Tensor, len(l))
 	var at int64
 	for i, io := range l {
