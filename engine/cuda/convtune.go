@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"infertop/engine/reference"
 )
 
 // Timing the ways of a convolution in Prepare: rounds alternate the ways
@@ -22,7 +24,7 @@ const (
 	convTuneOneRoundMS = 20.0
 )
 
-// ConvCheckTol is the largest relative difference (relErr, against
+// ConvCheckTol is the largest relative difference (reference.RelErr, against
 // the largest magnitude of the layer's output) between another way's output
 // (the implicit kernel's, cuDNN's) and im2col + cuBLAS's, computed from the
 // same input, for which Prepare lets that way be chosen. The ways sum the
@@ -221,7 +223,7 @@ func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [nu
 	}
 	for w := range got {
 		if tried[w] && w != int(ConvIm2col) {
-			diff[w] = relErr(got[w], got[ConvIm2col])
+			diff[w] = reference.RelErr(got[w], got[ConvIm2col])
 		}
 	}
 	return diff, nil
@@ -251,24 +253,6 @@ func (p *Plan) layerOutput(node string) (Ref, int64, bool) {
 		return Ref{}, 0, false
 	}
 	return ns.Out, ns.OutFloats / int64(ns.Samples), true
-}
-
-// relErr is the largest |got − ref| over the largest |ref| (+Inf when a
-// value is NaN or the lengths differ).
-func relErr(got, ref []float32) float64 {
-	if len(got) != len(ref) {
-		return math.Inf(1)
-	}
-	var diff, scale float64
-	for i := range ref {
-		d := math.Abs(float64(got[i]) - float64(ref[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		diff = math.Max(diff, d)
-		scale = math.Max(scale, math.Abs(float64(ref[i])))
-	}
-	return diff / math.Max(scale, 1e-30)
 }
 
 // tunedHow says how Prepare chose the ways: "timed at this batch", and where

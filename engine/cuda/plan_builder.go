@@ -157,23 +157,24 @@ func (b *builder) scratch(name string, floats int64) Ref { return b.mem.scratchS
 // zeroBias returns a weight buffer of at least n zeros (the bias of a node
 // that has none; the kernels always add one).
 func (b *builder) zeroBias(n int64) Ref {
-	if b.zeros < 0 {
-		b.zeros = b.add(Buffer{Name: "zeros", Role: RoleWeight})
-	}
-	buf := &b.plan.Buffers[b.zeros]
-	buf.Floats = max(buf.Floats, n)
-	return Ref{Buf: b.zeros}
+	return b.shared(&b.zeros, Buffer{Name: "zeros", Role: RoleWeight}, n)
 }
 
-// workspace returns the im2col buffer, grown to hold floats values; it is
-// added to the plan on first use.
+// workspace returns the im2col buffer, grown to hold floats values.
 func (b *builder) workspace(floats int64) Ref {
-	if b.work < 0 {
-		b.work = b.add(Buffer{Name: "im2col", Role: RoleWorkspace})
+	return b.shared(&b.work, Buffer{Name: "im2col", Role: RoleWorkspace}, floats)
+}
+
+// shared returns a buffer every node that needs one shares, added to the
+// plan on first use (*at is its index, −1 until then) and grown to hold
+// floats values.
+func (b *builder) shared(at *int, buf Buffer, floats int64) Ref {
+	if *at < 0 {
+		*at = b.add(buf)
 	}
-	buf := &b.plan.Buffers[b.work]
-	buf.Floats = max(buf.Floats, floats)
-	return Ref{Buf: b.work}
+	p := &b.plan.Buffers[*at]
+	p.Floats = max(p.Floats, floats)
+	return Ref{Buf: *at}
 }
 
 func (b *builder) gemm(node string, g Gemm) {

@@ -14,22 +14,7 @@ import (
 // or for what its op's plan does not cover (a grouped convolution, an
 // attention mask, broadcasting ...).
 func CheckGraph(g *model.Graph) []model.Unsupported {
-	var out []model.Unsupported
-	index := map[string]int{}
-	for _, n := range g.Nodes {
-		reason := nodeReason(g, n)
-		if reason == "" {
-			continue
-		}
-		key := n.Op + "\x00" + reason
-		if i, ok := index[key]; ok {
-			out[i].Count++
-			continue
-		}
-		index[key] = len(out)
-		out = append(out, model.Unsupported{Op: n.Op, Opset: g.Opset, Node: n.Name, Count: 1, Reason: reason})
-	}
-	return out
+	return model.GroupUnsupported(g, func(n *model.Node) string { return nodeReason(g, n) })
 }
 
 // nodeReason says why a node cannot be turned into steps, or "".

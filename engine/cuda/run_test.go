@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"infertop/engine/reference"
 	"infertop/model"
 	"infertop/presets"
 )
@@ -145,7 +146,7 @@ func checkOutputs(t testing.TB, what string, plan *Plan, got, want [][]float32, 
 		t.Fatalf("%s: %d outputs, Eval %d", what, len(got), len(want))
 	}
 	for i := range got {
-		e := relErr(got[i], want[i])
+		e := reference.RelErr(got[i], want[i])
 		if !(e <= tol) {
 			t.Errorf("%s: output %s: relative error %.3g against model.Eval > %g", what, plan.Outputs[i].Name, e, tol)
 		}
