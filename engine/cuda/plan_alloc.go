@@ -20,12 +20,11 @@ type arena struct {
 	slots []slot
 	held  map[string]int // root → slot it holds
 	place map[string]int // value → its entry in plan.Values
-	// reads maps a value to the index of the last node reading it; nodes
-	// past the graph's end for outputs.
+	// reads maps a value to the index of the last node reading it: the
+	// number of nodes for a graph output, −1 for a value nothing reads.
 	reads   map[string]int
 	lo      int   // first step of the node being emitted
 	scratch []int // slots the node being emitted holds as scratch
-	nodes   int
 }
 
 // slot is one activation buffer.
@@ -37,7 +36,7 @@ type slot struct {
 // newArena works out every value's alias root and when it is read last.
 func newArena(g *model.Graph, plan *Plan) *arena {
 	a := &arena{plan: plan, root: map[string]string{}, last: map[string]int{}, held: map[string]int{},
-		place: map[string]int{}, reads: map[string]int{}, nodes: len(g.Nodes)}
+		place: map[string]int{}, reads: map[string]int{}}
 	for i, n := range g.Nodes {
 		for _, in := range n.Inputs {
 			if in != "" {
