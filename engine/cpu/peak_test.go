@@ -102,7 +102,7 @@ func TestRecalibrateReplacesACachedPeak(t *testing.T) {
 	if err := writeJSON(dir, filepath.Join(dir, peakFileName), &low); err != nil {
 		t.Fatal(err)
 	}
-	lin, err := presets.NewCatalog().Get("linear")
+	lin, err := presets.BuildModel("linear", presets.DefaultSeed)
 	if err != nil {
 		t.Fatal(err)
 	}
