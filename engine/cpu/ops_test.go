@@ -127,9 +127,9 @@ func TestElementwise(t *testing.T) {
 		{{2, 3, 17}, {1, 3, 17}}, // BERT's position embeddings
 		{{2, 3, 4, 5}, {1, 3, 1, 1}},
 		{{2, 3, 4, 5}, {2, 3, 1, 1}},
-		{{2, 1, 5}, {1, 4, 1}}, // both sides broadcast
-		{{1, 17}, {3, 17}},     // the left side broadcast
-		{{40000}, {40000}},     // one row, split among the threads
+		{{2, 1, 5}, {1, 4, 1}},                   // both sides broadcast
+		{{1, 17}, {3, 17}},                       // the left side broadcast
+		{{40000}, {40000}},                       // one row, split among the threads
 		{{2, 3, 2, 3, 2, 3}, {2, 1, 2, 1, 2, 1}}, // six dimensions left: the reference kernel
 	} {
 		for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
