@@ -9,8 +9,9 @@ import (
 )
 
 // A constant is found on the device again by what it holds: compiling the
-// transformer for another batch makes new tensors of its fused weights, with
-// the keys of the first compile's.
+// transformer's graph anew for another batch (model.Compile, without the
+// model's cache of derived weights) makes new tensors of its fused weights,
+// with the keys of the first compile's.
 func TestWeightKeys(t *testing.T) {
 	seed := maphash.MakeSeed()
 	keys := func(p *Plan) []weightKey {
@@ -27,7 +28,11 @@ func TestWeightKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p3, err := Build(bind(t, m, 3), 3)
+	g3, err := model.Compile(m.Graph, model.Binding{Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3, err := Build(g3, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
