@@ -29,18 +29,18 @@ type Result struct {
 // Meta describes the program, the machine and the options of a run.
 // Documents written before models name the model "preset"; they read the same.
 type Meta struct {
-	Version      string         `json:"version"`
-	Go           string         `json:"go"`
-	CPUModel     string         `json:"cpu_model"`
-	Threads      int            `json:"threads"`
-	Engine       string         `json:"engine"`
-	EngineDetail string         `json:"engine_detail"`
-	Device       string         `json:"device"`
+	Version      string `json:"version"`
+	Go           string `json:"go"`
+	CPUModel     string `json:"cpu_model"`
+	Threads      int    `json:"threads"`
+	Engine       string `json:"engine"`
+	EngineDetail string `json:"engine_detail"`
+	Device       string `json:"device"`
 	// Model names what ran: a preset, or a file's path (several, comma-separated,
 	// when a bench measured more than one).
 	Model   string         `json:"model"`
 	Options map[string]any `json:"options"`
-	Start        time.Time      `json:"start"`
+	Start   time.Time      `json:"start"`
 }
 
 // NewMeta fills the machine's side of Meta (Go version, CPU model from
