@@ -29,8 +29,11 @@ type signature struct {
 	in, out []model.TensorSpec
 }
 
-// prepare compiles m for batch and keeps its signature.
+// prepare compiles m for batch and keeps its signature (none without a model).
 func (s *signature) prepare(batch int) error {
+	if s.m == nil {
+		return nil
+	}
 	g, err := s.m.Bind(batch)
 	if err != nil {
 		return err
@@ -52,6 +55,11 @@ type Sleep struct {
 	OOMOver int
 	batch   int
 	signature
+}
+
+// NewSleep is a Sleep of m refusing batches above oomOver (0: none).
+func NewSleep(m *model.Model, oomOver int) *Sleep {
+	return &Sleep{OOMOver: oomOver, signature: signature{m: m}}
 }
 
 // Prepare, Run, Memory, Info and Close implement engine.Executor.
@@ -89,7 +97,7 @@ func SleepRegistry(oomOver int, onOpen func(n int)) *engine.Registry {
 		if n := int(opened.Add(1)); onOpen != nil {
 			onOpen(n)
 		}
-		return &Sleep{OOMOver: oomOver, signature: signature{m: m}}, nil
+		return NewSleep(m, oomOver), nil
 	})
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 	return reg
