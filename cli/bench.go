@@ -117,7 +117,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--metrics-addr :9464] [--record FILE]"+
 		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\"); with --model, measured only when given")
-	models := addModelFlags(fs, "measure (repeatable; each in turn)")
+	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: each model's default batch)")
 	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")

@@ -105,7 +105,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]"+
 		modelUsage("compare", "--model bert.onnx --dim seq=128 --devices cpu,cuda:0 --batches 1,8,64"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
-	models := addModelFlags(fs, "race")
+	models := addModelFlags(fs, "an ONNX model to race instead of a preset, `FILE.onnx`")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
 	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")

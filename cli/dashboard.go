@@ -43,7 +43,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 		modelUsage("dashboard", "--model resnet50.onnx --model bert.onnx --dim seq=128   (starts on resnet50.onnx; p switches)"))
 	var s session.DashboardSpec
 	preset := fs.String("preset", "mlp", "model preset to start on (see \"infertop presets\"); with --model, the first file is started on unless --preset is given")
-	models := addModelFlags(fs, "offer in the p picker (repeatable)")
+	models := addModelFlags(fs, "an ONNX model for the p picker, `FILE.onnx` (repeatable; the first is started on unless --preset is given)")
 	fs.StringVar(&s.Device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
 	fs.IntVar(&s.Batch, "batch", 0, "batch size (default: the model's)")
 	fs.IntVar(&s.Threads, "threads", 0, "CPU compute threads (default: all cores)")

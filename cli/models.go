@@ -23,11 +23,11 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
-// addModelFlags registers --model and --dim on fs; what says what the
-// command does with a file ("measure", "sweep" ...).
-func addModelFlags(fs *flag.FlagSet, what string) *modelFlags {
+// addModelFlags registers --model and --dim on fs; doc is --model's help,
+// which names its value FILE.onnx in backquotes.
+func addModelFlags(fs *flag.FlagSet, doc string) *modelFlags {
 	mf := &modelFlags{}
-	fs.Var(&mf.files, "model", what+" the ONNX model in `FILE.onnx` (float32, opsets 7 to 21; see \"infertop presets\" for the built-in ones)")
+	fs.Var(&mf.files, "model", doc)
 	fs.Var(&mf.dims, "dim", "the size of a named dimension of the --model files' inputs other than the batch, `NAME=N` (repeatable), e.g. --dim seq=128")
 	return mf
 }

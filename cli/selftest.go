@@ -33,7 +33,7 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	device := fs.String("device", def, "device to test: cuda:N, cuda:all or cpu")
 	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores, and accept a relative error up to 1e-2 instead of 1e-3")
 	only := fs.String("presets", "", "comma-separated presets to test (default: all; none: only the --model files)")
-	models := addModelFlags(fs, "test also (repeatable; a file exported with a fixed batch is tested at that batch)")
+	models := addModelFlags(fs, "an ONNX model to test too, `FILE.onnx` (repeatable; one exported with a fixed batch is tested at that batch)")
 	batchList := fs.String("batches", "1,7,64", "comma-separated batch sizes")
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {

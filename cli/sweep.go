@@ -110,7 +110,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	fs := newFlags(env, "sweep", "sweep [--preset P | --model FILE.onnx [--dim NAME=N]...] [--device cpu|cuda:N] [--batches 1,8,64] [--slo-p99 20ms] [--plot FILE.svg|FILE.png] [--format table|json|csv]"+
 		modelUsage("sweep", "--model resnet50.onnx --device cuda:0 --slo-p99 20ms   (a file exported with a fixed batch sweeps that batch only)"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
-	models := addModelFlags(fs, "sweep")
+	models := addModelFlags(fs, "an ONNX model to sweep instead of a preset, `FILE.onnx`")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batches", "", "increasing comma-separated batch sizes (default: powers of two from 1 until a stop rule holds)")
 	maxBatchF := fs.Int("max-batch", maxBatch, "largest power of two to try")
