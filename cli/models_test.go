@@ -95,7 +95,9 @@ func modelCommands(t *testing.T) []modelCommand {
 		{"bench", func(a []string) (int, string, string) {
 			return runBenchTest(context.Background(), fakeDeps(nil), append(a, fast...)...)
 		}},
-		{"sweep", func(a []string) (int, string, string) { return runSweepArgs(t, context.Background(), sweepTestDeps(nil), a...) }},
+		{"sweep", func(a []string) (int, string, string) {
+			return runSweepArgs(t, context.Background(), sweepTestDeps(nil), a...)
+		}},
 		{"compare", func(a []string) (int, string, string) {
 			return runCompareArgs(t, context.Background(), compareTestDeps(nil), append(a, "--devices", "cpu,cpu", "--threads", "1,0")...)
 		}},
