@@ -5,9 +5,10 @@
 // calls Main.
 //
 // It never imports an engine's implementation (engine/cpu, engine/cuda,
-// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo or
-// metrics: what they offer a command, session offers. It uses engine only
-// for device names.
+// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo,
+// metrics or onnx: what they offer a command, session offers (it opens the
+// --model files). It uses engine only for device names, and model for the
+// models session opened.
 package cli
 
 import (

@@ -9,7 +9,9 @@
 // goroutine between two batches, so the executor and the histograms are only
 // ever touched by that goroutine.
 //
-// It never imports sweep, session, report, record, metrics, ui or cli.
+// It runs models (model.Model, from a model.Catalog) whatever they were
+// built from, and never imports onnx, sweep, session, report, record,
+// metrics, ui or cli.
 package runner
 
 import (

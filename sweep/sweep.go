@@ -6,7 +6,7 @@
 // come from a Prober (the runner in the program, fakes in tests) and results
 // go to report and ui.
 //
-// It never imports session, report, record, metrics, ui or cli.
+// It never imports onnx, session, report, record, metrics, ui or cli.
 package sweep
 
 import (

@@ -6,9 +6,9 @@
 // batch fits, the sweep and race jobs, the export) is asked of a Session,
 // in a command, never on the UI goroutine (CheckBatch, which is quick, aside).
 //
-// It never imports session, cli, report, metrics or an engine's
+// It never imports session, cli, report, metrics, onnx or an engine's
 // implementation (engine/...): the application reaches it only through
-// Options.
+// Options, and the models it lists come in its model.Catalog.
 package ui
 
 import (
