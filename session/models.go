@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
+	"strings"
 
 	"infertop/model"
 	"infertop/onnx"
@@ -84,4 +86,17 @@ func CheckModel(m *model.Model, batches []int) error {
 		}
 	}
 	return nil
+}
+
+// Preset returns the named built-in preset of cat, or says which names are
+// presets (and that a file runs with --model).
+func Preset(cat *model.Catalog, name string) (*model.Model, error) {
+	names := presets.NewModels(presets.DefaultSeed).Names() // nothing is built
+	for _, n := range names {
+		if strings.EqualFold(n, strings.TrimSpace(name)) {
+			return cat.Get(n)
+		}
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("unknown preset %q (valid: %s; an ONNX file runs with --model FILE.onnx)", name, strings.Join(names, ", "))
 }
