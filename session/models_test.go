@@ -216,3 +216,19 @@ func TestDashboardSweepOfAFile(t *testing.T) {
 		t.Errorf("notes %q", res.Notes)
 	}
 }
+
+// Preset finds a preset of the catalog by its name, in any case, and
+// nothing else: a file's name is not a preset's.
+func TestPreset(t *testing.T) {
+	cat, err := OpenModels([]string{mlpGemm}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := Preset(cat, " LeNet5 "); err != nil || m.Name != "lenet5" {
+		t.Errorf("LeNet5: %v, %v", m, err)
+	}
+	want := `unknown preset "` + mlpGemm + `" (valid: lenet5, linear, mlp, resnet, transformer; an ONNX file runs with --model FILE.onnx)`
+	if _, err := Preset(cat, mlpGemm); err == nil || err.Error() != want {
+		t.Errorf("a file as a preset: %v", err)
+	}
+}
