@@ -2,14 +2,16 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/report"
 	"infertop/runner"
 	"infertop/session"
@@ -26,9 +28,12 @@ type benchPlan struct {
 	out, times *os.File
 	soak       time.Duration
 	outputs    session.Outputs
+	// dims are the --dim bindings, for the report's options.
+	dims map[string]int
 }
 
-// bench measures each batch size in turn and writes one row per batch.
+// bench measures each model at each batch size in turn and writes one row
+// per model and batch.
 func bench(ctx context.Context, env Env, args []string, m session.Machine) int {
 	plan, code, ok := parseBench(env, args, m)
 	if !ok {
@@ -50,32 +55,38 @@ func bench(ctx context.Context, env Env, args []string, m session.Machine) int {
 		info   = engine.Info{Device: plan.spec.Device.String()}
 		broken bool // some batch size failed
 	)
-	for _, batch := range plan.spec.Batches {
-		snap, lat, err := b.Measure(ctx, batch, func(s runner.Snapshot) {
-			prog.show(s, plan.spec.Duration)
-			soak.maybe(s)
-		})
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "infertop bench: %v\n", err)
-			return ExitFailure
-		}
-		if ctx.Err() != nil {
-			break // the interrupted batch is not a finished row
-		}
-		if snap.Info.Engine != "" && info.Engine == "" {
-			info = snap.Info
-		}
-		broken = broken || snap.Err != ""
-		rows = append(rows, report.FromSnapshot(snap))
-		if plan.times != nil {
-			times = append(times, report.NewTimes(snap.Preset, snap.Device, batch, lat, snap.LatenciesDropped))
+measure:
+	for _, mod := range plan.spec.Models {
+		for _, batch := range plan.spec.BatchesOf(mod) {
+			snap, lat, err := b.Measure(ctx, mod, batch, func(s runner.Snapshot) {
+				prog.show(s, plan.spec.Duration)
+				soak.maybe(s)
+			})
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "infertop bench: %v\n", err)
+				return ExitFailure
+			}
+			if ctx.Err() != nil {
+				break measure // the interrupted batch is not a finished row
+			}
+			if snap.Info.Engine != "" && info.Engine == "" {
+				info = snap.Info
+			}
+			broken = broken || snap.Err != ""
+			rows = append(rows, report.FromSnapshot(snap))
+			if plan.times != nil {
+				times = append(times, report.NewTimes(snap.Model, snap.Device, batch, lat, snap.LatenciesDropped))
+			}
 		}
 	}
 	prog.clear()
 	s := plan.spec
 	opts := map[string]any{"batches": s.Batches, "warmup": s.Warmup.String(), "duration": s.Duration.String(),
 		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32, "seed": s.Options().Seed}
-	res := report.Result{Meta: report.NewMeta(Version, info, s.Preset.Name, opts, start, m.CPUInfo), Rows: rows}
+	if len(plan.dims) > 0 {
+		opts["dims"] = plan.dims
+	}
+	res := report.Result{Meta: report.NewMeta(Version, info, s.ModelNames(), opts, start, m.CPUInfo), Rows: rows}
 	var w io.Writer = env.Stdout
 	if plan.out != nil {
 		w = plan.out
@@ -103,10 +114,12 @@ func bench(ctx context.Context, env Env, args []string, m session.Machine) int {
 // parseBench reads and checks the flags; nothing is measured or allocated for
 // the model before every check has passed.
 func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool) {
-	fs := newFlags(env, "bench", "bench [--preset P] [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--metrics-addr :9464] [--record FILE]")
-	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
+	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--metrics-addr :9464] [--record FILE]"+
+		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)"))
+	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\"); with --model, measured only when given")
+	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
-	batchList := fs.String("batch", "", "comma-separated batch sizes (default: the preset's default batch)")
+	batchList := fs.String("batch", "", "comma-separated batch sizes (default: each model's default batch)")
 	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
@@ -129,16 +142,23 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	if s.Preset, err = presets.NewCatalog().Get(*presetName); err != nil {
+	if s.Catalog, s.Models, plan.dims, err = benchModels(fs, models, *presetName); err != nil {
 		return fail("%v", err)
 	}
 	if s.Device, err = runnableDevice(m, *deviceName); err != nil {
 		return fail("%v", err)
 	}
-	s.Batches = []int{s.Preset.DefaultBatch}
+	if len(s.Models) == 1 {
+		s.Batches = []int{s.Models[0].DefaultBatch}
+	}
 	if *batchList != "" {
 		if s.Batches, err = parseBatchList(*batchList); err != nil {
 			return fail("--batch: %v", err)
+		}
+	}
+	for _, mod := range s.Models {
+		if err := session.CheckModel(mod, s.BatchesOf(mod)); err != nil {
+			return fail("%v", err)
 		}
 	}
 	if s.Warmup, err = parseDuration("warmup", *warmup, false); err != nil {
@@ -166,4 +186,31 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	}
 	s.KeepLatencies = plan.times != nil
 	return plan, 0, true
+}
+
+// benchModels are the models a bench measures: the --preset (unless only
+// --model files are given), then each file once, in the order given.
+func benchModels(fs *flag.FlagSet, mf *modelFlags, preset string) (*model.Catalog, []*model.Model, map[string]int, error) {
+	cat, err := mf.catalog()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var ms []*model.Model
+	if len(mf.files) == 0 || flagSet(fs, "preset") {
+		p, err := session.Preset(cat, preset)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ms = append(ms, p)
+	}
+	for _, f := range mf.files {
+		m, err := cat.Get(f)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	return cat, ms, dimsOf(mf), nil
 }

@@ -33,7 +33,7 @@ func newProgress(w io.Writer) *progress {
 }
 
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
-	line := fmt.Sprintf("%s %s batch %d: %s", s.Preset, s.Device, s.Batch, s.State)
+	line := fmt.Sprintf("%s %s batch %d: %s", s.Model, s.Device, s.Batch, s.State)
 	switch s.State {
 	case runner.Warming:
 		line += fmt.Sprintf(" %.1f s", s.WarmupTime.Seconds())

@@ -13,7 +13,7 @@ import (
 	"infertop/engine"
 	"infertop/hostinfo"
 	"infertop/internal/fake"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/report"
 	"infertop/session"
 )
@@ -46,7 +46,7 @@ func TestBenchJSONRows(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v in %q", err, out)
 	}
-	if len(res.Rows) != 3 || res.Meta.Engine != "fake" || res.Meta.Preset != "mlp" || res.Meta.CPUModel != "Test CPU 9000" {
+	if len(res.Rows) != 3 || res.Meta.Engine != "fake" || res.Meta.Model != "mlp" || res.Meta.CPUModel != "Test CPU 9000" {
 		t.Fatalf("rows %d meta %+v", len(res.Rows), res.Meta)
 	}
 	for i, r := range res.Rows[:2] {
@@ -168,9 +168,9 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 func TestBenchTF32(t *testing.T) {
 	deps := fakeDeps(nil)
 	var got engine.Options
-	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
 		got = o
-		return &fake.Sleep{}, nil
+		return fake.NewSleep(m, 0), nil
 	})
 	args := append([]string{"--device", "cuda:0", "--batch", "2", "--tf32", "--format", "json"}, fast...)
 	code, out, stderr := runBenchTest(context.Background(), deps, args...)

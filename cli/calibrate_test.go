@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/session"
 )
 
@@ -32,7 +32,7 @@ func TestCalibrate(t *testing.T) {
 	var got engine.Options
 	peak := 142.5
 	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+	reg.Register(engine.CPU, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
 		got = o
 		threads := o.Threads
 		if threads == 0 {

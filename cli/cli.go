@@ -5,9 +5,10 @@
 // calls Main.
 //
 // It never imports an engine's implementation (engine/cpu, engine/cuda,
-// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo or
-// metrics: what they offer a command, session offers. It uses engine only
-// for device names.
+// engine/reference, internal/blas, internal/peakcache), gpuinfo, hostinfo,
+// metrics or onnx: what they offer a command, session offers (it opens the
+// --model files). It uses engine only for device names, and model for the
+// models session opened.
 package cli
 
 import (
@@ -48,10 +49,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dashboard", "the live dashboard (the default when no command is given)", runDashboard},
-		{"bench", "measure presets headless and print a table, JSON or CSV", runBench},
+		{"bench", "measure presets or ONNX files (--model) headless and print a table, JSON or CSV", runBench},
 		{"sweep", "find the best batch size: throughput, p99 and memory against batch size", runSweep},
 		{"compare", "race two configurations (cpu vs cuda:0, or two thread counts) in alternating windows", runCompare},
-		{"presets", "list the model presets", runPresets},
+		{"presets", "list the built-in model presets (files run with --model FILE.onnx)", runPresets},
 		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
 		{"selftest", "check a device's outputs against the CPU engine", runSelftest},
 		{"calibrate", "measure a device's sgemm peak again (what \"% of peak\" divides by) and cache it", runCalibrate},

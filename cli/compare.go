@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
 	"infertop/report"
 	"infertop/session"
 	"infertop/sweep"
@@ -29,6 +28,8 @@ type comparePlan struct {
 	baselinePath string
 	plotFormat   string
 	outputs      session.Outputs
+	// dims are the --dim bindings, for the report's options.
+	dims map[string]int
 }
 
 func compareMain(ctx context.Context, env Env, args []string, m session.Machine) int {
@@ -39,12 +40,15 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 	defer closeFiles(plan.out, plan.plot)
 	s := &plan.spec
 	start := time.Now()
-	opts := map[string]any{"preset": s.Preset.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
+	opts := map[string]any{"model": s.Model.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
 		"pairs": s.Pairs, "window": s.Window.String(), "warmup": s.Warmup.String()}
 	if plan.baselinePath != "" {
 		opts["baseline"] = plan.baselinePath
 	}
-	obs, err := m.ObserveRace(ctx, s.Preset.Name, s.A, s.B, plan.outputs, opts)
+	if len(plan.dims) > 0 {
+		opts["dims"] = plan.dims
+	}
+	obs, err := m.ObserveRace(ctx, s.Model.Name, s.A, s.B, plan.outputs, opts)
 	if err != nil {
 		return failed(env, "compare", err)
 	}
@@ -71,10 +75,10 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 		return ExitFailure
 	}
 	defer race.Close()
-	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", s.Preset.Name, s.A, s.B, s.Window)
+	fmt.Fprintf(env.Stderr, "racing %s: A = %s, B = %s, in alternating windows of ≥ %v\n", s.Model.Name, s.A, s.B, s.Window)
 	res, runErr := race.Run(ctx, obs)
 	doc := report.CompareDoc{Meta: report.NewMeta(Version, engine.Info{Device: s.A.Device + "," + s.B.Device},
-		s.Preset.Name, opts, start, m.CPUInfo), Compare: res}
+		s.Model.Name, opts, start, m.CPUInfo), Compare: res}
 	if plan.baseline != nil {
 		doc.Baseline = report.CompareBaselineRows(plan.baseline.Compare, res)
 	}
@@ -98,12 +102,14 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 }
 
 func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, bool) {
-	fs := newFlags(env, "compare", "compare [--preset P] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]")
+	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]"+
+		modelUsage("compare", "--model bert.onnx --dim seq=128 --devices cpu,cuda:0 --batches 1,8,64"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
+	models := addModelFlags(fs, "an ONNX model to race instead of a preset, `FILE.onnx`")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
 	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")
-	batch := fs.Int("batch", 0, "batch size (default: the preset's)")
+	batch := fs.Int("batch", 0, "batch size (default: the model's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
 	window := fs.String("window", "1s", "least length of one window")
@@ -125,9 +131,14 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	if s.Preset, err = presets.NewCatalog().Get(*presetName); err != nil {
+	cat, err := models.catalog()
+	if err != nil {
 		return fail("%v", err)
 	}
+	if s.Model, err = models.one(fs, cat, *presetName); err != nil {
+		return fail("%v", err)
+	}
+	plan.dims = dimsOf(models)
 	sides, err := parseSides(*devices, *threads, *tf32, m.Registry)
 	if err != nil {
 		return fail("%v", err)
@@ -146,9 +157,12 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	case *batch < 0 || *batch > maxBatch:
 		return fail("--batch %d is out of range (accepted: 1 to %d)", *batch, maxBatch)
 	case *batch == 0:
-		s.Batches = []int{s.Preset.DefaultBatch}
+		s.Batches = []int{s.Model.DefaultBatch}
 	default:
 		s.Batches = []int{*batch}
+	}
+	if err := session.CheckModel(s.Model, s.Batches); err != nil {
+		return fail("%v", err)
 	}
 	if *pairs < 1 || *pairs > 1000 {
 		return fail("--pairs %d is out of range (accepted: 1 to 1000)", *pairs)
@@ -164,7 +178,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		if err != nil {
 			return fail("--baseline: %v", err)
 		}
-		if err := report.CheckCompareBaseline(old.Compare, s.Preset.Name, s.A, s.B, s.Batches); err != nil {
+		if err := report.CheckCompareBaseline(old.Compare, s.Model.Name, s.A, s.B, s.Batches); err != nil {
 			return fail("--baseline %s: %v", *baseline, err)
 		}
 		plan.baseline, plan.baselinePath = &old, *baseline

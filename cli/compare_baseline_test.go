@@ -31,8 +31,8 @@ func writeOldCompare(t *testing.T, dir, preset string) string {
 	a1, b1 := fakeRates(1)
 	a4k, b4k := fakeRates(4096)
 	su4k := b4k / a4k
-	old := report.CompareDoc{Meta: report.Meta{Version: "v0.9", Preset: preset},
-		Compare: sweep.CompareResult{Preset: preset, A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"},
+	old := report.CompareDoc{Meta: report.Meta{Version: "v0.9", Model: preset},
+		Compare: sweep.CompareResult{Model: preset, A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"},
 			Points: []sweep.ComparePoint{
 				{Batch: 1, SpeedUp: 0.30, Lo: 0.29, Hi: 0.31, Pairs: 2,
 					A: sweep.SideStats{SamplesPerSec: a1 * 1.25, WindowSpread: 0.05}, B: sweep.SideStats{SamplesPerSec: b1}},
@@ -139,7 +139,7 @@ func TestCompareBadBaselines(t *testing.T) {
 		{[]string{"--preset", "linear", "--baseline", filepath.Join(dir, "none.json")},
 			"infertop compare: --baseline: cannot read " + filepath.Join(dir, "none.json") + ": no such file or directory"},
 		{[]string{"--preset", "linear", "--baseline", sweepPath}, "is a sweep's JSON, not a compare's (write one with `infertop compare --format json`"},
-		{[]string{"--preset", "mlp", "--baseline", oldPath}, "the baseline raced preset linear, this run races mlp (a baseline must race the same preset)"},
+		{[]string{"--preset", "mlp", "--baseline", oldPath}, "the baseline raced the model linear, this run races mlp (a baseline must race the same model)"},
 		{[]string{"--preset", "linear", "--batch", "8", "--baseline", oldPath},
 			"the baseline raced batch 1,64,4096, this run races 8: no batch size in common"},
 		{[]string{"--preset", "linear", "--batch", "1", "--threads", "2,0", "--baseline", oldPath},

@@ -82,7 +82,7 @@ func TestCompareMetricsEndpointShowsBothSides(t *testing.T) {
 			t.Errorf("%s = %v, want %v", what, got, want)
 		}
 	}
-	b1 := []string{"preset", "linear", "device", "cpu", "batch", "1"}
+	b1 := []string{"model", "linear", "device", "cpu", "batch", "1"}
 	near("A samples/s", scrapeValue(t, body, "infertop_samples_per_second", append(b1, "side", "a")...), 1/1.001e-3)
 	near("B samples/s", scrapeValue(t, body, "infertop_samples_per_second", append(b1, "side", "b")...), 1/3.00025e-3)
 	near("A samples", scrapeValue(t, body, "infertop_samples_total", append(b1, "side", "a")...), 20)

@@ -13,7 +13,7 @@ import (
 
 	"infertop/engine"
 	"infertop/internal/fake"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/report"
 	"infertop/session"
 )
@@ -119,7 +119,7 @@ func TestCompareTF32(t *testing.T) {
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
 	deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	var opened []bool
-	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
 		opened = append(opened, o.TF32)
 		threads := 0
 		if o.TF32 {

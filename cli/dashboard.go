@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"infertop/presets"
+	"infertop/model"
 	"infertop/report"
 	"infertop/runner"
 	"infertop/session"
@@ -38,11 +39,13 @@ func isTerminal(w io.Writer) bool {
 }
 
 func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDeps) int {
-	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--metrics-addr :9464] [--record FILE]")
+	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--metrics-addr :9464] [--record FILE]"+
+		modelUsage("dashboard", "--model resnet50.onnx --model bert.onnx --dim seq=128   (starts on resnet50.onnx; p switches)"))
 	var s session.DashboardSpec
-	fs.StringVar(&s.Preset, "preset", "mlp", "model preset (see \"infertop presets\")")
+	preset := fs.String("preset", "mlp", "model preset to start on (see \"infertop presets\"); with --model, the first file is started on unless --preset is given")
+	models := addModelFlags(fs, "an ONNX model for the p picker, `FILE.onnx` (repeatable; the first is started on unless --preset is given)")
 	fs.StringVar(&s.Device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
-	fs.IntVar(&s.Batch, "batch", 0, "batch size (default: the preset's)")
+	fs.IntVar(&s.Batch, "batch", 0, "batch size (default: the model's)")
 	fs.IntVar(&s.Threads, "threads", 0, "CPU compute threads (default: all cores)")
 	fs.BoolVar(&s.TF32, "tf32", false, "GPU runs (and the s sweep and c race on a GPU): allow TF32 tensor cores (PyTorch's allow_tf32); default full float32")
 	fs.IntVar(&s.FakeGPUs, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
@@ -54,10 +57,14 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 		return code
 	}
 	s.Outputs = *outputs
-	cat := presets.NewCatalog()
-	if err := checkDashboardFlags(s, cat); err != nil {
+	if err := checkDashboardFlags(s); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
+	start, err := dashboardModel(fs, models, *preset, s.Batch)
+	if err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
+	s.Catalog, s.Model = start.cat, start.m.Name
 	if !deps.isTerminal(env.Stdout) {
 		fmt.Fprintln(env.Stderr, "infertop: the dashboard needs a terminal, and standard output is not one; for scripts use `infertop bench` (see `infertop bench --help`)")
 		return ExitUsage
@@ -73,14 +80,14 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	model := ui.New(ui.Options{
+	dash := ui.New(ui.Options{
 		Session: d, Snapshots: d.Snapshots, RunnerDone: d.Done(), Initial: d.Initial,
 		Samples: d.Samples, NVMLError: d.NVMLError, Host: d.Host,
-		Catalog: cat, Devices: d.Devices, MaxBatch: maxBatch, Serving: d.Serving,
+		Catalog: s.Catalog, Devices: d.Devices, MaxBatch: maxBatch, Serving: d.Serving,
 		NoColor: os.Getenv("NO_COLOR") != "", Dark: true,
 	}).WithBatchTuning(ctx)
-	_, runErr := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
-	model.StopTuning()
+	_, runErr := tea.NewProgram(dash, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()
+	dash.StopTuning()
 	if !closed(env, "dashboard", d.Close()) {
 		return ExitFailure
 	}
@@ -100,10 +107,39 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	return ExitOK
 }
 
-func checkDashboardFlags(s session.DashboardSpec, cat *presets.Catalog) error {
-	if _, err := cat.Get(s.Preset); err != nil {
-		return fmt.Errorf("--preset: %w", err)
+// dashboardStart is the catalog of a dashboard and the model it starts on.
+type dashboardStart struct {
+	cat *model.Catalog
+	m   *model.Model
+}
+
+// dashboardModel opens the catalog (the presets and every --model file) and
+// picks the model to start on: the first file, unless --preset is given
+// (or no file is), which must be able to run at batch (0: its default).
+func dashboardModel(fs *flag.FlagSet, mf *modelFlags, preset string, batch int) (dashboardStart, error) {
+	cat, err := mf.catalog()
+	if err != nil {
+		return dashboardStart{}, err
 	}
+	var m *model.Model
+	if len(mf.files) > 0 && !flagSet(fs, "preset") {
+		m, err = cat.Get(mf.files[0])
+	} else {
+		m, err = session.Preset(cat, preset)
+	}
+	if err != nil {
+		return dashboardStart{}, err
+	}
+	if batch == 0 {
+		batch = m.DefaultBatch
+	}
+	if err := session.CheckModel(m, []int{batch}); err != nil {
+		return dashboardStart{}, err
+	}
+	return dashboardStart{cat, m}, nil
+}
+
+func checkDashboardFlags(s session.DashboardSpec) error {
 	if s.Device != "" {
 		d, err := parseDevice(s.Device)
 		if err != nil {
@@ -115,7 +151,7 @@ func checkDashboardFlags(s session.DashboardSpec, cat *presets.Catalog) error {
 	}
 	switch {
 	case s.Batch < 0 || s.Batch > maxBatch:
-		return fmt.Errorf("--batch %d is out of range (accepted: 1 to %d, or 0 for the preset's default)", s.Batch, maxBatch)
+		return fmt.Errorf("--batch %d is out of range (accepted: 1 to %d, or 0 for the model's default)", s.Batch, maxBatch)
 	case checkThreads(s.Threads) != nil:
 		return checkThreads(s.Threads)
 	case s.FakeGPUs < 0 || s.FakeGPUs > session.MaxFakeGPUs:

@@ -10,8 +10,9 @@ import (
 )
 
 // TestDashboardEndToEnd builds the real binary, runs the dashboard in tmux,
-// waits for measured throughput, presses + and sees the batch double, presses
-// q and checks the exit status. It skips without tmux (apt-get install -y tmux).
+// waits for measured throughput, presses + and sees the batch double, picks
+// the ONNX file given with --model with p and sees it measured, presses q and
+// checks the exit status. It skips without tmux (apt-get install -y tmux).
 func TestDashboardEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
@@ -39,7 +40,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 		return string(out)
 	}
-	shell := bin + " --preset linear --warmup 200ms --fake-gpus 1; echo EXIT=$?; sleep 30"
+	file, err := filepath.Abs(filepath.Join("..", "testdata", "models", "mlp_gemm.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell := bin + " --preset linear --model " + file + " --warmup 200ms --fake-gpus 1; echo EXIT=$?; sleep 30"
 	tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell)
 	defer exec.Command("tmux", "kill-session", "-t", session).Run()
 
@@ -66,6 +71,16 @@ func TestDashboardEndToEnd(t *testing.T) {
 	})
 	tmux("send-keys", "-t", session, "+")
 	waitFor("batch 2,000", func(s string) bool { return strings.Contains(s, "batch 2,000") })
+	tmux("send-keys", "-t", session, "p")
+	waitFor("the model picker", func(s string) bool { return strings.Contains(s, "Model") && strings.Contains(s, file) })
+	for range 5 { // past mlp, lenet5, resnet and transformer to the file
+		tmux("send-keys", "-t", session, "Down")
+	}
+	tmux("send-keys", "-t", session, "Enter")
+	waitFor("the file measured", func(s string) bool {
+		return strings.Contains(s, "model mlp_gemm.onnx ") && strings.Contains(s, "batch 1 ") &&
+			(strings.Contains(s, "measuring") || strings.Contains(s, "stable ✓"))
+	})
 	tmux("send-keys", "-t", session, "q")
 	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXIT=") })
 	if !strings.Contains(s, "EXIT=0") {

@@ -16,7 +16,7 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/internal/fake"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/report"
 	"infertop/session"
 )
@@ -38,8 +38,8 @@ func TestSweepOnGPUWritesEnergyPerSample(t *testing.T) {
 	var counter atomic.Uint64
 	var opened atomic.Int32
 	deps := sweepTestDeps(nil)
-	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}, nil
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return &fake.Watt{Executor: fake.NewSleep(m, 0), Counter: &counter, MJPerBatch: 1000}, nil
 	})
 	deps.OpenNVML = counterNVML(t, &counter, &opened)
 	args := []string{"--preset", "linear", "--device", "cuda:0", "--batches", "1,4"}
@@ -193,8 +193,8 @@ func TestBenchOnGPUWritesEnergyPerSample(t *testing.T) {
 	var counter atomic.Uint64
 	var opened atomic.Int32
 	deps := fakeDeps(nil)
-	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}, nil
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return &fake.Watt{Executor: fake.NewSleep(m, 0), Counter: &counter, MJPerBatch: 1000}, nil
 	})
 	deps.OpenNVML = counterNVML(t, &counter, &opened)
 	code, out, stderr := runBenchTest(context.Background(), deps, append(fast, "--device", "cuda:0", "--batch", "1,4", "--format", "json")...)

@@ -7,7 +7,7 @@ import (
 
 	"infertop/engine"
 	"infertop/internal/fake"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/record"
 )
 
@@ -21,7 +21,7 @@ func (e *gpuExec) Info() engine.Info { return engine.Info{Device: "cuda:0", Engi
 func TestBenchOnGPURecordsEnergyPerSample(t *testing.T) {
 	deps := fakeDeps(nil)
 	deps.Registry = engine.NewRegistry()
-	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+	deps.Registry.Register(engine.CUDA, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
 		return &gpuExec{}, nil
 	})
 	var err error

@@ -114,7 +114,7 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 		return ExitUsage
 	}
 	m := ui.NewReplay(ui.ReplayOptions{Recording: rec, Name: filepath.Base(file), Speed: speed, From: from,
-		Catalog: presets.NewCatalog(), NoColor: os.Getenv("NO_COLOR") != "", Dark: true})
+		Catalog: presets.NewModels(presets.DefaultSeed), NoColor: os.Getenv("NO_COLOR") != "", Dark: true})
 	runErr := deps.run(ctx, env, m)
 	switch {
 	case errors.Is(runErr, tea.ErrProgramKilled) || errors.Is(runErr, tea.ErrInterrupted):

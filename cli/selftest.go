@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 	"infertop/runner"
 	"infertop/session"
@@ -16,8 +19,8 @@ func runSelftest(ctx context.Context, env Env, args []string) int {
 	return selftest(ctx, env, args, session.NewMachine())
 }
 
-// selftest runs every preset at a few batch sizes on a device and compares
-// the outputs with a baseline (session.Selftest). --metrics-addr and
+// selftest runs every preset (and every --model file) at a few batch sizes
+// on a device and compares the outputs with a baseline (session.Selftest). --metrics-addr and
 // --record report each case's verdict as it finishes (and, on a GPU, the
 // GPUs' telemetry meanwhile).
 func selftest(ctx context.Context, env Env, args []string, m session.Machine) int {
@@ -25,10 +28,12 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if session.CUDABuild {
 		def = "cuda:0"
 	}
-	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b] [--batches 1,7,64] [--tf32] [--metrics-addr :9464] [--record FILE]")
+	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b|none] [--model FILE.onnx]... [--dim NAME=N]... [--batches 1,7,64] [--tf32] [--metrics-addr :9464] [--record FILE]"+
+		modelUsage("selftest", "--device cuda:0 --presets none --model bert.onnx --dim seq=128"))
 	device := fs.String("device", def, "device to test: cuda:N, cuda:all or cpu")
 	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores, and accept a relative error up to 1e-2 instead of 1e-3")
-	only := fs.String("presets", "", "comma-separated presets to test (default: all)")
+	only := fs.String("presets", "", "comma-separated presets to test (default: all; none: only the --model files)")
+	models := addModelFlags(fs, "an ONNX model to test too, `FILE.onnx` (repeatable; one exported with a fixed batch is tested at that batch)")
 	batchList := fs.String("batches", "1,7,64", "comma-separated batch sizes")
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -45,19 +50,11 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if err := checkTF32(dev, *tf32); err != nil {
 		return usageErr(env, "selftest", "%v", err)
 	}
-	cat := presets.NewCatalog()
-	ps := cat.All()
-	if *only != "" {
-		ps = nil
-		for _, n := range strings.Split(*only, ",") {
-			p, err := cat.Get(n)
-			if err != nil {
-				return usageErr(env, "selftest", "%v", err)
-			}
-			ps = append(ps, p)
-		}
+	ms, err := selftestModels(models, *only)
+	if err != nil {
+		return usageErr(env, "selftest", "%v", err)
 	}
-	st, err := m.NewSelftest(dev, ps, batches, *tf32)
+	st, err := m.NewSelftest(dev, ms, batches, *tf32)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop selftest: %v\n", err)
 		return ExitFailure
@@ -80,7 +77,47 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	return code
 }
 
+// selftestModels are the models a selftest checks: the presets --presets
+// names (all by default, none with "none"), then every --model file.
+func selftestModels(mf *modelFlags, only string) ([]*model.Model, error) {
+	cat, err := mf.catalog()
+	if err != nil {
+		return nil, err
+	}
+	names := presets.NewModels(presets.DefaultSeed).Names()
+	switch strings.TrimSpace(only) {
+	case "":
+	case "none":
+		names = nil
+	default:
+		names = strings.Split(only, ",")
+	}
+	var ms []*model.Model
+	for _, n := range names {
+		p, err := session.Preset(cat, n)
+		if err != nil {
+			return nil, fmt.Errorf("--presets: %w", err)
+		}
+		ms = append(ms, p)
+	}
+	for _, f := range mf.files {
+		m, err := cat.Get(f)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("--presets none leaves nothing to test: give --model FILE.onnx, or name presets")
+	}
+	return ms, nil
+}
+
 // runCases runs and reports every case, and the verdict over all of them.
+// A model the device's engine refuses is reported once, with what it
+// lacks, and its batches are neither passed nor failed.
 func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.SelftestObserver) int {
 	with := ""
 	if st.TF32 {
@@ -88,20 +125,30 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 	}
 	fmt.Fprintf(env.Stdout, "selftest %s%s against %s, tolerance %.0e (max|out−base| / max|base|)\n", st.Device, with, st.Base, st.Tolerance())
 	total := st.Cases()
-	done, failed := 0, 0
+	done, failed, refusedCases := 0, 0, 0
+	var refused []string
 	engineLine := ""
-	for _, p := range st.Presets {
-		for _, b := range st.Batches {
+	for _, m := range st.Models {
+		for _, b := range st.BatchesOf(m) {
 			if ctx.Err() != nil {
 				fmt.Fprintln(env.Stderr, "infertop selftest: interrupted")
 				obs.Event(runner.EventWarning, fmt.Sprintf("interrupted after %d of %d cases: the selftest is incomplete", done, total))
 				return ExitInterrupted
 			}
-			r := st.Check(p, b)
+			r := st.Check(m, b)
 			if r.Engine != "" && r.Engine != engineLine {
 				// Which libraries the device's engine loaded (cuBLAS, cuDNN), once.
 				engineLine = r.Engine
 				fmt.Fprintf(env.Stdout, "engine: %s\n", r.Engine)
+			}
+			if r.Refused {
+				r.Batch = 0 // every batch
+				fmt.Fprintln(env.Stdout, r)
+				obs.CaseDone(r)
+				refused = append(refused, m.Name)
+				refusedCases += len(st.BatchesOf(m))
+				done += len(st.BatchesOf(m))
+				break
 			}
 			fmt.Fprintln(env.Stdout, r)
 			obs.CaseDone(r)
@@ -111,13 +158,24 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 			}
 		}
 	}
-	if failed > 0 {
-		msg := fmt.Sprintf("FAIL: %d of %d cases", failed, total)
+	ran := total - refusedCases
+	also := ""
+	if len(refused) > 0 {
+		also = fmt.Sprintf("; %d refused: %s cannot run %s", refusedCases, st.Device, strings.Join(refused, ", "))
+	}
+	switch {
+	case failed > 0:
+		msg := fmt.Sprintf("FAIL: %d of %d cases%s", failed, ran, also)
+		fmt.Fprintln(env.Stdout, msg)
+		obs.Event(runner.EventError, msg)
+		return ExitFailure
+	case ran == 0:
+		msg := fmt.Sprintf("FAIL: no case ran%s", also)
 		fmt.Fprintln(env.Stdout, msg)
 		obs.Event(runner.EventError, msg)
 		return ExitFailure
 	}
-	msg := fmt.Sprintf("PASS: all %d cases", total)
+	msg := fmt.Sprintf("PASS: all %d cases%s", ran, also)
 	fmt.Fprintln(env.Stdout, msg)
 	obs.Event(runner.EventDone, msg)
 	return ExitOK

@@ -16,22 +16,22 @@ import (
 
 	"infertop/engine"
 	"infertop/gpuinfo"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/record"
 	"infertop/runner"
 	"infertop/session"
 )
 
-// caseRegistry is fakeRegistry with a fault per preset, and optionally a
+// caseRegistry is fakeRegistry with a fault per model, and optionally a
 // CUDA family computed the same way; gate, when set, holds every run of a
-// preset until the test lets it go.
-func caseRegistry(faults map[string]string, cuda bool, gate func(preset string)) *engine.Registry {
+// model until the test lets it go.
+func caseRegistry(faults map[string]string, cuda bool, gate func(model string)) *engine.Registry {
 	r := engine.NewRegistry()
-	open := func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+	open := func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
 		if gate != nil {
-			gate(p.Name)
+			gate(m.Name)
 		}
-		return &refExec{p: p, w: p.Weights(o.Seed), fault: faults[p.Name]}, nil
+		return &refExec{m: m, fault: faults[m.Name]}, nil
 	}
 	r.Register(engine.CPU, open)
 	if cuda {
@@ -98,7 +98,7 @@ func TestSelftestRecordsOneEventPerCase(t *testing.T) {
 		for _, b := range []int{1, 3} {
 			c := cases[i]
 			i++
-			if c.Preset != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != session.SelftestTolerance {
+			if c.Model != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != session.SelftestTolerance {
 				t.Errorf("case %d: %+v, want %s batch %d", i, c, p, b)
 				continue
 			}
@@ -208,16 +208,17 @@ func TestSelftestMetricsEndpointShowsTheCases(t *testing.T) {
 	const want = `
 # HELP infertop_selftest_case_passed 1 when the case passed, 0 when it failed; present once the case has finished.
 # TYPE infertop_selftest_case_passed gauge
-infertop_selftest_case_passed{batch="4",device="cpu",preset="lenet5"} 0
-infertop_selftest_case_passed{batch="4",device="cpu",preset="linear"} 1
-# HELP infertop_selftest_cases_total Cases finished, by result ("pass" or "fail").
+infertop_selftest_case_passed{batch="4",device="cpu",model="lenet5"} 0
+infertop_selftest_case_passed{batch="4",device="cpu",model="linear"} 1
+# HELP infertop_selftest_cases_total Cases finished, by result ("pass", "fail", or "refused": every batch of a model the device's engine cannot run).
 # TYPE infertop_selftest_cases_total counter
 infertop_selftest_cases_total{device="cpu",result="fail"} 1
 infertop_selftest_cases_total{device="cpu",result="pass"} 1
-# HELP infertop_selftest_planned_cases Cases (preset × batch) the selftest runs in all.
+infertop_selftest_cases_total{device="cpu",result="refused"} 0
+# HELP infertop_selftest_planned_cases Cases (model × batch) the selftest runs in all.
 # TYPE infertop_selftest_planned_cases gauge
 infertop_selftest_planned_cases{device="cpu"} 3
-# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go forward pass, "cpu": the CPU engine).
+# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go evaluation of the model's graph, "cpu": the CPU engine).
 # TYPE infertop_selftest_info gauge
 infertop_selftest_info{baseline="reference",device="cpu"} 1
 `

@@ -8,30 +8,51 @@ import (
 	"testing"
 
 	"infertop/engine"
-	"infertop/engine/reference"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/session"
 )
 
-// refExec is an executor computed by the reference, with an optional fault.
+// refExec is an executor computed by the reference (model.Eval of the
+// model's graph), with an optional fault.
 type refExec struct {
-	p      *presets.Preset
-	w      presets.Weights
-	batch  int
-	fault  string // "", "skew" (wrong values) or "skip" (last element not written)
-	detail string // Info's detail; with one, batches above 1 have a plan
+	m       *model.Model
+	batch   int
+	in, out []model.TensorSpec
+	fault   string // "", "skew" (wrong values) or "skip" (last element not written)
+	detail  string // Info's detail; with one, batches above 1 have a plan
 }
 
-func (e *refExec) Prepare(b int) error { e.batch = b; return nil }
-func (e *refExec) Run(in, out []float32) (engine.Timing, error) {
-	y := reference.Forward(e.p, e.w, in, e.batch)
+func (e *refExec) Prepare(b int) error {
+	g, err := e.m.Bind(b)
+	if err != nil {
+		return err
+	}
+	if e.in, e.out, err = g.Signature(); err != nil {
+		return err
+	}
+	e.batch = b
+	return nil
+}
+
+func (e *refExec) Signature() (in, out []model.TensorSpec) { return e.in, e.out }
+
+func (e *refExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
+	feed := map[string]*model.Tensor{}
+	for i, name := range e.m.Graph.Inputs {
+		feed[name] = in[i]
+	}
+	res, err := model.Eval(e.m.Graph, feed)
+	if err != nil {
+		return engine.Timing{}, err
+	}
+	y := res[e.m.Graph.Outputs[0]].F32
 	switch e.fault {
 	case "skew":
 		y[0] += 0.01 * (1 + y[0])
 	case "skip":
 		y = y[:len(y)-1]
 	}
-	copy(out, y)
+	copy(out[0].F32, y)
 	return engine.Timing{}, nil
 }
 func (e *refExec) Memory() engine.Memory { return engine.Memory{} }
@@ -46,8 +67,8 @@ func (e *refExec) Close() error { return nil }
 
 func fakeRegistry(fault string) *engine.Registry {
 	r := engine.NewRegistry()
-	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &refExec{p: p, w: p.Weights(o.Seed), fault: fault}, nil
+	r.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+		return &refExec{m: m, fault: fault}, nil
 	})
 	r.Unavailable(engine.CUDA, "built without CUDA")
 	return r
@@ -106,8 +127,8 @@ func TestSelftestCPUEngine(t *testing.T) {
 // its batch when the engine says.
 func TestSelftestSaysWhatRan(t *testing.T) {
 	r := engine.NewRegistry()
-	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &refExec{p: p, w: p.Weights(o.Seed), detail: "libfake 1.0"}, nil
+	r.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+		return &refExec{m: m, detail: "libfake 1.0"}, nil
 	})
 	code, out := runST(r, "--device", "cpu", "--presets", "linear,mlp", "--batches", "1,3")
 	if code != ExitOK || strings.Count(out, "engine: reference · libfake 1.0\n") != 1 {
@@ -132,13 +153,13 @@ func TestSelftestSaysWhatRan(t *testing.T) {
 func TestSelftestTF32(t *testing.T) {
 	r := engine.NewRegistry()
 	var cpuTF32, gpuTF32 bool
-	r.Register(engine.CPU, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+	r.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
 		cpuTF32 = cpuTF32 || o.TF32
-		return &refExec{p: p, w: p.Weights(o.Seed)}, nil
+		return &refExec{m: m}, nil
 	})
-	r.Register(engine.CUDA, func(_ engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+	r.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
 		gpuTF32 = o.TF32
-		return &roundedExec{refExec{p: p, w: p.Weights(o.Seed)}}, nil
+		return &roundedExec{refExec{m: m}}, nil
 	})
 	code, out := runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2", "--tf32")
 	if code != ExitOK || !strings.Contains(out, "selftest cuda:0 with TF32 against cpu, tolerance 1e-02") || cpuTF32 || !gpuTF32 {
@@ -158,12 +179,12 @@ func TestSelftestTF32(t *testing.T) {
 // products round their inputs to TF32 could be.
 type roundedExec struct{ refExec }
 
-func (e *roundedExec) Run(in, out []float32) (engine.Timing, error) {
+func (e *roundedExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	tm, err := e.refExec.Run(in, out)
 	var big float32
-	for _, v := range out {
+	for _, v := range out[0].F32 {
 		big = max(big, v, -v)
 	}
-	out[0] += 5e-3 * big
+	out[0].F32[0] += 5e-3 * big
 	return tm, err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
 	"infertop/session"
@@ -32,6 +30,8 @@ type sweepPlan struct {
 	baseline     *sweep.Result
 	batchesLabel string
 	outputs      session.Outputs
+	// dims are the --dim bindings, for the report's options.
+	dims map[string]int
 }
 
 func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) int {
@@ -51,7 +51,7 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) i
 	}
 	start := time.Now()
 	info := engine.Info{Device: plan.spec.Device.String()}
-	obs, err := m.Observe(ctx, "sweep", plan.outputs, map[string]any{"preset": plan.spec.Preset,
+	obs, err := m.Observe(ctx, "sweep", plan.outputs, map[string]any{"model": plan.spec.Model,
 		"device": plan.spec.Device.String(), "batches": plan.batchesLabel})
 	if err != nil {
 		return failed(env, "sweep", err)
@@ -64,7 +64,10 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) i
 			info = s.Info
 		}
 	}
-	fmt.Fprintf(env.Stderr, "sweeping %s on %s (%s)\n", plan.spec.Preset, plan.spec.Device, plan.batchesLabel)
+	fmt.Fprintf(env.Stderr, "sweeping %s on %s (%s)\n", plan.spec.Model, plan.spec.Device, plan.batchesLabel)
+	for _, n := range sw.Config.Notes {
+		fmt.Fprintf(env.Stderr, "  note: %s\n", n)
+	}
 	printed := 0
 	sw.Config.Progress = func(r sweep.Result, status string) {
 		for ; printed < len(r.Points); printed++ {
@@ -79,13 +82,16 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) i
 	opts := map[string]any{"batches": plan.batchesLabel, "slo_p99": sw.Config.SLOP99.String(), "threads": p.Options.Threads,
 		"tf32": p.Options.TF32, "warmup": p.Warmup.String(), "window": p.Window.String(), "max_time": p.MaxTime.String(),
 		"mem_limit": sw.Config.MemLimit, "mem_source": sw.MemSource}
-	doc := report.SweepDoc{Meta: report.NewMeta(Version, info, plan.spec.Preset, opts, start, m.CPUInfo), Sweep: res}
+	if len(plan.dims) > 0 {
+		opts["dims"] = plan.dims
+	}
+	doc := report.SweepDoc{Meta: report.NewMeta(Version, info, plan.spec.Model, opts, start, m.CPUInfo), Sweep: res}
 	if plan.baseline != nil {
 		doc.Baseline = report.CompareToBaseline(*plan.baseline, res)
 	}
 	code = writeReport(env, "sweep", plan.out, func(w io.Writer) error { return report.WriteSweep(w, plan.format, doc) },
 		plan.plot, len(doc.Sweep.Points) > 0, func() error {
-			title := fmt.Sprintf("%s on %s", plan.spec.Preset, plan.spec.Device)
+			title := fmt.Sprintf("%s on %s", plan.spec.Model, plan.spec.Device)
 			return report.WriteSweepPlot(plan.plot, plan.plotFormat, title, doc.Sweep, plan.baseline)
 		})
 	switch {
@@ -101,8 +107,10 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) i
 
 // parseSweep reads and checks the flags; nothing is measured before every check has passed.
 func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool) {
-	fs := newFlags(env, "sweep", "sweep [--preset P] [--device cpu|cuda:N] [--batches 1,8,64] [--slo-p99 20ms] [--plot FILE.svg|FILE.png] [--format table|json|csv]")
+	fs := newFlags(env, "sweep", "sweep [--preset P | --model FILE.onnx [--dim NAME=N]...] [--device cpu|cuda:N] [--batches 1,8,64] [--slo-p99 20ms] [--plot FILE.svg|FILE.png] [--format table|json|csv]"+
+		modelUsage("sweep", "--model resnet50.onnx --device cuda:0 --slo-p99 20ms   (a file exported with a fixed batch sweeps that batch only)"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
+	models := addModelFlags(fs, "an ONNX model to sweep instead of a preset, `FILE.onnx`")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batches", "", "increasing comma-separated batch sizes (default: powers of two from 1 until a stop rule holds)")
 	maxBatchF := fs.Int("max-batch", maxBatch, "largest power of two to try")
@@ -130,10 +138,15 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	if _, err = presets.NewCatalog().Get(*presetName); err != nil {
+	cat, err := models.catalog()
+	if err != nil {
 		return fail("%v", err)
 	}
-	s.Preset = *presetName
+	mod, err := models.one(fs, cat, *presetName)
+	if err != nil {
+		return fail("%v", err)
+	}
+	s.Catalog, s.Model, plan.dims = cat, mod.Name, dimsOf(models)
 	if s.Device, err = runnableDevice(m, *deviceName); err != nil {
 		return fail("%v", err)
 	}
@@ -142,6 +155,14 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 			return fail("--batches: %v", err)
 		}
 		plan.batchesLabel = "batches " + *batchList
+		if err := session.CheckModel(mod, s.Batches); err != nil {
+			return fail("%v", err)
+		}
+	} else if fb := mod.FixedBatch(); fb > 0 {
+		plan.batchesLabel = fmt.Sprintf("batch %d only: the file's fixed batch", fb)
+	}
+	if err := session.CheckModel(mod, []int{max(mod.FixedBatch(), 1)}); err != nil {
+		return fail("%v", err)
 	}
 	if *maxBatchF < 1 || *maxBatchF > maxBatch {
 		return fail("--max-batch %d is out of range (accepted: 1 to %d)", *maxBatchF, maxBatch)
@@ -185,13 +206,6 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 		return fail("%v", err)
 	}
 	return plan, 0, true
-}
-
-// flagSet reports whether the flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // parseIncreasing reads a batch list that must increase strictly.

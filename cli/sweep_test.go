@@ -18,8 +18,10 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/internal/fake"
+	"infertop/model"
 	"infertop/presets"
 	"infertop/report"
+	"infertop/runner"
 	"infertop/session"
 	"infertop/sweep"
 )
@@ -44,8 +46,11 @@ func runSweepArgs(t *testing.T, ctx context.Context, deps session.Machine, args 
 
 func TestSweepEstimateEdgeJSONAndPlot(t *testing.T) {
 	dir := t.TempDir()
-	lin, _ := presets.NewCatalog().Get("linear")
-	limit := lin.EstimateBytes(100)
+	lin, _ := presets.BuildModel("linear", presets.DefaultSeed)
+	limit, err := runner.MemoryEstimate(lin, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	plot := filepath.Join(dir, "s.svg")
 	code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--format", "json",
 		"--mem-limit", itoa(limit), "--plot", plot)
@@ -73,7 +78,7 @@ func TestSweepEstimateEdgeJSONAndPlot(t *testing.T) {
 	if s.Fit == nil || s.Fit.B < 999 || s.Fit.B > 1001 || !slices.Contains(s.Notes, sweep.CPUEdgeNote) {
 		t.Errorf("fit %+v notes %v", s.Fit, s.Notes)
 	}
-	if doc.Meta.Preset != "linear" || doc.Meta.Engine != "fake" {
+	if doc.Meta.Model != "linear" || doc.Meta.Engine != "fake" {
 		t.Errorf("meta %+v", doc.Meta)
 	}
 	b, err := os.ReadFile(plot)
@@ -190,8 +195,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	var counter atomic.Uint64
 	deps := sweepTestDeps(nil)
-	deps.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return onCUDA1{&fake.Watt{Executor: &fake.Sleep{}, Counter: &counter, MJPerBatch: 1000}}, nil
+	deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return onCUDA1{&fake.Watt{Executor: fake.NewSleep(m, 0), Counter: &counter, MJPerBatch: 1000}}, nil
 	})
 	srv, err := gpuinfo.FakeServer(2, gpuinfo.FakeOptions{Seed: 3})
 	if err != nil {

@@ -1,10 +1,12 @@
-// Package engine says how a preset executes on one device: the Executor
-// interface every engine implements, device names, the registry that opens
-// an executor for a device, and the environment variables the engines read.
+// Package engine says how a model graph executes on one device: the
+// Executor interface every engine implements, device names, the registry
+// that opens an executor for a device, and the environment variables the
+// engines read.
 //
 // It and the engines under it (engine/cpu, engine/cuda) never import the
 // runner or anything above it (sweep, session, report, ui, cli), gpuinfo, or
-// a file format's reader: they see only what runs.
+// a file format's reader (onnx): they see only model graphs, what
+// model.Model.Bind compiles, never the file a graph came from.
 package engine
 
 import (
@@ -13,19 +15,26 @@ import (
 	"time"
 
 	"infertop/internal/units"
-	"infertop/presets"
+	"infertop/model"
 )
 
-// Executor runs one preset on one device. It is used from one goroutine at a time.
+// Executor runs one model on one device. It is used from one goroutine at a time.
 type Executor interface {
-	// Prepare allocates everything a batch of the given size needs (weights stay
-	// between calls). It frees the previous batch's buffers first. An error that
-	// wraps ErrOutOfMemory means the batch does not fit; the executor is then
-	// left with no batch prepared and can be prepared again with a smaller one.
+	// Prepare compiles the model for a batch size (model.Model.Bind) and
+	// allocates everything that batch needs (weights stay between calls). It
+	// frees the previous batch's buffers first. An error that wraps
+	// ErrOutOfMemory means the batch does not fit; the executor is then left
+	// with no batch prepared and can be prepared again with a smaller one. A
+	// batch the model cannot run at (a fixed-batch export) is refused with the
+	// model's own message.
 	Prepare(batch int) error
-	// Run executes one batch: in holds batch×InputSize values, out receives
-	// batch×OutputSize values. It must not allocate in steady state.
-	Run(in, out []float32) (Timing, error)
+	// Signature describes the prepared batch's inputs and outputs, in the
+	// graph's order, with the batch in their shapes; nil, nil before Prepare.
+	Signature() (in, out []model.TensorSpec)
+	// Run executes one batch: in holds one tensor per input and out one per
+	// output, each of the dtype and shape Signature gives. Run reads in and
+	// writes out; it must not allocate in steady state.
+	Run(in, out []*model.Tensor) (Timing, error)
 	// Memory reports what the executor holds now.
 	Memory() Memory
 	// Info describes the executor for displays and reports; the runner reads
@@ -36,18 +45,18 @@ type Executor interface {
 }
 
 // HostBuffers is implemented by executors that keep their own host-side input
-// and output buffers for the prepared batch (a GPU engine's page-locked
-// staging). A caller that fills the input slice and passes both slices to Run
+// and output tensors for the prepared batch (a GPU engine's page-locked
+// staging). A caller that fills the input tensors and passes both lists to Run
 // lets the executor skip its host copies: Run then only issues the device
 // copies (host→device and device→host from and to those buffers), which stay
-// inside the batch's measured time. The slices are valid until the next
+// inside the batch's measured time. The tensors are valid until the next
 // Prepare or Close; a caller must not keep them past either.
 type HostBuffers interface {
-	// HostBuffers returns the prepared batch's input (batch×InputSize values)
-	// and output (batch×OutputSize values), or nil, nil when no batch is
-	// prepared or the executor cannot offer its own buffers (then the caller
-	// passes buffers of its own to Run, as with any executor).
-	HostBuffers() (in, out []float32)
+	// HostBuffers returns the prepared batch's input and output tensors, or
+	// nil, nil when no batch is prepared or the executor cannot offer its own
+	// buffers (then the caller passes tensors of its own to Run, as with any
+	// executor).
+	HostBuffers() (in, out []*model.Tensor)
 }
 
 // Timing is what the device itself measured for one batch. CPU engines leave it zero;
@@ -109,7 +118,8 @@ func (e *OOMError) Unwrap() error { return ErrOutOfMemory }
 
 // Options configure an executor.
 type Options struct {
-	// Seed draws the weights; engines given the same seed hold the same weights.
+	// Seed draws the input data callers feed (model.FillInputs); the weights
+	// are the model's own.
 	Seed uint64
 	// Threads bounds CPU compute threads; 0 means all cores.
 	Threads int
@@ -126,5 +136,7 @@ type Options struct {
 	TF32 bool
 }
 
-// Factory opens an executor for a preset on a device.
-type Factory func(d Device, p *presets.Preset, opts Options) (Executor, error)
+// Factory opens an executor for a model on a device. It refuses, with a
+// *model.UnsupportedError listing every node, a model whose compiled graph
+// needs an op the engine cannot run.
+type Factory func(d Device, m *model.Model, opts Options) (Executor, error)

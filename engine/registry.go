@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"infertop/presets"
+	"infertop/model"
 )
 
 // Registry maps device families to the factories this build has.
@@ -37,8 +37,8 @@ func (r *Registry) Has(k Kind) bool { _, ok := r.factories[k]; return ok }
 // Why explains why a family cannot run, or "" when it can.
 func (r *Registry) Why(k Kind) string { return r.missing[k] }
 
-// Open creates an executor for the named device.
-func (r *Registry) Open(device string, p *presets.Preset, opts Options) (Executor, error) {
+// Open creates an executor for a model on the named device.
+func (r *Registry) Open(device string, m *model.Model, opts Options) (Executor, error) {
 	d, err := ParseDevice(device)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (r *Registry) Open(device string, p *presets.Preset, opts Options) (Executo
 		}
 		return nil, fmt.Errorf("device %s is not available in this build: %s", d, why)
 	}
-	return f(d, p, opts)
+	return f(d, m, opts)
 }
 
 // Families lists the registered families' names, for messages.

@@ -33,10 +33,10 @@ type descs struct {
 }
 
 func newDescs() descs {
-	// Every run series has the labels preset, device and batch; every GPU
+	// Every run series has the labels model, device and batch; every GPU
 	// series uuid and index.
 	run := func(name, help string, extra ...string) *prometheus.Desc {
-		return prometheus.NewDesc("infertop_"+name, help, append([]string{"preset", "device", "batch"}, extra...), nil)
+		return prometheus.NewDesc("infertop_"+name, help, append([]string{"model", "device", "batch"}, extra...), nil)
 	}
 	gpu := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc("infertop_gpu_"+name, help, append([]string{"uuid", "index"}, extra...), nil)
@@ -50,7 +50,7 @@ func newDescs() descs {
 		p50:           run("batch_latency_p50_seconds", "Median batch latency of the current run, from its HDR histogram."),
 		p99:           run("batch_latency_p99_seconds", "99th percentile batch latency of the current run, from its HDR histogram."),
 		state:         run("state", "1 for the state the current run is in, 0 for the others.", "state"),
-		flops:         run("achieved_flop_per_second", "Achieved floating-point operations per second: the preset's analytic FLOPs per sample × samples/s (GFLOP/s × 1e9)."),
+		flops:         run("achieved_flop_per_second", "Achieved floating-point operations per second: the model's analytic FLOPs per sample × samples/s (GFLOP/s × 1e9)."),
 		peakFlops:     run("peak_flop_per_second", "The device's measured sgemm peak in FLOP/s, when calibrated."),
 		engineBytes:   run("engine_memory_bytes", "Memory the engine holds, by where it is held (\"host\", or a device such as \"cuda:0\").", "held_on"),
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
@@ -105,7 +105,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func (c *Collector) collectTotals(ch chan<- prometheus.Metric, v view) {
 	bounds := c.feed.bounds
 	for k, t := range v.totals {
-		l := []string{k.preset, k.device, k.batch}
+		l := []string{k.model, k.device, k.batch}
 		ch <- prometheus.MustNewConstMetric(c.d.samplesTotal, prometheus.CounterValue, t.samples, l...)
 		ch <- prometheus.MustNewConstMetric(c.d.batchesTotal, prometheus.CounterValue, t.batches, l...)
 		cum := make(map[float64]uint64, len(bounds))
@@ -122,7 +122,7 @@ func (c *Collector) collectTotals(ch chan<- prometheus.Metric, v view) {
 
 func (c *Collector) collectRun(ch chan<- prometheus.Metric, s runner.Snapshot) {
 	k := keyOf(s)
-	l := []string{k.preset, k.device, k.batch}
+	l := []string{k.model, k.device, k.batch}
 	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), l...), extra...)...)
 	}

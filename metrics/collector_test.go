@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // (two chart buckets around 1 ms) and 2 of 20 ms.
 func fakeSnapshot() runner.Snapshot {
 	return runner.Snapshot{
-		RunID: 7, Seq: 40, Time: t0, Preset: "mlp", Device: "cuda:0", Batch: 256, State: runner.Stable,
+		RunID: 7, Seq: 40, Time: t0, Model: "mlp", Device: "cuda:0", Batch: 256, State: runner.Stable,
 		Measured: 3 * time.Second,
 		Window:   runner.Throughput{Duration: time.Second, Batches: 4, Samples: 1024, SamplesPerSec: 1024},
 		Overall:  runner.Throughput{Duration: 3 * time.Second, Batches: 12, Samples: 3072, SamplesPerSec: 1024},
@@ -56,29 +56,29 @@ func TestRunMetrics(t *testing.T) {
 	const want = `
 # HELP infertop_run_info The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation.
 # TYPE infertop_run_info gauge
-infertop_run_info{batch="256",device="cuda:0",engine="cuda+cublas",preset="mlp",run_id="7"} 1
+infertop_run_info{batch="256",device="cuda:0",engine="cuda+cublas",model="mlp",run_id="7"} 1
 # HELP infertop_samples_per_second Samples (batch × batches) per second over the last completed measurement window.
 # TYPE infertop_samples_per_second gauge
-infertop_samples_per_second{batch="256",device="cuda:0",preset="mlp"} 1024
+infertop_samples_per_second{batch="256",device="cuda:0",model="mlp"} 1024
 # HELP infertop_samples_total Samples measured after warm-up, over every run with these labels.
 # TYPE infertop_samples_total counter
-infertop_samples_total{batch="256",device="cuda:0",preset="mlp"} 3072
+infertop_samples_total{batch="256",device="cuda:0",model="mlp"} 3072
 # HELP infertop_batch_latency_p50_seconds Median batch latency of the current run, from its HDR histogram.
 # TYPE infertop_batch_latency_p50_seconds gauge
-infertop_batch_latency_p50_seconds{batch="256",device="cuda:0",preset="mlp"} 0.001
+infertop_batch_latency_p50_seconds{batch="256",device="cuda:0",model="mlp"} 0.001
 # HELP infertop_batch_latency_p99_seconds 99th percentile batch latency of the current run, from its HDR histogram.
 # TYPE infertop_batch_latency_p99_seconds gauge
-infertop_batch_latency_p99_seconds{batch="256",device="cuda:0",preset="mlp"} 0.02
-# HELP infertop_achieved_flop_per_second Achieved floating-point operations per second: the preset's analytic FLOPs per sample × samples/s (GFLOP/s × 1e9).
+infertop_batch_latency_p99_seconds{batch="256",device="cuda:0",model="mlp"} 0.02
+# HELP infertop_achieved_flop_per_second Achieved floating-point operations per second: the model's analytic FLOPs per sample × samples/s (GFLOP/s × 1e9).
 # TYPE infertop_achieved_flop_per_second gauge
-infertop_achieved_flop_per_second{batch="256",device="cuda:0",preset="mlp"} 1.25e+10
+infertop_achieved_flop_per_second{batch="256",device="cuda:0",model="mlp"} 1.25e+10
 # HELP infertop_engine_memory_bytes Memory the engine holds, by where it is held ("host", or a device such as "cuda:0").
 # TYPE infertop_engine_memory_bytes gauge
-infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="cuda:0",preset="mlp"} 1.048576e+06
-infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="host",preset="mlp"} 4096
+infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="cuda:0",model="mlp"} 1.048576e+06
+infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="host",model="mlp"} 4096
 # HELP infertop_energy_per_sample_joules Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read).
 # TYPE infertop_energy_per_sample_joules gauge
-infertop_energy_per_sample_joules{batch="256",device="cuda:0",preset="mlp"} 0.125
+infertop_energy_per_sample_joules{batch="256",device="cuda:0",model="mlp"} 0.125
 `
 	names := []string{"infertop_run_info", "infertop_samples_per_second", "infertop_samples_total",
 		"infertop_batch_latency_p50_seconds", "infertop_batch_latency_p99_seconds",
@@ -127,13 +127,13 @@ func TestLatencyHistogram(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",preset="mlp",le="0.0005"} 0`,
-		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",preset="mlp",le="0.0025"} 10`,
-		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",preset="mlp",le="0.01"} 10`,
-		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",preset="mlp",le="0.025"} 12`,
-		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",preset="mlp",le="+Inf"} 12`,
-		`infertop_batch_latency_seconds_sum{batch="256",device="cuda:0",preset="mlp"} 0.048`,
-		`infertop_batch_latency_seconds_count{batch="256",device="cuda:0",preset="mlp"} 12`,
+		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",model="mlp",le="0.0005"} 0`,
+		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",model="mlp",le="0.0025"} 10`,
+		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",model="mlp",le="0.01"} 10`,
+		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",model="mlp",le="0.025"} 12`,
+		`infertop_batch_latency_seconds_bucket{batch="256",device="cuda:0",model="mlp",le="+Inf"} 12`,
+		`infertop_batch_latency_seconds_sum{batch="256",device="cuda:0",model="mlp"} 0.048`,
+		`infertop_batch_latency_seconds_count{batch="256",device="cuda:0",model="mlp"} 12`,
 	} {
 		if !strings.Contains(string(out), want+"\n") {
 			t.Errorf("missing %s in\n%s", want, out)
@@ -156,8 +156,8 @@ func TestCountersSurviveNewRuns(t *testing.T) {
 	const want = `
 # HELP infertop_samples_total Samples measured after warm-up, over every run with these labels.
 # TYPE infertop_samples_total counter
-infertop_samples_total{batch="256",device="cuda:0",preset="mlp"} 3584
-infertop_samples_total{batch="512",device="cuda:0",preset="mlp"} 100
+infertop_samples_total{batch="256",device="cuda:0",model="mlp"} 3584
+infertop_samples_total{batch="512",device="cuda:0",model="mlp"} 100
 `
 	if err := testutil.CollectAndCompare(NewCollector(f), strings.NewReader(want), "infertop_samples_total"); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ type cmpKey struct {
 // cores), so its series carry a side label ("a" or "b") besides the device.
 // Its methods are safe for concurrent use and only copy under a mutex.
 type CompareFeed struct {
-	preset string
+	model  string
 	sides  [2]sweep.Side
 	bounds []float64
 
@@ -49,9 +49,9 @@ type CompareFeed struct {
 	done   []sweep.ComparePoint
 }
 
-// NewCompareFeed returns an empty feed for a race of preset between a and b.
-func NewCompareFeed(preset string, a, b sweep.Side) *CompareFeed {
-	return &CompareFeed{preset: preset, sides: [2]sweep.Side{a, b}, bounds: LatencyBuckets(),
+// NewCompareFeed returns an empty feed for a race of a model between a and b.
+func NewCompareFeed(model string, a, b sweep.Side) *CompareFeed {
+	return &CompareFeed{model: model, sides: [2]sweep.Side{a, b}, bounds: LatencyBuckets(),
 		totals: map[cmpKey]*totals{}, dur: map[cmpKey]float64{}}
 }
 
@@ -148,18 +148,18 @@ type compareDescs struct {
 }
 
 func newCompareDescs() compareDescs {
-	// Every side series has the labels preset, device, batch and side; the
-	// race's own series preset and batch.
+	// Every side series has the labels model, device, batch and side; the
+	// race's own series model and batch.
 	side := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc("infertop_"+name, help, []string{"preset", "device", "batch", "side"}, nil)
+		return prometheus.NewDesc("infertop_"+name, help, []string{"model", "device", "batch", "side"}, nil)
 	}
 	race := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc("infertop_compare_"+name, help, []string{"preset", "batch"}, nil)
+		return prometheus.NewDesc("infertop_compare_"+name, help, []string{"model", "batch"}, nil)
 	}
 	return compareDescs{
 		sideInfo: prometheus.NewDesc("infertop_compare_side_info",
 			"A side of the compare: always 1; threads is the CPU thread count (0 = all cores), config the side as the output names it.",
-			[]string{"preset", "side", "device", "threads", "config"}, nil),
+			[]string{"model", "side", "device", "threads", "config"}, nil),
 		samplesPerSec: side("samples_per_second", "Samples (batch × batches) per second of the side's last measured window at the batch now raced."),
 		samplesTotal:  side("samples_total", "Samples measured in the side's windows (warm-up excluded) at this batch."),
 		batchesTotal:  side("batches_total", "Batches measured in the side's windows (warm-up excluded) at this batch."),
@@ -173,7 +173,7 @@ func newCompareDescs() compareDescs {
 		pairs:         race("window_pairs", "Window pairs (A B or B A) finished at this batch."),
 		crossover: prometheus.NewDesc("infertop_compare_crossover_batch",
 			"First finished batch at which B overtakes A after A was at least as fast at the batch before; 0 while there is none.",
-			[]string{"preset"}, nil),
+			[]string{"model"}, nil),
 	}
 }
 
@@ -198,10 +198,10 @@ func (c *CompareCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, val, l...)
 	}
 	for i, s := range f.sides {
-		gauge(c.d.sideInfo, 1, f.preset, sideLabel(i), s.Device, strconv.Itoa(s.Threads), s.String())
+		gauge(c.d.sideInfo, 1, f.model, sideLabel(i), s.Device, strconv.Itoa(s.Threads), s.String())
 	}
 	for k, t := range v.totals {
-		l := []string{f.preset, f.sides[k.side].Device, strconv.Itoa(k.batch), sideLabel(k.side)}
+		l := []string{f.model, f.sides[k.side].Device, strconv.Itoa(k.batch), sideLabel(k.side)}
 		ch <- prometheus.MustNewConstMetric(c.d.samplesTotal, prometheus.CounterValue, t.samples, l...)
 		ch <- prometheus.MustNewConstMetric(c.d.batchesTotal, prometheus.CounterValue, t.batches, l...)
 		cum := make(map[float64]uint64, len(f.bounds))
@@ -216,13 +216,13 @@ func (c *CompareCollector) Collect(ch chan<- prometheus.Metric) {
 	for i, p := range v.points {
 		b := strconv.Itoa(p.Batch)
 		if p.SpeedUp > 0 {
-			gauge(c.d.speedUp, p.SpeedUp, f.preset, b)
+			gauge(c.d.speedUp, p.SpeedUp, f.model, b)
 		}
 		if p.Pairs > 0 {
-			gauge(c.d.pairMin, p.Lo, f.preset, b)
-			gauge(c.d.pairMax, p.Hi, f.preset, b)
+			gauge(c.d.pairMin, p.Lo, f.model, b)
+			gauge(c.d.pairMax, p.Hi, f.model, b)
 		}
-		gauge(c.d.pairs, float64(p.Pairs), f.preset, b)
+		gauge(c.d.pairs, float64(p.Pairs), f.model, b)
 		if p.Batch == v.batch {
 			cur = &v.points[i]
 		}
@@ -232,7 +232,7 @@ func (c *CompareCollector) Collect(ch chan<- prometheus.Metric) {
 			if !v.hasWin[side] {
 				continue
 			}
-			l := []string{f.preset, f.sides[side].Device, strconv.Itoa(v.batch), sideLabel(side)}
+			l := []string{f.model, f.sides[side].Device, strconv.Itoa(v.batch), sideLabel(side)}
 			gauge(c.d.samplesPerSec, v.last[side], l...)
 			if st.Count > 0 {
 				gauge(c.d.p50, st.P50MS/1e3, l...)
@@ -241,7 +241,7 @@ func (c *CompareCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.d.measured, v.dur[cmpKey{v.batch, side}], l...)
 		}
 	}
-	gauge(c.d.crossover, float64(v.crossover), f.preset)
+	gauge(c.d.crossover, float64(v.crossover), f.model)
 }
 
 // NewCompareRegistry returns a registry of its own holding the compare's

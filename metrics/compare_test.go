@@ -31,7 +31,7 @@ func (w *raceWindower) Window(_ context.Context, side int) (sweep.WindowResult, 
 // batches 1 and 4, two pairs each, feeding f.
 func fakeCompare(t *testing.T, f *CompareFeed) sweep.CompareResult {
 	t.Helper()
-	res, err := sweep.Compare(context.Background(), sweep.CompareConfig{Preset: "mlp",
+	res, err := sweep.Compare(context.Background(), sweep.CompareConfig{Model: "mlp",
 		A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"}, Batches: []int{1, 4}, Pairs: 2,
 		OnWindow: f.ObserveWindow, OnBatch: func(p sweep.ComparePoint, _ sweep.CompareResult) { f.ObserveBatch(p) }},
 		&raceWindower{})
@@ -53,37 +53,37 @@ func TestCompareMetricsKeepBothSidesApart(t *testing.T) {
 	const want = `
 # HELP infertop_compare_side_info A side of the compare: always 1; threads is the CPU thread count (0 = all cores), config the side as the output names it.
 # TYPE infertop_compare_side_info gauge
-infertop_compare_side_info{config="cpu (all cores)",device="cpu",preset="mlp",side="b",threads="0"} 1
-infertop_compare_side_info{config="cpu ×1 thread",device="cpu",preset="mlp",side="a",threads="1"} 1
+infertop_compare_side_info{config="cpu (all cores)",device="cpu",model="mlp",side="b",threads="0"} 1
+infertop_compare_side_info{config="cpu ×1 thread",device="cpu",model="mlp",side="a",threads="1"} 1
 # HELP infertop_samples_per_second Samples (batch × batches) per second of the side's last measured window at the batch now raced.
 # TYPE infertop_samples_per_second gauge
-infertop_samples_per_second{batch="4",device="cpu",preset="mlp",side="a"} 2000
-infertop_samples_per_second{batch="4",device="cpu",preset="mlp",side="b"} 4000
+infertop_samples_per_second{batch="4",device="cpu",model="mlp",side="a"} 2000
+infertop_samples_per_second{batch="4",device="cpu",model="mlp",side="b"} 4000
 # HELP infertop_samples_total Samples measured in the side's windows (warm-up excluded) at this batch.
 # TYPE infertop_samples_total counter
-infertop_samples_total{batch="1",device="cpu",preset="mlp",side="a"} 10
-infertop_samples_total{batch="1",device="cpu",preset="mlp",side="b"} 10
-infertop_samples_total{batch="4",device="cpu",preset="mlp",side="a"} 40
-infertop_samples_total{batch="4",device="cpu",preset="mlp",side="b"} 40
+infertop_samples_total{batch="1",device="cpu",model="mlp",side="a"} 10
+infertop_samples_total{batch="1",device="cpu",model="mlp",side="b"} 10
+infertop_samples_total{batch="4",device="cpu",model="mlp",side="a"} 40
+infertop_samples_total{batch="4",device="cpu",model="mlp",side="b"} 40
 # HELP infertop_batch_latency_p50_seconds Median batch latency of the side over its windows so far at the batch now raced (exact).
 # TYPE infertop_batch_latency_p50_seconds gauge
-infertop_batch_latency_p50_seconds{batch="4",device="cpu",preset="mlp",side="a"} 0.002
-infertop_batch_latency_p50_seconds{batch="4",device="cpu",preset="mlp",side="b"} 0.001
+infertop_batch_latency_p50_seconds{batch="4",device="cpu",model="mlp",side="a"} 0.002
+infertop_batch_latency_p50_seconds{batch="4",device="cpu",model="mlp",side="b"} 0.001
 # HELP infertop_measured_seconds Wall time of the side's windows so far at the batch now raced (warm-up excluded).
 # TYPE infertop_measured_seconds gauge
-infertop_measured_seconds{batch="4",device="cpu",preset="mlp",side="a"} 0.02
-infertop_measured_seconds{batch="4",device="cpu",preset="mlp",side="b"} 0.01
+infertop_measured_seconds{batch="4",device="cpu",model="mlp",side="a"} 0.02
+infertop_measured_seconds{batch="4",device="cpu",model="mlp",side="b"} 0.01
 # HELP infertop_compare_speed_up_ratio B's samples/s over A's across every window so far at this batch (the latest value for batches already raced).
 # TYPE infertop_compare_speed_up_ratio gauge
-infertop_compare_speed_up_ratio{batch="1",preset="mlp"} 0.5
-infertop_compare_speed_up_ratio{batch="4",preset="mlp"} 2
+infertop_compare_speed_up_ratio{batch="1",model="mlp"} 0.5
+infertop_compare_speed_up_ratio{batch="4",model="mlp"} 2
 # HELP infertop_compare_window_pairs Window pairs (A B or B A) finished at this batch.
 # TYPE infertop_compare_window_pairs gauge
-infertop_compare_window_pairs{batch="1",preset="mlp"} 2
-infertop_compare_window_pairs{batch="4",preset="mlp"} 2
+infertop_compare_window_pairs{batch="1",model="mlp"} 2
+infertop_compare_window_pairs{batch="4",model="mlp"} 2
 # HELP infertop_compare_crossover_batch First finished batch at which B overtakes A after A was at least as fast at the batch before; 0 while there is none.
 # TYPE infertop_compare_crossover_batch gauge
-infertop_compare_crossover_batch{preset="mlp"} 4
+infertop_compare_crossover_batch{model="mlp"} 4
 `
 	names := []string{"infertop_compare_side_info", "infertop_samples_per_second", "infertop_samples_total",
 		"infertop_batch_latency_p50_seconds", "infertop_measured_seconds", "infertop_compare_speed_up_ratio",

@@ -27,13 +27,13 @@ func LatencyBuckets() []float64 {
 	}
 }
 
-// runKey is the label set of a run's series: preset, device and batch.
+// runKey is the label set of a run's series: model, device and batch.
 type runKey struct {
-	preset, device, batch string
+	model, device, batch string
 }
 
 func keyOf(s runner.Snapshot) runKey {
-	return runKey{s.Preset, s.Device, strconv.Itoa(s.Batch)}
+	return runKey{s.Model, s.Device, strconv.Itoa(s.Batch)}
 }
 
 // totals are a run's cumulative figures.

@@ -17,14 +17,20 @@ type Selftest struct {
 	planned          int
 
 	mu    sync.Mutex
-	cases []SelftestCase // in the order they finished; one per preset and batch
+	cases []SelftestCase // in the order they finished; one per model and batch
 }
 
-// SelftestCase is one finished case.
+// SelftestCase is one finished case, or a model the device's engine
+// refused (Refused, Batch 0).
 type SelftestCase struct {
-	Preset string
-	Batch  int
-	Pass   bool
+	// Model names the model (a preset, or a file's path).
+	Model string
+	Batch int
+	Pass  bool
+	// Refused says the device's engine cannot run the model; Cases is how
+	// many planned cases (one per batch) the refusal stands for.
+	Refused bool
+	Cases   int
 	// Compared is true when the outputs were compared; MaxRelErr is
 	// max|out−base| / max|base| then.
 	Compared  bool
@@ -39,13 +45,13 @@ func NewSelftest(device, baseline string, tolerance float64, planned int) *Selft
 	return &Selftest{device: device, baseline: baseline, tolerance: tolerance, planned: planned}
 }
 
-// ObserveCase records a finished case; a case of the same preset and batch
+// ObserveCase records a finished case; a case of the same model and batch
 // replaces the earlier one.
 func (s *Selftest) ObserveCase(c SelftestCase) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, o := range s.cases {
-		if o.Preset == c.Preset && o.Batch == c.Batch {
+		if o.Model == c.Model && o.Batch == c.Batch {
 			s.cases[i] = c
 			return
 		}
@@ -55,8 +61,8 @@ func (s *Selftest) ObserveCase(c SelftestCase) {
 
 // SelftestCollector turns a Selftest into metrics at each scrape.
 type SelftestCollector struct {
-	st                                                    *Selftest
-	info, tolerance, planned, total, passed, relErr, took *prometheus.Desc
+	st                                                             *Selftest
+	info, tolerance, planned, total, passed, relErr, took, refused *prometheus.Desc
 }
 
 // NewSelftestCollector returns a collector over st.
@@ -65,19 +71,20 @@ func NewSelftestCollector(st *Selftest) *SelftestCollector {
 		return prometheus.NewDesc("infertop_selftest_"+name, help, append([]string{"device"}, labels...), nil)
 	}
 	return &SelftestCollector{st: st,
-		info:      c("info", "The selftest running: always 1; baseline is what the device's outputs are compared with (\"reference\": the plain-Go forward pass, \"cpu\": the CPU engine).", "baseline"),
+		info:      c("info", "The selftest running: always 1; baseline is what the device's outputs are compared with (\"reference\": the plain-Go evaluation of the model's graph, \"cpu\": the CPU engine).", "baseline"),
 		tolerance: c("tolerance_ratio", "The largest accepted relative error, max|out−base| / max|base|."),
-		planned:   c("planned_cases", "Cases (preset × batch) the selftest runs in all."),
-		total:     c("cases_total", "Cases finished, by result (\"pass\" or \"fail\").", "result"),
-		passed:    c("case_passed", "1 when the case passed, 0 when it failed; present once the case has finished.", "preset", "batch"),
-		relErr:    c("case_max_relative_error_ratio", "The case's max|out−base| / max|base| (NaN when the baseline was not finite); absent when no outputs were compared (the run failed).", "preset", "batch"),
-		took:      c("case_run_seconds", "Wall time of the case's warm run on the device under test (the second of two runs).", "preset", "batch"),
+		planned:   c("planned_cases", "Cases (model × batch) the selftest runs in all."),
+		total:     c("cases_total", "Cases finished, by result (\"pass\", \"fail\", or \"refused\": every batch of a model the device's engine cannot run).", "result"),
+		passed:    c("case_passed", "1 when the case passed, 0 when it failed; present once the case has finished.", "model", "batch"),
+		relErr:    c("case_max_relative_error_ratio", "The case's max|out−base| / max|base| (NaN when the baseline was not finite); absent when no outputs were compared (the run failed).", "model", "batch"),
+		took:      c("case_run_seconds", "Wall time of the case's warm run on the device under test (the second of two runs).", "model", "batch"),
+		refused:   c("model_refused", "1 for a model the device's engine cannot run (it lacks an op the model needs): neither a pass nor a failure.", "model"),
 	}
 }
 
 // Describe sends every metric's description.
 func (c *SelftestCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.tolerance, c.planned, c.total, c.passed, c.relErr, c.took} {
+	for _, d := range []*prometheus.Desc{c.info, c.tolerance, c.planned, c.total, c.passed, c.relErr, c.took, c.refused} {
 		ch <- d
 	}
 }
@@ -92,9 +99,14 @@ func (c *SelftestCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, dev, st.baseline)
 	ch <- prometheus.MustNewConstMetric(c.tolerance, prometheus.GaugeValue, st.tolerance, dev)
 	ch <- prometheus.MustNewConstMetric(c.planned, prometheus.GaugeValue, float64(st.planned), dev)
-	var pass, fail float64
+	var pass, fail, refused float64
 	for _, k := range cases {
-		l := []string{dev, k.Preset, strconv.Itoa(k.Batch)}
+		if k.Refused {
+			refused += float64(k.Cases)
+			ch <- prometheus.MustNewConstMetric(c.refused, prometheus.GaugeValue, 1, dev, k.Model)
+			continue
+		}
+		l := []string{dev, k.Model, strconv.Itoa(k.Batch)}
 		if k.Pass {
 			pass++
 		} else {
@@ -110,6 +122,7 @@ func (c *SelftestCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.total, prometheus.CounterValue, pass, dev, "pass")
 	ch <- prometheus.MustNewConstMetric(c.total, prometheus.CounterValue, fail, dev, "fail")
+	ch <- prometheus.MustNewConstMetric(c.total, prometheus.CounterValue, refused, dev, "refused")
 }
 
 // NewSelftestRegistry is NewRegistry (the GPU telemetry of feed, the Go

@@ -45,7 +45,7 @@ func TestServerScrape(t *testing.T) {
 	const want = `
 # HELP infertop_samples_per_second Samples (batch × batches) per second over the last completed measurement window.
 # TYPE infertop_samples_per_second gauge
-infertop_samples_per_second{batch="256",device="cuda:0",preset="mlp"} 1024
+infertop_samples_per_second{batch="256",device="cuda:0",model="mlp"} 1024
 # HELP infertop_gpu_power_watts Board power draw in watts (dcgm-exporter: DCGM_FI_DEV_POWER_USAGE).
 # TYPE infertop_gpu_power_watts gauge
 infertop_gpu_power_watts{index="0",uuid="GPU-0000"} 512.5
@@ -63,7 +63,7 @@ infertop_gpu_power_watts{index="0",uuid="GPU-0000"} 512.5
 	s2.Seq++
 	s2.Window.SamplesPerSec = 2048
 	f.ObserveSnapshot(s2)
-	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `infertop_samples_per_second{batch="256",device="cuda:0",preset="mlp"} 2048`) {
+	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `infertop_samples_per_second{batch="256",device="cuda:0",model="mlp"} 2048`) {
 		t.Error("the second scrape does not show the new snapshot")
 	}
 	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {

@@ -57,21 +57,29 @@ func SupportedOps() []string {
 // every normalization computes them on its way, and ONNX's tests of the op read them.
 // A graph whose opset is outside MinOpset to MaxOpset has every node refused.
 func CheckSupported(g *Graph) []Unsupported {
+	used := usedValues(g)
+	return GroupUnsupported(g, func(n *Node) string { return unsupportedReason(g, n, used) })
+}
+
+// GroupUnsupported lists the nodes of g that reason refuses (says something
+// other than "" of), grouped by op and reason in the order they first
+// appear, with the graph's opset: CheckSupported's list for what this
+// package cannot compute, and an engine's for what it cannot run.
+func GroupUnsupported(g *Graph, reason func(n *Node) string) []Unsupported {
 	var out []Unsupported
 	index := map[string]int{}
-	used := usedValues(g)
 	for _, n := range g.Nodes {
-		reason := unsupportedReason(g, n, used)
-		if reason == "" {
+		why := reason(n)
+		if why == "" {
 			continue
 		}
-		key := n.Op + "\x00" + reason
+		key := n.Op + "\x00" + why
 		if i, ok := index[key]; ok {
 			out[i].Count++
 			continue
 		}
 		index[key] = len(out)
-		out = append(out, Unsupported{Op: n.Op, Opset: g.Opset, Node: n.Name, Count: 1, Reason: reason})
+		out = append(out, Unsupported{Op: n.Op, Opset: g.Opset, Node: n.Name, Count: 1, Reason: why})
 	}
 	return out
 }

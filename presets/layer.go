@@ -1,6 +1,12 @@
-// Package presets is the model catalog: what runs. Each preset is an exact
-// architecture (layers, shapes), with analytic parameter and FLOP counts and
-// deterministic float32 weights from a seed, shared by every engine.
+// Package presets is the built-in catalog: each preset an exact architecture
+// built as a model graph (NewModels, BuildModel) with deterministic float32
+// weights drawn from a seed. What runs is that graph, on every engine.
+//
+// Each preset is also written as a layer list (Preset, Layer, Catalog) with
+// analytic parameter and FLOP counts: an independent description the graphs
+// are tested against (the same weights bit for bit, the same counts, the same
+// outputs as engine/reference's forward pass of the list). Nothing but those
+// tests reads the lists.
 //
 // It never imports an engine, the runner or anything above them.
 package presets

@@ -91,59 +91,6 @@ func (p *Preset) FLOPsPerSample() int64 {
 	return f
 }
 
-// eachLayer calls fn for every layer in execution order with its input and
-// output shape per sample; a residual's body comes before the residual
-// itself. The preset must be valid.
-func (p *Preset) eachLayer(fn func(l Layer, in, out []int)) {
-	var walk func(ls []Layer, in []int) []int
-	walk = func(ls []Layer, in []int) []int {
-		for _, l := range ls {
-			if l.Kind == Residual {
-				walk(l.Body, in)
-			}
-			out, _ := l.OutShape(in)
-			fn(l, in, out)
-			in = out
-		}
-		return in
-	}
-	walk(p.Layers, p.Input)
-}
-
-// ActivationsPerSample is the number of float32 values every layer output of one
-// sample holds together (an engine that keeps each intermediate buffer needs this many).
-func (p *Preset) ActivationsPerSample() int64 {
-	var n int64
-	p.eachLayer(func(l Layer, in, out []int) {
-		n += int64(prod(out))
-		if l.Kind == SelfAttention {
-			// QKV, the per-head score matrices and the mixed values before projection.
-			t := int64(in[0])
-			n += 3*t*int64(l.In) + int64(l.Heads)*t*t + t*int64(l.In)
-		}
-	})
-	return n
-}
-
-// WorkspacePerSample is the largest im2col buffer (float32 values) any convolution needs for one sample.
-func (p *Preset) WorkspacePerSample() int64 {
-	var best int64
-	p.eachLayer(func(l Layer, _, out []int) {
-		if l.Kind == Conv2D {
-			best = max(best, int64(l.In*l.Kernel*l.Kernel)*int64(out[1]*out[2]))
-		}
-	})
-	return best
-}
-
-// EstimateBytes is the memory an engine that keeps every intermediate buffer needs
-// for one batch: weights, input and output staging, activations and im2col workspace.
-func (p *Preset) EstimateBytes(batch int) int64 {
-	b := int64(batch)
-	floats := p.ParamCount() + b*(int64(p.InputSize())+int64(p.OutputSize())+p.ActivationsPerSample()+p.WorkspacePerSample())
-	return 4 * floats
-}
-
 // Catalog is the set of presets, looked up by name.
 type Catalog struct {
 	byName map[string]*Preset

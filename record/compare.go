@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -17,8 +18,9 @@ const CommandCompare = "compare"
 // CompareWindow is one measured window of one side of a compare: the
 // compare's counterpart of a snapshot.
 type CompareWindow struct {
-	Preset string `json:"preset"`
-	Batch  int    `json:"batch"`
+	// Model names the model raced (a preset, or a file's path).
+	Model string `json:"model"`
+	Batch int    `json:"batch"`
 	// Side is "a" or "b"; Device, Threads (0 = all cores) and Config (as the
 	// output names it, e.g. "cpu ×1 thread") say what the side runs.
 	Side    string `json:"side"`
@@ -87,4 +89,22 @@ func (r *Recorder) CompareEvent(kind string, batch int, format string, a ...any)
 	e := CompareEvent{Seq: r.cmpSeq, Time: r.now().UTC(), Kind: kind, Batch: batch, Text: fmt.Sprintf(format, a...)}
 	r.cmpSeq++
 	r.appendLine(line{Type: TypeCompareEvent, At: r.at(), CompareEvent: &e})
+}
+
+// UnmarshalJSON reads a window as this build writes it, and as builds before
+// models wrote it (the model under "preset").
+func (w *CompareWindow) UnmarshalJSON(b []byte) error {
+	type plain CompareWindow
+	var v struct {
+		plain
+		Preset string `json:"preset"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*w = CompareWindow(v.plain)
+	if w.Model == "" {
+		w.Model = v.Preset
+	}
+	return nil
 }

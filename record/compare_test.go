@@ -18,7 +18,7 @@ func TestCompareLinesRoundTrip(t *testing.T) {
 	}
 	r.CompareEvent(CompareBatchStarted, 8, "batch %d: warming up both sides", 8)
 	c.add(time.Second)
-	w := CompareWindow{Preset: "mlp", Batch: 8, Side: "a", Device: "cpu", Threads: 1, Config: "cpu ×1 thread", Pair: 1,
+	w := CompareWindow{Model: "mlp", Batch: 8, Side: "a", Device: "cpu", Threads: 1, Config: "cpu ×1 thread", Pair: 1,
 		Samples: 800, Batches: 100, Duration: time.Second, SamplesPerSec: 800, SideSamplesPerSec: 800, P50MS: 10, P90MS: 10, P99MS: 12}
 	r.CompareWindow(w)
 	r.CompareEvent(CompareWindowDone, 8, "window")

@@ -110,10 +110,13 @@ type headerLine struct {
 // snapshotJSON is a runner.Snapshot as written: the stability figures may be
 // infinite, which JSON numbers cannot say, and the events are written as event
 // lines of their own, so the snapshot only says which ones it carried.
+// Recordings made before models name the model "Preset", which is read as
+// the snapshot's Model.
 type snapshotJSON struct {
 	*runner.Snapshot
 	Stability stabilityJSON `json:"Stability"`
 	Events    eventsRef     `json:"Events"`
+	Preset    string        `json:"Preset,omitempty"`
 }
 
 // eventsRef names the snapshot's events: Count events ending with LastSeq.

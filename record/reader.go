@@ -259,6 +259,9 @@ func entryOf(l *line, n int, book *eventBook) (*Entry, error) {
 // booked before it (the sweep's when sweep is set).
 func (sj *snapshotJSON) snapshot(book *eventBook, sweep bool, line int) *runner.Snapshot {
 	s := *sj.Snapshot
+	if s.Model == "" {
+		s.Model = sj.Preset
+	}
 	s.Stability = sj.Stability.stability()
 	s.Events = nil
 	if c := sj.Events.Count; c > 0 && uint64(c) <= sj.Events.LastSeq+1 {

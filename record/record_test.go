@@ -57,7 +57,7 @@ func event(seq uint64, k runner.EventKind, text string) runner.Event {
 
 func snapshot(seq uint64, events ...runner.Event) runner.Snapshot {
 	return runner.Snapshot{
-		RunID: 3, Seq: seq, Time: t0.Add(time.Duration(seq) * 100 * time.Millisecond), Preset: "mlp", Device: "cpu",
+		RunID: 3, Seq: seq, Time: t0.Add(time.Duration(seq) * 100 * time.Millisecond), Model: "mlp", Device: "cpu",
 		Batch: 256, State: runner.Measuring, Elapsed: time.Duration(seq) * 100 * time.Millisecond,
 		Overall:   runner.Throughput{Duration: time.Second, Batches: int64(seq), Samples: int64(seq) * 256, SamplesPerSec: 2560},
 		Latency:   runner.Percentiles{Count: int64(seq), P50: time.Millisecond, P99: 3 * time.Millisecond},
@@ -72,7 +72,7 @@ func header() Header {
 	return Header{Command: "dashboard", Build: Build{Version: "0.1.0", Go: "go1.26"},
 		Machine: Machine{OS: "linux", Arch: "amd64", CPUModel: "Test CPU", CPUs: 2,
 			GPUs: []gpuinfo.DeviceInfo{{Index: 0, Name: "FAKE NVIDIA H100 80GB HBM3", UUID: "GPU-1", Fake: true}}, Driver: "550.54.15"},
-		Options: map[string]any{"preset": "mlp", "batch": float64(256)}}
+		Options: map[string]any{"model": "mlp", "batch": float64(256)}}
 }
 
 // recordFixture records three snapshots (whose event lists overlap), a GPU

@@ -9,17 +9,22 @@ import (
 	"infertop/runner"
 )
 
-// Case is one selftest case: a preset at a batch size run on a device and
-// compared with a baseline. The recording carries it on the event line of
-// the case (an event whose Text is String()).
+// Case is one selftest case: a model at a batch size run on a device and
+// compared with a baseline, or a model the device's engine refused to open
+// (Refused, Batch 0: every batch). The recording carries it on the event
+// line of the case (an event whose Text is String()).
 type Case struct {
-	Preset string
-	Batch  int
+	// Model names the model (a preset, or a file's path).
+	Model string
+	Batch int
 	// Device is the device tested; Baseline what its outputs were compared
 	// with ("reference" or "cpu").
 	Device, Baseline string
 	// Pass is the verdict: the outputs were compared and MaxRelErr is within Tolerance.
 	Pass bool
+	// Refused says the device's engine cannot run the model (Error lists
+	// what it lacks): neither a pass nor a failure.
+	Refused bool
 	// Compared is true when outputs were compared; MaxRelErr
 	// (max|out−base| / max|base|) means something only then.
 	Compared  bool
@@ -32,9 +37,11 @@ type Case struct {
 }
 
 // caseJSON is a Case as written: max_rel_err only when compared, and as a
-// string when it is not a finite number.
+// string when it is not a finite number. Recordings made before models name
+// the model "preset".
 type caseJSON struct {
-	Preset         string     `json:"preset"`
+	Model          string     `json:"model"`
+	Preset         string     `json:"preset,omitempty"`
 	Batch          int        `json:"batch"`
 	Device         string     `json:"device"`
 	Baseline       string     `json:"baseline"`
@@ -48,17 +55,15 @@ type caseJSON struct {
 
 // Verdicts, as written.
 const (
-	VerdictPass = "PASS"
-	VerdictFail = "FAIL"
+	VerdictPass    = "PASS"
+	VerdictFail    = "FAIL"
+	VerdictRefused = "REFUSED"
 )
 
-// MarshalJSON writes the case with its verdict as "PASS" or "FAIL".
+// MarshalJSON writes the case with its verdict as "PASS", "FAIL" or "REFUSED".
 func (c Case) MarshalJSON() ([]byte, error) {
-	j := caseJSON{Preset: c.Preset, Batch: c.Batch, Device: c.Device, Baseline: c.Baseline, Verdict: VerdictFail,
+	j := caseJSON{Model: c.Model, Batch: c.Batch, Device: c.Device, Baseline: c.Baseline, Verdict: c.Verdict(),
 		Tolerance: jsonFloat(c.Tolerance), Error: c.Error, TookNS: int64(c.Took), BaselineTookNS: int64(c.BaselineTook)}
-	if c.Pass {
-		j.Verdict = VerdictPass
-	}
 	if c.Compared {
 		f := jsonFloat(c.MaxRelErr)
 		j.MaxRelErr = &f
@@ -72,29 +77,38 @@ func (c *Case) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	if j.Verdict != VerdictPass && j.Verdict != VerdictFail {
-		return fmt.Errorf("selftest case verdict %q is neither %s nor %s", j.Verdict, VerdictPass, VerdictFail)
+	if j.Verdict != VerdictPass && j.Verdict != VerdictFail && j.Verdict != VerdictRefused {
+		return fmt.Errorf("selftest case verdict %q is none of %s, %s and %s", j.Verdict, VerdictPass, VerdictFail, VerdictRefused)
 	}
-	*c = Case{Preset: j.Preset, Batch: j.Batch, Device: j.Device, Baseline: j.Baseline, Pass: j.Verdict == VerdictPass,
-		Tolerance: float64(j.Tolerance), Error: j.Error, Took: time.Duration(j.TookNS), BaselineTook: time.Duration(j.BaselineTookNS)}
+	if j.Model == "" {
+		j.Model = j.Preset
+	}
+	*c = Case{Model: j.Model, Batch: j.Batch, Device: j.Device, Baseline: j.Baseline, Pass: j.Verdict == VerdictPass,
+		Refused: j.Verdict == VerdictRefused, Tolerance: float64(j.Tolerance), Error: j.Error, Took: time.Duration(j.TookNS), BaselineTook: time.Duration(j.BaselineTookNS)}
 	if j.MaxRelErr != nil {
 		c.Compared, c.MaxRelErr = true, float64(*j.MaxRelErr)
 	}
 	return nil
 }
 
-// Verdict is "PASS" or "FAIL".
+// Verdict is "PASS", "FAIL" or "REFUSED".
 func (c Case) Verdict() string {
-	if c.Pass {
+	switch {
+	case c.Refused:
+		return VerdictRefused
+	case c.Pass:
 		return VerdictPass
 	}
 	return VerdictFail
 }
 
-// String reads like "PASS mlp batch 7: max rel err 1.2e-07 (tolerance 1e-03)"
-// or "FAIL mlp batch 7: run: out of memory".
+// String reads like "PASS mlp batch 7: max rel err 1.2e-07 (tolerance 1e-03)",
+// "FAIL mlp batch 7: run: out of memory" or "REFUSED x.onnx on cuda:0: ...".
 func (c Case) String() string {
-	s := fmt.Sprintf("%s %s batch %d on %s", c.Verdict(), c.Preset, c.Batch, c.Device)
+	if c.Refused {
+		return fmt.Sprintf("%s %s on %s: %s", c.Verdict(), c.Model, c.Device, c.Error)
+	}
+	s := fmt.Sprintf("%s %s batch %d on %s", c.Verdict(), c.Model, c.Batch, c.Device)
 	if c.Compared && !math.IsNaN(c.MaxRelErr) {
 		s += fmt.Sprintf(": max rel err %.2e (tolerance %.0e, against %s)", c.MaxRelErr, c.Tolerance, c.Baseline)
 	}
@@ -114,10 +128,14 @@ func (r *Recorder) Event(e runner.Event) {
 }
 
 // Case records one selftest case as an event line that carries it: an
-// "error" event for a failure, a "done" one for a pass.
+// "error" event for a failure, a "warning" one for a refusal, a "done" one
+// for a pass.
 func (r *Recorder) Case(c Case) {
 	kind := runner.EventDone
-	if !c.Pass {
+	switch {
+	case c.Refused:
+		kind = runner.EventWarning
+	case !c.Pass:
 		kind = runner.EventError
 	}
 	r.mu.Lock()

@@ -21,13 +21,13 @@ func TestSelftestCasesRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []Case{
-		{Preset: "linear", Batch: 1, Device: "cpu", Baseline: "reference", Pass: true, Compared: true, MaxRelErr: 1.5e-7,
+		{Model: "linear", Batch: 1, Device: "cpu", Baseline: "reference", Pass: true, Compared: true, MaxRelErr: 1.5e-7,
 			Tolerance: 1e-3, Took: 2 * time.Millisecond, BaselineTook: time.Millisecond},
-		{Preset: "mlp", Batch: 7, Device: "cpu", Baseline: "reference", Compared: true, MaxRelErr: 0.02, Tolerance: 1e-3,
+		{Model: "mlp", Batch: 7, Device: "cpu", Baseline: "reference", Compared: true, MaxRelErr: 0.02, Tolerance: 1e-3,
 			Error: "max rel err 2.00e-02 exceeds 1e-03"},
-		{Preset: "mlp", Batch: 64, Device: "cpu", Baseline: "reference", Compared: true, MaxRelErr: math.NaN(), Tolerance: 1e-3,
+		{Model: "mlp", Batch: 64, Device: "cpu", Baseline: "reference", Compared: true, MaxRelErr: math.NaN(), Tolerance: 1e-3,
 			Error: "baseline not finite"},
-		{Preset: "resnet", Batch: 64, Device: "cpu", Baseline: "reference", Tolerance: 1e-3, Error: "prepare: out of memory"},
+		{Model: "resnet", Batch: 64, Device: "cpu", Baseline: "reference", Tolerance: 1e-3, Error: "prepare: out of memory"},
 	}
 	for _, k := range cases {
 		c.add(time.Second)
@@ -59,7 +59,7 @@ func TestSelftestCasesRoundTrip(t *testing.T) {
 			t.Fatalf("entry %d carries no case", i)
 		}
 		sameRel := got.MaxRelErr == want.MaxRelErr || math.IsNaN(got.MaxRelErr) && math.IsNaN(want.MaxRelErr)
-		if got.Preset != want.Preset || got.Batch != want.Batch || got.Pass != want.Pass || got.Compared != want.Compared ||
+		if got.Model != want.Model || got.Batch != want.Batch || got.Pass != want.Pass || got.Compared != want.Compared ||
 			!sameRel || got.Error != want.Error || got.Took != want.Took || got.Tolerance != want.Tolerance {
 			t.Errorf("case %d: got %+v, want %+v", i, *got, want)
 		}
@@ -86,7 +86,7 @@ func TestSelftestCaseBadVerdict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Case(Case{Preset: "linear", Batch: 1, Pass: true, Compared: true})
+	r.Case(Case{Model: "linear", Batch: 1, Pass: true, Compared: true})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -100,8 +100,8 @@ func LoadCompareBaseline(path string) (CompareDoc, error) {
 	if len(doc.Compare.Points) == 0 {
 		return CompareDoc{}, fmt.Errorf("%s holds no compare points (%s)", path, how)
 	}
-	if doc.Compare.Preset == "" {
-		doc.Compare.Preset = doc.Meta.Preset
+	if doc.Compare.Model == "" {
+		doc.Compare.Model = doc.Meta.Model
 	}
 	return doc, nil
 }
@@ -124,11 +124,11 @@ func docKind(b []byte) string {
 	return ""
 }
 
-// CheckCompareBaseline refuses a baseline that raced another preset or other
+// CheckCompareBaseline refuses a baseline that raced another model or other
 // configurations, or none of the batch sizes this run races.
-func CheckCompareBaseline(old sweep.CompareResult, preset string, a, b sweep.Side, batches []int) error {
-	if old.Preset != preset {
-		return fmt.Errorf("the baseline raced preset %s, this run races %s (a baseline must race the same preset)", old.Preset, preset)
+func CheckCompareBaseline(old sweep.CompareResult, model string, a, b sweep.Side, batches []int) error {
+	if old.Model != model {
+		return fmt.Errorf("the baseline raced the model %s, this run races %s (a baseline must race the same model)", old.Model, model)
 	}
 	if old.A != a || old.B != b {
 		return fmt.Errorf("the baseline raced A = %s, B = %s; this run races A = %s, B = %s (a baseline must race the same two configurations)",

@@ -25,13 +25,13 @@ func cmpPoint(batch int, su, lo, hi float64, pairs int, a, aSpread, b, bSpread f
 
 // compareBaselineFixture is an old and a new race of the same sides.
 func compareBaselineFixture() (old, cur CompareDoc) {
-	old = CompareDoc{Meta: Meta{Version: "v0.9", CPUModel: "Old CPU", Preset: "mlp", Start: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)},
-		Compare: sweep.CompareResult{Preset: "mlp", A: cmpA, B: cmpB, Points: []sweep.ComparePoint{
+	old = CompareDoc{Meta: Meta{Version: "v0.9", CPUModel: "Old CPU", Model: "mlp", Start: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)},
+		Compare: sweep.CompareResult{Model: "mlp", A: cmpA, B: cmpB, Points: []sweep.ComparePoint{
 			cmpPoint(1, 0.5, 0.48, 0.53, 3, 1000, 0.02, 500, 0.03), // speed-up noise max(0.06, 0.04) = 0.06
 			cmpPoint(8, 2.0, 1.9, 2.1, 4, 800, 0.01, 1600, 0.02),   // 0.05
 			cmpPoint(64, 4, 4, 4, 1, 500, 0, 2000, 0),              // one pair: not measured
 		}}}
-	cur = CompareDoc{Compare: sweep.CompareResult{Preset: "mlp", A: cmpA, B: cmpB, Points: []sweep.ComparePoint{
+	cur = CompareDoc{Compare: sweep.CompareResult{Model: "mlp", A: cmpA, B: cmpB, Points: []sweep.ComparePoint{
 		cmpPoint(1, 0.52, 0.5, 0.54, 3, 1040, 0.01, 540.8, 0.02), // noise 0.02/0.52
 		cmpPoint(8, 2.5, 2.45, 2.6, 4, 640, 0.01, 1600, 0.02),    // noise max(0.04, 0.02) = 0.04
 		cmpPoint(64, 4.2, 4.2, 4.2, 1, 500, 0, 2100, 0),
@@ -126,7 +126,7 @@ func TestLoadCompareBaselineRefusals(t *testing.T) {
 	old, _ := compareBaselineFixture()
 	good := write("old.json", old)
 	doc, err := LoadCompareBaseline(good)
-	if err != nil || len(doc.Compare.Points) != 3 || doc.Compare.Preset != "mlp" || doc.Meta.Version != "v0.9" {
+	if err != nil || len(doc.Compare.Points) != 3 || doc.Compare.Model != "mlp" || doc.Meta.Version != "v0.9" {
 		t.Fatalf("loaded %+v, %v", doc.Compare, err)
 	}
 	for want, path := range map[string]string{
@@ -152,7 +152,7 @@ func TestCheckCompareBaseline(t *testing.T) {
 		t.Errorf("batch 8 in common: %v", err)
 	}
 	for want, err := range map[string]error{
-		"the baseline raced preset mlp, this run races resnet": CheckCompareBaseline(old.Compare, "resnet", cmpA, cmpB, []int{8}),
+		"the baseline raced the model mlp, this run races resnet": CheckCompareBaseline(old.Compare, "resnet", cmpA, cmpB, []int{8}),
 		"the baseline raced A = cpu ×1 thread, B = cpu (all cores); this run races A = cpu ×1 thread, B = cuda:0": CheckCompareBaseline(
 			old.Compare, "mlp", cmpA, sweep.Side{Device: "cuda:0"}, []int{8}),
 		"the baseline raced batch 1,8,64, this run races 2,16: no batch size in common": CheckCompareBaseline(old.Compare, "mlp", cmpA, cmpB, []int{2, 16}),

@@ -76,7 +76,7 @@ func writeCompareCSV(w io.Writer, doc CompareDoc, withBase bool) error {
 
 func writeCompareTable(w io.Writer, doc CompareDoc, base *CompareDoc) error {
 	m, res := doc.Meta, doc.Compare
-	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Preset, res.A, res.B)
+	fmt.Fprintf(w, "infertop %s · %s · %s\ncompare of %s: A = %s, B = %s (alternating windows)\n\n", m.Version, m.Go, m.CPUModel, m.Model, res.A, res.B)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	energy := sweep.AnyCompareEnergy(res.Points)
 	fmt.Fprintf(tw, "BATCH\tA SAMPLES/S\tB SAMPLES/S\tSPEED-UP B/A\tPAIR SPREAD\tA P50 ms\tA P99 ms\tB P50 ms\tB P99 ms\t%sPAIRS\t\n",

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"infertop/internal/units"
 	"infertop/runner"
@@ -51,7 +52,7 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 		dir = "."
 	}
 	s := doc.Snapshot
-	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", s.Preset, strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
+	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", fileStem(s.Model), strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err == nil {
@@ -67,7 +68,7 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 // INFERTOP_DASHBOARD_RESULT names a file (scripts/tui-overhead.sh compares it
 // with `infertop bench`).
 type DashboardResult struct {
-	Preset        string  `json:"preset"`
+	Model         string  `json:"model"`
 	Device        string  `json:"device"`
 	Batch         int     `json:"batch"`
 	State         string  `json:"state"`
@@ -79,7 +80,7 @@ type DashboardResult struct {
 // WriteDashboardResult writes the final snapshot's figures to path.
 func WriteDashboardResult(path string, s runner.Snapshot) error {
 	b, err := json.MarshalIndent(DashboardResult{
-		Preset: s.Preset, Device: s.Device, Batch: s.Batch, State: s.State.String(),
+		Model: s.Model, Device: s.Device, Batch: s.Batch, State: s.State.String(),
 		MeasuredSec: s.Measured.Seconds(), Samples: s.Overall.Samples, SamplesPerSec: s.Overall.SamplesPerSec,
 	}, "", "  ")
 	if err != nil {
@@ -89,4 +90,17 @@ func WriteDashboardResult(path string, s runner.Snapshot) error {
 		return fmt.Errorf("writing the dashboard result: %w", err)
 	}
 	return nil
+}
+
+// fileStem is a model's name as part of a file name: a file's base name
+// without its extension ("models/resnet.onnx" is "resnet"), a preset's name
+// as it is, with anything but letters, digits, '.', '_' and '-' made '_'.
+func fileStem(name string) string {
+	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '_' || r == '-' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, stem)
 }

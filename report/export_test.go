@@ -11,7 +11,7 @@ import (
 
 func TestDashboardResultFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json")
-	s := runner.Snapshot{Preset: "linear", Device: "cpu", Batch: 1000, State: runner.Done,
+	s := runner.Snapshot{Model: "linear", Device: "cpu", Batch: 1000, State: runner.Done,
 		Overall: runner.Throughput{Samples: 5000, SamplesPerSec: 1234.5}}
 	if err := WriteDashboardResult(path, s); err != nil {
 		t.Fatal(err)

@@ -162,7 +162,7 @@ func WriteCompareBaselinePlot(w io.Writer, format string, res sweep.CompareResul
 			maxSU, maxThr = max(maxSU, p.SpeedUp), max(maxThr, p.A.SamplesPerSec, p.B.SamplesPerSec)
 		}
 	}
-	title := fmt.Sprintf("%s: %s vs %s", res.Preset, res.B, res.A)
+	title := fmt.Sprintf("%s: %s vs %s", res.Model, res.B, res.A)
 	ps := newBatchPlot(title+": speed-up", fmt.Sprintf("speed-up of %s (×)", res.B), lo, hi)
 	ps.Y.Max = top(maxSU)
 	err := errors.Join(line(ps, SeriesSpeedUp, su, colB, false), line(ps, SeriesBaselineSpeedUp, bsu, colBase, true),

@@ -73,7 +73,7 @@ func TestSweepPlotSVGHasSeriesAndMarks(t *testing.T) {
 }
 
 func TestComparePlotPNG(t *testing.T) {
-	res := sweep.CompareResult{Preset: "resnet", A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"}, Crossover: 4}
+	res := sweep.CompareResult{Model: "resnet", A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"}, Crossover: 4}
 	for i, b := range []int{1, 4, 16} {
 		s := 0.5 + float64(i)
 		res.Points = append(res.Points, sweep.ComparePoint{Batch: b, SpeedUp: s, Lo: s * 0.95, Hi: s * 1.05,

@@ -14,7 +14,7 @@ import (
 )
 
 func sample() Result {
-	s := runner.Snapshot{Preset: "mlp", Device: "cpu", Batch: 32, State: runner.Done, WarmupSettled: true,
+	s := runner.Snapshot{Model: "mlp", Device: "cpu", Batch: 32, State: runner.Done, WarmupSettled: true,
 		Overall: runner.Throughput{Duration: 5 * time.Second, Batches: 1000, Samples: 32000, SamplesPerSec: 6400, BatchesPerSec: 200},
 		Latency: runner.Percentiles{Count: 1000, P50: 4 * time.Millisecond, P90: 4500 * time.Microsecond, P95: 5 * time.Millisecond,
 			P99: 6 * time.Millisecond, P999: 7 * time.Millisecond, Max: 9 * time.Millisecond},
@@ -37,8 +37,8 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	wantMeta := []string{"version", "go", "cpu_model", "threads", "engine", "engine_detail", "device", "preset", "options", "start"}
-	wantRow := []string{"preset", "device", "batch", "samples_per_sec", "batches_per_sec", "latency_ms", "batches", "samples",
+	wantMeta := []string{"version", "go", "cpu_model", "threads", "engine", "engine_detail", "device", "model", "options", "start"}
+	wantRow := []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec", "latency_ms", "batches", "samples",
 		"stable", "stability", "gflops", "pct_peak", "engine_bytes", "warnings", "error"}
 	if k := keys(got.Meta); !slices.Equal(k, sorted(wantMeta)) {
 		t.Errorf("meta keys %v", k)
@@ -93,7 +93,7 @@ func TestCSVAndTable(t *testing.T) {
 // and a line under the table, and stays out of rows whose engine has none.
 func TestPlanOfEachBatch(t *testing.T) {
 	res := sample()
-	s := runner.Snapshot{Preset: "resnet", Device: "cuda:0", Batch: 256, State: runner.Done,
+	s := runner.Snapshot{Model: "resnet", Device: "cuda:0", Batch: 256, State: runner.Done,
 		Info: engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Plan: "conv 8 cudnn, 2 implicit (timed at this batch)"}}
 	res.Rows = append(res.Rows, FromSnapshot(s))
 	var b bytes.Buffer
@@ -124,7 +124,7 @@ func TestPlanOfEachBatch(t *testing.T) {
 func TestTimes(t *testing.T) {
 	var b bytes.Buffer
 	_ = WriteTimes(&b, []Times{NewTimes("mlp", "cpu", 1, []time.Duration{1500 * time.Microsecond, 2 * time.Millisecond}, 0)})
-	if got := strings.TrimSpace(b.String()); got != `[{"preset":"mlp","device":"cpu","batch":1,"dropped":0,"latency_ms":[1.5,2]}]` {
+	if got := strings.TrimSpace(b.String()); got != `[{"model":"mlp","device":"cpu","batch":1,"dropped":0,"latency_ms":[1.5,2]}]` {
 		t.Errorf("times %s", got)
 	}
 }

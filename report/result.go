@@ -10,6 +10,7 @@
 package report
 
 import (
+	"encoding/json"
 	"runtime"
 	"time"
 
@@ -26,36 +27,57 @@ type Result struct {
 }
 
 // Meta describes the program, the machine and the options of a run.
+// Documents written before models name the model "preset"; they read the same.
 type Meta struct {
-	Version      string         `json:"version"`
-	Go           string         `json:"go"`
-	CPUModel     string         `json:"cpu_model"`
-	Threads      int            `json:"threads"`
-	Engine       string         `json:"engine"`
-	EngineDetail string         `json:"engine_detail"`
-	Device       string         `json:"device"`
-	Preset       string         `json:"preset"`
-	Options      map[string]any `json:"options"`
-	Start        time.Time      `json:"start"`
+	Version      string `json:"version"`
+	Go           string `json:"go"`
+	CPUModel     string `json:"cpu_model"`
+	Threads      int    `json:"threads"`
+	Engine       string `json:"engine"`
+	EngineDetail string `json:"engine_detail"`
+	Device       string `json:"device"`
+	// Model names what ran: a preset, or a file's path (several, comma-separated,
+	// when a bench measured more than one).
+	Model   string         `json:"model"`
+	Options map[string]any `json:"options"`
+	Start   time.Time      `json:"start"`
 }
 
 // NewMeta fills the machine's side of Meta (Go version, CPU model from
 // cpuinfoPath, normally /proc/cpuinfo) and the engine's side from info.
-func NewMeta(version string, info engine.Info, preset string, options map[string]any, start time.Time, cpuinfoPath string) Meta {
+func NewMeta(version string, info engine.Info, model string, options map[string]any, start time.Time, cpuinfoPath string) Meta {
 	threads := info.Threads
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	return Meta{
 		Version: version, Go: runtime.Version(), CPUModel: hostinfo.CPUModel(cpuinfoPath), Threads: threads,
-		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Preset: preset,
+		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Model: model,
 		Options: options, Start: start.UTC(),
 	}
 }
 
-// Row is the measurement of one preset at one batch size on one device.
+// UnmarshalJSON reads Meta as this build writes it, and as builds before
+// models wrote it (the model under "preset").
+func (m *Meta) UnmarshalJSON(b []byte) error {
+	type plain Meta
+	var v struct {
+		plain
+		Preset string `json:"preset"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*m = Meta(v.plain)
+	if m.Model == "" {
+		m.Model = v.Preset
+	}
+	return nil
+}
+
+// Row is the measurement of one model at one batch size on one device.
 type Row struct {
-	Preset        string    `json:"preset"`
+	Model         string    `json:"model"`
 	Device        string    `json:"device"`
 	Batch         int       `json:"batch"`
 	SamplesPerSec float64   `json:"samples_per_sec"`
@@ -106,7 +128,7 @@ type Stability struct {
 // stable is still a row: Stable is false and a warning names the failing rules.
 func FromSnapshot(s runner.Snapshot) Row {
 	r := Row{
-		Preset: s.Preset, Device: s.Device, Batch: s.Batch,
+		Model: s.Model, Device: s.Device, Batch: s.Batch,
 		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
 		LatencyMS: LatencyMS{units.MS(s.Latency.P50), units.MS(s.Latency.P90), units.MS(s.Latency.P95), units.MS(s.Latency.P99), units.MS(s.Latency.P999), units.MS(s.Latency.Max)},
 		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,

@@ -56,7 +56,7 @@ func writeSweepTable(w io.Writer, doc SweepDoc) error {
 	if m.Engine != "" {
 		fmt.Fprintf(w, " · %s", m.Engine)
 	}
-	fmt.Fprintf(w, "\nsweep of %s on %s", m.Preset, m.Device)
+	fmt.Fprintf(w, "\nsweep of %s on %s", m.Model, m.Device)
 	if res.SLOMS > 0 {
 		fmt.Fprintf(w, " · SLO p99 %g ms", res.SLOMS)
 	}

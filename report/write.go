@@ -42,7 +42,7 @@ func WriteJSON(w io.Writer, res Result) error {
 }
 
 // csvHeader is the first line of the CSV output.
-var csvHeader = []string{"preset", "device", "batch", "samples_per_sec", "batches_per_sec",
+var csvHeader = []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec",
 	"p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "batches", "samples",
 	"stable", "stable_windows", "stable_iqr", "window_spread", "iqr_over_median",
 	"gflops", "pct_peak", "engine_bytes", "h2d_ms", "compute_ms", "d2h_ms", "warnings", "error"}
@@ -60,7 +60,7 @@ func WriteCSV(w io.Writer, res Result) error {
 	_ = cw.Write(header)
 	for _, r := range res.Rows {
 		l := r.LatencyMS
-		rec := []string{r.Preset, r.Device, strconv.Itoa(r.Batch), csvFloat(r.SamplesPerSec), csvFloat(r.BatchesPerSec),
+		rec := []string{r.Model, r.Device, strconv.Itoa(r.Batch), csvFloat(r.SamplesPerSec), csvFloat(r.BatchesPerSec),
 			csvFloat(l.P50), csvFloat(l.P90), csvFloat(l.P95), csvFloat(l.P99), csvFloat(l.P999), csvFloat(l.Max),
 			strconv.FormatInt(r.Batches, 10), strconv.FormatInt(r.Samples, 10),
 			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
@@ -98,7 +98,7 @@ func WriteTable(w io.Writer, res Result) error {
 	if energy {
 		joulesHead = "\tJ/SAMPLE"
 	}
-	fmt.Fprintf(tw, "PRESET\tDEVICE\tBATCH\tSAMPLES/S\tBATCHES/S\tP50 ms\tP90 ms\tP99 ms\tP99.9 ms\tMAX ms\tN\tSTABLE\tGFLOP/S\t%%PEAK\tMEMORY%s\t\n", joulesHead)
+	fmt.Fprintf(tw, "MODEL\tDEVICE\tBATCH\tSAMPLES/S\tBATCHES/S\tP50 ms\tP90 ms\tP99 ms\tP99.9 ms\tMAX ms\tN\tSTABLE\tGFLOP/S\t%%PEAK\tMEMORY%s\t\n", joulesHead)
 	for _, r := range res.Rows {
 		l := r.LatencyMS
 		pct := "-"
@@ -113,7 +113,7 @@ func WriteTable(w io.Writer, res Result) error {
 			joules = "\t-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%s\t%s%s\t\n",
-			r.Preset, r.Device, r.Batch, units.Rate(r.SamplesPerSec, 3), units.Rate(r.BatchesPerSec, 3),
+			r.Model, r.Device, r.Batch, units.Rate(r.SamplesPerSec, 3), units.Rate(r.BatchesPerSec, 3),
 			units.Rate(l.P50, 3), units.Rate(l.P90, 3), units.Rate(l.P99, 3), units.Rate(l.P999, 3), units.Rate(l.Max, 3), r.Batches, stableWord(r), r.GFLOPS, pct,
 			units.Bytes(r.EngineBytes), joules)
 	}
@@ -122,16 +122,16 @@ func WriteTable(w io.Writer, res Result) error {
 	}
 	for _, r := range res.Rows {
 		for _, wn := range r.Warnings {
-			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, wn)
+			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Model, r.Batch, wn)
 		}
 		if r.Error != "" {
-			fmt.Fprintf(w, "  %s batch %d: error: %s\n", r.Preset, r.Batch, r.Error)
+			fmt.Fprintf(w, "  %s batch %d: error: %s\n", r.Model, r.Batch, r.Error)
 		}
 		if r.Plan != "" {
-			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Preset, r.Batch, r.Plan)
+			fmt.Fprintf(w, "  %s batch %d: %s\n", r.Model, r.Batch, r.Plan)
 		}
 		if r.ComputeMS > 0 {
-			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Preset, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
+			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Model, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
 	}
 	return nil
@@ -184,7 +184,7 @@ func stableWord(r Row) string {
 
 // Times is one batch size's exported per-batch latencies.
 type Times struct {
-	Preset    string    `json:"preset"`
+	Model     string    `json:"model"`
 	Device    string    `json:"device"`
 	Batch     int       `json:"batch"`
 	Dropped   int64     `json:"dropped"`
@@ -192,8 +192,8 @@ type Times struct {
 }
 
 // NewTimes converts latencies to milliseconds.
-func NewTimes(preset, device string, batch int, lat []time.Duration, dropped int64) Times {
-	t := Times{Preset: preset, Device: device, Batch: batch, Dropped: dropped, LatencyMS: make([]float64, len(lat))}
+func NewTimes(model, device string, batch int, lat []time.Duration, dropped int64) Times {
+	t := Times{Model: model, Device: device, Batch: batch, Dropped: dropped, LatencyMS: make([]float64, len(lat))}
 	for i, d := range lat {
 		t.LatencyMS[i] = units.MS(d)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
@@ -15,8 +16,9 @@ type noopExec struct {
 	done      chan struct{}
 }
 
-func (e *noopExec) Prepare(int) error { return nil }
-func (e *noopExec) Run(in, out []float32) (engine.Timing, error) {
+func (e *noopExec) Prepare(int) error                       { return nil }
+func (e *noopExec) Signature() (in, out []model.TensorSpec) { return nil, nil }
+func (e *noopExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	e.n++
 	if e.n == e.target {
 		close(e.done)
@@ -33,8 +35,8 @@ func (e *noopExec) Close() error          { return nil }
 func BenchmarkRunnerOverhead(b *testing.B) {
 	ex := &noopExec{target: b.N + 1, done: make(chan struct{})}
 	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) { return ex, nil })
-	r, err := New(Config{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu", Batch: 1,
+	reg.Register(engine.CPU, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) { return ex, nil })
+	r, err := New(Config{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Model: "linear", Device: "cpu", Batch: 1,
 		Warmup: 1, MaxWarmup: 1, Window: 100 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
@@ -58,7 +60,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	}}
 	// Windows close every 10 ms, each reading the energy counter.
 	meter := EnergyMeterFunc(func(string) (uint64, bool, error) { return uint64(clk.ns.Load() / 4000), true, nil })
-	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu", Batch: 8,
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp", Device: "cpu", Batch: 8,
 		Clock: clk, PublishInterval: time.Hour, Window: 10 * time.Millisecond, RecordLatencies: 10000, Energy: meter})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 )
 
 // Clock gives the current time. The runner reads it around every batch; tests
@@ -37,12 +37,12 @@ const (
 
 // Config says what to run and how to measure it.
 type Config struct {
-	// Registry opens executors; Catalog resolves preset names. Both are required.
+	// Registry opens executors; Catalog resolves model names. Both are required.
 	Registry *engine.Registry
-	Catalog  *presets.Catalog
-	// Preset and Device name what runs first (e.g. "mlp", "cpu").
-	Preset, Device string
-	// Batch is the first batch size; 0 means the preset's default batch.
+	Catalog  *model.Catalog
+	// Model and Device name what runs first (e.g. "mlp" or a file's path, "cpu").
+	Model, Device string
+	// Batch is the first batch size; 0 means the model's default batch.
 	Batch int
 	// Warmup is the least warm-up time (default 1s). Warm-up also lasts at least
 	// MinWarmupBatches batches and until two consecutive windows agree within 10 %
@@ -144,7 +144,7 @@ const (
 	// Paused: no batches run until Resume.
 	Paused
 	// Error: the executor failed or panicked; Err says why. A new command
-	// (Resume, SetBatch, SetPreset, SetDevice) opens a fresh executor.
+	// (Resume, SetBatch, SetModel, SetDevice) opens a fresh executor.
 	Error
 	// Done: the run ended (MaxMeasure reached, Stop, or its context ended).
 	Done

@@ -159,7 +159,7 @@ func TestEnergyStartsAgainAfterResetAndPause(t *testing.T) {
 	// The counter follows the fake clock: 250 W.
 	meter := EnergyMeterFunc(func(string) (uint64, bool, error) { return 1_000_000 + uint64(clk.ns.Load()/4000), true, nil })
 	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{clock: clk, lat: constLat(time.Millisecond)} }}
-	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu", Batch: 8,
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp", Device: "cpu", Batch: 8,
 		Clock: clk, PublishInterval: time.Hour, Energy: meter})
 	if err != nil {
 		t.Fatal(err)

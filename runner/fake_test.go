@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 )
 
 // fakeClock advances only when a fake executor runs a batch.
@@ -39,7 +39,17 @@ func (f *fakeExec) Prepare(batch int) error {
 	return nil
 }
 
-func (f *fakeExec) Run(in, out []float32) (engine.Timing, error) {
+// Signature is a small fixed one: [batch, 4] in, [batch, 2] out. The runner
+// allocates and fills what it says, whatever the model.
+func (f *fakeExec) Signature() (in, out []model.TensorSpec) {
+	if f.batch == 0 {
+		return nil, nil
+	}
+	return []model.TensorSpec{{Name: "input", DType: model.Float32, Shape: []int{f.batch, 4}}},
+		[]model.TensorSpec{{Name: "output", DType: model.Float32, Shape: []int{f.batch, 2}}}
+}
+
+func (f *fakeExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	f.i++
 	if f.panicAt > 0 && f.i == f.panicAt {
 		panic("boom")
@@ -79,7 +89,7 @@ type fakeEnv struct {
 
 func (e *fakeEnv) registry() *engine.Registry {
 	r := engine.NewRegistry()
-	r.Register(engine.CPU, func(d engine.Device, p *presets.Preset, o engine.Options) (engine.Executor, error) {
+	r.Register(engine.CPU, func(d engine.Device, p *model.Model, o engine.Options) (engine.Executor, error) {
 		e.mu.Lock()
 		e.opened++
 		n := e.opened

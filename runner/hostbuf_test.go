@@ -11,22 +11,23 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
 // hostExec offers its own host buffers (engine.HostBuffers), new ones at every
 // Prepare, and checks in every Run that it was given exactly those, with the
-// preset's input in them.
+// model's input (model.FillInputs) in them.
 type hostExec struct {
 	fakeExec
-	p       *presets.Preset
+	m       *model.Model
 	seed    uint64
 	offer   bool
-	in, out []float32
-	want    []float32
+	in, out []*model.Tensor
+	want    []*model.Tensor
 	runs    atomic.Int64 // batches run
 	batchAt atomic.Int64 // the batch of the last Run
-	bad     atomic.Int64 // Runs that got other slices or other input
+	bad     atomic.Int64 // Runs that got other tensors or other input
 	first   atomic.Value // the first complaint, a string
 }
 
@@ -34,17 +35,18 @@ func (h *hostExec) Prepare(batch int) error {
 	if err := h.fakeExec.Prepare(batch); err != nil {
 		return err
 	}
-	for i := range h.in {
-		h.in[i] = float32(math.NaN()) // the old buffers are freed: poison them
+	for _, t := range h.in {
+		for i := range t.F32 {
+			t.F32[i] = float32(math.NaN()) // the old buffers are freed: poison them
+		}
 	}
-	h.in = make([]float32, batch*h.p.InputSize())
-	h.out = make([]float32, batch*h.p.OutputSize())
-	h.want = make([]float32, len(h.in))
-	h.p.FillInput(h.want, h.seed)
+	sigIn, sigOut := h.Signature()
+	h.in, h.out, h.want = model.NewTensors(sigIn), model.NewTensors(sigOut), model.NewTensors(sigIn)
+	model.FillInputs(h.m.Graph, h.want, h.seed)
 	return nil
 }
 
-func (h *hostExec) HostBuffers() (in, out []float32) {
+func (h *hostExec) HostBuffers() (in, out []*model.Tensor) {
 	if !h.offer || h.batch == 0 {
 		return nil, nil
 	}
@@ -56,18 +58,18 @@ func (h *hostExec) complain(format string, a ...any) {
 	h.first.CompareAndSwap(nil, fmt.Sprintf(format, a...))
 }
 
-func (h *hostExec) Run(in, out []float32) (engine.Timing, error) {
-	own := len(in) == len(h.in) && len(out) == len(h.out) && &in[0] == &h.in[0] && &out[0] == &h.out[0]
+func (h *hostExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
+	own := len(in) == 1 && len(out) == 1 && in[0] == h.in[0] && out[0] == h.out[0]
 	switch {
-	case len(in) != len(h.want) || len(out) != h.batch*h.p.OutputSize():
-		h.complain("batch %d: Run got %d inputs and %d outputs", h.batch, len(in), len(out))
+	case len(in) != 1 || len(out) != 1 || !slices.Equal(in[0].Shape, h.want[0].Shape) || !slices.Equal(out[0].Shape, h.out[0].Shape):
+		h.complain("batch %d: Run got %d inputs and %d outputs, not one each of the signature's shapes", h.batch, len(in), len(out))
 	case own != h.offer:
 		h.complain("batch %d: Run got the executor's own buffers: %v, offered: %v", h.batch, own, h.offer)
-	case !slices.Equal(in, h.want):
-		h.complain("batch %d: the input is not the preset's FillInput", h.batch)
+	case !slices.Equal(in[0].F32, h.want[0].F32):
+		h.complain("batch %d: the input is not the model's FillInputs", h.batch)
 	}
-	for i := range out {
-		out[i] = 1
+	for i := range out[0].F32 {
+		out[0].F32[i] = 1
 	}
 	h.runs.Add(1)
 	h.batchAt.Store(int64(h.batch))
@@ -75,22 +77,22 @@ func (h *hostExec) Run(in, out []float32) (engine.Timing, error) {
 }
 
 // TestRunnerUsesExecutorHostBuffers: an executor offering its own host buffers
-// gets them back in every Run, filled with the preset's input, through batch
+// gets them back in every Run, filled with the model's input, through batch
 // changes and an out-of-memory fallback (each Prepare makes new buffers); one
 // that does not gets the runner's own buffers, filled alike.
 func TestRunnerUsesExecutorHostBuffers(t *testing.T) {
 	for _, offer := range []bool{true, false} {
 		t.Run(fmt.Sprintf("offer=%v", offer), func(t *testing.T) {
-			cat := presets.NewCatalog()
-			p, err := cat.Get("mlp")
+			cat := presets.NewModels(presets.DefaultSeed)
+			m, err := cat.Get("mlp")
 			if err != nil {
 				t.Fatal(err)
 			}
 			clk := &fakeClock{}
-			ex := &hostExec{fakeExec: fakeExec{clock: clk, lat: constLat(time.Millisecond), oomOver: 50}, p: p, seed: 7, offer: offer}
+			ex := &hostExec{fakeExec: fakeExec{clock: clk, lat: constLat(time.Millisecond), oomOver: 50}, m: m, seed: 7, offer: offer}
 			reg := engine.NewRegistry()
-			reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) { return ex, nil })
-			r, err := New(Config{Registry: reg, Catalog: cat, Preset: "mlp", Device: "cpu", Batch: 2, Clock: clk,
+			reg.Register(engine.CPU, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) { return ex, nil })
+			r, err := New(Config{Registry: reg, Catalog: cat, Model: "mlp", Device: "cpu", Batch: 2, Clock: clk,
 				Options: engine.Options{Seed: 7}})
 			if err != nil {
 				t.Fatal(err)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 )
 
 // loop is the state the loop goroutine owns: the executor, the buffers, the
@@ -17,17 +18,20 @@ type loop struct {
 	cfg   Config
 	clock Clock
 
-	preset *presets.Preset
+	model  *model.Model
 	device string
 	batch  int
 	exec   engine.Executor
 	info   engine.Info
+	// flops is the model's FLOPs per sample at the prepared batch.
+	flops int64
 	// in and out are what Run gets: the executor's own host buffers when it
-	// offers them (engine.HostBuffers), else ownIn and ownOut.
-	in     []float32
-	out    []float32
-	ownIn  []float32
-	ownOut []float32
+	// offers them (engine.HostBuffers), else ownIn and ownOut, allocated
+	// from the executor's Signature.
+	in     []*model.Tensor
+	out    []*model.Tensor
+	ownIn  []*model.Tensor
+	ownOut []*model.Tensor
 
 	state   State
 	errText string
@@ -49,8 +53,8 @@ func newLoop(r *Runner) *loop {
 func (l *loop) run(ctx context.Context) {
 	defer l.closeExec()
 	now := l.clock.Now()
-	l.events.add(now, EventStarted, "started %s on %s", l.cfg.Preset, l.cfg.Device)
-	if err := l.switchTo(l.cfg.Preset, l.device, l.batch, EventStarted); err != nil {
+	l.events.add(now, EventStarted, "started %s on %s", l.cfg.Model, l.cfg.Device)
+	if err := l.switchTo(l.cfg.Model, l.device, l.batch, EventStarted); err != nil {
 		l.fail(l.clock.Now(), err)
 	}
 	for l.state != Done {
@@ -99,11 +103,7 @@ func (l *loop) handle(c command) error {
 			l.events.add(now, EventResumed, "resumed; warming up again (statistics kept)")
 			l.publish(now)
 		case Error:
-			name := l.cfg.Preset
-			if l.preset != nil {
-				name = l.preset.Name
-			}
-			return l.switchTo(name, l.device, l.batch, EventResumed)
+			return l.switchTo(l.modelName(), l.device, l.batch, EventResumed)
 		}
 	case cmdReset:
 		l.newRun(now, l.state)
@@ -111,24 +111,29 @@ func (l *loop) handle(c command) error {
 		l.publish(now)
 	case cmdBatch:
 		return l.setBatch(now, c.n)
-	case cmdPreset:
-		p, err := l.cfg.Catalog.Get(c.s)
+	case cmdModel:
+		m, err := l.cfg.Catalog.Get(c.s)
 		if err != nil {
 			return err
 		}
-		return l.switchTo(p.Name, l.device, p.DefaultBatch, EventPreset)
+		return l.switchTo(m.Name, l.device, m.DefaultBatch, EventModel)
 	case cmdDevice:
 		d, err := engine.ParseDevice(c.s)
 		if err != nil {
 			return err
 		}
-		name := l.cfg.Preset
-		if l.preset != nil {
-			name = l.preset.Name
-		}
-		return l.switchTo(name, d.String(), l.batch, EventDevice)
+		return l.switchTo(l.modelName(), d.String(), l.batch, EventDevice)
 	}
 	return nil
+}
+
+// modelName is the name of the model open, or of the one asked for when
+// none is open yet.
+func (l *loop) modelName() string {
+	if l.model != nil {
+		return l.model.Name
+	}
+	return l.cfg.Model
 }
 
 // setBatch prepares a new batch size on the open executor; on out-of-memory it
@@ -137,12 +142,14 @@ func (l *loop) setBatch(now time.Time, n int) error {
 	if n < 1 {
 		return fmt.Errorf("batch %d: must be at least 1", n)
 	}
-	if l.exec == nil {
-		name := l.cfg.Preset
-		if l.preset != nil {
-			name = l.preset.Name
+	if l.model != nil {
+		// A fixed-batch export runs at its batch only: refused, not failed.
+		if err := l.model.CheckBatch(n); err != nil {
+			return err
 		}
-		return l.switchTo(name, l.device, n, EventBatch)
+	}
+	if l.exec == nil {
+		return l.switchTo(l.modelName(), l.device, n, EventBatch)
 	}
 	if err := safely(func() error { return l.exec.Prepare(n) }); err != nil {
 		err = fmt.Errorf("preparing batch %d: %w", n, err)
@@ -154,36 +161,37 @@ func (l *loop) setBatch(now time.Time, n int) error {
 		if err2 := safely(func() error { return l.exec.Prepare(l.batch) }); err2 != nil {
 			l.fail(now, fmt.Errorf("preparing batch %d again after out of memory: %w", l.batch, err2))
 		} else {
-			l.info = l.exec.Info()
-			l.allocBuffers() // the executor's own buffers, if any, are new
+			l.prepared() // the executor's own buffers, if any, are new
 			l.newRun(now, Warming)
 			l.publish(now)
 		}
 		return err
 	}
 	l.batch = n
-	l.info = l.exec.Info() // it may describe the batch (how the CUDA engine's convolutions run)
-	l.allocBuffers()
+	l.prepared()
 	l.newRun(now, Warming)
 	l.events.add(now, EventBatch, "batch %d", n)
 	l.publish(now)
 	return nil
 }
 
-// switchTo opens presetName on device at batch as a new executor; only when that
-// worked is the old executor closed. kind names the event.
-func (l *loop) switchTo(presetName, device string, batch int, kind EventKind) error {
-	p, err := l.cfg.Catalog.Get(presetName)
+// switchTo opens the named model on device at batch as a new executor; only
+// when that worked is the old executor closed. kind names the event.
+func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
+	m, err := l.cfg.Catalog.Get(name)
 	if err != nil {
 		return err
 	}
 	if batch <= 0 {
-		batch = p.DefaultBatch
+		batch = m.DefaultBatch
+	}
+	if err := m.CheckBatch(batch); err != nil {
+		return err
 	}
 	var ex engine.Executor
 	err = safely(func() error {
 		var err error
-		ex, err = l.cfg.Registry.Open(device, p, l.cfg.Options)
+		ex, err = l.cfg.Registry.Open(device, m, l.cfg.Options)
 		if err != nil {
 			return err
 		}
@@ -194,7 +202,7 @@ func (l *loop) switchTo(presetName, device string, batch int, kind EventKind) er
 		if ex != nil {
 			_ = ex.Close()
 		}
-		err = fmt.Errorf("opening %s on %s at batch %d: %w", p.Name, device, batch, err)
+		err = fmt.Errorf("opening %s on %s at batch %d: %w", m.Name, device, batch, err)
 		if errors.Is(err, engine.ErrOutOfMemory) {
 			l.events.add(now, EventOutOfMemory, "%v", err)
 			l.publish(now)
@@ -202,45 +210,64 @@ func (l *loop) switchTo(presetName, device string, batch int, kind EventKind) er
 		return err
 	}
 	l.closeExec()
-	l.exec, l.preset, l.device, l.batch = ex, p, device, batch
-	l.info = ex.Info()
+	l.exec, l.model, l.device, l.batch = ex, m, device, batch
+	l.prepared()
 	if l.info.Device != "" {
 		l.device = l.info.Device
 	}
-	l.allocBuffers()
 	l.errText = ""
 	l.newRun(now, Warming)
 	if kind != EventStarted {
-		l.events.add(now, kind, "%s on %s, batch %d", p.Name, l.device, batch)
+		l.events.add(now, kind, "%s on %s, batch %d", m.Name, l.device, batch)
 	}
 	l.publish(now)
 	return nil
 }
 
-// allocBuffers sets the input and output of the prepared batch and fills the
-// input (deterministic for the seed, so once per Prepare). It must run after
-// every successful Prepare: an executor's own host buffers (engine.HostBuffers)
-// change with each one.
+// prepared takes in what a successful Prepare changed: the executor's
+// description (it may describe the batch: how the CUDA engine's
+// convolutions run), the FLOPs per sample, and the input and output tensors.
+func (l *loop) prepared() {
+	l.info = l.exec.Info()
+	l.flops, _ = FLOPsPerSample(l.model, l.batch) // unknown FLOPs read 0 GFLOP/s
+	l.allocBuffers()
+}
+
+// allocBuffers sets the input and output tensors of the prepared batch and
+// fills the inputs (deterministic for the seed, so once per Prepare). It must
+// run after every successful Prepare: an executor's own host buffers
+// (engine.HostBuffers) change with each one, and so may its signature.
 func (l *loop) allocBuffers() {
-	in := l.batch * l.preset.InputSize()
-	out := l.batch * l.preset.OutputSize()
+	sigIn, sigOut := l.exec.Signature()
+	l.in, l.out = nil, nil
 	if hb, ok := l.exec.(engine.HostBuffers); ok {
-		if hin, hout := hb.HostBuffers(); len(hin) == in && len(hout) == out {
+		if hin, hout := hb.HostBuffers(); fits(hin, sigIn) && fits(hout, sigOut) {
 			l.in, l.out = hin, hout
-			l.preset.FillInput(l.in, l.cfg.Options.Seed)
-			return
 		}
 	}
-	if cap(l.ownIn) < in {
-		l.ownIn = make([]float32, in)
+	if l.in == nil {
+		if !fits(l.ownIn, sigIn) {
+			l.ownIn = model.NewTensors(sigIn)
+		}
+		if !fits(l.ownOut, sigOut) {
+			l.ownOut = model.NewTensors(sigOut)
+		}
+		l.in, l.out = l.ownIn, l.ownOut
 	}
-	l.ownIn = l.ownIn[:in]
-	if cap(l.ownOut) < out {
-		l.ownOut = make([]float32, out)
+	model.FillInputs(l.model.Graph, l.in, l.cfg.Options.Seed)
+}
+
+// fits reports whether ts are tensors of exactly the specs' dtypes and shapes.
+func fits(ts []*model.Tensor, specs []model.TensorSpec) bool {
+	if len(ts) != len(specs) {
+		return false
 	}
-	l.ownOut = l.ownOut[:out]
-	l.in, l.out = l.ownIn, l.ownOut
-	l.preset.FillInput(l.in, l.cfg.Options.Seed)
+	for i, t := range ts {
+		if t == nil || t.DType != specs[i].DType || !slices.Equal(t.Shape, specs[i].Shape) {
+			return false
+		}
+	}
+	return true
 }
 
 // fail records an executor failure: the executor is closed and the loop waits

@@ -211,13 +211,10 @@ func (l *loop) checkPeak(now time.Time, samplesPerSec float64) {
 		g, 100*g/peak, peak, l.device, threads)
 }
 
-// gflops is the arithmetic rate of the preset at samplesPerSec (0 before a
-// preset is open).
+// gflops is the arithmetic rate of the model at samplesPerSec (0 before a
+// model is open).
 func (l *loop) gflops(samplesPerSec float64) float64 {
-	if l.preset == nil {
-		return 0
-	}
-	return float64(l.preset.FLOPsPerSample()) * samplesPerSec / 1e9
+	return float64(l.flops) * samplesPerSec / 1e9
 }
 
 // evalStability applies both rules to the windows and the measured batches.

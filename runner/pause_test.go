@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
@@ -16,7 +17,7 @@ type gatedExec struct {
 	gate chan struct{}
 }
 
-func (g *gatedExec) Run(in, out []float32) (engine.Timing, error) {
+func (g *gatedExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	if g.i == 0 {
 		<-g.gate
 	}
@@ -30,8 +31,8 @@ func TestPausedTimeIsNotMeasured(t *testing.T) {
 	gate := make(chan struct{})
 	ex := &gatedExec{fakeExec: fakeExec{clock: clk, lat: constLat(time.Millisecond)}, gate: gate}
 	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) { return ex, nil })
-	r, err := New(Config{Registry: reg, Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu", Batch: 2,
+	reg.Register(engine.CPU, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) { return ex, nil })
+	r, err := New(Config{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp", Device: "cpu", Batch: 2,
 		Clock: clk, MaxMeasure: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

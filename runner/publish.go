@@ -43,11 +43,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		LatenciesRecorded: int64(len(l.recorded)),
 		LatenciesDropped:  l.dropped,
 	}
-	if l.preset != nil {
-		s.Preset = l.preset.Name
-	} else {
-		s.Preset = l.cfg.Preset
-	}
+	s.Model = l.modelName()
 	if n := len(l.windows); n > 0 {
 		s.Window = l.windows[n-1].Throughput
 		s.WindowEnergy = l.windows[n-1].Energy

@@ -5,11 +5,13 @@
 // and reports. It never draws.
 //
 // Control flows in through a small API (Pause, Resume, Reset, SetBatch,
-// SetPreset, SetDevice, Stop); each call is a command handled by the loop
+// SetModel, SetDevice, Stop); each call is a command handled by the loop
 // goroutine between two batches, so the executor and the histograms are only
 // ever touched by that goroutine.
 //
-// It never imports sweep, session, report, record, metrics, ui or cli.
+// It runs models (model.Model, from a model.Catalog) whatever they were
+// built from, and never imports onnx, sweep, session, report, record,
+// metrics, ui or cli.
 package runner
 
 import (
@@ -55,7 +57,7 @@ const (
 	cmdResume
 	cmdReset
 	cmdBatch
-	cmdPreset
+	cmdModel
 	cmdDevice
 )
 
@@ -79,7 +81,7 @@ func New(cfg Config) (*Runner, error) {
 		done:  make(chan struct{}),
 	}
 	r.loop = newLoop(r)
-	r.latest = Snapshot{State: Idle, Preset: cfg.Preset, Device: cfg.Device, Batch: cfg.Batch}
+	r.latest = Snapshot{State: Idle, Model: cfg.Model, Device: cfg.Device, Batch: cfg.Batch}
 	return r, nil
 }
 
@@ -166,13 +168,16 @@ func (r *Runner) Reset() error { return r.send(command{kind: cmdReset}) }
 // SetBatch prepares a new batch size under a new RunID. When the batch does not
 // fit (an error wrapping engine.ErrOutOfMemory), the runner goes back to the
 // last batch that worked, emits an out-of-memory event and returns the error.
+// A batch the model cannot run at (a fixed-batch export: model.Model.CheckBatch)
+// is refused with the model's message, and the run goes on as it was.
 func (r *Runner) SetBatch(n int) error { return r.send(command{kind: cmdBatch, n: n}) }
 
-// SetPreset opens the named preset (at its default batch) on the current device
-// under a new RunID, then closes the old executor. On failure the old one keeps running.
-func (r *Runner) SetPreset(name string) error { return r.send(command{kind: cmdPreset, s: name}) }
+// SetModel opens the named model of the catalog (at its default batch) on the
+// current device under a new RunID, then closes the old executor. On failure
+// the old one keeps running.
+func (r *Runner) SetModel(name string) error { return r.send(command{kind: cmdModel, s: name}) }
 
-// SetDevice opens the current preset and batch on the named device under a new
+// SetDevice opens the current model and batch on the named device under a new
 // RunID, then closes the old executor. On failure the old one keeps running.
 func (r *Runner) SetDevice(name string) error { return r.send(command{kind: cmdDevice, s: name}) }
 

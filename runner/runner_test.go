@@ -19,9 +19,9 @@ func runFake(t *testing.T, cfg Config, lat func(int) time.Duration, timing engin
 	t.Helper()
 	clk := &fakeClock{}
 	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{clock: clk, lat: lat, timing: timing} }}
-	cfg.Registry, cfg.Catalog, cfg.Clock = env.registry(), presets.NewCatalog(), clk
-	if cfg.Preset == "" {
-		cfg.Preset, cfg.Device = "mlp", "cpu"
+	cfg.Registry, cfg.Catalog, cfg.Clock = env.registry(), presets.NewModels(presets.DefaultSeed), clk
+	if cfg.Model == "" {
+		cfg.Model, cfg.Device = "mlp", "cpu"
 	}
 	r, err := New(cfg)
 	if err != nil {
@@ -64,7 +64,8 @@ func TestThroughputCountsSamplesAndWarmupIsExcluded(t *testing.T) {
 	if !s.Stability.Both() || s.State != Done || s.Stability.WindowCount != 5 {
 		t.Errorf("constant latency not stable: %+v", s.Stability)
 	}
-	flops := float64(presets.NewCatalog().All()[1].FLOPsPerSample())
+	// mlp: 2 × (784·1024 + 1024·1024 + 1024·10) FLOPs per sample.
+	flops := float64(2 * (784*1024 + 1024*1024 + 1024*10))
 	if want := flops * 32000 / 1e9; s.GFLOPS != want || s.PctPeak != 100*want/100 {
 		t.Errorf("GFLOPS %v pct %v, want %v", s.GFLOPS, s.PctPeak, want)
 	}
@@ -192,7 +193,7 @@ func waitFor(t *testing.T, r *Runner, what string, ok func(Snapshot) bool) Snaps
 // describe the batch it prepared (the CUDA engine says how its convolutions run).
 func TestInfoFollowsTheBatch(t *testing.T) {
 	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{oomOver: 500} }}
-	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu",
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp", Device: "cpu",
 		Batch: 4, Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		return f
 	}}
-	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "mlp", Device: "cpu",
+	r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp", Device: "cpu",
 		Batch: 4, Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -287,14 +288,14 @@ func TestLifecycle(t *testing.T) {
 	if err := r.SetDevice("cuda:0"); err == nil || !strings.Contains(err.Error(), "no GPU in tests") {
 		t.Errorf("SetDevice(cuda:0): %v", err)
 	}
-	if err := r.SetPreset("nope"); err == nil || !strings.Contains(err.Error(), "valid:") {
-		t.Errorf("SetPreset(nope): %v", err)
+	if err := r.SetModel("nope"); err == nil || !strings.Contains(err.Error(), "valid:") {
+		t.Errorf("SetModel(nope): %v", err)
 	}
-	if err := r.SetPreset("lenet5"); err != nil {
+	if err := r.SetModel("lenet5"); err != nil {
 		t.Fatal(err)
 	}
-	if s = r.Latest(); s.Preset != "lenet5" || s.Batch != 256 || s.Device != "cpu" {
-		t.Errorf("after SetPreset: %s %d %s", s.Preset, s.Batch, s.Device)
+	if s = r.Latest(); s.Model != "lenet5" || s.Batch != 256 || s.Device != "cpu" {
+		t.Errorf("after SetModel: %s %d %s", s.Model, s.Batch, s.Device)
 	}
 	r.Stop()
 	r.Stop()
@@ -317,7 +318,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestSnapshotsAreDeliveredAndCopied(t *testing.T) {
 	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{} }}
-	r, _ := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu",
+	r, _ := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "linear", Device: "cpu",
 		Warmup: time.Millisecond, Window: time.Millisecond, PublishInterval: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -384,7 +385,7 @@ func TestPeakBeatenWarnsOnce(t *testing.T) {
 		env := &fakeEnv{mk: func(int) *fakeExec {
 			return &fakeExec{clock: clk, lat: constLat(time.Millisecond), peak: c.peak, threads: 2}
 		}}
-		r, err := New(Config{Registry: env.registry(), Catalog: presets.NewCatalog(), Clock: clk, Preset: "mlp", Device: "cpu",
+		r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Clock: clk, Model: "mlp", Device: "cpu",
 			Batch: 32, MaxMeasure: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)

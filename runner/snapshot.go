@@ -13,7 +13,7 @@ import (
 // so it can be kept, compared and read from any goroutine. Displays never compute
 // statistics; they read them here.
 type Snapshot struct {
-	// RunID changes whenever what is measured changes (batch, preset, device,
+	// RunID changes whenever what is measured changes (batch, model, device,
 	// reset of the statistics, restart after an error). A display drops
 	// snapshots whose RunID is older than one it has already shown.
 	RunID uint64
@@ -21,9 +21,10 @@ type Snapshot struct {
 	Seq uint64
 	// Time is when the snapshot was taken (by the runner's clock).
 	Time time.Time
-	// Preset, Device and Batch say what runs. Device is the canonical name.
-	Preset, Device string
-	Batch          int
+	// Model, Device and Batch say what runs: the model's catalog name (a
+	// preset's, or a file's path), the device's canonical name.
+	Model, Device string
+	Batch         int
 	// State is where the run is; Err is the error text in state Error.
 	State State
 	Err   string
@@ -54,7 +55,7 @@ type Snapshot struct {
 	Latency Percentiles
 	// Split is the device-measured time of each part of a batch (GPU engines).
 	Split Split
-	// GFLOPS is the achieved rate from the preset's analytic FLOPs and Overall
+	// GFLOPS is the achieved rate from the model's analytic FLOPs and Overall
 	// samples/s; PctPeak is its share of Info.PeakGFLOPS (0 when the peak is unknown).
 	GFLOPS, PctPeak float64
 	// Stability says which rule holds and by how much.
@@ -200,7 +201,7 @@ const (
 	EventStable
 	EventUnstable
 	EventBatch
-	EventPreset
+	EventModel
 	EventDevice
 	EventPaused
 	EventResumed
@@ -211,7 +212,7 @@ const (
 	EventWarning
 )
 
-var eventNames = [...]string{"started", "warm-up done", "stable", "unstable", "batch", "preset", "device",
+var eventNames = [...]string{"started", "warm-up done", "stable", "unstable", "batch", "model", "device",
 	"paused", "resumed", "reset", "error", "out of memory", "done", "warning"}
 
 // String names the kind.

@@ -4,7 +4,7 @@
 #   scripts/build-gpu.sh [output [steps-test]]     (default: ./infertop-gpu)
 #
 # With a second path it also builds the engine/cuda test binary there (stripped),
-# whose TestStepTimes prints per-kernel GPU times (scripts/gpu-verify.sh runs it).
+# whose TestStepTimes prints per-step, per-node and per-kernel GPU times (scripts/gpu-verify.sh runs it).
 #
 # Headers and the libcuda link stub come from scripts/cuda-dev.sh. The binary
 # needs the NVIDIA driver (libcuda.so.1) and a working GPU to start at all;

@@ -14,7 +14,7 @@
 #   --batches LIST   batch sizes (default 1,32,256,1024)
 #   --presets LIST   presets (default linear,mlp,lenet5,resnet,transformer)
 #   --out DIR        where results go (default $OUT)
-#   --steps BIN      engine/cuda test binary for per-step GPU times (default .devout/cuda-steps.test,
+#   --steps BIN      engine/cuda test binary for per-step and per-node GPU times (default .devout/cuda-steps.test,
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
 # Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl

@@ -2,11 +2,12 @@ package session
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"infertop/engine"
 	"infertop/internal/units"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/runner"
 )
 
@@ -14,11 +15,15 @@ import (
 // size when it exports them.
 const exportTimesCap = 1 << 22
 
-// BenchSpec is a headless measurement of one preset on one device at each
+// BenchSpec is a headless measurement of models on one device, each at each
 // batch size in turn.
 type BenchSpec struct {
-	Preset  *presets.Preset
+	// Catalog holds the models; Models are those measured, in order.
+	Catalog *model.Catalog
+	Models  []*model.Model
 	Device  engine.Device
+	// Batches are measured for every model; nil measures each at its
+	// default batch.
 	Batches []int
 	// Warmup is each batch's least warm-up; Duration its measuring time.
 	Warmup, Duration time.Duration
@@ -34,6 +39,26 @@ func (s BenchSpec) Options() engine.Options {
 	return engine.Options{Threads: s.Threads, DataResident: s.Resident, TF32: s.TF32}
 }
 
+// BatchesOf are the batch sizes m is measured at.
+func (s BenchSpec) BatchesOf(m *model.Model) []int {
+	if s.Batches == nil {
+		return []int{m.DefaultBatch}
+	}
+	return s.Batches
+}
+
+// ModelNames names the measured models, comma-separated.
+func (s BenchSpec) ModelNames() string { return ModelNames(s.Models) }
+
+// ModelNames names models, comma-separated.
+func ModelNames(ms []*model.Model) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ",")
+}
+
 // CheckFits refuses, on the CPU, a batch whose memory estimate is above the
 // host's available memory, before anything is allocated. It returns a
 // *UsageError for a batch that does not fit and an error when the host's
@@ -46,10 +71,16 @@ func (m Machine) CheckFits(s BenchSpec) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range s.Batches {
-		if need := s.Preset.EstimateBytes(b); need > hm.Available {
-			return usage("batch %d of %s needs an estimated %s, more than the %s available (%s); use a smaller --batch",
-				b, s.Preset.Name, units.Bytes(need), units.Bytes(hm.Available), hm.Source)
+	for _, m := range s.Models {
+		for _, b := range s.BatchesOf(m) {
+			need, err := runner.MemoryEstimate(m, b)
+			if err != nil {
+				return &UsageError{Msg: err.Error()}
+			}
+			if need > hm.Available {
+				return usage("batch %d of %s needs an estimated %s, more than the %s available (%s); use a smaller --batch",
+					b, m.Name, units.Bytes(need), units.Bytes(hm.Available), hm.Source)
+			}
 		}
 	}
 	return nil
@@ -69,7 +100,7 @@ type Bench struct {
 // OpenBench starts the outputs out asks for and opens the device's energy
 // counters. Close ends both.
 func (m Machine) OpenBench(ctx context.Context, s BenchSpec, out Outputs) (*Bench, error) {
-	obs, err := m.Observe(ctx, "bench", out, map[string]any{"preset": s.Preset.Name,
+	obs, err := m.Observe(ctx, "bench", out, map[string]any{"model": s.ModelNames(),
 		"device": s.Device.String(), "batches": s.Batches, "warmup": s.Warmup.String(), "duration": s.Duration.String(),
 		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32})
 	if err != nil {
@@ -83,13 +114,13 @@ func (m Machine) OpenBench(ctx context.Context, s BenchSpec, out Outputs) (*Benc
 // Observer is where the bench's snapshots go.
 func (b *Bench) Observer() *Headless { return b.obs }
 
-// Measure runs one batch size to the end of its measuring time (or until ctx
-// ends or the engine fails) and returns the final snapshot and, when the
-// spec keeps them, every measured latency. show sees every snapshot.
-func (b *Bench) Measure(ctx context.Context, batch int, show func(runner.Snapshot)) (runner.Snapshot, []time.Duration, error) {
+// Measure runs one model at one batch size to the end of its measuring time
+// (or until ctx ends or the engine fails) and returns the final snapshot and,
+// when the spec keeps them, every measured latency. show sees every snapshot.
+func (b *Bench) Measure(ctx context.Context, m *model.Model, batch int, show func(runner.Snapshot)) (runner.Snapshot, []time.Duration, error) {
 	s := b.spec
 	cfg := runner.Config{
-		Registry: b.m.Registry, Catalog: presets.NewCatalog(), Preset: s.Preset.Name, Device: s.Device.String(),
+		Registry: b.m.Registry, Catalog: s.Catalog, Model: m.Name, Device: s.Device.String(),
 		Batch: batch, Warmup: s.Warmup, Window: b.m.Window, MaxMeasure: s.Duration, Options: s.Options(),
 		FirstRunID: b.lastRun, Energy: b.energy,
 	}

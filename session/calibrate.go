@@ -20,7 +20,7 @@ type Calibration struct {
 // (engine.Options.Recalibrate) with threads CPU threads (0: all cores) or,
 // with tf32, the TF32 tensor-core rate; the engine caches the figure.
 func (m Machine) Calibrate(d engine.Device, threads int, tf32 bool) (Calibration, error) {
-	p, err := presets.NewCatalog().Get("linear") // the smallest preset: opening it costs nothing
+	p, err := presets.BuildModel("linear", presets.DefaultSeed) // the smallest preset: opening it costs nothing
 	if err != nil {
 		return Calibration{}, err
 	}

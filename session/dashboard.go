@@ -10,6 +10,7 @@ import (
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
 	"infertop/internal/units"
+	"infertop/model"
 	"infertop/presets"
 	"infertop/record"
 	"infertop/report"
@@ -19,11 +20,14 @@ import (
 
 // DashboardSpec is what the live dashboard runs and shows.
 type DashboardSpec struct {
-	Preset string
+	// Catalog holds the models the picker offers (nil: the presets); Model
+	// names the one the dashboard starts on.
+	Catalog *model.Catalog
+	Model   string
 	// Device is the device to start on ("": cuda:0 when this build has CUDA
 	// and a GPU is visible, else cpu).
 	Device string
-	// Batch is the batch to start with (0: the preset's).
+	// Batch is the batch to start with (0: the model's).
 	Batch int
 	// Threads and TF32 are the engine's options, for the run and for the s
 	// sweep and the c race.
@@ -42,7 +46,7 @@ type DashboardSpec struct {
 }
 
 // Dashboard is the live dashboard's session: its run (the runner, whose
-// Pause, Resume, Reset, SetBatch, SetPreset and SetDevice are the
+// Pause, Resume, Reset, SetBatch, SetModel and SetDevice are the
 // dashboard's controls), the GPU and host telemetry, the energy meters and
 // the outputs. It is what the dashboard asks for anything that is not
 // drawing (ui.Session): whether a batch fits, the s sweep, the c race and
@@ -79,6 +83,9 @@ type Dashboard struct {
 // given with --tf32, a taken address or a recording that cannot be written
 // is a *UsageError.
 func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashboard, error) {
+	if spec.Catalog == nil {
+		spec.Catalog = presets.NewModels(presets.DefaultSeed)
+	}
 	g := m.openFake(spec.FakeGPUs)
 	d := &Dashboard{m: m, spec: spec, gpus: g, Devices: m.deviceList(g)}
 	if d.spec.Device == "" {
@@ -91,7 +98,7 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 	}
 	energy := dashboardEnergy(m, g.mon, d.Devices)
 	r, err := runner.New(runner.Config{
-		Registry: m.Registry, Catalog: presets.NewCatalog(), Preset: spec.Preset, Device: d.spec.Device, Batch: spec.Batch,
+		Registry: m.Registry, Catalog: spec.Catalog, Model: spec.Model, Device: d.spec.Device, Batch: spec.Batch,
 		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, TF32: spec.TF32}, Energy: energy,
 	})
 	if err != nil {
@@ -126,7 +133,7 @@ func (d *Dashboard) start(ctx context.Context) error {
 	d.hostS = hostinfo.StartSampler(ctx, time.Second, hostinfo.SelfDir)
 	s := d.spec
 	obs, err := startObserver(s.Outputs, func() record.Header {
-		h := d.m.header("dashboard", d.gpus, map[string]any{"preset": s.Preset, "device": s.Device, "batch": s.Batch,
+		h := d.m.header("dashboard", d.gpus, map[string]any{"model": s.Model, "device": s.Device, "batch": s.Batch,
 			"threads": s.Threads, "tf32": s.TF32, "fake_gpus": s.FakeGPUs, "interval": s.Interval.String(), "warmup": s.Warmup.String()})
 		h.Devices = d.Devices
 		return h
@@ -174,22 +181,26 @@ func (d *Dashboard) Close() error {
 	return err
 }
 
-// CheckBatch says why batch n would not fit the device the run is on: its
-// memory estimate (presets EstimateBytes) above the host's available memory
-// on the CPU (plus what the executor holds, which it frees first), or above
-// a GPU's free memory in the latest sample (plus what this run holds
-// there). Without a reading it accepts and leaves the last word to the
-// engine.
+// CheckBatch says why the model on screen cannot run at batch n: a
+// fixed-batch export's own message for another batch, or, for a batch that
+// would not fit the device the run is on, its memory estimate
+// (runner.MemoryEstimate) above the host's available memory on the CPU
+// (plus what the executor holds, which it frees first), or above a GPU's
+// free memory in the latest sample (plus what this run holds there).
+// Without a reading it accepts and leaves the last word to the engine.
 func (d *Dashboard) CheckBatch(n int) error {
-	return checkBatch(d.Runner.Latest(), n, d.Devices, d.latest.Load(), d.m.hostMemory)
+	return checkBatch(d.spec.Catalog, d.Runner.Latest(), n, d.Devices, d.latest.Load(), d.m.hostMemory)
 }
 
-// checkBatch is CheckBatch on the run's snapshot s, the device list, the
-// latest GPU sample (nil: none) and the host's memory.
-func checkBatch(s runner.Snapshot, n int, devices []record.Device, sample *gpuinfo.Sample, host func() (hostinfo.Memory, error)) error {
-	p, err := presets.NewCatalog().Get(s.Preset)
+// checkBatch is CheckBatch on the catalog, the run's snapshot s, the device
+// list, the latest GPU sample (nil: none) and the host's memory.
+func checkBatch(cat *model.Catalog, s runner.Snapshot, n int, devices []record.Device, sample *gpuinfo.Sample, host func() (hostinfo.Memory, error)) error {
+	p, err := cat.Get(s.Model)
 	if err != nil {
 		return nil
+	}
+	if err := p.CheckBatch(n); err != nil {
+		return err
 	}
 	dev, err := engine.ParseDevice(s.Device)
 	if err != nil {
@@ -242,9 +253,14 @@ func gpuByIndex(s gpuinfo.Sample, i int) (gpuinfo.GPU, bool) {
 	return gpuinfo.GPU{}, false
 }
 
-// fitsIn refuses batch when share samples of p need more than avail.
-func fitsIn(p *presets.Preset, batch, share int, avail int64, where string) error {
-	if need := p.EstimateBytes(share); need > avail {
+// fitsIn refuses batch when share samples of m need more than avail (an
+// estimate that cannot be made accepts: the engine has the last word).
+func fitsIn(m *model.Model, batch, share int, avail int64, where string) error {
+	need, err := runner.MemoryEstimate(m, share)
+	if err != nil {
+		return nil
+	}
+	if need > avail {
 		return fmt.Errorf("batch %d needs about %s, only %s free in %s", batch, units.Bytes(need), units.Bytes(avail), where)
 	}
 	return nil

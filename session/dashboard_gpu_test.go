@@ -10,7 +10,7 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/internal/fake"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/sweep"
 )
 
@@ -19,8 +19,8 @@ import (
 // and measures headroom against NVML's total, as the headless sweep does.
 func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	m := sleepMachine()
-	m.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &fake.Sleep{}, nil
+	m.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return fake.NewSleep(m, 0), nil
 	})
 	mon := fakeGPUMonitor(t, 2)
 	g, err := mon.CUDADevice(1, "")
@@ -65,8 +65,8 @@ func TestDashboardSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 // carry no used memory.
 func TestDashboardSweepWithoutNVMLSaysSo(t *testing.T) {
 	m := sleepMachine()
-	m.Registry.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &fake.Sleep{}, nil
+	m.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return fake.NewSleep(m, 0), nil
 	})
 	tuning := testDashboard(m, DashboardSpec{Threads: 1}, gpus{err: gpuinfo.ErrNoDriver}, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())

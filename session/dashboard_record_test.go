@@ -37,7 +37,7 @@ func TestDashboardRaceIsRecorded(t *testing.T) {
 		case record.KindCompareWindow:
 			w := e.CompareWindow
 			sides = append(sides, w.Side)
-			if w.Preset != "linear" || w.Batch != 8 || w.Device != "cpu" || w.Samples <= 0 || w.SamplesPerSec <= 0 {
+			if w.Model != "linear" || w.Batch != 8 || w.Device != "cpu" || w.Samples <= 0 || w.SamplesPerSec <= 0 {
 				t.Errorf("window %+v", w)
 			}
 			if want := map[string]int{"a": 1, "b": 0}[w.Side]; w.Threads != want {
@@ -97,7 +97,7 @@ func TestDashboardSweepIsRecorded(t *testing.T) {
 			runs++
 		case record.KindSweepSnapshot:
 			probes++
-			if s := e.Snapshot; s.Preset != "linear" || s.Device != "cpu" || s.Batch != 1 || len(s.Events) == 0 {
+			if s := e.Snapshot; s.Model != "linear" || s.Device != "cpu" || s.Batch != 1 || len(s.Events) == 0 {
 				t.Errorf("probe snapshot %+v", s)
 			}
 		case record.KindSweepEvent:

@@ -89,18 +89,22 @@ func TestRaceSides(t *testing.T) {
 // there; without a reading the engine has the last word.
 func TestCheckBatch(t *testing.T) {
 	host := func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: 8 << 30}, nil }
-	cpu := runner.Snapshot{Preset: "mlp", Device: "cpu", Memory: engine.Memory{HostBytes: 10 << 20}}
-	if err := checkBatch(cpu, 1000, nil, nil, host); err != nil {
+	cat := presets.NewModels(presets.DefaultSeed)
+	cpu := runner.Snapshot{Model: "mlp", Device: "cpu", Memory: engine.Memory{HostBytes: 10 << 20}}
+	if err := checkBatch(cat, cpu, 1000, nil, nil, host); err != nil {
 		t.Errorf("batch 1000: %v", err)
 	}
-	if err := checkBatch(cpu, 1_000_000, nil, nil, host); err == nil || !strings.Contains(err.Error(), "needs about") ||
+	if err := checkBatch(cat, cpu, 1_000_000, nil, nil, host); err == nil || !strings.Contains(err.Error(), "needs about") ||
 		!strings.Contains(err.Error(), "free in host memory") {
 		t.Errorf("a million samples of mlp in 8 GiB: %v", err)
 	}
 	devices := []record.Device{{Name: "cpu"}, {Name: "cuda:0", GPUIndexes: []int{0}}, {Name: "cuda:1", GPUIndexes: []int{1}},
 		{Name: "cuda:all", GPUIndexes: []int{0, 1}}}
-	mlp, _ := presets.NewCatalog().Get("mlp")
-	need := mlp.EstimateBytes(1 << 16)
+	mlp, _ := cat.Get("mlp")
+	need, err := runner.MemoryEstimate(mlp, 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
 	free := func(b ...int64) *gpuinfo.Sample {
 		s := &gpuinfo.Sample{}
 		for i, v := range b {
@@ -108,19 +112,19 @@ func TestCheckBatch(t *testing.T) {
 		}
 		return s
 	}
-	gpu := runner.Snapshot{Preset: "mlp", Device: "cuda:1"}
-	if err := checkBatch(gpu, 1<<16, devices, free(need, need/2), host); err == nil || !strings.Contains(err.Error(), "GPU 1") {
+	gpu := runner.Snapshot{Model: "mlp", Device: "cuda:1"}
+	if err := checkBatch(cat, gpu, 1<<16, devices, free(need, need/2), host); err == nil || !strings.Contains(err.Error(), "GPU 1") {
 		t.Errorf("cuda:1 with half the room: %v", err)
 	}
 	gpu.Memory.DeviceBytes = map[string]int64{"cuda:1": need}
-	if err := checkBatch(gpu, 1<<16, devices, free(need, need/2), host); err != nil {
+	if err := checkBatch(cat, gpu, 1<<16, devices, free(need, need/2), host); err != nil {
 		t.Errorf("what the run holds on cuda:1 counts as free: %v", err)
 	}
-	all := runner.Snapshot{Preset: "mlp", Device: "cuda:all"}
-	if err := checkBatch(all, 1<<17, devices, free(need, need), host); err != nil {
+	all := runner.Snapshot{Model: "mlp", Device: "cuda:all"}
+	if err := checkBatch(cat, all, 1<<17, devices, free(need, need), host); err != nil {
 		t.Errorf("cuda:all splits the batch: %v", err)
 	}
-	if err := checkBatch(gpu, 1<<30, devices, nil, host); err != nil {
+	if err := checkBatch(cat, gpu, 1<<30, devices, nil, host); err != nil {
 		t.Errorf("without a sample: %v", err)
 	}
 }
@@ -131,7 +135,7 @@ func TestCheckBatch(t *testing.T) {
 func TestOpenDashboard(t *testing.T) {
 	m := sleepMachine()
 	m.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
-	spec := DashboardSpec{Preset: "linear", Interval: time.Second, Outputs: Outputs{MetricsAddr: "127.0.0.1:0"}}
+	spec := DashboardSpec{Model: "linear", Interval: time.Second, Outputs: Outputs{MetricsAddr: "127.0.0.1:0"}}
 	d, err := m.OpenDashboard(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)

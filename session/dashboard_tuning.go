@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
 	"infertop/record"
 	"infertop/sweep"
 )
@@ -28,16 +27,16 @@ func (d *Dashboard) shared() gpus {
 	return g
 }
 
-// Sweep sweeps preset on device for the s key, set up as `infertop sweep`
+// Sweep sweeps the named model on device for the s key, set up as `infertop sweep`
 // sets it up (NewSweep) with the dashboard's threads, TF32 and SLO and
 // shorter windows, on the dashboard's NVML session. When the dashboard
 // records, the sweep's snapshots and events go into the recording.
-func (d *Dashboard) Sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
+func (d *Dashboard) Sweep(ctx context.Context, model, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
 	dev, err := engine.ParseDevice(device)
 	if err != nil {
 		return sweep.Result{}, err
 	}
-	spec := SweepSpec{Preset: preset, Device: dev, Threads: d.spec.Threads, TF32: d.spec.TF32,
+	spec := SweepSpec{Catalog: d.spec.Catalog, Model: model, Device: dev, Threads: d.spec.Threads, TF32: d.spec.TF32,
 		Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime, SLOP99: d.spec.SLOP99, Progress: progress}
 	if d.rec != nil {
 		spec.OnSnapshot = d.rec.SweepSnapshot
@@ -57,20 +56,20 @@ func (d *Dashboard) Sweep(ctx context.Context, preset, device string, progress f
 	return withNote(res), err
 }
 
-// Compare races two configurations of preset at batch for the c key, until
+// Compare races two configurations of the named model at batch for the c key, until
 // ctx ends: cpu against cuda:0 when cuda:0 can run, else one CPU thread
 // against all cores. When the dashboard records, every window and event of
 // the race is written as the headless compare writes them (its metrics
 // endpoint serves the dashboard's run, which is paused meanwhile: see
 // docs/metrics.md).
-func (d *Dashboard) Compare(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
-	p, err := presets.NewCatalog().Get(preset)
+func (d *Dashboard) Compare(ctx context.Context, model string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error) {
+	m, err := d.spec.Catalog.Get(model)
 	if err != nil {
 		return sweep.CompareResult{}, err
 	}
 	a, b := raceSides(d.Devices, d.spec.TF32)
-	obs := &RaceObserver{rec: d.rec, sides: [2]sweep.Side{a, b}, preset: preset}
-	r, err := d.m.newRace(RaceSpec{Preset: p, A: a, B: b, Batches: []int{batch}, Pairs: tunePairs,
+	obs := &RaceObserver{rec: d.rec, sides: [2]sweep.Side{a, b}, model: m.Name}
+	r, err := d.m.newRace(RaceSpec{Model: m, A: a, B: b, Batches: []int{batch}, Pairs: tunePairs,
 		Warmup: tuneWarmup, Window: tuneWindow, Progress: progress}, d.shared())
 	if err != nil {
 		obs.Ended(err)

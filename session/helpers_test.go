@@ -8,6 +8,7 @@ import (
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
 	"infertop/internal/fake"
+	"infertop/presets"
 	"infertop/record"
 	"infertop/runner"
 )
@@ -31,6 +32,9 @@ func raceMachine() Machine {
 // testDashboard is a dashboard's session without its run: what its s and c
 // jobs and CheckBatch use.
 func testDashboard(m Machine, spec DashboardSpec, g gpus, devices []record.Device, rec *record.Recorder) *Dashboard {
+	if spec.Catalog == nil {
+		spec.Catalog = presets.NewModels(presets.DefaultSeed)
+	}
 	return &Dashboard{m: m, spec: spec, gpus: g, Devices: devices, rec: rec}
 }
 
@@ -52,11 +56,11 @@ func fakeGPUMonitor(t *testing.T, n int) *gpuinfo.Monitor {
 func dashboardRecorder(t *testing.T) (*record.Recorder, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "dash.jsonl")
-	rec, err := record.Create(path, record.Header{Command: "dashboard", Options: map[string]any{"preset": "linear"}})
+	rec, err := record.Create(path, record.Header{Command: "dashboard", Options: map[string]any{"model": "linear"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Snapshot(runner.Snapshot{RunID: 1, Preset: "linear", Device: "cpu", Batch: 1, State: runner.Paused,
+	rec.Snapshot(runner.Snapshot{RunID: 1, Model: "linear", Device: "cpu", Batch: 1, State: runner.Paused,
 		Events: []runner.Event{{Seq: 0, Kind: runner.EventStarted, Text: "started linear on cpu"}}})
 	return rec, path
 }

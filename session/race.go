@@ -4,15 +4,16 @@ import (
 	"context"
 	"time"
 
+	"infertop/model"
 	"infertop/presets"
 	"infertop/sweep"
 )
 
-// RaceSpec is a race of two configurations of one preset in alternating
+// RaceSpec is a race of two configurations of one model in alternating
 // windows, as `infertop compare` and the dashboard's c key run it.
 type RaceSpec struct {
-	Preset *presets.Preset
-	A, B   sweep.Side
+	Model *model.Model
+	A, B  sweep.Side
 	// Batches are raced in turn, Pairs window pairs each.
 	Batches []int
 	Pairs   int
@@ -39,7 +40,7 @@ func (m Machine) NewRace(spec RaceSpec) (*Race, error) {
 
 // newRace opens both sides, reading the GPUs' energy through g.
 func (m Machine) newRace(spec RaceSpec, g gpus) (*Race, error) {
-	w, err := sweep.NewExecWindower(m.Registry, spec.Preset, spec.A, spec.B, presets.DefaultSeed)
+	w, err := sweep.NewExecWindower(m.Registry, spec.Model, spec.A, spec.B, presets.DefaultSeed)
 	if err != nil {
 		g.close()
 		return nil, err
@@ -59,7 +60,7 @@ func (r *Race) Run(ctx context.Context, obs *RaceObserver) (sweep.CompareResult,
 		obs = &RaceObserver{}
 	}
 	s := r.spec
-	cfg := sweep.CompareConfig{Preset: s.Preset.Name, A: s.A, B: s.B, Batches: s.Batches, Pairs: s.Pairs, Progress: s.Progress}
+	cfg := sweep.CompareConfig{Model: s.Model.Name, A: s.A, B: s.B, Batches: s.Batches, Pairs: s.Pairs, Progress: s.Progress}
 	obs.hook(&cfg)
 	res, err := sweep.Compare(ctx, cfg, obs.windower(r.w))
 	obs.ended(res, err)

@@ -21,21 +21,21 @@ type RaceObserver struct {
 	feed      *metrics.CompareFeed // nil without an endpoint
 	rec       *record.Recorder     // nil without a recording
 	sides     [2]sweep.Side
-	// preset names the race; crossover is the crossover batch already recorded.
-	preset    string
+	// model names the race; crossover is the crossover batch already recorded.
+	model     string
 	crossover int
 }
 
 // ObserveRace starts what compare's outputs ask for for racing a and b
-// with preset; opts are the recording's options. Close stops it.
-func (m Machine) ObserveRace(ctx context.Context, preset string, a, b sweep.Side, out Outputs, opts map[string]any) (*RaceObserver, error) {
-	feed := metrics.NewCompareFeed(preset, a, b)
+// with model; opts are the recording's options. Close stops it.
+func (m Machine) ObserveRace(ctx context.Context, model string, a, b sweep.Side, out Outputs, opts map[string]any) (*RaceObserver, error) {
+	feed := metrics.NewCompareFeed(model, a, b)
 	h, err := m.observe(ctx, record.CommandCompare, out, opts,
 		func(f *metrics.Feed) prometheus.Gatherer { return metrics.NewCompareRegistry(f, feed) })
 	if err != nil {
 		return nil, err
 	}
-	ro := &RaceObserver{Headless: h, rec: h.rec, sides: [2]sweep.Side{a, b}, preset: preset}
+	ro := &RaceObserver{Headless: h, rec: h.rec, sides: [2]sweep.Side{a, b}, model: model}
 	if h.feed != nil {
 		ro.feed = feed
 	}
@@ -84,7 +84,7 @@ func (c *RaceObserver) window(ev sweep.WindowEvent) {
 	if ev.Side == 1 {
 		st = ev.Point.B
 	}
-	w := record.CompareWindow{Preset: c.preset, Batch: ev.Batch, Side: []string{metrics.SideA, metrics.SideB}[ev.Side],
+	w := record.CompareWindow{Model: c.model, Batch: ev.Batch, Side: []string{metrics.SideA, metrics.SideB}[ev.Side],
 		Device: side.Device, Threads: side.Threads, Config: side.String(), Pair: ev.Pair,
 		Samples: ev.Window.Samples, Batches: len(ev.Window.Latencies), Duration: ev.Window.Duration,
 		SideSamplesPerSec: st.SamplesPerSec, P50MS: st.P50MS, P90MS: st.P90MS, P99MS: st.P99MS,

@@ -1,13 +1,14 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"infertop/engine"
-	"infertop/engine/reference"
 	"infertop/internal/units"
+	"infertop/model"
 	"infertop/presets"
 )
 
@@ -22,11 +23,16 @@ const (
 )
 
 // Selftest checks a device's outputs against a baseline on the same
-// deterministic input: the CPU engine for a GPU (the plain-Go reference when
-// this build has no CPU engine), the reference for the CPU engine itself.
+// deterministic input (model.FillInputs): the CPU engine for a GPU (the
+// plain-Go reference when this build has no CPU engine), the reference for
+// the CPU engine itself. The reference is model.Eval of the model's graph as
+// built or loaded: no fusion, no engine. A model the device's engine cannot
+// run (it lacks an op) is refused, with the list, rather than failed.
 type Selftest struct {
-	Device  engine.Device
-	Presets []*presets.Preset
+	Device engine.Device
+	Models []*model.Model
+	// Batches are checked for every model whose batch is free; a fixed-batch
+	// export is checked at its batch only.
 	Batches []int
 	// TF32 allows the device TF32 tensor cores (engine.Options.TF32).
 	TF32 bool
@@ -37,13 +43,13 @@ type Selftest struct {
 	reg  *engine.Registry
 }
 
-// NewSelftest sets up a selftest of presets at batches on d. A device this
+// NewSelftest sets up a selftest of models at batches on d. A device this
 // build cannot run is an error.
-func (m Machine) NewSelftest(d engine.Device, ps []*presets.Preset, batches []int, tf32 bool) (*Selftest, error) {
+func (m Machine) NewSelftest(d engine.Device, models []*model.Model, batches []int, tf32 bool) (*Selftest, error) {
 	if !m.Registry.Has(d.Kind) {
 		return nil, fmt.Errorf("device %s is not available in this build: %s", d, m.Registry.Why(d.Kind))
 	}
-	st := &Selftest{Device: d, Presets: ps, Batches: batches, TF32: tf32, Base: "reference", reg: m.Registry}
+	st := &Selftest{Device: d, Models: models, Batches: batches, TF32: tf32, Base: "reference", reg: m.Registry}
 	if d.Kind != engine.CPU {
 		if m.Registry.Has(engine.CPU) {
 			st.Base = "cpu"
@@ -62,25 +68,44 @@ func (st *Selftest) Tolerance() float64 {
 	return SelftestTolerance
 }
 
-// Cases is the number of preset × batch cases.
-func (st *Selftest) Cases() int { return len(st.Presets) * len(st.Batches) }
+// BatchesOf are the batches m is checked at: Batches, or a fixed-batch
+// export's own batch.
+func (st *Selftest) BatchesOf(m *model.Model) []int {
+	if fb := m.FixedBatch(); fb > 0 {
+		return []int{fb}
+	}
+	return st.Batches
+}
+
+// Cases is the number of model × batch cases.
+func (st *Selftest) Cases() int {
+	n := 0
+	for _, m := range st.Models {
+		n += len(st.BatchesOf(m))
+	}
+	return n
+}
 
 // Options are the recording header's options.
 func (st *Selftest) Options() map[string]any {
-	names := make([]string, 0, len(st.Presets))
-	for _, q := range st.Presets {
-		names = append(names, q.Name)
+	names := make([]string, 0, len(st.Models))
+	for _, m := range st.Models {
+		names = append(names, m.Name)
 	}
-	return map[string]any{"device": st.Device.String(), "baseline": st.Base, "presets": names,
+	return map[string]any{"device": st.Device.String(), "baseline": st.Base, "models": names,
 		"batches": st.Batches, "tolerance": st.Tolerance(), "tf32": st.TF32}
 }
 
-// Case is one preset × batch outcome.
+// Case is one model × batch outcome, or a model the device refused.
 type Case struct {
-	Preset string
-	Batch  int
-	Pass   bool
-	Err    error
+	Model string
+	Batch int
+	Pass  bool
+	// Refused says the device's engine cannot run the model: Err is the
+	// *model.UnsupportedError that lists what it lacks. A refusal holds for
+	// every batch; it is neither a pass nor a failure.
+	Refused bool
+	Err     error
 	// Compared says RelErr was computed.
 	Compared bool
 	RelErr   float64
@@ -96,7 +121,10 @@ type Case struct {
 
 // String is the case's line of the selftest's output.
 func (r Case) String() string {
-	head := fmt.Sprintf("%-4s %-12s batch %4d", map[bool]string{true: "PASS", false: "FAIL"}[r.Pass], r.Preset, r.Batch)
+	if r.Refused {
+		return fmt.Sprintf("%-7s %-12s %s cannot run it: %v", "REFUSED", r.Model, r.Device, r.Err)
+	}
+	head := fmt.Sprintf("%-4s %-12s batch %4d", map[bool]string{true: "PASS", false: "FAIL"}[r.Pass], r.Model, r.Batch)
 	if r.Err != nil {
 		return head + "  " + r.Err.Error()
 	}
@@ -107,34 +135,42 @@ func (r Case) String() string {
 	return s
 }
 
-// Check runs preset p at batch on the device and on the baseline and
-// compares the outputs.
-func (st *Selftest) Check(p *presets.Preset, batch int) Case {
-	res := Case{Preset: p.Name, Batch: batch, Device: st.Device.String(), Base: st.Base, Tol: st.Tolerance()}
-	in := make([]float32, batch*p.InputSize())
-	p.FillInput(in, presets.DefaultSeed)
-	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, TF32: st.TF32}, p, batch, in)
+// Check runs model m at batch on the device and on the baseline and
+// compares the outputs. A device that refuses the model makes a Refused case.
+func (st *Selftest) Check(m *model.Model, batch int) Case {
+	res := Case{Model: m.Name, Batch: batch, Device: st.Device.String(), Base: st.Base, Tol: st.Tolerance()}
+	in, err := selftestInputs(m, batch)
 	if err != nil {
 		res.Err = err
+		return res
+	}
+	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, TF32: st.TF32}, m, batch, in)
+	if err != nil {
+		var u *model.UnsupportedError
+		res.Err, res.Refused = err, errors.As(err, &u)
 		return res
 	}
 	res.Took, res.Plan = took, info.Plan
 	if info.Detail != "" {
 		res.Engine = info.Engine + " · " + info.Detail
 	}
-	var want []float32
+	var want []*model.Tensor
 	if st.Base == "cpu" {
-		want, res.BaseTook, _, err = runOnce(st.reg, "cpu", engine.Options{Seed: presets.DefaultSeed}, p, batch, in)
+		want, res.BaseTook, _, err = runOnce(st.reg, "cpu", engine.Options{Seed: presets.DefaultSeed}, m, batch, in)
 		if err != nil {
 			res.Err = fmt.Errorf("baseline cpu: %w", err)
 			return res
 		}
 	} else {
 		start := time.Now()
-		want = reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
+		want, err = reference(m, in)
 		res.BaseTook = time.Since(start)
+		if err != nil {
+			res.Err = fmt.Errorf("reference: %w", err)
+			return res
+		}
 	}
-	res.RelErr, err = relErr(out, want)
+	res.RelErr, err = relErrs(m.Graph.Outputs, out, want)
 	res.Err, res.Compared = err, err == nil
 	res.Pass = err == nil && res.RelErr <= st.Tolerance()
 	if err == nil && !res.Pass {
@@ -143,15 +179,48 @@ func (st *Selftest) Check(p *presets.Preset, batch int) Case {
 	return res
 }
 
-// runOnce opens device for p, runs the batch twice (the first run warms up) into
-// NaN-poisoned outputs and returns the second output, its wall time and
+// selftestInputs are the inputs of m at batch, as the runner fills them.
+func selftestInputs(m *model.Model, batch int) ([]*model.Tensor, error) {
+	g, err := m.Bind(batch)
+	if err != nil {
+		return nil, err
+	}
+	specs, _, err := g.Signature()
+	if err != nil {
+		return nil, err
+	}
+	in := model.NewTensors(specs)
+	model.FillInputs(m.Graph, in, presets.DefaultSeed)
+	return in, nil
+}
+
+// reference evaluates m's graph as built or loaded on in, in the graph's
+// output order.
+func reference(m *model.Model, in []*model.Tensor) ([]*model.Tensor, error) {
+	feed := make(map[string]*model.Tensor, len(in))
+	for i, name := range m.Graph.Inputs {
+		feed[name] = in[i]
+	}
+	res, err := model.Eval(m.Graph, feed)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Tensor, len(m.Graph.Outputs))
+	for i, name := range m.Graph.Outputs {
+		out[i] = res[name]
+	}
+	return out, nil
+}
+
+// runOnce opens device for m, runs the batch twice (the first run warms up)
+// into NaN-poisoned outputs and returns the second output, its wall time and
 // what the engine says of itself and of the prepared batch.
-func runOnce(reg *engine.Registry, device string, opts engine.Options, p *presets.Preset, batch int, in []float32) ([]float32, time.Duration, engine.Info, error) {
-	ex, err := reg.Open(device, p, opts)
+func runOnce(reg *engine.Registry, device string, opts engine.Options, m *model.Model, batch int, in []*model.Tensor) ([]*model.Tensor, time.Duration, engine.Info, error) {
+	ex, err := reg.Open(device, m, opts)
 	if err != nil {
 		return nil, 0, engine.Info{}, err
 	}
-	out, took, err := runPrepared(ex, batch, p.OutputSize(), in)
+	out, took, err := runPrepared(ex, batch, in)
 	info := ex.Info()
 	if cerr := ex.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close: %w", cerr)
@@ -159,16 +228,19 @@ func runOnce(reg *engine.Registry, device string, opts engine.Options, p *preset
 	return out, took, info, err
 }
 
-func runPrepared(ex engine.Executor, batch, outSize int, in []float32) ([]float32, time.Duration, error) {
+func runPrepared(ex engine.Executor, batch int, in []*model.Tensor) ([]*model.Tensor, time.Duration, error) {
 	if err := ex.Prepare(batch); err != nil {
 		return nil, 0, fmt.Errorf("prepare: %w", err)
 	}
-	out := make([]float32, batch*outSize)
+	_, specs := ex.Signature()
+	out := model.NewTensors(specs)
 	var took time.Duration
 	for range 2 {
 		nan := float32(math.NaN())
-		for i := range out {
-			out[i] = nan
+		for _, t := range out {
+			for i := range t.F32 {
+				t.F32[i] = nan
+			}
 		}
 		start := time.Now()
 		if _, err := ex.Run(in, out); err != nil {
@@ -179,15 +251,63 @@ func runPrepared(ex engine.Executor, batch, outSize int, in []float32) ([]float3
 	return out, took, nil
 }
 
+// relErrs is the largest relErr over the outputs, named by names for messages.
+func relErrs(names []string, got, want []*model.Tensor) (float64, error) {
+	if len(got) != len(want) {
+		return 0, fmt.Errorf("%d outputs, baseline %d", len(got), len(want))
+	}
+	worst := 0.0
+	for i := range got {
+		e, err := relErr(values(got[i]), values(want[i]))
+		if err != nil {
+			if len(got) > 1 && i < len(names) {
+				err = fmt.Errorf("output %q: %w", names[i], err)
+			}
+			return 0, err
+		}
+		worst = max(worst, e)
+	}
+	return worst, nil
+}
+
+// values are a tensor's elements as float64 (integers as they are, booleans
+// as 0 and 1); nil for none.
+func values(t *model.Tensor) []float64 {
+	if t == nil {
+		return nil
+	}
+	var v []float64
+	switch {
+	case t.F32 != nil:
+		v = make([]float64, len(t.F32))
+		for i, x := range t.F32 {
+			v[i] = float64(x)
+		}
+	case t.I64 != nil:
+		v = make([]float64, len(t.I64))
+		for i, x := range t.I64 {
+			v[i] = float64(x)
+		}
+	case t.Bool != nil:
+		v = make([]float64, len(t.Bool))
+		for i, x := range t.Bool {
+			if x {
+				v[i] = 1
+			}
+		}
+	}
+	return v
+}
+
 // relErr is max|got−want| / max|want|; a NaN or Inf in got, or a length
 // mismatch, is an error (NaN poison left in place means an element was never written).
-func relErr(got, want []float32) (float64, error) {
+func relErr(got, want []float64) (float64, error) {
 	if len(got) != len(want) {
 		return 0, fmt.Errorf("output has %d values, baseline %d", len(got), len(want))
 	}
 	var diff, scale float64
 	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
+		g, w := got[i], want[i]
 		if math.IsNaN(g) || math.IsInf(g, 0) {
 			return 0, fmt.Errorf("output[%d] = %v (not written or not finite)", i, got[i])
 		}

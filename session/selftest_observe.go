@@ -26,6 +26,8 @@ type SelftestObserver struct {
 	st     *metrics.Selftest // nil without an endpoint
 	gpus   gpus
 	cancel context.CancelFunc
+	// planned is the number of cases planned per model.
+	planned map[string]int
 	// NoTelemetry says why a selftest on a GPU records no GPU samples ("" when it does).
 	NoTelemetry string
 }
@@ -34,7 +36,10 @@ type SelftestObserver struct {
 // a recording path that cannot be created, is a UsageError before any case
 // runs. Without either output the observer reports nothing. Close stops it.
 func (m Machine) ObserveSelftest(ctx context.Context, out Outputs, st *Selftest) (*SelftestObserver, error) {
-	so := &SelftestObserver{Observer: &Observer{}, cancel: func() {}}
+	so := &SelftestObserver{Observer: &Observer{}, cancel: func() {}, planned: map[string]int{}}
+	for _, m := range st.Models {
+		so.planned[m.Name] = len(st.BatchesOf(m))
+	}
 	if !out.any() {
 		return so, nil
 	}
@@ -78,10 +83,11 @@ func waitFirst(first <-chan struct{}) {
 	}
 }
 
-// CaseDone reports one finished case.
+// CaseDone reports one finished case, or a refused model (which stands for
+// every batch of it the selftest planned).
 func (so *SelftestObserver) CaseDone(r Case) {
 	if so.st != nil {
-		so.st.ObserveCase(metrics.SelftestCase{Preset: r.Preset, Batch: r.Batch, Pass: r.Pass,
+		so.st.ObserveCase(metrics.SelftestCase{Model: r.Model, Batch: r.Batch, Pass: r.Pass, Refused: r.Refused, Cases: so.planned[r.Model],
 			Compared: r.Compared, MaxRelErr: r.RelErr, Took: r.Took})
 	}
 	if so.rec != nil {
@@ -106,7 +112,7 @@ func (so *SelftestObserver) Close() error {
 
 // record is the case as a recording carries it.
 func (r Case) record() record.Case {
-	c := record.Case{Preset: r.Preset, Batch: r.Batch, Device: r.Device, Baseline: r.Base, Pass: r.Pass,
+	c := record.Case{Model: r.Model, Batch: r.Batch, Device: r.Device, Baseline: r.Base, Pass: r.Pass, Refused: r.Refused,
 		Compared: r.Compared, MaxRelErr: r.RelErr, Tolerance: r.Tol, Took: r.Took, BaselineTook: r.BaseTook}
 	if r.Err != nil {
 		c.Error = r.Err.Error()

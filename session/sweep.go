@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 	"infertop/runner"
 	"infertop/sweep"
@@ -12,8 +13,10 @@ import (
 
 // SweepSpec is one batch sweep: what to measure, how, and where to stop.
 type SweepSpec struct {
-	Preset string
-	Device engine.Device
+	// Catalog holds the models; Model names the one swept.
+	Catalog *model.Catalog
+	Model   string
+	Device  engine.Device
 	// Threads, TF32: the engine's options (engine.Options).
 	Threads int
 	TF32    bool
@@ -39,7 +42,8 @@ type SweepSpec struct {
 // host memory (unless given) and each point carries the process's RSS; on
 // a GPU each point carries NVML's used memory on the device's GPUs and the
 // limit is their total; each point's energy comes from the device's
-// counters.
+// counters. A model exported with a fixed batch is measured at that batch
+// only, and the result says so.
 type Sweep struct {
 	Config sweep.Config
 	Prober *sweep.RunnerProber
@@ -62,14 +66,22 @@ func (m Machine) NewSweep(spec SweepSpec) (*Sweep, error) {
 
 // newSweep sets spec up reading the GPUs through g.
 func (m Machine) newSweep(spec SweepSpec, g gpus) (*Sweep, error) {
+	mod, err := spec.Catalog.Get(spec.Model)
+	if err != nil {
+		g.close()
+		return nil, err
+	}
 	d := spec.Device.String()
 	s := &Sweep{gpus: g, MemSource: spec.MemSource,
 		Config: sweep.Config{Batches: spec.Batches, MaxBatch: spec.MaxBatch, SLOP99: spec.SLOP99, MemLimit: spec.MemLimit,
 			Progress: spec.Progress},
-		Prober: &sweep.RunnerProber{Registry: m.Registry, Catalog: presets.NewCatalog(), Preset: spec.Preset, Device: d,
+		Prober: &sweep.RunnerProber{Registry: m.Registry, Catalog: spec.Catalog, Model: mod.Name, Device: d,
 			Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32},
 			Warmup:  spec.Warmup, Window: spec.Window, MaxTime: spec.MaxTime, OnSnapshot: spec.OnSnapshot,
 			Energy: m.energyFor(g, d)},
+	}
+	if note := FixedBatchNote(mod); note != "" {
+		s.Config.Batches, s.Config.Notes = []int{mod.FixedBatch()}, []string{note}
 	}
 	if spec.Device.Kind == engine.CPU {
 		if s.Config.MemLimit == 0 {

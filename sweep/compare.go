@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -103,7 +104,8 @@ type ComparePoint struct {
 
 // CompareResult is a whole race.
 type CompareResult struct {
-	Preset string         `json:"preset"`
+	// Model names the model raced (a preset, or a file's path).
+	Model  string         `json:"model"`
 	A      Side           `json:"a"`
 	B      Side           `json:"b"`
 	Points []ComparePoint `json:"points"`
@@ -119,8 +121,8 @@ type CompareResult struct {
 
 // CompareConfig says what to race.
 type CompareConfig struct {
-	Preset string
-	A, B   Side
+	Model string
+	A, B  Side
 	// Batches are raced in order (increasing).
 	Batches []int
 	// Pairs of windows per batch (default DefaultPairs).
@@ -164,7 +166,7 @@ func Compare(ctx context.Context, cfg CompareConfig, w Windower) (CompareResult,
 	if cfg.Pairs <= 0 {
 		cfg.Pairs = DefaultPairs
 	}
-	res := CompareResult{Preset: cfg.Preset, A: cfg.A, B: cfg.B, Points: []ComparePoint{}}
+	res := CompareResult{Model: cfg.Model, A: cfg.A, B: cfg.B, Points: []ComparePoint{}}
 	var energyNoted [2]bool
 	for _, b := range cfg.Batches {
 		if err := w.Prepare(ctx, b); err != nil {
@@ -317,4 +319,22 @@ func (r CompareResult) clone() CompareResult {
 // clone copies the exported figures only.
 func (p *ComparePoint) clone() ComparePoint {
 	return ComparePoint{Batch: p.Batch, A: p.A, B: p.B, SpeedUp: p.SpeedUp, Lo: p.Lo, Hi: p.Hi, Pairs: p.Pairs}
+}
+
+// UnmarshalJSON reads a race as this build writes it, and as builds before
+// models wrote it (the model under "preset").
+func (r *CompareResult) UnmarshalJSON(b []byte) error {
+	type plain CompareResult
+	var v struct {
+		plain
+		Preset string `json:"preset"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = CompareResult(v.plain)
+	if r.Model == "" {
+		r.Model = v.Preset
+	}
+	return nil
 }

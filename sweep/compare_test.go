@@ -50,7 +50,7 @@ var (
 
 func TestCompareCrossover(t *testing.T) {
 	w := &fakeWindower{}
-	res, err := Compare(context.Background(), CompareConfig{Preset: "p", A: cpu1, B: cpuAll, Batches: []int{1, 4, 16, 64}, Pairs: 2}, w)
+	res, err := Compare(context.Background(), CompareConfig{Model: "p", A: cpu1, B: cpuAll, Batches: []int{1, 4, 16, 64}, Pairs: 2}, w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 	"infertop/runner"
 )
@@ -23,7 +24,7 @@ type energyExec struct {
 	device     string
 }
 
-func (e *energyExec) Run(in, out []float32) (engine.Timing, error) {
+func (e *energyExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	e.counter.Add(e.mjPerBatch)
 	if e.clock == nil { // the runner's wall clock: batches take some time
 		time.Sleep(20 * time.Microsecond)
@@ -52,10 +53,10 @@ func counterMeter(counter *atomic.Uint64, gpus ...string) runner.EnergyMeter {
 func TestRunnerProberEnergyPerSample(t *testing.T) {
 	var counter atomic.Uint64
 	reg := engine.NewRegistry()
-	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+	reg.Register(engine.CUDA, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
 		return &energyExec{counter: &counter, mjPerBatch: 2000, device: "cuda:0"}, nil
 	})
-	p := &RunnerProber{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cuda:0",
+	p := &RunnerProber{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Model: "linear", Device: "cuda:0",
 		Warmup: time.Millisecond, Window: 2 * time.Millisecond, MaxTime: 30 * time.Millisecond, Energy: counterMeter(&counter, "cuda:0")}
 	res, err := Run(context.Background(), Config{Batches: []int{1, 2, 4, 8}}, p)
 	if err != nil {
@@ -88,7 +89,7 @@ func TestRunnerProberEnergyPerSample(t *testing.T) {
 func TestRunnerProberNoEnergyOnCPU(t *testing.T) {
 	var counter atomic.Uint64
 	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{} })
-	p := &RunnerProber{Registry: reg, Catalog: presets.NewCatalog(), Preset: "linear", Device: "cpu",
+	p := &RunnerProber{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Model: "linear", Device: "cpu",
 		Warmup: time.Millisecond, Window: time.Millisecond, MaxTime: 10 * time.Millisecond, Energy: counterMeter(&counter, "cuda:0")}
 	pt, err := p.Measure(context.Background(), 2)
 	if err != nil {
@@ -112,10 +113,10 @@ func cpuGPUWindower(t *testing.T, counter *atomic.Uint64) (*ExecWindower, Side) 
 	t.Helper()
 	clk := &fakeClock{}
 	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: 2 * time.Microsecond} })
-	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+	reg.Register(engine.CUDA, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
 		return &energyExec{stepExec: stepExec{clock: clk, perSample: time.Microsecond}, counter: counter, mjPerBatch: 3000, device: "cuda:0"}, nil
 	})
-	lin, err := presets.NewCatalog().Get("linear")
+	lin, err := presets.NewModels(presets.DefaultSeed).Get("linear")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"infertop/engine"
 	"infertop/internal/units"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/runner"
 )
 
@@ -18,16 +18,18 @@ const DefaultMaxTime = 10 * time.Second
 // until both stability rules hold (or MaxTime, flagged unstable).
 type RunnerProber struct {
 	Registry *engine.Registry
-	Catalog  *presets.Catalog
-	Preset   string
-	Device   string
-	Options  engine.Options
+	Catalog  *model.Catalog
+	// Model names the catalog's model to measure.
+	Model   string
+	Device  string
+	Options engine.Options
 	// Warmup and Window are passed to the runner (0: its defaults).
 	Warmup, Window time.Duration
 	// MaxTime caps the measured time of one batch (default DefaultMaxTime).
 	MaxTime time.Duration
-	// EstimateLimit, when positive, refuses a batch whose memory estimate is
-	// above it without opening anything (the CPU's out-of-memory edge).
+	// EstimateLimit, when positive, refuses a batch whose memory estimate
+	// (runner.MemoryEstimate) is above it without opening anything (the
+	// CPU's out-of-memory edge).
 	EstimateLimit int64
 	// RSS reads the process's resident set in bytes (nil: not recorded).
 	RSS func() int64
@@ -49,11 +51,15 @@ func (p *RunnerProber) estimate(batch int) error {
 	if p.EstimateLimit <= 0 {
 		return nil
 	}
-	pr, err := p.Catalog.Get(p.Preset)
+	m, err := p.Catalog.Get(p.Model)
 	if err != nil {
 		return err
 	}
-	if need := pr.EstimateBytes(batch); need > p.EstimateLimit {
+	need, err := runner.MemoryEstimate(m, batch)
+	if err != nil {
+		return err
+	}
+	if need > p.EstimateLimit {
 		return &engine.OOMError{Device: p.Device, Batch: batch, Need: need, Available: p.EstimateLimit}
 	}
 	return nil
@@ -65,11 +71,11 @@ func (p *RunnerProber) Fits(_ context.Context, batch int) error {
 	if p.EstimateLimit > 0 {
 		return p.estimate(batch)
 	}
-	pr, err := p.Catalog.Get(p.Preset)
+	m, err := p.Catalog.Get(p.Model)
 	if err != nil {
 		return err
 	}
-	ex, err := p.Registry.Open(p.Device, pr, p.Options)
+	ex, err := p.Registry.Open(p.Device, m, p.Options)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,7 @@ func (p *RunnerProber) Measure(ctx context.Context, batch int) (Point, error) {
 	if maxTime <= 0 {
 		maxTime = DefaultMaxTime
 	}
-	r, err := runner.New(runner.Config{Registry: p.Registry, Catalog: p.Catalog, Preset: p.Preset, Device: p.Device,
+	r, err := runner.New(runner.Config{Registry: p.Registry, Catalog: p.Catalog, Model: p.Model, Device: p.Device,
 		Batch: batch, Warmup: p.Warmup, Window: p.Window, MaxMeasure: maxTime, Options: p.Options, FirstRunID: p.lastRun,
 		Energy: p.Energy})
 	if err != nil {

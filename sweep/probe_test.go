@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
+	"infertop/runner"
 )
 
 // fakeClock advances only when a fake executor runs.
@@ -33,7 +35,13 @@ func (e *stepExec) Prepare(b int) error {
 	return nil
 }
 
-func (e *stepExec) Run(in, out []float32) (engine.Timing, error) {
+// Signature is a small fixed one, [batch, 4] in and [batch, 2] out, whatever the model.
+func (e *stepExec) Signature() (in, out []model.TensorSpec) {
+	return []model.TensorSpec{{Name: "input", DType: model.Float32, Shape: []int{e.batch, 4}}},
+		[]model.TensorSpec{{Name: "output", DType: model.Float32, Shape: []int{e.batch, 2}}}
+}
+
+func (e *stepExec) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	if e.clock != nil {
 		e.clock.ns.Add(int64(e.perSample) * int64(e.batch))
 	}
@@ -46,24 +54,28 @@ func (e *stepExec) Close() error          { return nil }
 
 func registryOf(newExec func(opts engine.Options) *stepExec) *engine.Registry {
 	r := engine.NewRegistry()
-	r.Register(engine.CPU, func(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Executor, error) {
+	r.Register(engine.CPU, func(d engine.Device, p *model.Model, opts engine.Options) (engine.Executor, error) {
 		return newExec(opts), nil
 	})
 	return r
 }
 
 func TestRunnerProberEstimateEdge(t *testing.T) {
-	cat := presets.NewCatalog()
+	cat := presets.NewModels(presets.DefaultSeed)
 	mlp, _ := cat.Get("mlp")
-	limit := mlp.EstimateBytes(100)
+	limit, err := runner.MemoryEstimate(mlp, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := &RunnerProber{Registry: registryOf(func(engine.Options) *stepExec { return &stepExec{} }), Catalog: cat,
-		Preset: "mlp", Device: "cpu", EstimateLimit: limit}
+		Model: "mlp", Device: "cpu", EstimateLimit: limit}
 	if err := p.Fits(context.Background(), 100); err != nil {
 		t.Errorf("batch 100 within its own estimate: %v", err)
 	}
-	err := p.Fits(context.Background(), 101)
+	need, _ := runner.MemoryEstimate(mlp, 101)
+	err = p.Fits(context.Background(), 101)
 	var oom *engine.OOMError
-	if !errors.As(err, &oom) || oom.Need != mlp.EstimateBytes(101) || oom.Available != limit {
+	if !errors.As(err, &oom) || oom.Need != need || oom.Available != limit {
 		t.Errorf("batch 101: %v", err)
 	}
 	if _, err := p.Measure(context.Background(), 101); !errors.Is(err, engine.ErrOutOfMemory) {
@@ -72,9 +84,9 @@ func TestRunnerProberEstimateEdge(t *testing.T) {
 }
 
 func TestRunnerProberEngineOOMAndMeasure(t *testing.T) {
-	cat := presets.NewCatalog()
+	cat := presets.NewModels(presets.DefaultSeed)
 	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{oomOver: 8} })
-	p := &RunnerProber{Registry: reg, Catalog: cat, Preset: "linear", Device: "cpu",
+	p := &RunnerProber{Registry: reg, Catalog: cat, Model: "linear", Device: "cpu",
 		Warmup: time.Millisecond, Window: time.Millisecond, MaxTime: 20 * time.Millisecond, RSS: func() int64 { return 7 }}
 	if err := p.Fits(context.Background(), 16); !errors.Is(err, engine.ErrOutOfMemory) {
 		t.Errorf("fits 16: %v", err)
@@ -101,7 +113,7 @@ func TestExecWindowerOnFakeClock(t *testing.T) {
 		}
 		return &stepExec{clock: clk, perSample: per}
 	})
-	cat := presets.NewCatalog()
+	cat := presets.NewModels(presets.DefaultSeed)
 	lin, _ := cat.Get("linear")
 	w, err := NewExecWindower(reg, lin, cpu1, cpuAll, 1)
 	if err != nil {

@@ -1,12 +1,12 @@
 // Package sweep answers "which batch size should I use, and what does the
-// other device buy me?": it measures a preset at growing batch sizes until a
+// other device buy me?": it measures a model at growing batch sizes until a
 // stop rule holds, finds the out-of-memory edge by bisection, fits a linear
 // memory model, recommends a batch and says why, and races two configurations
 // in alternating windows. It is device-neutral and never draws: measurements
 // come from a Prober (the runner in the program, fakes in tests) and results
 // go to report and ui.
 //
-// It never imports session, report, record, metrics, ui or cli.
+// It never imports onnx, session, report, record, metrics, ui or cli.
 package sweep
 
 import (
@@ -98,6 +98,9 @@ type Config struct {
 	// estimate against MemLimit rather than a real allocation failure (the
 	// CPU, where a real out-of-memory kills the process).
 	EstimateEdge bool
+	// Notes are sentences the result carries from the start (that a
+	// fixed-batch model sweeps its batch only, say).
+	Notes []string
 	// Progress, when set, is called after every step with the result so far
 	// and a line saying what happens next.
 	Progress func(r Result, status string)
@@ -152,6 +155,7 @@ func Run(ctx context.Context, cfg Config, p Prober) (Result, error) {
 	if cfg.EstimateEdge {
 		s.res.Notes = append(s.res.Notes, CPUEdgeNote)
 	}
+	s.res.Notes = append(s.res.Notes, cfg.Notes...)
 	err := s.loop(ctx)
 	s.finish()
 	return s.res, err

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/runner"
 )
 
@@ -20,11 +20,11 @@ const (
 	MinWindowBatches = 5
 )
 
-// ExecWindower races two executors of one preset: it is the Windower the
+// ExecWindower races two executors of one model: it is the Windower the
 // program uses. Open it with NewExecWindower and Close it when done.
 type ExecWindower struct {
-	preset *presets.Preset
-	seed   uint64
+	model *model.Model
+	seed  uint64
 	// Warmup is run on each side after every Prepare; WindowLen is the least
 	// length of one window (defaults above).
 	Warmup, WindowLen time.Duration
@@ -37,36 +37,41 @@ type ExecWindower struct {
 
 	sides [2]Side
 	ex    [2]engine.Executor
-	in    [2][]float32
-	out   [2][]float32
+	in    [2][]*model.Tensor
+	out   [2][]*model.Tensor
 	lat   []time.Duration
 	prep  int
 }
 
-// NewExecWindower opens the preset on both sides.
-func NewExecWindower(reg *engine.Registry, p *presets.Preset, a, b Side, seed uint64) (*ExecWindower, error) {
-	w := &ExecWindower{preset: p, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now,
+// NewExecWindower opens the model on both sides.
+func NewExecWindower(reg *engine.Registry, m *model.Model, a, b Side, seed uint64) (*ExecWindower, error) {
+	w := &ExecWindower{model: m, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now,
 		sides: [2]Side{a, b}}
 	for i, s := range [2]Side{a, b} {
-		ex, err := reg.Open(s.Device, p, engine.Options{Seed: seed, Threads: s.Threads, TF32: s.TF32})
+		ex, err := reg.Open(s.Device, m, engine.Options{Seed: seed, Threads: s.Threads, TF32: s.TF32})
 		if err != nil {
 			w.Close()
-			return nil, fmt.Errorf("opening %s on %s: %w", p.Name, s, err)
+			return nil, fmt.Errorf("opening %s on %s: %w", m.Name, s, err)
 		}
 		w.ex[i] = ex
 	}
 	return w, nil
 }
 
-// Prepare readies both sides at batch and warms each up.
+// Prepare readies both sides at batch, each with the input and output
+// tensors its signature asks for (the same input data on both), and warms
+// each up.
 func (w *ExecWindower) Prepare(ctx context.Context, batch int) error {
+	if err := w.model.CheckBatch(batch); err != nil {
+		return err
+	}
 	for i, ex := range w.ex {
 		if err := safeCall(func() error { return ex.Prepare(batch) }); err != nil {
 			return err
 		}
-		w.in[i] = resize(w.in[i], batch*w.preset.InputSize())
-		w.preset.FillInput(w.in[i], w.seed)
-		w.out[i] = resize(w.out[i], batch*w.preset.OutputSize())
+		in, out := ex.Signature()
+		w.in[i], w.out[i] = model.NewTensors(in), model.NewTensors(out)
+		model.FillInputs(w.model.Graph, w.in[i], w.seed)
 	}
 	w.prep = batch
 	for i := range w.ex {
@@ -125,13 +130,6 @@ func (w *ExecWindower) Close() {
 			w.ex[i] = nil
 		}
 	}
-}
-
-func resize(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
 
 // safeCall turns an executor panic into an error.

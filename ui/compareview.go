@@ -19,7 +19,7 @@ func compareView(st styles, t *tuning, w, h int) string {
 	if c.A.Device != "" {
 		sides = fmt.Sprintf(" · A = %s, B = %s", c.A, c.B)
 	}
-	fmt.Fprintln(&b, st.title.Render(fmt.Sprintf("Race · %s batch %d", t.preset, t.batch))+st.label.Render(sides+" · "+t.status))
+	fmt.Fprintln(&b, st.title.Render(fmt.Sprintf("Race · %s batch %d", shortName(t.model), t.batch))+st.label.Render(sides+" · "+t.status))
 	if len(c.Points) == 0 {
 		fmt.Fprintln(&b, st.dim.Render("warming both sides up…"))
 		if t.err != "" {

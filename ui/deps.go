@@ -6,9 +6,9 @@
 // batch fits, the sweep and race jobs, the export) is asked of a Session,
 // in a command, never on the UI goroutine (CheckBatch, which is quick, aside).
 //
-// It never imports session, cli, report, metrics or an engine's
+// It never imports session, cli, report, metrics, onnx or an engine's
 // implementation (engine/...): the application reaches it only through
-// Options.
+// Options, and the models it lists come in its model.Catalog.
 package ui
 
 import (
@@ -17,7 +17,7 @@ import (
 
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/record"
 	"infertop/runner"
 	"infertop/sweep"
@@ -28,22 +28,23 @@ import (
 // Every call but CheckBatch may block, so the dashboard makes them only
 // inside commands.
 type Session interface {
-	// Pause, Resume, Reset, SetBatch, SetPreset and SetDevice control the run.
+	// Pause, Resume, Reset, SetBatch, SetModel and SetDevice control the run.
 	Pause() error
 	Resume() error
 	Reset() error
 	SetBatch(n int) error
-	SetPreset(name string) error
+	SetModel(name string) error
 	SetDevice(name string) error
-	// CheckBatch says, at once, why batch n would not fit the device the
-	// run is on, or nil.
+	// CheckBatch says, at once, why the model on screen cannot run at batch
+	// n (a fixed-batch export) or why n would not fit the device the run is
+	// on, or nil.
 	CheckBatch(n int) error
-	// Sweep sweeps preset on device (the s key), calling progress after
-	// every step; it returns when a stop rule holds or ctx ends.
-	Sweep(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
-	// Compare races two configurations of preset at batch (the c key)
-	// until ctx ends, calling progress after every window.
-	Compare(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
+	// Sweep sweeps the named model on device (the s key), calling progress
+	// after every step; it returns when a stop rule holds or ctx ends.
+	Sweep(ctx context.Context, model, device string, progress func(sweep.Result, string)) (sweep.Result, error)
+	// Compare races two configurations of the named model at batch (the c
+	// key) until ctx ends, calling progress after every window.
+	Compare(ctx context.Context, model string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
 	// Export writes the run shown (the e key) with what the tuning views
 	// measured (nil: nothing) and returns the file's path.
 	Export(s runner.Snapshot, sw *sweep.Result, cmp *sweep.CompareResult) (string, error)
@@ -67,8 +68,9 @@ type Options struct {
 	NVMLError string
 	// Host delivers process CPU and memory readings; nil for none.
 	Host <-chan hostinfo.Stat
-	// Catalog lists the presets for the picker and the memory estimate.
-	Catalog *presets.Catalog
+	// Catalog lists the models for the picker (the presets, then the files
+	// given) and gives each one's default batch.
+	Catalog *model.Catalog
 	// Devices lists the device picker's entries.
 	Devices []DeviceChoice
 	// MaxBatch bounds typed batch sizes (default 1<<24).

@@ -92,7 +92,7 @@ func TestHistoryKeepsOnePointPerWindow(t *testing.T) {
 // detail that a narrow terminal cuts.
 func TestPlanShownBeforeTheDetail(t *testing.T) {
 	s := gpuSnapshot()
-	s.Preset = "resnet"
+	s.Model = "resnet"
 	s.Info.Plan = "conv 8 cudnn, 2 implicit (timed at this batch)"
 	m, _ := newTestModel(s, 160, 48)
 	st := *m.st

@@ -27,8 +27,10 @@ type fakeControl struct {
 	calls    []string
 	err      error
 	fitLimit int
-	sweep    func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
-	compare  func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
+	// check, when set, is asked first by CheckBatch (a fixed-batch model's refusal).
+	check   func(n int) error
+	sweep   func(ctx context.Context, preset, device string, progress func(sweep.Result, string)) (sweep.Result, error)
+	compare func(ctx context.Context, preset string, batch int, progress func(sweep.CompareResult)) (sweep.CompareResult, error)
 	// exportDir is where Export writes.
 	exportDir string
 }
@@ -43,13 +45,18 @@ func (f *fakeControl) Pause() error             { return f.rec("pause") }
 func (f *fakeControl) Resume() error            { return f.rec("resume") }
 func (f *fakeControl) Reset() error             { return f.rec("reset") }
 func (f *fakeControl) SetBatch(n int) error     { return f.rec(fmt.Sprintf("batch %d", n)) }
-func (f *fakeControl) SetPreset(s string) error { return f.rec("preset " + s) }
+func (f *fakeControl) SetModel(s string) error  { return f.rec("model " + s) }
 func (f *fakeControl) SetDevice(s string) error { return f.rec("device " + s) }
 
 // errNoJob is what a tuning job returns when the test gave none.
 var errNoJob = errors.New("no job in this test")
 
 func (f *fakeControl) CheckBatch(n int) error {
+	if f.check != nil {
+		if err := f.check(n); err != nil {
+			return err
+		}
+	}
 	if f.fitLimit > 0 && n > f.fitLimit {
 		return fmt.Errorf("batch %d needs about 12.0 GiB, only 8.0 GiB free in host memory", n)
 	}
@@ -86,7 +93,7 @@ var t0 = time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
 // cpuSnapshot is a measuring mlp run on the CPU with ten windows.
 func cpuSnapshot() runner.Snapshot {
 	s := runner.Snapshot{
-		RunID: 3, Seq: 40, Time: t0.Add(13 * time.Second), Preset: "mlp", Device: "cpu", Batch: 256,
+		RunID: 3, Seq: 40, Time: t0.Add(13 * time.Second), Model: "mlp", Device: "cpu", Batch: 256,
 		State: runner.Stable, Elapsed: 13 * time.Second, WarmupTime: 3 * time.Second, WarmupBatches: 108,
 		WarmupSettled: true, Measured: 10 * time.Second,
 		Window:  runner.Throughput{Duration: time.Second, Batches: 43, Samples: 43 * 256, SamplesPerSec: 11008, BatchesPerSec: 43},
@@ -172,7 +179,7 @@ func testDevices() []DeviceChoice {
 func newTestModel(s runner.Snapshot, w, h int) (*Model, *fakeControl) {
 	fc := &fakeControl{fitLimit: 500_000}
 	m := New(Options{
-		Session: fc, Initial: s, Catalog: presets.NewCatalog(), Devices: testDevices(),
+		Session: fc, Initial: s, Catalog: presets.NewModels(presets.DefaultSeed), Devices: testDevices(),
 		NVMLError: "NVML not available: no NVIDIA driver found (libnvidia-ml.so.1)",
 		Location:  time.UTC, NoColor: true, Dark: true,
 	})

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"infertop/internal/units"
@@ -40,7 +41,7 @@ func (h header) View(st styles, s runner.Snapshot) string {
 		batch = units.Thousands(int64(s.Batch))
 	}
 	line1 := st.title.Render("infertop") + "  " +
-		st.label.Render("preset ") + st.value.Render(s.Preset) + "  " +
+		st.label.Render("model ") + st.value.Render(shortName(s.Model)) + "  " +
 		st.label.Render("device ") + st.value.Render(dev) + "  " +
 		st.label.Render("batch ") + st.value.Render(batch) + "  " +
 		st.dim.Render(build)
@@ -80,4 +81,14 @@ func stateBadge(st styles, s runner.Snapshot) string {
 		return st.bad.Render("✗ error: " + s.Err)
 	}
 	return st.dim.Render(s.State.String())
+}
+
+// shortName is how the header and the tuning views name a model: a file by
+// its base name ("resnet.onnx"), a preset by its name; the picker and the
+// help screen show the whole path.
+func shortName(model string) string {
+	if model == "" {
+		return ""
+	}
+	return filepath.Base(model)
 }

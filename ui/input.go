@@ -21,7 +21,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch m.mode {
 	case modeBatch:
 		return m.batchKey(k)
-	case modePreset, modeDevice:
+	case modeModel, modeDevice:
 		return m.pickerKey(k)
 	}
 	sess := m.opts.Session
@@ -43,8 +43,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.input.SetValue("")
 		m.setStatus("", false)
 		return m.input.Focus()
-	case key.Matches(k, m.keys.Preset):
-		m.openPicker(modePreset)
+	case key.Matches(k, m.keys.Model):
+		m.openPicker(modeModel)
 	case key.Matches(k, m.keys.Device):
 		m.openPicker(modeDevice)
 	case key.Matches(k, m.keys.Pause):
@@ -66,15 +66,18 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// currentBatch is the batch last asked for, or the preset's default.
+// currentBatch is the batch last asked for, or the model's default (the
+// batch running when the catalog does not know the model).
 func (m *Model) currentBatch() int {
 	if m.batch > 0 {
 		return m.batch
 	}
-	if p, err := m.opts.Catalog.Get(m.snap.Preset); err == nil {
-		return p.DefaultBatch
+	if m.opts.Catalog != nil {
+		if p, err := m.opts.Catalog.Get(m.snap.Model); err == nil {
+			return p.DefaultBatch
+		}
 	}
-	return 1
+	return max(m.snap.Batch, 1)
 }
 
 // askBatch asks the session whether batch n fits and then the run for it;
@@ -124,11 +127,8 @@ func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) openPicker(md mode) {
 	var items []choice
 	var title, cur string
-	if md == modePreset {
-		title, cur = "Preset", m.snap.Preset
-		for _, p := range m.opts.Catalog.All() {
-			items = append(items, choice{name: p.Name, detail: p.Description, ok: true})
-		}
+	if md == modeModel {
+		title, cur, items = "Model", m.snap.Model, m.modelChoices()
 	} else {
 		title, cur = "Device", m.snap.Device
 		for _, d := range m.opts.Devices {
@@ -158,13 +158,33 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 		m.mode = modeDash
 		m.pending++
 		sess := m.opts.Session
-		if md == modePreset {
-			m.batch = 0
-			return control("preset "+c.name, func() error { return sess.SetPreset(c.name) })
+		if md == modeModel {
+			return m.pickModel(c.name)
 		}
 		return control("device "+c.name, func() error { return sess.SetDevice(c.name) })
 	}
 	var cmd tea.Cmd
 	m.picker.list, cmd = m.picker.list.Update(k)
 	return cmd
+}
+
+// modelChoices are the model picker's entries: every model of the catalog
+// in its order (the presets, then the files given, each by its whole path).
+// An entry that opens another file would go last.
+func (m *Model) modelChoices() []choice {
+	if m.opts.Catalog == nil {
+		return nil
+	}
+	var items []choice
+	for _, name := range m.opts.Catalog.Names() {
+		items = append(items, choice{name: name, detail: m.opts.Catalog.Description(name), ok: true})
+	}
+	return items
+}
+
+// pickModel asks the run for the named model, at its default batch.
+func (m *Model) pickModel(name string) tea.Cmd {
+	m.batch = 0
+	sess := m.opts.Session
+	return control("model "+name, func() error { return sess.SetModel(name) })
 }

@@ -5,7 +5,7 @@ import "charm.land/bubbles/v2/key"
 // keyMap is every binding of the dashboard; the footer and the ? screen are
 // drawn from it.
 type keyMap struct {
-	Double, Halve, Batch, Preset, Device, Pause, Reset, Help, Quit key.Binding
+	Double, Halve, Batch, Model, Device, Pause, Reset, Help, Quit key.Binding
 	// Sweep, Compare and Export open the batch-tuning views and write the run.
 	Sweep, Compare, Export key.Binding
 	// Confirm and Cancel act in the batch prompt and the pickers.
@@ -17,7 +17,7 @@ func newKeyMap() keyMap {
 		Double:  key.NewBinding(key.WithKeys("+", "=", "up"), key.WithHelp("+/↑", "batch ×2")),
 		Halve:   key.NewBinding(key.WithKeys("-", "_", "down"), key.WithHelp("-/↓", "batch ÷2")),
 		Batch:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "type batch")),
-		Preset:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preset")),
+		Model:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "model")),
 		Device:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "device")),
 		Pause:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause/resume")),
 		Reset:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reset stats")),
@@ -33,14 +33,14 @@ func newKeyMap() keyMap {
 
 // ShortHelp is the footer line.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Double, k.Halve, k.Batch, k.Preset, k.Device, k.Pause, k.Reset, k.Help, k.Quit}
+	return []key.Binding{k.Double, k.Halve, k.Batch, k.Model, k.Device, k.Pause, k.Reset, k.Help, k.Quit}
 }
 
 // FullHelp is the ? screen, in columns.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Double, k.Halve, k.Batch},
-		{k.Preset, k.Device, k.Confirm, k.Cancel},
+		{k.Model, k.Device, k.Confirm, k.Cancel},
 		{k.Pause, k.Reset, k.Help, k.Quit},
 		{k.Sweep, k.Compare, k.Export},
 	}

@@ -125,15 +125,15 @@ func TestTypedBatchValidatedInline(t *testing.T) {
 	}
 }
 
-func TestPresetPicker(t *testing.T) {
+func TestModelPickerListsPresets(t *testing.T) {
 	m, fc := newTestModel(cpuSnapshot(), 80, 24)
 	press(m, text("p"))
-	if m.mode != modePreset || !strings.Contains(m.render(), "transformer") {
+	if m.mode != modeModel || !strings.Contains(m.render(), "transformer") {
 		t.Fatalf("picker not shown")
 	}
 	press(m, keyDown)
 	runCmd(m, press(m, keyEnter))
-	if got := fc.Calls(); !slices.Equal(got, []string{"preset lenet5"}) {
+	if got := fc.Calls(); !slices.Equal(got, []string{"model lenet5"}) {
 		t.Fatalf("calls %v", got)
 	}
 	if m.mode != modeDash {
@@ -238,7 +238,7 @@ func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
 		{Name: "cuda:0", BusID: "00000000:00:06.0", GPUIndexes: []int{0}, Available: true},
 		{Name: "cuda:all", GPUIndexes: []int{0}, Available: true},
 	}
-	m := New(Options{Session: &fakeControl{}, Initial: gpuSnapshot(), Catalog: presets.NewCatalog(), Devices: devs,
+	m := New(Options{Session: &fakeControl{}, Initial: gpuSnapshot(), Catalog: presets.NewModels(presets.DefaultSeed), Devices: devs,
 		Location: time.UTC, NoColor: true, Dark: true})
 	if got := m.gpu.cudaName[0]; got != "cuda:0" {
 		t.Errorf("GPU 0 is labelled %q, want cuda:0", got)
@@ -247,7 +247,7 @@ func TestSingleGPUKeepsItsCUDAName(t *testing.T) {
 
 // The metrics address is on screen, not only on stderr behind the alternate screen.
 func TestHeaderShowsWhereTheRunIsServed(t *testing.T) {
-	m := New(Options{Session: &fakeControl{}, Initial: cpuSnapshot(), Catalog: presets.NewCatalog(), Devices: testDevices(),
+	m := New(Options{Session: &fakeControl{}, Initial: cpuSnapshot(), Catalog: presets.NewModels(presets.DefaultSeed), Devices: testDevices(),
 		Location: time.UTC, NoColor: true, Dark: true,
 		Serving: "metrics http://127.0.0.1:9464/metrics"})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})

@@ -18,7 +18,7 @@ type mode int
 const (
 	modeDash mode = iota
 	modeBatch
-	modePreset
+	modeModel
 	modeDevice
 )
 

@@ -20,8 +20,18 @@ type choice struct {
 // FilterValue is the name (filtering is off, but list.Item needs it).
 func (c choice) FilterValue() string { return c.name }
 
-// choiceDelegate draws one choice per line.
-type choiceDelegate struct{ st *styles }
+// choiceDelegate draws one choice per line, its name in a column nameW wide.
+type choiceDelegate struct {
+	st    *styles
+	nameW int
+}
+
+// Name columns: at least minNameW wide (the devices, the presets), at most
+// maxNameW (a file's long path leaves room for its detail).
+const (
+	minNameW = 10
+	maxNameW = 40
+)
 
 func (d choiceDelegate) Height() int                         { return 1 }
 func (d choiceDelegate) Spacing() int                        { return 0 }
@@ -37,9 +47,9 @@ func (d choiceDelegate) Render(w io.Writer, m list.Model, index int, item list.I
 	if index == m.Index() {
 		cursor = "› "
 	}
-	text := fmt.Sprintf("%-10s %s", c.name, c.detail)
+	text := fmt.Sprintf("%-*s %s", d.nameW, c.name, c.detail)
 	if !c.ok {
-		text = fmt.Sprintf("%-10s unavailable: %s", c.name, c.why)
+		text = fmt.Sprintf("%-*s unavailable: %s", d.nameW, c.name, c.why)
 	}
 	line := fitLine(cursor+text, max(m.Width(), 1))
 	switch {
@@ -55,7 +65,7 @@ func (d choiceDelegate) Render(w io.Writer, m list.Model, index int, item list.I
 	fmt.Fprint(w, line)
 }
 
-// picker is a list of choices for the preset or the device.
+// picker is a list of choices for the model or the device.
 type picker struct {
 	title string
 	list  list.Model
@@ -63,14 +73,15 @@ type picker struct {
 
 func newPicker(st *styles, title string, items []choice, current string) picker {
 	li := make([]list.Item, len(items))
-	sel := 0
+	sel, nameW := 0, minNameW
 	for i, c := range items {
 		li[i] = c
 		if c.name == current {
 			sel = i
 		}
+		nameW = max(nameW, min(len([]rune(c.name)), maxNameW))
 	}
-	l := list.New(li, choiceDelegate{st: st}, 40, 10)
+	l := list.New(li, choiceDelegate{st: st, nameW: nameW}, 40, 10)
 	l.SetShowTitle(false)
 	l.SetShowStatusBar(false)
 	l.SetShowHelp(false)

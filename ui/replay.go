@@ -15,7 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"infertop/hostinfo"
-	"infertop/presets"
+	"infertop/model"
 	"infertop/record"
 	"infertop/runner"
 	"infertop/sweep"
@@ -44,8 +44,8 @@ type ReplayOptions struct {
 	Speed float64
 	// From is where playback starts (0: the start; past the end: the end).
 	From time.Duration
-	// Catalog lists the presets (for the panels that name them).
-	Catalog *presets.Catalog
+	// Catalog lists the models (for the panels that name them; nil: none).
+	Catalog *model.Catalog
 	// Location formats clock times (default time.Local).
 	Location *time.Location
 	// NoColor and Dark as in Options.
@@ -81,7 +81,7 @@ type replayKeys struct {
 func newReplayKeys() replayKeys {
 	live := newKeyMap()
 	var run []string
-	for _, b := range []key.Binding{live.Double, live.Halve, live.Batch, live.Preset, live.Device, live.Reset} {
+	for _, b := range []key.Binding{live.Double, live.Halve, live.Batch, live.Model, live.Device, live.Reset} {
 		run = append(run, b.Keys()...)
 	}
 	return replayKeys{
@@ -105,7 +105,7 @@ func (readOnly) Pause() error           { return ErrReadOnly }
 func (readOnly) Resume() error          { return ErrReadOnly }
 func (readOnly) Reset() error           { return ErrReadOnly }
 func (readOnly) SetBatch(int) error     { return ErrReadOnly }
-func (readOnly) SetPreset(string) error { return ErrReadOnly }
+func (readOnly) SetModel(string) error  { return ErrReadOnly }
 func (readOnly) SetDevice(string) error { return ErrReadOnly }
 func (readOnly) CheckBatch(int) error   { return ErrReadOnly }
 
@@ -328,7 +328,7 @@ func (r *Replay) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, r.keys.End):
 		r.seek(r.end())
 	case key.Matches(k, r.keys.RunKeys):
-		r.inner.setStatus("replay is read-only: batch, preset, device and reset are disabled (space pauses the replay)", true)
+		r.inner.setStatus("replay is read-only: batch, model, device and reset are disabled (space pauses the replay)", true)
 	}
 	return nil
 }

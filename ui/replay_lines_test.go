@@ -41,14 +41,14 @@ func recordWithTuning(t *testing.T) *record.File {
 			rec.CompareEvent(record.CompareBatchStarted, 256, "batch 256: warming up cpu and cuda:0")
 		case at > 6*time.Second && at < 12*time.Second:
 			side := []string{"a", "b"}[int(at/time.Second)%2]
-			rec.CompareWindow(record.CompareWindow{Preset: "mlp", Batch: 256, Side: side, Device: "cpu", Config: "cpu", Pair: 1,
+			rec.CompareWindow(record.CompareWindow{Model: "mlp", Batch: 256, Side: side, Device: "cpu", Config: "cpu", Pair: 1,
 				Samples: 1000, Batches: 4, Duration: 500 * time.Millisecond, SamplesPerSec: 2000})
 			rec.CompareEvent(record.CompareWindowDone, 256, "batch 256, pair 1: window")
 		case at == 12*time.Second:
 			rec.CompareEvent(record.CompareBatchDone, 256, "batch 256: B/A ×9.000 (pairs ×8.000–×10.000, 3 pairs)")
 			rec.CompareEvent(record.CompareEnded, 0, "interrupted after 1 compared batch size(s)")
 		case at >= 14*time.Second && at < 20*time.Second:
-			p := runner.Snapshot{RunID: 1, Seq: uint64(at / (100 * time.Millisecond)), Preset: "mlp", Device: "cuda:0",
+			p := runner.Snapshot{RunID: 1, Seq: uint64(at / (100 * time.Millisecond)), Model: "mlp", Device: "cuda:0",
 				Batch: 1 << (int(at/time.Second) - 14), State: runner.Warming, Events: probeEvents}
 			rec.SweepSnapshot(p)
 		}

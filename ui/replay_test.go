@@ -31,7 +31,7 @@ type timed struct {
 // and at 25 s a new run at another batch size.
 func fakeRun() (initial runner.Snapshot, msgs []timed) {
 	base := gpuSnapshot()
-	initial = runner.Snapshot{State: runner.Idle, Preset: base.Preset, Device: base.Device, Batch: base.Batch}
+	initial = runner.Snapshot{State: runner.Idle, Model: base.Model, Device: base.Device, Batch: base.Batch}
 	var events []runner.Event
 	addEvent := func(at time.Duration, k runner.EventKind, text string) {
 		events = append(events, runner.Event{Seq: uint64(len(events)), Time: t0.Add(at), Kind: k, Text: text})
@@ -131,7 +131,7 @@ func liveRunBytes(t *testing.T, w, h int, at ...time.Duration) (map[time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Options{Session: &fakeControl{}, Initial: initial, Catalog: presets.NewCatalog(), Devices: testDevices(),
+	m := New(Options{Session: &fakeControl{}, Initial: initial, Catalog: presets.NewModels(presets.DefaultSeed), Devices: testDevices(),
 		Location: time.UTC, NoColor: true, Dark: true})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	rec.Snapshot(initial)
@@ -174,7 +174,7 @@ func openRecording(t *testing.T, b []byte) *record.File {
 }
 
 func newTestReplay(r *record.File, w, h int) *Replay {
-	rp := NewReplay(ReplayOptions{Recording: r, Name: "run.jsonl", Speed: 1, Catalog: presets.NewCatalog(),
+	rp := NewReplay(ReplayOptions{Recording: r, Name: "run.jsonl", Speed: 1, Catalog: presets.NewModels(presets.DefaultSeed),
 		Location: time.UTC, NoColor: true, Dark: true})
 	rp.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return rp
@@ -276,7 +276,7 @@ func TestReplayFromAndLongSeeks(t *testing.T) {
 	times := []time.Duration{0, 15 * time.Second}
 	const w, h = 120, 36
 	live, rec := liveRun(t, w, h, times...)
-	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 1, From: 15 * time.Second, Catalog: presets.NewCatalog(),
+	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 1, From: 15 * time.Second, Catalog: presets.NewModels(presets.DefaultSeed),
 		Location: time.UTC, NoColor: true, Dark: true})
 	rp.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	if rp.Position() != 15*time.Second || body(rp.render()) != body(live[15*time.Second]) {
@@ -315,7 +315,7 @@ func pressReplay(rp *Replay, k tea.KeyPressMsg) tea.Cmd {
 
 func TestReplayPauseSpeedAndEnd(t *testing.T) {
 	_, rec := liveRun(t, 100, 30)
-	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 2, Catalog: presets.NewCatalog(), Location: time.UTC, NoColor: true})
+	rp := NewReplay(ReplayOptions{Recording: rec, Name: "run.jsonl", Speed: 2, Catalog: presets.NewModels(presets.DefaultSeed), Location: time.UTC, NoColor: true})
 	rp.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	rp.Update(replayTickMsg(t0))
 	rp.Update(replayTickMsg(t0.Add(time.Second)))

@@ -16,7 +16,7 @@ import (
 func sweepView(st styles, t *tuning, w, h int) string {
 	r := t.sw
 	var b strings.Builder
-	head := fmt.Sprintf("Batch sweep · %s on %s · ", t.preset, t.device)
+	head := fmt.Sprintf("Batch sweep · %s on %s · ", shortName(t.model), t.device)
 	fmt.Fprintln(&b, st.title.Render(head)+st.label.Render(t.status))
 	// batch, two figures, memory and the recommendation mark take 56 cells;
 	// the process's RSS or NVML's used memory, when measured, 19 more.

@@ -51,7 +51,7 @@ func withTuning(fc *fakeControl, dir string) {
 }
 
 func compareFixture(preset string, batch int) sweep.CompareResult {
-	return sweep.CompareResult{Preset: preset, A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"},
+	return sweep.CompareResult{Model: preset, A: sweep.Side{Device: "cpu", Threads: 1}, B: sweep.Side{Device: "cpu"},
 		Points: []sweep.ComparePoint{{Batch: batch, SpeedUp: 1.83, Lo: 1.79, Hi: 1.88, Pairs: 5,
 			A: sweep.SideStats{SamplesPerSec: 1234, P50MS: 207, P90MS: 210, P99MS: 215, Count: 24},
 			B: sweep.SideStats{SamplesPerSec: 2258, P50MS: 113, P90MS: 118, P99MS: 131, Count: 44}}}}
@@ -136,7 +136,7 @@ func TestCompareView(t *testing.T) {
 	}
 	golden(t, "compare_100x32", m.render())
 	m2, _ := tuningModel(t, 80, 24)
-	m2.tune.view, m2.tune.running, m2.tune.preset, m2.tune.batch, m2.tune.status = tuneCompare, true, "resnet", 64, "starting…"
+	m2.tune.view, m2.tune.running, m2.tune.model, m2.tune.batch, m2.tune.status = tuneCompare, true, "resnet", 64, "starting…"
 	golden(t, "compare_warming_80x24", m2.render())
 }
 
@@ -158,7 +158,7 @@ func TestExportWritesTheRun(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Snapshot.Preset != "mlp" || doc.LatencyMS["p99"] != 41 || doc.LatencyMS["count"] != 420 ||
+	if doc.Snapshot.Model != "mlp" || doc.LatencyMS["p99"] != 41 || doc.LatencyMS["count"] != 420 ||
 		len(doc.Events) != len(cpuSnapshot().Events) || doc.Compare == nil || doc.Sweep == nil || len(doc.Sweep.Points) != 9 {
 		t.Errorf("export %+v", doc.LatencyMS)
 	}

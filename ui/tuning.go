@@ -32,12 +32,12 @@ type tuning struct {
 	// resume says the dashboard's run was running when the job paused it.
 	resume bool
 
-	preset, device string
-	batch          int
-	sw             sweep.Result
-	status         string
-	cmp            sweep.CompareResult
-	err            string
+	model, device string
+	batch         int
+	sw            sweep.Result
+	status        string
+	cmp           sweep.CompareResult
+	err           string
 }
 
 // tuneMsg is any message of the tuning views.
@@ -124,7 +124,7 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 	done, started, ch := make(chan struct{}), make(chan struct{}), make(chan tuneMsg, 1)
 	t.started = started
 	t.view, t.running, t.cancel, t.done, t.ch, t.err = v, true, cancel, done, ch, ""
-	t.preset, t.device, t.batch = m.snap.Preset, m.snap.Device, m.currentBatch()
+	t.model, t.device, t.batch = m.snap.Model, m.snap.Device, m.currentBatch()
 	// Starting one view clears its own results only: e exports both.
 	if t.status = "starting…"; v == tuneSweep {
 		t.sw = sweep.Result{}
@@ -132,7 +132,7 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 		t.cmp = sweep.CompareResult{}
 	}
 	t.resume = t.resume || m.snap.State.Running()
-	preset, device, batch := t.preset, t.device, t.batch
+	model, device, batch := t.model, t.device, t.batch
 	send := func(msg tuneMsg) {
 		select {
 		case <-ch:
@@ -146,10 +146,10 @@ func (m *Model) startTune(v tuneView) tea.Cmd {
 		defer cancel()
 		_ = sess.Pause()
 		if v == tuneSweep {
-			res, err := sess.Sweep(ctx, preset, device, func(r sweep.Result, s string) { send(tuneProgressMsg{job: job, sw: &r, status: s}) })
+			res, err := sess.Sweep(ctx, model, device, func(r sweep.Result, s string) { send(tuneProgressMsg{job: job, sw: &r, status: s}) })
 			return tuneDoneMsg{job: job, sw: &res, err: err}
 		}
-		res, err := sess.Compare(ctx, preset, batch, func(r sweep.CompareResult) { send(tuneProgressMsg{job: job, cmp: &r}) })
+		res, err := sess.Compare(ctx, model, batch, func(r sweep.CompareResult) { send(tuneProgressMsg{job: job, cmp: &r}) })
 		return tuneDoneMsg{job: job, cmp: &res, err: err}
 	}
 	return tea.Batch(run, waitTune(ch, done))

@@ -55,7 +55,7 @@ func (m *Model) layout() {
 	m.hostP.SetSize(leftW, hostH)
 	m.gpu.SetSize(leftW, gpuH)
 	m.ev.SetSize(rightW, botH)
-	if m.mode == modePreset || m.mode == modeDevice {
+	if m.mode == modeModel || m.mode == modeDevice {
 		m.picker.SetSize(m.w, bodyH)
 	}
 }
@@ -90,7 +90,7 @@ func (m *Model) render() string {
 		body = fit(sweepView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
 	case m.tune.view == tuneCompare:
 		body = fit(compareView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
-	case m.mode == modePreset || m.mode == modeDevice:
+	case m.mode == modeModel || m.mode == modeDevice:
 		body = m.picker.View(*m.st, m.w, bodyH)
 	default:
 		body = m.dashboard()
@@ -111,7 +111,8 @@ func (m *Model) dashboard() string {
 	return top + "\n" + bottom
 }
 
-// footer is the prompt or status line above the key help.
+// footer is the prompt or status line above the key help (on the ? screen,
+// when nothing else is said, the whole path of a file's model).
 func (m *Model) footer() string {
 	var line string
 	switch {
@@ -126,6 +127,9 @@ func (m *Model) footer() string {
 		line = m.st.bad.Render(m.status)
 	case m.status != "":
 		line = m.st.dim.Render(m.status)
+	case m.help.ShowAll && shortName(m.snap.Model) != m.snap.Model:
+		// The header names a file by its base name; the help says its path.
+		line = m.st.dim.Render("model " + m.snap.Model)
 	}
 	return fitLine(line, m.w) + "\n" + m.help.View(m.keys)
 }

@@ -169,6 +169,8 @@ def _records(path):
                         r = dict(r)
                         r.setdefault("mode", "resident" if resident or r.get("resident") else "end_to_end")
                         r.setdefault("tf32", tf32)
+                        # infertop rows name their model "model" (older ones "preset").
+                        r.setdefault("preset", r.get("model"))
                         yield "infertop", r
             elif "samples_per_sec" in d or "error" in d:
                 yield "torch", d

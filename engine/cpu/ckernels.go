@@ -5,61 +5,42 @@ package cpu
 /*
 #cgo CFLAGS: -O3 -Wno-psabi
 #cgo LDFLAGS: -lm
-#include <string.h>
 #include "ckernels.h"
 
 // The element-wise and data-movement kernels of the CPU engine, in C so that
 // the compiler vectorizes them (Go does not), built twice on x86-64 (IK_CLONES).
+// The transcendental ones are written with GCC's vector extensions, eight
+// floats at a time (ckernels.h): written as scalar loops, the compiler would
+// not vectorize them (clamps before float→int conversions defeat its if-conversion).
 
-// The transcendental kernels are written with GCC's vector extensions, eight
-// floats at a time: written as scalar loops, the compiler would not vectorize
-// them (clamps before float→int conversions defeat its if-conversion).
-#define SPLAT(c) ((v8f){c, c, c, c, c, c, c, c})
-#define SPLATI(c) ((v8i){c, c, c, c, c, c, c, c})
-
-static inline v8f sel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
-
-// e^x (Cephes expf: x = n·ln2 + r, degree-5 polynomial in r), for x ≤ 88.37;
-// arguments below −87 give e^−87, a normal float, never a slow denormal.
-static inline v8f v8_exp(v8f x) {
-	x = sel(x > SPLAT(88.3762626647949f), SPLAT(88.3762626647949f), x);
-	x = sel(x < SPLAT(-87.0f), SPLAT(-87.0f), x);
-	v8f v = x * 1.44269504088896341f + 0.5f;
-	v8i n = __builtin_convertvector(v, v8i); // truncates: make it a floor
-	n += (v8i)(v < __builtin_convertvector(n, v8f));
-	v8f fx = __builtin_convertvector(n, v8f);
-	x = x - fx * 0.693359375f - fx * -2.12194440e-4f;
-	v8f z = x * x;
-	v8f y = ((((1.9875691500e-4f * x + 1.3981999507e-3f) * x + 8.3334519073e-3f) * x + 4.1665795894e-2f) * x + 1.6666665459e-1f) * x + 5.0000001201e-1f;
-	y = y * z + x + 1.0f;
-	return y * (v8f)((n + 127) << 23);
-}
-
-// Exact-erf GELU x/2·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
-static inline v8f v8_gelu(v8f x) {
-	v8f u = x * 0.70710678118654752f;
-	v8i sign = (v8i)u & SPLATI((int32_t)0x80000000u);
-	v8f a = (v8f)((v8i)u & SPLATI(0x7fffffff));
-	v8f t = 1.0f / (1.0f + 0.3275911f * a);
-	v8f poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
-	v8f erfa = 1.0f - poly * v8_exp(-a * a);
-	v8f erf = (v8f)((v8i)erfa | sign);
-	return 0.5f * x * (1.0f + erf);
-}
-
-static inline void gelu_inplace(float *x, long n) {
-	long j = 0;
-	for (; j + 8 <= n; j += 8) {
-		v8f v;
-		memcpy(&v, x + j, sizeof v);
-		v = v8_gelu(v);
-		memcpy(x + j, &v, sizeof v);
-	}
-	if (j < n) {
-		v8f v = SPLAT(0.0f);
-		memcpy(&v, x + j, (n - j) * sizeof(float));
-		v = v8_gelu(v);
-		memcpy(x + j, &v, (n - j) * sizeof(float));
+// y[i][j] = act(x[i][j] + r[i][j]) for i < rows, j < n (r may be null; x may be y).
+IK_CLONES
+void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows, long n,
+		int act, float p0, float p1) {
+	for (long i = 0; i < rows; i++) {
+		float *yy = y + i * ldy;
+		const float *xx = x + i * ldx;
+		const float *rr = r ? r + i * ldr : 0;
+		long j = 0;
+		for (; j + 8 <= n; j += 8) {
+			v8f v;
+			memcpy(&v, xx + j, sizeof v);
+			if (rr) {
+				v8f q;
+				memcpy(&q, rr + j, sizeof q);
+				v += q;
+			}
+			v = v8_act(v, act, p0, p1);
+			memcpy(yy + j, &v, sizeof v);
+		}
+		if (j < n) {
+			long m = n - j;
+			v8f v = SPLAT(0.0f), q = SPLAT(0.0f);
+			memcpy(&v, xx + j, m * sizeof(float));
+			if (rr) memcpy(&q, rr + j, m * sizeof(float));
+			v = v8_act(v + q, act, p0, p1);
+			memcpy(yy + j, &v, m * sizeof(float));
+		}
 	}
 }
 
@@ -84,23 +65,6 @@ static inline float exp_sub_sum(float *x, long n, float m) {
 		memcpy(x + j, &v, (n - j) * sizeof(float));
 	}
 	return s;
-}
-
-// y[i][j] = act(y[i][j] (+ r[i][j])) for i < rows, j < n; act 0 none, 1 ReLU, 2 GELU.
-IK_CLONES
-void ik_epilogue(float *y, long rows, long n, long ldy, const float *r, long ldr, int act) {
-	for (long i = 0; i < rows; i++) {
-		float *yy = y + i * ldy;
-		const float *rr = r ? r + i * ldr : 0;
-		if (rr) {
-			for (long j = 0; j < n; j++) yy[j] += rr[j];
-		}
-		if (act == 1) {
-			for (long j = 0; j < n; j++) yy[j] = yy[j] > 0 ? yy[j] : 0;
-		} else if (act == 2) {
-			gelu_inplace(yy, n);
-		}
-	}
 }
 
 // Reductions keep 8 partial results so that they vectorize without -ffast-math.
@@ -154,7 +118,7 @@ void ik_softmax_rows(float *s, long rows, long n, long ld) {
 	}
 }
 
-// Layer normalization of rows rows of d values, then ·g + b.
+// Layer normalization of rows rows of d values, then ·g (+ b when not null).
 IK_CLONES
 void ik_layernorm(const float *x, float *y, long rows, long d, const float *g, const float *b, float eps) {
 	for (long i = 0; i < rows; i++) {
@@ -163,65 +127,75 @@ void ik_layernorm(const float *x, float *y, long rows, long d, const float *g, c
 		float mean = ik_sum(xx, d) / (float)d;
 		float ss = ik_sqdev(xx, d, mean);
 		float inv = 1.0f / __builtin_sqrtf(ss / (float)d + eps);
-		for (long j = 0; j < d; j++) yy[j] = (xx[j] - mean) * inv * g[j] + b[j];
+		if (b) {
+			for (long j = 0; j < d; j++) yy[j] = (xx[j] - mean) * inv * g[j] + b[j];
+		} else {
+			for (long j = 0; j < d; j++) yy[j] = (xx[j] - mean) * inv * g[j];
+		}
 	}
 }
 
-// Rows [r0, r1) of the im2col matrix of NHWC x: row r is output pixel
-// (n, oy, ox), r = (n·oh + oy)·ow + ox, holding k·k·c values in (ki, kj, c) order.
+// Mean or maximum of each of rows [r0, r1) of n values into y[r].
 IK_CLONES
-void ik_im2col_nhwc(float *col, const float *x, long h, long w, long c, long k, long stride, long pad,
-		long oh, long ow, long r0, long r1) {
-	long kc = k * c, kkc = k * kc;
+void ik_reduce_rows(const float *x, float *y, long n, long r0, long r1, int max) {
+	for (long r = r0; r < r1; r++) {
+		const float *row = x + r * n;
+		y[r] = max ? ik_max(row, n) : ik_sum(row, n) / (float)n;
+	}
+}
+
+static inline void copy_or_zero(float *d, const float *s, long n) {
+	if (!s) {
+		memset(d, 0, n * sizeof(float));
+	} else if (n >= 32) {
+		memcpy(d, s, n * sizeof(float));
+	} else {
+		for (long i = 0; i < n; i++) d[i] = s[i];
+	}
+}
+
+// Rows [r0, r1) of the im2col matrix of NHWC x for the cg channels from coff:
+// row r is output pixel (n, oy, ox), r = (n·oh + oy)·ow + ox, holding
+// kh·kw·cg values in (ki, kj, channel) order; taps outside the image are zero.
+IK_CLONES
+void ik_im2col(float *col, const float *x, const ik_win *g, long coff, long cg, long r0, long r1) {
+	long h = g->h, w = g->w, c = g->c, kh = g->kh, kw = g->kw, oh = g->oh, ow = g->ow;
+	long kc = kw * cg, kkc = kh * kc;
 	long ox = r0 % ow, t = r0 / ow, oy = t % oh, n = t / oh;
+	int contiguous = g->dw == 1 && cg == c;
 	for (long r = r0; r < r1; r++) {
 		float *dst = col + (r - r0) * kkc;
-		long ix0 = ox * stride - pad;
-		long kj0 = ix0 < 0 ? -ix0 : 0;
-		long kj1 = w - ix0 < k ? w - ix0 : k;
-		for (long ki = 0; ki < k; ki++) {
+		long ix0 = ox * g->sw - g->pw;
+		for (long ki = 0; ki < kh; ki++) {
 			float *d = dst + ki * kc;
-			long iy = oy * stride - pad + ki;
-			if (iy < 0 || iy >= h || kj0 >= kj1) {
-				for (long i = 0; i < kc; i++) d[i] = 0;
+			long iy = oy * g->sh - g->ph + ki * g->dh;
+			if (iy < 0 || iy >= h) {
+				memset(d, 0, kc * sizeof(float));
 				continue;
 			}
-			for (long i = 0; i < kj0 * c; i++) d[i] = 0;
-			const float *src = x + ((n * h + iy) * w + ix0 + kj0) * c;
-			long len = (kj1 - kj0) * c;
-			float *dd = d + kj0 * c;
-			if (len >= 32) {
-				memcpy(dd, src, len * sizeof(float));
-			} else {
-				for (long i = 0; i < len; i++) dd[i] = src[i];
+			const float *xr = x + (n * h + iy) * w * c + coff;
+			if (contiguous) {
+				long kj0 = ix0 < 0 ? -ix0 : 0;
+				long kj1 = w - ix0 < kw ? w - ix0 : kw;
+				if (kj0 >= kj1) {
+					memset(d, 0, kc * sizeof(float));
+					continue;
+				}
+				memset(d, 0, kj0 * c * sizeof(float));
+				copy_or_zero(d + kj0 * c, xr + (ix0 + kj0) * c, (kj1 - kj0) * c);
+				memset(d + kj1 * c, 0, (kw - kj1) * c * sizeof(float));
+				continue;
 			}
-			for (long i = kj1 * c; i < kc; i++) d[i] = 0;
+			for (long kj = 0; kj < kw; kj++) {
+				long ix = ix0 + kj * g->dw;
+				copy_or_zero(d + kj * cg, ix < 0 || ix >= w ? 0 : xr + ix * c, cg);
+			}
 		}
 		if (++ox == ow) {
 			ox = 0;
 			if (++oy == oh) {
 				oy = 0;
 				n++;
-			}
-		}
-	}
-}
-
-// 2×2 max pooling, stride 2, of NHWC x for output rows [r0, r1), row = n·oh + i.
-IK_CLONES
-void ik_maxpool2_nhwc(const float *x, float *y, long h, long w, long c, long oh, long ow, long r0, long r1) {
-	for (long r = r0; r < r1; r++) {
-		long i = r % oh, n = r / oh;
-		const float *top = x + (n * h + 2 * i) * w * c;
-		const float *bot = top + w * c;
-		float *dst = y + r * ow * c;
-		for (long j = 0; j < ow; j++) {
-			const float *a = top + 2 * j * c, *b = bot + 2 * j * c;
-			float *d = dst + j * c;
-			for (long q = 0; q < c; q++) {
-				float m = a[q] > a[c + q] ? a[q] : a[c + q];
-				float m2 = b[q] > b[c + q] ? b[q] : b[c + q];
-				d[q] = m > m2 ? m : m2;
 			}
 		}
 	}
@@ -241,16 +215,20 @@ func cf(s []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&s[0]))
 }
 
-// epilogueRows applies act(y + r) to rows × n values of y (row stride ld; r has the same layout, or is nil).
-func epilogueRows(y []float32, rows, n, ld int, r []float32, a act) {
-	if rows <= 0 || n <= 0 || (r == nil && a == actNone) {
+func cwin(g *window) *C.ik_win { return (*C.ik_win)(unsafe.Pointer(g)) }
+
+// actRows sets y = act(x + r) over rows × n values (row strides ldy, ldx and
+// ldr; r may be nil, x may be y).
+func actRows(y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
+	if rows <= 0 || n <= 0 {
 		return
 	}
-	_ = y[(rows-1)*ld+n-1]
+	_, _ = y[(rows-1)*ldy+n-1], x[(rows-1)*ldx+n-1]
 	if r != nil {
-		_ = r[(rows-1)*ld+n-1]
+		_ = r[(rows-1)*ldr+n-1]
 	}
-	C.ik_epilogue(cf(y), C.long(rows), C.long(n), C.long(ld), cf(r), C.long(ld), C.int(a))
+	C.ik_act(cf(y), C.long(ldy), cf(x), C.long(ldx), cf(r), C.long(ldr), C.long(rows), C.long(n),
+		C.int(a.kind), C.float(a.p0), C.float(a.p1))
 }
 
 // softmaxRows replaces each of rows rows of n values (stride ld) with its softmax.
@@ -262,32 +240,39 @@ func softmaxRows(s []float32, rows, n, ld int) {
 	C.ik_softmax_rows(cf(s), C.long(rows), C.long(n), C.long(ld))
 }
 
-// layerNormRows normalizes rows rows of d values of x into y, then scales by g and shifts by b.
-func layerNormRows(x, y []float32, rows, d int, g, b []float32) {
-	if rows <= 0 {
+// layerNormRows normalizes rows rows of d values of x into y, then scales by
+// g and shifts by b (b may be nil).
+func layerNormRows(x, y []float32, rows, d int, g, b []float32, eps float32) {
+	if rows <= 0 || d <= 0 {
 		return
 	}
-	_, _, _, _ = x[rows*d-1], y[rows*d-1], g[d-1], b[d-1]
-	C.ik_layernorm(cf(x), cf(y), C.long(rows), C.long(d), cf(g), cf(b), C.float(layerNormEps))
+	_, _, _ = x[rows*d-1], y[rows*d-1], g[d-1]
+	if b != nil {
+		_ = b[d-1]
+	}
+	C.ik_layernorm(cf(x), cf(y), C.long(rows), C.long(d), cf(g), cf(b), C.float(eps))
 }
 
-// im2col writes rows [r0, r1) of the im2col matrix of NHWC x into col.
-func im2col(col, x []float32, g *convGeom, r0, r1 int) {
+// reduceRows writes the mean (or the maximum) of each of rows [r0, r1) of n values of x into y.
+func reduceRows(x, y []float32, n, r0, r1 int, isMax bool) {
+	if r1 <= r0 || n <= 0 {
+		return
+	}
+	_, _ = x[r1*n-1], y[r1-1]
+	m := C.int(0)
+	if isMax {
+		m = 1
+	}
+	C.ik_reduce_rows(cf(x), cf(y), C.long(n), C.long(r0), C.long(r1), m)
+}
+
+// im2col writes rows [r0, r1) of the im2col matrix of NHWC x, for the cg
+// channels from coff, into col.
+func im2col(col, x []float32, g *window, coff, cg, r0, r1 int) {
 	if r1 <= r0 {
 		return
 	}
-	_ = col[(r1-r0)*g.kkc-1]
-	_ = x[len(x)-1]
-	C.ik_im2col_nhwc(cf(col), cf(x), C.long(g.h), C.long(g.w), C.long(g.c), C.long(g.k), C.long(g.stride), C.long(g.pad),
-		C.long(g.oh), C.long(g.ow), C.long(r0), C.long(r1))
-}
-
-// maxPoolRows pools output rows [r0, r1) (row = n·oh + i) of NHWC x into y.
-func maxPoolRows(x, y []float32, h, w, c, oh, ow, r0, r1 int) {
-	if r1 <= r0 {
-		return
-	}
-	_ = y[r1*ow*c-1]
-	_ = x[((r1-1)/oh*h+2*((r1-1)%oh)+1)*w*c+2*ow*c-1]
-	C.ik_maxpool2_nhwc(cf(x), cf(y), C.long(h), C.long(w), C.long(c), C.long(oh), C.long(ow), C.long(r0), C.long(r1))
+	_ = col[(r1-r0)*g.kh*g.kw*cg-1]
+	_ = x[(r1-1)/(g.oh*g.ow)*g.h*g.w*g.c+g.h*g.w*g.c-1]
+	C.ik_im2col(cf(col), cf(x), cwin(g), C.long(coff), C.long(cg), C.long(r0), C.long(r1))
 }

@@ -4,7 +4,6 @@ package cpu
 
 /*
 #cgo CFLAGS: -O3 -Wno-psabi
-#include <string.h>
 #include "ckernels.h"
 
 // Direct convolution of a single-channel NHWC input at stride 1, for output
@@ -69,12 +68,52 @@ void ik_conv_c1(const float *x, const float *wt, const float *b, float *y, float
 		}
 	}
 }
+
+// Depthwise convolution of NHWC x (one input channel per output channel, a
+// multiplier of 1) for output image rows [q0, q1) (q = n·oh + oy): each output
+// pixel starts from the bias (zero when b is null) and adds, for every tap
+// inside the image, the tap's weights (w is [kh, kw, c]) times the input
+// pixel's channels, vectorized over the channels.
+IK_CLONES
+void ik_dwconv(const float *x, const float *w, const float *b, float *y, const ik_win *g, long q0, long q1) {
+	long h = g->h, wd = g->w, c = g->c, kh = g->kh, kw = g->kw, sh = g->sh, sw = g->sw;
+	long ph = g->ph, pw = g->pw, dh = g->dh, dw = g->dw, oh = g->oh, ow = g->ow;
+	for (long q = q0; q < q1; q++) {
+		long n = q / oh, oy = q % oh;
+		float *restrict yr = y + q * ow * c;
+		for (long ox = 0; ox < ow; ox++) {
+			if (b) {
+				memcpy(yr + ox * c, b, c * sizeof(float));
+			} else {
+				memset(yr + ox * c, 0, c * sizeof(float));
+			}
+		}
+		for (long ki = 0; ki < kh; ki++) {
+			long iy = oy * sh - ph + ki * dh;
+			if (iy < 0 || iy >= h) continue;
+			const float *xr = x + (n * h + iy) * wd * c;
+			for (long kj = 0; kj < kw; kj++) {
+				const float *restrict wk = w + (ki * kw + kj) * c;
+				// The output columns whose tap ix = ox·sw − pw + kj·dw falls inside the row.
+				long off = kj * dw - pw;
+				long ox0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+				long ox1 = wd - 1 - off < 0 ? 0 : (wd - 1 - off) / sw + 1;
+				if (ox1 > ow) ox1 = ow;
+				for (long ox = ox0; ox < ox1; ox++) {
+					const float *restrict xx = xr + (ox * sw + off) * c;
+					float *restrict yy = yr + ox * c;
+					for (long ch = 0; ch < c; ch++) yy[ch] += wk[ch] * xx[ch];
+				}
+			}
+		}
+	}
+}
 */
 import "C"
 
 // convC1 runs the direct single-channel convolution for output image rows
 // [q0, q1) (see goConvC1), in C, with ReLU applied when relu is set.
-func convC1(x, w, b, y, buf []float32, g *convGeom, outC, q0, q1 int, relu bool) {
+func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
 	r := C.int(0)
 	if relu {
 		r = 1
@@ -84,9 +123,23 @@ func convC1(x, w, b, y, buf []float32, g *convGeom, outC, q0, q1 int, relu bool)
 	}
 	_ = y[q1*g.ow*outC-1]
 	_ = x[(q1-1)/g.oh*g.h*g.w+g.h*g.w-1]
-	_ = w[outC*g.k*g.k-1]
+	_ = w[outC*g.kh*g.kw-1]
 	_ = b[outC-1]
 	_ = buf[directScratch(g, outC)-1]
-	C.ik_conv_c1(cf(x), cf(w), cf(b), cf(y), cf(buf), C.long(g.h), C.long(g.w), C.long(g.k), C.long(g.pad),
+	C.ik_conv_c1(cf(x), cf(w), cf(b), cf(y), cf(buf), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.ph),
 		C.long(g.oh), C.long(g.ow), C.long(outC), C.long(q0), C.long(q1), r)
+}
+
+// dwConv runs the depthwise convolution for output image rows [q0, q1) (see ik_dwconv).
+func dwConv(x, w, b, y []float32, g *window, q0, q1 int) {
+	if q1 <= q0 {
+		return
+	}
+	_ = y[q1*g.ow*g.c-1]
+	_ = x[(q1-1)/g.oh*g.h*g.w*g.c+g.h*g.w*g.c-1]
+	_ = w[g.kh*g.kw*g.c-1]
+	if b != nil {
+		_ = b[g.c-1]
+	}
+	C.ik_dwconv(cf(x), cf(w), cf(b), cf(y), cwin(g), C.long(q0), C.long(q1))
 }

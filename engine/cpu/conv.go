@@ -3,189 +3,302 @@ package cpu
 import (
 	"fmt"
 
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-
 	"infertop/internal/blas"
+	"infertop/model"
 )
 
-// convOp is a 2-D convolution over NHWC input giving NHWC output, run one of
-// two ways:
+// convMode is how a convolution computes.
+type convMode int
+
+const (
+	// convIm2col: im2col + sgemm per group, the general way.
+	convIm2col convMode = iota
+	// convPointwise: a 1×1 convolution at stride 1 without padding, whose
+	// input pixels are already im2col's rows: sgemm straight on the input.
+	convPointwise
+	// convDirect: a single-channel input at stride 1 (see directConv).
+	convDirect
+	// convDepthwise: one input channel per output channel (see ik_dwconv).
+	convDepthwise
+)
+
+// convKernel runs a model.OpFusedConv node over channels-last input into
+// channels-last output, 2-D (or 1-D, as images one pixel high), with any
+// kernel, strides, padding, dilations and groups, adding bias and residual and
+// applying the activation while each chunk of output pixels is in cache.
 //
 //   - im2col + sgemm: the output pixels (batch × oh × ow rows) are split among
 //     the parts; each part builds the im2col rows of a chunk of its pixels in
-//     its own buffer, multiplies them by the weights (reordered once to
-//     [out, k, k, c]) with a single-threaded sgemm, and applies bias, residual
-//     and activation while the chunk is in cache.
-//   - direct, for a single-channel input at stride 1 (the first layer of an
-//     image network, see directConv): the parts take whole output image rows.
-type convOp struct {
-	opBase
-	c        *compute
-	g        convGeom
-	outC     int
-	rows     int // batch·oh·ow
-	direct   bool
-	units    int // what the chunks split: rows, or batch·oh image rows when direct
-	chunk    int // units per chunk
-	act      act
-	residual bool
-	parts    int
-	chunks   int
-	col      [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
-
-	x, w, b, r, y []float32
+//     its own buffer, one group at a time, multiplies them by the group's
+//     weights (reordered once to [out, kh, kw, c/groups]) with a
+//     single-threaded sgemm, and applies the epilogue.
+//   - pointwise: the same without im2col.
+//   - direct and depthwise: the parts take whole output image rows.
+type convKernel struct {
+	c                *compute
+	g                window
+	groups, cg, mg   int // groups, input channels and outputs per group
+	m, kkc           int // outputs, and one group's im2col row (kh·kw·cg)
+	mode             convMode
+	act              act
+	rows             int // batch·oh·ow
+	units            int // what the chunks split: rows, or batch·oh image rows
+	chunk            int // units per chunk
+	parts, chunks    int
+	col              [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
+	wt               *model.Tensor
+	xt, bt, rt, yt   *model.Tensor
+	x, w, b, r, y    []float32
+	packed, zeroBias int
 }
 
 // convChunkFloats bounds one part's im2col buffer (it should stay in L2).
 const convChunkFloats = 64 << 10
 
-func newConvOp(c *compute, name string, inDims []int, out tensor.Shape, g convGeom, outC, batch int, a act, residual bool) *convOp {
-	o := &convOp{opBase: opBase{kind: "conv2d", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
-		c: c, g: g, outC: outC, rows: batch * g.oh * g.ow, act: a, residual: residual}
-	o.units = o.rows
-	if directConv(&g, outC) {
-		o.direct = true
-		o.units = batch * g.oh
-		o.parts = min(partsFor(o.rows*g.kkc*outC, minPartFlops, c.pool.threads), o.units)
-		o.chunk = max(1, (o.units+o.parts*chunksPerPart-1)/(o.parts*chunksPerPart))
-		o.chunks = (o.units + o.chunk - 1) / o.chunk
-		return o
+// attrInts reads an ints attribute, or n copies of def.
+func attrInts(n *model.Node, name string, count int, def int) []int {
+	out := make([]int, count)
+	v, ok := n.Attrs.Ints(name)
+	for i := range out {
+		out[i] = def
+		if ok && i < len(v) {
+			out[i] = int(v[i])
+		}
 	}
-	o.parts = min(partsFor(o.rows*g.kkc*outC, minPartFlops, c.pool.threads), max(o.rows/16, 1))
-	// Chunks of at most convChunkFloats of im2col (so they stay in cache),
-	// and about chunksPerPart of them per part.
-	o.chunk = max(16, convChunkFloats/g.kkc/8*8)
-	if o.parts > 1 {
-		o.chunk = max(16, min(o.chunk, roundUp((o.rows+o.parts*chunksPerPart-1)/(o.parts*chunksPerPart), 8)))
+	return out
+}
+
+// windowOf reads a convolution's or a pool's window attributes (strides,
+// pads, dilations; auto_pad is resolved by then) for input xs and output ys
+// of rank 3 (1-D, taken as one pixel high) or 4, with kernel sizes k.
+func windowOf(n *model.Node, xs, ys, k []int) window {
+	ns := len(xs) - 2
+	s, d, p := attrInts(n, "strides", ns, 1), attrInts(n, "dilations", ns, 1), attrInts(n, "pads", 2*ns, 0)
+	g := window{h: 1, w: xs[len(xs)-1], c: xs[1], kh: 1, kw: k[ns-1], sh: 1, sw: s[ns-1], dh: 1, dw: d[ns-1],
+		pw: p[ns-1], ew: p[2*ns-1], oh: 1, ow: ys[len(ys)-1]}
+	if ns == 2 {
+		g.h, g.kh, g.sh, g.dh, g.ph, g.eh, g.oh = xs[2], k[0], s[0], d[0], p[0], p[2], ys[2]
 	}
-	o.chunk = min(o.chunk, roundUp(o.rows, 8))
-	o.chunks = (o.rows + o.chunk - 1) / o.chunk
-	return o
+	return g
+}
+
+// conv plans an OpFusedConv node of a 1-D or 2-D convolution, channels-last.
+func (p *planner) conv(n *model.Node) (bool, error) {
+	xs, ys := p.shape(n.Input(0)), p.shape(n.Outputs[0])
+	w := p.g.Const(n.Input(1))
+	if len(xs) < 3 || len(xs) > 4 || w == nil {
+		return false, nil
+	}
+	a, err := actOf(model.ActivationOf(n))
+	if err != nil {
+		return false, err
+	}
+	k := &convKernel{c: p.c, act: a, wt: w, m: w.Shape[0], cg: w.Shape[1], groups: int(n.Attrs.Int("group", 1))}
+	k.g = windowOf(n, xs, ys, w.Shape[2:])
+	if k.groups < 1 || k.cg*k.groups != xs[1] || k.m%k.groups != 0 {
+		return false, fmt.Errorf("input channels %d do not match the weight's %d × group %d", xs[1], k.cg, k.groups)
+	}
+	k.mg = k.m / k.groups
+	k.kkc = k.g.kh * k.g.kw * k.cg
+	k.plan(xs[0])
+
+	x := p.get(n.Input(0), true)
+	ins := []*val{x}
+	k.xt = x.t
+	if k.mode == convDirect {
+		ins = append(ins, p.get(n.Input(1), false)) // read as it is
+	}
+	if b := n.Input(2); b != "" {
+		ins = append(ins, p.get(b, false))
+		k.bt = ins[len(ins)-1].t
+	}
+	if r := n.Input(3); r != "" {
+		ins = append(ins, p.get(r, true))
+		k.rt = ins[len(ins)-1].t
+	}
+	y := p.out(n.Outputs[0], true)
+	k.yt = y.t
+	p.add(&step{name: n.Name, op: n.Op, k: k, ins: ins, outs: []*val{y}})
+	return true, nil
+}
+
+// plan chooses the mode and cuts the work into chunks.
+func (k *convKernel) plan(batch int) {
+	g, threads := &k.g, k.c.pool.threads
+	k.rows = batch * g.oh * g.ow
+	flops := k.rows * k.kkc * k.mg
+	switch {
+	case k.cg == 1 && k.mg == 1:
+		k.mode = convDepthwise
+		k.packed = g.kh * g.kw * k.m
+	case k.groups == 1 && directConv(g, k.m):
+		k.mode = convDirect
+	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.eh == 0 && g.ew == 0:
+		k.mode = convPointwise
+		k.packed = k.m * k.kkc
+	default:
+		k.mode = convIm2col
+		k.packed = k.m * k.kkc
+	}
+	if k.mode == convDirect || k.mode == convDepthwise {
+		k.units = batch * g.oh
+		k.parts = min(partsFor(flops, minPartFlops, threads), k.units)
+		k.chunk = max(1, (k.units+k.parts*chunksPerPart-1)/(k.parts*chunksPerPart))
+		k.chunks = (k.units + k.chunk - 1) / k.chunk
+		return
+	}
+	k.units = k.rows
+	k.parts = min(partsFor(flops, minPartFlops, threads), max(k.rows/16, 1))
+	// Chunks of at most convChunkFloats of im2col (or of output, pointwise),
+	// so that they stay in cache, and about chunksPerPart of them per part.
+	per := k.kkc
+	if k.mode == convPointwise {
+		per = k.m
+	}
+	k.chunk = max(16, convChunkFloats/max(per, 1)/8*8)
+	if k.parts > 1 {
+		k.chunk = max(16, min(k.chunk, roundUp((k.rows+k.parts*chunksPerPart-1)/(k.parts*chunksPerPart), 8)))
+	}
+	k.chunk = min(k.chunk, roundUp(k.rows, 8))
+	k.chunks = (k.rows + k.chunk - 1) / k.chunk
 }
 
 // directConv reports whether a convolution runs directly rather than as
-// im2col + sgemm: a single-channel input at stride 1. There an im2col row is
-// only k·k floats, copied a few at a time, and the product has k·k inner and
-// outC output columns, shapes at which sgemm runs far below its speed (lenet5's
-// first layer ran at 7 GFLOP/s, two thirds of it in im2col). The direct kernel
-// slides each weight along a zero-padded input row instead, which vectorizes
-// over the output pixels.
-func directConv(g *convGeom, outC int) bool {
-	return g.c == 1 && g.stride == 1 && outC <= 64 && g.k <= 11
+// im2col + sgemm: a single-channel input at stride 1, with a square kernel
+// and the same padding on every side. There an im2col row is only k·k
+// floats, copied a few at a time, and the product has k·k inner and outC
+// output columns, shapes at which sgemm runs far below its speed (lenet5's
+// first layer ran at 7 GFLOP/s, two thirds of it in im2col). The direct
+// kernel slides each weight along a zero-padded input row instead, which
+// vectorizes over the output pixels.
+func directConv(g *window, outC int) bool {
+	return g.c == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh == g.kw &&
+		g.ph == g.pw && g.ph == g.eh && g.pw == g.ew && outC <= 64 && g.kh <= 11
 }
 
 // directScratch is the floats one worker of a direct convolution needs: k
 // zero-padded input rows and outC output rows, each rounded up to whole
 // vectors of 8 (ow + k − 1 = w + 2·pad at stride 1).
-func directScratch(g *convGeom, outC int) int {
+func directScratch(g *window, outC int) int {
 	owp := roundUp(g.ow, 8)
-	return g.k*(owp+g.k-1) + outC*owp
+	return g.kh*(owp+g.kh-1) + outC*owp
 }
 
-// workers is how many goroutines may run the op's chunks (each needs its own buffer).
-func (o *convOp) workers() int { return min(o.parts, o.chunks) }
+// workers is how many goroutines may run the chunks (each needs its own buffer).
+func (k *convKernel) workers() int { return min(k.parts, k.chunks) }
 
-func (o *convOp) bufFloats() int {
-	if o.direct {
-		return directScratch(&o.g, o.outC)
+func (k *convKernel) bufFloats() int {
+	switch k.mode {
+	case convDirect:
+		return directScratch(&k.g, k.m)
+	case convIm2col:
+		return k.chunk * k.kkc
 	}
-	return o.chunk * o.g.kkc
+	return 0
 }
 
-func (o *convOp) scratchFloats() int { return o.workers() * o.bufFloats() }
+func (k *convKernel) scratchFloats() int { return k.workers() * k.bufFloats() }
 
-func (o *convOp) setScratch(buf []float32) {
-	o.col = make([][]float32, o.workers())
-	n := o.bufFloats()
-	for p := range o.col {
-		o.col[p] = buf[p*n : (p+1)*n]
+func (k *convKernel) setScratch(buf []float32) {
+	k.col = make([][]float32, k.workers())
+	n := k.bufFloats()
+	for p := range k.col {
+		k.col[p] = buf[p*n : (p+1)*n]
 	}
 }
 
-func (o *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
-
-func (o *convOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := o.checkArgs(in); err != nil {
-		return nil, err
+func (k *convKernel) packedFloats() int {
+	if k.bt == nil && k.mode == convDirect {
+		return k.packed + k.m
 	}
-	if o.col == nil {
-		return nil, fmt.Errorf("%s: no scratch buffer (not prepared)", o)
-	}
-	o.x, o.w, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
-	if o.residual {
-		o.r = f32(in[3])
-	}
-	o.c.pool.do(o, o.chunks, o.workers())
-	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
-	return pre, nil
+	return k.packed
 }
 
-func (o *convOp) run(chunk, _, worker int) {
-	buf := o.col[worker]
-	kkc, n := o.g.kkc, o.outC
-	u0 := chunk * o.chunk
-	u1 := min(u0+o.chunk, o.units)
-	r0, r1 := u0, u1
-	if o.direct {
-		// ReLU is applied as the output is stored when nothing comes between.
-		fused := o.act == actReLU && o.r == nil
-		convC1(o.x, o.w, o.b, o.y, buf, &o.g, n, u0, u1, fused)
-		if fused {
-			return
-		}
-		r0, r1 = u0*o.g.ow, u1*o.g.ow
-	} else {
-		im2col(buf, o.x, &o.g, r0, r1)
-		fillRows(o.y[r0*n:r1*n], r1-r0, n, n, o.b)
-		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, r1-r0, n, kkc, 1, buf, kkc, o.w, kkc, 1, o.y[r0*n:r1*n], n)
-	}
-	var r []float32
-	if o.r != nil {
-		r = o.r[r0*n : r1*n]
-	}
-	epilogueRows(o.y[r0*n:r1*n], r1-r0, n, n, r, o.act)
-}
-
-// goConvC1 is the direct convolution of a single-channel NHWC input at
-// stride 1 for output image rows [q0, q1) (q = n·oh + oy): y[(q·ow + ox)·outC + o]
-// = b[o] + Σ_{ki,kj} w[o·k·k + ki·k + kj] · x[n, oy−pad+ki, ox−pad+kj], taps
-// outside the image being zero. buf holds directScratch floats.
-func goConvC1(x, w, b, y, buf []float32, g *convGeom, outC, q0, q1 int) {
-	k, pad, ow := g.k, g.pad, g.ow
-	pw := g.w + 2*pad
-	row, acc := buf[:pw], buf[pw:pw+outC*ow]
-	clear(row)
-	for q := q0; q < q1; q++ {
-		n, oy := q/g.oh, q%g.oh
-		for o := range outC {
-			a := acc[o*ow : (o+1)*ow]
-			for j := range a {
-				a[j] = b[o]
+// bind reorders the weights for the mode and takes the buffers' slices.
+func (k *convKernel) bind() {
+	g, w := &k.g, k.wt.F32
+	kk := g.kh * g.kw
+	switch k.mode {
+	case convDirect:
+		k.w = w
+	case convDepthwise:
+		// [c, 1, kh, kw] → [kh, kw, c]
+		k.w = make([]float32, k.packed)
+		for c := 0; c < k.m; c++ {
+			for t := 0; t < kk; t++ {
+				k.w[t*k.m+c] = w[c*kk+t]
 			}
 		}
-		for ki := range k {
-			iy := oy - pad + ki
-			if iy < 0 || iy >= g.h {
-				continue
-			}
-			copy(row[pad:pad+g.w], x[(n*g.h+iy)*g.w:])
-			for o := range outC {
-				a := acc[o*ow : (o+1)*ow]
-				for kj := range k {
-					wv := w[(o*k+ki)*k+kj]
-					r := row[kj : kj+ow]
-					for j := range a {
-						a[j] += wv * r[j]
-					}
+	default:
+		// [m, cg, kh, kw] → [m, kh, kw, cg]: each group's rows one [mg, kkc] matrix.
+		k.w = make([]float32, k.packed)
+		for m := 0; m < k.m; m++ {
+			for c := 0; c < k.cg; c++ {
+				for t := 0; t < kk; t++ {
+					k.w[(m*kk+t)*k.cg+c] = w[(m*k.cg+c)*kk+t]
 				}
 			}
 		}
-		dst := y[q*ow*outC : (q+1)*ow*outC]
-		for j := range ow {
-			for o := range outC {
-				dst[j*outC+o] = acc[o*ow+j]
-			}
+	}
+	k.x, k.y = k.xt.F32, k.yt.F32
+	k.b, k.r = nil, nil
+	if k.bt != nil {
+		k.b = k.bt.F32
+	} else if k.mode == convDirect {
+		k.b = make([]float32, k.m)
+	}
+	if k.rt != nil {
+		k.r = k.rt.F32
+	}
+}
+
+func (k *convKernel) compute() error {
+	if k.mode == convIm2col || k.mode == convDirect {
+		if len(k.col) == 0 {
+			return fmt.Errorf("no scratch buffer (not prepared)")
 		}
 	}
+	k.c.pool.do(k, k.chunks, k.workers())
+	return nil
+}
+
+func (k *convKernel) run(chunk, _, worker int) {
+	g, m := &k.g, k.m
+	u0 := chunk * k.chunk
+	u1 := min(u0+k.chunk, k.units)
+	r0, r1 := u0, u1
+	switch k.mode {
+	case convDirect:
+		// ReLU is applied as the output is stored when nothing comes between.
+		fused := k.act.kind == actReLU && k.r == nil
+		convC1(k.x, k.w, k.b, k.y, k.col[worker], g, m, u0, u1, fused)
+		if fused {
+			return
+		}
+		r0, r1 = u0*g.ow, u1*g.ow
+	case convDepthwise:
+		dwConv(k.x, k.w, k.b, k.y, g, u0, u1)
+		r0, r1 = u0*g.ow, u1*g.ow
+	default:
+		y := k.y[r0*m : r1*m]
+		beta := float32(0)
+		if k.b != nil {
+			fillRows(y, r1-r0, m, m, k.b)
+			beta = 1
+		}
+		for grp := 0; grp < k.groups; grp++ {
+			a, lda := k.x[r0*g.c+grp*k.cg:], g.c
+			if k.mode == convIm2col {
+				a, lda = k.col[worker], k.kkc
+				im2col(a, k.x, g, grp*k.cg, k.cg, r0, r1)
+			}
+			k.c.lib.Sgemm(blas.NoTrans, blas.Trans, r1-r0, k.mg, k.kkc, 1, a, lda, k.w[grp*k.mg*k.kkc:], k.kkc,
+				beta, y[grp*k.mg:], m)
+		}
+	}
+	var r []float32
+	if k.r != nil {
+		r = k.r[r0*m : r1*m]
+	}
+	epilogueRows(k.y[r0*m:r1*m], r1-r0, m, m, r, k.act)
 }

@@ -1,8 +1,10 @@
-// Package cpu is infertop's CPU engine: a gorgonia expression graph built
-// from a preset once per batch size, whose heavy nodes are custom ops
-// (im2col convolution, fused linear layers, attention, layer norm, pooling)
-// computing into buffers allocated once, run by a small driver of our own.
-// Matrix products go to OpenBLAS loaded at run time, or gonum without it.
+// Package cpu is infertop's CPU engine: it runs a compiled model graph
+// (model.Model.Bind) as a list of steps, each a kernel computing into buffers
+// allocated once per batch size — fast kernels of our own for the heavy ops
+// (convolutions over channels-last images, fused linear layers, attention,
+// normalizations, pooling, element-wise math) and model.EvalNode, the
+// reference kernels, for the rest. Matrix products go to OpenBLAS loaded at
+// run time, or gonum without it.
 //
 // Like every engine it never imports the runner or anything above it; its
 // host memory and CPU model come from hostinfo, its cached peak from
@@ -14,23 +16,19 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"slices"
 
 	"infertop/engine"
 	"infertop/hostinfo"
 	"infertop/internal/blas"
-	"infertop/presets"
+	"infertop/model"
 )
 
-// executor runs one preset on the CPU. It is used from one goroutine at a time.
+// executor runs one model on the CPU. It is used from one goroutine at a time.
 type executor struct {
-	p       *presets.Preset
+	m       *model.Model
 	threads int
 	c       *compute
-	weights map[string]*tensor.Dense
-	wBytes  int64
 
 	// readMem reports the memory a Prepare may use (hostinfo.ReadMemory("/") unless a test replaces it).
 	readMem func() (hostinfo.Memory, error)
@@ -39,57 +37,58 @@ type executor struct {
 	peakDone bool
 	peakVal  float64
 
-	// ways holds the way each product was tuned to, by shape, so that a batch
-	// size prepared again (the dashboard's + then −) is not tuned again and
-	// computes as it did before.
+	// ways holds the way each product was tuned to, by node and shape, so
+	// that a batch size prepared again (the dashboard's + then −) is not
+	// tuned again and computes as it did before.
 	ways map[gemmShape]gemmWay
 
-	plan   *plan
+	plan   *prepared
 	closed bool
 }
 
-// gemmShape identifies a product for the tuning's memory: the layer and its
-// sizes.
+// gemmShape identifies a product for the tuning's memory: the node and its sizes.
 type gemmShape struct {
 	name           string
 	rows, in, outF int
 }
 
-// plan is everything one batch size needs: the graph and the buffers.
-type plan struct {
-	batch  int
-	g      *gorgonia.ExprGraph
-	steps  []step
-	input  []float32
-	output []float32
-	bytes  int64
+// prepared is everything one batch size needs: the compiled graph, its
+// steps and their buffers.
+type prepared struct {
+	batch          int
+	g              *model.Graph
+	steps          []*step
+	in, out        []*val
+	sigIn, sigOut  []model.TensorSpec
+	mem            *memoryPlan
+	arenas         *arenas
+	scratch        []float32
+	summary        string
+	weights, bytes int64
 }
 
-// step is one op node of the graph in execution order.
-type step struct {
-	name string
-	op   gorgonia.UsePreallocDoer
-	out  gorgonia.Value
-	ins  []gorgonia.Value
-}
-
-// Options for tests and tools, beyond engine.Options.
+// options for tests and tools, beyond engine.Options.
 type options struct {
 	noLibrary bool // use gonum even when OpenBLAS is there
 }
 
-// New opens the CPU engine for preset p. opts.Threads (0: every core) bounds
-// both the Go workers and BLAS.
-func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Executor, error) {
-	return newExecutor(d, p, opts, options{})
+// New opens the CPU engine for model m. opts.Threads (0: every core) bounds
+// both the Go workers and BLAS. Every graph m compiles to runs: ops without a
+// fast kernel run on the reference kernels, so New refuses only what
+// model.CheckSupported refuses.
+func New(d engine.Device, m *model.Model, opts engine.Options) (engine.Executor, error) {
+	return newExecutor(d, m, opts, options{})
 }
 
-func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o options) (*executor, error) {
+func newExecutor(d engine.Device, m *model.Model, opts engine.Options, o options) (*executor, error) {
 	if d.Kind != engine.CPU {
 		return nil, fmt.Errorf("cpu engine: cannot run on %s", d)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if m == nil || m.Graph == nil {
+		return nil, errors.New("cpu engine: no model")
+	}
+	if u := model.CheckSupported(m.Graph); len(u) > 0 {
+		return nil, &model.UnsupportedError{Graph: m.Name, List: u}
 	}
 	threads := opts.Threads
 	if threads <= 0 {
@@ -99,15 +98,9 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 	// Every product runs single-threaded inside our own parts: one level of
 	// parallelism, so the machine is never oversubscribed.
 	lib.SetThreads(1)
-	seed := opts.Seed
-	if seed == 0 {
-		seed = presets.DefaultSeed
-	}
-	w, wb := weightsFor(p, seed)
 	e := &executor{
-		p: p, threads: threads,
+		m: m, threads: threads,
 		c:       &compute{pool: newPool(threads), lib: lib},
-		weights: w, wBytes: wb,
 		ways:    map[gemmShape]gemmWay{},
 		readMem: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
 		peak:    PeakGFLOPS,
@@ -120,131 +113,100 @@ func newExecutor(d engine.Device, p *presets.Preset, opts engine.Options, o opti
 
 var errClosed = errors.New("cpu engine: executor is closed")
 
-// Prepare builds the graph for batch and allocates its buffers, after
-// checking that they fit in the memory available.
+// Prepare compiles the model for batch, plans its steps and buffers and
+// allocates them, after checking that they fit in the memory available.
 func (e *executor) Prepare(batch int) error {
 	if e.closed {
 		return errClosed
-	}
-	if batch <= 0 {
-		return fmt.Errorf("cpu engine: batch %d must be positive", batch)
 	}
 	if e.plan != nil && e.plan.batch == batch {
 		return nil
 	}
 	e.plan = nil // free the previous batch's buffers
-	b := &builder{c: e.c, batch: batch, weights: e.weights}
-	in, out, err := b.build(e.p)
+	if err := e.m.CheckBatch(batch); err != nil {
+		return err
+	}
+	g, err := e.m.Bind(batch)
 	if err != nil {
 		return err
 	}
-	order, err := gorgonia.Sort(b.g)
+	pl, err := e.prepare(g, batch)
 	if err != nil {
-		return fmt.Errorf("cpu engine: sorting the graph: %w", err)
-	}
-	// Sort puts the root first: run from the leaves up.
-	nodes := make([]*gorgonia.Node, 0, len(order))
-	for i := len(order) - 1; i >= 0; i-- {
-		nodes = append(nodes, order[i])
-	}
-
-	// Count the bytes before allocating any of them.
-	var floats int64
-	for _, n := range nodes {
-		if n.Op() == nil {
-			if n == in {
-				floats += int64(n.Shape().TotalSize())
-			}
-			continue
-		}
-		if _, alias := n.Op().(interface{ aliasesInput() int }); !alias {
-			floats += int64(n.Shape().TotalSize())
-		}
-		if s, ok := n.Op().(interface{ scratchFloats() int }); ok {
-			floats += int64(s.scratchFloats())
-		}
-	}
-	need := 4 * floats
-	hm, err := e.readMem()
-	if err != nil {
-		return fmt.Errorf("cpu engine: %w", err)
-	}
-	if need > hm.Available {
-		return &engine.OOMError{Device: "cpu", Batch: batch, Need: need, Available: hm.Available}
-	}
-
-	pl := &plan{batch: batch, g: b.g, bytes: need}
-	vals := map[int64]gorgonia.Value{}
-	newDense := func(shape []int, backing []float32) *tensor.Dense {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
-	}
-	for _, n := range nodes {
-		id := n.ID()
-		if n.Op() == nil {
-			if n == in {
-				pl.input = make([]float32, n.Shape().TotalSize())
-				vals[id] = newDense(n.Shape(), pl.input)
-			} else {
-				vals[id] = n.Value()
-			}
-			continue
-		}
-		op, ok := n.Op().(gorgonia.UsePreallocDoer)
-		if !ok {
-			return fmt.Errorf("cpu engine: op %v of %s cannot compute into a preallocated buffer", n.Op(), n.Name())
-		}
-		st := step{name: n.Name(), op: op}
-		it := b.g.From(id)
-		for it.Next() {
-			c := it.Node().(*gorgonia.Node)
-			v := vals[c.ID()]
-			if v == nil {
-				return fmt.Errorf("cpu engine: %s reads %s before it is computed", n.Name(), c.Name())
-			}
-			st.ins = append(st.ins, v)
-		}
-		if a, ok := n.Op().(interface{ aliasesInput() int }); ok {
-			st.out = newDense(n.Shape(), f32(st.ins[a.aliasesInput()]))
-		} else {
-			st.out = newDense(n.Shape(), make([]float32, n.Shape().TotalSize()))
-		}
-		if s, ok := n.Op().(interface {
-			scratchFloats() int
-			setScratch([]float32)
-		}); ok {
-			s.setScratch(make([]float32, s.scratchFloats()))
-		}
-		vals[id] = st.out
-		pl.steps = append(pl.steps, st)
-	}
-	pl.output = f32(vals[out.ID()])
-	if len(pl.input) != batch*e.p.InputSize() || len(pl.output) != batch*e.p.OutputSize() {
-		return fmt.Errorf("cpu engine: graph maps %d inputs to %d outputs, want %d and %d",
-			len(pl.input), len(pl.output), batch*e.p.InputSize(), batch*e.p.OutputSize())
-	}
-	if err := tuneGemms(pl, e.ways); err != nil {
-		return fmt.Errorf("cpu engine: %w", err)
+		return err
 	}
 	e.plan = pl
 	return nil
 }
 
-// tuneGemms lets every product that can run two ways (see gemmOp) measure
-// them now, on the plan's own buffers, so that every Run computes the same
-// way and gives the same output bits. A product of a shape in ways takes the
-// way found before; the others' choices are added to it.
-func tuneGemms(pl *plan, ways map[gemmShape]gemmWay) error {
-	for i := range pl.steps {
-		g, ok := pl.steps[i].op.(*gemmOp)
-		if !ok || g.tuned {
+// prepare plans and allocates a compiled graph.
+func (e *executor) prepare(g *model.Graph, batch int) (*prepared, error) {
+	sigIn, sigOut, err := g.Signature()
+	if err != nil {
+		return nil, fmt.Errorf("cpu engine: %w", err)
+	}
+	p := newPlanner(g, e.c)
+	if err := p.plan(); err != nil {
+		return nil, fmt.Errorf("cpu engine: %w", err)
+	}
+	pl := &prepared{batch: batch, g: g, steps: p.steps, sigIn: sigIn, sigOut: sigOut, summary: p.summary()}
+	for _, name := range g.Inputs {
+		pl.in = append(pl.in, p.vals[name][0])
+	}
+	for _, name := range g.Outputs {
+		pl.out = append(pl.out, p.get(name, false))
+	}
+	pl.mem = planMemory(g, pl.in, pl.steps, pl.out)
+	pl.weights = pl.mem.weights
+	pl.bytes = pl.mem.bytes()
+
+	// Count the bytes before allocating any of them.
+	need := pl.weights + pl.bytes
+	hm, err := e.readMem()
+	if err != nil {
+		return nil, fmt.Errorf("cpu engine: %w", err)
+	}
+	if need > hm.Available {
+		return nil, &engine.OOMError{Device: "cpu", Batch: batch, Need: need, Available: hm.Available}
+	}
+	all := slices.Clone(pl.in)
+	for _, s := range pl.steps {
+		all = append(all, s.ins...)
+		all = append(all, s.outs...)
+	}
+	all = append(all, pl.out...)
+	pl.arenas = pl.mem.allocate(all)
+	pl.scratch = make([]float32, pl.mem.scratch)
+	for _, s := range pl.steps {
+		if sc, ok := s.k.(scratchUser); ok {
+			sc.setScratch(pl.scratch[:sc.scratchFloats()])
+		}
+		if b, ok := s.k.(binder); ok {
+			b.bind()
+		}
+	}
+	if err := tuneGemms(pl, e.ways); err != nil {
+		return nil, fmt.Errorf("cpu engine: %w", err)
+	}
+	return pl, nil
+}
+
+// tuneGemms lets every product that can run several ways (see gemmOp)
+// measure them now, on the plan's own buffers, so that every Run computes the
+// same way and gives the same output bits. A product of a shape in ways takes
+// the way found before; the others' choices are added to it.
+func tuneGemms(pl *prepared, ways map[gemmShape]gemmWay) error {
+	for _, s := range pl.steps {
+		l, ok := s.k.(*linearKernel)
+		if !ok || l.g.tuned {
 			continue
 		}
-		key := gemmShape{name: g.name, rows: g.rows, in: g.in, outF: g.outF}
+		g := &l.g
+		key := gemmShape{name: s.name, rows: g.rows, in: g.in, outF: g.outF}
 		if w, known := ways[key]; known && g.choose(w) {
 			continue
 		}
 		for !g.tuned {
-			if err := runStep(&pl.steps[i]); err != nil {
+			if err := runStep(s); err != nil {
 				return err
 			}
 		}
@@ -253,26 +215,36 @@ func tuneGemms(pl *plan, ways map[gemmShape]gemmWay) error {
 	return nil
 }
 
-// OpError is returned by Run when an op fails or panics.
+// OpError is returned by Run when a step fails or panics.
 type OpError struct {
+	// Node names the graph node (or the layout change) the step computes.
 	Node  string
 	Err   error
-	Panic any // the recovered value when the op panicked
+	Panic any // the recovered value when the step panicked
 }
 
-// Error names the op that failed and why.
+// Error names the node that failed and why.
 func (e *OpError) Error() string {
 	if e.Panic != nil {
-		return fmt.Sprintf("cpu engine: op %s panicked: %v", e.Node, e.Panic)
+		return fmt.Sprintf("cpu engine: node %s panicked: %v", e.Node, e.Panic)
 	}
-	return fmt.Sprintf("cpu engine: op %s: %v", e.Node, e.Err)
+	return fmt.Sprintf("cpu engine: node %s: %v", e.Node, e.Err)
 }
 
-// Unwrap returns the op's own error.
+// Unwrap returns the step's own error.
 func (e *OpError) Unwrap() error { return e.Err }
 
-// Run copies in into the input buffer, runs every op in order, and copies the result to out.
-func (e *executor) Run(in, out []float32) (engine.Timing, error) {
+// Signature describes the prepared batch's inputs and outputs.
+func (e *executor) Signature() (in, out []model.TensorSpec) {
+	if e.plan == nil {
+		return nil, nil
+	}
+	return e.plan.sigIn, e.plan.sigOut
+}
+
+// Run copies in into the engine's input buffers, runs every step in order,
+// and copies the outputs to out.
+func (e *executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	pl := e.plan
 	if pl == nil {
 		if e.closed {
@@ -280,46 +252,78 @@ func (e *executor) Run(in, out []float32) (engine.Timing, error) {
 		}
 		return engine.Timing{}, errors.New("cpu engine: Run before Prepare")
 	}
-	if len(in) != len(pl.input) || len(out) != len(pl.output) {
-		return engine.Timing{}, fmt.Errorf("cpu engine: Run with %d inputs and %d outputs, batch %d needs %d and %d",
-			len(in), len(out), pl.batch, len(pl.input), len(pl.output))
+	if err := checkTensors("input", in, pl.sigIn); err != nil {
+		return engine.Timing{}, err
+	}
+	if err := checkTensors("output", out, pl.sigOut); err != nil {
+		return engine.Timing{}, err
 	}
 	if e.c.lib.Threads() > 1 { // something else in the process changed OpenBLAS's setting
 		e.c.lib.SetThreads(1)
 	}
-	copy(pl.input, in)
-	for i := range pl.steps {
-		if err := runStep(&pl.steps[i]); err != nil {
+	for i, v := range pl.in {
+		copyTensor(v.t, in[i])
+	}
+	for _, s := range pl.steps {
+		if err := runStep(s); err != nil {
 			return engine.Timing{}, err
 		}
 	}
-	copy(out, pl.output)
+	for i, v := range pl.out {
+		copyTensor(out[i], v.t)
+	}
 	return engine.Timing{}, nil
 }
 
-// runStep runs one op, turning a panic into an *OpError.
+// checkTensors checks Run's tensors against the signature: their number,
+// dtypes, shapes and data.
+func checkTensors(what string, ts []*model.Tensor, specs []model.TensorSpec) error {
+	if len(ts) != len(specs) {
+		return fmt.Errorf("cpu engine: Run with %d %ss, the model has %d", len(ts), what, len(specs))
+	}
+	for i, t := range ts {
+		s := specs[i]
+		switch {
+		case t == nil:
+			return fmt.Errorf("cpu engine: %s %d (%q) is nil", what, i, s.Name)
+		case t.DType != s.DType:
+			return fmt.Errorf("cpu engine: %s %d (%q) is %s, the model's is %s", what, i, s.Name, t.DType, s.DType)
+		case !slices.Equal(t.Shape, s.Shape):
+			return fmt.Errorf("cpu engine: %s %d (%q) has shape %v, the prepared batch's is %v", what, i, s.Name, t.Shape, s.Shape)
+		case t.Stored() != s.Elems():
+			return fmt.Errorf("cpu engine: %s %d (%q) holds %d elements, its shape %v says %d", what, i, s.Name, t.Stored(), s.Shape, s.Elems())
+		}
+	}
+	return nil
+}
+
+// copyTensor copies the elements of src into dst (same dtype and size).
+func copyTensor(dst, src *model.Tensor) {
+	copy(dst.F32, src.F32)
+	copy(dst.I64, src.I64)
+	copy(dst.Bool, src.Bool)
+}
+
+// runStep runs one step, turning a panic into an *OpError.
 func runStep(s *step) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &OpError{Node: s.name, Panic: r}
 		}
 	}()
-	if _, err := s.op.UsePreallocDo(s.out, s.ins...); err != nil {
+	if err := s.k.compute(); err != nil {
 		return &OpError{Node: s.name, Err: err}
 	}
 	return nil
 }
 
-// Memory reports the weights and the prepared batch's buffers.
+// Memory reports the prepared batch's weights (as the kernels read them),
+// buffers and scratch; nothing before a batch is prepared.
 func (e *executor) Memory() engine.Memory {
-	m := engine.Memory{HostBytes: e.wBytes}
-	if e.closed {
-		m.HostBytes = 0
+	if e.plan == nil {
+		return engine.Memory{}
 	}
-	if e.plan != nil {
-		m.HostBytes += e.plan.bytes
-	}
-	return m
+	return engine.Memory{HostBytes: e.plan.weights + e.plan.bytes}
 }
 
 // Info describes the engine. The first call reads the sgemm peak from the
@@ -331,13 +335,17 @@ func (e *executor) Info() engine.Info {
 			e.peakVal = v
 		}
 	}
-	return engine.Info{
+	info := engine.Info{
 		Device:     "cpu",
-		Engine:     "gorgonia+" + e.c.lib.Name(),
+		Engine:     "cpu+" + e.c.lib.Name(),
 		Detail:     e.c.lib.Description(),
 		Threads:    e.threads,
 		PeakGFLOPS: e.peakVal,
 	}
+	if e.plan != nil {
+		info.Plan = e.plan.summary
+	}
+	return info
 }
 
 // Close stops the workers and drops every buffer.
@@ -347,7 +355,6 @@ func (e *executor) Close() error {
 	}
 	e.closed = true
 	e.plan = nil
-	e.weights = nil
 	e.c.pool.close()
 	return nil
 }

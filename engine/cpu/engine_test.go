@@ -1,161 +1,69 @@
 package cpu
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"infertop/engine"
-	"infertop/engine/reference"
 	"infertop/hostinfo"
-	"infertop/internal/blas"
+	"infertop/internal/npy"
+	"infertop/model"
+	"infertop/onnx"
 	"infertop/presets"
 )
 
-var cpuDev = engine.Device{Kind: engine.CPU, Ordinal: -1}
-
-// tol is the relative error every output must stay within: max|a−b| / max|ref|.
-const tol = 1e-5
-
-// variants are the BLAS paths the tests run: the library Load finds (OpenBLAS
-// when present) and gonum, once when they are the same.
-func variants(t testing.TB) []options {
-	if lib, _ := blas.Load(blas.Options{}); lib.Fallback() {
-		return []options{{}}
-	}
-	return []options{{}, {noLibrary: true}}
-}
-
-func openT(t testing.TB, p *presets.Preset, threads int, o options) *executor {
+// presetModels returns the built-in presets as models.
+func presetModels(t testing.TB) []*model.Model {
 	t.Helper()
-	e, err := newExecutor(cpuDev, p, engine.Options{Seed: presets.DefaultSeed, Threads: threads}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.peak = func(context.Context, int) (float64, error) { return 123, nil }
-	t.Cleanup(func() { e.Close() })
-	return e
-}
-
-func runT(t testing.TB, e *executor, in []float32, batch int) []float32 {
-	t.Helper()
-	if err := e.Prepare(batch); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]float32, batch*e.p.OutputSize())
-	if _, err := e.Run(in, out); err != nil {
-		t.Fatal(err)
+	c := presets.NewModels(presets.DefaultSeed)
+	var out []*model.Model
+	for _, name := range c.Names() {
+		m, err := c.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
 	}
 	return out
 }
 
-func randInput(p *presets.Preset, batch int, seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 7))
-	in := make([]float32, batch*p.InputSize())
-	for i := range in {
-		in[i] = 2*r.Float32() - 1
-	}
-	return in
-}
-
-func checkPreset(t *testing.T, p *presets.Preset, batch, threads int, o options) {
-	t.Helper()
-	e := openT(t, p, threads, o)
-	in := randInput(p, batch, uint64(batch))
-	got := runT(t, e, in, batch)
-	want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
-	if err := reference.RelErr(got, want); err > tol {
-		t.Errorf("%s batch %d threads %d (%s): relative error %.3g > %g", p.Name, batch, threads, e.c.lib.Name(), err, tol)
-	}
-	// A second run on the same buffers gives the same answer (nothing left over).
-	got2 := make([]float32, len(got))
-	if _, err := e.Run(in, got2); err != nil {
-		t.Fatal(err)
-	}
-	for i := range got {
-		if got[i] != got2[i] {
-			t.Fatalf("%s: second run differs at %d: %v vs %v", p.Name, i, got[i], got2[i])
-		}
-	}
-}
-
+// Every preset, at several batches and thread counts, on OpenBLAS and gonum,
+// against the reference kernels running the same compiled graph; a second
+// run on the same buffers gives the same bits.
 func TestPresetsAgainstReference(t *testing.T) {
-	for _, p := range presets.NewCatalog().All() {
-		for _, batch := range []int{1, 3} {
-			for _, o := range variants(t) {
-				checkPreset(t, p, batch, 3, o)
-			}
-		}
-	}
-}
-
-func TestPresetsSingleThread(t *testing.T) {
-	for _, p := range presets.NewCatalog().All() {
-		checkPreset(t, p, 2, 1, options{})
-	}
-}
-
-// single wraps one layer (and what it needs around it) into a preset.
-func single(name string, input []int, ls ...presets.Layer) *presets.Preset {
-	return &presets.Preset{Name: name, Input: input, DefaultBatch: 1, Layers: ls}
-}
-
-func layerCases() []*presets.Preset {
-	conv := func(name string, in, out, k, s, pad int) presets.Layer {
-		return presets.Layer{Kind: presets.Conv2D, Name: name, In: in, Out: out, Kernel: k, Stride: s, Pad: pad}
-	}
-	return []*presets.Preset{
-		single("linear", []int{7}, presets.Layer{Kind: presets.Linear, Name: "fc", In: 7, Out: 5}),
-		single("linear-3d", []int{4, 6}, presets.Layer{Kind: presets.Linear, Name: "fc", In: 6, Out: 33}),
-		single("linear-wide", []int{40}, presets.Layer{Kind: presets.Linear, Name: "fc", In: 40, Out: 300}),
-		single("linear-relu", []int{9}, presets.Layer{Kind: presets.Linear, Name: "fc", In: 9, Out: 17}, presets.Layer{Kind: presets.ReLU, Name: "r"}),
-		single("linear-gelu", []int{9}, presets.Layer{Kind: presets.Linear, Name: "fc", In: 9, Out: 17}, presets.Layer{Kind: presets.GELU, Name: "g"}),
-		single("conv", []int{3, 9, 8}, conv("c", 3, 5, 3, 1, 0)),
-		single("conv-pad", []int{2, 7, 7}, conv("c", 2, 4, 3, 1, 1)),
-		single("conv-stride2", []int{3, 9, 10}, conv("c", 3, 6, 3, 2, 1)),
-		single("conv-1ch-5x5", []int{1, 12, 12}, conv("c", 1, 6, 5, 1, 0)),
-		single("conv-1x1", []int{4, 5, 5}, conv("c", 4, 3, 1, 1, 0)),
-		single("conv-conv", []int{3, 10, 10}, conv("c1", 3, 8, 3, 1, 1), presets.Layer{Kind: presets.ReLU, Name: "r"}, conv("c2", 8, 5, 3, 2, 2)),
-		single("relu", []int{5, 3}, presets.Layer{Kind: presets.ReLU, Name: "r"}),
-		single("gelu", []int{5000}, presets.Layer{Kind: presets.GELU, Name: "g"}),
-		single("maxpool", []int{3, 7, 6}, presets.Layer{Kind: presets.MaxPool2, Name: "p"}),
-		single("conv-maxpool", []int{2, 9, 9}, conv("c", 2, 4, 2, 1, 0), presets.Layer{Kind: presets.MaxPool2, Name: "p"}),
-		single("flatten", []int{3, 4, 5}, conv("c", 3, 2, 1, 1, 0), presets.Layer{Kind: presets.Flatten, Name: "f"}),
-		single("gap", []int{3, 5, 4}, presets.Layer{Kind: presets.GlobalAvgPool, Name: "p"}),
-		single("conv-gap", []int{3, 6, 6}, conv("c", 3, 7, 3, 1, 1), presets.Layer{Kind: presets.GlobalAvgPool, Name: "p"}),
-		single("layernorm", []int{3, 24}, presets.Layer{Kind: presets.LayerNorm, Name: "n", In: 24}),
-		single("attention-1head", []int{5, 8}, presets.Layer{Kind: presets.SelfAttention, Name: "a", In: 8, Heads: 1}),
-		single("attention-4heads", []int{33, 32}, presets.Layer{Kind: presets.SelfAttention, Name: "a", In: 32, Heads: 4}),
-		single("residual-relu-body", []int{6}, presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{{Kind: presets.ReLU, Name: "res.r"}}}),
-		single("residual-linear", []int{2, 6}, presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-			{Kind: presets.Linear, Name: "res.fc", In: 6, Out: 6}}}, presets.Layer{Kind: presets.ReLU, Name: "out"}),
-		single("residual-conv", []int{4, 6, 6}, presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-			conv("res.c1", 4, 4, 3, 1, 1), {Kind: presets.ReLU, Name: "res.r"}, conv("res.c2", 4, 4, 3, 1, 1)}}, presets.Layer{Kind: presets.ReLU, Name: "out"}),
-		single("residual-conv-relu-last", []int{4, 5, 5}, presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-			conv("res.c1", 4, 4, 3, 1, 1), {Kind: presets.ReLU, Name: "res.r"}}}),
-		single("residual-attention", []int{6, 16}, presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-			{Kind: presets.LayerNorm, Name: "res.n", In: 16}, {Kind: presets.SelfAttention, Name: "res.a", In: 16, Heads: 2}}}),
-		single("residual-pool-mismatch", []int{2, 4, 4}, conv("c", 2, 2, 1, 1, 0), presets.Layer{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-			{Kind: presets.GELU, Name: "res.g"}}}, presets.Layer{Kind: presets.Flatten, Name: "f"}),
-		single("empty", []int{3}),
-	}
-}
-
-func TestEachLayerAgainstReference(t *testing.T) {
-	for _, p := range layerCases() {
-		if err := p.Validate(); err != nil {
-			t.Fatalf("%s: %v", p.Name, err)
-		}
-		for _, threads := range []int{1, 4} {
-			for _, batch := range []int{1, 5} {
-				for _, o := range variants(t) {
-					t.Run(fmt.Sprintf("%s/b%d/t%d/gonum=%v", p.Name, batch, threads, o.noLibrary), func(t *testing.T) {
-						checkPreset(t, p, batch, threads, o)
+	for _, m := range presetModels(t) {
+		for _, batch := range []int{1, 3, 8} {
+			var want []*model.Tensor
+			for _, threads := range []int{1, 2, 3} {
+				for _, o := range variants() {
+					if o.noLibrary && (threads != 3 || batch == 8) {
+						continue
+					}
+					name := fmt.Sprintf("%s/b%d/t%d/gonum=%v", m.Name, batch, threads, o.noLibrary)
+					t.Run(name, func(t *testing.T) {
+						e := openT(t, m, threads, o)
+						if err := e.Prepare(batch); err != nil {
+							t.Fatal(err)
+						}
+						in := inputsFor(e, uint64(batch))
+						if want == nil {
+							want = evalRef(t, e.plan.g, in)
+						}
+						got := runT(t, e, batch, in)
+						compareOut(t, name, got, want)
+						again := runT(t, e, batch, in)
+						for i := range got {
+							for j, v := range got[i].F32 {
+								if again[i].F32[j] != v {
+									t.Fatalf("the second run differs at output %d[%d]: %v vs %v", i, j, again[i].F32[j], v)
+								}
+							}
+						}
 					})
 				}
 			}
@@ -163,16 +71,68 @@ func TestEachLayerAgainstReference(t *testing.T) {
 	}
 }
 
-func TestFastMath(t *testing.T) {
-	for x := float32(-90); x < 89; x += 0.0137 {
-		want := reference.GELU([]float32{x})[0]
-		if d := abs32(gelu32(x) - want); d > 2e-6*max(1, abs32(want)) {
-			t.Fatalf("gelu32(%v) = %v, want %v", x, gelu32(x), want)
+// fixture is one of testdata/models' ONNX files with PyTorch's outputs.
+type fixture struct {
+	file   string // under testdata/models
+	prefix string // of its .npy files
+	dims   map[string]int
+}
+
+var fixtures = []fixture{
+	{"resnet_narrow.onnx", "resnet_narrow", nil},
+	{"resnet_narrow.op13.onnx", "resnet_narrow", nil},
+	{"mobilenet_tiny.onnx", "mobilenet_tiny", nil},
+	{"squeeze_tiny.onnx", "squeeze_tiny", nil},
+	{"efficient_se.onnx", "efficient_se", nil},
+	{"bert_tiny.onnx", "bert_tiny", map[string]int{"seq": 16}},
+	{"bert_tiny.op13.onnx", "bert_tiny", map[string]int{"seq": 16}},
+	{"mlp_gemm.onnx", "mlp_gemm", nil},
+}
+
+const fixtureDir = "../../testdata/models"
+
+func loadFixture(t testing.TB, f fixture) *model.Model {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(fixtureDir, f.file), onnx.LoadOptions{Dims: f.dims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fixtureData reads a fixture's inputs and PyTorch's output at a batch.
+func fixtureData(t testing.TB, f fixture, m *model.Model, batch int) (in []*model.Tensor, want *model.Tensor) {
+	t.Helper()
+	read := func(name string) *model.Tensor {
+		x, err := npy.ReadFile(filepath.Join(fixtureDir, fmt.Sprintf("%s.b%d.%s.npy", f.prefix, batch, name)))
+		if err != nil {
+			t.Fatal(err)
 		}
-		e := exp32(x)
-		we := float32(expf64(float64(x)))
-		if d := abs32(e - we); d > 3e-7*we && we > 1e-37 {
-			t.Fatalf("exp32(%v) = %v, want %v", x, e, we)
+		return x
+	}
+	for _, name := range m.Graph.Inputs {
+		in = append(in, read(name))
+	}
+	return in, read("output")
+}
+
+// The ONNX fixtures against PyTorch's own outputs, at batch 1 and 3, on 1 and 3 threads.
+func TestFixturesAgainstPyTorch(t *testing.T) {
+	for _, f := range fixtures {
+		m := loadFixture(t, f)
+		for _, batch := range []int{1, 3} {
+			for _, threads := range []int{1, 3} {
+				t.Run(fmt.Sprintf("%s/b%d/t%d", f.file, batch, threads), func(t *testing.T) {
+					e := openT(t, m, threads, options{})
+					in, want := fixtureData(t, f, m, batch)
+					got := runT(t, e, batch, in)
+					err := relErr(got[0].F32, want.F32)
+					if err > tol {
+						t.Errorf("relative error %.3g against PyTorch > %g", err, tol)
+					}
+					t.Logf("relative error %.3g against PyTorch (%s)", err, e.Info().Plan)
+				})
+			}
 		}
 	}
 }
@@ -181,15 +141,30 @@ func TestAllocatesNothingInSteadyState(t *testing.T) {
 	// Record every allocation, so that any seen can be traced to its stack.
 	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
-	for _, p := range presets.NewCatalog().All() {
-		for _, o := range variants(t) {
-			e := openT(t, p, 3, o)
-			batch := 2
-			in := randInput(p, batch, 1)
-			out := make([]float32, batch*p.OutputSize())
+	type subject struct {
+		m     *model.Model
+		in    func(e *executor) []*model.Tensor
+		heavy bool
+	}
+	var subjects []subject
+	for _, m := range presetModels(t) {
+		subjects = append(subjects, subject{m: m, in: func(e *executor) []*model.Tensor { return inputsFor(e, 1) },
+			heavy: m.Name == "transformer" || m.Name == "resnet" || m.Name == "mlp"})
+	}
+	for _, f := range fixtures {
+		m := loadFixture(t, f)
+		subjects = append(subjects, subject{m: m, in: func(*executor) []*model.Tensor { in, _ := fixtureData(t, f, m, 3); return in }})
+	}
+	for _, s := range subjects {
+		for _, o := range variants() {
+			e := openT(t, s.m, 3, o)
+			batch := 3
 			if err := e.Prepare(batch); err != nil {
 				t.Fatal(err)
 			}
+			in := s.in(e)
+			_, sig := e.Signature()
+			out := model.NewTensors(sig)
 			start := time.Now()
 			for i := 0; i < 50 || time.Since(start) < 200*time.Millisecond; i++ {
 				if _, err := e.Run(in, out); err != nil {
@@ -197,8 +172,8 @@ func TestAllocatesNothingInSteadyState(t *testing.T) {
 				}
 			}
 			runs := 300
-			if o.noLibrary && (p.Name == "transformer" || p.Name == "resnet" || p.Name == "mlp") {
-				runs = 50 // gonum is slow
+			if o.noLibrary && s.heavy {
+				runs = 30 // gonum is slow
 			}
 			before := allocSites()
 			var m0, m1 runtime.MemStats
@@ -207,8 +182,7 @@ func TestAllocatesNothingInSteadyState(t *testing.T) {
 				e.Run(in, out)
 			}
 			runtime.ReadMemStats(&m1)
-			n := m1.Mallocs - m0.Mallocs
-			if n != 0 {
+			if n := m1.Mallocs - m0.Mallocs; n != 0 {
 				// The runtime itself allocates when it starts another OS thread
 				// (a busy machine makes it want more while cgo calls hold some);
 				// those stacks hold no frame of ours. Anything else fails.
@@ -218,14 +192,14 @@ func TestAllocatesNothingInSteadyState(t *testing.T) {
 						continue // this test's own bookkeeping
 					}
 					if !strings.Contains(stack, "infertop/") {
-						t.Logf("%s: %d allocations by the runtime at\n%s", p.Name, k, stack)
+						t.Logf("%s: %d allocations by the runtime at\n%s", s.m.Name, k, stack)
 						continue
 					}
 					ours += k
-					t.Errorf("%s (%s): %d allocations at\n%s", p.Name, e.c.lib.Name(), k, stack)
+					t.Errorf("%s (%s): %d allocations at\n%s", s.m.Name, e.c.lib.Name(), k, stack)
 				}
 				if ours == 0 {
-					t.Logf("%s (%s): %d allocations in %d runs, all the runtime's own", p.Name, e.c.lib.Name(), n, runs)
+					t.Logf("%s (%s): %d allocations in %d runs, all the runtime's own", s.m.Name, e.c.lib.Name(), n, runs)
 				}
 			}
 			e.Close() // its workers must not park while the next one is measured
@@ -274,57 +248,80 @@ func diffSites(before, after map[string]int64) map[string]int64 {
 	return d
 }
 
-// panicOp stands in for an op and panics.
-type panicOp struct{}
+// panicKernel stands in for a step's kernel and panics.
+type panicKernel struct{}
 
-func (panicOp) UsePreallocDo(v gorgonia_Value, in ...gorgonia_Value) (gorgonia_Value, error) {
+func (panicKernel) compute() error {
 	var s []float32
-	_ = s[len(in)+5] // index out of range
-	return v, nil
+	_ = s[len(s)+5] // index out of range
+	return nil
 }
 
-func TestPanicInOpBecomesError(t *testing.T) {
-	p, _ := presets.NewCatalog().Get("mlp")
-	e := openT(t, p, 2, options{})
-	in := randInput(p, 2, 1)
-	want := runT(t, e, in, 2)
-	st := &e.plan.steps[1]
-	saved := st.op
-	st.op = panicOp{}
-	out := make([]float32, len(want))
-	_, err := e.Run(in, out)
+// errKernel stands in for a step's kernel and fails.
+type errKernel struct{}
+
+func (errKernel) compute() error { return errors.New("boom") }
+
+func TestPanicInStepBecomesError(t *testing.T) {
+	m, _ := presets.BuildModel("mlp", presets.DefaultSeed)
+	e := openT(t, m, 2, options{})
+	if err := e.Prepare(2); err != nil {
+		t.Fatal(err)
+	}
+	in := inputsFor(e, 1)
+	want := runT(t, e, 2, in)
+	st := e.plan.steps[1]
+	saved := st.k
+	out := model.NewTensors(e.plan.sigOut)
 	var oe *OpError
-	if !errors.As(err, &oe) || oe.Panic == nil || oe.Node != st.name || !strings.Contains(err.Error(), "index out of range") {
-		t.Fatalf("Run with a panicking op returned %v", err)
+	st.k = panicKernel{}
+	if _, err := e.Run(in, out); !errors.As(err, &oe) || oe.Panic == nil || oe.Node != st.name ||
+		!strings.Contains(err.Error(), "index out of range") || !strings.Contains(err.Error(), "node fc2 panicked") {
+		t.Fatalf("Run with a panicking step returned %v", err)
+	}
+	st.k = errKernel{}
+	if _, err := e.Run(in, out); !errors.As(err, &oe) || oe.Panic != nil || oe.Node != st.name || err.Error() != "cpu engine: node fc2: boom" {
+		t.Fatalf("Run with a failing step returned %v", err)
 	}
 	// A panic inside a worker goroutine reaches the caller as well.
-	for i := range e.plan.steps {
-		if g, ok := e.plan.steps[i].op.(*gemmOp); ok && g.parts > 1 {
-			g.w = nil
-			saved2 := e.plan.steps[i].ins[1]
-			e.plan.steps[i].ins[1] = e.plan.steps[i].ins[2] // the bias as the weight: too short
-			st.op = saved
-			_, err = e.Run(in, out)
-			e.plan.steps[i].ins[1] = saved2
-			if !errors.As(err, &oe) || oe.Panic == nil {
-				t.Fatalf("a panic in a worker gave %v", err)
-			}
-			t.Logf("worker panic: %v", err)
-			break
-		}
+	st.k = saved
+	l := e.plan.steps[0].k.(*linearKernel)
+	if l.g.parts < 2 {
+		t.Fatalf("fc1 runs in %d parts; the test needs a product split among workers", l.g.parts)
 	}
-	st.op = saved
+	w := l.g.w
+	l.g.w = l.g.w[:10] // too short: every part's sgemm panics
+	_, err := e.Run(in, out)
+	l.g.w = w
+	if !errors.As(err, &oe) || oe.Panic == nil || oe.Node != "fc1" {
+		t.Fatalf("a panic in a worker gave %v", err)
+	}
 	if _, err := e.Run(in, out); err != nil {
 		t.Fatalf("after the panic: %v", err)
 	}
-	if reference.RelErr(out, want) != 0 {
-		t.Error("the executor computes differently after a panic")
+	compareOut(t, "after a panic", out, want)
+}
+
+// A failing reference kernel (a Gather index out of its table) is an OpError naming the node.
+func TestReferenceKernelErrorBecomesOpError(t *testing.T) {
+	f := fixtures[5]
+	m := loadFixture(t, f)
+	e := openT(t, m, 2, options{})
+	in, _ := fixtureData(t, f, m, 1)
+	runT(t, e, 1, in)
+	in[0].I64[3] = 1000
+	out := model.NewTensors(e.plan.sigOut)
+	_, err := e.Run(in, out)
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Node != "/word/Gather" {
+		t.Fatalf("Run with a token id past the table gave %v", err)
 	}
+	t.Log(err)
 }
 
 func TestOOMRefusedBeforeAllocating(t *testing.T) {
-	p, _ := presets.NewCatalog().Get("resnet")
-	e := openT(t, p, 2, options{})
+	m, _ := presets.BuildModel("resnet", presets.DefaultSeed)
+	e := openT(t, m, 2, options{})
 	const limit = 64 << 20
 	e.readMem = func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: limit, Source: "test"}, nil }
 	if err := e.Prepare(4); err != nil {
@@ -346,33 +343,68 @@ func TestOOMRefusedBeforeAllocating(t *testing.T) {
 	if got := m1.TotalAlloc - m0.TotalAlloc; got > 8<<20 {
 		t.Errorf("the refused Prepare allocated %d bytes", got)
 	}
-	if e.plan != nil || e.Memory().HostBytes >= small {
-		t.Error("a refused Prepare left a batch prepared")
+	if e.plan != nil || e.Memory().HostBytes != 0 || small == 0 {
+		t.Errorf("a refused Prepare left a batch prepared (memory %d, before %d)", e.Memory().HostBytes, small)
 	}
-	if _, err := e.Run(make([]float32, p.InputSize()), make([]float32, p.OutputSize())); err == nil {
-		t.Error("Run after a refused Prepare succeeded")
+	if in, out := e.Signature(); in != nil || out != nil {
+		t.Error("a refused Prepare left a signature")
+	}
+	if _, err := e.Run(nil, nil); err == nil || err.Error() != "cpu engine: Run before Prepare" {
+		t.Errorf("Run after a refused Prepare: %v", err)
 	}
 	if err := e.Prepare(2); err != nil {
 		t.Fatalf("a smaller batch after the refusal: %v", err)
 	}
 }
 
+// The buffers are reused by liveness: a deep network needs far less than a
+// buffer per value, and the memory reported is the weights, the arena and
+// the scratch.
+func TestMemoryReusesBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxShare float64 // of the footprint with a buffer per value
+	}{{"resnet", 0.4}, {"transformer", 0.7}, {"lenet5", 0.8}} {
+		m, _ := presets.BuildModel(tc.name, presets.DefaultSeed)
+		e := openT(t, m, 2, options{})
+		if err := e.Prepare(16); err != nil {
+			t.Fatal(err)
+		}
+		fp, err := e.plan.g.Footprint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := e.plan
+		arena := int64(4*len(pl.arenas.f32)) + int64(8*len(pl.arenas.i64)) + int64(len(pl.arenas.bool))
+		if got, want := e.Memory().HostBytes, pl.weights+arena+4*int64(len(pl.scratch)+pl.mem.packed); got != want {
+			t.Errorf("%s: memory %d, want weights %d + arena %d + scratch %d + packed %d", tc.name, got, pl.weights, arena, 4*len(pl.scratch), 4*pl.mem.packed)
+		}
+		if pl.weights != fp.Constants && tc.name != "lenet5" && tc.name != "resnet" {
+			t.Errorf("%s: weights %d bytes, the graph's constants %d", tc.name, pl.weights, fp.Constants)
+		}
+		if share := float64(arena) / float64(fp.Inputs+fp.Values); share > tc.maxShare {
+			t.Errorf("%s: the arena holds %d bytes, %.0f%% of a buffer per value (%d)", tc.name, arena, 100*share, fp.Inputs+fp.Values)
+		}
+		t.Logf("%s batch 16: arena %d bytes for %d of values; %d buffers", tc.name, arena, fp.Inputs+fp.Values, len(pl.mem.stores))
+	}
+}
+
 func TestInfoMemoryAndClose(t *testing.T) {
-	p, _ := presets.NewCatalog().Get("mlp")
-	e := openT(t, p, 3, options{})
+	m, _ := presets.BuildModel("mlp", presets.DefaultSeed)
+	e := openT(t, m, 3, options{})
 	info := e.Info()
-	if info.Device != "cpu" || info.Threads != 3 || info.PeakGFLOPS != 123 || !strings.HasPrefix(info.Engine, "gorgonia+") || info.Detail == "" {
+	if info.Device != "cpu" || info.Threads != 3 || info.PeakGFLOPS != 123 || !strings.HasPrefix(info.Engine, "cpu+") || info.Detail == "" {
 		t.Errorf("info %+v", info)
 	}
-	w := e.Memory().HostBytes
-	if w != 4*p.ParamCount() {
-		t.Errorf("weights hold %d bytes, want %d", w, 4*p.ParamCount())
+	if e.Memory().HostBytes != 0 {
+		t.Errorf("memory %d before Prepare", e.Memory().HostBytes)
 	}
 	if err := e.Prepare(8); err != nil {
 		t.Fatal(err)
 	}
-	if m := e.Memory().HostBytes; m <= w || m > w+p.EstimateBytes(8) {
-		t.Errorf("prepared memory %d, weights %d, preset estimate %d", m, w, p.EstimateBytes(8))
+	weights := 4 * m.Graph.ParamCount()
+	if mem := e.Memory().HostBytes; mem <= weights || mem > weights+4*8*(784+2*1024+10)+1<<16 {
+		t.Errorf("prepared memory %d, weights %d", mem, weights)
 	}
 	g := runtime.NumGoroutine()
 	e.Close()
@@ -397,47 +429,73 @@ func TestInfoMemoryAndClose(t *testing.T) {
 }
 
 func TestGonumInfo(t *testing.T) {
-	p, _ := presets.NewCatalog().Get("linear")
-	e := openT(t, p, 1, options{noLibrary: true})
+	m, _ := presets.BuildModel("linear", presets.DefaultSeed)
+	e := openT(t, m, 1, options{noLibrary: true})
 	info := e.Info()
-	if info.Engine != "gorgonia+gonum" || !strings.Contains(info.Detail, "apt-get install libopenblas0") {
+	if info.Engine != "cpu+gonum" || !strings.Contains(info.Detail, "apt-get install libopenblas0") {
 		t.Errorf("gonum info %+v", info)
 	}
 }
 
-func TestRunChecksSizes(t *testing.T) {
-	p, _ := presets.NewCatalog().Get("linear")
-	e := openT(t, p, 1, options{})
-	if _, err := e.Run(make([]float32, 10), make([]float32, 1)); err == nil {
-		t.Error("Run before Prepare succeeded")
+func TestRunChecksItsArguments(t *testing.T) {
+	m, _ := presets.BuildModel("linear", presets.DefaultSeed)
+	e := openT(t, m, 1, options{})
+	if _, err := e.Run(nil, nil); err == nil || err.Error() != "cpu engine: Run before Prepare" {
+		t.Errorf("Run before Prepare: %v", err)
 	}
 	if err := e.Prepare(2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Run(make([]float32, 10), make([]float32, 2)); err == nil {
-		t.Error("Run with a short input succeeded")
+	good := func() ([]*model.Tensor, []*model.Tensor) {
+		return []*model.Tensor{model.NewTensor(model.Float32, 2, 10)}, []*model.Tensor{model.NewTensor(model.Float32, 2, 1)}
 	}
-	if err := e.Prepare(0); err == nil {
-		t.Error("Prepare(0) succeeded")
+	for _, tc := range []struct {
+		name   string
+		change func(in, out []*model.Tensor) ([]*model.Tensor, []*model.Tensor)
+		want   string
+	}{
+		{"no inputs", func(_, out []*model.Tensor) ([]*model.Tensor, []*model.Tensor) { return nil, out },
+			"cpu engine: Run with 0 inputs, the model has 1"},
+		{"nil output", func(in, _ []*model.Tensor) ([]*model.Tensor, []*model.Tensor) { return in, []*model.Tensor{nil} },
+			`cpu engine: output 0 ("output") is nil`},
+		{"int input", func(_, out []*model.Tensor) ([]*model.Tensor, []*model.Tensor) {
+			return []*model.Tensor{model.NewTensor(model.Int64, 2, 10)}, out
+		}, `cpu engine: input 0 ("input") is int64, the model's is float32`},
+		{"short batch", func(_, out []*model.Tensor) ([]*model.Tensor, []*model.Tensor) {
+			return []*model.Tensor{model.NewTensor(model.Float32, 1, 10)}, out
+		}, `cpu engine: input 0 ("input") has shape [1 10], the prepared batch's is [2 10]`},
+		{"short data", func(in, out []*model.Tensor) ([]*model.Tensor, []*model.Tensor) {
+			in[0].F32 = in[0].F32[:5]
+			return in, out
+		}, `cpu engine: input 0 ("input") holds 5 elements, its shape [2 10] says 20`},
+	} {
+		in, out := tc.change(good())
+		if _, err := e.Run(in, out); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
 	}
-	if _, err := New(engine.Device{Kind: engine.CUDA}, p, engine.Options{}); err == nil {
+	if _, err := e.Run(good()); err != nil {
+		t.Errorf("good tensors: %v", err)
+	}
+	if err := e.Prepare(0); err == nil || err.Error() != "batch 0 must be positive" {
+		t.Errorf("Prepare(0): %v", err)
+	}
+	if _, err := New(engine.Device{Kind: engine.CUDA}, m, engine.Options{}); err == nil {
 		t.Error("New on a CUDA device succeeded")
 	}
 }
 
-func TestNodesUniquelyNamed(t *testing.T) {
-	for _, p := range presets.NewCatalog().All() {
-		e := openT(t, p, 2, options{})
-		if err := e.Prepare(2); err != nil {
-			t.Fatal(err)
-		}
-		seen := map[string]bool{}
-		for _, n := range e.plan.g.AllNodes() {
-			if seen[n.Name()] {
-				t.Errorf("%s: two nodes named %q", p.Name, n.Name())
-			}
-			seen[n.Name()] = true
-		}
-		t.Logf("%s: %d nodes, %d ops run", p.Name, len(seen), len(e.plan.steps))
+// A fixed-batch export is refused at another batch with the model's own message.
+func TestFixedBatchRefused(t *testing.T) {
+	m, _ := presets.BuildModel("linear", presets.DefaultSeed)
+	g := m.Graph.Clone()
+	g.Values["input"].Shape[0] = model.Fixed(4)
+	fixed := &model.Model{Name: "fixed", Graph: g}
+	e := openT(t, fixed, 1, options{})
+	if err := e.Prepare(2); err == nil || !strings.Contains(err.Error(), "fixed batch of 4") {
+		t.Errorf("Prepare(2) of a batch-4 export: %v", err)
+	}
+	if err := e.Prepare(4); err != nil {
+		t.Errorf("Prepare(4): %v", err)
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"gorgonia.org/tensor"
-
-	"infertop/engine/reference"
 	"infertop/internal/blas"
 	"infertop/presets"
 )
@@ -59,9 +56,8 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 			want[i*out+j] = float32(s)
 		}
 	}
-	want = reference.GELU(want)
-	dense := func(s []float32, shape ...int) *tensor.Dense {
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+	for i, v := range want {
+		want[i] = float32(refAct(act{kind: actGELU}, float64(v)))
 	}
 	for _, tc := range []struct {
 		name      string
@@ -73,16 +69,15 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 		{"threads refused", &threadedLib{Library: blas.NewGonum(), refuse: true}, false},
 	} {
 		c := &compute{pool: newPool(2), lib: tc.lib}
-		o := newGemmOp(c, "fc", []int{2, 2, 1, 2}, nil, rows, in, out, actGELU, true)
+		o := newGemmOp(c, rows, in, out, act{kind: actGELU})
 		if len(o.ways) != 3 || o.tuned {
 			t.Fatalf("%s: ways %v: the product should be able to run three ways", tc.name, o.ways)
 		}
 		run := func() {
 			y := make([]float32, rows*out)
-			if _, err := o.UsePreallocDo(dense(y, rows, out), dense(x, rows, in), dense(w, out, in), dense(b, out), dense(res, rows, out)); err != nil {
-				t.Fatal(err)
-			}
-			if e := reference.RelErr(y, want); e > 1e-5 {
+			o.x, o.w, o.b, o.r, o.y = x, w, b, res, y
+			o.multiply()
+			if e := relErr(y, want); e > 1e-5 {
 				t.Errorf("%s, run %d (way %v): relative error %.3g", tc.name, o.runs, o.way, e)
 			}
 		}
@@ -140,15 +135,15 @@ func TestGemmTuningEffort(t *testing.T) {
 // A batch size prepared again takes the ways its products were tuned to
 // before, without tuning runs, and so computes the same output bits.
 func TestPrepareAgainReusesTheTunedWays(t *testing.T) {
-	p, err := presets.NewCatalog().Get("mlp")
+	m, err := presets.BuildModel("mlp", presets.DefaultSeed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := openT(t, p, 2, options{})
+	e := openT(t, m, 2, options{})
 	products := func() (ways []gemmWay, runs int) {
 		for _, st := range e.plan.steps {
-			if g, ok := st.op.(*gemmOp); ok && g.tuned {
-				ways, runs = append(ways, g.way), runs+g.runs
+			if l, ok := st.k.(*linearKernel); ok && l.g.tuned {
+				ways, runs = append(ways, l.g.way), runs+l.g.runs
 			}
 		}
 		return ways, runs

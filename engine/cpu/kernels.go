@@ -1,64 +1,112 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
-	"unsafe"
+
+	"infertop/model"
 )
 
-// act is the activation fused into a matrix product's epilogue.
-type act int
+// actKind is an activation a kernel applies as it stores its results; the
+// numbers are the C kernels' IK_ codes (ckernels.h).
+type actKind int32
 
 const (
-	actNone act = iota
+	actNone actKind = iota
 	actReLU
 	actGELU
+	actGELUTanh
+	actSigmoid
+	actTanh
+	actClip
+	actLeakyReLU
+	actHardSigmoid
+	actHardSwish
 )
 
+// act is an activation with its parameters (Clip's bounds, LeakyReLU's
+// slope, HardSigmoid's alpha and beta).
+type act struct {
+	kind   actKind
+	p0, p1 float32
+}
+
+var actNames = map[string]actKind{"": actNone, "Relu": actReLU, "Gelu": actGELU, "GeluTanh": actGELUTanh,
+	"Sigmoid": actSigmoid, "Tanh": actTanh, "Clip": actClip, "LeakyRelu": actLeakyReLU,
+	"HardSigmoid": actHardSigmoid, "HardSwish": actHardSwish}
+
+// actOf is the kernels' form of a fused op's activation.
+func actOf(a model.Activation) (act, error) {
+	if err := a.Valid(); err != nil {
+		return act{}, err
+	}
+	k, ok := actNames[a.Op]
+	if !ok {
+		return act{}, fmt.Errorf("unknown activation %q", a.Op)
+	}
+	r := act{kind: k}
+	if len(a.Params) > 0 {
+		r.p0 = a.Params[0]
+	}
+	if len(a.Params) > 1 {
+		r.p1 = a.Params[1]
+	}
+	return r, nil
+}
+
 func (a act) String() string {
-	switch a {
-	case actReLU:
-		return "relu"
-	case actGELU:
-		return "gelu"
+	for name, k := range actNames {
+		if k == a.kind && name != "" {
+			return name
+		}
 	}
 	return "none"
 }
 
-// reluInPlace sets negative values to zero without branching on the sign
-// (a mispredicted branch per element would cost more than the work).
-func reluInPlace(s []float32) {
-	if len(s) == 0 {
+// apply computes the activation of one value (the Go kernels' form).
+func (a act) apply(x float32) float32 {
+	switch a.kind {
+	case actReLU:
+		return max(x, 0)
+	case actGELU:
+		return gelu32(x)
+	case actGELUTanh:
+		v := float64(x)
+		return float32(0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))))
+	case actSigmoid:
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	case actTanh:
+		return float32(math.Tanh(float64(x)))
+	case actClip:
+		return min(max(x, a.p0), a.p1)
+	case actLeakyReLU:
+		if x < 0 {
+			return a.p0 * x
+		}
+		return x
+	case actHardSigmoid:
+		return min(max(a.p0*x+a.p1, 0), 1)
+	case actHardSwish:
+		return x * min(max(x/6+0.5, 0), 1)
+	}
+	return x
+}
+
+// epilogueRows applies act(y + r) in place to rows × n values of y (row
+// stride ld; r has the same layout, or is nil).
+func epilogueRows(y []float32, rows, n, ld int, r []float32, a act) {
+	if r == nil && a.kind == actNone {
 		return
 	}
-	u := unsafe.Slice((*uint32)(unsafe.Pointer(&s[0])), len(s))
-	for i, v := range u {
-		u[i] = v &^ uint32(int32(v)>>31)
-	}
+	actRows(y, ld, y, ld, r, ld, rows, n, a)
 }
 
-// addReLUInPlace computes dst = relu(dst + r).
-func addReLUInPlace(dst, r []float32) {
-	r = r[:len(dst)]
-	for i, v := range dst {
-		v += r[i]
-		b := math.Float32bits(v)
-		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-	}
-}
-
-// addInPlace computes dst += r.
-func addInPlace(dst, r []float32) {
-	r = r[:len(dst)]
-	for i := range dst {
-		dst[i] += r[i]
-	}
-}
-
-// geluInPlace applies the exact-erf GELU.
-func geluInPlace(s []float32) {
-	for i, v := range s {
-		s[i] = gelu32(v)
-	}
+// window is the geometry of a convolution's or a pool's window over NHWC
+// input, laid out as the C kernels' ik_win: input height, width and
+// channels, kernel, strides, padding before, dilations, output size, and
+// padding after.
+type window struct {
+	h, w, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, eh, ew int
 }
 
 // fillRows writes row (n values) into every row of dst (rows × ldc, first n of each).
@@ -157,135 +205,4 @@ func softmaxRow(row []float32) {
 	for i := range row {
 		row[i] *= inv
 	}
-}
-
-// convGeom describes a convolution over NHWC input.
-type convGeom struct {
-	h, w, c        int // input height, width, channels
-	k, stride, pad int
-	oh, ow         int
-	kkc            int // k·k·c: one im2col row
-}
-
-// im2colNHWC writes rows [r0, r1) of the im2col matrix of x (NHWC, batch
-// samples) into col (row-major, kkc per row). Row r is output pixel
-// (n, oy, ox) with r = (n·oh + oy)·ow + ox; its values are ordered (ki, kj, c),
-// the order of the reordered weights; out-of-image taps are zero.
-func im2colNHWC(col, x []float32, g *convGeom, r0, r1 int) {
-	k, c, kc := g.k, g.c, g.k*g.c
-	for r := r0; r < r1; r++ {
-		ox := r % g.ow
-		t := r / g.ow
-		oy := t % g.oh
-		n := t / g.oh
-		dst := col[(r-r0)*g.kkc : (r-r0+1)*g.kkc]
-		ix0 := ox*g.stride - g.pad
-		// The taps kj ∈ [kj0, kj1) fall inside the row.
-		kj0, kj1 := max(0, -ix0), min(k, g.w-ix0)
-		for ki := 0; ki < k; ki++ {
-			d := dst[ki*kc : (ki+1)*kc]
-			iy := oy*g.stride - g.pad + ki
-			if iy < 0 || iy >= g.h || kj0 >= kj1 {
-				clear(d)
-				continue
-			}
-			clear(d[:kj0*c])
-			src := x[((n*g.h+iy)*g.w+ix0+kj0)*c : ((n*g.h+iy)*g.w+ix0+kj1)*c]
-			if len(src) <= 16 {
-				dd := d[kj0*c : kj1*c]
-				for i := range dd {
-					dd[i] = src[i]
-				}
-			} else {
-				copy(d[kj0*c:kj1*c], src)
-			}
-			clear(d[kj1*c:])
-		}
-	}
-}
-
-// The Go kernels below are what a build without cgo runs, and what the tests
-// hold the C kernels to.
-
-func goEpilogueRows(y []float32, rows, n, ld int, r []float32, a act) {
-	if r == nil && a == actNone {
-		return
-	}
-	for i := 0; i < rows; i++ {
-		var rs []float32
-		if r != nil {
-			rs = r[i*ld : i*ld+n]
-		}
-		epilogueSeg(y[i*ld:i*ld+n], rs, a)
-	}
-}
-
-// epilogueSeg computes y = act(y + r) (r may be nil).
-func epilogueSeg(y, r []float32, a act) {
-	switch {
-	case r != nil && a == actReLU:
-		addReLUInPlace(y, r)
-		return
-	case r != nil:
-		addInPlace(y, r)
-	}
-	switch a {
-	case actReLU:
-		reluInPlace(y)
-	case actGELU:
-		geluInPlace(y)
-	}
-}
-
-func goSoftmaxRows(s []float32, rows, n, ld int) {
-	for i := 0; i < rows; i++ {
-		softmaxRow(s[i*ld : i*ld+n])
-	}
-}
-
-func goLayerNormRows(x, y []float32, rows, d int, g, b []float32) {
-	g, b = g[:d], b[:d]
-	for r := 0; r < rows; r++ {
-		xx := x[r*d : (r+1)*d]
-		yy := y[r*d : (r+1)*d]
-		var s float64
-		for _, v := range xx {
-			s += float64(v)
-		}
-		mean := float32(s / float64(d))
-		var ss float64
-		for _, v := range xx {
-			dv := float64(v - mean)
-			ss += dv * dv
-		}
-		inv := float32(1 / math.Sqrt(ss/float64(d)+layerNormEps))
-		for i, v := range xx {
-			yy[i] = (v-mean)*inv*g[i] + b[i]
-		}
-	}
-}
-
-func goMaxPoolRows(x, y []float32, h, w, ch, oh, ow, r0, r1 int) {
-	for r := r0; r < r1; r++ {
-		i := r % oh
-		n := r / oh
-		top := x[((n*h+2*i)*w)*ch:]
-		bot := x[((n*h+2*i+1)*w)*ch:]
-		dst := y[r*ow*ch : (r+1)*ow*ch]
-		for j := 0; j < ow; j++ {
-			a, b := top[2*j*ch:(2*j+2)*ch], bot[2*j*ch:(2*j+2)*ch]
-			d := dst[j*ch : (j+1)*ch]
-			for k := range d {
-				m := max32(a[k], a[ch+k])
-				d[k] = max32(m, max32(b[k], b[ch+k]))
-			}
-		}
-	}
-}
-
-func max32(a, b float32) float32 {
-	if b > a {
-		return b
-	}
-	return a
 }

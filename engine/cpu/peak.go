@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"time"
 
-	"gorgonia.org/tensor"
-
 	"infertop/hostinfo"
 	"infertop/internal/blas"
 	"infertop/internal/peakcache"
@@ -104,8 +102,7 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, budget time.
 		if err := ctx.Err(); err != nil {
 			return best, err
 		}
-		shape := tensor.Shape{n, n}
-		op := newGemmOp(c, "calibration", []int{2, 2, 1}, shape, n, n, n, actNone, false)
+		op := newGemmOp(c, n, n, n, act{})
 		op.x, op.w, op.b, op.y = a[:n*n], w[:n*n], bias[:n], y[:n*n]
 		t0 := time.Now()
 		c.pool.do(op, op.chunks, op.parts)

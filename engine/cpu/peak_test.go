@@ -99,7 +99,7 @@ func TestRecalibrateReplacesACachedPeak(t *testing.T) {
 	if err := peakcache.Default().Put(peakKey(lib.Description(), 1), peakcache.Entry{GFLOPS: 0.5, Threads: 1}); err != nil {
 		t.Fatal(err)
 	}
-	lin, err := presets.NewCatalog().Get("linear")
+	lin, err := presets.BuildModel("linear", presets.DefaultSeed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"infertop/internal/blas"
 )
 
 // task is work cut into chunks; run computes one chunk on behalf of worker
@@ -255,3 +257,35 @@ func chunksFor(n, parts, minItems int) int {
 // a delayed thread's share is picked up by the others, few enough that each
 // chunk stays large.
 const chunksPerPart = 4
+
+// compute is what every kernel computes with: the worker pool and the BLAS.
+type compute struct {
+	pool *pool
+	lib  blas.Library
+}
+
+// Work thresholds for going parallel: a part should do enough to amortize
+// waking a worker (a few microseconds).
+const (
+	minPartFlops = 1 << 18 // multiply-adds per part of a matrix product
+	minPartElems = 1 << 14 // values per part of an element-wise pass
+)
+
+func partsFor(work, minWork, threads int) int {
+	return min(max(work/minWork, 1), threads)
+}
+
+// rowSplit is how a kernel that treats its data as rows of equal length
+// splits them: parts goroutines, chunks claimed one at a time.
+type rowSplit struct {
+	rows, parts, chunks int
+}
+
+// splitRows splits rows rows of rowLen values each (rowLen the work of one row).
+func splitRows(threads, rows, rowLen int) rowSplit {
+	parts := min(partsFor(rows*rowLen, minPartElems, threads), max(rows, 1))
+	return rowSplit{rows: rows, parts: parts, chunks: chunksFor(rows, parts, 1)}
+}
+
+// span returns the rows of chunk c.
+func (s *rowSplit) span(c, chunks int) (int, int) { return span(s.rows, c, chunks, 1) }

@@ -6,24 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 	"unsafe"
 
 	"gorgonia.org/cu"
 
 	"infertop/engine"
+	"infertop/model"
 )
 
 // batchState is what one prepared batch share holds on a device.
 type batchState struct {
-	plan     *Plan
-	ptrs     []cu.DevicePtr // every plan buffer: weights shared, the rest owned
-	owned    []bool
-	bytes    int64
-	pinIn    unsafe.Pointer
-	pinOut   unsafe.Pointer
-	hostIn   []float32
-	hostOut  []float32
+	plan   *Plan
+	ptrs   []cu.DevicePtr // every plan buffer: weights shared, the rest owned
+	owned  []bool
+	bytes  int64
+	pinIn  unsafe.Pointer
+	pinOut unsafe.Pointer
+	// hostIn and hostOut are the page-locked staging of each graph input
+	// and output, tensors over pinIn and pinOut.
+	hostIn   []*model.Tensor
+	hostOut  []*model.Tensor
 	steps    []devStep
 	uploaded bool
 	// dnnConvs are the cuDNN descriptors of every resolved convolution step
@@ -53,10 +55,15 @@ func oomError(dev string, batch int, need, avail int64) error {
 	return &engine.OOMError{Device: dev, Batch: batch, Need: need, Available: avail}
 }
 
-// allocPlan allocates the buffers of a batch share for plan. Out of memory
-// returns an *engine.OOMError and leaves nothing allocated. The caller made
-// the context current and freed the previous batch.
+// allocPlan uploads the weights plan reads that the device lacks and
+// allocates the buffers of a batch share for plan. Out of memory returns an
+// *engine.OOMError and leaves no batch allocated. The caller made the
+// context current and freed the previous batch.
 func (g *gpu) allocPlan(plan *Plan) error {
+	wptrs, err := g.ensureWeights(plan, plan.Batch)
+	if err != nil {
+		return err
+	}
 	free, _, err := cu.MemInfo()
 	if err != nil {
 		return check("cuMemGetInfo", err)
@@ -65,7 +72,7 @@ func (g *gpu) allocPlan(plan *Plan) error {
 	if need > free {
 		return oomError(g.devName(), plan.Batch, need+g.weightBytes, free+g.weightBytes)
 	}
-	if err := g.allocBatch(plan); err != nil {
+	if err := g.allocBatch(plan, wptrs); err != nil {
 		ferr := g.freeBatch()
 		if errors.Is(err, errOOM) {
 			return oomError(g.devName(), plan.Batch, need+g.weightBytes, free+g.weightBytes)
@@ -87,14 +94,16 @@ func (g *gpu) fits(plan *Plan) (bool, error) {
 	return plan.BatchBytes()+CublasReserveBytes <= free, nil
 }
 
-func (g *gpu) allocBatch(plan *Plan) error {
+// allocBatch allocates plan's batch buffers and staging; wptrs are the
+// weights' addresses by buffer index (ensureWeights).
+func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 	bs := &g.batch
 	bs.plan = plan
 	bs.ptrs = make([]cu.DevicePtr, len(plan.Buffers))
 	bs.owned = make([]bool, len(plan.Buffers))
 	for i, b := range plan.Buffers {
-		if b.Role == RoleWeight {
-			bs.ptrs[i] = g.weights[i]
+		if b.Role == RoleWeight || b.Floats == 0 {
+			bs.ptrs[i] = wptrs[i]
 			continue
 		}
 		ptr, err := cu.MemAlloc(4 * b.Floats)
@@ -105,16 +114,35 @@ func (g *gpu) allocBatch(plan *Plan) error {
 		bs.bytes += 4 * b.Floats
 	}
 	var err error
-	if bs.pinIn, err = hostAlloc(4 * plan.InputFloats); err != nil {
+	if bs.pinIn, bs.hostIn, err = staging(plan.Inputs); err != nil {
 		return err
 	}
-	if bs.pinOut, err = hostAlloc(4 * plan.OutputFloats); err != nil {
+	if bs.pinOut, bs.hostOut, err = staging(plan.Outputs); err != nil {
 		return err
 	}
-	bs.hostIn = unsafe.Slice((*float32)(bs.pinIn), plan.InputFloats)
-	bs.hostOut = unsafe.Slice((*float32)(bs.pinOut), plan.OutputFloats)
 	bs.steps, err = g.resolve(plan)
 	return err
+}
+
+// staging allocates one page-locked block for a list of inputs or outputs
+// and returns it and a tensor over it for each.
+func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
+	var p unsafe.Pointer
+	var all []float32
+	if total := ioFloats(l); total > 0 {
+		var err error
+		if p, err = hostAlloc(4 * total); err != nil {
+			return nil, nil, err
+		}
+		all = unsafe.Slice((*float32)(p), total)
+	}
+	ts := make([]*model.Tensor, len(l))
+	var at int64
+	for i, io := range l {
+		ts[i] = model.Floats(io.Shape, all[at:at+io.Floats:at+io.Floats])
+		at += io.Floats
+	}
+	return p, ts, nil
 }
 
 // resolve turns plan's steps into device steps over the current batch's
@@ -164,11 +192,11 @@ func (g *gpu) resolve(plan *Plan) ([]devStep, error) {
 // workspace large enough for the algorithm chosen.
 func (g *gpu) resolveConv(st *Step) (dnnConv, error) {
 	if g.dnn == nil {
-		return dnnConv{}, fmt.Errorf("%s: layer %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
+		return dnnConv{}, fmt.Errorf("%s: node %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
 	}
 	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.tf32)
 	if err != nil {
-		return dnnConv{}, fmt.Errorf("%s: layer %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
+		return dnnConv{}, fmt.Errorf("%s: node %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
 	}
 	bs := &g.batch
 	bs.dnnConvs = append(bs.dnnConvs, c)
@@ -228,110 +256,3 @@ func (g *gpu) freeBatch() error {
 	*bs = batchState{}
 	return first
 }
-
-// enqueue stages in (this device's share; no host copy when in is the staging
-// buffer itself) and issues the whole batch on the stream: event, H2D, event,
-// steps, event, D2H, event. The caller made the context current. It returns the
-// host time spent issuing stream work, which excludes any host copy into pinned
-// staging (trtexec's "enqueue time" is the same quantity).
-func (g *gpu) enqueue(in []float32) (time.Duration, error) {
-	bs := &g.batch
-	copyIn := !g.resident || !bs.uploaded
-	if copyIn && !sameSlice(in, bs.hostIn) {
-		copy(bs.hostIn, in) // the caller did not fill our staging itself (engine.HostBuffers)
-	}
-	start := time.Now()
-	err := g.issueBatch(copyIn)
-	return time.Since(start), err
-}
-
-// issueBatch records the events and issues the copies and steps of one batch.
-func (g *gpu) issueBatch(copyIn bool) error {
-	bs := &g.batch
-	pl := bs.plan
-	if g.resident && !bs.uploaded {
-		// Data resident: upload once, outside the timed region.
-		if err := cu.MemcpyHtoDAsync(bs.ptrs[pl.Input.Buf], bs.pinIn, 4*pl.InputFloats, g.stream); err != nil {
-			return check("cuMemcpyHtoDAsync(resident input)", err)
-		}
-		bs.uploaded = true
-		copyIn = false
-	}
-	if err := g.events[0].Record(g.stream); err != nil {
-		return check("cuEventRecord(start)", err)
-	}
-	if copyIn {
-		if err := cu.MemcpyHtoDAsync(bs.ptrs[pl.Input.Buf], bs.pinIn, 4*pl.InputFloats, g.stream); err != nil {
-			return check("cuMemcpyHtoDAsync(input)", err)
-		}
-	}
-	if err := g.events[1].Record(g.stream); err != nil {
-		return check("cuEventRecord(after H2D)", err)
-	}
-	for i := range bs.steps {
-		if err := g.issue(&bs.steps[i]); err != nil {
-			return err
-		}
-	}
-	if err := g.events[2].Record(g.stream); err != nil {
-		return check("cuEventRecord(after compute)", err)
-	}
-	if err := cu.MemcpyDtoHAsync(bs.pinOut, bs.addrPtr(pl.Output), 4*pl.OutputFloats, g.stream); err != nil {
-		return check("cuMemcpyDtoHAsync(output)", err)
-	}
-	return check("cuEventRecord(after D2H)", g.events[3].Record(g.stream))
-}
-
-func (bs *batchState) addrPtr(r Ref) cu.DevicePtr { return cu.DevicePtr(bs.addr(r)) }
-
-func (g *gpu) issue(ds *devStep) error {
-	st := ds.src
-	if st.Gemm != nil {
-		if r := g.blas.gemm(g.handle, st.Gemm, ds.a, ds.b, ds.c); r != 0 {
-			gm := st.Gemm
-			return fmt.Errorf("%s: layer %s: %w (m=%d n=%d k=%d lda=%d ldb=%d ldc=%d batch=%d)", g.devName(), st.Layer,
-				blasErr("cublasSgemm", r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
-		}
-		return nil
-	}
-	if cc := st.Conv; cc != nil {
-		bs := &g.batch
-		if r := g.dnn.forward(g.dnnHandle, ds.conv, ds.a, ds.b, ds.c, uintptr(bs.dnnWork), bs.dnnWorkBytes); r != 0 {
-			return fmt.Errorf("%s: layer %s: %w: %w (%s, algorithm %d, workspace %d bytes)", g.devName(), st.Layer, errCudnnCall,
-				g.dnn.err("cudnnConvolutionForward", r), st.Kernel(), ds.conv.algo(), bs.dnnWorkBytes)
-		}
-		return nil
-	}
-	l := st.Launch
-	if err := ds.fn.Launch(l.Grid.X, l.Grid.Y, l.Grid.Z, l.Block.X, l.Block.Y, l.Block.Z, 0, g.stream, ds.params); err != nil {
-		return fmt.Errorf("%s: layer %s: %w", g.devName(), st.Layer,
-			check(fmt.Sprintf("cuLaunchKernel(%s, grid %+v, block %+v)", l.Kernel, l.Grid, l.Block), err))
-	}
-	return nil
-}
-
-// finish waits for the batch, copies the output into out (unless out is the
-// staging buffer itself) and reads the events.
-func (g *gpu) finish(out []float32) (engine.Timing, error) {
-	if err := g.events[3].Synchronize(); err != nil {
-		return engine.Timing{}, fmt.Errorf("%s: %w", g.devName(), check("cuEventSynchronize (a kernel, GEMM or copy of this batch failed)", err))
-	}
-	if !sameSlice(out, g.batch.hostOut) {
-		copy(out, g.batch.hostOut)
-	}
-	var ms [3]float64
-	for i := range ms {
-		v, err := g.events[i].Elapsed(g.events[i+1])
-		if err != nil {
-			return engine.Timing{}, check("cuEventElapsedTime", err)
-		}
-		ms[i] = v
-	}
-	t := engine.Timing{Valid: true, H2D: msDur(ms[0]), Compute: msDur(ms[1]), D2H: msDur(ms[2])}
-	if g.resident {
-		t.H2D = 0
-	}
-	return t, nil
-}
-
-func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -88,22 +88,27 @@ type convDevice interface {
 
 // tuneConvs checks and times the ways of every convolution. plans[ConvIm2col]
 // takes the im2col way everywhere; each other entry takes its way where that
-// way can compute the layer, or is nil when the device lacks the way (no
-// cuDNN). All allocate the same buffers, and every layer's input is already
-// computed on dev. A layer takes another way than im2col only when that was
-// quickest and its output agreed with im2col's within tol (ConvCheckTol, or
-// ConvCheckTolTF32 when TF32 is allowed).
+// way can compute the node, or is nil when the device lacks the way (no
+// cuDNN). All allocate the same buffers, and the plans' inputs are on dev.
+// The im2col plan runs from the start up to each convolution in turn, so
+// that the convolution's input holds what it will hold when the batch runs
+// (an earlier node's memory may be reused by a later one), the ways are
+// checked and timed there, and the im2col way runs once more to leave its
+// output for the nodes after it. A node takes another way than im2col only
+// when that was quickest and its output agreed with im2col's within tol
+// (ConvCheckTol, or ConvCheckTolTF32 when TF32 is allowed).
 func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTiming, error) {
 	im := plans[ConvIm2col]
 	for w, pl := range plans {
 		if pl != nil && !im.SameBuffers(pl) {
-			return nil, fmt.Errorf("%s: the %s and %s ways allocate different buffers", im.Preset, ConvIm2col, ConvWay(w))
+			return nil, fmt.Errorf("%s: the %s and %s ways allocate different buffers", im.Graph, ConvIm2col, ConvWay(w))
 		}
 	}
 	var out []convTiming
-	for _, st := range im.Steps {
-		name := st.Layer
-		if _, conv := im.Conv[name]; !conv || len(out) > 0 && out[len(out)-1].Layer == name {
+	at := 0 // the im2col plan has run up to this step
+	for _, node := range im.Nodes {
+		name := node.Name
+		if _, conv := im.Conv[name]; !conv {
 			continue
 		}
 		t := convTiming{Layer: name, Way: ConvIm2col, tol: tol}
@@ -111,18 +116,22 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTim
 		n := 0
 		for w, pl := range plans {
 			if pl == nil || pl.Conv[name] != ConvWay(w) {
-				continue // the way cannot compute this layer
+				continue // the way cannot compute this node
 			}
 			lo, hi, ok := pl.LayerSteps(name)
 			if !ok {
-				return nil, fmt.Errorf("%s: layer %s has no consecutive steps in the %s plan", im.Preset, name, ConvWay(w))
+				return nil, fmt.Errorf("%s: node %s has no steps in the %s plan", im.Graph, name, ConvWay(w))
 			}
 			spans[w], t.Tried[w] = [2]int{lo, hi}, true
 			n++
 		}
 		if n < 2 {
-			out = append(out, convTiming{Layer: name, Way: ConvIm2col, tol: tol}) // im2col alone
+			// im2col alone; it runs with the nodes around it.
+			out = append(out, convTiming{Layer: name, Way: ConvIm2col, tol: tol})
 			continue
+		}
+		if err := runSpan(dev, at, node.Lo); err != nil {
+			return nil, err
 		}
 		var err error
 		if t.Diff, err = checkConv(dev, plans, name, spans, t.Tried); err != nil {
@@ -131,10 +140,22 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTim
 		if t.Ms, err = timeWays(dev, spans, t.Tried); err != nil {
 			return nil, err
 		}
+		if err := runSpan(dev, node.Lo, node.Hi); err != nil {
+			return nil, err
+		}
+		at = node.Hi
 		t.choose()
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// runSpan runs steps [lo, hi) of the im2col plan, when there are any.
+func runSpan(dev convDevice, lo, hi int) error {
+	if lo >= hi {
+		return nil
+	}
+	return dev.run(ConvIm2col, lo, hi)
 }
 
 // timeWays times the tried ways of one layer (spans are its steps in each
@@ -175,9 +196,9 @@ func timeWays(dev convDevice, spans [numConvWays][2]int, tried [numConvWays]bool
 	return best, nil
 }
 
-// checkConv computes layer each tried way on dev from the same input and
-// returns each way's relative difference from the im2col output over the
-// samples checkSamples names.
+// checkConv computes the named node each tried way on dev from the same input
+// and returns each way's relative difference from the im2col output over
+// the samples checkSamples names.
 func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
 	var got [numConvWays][]float32
 	var diff [numConvWays]float64
@@ -187,7 +208,7 @@ func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [nu
 		}
 		y, per, ok := pl.layerOutput(layer)
 		if !ok {
-			return diff, fmt.Errorf("%s: layer %s has no output buffer of its own in the %s plan", pl.Preset, layer, ConvWay(w))
+			return diff, fmt.Errorf("%s: node %s has no output in the %s plan", pl.Graph, layer, ConvWay(w))
 		}
 		if err := dev.run(ConvWay(w), spans[w][0], spans[w][1]); err != nil {
 			return diff, err
@@ -224,22 +245,14 @@ func checkSamples(batch int) []int {
 	return s
 }
 
-// layerOutput returns the activation buffer named after layer, which the
-// layer's steps write, and its size per sample.
-func (p *Plan) layerOutput(layer string) (Ref, int64, bool) {
-	found := -1
-	for i, b := range p.Buffers {
-		if b.Role == RoleActivation && b.Name == layer {
-			if found >= 0 {
-				return Ref{}, 0, false
-			}
-			found = i
-		}
-	}
-	if found < 0 {
+// layerOutput returns where the named node's output lies and its size per
+// sample.
+func (p *Plan) layerOutput(node string) (Ref, int64, bool) {
+	ns, ok := p.Node(node)
+	if !ok || ns.Samples <= 0 || ns.OutFloats == 0 {
 		return Ref{}, 0, false
 	}
-	return Ref{Buf: found}, p.Buffers[found].Floats / int64(p.Batch), true
+	return ns.Out, ns.OutFloats / int64(ns.Samples), true
 }
 
 // tunedHow says how Prepare chose the ways: "timed at this batch", and where

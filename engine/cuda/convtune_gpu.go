@@ -10,30 +10,31 @@ import (
 	"gorgonia.org/cu"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 )
 
-// prepare allocates the buffers of a batch share. With the auto choice and
-// room for the im2col workspace it first times every way of every
-// convolution on this device at this batch (as cuDNN's benchmark mode does)
-// and keeps the quickest per layer, another than im2col only where its output
-// agrees with im2col's (tuneConvs); without that room every convolution
-// takes the implicit way, which needs no workspace. Out of memory returns an
-// *engine.OOMError and leaves nothing allocated. The caller made the context
-// current.
-func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
+// prepare plans compiled graph cg (a batch share of batch samples) and
+// allocates its buffers. With the auto choice and room for the im2col
+// workspace it first times every way of every convolution on this device at
+// this batch (as cuDNN's benchmark mode does) and keeps the quickest per
+// node, another than im2col only where its output agrees with im2col's
+// (tuneConvs); without that room every convolution takes the implicit way,
+// which needs no workspace. The timing runs the plan from inputs drawn
+// from seed (model.FillInputs). Out of memory returns an *engine.OOMError
+// and leaves no batch allocated. The caller made the context current.
+func (g *gpu) prepare(cg *model.Graph, batch int, choice convChoice, seed uint64) error {
 	if err := g.freeBatch(); err != nil {
 		return err
 	}
 	g.convTimes, g.dnnSkipped = nil, ""
-	if !choice.auto || p.WorkspacePerSample() == 0 {
-		plan, err := BuildWith(p, batch, Options{Default: choice.way})
+	if !choice.auto || !hasConv(cg) {
+		plan, err := BuildWith(cg, batch, Options{Default: choice.way})
 		if err != nil {
 			return err
 		}
 		return g.allocPlan(plan)
 	}
-	full, err := BuildWith(p, batch, Options{fullWorkspace: true})
+	full, err := BuildWith(cg, batch, Options{fullWorkspace: true})
 	if err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
 		return err
 	}
 	if ok {
-		times, err := g.tuneConv(p, full)
+		times, err := g.tuneConv(cg, full, seed)
 		var oom *engine.OOMError
 		switch {
 		case errors.As(err, &oom):
@@ -58,7 +59,7 @@ func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
 			}
 		}
 	}
-	plan, err := BuildWith(p, batch, opts)
+	plan, err := BuildWith(cg, batch, opts)
 	if err != nil {
 		return err
 	}
@@ -67,11 +68,11 @@ func (g *gpu) prepare(p *presets.Preset, batch int, choice convChoice) error {
 
 // tuneConv allocates full (every convolution the im2col way, the workspace
 // for all of them), times each convolution every way on it and frees it again.
-func (g *gpu) tuneConv(p *presets.Preset, full *Plan) ([]convTiming, error) {
+func (g *gpu) tuneConv(cg *model.Graph, full *Plan, seed uint64) ([]convTiming, error) {
 	if err := g.allocPlan(full); err != nil {
 		return nil, err
 	}
-	times, err := g.timeConvWays(p, full)
+	times, err := g.timeConvWays(cg, full, seed)
 	if ferr := g.freeBatch(); err == nil {
 		err = ferr
 	}
@@ -79,11 +80,11 @@ func (g *gpu) tuneConv(p *presets.Preset, full *Plan) ([]convTiming, error) {
 }
 
 // timeConvWays checks and times every way of each convolution of full,
-// which is allocated as the current batch, from the preset's deterministic
-// input. cuDNN takes part when the device has it; when cuDNN refuses to
-// describe a layer (no algorithm, an unsupported shape) it sits the batch
+// which is allocated as the current batch, from the graph's deterministic
+// inputs. cuDNN takes part when the device has it; when cuDNN refuses to
+// describe a node (no algorithm, an unsupported shape) it sits the batch
 // out and dnnSkipped says why.
-func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) {
+func (g *gpu) timeConvWays(cg *model.Graph, full *Plan, seed uint64) ([]convTiming, error) {
 	bs := &g.batch
 	var plans [numConvWays]*Plan
 	var steps [numConvWays][]devStep
@@ -92,7 +93,7 @@ func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) 
 		if w == ConvCudnn && g.dnn == nil {
 			continue
 		}
-		alt, err := BuildWith(p, full.Batch, Options{Default: w, fullWorkspace: true})
+		alt, err := BuildWith(cg, full.Batch, Options{Default: w, fullWorkspace: true})
 		if err != nil {
 			return nil, err
 		}
@@ -108,13 +109,10 @@ func (g *gpu) timeConvWays(p *presets.Preset, full *Plan) ([]convTiming, error) 
 		}
 	}
 	dev := gpuConvs{g: g, steps: steps}
-	// One pass of the whole plan from a real input, so that every layer
-	// reads values like those it will see when its ways are compared.
-	p.FillInput(bs.hostIn, presets.DefaultSeed)
-	if err := check("cuMemcpyHtoDAsync(tuning input)", cu.MemcpyHtoDAsync(bs.ptrs[full.Input.Buf], bs.pinIn, 4*full.InputFloats, g.stream)); err != nil {
-		return nil, err
-	}
-	if _, err := g.timeSteps(dev.steps[ConvIm2col], 1); err != nil {
+	// Real inputs, so that every convolution reads values like those it
+	// will see when its ways are compared (tuneConvs runs the plan up to it).
+	model.FillInputs(cg, bs.hostIn, seed)
+	if err := g.copyInputs("tuning input"); err != nil {
 		return nil, err
 	}
 	tol := ConvCheckTol

@@ -42,8 +42,8 @@ func TestPlanLine(t *testing.T) {
 		{"conv 10 cudnn", convChoice{way: ConvCudnn}, nil, "", "conv 10 cudnn (INFERTOP_CUDA_CONV=cudnn)"},
 		{"conv 10 implicit", convChoice{auto: true}, nil, "", "conv 10 implicit (no room for the im2col workspace)"},
 		{"conv 8 cudnn, 2 implicit", convChoice{auto: true}, timed, "", "conv 8 cudnn, 2 implicit (timed at this batch)"},
-		{"conv 9 implicit, 1 im2col", convChoice{auto: true}, []convTiming{bad}, "cuda:0: layer down: cuDNN: …",
-			"conv 9 implicit, 1 im2col (timed at this batch; the implicit kernel disagreed with im2col on b by 0.5 and was not used there; cuDNN not timed: cuda:0: layer down: cuDNN: …)"},
+		{"conv 9 implicit, 1 im2col", convChoice{auto: true}, []convTiming{bad}, "cuda:0: node down: cuDNN: …",
+			"conv 9 implicit, 1 im2col (timed at this batch; the implicit kernel disagreed with im2col on b by 0.5 and was not used there; cuDNN not timed: cuda:0: node down: cuDNN: …)"},
 	} {
 		if got := planLine(c.summary, c.choice, c.times, c.skipped); got != c.want {
 			t.Errorf("planLine(%q, %+v, …):\n got %q\nwant %q", c.summary, c.choice, got, c.want)

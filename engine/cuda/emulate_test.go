@@ -53,25 +53,24 @@ func checkGemm(mem [][]float32, g *Gemm) error {
 	return nil
 }
 
-// sgemm is column-major C = alpha·op(A)·op(B) + beta·C, as cublasSgemm.
+// sgemm is column-major C = alpha·op(A)·op(B) + beta·C, as cublasSgemm,
+// summing in float64.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	at := func(i, p int) float32 { // op(A)(i, p)
-		if transA {
-			return a[i*lda+p]
-		}
-		return a[p*lda+i]
+	// op(A)(i, p) = a[i·ai + p·ap], op(B)(p, j) = b[p·bp + j·bj].
+	ai, ap := 1, lda
+	if transA {
+		ai, ap = lda, 1
 	}
-	bt := func(p, j int) float32 { // op(B)(p, j)
-		if transB {
-			return b[p*ldb+j]
-		}
-		return b[j*ldb+p]
+	bp, bj := 1, ldb
+	if transB {
+		bp, bj = ldb, 1
 	}
 	for j := range n {
 		for i := range m {
 			var s float64
+			ia, jb := i*ai, j*bj
 			for p := range k {
-				s += float64(at(i, p)) * float64(bt(p, j))
+				s += float64(a[ia+p*ap]) * float64(b[jb+p*bp])
 			}
 			v := alpha * float32(s)
 			if beta != 0 {

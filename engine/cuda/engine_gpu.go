@@ -13,16 +13,18 @@ import (
 	"gorgonia.org/cu"
 
 	"infertop/engine"
-	"infertop/presets"
+	"infertop/model"
 )
 
 // The executor offers its page-locked staging to the runner.
 var _ engine.HostBuffers = (*Executor)(nil)
 
-// Executor runs a preset on one GPU, or data parallel on all of them.
+// Executor runs a model on one GPU, or data parallel on all of them.
 type Executor struct {
 	d      engine.Device
-	p      *presets.Preset
+	m      *model.Model
+	seed   uint64
+	convs  bool // the model has convolutions
 	blas   *cublas
 	dnn    *cudnn
 	dnnErr error // why no cuDNN loaded
@@ -30,19 +32,32 @@ type Executor struct {
 	shares []int
 	offs   []int
 	batch  int
+	sigIn  []model.TensorSpec
+	sigOut []model.TensorSpec
 	peak   float64
 	detail string
 	conv   convChoice
 	closed bool
 }
 
-// New opens the CUDA engine for preset p on device d (cuda:N or cuda:all):
-// it loads cuBLAS and, where it finds one, cuDNN, retains each GPU's primary
-// context, JIT-loads the kernels and uploads p.Weights(opts.Seed) to every
-// GPU.
-func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Executor, error) {
+// New opens the CUDA engine for model m on device d (cuda:N or cuda:all).
+// It first refuses a model it cannot run (OpenCheck: a
+// *model.UnsupportedError listing every node without a plan, or inputs and
+// outputs other than float32), then loads cuBLAS and, for a model with
+// convolutions, cuDNN where it finds one, retains each GPU's primary
+// context, JIT-loads the kernels and uploads the constants the compiled
+// graph's steps read to every GPU.
+func New(d engine.Device, m *model.Model, opts engine.Options) (engine.Executor, error) {
 	if d.Kind != engine.CUDA {
 		return nil, fmt.Errorf("cuda engine: device %s is not a GPU", d)
+	}
+	g, probeBatch, err := OpenCheck(m)
+	if err != nil {
+		return nil, fmt.Errorf("cuda engine: %w", err)
+	}
+	probe, err := Build(g, probeBatch)
+	if err != nil {
+		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -63,6 +78,9 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	default:
 		ordinals = []int{d.Ordinal}
 	}
+	if fb := m.FixedBatch(); fb > 0 && len(ordinals) > 1 {
+		return nil, fmt.Errorf("cuda engine: %s splits each batch over %d GPUs, and %s was exported with a fixed batch of %d", d, len(ordinals), m.Name, fb)
+	}
 	conv, err := parseConvChoice(os.Getenv(ConvEnv))
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
@@ -73,19 +91,16 @@ func New(d engine.Device, p *presets.Preset, opts engine.Options) (engine.Execut
 	}
 	// cuDNN is optional, and only convolutions use it: without it they take
 	// our own two ways.
-	var dnn *cudnn
-	var dnnErr error
+	e := &Executor{d: d, m: m, seed: opts.Seed, convs: hasConv(g), blas: blas, conv: conv}
 	forced := !conv.auto && conv.way == ConvCudnn
-	if p.WorkspacePerSample() > 0 {
-		dnn, dnnErr = loadCudnn()
+	if e.convs {
+		e.dnn, e.dnnErr = loadCudnn()
 	}
-	if dnnErr != nil && forced {
-		return nil, fmt.Errorf("cuda engine: %s=cudnn: %w", ConvEnv, dnnErr)
+	if e.dnnErr != nil && forced {
+		return nil, fmt.Errorf("cuda engine: %s=cudnn: %w", ConvEnv, e.dnnErr)
 	}
-	e := &Executor{d: d, p: p, blas: blas, dnn: dnn, dnnErr: dnnErr, conv: conv}
-	w := p.Weights(opts.Seed)
 	for _, o := range ordinals {
-		g, err := openGPU(o, blas, dnn, p, w, opts)
+		g, err := openGPU(o, blas, e.dnn, probe, opts)
 		if err == nil && forced && g.dnn == nil {
 			err = fmt.Errorf("%s=cudnn: %s", ConvEnv, g.dnnWhy)
 		}
@@ -125,35 +140,49 @@ func (e *Executor) calibrate(fresh bool) {
 		e.peak = peak * float64(len(e.gpus))
 	}
 	e.detail = strings.Join(parts, ", ") + "; " + blas
-	if e.p.WorkspacePerSample() > 0 {
+	if e.convs {
 		e.detail += "; " + e.dnnText()
 	}
 }
 
-// Prepare allocates every GPU's share of the batch, freeing the previous batch first.
+// Prepare compiles the model for the batch (each GPU's share of it) and
+// allocates every GPU's share, freeing the previous batch first. A batch
+// the model cannot run at is refused with the model's own message.
 func (e *Executor) Prepare(batch int) error {
 	if e.closed {
 		return errors.New("cuda engine: Prepare after Close")
 	}
-	if batch <= 0 {
-		return fmt.Errorf("cuda engine: batch must be positive, got %d", batch)
+	if err := e.m.CheckBatch(batch); err != nil {
+		return err
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e.batch = 0
+	e.batch, e.sigIn, e.sigOut = 0, nil, nil
 	e.shares = Split(batch, len(e.gpus))
 	e.offs = Offsets(e.shares)
+	graphs := map[int]*model.Graph{}
+	plans := make([]*Plan, len(e.gpus))
 	for i, g := range e.gpus {
 		if err := g.current(); err != nil {
 			return err
 		}
-		if e.shares[i] == 0 {
+		share := e.shares[i]
+		if share == 0 {
 			if err := g.freeBatch(); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := g.prepare(e.p, e.shares[i], e.conv); err != nil {
+		cg, ok := graphs[share]
+		if !ok {
+			var err error
+			if cg, err = e.m.Bind(share); err != nil {
+				e.freeBatches()
+				return fmt.Errorf("cuda engine: %w", err)
+			}
+			graphs[share] = cg
+		}
+		if err := g.prepare(cg, share, e.conv, e.seed); err != nil {
 			e.freeBatches()
 			var oom *engine.OOMError
 			if errors.As(err, &oom) && len(e.gpus) > 1 {
@@ -161,8 +190,14 @@ func (e *Executor) Prepare(batch int) error {
 			}
 			return err
 		}
+		plans[i] = g.batch.plan
 	}
-	e.batch = batch
+	in, out, err := signature(plans, e.shares, batch)
+	if err != nil {
+		e.freeBatches()
+		return fmt.Errorf("cuda engine: %s: %w", e.m.Name, err)
+	}
+	e.sigIn, e.sigOut, e.batch = in, out, batch
 	return nil
 }
 
@@ -174,15 +209,21 @@ func (e *Executor) freeBatches() {
 	}
 }
 
+// Signature describes the prepared batch's inputs and outputs, in the
+// graph's order; nil, nil before Prepare.
+func (e *Executor) Signature() (in, out []model.TensorSpec) { return e.sigIn, e.sigOut }
+
 // Run executes one batch: every GPU's share is issued before any is waited for,
 // so the GPUs work in parallel; the timing is the slowest GPU's.
-func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
+func (e *Executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	if e.batch == 0 {
 		return engine.Timing{}, errors.New("cuda engine: Run before Prepare")
 	}
-	is, os := e.p.InputSize(), e.p.OutputSize()
-	if len(in) != e.batch*is || len(out) != e.batch*os {
-		return engine.Timing{}, fmt.Errorf("cuda engine: batch %d needs %d inputs and %d outputs, got %d and %d", e.batch, e.batch*is, e.batch*os, len(in), len(out))
+	if err := checkTensors("input", in, e.sigIn); err != nil {
+		return engine.Timing{}, fmt.Errorf("cuda engine: %w", err)
+	}
+	if err := checkTensors("output", out, e.sigOut); err != nil {
+		return engine.Timing{}, fmt.Errorf("cuda engine: %w", err)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -194,7 +235,7 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 		if err := g.current(); err != nil {
 			return engine.Timing{}, err
 		}
-		d, err := g.enqueue(in[e.offs[i]*is : (e.offs[i]+e.shares[i])*is])
+		d, err := g.enqueue(in, e.offs[i], e.shares[i], e.batch)
 		if err != nil {
 			return engine.Timing{}, err
 		}
@@ -208,7 +249,7 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 		if err := g.current(); err != nil {
 			return engine.Timing{}, err
 		}
-		t, err := g.finish(out[e.offs[i]*os : (e.offs[i]+e.shares[i])*os])
+		t, err := g.finish(out, e.offs[i], e.shares[i], e.batch)
 		if err != nil {
 			return engine.Timing{}, err
 		}
@@ -221,11 +262,12 @@ func (e *Executor) Run(in, out []float32) (engine.Timing, error) {
 }
 
 // HostBuffers returns the prepared batch's page-locked input and output
-// staging (engine.HostBuffers) on one GPU, valid until the next Prepare or
-// Close. A caller that fills the input there and passes both to Run saves the
-// host copies; the H2D and D2H copies stay inside every batch. With several
-// GPUs the staging is one buffer per GPU, not one slice: nil, nil.
-func (e *Executor) HostBuffers() (in, out []float32) {
+// staging (engine.HostBuffers) on one GPU, as tensors of the signature's
+// shapes, valid until the next Prepare or Close. A caller that fills the
+// inputs there and passes both lists to Run saves the host copies; the H2D
+// and D2H copies stay inside every batch. With several GPUs the staging is
+// one buffer per GPU, not one tensor: nil, nil.
+func (e *Executor) HostBuffers() (in, out []*model.Tensor) {
 	if e.batch == 0 || len(e.gpus) != 1 {
 		return nil, nil
 	}

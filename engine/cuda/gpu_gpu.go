@@ -4,12 +4,12 @@ package cuda
 
 import (
 	"fmt"
+	"hash/maphash"
 	"unsafe"
 
 	"gorgonia.org/cu"
 
 	"infertop/engine"
-	"infertop/presets"
 )
 
 // gpu is one device: its primary context, stream, events, kernels, cuBLAS
@@ -36,8 +36,11 @@ type gpu struct {
 	dnnHandle cudnnHandle
 	dnnWhy    string
 
-	weights     []cu.DevicePtr // by plan buffer index; only weight buffers set
+	// weights are the constants on the device, kept across batches by
+	// what they hold (keyOf, hashed with seed).
+	weights     map[weightKey]cu.DevicePtr
 	weightBytes int64
+	seed        maphash.Seed
 
 	batch      batchState
 	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
@@ -58,11 +61,12 @@ func (g *gpu) current() error {
 }
 
 // openGPU retains the device's primary context and sets up everything that
-// outlives a batch. dnn may be nil (no cuDNN); a cuDNN handle that cannot be
-// created leaves the device without cuDNN and says why in dnnWhy. The
-// caller holds the OS thread locked.
-func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets.Weights, opts engine.Options) (g *gpu, err error) {
-	g = &gpu{ordinal: ordinal, blas: blas, resident: opts.DataResident, tf32: opts.TF32}
+// outlives a batch, and uploads the weights plan reads. dnn may be nil (no
+// cuDNN); a cuDNN handle that cannot be created leaves the device without
+// cuDNN and says why in dnnWhy. The caller holds the OS thread locked.
+func openGPU(ordinal int, blas *cublas, dnn *cudnn, plan *Plan, opts engine.Options) (g *gpu, err error) {
+	g = &gpu{ordinal: ordinal, blas: blas, resident: opts.DataResident, tf32: opts.TF32,
+		weights: map[weightKey]cu.DevicePtr{}, seed: maphash.MakeSeed()}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -122,42 +126,87 @@ func openGPU(ordinal int, blas *cublas, dnn *cudnn, p *presets.Preset, w presets
 			g.dnn, g.dnnHandle = dnn, h
 		}
 	}
-	return g, g.uploadWeights(p, w)
+	_, err = g.ensureWeights(plan, 0)
+	return g, err
 }
 
-// uploadWeights allocates and fills every weight buffer, checking free memory first.
-func (g *gpu) uploadWeights(p *presets.Preset, w presets.Weights) error {
-	plan, err := Build(p, 1)
-	if err != nil {
-		return err
-	}
-	free, _, err := cu.MemInfo()
-	if err != nil {
-		return check("cuMemGetInfo", err)
-	}
-	if need := plan.WeightBytes() + CublasReserveBytes; need > free {
-		return oomError(g.devName(), 0, need, free)
-	}
-	g.weights = make([]cu.DevicePtr, len(plan.Buffers))
+// ensureWeights makes the device hold exactly the weights plan reads: it
+// frees those it no longer reads, then uploads those it lacks (zeros for a
+// buffer of zeros), checking free memory first (an out-of-memory error
+// names batch, 0 when the engine opens). It returns the device address of
+// every weight buffer of plan, by buffer index.
+func (g *gpu) ensureWeights(plan *Plan, batch int) ([]cu.DevicePtr, error) {
+	keys := make([]weightKey, len(plan.Buffers))
+	want := map[weightKey]bool{}
+	var missing int64
 	for i, b := range plan.Buffers {
 		if b.Role != RoleWeight {
 			continue
 		}
-		v := w[b.Param]
-		if int64(len(v)) != b.Floats {
-			return fmt.Errorf("weight %s has %d values, plan expects %d", b.Param, len(v), b.Floats)
+		keys[i] = keyOf(b, g.seed)
+		if _, ok := g.weights[keys[i]]; !ok && !want[keys[i]] {
+			missing += 4 * b.Floats
 		}
-		ptr, err := cu.MemAlloc(4 * b.Floats)
-		if err != nil {
-			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Param, 4*b.Floats), err)
-		}
-		g.weights[i] = ptr
-		g.weightBytes += 4 * b.Floats
-		if err := cu.MemcpyHtoD(ptr, unsafe.Pointer(&v[0]), 4*b.Floats); err != nil {
-			return check("cuMemcpyHtoD("+b.Param+")", err)
+		want[keys[i]] = true
+	}
+	for k, p := range g.weights {
+		if !want[k] {
+			if p != 0 {
+				if err := check("cuMemFree(weight "+k.name+")", cu.MemFree(p)); err != nil {
+					return nil, err
+				}
+			}
+			delete(g.weights, k)
+			g.weightBytes -= 4 * k.floats
 		}
 	}
-	return nil
+	if missing > 0 {
+		free, _, err := cu.MemInfo()
+		if err != nil {
+			return nil, check("cuMemGetInfo", err)
+		}
+		if need := missing + CublasReserveBytes; need > free {
+			return nil, oomError(g.devName(), batch, need+g.weightBytes, free+g.weightBytes)
+		}
+	}
+	ptrs := make([]cu.DevicePtr, len(plan.Buffers))
+	for i, b := range plan.Buffers {
+		if b.Role != RoleWeight {
+			continue
+		}
+		p, ok := g.weights[keys[i]]
+		if !ok {
+			var err error
+			if p, err = g.upload(b); err != nil {
+				return nil, err
+			}
+			g.weights[keys[i]] = p
+			g.weightBytes += 4 * b.Floats
+		}
+		ptrs[i] = p
+	}
+	return ptrs, nil
+}
+
+// upload allocates one weight buffer and fills it with its constant, or zeros.
+func (g *gpu) upload(b Buffer) (cu.DevicePtr, error) {
+	if b.Floats == 0 {
+		return 0, nil
+	}
+	p, err := cu.MemAlloc(4 * b.Floats)
+	if err != nil {
+		return 0, check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, 4*b.Floats), err)
+	}
+	if b.Const == nil {
+		err = check("cuMemsetD32("+b.Name+")", cu.MemsetD32(p, 0, b.Floats))
+	} else {
+		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&b.Const.F32[0]), 4*b.Floats))
+	}
+	if err != nil {
+		_ = cu.MemFree(p)
+		return 0, err
+	}
+	return p, nil
 }
 
 // close frees everything the device holds; it reports the first failure.
@@ -173,11 +222,11 @@ func (g *gpu) close() error {
 	}
 	keep(g.current())
 	keep(g.freeBatch())
-	for i, p := range g.weights {
+	for k, p := range g.weights {
 		if p != 0 {
-			keep(check("cuMemFree(weight)", cu.MemFree(p)))
-			g.weights[i] = 0
+			keep(check("cuMemFree(weight "+k.name+")", cu.MemFree(p)))
 		}
+		delete(g.weights, k)
 	}
 	g.weightBytes = 0
 	if g.hasBLAS {

@@ -12,8 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"infertop/engine/reference"
-	"infertop/presets"
+	"infertop/model"
 )
 
 // The C++ host harness (testdata/kernelhost) compiles kernels/kernels.cu itself
@@ -191,102 +190,69 @@ func compareBuffers(plan *Plan, host, emu [][]float32, tol float64) error {
 	return nil
 }
 
-// oddPresets have shapes the catalog lacks: non-square and odd images,
-// stride 2 with padding, kernel 2, pooling that floors, more channels than
-// the tiny test grids, a standalone activation, rows longer than a block.
-func oddPresets() []*presets.Preset {
-	return []*presets.Preset{{
-		Name:  "odd-conv",
-		Input: []int{3, 13, 11},
-		Layers: []presets.Layer{
-			{Kind: presets.Conv2D, Name: "c1", In: 3, Out: 5, Kernel: 3, Stride: 2, Pad: 1}, // 5×7×6
-			{Kind: presets.GELU, Name: "g1"},
-			{Kind: presets.MaxPool2, Name: "p1"}, // 5×3×3
-			{Kind: presets.ReLU, Name: "r1"},
-			{Kind: presets.Residual, Name: "res", Body: []presets.Layer{
-				{Kind: presets.Conv2D, Name: "res.c1", In: 5, Out: 5, Kernel: 3, Stride: 1, Pad: 1},
-				{Kind: presets.ReLU, Name: "res.r"},
-				{Kind: presets.Conv2D, Name: "res.c2", In: 5, Out: 5, Kernel: 3, Stride: 1, Pad: 1},
-			}},
-			{Kind: presets.ReLU, Name: "r2"},
-			{Kind: presets.Conv2D, Name: "c2", In: 5, Out: 300, Kernel: 2, Stride: 1}, // 300×2×2
-			{Kind: presets.GlobalAvgPool, Name: "gap"},
-			{Kind: presets.Linear, Name: "fc1", In: 300, Out: 300},
-			{Kind: presets.ReLU, Name: "r3"},
-			{Kind: presets.Linear, Name: "fc2", In: 300, Out: 7},
-			{Kind: presets.GELU, Name: "g2"},
-			{Kind: presets.Linear, Name: "fc3", In: 7, Out: 1},
-		},
-	}, {
-		Name:  "odd-attention",
-		Input: []int{300, 16},
-		Layers: []presets.Layer{
-			{Kind: presets.LayerNorm, Name: "ln1", In: 16},
-			{Kind: presets.SelfAttention, Name: "attn", In: 16, Heads: 2}, // softmax rows of 300
-			{Kind: presets.Linear, Name: "fc1", In: 16, Out: 300},
-			{Kind: presets.LayerNorm, Name: "ln2", In: 300},
-			{Kind: presets.GELU, Name: "g"},
-			{Kind: presets.Linear, Name: "fc2", In: 300, Out: 3},
-		},
-	}}
-}
-
-// TestKernelsOnHost runs every preset's plan, and two presets of odd shapes,
-// through the C++ build of kernels.cu, with the plans' own grids and with
-// grids capped at 2 blocks per dimension (so every grid-stride loop turns
-// more than once), and compares every buffer with the Go emulation and the
-// output with engine/reference. It also checks that the harness catches a
-// broken launch.
+// TestKernelsOnHost runs every preset's plan, and the odd graphs', through
+// the C++ build of kernels.cu, with the plans' own grids and with grids
+// capped at 2 blocks per dimension (so every grid-stride loop turns more
+// than once), and compares every buffer with the Go emulation and the
+// outputs with model.Eval. It also checks that the harness catches a broken
+// launch.
 func TestKernelsOnHost(t *testing.T) {
 	bin := hostHarness(t)
 	t.Run("catches mistakes", func(t *testing.T) { hostCatchesMistakes(t, bin) })
 	planGrid, tiny := Dim3{maxGridX, maxGridYZ, maxGridYZ}, Dim3{2, 2, 2}
 	type tcase struct {
-		p     *presets.Preset
+		m     *model.Model
 		batch int
 		caps  Dim3
 		way   ConvWay
 	}
+	var models []*model.Model
+	for _, name := range presetNames {
+		models = append(models, presetModel(t, name))
+	}
 	var cases []tcase
-	for _, p := range append(presets.NewCatalog().All(), oddPresets()...) {
-		for _, way := range convWays(p) {
+	for _, m := range append(models, oddModels(t)...) {
+		for _, way := range convWays(bind(t, m, 1)) {
 			if way == ConvCudnn {
 				continue // cuDNN's kernels are not ours to run here
 			}
-			cases = append(cases, tcase{p, 1, planGrid, way})
-			if p.Name == "transformer" {
+			cases = append(cases, tcase{m, 1, planGrid, way})
+			if m.Name == "transformer" {
 				// No kernel of it walks samples in the grid (rows loop at batch 1
 				// already); batch 3 would only make the Go emulation slow.
-				cases = append(cases, tcase{p, 1, tiny, way})
+				cases = append(cases, tcase{m, 1, tiny, way})
 			} else {
-				cases = append(cases, tcase{p, 3, tiny, way}) // 3 > 2: samples loop too
+				cases = append(cases, tcase{m, 3, tiny, way}) // 3 > 2: samples loop too
 			}
 		}
 	}
+	want := map[string][][]float32{} // model.Eval's outputs, by model and batch
 	for _, c := range cases {
 		grid := "plan grid"
 		if c.caps == tiny {
 			grid = "2×2×2 grid"
 		}
-		t.Run(fmt.Sprintf("%s/%s/batch %d/%s", c.p.Name, c.way, c.batch, grid), func(t *testing.T) {
-			plan, err := build(c.p, c.batch, c.caps, Options{Default: c.way})
+		t.Run(fmt.Sprintf("%s/%s/batch %d/%s", c.m.Name, c.way, c.batch, grid), func(t *testing.T) {
+			g := bind(t, c.m, c.batch)
+			plan, err := build(g, c.batch, c.caps, Options{Default: c.way})
 			if err != nil {
 				t.Fatal(err)
 			}
-			mem := planMemory(t, c.p, plan)
+			in := planInputs(g, plan)
+			mem := planMemory(t, plan, in)
 			host, err := runOnHost(bin, plan, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
-			execPlan(t, c.p, plan, mem)
+			execPlan(t, plan, mem)
 			if err := compareBuffers(plan, host, mem, 1e-5); err != nil {
 				t.Error(err)
 			}
-			in := view(host, plan.Input)[:plan.InputFloats]
-			want := reference.Forward(c.p, c.p.Weights(presets.DefaultSeed), in, c.batch)
-			if e := relErr(view(host, plan.Output)[:plan.OutputFloats], want); !(e <= 1e-4) {
-				t.Errorf("output: relative error %.3g against the reference > 1e-4", e)
+			key := fmt.Sprint(c.m.Name, c.batch)
+			if want[key] == nil {
+				want[key] = evalOutputs(t, g, in)
 			}
+			checkOutputs(t, "host", plan, outputs(plan, host), want[key], 1e-4)
 		})
 	}
 }
@@ -294,11 +260,7 @@ func TestKernelsOnHost(t *testing.T) {
 // hostCatchesMistakes: the harness fails a launch that writes past its
 // buffer, and the comparison fails a launch that leaves work undone.
 func hostCatchesMistakes(t *testing.T, bin string) {
-	cat := presets.NewCatalog()
-	lenet, err := cat.Get("lenet5")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lenet := bind(t, presetModel(t, "lenet5"), 2)
 	find := func(plan *Plan, kernel string) *Launch {
 		for _, st := range plan.Steps {
 			if st.Launch != nil && st.Launch.Kernel == kernel {
@@ -315,7 +277,7 @@ func hostCatchesMistakes(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	find(plan, KBiasActPlanes).Args[3].Int++
-	if _, err := runOnHost(bin, plan, planMemory(t, lenet, plan)); err == nil || !strings.Contains(err.Error(), "wrote outside buffer") {
+	if _, err := runOnHost(bin, plan, planMemory(t, plan, planInputs(lenet, plan))); err == nil || !strings.Contains(err.Error(), "wrote outside buffer") {
 		t.Errorf("a bias launch one sample too long: %v, want a guard-zone failure", err)
 	}
 
@@ -329,29 +291,13 @@ func hostCatchesMistakes(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	find(plan, KIm2col).Args[2].Int--
-	mem := planMemory(t, lenet, good)
+	mem := planMemory(t, good, planInputs(lenet, good))
 	host, err := runOnHost(bin, plan, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	execPlan(t, lenet, good, mem)
+	execPlan(t, good, mem)
 	if err := compareBuffers(good, host, mem, 1e-5); err == nil {
 		t.Error("an im2col that skips a plane went unnoticed")
-	}
-}
-
-// TestOddPresetsMatchReference checks the Go emulation of the odd-shaped
-// presets against engine/reference, as TestPlanMatchesReference does for the catalog.
-func TestOddPresetsMatchReference(t *testing.T) {
-	for _, p := range oddPresets() {
-		plan, err := Build(p, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, in := emulate(t, p, plan)
-		want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, 2)
-		if e := relErr(out, want); !(e <= 1e-4) {
-			t.Errorf("%s: relative error %.3g > 1e-4", p.Name, e)
-		}
 	}
 }

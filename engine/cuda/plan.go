@@ -1,18 +1,20 @@
 // Package cuda is infertop's CUDA engine. The device-neutral part (this file and
-// the other untagged files) turns a preset and a batch size into a Plan: the
-// buffers to allocate and the ordered list of cuBLAS GEMMs and kernel launches,
-// with every dimension, leading dimension, stride, grid and block spelled out.
-// The files built with the `gpu` tag only execute a Plan on a GPU through
-// gorgonia.org/cu and a run-time loaded cuBLAS. Because the Plan is plain data,
-// its tests execute it on the CPU (a column-major sgemm and Go versions of the
-// kernels) and compare the result with engine/reference.
+// the other untagged files) turns a compiled model graph (what
+// model.Model.Bind returns: every shape known, patterns fused) into a Plan: the
+// buffers to allocate and the ordered list of cuBLAS GEMMs, cuDNN
+// convolutions and kernel launches, with every dimension, leading dimension,
+// stride, grid and block spelled out, each step naming the graph node it
+// computes. The files built with the `gpu` tag only execute a Plan on a GPU
+// through gorgonia.org/cu and run-time loaded cuBLAS and cuDNN. Because the
+// Plan is plain data, its tests execute it on the CPU (a column-major sgemm
+// and Go versions of the kernels) and compare the result with model.Eval.
 package cuda
 
 import (
 	"fmt"
 	"math"
 
-	"infertop/presets"
+	"infertop/model"
 )
 
 // Role says what a buffer holds.
@@ -20,11 +22,13 @@ type Role int
 
 // Buffer roles.
 const (
-	// RoleWeight holds one learnable tensor; it is uploaded once and kept across batches.
+	// RoleWeight holds one constant of the graph (or zeros); it is uploaded
+	// once and kept across batches.
 	RoleWeight Role = iota
-	// RoleInput holds the batch's input.
+	// RoleInput holds one of the graph's inputs for the batch.
 	RoleInput
-	// RoleActivation holds one layer's output for the whole batch.
+	// RoleActivation holds values the steps compute: one at a time, each
+	// from the step that writes it to the last step that reads it.
 	RoleActivation
 	// RoleWorkspace is scratch space (im2col columns); a plan has one only when
 	// a convolution takes the im2col way.
@@ -33,14 +37,16 @@ const (
 
 // Buffer is one device allocation of float32 values.
 type Buffer struct {
-	// Name says what the buffer is for, in messages.
+	// Name says what the buffer is for, in messages: a constant's or an
+	// input's name, "activations N", "im2col" or "zeros".
 	Name string
 	// Role says what it holds.
 	Role Role
 	// Floats is its size in float32 values.
 	Floats int64
-	// Param is the weight's name (e.g. "fc1.weight") when Role is RoleWeight.
-	Param string
+	// Const is the constant a weight buffer holds; nil for a weight buffer
+	// of zeros (the bias of a node that has none).
+	Const *model.Tensor
 }
 
 // Ref points into a buffer: buffer index and offset in float32 values.
@@ -129,7 +135,7 @@ type ConvCall struct {
 
 // Step is one GEMM, one kernel launch or one cuDNN convolution.
 type Step struct {
-	// Layer names the preset layer the step belongs to.
+	// Layer names the graph node the step computes (a fused node's name).
 	Layer string
 	// Exactly one is set: Gemm for a cuBLAS call, Conv for a cuDNN
 	// convolution, Launch for one of our kernels.
@@ -150,20 +156,79 @@ func (s *Step) Kernel() string {
 	return s.Launch.Kernel
 }
 
-// Plan is everything a device needs to run one preset at one batch size.
+// IO is one graph input or output of a plan.
+type IO struct {
+	// Name is the graph value's name.
+	Name string
+	// Ref is where the value lies on the device.
+	Ref Ref
+	// Shape is its shape, the batch first.
+	Shape []int
+	// Floats is its size in float32 values.
+	Floats int64
+}
+
+// NodeSteps is what one graph node became.
+type NodeSteps struct {
+	// Name and Op are the node's; Covers names the nodes of the graph as
+	// loaded that it computes (model.Node.Covers).
+	Name, Op string
+	Covers   []string
+	// Lo and Hi delimit its steps, [Lo, Hi) of Plan.Steps (Lo == Hi for a
+	// node that only renames memory: Reshape, Flatten ...).
+	Lo, Hi int
+	// Out is where its (first) output lies, OutFloats its size and Samples
+	// the size of its first dimension (the batch).
+	Out       Ref
+	OutFloats int64
+	Samples   int
+}
+
+// Placement is where one computed value (or a node's scratch space) lives,
+// and while it must: from step Def, the first step of the node that writes
+// it, to step Last, the last step that reads it (len(Steps) for a graph
+// output). Values whose lives overlap never share memory; an alias (a
+// Reshape's output) shares its source's memory and extends its life.
+type Placement struct {
+	Name      string
+	Ref       Ref
+	Floats    int64
+	Def, Last int
+	// Alias marks a value that renames another's memory.
+	Alias bool
+}
+
+// Plan is everything a device needs to run one compiled graph.
 type Plan struct {
-	Preset string
-	Batch  int
-	// Buffers lists every allocation; weights first, then the input, then the rest.
+	// Graph is the graph's name; Batch the batch it was compiled for.
+	Graph string
+	Batch int
+	// Buffers lists every allocation.
 	Buffers []Buffer
-	// Input and Output are the batch's input and output (batch × InputSize / OutputSize values).
-	Input, Output Ref
-	// InputFloats and OutputFloats are their sizes.
-	InputFloats, OutputFloats int64
+	// Inputs and Outputs are the graph's, in its order.
+	Inputs, Outputs []IO
 	// Steps run in order on one stream.
 	Steps []Step
-	// Conv is the way each convolution took, by layer name.
+	// Nodes lists what each graph node became, in order.
+	Nodes []NodeSteps
+	// Values says where every computed value and scratch space lives.
+	Values []Placement
+	// Conv is the way each convolution took, by node name.
 	Conv map[string]ConvWay
+	// ActivationFloats is what the activation buffers hold together, values
+	// sharing buffers as their lives allow; ValueFloats is what every
+	// computed value and scratch space would take in a buffer of its own.
+	ActivationFloats, ValueFloats int64
+}
+
+// Node returns what the named node became, or false.
+func (p *Plan) Node(name string) (NodeSteps, bool) {
+	for _, n := range p.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return NodeSteps{}, false
 }
 
 // Block is the thread count of every launch (BLOCK in kernels.cu; the row
@@ -177,98 +242,34 @@ const (
 	maxGridYZ = 65535
 )
 
-// Build makes the plan for preset p at the given batch size, every
+// Build makes the plan for compiled graph g (bound to batch), every
 // convolution the im2col way.
-func Build(p *presets.Preset, batch int) (*Plan, error) {
-	return BuildWith(p, batch, Options{})
+func Build(g *model.Graph, batch int) (*Plan, error) {
+	return BuildWith(g, batch, Options{})
 }
 
-// BuildWith makes the plan for preset p at the given batch size with the ways
-// that opts choose.
-func BuildWith(p *presets.Preset, batch int, opts Options) (*Plan, error) {
-	return build(p, batch, Dim3{X: maxGridX, Y: maxGridYZ, Z: maxGridYZ}, opts)
+// BuildWith makes the plan for compiled graph g (bound to batch) with the
+// ways that opts choose.
+func BuildWith(g *model.Graph, batch int, opts Options) (*Plan, error) {
+	return build(g, batch, Dim3{X: maxGridX, Y: maxGridYZ, Z: maxGridYZ}, opts)
 }
 
 // build makes the plan with grids bounded by caps (tests pass small caps so
-// that every grid-stride loop runs more than once).
-func build(p *presets.Preset, batch int, caps Dim3, opts Options) (*Plan, error) {
+// that every grid-stride loop runs more than once). A node the plan
+// compiler cannot turn into steps fails it with a *model.UnsupportedError
+// listing every such node (CheckGraph).
+func build(g *model.Graph, batch int, caps Dim3, opts Options) (*Plan, error) {
 	if batch <= 0 {
-		return nil, fmt.Errorf("preset %s: batch must be positive, got %d", p.Name, batch)
+		return nil, fmt.Errorf("%s: batch must be positive, got %d", g.Name, batch)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if u := CheckGraph(g); len(u) > 0 {
+		return nil, &model.UnsupportedError{Graph: g.Name, List: u}
 	}
-	b := &builder{plan: &Plan{Preset: p.Name, Batch: batch, Conv: map[string]ConvWay{}}, n: int64(batch),
-		weights: map[string]int{}, work: -1, caps: caps, opts: opts}
-	for _, q := range p.Params() {
-		b.weights[q.Name] = b.add(Buffer{Name: q.Name, Role: RoleWeight, Floats: int64(q.Size()), Param: q.Name})
+	b := newBuilder(g, batch, caps, opts)
+	if err := b.run(); err != nil {
+		return nil, fmt.Errorf("%s: %w", g.Name, err)
 	}
-	b.plan.InputFloats = b.n * int64(p.InputSize())
-	in := Ref{Buf: b.add(Buffer{Name: "input", Role: RoleInput, Floats: b.plan.InputFloats})}
-	b.plan.Input = in
-	if ws := p.WorkspacePerSample(); ws > 0 && opts.fullWorkspace {
-		b.workspace(ws)
-	}
-	out, shape, err := b.layers(p.Layers, in, p.Input)
-	if err != nil {
-		return nil, fmt.Errorf("preset %s: %w", p.Name, err)
-	}
-	if got := prod(shape); got != p.OutputSize() {
-		return nil, fmt.Errorf("preset %s: plan ends with %d values per sample, preset says %d", p.Name, got, p.OutputSize())
-	}
-	b.plan.Output = out
-	b.plan.OutputFloats = b.n * int64(p.OutputSize())
 	return b.plan, nil
-}
-
-type builder struct {
-	plan    *Plan
-	n       int64
-	weights map[string]int
-	work    int // workspace buffer, −1 until a convolution needs one
-	caps    Dim3
-	opts    Options
-}
-
-func (b *builder) add(buf Buffer) int {
-	b.plan.Buffers = append(b.plan.Buffers, buf)
-	return len(b.plan.Buffers) - 1
-}
-
-// act allocates a new activation buffer for per-sample shape s.
-func (b *builder) act(name string, s []int) Ref {
-	return Ref{Buf: b.add(Buffer{Name: name, Role: RoleActivation, Floats: b.n * int64(prod(s))})}
-}
-
-func (b *builder) weight(name string) (Ref, error) {
-	i, ok := b.weights[name]
-	if !ok {
-		return Ref{}, fmt.Errorf("no weight %q", name)
-	}
-	return Ref{Buf: i}, nil
-}
-
-func (b *builder) gemm(layer string, g Gemm) {
-	if g.Batch == 0 {
-		g.Batch = 1
-	}
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Gemm: &g})
-}
-
-// launch appends a kernel launch with grid g (each dimension capped) and block blk.
-func (b *builder) launch(layer, kernel string, g, blk Dim3, args ...Arg) {
-	g = Dim3{X: capDim(g.X, b.caps.X), Y: capDim(g.Y, b.caps.Y), Z: capDim(g.Z, b.caps.Z)}
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: layer, Launch: &Launch{Kernel: kernel, Grid: g, Block: blk, Args: args}})
-}
-
-// elementwise launches a one-thread-per-element kernel over work items.
-func (b *builder) elementwise(layer, kernel string, work int64, args ...Arg) {
-	b.launch(layer, kernel, Dim3{X: blocks(work, Block), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
-}
-
-// rowwise launches a one-block-per-row kernel.
-func (b *builder) rowwise(layer, kernel string, rows int64, args ...Arg) {
-	b.launch(layer, kernel, Dim3{X: clampInt(rows), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
 }
 
 // blocks is ceil(work/per), at least 1, clamped to an int.
@@ -279,10 +280,11 @@ func clampInt(v int64) int { return int(min(v, math.MaxInt32)) }
 // capDim bounds a grid dimension to [1, limit].
 func capDim(v, limit int) int { return max(1, min(v, limit)) }
 
-func prod(s []int) int {
-	n := 1
-	for _, v := range s {
-		n *= v
+// fits32 checks a per-sample size that a kernel indexes with 32-bit
+// arithmetic (kernels.cu): it must stay below 2^31.
+func fits32(node, what string, v int64) error {
+	if v < 0 || v > math.MaxInt32 {
+		return fmt.Errorf("node %s: %s is %d, beyond the kernels' 32-bit index range (2^31−1)", node, what, v)
 	}
-	return n
+	return nil
 }

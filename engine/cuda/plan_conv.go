@@ -3,75 +3,11 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
-	"infertop/presets"
+	"infertop/model"
 )
-
-// ConvWay is how a plan computes one convolution.
-type ConvWay int
-
-const (
-	// ConvIm2col expands the input into the workspace (infertop_im2col),
-	// multiplies it with one strided-batched cuBLAS sgemm and adds bias and
-	// activation (infertop_bias_act_planes): three steps and a workspace of
-	// C·k·k × oh·ow values per sample.
-	ConvIm2col ConvWay = iota
-	// ConvImplicit is one implicit-GEMM kernel (infertop_conv_m32 or
-	// infertop_conv_m64) that reads the input where it lies and fuses bias and
-	// activation: one step, no workspace.
-	ConvImplicit
-	// ConvCudnn is one cudnnConvolutionForward call (cuDNN loaded at run
-	// time, FMA math: no TF32) followed by infertop_bias_act_planes. cuDNN
-	// picks its algorithm per layer on the device; the workspace that
-	// algorithm needs is the executor's, outside the plan.
-	ConvCudnn
-	// numConvWays is the number of ways.
-	numConvWays
-)
-
-// convWayNames are the ways' names, as INFERTOP_CUDA_CONV spells them.
-func convWayNames() [numConvWays]string { return [...]string{"im2col", "implicit", "cudnn"} }
-
-// String is the way's name as INFERTOP_CUDA_CONV spells it.
-func (w ConvWay) String() string {
-	if w < 0 || w >= numConvWays {
-		return fmt.Sprintf("ConvWay(%d)", int(w))
-	}
-	return convWayNames()[w]
-}
-
-// ParseConvWay reads a way's name: "im2col", "implicit" or "cudnn".
-func ParseConvWay(s string) (ConvWay, error) {
-	names := convWayNames()
-	for w, name := range names {
-		if s == name {
-			return ConvWay(w), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown convolution way %q (valid: %s)", s, strings.Join(names[:], ", "))
-}
-
-// Options choose between equivalent ways of computing layers. The zero value
-// computes every convolution the im2col way.
-type Options struct {
-	// Conv is the way of each convolution, by layer name.
-	Conv map[string]ConvWay
-	// Default is the way of the convolutions Conv does not name.
-	Default ConvWay
-	// fullWorkspace sizes the workspace for every convolution as if all took
-	// the im2col way, and allocates it first, so that plans built with
-	// different ways share one buffer list (the engine times both ways of
-	// each convolution on one allocation).
-	fullWorkspace bool
-}
-
-func (o Options) conv(layer string) ConvWay {
-	if w, ok := o.Conv[layer]; ok {
-		return w
-	}
-	return o.Default
-}
 
 // ConvMaxK is the largest C·k·k the implicit kernel takes (CONV_MAXK in
 // kernels.cu: its row table lives in shared memory).
@@ -83,89 +19,165 @@ const (
 	convTileM64, convTileN64 = 64, 128
 )
 
-// implicitFits reports whether the implicit kernel's 32-bit indices and its
-// row table hold convolution l over a batch of n with per-sample input s and
-// output out.
-func implicitFits(n int64, l presets.Layer, s, out []int) bool {
-	c, h, w := int64(s[0]), int64(s[1]), int64(s[2])
-	k, stride := int64(l.Kernel), int64(max(l.Stride, 1))
-	oh, ow := int64(out[1]), int64(out[2])
-	ckk := c * k * k
-	return ckk <= ConvMaxK && k < 1<<15 &&
-		n*oh*ow <= math.MaxInt32 && c*h*w <= math.MaxInt32 && int64(l.Out)*ckk <= math.MaxInt32 &&
-		(oh*stride+k)*(ow*stride+k) <= math.MaxInt32
+// convGeom is a 2-D convolution's geometry: n images of c×h×w, out
+// filters of k×k, one stride and one padding for every side, output oh×ow.
+type convGeom struct {
+	n, c, h, w, out, k, stride, pad, oh, ow int64
 }
 
-// conv emits convolution l of x (per-sample shape s, output out) the way the
-// options ask, falling back to im2col where the implicit kernel's limits do
-// not hold, and records the way in the plan.
-func (b *builder) conv(l presets.Layer, x Ref, s, out []int, act int64) (Ref, error) {
-	w, err := b.weight(l.Name + ".weight")
-	if err != nil {
-		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
+// convGeomOf reads a FusedConv node's geometry (convReason accepted it).
+func convGeomOf(g *model.Graph, n *model.Node) convGeom {
+	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
+	attr := func(name string, def int64) int64 {
+		if v, ok := n.Attrs.Ints(name); ok && len(v) > 0 {
+			return v[0]
+		}
+		return def
 	}
-	bias, err := b.weight(l.Name + ".bias")
-	if err != nil {
-		return Ref{}, fmt.Errorf("%s: %w", l.Name, err)
+	return convGeom{n: int64(x[0]), c: int64(x[1]), h: int64(x[2]), w: int64(x[3]), out: int64(w[0]), k: int64(w[2]),
+		stride: attr("strides", 1), pad: attr("pads", 0), oh: int64(y[2]), ow: int64(y[3])}
+}
+
+// convReason refuses what the three ways do not compute: anything but a
+// 2-D, ungrouped, undilated convolution with a square kernel, one stride and
+// the same padding on every side, or an activation other than ReLU and GELU.
+func convReason(g *model.Graph, n *model.Node) string {
+	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
+	if len(x) != 4 || len(w) != 4 || len(y) != 4 {
+		return "only 2-D convolutions have a CUDA plan yet"
 	}
-	way := b.opts.conv(l.Name)
-	if way == ConvImplicit && !implicitFits(b.n, l, s, out) || way == ConvCudnn && !cudnnFits(b.n, l, s, out) {
-		way = ConvIm2col
+	if n.Attrs.Int("group", 1) != 1 {
+		return "grouped convolution (group > 1) has no CUDA plan yet"
 	}
-	b.plan.Conv[l.Name] = way
-	switch way {
-	case ConvImplicit:
-		return b.convImplicit(l, x, w, bias, s, out, act), nil
-	case ConvCudnn:
-		return b.convCudnn(l, x, w, bias, s, out, act), nil
+	same := func(name string, want int) bool {
+		v, ok := n.Attrs.Ints(name)
+		if !ok {
+			return true
+		}
+		for _, e := range v {
+			if e != v[0] {
+				return false
+			}
+		}
+		return len(v) == want
 	}
-	return b.convIm2col(l, x, w, bias, s, out, act)
+	if d, _ := n.Attrs.Ints("dilations"); slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) {
+		return "dilation > 1 has no CUDA plan yet"
+	}
+	if w[2] != w[3] || !same("strides", 2) || !same("pads", 4) {
+		return "a rectangular kernel, unequal strides or uneven padding has no CUDA plan yet (square kernel, one stride, the same padding on every side)"
+	}
+	return activationReason(n)
+}
+
+// implicitFits reports whether the implicit kernel's 32-bit indices and its
+// row table hold the convolution.
+func implicitFits(c convGeom) bool {
+	ckk := c.c * c.k * c.k
+	return ckk <= ConvMaxK && c.k < 1<<15 &&
+		c.n*c.oh*c.ow <= math.MaxInt32 && c.c*c.h*c.w <= math.MaxInt32 && c.out*ckk <= math.MaxInt32 &&
+		(c.oh*c.stride+c.k)*(c.ow*c.stride+c.k) <= math.MaxInt32
 }
 
 // cudnnFits reports whether cuDNN's 4-d descriptors, whose sizes and strides
-// are 32-bit, hold convolution l's input and output over a batch of n.
-func cudnnFits(n int64, l presets.Layer, s, out []int) bool {
-	return n*int64(prod(s)) <= math.MaxInt32 && n*int64(l.Out)*int64(out[1])*int64(out[2]) <= math.MaxInt32
+// are 32-bit, hold the convolution's input and output.
+func cudnnFits(c convGeom) bool {
+	return c.n*c.c*c.h*c.w <= math.MaxInt32 && c.n*c.out*c.oh*c.ow <= math.MaxInt32
+}
+
+// workspaceFloats is the im2col workspace every convolution of g needs if
+// each takes the im2col way: the largest C·k·k × oh·ow × n.
+func workspaceFloats(g *model.Graph) int64 {
+	var best int64
+	for _, n := range g.Nodes {
+		if n.Op != model.OpFusedConv || nodeReason(g, n) != "" {
+			continue
+		}
+		c := convGeomOf(g, n)
+		best = max(best, c.n*c.c*c.k*c.k*c.oh*c.ow)
+	}
+	return best
+}
+
+// hasConv reports whether g has a convolution.
+func hasConv(g *model.Graph) bool {
+	return slices.ContainsFunc(g.Nodes, func(n *model.Node) bool { return n.Op == model.OpFusedConv })
+}
+
+// emitConv computes model.OpFusedConv the way the options ask, falling back
+// to im2col where the implicit kernel's or cuDNN's limits do not hold, and
+// records the way in the plan. Bias (zeros when the node has none) and
+// activation are the way's last step; with a residual the activation
+// follows the residual add.
+func emitConv(b *builder, n *model.Node) error {
+	c := convGeomOf(b.g, n)
+	act, _ := actCode(model.ActivationOf(n))
+	args, err := b.args(n.Input(0), n.Input(1), n.Input(2), n.Input(3))
+	if err != nil {
+		return err
+	}
+	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
+	if bias.IsNull() {
+		bias = ptr(b.zeroBias(c.out))
+	}
+	epilogue := act
+	if !res.IsNull() {
+		epilogue = ActNone
+	}
+	way := b.opts.conv(n.Name)
+	if way == ConvImplicit && !implicitFits(c) || way == ConvCudnn && !cudnnFits(c) {
+		way = ConvIm2col
+	}
+	b.plan.Conv[n.Name] = way
+	var y Ref
+	switch way {
+	case ConvImplicit:
+		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue)
+	case ConvCudnn:
+		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue)
+	default:
+		if y, err = b.convIm2col(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue); err != nil {
+			return err
+		}
+	}
+	if !res.IsNull() {
+		return b.residual(n.Name, y, res.Ref, b.shape(n.Outputs[0]), act)
+	}
+	return nil
+}
+
+// biasPlanes launches infertop_bias_act_planes over the convolution's NCHW
+// output: x covers the pixels, y the channels, z the samples.
+func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act int64) {
+	p := c.oh * c.ow
+	b.launch(node, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: clampInt(c.out), Z: clampInt(c.n)}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(y), ptr(y), ptr(bias), i64(c.n), i64(c.out), i64(p), i64(act))
 }
 
 // convCudnn emits one cuDNN convolution and the bias/activation kernel the
 // im2col way uses after its GEMM.
-func (b *builder) convCudnn(l presets.Layer, x, w, bias Ref, s, out []int, act int64) Ref {
-	y := b.act(l.Name, out)
-	p := int64(out[1]) * int64(out[2])
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: l.Name, Conv: &ConvCall{X: x, Filter: w, Y: y,
-		N: int(b.n), C: s[0], H: s[1], W: s[2], Out: l.Out, K: l.Kernel, Stride: max(l.Stride, 1), Pad: l.Pad,
-		OH: out[1], OW: out[2]}})
-	b.launch(l.Name, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: l.Out, Z: clampInt(b.n)}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(y), ptr(y), ptr(bias), i64(b.n), i64(int64(l.Out)), i64(p), i64(act))
+func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act int64) Ref {
+	y := b.out(out)
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: x, Filter: w, Y: y,
+		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
+		OH: int(c.oh), OW: int(c.ow)}})
+	b.biasPlanes(node, c, y, bias, act)
 	return y
 }
 
 // convImplicit emits one implicit-GEMM launch: grid x over column tiles (n·oh·ow
 // columns), y over output-channel tiles; 32-channel tiles when Out ≤ 32.
-func (b *builder) convImplicit(l presets.Layer, x, w, bias Ref, s, out []int, act int64) Ref {
-	y := b.act(l.Name, out)
+func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act int64) Ref {
+	y := b.out(out)
 	kernel, tm, tn := KConvM64, int64(convTileM64), int64(convTileN64)
-	if l.Out <= convTileM32 {
+	if c.out <= convTileM32 {
 		kernel, tm, tn = KConvM32, convTileM32, convTileN32
 	}
-	cols := b.n * int64(out[1]) * int64(out[2])
-	b.launch(l.Name, kernel, Dim3{X: blocks(cols, tn), Y: blocks(int64(l.Out), tm), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(x), ptr(w), ptr(bias), ptr(y), i64(b.n), i64(int64(s[0])), i64(int64(s[1])), i64(int64(s[2])),
-		i64(int64(l.Out)), i64(int64(l.Kernel)), i64(int64(max(l.Stride, 1))), i64(int64(l.Pad)),
-		i64(int64(out[1])), i64(int64(out[2])), i64(act))
+	cols := c.n * c.oh * c.ow
+	b.launch(node, kernel, Dim3{X: blocks(cols, tn), Y: blocks(c.out, tm), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(x), ptr(w), ptr(bias), ptr(y), i64(c.n), i64(c.c), i64(c.h), i64(c.w),
+		i64(c.out), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow), i64(act))
 	return y
-}
-
-// workspace returns the im2col buffer, grown to hold perSample values per
-// sample; it is added to the plan on first use.
-func (b *builder) workspace(perSample int64) Ref {
-	if b.work < 0 {
-		b.work = b.add(Buffer{Name: "im2col", Role: RoleWorkspace})
-	}
-	buf := &b.plan.Buffers[b.work]
-	buf.Floats = max(buf.Floats, b.n*perSample)
-	return Ref{Buf: b.work}
 }
 
 // convIm2col emits im2col + one strided-batched GEMM per batch + bias/activation
@@ -173,48 +185,33 @@ func (b *builder) workspace(perSample int64) Ref {
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
-func (b *builder) convIm2col(l presets.Layer, x, w, bias Ref, s, out []int, act int64) (Ref, error) {
-	c, h, wd := int64(s[0]), int64(s[1]), int64(s[2])
-	k, oh, ow := int64(l.Kernel), int64(out[1]), int64(out[2])
-	stride := int64(max(l.Stride, 1))
-	ckk, p := c*k*k, oh*ow
+func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act int64) (Ref, error) {
+	ckk, p := c.c*c.k*c.k, c.oh*c.ow
 	for _, lim := range []struct {
 		what string
 		v    int64
-	}{{"the plane size h·w", h * wd}, {"k·k·oh·ow", k * k * p}, {"oh·stride + k", oh*stride + k}, {"ow·stride + k", ow*stride + k}} {
-		if err := fits32(l.Name, lim.what, lim.v); err != nil {
+	}{{"the plane size h·w", c.h * c.w}, {"k·k·oh·ow", c.k * c.k * p}, {"oh·stride + k", c.oh*c.stride + c.k}, {"ow·stride + k", c.ow*c.stride + c.k}} {
+		if err := fits32(node, lim.what, lim.v); err != nil {
 			return Ref{}, err
 		}
 	}
-	col := b.workspace(ckk * p)
-	planes := b.n * c
-	b.launch(l.Name, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(x), ptr(col), i64(planes), i64(h), i64(wd), i64(k), i64(stride), i64(int64(l.Pad)), i64(oh), i64(ow))
-	y := b.act(l.Name, out)
-	b.gemm(l.Name, Gemm{M: int(p), N: l.Out, K: int(ckk), Alpha: 1,
+	col := b.workspace(c.n * ckk * p)
+	planes := c.n * c.c
+	b.launch(node, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
+		ptr(x), ptr(col), i64(planes), i64(c.h), i64(c.w), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow))
+	y := b.out(out)
+	b.gemm(node, Gemm{M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,
 		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
-		Batch: int(b.n), StrideA: ckk * p, StrideB: 0, StrideC: int64(l.Out) * p})
-	b.launch(l.Name, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: l.Out, Z: clampInt(b.n)}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(y), ptr(y), ptr(bias), i64(b.n), i64(int64(l.Out)), i64(p), i64(act))
+		Batch: int(c.n), StrideA: ckk * p, StrideB: 0, StrideC: c.out * p})
+	b.biasPlanes(node, c, y, bias, act)
 	return y, nil
 }
 
-// LayerSteps returns the range [lo, hi) of the steps that belong to layer; ok
-// is false when no step does or when they are not consecutive.
-func (p *Plan) LayerSteps(layer string) (lo, hi int, ok bool) {
-	for i, st := range p.Steps {
-		if st.Layer != layer {
-			continue
-		}
-		if !ok {
-			lo, ok = i, true
-		}
-		hi = i + 1
-	}
-	for i := lo; ok && i < hi; i++ {
-		ok = p.Steps[i].Layer == layer
-	}
-	return lo, hi, ok
+// LayerSteps returns the range [lo, hi) of the steps of the named node; ok
+// is false when the plan has no such node or it has no step.
+func (p *Plan) LayerSteps(node string) (lo, hi int, ok bool) {
+	ns, found := p.Node(node)
+	return ns.Lo, ns.Hi, found && ns.Hi > ns.Lo
 }
 
 // SameBuffers reports whether q allocates exactly the buffers p does, so that
@@ -249,27 +246,4 @@ func (p *Plan) ConvSummary() string {
 		return ""
 	}
 	return "conv " + strings.Join(parts, ", ")
-}
-
-// convChoice is how the engine picks each convolution's way: timed on the
-// device in Prepare (auto), or one way for all.
-type convChoice struct {
-	auto bool
-	way  ConvWay
-}
-
-// ConvEnv is the environment variable that overrides the engine's choice of
-// convolution way: auto (the default), im2col, implicit or cudnn.
-const ConvEnv = "INFERTOP_CUDA_CONV"
-
-// parseConvChoice reads ConvEnv's value; empty means auto.
-func parseConvChoice(s string) (convChoice, error) {
-	if s == "" || s == "auto" {
-		return convChoice{auto: true}, nil
-	}
-	w, err := ParseConvWay(s)
-	if err != nil {
-		return convChoice{}, fmt.Errorf("%s=%q: want auto, im2col, implicit or cudnn", ConvEnv, s)
-	}
-	return convChoice{way: w}, nil
 }

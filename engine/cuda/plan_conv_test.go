@@ -2,9 +2,6 @@ package cuda
 
 import (
 	"testing"
-
-	"infertop/engine/reference"
-	"infertop/presets"
 )
 
 func TestConvWayNames(t *testing.T) {
@@ -31,10 +28,7 @@ func TestConvWayNames(t *testing.T) {
 // no workspace; a convolution beyond the kernel's row table falls back to
 // im2col; plans built for timing share one buffer list.
 func TestConvWaysPlans(t *testing.T) {
-	resnet, err := presets.NewCatalog().Get("resnet")
-	if err != nil {
-		t.Fatal(err)
-	}
+	resnet := bind(t, presetModel(t, "resnet"), 4)
 	im, err := Build(resnet, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +43,10 @@ func TestConvWaysPlans(t *testing.T) {
 	if got := imp.ConvSummary(); got != "conv 10 implicit" {
 		t.Errorf("implicit plan: %q", got)
 	}
-	ws := 4 * 4 * resnet.WorkspacePerSample() // bytes for 4 samples
+	ws := 4 * workspaceFloats(resnet) // bytes for 4 samples: the stem's 3·3·3 × 32·32 columns are the most
+	if ws != 4*4*32*9*32*32 {
+		t.Errorf("resnet batch 4: workspace %d bytes", ws)
+	}
 	if d := im.BatchBytes() - imp.BatchBytes(); d != ws {
 		t.Errorf("the implicit plan saves %d bytes, want the workspace's %d", d, ws)
 	}
@@ -85,22 +82,16 @@ func TestConvWaysPlans(t *testing.T) {
 		t.Error("timing plans must share their buffers, and differ from the lean implicit plan")
 	}
 
-	wide := &presets.Preset{Name: "wide", Input: []int{300, 4, 4}, Layers: []presets.Layer{
-		{Kind: presets.Conv2D, Name: "c", In: 300, Out: 8, Kernel: 3, Stride: 1, Pad: 1}, // C·k·k = 2700
-		{Kind: presets.Conv2D, Name: "d", In: 8, Out: 8, Kernel: 3, Stride: 1, Pad: 1},
-	}}
+	wide := bind(t, threeConvs(t), 2)
 	plan, err := BuildWith(wide, 2, Options{Default: ConvImplicit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Conv["c"] != ConvIm2col || plan.Conv["d"] != ConvImplicit {
-		t.Errorf("C·k·k 2700 > %d must fall back to im2col, the other stay implicit: %v", ConvMaxK, plan.Conv)
+	if plan.Conv["wide"] != ConvIm2col || plan.Conv["m32"] != ConvImplicit || plan.Conv["m64"] != ConvImplicit {
+		t.Errorf("C·k·k 2700 > %d must fall back to im2col, the others stay implicit: %v", ConvMaxK, plan.Conv)
 	}
-	out, in := emulate(t, wide, plan)
-	want := reference.Forward(wide, wide.Weights(presets.DefaultSeed), in, 2)
-	if e := relErr(out, want); !(e <= 1e-4) {
-		t.Errorf("wide, mixed ways: relative error %.3g against the reference > 1e-4", e)
-	}
+	got, in := emulate(t, plan, wide)
+	checkOutputs(t, "three, mixed ways", plan, got, evalOutputs(t, wide, in), 1e-4)
 }
 
 // TestCudnnPlans: the cuDNN way is one cuDNN call per convolution with the
@@ -108,10 +99,8 @@ func TestConvWaysPlans(t *testing.T) {
 // the plan's; a batch whose tensors outgrow cuDNN's 32-bit descriptors falls
 // back to im2col.
 func TestCudnnPlans(t *testing.T) {
-	resnet, err := presets.NewCatalog().Get("resnet")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := presetModel(t, "resnet")
+	resnet := bind(t, m, 4)
 	dnn, err := BuildWith(resnet, 4, Options{Default: ConvCudnn})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +134,7 @@ func TestCudnnPlans(t *testing.T) {
 	}
 	// At 70,000 samples stage 1's tensors (32·32·32 values per sample) pass
 	// 2^31 values; stage 2's (64·16·16) do not.
-	big, err := BuildWith(resnet, 70000, Options{Default: ConvCudnn})
+	big, err := BuildWith(bind(t, m, 70000), 70000, Options{Default: ConvCudnn})
 	if err != nil {
 		t.Fatal(err)
 	}

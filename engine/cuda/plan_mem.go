@@ -16,7 +16,7 @@ func (p *Plan) WeightBytes() int64 {
 	return 4 * n
 }
 
-// BatchBytes is the device memory one batch's buffers take: input, activations and workspace.
+// BatchBytes is the device memory one batch's buffers take: inputs, activations and workspace.
 func (p *Plan) BatchBytes() int64 {
 	var n int64
 	for _, b := range p.Buffers {
@@ -27,8 +27,17 @@ func (p *Plan) BatchBytes() int64 {
 	return 4 * n
 }
 
-// PinnedBytes is the page-locked host staging for one batch: input and output.
-func (p *Plan) PinnedBytes() int64 { return 4 * (p.InputFloats + p.OutputFloats) }
+// PinnedBytes is the page-locked host staging for one batch: inputs and outputs.
+func (p *Plan) PinnedBytes() int64 { return 4 * (ioFloats(p.Inputs) + ioFloats(p.Outputs)) }
+
+// ioFloats is the size of a list of inputs or outputs together.
+func ioFloats(l []IO) int64 {
+	var n int64
+	for _, io := range l {
+		n += io.Floats
+	}
+	return n
+}
 
 // DeviceBytes is everything one device needs for this plan, the cuBLAS reserve included.
 func (p *Plan) DeviceBytes() int64 { return p.WeightBytes() + p.BatchBytes() + CublasReserveBytes }

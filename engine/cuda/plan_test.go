@@ -3,122 +3,61 @@ package cuda
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"math"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"infertop/engine/reference"
-	"infertop/presets"
+	"infertop/model"
 )
 
-// planMemory allocates plan's buffers for preset p: weights and input from
-// the default seed, every other value NaN (a read before any write shows up).
-func planMemory(t *testing.T, p *presets.Preset, plan *Plan) [][]float32 {
-	t.Helper()
-	w := p.Weights(presets.DefaultSeed)
-	mem := make([][]float32, len(plan.Buffers))
-	for i, b := range plan.Buffers {
-		mem[i] = make([]float32, b.Floats)
-		for j := range mem[i] {
-			mem[i][j] = float32(math.NaN())
-		}
-		if b.Role == RoleWeight {
-			if int64(len(w[b.Param])) != b.Floats {
-				t.Fatalf("%s: weight %s has %d values, buffer %d", p.Name, b.Param, len(w[b.Param]), b.Floats)
+// TestPlanMatchesEval executes every preset's plan and the odd graphs' (GEMMs
+// as column-major sgemm, kernels in Go), every convolution way, at several
+// batches and with grids capped at 2 blocks per dimension, and compares
+// every output with model.Eval of the same compiled graph: this checks every
+// row-major ↔ column-major mapping, leading dimension, stride and the
+// placement of values in shared memory.
+func TestPlanMatchesEval(t *testing.T) {
+	var models []*model.Model
+	for _, name := range presetNames {
+		models = append(models, presetModel(t, name))
+	}
+	models = append(models, oddModels(t)...)
+	for _, m := range models {
+		for _, batch := range []int{1, 3} {
+			if testing.Short() && m.Name == "transformer" && batch > 1 {
+				continue
 			}
-			copy(mem[i], w[b.Param])
-		}
-	}
-	p.FillInput(view(mem, plan.Input)[:plan.InputFloats], presets.DefaultSeed)
-	return mem
-}
-
-// execPlan runs plan's steps on mem in Go.
-func execPlan(t *testing.T, p *presets.Preset, plan *Plan, mem [][]float32) {
-	t.Helper()
-	for i, st := range plan.Steps {
-		var err error
-		switch {
-		case st.Gemm != nil:
-			err = runGemm(mem, st.Gemm)
-		case st.Conv != nil:
-			err = runConvCall(mem, st.Conv)
-		default:
-			err = runKernel(mem, st.Launch)
-		}
-		if err != nil {
-			t.Fatalf("%s batch %d step %d (layer %s): %v", p.Name, plan.Batch, i, st.Layer, err)
-		}
-	}
-}
-
-// emulate runs plan on the CPU for preset p with the default weights and input.
-func emulate(t *testing.T, p *presets.Preset, plan *Plan) (out, in []float32) {
-	t.Helper()
-	w := p.Weights(presets.DefaultSeed)
-	mem := planMemory(t, p, plan)
-	in = view(mem, plan.Input)[:plan.InputFloats]
-	inCopy := slices.Clone(in)
-	execPlan(t, p, plan, mem)
-	for _, b := range plan.Buffers {
-		if b.Role == RoleWeight && !slices.Equal(mem[slices.IndexFunc(plan.Buffers, func(x Buffer) bool { return x.Param == b.Param })], w[b.Param]) {
-			t.Errorf("%s: the plan wrote into weight %s", p.Name, b.Param)
-		}
-	}
-	if !slices.Equal(in, inCopy) {
-		t.Errorf("%s: the plan wrote into its input (data-resident runs reuse it)", p.Name)
-	}
-	return slices.Clone(view(mem, plan.Output)[:plan.OutputFloats]), inCopy
-}
-
-func relErr(got, want []float32) float64 {
-	var d, s float64
-	for i := range got {
-		if math.IsNaN(float64(got[i])) {
-			return math.Inf(1)
-		}
-		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
-		s = max(s, math.Abs(float64(want[i])))
-	}
-	return d / s
-}
-
-// TestPlanMatchesReference executes every preset's plan (GEMMs as column-major
-// sgemm, kernels in Go) and compares the output with the plain-Go reference:
-// this checks every row-major ↔ column-major mapping, leading dimension and stride.
-func TestPlanMatchesReference(t *testing.T) {
-	for _, p := range presets.NewCatalog().All() {
-		for _, way := range convWays(p) {
-			for _, batch := range []int{1, 3} {
-				if testing.Short() && p.Name == "transformer" && batch > 1 {
-					continue
-				}
-				plan, err := BuildWith(p, batch, Options{Default: way})
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, in := emulate(t, p, plan)
-				want := reference.Forward(p, p.Weights(presets.DefaultSeed), in, batch)
-				if len(out) != len(want) {
-					t.Fatalf("%s %s batch %d: %d outputs, reference %d", p.Name, way, batch, len(out), len(want))
-				}
-				if e := relErr(out, want); !(e <= 1e-4) {
-					t.Errorf("%s %s batch %d: relative error %.3g > 1e-4", p.Name, way, batch, e)
-				} else {
-					t.Logf("%s %s batch %d: relative error %.3g, %d steps", p.Name, way, batch, e, len(plan.Steps))
+			g := bind(t, m, batch)
+			var want [][]float32
+			for _, way := range convWays(g) {
+				for _, caps := range []Dim3{{maxGridX, maxGridYZ, maxGridYZ}, {2, 2, 2}} {
+					if caps.X == 2 && (batch == 1 || m.Name == "transformer") {
+						continue
+					}
+					what := fmt.Sprintf("%s %s batch %d grid %d", m.Name, way, batch, caps.X)
+					plan, err := build(g, batch, caps, Options{Default: way})
+					if err != nil {
+						t.Fatalf("%s: %v", what, err)
+					}
+					got, in := emulate(t, plan, g)
+					if want == nil {
+						want = evalOutputs(t, g, in)
+					}
+					e := checkOutputs(t, what, plan, got, want, 1e-4)
+					t.Logf("%s: relative error %.3g, %d steps", what, e, len(plan.Steps))
 				}
 			}
 		}
 	}
 }
 
-// convWays lists the convolution ways worth testing for p: every way when it
+// convWays lists the convolution ways worth testing for g: every way when it
 // has a convolution, the default alone otherwise.
-func convWays(p *presets.Preset) []ConvWay {
-	if p.WorkspacePerSample() > 0 {
+func convWays(g *model.Graph) []ConvWay {
+	if hasConv(g) {
 		return []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn}
 	}
 	return []ConvWay{ConvIm2col}
@@ -129,15 +68,16 @@ func TestPTXHasEveryKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := PTXEntries(PTX)
-	for _, p := range presets.NewCatalog().All() {
-		for _, way := range convWays(p) {
-			plan, err := BuildWith(p, 7, Options{Default: way})
+	for _, name := range presetNames {
+		g := bind(t, presetModel(t, name), 7)
+		for _, way := range convWays(g) {
+			plan, err := BuildWith(g, 7, Options{Default: way})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, st := range plan.Steps {
 				if st.Launch != nil && !slices.Contains(entries, st.Launch.Kernel) {
-					t.Errorf("%s launches %s, which the PTX lacks", p.Name, st.Launch.Kernel)
+					t.Errorf("%s launches %s, which the PTX lacks", name, st.Launch.Kernel)
 				}
 			}
 		}
@@ -202,13 +142,15 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 // at its cap (the kernels then loop, grid-stride), with no block left idle.
 func TestLaunchGeometry(t *testing.T) {
 	caps := Dim3{maxGridX, maxGridYZ, maxGridYZ}
-	for _, p := range presets.NewCatalog().All() {
+	for _, name := range presetNames {
+		m := presetModel(t, name)
 		for _, batch := range []int{1, 7, 64, 4096, 70000} {
-			if batch == 70000 && p.Name != "resnet" && p.Name != "mlp" {
+			if batch == 70000 && name != "resnet" && name != "mlp" {
 				continue
 			}
-			for _, way := range convWays(p) {
-				plan, err := BuildWith(p, batch, Options{Default: way})
+			g := bind(t, m, batch)
+			for _, way := range convWays(g) {
+				plan, err := BuildWith(g, batch, Options{Default: way})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -221,7 +163,7 @@ func TestLaunchGeometry(t *testing.T) {
 // checkGeometry checks every launch of plan against CUDA's limits and wantGrid.
 func checkGeometry(t *testing.T, plan *Plan, caps Dim3) {
 	t.Helper()
-	name, batch := plan.Preset, plan.Batch
+	name, batch := plan.Graph, plan.Batch
 	for _, st := range plan.Steps {
 		l := st.Launch
 		if l == nil {
@@ -242,35 +184,50 @@ func checkGeometry(t *testing.T, plan *Plan, caps Dim3) {
 	}
 }
 
-func TestMemoryEstimate(t *testing.T) {
-	for _, p := range presets.NewCatalog().All() {
-		p1, _ := Build(p, 1)
-		p2, _ := Build(p, 2)
-		p5, _ := Build(p, 5)
-		if p1.WeightBytes() != 4*p.ParamCount() {
-			t.Errorf("%s: weights %d bytes, want %d", p.Name, p1.WeightBytes(), 4*p.ParamCount())
+// TestPlanMemory: the weights are the model's parameters, the batch's
+// buffers grow linearly with the batch, and the staging holds the inputs
+// and outputs; mlp by hand.
+func TestPlanMemory(t *testing.T) {
+	for _, name := range presetNames {
+		m := presetModel(t, name)
+		var plans [3]*Plan
+		for i, batch := range []int{1, 2, 5} {
+			plan, err := Build(bind(t, m, batch), batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans[i] = plan
+		}
+		p1, p2, p5 := plans[0], plans[1], plans[2]
+		if want := 4 * m.Graph.ParamCount(); p1.WeightBytes() != want || p5.WeightBytes() != want {
+			t.Errorf("%s: weights %d bytes, want %d", name, p1.WeightBytes(), want)
 		}
 		per := p2.BatchBytes() - p1.BatchBytes()
 		if p1.BatchBytes() != per || p5.BatchBytes() != 5*per {
-			t.Errorf("%s: batch bytes %d, %d, %d not linear in the batch", p.Name, p1.BatchBytes(), p2.BatchBytes(), p5.BatchBytes())
-		}
-		if est := p.EstimateBytes(5); p5.WeightBytes()+p5.BatchBytes() > est {
-			t.Errorf("%s: plan needs %d bytes, more than the preset's estimate %d", p.Name, p5.WeightBytes()+p5.BatchBytes(), est)
+			t.Errorf("%s: batch bytes %d, %d, %d not linear in the batch", name, p1.BatchBytes(), p2.BatchBytes(), p5.BatchBytes())
 		}
 		if p5.DeviceBytes() != p5.WeightBytes()+p5.BatchBytes()+CublasReserveBytes {
-			t.Errorf("%s: DeviceBytes does not add up", p.Name)
+			t.Errorf("%s: DeviceBytes does not add up", name)
 		}
-		if p5.PinnedBytes() != 4*5*int64(p.InputSize()+p.OutputSize()) {
-			t.Errorf("%s: pinned %d bytes", p.Name, p5.PinnedBytes())
+		in, out := p5.Inputs[0].Floats, p5.Outputs[0].Floats
+		if p5.PinnedBytes() != 4*(in+out) || in != 5*int64(model.NumElems(p5.Inputs[0].Shape[1:])) {
+			t.Errorf("%s: pinned %d bytes for inputs %v and outputs %v", name, p5.PinnedBytes(), p5.Inputs, p5.Outputs)
 		}
 	}
-	// mlp by hand: input 784, fc1 1024 (ReLU fused), fc2 1024, fc3 10.
-	mlp, _ := presets.NewCatalog().Get("mlp")
-	plan, _ := Build(mlp, 3)
-	if want := int64(4 * 3 * (784 + 1024 + 1024 + 10)); plan.BatchBytes() != want {
-		t.Errorf("mlp batch 3: %d bytes, want %d", plan.BatchBytes(), want)
+	// mlp by hand: input 784; fc1's 1024 (ReLU fused) and fc2's 1024 in two
+	// buffers; fc3's 10 reuses fc1's, which fc2 read last.
+	mlp, err := Build(bind(t, presetModel(t, "mlp"), 3), 3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Build(mlp, 0); err == nil {
+	if want := int64(4 * 3 * (784 + 2*1024)); mlp.BatchBytes() != want {
+		t.Errorf("mlp batch 3: %d bytes, want %d", mlp.BatchBytes(), want)
+	}
+	if mlp.ActivationFloats != 3*2*1024 || mlp.ValueFloats != 3*(2*1024+10) {
+		t.Errorf("mlp batch 3: activations %d values (want %d), values %d (want %d)",
+			mlp.ActivationFloats, 3*2*1024, mlp.ValueFloats, 3*(2*1024+10))
+	}
+	if _, err := Build(bind(t, presetModel(t, "mlp"), 1), 0); err == nil {
 		t.Error("Build accepted batch 0")
 	}
 }

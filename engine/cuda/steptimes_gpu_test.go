@@ -15,18 +15,21 @@ import (
 	"gorgonia.org/cu"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
-// TestStepTimes times every step of a plan on cuda:0 with an event before and
-// after each one, so a GPU visit can tell im2col from sgemm from the bias
-// kernels. It needs a GPU (a -tags gpu test binary exits at start without
-// one) and runs only when asked:
+// TestStepTimes times every step of a preset's plan on cuda:0 with an event
+// before and after each one, so a GPU visit can tell im2col from sgemm from
+// the bias kernels. It needs a GPU (a -tags gpu test binary exits at start
+// without one) and runs only when asked:
 //
 //	INFERTOP_CUDA_STEP_TIMES=resnet:256 go test -tags gpu -run TestStepTimes -v ./engine/cuda
 //
-// It prints the median of 10 runs per step, summed by kernel (GEMMs as
-// "sgemm m×n×k×batch"), and the total beside the plain compute time of Run.
+// It prints the median of 10 runs per step with the graph node it computes,
+// the sums per node (with the nodes of the graph as loaded that it covers)
+// and per kernel (GEMMs as "sgemm m×n×k×batch"), and the total beside the
+// plain compute time of Run.
 func TestStepTimes(t *testing.T) {
 	spec := os.Getenv("INFERTOP_CUDA_STEP_TIMES")
 	if spec == "" {
@@ -37,11 +40,11 @@ func TestStepTimes(t *testing.T) {
 	if !ok || err != nil || batch < 1 {
 		t.Fatalf("INFERTOP_CUDA_STEP_TIMES=%q: want preset:batch", spec)
 	}
-	p, err := presets.NewCatalog().Get(name)
+	m, err := presets.BuildModel(name, presets.DefaultSeed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(engine.Device{Kind: engine.CUDA, Ordinal: 0}, p, engine.Options{Seed: presets.DefaultSeed})
+	ex, err := New(engine.Device{Kind: engine.CUDA, Ordinal: 0}, m, engine.Options{Seed: presets.DefaultSeed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func TestStepTimes(t *testing.T) {
 		t.Logf("%s  → %s", line, c.Way)
 	}
 	in, out := e.HostBuffers()
-	p.FillInput(in, presets.DefaultSeed)
+	model.FillInputs(m.Graph, in, presets.DefaultSeed)
 	var compute []float64
 	for i := range 13 {
 		tm, err := ex.Run(in, out)
@@ -115,13 +118,22 @@ func TestStepTimes(t *testing.T) {
 		}
 	}
 	byKind := map[string]float64{}
+	byNode := make([]float64, len(g.batch.plan.Nodes))
 	var total float64
 	for i, st := range steps {
-		m := median(times[i])
-		total += m
+		ms := median(times[i])
+		total += ms
 		k := st.src.Kernel()
-		byKind[k] += m
-		t.Logf("step %3d %-28s %-32s %8.3f ms", i, st.src.Layer, k, m)
+		byKind[k] += ms
+		t.Logf("step %3d %-28s %-32s %8.3f ms", i, st.src.Layer, k, ms)
+	}
+	for j, n := range g.batch.plan.Nodes {
+		for i := n.Lo; i < n.Hi; i++ {
+			byNode[j] += median(times[i])
+		}
+		if n.Hi > n.Lo {
+			t.Logf("node %-28s %-20s %8.3f ms  %5.1f %%  covers %s", n.Name, n.Op, byNode[j], 100*byNode[j]/total, strings.Join(n.Covers, ", "))
+		}
 	}
 	keys := make([]string, 0, len(byKind))
 	for k := range byKind {
@@ -131,7 +143,9 @@ func TestStepTimes(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("%-40s %8.3f ms  %5.1f %%", k, byKind[k], 100*byKind[k]/total)
 	}
-	t.Logf("%s batch %d on %s: steps sum to %.3f ms; Run's compute median %.3f ms", p.Name, batch, g.name, total, median(compute))
+	pl := g.batch.plan
+	t.Logf("%s batch %d on %s: steps sum to %.3f ms; Run's compute median %.3f ms; activations %s (%s without sharing)",
+		m.Name, batch, g.name, total, median(compute), engine.FormatBytes(4*pl.ActivationFloats), engine.FormatBytes(4*pl.ValueFloats))
 }
 
 func median(v []float64) float64 {

@@ -18,14 +18,48 @@ import (
 	"infertop/engine"
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
-	"infertop/presets"
+	"infertop/model"
 )
+
+// signature is what an executor of m prepared for batch offers: the inputs
+// and outputs of m's graph compiled for it, the model's own refusal of a
+// batch it cannot run at included.
+type signature struct {
+	m       *model.Model
+	in, out []model.TensorSpec
+}
+
+// prepare compiles m for batch and keeps its signature (none without a model).
+func (s *signature) prepare(batch int) error {
+	if s.m == nil {
+		return nil
+	}
+	g, err := s.m.Bind(batch)
+	if err != nil {
+		return err
+	}
+	in, out, err := g.Signature()
+	if err != nil {
+		return err
+	}
+	s.in, s.out = in, out
+	return nil
+}
+
+// Signature implements engine.Executor.
+func (s *signature) Signature() (in, out []model.TensorSpec) { return s.in, s.out }
 
 // Sleep is an executor that takes about 100 µs per batch, holds 1000 bytes
 // per sample, and refuses batches above OOMOver (0: none) as out of memory.
 type Sleep struct {
 	OOMOver int
 	batch   int
+	signature
+}
+
+// NewSleep is a Sleep of m refusing batches above oomOver (0: none).
+func NewSleep(m *model.Model, oomOver int) *Sleep {
+	return &Sleep{OOMOver: oomOver, signature: signature{m: m}}
 }
 
 // Prepare, Run, Memory, Info and Close implement engine.Executor.
@@ -33,11 +67,14 @@ func (e *Sleep) Prepare(b int) error {
 	if e.OOMOver > 0 && b > e.OOMOver {
 		return &engine.OOMError{Device: "cpu", Batch: b, Need: int64(b), Available: int64(e.OOMOver)}
 	}
+	if err := e.prepare(b); err != nil {
+		return err
+	}
 	e.batch = b
 	return nil
 }
 
-func (e *Sleep) Run(in, out []float32) (engine.Timing, error) {
+func (e *Sleep) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	time.Sleep(100 * time.Microsecond)
 	return engine.Timing{}, nil
 }
@@ -56,11 +93,11 @@ func (e *Sleep) Close() error { return nil }
 func SleepRegistry(oomOver int, onOpen func(n int)) *engine.Registry {
 	reg := engine.NewRegistry()
 	var opened atomic.Int32
-	reg.Register(engine.CPU, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
+	reg.Register(engine.CPU, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
 		if n := int(opened.Add(1)); onOpen != nil {
 			onOpen(n)
 		}
-		return &Sleep{OOMOver: oomOver}, nil
+		return NewSleep(m, oomOver), nil
 	})
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 	return reg
@@ -76,12 +113,24 @@ type Clock struct {
 	// OnRun (nil: none) sees Runs after every batch.
 	OnRun func(n int64)
 	batch int
+	signature
+}
+
+// NewClock is a Clock of m on the clock now, counting batches in runs.
+func NewClock(m *model.Model, now, runs *atomic.Int64, threads int, onRun func(n int64)) *Clock {
+	return &Clock{Now: now, Threads: threads, Runs: runs, OnRun: onRun, signature: signature{m: m}}
 }
 
 // Prepare, Run, Memory, Info and Close implement engine.Executor.
-func (e *Clock) Prepare(b int) error { e.batch = b; return nil }
+func (e *Clock) Prepare(b int) error {
+	if err := e.prepare(b); err != nil {
+		return err
+	}
+	e.batch = b
+	return nil
+}
 
-func (e *Clock) Run(in, out []float32) (engine.Timing, error) {
+func (e *Clock) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	d := 3*time.Millisecond + time.Duration(e.batch)*time.Microsecond/4
 	if e.Threads == 1 {
 		d = time.Millisecond + time.Duration(e.batch)*time.Microsecond
@@ -102,8 +151,8 @@ func (e *Clock) Close() error          { return nil }
 func ClockRegistry(onRun func(n int64)) (*engine.Registry, func() time.Time) {
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
 	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &Clock{Now: clock, Threads: o.Threads, Runs: runs, OnRun: onRun}, nil
+	reg.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+		return NewClock(m, clock, runs, o.Threads, onRun), nil
 	})
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 	return reg, func() time.Time { return time.Unix(0, clock.Load()) }
@@ -115,11 +164,11 @@ func ClockRegistry(onRun func(n int64)) (*engine.Registry, func() time.Time) {
 func GPURace(counter *atomic.Uint64) (*engine.Registry, func() time.Time) {
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
 	reg := engine.NewRegistry()
-	reg.Register(engine.CPU, func(_ engine.Device, _ *presets.Preset, o engine.Options) (engine.Executor, error) {
-		return &Clock{Now: clock, Threads: o.Threads, Runs: runs}, nil
+	reg.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+		return NewClock(m, clock, runs, o.Threads, nil), nil
 	})
-	reg.Register(engine.CUDA, func(engine.Device, *presets.Preset, engine.Options) (engine.Executor, error) {
-		return &Watt{Executor: &Clock{Now: clock, Runs: runs}, Counter: counter, MJPerBatch: 2000}, nil
+	reg.Register(engine.CUDA, func(_ engine.Device, m *model.Model, _ engine.Options) (engine.Executor, error) {
+		return &Watt{Executor: NewClock(m, clock, runs, 0, nil), Counter: counter, MJPerBatch: 2000}, nil
 	})
 	return reg, func() time.Time { return time.Unix(0, clock.Load()) }
 }
@@ -134,7 +183,7 @@ type Watt struct {
 }
 
 // Run advances the counter and runs the batch on the wrapped executor.
-func (e *Watt) Run(in, out []float32) (engine.Timing, error) {
+func (e *Watt) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	e.Counter.Add(e.MJPerBatch)
 	return e.Executor.Run(in, out)
 }

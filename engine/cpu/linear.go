@@ -4,15 +4,13 @@ import (
 	"slices"
 	"time"
 
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-
 	"infertop/internal/blas"
+	"infertop/model"
 )
 
-// gemmOp is a fully connected layer y = act(x·Wᵀ + b [+ r]) over rows×in input,
-// W [out, in] as PyTorch stores it (sgemm reads it transposed, no copy), and an
-// optional residual r added before the activation.
+// gemmOp is a fully connected layer y = act(x·Wᵀ [+ b] [+ r]) over rows×in
+// input, W [out, in] as PyTorch stores it (sgemm reads it transposed, no
+// copy), an optional bias and an optional residual r added before the activation.
 //
 // With several threads a product can run three ways:
 //
@@ -33,11 +31,9 @@ import (
 // the way whose quickest run was quickest. Prepare makes those runs
 // (tuneGemms), so that every Run of a batch size computes the same way.
 type gemmOp struct {
-	opBase
 	c              *compute
 	rows, in, outF int
 	act            act
-	residual       bool
 	parts, chunks  int
 	byRows         bool
 
@@ -53,6 +49,7 @@ type gemmOp struct {
 	ewParts  int             // parts and chunks of the element-wise passes
 	ewChunks int
 
+	// x, w, b, r, y are the operands (b and r nil when absent).
 	x, w, b, r, y []float32
 }
 
@@ -88,9 +85,8 @@ const (
 	phaseEpilogue                  // whole: the epilogue, by rows
 )
 
-func newGemmOp(c *compute, name string, inDims []int, out tensor.Shape, rows, in, outF int, a act, residual bool) *gemmOp {
-	o := &gemmOp{opBase: opBase{kind: "linear", name: name, inDims: inDims, out: out, extern: !c.lib.Fallback()},
-		c: c, rows: rows, in: in, outF: outF, act: a, residual: residual}
+func newGemmOp(c *compute, rows, in, outF int, a act) *gemmOp {
+	o := &gemmOp{c: c, rows: rows, in: in, outF: outF, act: a}
 	o.parts, o.byRows = gemmSplit(rows, outF, in, c.pool.threads)
 	if o.byRows {
 		o.chunks = chunksFor(rows, o.parts, 4)
@@ -136,28 +132,18 @@ func gemmSplit(m, n, k, threads int) (parts int, byRows bool) {
 	}
 }
 
-func (o *gemmOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) { return allocDo(o, o.out, in) }
-
-func (o *gemmOp) UsePreallocDo(pre gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := o.checkArgs(in); err != nil {
-		return nil, err
-	}
-	o.x, o.w, o.b, o.y = f32(in[0]), f32(in[1]), f32(in[2]), f32(pre)
-	if o.residual {
-		o.r = f32(in[3])
-	}
+// multiply runs the product: the way chosen, or the next tuning run.
+func (o *gemmOp) multiply() {
 	if o.tuned {
 		o.runWay(o.way)
-	} else {
-		i, n := o.runs%len(o.ways), len(o.ways)
-		t0 := time.Now()
-		o.runWay(o.ways[i])
-		if len(o.ways) == n { // else a refused whole way restarted the tuning
-			o.measured(i, time.Since(t0))
-		}
+		return
 	}
-	o.x, o.w, o.b, o.r, o.y = nil, nil, nil, nil, nil
-	return pre, nil
+	i, n := o.runs%len(o.ways), len(o.ways)
+	t0 := time.Now()
+	o.runWay(o.ways[i])
+	if len(o.ways) == n { // else a refused whole way restarted the tuning
+		o.measured(i, time.Since(t0))
+	}
 }
 
 // runWay runs the product the given way.
@@ -228,14 +214,18 @@ func (o *gemmOp) dropWhole() {
 // runWhole computes the product as one threaded sgemm, or reports false
 // (nothing computed) when the library cannot, which ends the tuning.
 func (o *gemmOp) runWhole() bool {
-	o.phase = phaseBias
-	o.c.pool.do(o, o.ewChunks, o.ewParts)
+	beta := float32(0)
+	if o.b != nil {
+		o.phase = phaseBias
+		o.c.pool.do(o, o.ewChunks, o.ewParts)
+		beta = 1
+	}
 	if !o.threaded.SgemmThreads(o.c.pool.threads, blas.NoTrans, blas.Trans, o.rows, o.outF, o.in, 1,
-		o.x, o.in, o.w, o.in, 1, o.y, o.outF) {
+		o.x, o.in, o.w, o.in, beta, o.y, o.outF) {
 		o.dropWhole()
 		return false
 	}
-	if o.r != nil || o.act != actNone {
+	if o.r != nil || o.act.kind != actNone {
 		o.phase = phaseEpilogue
 		o.c.pool.do(o, o.ewChunks, o.ewParts)
 	}
@@ -273,11 +263,66 @@ func (o *gemmOp) tile(r0, r1, c0, c1 int) {
 		return
 	}
 	y := o.y[r0*ld+c0:]
-	fillRows(y, m, n, ld, o.b[c0:c1])
-	o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, 1, y, ld)
+	beta := float32(0)
+	if o.b != nil {
+		fillRows(y, m, n, ld, o.b[c0:c1])
+		beta = 1
+	}
+	o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, beta, y, ld)
 	var r []float32
 	if o.r != nil {
 		r = o.r[r0*ld+c0:]
 	}
 	epilogueRows(y, m, n, ld, r, o.act)
+}
+
+// linearKernel runs a model.OpLinear node: Y = act(X·Wᵀ + B + R) with X's
+// rows the product of all its dimensions but the last.
+type linearKernel struct {
+	g             gemmOp
+	x, w, b, r, y *model.Tensor
+}
+
+// linear plans an OpLinear node, in the graph's layout.
+func (p *planner) linear(n *model.Node) (bool, error) {
+	a, err := actOf(model.ActivationOf(n))
+	if err != nil {
+		return false, err
+	}
+	xs, ws := p.shape(n.Input(0)), p.shape(n.Input(1))
+	k, outF := xs[len(xs)-1], ws[0]
+	if k == 0 || outF == 0 {
+		return false, nil
+	}
+	l := &linearKernel{}
+	ins := []*val{p.get(n.Input(0), false), p.get(n.Input(1), false)}
+	l.x, l.w = ins[0].t, ins[1].t
+	if b := n.Input(2); b != "" {
+		ins = append(ins, p.get(b, false))
+		l.b = ins[len(ins)-1].t
+	}
+	if r := n.Input(3); r != "" {
+		ins = append(ins, p.get(r, false))
+		l.r = ins[len(ins)-1].t
+	}
+	y := p.out(n.Outputs[0], false)
+	l.y = y.t
+	l.g = *newGemmOp(p.c, model.NumElems(xs)/k, k, outF, a)
+	p.add(&step{name: n.Name, op: n.Op, k: l, ins: ins, outs: []*val{y}})
+	return true, nil
+}
+
+func (l *linearKernel) bind() {
+	l.g.x, l.g.w, l.g.y = l.x.F32, l.w.F32, l.y.F32
+	if l.b != nil {
+		l.g.b = l.b.F32
+	}
+	if l.r != nil {
+		l.g.r = l.r.F32
+	}
+}
+
+func (l *linearKernel) compute() error {
+	l.g.multiply()
+	return nil
 }

@@ -1,0 +1,37 @@
+//go:build !cgo
+
+package cpu
+
+// Without cgo the engine uses the Go kernels (correct, not vectorized).
+const haveCKernels = false
+
+func actRows(y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
+	goActRows(y, ldy, x, ldx, r, ldr, rows, n, a)
+}
+func softmaxRows(s []float32, rows, n, ld int) { goSoftmaxRows(s, rows, n, ld) }
+func layerNormRows(x, y []float32, rows, d int, g, b []float32, eps float32) {
+	goLayerNormRows(x, y, rows, d, g, b, eps)
+}
+func reduceRows(x, y []float32, n, r0, r1 int, isMax bool) { goReduceRows(x, y, n, r0, r1, isMax) }
+func im2col(col, x []float32, g *window, coff, cg, r0, r1 int) {
+	goIm2col(col, x, g, coff, cg, r0, r1)
+}
+func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
+	goConvC1(x, w, b, y, buf, g, outC, q0, q1)
+	if relu {
+		goActRows(y[q0*g.ow*outC:], outC, y[q0*g.ow*outC:], outC, nil, 0, (q1-q0)*g.ow, outC, act{kind: actReLU})
+	}
+}
+func dwConv(x, w, b, y []float32, g *window, q0, q1 int) { goDwConv(x, w, b, y, g, q0, q1) }
+func poolRows(x, y []float32, g *window, avg, countPad bool, q0, q1 int) {
+	goPoolRows(x, y, g, avg, countPad, q0, q1)
+}
+func globalPoolNHWC(x, y []float32, hw, c, n0, n1 int, isMax bool) {
+	goGlobalPoolNHWC(x, y, hw, c, n0, n1, isMax)
+}
+func binaryRows(p *bcastPlan, y, a, b []float32, n, r0, r1 int) {
+	goBinaryRows(p, y, a, b, n, r0, r1)
+}
+func affineRows(y, x, s, t []float32, n, c int, cl bool, r0, r1 int) {
+	goAffineRows(y, x, s, t, n, c, cl, r0, r1)
+}

@@ -1,0 +1,259 @@
+package cpu
+
+import (
+	"infertop/model"
+)
+
+// storage is one buffer of the arena: the values whose lives do not overlap
+// take turns in it.
+type storage struct {
+	dtype model.DType // Float32, Int64 (int64 and int32) or Bool
+	size  int         // elements: the largest value it holds
+	off   int         // where it starts in its arena
+	// pending is how many reads of the values it holds are still to come
+	// while the steps are planned; pinned keeps it to the end.
+	pending int
+	pinned  bool
+	free    bool
+}
+
+// arenaKind is the arena a dtype's elements live in.
+func arenaKind(dt model.DType) model.DType {
+	if dt.IsInt() {
+		return model.Int64
+	}
+	return dt
+}
+
+// memoryPlan is where every value of a prepared batch lives.
+type memoryPlan struct {
+	stores  []*storage
+	scratch int   // floats of the scratch buffer the steps share
+	packed  int   // floats of weights the kernels reorder for themselves
+	weights int64 // bytes of the graph's constants the steps read as they are
+}
+
+// bytes is what the plan allocates: the arenas, the scratch and the packed weights.
+func (m *memoryPlan) bytes() int64 {
+	var b int64
+	for _, s := range m.stores {
+		n := s.size
+		if s.dtype == model.Float32 {
+			n = roundUp(n, 16)
+		}
+		b += int64(n) * elemBytes(s.dtype)
+	}
+	return b + 4*int64(m.scratch+m.packed)
+}
+
+func elemBytes(dt model.DType) int64 {
+	switch dt {
+	case model.Float32:
+		return 4
+	case model.Bool:
+		return 1
+	}
+	return 8
+}
+
+// planMemory gives every value a buffer. A buffer is released after the
+// last step that reads any value it holds and taken again, best fit, by the
+// next value of its dtype to be computed: an unused buffer just large enough,
+// else the largest unused one, grown. A reshape shares its input's buffer;
+// an element-wise step may write into an input it reads for the last time;
+// the graph's outputs keep theirs to the end.
+func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *memoryPlan {
+	m := &memoryPlan{}
+	// Count each value's reads; an owner's count includes its aliases'.
+	total := map[*val]int{}
+	pinned := map[*val]bool{}
+	consts := map[*model.Tensor]bool{}
+	for _, s := range steps {
+		seen := map[*val]bool{}
+		for _, v := range s.ins {
+			if v == nil || seen[v] {
+				continue
+			}
+			seen[v] = true
+			v.reads++
+			total[v.root()]++
+			if r := v.root(); r.konst && !consts[r.t] {
+				consts[r.t] = true
+				m.weights += r.t.Bytes()
+			}
+		}
+		if sc, ok := s.k.(scratchUser); ok {
+			m.scratch = max(m.scratch, sc.scratchFloats())
+		}
+		if pk, ok := s.k.(packer); ok {
+			m.packed += pk.packedFloats()
+		}
+	}
+	for _, v := range outputs {
+		v.pinned = true
+		pinned[v.root()] = true
+		if r := v.root(); r.konst && !consts[r.t] {
+			consts[r.t] = true
+			m.weights += r.t.Bytes()
+		}
+	}
+	var free []*storage
+	take := func(dt model.DType, n int) *storage {
+		dt = arenaKind(dt)
+		best, largest := -1, -1
+		for i, s := range free {
+			if s.dtype != dt {
+				continue
+			}
+			if s.size >= n && (best < 0 || s.size < free[best].size) {
+				best = i
+			}
+			if largest < 0 || s.size > free[largest].size {
+				largest = i
+			}
+		}
+		var s *storage
+		switch {
+		case best >= 0:
+			s = free[best]
+			free = append(free[:best], free[best+1:]...)
+		case largest >= 0:
+			s = free[largest]
+			free = append(free[:largest], free[largest+1:]...)
+			s.size = n
+		default:
+			s = &storage{dtype: dt, size: n}
+			m.stores = append(m.stores, s)
+		}
+		s.free = false
+		return s
+	}
+	own := func(v *val, s *storage) {
+		v.store = s
+		s.pending += total[v]
+		s.pinned = s.pinned || pinned[v]
+	}
+	release := func(s *storage) {
+		if s.pending == 0 && !s.pinned && !s.free {
+			s.free = true
+			free = append(free, s)
+		}
+	}
+	// The inputs are copied in before the first step: each has its own buffer.
+	for _, v := range inputs {
+		own(v, take(v.t.DType, v.t.Len()))
+		if total[v] == 0 {
+			v.store.pinned = true // no step reads it: it must not share a buffer another input is copied into
+		}
+	}
+	for _, s := range steps {
+		for oi, v := range s.outs {
+			if v == nil {
+				continue
+			}
+			if v.alias != nil {
+				continue // resolved below, from its owner
+			}
+			if oi == 0 {
+				if st := inPlace(s, v); st != nil {
+					own(v, st)
+					continue
+				}
+			}
+			own(v, take(v.t.DType, v.t.Len()))
+		}
+		seen := map[*val]bool{}
+		for _, v := range s.ins {
+			if v == nil || seen[v] || v.root().konst {
+				continue
+			}
+			seen[v] = true
+			st := v.root().store
+			st.pending--
+			release(st)
+		}
+		for _, v := range s.outs {
+			if v != nil && v.alias == nil {
+				release(v.store)
+			}
+		}
+	}
+	// Aliases share their owner's buffer.
+	var all []*val
+	for _, s := range steps {
+		all = append(all, s.ins...)
+		all = append(all, s.outs...)
+	}
+	all = append(all, outputs...)
+	for _, v := range all {
+		if v != nil && v.store == nil && !v.root().konst {
+			v.store = v.root().store
+		}
+	}
+	return m
+}
+
+// inPlace returns the buffer of an input of s that output v may take over:
+// an input s lists as in-place, read here for the last time through no other
+// value, of v's dtype and size, not a constant and not kept to the end.
+func inPlace(s *step, v *val) *storage {
+	for _, i := range s.inplace {
+		x := s.ins[i]
+		r := x.root()
+		if r.konst || r.store == nil || r.store.pinned || arenaKind(x.t.DType) != arenaKind(v.t.DType) || x.t.Len() != v.t.Len() {
+			continue
+		}
+		readers := 0
+		for _, y := range s.ins {
+			if y != nil && !y.root().konst && y.root().store == r.store {
+				readers++
+			}
+		}
+		if readers == 1 && r.store.pending == 1 {
+			return r.store
+		}
+	}
+	return nil
+}
+
+// arenas are a prepared batch's buffers, one slice per dtype.
+type arenas struct {
+	f32  []float32
+	i64  []int64
+	bool []bool
+}
+
+// allocate makes the arenas and binds every value's data to its buffer
+// (each float buffer starts on a 64-byte boundary).
+func (m *memoryPlan) allocate(vals []*val) *arenas {
+	var nf, ni, nb int
+	for _, s := range m.stores {
+		switch s.dtype {
+		case model.Float32:
+			s.off = nf
+			nf += roundUp(s.size, 16)
+		case model.Bool:
+			s.off = nb
+			nb += s.size
+		default:
+			s.off = ni
+			ni += s.size
+		}
+	}
+	a := &arenas{f32: make([]float32, nf), i64: make([]int64, ni), bool: make([]bool, nb)}
+	for _, v := range vals {
+		if v == nil || v.konst || v.store == nil {
+			continue
+		}
+		s, n := v.store, v.t.Len()
+		switch s.dtype {
+		case model.Float32:
+			v.t.F32 = a.f32[s.off : s.off+n : s.off+n]
+		case model.Bool:
+			v.t.Bool = a.bool[s.off : s.off+n : s.off+n]
+		default:
+			v.t.I64 = a.i64[s.off : s.off+n : s.off+n]
+		}
+	}
+	return a
+}

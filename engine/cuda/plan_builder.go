@@ -1,0 +1,201 @@
+package cuda
+
+import (
+	"fmt"
+
+	"infertop/model"
+)
+
+// builder turns a compiled graph into a Plan, node by node. It places every
+// value: constants in weight buffers (one per constant a step reads), graph
+// inputs in buffers of their own, and computed values in activation buffers
+// shared by values whose lives do not overlap (see alloc.go).
+type builder struct {
+	g    *model.Graph
+	plan *Plan
+	n    int64 // the batch
+	caps Dim3
+	opts Options
+
+	weights map[string]int // constant name → buffer
+	zeros   int            // the buffer of zeros, −1 until a node needs one
+	work    int            // the im2col workspace, −1 until a convolution needs one
+	refs    map[string]Ref // where each value lies
+	mem     *arena
+	node    int // index of the node being emitted
+}
+
+func newBuilder(g *model.Graph, batch int, caps Dim3, opts Options) *builder {
+	return &builder{g: g, n: int64(batch), caps: caps, opts: opts,
+		plan:    &Plan{Graph: g.Name, Batch: batch, Conv: map[string]ConvWay{}},
+		weights: map[string]int{}, zeros: -1, work: -1, refs: map[string]Ref{}}
+}
+
+// run emits every node's steps and records the inputs and outputs.
+func (b *builder) run() error {
+	for _, name := range b.g.Inputs {
+		v := b.g.Values[name]
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems())})}
+		b.refs[name] = r
+		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems())})
+	}
+	if b.opts.fullWorkspace {
+		if ws := workspaceFloats(b.g); ws > 0 {
+			b.workspace(ws)
+		}
+	}
+	b.mem = newArena(b.g, b.plan)
+	for i, n := range b.g.Nodes {
+		b.node = i
+		lo := len(b.plan.Steps)
+		b.mem.begin(lo)
+		if err := b.emit(n); err != nil {
+			return err
+		}
+		hi := len(b.plan.Steps)
+		ns := NodeSteps{Name: n.Name, Op: n.Op, Covers: n.Covers, Lo: lo, Hi: hi}
+		if len(n.Outputs) > 0 {
+			if r, ok := b.refs[n.Outputs[0]]; ok {
+				s := b.shape(n.Outputs[0])
+				ns.Out, ns.OutFloats = r, int64(model.NumElems(s))
+				if len(s) > 0 {
+					ns.Samples = s[0]
+				}
+			}
+		}
+		b.plan.Nodes = append(b.plan.Nodes, ns)
+		b.mem.end(i, hi)
+	}
+	for _, name := range b.g.Outputs {
+		r, err := b.ref(name)
+		if err != nil {
+			return err
+		}
+		s := b.shape(name)
+		b.plan.Outputs = append(b.plan.Outputs, IO{Name: name, Ref: r, Shape: s, Floats: int64(model.NumElems(s))})
+	}
+	b.mem.finish(len(b.plan.Steps))
+	return nil
+}
+
+// emit adds the steps of one node.
+func (b *builder) emit(n *model.Node) error {
+	p, ok := opPlanOf(n.Op)
+	if !ok {
+		return fmt.Errorf("node %s: op %s has no CUDA plan", n.Name, n.Op)
+	}
+	return p.emit(b, n)
+}
+
+func (b *builder) add(buf Buffer) int {
+	b.plan.Buffers = append(b.plan.Buffers, buf)
+	return len(b.plan.Buffers) - 1
+}
+
+// shape returns the known shape of a value.
+func (b *builder) shape(name string) []int { return b.g.Values[name].Shape.Ints() }
+
+// elems is the number of values of a value.
+func (b *builder) elems(name string) int64 { return int64(model.NumElems(b.shape(name))) }
+
+// ref returns where a value lies: a constant gets its weight buffer on first use.
+func (b *builder) ref(name string) (Ref, error) {
+	if r, ok := b.refs[name]; ok {
+		return r, nil
+	}
+	v := b.g.Values[name]
+	switch {
+	case v == nil:
+		return Ref{}, fmt.Errorf("node %s reads %q, which the graph lacks", b.g.Nodes[b.node].Name, name)
+	case v.Const != nil:
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleWeight, Floats: int64(len(v.Const.F32)), Const: v.Const})}
+		b.weights[name] = r.Buf
+		b.refs[name] = r
+		return r, nil
+	}
+	return Ref{}, fmt.Errorf("node %s reads %q before it is computed", b.g.Nodes[b.node].Name, name)
+}
+
+// args returns pointer arguments to the named values, "" giving a null pointer.
+func (b *builder) args(names ...string) ([]Arg, error) {
+	out := make([]Arg, len(names))
+	for i, name := range names {
+		if name == "" {
+			out[i] = nilPtr()
+			continue
+		}
+		r, err := b.ref(name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ptr(r)
+	}
+	return out, nil
+}
+
+// out places a value the current node writes and returns where.
+func (b *builder) out(name string) Ref {
+	r := b.mem.placeValue(name, b.elems(name))
+	b.refs[name] = r
+	return r
+}
+
+// alias makes value to share the memory of value from (a reshape).
+func (b *builder) alias(to, from string) error {
+	r, err := b.ref(from)
+	if err != nil {
+		return err
+	}
+	b.refs[to] = r
+	b.mem.alias(to, r, b.elems(to))
+	return nil
+}
+
+// scratch returns floats values of memory the current node may use until it ends.
+func (b *builder) scratch(name string, floats int64) Ref { return b.mem.scratchSpace(name, floats) }
+
+// zeroBias returns a weight buffer of at least n zeros (the bias of a node
+// that has none; the kernels always add one).
+func (b *builder) zeroBias(n int64) Ref {
+	return b.shared(&b.zeros, Buffer{Name: "zeros", Role: RoleWeight}, n)
+}
+
+// workspace returns the im2col buffer, grown to hold floats values.
+func (b *builder) workspace(floats int64) Ref {
+	return b.shared(&b.work, Buffer{Name: "im2col", Role: RoleWorkspace}, floats)
+}
+
+// shared returns a buffer every node that needs one shares, added to the
+// plan on first use (*at is its index, −1 until then) and grown to hold
+// floats values.
+func (b *builder) shared(at *int, buf Buffer, floats int64) Ref {
+	if *at < 0 {
+		*at = b.add(buf)
+	}
+	p := &b.plan.Buffers[*at]
+	p.Floats = max(p.Floats, floats)
+	return Ref{Buf: *at}
+}
+
+func (b *builder) gemm(node string, g Gemm) {
+	if g.Batch == 0 {
+		g.Batch = 1
+	}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Gemm: &g})
+}
+
+// launch appends a kernel launch with grid g (each dimension capped) and block blk.
+func (b *builder) launch(node, kernel string, g, blk Dim3, args ...Arg) {
+	g = Dim3{X: capDim(g.X, b.caps.X), Y: capDim(g.Y, b.caps.Y), Z: capDim(g.Z, b.caps.Z)}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Launch: &Launch{Kernel: kernel, Grid: g, Block: blk, Args: args}})
+}
+
+// elementwise launches a one-thread-per-element kernel over work items.
+func (b *builder) elementwise(node, kernel string, work int64, args ...Arg) {
+	b.launch(node, kernel, Dim3{X: blocks(work, Block), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
+}
+
+// rowwise launches a one-block-per-row kernel.
+func (b *builder) rowwise(node, kernel string, rows int64, args ...Arg) {
+	b.launch(node, kernel, Dim3{X: clampInt(rows), Y: 1, Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, args...)
+}

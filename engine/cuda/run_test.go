@@ -1,0 +1,156 @@
+package cuda
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"infertop/engine/reference"
+	"infertop/model"
+	"infertop/presets"
+)
+
+// Running plans on the CPU (emulate_test.go's sgemm and kernels) and
+// checking them against model.Eval of the same compiled graph.
+
+// planInputs returns the graph's deterministic inputs (model.FillInputs with
+// the default seed).
+func planInputs(g *model.Graph, plan *Plan) []*model.Tensor {
+	in := make([]*model.Tensor, len(plan.Inputs))
+	for i, io := range plan.Inputs {
+		in[i] = model.NewTensor(model.Float32, io.Shape...)
+	}
+	model.FillInputs(g, in, presets.DefaultSeed)
+	return in
+}
+
+// planMemory allocates plan's buffers: weights from their constants (or
+// zeros), inputs from in, every other value NaN (a read before any write
+// shows up).
+func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
+	t.Helper()
+	mem := make([][]float32, len(plan.Buffers))
+	for i, b := range plan.Buffers {
+		mem[i] = make([]float32, b.Floats)
+		if b.Role == RoleWeight {
+			if b.Const != nil {
+				if int64(len(b.Const.F32)) != b.Floats {
+					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, len(b.Const.F32), b.Floats)
+				}
+				copy(mem[i], b.Const.F32)
+			}
+			continue
+		}
+		poison(mem[i])
+	}
+	for i, io := range plan.Inputs {
+		copy(view(mem, io.Ref)[:io.Floats], in[i].F32)
+	}
+	return mem
+}
+
+func poison(v []float32) {
+	for j := range v {
+		v[j] = float32(math.NaN())
+	}
+}
+
+// execPlan runs plan's steps on mem in Go. Before the first step of the node
+// that writes a value, the value's memory is filled with NaN, so that a
+// value that shares memory with another while both are live, or a read of
+// memory no step of the plan wrote, spoils the outputs.
+func execPlan(t testing.TB, plan *Plan, mem [][]float32) {
+	t.Helper()
+	execSteps(t, plan, mem, 0, len(plan.Steps))
+}
+
+// execSteps runs steps [lo, hi) of plan on mem (see execPlan).
+func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
+	t.Helper()
+	for i := lo; i < hi; i++ {
+		for _, p := range plan.Values {
+			if p.Def == i && !p.Alias {
+				poison(view(mem, p.Ref)[:p.Floats])
+			}
+		}
+		st := plan.Steps[i]
+		var err error
+		switch {
+		case st.Gemm != nil:
+			err = runGemm(mem, st.Gemm)
+		case st.Conv != nil:
+			err = runConvCall(mem, st.Conv)
+		default:
+			err = runKernel(mem, st.Launch)
+		}
+		if err != nil {
+			t.Fatalf("%s batch %d step %d (node %s): %v", plan.Graph, plan.Batch, i, st.Layer, err)
+		}
+	}
+}
+
+// outputs copies the plan's outputs out of mem.
+func outputs(plan *Plan, mem [][]float32) [][]float32 {
+	out := make([][]float32, len(plan.Outputs))
+	for i, io := range plan.Outputs {
+		out[i] = slices.Clone(view(mem, io.Ref)[:io.Floats])
+	}
+	return out
+}
+
+// emulate runs plan on the CPU from g's deterministic inputs, checks that it
+// wrote neither into its inputs nor its weights, and returns its outputs
+// and the inputs.
+func emulate(t testing.TB, plan *Plan, g *model.Graph) (out [][]float32, in []*model.Tensor) {
+	t.Helper()
+	in = planInputs(g, plan)
+	mem := planMemory(t, plan, in)
+	execPlan(t, plan, mem)
+	for i, b := range plan.Buffers {
+		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], b.Const.F32) {
+			t.Errorf("%s: the plan wrote into weight %s", plan.Graph, b.Name)
+		}
+	}
+	for i, io := range plan.Inputs {
+		if !slices.Equal(view(mem, io.Ref)[:io.Floats], in[i].F32) {
+			t.Errorf("%s: the plan wrote into its input %s (data-resident runs reuse it)", plan.Graph, io.Name)
+		}
+	}
+	return outputs(plan, mem), in
+}
+
+// evalOutputs computes g's outputs from in with model.Eval, in the graph's order.
+func evalOutputs(t testing.TB, g *model.Graph, in []*model.Tensor) [][]float32 {
+	t.Helper()
+	feed := map[string]*model.Tensor{}
+	for i, name := range g.Inputs {
+		feed[name] = in[i]
+	}
+	res, err := model.Eval(g, feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float32, len(g.Outputs))
+	for i, name := range g.Outputs {
+		out[i] = res[name].F32
+	}
+	return out
+}
+
+// checkOutputs compares a plan's outputs with model.Eval's, each within tol
+// relative to its largest value; it returns the largest error.
+func checkOutputs(t testing.TB, what string, plan *Plan, got, want [][]float32, tol float64) float64 {
+	t.Helper()
+	var worst float64
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d outputs, Eval %d", what, len(got), len(want))
+	}
+	for i := range got {
+		e := reference.RelErr(got[i], want[i])
+		if !(e <= tol) {
+			t.Errorf("%s: output %s: relative error %.3g against model.Eval > %g", what, plan.Outputs[i].Name, e, tol)
+		}
+		worst = max(worst, e)
+	}
+	return worst
+}
