@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/cu"
 
 	"infertop/engine"
+	"infertop/internal/units"
 	"infertop/model"
 	"infertop/presets"
 )
@@ -145,7 +146,7 @@ func TestStepTimes(t *testing.T) {
 	}
 	pl := g.batch.plan
 	t.Logf("%s batch %d on %s: steps sum to %.3f ms; Run's compute median %.3f ms; activations %s (%s without sharing)",
-		m.Name, batch, g.name, total, median(compute), engine.FormatBytes(4*pl.ActivationFloats), engine.FormatBytes(4*pl.ValueFloats))
+		m.Name, batch, g.name, total, median(compute), units.Bytes(4*pl.ActivationFloats), units.Bytes(4*pl.ValueFloats))
 }
 
 func median(v []float64) float64 {
