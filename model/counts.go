@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // FLOPs is the floating-point operations one run of the graph takes, the sum
 // of NodeFLOPs over its nodes. The graph's shapes must be known (a compiled
@@ -74,21 +77,29 @@ func (g *Graph) ParamCount() int64 {
 	return total
 }
 
-// Footprint is an upper bound of the memory a bound graph's data takes when
-// every value has its own buffer (no reuse between values), at the sizes
-// this package holds elements in: 4 bytes for float32, 8 for int64 and
-// int32 (held widened), 1 for bool.
+// Footprint is the memory a bound graph's data takes, at the sizes this
+// package holds elements in: 4 bytes for float32, 8 for int64 and int32
+// (held widened), 1 for bool.
 type Footprint struct {
 	// Constants are the bytes of the constants (weights, folded values).
 	Constants int64
 	// Inputs are the bytes of the graph's inputs.
 	Inputs int64
-	// Values are the bytes of every node output.
+	// Values are the bytes of every node output: what an engine that gives
+	// every value a buffer of its own holds.
 	Values int64
+	// Peak is the most bytes of node outputs alive at once when each is freed
+	// after its last reader (graph outputs live to the end): what an engine
+	// that reuses buffers by liveness needs at least.
+	Peak int64
 }
 
-// Total is the sum of the three parts.
+// Total is the sum of constants, inputs and every node output (no reuse).
 func (f Footprint) Total() int64 { return f.Constants + f.Inputs + f.Values }
+
+// Live is constants, inputs and the peak of live node outputs: the memory of
+// an engine that reuses buffers by liveness.
+func (f Footprint) Live() int64 { return f.Constants + f.Inputs + f.Peak }
 
 // Footprint sizes a graph whose shapes are known (a compiled one); it fails
 // on the first value whose shape is not.
@@ -129,5 +140,50 @@ func (g *Graph) Footprint() (Footprint, error) {
 			f.Values += b
 		}
 	}
+	f.Peak = livePeak(g, size)
 	return f, nil
+}
+
+// livePeak walks the nodes in order keeping the bytes of node outputs still
+// to be read, and returns the most at any node (its outputs are counted
+// while its inputs are still alive).
+func livePeak(g *Graph, size func(string) (int64, error)) int64 {
+	last := map[string]int{}
+	for i, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			last[in] = i
+		}
+	}
+	for _, o := range g.Outputs {
+		last[o] = len(g.Nodes)
+	}
+	computed := func(name string) bool {
+		v := g.Values[name]
+		return name != "" && v != nil && v.Const == nil && !slices.Contains(g.Inputs, name)
+	}
+	var live, peak int64
+	for i, n := range g.Nodes {
+		var unread int64
+		for _, o := range n.Outputs {
+			if !computed(o) {
+				continue
+			}
+			b, _ := size(o)
+			live += b
+			if _, read := last[o]; !read {
+				unread += b
+			}
+		}
+		peak = max(peak, live)
+		live -= unread
+		freed := map[string]bool{}
+		for _, in := range n.Inputs {
+			if computed(in) && last[in] == i && !freed[in] {
+				freed[in] = true
+				b, _ := size(in)
+				live -= b
+			}
+		}
+	}
+	return peak
 }

@@ -29,6 +29,8 @@ type Model struct {
 
 	cacheOnce sync.Once
 	cache     *derivedCache
+	costOnce  sync.Once
+	cost      costCache
 }
 
 // Binding says the sizes a graph is compiled for.

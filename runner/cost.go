@@ -1,36 +1,26 @@
 package runner
 
-import (
-	"fmt"
-
-	"infertop/model"
-)
+import "infertop/model"
 
 // FLOPsPerSample is the analytic floating-point operations of one sample of
-// m at batch: model.Graph.FLOPs of the graph compiled for that batch, over
-// the batch. It compiles the graph (milliseconds), so callers take it once
-// per batch, never per run.
-func FLOPsPerSample(m *model.Model, batch int) (int64, error) {
-	g, err := m.Bind(batch)
-	if err != nil {
-		return 0, err
-	}
-	return g.FLOPs() / int64(batch), nil
+// m (model.Model.Cost, computed once per model).
+func FLOPsPerSample(m *model.Model) (int64, error) {
+	c, err := m.Cost()
+	return c.FLOPsPerSample, err
 }
 
-// MemoryEstimate is the memory a batch of m takes on an engine that keeps
-// every value in a buffer of its own: the weights, the inputs and every
-// node's output of the graph compiled for that batch (model.Graph.Footprint).
-// Engines that share buffers between values hold less; it is the bound that
-// a batch is checked against before anything is allocated.
+// MemoryEstimate is the memory a batch of m takes on an engine that reuses
+// buffers by liveness, as both engines do: the weights, the inputs and the
+// most node outputs alive at once (model.Cost.Bytes). It is what a batch is
+// checked against before anything is allocated; the engine's own figure
+// after Prepare is the measured one.
 func MemoryEstimate(m *model.Model, batch int) (int64, error) {
-	g, err := m.Bind(batch)
+	if err := m.CheckBatch(batch); err != nil {
+		return 0, err
+	}
+	c, err := m.Cost()
 	if err != nil {
 		return 0, err
 	}
-	f, err := g.Footprint()
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.Name, err)
-	}
-	return f.Total(), nil
+	return c.Bytes(batch), nil
 }

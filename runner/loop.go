@@ -229,7 +229,7 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 // convolutions run), the FLOPs per sample, and the input and output tensors.
 func (l *loop) prepared() {
 	l.info = l.exec.Info()
-	l.flops, _ = FLOPsPerSample(l.model, l.batch) // unknown FLOPs read 0 GFLOP/s
+	l.flops, _ = FLOPsPerSample(l.model) // unknown FLOPs read 0 GFLOP/s
 	l.allocBuffers()
 }
 
