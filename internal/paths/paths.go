@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 )
 
 // Ext is the extension of the files offered.
@@ -98,29 +97,4 @@ func isDir(dir string, e os.DirEntry) bool {
 	}
 	st, err := os.Stat(filepath.Join(dir, e.Name()))
 	return err == nil && st.IsDir()
-}
-
-// CommonPrefix is the longest prefix every one of names shares, cut at a
-// whole UTF-8 character; "" for none.
-func CommonPrefix(names []string) string {
-	if len(names) == 0 {
-		return ""
-	}
-	p := names[0]
-	for _, n := range names[1:] {
-		i := 0
-		for i < len(p) && i < len(n) && p[i] == n[i] {
-			i++
-		}
-		p = p[:i]
-	}
-	// A prefix that ends inside a character drops the character's start.
-	i := len(p) - 1
-	for i > 0 && !utf8.RuneStart(p[i]) {
-		i--
-	}
-	if i >= 0 && !utf8.FullRuneInString(p[i:]) {
-		p = p[:i]
-	}
-	return p
 }

@@ -76,21 +76,3 @@ func TestCompleteRelativeAndHome(t *testing.T) {
 		t.Errorf("Expand of a path without a leading ~ = %q", got)
 	}
 }
-
-func TestCommonPrefix(t *testing.T) {
-	for _, c := range []struct {
-		in   []string
-		want string
-	}{
-		{nil, ""},
-		{[]string{"a/resnet.onnx"}, "a/resnet.onnx"},
-		{[]string{"a/resnet.onnx", "a/resnet.op13.onnx", "a/results/"}, "a/res"},
-		{[]string{"a/b", "c"}, ""},
-		{[]string{"é1", "è2"}, ""}, // é and è share their first byte only
-		{[]string{"éa", "éb"}, "é"},
-	} {
-		if got := CommonPrefix(c.in); got != c.want {
-			t.Errorf("CommonPrefix(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
