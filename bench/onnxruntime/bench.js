@@ -38,7 +38,6 @@ each input was filled with.
 
 const path = require('path');
 const c = require('./lib/common');
-const { readGraph } = require('./lib/onnxgraph');
 
 const STABILITY_THRESHOLD = 0.10; // both rules, as infertop's runner
 const STABILITY_WINDOWS = 3;
@@ -182,12 +181,7 @@ async function main() {
   if (o.duration <= 0 || o.window <= 0) c.fail('--duration and --window must be positive');
   if (!Number.isInteger(o.seed) || o.seed < 0) c.fail('--seed ' + JSON.stringify(a.seed) + ': want an integer >= 0');
   const ort = c.ort();
-  let graph;
-  try {
-    graph = readGraph(a.model);
-  } catch (e) {
-    c.fail(e.code === 'ENOENT' ? a.model + ': no such file' : a.model + ': ' + e.message);
-  }
+  const graph = c.graphOf(a.model);
   for (const name of Object.keys(o.intRange)) {
     if (!graph.inputs.includes(name)) c.fail('--int-range ' + name + ': the model has no input ' + JSON.stringify(name) + ' (inputs: ' + graph.inputs.join(', ') + ')');
   }

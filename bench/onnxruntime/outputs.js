@@ -28,7 +28,6 @@ const fs = require('fs');
 const path = require('path');
 const c = require('./lib/common');
 const npy = require('./lib/npy');
-const { readGraph } = require('./lib/onnxgraph');
 
 const fileName = (name) => name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy';
 
@@ -64,12 +63,7 @@ async function main() {
   if (!(rtol >= 0) || !(atol >= 0)) c.fail('--rtol and --atol must be numbers >= 0');
   const threads = c.intList(a.threads, 'threads', true)[0];
   const ort = c.ort();
-  let graph;
-  try {
-    graph = readGraph(a.model);
-  } catch (e) {
-    c.fail(e.code === 'ENOENT' ? a.model + ': no such file' : a.model + ': ' + e.message);
-  }
+  const graph = c.graphOf(a.model);
   const session = await ort.InferenceSession.create(a.model, c.sessionOptions(threads));
   const meta = session.inputNames.map((n, i) => ({ name: n, ...(session.inputMetadata[i] || {}) }));
 

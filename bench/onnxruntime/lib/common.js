@@ -5,7 +5,7 @@
 
 const os = require('os');
 const path = require('path');
-const { indexedRows } = require('./onnxgraph');
+const { indexedRows, readGraph } = require('./onnxgraph');
 
 // ort loads onnxruntime-node from this folder's node_modules, or says how to
 // install it.
@@ -94,6 +94,15 @@ function namedInts(list, flag) {
     out[m[1]] = Number(m[2]);
   }
   return out;
+}
+
+// graphOf reads what the input filler needs of an .onnx file, or fails with one line.
+function graphOf(file) {
+  try {
+    return readGraph(file);
+  } catch (e) {
+    return fail(e.code === 'ENOENT' ? file + ': no such file' : file + ': ' + e.message);
+  }
 }
 
 // usableCores is the number of cores this process may run on.
@@ -230,5 +239,5 @@ function fillInputs(o, meta, shapes, graph, intRange, seed) {
 }
 
 module.exports = {
-  ort, fail, parseArgs, seconds, intList, namedInts, usableCores, sessionOptions, bindShapes, fillInputs,
+  ort, fail, parseArgs, seconds, intList, namedInts, graphOf, usableCores, sessionOptions, bindShapes, fillInputs,
 };
