@@ -101,13 +101,13 @@ func TestInspectJSONOfAFile(t *testing.T) {
 		out.Name != "output" || !slices.Equal(out.Declared, []string{"batch", "10"}) || !slices.Equal(out.Shape, []int{1, 10}) {
 		t.Errorf("tensors %+v %+v", in, out)
 	}
-	if !slices.Equal(ins.Ops, []report.OpCount{{"Add", 2}, {"Conv", 6}, {"Flatten", 1}, {"Gemm", 1}, {"GlobalAveragePool", 1}, {"MaxPool", 1}, {"Relu", 5}}) {
+	if !slices.Equal(ins.Ops, []report.OpCount{{Op: "Add", Count: 2}, {Op: "Conv", Count: 6}, {Op: "Flatten", Count: 1}, {Op: "Gemm", Count: 1}, {Op: "GlobalAveragePool", Count: 1}, {Op: "MaxPool", Count: 1}, {Op: "Relu", Count: 5}}) {
 		t.Errorf("ops %v", ins.Ops)
 	}
 	// Weights: the 7×7 stem 8·3·49+8, two 3×3 8→8 convolutions 2·(8·8·9+8), the
 	// stride-2 3×3 8→16 and 16→16 ones 16·8·9+16 and 16·16·9+16, the 1×1
 	// projection 16·8+16, the linear 16·10+10 (BatchNorm folded by the exporter).
-	params := int64(8*3*49+8 + 2*(8*8*9+8) + 16*8*9+16 + 16*16*9+16 + 16*8+16 + 16*10+10)
+	params := int64(8*3*49 + 8 + 2*(8*8*9+8) + 16*8*9 + 16 + 16*16*9 + 16 + 16*8 + 16 + 16*10 + 10)
 	if *ins.Params != (report.Params{Count: params, Bytes: 4 * params}) {
 		t.Errorf("params %+v, want %d", *ins.Params, params)
 	}
