@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -137,11 +138,7 @@ func batchText(ins Inspection) string {
 
 // dimsText lists bindings as "seq=16, x=2", sorted by name.
 func dimsText(dims map[string]int) string {
-	names := make([]string, 0, len(dims))
-	for n := range dims {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(dims))
 	parts := make([]string, len(names))
 	for i, n := range names {
 		parts[i] = fmt.Sprintf("%s=%d", n, dims[n])
