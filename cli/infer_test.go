@@ -107,7 +107,7 @@ func TestInferWritesSeededInputs(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "seeded inputs (seed 20240611, as bench and the dashboard draw them)") {
+	if !strings.Contains(out, "seeded inputs (--seed 20240611, filled by the rule bench and the dashboard fill theirs by)") {
 		t.Errorf("summary:\n%s", out)
 	}
 	ids, mask := readNPY(t, "infer-bert_tiny/input_ids.npy"), readNPY(t, "infer-bert_tiny/attention_mask.npy")
@@ -126,8 +126,9 @@ func TestInferWritesSeededInputs(t *testing.T) {
 		if got := readNPY(t, "again/input_ids.npy"); slices.Equal(got.I64, ids.I64) != same {
 			t.Errorf("seed %s: inputs equal %v, want %v", seed, !same, same)
 		}
-		if same && relDiff(t, readNPY(t, "again/output.npy"), first) != 0 {
-			t.Errorf("the same inputs gave another output")
+		// The engine's threads may sum in another order from run to run.
+		if e := relDiff(t, readNPY(t, "again/output.npy"), first); same && e > 1e-6 {
+			t.Errorf("the same inputs gave another output (max rel diff %.2e)", e)
 		}
 	}
 }
@@ -151,8 +152,8 @@ func TestInferWidensInt32(t *testing.T) {
 		}
 		outs = append(outs, readNPY(t, filepath.Join(o, inferOutFile)))
 	}
-	if relDiff(t, outs[1], outs[0]) != 0 {
-		t.Errorf("int32 ids gave another output than int64 ones")
+	if e := relDiff(t, outs[1], outs[0]); e > 1e-6 {
+		t.Errorf("int32 ids gave another output than int64 ones (max rel diff %.2e)", e)
 	}
 }
 

@@ -84,7 +84,7 @@ func NewTensorStats(name string, t *model.Tensor, file string) TensorStats {
 func WriteInferSummary(w io.Writer, s InferSummary) error {
 	from := "inputs from the files given"
 	if s.Seeded {
-		from = fmt.Sprintf("seeded inputs (seed %d, as bench and the dashboard draw them)", s.Seed)
+		from = fmt.Sprintf("seeded inputs (--seed %d, filled by the rule bench and the dashboard fill theirs by)", s.Seed)
 	}
 	fmt.Fprintf(w, "%s on %s (%s), batch %d, %s\n\n", s.Model, s.Device, s.Engine, s.Batch, from)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
