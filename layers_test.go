@@ -35,6 +35,7 @@ var layers = map[string][]string{
 	"internal/peakcache": {"infertop/"},
 	"internal/blas":      {"infertop/"},
 	"internal/latest":    {"infertop/"},
+	"internal/paths":     {"infertop/"},
 }
 
 // leaves may import these despite a rule that forbids all of infertop.

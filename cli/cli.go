@@ -52,6 +52,8 @@ func commands() []command {
 		{"bench", "measure presets or ONNX files (--model) headless and print a table, JSON or CSV", runBench},
 		{"sweep", "find the best batch size: throughput, p99 and memory against batch size", runSweep},
 		{"compare", "race two configurations (cpu vs cuda:0, or two thread counts) in alternating windows", runCompare},
+		{"inspect", "describe a model without running it: shapes, FLOPs, memory, what each node compiles to", runInspect},
+		{"infer", "run one batch of a model and write its outputs as .npy files, to check them against another framework", runInfer},
 		{"presets", "list the built-in model presets (files run with --model FILE.onnx)", runPresets},
 		{"devices", "list GPUs (NVML telemetry) and the devices this build can run", runDevices},
 		{"selftest", "check a device's outputs against the CPU engine", runSelftest},

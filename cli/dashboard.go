@@ -64,7 +64,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
-	s.Catalog, s.Model = start.cat, start.m.Name
+	s.Catalog, s.Model, s.Dims = start.cat, start.m.Name, dimsOf(models)
 	if !deps.isTerminal(env.Stdout) {
 		fmt.Fprintln(env.Stderr, "infertop: the dashboard needs a terminal, and standard output is not one; for scripts use `infertop bench` (see `infertop bench --help`)")
 		return ExitUsage
@@ -83,7 +83,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	dash := ui.New(ui.Options{
 		Session: d, Snapshots: d.Snapshots, RunnerDone: d.Done(), Initial: d.Initial,
 		Samples: d.Samples, NVMLError: d.NVMLError, Host: d.Host,
-		Catalog: s.Catalog, Devices: d.Devices, MaxBatch: maxBatch, Serving: d.Serving,
+		Catalog: s.Catalog, Files: d, Devices: d.Devices, MaxBatch: maxBatch, Serving: d.Serving,
 		NoColor: os.Getenv("NO_COLOR") != "", Dark: true,
 	}).WithBatchTuning(ctx)
 	_, runErr := tea.NewProgram(dash, tea.WithContext(ctx), tea.WithFPS(10), tea.WithOutput(env.Stdout)).Run()

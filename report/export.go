@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
 
 	"infertop/internal/units"
 	"infertop/runner"
@@ -52,7 +51,7 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 		dir = "."
 	}
 	s := doc.Snapshot
-	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", fileStem(s.Model), strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
+	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", FileStem(s.Model), strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err == nil {
@@ -90,17 +89,4 @@ func WriteDashboardResult(path string, s runner.Snapshot) error {
 		return fmt.Errorf("writing the dashboard result: %w", err)
 	}
 	return nil
-}
-
-// fileStem is a model's name as part of a file name: a file's base name
-// without its extension ("models/resnet.onnx" is "resnet"), a preset's name
-// as it is, with anything but letters, digits, '.', '_' and '-' made '_'.
-func fileStem(name string) string {
-	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
-	return strings.Map(func(r rune) rune {
-		if r == '.' || r == '_' || r == '-' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			return r
-		}
-		return '_'
-	}, stem)
 }

@@ -24,6 +24,8 @@ type DashboardSpec struct {
 	// names the one the dashboard starts on.
 	Catalog *model.Catalog
 	Model   string
+	// Dims are the --dim bindings, for the files the picker's "open a file…" opens.
+	Dims map[string]int
 	// Device is the device to start on ("": cuda:0 when this build has CUDA
 	// and a GPU is visible, else cpu).
 	Device string

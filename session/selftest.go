@@ -139,7 +139,7 @@ func (r Case) String() string {
 // compares the outputs. A device that refuses the model makes a Refused case.
 func (st *Selftest) Check(m *model.Model, batch int) Case {
 	res := Case{Model: m.Name, Batch: batch, Device: st.Device.String(), Base: st.Base, Tol: st.Tolerance()}
-	in, err := selftestInputs(m, batch)
+	in, err := seededInputs(m, batch, presets.DefaultSeed)
 	if err != nil {
 		res.Err = err
 		return res
@@ -179,8 +179,9 @@ func (st *Selftest) Check(m *model.Model, batch int) Case {
 	return res
 }
 
-// selftestInputs are the inputs of m at batch, as the runner fills them.
-func selftestInputs(m *model.Model, batch int) ([]*model.Tensor, error) {
+// seededInputs are the inputs of m at batch, as the runner fills them
+// (model.FillInputs) from seed.
+func seededInputs(m *model.Model, batch int, seed uint64) ([]*model.Tensor, error) {
 	g, err := m.Bind(batch)
 	if err != nil {
 		return nil, err
@@ -190,7 +191,7 @@ func selftestInputs(m *model.Model, batch int) ([]*model.Tensor, error) {
 		return nil, err
 	}
 	in := model.NewTensors(specs)
-	model.FillInputs(m.Graph, in, presets.DefaultSeed)
+	model.FillInputs(m.Graph, in, seed)
 	return in, nil
 }
 

@@ -71,6 +71,9 @@ type Options struct {
 	// Catalog lists the models for the picker (the presets, then the files
 	// given) and gives each one's default batch.
 	Catalog *model.Catalog
+	// Files opens model files from the picker's "open a file…" entry, adding
+	// them to Catalog; nil leaves the entry out (a replay).
+	Files Files
 	// Devices lists the device picker's entries.
 	Devices []DeviceChoice
 	// MaxBatch bounds typed batch sizes (default 1<<24).

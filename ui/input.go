@@ -23,6 +23,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.batchKey(k)
 	case modeModel, modeDevice:
 		return m.pickerKey(k)
+	case modeOpen:
+		return m.openKey(k)
 	}
 	sess := m.opts.Session
 	switch {
@@ -154,6 +156,9 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 			m.setStatus(c.name+" is unavailable: "+c.why, true)
 			return nil
 		}
+		if c.opens {
+			return m.openFilePrompt()
+		}
 		md := m.mode
 		m.mode = modeDash
 		m.pending++
@@ -169,15 +174,17 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 }
 
 // modelChoices are the model picker's entries: every model of the catalog
-// in its order (the presets, then the files given, each by its whole path).
-// An entry that opens another file would go last.
+// in its order (the presets, then the files given or opened, each by its
+// whole path), then, when the application opens files, "open a file…".
 func (m *Model) modelChoices() []choice {
-	if m.opts.Catalog == nil {
-		return nil
-	}
 	var items []choice
-	for _, name := range m.opts.Catalog.Names() {
-		items = append(items, choice{name: name, detail: m.opts.Catalog.Description(name), ok: true})
+	if m.opts.Catalog != nil {
+		for _, name := range m.opts.Catalog.Names() {
+			items = append(items, choice{name: name, detail: m.opts.Catalog.Description(name), ok: true})
+		}
+	}
+	if m.opts.Files != nil {
+		items = append(items, choice{name: openEntry, detail: "type the path of an .onnx file (tab completes)", ok: true, opens: true})
 	}
 	return items
 }

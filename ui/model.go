@@ -20,6 +20,8 @@ const (
 	modeBatch
 	modeModel
 	modeDevice
+	// modeOpen is the model picker's path prompt.
+	modeOpen
 )
 
 // Model is the dashboard's root model: it keeps the latest data, routes keys
@@ -52,6 +54,7 @@ type Model struct {
 	mode   mode
 	input  textinput.Model
 	picker picker
+	open   openPrompt
 	// status is the last message for the person; statusBad draws it red.
 	status    string
 	statusBad bool
@@ -98,6 +101,7 @@ func New(opts Options) *Model {
 	m.input.Prompt = "batch: "
 	m.input.Placeholder = "e.g. 512"
 	m.input.CharLimit = 9
+	m.open = newOpenPrompt()
 	return m
 }
 
@@ -151,15 +155,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tuneMsg:
 		return m, m.takeTune(msg)
+	case completedMsg:
+		m.takeCompleted(msg)
+		return m, nil
+	case openedMsg:
+		return m, m.takeOpened(msg)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
-	if m.mode == modeBatch {
-		var cmd tea.Cmd
+	var cmd tea.Cmd
+	switch m.mode {
+	case modeBatch:
 		m.input, cmd = m.input.Update(msg)
-		return m, cmd
+	case modeOpen:
+		m.open.input, cmd = m.open.input.Update(msg)
 	}
-	return m, nil
+	return m, cmd
 }
 
 // takeSnapshot keeps s unless it belongs to a run already replaced.

@@ -15,6 +15,8 @@ type choice struct {
 	name, detail string
 	ok           bool
 	why          string
+	// opens marks the entry that opens the path prompt instead of naming a model.
+	opens bool
 }
 
 // FilterValue is the name (filtering is off, but list.Item needs it).

@@ -21,6 +21,10 @@ func TestSizeSweep(t *testing.T) {
 	press(models["help"], text("?"))
 	models["prompt"], _ = newTestModel(cpuSnapshot(), 80, 24)
 	typeBatch(models["prompt"], "abc")
+	models["open"], _, _ = openModel(t, 80, 24)
+	toPrompt(t, models["open"])
+	models["open"].Update(completedMsg{matches: []string{"a.onnx", "b.onnx", "c/", "d.onnx", "e.onnx", "f.onnx", "g.onnx", "h.onnx",
+		"i.onnx", "j.onnx", "k.onnx", "l.onnx", "m.onnx", "n.onnx", "o.onnx", "p.onnx", "q.onnx", "r.onnx", "s.onnx", "t.onnx"}})
 	models["empty"], _ = newTestModel(cpuSnapshot(), 80, 24)
 	models["empty"].snap = runnerSnapshot{}
 	for name, m := range models {

@@ -92,6 +92,8 @@ func (m *Model) render() string {
 		body = fit(compareView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
 	case m.mode == modeModel || m.mode == modeDevice:
 		body = m.picker.View(*m.st, m.w, bodyH)
+	case m.mode == modeOpen:
+		body = m.open.View(*m.st, m.w, bodyH)
 	default:
 		body = m.dashboard()
 	}
