@@ -8,6 +8,7 @@ import (
 	"infertop/engine"
 	"infertop/internal/units"
 	"infertop/model"
+	"infertop/presets"
 	"infertop/runner"
 )
 
@@ -36,7 +37,7 @@ type BenchSpec struct {
 
 // Options are the engine's options of the bench.
 func (s BenchSpec) Options() engine.Options {
-	return engine.Options{Threads: s.Threads, DataResident: s.Resident, TF32: s.TF32}
+	return engine.Options{Threads: s.Threads, Seed: presets.DefaultSeed, DataResident: s.Resident, TF32: s.TF32}
 }
 
 // BatchesOf are the batch sizes m is measured at.

@@ -101,7 +101,7 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 	energy := dashboardEnergy(m, g.mon, d.Devices)
 	r, err := runner.New(runner.Config{
 		Registry: m.Registry, Catalog: spec.Catalog, Model: spec.Model, Device: d.spec.Device, Batch: spec.Batch,
-		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, TF32: spec.TF32}, Energy: energy,
+		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32}, Energy: energy,
 	})
 	if err != nil {
 		g.close()
