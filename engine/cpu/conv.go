@@ -108,14 +108,8 @@ func (p *planner) conv(n *model.Node) (bool, error) {
 	if k.mode == convDirect {
 		ins = append(ins, p.get(n.Input(1), false)) // read as it is
 	}
-	if b := n.Input(2); b != "" {
-		ins = append(ins, p.get(b, false))
-		k.bt = ins[len(ins)-1].t
-	}
-	if r := n.Input(3); r != "" {
-		ins = append(ins, p.get(r, true))
-		k.rt = ins[len(ins)-1].t
-	}
+	k.bt = p.optional(n.Input(2), false, &ins)
+	k.rt = p.optional(n.Input(3), true, &ins)
 	y := p.out(n.Outputs[0], true)
 	k.yt = y.t
 	p.add(&step{name: n.Name, op: n.Op, k: k, ins: ins, outs: []*val{y}})
@@ -287,9 +281,12 @@ func (k *convKernel) run(chunk, _, worker int) {
 			beta = 1
 		}
 		for grp := 0; grp < k.groups; grp++ {
-			a, lda := k.x[r0*g.c+grp*k.cg:], g.c
-			if k.mode == convIm2col {
-				a, lda = k.col[worker], k.kkc
+			var a []float32
+			lda := k.kkc
+			if k.mode == convPointwise {
+				a, lda = k.x[r0*g.c+grp*k.cg:], g.c
+			} else {
+				a = k.col[worker]
 				im2col(a, k.x, g, grp*k.cg, k.cg, r0, r1)
 			}
 			k.c.lib.Sgemm(blas.NoTrans, blas.Trans, r1-r0, k.mg, k.kkc, 1, a, lda, k.w[grp*k.mg*k.kkc:], k.kkc,

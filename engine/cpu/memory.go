@@ -75,7 +75,6 @@ func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *m
 				continue
 			}
 			seen[v] = true
-			v.reads++
 			total[v.root()]++
 			if r := v.root(); r.konst && !consts[r.t] {
 				consts[r.t] = true
@@ -90,7 +89,6 @@ func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *m
 		}
 	}
 	for _, v := range outputs {
-		v.pinned = true
 		pinned[v.root()] = true
 		if r := v.root(); r.konst && !consts[r.t] {
 			consts[r.t] = true
