@@ -69,7 +69,7 @@ void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long l
 }
 
 // x = e^(x − m); returns the sum of the results.
-static inline float exp_sub_sum(float *x, long n, float m) {
+IK_INLINE float exp_sub_sum(float *x, long n, float m) {
 	v8f acc = SPLAT(0.0f);
 	long j = 0;
 	for (; j + 8 <= n; j += 8) {
@@ -94,7 +94,7 @@ static inline float exp_sub_sum(float *x, long n, float m) {
 // Reductions keep 8 partial results so that they vectorize without -ffast-math.
 #define IK_LANES 8
 
-static inline float ik_max(const float *x, long n) {
+IK_INLINE float ik_max(const float *x, long n) {
 	float m[IK_LANES];
 	for (int l = 0; l < IK_LANES; l++) m[l] = x[0];
 	long j = 0;
@@ -106,7 +106,7 @@ static inline float ik_max(const float *x, long n) {
 	return r;
 }
 
-static inline float ik_sum(const float *x, long n) {
+IK_INLINE float ik_sum(const float *x, long n) {
 	float s[IK_LANES] = {0};
 	long j = 0;
 	for (; j + IK_LANES <= n; j += IK_LANES)
@@ -117,7 +117,7 @@ static inline float ik_sum(const float *x, long n) {
 	return r;
 }
 
-static inline float ik_sqdev(const float *x, long n, float mean) {
+IK_INLINE float ik_sqdev(const float *x, long n, float mean) {
 	float s[IK_LANES] = {0};
 	long j = 0;
 	for (; j + IK_LANES <= n; j += IK_LANES)
@@ -168,7 +168,7 @@ void ik_reduce_rows(const float *x, float *y, long n, long r0, long r1, int max)
 	}
 }
 
-static inline void copy_or_zero(float *d, const float *s, long n) {
+IK_INLINE void copy_or_zero(float *d, const float *s, long n) {
 	if (!s) {
 		for (long i = 0; i < n; i++) d[i] = 0;
 	} else if (n >= 32) {
