@@ -49,6 +49,7 @@ type convKernel struct {
 	wt               *model.Tensor
 	xt, bt, rt, yt   *model.Tensor
 	x, w, b, r, y    []float32
+	wr               []float32 // depthwise at stride 1: each tap's weights along a row
 	packed, zeroBias int
 }
 
@@ -120,11 +121,14 @@ func (p *planner) conv(n *model.Node) (bool, error) {
 func (k *convKernel) plan(batch int) {
 	g, threads := &k.g, k.c.pool.threads
 	k.rows = batch * g.oh * g.ow
-	flops := k.rows * k.kkc * k.mg
+	flops := k.rows * k.kkc * k.m // multiply-adds: every output value takes kh·kw·c/groups
 	switch {
 	case k.cg == 1 && k.mg == 1:
 		k.mode = convDepthwise
 		k.packed = g.kh * g.kw * k.m
+		if g.sw == 1 {
+			k.packed += g.kh * g.kw * g.ow * k.m // the weights repeated along a row
+		}
 	case k.groups == 1 && directConv(g, k.m):
 		k.mode = convDirect
 	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.eh == 0 && g.ew == 0:
@@ -216,12 +220,21 @@ func (k *convKernel) bind() {
 	case convDirect:
 		k.w = w
 	case convDepthwise:
-		// [c, 1, kh, kw] → [kh, kw, c]
+		// [c, 1, kh, kw] → [kh, kw, c], and at stride 1 each tap's row repeated ow times.
 		k.w = make([]float32, k.packed)
 		for c := 0; c < k.m; c++ {
 			for t := 0; t < kk; t++ {
 				k.w[t*k.m+c] = w[c*kk+t]
 			}
+		}
+		if g.sw == 1 {
+			k.wr = k.w[kk*k.m:]
+			for t := 0; t < kk; t++ {
+				for ox := 0; ox < g.ow; ox++ {
+					copy(k.wr[(t*g.ow+ox)*k.m:(t*g.ow+ox+1)*k.m], k.w[t*k.m:(t+1)*k.m])
+				}
+			}
+			k.w = k.w[:kk*k.m]
 		}
 	default:
 		// [m, cg, kh, kw] → [m, kh, kw, cg]: each group's rows one [mg, kkc] matrix.
@@ -271,7 +284,7 @@ func (k *convKernel) run(chunk, _, worker int) {
 		}
 		r0, r1 = u0*g.ow, u1*g.ow
 	case convDepthwise:
-		dwConv(k.x, k.w, k.b, k.y, g, u0, u1)
+		dwConv(k.x, k.w, k.wr, k.b, k.y, g, u0, u1)
 		r0, r1 = u0*g.ow, u1*g.ow
 	default:
 		y := k.y[r0*m : r1*m]
