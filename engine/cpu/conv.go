@@ -35,22 +35,22 @@ const (
 //   - pointwise: the same without im2col.
 //   - direct and depthwise: the parts take whole output image rows.
 type convKernel struct {
-	c                *compute
-	g                window
-	groups, cg, mg   int // groups, input channels and outputs per group
-	m, kkc           int // outputs, and one group's im2col row (kh·kw·cg)
-	mode             convMode
-	act              act
-	rows             int // batch·oh·ow
-	units            int // what the chunks split: rows, or batch·oh image rows
-	chunk            int // units per chunk
-	parts, chunks    int
-	col              [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
-	wt               *model.Tensor
-	xt, bt, rt, yt   *model.Tensor
-	x, w, b, r, y    []float32
-	wr               []float32 // depthwise at stride 1: each tap's weights along a row
-	packed, zeroBias int
+	c              *compute
+	g              window
+	groups, cg, mg int // groups, input channels and outputs per group
+	m, kkc         int // outputs, and one group's im2col row (kh·kw·cg)
+	mode           convMode
+	act            act
+	rows           int // batch·oh·ow
+	units          int // what the chunks split: rows, or batch·oh image rows
+	chunk          int // units per chunk
+	parts, chunks  int
+	col            [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
+	wt             *model.Tensor
+	xt, bt, rt, yt *model.Tensor
+	x, w, b, r, y  []float32
+	wr             []float32 // depthwise at stride 1: each tap's weights along a row
+	packed         int       // floats of the reordered weights
 }
 
 // convChunkFloats bounds one part's im2col buffer (it should stay in L2).

@@ -306,19 +306,31 @@ func reorderConst(c *model.Tensor, cl bool) *model.Tensor {
 }
 
 // summary describes the plan for Info.Plan: what runs channels-last, the
-// layout changes, and the nodes left to the reference kernels.
+// layout changes, and the nodes left to the reference kernels, e.g.
+// "12 values channels-last, 2 layout changes; reference kernels: Cast, Gather ×2".
 func (p *planner) summary() string {
 	var parts []string
 	if n := len(p.cl); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d values channels-last, %d layout changes", n, p.convs))
+		parts = append(parts, fmt.Sprintf("%s channels-last, %s", plural(n, "value"), plural(p.convs, "layout change")))
 	}
 	if len(p.ref) > 0 {
 		ops := make([]string, 0, len(p.ref))
 		for op, k := range p.ref {
-			ops = append(ops, fmt.Sprintf("%s ×%d", op, k))
+			if k > 1 {
+				op = fmt.Sprintf("%s ×%d", op, k)
+			}
+			ops = append(ops, op)
 		}
 		sort.Strings(ops)
 		parts = append(parts, "reference kernels: "+strings.Join(ops, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// plural reads like "1 value" or "3 values".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
