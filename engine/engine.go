@@ -83,7 +83,7 @@ type Memory struct {
 type Info struct {
 	// Device is the canonical device name, e.g. "cpu" or "cuda:0".
 	Device string
-	// Engine names the implementation, e.g. "gorgonia+openblas" or "cuda+cublas".
+	// Engine names the implementation, e.g. "cpu+openblas" or "cuda+cublas".
 	Engine string
 	// Detail is free text such as the BLAS library, the GPU name and bus id.
 	Detail string

@@ -58,9 +58,7 @@ func (p *planner) attention(n *model.Node) (bool, error) {
 			}
 			st *= ms[i]
 		}
-		mv := p.get(m, false)
-		ins = append(ins, mv)
-		k.maskt = mv.t
+		k.maskt = p.optional(m, false, &ins)
 	}
 	y := p.out(n.Outputs[0], false)
 	k.yt = y.t

@@ -13,39 +13,63 @@ package cpu
 // floats at a time (ckernels.h): written as scalar loops, the compiler would
 // not vectorize them (clamps before float→int conversions defeat its if-conversion).
 
+// One row of ik_act: act is a constant where it is inlined, so each
+// activation gets its own loop.
+IK_INLINE void act_row(float *yy, const float *xx, const float *rr, long n, const int act, float p0, float p1) {
+	long j = 0;
+	if (rr) {
+		for (; j + 8 <= n; j += 8) {
+			v8f v, q;
+			memcpy(&v, xx + j, sizeof v);
+			memcpy(&q, rr + j, sizeof q);
+			v = v8_act(v + q, act, p0, p1);
+			memcpy(yy + j, &v, sizeof v);
+		}
+	} else {
+		for (; j + 8 <= n; j += 8) {
+			v8f v;
+			memcpy(&v, xx + j, sizeof v);
+			v = v8_act(v, act, p0, p1);
+			memcpy(yy + j, &v, sizeof v);
+		}
+	}
+	if (j < n) {
+		long m = n - j;
+		v8f v = SPLAT(0.0f), q = SPLAT(0.0f);
+		memcpy(&v, xx + j, m * sizeof(float));
+		if (rr) memcpy(&q, rr + j, m * sizeof(float));
+		v = v8_act(v + q, act, p0, p1);
+		memcpy(yy + j, &v, m * sizeof(float));
+	}
+}
+
+IK_INLINE void act_rows(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows, long n,
+		const int act, float p0, float p1) {
+	for (long i = 0; i < rows; i++) act_row(y + i * ldy, x + i * ldx, r ? r + i * ldr : 0, n, act, p0, p1);
+}
+
 // y[i][j] = act(x[i][j] + r[i][j]) for i < rows, j < n (r may be null; x may be y).
 IK_CLONES
 void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows, long n,
 		int act, float p0, float p1) {
-	for (long i = 0; i < rows; i++) {
-		float *yy = y + i * ldy;
-		const float *xx = x + i * ldx;
-		const float *rr = r ? r + i * ldr : 0;
-		long j = 0;
-		for (; j + 8 <= n; j += 8) {
-			v8f v;
-			memcpy(&v, xx + j, sizeof v);
-			if (rr) {
-				v8f q;
-				memcpy(&q, rr + j, sizeof q);
-				v += q;
-			}
-			v = v8_act(v, act, p0, p1);
-			memcpy(yy + j, &v, sizeof v);
-		}
-		if (j < n) {
-			long m = n - j;
-			v8f v = SPLAT(0.0f), q = SPLAT(0.0f);
-			memcpy(&v, xx + j, m * sizeof(float));
-			if (rr) memcpy(&q, rr + j, m * sizeof(float));
-			v = v8_act(v + q, act, p0, p1);
-			memcpy(yy + j, &v, m * sizeof(float));
-		}
+#define IK_ACT_CASE(A) case A: act_rows(y, ldy, x, ldx, r, ldr, rows, n, A, p0, p1); break;
+	switch (act) {
+	IK_ACT_CASE(IK_NONE)
+	IK_ACT_CASE(IK_RELU)
+	IK_ACT_CASE(IK_GELU)
+	IK_ACT_CASE(IK_GELU_TANH)
+	IK_ACT_CASE(IK_SIGMOID)
+	IK_ACT_CASE(IK_TANH)
+	IK_ACT_CASE(IK_CLIP)
+	IK_ACT_CASE(IK_LEAKY_RELU)
+	IK_ACT_CASE(IK_HARD_SIGMOID)
+	IK_ACT_CASE(IK_HARD_SWISH)
 	}
+#undef IK_ACT_CASE
 }
 
 // x = e^(x − m); returns the sum of the results.
-static inline float exp_sub_sum(float *x, long n, float m) {
+IK_INLINE float exp_sub_sum(float *x, long n, float m) {
 	v8f acc = SPLAT(0.0f);
 	long j = 0;
 	for (; j + 8 <= n; j += 8) {
@@ -70,7 +94,7 @@ static inline float exp_sub_sum(float *x, long n, float m) {
 // Reductions keep 8 partial results so that they vectorize without -ffast-math.
 #define IK_LANES 8
 
-static inline float ik_max(const float *x, long n) {
+IK_INLINE float ik_max(const float *x, long n) {
 	float m[IK_LANES];
 	for (int l = 0; l < IK_LANES; l++) m[l] = x[0];
 	long j = 0;
@@ -82,7 +106,7 @@ static inline float ik_max(const float *x, long n) {
 	return r;
 }
 
-static inline float ik_sum(const float *x, long n) {
+IK_INLINE float ik_sum(const float *x, long n) {
 	float s[IK_LANES] = {0};
 	long j = 0;
 	for (; j + IK_LANES <= n; j += IK_LANES)
@@ -93,7 +117,7 @@ static inline float ik_sum(const float *x, long n) {
 	return r;
 }
 
-static inline float ik_sqdev(const float *x, long n, float mean) {
+IK_INLINE float ik_sqdev(const float *x, long n, float mean) {
 	float s[IK_LANES] = {0};
 	long j = 0;
 	for (; j + IK_LANES <= n; j += IK_LANES)
@@ -144,9 +168,9 @@ void ik_reduce_rows(const float *x, float *y, long n, long r0, long r1, int max)
 	}
 }
 
-static inline void copy_or_zero(float *d, const float *s, long n) {
+IK_INLINE void copy_or_zero(float *d, const float *s, long n) {
 	if (!s) {
-		memset(d, 0, n * sizeof(float));
+		for (long i = 0; i < n; i++) d[i] = 0;
 	} else if (n >= 32) {
 		memcpy(d, s, n * sizeof(float));
 	} else {
@@ -170,20 +194,21 @@ void ik_im2col(float *col, const float *x, const ik_win *g, long coff, long cg, 
 			float *d = dst + ki * kc;
 			long iy = oy * g->sh - g->ph + ki * g->dh;
 			if (iy < 0 || iy >= h) {
-				memset(d, 0, kc * sizeof(float));
+				for (long i = 0; i < kc; i++) d[i] = 0;
 				continue;
 			}
 			const float *xr = x + (n * h + iy) * w * c + coff;
 			if (contiguous) {
+				// One run of kw·c values, zero where it leaves the row.
 				long kj0 = ix0 < 0 ? -ix0 : 0;
 				long kj1 = w - ix0 < kw ? w - ix0 : kw;
 				if (kj0 >= kj1) {
-					memset(d, 0, kc * sizeof(float));
+					for (long i = 0; i < kc; i++) d[i] = 0;
 					continue;
 				}
-				memset(d, 0, kj0 * c * sizeof(float));
+				for (long i = 0; i < kj0 * c; i++) d[i] = 0;
 				copy_or_zero(d + kj0 * c, xr + (ix0 + kj0) * c, (kj1 - kj0) * c);
-				memset(d + kj1 * c, 0, (kw - kj1) * c * sizeof(float));
+				for (long i = kj1 * c; i < kc; i++) d[i] = 0;
 				continue;
 			}
 			for (long kj = 0; kj < kw; kj++) {

@@ -18,6 +18,9 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef float v8fu __attribute__((vector_size(32), aligned(4)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
+// Every helper a cloned kernel calls must be IK_INLINE: one the compiler
+// leaves out of line is built for the baseline only, and the AVX2 clone then
+// calls it (exp_sub_sum alone made softmax four times slower that way).
 #define IK_INLINE static inline __attribute__((always_inline))
 #define SPLAT(c) ((v8f){c, c, c, c, c, c, c, c})
 #define SPLATI(c) ((v8i){c, c, c, c, c, c, c, c})

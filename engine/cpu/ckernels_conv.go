@@ -73,9 +73,13 @@ void ik_conv_c1(const float *x, const float *wt, const float *b, float *y, float
 // multiplier of 1) for output image rows [q0, q1) (q = n·oh + oy): each output
 // pixel starts from the bias (zero when b is null) and adds, for every tap
 // inside the image, the tap's weights (w is [kh, kw, c]) times the input
-// pixel's channels, vectorized over the channels.
+// pixel's channels, vectorized over the channels. At stride 1 along the row,
+// wr (when not null) holds each tap's weights repeated for every output
+// pixel ([kh, kw, ow, c]): a tap then adds along the whole row at once, one
+// long vector loop whatever the channel count.
 IK_CLONES
-void ik_dwconv(const float *x, const float *w, const float *b, float *y, const ik_win *g, long q0, long q1) {
+void ik_dwconv(const float *x, const float *w, const float *wr, const float *b, float *y, const ik_win *g,
+		long q0, long q1) {
 	long h = g->h, wd = g->w, c = g->c, kh = g->kh, kw = g->kw, sh = g->sh, sw = g->sw;
 	long ph = g->ph, pw = g->pw, dh = g->dh, dw = g->dw, oh = g->oh, ow = g->ow;
 	for (long q = q0; q < q1; q++) {
@@ -99,6 +103,13 @@ void ik_dwconv(const float *x, const float *w, const float *b, float *y, const i
 				long ox0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
 				long ox1 = wd - 1 - off < 0 ? 0 : (wd - 1 - off) / sw + 1;
 				if (ox1 > ow) ox1 = ow;
+				if (wr && sw == 1) {
+					const float *restrict wt = wr + (ki * kw + kj) * ow * c;
+					const float *restrict xx = xr + off * c;
+					float *restrict yy = yr;
+					for (long j = ox0 * c; j < ox1 * c; j++) yy[j] += wt[j] * xx[j];
+					continue;
+				}
 				for (long ox = ox0; ox < ox1; ox++) {
 					const float *restrict xx = xr + (ox * sw + off) * c;
 					float *restrict yy = yr + ox * c;
@@ -130,8 +141,9 @@ func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
 		C.long(g.oh), C.long(g.ow), C.long(outC), C.long(q0), C.long(q1), r)
 }
 
-// dwConv runs the depthwise convolution for output image rows [q0, q1) (see ik_dwconv).
-func dwConv(x, w, b, y []float32, g *window, q0, q1 int) {
+// dwConv runs the depthwise convolution for output image rows [q0, q1) (see
+// ik_dwconv; wr may be nil).
+func dwConv(x, w, wr, b, y []float32, g *window, q0, q1 int) {
 	if q1 <= q0 {
 		return
 	}
@@ -141,5 +153,8 @@ func dwConv(x, w, b, y []float32, g *window, q0, q1 int) {
 	if b != nil {
 		_ = b[g.c-1]
 	}
-	C.ik_dwconv(cf(x), cf(w), cf(b), cf(y), cwin(g), C.long(q0), C.long(q1))
+	if wr != nil {
+		_ = wr[g.kh*g.kw*g.ow*g.c-1]
+	}
+	C.ik_dwconv(cf(x), cf(w), cf(wr), cf(b), cf(y), cwin(g), C.long(q0), C.long(q1))
 }

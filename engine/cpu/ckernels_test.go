@@ -104,11 +104,19 @@ func TestCKernelsMatchGo(t *testing.T) {
 			}
 		}
 		w, b := randF(r, g.kh*g.kw*g.c, 1), randF(r, g.c, 1)
+		wr := make([]float32, g.kh*g.kw*g.ow*g.c)
+		for t := 0; t < g.kh*g.kw; t++ {
+			for ox := 0; ox < g.ow; ox++ {
+				copy(wr[(t*g.ow+ox)*g.c:], w[t*g.c:(t+1)*g.c])
+			}
+		}
 		for _, bias := range [][]float32{b, nil} {
-			dc, dg := make([]float32, rows*g.c), make([]float32, rows*g.c)
-			dwConv(x, w, bias, dc, &g, 1, 2*g.oh)
-			goDwConv(x, w, bias, dg, &g, 1, 2*g.oh)
-			check("depthwise", dc, dg, 1e-6)
+			for _, rep := range [][]float32{nil, wr} {
+				dc, dg := make([]float32, rows*g.c), make([]float32, rows*g.c)
+				dwConv(x, w, rep, bias, dc, &g, 1, 2*g.oh)
+				goDwConv(x, w, bias, dg, &g, 1, 2*g.oh)
+				check("depthwise", dc, dg, 1e-6)
+			}
 		}
 		for _, isMax := range []bool{false, true} {
 			yc, yg := make([]float32, 2*g.c), make([]float32, 2*g.c)

@@ -108,10 +108,7 @@ func (k *blockKernel) plan(s []int, ax int) {
 	k.rows = splitRows(k.c.pool.threads, outer, k.total)
 }
 
-func (k *blockKernel) compute() error {
-	k.c.pool.do(k, k.rows.chunks, k.rows.parts)
-	return nil
-}
+func (k *blockKernel) compute() error { return k.rows.do(k.c, k) }
 
 func (k *blockKernel) run(chunk, chunks, _ int) {
 	o0, o1 := k.rows.span(chunk, chunks)

@@ -35,21 +35,22 @@ const (
 //   - pointwise: the same without im2col.
 //   - direct and depthwise: the parts take whole output image rows.
 type convKernel struct {
-	c                *compute
-	g                window
-	groups, cg, mg   int // groups, input channels and outputs per group
-	m, kkc           int // outputs, and one group's im2col row (kh·kw·cg)
-	mode             convMode
-	act              act
-	rows             int // batch·oh·ow
-	units            int // what the chunks split: rows, or batch·oh image rows
-	chunk            int // units per chunk
-	parts, chunks    int
-	col              [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
-	wt               *model.Tensor
-	xt, bt, rt, yt   *model.Tensor
-	x, w, b, r, y    []float32
-	packed, zeroBias int
+	c              *compute
+	g              window
+	groups, cg, mg int // groups, input channels and outputs per group
+	m, kkc         int // outputs, and one group's im2col row (kh·kw·cg)
+	mode           convMode
+	act            act
+	rows           int // batch·oh·ow
+	units          int // what the chunks split: rows, or batch·oh image rows
+	chunk          int // units per chunk
+	parts, chunks  int
+	col            [][]float32 // per worker: chunk × kkc of im2col, or directScratch floats
+	wt             *model.Tensor
+	xt, bt, rt, yt *model.Tensor
+	x, w, b, r, y  []float32
+	wr             []float32 // depthwise at stride 1: each tap's weights along a row
+	packed         int       // floats of the reordered weights
 }
 
 // convChunkFloats bounds one part's im2col buffer (it should stay in L2).
@@ -108,14 +109,8 @@ func (p *planner) conv(n *model.Node) (bool, error) {
 	if k.mode == convDirect {
 		ins = append(ins, p.get(n.Input(1), false)) // read as it is
 	}
-	if b := n.Input(2); b != "" {
-		ins = append(ins, p.get(b, false))
-		k.bt = ins[len(ins)-1].t
-	}
-	if r := n.Input(3); r != "" {
-		ins = append(ins, p.get(r, true))
-		k.rt = ins[len(ins)-1].t
-	}
+	k.bt = p.optional(n.Input(2), false, &ins)
+	k.rt = p.optional(n.Input(3), true, &ins)
 	y := p.out(n.Outputs[0], true)
 	k.yt = y.t
 	p.add(&step{name: n.Name, op: n.Op, k: k, ins: ins, outs: []*val{y}})
@@ -126,11 +121,14 @@ func (p *planner) conv(n *model.Node) (bool, error) {
 func (k *convKernel) plan(batch int) {
 	g, threads := &k.g, k.c.pool.threads
 	k.rows = batch * g.oh * g.ow
-	flops := k.rows * k.kkc * k.mg
+	flops := k.rows * k.kkc * k.m // multiply-adds: every output value takes kh·kw·c/groups
 	switch {
 	case k.cg == 1 && k.mg == 1:
 		k.mode = convDepthwise
 		k.packed = g.kh * g.kw * k.m
+		if g.sw == 1 {
+			k.packed += g.kh * g.kw * g.ow * k.m // the weights repeated along a row
+		}
 	case k.groups == 1 && directConv(g, k.m):
 		k.mode = convDirect
 	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.eh == 0 && g.ew == 0:
@@ -222,12 +220,21 @@ func (k *convKernel) bind() {
 	case convDirect:
 		k.w = w
 	case convDepthwise:
-		// [c, 1, kh, kw] → [kh, kw, c]
+		// [c, 1, kh, kw] → [kh, kw, c], and at stride 1 each tap's row repeated ow times.
 		k.w = make([]float32, k.packed)
 		for c := 0; c < k.m; c++ {
 			for t := 0; t < kk; t++ {
 				k.w[t*k.m+c] = w[c*kk+t]
 			}
+		}
+		if g.sw == 1 {
+			k.wr = k.w[kk*k.m:]
+			for t := 0; t < kk; t++ {
+				for ox := 0; ox < g.ow; ox++ {
+					copy(k.wr[(t*g.ow+ox)*k.m:(t*g.ow+ox+1)*k.m], k.w[t*k.m:(t+1)*k.m])
+				}
+			}
+			k.w = k.w[:kk*k.m]
 		}
 	default:
 		// [m, cg, kh, kw] → [m, kh, kw, cg]: each group's rows one [mg, kkc] matrix.
@@ -277,7 +284,7 @@ func (k *convKernel) run(chunk, _, worker int) {
 		}
 		r0, r1 = u0*g.ow, u1*g.ow
 	case convDepthwise:
-		dwConv(k.x, k.w, k.b, k.y, g, u0, u1)
+		dwConv(k.x, k.w, k.wr, k.b, k.y, g, u0, u1)
 		r0, r1 = u0*g.ow, u1*g.ow
 	default:
 		y := k.y[r0*m : r1*m]
@@ -287,9 +294,12 @@ func (k *convKernel) run(chunk, _, worker int) {
 			beta = 1
 		}
 		for grp := 0; grp < k.groups; grp++ {
-			a, lda := k.x[r0*g.c+grp*k.cg:], g.c
-			if k.mode == convIm2col {
-				a, lda = k.col[worker], k.kkc
+			var a []float32
+			lda := k.kkc
+			if k.mode == convPointwise {
+				a, lda = k.x[r0*g.c+grp*k.cg:], g.c
+			} else {
+				a = k.col[worker]
 				im2col(a, k.x, g, grp*k.cg, k.cg, r0, r1)
 			}
 			k.c.lib.Sgemm(blas.NoTrans, blas.Trans, r1-r0, k.mg, k.kkc, 1, a, lda, k.w[grp*k.mg*k.kkc:], k.kkc,

@@ -84,10 +84,7 @@ func (p *planner) unary(n *model.Node) (bool, error) {
 
 func (k *mapKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *mapKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *mapKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *mapKernel) run(chunk, chunks, _ int) {
 	c0, c1 := k.split.span(chunk, chunks)
@@ -254,10 +251,7 @@ func (p *planner) operandCL(name string, r int) *val {
 
 func (k *binaryKernel) bind() { k.a, k.b, k.y = k.at.F32, k.bt.F32, k.yt.F32 }
 
-func (k *binaryKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *binaryKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *binaryKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)

@@ -155,7 +155,7 @@ func (e *executor) prepare(g *model.Graph, batch int) (*prepared, error) {
 	for _, name := range g.Outputs {
 		pl.out = append(pl.out, p.get(name, false))
 	}
-	pl.mem = planMemory(g, pl.in, pl.steps, pl.out)
+	pl.mem = planMemory(pl.in, pl.steps, pl.out)
 	pl.weights = pl.mem.weights
 	pl.bytes = pl.mem.bytes()
 

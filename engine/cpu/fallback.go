@@ -47,9 +47,9 @@ func (k *refKernel) compute() error { return model.EvalNode(k.n, k.opset, k.in, 
 // reshape plans a node that only renames its input's data (Reshape,
 // Flatten, Squeeze, Unsqueeze, Identity, and Dropout at inference): its
 // output shares the input's buffer, in the graph's layout, and no step runs.
-func (p *planner) reshape(n *model.Node) bool {
+func (p *planner) reshape(n *model.Node) (bool, error) {
 	if n.Op == "Dropout" && (p.used(n.Outputs[1:]...) || len(n.Inputs) > 2 && n.Inputs[2] != "") {
-		return false
+		return false, nil
 	}
 	out := n.Outputs[0]
 	base := p.get(n.Input(0), false)
@@ -60,5 +60,5 @@ func (p *planner) reshape(n *model.Node) bool {
 		v = &val{name: out, t: t, konst: true}
 	}
 	p.vals[out] = &[2]*val{v}
-	return true
+	return true, nil
 }

@@ -22,7 +22,7 @@ func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
 		goActRows(y[q0*g.ow*outC:], outC, y[q0*g.ow*outC:], outC, nil, 0, (q1-q0)*g.ow, outC, act{kind: actReLU})
 	}
 }
-func dwConv(x, w, b, y []float32, g *window, q0, q1 int) { goDwConv(x, w, b, y, g, q0, q1) }
+func dwConv(x, w, _, b, y []float32, g *window, q0, q1 int) { goDwConv(x, w, b, y, g, q0, q1) }
 func poolRows(x, y []float32, g *window, avg, countPad bool, q0, q1 int) {
 	goPoolRows(x, y, g, avg, countPad, q0, q1)
 }

@@ -297,14 +297,8 @@ func (p *planner) linear(n *model.Node) (bool, error) {
 	l := &linearKernel{}
 	ins := []*val{p.get(n.Input(0), false), p.get(n.Input(1), false)}
 	l.x, l.w = ins[0].t, ins[1].t
-	if b := n.Input(2); b != "" {
-		ins = append(ins, p.get(b, false))
-		l.b = ins[len(ins)-1].t
-	}
-	if r := n.Input(3); r != "" {
-		ins = append(ins, p.get(r, false))
-		l.r = ins[len(ins)-1].t
-	}
+	l.b = p.optional(n.Input(2), false, &ins)
+	l.r = p.optional(n.Input(3), false, &ins)
 	y := p.out(n.Outputs[0], false)
 	l.y = y.t
 	l.g = *newGemmOp(p.c, model.NumElems(xs)/k, k, outF, a)

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"slices"
+
 	"infertop/model"
 )
 
@@ -56,93 +58,30 @@ func elemBytes(dt model.DType) int64 {
 	return 8
 }
 
+// memPlanner gives the values their buffers (see planMemory).
+type memPlanner struct {
+	m *memoryPlan
+	// reads counts the steps that read each owner of a buffer and its aliases.
+	reads map[*val]int
+	// pinned marks the owners kept to the end.
+	pinned map[*val]bool
+	free   []*storage
+	consts map[any]bool
+}
+
 // planMemory gives every value a buffer. A buffer is released after the
 // last step that reads any value it holds and taken again, best fit, by the
 // next value of its dtype to be computed: an unused buffer just large enough,
 // else the largest unused one, grown. A reshape shares its input's buffer;
 // an element-wise step may write into an input it reads for the last time;
 // the graph's outputs keep theirs to the end.
-func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *memoryPlan {
-	m := &memoryPlan{}
-	// Count each value's reads; an owner's count includes its aliases'.
-	total := map[*val]int{}
-	pinned := map[*val]bool{}
-	consts := map[*model.Tensor]bool{}
-	for _, s := range steps {
-		seen := map[*val]bool{}
-		for _, v := range s.ins {
-			if v == nil || seen[v] {
-				continue
-			}
-			seen[v] = true
-			v.reads++
-			total[v.root()]++
-			if r := v.root(); r.konst && !consts[r.t] {
-				consts[r.t] = true
-				m.weights += r.t.Bytes()
-			}
-		}
-		if sc, ok := s.k.(scratchUser); ok {
-			m.scratch = max(m.scratch, sc.scratchFloats())
-		}
-		if pk, ok := s.k.(packer); ok {
-			m.packed += pk.packedFloats()
-		}
-	}
-	for _, v := range outputs {
-		v.pinned = true
-		pinned[v.root()] = true
-		if r := v.root(); r.konst && !consts[r.t] {
-			consts[r.t] = true
-			m.weights += r.t.Bytes()
-		}
-	}
-	var free []*storage
-	take := func(dt model.DType, n int) *storage {
-		dt = arenaKind(dt)
-		best, largest := -1, -1
-		for i, s := range free {
-			if s.dtype != dt {
-				continue
-			}
-			if s.size >= n && (best < 0 || s.size < free[best].size) {
-				best = i
-			}
-			if largest < 0 || s.size > free[largest].size {
-				largest = i
-			}
-		}
-		var s *storage
-		switch {
-		case best >= 0:
-			s = free[best]
-			free = append(free[:best], free[best+1:]...)
-		case largest >= 0:
-			s = free[largest]
-			free = append(free[:largest], free[largest+1:]...)
-			s.size = n
-		default:
-			s = &storage{dtype: dt, size: n}
-			m.stores = append(m.stores, s)
-		}
-		s.free = false
-		return s
-	}
-	own := func(v *val, s *storage) {
-		v.store = s
-		s.pending += total[v]
-		s.pinned = s.pinned || pinned[v]
-	}
-	release := func(s *storage) {
-		if s.pending == 0 && !s.pinned && !s.free {
-			s.free = true
-			free = append(free, s)
-		}
-	}
+func planMemory(inputs []*val, steps []*step, outputs []*val) *memoryPlan {
+	mp := &memPlanner{m: &memoryPlan{}, reads: map[*val]int{}, pinned: map[*val]bool{}, consts: map[any]bool{}}
+	mp.count(steps, outputs)
 	// The inputs are copied in before the first step: each has its own buffer.
 	for _, v := range inputs {
-		own(v, take(v.t.DType, v.t.Len()))
-		if total[v] == 0 {
+		mp.own(v, mp.take(v.t.DType, v.t.Len()))
+		if mp.reads[v] == 0 {
 			v.store.pinned = true // no step reads it: it must not share a buffer another input is copied into
 		}
 	}
@@ -151,30 +90,21 @@ func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *m
 			if v == nil {
 				continue
 			}
-			if v.alias != nil {
-				continue // resolved below, from its owner
+			if st := inPlace(s, v); oi == 0 && st != nil {
+				mp.own(v, st)
+			} else {
+				mp.own(v, mp.take(v.t.DType, v.t.Len()))
 			}
-			if oi == 0 {
-				if st := inPlace(s, v); st != nil {
-					own(v, st)
-					continue
-				}
-			}
-			own(v, take(v.t.DType, v.t.Len()))
 		}
-		seen := map[*val]bool{}
-		for _, v := range s.ins {
-			if v == nil || seen[v] || v.root().konst {
-				continue
+		for _, v := range distinct(s.ins) {
+			if r := v.root(); !r.konst {
+				r.store.pending--
+				mp.release(r.store)
 			}
-			seen[v] = true
-			st := v.root().store
-			st.pending--
-			release(st)
 		}
 		for _, v := range s.outs {
-			if v != nil && v.alias == nil {
-				release(v.store)
+			if v != nil {
+				mp.release(v.store)
 			}
 		}
 	}
@@ -184,13 +114,111 @@ func planMemory(g *model.Graph, inputs []*val, steps []*step, outputs []*val) *m
 		all = append(all, s.ins...)
 		all = append(all, s.outs...)
 	}
-	all = append(all, outputs...)
-	for _, v := range all {
+	for _, v := range append(all, outputs...) {
 		if v != nil && v.store == nil && !v.root().konst {
 			v.store = v.root().store
 		}
 	}
-	return m
+	return mp.m
+}
+
+// distinct is vs without nils and repeats.
+func distinct(vs []*val) []*val {
+	out := make([]*val, 0, len(vs))
+	for _, v := range vs {
+		if v != nil && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// count counts each buffer owner's reads, and the weights, scratch and
+// packed weights the steps need.
+func (mp *memPlanner) count(steps []*step, outputs []*val) {
+	for _, s := range steps {
+		for _, v := range distinct(s.ins) {
+			mp.reads[v.root()]++
+			mp.weight(v)
+		}
+		if sc, ok := s.k.(scratchUser); ok {
+			mp.m.scratch = max(mp.m.scratch, sc.scratchFloats())
+		}
+		if pk, ok := s.k.(packer); ok {
+			mp.m.packed += pk.packedFloats()
+		}
+	}
+	for _, v := range outputs {
+		mp.pinned[v.root()] = true
+		mp.weight(v)
+	}
+}
+
+// weight counts a constant's bytes, once per constant data.
+func (mp *memPlanner) weight(v *val) {
+	r := v.root()
+	if !r.konst || r.t.Stored() == 0 {
+		return
+	}
+	var key any
+	switch {
+	case r.t.F32 != nil:
+		key = &r.t.F32[0]
+	case r.t.I64 != nil:
+		key = &r.t.I64[0]
+	default:
+		key = &r.t.Bool[0]
+	}
+	if !mp.consts[key] {
+		mp.consts[key] = true
+		mp.m.weights += r.t.Bytes()
+	}
+}
+
+// take returns an unused buffer of dt for n elements: the smallest one large
+// enough, else the largest one grown, else a new one.
+func (mp *memPlanner) take(dt model.DType, n int) *storage {
+	dt = arenaKind(dt)
+	best, largest := -1, -1
+	for i, s := range mp.free {
+		if s.dtype != dt {
+			continue
+		}
+		if s.size >= n && (best < 0 || s.size < mp.free[best].size) {
+			best = i
+		}
+		if largest < 0 || s.size > mp.free[largest].size {
+			largest = i
+		}
+	}
+	if best < 0 && largest >= 0 {
+		best = largest
+		mp.free[best].size = n
+	}
+	if best < 0 {
+		s := &storage{dtype: dt, size: n}
+		mp.m.stores = append(mp.m.stores, s)
+		return s
+	}
+	s := mp.free[best]
+	mp.free = slices.Delete(mp.free, best, best+1)
+	s.free = false
+	return s
+}
+
+// own puts the owner v (and its aliases) in buffer s.
+func (mp *memPlanner) own(v *val, s *storage) {
+	v.store = s
+	s.pending += mp.reads[v]
+	s.pinned = s.pinned || mp.pinned[v]
+}
+
+// release makes s unused when no read of it is left to come.
+func (mp *memPlanner) release(s *storage) {
+	if s.pending == 0 && !s.pinned && !s.free {
+		s.free = true
+		mp.free = append(mp.free, s)
+	}
 }
 
 // inPlace returns the buffer of an input of s that output v may take over:

@@ -35,10 +35,7 @@ func (p *planner) layerNorm(n *model.Node) (bool, error) {
 	in, g := p.get(x, false), p.get(n.Input(1), false)
 	ins := []*val{in, g}
 	k := &layerNormKernel{c: p.c, d: d, eps: n.Attrs.Float("epsilon", 1e-5), xt: in.t, gt: g.t}
-	if b := n.Input(2); b != "" {
-		ins = append(ins, p.get(b, false))
-		k.bt = ins[2].t
-	}
+	k.bt = p.optional(n.Input(2), false, &ins)
 	y := p.out(n.Outputs[0], false)
 	k.yt = y.t
 	k.split = splitRows(p.c.pool.threads, model.NumElems(xs)/d, d)
@@ -53,10 +50,7 @@ func (k *layerNormKernel) bind() {
 	}
 }
 
-func (k *layerNormKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *layerNormKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *layerNormKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)
@@ -100,10 +94,7 @@ func (p *planner) softmax(n *model.Node) (bool, error) {
 
 func (k *softmaxKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *softmaxKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *softmaxKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *softmaxKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)
@@ -165,10 +156,7 @@ func (k *affineKernel) packedFloats() int { return 2 * k.ch }
 
 func (k *affineKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *affineKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *affineKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *affineKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)

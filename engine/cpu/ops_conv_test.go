@@ -51,6 +51,8 @@ func TestConvolutions(t *testing.T) {
 		{3, 3, 8, 9, 5, 3, 1, 2, 2, 1, []int64{2, 0, 1, 1}, 3},    // depthwise, odd geometry
 		{3, 6, 7, 7, 3, 3, 1, 1, 1, 1, []int64{1, 1, 1, 1}, 3},    // channel multiplier 2
 		{1, 1, 6, 6, 3, 3, 1, 1, 1, 1, []int64{1, 1, 1, 1}, 1},    // one channel in and out
+		{3, 4, 4, 4, 3, 3, 1, 1, 1, 1, []int64{3, 3, 3, 3}, 1},    // more output pixels than input ones
+		{2, 3, 3, 4, 1, 1, 1, 1, 1, 1, []int64{1, 2, 1, 0}, 1},    // 1×1, padded
 	}
 	var cases []graphCase
 	for i, gm := range geos {

@@ -23,11 +23,8 @@ type val struct {
 	// alias is the value whose buffer this one shares (a reshape, or a layout
 	// change of a shape whose element order it keeps); nil for an owner.
 	alias *val
-
-	// Set by the memory planner (memory.go).
-	reads  int      // steps that read it
-	pinned bool     // kept to the end: a graph output, or an input no step reads
-	store  *storage // its buffer
+	// store is its buffer, set by the memory planner (memory.go).
+	store *storage
 }
 
 // root is the value that owns v's buffer.
@@ -96,64 +93,89 @@ func newPlanner(g *model.Graph, c *compute) *planner {
 }
 
 // plan makes the steps of the whole graph: the graph's inputs in its layout,
-// every node in order, and the outputs converted back where needed.
-func (p *planner) plan() error {
+// every node in order, and the outputs converted back where needed. A node
+// the planner cannot make sense of is an error, never a panic.
+func (p *planner) plan() (err error) {
+	node := "the graph's inputs"
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("planning %s: %v", node, r)
+		}
+	}()
 	for _, name := range p.g.Inputs {
 		v := p.g.Values[name]
 		p.vals[name] = &[2]*val{{name: name, t: &model.Tensor{DType: v.DType, Shape: v.Shape.Ints()}}}
 	}
 	for _, n := range p.g.Nodes {
+		node = fmt.Sprintf("node %q (%s)", n.Name, n.Op)
 		if err := p.node(n); err != nil {
-			return fmt.Errorf("node %q (%s): %w", n.Name, n.Op, err)
+			return fmt.Errorf("%s: %w", node, err)
 		}
 	}
+	node = "the graph's outputs"
 	for _, name := range p.g.Outputs {
 		p.get(name, false)
 	}
 	return nil
 }
 
+// fastOps are the planners of the ops that have fast kernels. Each reports
+// whether it took the node (some take only some shapes or attributes).
+var fastOps = map[string]func(p *planner, n *model.Node) (bool, error){
+	model.OpLinear:       (*planner).linear,
+	model.OpFusedConv:    (*planner).conv,
+	model.OpAttention:    (*planner).attention,
+	"MaxPool":            (*planner).pool,
+	"AveragePool":        (*planner).pool,
+	"GlobalAveragePool":  (*planner).globalPool,
+	"GlobalMaxPool":      (*planner).globalPool,
+	"LayerNormalization": (*planner).layerNorm,
+	"Softmax":            (*planner).softmax,
+	"BatchNormalization": (*planner).batchNorm,
+	"Relu":               (*planner).unary,
+	"LeakyRelu":          (*planner).unary,
+	"Sigmoid":            (*planner).unary,
+	"HardSigmoid":        (*planner).unary,
+	"HardSwish":          (*planner).unary,
+	"Tanh":               (*planner).unary,
+	"Gelu":               (*planner).unary,
+	"Clip":               (*planner).unary,
+	"Add":                (*planner).binary,
+	"Sub":                (*planner).binary,
+	"Mul":                (*planner).binary,
+	"Div":                (*planner).binary,
+	"MatMul":             (*planner).matmul,
+	"Transpose":          (*planner).transpose,
+	"Concat":             (*planner).concat,
+	"Split":              (*planner).split,
+	"Reshape":            (*planner).reshape,
+	"Flatten":            (*planner).reshape,
+	"Squeeze":            (*planner).reshape,
+	"Unsqueeze":          (*planner).reshape,
+	"Identity":           (*planner).reshape,
+	"Dropout":            (*planner).reshape,
+}
+
 // node plans one node: its fast kernel when it has one for the node's
 // shapes and attributes, else the reference kernel.
 func (p *planner) node(n *model.Node) error {
-	var ok bool
-	var err error
-	switch n.Op {
-	case model.OpLinear:
-		ok, err = p.linear(n)
-	case model.OpFusedConv:
-		ok, err = p.conv(n)
-	case model.OpAttention:
-		ok, err = p.attention(n)
-	case "MaxPool", "AveragePool":
-		ok, err = p.pool(n)
-	case "GlobalAveragePool", "GlobalMaxPool":
-		ok, err = p.globalPool(n)
-	case "LayerNormalization":
-		ok, err = p.layerNorm(n)
-	case "Softmax":
-		ok, err = p.softmax(n)
-	case "BatchNormalization":
-		ok, err = p.batchNorm(n)
-	case "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Clip":
-		ok, err = p.unary(n)
-	case "Add", "Sub", "Mul", "Div":
-		ok, err = p.binary(n)
-	case "MatMul":
-		ok, err = p.matmul(n)
-	case "Transpose":
-		ok, err = p.transpose(n)
-	case "Concat":
-		ok, err = p.concat(n)
-	case "Split":
-		ok, err = p.split(n)
-	case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout":
-		ok = p.reshape(n)
-	}
-	if err != nil || ok {
-		return err
+	if plan := fastOps[n.Op]; plan != nil {
+		if ok, err := plan(p, n); err != nil || ok {
+			return err
+		}
 	}
 	return p.fallback(n)
+}
+
+// optional adds a node's optional input (none when name is "") to ins, in
+// the layout given, and returns its tensor (nil when omitted).
+func (p *planner) optional(name string, cl bool, ins *[]*val) *model.Tensor {
+	if name == "" {
+		return nil
+	}
+	v := p.get(name, cl)
+	*ins = append(*ins, v)
+	return v.t
 }
 
 // shape is a graph value's shape (the graph's layout).
@@ -284,19 +306,31 @@ func reorderConst(c *model.Tensor, cl bool) *model.Tensor {
 }
 
 // summary describes the plan for Info.Plan: what runs channels-last, the
-// layout changes, and the nodes left to the reference kernels.
+// layout changes, and the nodes left to the reference kernels, e.g.
+// "12 values channels-last, 2 layout changes; reference kernels: Cast, Gather ×2".
 func (p *planner) summary() string {
 	var parts []string
 	if n := len(p.cl); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d values channels-last, %d layout changes", n, p.convs))
+		parts = append(parts, fmt.Sprintf("%s channels-last, %s", plural(n, "value"), plural(p.convs, "layout change")))
 	}
 	if len(p.ref) > 0 {
 		ops := make([]string, 0, len(p.ref))
 		for op, k := range p.ref {
-			ops = append(ops, fmt.Sprintf("%s ×%d", op, k))
+			if k > 1 {
+				op = fmt.Sprintf("%s ×%d", op, k)
+			}
+			ops = append(ops, op)
 		}
 		sort.Strings(ops)
 		parts = append(parts, "reference kernels: "+strings.Join(ops, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// plural reads like "1 value" or "3 values".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

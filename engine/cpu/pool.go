@@ -289,3 +289,9 @@ func splitRows(threads, rows, rowLen int) rowSplit {
 
 // span returns the rows of chunk c.
 func (s *rowSplit) span(c, chunks int) (int, int) { return span(s.rows, c, chunks, 1) }
+
+// do runs t's chunks on the pool as s splits them.
+func (s *rowSplit) do(c *compute, t task) error {
+	c.pool.do(t, s.chunks, s.parts)
+	return nil
+}

@@ -44,10 +44,7 @@ func (p *planner) pool(n *model.Node) (bool, error) {
 
 func (k *poolKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *poolKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *poolKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *poolKernel) run(chunk, chunks, _ int) {
 	q0, q1 := k.split.span(chunk, chunks)
@@ -92,10 +89,7 @@ func (p *planner) globalPool(n *model.Node) (bool, error) {
 
 func (k *globalPoolKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *globalPoolKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *globalPoolKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *globalPoolKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)

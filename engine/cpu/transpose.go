@@ -137,10 +137,7 @@ func newLayoutKernel(c *compute, x, y *model.Tensor, toCL bool) *permKernel {
 
 func (k *permKernel) bind() { k.x, k.y = k.xt.F32, k.yt.F32 }
 
-func (k *permKernel) compute() error {
-	k.c.pool.do(k, k.split.chunks, k.split.parts)
-	return nil
-}
+func (k *permKernel) compute() error { return k.split.do(k.c, k) }
 
 func (k *permKernel) run(chunk, chunks, _ int) {
 	r0, r1 := k.split.span(chunk, chunks)
