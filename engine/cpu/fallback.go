@@ -13,9 +13,15 @@ type refKernel struct {
 	in, out []*model.Tensor
 }
 
-// optionalOutputs are the ops whose outputs past the first the reference
-// kernels may skip when nothing reads them.
-var optionalOutputs = map[string]bool{"MaxPool": true, "LayerNormalization": true, "BatchNormalization": true, "Dropout": true}
+// optionalOutputs says whether op's outputs past the first are ones the
+// reference kernels may skip when nothing reads them.
+func optionalOutputs(op string) bool {
+	switch op {
+	case "MaxPool", "LayerNormalization", "BatchNormalization", "Dropout":
+		return true
+	}
+	return false
+}
 
 // fallback plans a node on the reference kernels.
 func (p *planner) fallback(n *model.Node) error {
@@ -30,7 +36,7 @@ func (p *planner) fallback(n *model.Node) error {
 		k.in[i] = v.t
 	}
 	for i, name := range n.Outputs {
-		if name == "" || (i > 0 && optionalOutputs[n.Op] && !p.used(name)) {
+		if name == "" || (i > 0 && optionalOutputs(n.Op) && !p.used(name)) {
 			continue
 		}
 		v := p.out(name, false)
