@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,9 +53,9 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 	s := doc.Snapshot
 	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", fileStem(s.Model), strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
-	b, err := json.MarshalIndent(doc, "", "  ")
+	b, err := marshalPlain(doc, "  ")
 	if err == nil {
-		err = os.WriteFile(path, append(b, '\n'), 0o644)
+		err = os.WriteFile(path, b, 0o644)
 	}
 	if abs, aerr := filepath.Abs(path); aerr == nil {
 		path = abs
@@ -79,14 +78,14 @@ type DashboardResult struct {
 
 // WriteDashboardResult writes the final snapshot's figures to path.
 func WriteDashboardResult(path string, s runner.Snapshot) error {
-	b, err := json.MarshalIndent(DashboardResult{
+	b, err := marshalPlain(DashboardResult{
 		Model: s.Model, Device: s.Device, Batch: s.Batch, State: s.State.String(),
 		MeasuredSec: s.Measured.Seconds(), Samples: s.Overall.Samples, SamplesPerSec: s.Overall.SamplesPerSec,
-	}, "", "  ")
+	}, "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the dashboard result: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("writing the dashboard result: %w", err)
 	}
 	return nil

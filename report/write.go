@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -137,8 +136,9 @@ func WriteTable(w io.Writer, res Result) error {
 	return nil
 }
 
-// csvFloat is a CSV cell's number: six significant figures.
-func csvFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+// csvFloat is a CSV cell's number: six significant figures (every digit
+// before the point where there are more), in plain decimal notation.
+func csvFloat(v float64) string { return units.Decimal(v, 6) }
 
 // energyCell is a CSV cell's energy per sample, or empty when unknown.
 func energyCell(e runner.Energy) string {
@@ -148,15 +148,9 @@ func energyCell(e runner.Energy) string {
 	return csvFloat(e.JoulesPerSample)
 }
 
-// JSON writes v as indented JSON, the form every --format json uses.
-func JSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
-}
+// JSON writes v as indented JSON, the form every --format json uses, with
+// every number in plain decimal notation.
+func JSON(w io.Writer, v any) error { return writePlain(w, v, "  ", "JSON") }
 
 // anyEnergy reports whether some row's energy per sample is known.
 func anyEnergy(rows []Row) bool {
@@ -206,8 +200,5 @@ func WriteTimes(w io.Writer, times []Times) error {
 	if times == nil {
 		times = []Times{}
 	}
-	if err := json.NewEncoder(w).Encode(times); err != nil {
-		return fmt.Errorf("writing times: %w", err)
-	}
-	return nil
+	return writePlain(w, times, "", "times")
 }
