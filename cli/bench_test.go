@@ -119,6 +119,7 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--batch", "0"}, fakeDeps(nil), []string{"batch 0 is out of range", "accepted: comma-separated integers"}},
 		{[]string{"--batch", "-3"}, fakeDeps(nil), []string{"batch -3 is out of range", "1 to 16777216"}},
 		{[]string{"--batch", "abc"}, fakeDeps(nil), []string{`batch "abc" is not an integer`, "e.g. 1,32,256"}},
+		{[]string{"--batch", "9223372036854775808"}, fakeDeps(nil), []string{"batch 9223372036854775808 is out of range", "1 to 16777216"}},
 		{[]string{"--batch", "1,,2"}, fakeDeps(nil), []string{"empty entry at position 2"}},
 		{[]string{"--batch", "100000"}, tight, []string{"batch 100000 of mlp needs an estimated", "more than the 100.0 MiB available (cgroup memory limit)"}},
 		{[]string{"--preset", "vgg"}, fakeDeps(nil), []string{`unknown preset "vgg"`, "valid: lenet5, linear, mlp, resnet, transformer"}},

@@ -109,7 +109,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
 	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")
-	batch := fs.Int("batch", 0, "batch size (default: the model's)")
+	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
 	window := fs.String("window", "1s", "least length of one window")
@@ -148,18 +148,20 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, --tf32 off,on", sides[0])
 	}
 	switch {
-	case flagSet(fs, "batches") && *batch != 0:
+	case flagSet(fs, "batches") && flagSet(fs, "batch"):
 		return fail("give --batch or --batches, not both")
 	case flagSet(fs, "batches"):
 		if s.Batches, err = parseIncreasing(*batchList); err != nil {
 			return fail("--batches: %v", err)
 		}
-	case *batch < 0 || *batch > maxBatch:
-		return fail("--batch %d is out of range (accepted: 1 to %d)", *batch, maxBatch)
-	case *batch == 0:
-		s.Batches = []int{s.Model.DefaultBatch}
+	case flagSet(fs, "batch"):
+		n, err := parseBatchFlag(*batch, false)
+		if err != nil {
+			return fail("%v", err)
+		}
+		s.Batches = []int{n}
 	default:
-		s.Batches = []int{*batch}
+		s.Batches = []int{s.Model.DefaultBatch}
 	}
 	if err := session.CheckModel(s.Model, s.Batches); err != nil {
 		return fail("%v", err)
