@@ -79,13 +79,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		usage(stdout)
 		return ExitOK
 	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") && name == "dashboard" {
+		name, args = "version", args[1:]
+	}
 	for _, c := range commands() {
 		if c.name == name {
 			return c.run(ctx, env, args)
 		}
 	}
-	fmt.Fprintf(stderr, "infertop: unknown command %q\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "infertop: unknown command %q (see infertop --help)\n", name)
 	return ExitUsage
 }
 
@@ -137,16 +139,34 @@ func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args; it returns (code, false) when the command should stop:
-// 0 after --help, 2 after a usage error (the flag package has printed why).
+// 0 after --help, 2 after a usage error (one line says why).
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK, false
-		}
-		return ExitUsage, false
+	if code, ok := parseOnly(fs, args); !ok {
+		return code, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "infertop %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// parseOnly parses args and leaves the arguments after the flags to the
+// caller. --help prints the command's usage; an unknown flag or a bad value
+// prints one line that points at --help, not the whole usage.
+func parseOnly(fs *flag.FlagSet, args []string) (int, bool) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return ExitOK, false
+	case err != nil:
+		fmt.Fprintf(out, "infertop %s: %v (see infertop %s --help)\n", fs.Name(), err, fs.Name())
 		return ExitUsage, false
 	}
 	return 0, true

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -60,11 +59,8 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, ok := parseOnly(fs, args); !ok {
+		return code
 	}
 	rest := fs.Args()
 	if file == "" && len(rest) > 0 {
