@@ -112,6 +112,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
+	duration := fs.String("duration", "", "least measuring time of each side at each batch size, as bench's --duration: as many window pairs as it takes (instead of --pairs)")
 	window := fs.String("window", "1s", "least length of one window")
 	warmup := fs.String("warmup", "1s", "warm-up of each side at each batch")
 	format := fs.String("format", "table", "output format: table, json or csv")
@@ -166,11 +167,16 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	if err := session.CheckModel(s.Model, s.Batches); err != nil {
 		return fail("%v", err)
 	}
-	if *pairs < 1 || *pairs > 1000 {
-		return fail("--pairs %d is out of range (accepted: 1 to 1000)", *pairs)
+	if *pairs < 1 || *pairs > maxPairs {
+		return fail("--pairs %d is out of range (accepted: 1 to %d)", *pairs, maxPairs)
 	}
 	if s.Window, err = parseDuration("window", *window, true); err != nil {
 		return fail("%v", err)
+	}
+	if flagSet(fs, "duration") {
+		if s.Pairs, err = pairsFor(*duration, s.Window, flagSet(fs, "pairs")); err != nil {
+			return fail("%v", err)
+		}
 	}
 	if s.Warmup, err = parseDuration("warmup", *warmup, false); err != nil {
 		return fail("%v", err)
@@ -189,6 +195,27 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		return fail("%v", err)
 	}
 	return plan, 0, true
+}
+
+// maxPairs bounds --pairs.
+const maxPairs = 1000
+
+// pairsFor turns compare's --duration, each side's measuring time at a
+// batch size, into window pairs of window each: a side measures one window
+// per pair.
+func pairsFor(duration string, window time.Duration, pairsGiven bool) (int, error) {
+	if pairsGiven {
+		return 0, fmt.Errorf("give --duration or --pairs, not both (--duration sets the pairs: one window of each side per pair)")
+	}
+	d, err := parseDuration("duration", duration, true)
+	if err != nil {
+		return 0, err
+	}
+	n := int((d + window - 1) / window)
+	if n > maxPairs {
+		return 0, fmt.Errorf("--duration %s is %d windows of %v per side, more than the %d pairs a race measures (accepted: up to %v)", duration, n, window, maxPairs, maxPairs*window)
+	}
+	return n, nil
 }
 
 // parseSides reads "--devices A,B", "--threads N[,M]" and "--tf32 X[,Y]" into two sides.

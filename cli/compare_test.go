@@ -67,6 +67,23 @@ func TestCompareThreadsCrossover(t *testing.T) {
 	}
 }
 
+// --duration is each side's measuring time at a batch, as bench's is: with
+// windows of 20 ms, 50 ms is three pairs (one window of each side per pair).
+func TestCompareDuration(t *testing.T) {
+	code, out, errs := runCompareArgs(t, context.Background(), compareTestDeps(nil), "--preset", "linear", "--devices", "cpu,cpu",
+		"--threads", "1,0", "--batch", "8", "--duration", "50ms", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.CompareDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if p := doc.Compare.Points; len(p) != 1 || p[0].Pairs != 3 {
+		t.Errorf("points %+v, want one batch of 3 pairs", p)
+	}
+}
+
 func TestCompareInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
