@@ -30,6 +30,9 @@ type benchPlan struct {
 	outputs    session.Outputs
 	// dims are the --dim bindings, for the report's options.
 	dims map[string]int
+	// baseline is the earlier bench given with --baseline (nil without).
+	baseline     *report.Result
+	baselinePath string
 }
 
 // bench measures each model at each batch size in turn and writes one row
@@ -86,7 +89,13 @@ measure:
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims
 	}
+	if plan.baselinePath != "" {
+		opts["baseline"] = plan.baselinePath
+	}
 	res := report.Result{Meta: report.NewMeta(Version, info, s.ModelNames(), opts, start, m.CPUInfo), Rows: rows}
+	if plan.baseline != nil {
+		res.Baseline = report.BenchBaselineRows(plan.baseline.Rows, rows)
+	}
 	var w io.Writer = env.Stdout
 	if plan.out != nil {
 		w = plan.out
@@ -120,6 +129,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: each model's default batch)")
+	fs.StringVar(batchList, "batches", "", "the same as --batch, as sweep, compare and selftest name it")
 	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
@@ -128,6 +138,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
+	baseline := fs.String("baseline", "", "the `OLD.json` an earlier bench --format json wrote: print each row's samples/s against it (new/old, flagged beyond the noise)")
 	soak := fs.Duration("soak-report", 0, "print Go heap and RSS on stderr at this interval (used by scripts/soak.sh)")
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -150,6 +161,9 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	}
 	if len(s.Models) == 1 {
 		s.Batches = []int{s.Models[0].DefaultBatch}
+	}
+	if flagSet(fs, "batch") && flagSet(fs, "batches") {
+		return fail("give --batch or --batches, not both (they are the same list)")
 	}
 	if *batchList != "" {
 		if s.Batches, err = parseBatchList(*batchList); err != nil {
@@ -174,6 +188,16 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 		return fail("%v", err)
 	}
 	s.Threads, s.Resident, s.TF32 = *threads, *resident, *tf32
+	if *baseline != "" {
+		old, err := report.LoadBenchBaseline(*baseline)
+		if err != nil {
+			return fail("--baseline: %v", err)
+		}
+		if err := report.CheckBenchBaseline(old, plannedRows(*s)); err != nil {
+			return fail("--baseline %s: %v", *baseline, err)
+		}
+		plan.baseline, plan.baselinePath = &old, *baseline
+	}
 	if err := m.CheckFits(*s); err != nil {
 		return benchPlan{}, failed(env, "bench", err), false
 	}
@@ -186,6 +210,17 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	}
 	s.KeepLatencies = plan.times != nil
 	return plan, 0, true
+}
+
+// plannedRows are the rows a bench will measure, with nothing measured yet.
+func plannedRows(s session.BenchSpec) []report.Row {
+	var rows []report.Row
+	for _, m := range s.Models {
+		for _, b := range s.BatchesOf(m) {
+			rows = append(rows, report.Row{Model: m.Name, Device: s.Device.String(), Batch: b})
+		}
+	}
+	return rows
 }
 
 // benchModels are the models a bench measures: the --preset (unless only

@@ -24,6 +24,9 @@ import (
 type Result struct {
 	Meta Meta  `json:"meta"`
 	Rows []Row `json:"rows"`
+	// Baseline compares the rows with an earlier bench's (absent without
+	// --baseline; BenchBaselineRows makes it).
+	Baseline []BenchBaselineRow `json:"baseline,omitempty"`
 }
 
 // Meta describes the program, the machine and the options of a run.

@@ -52,9 +52,16 @@ var csvHeader = []string{"model", "device", "batch", "samples_per_sec", "batches
 func WriteCSV(w io.Writer, res Result) error {
 	cw := csv.NewWriter(w)
 	energy := anyEnergy(res.Rows)
-	header := csvHeader
+	header := append([]string(nil), csvHeader...)
 	if energy {
-		header = append(append([]string(nil), csvHeader...), "joules_per_sample")
+		header = append(header, "joules_per_sample")
+	}
+	base := map[benchCell]Change{}
+	if res.Baseline != nil {
+		header = append(header, "old_samples_per_sec", "samples_per_sec_ratio", "samples_per_sec_noise", "samples_per_sec_flagged")
+		for _, b := range res.Baseline {
+			base[benchCell{b.Model, b.Device, b.Batch}] = b.SamplesPerSec
+		}
 	}
 	_ = cw.Write(header)
 	for _, r := range res.Rows {
@@ -68,6 +75,13 @@ func WriteCSV(w io.Writer, res Result) error {
 			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
 		if energy {
 			rec = append(rec, energyCell(r.Energy))
+		}
+		if res.Baseline != nil {
+			if c, ok := base[cellOf(r)]; ok {
+				rec = append(rec, csvFloat(c.Old), csvFloat(c.Ratio), csvFloat(c.Noise), strconv.FormatBool(c.Flagged))
+			} else {
+				rec = append(rec, "", "", "", "")
+			}
 		}
 		_ = cw.Write(rec)
 	}
@@ -132,6 +146,9 @@ func WriteTable(w io.Writer, res Result) error {
 		if r.ComputeMS > 0 {
 			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Model, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
+	}
+	if res.Baseline != nil {
+		return writeBenchBaselineTable(w, res.Baseline)
 	}
 	return nil
 }
