@@ -2,6 +2,8 @@ package hostinfo
 
 import (
 	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,12 @@ func TestReadMemory(t *testing.T) {
 	hm, err = ReadMemory("testdata/cg/")
 	if err != nil || hm.Available != 3<<30 || hm.Source != "cgroup memory limit" {
 		t.Errorf("with cgroup: %+v, %v", hm, err)
+	}
+	// ulimit -v 2000000 with 1,000,000 kB mapped: what is left of the address
+	// space (below the cgroup's 3 GiB and the data limit's 4 GiB − 600,000 kB).
+	hm, err = ReadMemory("testdata/ulimit/")
+	if err != nil || hm.Available != 2048000000-1000000*1024 || hm.Source != "address-space limit (ulimit -v, RLIMIT_AS)" {
+		t.Errorf("with ulimit -v: %+v, %v", hm, err)
 	}
 	if _, err := ReadMemory("testdata/missing/"); err == nil {
 		t.Error("missing /proc/meminfo gave no error")
@@ -68,5 +76,37 @@ func TestCPUModel(t *testing.T) {
 	}
 	if got := CPUModel("testdata/missing"); got != "unknown" {
 		t.Errorf("missing file: %q", got)
+	}
+}
+
+// The tighter of the two memory resource limits counts, and an unlimited
+// one (or none readable) leaves the memory to MemAvailable and the cgroup.
+func TestRlimitLeft(t *testing.T) {
+	status := "VmSize:\t 1000000 kB\nVmData:\t  600000 kB\n"
+	for _, c := range []struct {
+		as, data string
+		left     int64
+		source   string
+		ok       bool
+	}{
+		{"unlimited", "unlimited", 0, "", false},
+		{"unlimited", "1000000000", 1000000000 - 600000*1024, "data-segment limit (ulimit -d, RLIMIT_DATA)", true},
+		{"2048000000", "unlimited", 2048000000 - 1000000*1024, "address-space limit (ulimit -v, RLIMIT_AS)", true},
+		{"500000000", "unlimited", 0, "address-space limit (ulimit -v, RLIMIT_AS)", true},
+	} {
+		root := t.TempDir() + "/"
+		limits := "Max data size             " + c.data + "           unlimited            bytes\n" +
+			"Max address space         " + c.as + "           unlimited            bytes\n"
+		if err := os.MkdirAll(root+"proc/self", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := errors.Join(os.WriteFile(root+"proc/self/limits", []byte(limits), 0o644),
+			os.WriteFile(root+"proc/self/status", []byte(status), 0o644)); err != nil {
+			t.Fatal(err)
+		}
+		left, source, ok := rlimitLeft(root)
+		if left != c.left || source != c.source || ok != c.ok {
+			t.Errorf("as %s data %s: %d %q %v, want %d %q %v", c.as, c.data, left, source, ok, c.left, c.source, c.ok)
+		}
 	}
 }
