@@ -181,7 +181,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if s.Duration, err = parseDuration("duration", *duration, true); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return fail("%v", err)
 	}
 	if err := checkTF32(s.Device, *tf32); err != nil {

@@ -26,8 +26,12 @@ func fakeDeps(onOpen func(n int)) session.Machine {
 		HostMemory: func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: 1 << 30, Source: "test"}, nil },
 		CPUInfo:    "testdata/cpuinfo",
 		Window:     5 * time.Millisecond,
+		CPUs:       fourCPUs,
 	}
 }
+
+// fourCPUs is the test machines' CPUs, whatever the machine running the tests has.
+func fourCPUs() hostinfo.CPUs { return hostinfo.CPUs{N: 4, Source: "affinity mask"} }
 
 func runBenchTest(ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -111,6 +115,8 @@ func TestBenchBadInput(t *testing.T) {
 	tight.HostMemory = func() (hostinfo.Memory, error) {
 		return hostinfo.Memory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
 	}
+	twoCPUs := fakeDeps(nil)
+	twoCPUs.CPUs = func() hostinfo.CPUs { return hostinfo.CPUs{N: 2, Source: "cgroup CPU quota"} }
 	cases := []struct {
 		args []string
 		deps session.Machine
@@ -131,6 +137,8 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--duration", "5"}, fakeDeps(nil), []string{`--duration "5" is not a duration`, "e.g. 5s"}},
 		{[]string{"--warmup", "-1s"}, fakeDeps(nil), []string{"--warmup -1s is negative"}},
 		{[]string{"--threads", "-1"}, fakeDeps(nil), []string{"--threads -1 is negative"}},
+		{[]string{"--threads", "3"}, twoCPUs, []string{"--threads 3 is more than the 2 CPUs this process may use (cgroup CPU quota)", "accepted: 0 for all cores, or 1 to 2"}},
+		{[]string{"--threads", "100000"}, twoCPUs, []string{"--threads 100000 is more than the 2 CPUs"}},
 		{[]string{"--tf32"}, fakeDeps(nil), []string{"--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"}},
 		{[]string{"--output", filepath.Join(dir, "missing", "out.json")}, fakeDeps(nil), []string{"--output", "cannot be written: no such file or directory"}},
 	}

@@ -29,7 +29,7 @@ func calibrateMain(_ context.Context, env Env, args []string, m session.Machine)
 	if err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
 	if err := checkTF32(dev, *tf32); err != nil {

@@ -60,7 +60,7 @@ func TestCalibrate(t *testing.T) {
 	}{
 		{[]string{"--device", "tpu"}, "infertop calibrate: --device: "},
 		{[]string{"--device", "cuda:0"}, "device cuda:0 is not available in this build: built without CUDA"},
-		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or a positive count)"},
+		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or 1 to "},
 		{[]string{"--tf32"}, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {

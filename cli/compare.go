@@ -140,7 +140,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		return fail("%v", err)
 	}
 	plan.dims = dimsOf(models)
-	sides, err := parseSides(*devices, *threads, *tf32, m.Registry)
+	sides, err := parseSides(*devices, *threads, *tf32, m)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -219,7 +219,8 @@ func pairsFor(duration string, window time.Duration, pairsGiven bool) (int, erro
 }
 
 // parseSides reads "--devices A,B", "--threads N[,M]" and "--tf32 X[,Y]" into two sides.
-func parseSides(devices, threads, tf32 string, reg *engine.Registry) ([2]sweep.Side, error) {
+func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side, error) {
+	reg := m.Registry
 	var sides [2]sweep.Side
 	ds := strings.Split(devices, ",")
 	if len(ds) != 2 {
@@ -248,8 +249,11 @@ func parseSides(devices, threads, tf32 string, reg *engine.Registry) ([2]sweep.S
 			return sides, fmt.Errorf("device %s is not available in this build: %s (without a GPU, race two thread counts: --devices cpu,cpu --threads 1,0)", d, reg.Why(d.Kind))
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(ts[i]))
-		if err != nil || n < 0 {
+		if err != nil {
 			return sides, fmt.Errorf("--threads %q: %q is not a count (accepted: 0 for all cores, or a positive count)", threads, ts[i])
+		}
+		if err := checkThreads(n, m); err != nil {
+			return sides, err
 		}
 		if d.Kind != engine.CPU {
 			n = 0 // threads bound CPU engines only

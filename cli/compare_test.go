@@ -22,7 +22,7 @@ import (
 // the count of batches run after each.
 func compareTestDeps(onRun func(n int64)) session.Machine {
 	reg, now := fake.ClockRegistry(onRun)
-	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now}
+	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now, CPUs: fourCPUs}
 }
 
 func runCompareArgs(t *testing.T, ctx context.Context, deps session.Machine, args ...string) (int, string, string) {

@@ -61,7 +61,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if s.Batch, err = parseBatchFlag(*batch, true); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
-	if err := checkDashboardFlags(s); err != nil {
+	if err := checkDashboardFlags(s, deps.machine); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
 	start, err := dashboardModel(fs, models, *preset, s.Batch)
@@ -143,7 +143,7 @@ func dashboardModel(fs *flag.FlagSet, mf *modelFlags, preset string, batch int) 
 	return dashboardStart{cat, m}, nil
 }
 
-func checkDashboardFlags(s session.DashboardSpec) error {
+func checkDashboardFlags(s session.DashboardSpec, m session.Machine) error {
 	if s.Device != "" {
 		d, err := parseDevice(s.Device)
 		if err != nil {
@@ -154,8 +154,8 @@ func checkDashboardFlags(s session.DashboardSpec) error {
 		}
 	}
 	switch {
-	case checkThreads(s.Threads) != nil:
-		return checkThreads(s.Threads)
+	case checkThreads(s.Threads, m) != nil:
+		return checkThreads(s.Threads, m)
 	case s.FakeGPUs < 0 || s.FakeGPUs > session.MaxFakeGPUs:
 		return fmt.Errorf("--fake-gpus %d is out of range (0 to %d)", s.FakeGPUs, session.MaxFakeGPUs)
 	case s.Interval < session.MinInterval:

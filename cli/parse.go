@@ -115,10 +115,17 @@ func runnableDevice(m session.Machine, s string) (engine.Device, error) {
 	return d, nil
 }
 
-// checkThreads accepts a --threads value: 0 for all cores, or a positive count.
-func checkThreads(n int) error {
-	if n < 0 {
-		return fmt.Errorf("--threads %d is negative (accepted: 0 for all cores, or a positive count)", n)
+// checkThreads accepts a --threads value: 0 for all cores, or 1 to the
+// CPUs this process may compute on (its affinity mask and cgroup quota):
+// more threads than that only take turns on the same CPUs.
+func checkThreads(n int, m session.Machine) error {
+	cpus := m.UsableCPUs()
+	accepted := fmt.Sprintf("accepted: 0 for all cores, or 1 to %d", cpus.N)
+	switch {
+	case n < 0:
+		return fmt.Errorf("--threads %d is negative (%s)", n, accepted)
+	case n > cpus.N:
+		return fmt.Errorf("--threads %d is more than the %d CPUs this process may use (%s) (%s)", n, cpus.N, cpus.Source, accepted)
 	}
 	return nil
 }

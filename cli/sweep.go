@@ -182,7 +182,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if s.MaxTime, err = parseDuration("max-time", *maxTime, true); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return fail("%v", err)
 	}
 	if err := checkTF32(s.Device, *tf32); err != nil {

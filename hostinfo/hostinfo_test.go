@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,39 @@ func TestRlimitLeft(t *testing.T) {
 		if left != c.left || source != c.source || ok != c.ok {
 			t.Errorf("as %s data %s: %d %q %v, want %d %q %v", c.as, c.data, left, source, ok, c.left, c.source, c.ok)
 		}
+	}
+}
+
+// The CPU count a thread count is bounded by: the affinity mask, or a
+// smaller cgroup quota rounded up.
+func TestUsableCPUs(t *testing.T) {
+	for _, c := range []struct {
+		files    map[string]string
+		affinity int
+		want     CPUs
+	}{
+		{nil, 2, CPUs{2, "affinity mask"}},
+		{map[string]string{"sys/fs/cgroup/cpu.max": "max 100000\n"}, 8, CPUs{8, "affinity mask"}},
+		{map[string]string{"sys/fs/cgroup/cpu.max": "150000 100000\n"}, 8, CPUs{2, "cgroup CPU quota"}},
+		{map[string]string{"sys/fs/cgroup/cpu.max": "50000 100000\n"}, 8, CPUs{1, "cgroup CPU quota"}},
+		{map[string]string{"sys/fs/cgroup/cpu.max": "800000 100000\n"}, 2, CPUs{2, "affinity mask"}},
+		{map[string]string{"sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n", "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, 16, CPUs{3, "cgroup CPU quota"}},
+		{map[string]string{"sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n", "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, 16, CPUs{16, "affinity mask"}},
+	} {
+		root := t.TempDir() + "/"
+		for name, text := range c.files {
+			if err := os.MkdirAll(filepath.Dir(root+name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(root+name, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := usableCPUs(root, c.affinity); got != c.want {
+			t.Errorf("%v, affinity %d: %v, want %v", c.files, c.affinity, got, c.want)
+		}
+	}
+	if c := UsableCPUs("/"); c.N < 1 {
+		t.Errorf("this machine: %v", c)
 	}
 }
