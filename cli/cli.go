@@ -25,7 +25,10 @@ import (
 	"infertop/session"
 )
 
-// Exit codes, as the Go habits of the project fix them.
+// Exit codes, as the Go habits of the project fix them. A command ended by
+// a signal exits 128 + the signal's number, as shells expect: 130 after
+// SIGINT (ExitInterrupted, what a command returns when its context ends),
+// 143 after SIGTERM, 129 after SIGHUP.
 const (
 	ExitOK          = 0
 	ExitFailure     = 1
@@ -84,7 +87,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, env, args)
+			return exitCode(ctx, c.run(ctx, env, args))
 		}
 	}
 	fmt.Fprintf(stderr, "infertop: unknown command %q (see infertop --help)\n", name)
@@ -104,27 +107,60 @@ func usage(w io.Writer) {
 	}
 }
 
-// interruptible cancels ctx on the first SIGINT or SIGTERM and exits at once on the second.
+// signalled is the cause of a context that a signal ended.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string { return "interrupted by " + s.sig.String() }
+
+// code is the exit status after the signal: 128 + its number.
+func (s signalled) code() int { return 128 + int(s.sig) }
+
+// interruptSignals end a command as Ctrl-C does: SIGHUP is a closed
+// terminal, and like SIGTERM it must leave the results and the terminal as
+// an interrupt does, not kill the process where it stands.
+var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// interruptible cancels ctx, with the signal as its cause, on the first
+// SIGINT, SIGTERM or SIGHUP, and exits at once on the second.
 func interruptible(parent context.Context, stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, interruptSignals...)
 	done := make(chan struct{})
 	go func() {
 		select {
-		case <-sig:
-			cancel()
+		case s := <-sig:
+			cancel(signalled{sigNum(s)})
 		case <-done:
 			return
 		}
 		select {
-		case <-sig:
+		case s := <-sig:
 			fmt.Fprintln(stderr, "infertop: interrupted twice, exiting now")
-			os.Exit(ExitInterrupted)
+			os.Exit(signalled{sigNum(s)}.code())
 		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); close(done); cancel() }
+	return ctx, func() { signal.Stop(sig); close(done); cancel(nil) }
+}
+
+func sigNum(s os.Signal) syscall.Signal {
+	if n, ok := s.(syscall.Signal); ok {
+		return n
+	}
+	return syscall.SIGINT
+}
+
+// exitCode is the process's exit status for a command that returned code:
+// after a signal, 128 + the signal's number, whether the command saw the
+// interruption (ExitInterrupted) or finished as it came (the dashboard's
+// program quits on SIGTERM by itself); a failure or a usage error stands.
+func exitCode(ctx context.Context, code int) int {
+	var s signalled
+	if (code == ExitOK || code == ExitInterrupted) && errors.As(context.Cause(ctx), &s) {
+		return s.code()
+	}
+	return code
 }
 
 // newFlags returns a flag set whose errors go to stderr and that does not exit.
