@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/atomicfile"
 	"infertop/model"
 	"infertop/report"
 	"infertop/runner"
@@ -25,7 +25,7 @@ func runBench(ctx context.Context, env Env, args []string) int {
 type benchPlan struct {
 	spec       session.BenchSpec
 	format     string
-	out, times *os.File
+	out, times *atomicfile.File
 	soak       time.Duration
 	outputs    session.Outputs
 	// dims are the --dim bindings, for the report's options.
@@ -36,20 +36,25 @@ type benchPlan struct {
 }
 
 // bench measures each model at each batch size in turn and writes one row
-// per model and batch.
-func bench(ctx context.Context, env Env, args []string, m session.Machine) int {
+// per model and batch. A result file or a recording that could not be
+// written whole makes the exit status a failure.
+func bench(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseBench(env, args, m)
 	if !ok {
 		return code
 	}
-	defer closeFiles(plan.out, plan.times)
+	defer abortFiles(plan.out, plan.times)
 	start := time.Now()
 	b, err := m.OpenBench(ctx, plan.spec, plan.outputs)
 	if err != nil {
 		return failed(env, "bench", err)
 	}
 	serving(env, "bench", b.Observer().Metrics)
-	defer func() { closed(env, "bench", b.Close()) }()
+	defer func() {
+		if !closed(env, "bench", b.Close()) && code == ExitOK {
+			code = ExitFailure
+		}
+	}()
 	prog := newProgress(env.Stderr)
 	soak := newSoakReporter(env.Stderr, plan.soak, m.RSS)
 	var (
@@ -104,9 +109,15 @@ measure:
 		fmt.Fprintf(env.Stderr, "infertop bench: %v\n", err)
 		return ExitFailure
 	}
+	if !commit(env, "bench", "output", plan.out) {
+		return ExitFailure
+	}
 	if plan.times != nil {
 		if err := report.WriteTimes(plan.times, times); err != nil {
 			fmt.Fprintf(env.Stderr, "infertop bench: --export-times: %v\n", err)
+			return ExitFailure
+		}
+		if !commit(env, "bench", "export-times", plan.times) {
 			return ExitFailure
 		}
 	}
@@ -201,11 +212,17 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if err := m.CheckFits(*s); err != nil {
 		return benchPlan{}, failed(env, "bench", err), false
 	}
+	if err := distinctPaths(pathFlag{"output", *output}, pathFlag{"export-times", *exportTimes}, pathFlag{"record", outputs.Record}); err != nil {
+		return fail("%v", err)
+	}
+	if err := session.CheckOutputs(*outputs); err != nil {
+		return fail("%v", err)
+	}
 	if plan.out, err = create("output", *output); err != nil {
 		return fail("%v", err)
 	}
 	if plan.times, err = create("export-times", *exportTimes); err != nil {
-		closeFiles(plan.out)
+		abortFiles(plan.out)
 		return fail("%v", err)
 	}
 	s.KeepLatencies = plan.times != nil

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/atomicfile"
 	"infertop/report"
 	"infertop/session"
 	"infertop/sweep"
@@ -22,7 +22,7 @@ func runCompare(ctx context.Context, env Env, args []string) int {
 type comparePlan struct {
 	spec      session.RaceSpec
 	format    string
-	out, plot *os.File
+	out, plot *atomicfile.File
 	// baseline is the earlier compare given with --baseline (nil without).
 	baseline     *report.CompareDoc
 	baselinePath string
@@ -32,12 +32,12 @@ type comparePlan struct {
 	dims map[string]int
 }
 
-func compareMain(ctx context.Context, env Env, args []string, m session.Machine) int {
+func compareMain(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseCompare(env, args, m)
 	if !ok {
 		return code
 	}
-	defer closeFiles(plan.out, plan.plot)
+	defer abortFiles(plan.out, plan.plot)
 	s := &plan.spec
 	start := time.Now()
 	opts := map[string]any{"model": s.Model.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
@@ -53,7 +53,11 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 		return failed(env, "compare", err)
 	}
 	serving(env, "compare", obs.Metrics)
-	defer func() { closed(env, "compare", obs.Close()) }()
+	defer func() {
+		if !closed(env, "compare", obs.Close()) && code == ExitOK {
+			code = ExitFailure
+		}
+	}()
 	shown := map[int]int{} // pairs already printed per batch
 	notes := 0
 	s.Progress = func(r sweep.CompareResult) {
@@ -191,7 +195,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		}
 		plan.baseline, plan.baselinePath = &old, *baseline
 	}
-	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
+	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath, *outputs); err != nil {
 		return fail("%v", err)
 	}
 	return plan, 0, true

@@ -64,6 +64,9 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if err := checkDashboardFlags(s, deps.machine); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
+	if err := session.CheckOutputs(s.Outputs); err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
 	start, err := dashboardModel(fs, models, *preset, s.Batch)
 	if err != nil {
 		return usageErr(env, "dashboard", "%v", err)

@@ -2,12 +2,12 @@ package report
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 
+	"infertop/internal/atomicfile"
 	"infertop/internal/units"
 	"infertop/runner"
 	"infertop/sweep"
@@ -55,7 +55,7 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 	path := filepath.Join(dir, name)
 	b, err := marshalPlain(doc, "  ")
 	if err == nil {
-		err = os.WriteFile(path, b, 0o644)
+		err = writeWhole(path, b)
 	}
 	if abs, aerr := filepath.Abs(path); aerr == nil {
 		path = abs
@@ -85,7 +85,7 @@ func WriteDashboardResult(path string, s runner.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("encoding the dashboard result: %w", err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := writeWhole(path, b); err != nil {
 		return fmt.Errorf("writing the dashboard result: %w", err)
 	}
 	return nil
@@ -102,4 +102,18 @@ func fileStem(name string) string {
 		}
 		return '_'
 	}, stem)
+}
+
+// writeWhole writes b to path through a temporary file renamed into place,
+// so that path holds the whole document or what it held before.
+func writeWhole(path string, b []byte) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }
