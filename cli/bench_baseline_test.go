@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +78,44 @@ func TestBenchBaseline(t *testing.T) {
 		code, out, stderr := runBenchTest(context.Background(), fakeDeps(nil), c.args...)
 		if code != ExitUsage || out != "" || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// A BLAS library the person chose (INFERTOP_BLAS) that does not load is an
+// error with the loader's message, before anything runs, in every command
+// that computes on the CPU: never a quiet fall back to the pure-Go BLAS.
+func TestChosenBLASThatDoesNotLoad(t *testing.T) {
+	const msg = "INFERTOP_BLAS=/opt/missing.so cannot be loaded: /opt/missing.so: cannot open shared object file: No such file or directory"
+	m := fakeDeps(nil)
+	m.BLASError = func() error { return errors.New(msg) }
+	for _, c := range []struct {
+		cmd string
+		run func() (int, string)
+	}{
+		{"bench", func() (int, string) { code, _, e := runBenchTest(context.Background(), m); return code, e }},
+		{"sweep", func() (int, string) {
+			sm := sweepTestDeps(nil)
+			sm.BLASError = m.BLASError
+			code, _, e := runSweepArgs(t, context.Background(), sm)
+			return code, e
+		}},
+		{"compare", func() (int, string) {
+			cm := compareTestDeps(nil)
+			cm.BLASError = m.BLASError
+			code, _, e := runCompareArgs(t, context.Background(), cm, "--devices", "cpu,cpu", "--threads", "1,0")
+			return code, e
+		}},
+		{"dashboard", func() (int, string) {
+			var out, errb bytes.Buffer
+			d := testDashboardDeps(true)
+			d.machine.BLASError = m.BLASError
+			return dashboardMain(context.Background(), Env{Stdout: &out, Stderr: &errb}, nil, d), errb.String()
+		}},
+	} {
+		code, stderr := c.run()
+		if code != ExitUsage || stderr != "infertop "+c.cmd+": "+msg+"\n" {
+			t.Errorf("%s: exit %d, stderr %q", c.cmd, code, stderr)
 		}
 	}
 }

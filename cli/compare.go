@@ -252,6 +252,11 @@ func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side
 		if !reg.Has(d.Kind) {
 			return sides, fmt.Errorf("device %s is not available in this build: %s (without a GPU, race two thread counts: --devices cpu,cpu --threads 1,0)", d, reg.Why(d.Kind))
 		}
+		if d.Kind == engine.CPU {
+			if err := m.CheckBLAS(); err != nil {
+				return sides, err
+			}
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(ts[i]))
 		if err != nil {
 			return sides, fmt.Errorf("--threads %q: %q is not a count (accepted: 0 for all cores, or a positive count)", threads, ts[i])

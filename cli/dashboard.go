@@ -67,6 +67,9 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if err := session.CheckOutputs(s.Outputs); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
+	if err := deps.machine.CheckBLAS(); err != nil { // the CPU runs, and the d key reaches it
+		return usageErr(env, "dashboard", "%v", err)
+	}
 	start, err := dashboardModel(fs, models, *preset, s.Batch)
 	if err != nil {
 		return usageErr(env, "dashboard", "%v", err)

@@ -112,6 +112,9 @@ func runnableDevice(m session.Machine, s string) (engine.Device, error) {
 	if !m.Registry.Has(d.Kind) {
 		return d, fmt.Errorf("device %s is not available in this build: %s", d, m.Registry.Why(d.Kind))
 	}
+	if d.Kind == engine.CPU {
+		return d, m.CheckBLAS()
+	}
 	return d, nil
 }
 

@@ -34,6 +34,9 @@ type Machine struct {
 	OpenRAPL func() (*hostinfo.RAPL, error)
 	// BLAS describes the CPU engine's BLAS.
 	BLAS func() string
+	// BLASError says why the BLAS library a person chose does not load
+	// (nil: INFERTOP_BLAS through internal/blas).
+	BLASError func() error
 	// Window is the runner's measurement window of bench (0: the runner's default).
 	Window time.Duration
 	// Now is the race's clock (nil: the wall clock).

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -14,9 +15,14 @@ import (
 
 // BLASDescription says which BLAS the CPU engine uses on this machine, e.g.
 // "OpenBLAS 0.3.21 (pthread, Haswell) /usr/lib/x86_64-linux-gnu/libopenblas.so.0",
-// or the gonum fallback and how to install OpenBLAS.
+// the gonum fallback and how to install OpenBLAS, or why the library
+// INFERTOP_BLAS names does not load.
 func BLASDescription() string {
-	lib, _ := blas.Load(blas.Options{})
+	lib, err := blas.Load(blas.Options{})
+	var ce *blas.ChosenError
+	if errors.As(err, &ce) {
+		return err.Error()
+	}
 	return lib.Description()
 }
 
