@@ -145,3 +145,16 @@ func TestUsableCPUs(t *testing.T) {
 		t.Errorf("this machine: %v", c)
 	}
 }
+
+// CPUTime grows by about the CPU time a busy loop spends, and never back.
+func TestCPUTime(t *testing.T) {
+	before := CPUTime()
+	x := 0
+	for i := range 50_000_000 {
+		x ^= i
+	}
+	_ = x
+	if after := CPUTime(); before <= 0 || after <= before {
+		t.Errorf("CPU time %v then %v", before, after)
+	}
+}
