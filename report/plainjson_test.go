@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"infertop/engine"
 	"infertop/runner"
 )
 
@@ -59,5 +60,32 @@ func TestPlainNumbersLeavesStrings(t *testing.T) {
 	want := `{"a":"1e-07 \"2E+30\"","b":[0.0000001,-2500000000000000000000,3,0.5],"c":12}`
 	if got := string(plainNumbers([]byte(in))); got != want {
 		t.Errorf("plainNumbers\n got %s\nwant %s", got, want)
+	}
+}
+
+// A share of a stale peak is never shown bare: the table marks it, the row
+// says why, the JSON carries the flag, the peak and how it was taken.
+func TestStalePeakIsSaid(t *testing.T) {
+	s := runner.Snapshot{Model: "mlp", Device: "cpu", Batch: 256, State: runner.Done, WarmupSettled: true,
+		Stability: runner.Stability{Windows: true, IQR: true}, GFLOPS: 88.65, PctPeak: 150.4, PeakStale: true,
+		Info: engine.Info{PeakGFLOPS: 58.94, Peak: engine.Peak{Runs: 7, Spread: 0.04, Cached: true}}}
+	res := sample()
+	res.Rows = []Row{FromSnapshot(s)}
+	var b bytes.Buffer
+	if err := WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "150.4 stale") ||
+		!strings.Contains(out, "mlp batch 256: % of peak is stale: a window beat the sgemm peak of 58.9 GFLOP/s, which a peak cannot be") {
+		t.Errorf("table:\n%s", out)
+	}
+	b.Reset()
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"peak_stale": true`, `"peak_gflops": 58.94`, `"runs": 7`, `"spread": 0.04`, `"cached": true`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b.String())
+		}
 	}
 }

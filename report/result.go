@@ -11,6 +11,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -92,7 +93,13 @@ type Row struct {
 	Stability     Stability `json:"stability"`
 	GFLOPS        float64   `json:"gflops"`
 	PctPeak       float64   `json:"pct_peak"`
-	EngineBytes   int64     `json:"engine_bytes"`
+	// PeakGFLOPS is the device's sgemm peak PctPeak divides by, and Peak
+	// how it was taken (rounds, spread, cached or not); PeakStale says a
+	// window beat it, so PctPeak is not a share of a true peak.
+	PeakGFLOPS  float64     `json:"peak_gflops,omitempty"`
+	Peak        engine.Peak `json:"peak,omitzero"`
+	PeakStale   bool        `json:"peak_stale,omitempty"`
+	EngineBytes int64       `json:"engine_bytes"`
 	// Plan is how the engine computed this batch where that depends on the
 	// batch (engine.Info.Plan: the CUDA engine's convolution ways).
 	Plan string `json:"plan,omitempty"`
@@ -138,7 +145,8 @@ func FromSnapshot(s runner.Snapshot) Row {
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
-		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
+		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, PeakGFLOPS: s.Info.PeakGFLOPS, Peak: s.Info.Peak, PeakStale: s.PeakStale || s.PctPeak > 100,
+		EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
 		Energy: s.OverallEnergy, Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {
@@ -150,6 +158,9 @@ func FromSnapshot(s runner.Snapshot) Row {
 	}
 	if !r.Stable && s.Err == "" {
 		r.Warnings = append(r.Warnings, "unstable: "+s.Stability.Why())
+	}
+	if r.PeakStale {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%% of peak is stale: a window beat the sgemm peak of %.3g GFLOP/s, which a peak cannot be (see the events; infertop calibrate measures it again)", s.Info.PeakGFLOPS))
 	}
 	if !s.WarmupSettled && s.Err == "" {
 		r.Warnings = append(r.Warnings, "warm-up did not settle")

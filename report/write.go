@@ -115,7 +115,10 @@ func WriteTable(w io.Writer, res Result) error {
 	for _, r := range res.Rows {
 		l := r.LatencyMS
 		pct := "-"
-		if r.PctPeak > 0 {
+		switch {
+		case r.PctPeak > 0 && r.PeakStale:
+			pct = fmt.Sprintf("%.1f stale", r.PctPeak)
+		case r.PctPeak > 0:
 			pct = fmt.Sprintf("%.1f", r.PctPeak)
 		}
 		joules := ""

@@ -33,6 +33,14 @@ type loop struct {
 	ownIn  []*model.Tensor
 	ownOut []*model.Tensor
 
+	// ctx is the loop's context, for the work it does between batches (a
+	// peak measured again).
+	ctx context.Context
+	// peakTried says the open executor's peak was measured again after a
+	// window beat it; peakStale that a window beat the peak the figures
+	// divide by, which a peak cannot be (until the next executor).
+	peakTried, peakStale bool
+
 	state   State
 	errText string
 	runID   uint64
@@ -51,6 +59,7 @@ func newLoop(r *Runner) *loop {
 
 // run is the loop goroutine's body.
 func (l *loop) run(ctx context.Context) {
+	l.ctx = ctx
 	defer l.closeExec()
 	now := l.clock.Now()
 	l.events.add(now, EventStarted, "started %s on %s", l.cfg.Model, l.cfg.Device)
@@ -211,6 +220,7 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 	}
 	l.closeExec()
 	l.exec, l.model, l.device, l.batch = ex, m, device, batch
+	l.peakTried, l.peakStale = false, false
 	l.prepared()
 	if l.info.Device != "" {
 		l.device = l.info.Device

@@ -54,6 +54,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 	if l.info.PeakGFLOPS > 0 {
 		s.PctPeak = 100 * s.GFLOPS / l.info.PeakGFLOPS
 	}
+	s.PeakStale = l.peakStale || s.PctPeak > 100
 	if l.splitValid {
 		s.Split = Split{Valid: true, H2D: l.h2d.stat(), Compute: l.kernel.stat(), D2H: l.d2h.stat(), Enqueue: l.enq.stat()}
 		c := s.Split.Compute.P50

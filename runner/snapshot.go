@@ -58,6 +58,10 @@ type Snapshot struct {
 	// GFLOPS is the achieved rate from the model's analytic FLOPs and Overall
 	// samples/s; PctPeak is its share of Info.PeakGFLOPS (0 when the peak is unknown).
 	GFLOPS, PctPeak float64
+	// PeakStale says the peak PctPeak divides by is not one: a window beat
+	// it even after it was measured again, or PctPeak is above 100. Every
+	// display that shows PctPeak says so beside it.
+	PeakStale bool `json:",omitempty"`
 	// Stability says which rule holds and by how much.
 	Stability Stability
 

@@ -76,12 +76,11 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 		line1 = st.value.Render(units.Short(cur.SamplesPerSec)) + st.label.Render(" samples/s  ") +
 			st.value.Render(units.Short(cur.BatchesPerSec)) + st.label.Render(" batches/s")
 		peak := st.dim.Render("peak n/a")
-		if s.PctPeak > 0 {
-			style := st.value
-			if s.PctPeak > 100*runner.PeakSlack { // the runner's events say why: the calibration read low
-				style = st.warn
-			}
-			peak = style.Render(units.Percent(s.PctPeak)) + st.label.Render(" of peak")
+		switch {
+		case s.PctPeak > 0 && (s.PeakStale || s.PctPeak > 100): // the runner's events say why
+			peak = st.warn.Render(units.Percent(s.PctPeak) + " of peak (stale)")
+		case s.PctPeak > 0:
+			peak = st.value.Render(units.Percent(s.PctPeak)) + st.label.Render(" of peak")
 		}
 		line2 = joinFit(p.w-2, st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS))+st.label.Render(" GFLOP/s"), peak,
 			st.label.Render("overall ")+st.value.Render(units.Short(s.Overall.SamplesPerSec))+st.label.Render("/s"))

@@ -1,0 +1,30 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// A share of a stale peak is never drawn bare: the panel says "(stale)".
+func TestThroughputSaysAStalePeak(t *testing.T) {
+	m, _ := newTestModel(cpuSnapshot(), 100, 30)
+	st := *m.st
+	m.thr.SetSize(60, 12, st, m.hist)
+	for _, c := range []struct {
+		pct   float64
+		stale bool
+		want  string
+	}{
+		{62, false, "62% of peak  "},
+		{62, true, "62% of peak (stale)"},
+		{138, false, "138% of peak (stale)"}, // a recording made before the flag
+	} {
+		s := m.snap
+		s.PctPeak, s.PeakStale = c.pct, c.stale
+		if v := ansi.Strip(m.thr.View(st, s)); !strings.Contains(v, c.want) {
+			t.Errorf("%v %% (stale %v): want %q in\n%s", c.pct, c.stale, c.want, v)
+		}
+	}
+}
