@@ -81,7 +81,9 @@ measure:
 				info = snap.Info
 			}
 			broken = broken || snap.Err != ""
-			rows = append(rows, report.FromSnapshot(snap))
+			row := report.FromSnapshot(snap)
+			row.NoteMeasured(plan.spec.Duration)
+			rows = append(rows, row)
 			if plan.times != nil {
 				times = append(times, report.NewTimes(snap.Model, snap.Device, batch, lat, snap.LatenciesDropped))
 			}
@@ -141,7 +143,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: each model's default batch)")
 	fs.StringVar(batchList, "batches", "", "the same as --batch, as sweep, compare and selftest name it")
-	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")
+	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts 3 batches and until throughput settles, at most the longer of --warmup and 5 batches more (5s at most); the events say when it went on past --warmup")
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	resident := fs.Bool("resident", false, "GPU: keep the input on the device (latency then excludes the copies)")

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +171,12 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 	// A window holds at least runner.DefaultMinWindowBatches (5) batches.
 	if r := res.Rows[0]; r.Batches < 3*5 {
 		t.Errorf("%d batches measured; three windows hold at least 15", r.Batches)
+	}
+	// The table and the JSON say what was really measured.
+	r := res.Rows[0]
+	note := fmt.Sprintf("measured %.2f s, not the 6ms asked for: a run ends on a window boundary, after at least the 3 windows the stability rule compares", r.MeasuredS)
+	if r.MeasuredS < 0.015 || !slices.Contains(r.Warnings, note) {
+		t.Errorf("measured %v s, warnings %q; want %q", r.MeasuredS, r.Warnings, note)
 	}
 }
 

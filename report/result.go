@@ -12,6 +12,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -89,10 +90,15 @@ type Row struct {
 	LatencyMS     LatencyMS `json:"latency_ms"`
 	Batches       int64     `json:"batches"`
 	Samples       int64     `json:"samples"`
-	Stable        bool      `json:"stable"`
-	Stability     Stability `json:"stability"`
-	GFLOPS        float64   `json:"gflops"`
-	PctPeak       float64   `json:"pct_peak"`
+	// MeasuredS is the measured time in seconds, which can be longer than
+	// asked for (a run ends on a window boundary, after at least the windows
+	// the stability rule compares); WarmupS the warm-up thrown away before it.
+	MeasuredS float64   `json:"measured_s"`
+	WarmupS   float64   `json:"warmup_s"`
+	Stable    bool      `json:"stable"`
+	Stability Stability `json:"stability"`
+	GFLOPS    float64   `json:"gflops"`
+	PctPeak   float64   `json:"pct_peak"`
 	// PeakGFLOPS is the device's sgemm peak PctPeak divides by, and Peak
 	// how it was taken (rounds, spread, cached or not); PeakStale says a
 	// window beat it, so PctPeak is not a share of a true peak.
@@ -142,6 +148,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
 		LatencyMS: LatencyMS{units.MS(s.Latency.P50), units.MS(s.Latency.P90), units.MS(s.Latency.P95), units.MS(s.Latency.P99), units.MS(s.Latency.P999), units.MS(s.Latency.Max)},
 		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,
+		MeasuredS: s.Measured.Seconds(), WarmupS: s.WarmupTime.Seconds(),
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
@@ -169,4 +176,17 @@ func FromSnapshot(s runner.Snapshot) Row {
 		r.Warnings = append(r.Warnings, "exported times truncated")
 	}
 	return r
+}
+
+// NoteMeasured adds a warning to r when its measured time differs from the
+// asked duration by more than 5 %: a run ends on a window boundary, after at
+// least the StabilityWindows windows the stability rule compares, so the
+// table says what was really measured.
+func (r *Row) NoteMeasured(asked time.Duration) {
+	m := time.Duration(r.MeasuredS * float64(time.Second))
+	if asked <= 0 || r.Error != "" || math.Abs(float64(m-asked)) <= 0.05*float64(asked) {
+		return
+	}
+	r.Warnings = append(r.Warnings, fmt.Sprintf("measured %.2f s, not the %v asked for: a run ends on a window boundary, after at least the %d windows the stability rule compares",
+		r.MeasuredS, asked, runner.StabilityWindows))
 }

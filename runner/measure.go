@@ -18,6 +18,11 @@ type measure struct {
 	warmWindows int
 	prevWarmSPS float64
 	settled     bool
+	// warmRate is the last completed warm-up window's throughput, shown
+	// live (and marked as warming) before anything is measured; warmDiff
+	// is how far it lay from the window before.
+	warmRate Throughput
+	warmDiff float64
 
 	// The window being filled.
 	winStart   time.Time
@@ -93,38 +98,6 @@ func (l *loop) runOnce() (tm engine.Timing, err error) {
 		}
 	}()
 	return l.exec.Run(l.in, l.out)
-}
-
-// warmStep ends the warm-up once it has lasted Warmup and MinWarmupBatches and
-// the last two windows agree on throughput, or at MaxWarmup.
-func (l *loop) warmStep(now time.Time) {
-	if d := now.Sub(l.winStart); d >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
-		sps := float64(l.winBatches*int64(l.batch)) / d.Seconds()
-		agree := l.warmWindows > 0 && relDiff(sps, l.prevWarmSPS) <= StabilityThreshold
-		l.prevWarmSPS = sps
-		l.warmWindows++
-		l.winStart, l.winBatches = now, 0
-		if agree && now.Sub(l.warmStart) >= l.cfg.Warmup && l.warmBatches >= MinWarmupBatches {
-			l.endWarmup(now, true)
-			return
-		}
-	}
-	if now.Sub(l.warmStart) >= l.cfg.MaxWarmup && l.warmBatches >= MinWarmupBatches {
-		l.endWarmup(now, false)
-	}
-}
-
-func (l *loop) endWarmup(now time.Time, settled bool) {
-	l.warmTime += now.Sub(l.warmStart)
-	l.settled = settled
-	l.startSegment(now)
-	l.state = Measuring
-	if settled {
-		l.events.add(now, EventWarmupDone, "warm-up done after %.1f s (%d batches excluded)", l.warmTime.Seconds(), l.warmBatches)
-	} else {
-		l.events.add(now, EventWarning, "throughput did not settle within %v of warm-up; measuring anyway", l.cfg.MaxWarmup)
-	}
-	l.publish(now)
 }
 
 func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
@@ -287,7 +260,7 @@ func (l *loop) stopClocks(now time.Time) {
 
 func (l *loop) beginWarmup(now time.Time) {
 	l.warmStart = now
-	l.warmWindows, l.prevWarmSPS = 0, 0
+	l.warmWindows, l.prevWarmSPS, l.warmRate, l.warmDiff = 0, 0, Throughput{}, 0
 	l.winStart, l.winBatches = now, 0
 }
 

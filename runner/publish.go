@@ -32,6 +32,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		WarmupTime:    l.warmTimeAt(now),
 		WarmupBatches: l.warmBatches,
 		WarmupSettled: l.settled,
+		WarmupWindow:  l.warmRate,
 		Measured:      l.measuredAt(now),
 		Latency:       l.lat.percentiles(),
 		Stability:     l.stability,

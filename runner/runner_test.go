@@ -55,9 +55,10 @@ func TestThroughputCountsSamplesAndWarmupIsExcluded(t *testing.T) {
 	if s.Overall.Samples != 32*s.Overall.Batches || s.Latency.Count != s.Overall.Batches {
 		t.Errorf("samples %d batches %d count %d", s.Overall.Samples, s.Overall.Batches, s.Latency.Count)
 	}
-	// Windows: 0–1 s holds the slow batches (510 batches), 1–2 s 1000: they differ;
-	// 2–3 s agrees with 1–2 s, so warm-up ends at 3 s.
-	if s.WarmupTime != 3*time.Second || !s.WarmupSettled || s.WarmupBatches != 10+500+1000+1000 {
+	// Warm-up windows of half a second: 0–0.5 s holds the slow batches (10),
+	// 0.5–1 s 500: they differ; 1–1.5 s agrees with 0.5–1 s, so warm-up ends
+	// at 1.5 s.
+	if s.WarmupTime != 1500*time.Millisecond || !s.WarmupSettled || s.WarmupBatches != 10+500+500 {
 		t.Errorf("warm-up %v settled %v batches %d", s.WarmupTime, s.WarmupSettled, s.WarmupBatches)
 	}
 	if s.Latency.Max != time.Millisecond || s.Measured != 5*time.Second {
@@ -83,14 +84,14 @@ func TestStabilityRules(t *testing.T) {
 	if !s.Stability.Windows || s.Stability.IQR || math.Abs(s.Stability.IQROverMedian-1) > 0.002 {
 		t.Errorf("1,1,2 pattern: %+v", s.Stability)
 	}
-	// Latency grows by 0.4 ms every second: the last 3 windows spread > 10 %,
+	// Latency grows by 0.4 ms a second: the last 3 windows spread > 10 %,
 	// and the warm-up cannot settle, so it ends at MaxWarmup.
 	cfg := base
 	cfg.MaxWarmup = 2 * time.Second
 	clkLat := func() func(int) time.Duration {
 		var elapsed time.Duration
 		return func(int) time.Duration {
-			d := time.Duration(float64(time.Millisecond) * (1 + 0.4*float64(elapsed/time.Second)))
+			d := time.Duration(float64(time.Millisecond) * (1 + 0.4*elapsed.Seconds()))
 			elapsed += d
 			return d
 		}

@@ -37,6 +37,10 @@ type Snapshot struct {
 	WarmupTime    time.Duration
 	WarmupBatches int64
 	WarmupSettled bool
+	// WarmupWindow is the last completed warm-up window's throughput: a
+	// live figure while warming up, which displays mark as warming (the
+	// batches are thrown away, not measured).
+	WarmupWindow Throughput `json:",omitzero"`
 	// Measured is the wall time of measured batches (pauses and re-warm-ups excluded).
 	Measured time.Duration
 

@@ -68,6 +68,10 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 	}
 	var line1, line2 string
 	switch {
+	case s.State == runner.Warming && s.WarmupWindow.Duration > 0:
+		w := s.WarmupWindow
+		line1 = st.warn.Render("warming up") + st.label.Render("  ") + st.dim.Render(units.Short(w.SamplesPerSec)+" samples/s  "+
+			units.Short(w.BatchesPerSec)+" batches/s, not measured")
 	case s.State == runner.Warming:
 		line1 = st.warn.Render("warming up — not measured yet")
 	case cur.Duration == 0:
