@@ -171,6 +171,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 			l.fail(now, fmt.Errorf("preparing batch %d again after out of memory: %w", l.batch, err2))
 		} else {
 			l.prepared() // the executor's own buffers, if any, are new
+			now = l.clock.Now()
 			l.newRun(now, Warming)
 			l.publish(now)
 		}
@@ -178,6 +179,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 	}
 	l.batch = n
 	l.prepared()
+	now = l.clock.Now() // preparing the batch is no part of its warm-up
 	l.newRun(now, Warming)
 	l.events.add(now, EventBatch, "batch %d", n)
 	l.publish(now)
@@ -222,6 +224,7 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 	l.exec, l.model, l.device, l.batch = ex, m, device, batch
 	l.peakTried, l.peakStale = false, false
 	l.prepared()
+	now = l.clock.Now() // the peak's calibration in Info is no part of the warm-up
 	if l.info.Device != "" {
 		l.device = l.info.Device
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
@@ -98,5 +99,42 @@ func TestWarmupShowsLiveFigures(t *testing.T) {
 	r.Stop()
 	if s.State != Warming || s.WarmupWindow.SamplesPerSec != 4000 || s.WarmupWindow.Duration != 500*time.Millisecond || s.Overall.Samples != 0 {
 		t.Errorf("warming snapshot: state %v, warm-up window %+v, overall %+v", s.State, s.WarmupWindow, s.Overall)
+	}
+}
+
+// slowInfo is a fakeExec whose first Info takes a second of the fake
+// clock, as the CPU engine's peak calibration does.
+type slowInfo struct {
+	*fakeExec
+	done bool
+}
+
+func (s *slowInfo) Info() engine.Info {
+	if !s.done {
+		s.done = true
+		s.clock.Advance(time.Second)
+	}
+	return s.fakeExec.Info()
+}
+
+// Opening the executor, preparing a batch and calibrating the peak are no
+// part of the warm-up: it starts when the first batch can run.
+func TestWarmupExcludesOpening(t *testing.T) {
+	clk := &fakeClock{}
+	reg := engine.NewRegistry()
+	reg.Register(engine.CPU, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
+		return &slowInfo{fakeExec: &fakeExec{clock: clk, lat: constLat(time.Millisecond)}}, nil
+	})
+	r, err := New(Config{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Clock: clk, Model: "mlp", Device: "cpu",
+		Batch: 1, Warmup: time.Second, MaxMeasure: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	if s := r.Latest(); s.WarmupTime != time.Second || !s.WarmupSettled || s.WarmupBatches != 1000 {
+		t.Errorf("warm-up %v (%d batches, settled %v), want 1 s of batches", s.WarmupTime, s.WarmupBatches, s.WarmupSettled)
 	}
 }
