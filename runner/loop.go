@@ -115,9 +115,7 @@ func (l *loop) handle(c command) error {
 			return l.switchTo(l.modelName(), l.device, l.batch, EventResumed)
 		}
 	case cmdReset:
-		l.newRun(now, l.state)
-		l.events.add(now, EventReset, "statistics reset")
-		l.publish(now)
+		l.reset(now)
 	case cmdBatch:
 		return l.setBatch(now, c.n)
 	case cmdModel:
@@ -134,6 +132,28 @@ func (l *loop) handle(c command) error {
 		return l.switchTo(l.modelName(), d.String(), l.batch, EventDevice)
 	}
 	return nil
+}
+
+// reset empties the statistics. A warm executor measures on at once,
+// without a new warm-up; what needs one says so: a warm-up under way goes on
+// (nothing is measured yet to reset), a paused run warms up when it resumes,
+// as after every pause.
+func (l *loop) reset(now time.Time) {
+	switch l.state {
+	case Measuring, Stable:
+		l.stopClocks(now)
+		l.newRun(now, Measuring)
+		l.events.add(now, EventReset, "statistics reset; measuring on without a new warm-up (the executor is warm)")
+	case Warming:
+		l.events.add(now, EventReset, "nothing is measured yet to reset: the warm-up goes on (%.1f s so far)", l.warmTimeAt(now).Seconds())
+	case Paused:
+		l.newRun(now, Paused)
+		l.events.add(now, EventReset, "statistics reset; the run is paused, and resuming warms it up first, as after every pause")
+	default:
+		l.newRun(now, l.state)
+		l.events.add(now, EventReset, "statistics reset")
+	}
+	l.publish(now)
 }
 
 // modelName is the name of the model open, or of the one asked for when
