@@ -89,3 +89,26 @@ func TestStalePeakIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// Energy that cannot be measured is said where the figure would be: one
+// line under the table per reason, and the JSON row's energy_note.
+func TestEnergyNote(t *testing.T) {
+	res := sample()
+	s := runner.Snapshot{Model: "mlp", Device: "cpu", Batch: 1, State: runner.Done, WarmupSettled: true,
+		Stability: runner.Stability{Windows: true, IQR: true}, EnergyNote: "no RAPL counters here (a virtual machine?)"}
+	res.Rows = []Row{FromSnapshot(s), FromSnapshot(s)}
+	var b bytes.Buffer
+	if err := WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "  energy per sample on cpu: not measured: no RAPL counters here (a virtual machine?)\n"); n != 1 {
+		t.Errorf("the note is there %d times:\n%s", n, b.String())
+	}
+	b.Reset()
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"energy_note": "no RAPL counters here (a virtual machine?)"`) {
+		t.Errorf("JSON:\n%s", b.String())
+	}
+}

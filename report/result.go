@@ -117,9 +117,12 @@ type Row struct {
 	// whose energy is known (the snapshot's OverallEnergy): the joules the
 	// GPUs' NVML or the CPU packages' RAPL counters advanced by, over the
 	// samples of those windows. Omitted while unknown (no counter).
-	Energy   runner.Energy `json:"energy,omitzero"`
-	Warnings []string      `json:"warnings"`
-	Error    string        `json:"error"`
+	Energy runner.Energy `json:"energy,omitzero"`
+	// EnergyNote says why Energy is unknown (runner.Snapshot.EnergyNote):
+	// no counter and why, a failed read.
+	EnergyNote string   `json:"energy_note,omitempty"`
+	Warnings   []string `json:"warnings"`
+	Error      string   `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -158,6 +161,9 @@ func FromSnapshot(s runner.Snapshot) Row {
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b
+	}
+	if !s.OverallEnergy.Valid {
+		r.EnergyNote = s.EnergyNote
 	}
 	if s.Split.Valid {
 		r.H2DMS, r.ComputeMS, r.D2HMS = units.MS(s.Split.H2D.P50), units.MS(s.Split.Compute.P50), units.MS(s.Split.D2H.P50)

@@ -150,6 +150,7 @@ func WriteTable(w io.Writer, res Result) error {
 			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Model, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
 	}
+	writeEnergyNotes(w, res.Rows)
 	if res.Baseline != nil {
 		return writeBenchBaselineTable(w, res.Baseline)
 	}
@@ -171,6 +172,18 @@ func energyCell(e runner.Energy) string {
 // JSON writes v as indented JSON, the form every --format json uses, with
 // every number in plain decimal notation.
 func JSON(w io.Writer, v any) error { return writePlain(w, v, "  ", "JSON") }
+
+// writeEnergyNotes says under the table why the energy per sample is
+// unknown, once for each reason, where no figure (or column) shows it.
+func writeEnergyNotes(w io.Writer, rows []Row) {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if n := r.EnergyNote; n != "" && !r.Energy.Valid && r.Error == "" && !seen[r.Device+n] {
+			seen[r.Device+n] = true
+			fmt.Fprintf(w, "  energy per sample on %s: not measured: %s\n", r.Device, n)
+		}
+	}
+}
 
 // anyEnergy reports whether some row's energy per sample is known.
 func anyEnergy(rows []Row) bool {

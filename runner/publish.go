@@ -50,6 +50,9 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		s.WindowEnergy = l.windows[n-1].Energy
 	}
 	s.OverallEnergy = l.overallEnergy()
+	if !s.OverallEnergy.Valid || !s.WindowEnergy.Valid {
+		s.EnergyNote = l.energyNote()
+	}
 	s.Overall = throughput(s.Measured, l.mBatches, l.batch)
 	s.GFLOPS = l.gflops(s.Overall.SamplesPerSec)
 	if l.info.PeakGFLOPS > 0 {

@@ -55,6 +55,11 @@ type Snapshot struct {
 	// Overall's samples it covers. Both are unknown (Valid false) without a
 	// counter.
 	WindowEnergy, OverallEnergy Energy `json:",omitzero"`
+	// EnergyNote says why the energy per sample is unknown, in a few words
+	// for where the figure would be: the device has no counter and why
+	// (EnergyNoter), a failed read, a counter that did not advance; "" when
+	// it is known or may yet be.
+	EnergyNote string `json:",omitempty"`
 	// Latency holds the percentiles of every measured batch's wall latency.
 	Latency Percentiles
 	// Split is the device-measured time of each part of a batch (GPU engines).

@@ -59,8 +59,12 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	default:
 		// The runner's figure for its last measurement window, as it is;
 		// a CPU run's is the CPU packages' and shows in the Host panel.
-		if e := v.snap.WindowEnergy; e.Valid && v.snap.Device != "cpu" {
+		switch e := v.snap.WindowEnergy; {
+		case v.snap.Device == "cpu" || v.snap.Device == "":
+		case e.Valid:
 			lines = append(lines, st.label.Render("energy ")+st.value.Render(e.PerSampleText()+" J/sample"))
+		case v.snap.EnergyNote != "": // say why where the figure would be
+			lines = append(lines, st.label.Render("energy ")+st.dim.Render("n/a ("+v.snap.EnergyNote+")"))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))
 		for _, g := range v.sample.GPUs {

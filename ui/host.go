@@ -44,9 +44,13 @@ func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
 	l3 := st.label.Render("BLAS ") + st.value.Render(blas)
 	// A CPU run's energy comes from the CPU packages' RAPL counters (the
 	// whole packages, not this process alone); the BLAS is in the header too.
-	if e := s.WindowEnergy; e.Valid && s.Device == "cpu" {
+	switch e := s.WindowEnergy; {
+	case s.Device != "cpu":
+	case e.Valid:
 		l3 = st.label.Render("energy ") + st.value.Render(e.PerSampleText()+" J/sample") +
 			st.dim.Render(" (CPU packages)  ") + l3
+	case s.EnergyNote != "": // say why where the figure would be
+		l3 = st.label.Render("energy ") + st.dim.Render("n/a ("+s.EnergyNote+")  ") + l3
 	}
 	return box(st, "Host", l1+"\n"+l2+"\n"+l3, p.w, p.h)
 }

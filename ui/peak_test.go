@@ -48,3 +48,24 @@ func TestThroughputWhileWarming(t *testing.T) {
 		t.Errorf("with a warm-up window:\n%s", v)
 	}
 }
+
+// A run whose energy cannot be measured says why where the figure would
+// be: the Host panel for the CPU, the GPUs panel for a GPU.
+func TestEnergyNoteWhereTheFigureWouldBe(t *testing.T) {
+	m, _ := newTestModel(cpuSnapshot(), 100, 30)
+	withGPUs(m)
+	st := *m.st
+	h := hostReadingFixture()
+	m.hostP.SetSize(90, 5)
+	s := cpuSnapshot()
+	s.WindowEnergy, s.EnergyNote = runner.Energy{}, "no RAPL counters here (a virtual machine?)"
+	if v := ansi.Strip(m.hostP.View(st, &h, s)); !strings.Contains(v, "energy n/a (no RAPL counters here (a virtual machine?))") {
+		t.Errorf("Host panel:\n%s", v)
+	}
+	m.gpu.SetSize(80, 9)
+	g := gpuSnapshot()
+	g.WindowEnergy, g.EnergyNote = runner.Energy{}, "simulated GPUs have no energy counter"
+	if v := ansi.Strip(m.gpu.View(st, gpuView{sample: m.sample, snap: g, inUse: m.inUse()})); !strings.Contains(v, "energy n/a (simulated GPUs have no energy counter)") {
+		t.Errorf("GPUs panel:\n%s", v)
+	}
+}
