@@ -122,7 +122,10 @@ func (p gpuPanel) memLine(st styles, g gpuinfo.GPU, v gpuView) string {
 	if !g.MemoryUsedBytes.OK || !g.MemoryTotalBytes.OK || g.MemoryTotalBytes.V == 0 {
 		return st.label.Render("mem ") + st.value.Render(g.MemoryGiB())
 	}
-	self := selfBytes(g, v.snap, p.cudaName[g.Index])
+	var self uint64
+	if v.inUse[g.Index] && !g.Fake && (v.sample == nil || !v.sample.Fake) { // "ours" only on a GPU this process runs on: never on a simulated one, nor during a CPU run
+		self = selfBytes(g, v.snap, p.cudaName[g.Index])
+	}
 	const bw = 10
 	total := float64(g.MemoryTotalBytes.V)
 	used := min(int(float64(g.MemoryUsedBytes.V)/total*bw+0.5), bw)

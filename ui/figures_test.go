@@ -69,3 +69,27 @@ func TestEnergyNoteWhereTheFigureWouldBe(t *testing.T) {
 		t.Errorf("GPUs panel:\n%s", v)
 	}
 }
+
+// "ours" marks this process's memory only on a GPU it runs on: not during a
+// CPU run, and never on a simulated GPU.
+func TestOursOnlyWhereThisProcessRuns(t *testing.T) {
+	m, _ := newTestModel(gpuSnapshot(), 100, 30)
+	withGPUs(m)
+	st := *m.st
+	m.gpu.SetSize(80, 9)
+	view := func(snap runner.Snapshot, fake bool) string {
+		smp := *m.sample
+		smp.Fake = fake
+		m.snap = snap
+		return ansi.Strip(m.gpu.View(st, gpuView{sample: &smp, snap: snap, inUse: m.inUse()}))
+	}
+	if v := view(gpuSnapshot(), false); !strings.Contains(v, "ours 3.0") {
+		t.Errorf("a GPU run on cuda:0:\n%s", v)
+	}
+	if v := view(cpuSnapshot(), false); strings.Contains(v, "ours") {
+		t.Errorf("a CPU run:\n%s", v)
+	}
+	if v := view(gpuSnapshot(), true); strings.Contains(v, "ours") {
+		t.Errorf("simulated GPUs:\n%s", v)
+	}
+}
