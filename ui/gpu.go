@@ -102,7 +102,9 @@ func (p gpuPanel) gpuLines(st styles, g gpuinfo.GPU, v gpuView, per int) []strin
 	util := st.label.Render("util ") + p.sparks[g.Index] + " " + st.value.Render(gpuinfo.Format(g.UtilGPUPercent, "%d%%"))
 	temp := st.value.Render(gpuinfo.Format(g.TemperatureC, "%d°C"))
 	power := st.value.Render(gpuinfo.Format(g.PowerDrawWatts, "%.0f")) + st.label.Render("/"+gpuinfo.Format(g.PowerLimitWatts, "%.0fW"))
-	clocks := st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) + st.label.Render("/"+gpuinfo.Format(g.MemClockMHz, "%d MHz"))
+	// Labelled as devices labels them: "1946/2619 MHz" read like current / max.
+	clocks := st.label.Render("SM ") + st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) +
+		st.label.Render(" mem ") + st.value.Render(gpuinfo.Format(g.MemClockMHz, "%d")) + st.label.Render(" MHz")
 	throttle := ""
 	if g.ClockEvents.OK && len(g.ClockEvents.V.Words()) > 0 {
 		throttle = st.warn.Render("clocks held: " + g.ClockEvents.V.String())
