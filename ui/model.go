@@ -102,6 +102,9 @@ func New(opts Options) *Model {
 	m.input.Prompt = "batch: "
 	m.input.Placeholder = "e.g. 512"
 	m.input.CharLimit = 9
+	// Without a width the input draws only the placeholder's first letter;
+	// wide enough for the longest batch, it draws the whole example too.
+	m.input.SetWidth(max(m.input.CharLimit, len(m.input.Placeholder)))
 	return m
 }
 
