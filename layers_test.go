@@ -14,32 +14,33 @@ import (
 // the default build and in the -tags gpu one). A prefix ending in "/"
 // forbids everything under it.
 var layers = map[string][]string{
-	"cli":                {"infertop/engine/", "infertop/gpuinfo", "infertop/hostinfo", "infertop/internal/blas", "infertop/internal/peakcache", "infertop/metrics", "infertop/onnx"},
-	"session":            {"flag", "infertop/cli", "infertop/ui", "charm.land/"},
-	"ui":                 {"infertop/session", "infertop/cli", "infertop/report", "infertop/engine/", "infertop/metrics", "infertop/internal/blas", "infertop/onnx"},
-	"report":             {"infertop/session", "infertop/cli", "infertop/ui", "infertop/metrics", "charm.land/"},
-	"metrics":            {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
-	"record":             {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
-	"sweep":              {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
-	"runner":             {"infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
-	"engine":             {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
-	"engine/cpu":         {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
-	"engine/cuda":        {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
-	"engine/reference":   {"infertop/onnx", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "charm.land/"},
-	"presets":            {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
-	"gpuinfo":            {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/hostinfo", "charm.land/"},
-	"hostinfo":           {"infertop/"},
-	"model":              {"infertop/"},
-	"onnx":               {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/presets", "charm.land/"},
-	"internal/units":     {"infertop/"},
-	"internal/peakcache": {"infertop/"},
-	"internal/blas":      {"infertop/"},
-	"internal/latest":    {"infertop/"},
-	"internal/paths":     {"infertop/"},
+	"cli":                 {"infertop/engine/", "infertop/gpuinfo", "infertop/hostinfo", "infertop/internal/blas", "infertop/internal/peakcache", "infertop/metrics", "infertop/onnx"},
+	"session":             {"flag", "infertop/cli", "infertop/ui", "charm.land/"},
+	"ui":                  {"infertop/session", "infertop/cli", "infertop/report", "infertop/engine/", "infertop/metrics", "infertop/internal/blas", "infertop/onnx"},
+	"report":              {"infertop/session", "infertop/cli", "infertop/ui", "infertop/metrics", "charm.land/"},
+	"metrics":             {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
+	"record":              {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
+	"sweep":               {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
+	"runner":              {"infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
+	"engine":              {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
+	"engine/cpu":          {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
+	"engine/cuda":         {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
+	"engine/reference":    {"infertop/onnx", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "charm.land/"},
+	"presets":             {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
+	"gpuinfo":             {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/hostinfo", "charm.land/"},
+	"hostinfo":            {"infertop/"},
+	"model":               {"infertop/"},
+	"onnx":                {"infertop/engine", "infertop/runner", "infertop/session", "infertop/cli", "infertop/ui", "infertop/presets", "charm.land/"},
+	"internal/units":      {"infertop/"},
+	"internal/peakcache":  {"infertop/"},
+	"internal/blas":       {"infertop/"},
+	"internal/latest":     {"infertop/"},
+	"internal/paths":      {"infertop/"},
+	"internal/atomicfile": {"infertop/"},
 }
 
 // leaves may import these despite a rule that forbids all of infertop.
-var leaves = []string{"infertop/internal/latest"}
+var leaves = []string{"infertop/internal/latest", "infertop/internal/atomicfile"}
 
 // TestLayers checks every package against layers, and that only tests
 // import the fakes of internal/fake.

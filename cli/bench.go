@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/atomicfile"
 	"infertop/model"
 	"infertop/report"
 	"infertop/runner"
@@ -25,28 +25,36 @@ func runBench(ctx context.Context, env Env, args []string) int {
 type benchPlan struct {
 	spec       session.BenchSpec
 	format     string
-	out, times *os.File
+	out, times *atomicfile.File
 	soak       time.Duration
 	outputs    session.Outputs
 	// dims are the --dim bindings, for the report's options.
 	dims map[string]int
+	// baseline is the earlier bench given with --baseline (nil without).
+	baseline     *report.Result
+	baselinePath string
 }
 
 // bench measures each model at each batch size in turn and writes one row
-// per model and batch.
-func bench(ctx context.Context, env Env, args []string, m session.Machine) int {
+// per model and batch. A result file or a recording that could not be
+// written whole makes the exit status a failure.
+func bench(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseBench(env, args, m)
 	if !ok {
 		return code
 	}
-	defer closeFiles(plan.out, plan.times)
+	defer abortFiles(plan.out, plan.times)
 	start := time.Now()
 	b, err := m.OpenBench(ctx, plan.spec, plan.outputs)
 	if err != nil {
 		return failed(env, "bench", err)
 	}
 	serving(env, "bench", b.Observer().Metrics)
-	defer func() { closed(env, "bench", b.Close()) }()
+	defer func() {
+		if !closed(env, "bench", b.Close()) && code == ExitOK {
+			code = ExitFailure
+		}
+	}()
 	prog := newProgress(env.Stderr)
 	soak := newSoakReporter(env.Stderr, plan.soak, m.RSS)
 	var (
@@ -73,7 +81,9 @@ measure:
 				info = snap.Info
 			}
 			broken = broken || snap.Err != ""
-			rows = append(rows, report.FromSnapshot(snap))
+			row := report.FromSnapshot(snap)
+			row.NoteMeasured(plan.spec.Duration)
+			rows = append(rows, row)
 			if plan.times != nil {
 				times = append(times, report.NewTimes(snap.Model, snap.Device, batch, lat, snap.LatenciesDropped))
 			}
@@ -86,7 +96,13 @@ measure:
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims
 	}
+	if plan.baselinePath != "" {
+		opts["baseline"] = plan.baselinePath
+	}
 	res := report.Result{Meta: report.NewMeta(Version, info, s.ModelNames(), opts, start, m.CPUInfo), Rows: rows}
+	if plan.baseline != nil {
+		res.Baseline = report.BenchBaselineRows(plan.baseline.Rows, rows)
+	}
 	var w io.Writer = env.Stdout
 	if plan.out != nil {
 		w = plan.out
@@ -95,9 +111,15 @@ measure:
 		fmt.Fprintf(env.Stderr, "infertop bench: %v\n", err)
 		return ExitFailure
 	}
+	if !commit(env, "bench", "output", plan.out) {
+		return ExitFailure
+	}
 	if plan.times != nil {
 		if err := report.WriteTimes(plan.times, times); err != nil {
 			fmt.Fprintf(env.Stderr, "infertop bench: --export-times: %v\n", err)
+			return ExitFailure
+		}
+		if !commit(env, "bench", "export-times", plan.times) {
 			return ExitFailure
 		}
 	}
@@ -120,7 +142,8 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batch", "", "comma-separated batch sizes (default: each model's default batch)")
-	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts until throughput settles")
+	fs.StringVar(batchList, "batches", "", "the same as --batch, as sweep, compare and selftest name it")
+	warmup := fs.String("warmup", "1s", "least warm-up time per batch size; warm-up also lasts 3 batches and until throughput settles, at most the longer of --warmup and 5 batches more (5s at most); the events say when it went on past --warmup")
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	resident := fs.Bool("resident", false, "GPU: keep the input on the device (latency then excludes the copies)")
@@ -128,6 +151,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
+	baseline := fs.String("baseline", "", "the `OLD.json` an earlier bench --format json wrote: print each row's samples/s against it (new/old, flagged beyond the noise)")
 	soak := fs.Duration("soak-report", 0, "print Go heap and RSS on stderr at this interval (used by scripts/soak.sh)")
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -151,6 +175,9 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if len(s.Models) == 1 {
 		s.Batches = []int{s.Models[0].DefaultBatch}
 	}
+	if flagSet(fs, "batch") && flagSet(fs, "batches") {
+		return fail("give --batch or --batches, not both (they are the same list)")
+	}
 	if *batchList != "" {
 		if s.Batches, err = parseBatchList(*batchList); err != nil {
 			return fail("--batch: %v", err)
@@ -167,25 +194,52 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if s.Duration, err = parseDuration("duration", *duration, true); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return fail("%v", err)
 	}
 	if err := checkTF32(s.Device, *tf32); err != nil {
 		return fail("%v", err)
 	}
 	s.Threads, s.Resident, s.TF32 = *threads, *resident, *tf32
+	if *baseline != "" {
+		old, err := report.LoadBenchBaseline(*baseline)
+		if err != nil {
+			return fail("--baseline: %v", err)
+		}
+		if err := report.CheckBenchBaseline(old, plannedRows(*s)); err != nil {
+			return fail("--baseline %s: %v", *baseline, err)
+		}
+		plan.baseline, plan.baselinePath = &old, *baseline
+	}
 	if err := m.CheckFits(*s); err != nil {
 		return benchPlan{}, failed(env, "bench", err), false
+	}
+	if err := distinctPaths(pathFlag{"output", *output}, pathFlag{"export-times", *exportTimes}, pathFlag{"record", outputs.Record}); err != nil {
+		return fail("%v", err)
+	}
+	if err := session.CheckOutputs(*outputs); err != nil {
+		return fail("%v", err)
 	}
 	if plan.out, err = create("output", *output); err != nil {
 		return fail("%v", err)
 	}
 	if plan.times, err = create("export-times", *exportTimes); err != nil {
-		closeFiles(plan.out)
+		abortFiles(plan.out)
 		return fail("%v", err)
 	}
 	s.KeepLatencies = plan.times != nil
 	return plan, 0, true
+}
+
+// plannedRows are the rows a bench will measure, with nothing measured yet.
+func plannedRows(s session.BenchSpec) []report.Row {
+	var rows []report.Row
+	for _, m := range s.Models {
+		for _, b := range s.BatchesOf(m) {
+			rows = append(rows, report.Row{Model: m.Name, Device: s.Device.String(), Batch: b})
+		}
+	}
+	return rows
 }
 
 // benchModels are the models a bench measures: the --preset (unless only

@@ -37,6 +37,9 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	switch s.State {
 	case runner.Warming:
 		line += fmt.Sprintf(" %.1f s", s.WarmupTime.Seconds())
+		if w := s.WarmupWindow; w.Duration > 0 {
+			line += fmt.Sprintf(" · %s samples/s (warming, not measured)", units.Rate(w.SamplesPerSec, 4))
+		}
 	case runner.Measuring, runner.Stable:
 		if s.Latency.Count == 0 {
 			break

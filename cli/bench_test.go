@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +28,12 @@ func fakeDeps(onOpen func(n int)) session.Machine {
 		HostMemory: func() (hostinfo.Memory, error) { return hostinfo.Memory{Available: 1 << 30, Source: "test"}, nil },
 		CPUInfo:    "testdata/cpuinfo",
 		Window:     5 * time.Millisecond,
+		CPUs:       fourCPUs,
 	}
 }
+
+// fourCPUs is the test machines' CPUs, whatever the machine running the tests has.
+func fourCPUs() hostinfo.CPUs { return hostinfo.CPUs{N: 4, Source: "affinity mask"} }
 
 func runBenchTest(ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -111,6 +117,8 @@ func TestBenchBadInput(t *testing.T) {
 	tight.HostMemory = func() (hostinfo.Memory, error) {
 		return hostinfo.Memory{Available: 100 << 20, Source: "cgroup memory limit"}, nil
 	}
+	twoCPUs := fakeDeps(nil)
+	twoCPUs.CPUs = func() hostinfo.CPUs { return hostinfo.CPUs{N: 2, Source: "cgroup CPU quota"} }
 	cases := []struct {
 		args []string
 		deps session.Machine
@@ -119,6 +127,7 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--batch", "0"}, fakeDeps(nil), []string{"batch 0 is out of range", "accepted: comma-separated integers"}},
 		{[]string{"--batch", "-3"}, fakeDeps(nil), []string{"batch -3 is out of range", "1 to 16777216"}},
 		{[]string{"--batch", "abc"}, fakeDeps(nil), []string{`batch "abc" is not an integer`, "e.g. 1,32,256"}},
+		{[]string{"--batch", "9223372036854775808"}, fakeDeps(nil), []string{"batch 9223372036854775808 is out of range", "1 to 16777216"}},
 		{[]string{"--batch", "1,,2"}, fakeDeps(nil), []string{"empty entry at position 2"}},
 		{[]string{"--batch", "100000"}, tight, []string{"batch 100000 of mlp needs an estimated", "more than the 100.0 MiB available (cgroup memory limit)"}},
 		{[]string{"--preset", "vgg"}, fakeDeps(nil), []string{`unknown preset "vgg"`, "valid: lenet5, linear, mlp, resnet, transformer"}},
@@ -130,6 +139,8 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--duration", "5"}, fakeDeps(nil), []string{`--duration "5" is not a duration`, "e.g. 5s"}},
 		{[]string{"--warmup", "-1s"}, fakeDeps(nil), []string{"--warmup -1s is negative"}},
 		{[]string{"--threads", "-1"}, fakeDeps(nil), []string{"--threads -1 is negative"}},
+		{[]string{"--threads", "3"}, twoCPUs, []string{"--threads 3 is more than the 2 CPUs this process may use (cgroup CPU quota)", "accepted: 0 for all cores, or 1 to 2"}},
+		{[]string{"--threads", "100000"}, twoCPUs, []string{"--threads 100000 is more than the 2 CPUs"}},
 		{[]string{"--tf32"}, fakeDeps(nil), []string{"--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"}},
 		{[]string{"--output", filepath.Join(dir, "missing", "out.json")}, fakeDeps(nil), []string{"--output", "cannot be written: no such file or directory"}},
 	}
@@ -160,6 +171,12 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 	// A window holds at least runner.DefaultMinWindowBatches (5) batches.
 	if r := res.Rows[0]; r.Batches < 3*5 {
 		t.Errorf("%d batches measured; three windows hold at least 15", r.Batches)
+	}
+	// The table and the JSON say what was really measured.
+	r := res.Rows[0]
+	note := fmt.Sprintf("measured %.2f s, not the 6ms asked for: a run ends on a window boundary, after at least the 3 windows the stability rule compares", r.MeasuredS)
+	if r.MeasuredS < 0.015 || !slices.Contains(r.Warnings, note) {
+		t.Errorf("measured %v s, warnings %q; want %q", r.MeasuredS, r.Warnings, note)
 	}
 }
 

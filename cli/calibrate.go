@@ -17,8 +17,9 @@ func calibrateMain(_ context.Context, env Env, args []string, m session.Machine)
 	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N] [--tf32]\n\n"+
 		"Measures the device's float32 sgemm peak again and replaces the cached figure that every\n"+
 		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS,\n"+
-		"and with --tf32 the TF32 tensor-core rate that bench --tf32 divides by).\n"+
-		"Run it on a quiet machine when a run warns that a window beat the calibrated peak.")
+		"and with --tf32 the TF32 tensor-core rate that bench --tf32 divides by): the best of seven\n"+
+		"timed rounds, cached only when the rounds agree within 10 % and the machine was quiet\n"+
+		"(exit 1 otherwise, with why). Run it on a quiet machine when a run says the peak is stale.")
 	device := fs.String("device", "cpu", "the device to calibrate: cpu, cuda:N or cuda:all")
 	threads := fs.Int("threads", 0, "CPU threads the peak is for, as bench and the dashboard take them (0 = all cores)")
 	tf32 := fs.Bool("tf32", false, "GPU: measure the TF32 tensor-core rate (bench --tf32's peak) instead of float32's")
@@ -29,7 +30,7 @@ func calibrateMain(_ context.Context, env Env, args []string, m session.Machine)
 	if err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
 	if err := checkTF32(dev, *tf32); err != nil {
@@ -52,7 +53,19 @@ func calibrateMain(_ context.Context, env Env, args []string, m session.Machine)
 	case info.Threads > 1:
 		with = fmt.Sprintf(" with %d threads", info.Threads)
 	}
-	fmt.Fprintf(env.Stdout, "%s%s: sgemm peak %.4g GFLOP/s (%s; %s), cached for later runs\n",
-		info.Device, with, info.PeakGFLOPS, info.Engine, info.Detail)
+	how := info.Peak
+	notCached := how.NotCached
+	how.NotCached = ""
+	about := info.Engine + "; " + info.Detail
+	if h := how.String(); h != "" {
+		about = h + "; " + about
+	}
+	fmt.Fprintf(env.Stdout, "%s%s: sgemm peak %.4g GFLOP/s (%s)", info.Device, with, info.PeakGFLOPS, about)
+	if notCached != "" {
+		fmt.Fprintln(env.Stdout)
+		fmt.Fprintf(env.Stderr, "infertop calibrate: the figure is not cached: %s; runs measure the peak again until one is (run calibrate on a quiet machine)\n", notCached)
+		return ExitFailure
+	}
+	fmt.Fprintln(env.Stdout, ", cached for later runs")
 	return ExitOK
 }

@@ -31,6 +31,7 @@ func runCalibrateArgs(reg *engine.Registry, args ...string) (int, string, string
 func TestCalibrate(t *testing.T) {
 	var got engine.Options
 	peak := 142.5
+	how := engine.Peak{Runs: 7, Spread: 0.031, Busy: 0.97}
 	reg := engine.NewRegistry()
 	reg.Register(engine.CPU, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
 		got = o
@@ -38,17 +39,23 @@ func TestCalibrate(t *testing.T) {
 		if threads == 0 {
 			threads = 2 // all cores of this imagined machine
 		}
-		return peakExec{info: engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: threads, PeakGFLOPS: peak}}, nil
+		return peakExec{info: engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: threads, PeakGFLOPS: peak, Peak: how}}, nil
 	})
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 
 	code, out, errs := runCalibrateArgs(reg)
 	if code != ExitOK || !got.Recalibrate || got.Threads != 0 ||
-		out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (gorgonia+openblas; OpenBLAS 0.3.21), cached for later runs\n" {
+		out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 3.1 %, 97 % of its threads' time; gorgonia+openblas; OpenBLAS 0.3.21), cached for later runs\n" {
 		t.Errorf("exit %d, options %+v:\n%s%s", code, got, out, errs)
 	}
 	if code, out, _ = runCalibrateArgs(reg, "--threads", "1"); code != ExitOK || got.Threads != 1 || !strings.HasPrefix(out, "cpu with 1 thread: ") {
 		t.Errorf("--threads 1: exit %d, options %+v: %s", code, got, out)
+	}
+	// A figure from a busy machine is shown but not cached, and calibrate fails.
+	how = engine.Peak{Runs: 7, Spread: 0.18, Busy: 0.55, NotCached: "its 7 rounds spread 18 % (limit 10 %); the machine was busy"}
+	if code, out, errs = runCalibrateArgs(reg); code != ExitFailure || out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 18.0 %, 55 % of its threads' time; gorgonia+openblas; OpenBLAS 0.3.21)\n" ||
+		errs != "measuring the sgemm peak of cpu…\ninfertop calibrate: the figure is not cached: its 7 rounds spread 18 % (limit 10 %); the machine was busy; runs measure the peak again until one is (run calibrate on a quiet machine)\n" {
+		t.Errorf("not cached: exit %d:\n%s%s", code, out, errs)
 	}
 	peak = 0
 	if code, _, errs = runCalibrateArgs(reg); code != ExitFailure || !strings.Contains(errs, "cpu: the calibration gave no figure (OpenBLAS 0.3.21)") {
@@ -60,7 +67,7 @@ func TestCalibrate(t *testing.T) {
 	}{
 		{[]string{"--device", "tpu"}, "infertop calibrate: --device: "},
 		{[]string{"--device", "cuda:0"}, "device cuda:0 is not available in this build: built without CUDA"},
-		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or a positive count)"},
+		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or 1 to "},
 		{[]string{"--tf32"}, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {

@@ -25,7 +25,10 @@ import (
 	"infertop/session"
 )
 
-// Exit codes, as the Go habits of the project fix them.
+// Exit codes, as the Go habits of the project fix them. A command ended by
+// a signal exits 128 + the signal's number, as shells expect: 130 after
+// SIGINT (ExitInterrupted, what a command returns when its context ends),
+// 143 after SIGTERM, 129 after SIGHUP.
 const (
 	ExitOK          = 0
 	ExitFailure     = 1
@@ -81,13 +84,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		usage(stdout)
 		return ExitOK
 	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") && name == "dashboard" {
+		name, args = "version", args[1:]
+	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, env, args)
+			return exitCode(ctx, c.run(ctx, env, args))
 		}
 	}
-	fmt.Fprintf(stderr, "infertop: unknown command %q\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "infertop: unknown command %q (see infertop --help)\n", name)
 	return ExitUsage
 }
 
@@ -104,27 +109,60 @@ func usage(w io.Writer) {
 	}
 }
 
-// interruptible cancels ctx on the first SIGINT or SIGTERM and exits at once on the second.
+// signalled is the cause of a context that a signal ended.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string { return "interrupted by " + s.sig.String() }
+
+// code is the exit status after the signal: 128 + its number.
+func (s signalled) code() int { return 128 + int(s.sig) }
+
+// interruptSignals end a command as Ctrl-C does: SIGHUP is a closed
+// terminal, and like SIGTERM it must leave the results and the terminal as
+// an interrupt does, not kill the process where it stands.
+var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// interruptible cancels ctx, with the signal as its cause, on the first
+// SIGINT, SIGTERM or SIGHUP, and exits at once on the second.
 func interruptible(parent context.Context, stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, interruptSignals...)
 	done := make(chan struct{})
 	go func() {
 		select {
-		case <-sig:
-			cancel()
+		case s := <-sig:
+			cancel(signalled{sigNum(s)})
 		case <-done:
 			return
 		}
 		select {
-		case <-sig:
+		case s := <-sig:
 			fmt.Fprintln(stderr, "infertop: interrupted twice, exiting now")
-			os.Exit(ExitInterrupted)
+			os.Exit(signalled{sigNum(s)}.code())
 		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); close(done); cancel() }
+	return ctx, func() { signal.Stop(sig); close(done); cancel(nil) }
+}
+
+func sigNum(s os.Signal) syscall.Signal {
+	if n, ok := s.(syscall.Signal); ok {
+		return n
+	}
+	return syscall.SIGINT
+}
+
+// exitCode is the process's exit status for a command that returned code:
+// after a signal, 128 + the signal's number, whether the command saw the
+// interruption (ExitInterrupted) or finished as it came (the dashboard's
+// program quits on SIGTERM by itself); a failure or a usage error stands.
+func exitCode(ctx context.Context, code int) int {
+	var s signalled
+	if (code == ExitOK || code == ExitInterrupted) && errors.As(context.Cause(ctx), &s) {
+		return s.code()
+	}
+	return code
 }
 
 // newFlags returns a flag set whose errors go to stderr and that does not exit.
@@ -139,16 +177,34 @@ func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args; it returns (code, false) when the command should stop:
-// 0 after --help, 2 after a usage error (the flag package has printed why).
+// 0 after --help, 2 after a usage error (one line says why).
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK, false
-		}
-		return ExitUsage, false
+	if code, ok := parseOnly(fs, args); !ok {
+		return code, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "infertop %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// parseOnly parses args and leaves the arguments after the flags to the
+// caller. --help prints the command's usage; an unknown flag or a bad value
+// prints one line that points at --help, not the whole usage.
+func parseOnly(fs *flag.FlagSet, args []string) (int, bool) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return ExitOK, false
+	case err != nil:
+		fmt.Fprintf(out, "infertop %s: %v (see infertop %s --help)\n", fs.Name(), err, fs.Name())
 		return ExitUsage, false
 	}
 	return 0, true

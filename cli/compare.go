@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/atomicfile"
 	"infertop/report"
 	"infertop/session"
 	"infertop/sweep"
@@ -22,7 +22,7 @@ func runCompare(ctx context.Context, env Env, args []string) int {
 type comparePlan struct {
 	spec      session.RaceSpec
 	format    string
-	out, plot *os.File
+	out, plot *atomicfile.File
 	// baseline is the earlier compare given with --baseline (nil without).
 	baseline     *report.CompareDoc
 	baselinePath string
@@ -32,12 +32,12 @@ type comparePlan struct {
 	dims map[string]int
 }
 
-func compareMain(ctx context.Context, env Env, args []string, m session.Machine) int {
+func compareMain(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseCompare(env, args, m)
 	if !ok {
 		return code
 	}
-	defer closeFiles(plan.out, plan.plot)
+	defer abortFiles(plan.out, plan.plot)
 	s := &plan.spec
 	start := time.Now()
 	opts := map[string]any{"model": s.Model.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
@@ -53,7 +53,11 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 		return failed(env, "compare", err)
 	}
 	serving(env, "compare", obs.Metrics)
-	defer func() { closed(env, "compare", obs.Close()) }()
+	defer func() {
+		if !closed(env, "compare", obs.Close()) && code == ExitOK {
+			code = ExitFailure
+		}
+	}()
 	shown := map[int]int{} // pairs already printed per batch
 	notes := 0
 	s.Progress = func(r sweep.CompareResult) {
@@ -109,9 +113,10 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
 	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")
-	batch := fs.Int("batch", 0, "batch size (default: the model's)")
+	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
+	duration := fs.String("duration", "", "least measuring time of each side at each batch size, as bench's --duration: as many window pairs as it takes (instead of --pairs)")
 	window := fs.String("window", "1s", "least length of one window")
 	warmup := fs.String("warmup", "1s", "warm-up of each side at each batch")
 	format := fs.String("format", "table", "output format: table, json or csv")
@@ -139,7 +144,7 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		return fail("%v", err)
 	}
 	plan.dims = dimsOf(models)
-	sides, err := parseSides(*devices, *threads, *tf32, m.Registry)
+	sides, err := parseSides(*devices, *threads, *tf32, m)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -148,27 +153,34 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, --tf32 off,on", sides[0])
 	}
 	switch {
-	case flagSet(fs, "batches") && *batch != 0:
+	case flagSet(fs, "batches") && flagSet(fs, "batch"):
 		return fail("give --batch or --batches, not both")
 	case flagSet(fs, "batches"):
 		if s.Batches, err = parseIncreasing(*batchList); err != nil {
 			return fail("--batches: %v", err)
 		}
-	case *batch < 0 || *batch > maxBatch:
-		return fail("--batch %d is out of range (accepted: 1 to %d)", *batch, maxBatch)
-	case *batch == 0:
-		s.Batches = []int{s.Model.DefaultBatch}
+	case flagSet(fs, "batch"):
+		n, err := parseBatchFlag(*batch, false)
+		if err != nil {
+			return fail("%v", err)
+		}
+		s.Batches = []int{n}
 	default:
-		s.Batches = []int{*batch}
+		s.Batches = []int{s.Model.DefaultBatch}
 	}
 	if err := session.CheckModel(s.Model, s.Batches); err != nil {
 		return fail("%v", err)
 	}
-	if *pairs < 1 || *pairs > 1000 {
-		return fail("--pairs %d is out of range (accepted: 1 to 1000)", *pairs)
+	if *pairs < 1 || *pairs > maxPairs {
+		return fail("--pairs %d is out of range (accepted: 1 to %d)", *pairs, maxPairs)
 	}
 	if s.Window, err = parseDuration("window", *window, true); err != nil {
 		return fail("%v", err)
+	}
+	if flagSet(fs, "duration") {
+		if s.Pairs, err = pairsFor(*duration, s.Window, flagSet(fs, "pairs")); err != nil {
+			return fail("%v", err)
+		}
 	}
 	if s.Warmup, err = parseDuration("warmup", *warmup, false); err != nil {
 		return fail("%v", err)
@@ -183,14 +195,36 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 		}
 		plan.baseline, plan.baselinePath = &old, *baseline
 	}
-	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
+	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath, *outputs); err != nil {
 		return fail("%v", err)
 	}
 	return plan, 0, true
 }
 
+// maxPairs bounds --pairs.
+const maxPairs = 1000
+
+// pairsFor turns compare's --duration, each side's measuring time at a
+// batch size, into window pairs of window each: a side measures one window
+// per pair.
+func pairsFor(duration string, window time.Duration, pairsGiven bool) (int, error) {
+	if pairsGiven {
+		return 0, fmt.Errorf("give --duration or --pairs, not both (--duration sets the pairs: one window of each side per pair)")
+	}
+	d, err := parseDuration("duration", duration, true)
+	if err != nil {
+		return 0, err
+	}
+	n := int((d + window - 1) / window)
+	if n > maxPairs {
+		return 0, fmt.Errorf("--duration %s is %d windows of %v per side, more than the %d pairs a race measures (accepted: up to %v)", duration, n, window, maxPairs, maxPairs*window)
+	}
+	return n, nil
+}
+
 // parseSides reads "--devices A,B", "--threads N[,M]" and "--tf32 X[,Y]" into two sides.
-func parseSides(devices, threads, tf32 string, reg *engine.Registry) ([2]sweep.Side, error) {
+func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side, error) {
+	reg := m.Registry
 	var sides [2]sweep.Side
 	ds := strings.Split(devices, ",")
 	if len(ds) != 2 {
@@ -218,9 +252,17 @@ func parseSides(devices, threads, tf32 string, reg *engine.Registry) ([2]sweep.S
 		if !reg.Has(d.Kind) {
 			return sides, fmt.Errorf("device %s is not available in this build: %s (without a GPU, race two thread counts: --devices cpu,cpu --threads 1,0)", d, reg.Why(d.Kind))
 		}
+		if d.Kind == engine.CPU {
+			if err := m.CheckBLAS(); err != nil {
+				return sides, err
+			}
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(ts[i]))
-		if err != nil || n < 0 {
+		if err != nil {
 			return sides, fmt.Errorf("--threads %q: %q is not a count (accepted: 0 for all cores, or a positive count)", threads, ts[i])
+		}
+		if err := checkThreads(n, m); err != nil {
+			return sides, err
 		}
 		if d.Kind != engine.CPU {
 			n = 0 // threads bound CPU engines only

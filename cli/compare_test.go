@@ -22,7 +22,7 @@ import (
 // the count of batches run after each.
 func compareTestDeps(onRun func(n int64)) session.Machine {
 	reg, now := fake.ClockRegistry(onRun)
-	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now}
+	return session.Machine{Registry: reg, CPUInfo: "testdata/cpuinfo", Now: now, CPUs: fourCPUs}
 }
 
 func runCompareArgs(t *testing.T, ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
@@ -67,6 +67,23 @@ func TestCompareThreadsCrossover(t *testing.T) {
 	}
 }
 
+// --duration is each side's measuring time at a batch, as bench's is: with
+// windows of 20 ms, 50 ms is three pairs (one window of each side per pair).
+func TestCompareDuration(t *testing.T) {
+	code, out, errs := runCompareArgs(t, context.Background(), compareTestDeps(nil), "--preset", "linear", "--devices", "cpu,cpu",
+		"--threads", "1,0", "--batch", "8", "--duration", "50ms", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.CompareDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if p := doc.Compare.Points; len(p) != 1 || p[0].Pairs != 3 {
+		t.Errorf("points %+v, want one batch of 3 pairs", p)
+	}
+}
+
 func TestCompareInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -85,23 +102,25 @@ func TestCompareInterrupted(t *testing.T) {
 func TestCompareBadInput(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string][]string{
-		"the two configurations are identical":  {"--devices", "cpu,cpu", "--threads", "2,2"},
-		"identical (cpu (all cores))":           {"--devices", "cpu,cpu"},
-		"must name two devices":                 {"--devices", "cpu"},
-		"cuda:0 is not available in this build": {},
-		"--devices cpu,cpu --threads 1,0":       {"--devices", "cuda:0,cpu"},
-		"is not a count":                        {"--devices", "cpu,cpu", "--threads", "1,x"},
-		"one count or two":                      {"--devices", "cpu,cpu", "--threads", "1,2,3"},
-		"not both":                              {"--devices", "cpu,cpu", "--threads", "1,0", "--batch", "4", "--batches", "4,8"},
-		"empty batch list":                      {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", ""},
-		"must increase":                         {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", "8,1"},
-		"unknown image format":                  {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "c.gif")},
-		"cannot be written":                     {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "x", "c.svg")},
-		"--window \"soon\" is not a duration":   {"--devices", "cpu,cpu", "--threads", "1,0", "--window", "soon"},
-		"--pairs 0":                             {"--devices", "cpu,cpu", "--threads", "1,0", "--pairs", "0"},
-		"--tf32 applies to CUDA devices":        {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on"},
-		"is not a setting (accepted: on or off": {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "maybe"},
-		"one setting or two":                    {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on,off,on"},
+		"the two configurations are identical":                {"--devices", "cpu,cpu", "--threads", "2,2"},
+		"identical (cpu (all cores))":                         {"--devices", "cpu,cpu"},
+		"must name two devices":                               {"--devices", "cpu"},
+		"cuda:0 is not available in this build":               {},
+		"--devices cpu,cpu --threads 1,0":                     {"--devices", "cuda:0,cpu"},
+		"is not a count":                                      {"--devices", "cpu,cpu", "--threads", "1,x"},
+		"one count or two":                                    {"--devices", "cpu,cpu", "--threads", "1,2,3"},
+		"not both":                                            {"--devices", "cpu,cpu", "--threads", "1,0", "--batch", "4", "--batches", "4,8"},
+		"empty batch list":                                    {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", ""},
+		"must increase":                                       {"--devices", "cpu,cpu", "--threads", "1,0", "--batches", "8,1"},
+		"--batch 0 is out of range (accepted: 1 to 16777216)": {"--devices", "cpu,cpu", "--threads", "1,0", "--batch", "0"},
+		"--batch 9223372036854775808 is out of range":         {"--devices", "cpu,cpu", "--threads", "1,0", "--batch", "9223372036854775808"},
+		"unknown image format":                                {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "c.gif")},
+		"cannot be written":                                   {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "x", "c.svg")},
+		"--window \"soon\" is not a duration":                 {"--devices", "cpu,cpu", "--threads", "1,0", "--window", "soon"},
+		"--pairs 0":                                           {"--devices", "cpu,cpu", "--threads", "1,0", "--pairs", "0"},
+		"--tf32 applies to CUDA devices":                      {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on"},
+		"is not a setting (accepted: on or off":               {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "maybe"},
+		"one setting or two":                                  {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on,off,on"},
 	}
 	for want, args := range cases {
 		var out, errb bytes.Buffer

@@ -45,7 +45,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	preset := fs.String("preset", "mlp", "model preset to start on (see \"infertop presets\"); with --model, the first file is started on unless --preset is given")
 	models := addModelFlags(fs, "an ONNX model for the p picker, `FILE.onnx` (repeatable; the first is started on unless --preset is given)")
 	fs.StringVar(&s.Device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
-	fs.IntVar(&s.Batch, "batch", 0, "batch size (default: the model's)")
+	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	fs.IntVar(&s.Threads, "threads", 0, "CPU compute threads (default: all cores)")
 	fs.BoolVar(&s.TF32, "tf32", false, "GPU runs (and the s sweep and c race on a GPU): allow TF32 tensor cores (PyTorch's allow_tf32); default full float32")
 	fs.IntVar(&s.FakeGPUs, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
@@ -57,7 +57,17 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 		return code
 	}
 	s.Outputs = *outputs
-	if err := checkDashboardFlags(s); err != nil {
+	var err error
+	if s.Batch, err = parseBatchFlag(*batch, true); err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
+	if err := checkDashboardFlags(s, deps.machine); err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
+	if err := session.CheckOutputs(s.Outputs); err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
+	if err := deps.machine.CheckBLAS(); err != nil { // the CPU runs, and the d key reaches it
 		return usageErr(env, "dashboard", "%v", err)
 	}
 	start, err := dashboardModel(fs, models, *preset, s.Batch)
@@ -139,7 +149,7 @@ func dashboardModel(fs *flag.FlagSet, mf *modelFlags, preset string, batch int) 
 	return dashboardStart{cat, m}, nil
 }
 
-func checkDashboardFlags(s session.DashboardSpec) error {
+func checkDashboardFlags(s session.DashboardSpec, m session.Machine) error {
 	if s.Device != "" {
 		d, err := parseDevice(s.Device)
 		if err != nil {
@@ -150,10 +160,8 @@ func checkDashboardFlags(s session.DashboardSpec) error {
 		}
 	}
 	switch {
-	case s.Batch < 0 || s.Batch > maxBatch:
-		return fmt.Errorf("--batch %d is out of range (accepted: 1 to %d, or 0 for the model's default)", s.Batch, maxBatch)
-	case checkThreads(s.Threads) != nil:
-		return checkThreads(s.Threads)
+	case checkThreads(s.Threads, m) != nil:
+		return checkThreads(s.Threads, m)
 	case s.FakeGPUs < 0 || s.FakeGPUs > session.MaxFakeGPUs:
 		return fmt.Errorf("--fake-gpus %d is out of range (0 to %d)", s.FakeGPUs, session.MaxFakeGPUs)
 	case s.Interval < session.MinInterval:

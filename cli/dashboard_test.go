@@ -26,6 +26,8 @@ func TestDashboardBadFlags(t *testing.T) {
 		{[]string{"--preset", "nope"}, "unknown preset"},
 		{[]string{"--device", "tpu"}, "unknown device"},
 		{[]string{"--batch", "-1"}, "--batch -1 is out of range"},
+		{[]string{"--batch", "9223372036854775808"}, "--batch 9223372036854775808 is out of range (accepted: 1 to 16777216, or 0 for the model's default)"},
+		{[]string{"--batch", "lots"}, `--batch "lots" is not an integer`},
 		{[]string{"--threads", "-2"}, "--threads -2 is negative"},
 		{[]string{"--fake-gpus", "100"}, "--fake-gpus 100 is out of range"},
 		{[]string{"--interval", "10ms"}, "--interval 10ms is too short"},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,16 +28,47 @@ func parseBatchList(s string) ([]int, error) {
 		if f == "" {
 			return nil, fmt.Errorf("batch list %q has an empty entry at position %d (%s)", s, i+1, accepted)
 		}
-		n, err := strconv.Atoi(f)
+		n, err := parseBatch(f)
 		if err != nil {
-			return nil, fmt.Errorf("batch %q is not an integer (%s)", f, accepted)
-		}
-		if n < 1 || n > maxBatch {
-			return nil, fmt.Errorf("batch %d is out of range (%s)", n, accepted)
+			return nil, fmt.Errorf("%v (%s)", err, accepted)
 		}
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// parseBatch reads one batch size, an integer from 1 to maxBatch. Its error
+// says which of the two the text is not, without the accepted range, which
+// the caller adds in its own words.
+func parseBatch(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("batch %s is out of range", strings.TrimSpace(s))
+	case err != nil:
+		return 0, fmt.Errorf("batch %q is not an integer", s)
+	case n < 1 || n > maxBatch:
+		return 0, fmt.Errorf("batch %d is out of range", n)
+	}
+	return n, nil
+}
+
+// parseBatchFlag reads a --batch that takes one size: "" (not given) is 0,
+// which the caller turns into the model's default; anything else must be
+// 1 to maxBatch, or also 0 where zero says "the default".
+func parseBatchFlag(s string, zero bool) (int, error) {
+	accepted := fmt.Sprintf("accepted: 1 to %d", maxBatch)
+	if zero {
+		accepted += ", or 0 for the model's default"
+	}
+	if s == "" || (zero && strings.TrimSpace(s) == "0") {
+		return 0, nil
+	}
+	n, err := parseBatch(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%v (%s)", err, accepted)
+	}
+	return n, nil
 }
 
 // parseDuration reads a flag's Go duration ("5s", "500ms", "2m"); positive
@@ -80,13 +112,23 @@ func runnableDevice(m session.Machine, s string) (engine.Device, error) {
 	if !m.Registry.Has(d.Kind) {
 		return d, fmt.Errorf("device %s is not available in this build: %s", d, m.Registry.Why(d.Kind))
 	}
+	if d.Kind == engine.CPU {
+		return d, m.CheckBLAS()
+	}
 	return d, nil
 }
 
-// checkThreads accepts a --threads value: 0 for all cores, or a positive count.
-func checkThreads(n int) error {
-	if n < 0 {
-		return fmt.Errorf("--threads %d is negative (accepted: 0 for all cores, or a positive count)", n)
+// checkThreads accepts a --threads value: 0 for all cores, or 1 to the
+// CPUs this process may compute on (its affinity mask and cgroup quota):
+// more threads than that only take turns on the same CPUs.
+func checkThreads(n int, m session.Machine) error {
+	cpus := m.UsableCPUs()
+	accepted := fmt.Sprintf("accepted: 0 for all cores, or 1 to %d", cpus.N)
+	switch {
+	case n < 0:
+		return fmt.Errorf("--threads %d is negative (%s)", n, accepted)
+	case n > cpus.N:
+		return fmt.Errorf("--threads %d is more than the %d CPUs this process may use (%s) (%s)", n, cpus.N, cpus.Source, accepted)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -48,8 +47,9 @@ func runReplay(ctx context.Context, env Env, args []string) int {
 	})
 }
 
-// replayMain plays a recording. A file that cannot be read or was written by
-// a newer format is a failure (exit 1); bad flags are a usage error (exit 2).
+// replayMain plays a recording. Bad flags, and a file that cannot be read,
+// is not a recording or was written by a newer format, are usage errors
+// (exit 2): the command line names the wrong thing.
 func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) int {
 	fs := newFlags(env, "replay", "replay FILE [--speed 2x] [--from 1:30:00]")
 	speedFlag := fs.String("speed", "1x", "playback speed, e.g. 2x, 0.5x (0.1x to 100x)")
@@ -59,11 +59,8 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, ok := parseOnly(fs, args); !ok {
+		return code
 	}
 	rest := fs.Args()
 	if file == "" && len(rest) > 0 {
@@ -90,8 +87,7 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 	}
 	rec, err := record.Open(file)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "infertop replay: %v\n", err)
-		return ExitFailure
+		return usageErr(env, "replay", "%v", err)
 	}
 	defer rec.Close()
 	if rec.Stopped != nil {
@@ -130,7 +126,7 @@ func replayMain(ctx context.Context, env Env, args []string, deps replayDeps) in
 func parseSpeed(s string) (float64, error) {
 	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "x"), "×")
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < minSpeed || v > maxSpeed {
+	if err != nil || !(v >= minSpeed && v <= maxSpeed) { // NaN compares false both ways
 		return 0, fmt.Errorf("--speed %q is not a speed (accepted: %gx to %gx, e.g. 2x or 0.5x)", s, minSpeed, maxSpeed)
 	}
 	return v, nil

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -24,7 +25,7 @@ func TestParseSpeed(t *testing.T) {
 			t.Errorf("%q: %v %v, want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "x", "fast", "0x", "-2x", "1000x", "0.01x"} {
+	for _, in := range []string{"", "x", "fast", "0x", "-2x", "1000x", "0.01x", "NaNx", "nan", "Infx", "-inf"} {
 		if _, err := parseSpeed(in); err == nil || !strings.Contains(err.Error(), "0.1x to 100x") {
 			t.Errorf("%q: %v", in, err)
 		}
@@ -158,6 +159,10 @@ func TestReplayRefusals(t *testing.T) {
 	if err := os.WriteFile(newer, []byte(`{"type":"header","format":99,"build":{"version":"9.9.9"}}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	garbage, empty := filepath.Join(dir, "garbage.jsonl"), filepath.Join(dir, "empty.jsonl")
+	if err := errors.Join(os.WriteFile(garbage, []byte("garbage\n"), 0o644), os.WriteFile(empty, nil, 0o644)); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -166,8 +171,10 @@ func TestReplayRefusals(t *testing.T) {
 		{nil, ExitUsage, "which recording?"},
 		{[]string{"a.jsonl", "b.jsonl"}, ExitUsage, `unexpected argument "b.jsonl"`},
 		{[]string{newer, "--speed", "fast"}, ExitUsage, "--speed"},
-		{[]string{filepath.Join(dir, "missing.jsonl")}, ExitFailure, "no such file"},
-		{[]string{newer}, ExitFailure, "format version 99"},
+		{[]string{filepath.Join(dir, "missing.jsonl")}, ExitUsage, "no such file"},
+		{[]string{newer}, ExitUsage, "format version 99"},
+		{[]string{garbage}, ExitUsage, "not an infertop recording"},
+		{[]string{empty}, ExitUsage, "the file is empty"},
 	} {
 		code, stderr, m := replayTest(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) || m != nil {

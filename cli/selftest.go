@@ -54,6 +54,12 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if err != nil {
 		return usageErr(env, "selftest", "%v", err)
 	}
+	if err := session.CheckOutputs(*outputs); err != nil {
+		return usageErr(env, "selftest", "%v", err)
+	}
+	if err := m.CheckBLAS(); err != nil { // the outputs are checked against the CPU engine's
+		return usageErr(env, "selftest", "%v", err)
+	}
 	st, err := m.NewSelftest(dev, ms, batches, *tf32)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop selftest: %v\n", err)

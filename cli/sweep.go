@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"infertop/engine"
+	"infertop/internal/atomicfile"
 	"infertop/report"
 	"infertop/runner"
 	"infertop/session"
@@ -25,7 +25,7 @@ func runSweep(ctx context.Context, env Env, args []string) int {
 type sweepPlan struct {
 	spec         session.SweepSpec
 	format       string
-	out, plot    *os.File
+	out, plot    *atomicfile.File
 	plotFormat   string
 	baseline     *sweep.Result
 	batchesLabel string
@@ -34,12 +34,12 @@ type sweepPlan struct {
 	dims map[string]int
 }
 
-func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) int {
+func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseSweep(env, args, m)
 	if !ok {
 		return code
 	}
-	defer closeFiles(plan.out, plan.plot)
+	defer abortFiles(plan.out, plan.plot)
 	sw, err := m.NewSweep(plan.spec)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop sweep: %v\n", err)
@@ -57,7 +57,11 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) i
 		return failed(env, "sweep", err)
 	}
 	serving(env, "sweep", obs.Metrics)
-	defer func() { closed(env, "sweep", obs.Close()) }()
+	defer func() {
+		if !closed(env, "sweep", obs.Close()) && code == ExitOK {
+			code = ExitFailure
+		}
+	}()
 	sw.Prober.OnSnapshot = func(s runner.Snapshot) {
 		obs.Snapshot(s)
 		if s.Info.Engine != "" {
@@ -182,7 +186,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if s.MaxTime, err = parseDuration("max-time", *maxTime, true); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkThreads(*threads); err != nil {
+	if err := checkThreads(*threads, m); err != nil {
 		return fail("%v", err)
 	}
 	if err := checkTF32(s.Device, *tf32); err != nil {
@@ -202,7 +206,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 		}
 		plan.baseline = &old
 	}
-	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath); err != nil {
+	if plan.out, plan.plot, plan.plotFormat, err = openReportFiles(*output, *plotPath, *outputs); err != nil {
 		return fail("%v", err)
 	}
 	return plan, 0, true

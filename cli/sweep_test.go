@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,7 +76,12 @@ func TestSweepEstimateEdgeJSONAndPlot(t *testing.T) {
 	if s.Stop != sweep.StopOOM || s.Edge == nil || s.Edge.Largest != 100 || s.Edge.Failed != 128 || !s.Edge.ByEstimate {
 		t.Errorf("stop %q edge %+v", s.Stop, s.Edge)
 	}
-	if s.Fit == nil || s.Fit.B < 999 || s.Fit.B > 1001 || !slices.Contains(s.Notes, sweep.CPUEdgeNote) {
+	// The memory model fits what the edge is judged by, the estimate, and
+	// says what the bisection found: batch 101 is the first out of memory.
+	e1, _ := runner.MemoryEstimate(lin, 1)
+	e2, _ := runner.MemoryEstimate(lin, 2)
+	if f := s.Fit; f == nil || f.Of != sweep.OfEstimate || math.Abs(f.B-float64(e2-e1)) > 1e-6 || f.PredictedOOM != 101 || !f.FromEdge ||
+		!slices.Contains(s.Notes, sweep.CPUEdgeNote) {
 		t.Errorf("fit %+v notes %v", s.Fit, s.Notes)
 	}
 	if doc.Meta.Model != "linear" || doc.Meta.Engine != "fake" {
@@ -104,7 +110,7 @@ func TestSweepTableCSVAndBaseline(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{"sweep of linear on cpu · SLO p99 1000 ms", "BATCH", "← recommended", "stopped: every listed batch was measured",
-		"recommendation: batch ", "why: batch ", "memory model: memory ≈", "note: on the CPU", "Against the baseline", "RATIO"} {
+		"recommendation: batch ", "why: batch ", "memory model: memory estimate ≈", "note: on the CPU", "Against the baseline", "RATIO"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -30,3 +30,38 @@ func TestUsageListsCommandsAndEnvironment(t *testing.T) {
 		t.Errorf("unknown command: exit %d, %q", code, errb.String())
 	}
 }
+
+// An unknown flag or a bad value is one line that points at --help, in
+// every command, not the whole usage; --help still prints the usage.
+func TestUnknownFlagIsOneLine(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "--bogus"}, "infertop bench: flag provided but not defined: -bogus (see infertop bench --help)\n"},
+		{[]string{"--slo-p99", "fast"}, "infertop dashboard: invalid value \"fast\" for flag -slo-p99: parse error (see infertop dashboard --help)\n"},
+		{[]string{"--bogus"}, "infertop dashboard: flag provided but not defined: -bogus (see infertop dashboard --help)\n"},
+		{[]string{"replay", "--bogus"}, "infertop replay: flag provided but not defined: -bogus (see infertop replay --help)\n"},
+		{[]string{"bogus"}, "infertop: unknown command \"bogus\" (see infertop --help)\n"},
+	} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), c.args, strings.NewReader(""), &out, &errb)
+		if code != ExitUsage || errb.String() != c.want || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"bench", "--help"}, strings.NewReader(""), &out, &errb); code != ExitOK ||
+		!strings.Contains(errb.String(), "Usage: infertop bench") || !strings.Contains(errb.String(), "-duration") {
+		t.Errorf("bench --help: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), args, strings.NewReader(""), &out, &errb); code != ExitOK || out.String() != "infertop "+Version+"\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}

@@ -95,6 +95,8 @@ type Info struct {
 	Threads int
 	// PeakGFLOPS is the device's measured sgemm peak, 0 when not calibrated.
 	PeakGFLOPS float64
+	// Peak says how PeakGFLOPS was taken (rounds, spread, cached or not).
+	Peak Peak
 }
 
 // ErrOutOfMemory is wrapped by Prepare errors when a batch does not fit.

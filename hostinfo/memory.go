@@ -11,13 +11,19 @@ import (
 
 // Memory is how much memory a new allocation on the host may use.
 type Memory struct {
-	// Available is the smaller of MemAvailable and the cgroup's remaining limit, in bytes.
+	// Available is the smallest of MemAvailable, the cgroup's remaining
+	// limit and the room left under this process's address-space and
+	// data-segment limits, in bytes.
 	Available int64
-	// Source says where Available came from ("MemAvailable" or "cgroup memory.max").
+	// Source says where Available came from ("MemAvailable in
+	// /proc/meminfo", "cgroup memory limit", "address-space limit (ulimit
+	// -v, RLIMIT_AS)", "data-segment limit (ulimit -d, RLIMIT_DATA)").
 	Source string
 }
 
-// ReadMemory reads /proc/meminfo and the cgroup v2 (or v1) limit under root ("/" normally).
+// ReadMemory reads /proc/meminfo, the cgroup v2 (or v1) limit and this
+// process's memory resource limits (/proc/self/limits against
+// /proc/self/status) under root ("/" normally).
 func ReadMemory(root string) (Memory, error) {
 	mi, err := os.ReadFile(root + "proc/meminfo")
 	if err != nil {
@@ -30,6 +36,9 @@ func ReadMemory(root string) (Memory, error) {
 	hm := Memory{Available: avail, Source: "MemAvailable in /proc/meminfo"}
 	if left, ok := cgroupLeft(root); ok && left < hm.Available {
 		hm = Memory{Available: left, Source: "cgroup memory limit"}
+	}
+	if left, source, ok := rlimitLeft(root); ok && left < hm.Available {
+		hm = Memory{Available: left, Source: source}
 	}
 	return hm, nil
 }

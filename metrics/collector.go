@@ -34,12 +34,13 @@ type descs struct {
 
 func newDescs() descs {
 	// Every run series has the labels model, device and batch; every GPU
-	// series uuid and index.
+	// series uuid, index and fake ("true" for a simulated GPU, whose
+	// readings are made up: no series of one may pass for a real GPU's).
 	run := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc("infertop_"+name, help, append([]string{"model", "device", "batch"}, extra...), nil)
 	}
 	gpu := func(name, help string, extra ...string) *prometheus.Desc {
-		return prometheus.NewDesc("infertop_gpu_"+name, help, append([]string{"uuid", "index"}, extra...), nil)
+		return prometheus.NewDesc("infertop_gpu_"+name, help, append([]string{"uuid", "index", "fake"}, extra...), nil)
 	}
 	return descs{
 		runInfo:       run("run_info", "The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation.", "run_id", "engine"),
@@ -56,7 +57,7 @@ func newDescs() descs {
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
 		sampleJoules:  run("energy_per_sample_joules", "Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read)."),
 
-		gpuInfo:    gpu("info", "A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is \"true\" for simulated GPUs).", "name", "pci_bus_id", "driver_version", "fake"),
+		gpuInfo:    gpu("info", "A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is \"true\" for simulated GPUs, on every GPU series).", "name", "pci_bus_id", "driver_version"),
 		fbUsed:     gpu("framebuffer_used_bytes", "Device memory used, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_USED, in MiB)."),
 		fbTotal:    gpu("framebuffer_total_bytes", "Device memory in total, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_TOTAL, in MiB)."),
 		util:       gpu("utilization_ratio", "Share of the driver's sample period during which a kernel ran, 0 to 1 (dcgm-exporter: DCGM_FI_DEV_GPU_UTIL, in percent)."),
@@ -153,11 +154,11 @@ func (c *Collector) collectGPUs(ch chan<- prometheus.Metric, smp gpuinfo.Sample)
 	gpus := slices.Clone(smp.GPUs)
 	slices.SortFunc(gpus, func(a, b gpuinfo.GPU) int { return cmp.Compare(a.Index, b.Index) })
 	for _, g := range gpus {
-		l := []string{g.UUID, strconv.Itoa(g.Index)}
+		l := []string{g.UUID, strconv.Itoa(g.Index), strconv.FormatBool(g.Fake || smp.Fake)}
 		gauge := func(d *prometheus.Desc, v float64, extra ...string) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), l...), extra...)...)
 		}
-		gauge(c.d.gpuInfo, 1, g.Name, g.PCIBusID, smp.DriverVersion, strconv.FormatBool(g.Fake || smp.Fake))
+		gauge(c.d.gpuInfo, 1, g.Name, g.PCIBusID, smp.DriverVersion)
 		optU64(gauge, c.d.fbUsed, g.MemoryUsedBytes, 1)
 		optU64(gauge, c.d.fbTotal, g.MemoryTotalBytes, 1)
 		optU32(gauge, c.d.util, g.UtilGPUPercent, 0.01)

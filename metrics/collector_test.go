@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
@@ -174,27 +175,27 @@ func TestGPUMetrics(t *testing.T) {
 	const want = `
 # HELP infertop_gpu_framebuffer_used_bytes Device memory used, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_USED, in MiB).
 # TYPE infertop_gpu_framebuffer_used_bytes gauge
-infertop_gpu_framebuffer_used_bytes{index="0",uuid="GPU-0000"} 2.147483648e+10
+infertop_gpu_framebuffer_used_bytes{fake="false",index="0",uuid="GPU-0000"} 2.147483648e+10
 # HELP infertop_gpu_framebuffer_total_bytes Device memory in total, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_TOTAL, in MiB).
 # TYPE infertop_gpu_framebuffer_total_bytes gauge
-infertop_gpu_framebuffer_total_bytes{index="0",uuid="GPU-0000"} 8.589934592e+10
+infertop_gpu_framebuffer_total_bytes{fake="false",index="0",uuid="GPU-0000"} 8.589934592e+10
 # HELP infertop_gpu_utilization_ratio Share of the driver's sample period during which a kernel ran, 0 to 1 (dcgm-exporter: DCGM_FI_DEV_GPU_UTIL, in percent).
 # TYPE infertop_gpu_utilization_ratio gauge
-infertop_gpu_utilization_ratio{index="0",uuid="GPU-0000"} 0.87
+infertop_gpu_utilization_ratio{fake="false",index="0",uuid="GPU-0000"} 0.87
 # HELP infertop_gpu_temperature_celsius GPU core temperature in degrees Celsius (dcgm-exporter: DCGM_FI_DEV_GPU_TEMP).
 # TYPE infertop_gpu_temperature_celsius gauge
-infertop_gpu_temperature_celsius{index="0",uuid="GPU-0000"} 61
-infertop_gpu_temperature_celsius{index="1",uuid="GPU-0001"} 40
+infertop_gpu_temperature_celsius{fake="false",index="0",uuid="GPU-0000"} 61
+infertop_gpu_temperature_celsius{fake="false",index="1",uuid="GPU-0001"} 40
 # HELP infertop_gpu_power_watts Board power draw in watts (dcgm-exporter: DCGM_FI_DEV_POWER_USAGE).
 # TYPE infertop_gpu_power_watts gauge
-infertop_gpu_power_watts{index="0",uuid="GPU-0000"} 512.5
+infertop_gpu_power_watts{fake="false",index="0",uuid="GPU-0000"} 512.5
 # HELP infertop_gpu_sm_clock_hertz SM clock in hertz (dcgm-exporter: DCGM_FI_DEV_SM_CLOCK, in MHz).
 # TYPE infertop_gpu_sm_clock_hertz gauge
-infertop_gpu_sm_clock_hertz{index="0",uuid="GPU-0000"} 1.755e+09
+infertop_gpu_sm_clock_hertz{fake="false",index="0",uuid="GPU-0000"} 1.755e+09
 # HELP infertop_gpu_energy_joules_total Energy used since the driver was loaded, in joules (dcgm-exporter: DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION, in mJ).
 # TYPE infertop_gpu_energy_joules_total counter
-infertop_gpu_energy_joules_total{index="0",uuid="GPU-0000"} 123456.5
-# HELP infertop_gpu_info A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is "true" for simulated GPUs).
+infertop_gpu_energy_joules_total{fake="false",index="0",uuid="GPU-0000"} 123456.5
+# HELP infertop_gpu_info A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is "true" for simulated GPUs, on every GPU series).
 # TYPE infertop_gpu_info gauge
 infertop_gpu_info{driver_version="550.54.15",fake="false",index="0",name="NVIDIA H100 80GB HBM3",pci_bus_id="00000000:18:00.0",uuid="GPU-0000"} 1
 infertop_gpu_info{driver_version="550.54.15",fake="false",index="1",name="NVIDIA H100 80GB HBM3",pci_bus_id="00000000:2A:00.0",uuid="GPU-0001"} 1
@@ -222,5 +223,41 @@ func TestMetricNamesLint(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
+// Every series of a simulated GPU says so, not gpu_info alone: a made-up
+// reading never passes for a real GPU's.
+func TestSimulatedGPUSeriesAreLabelled(t *testing.T) {
+	f := NewFeed()
+	smp := fakeSample()
+	smp.Fake = true
+	f.ObserveSample(smp)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(f))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "infertop_gpu_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			n++
+			fake := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "fake" {
+					fake = l.GetValue()
+				}
+			}
+			if fake != "true" {
+				t.Errorf("%s %v: fake=%q", mf.GetName(), m.GetLabel(), fake)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("%d GPU series", n)
 	}
 }

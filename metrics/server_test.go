@@ -48,7 +48,7 @@ func TestServerScrape(t *testing.T) {
 infertop_samples_per_second{batch="256",device="cuda:0",model="mlp"} 1024
 # HELP infertop_gpu_power_watts Board power draw in watts (dcgm-exporter: DCGM_FI_DEV_POWER_USAGE).
 # TYPE infertop_gpu_power_watts gauge
-infertop_gpu_power_watts{index="0",uuid="GPU-0000"} 512.5
+infertop_gpu_power_watts{fake="false",index="0",uuid="GPU-0000"} 512.5
 `
 	if err := testutil.ScrapeAndCompare(base+"/metrics", strings.NewReader(want),
 		"infertop_samples_per_second", "infertop_gpu_power_watts"); err != nil {

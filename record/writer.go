@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
 	"infertop/gpuinfo"
+	"infertop/internal/atomicfile"
 	"infertop/runner"
 )
 
@@ -38,19 +38,33 @@ type Recorder struct {
 	done chan struct{}
 }
 
-// Create creates path and starts a recording in it with h as its header.
+// Create starts a recording of path with h as its header. The lines go to
+// a temporary file beside path, renamed over it by a Close that wrote them
+// all (internal/atomicfile): a recording that fails, or a process killed
+// while recording, leaves what was at path as it was, and the incomplete
+// lines in the temporary file ".NAME.*.tmp" beside it.
 func Create(path string, h Header) (*Recorder, error) {
-	f, err := os.Create(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
-	r, err := New(f, h, time.Now)
+	r, err := New(committer{f}, h, time.Now)
 	if err != nil {
-		_ = f.Close()
+		f.Abort()
 		return nil, err
 	}
 	return r, nil
 }
+
+// committer closes an atomic file by committing it. The Recorder closes its
+// writer only after writing every line; after a failed write it aborts.
+type committer struct{ *atomicfile.File }
+
+// Close commits the file.
+func (c committer) Close() error { return c.Commit() }
+
+// abort drops the file (a recording whose writing failed).
+func (c committer) abort() { c.Abort() }
 
 // New starts a recording on w; now is the clock every line's offset is read
 // from (h.Started is set from it when zero). It writes the header at once and
@@ -196,10 +210,23 @@ func (r *Recorder) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.flushLocked()
+	if a, ok := r.w.(interface{ abort() }); ok && r.err != nil {
+		a.abort() // the lines are not all there: what was at the path stays
+		return fmt.Errorf("%w; %s was left as it was", r.err, r.path())
+	}
 	if err := r.w.Close(); err != nil {
 		r.fail(fmt.Errorf("recording: %w", err))
 	}
 	return r.err
+}
+
+// path names the recording's file for messages ("the recording" when it
+// is not a file).
+func (r *Recorder) path() string {
+	if c, ok := r.w.(committer); ok {
+		return c.Name()
+	}
+	return "the recording"
 }
 
 func (r *Recorder) at() int64 { return int64(r.now().Sub(r.start)) }

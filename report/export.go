@@ -1,13 +1,12 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"infertop/internal/atomicfile"
 	"infertop/internal/units"
 	"infertop/runner"
 	"infertop/sweep"
@@ -53,9 +52,9 @@ func WriteRunExport(dir string, doc RunExport) (string, error) {
 	s := doc.Snapshot
 	name := fmt.Sprintf("infertop-run-%s-%s-%s.json", FileStem(s.Model), strings.ReplaceAll(s.Device, ":", ""), s.Time.UTC().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
-	b, err := json.MarshalIndent(doc, "", "  ")
+	b, err := marshalPlain(doc, "  ")
 	if err == nil {
-		err = os.WriteFile(path, append(b, '\n'), 0o644)
+		err = writeWhole(path, b)
 	}
 	if abs, aerr := filepath.Abs(path); aerr == nil {
 		path = abs
@@ -78,15 +77,29 @@ type DashboardResult struct {
 
 // WriteDashboardResult writes the final snapshot's figures to path.
 func WriteDashboardResult(path string, s runner.Snapshot) error {
-	b, err := json.MarshalIndent(DashboardResult{
+	b, err := marshalPlain(DashboardResult{
 		Model: s.Model, Device: s.Device, Batch: s.Batch, State: s.State.String(),
 		MeasuredSec: s.Measured.Seconds(), Samples: s.Overall.Samples, SamplesPerSec: s.Overall.SamplesPerSec,
-	}, "", "  ")
+	}, "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the dashboard result: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := writeWhole(path, b); err != nil {
 		return fmt.Errorf("writing the dashboard result: %w", err)
 	}
 	return nil
+}
+
+// writeWhole writes b to path through a temporary file renamed into place,
+// so that path holds the whole document or what it held before.
+func writeWhole(path string, b []byte) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }

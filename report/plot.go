@@ -1,12 +1,10 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"infertop/internal/atomicfile"
 )
 
 // Plot formats, chosen by the file's extension.
@@ -39,19 +39,16 @@ func PlotFormat(path string) (string, error) {
 	}
 }
 
-// CreatePlot checks the format and opens path for writing at once, so a bad
-// path fails before anything is measured.
-func CreatePlot(path string) (*os.File, string, error) {
+// CreatePlot checks the format and starts the file at once, so a bad path
+// fails before anything is measured; the plot goes to a temporary file
+// that Commit puts at path (internal/atomicfile).
+func CreatePlot(path string) (*atomicfile.File, string, error) {
 	format, err := PlotFormat(path)
 	if err != nil {
 		return nil, "", err
 	}
-	f, err := os.Create(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, "", fmt.Errorf("plot file %s cannot be written: %v", path, err)
 	}
 	return f, format, nil

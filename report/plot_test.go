@@ -140,7 +140,12 @@ func TestPlotPaths(t *testing.T) {
 	if err != nil || format != PlotPNG {
 		t.Fatal(err)
 	}
-	f.Close()
+	if _, err := os.Stat(f.Name()); !os.IsNotExist(err) {
+		t.Errorf("the plot is in place before it is drawn: %v", err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(f.Name()); err != nil {
 		t.Error(err)
 	}

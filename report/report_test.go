@@ -38,7 +38,7 @@ func TestJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMeta := []string{"version", "go", "cpu_model", "threads", "engine", "engine_detail", "device", "model", "options", "start"}
-	wantRow := []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec", "latency_ms", "batches", "samples",
+	wantRow := []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec", "latency_ms", "batches", "samples", "measured_s", "warmup_s",
 		"stable", "stability", "gflops", "pct_peak", "engine_bytes", "warnings", "error"}
 	if k := keys(got.Meta); !slices.Equal(k, sorted(wantMeta)) {
 		t.Errorf("meta keys %v", k)

@@ -11,6 +11,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -24,6 +26,9 @@ import (
 type Result struct {
 	Meta Meta  `json:"meta"`
 	Rows []Row `json:"rows"`
+	// Baseline compares the rows with an earlier bench's (absent without
+	// --baseline; BenchBaselineRows makes it).
+	Baseline []BenchBaselineRow `json:"baseline,omitempty"`
 }
 
 // Meta describes the program, the machine and the options of a run.
@@ -85,11 +90,22 @@ type Row struct {
 	LatencyMS     LatencyMS `json:"latency_ms"`
 	Batches       int64     `json:"batches"`
 	Samples       int64     `json:"samples"`
-	Stable        bool      `json:"stable"`
-	Stability     Stability `json:"stability"`
-	GFLOPS        float64   `json:"gflops"`
-	PctPeak       float64   `json:"pct_peak"`
-	EngineBytes   int64     `json:"engine_bytes"`
+	// MeasuredS is the measured time in seconds, which can be longer than
+	// asked for (a run ends on a window boundary, after at least the windows
+	// the stability rule compares); WarmupS the warm-up thrown away before it.
+	MeasuredS float64   `json:"measured_s"`
+	WarmupS   float64   `json:"warmup_s"`
+	Stable    bool      `json:"stable"`
+	Stability Stability `json:"stability"`
+	GFLOPS    float64   `json:"gflops"`
+	PctPeak   float64   `json:"pct_peak"`
+	// PeakGFLOPS is the device's sgemm peak PctPeak divides by, and Peak
+	// how it was taken (rounds, spread, cached or not); PeakStale says a
+	// window beat it, so PctPeak is not a share of a true peak.
+	PeakGFLOPS  float64     `json:"peak_gflops,omitempty"`
+	Peak        engine.Peak `json:"peak,omitzero"`
+	PeakStale   bool        `json:"peak_stale,omitempty"`
+	EngineBytes int64       `json:"engine_bytes"`
 	// Plan is how the engine computed this batch where that depends on the
 	// batch (engine.Info.Plan: the CUDA engine's convolution ways).
 	Plan string `json:"plan,omitempty"`
@@ -101,9 +117,12 @@ type Row struct {
 	// whose energy is known (the snapshot's OverallEnergy): the joules the
 	// GPUs' NVML or the CPU packages' RAPL counters advanced by, over the
 	// samples of those windows. Omitted while unknown (no counter).
-	Energy   runner.Energy `json:"energy,omitzero"`
-	Warnings []string      `json:"warnings"`
-	Error    string        `json:"error"`
+	Energy runner.Energy `json:"energy,omitzero"`
+	// EnergyNote says why Energy is unknown (runner.Snapshot.EnergyNote):
+	// no counter and why, a failed read.
+	EnergyNote string   `json:"energy_note,omitempty"`
+	Warnings   []string `json:"warnings"`
+	Error      string   `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -132,14 +151,19 @@ func FromSnapshot(s runner.Snapshot) Row {
 		SamplesPerSec: s.Overall.SamplesPerSec, BatchesPerSec: s.Overall.BatchesPerSec,
 		LatencyMS: LatencyMS{units.MS(s.Latency.P50), units.MS(s.Latency.P90), units.MS(s.Latency.P95), units.MS(s.Latency.P99), units.MS(s.Latency.P999), units.MS(s.Latency.Max)},
 		Batches:   s.Overall.Batches, Samples: s.Overall.Samples,
+		MeasuredS: s.Measured.Seconds(), WarmupS: s.WarmupTime.Seconds(),
 		Stable: s.Stability.Both(),
 		Stability: Stability{Windows: s.Stability.Windows, IQR: s.Stability.IQR,
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
-		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
+		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, PeakGFLOPS: s.Info.PeakGFLOPS, Peak: s.Info.Peak, PeakStale: s.PeakStale || s.PctPeak > 100,
+		EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
 		Energy: s.OverallEnergy, Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b
+	}
+	if !s.OverallEnergy.Valid {
+		r.EnergyNote = s.EnergyNote
 	}
 	if s.Split.Valid {
 		r.H2DMS, r.ComputeMS, r.D2HMS = units.MS(s.Split.H2D.P50), units.MS(s.Split.Compute.P50), units.MS(s.Split.D2H.P50)
@@ -148,6 +172,9 @@ func FromSnapshot(s runner.Snapshot) Row {
 	if !r.Stable && s.Err == "" {
 		r.Warnings = append(r.Warnings, "unstable: "+s.Stability.Why())
 	}
+	if r.PeakStale {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%% of peak is stale: a window beat the sgemm peak of %.3g GFLOP/s, which a peak cannot be (see the events; infertop calibrate measures it again)", s.Info.PeakGFLOPS))
+	}
 	if !s.WarmupSettled && s.Err == "" {
 		r.Warnings = append(r.Warnings, "warm-up did not settle")
 	}
@@ -155,4 +182,17 @@ func FromSnapshot(s runner.Snapshot) Row {
 		r.Warnings = append(r.Warnings, "exported times truncated")
 	}
 	return r
+}
+
+// NoteMeasured adds a warning to r when its measured time differs from the
+// asked duration by more than 5 %: a run ends on a window boundary, after at
+// least the StabilityWindows windows the stability rule compares, so the
+// table says what was really measured.
+func (r *Row) NoteMeasured(asked time.Duration) {
+	m := time.Duration(r.MeasuredS * float64(time.Second))
+	if asked <= 0 || r.Error != "" || math.Abs(float64(m-asked)) <= 0.05*float64(asked) {
+		return
+	}
+	r.Warnings = append(r.Warnings, fmt.Sprintf("measured %.2f s, not the %v asked for: a run ends on a window boundary, after at least the %d windows the stability rule compares",
+		r.MeasuredS, asked, runner.StabilityWindows))
 }

@@ -90,7 +90,10 @@ func writeSweepTable(w io.Writer, doc SweepDoc) error {
 	}
 	if f := res.Fit; f != nil {
 		fmt.Fprintf(w, "memory model: %s (least squares over %d batch sizes)", f, f.Points)
-		if f.PredictedOOM > 0 {
+		switch {
+		case f.PredictedOOM > 0 && f.FromEdge:
+			fmt.Fprintf(w, "; out of memory from batch %d under the %s limit, as the bisection found", f.PredictedOOM, units.Bytes(f.Limit))
+		case f.PredictedOOM > 0:
 			fmt.Fprintf(w, "; it predicts out of memory from batch %d under the %s limit", f.PredictedOOM, units.Bytes(f.Limit))
 		}
 		fmt.Fprintln(w)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,9 +52,16 @@ var csvHeader = []string{"model", "device", "batch", "samples_per_sec", "batches
 func WriteCSV(w io.Writer, res Result) error {
 	cw := csv.NewWriter(w)
 	energy := anyEnergy(res.Rows)
-	header := csvHeader
+	header := append([]string(nil), csvHeader...)
 	if energy {
-		header = append(append([]string(nil), csvHeader...), "joules_per_sample")
+		header = append(header, "joules_per_sample")
+	}
+	base := map[benchCell]Change{}
+	if res.Baseline != nil {
+		header = append(header, "old_samples_per_sec", "samples_per_sec_ratio", "samples_per_sec_noise", "samples_per_sec_flagged")
+		for _, b := range res.Baseline {
+			base[benchCell{b.Model, b.Device, b.Batch}] = b.SamplesPerSec
+		}
 	}
 	_ = cw.Write(header)
 	for _, r := range res.Rows {
@@ -69,6 +75,13 @@ func WriteCSV(w io.Writer, res Result) error {
 			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
 		if energy {
 			rec = append(rec, energyCell(r.Energy))
+		}
+		if res.Baseline != nil {
+			if c, ok := base[cellOf(r)]; ok {
+				rec = append(rec, csvFloat(c.Old), csvFloat(c.Ratio), csvFloat(c.Noise), strconv.FormatBool(c.Flagged))
+			} else {
+				rec = append(rec, "", "", "", "")
+			}
 		}
 		_ = cw.Write(rec)
 	}
@@ -102,7 +115,10 @@ func WriteTable(w io.Writer, res Result) error {
 	for _, r := range res.Rows {
 		l := r.LatencyMS
 		pct := "-"
-		if r.PctPeak > 0 {
+		switch {
+		case r.PctPeak > 0 && r.PeakStale:
+			pct = fmt.Sprintf("%.1f stale", r.PctPeak)
+		case r.PctPeak > 0:
 			pct = fmt.Sprintf("%.1f", r.PctPeak)
 		}
 		joules := ""
@@ -134,11 +150,16 @@ func WriteTable(w io.Writer, res Result) error {
 			fmt.Fprintf(w, "  %s batch %d: H2D %s ms, compute %s ms, D2H %s ms (medians)\n", r.Model, r.Batch, units.Rate(r.H2DMS, 3), units.Rate(r.ComputeMS, 3), units.Rate(r.D2HMS, 3))
 		}
 	}
+	writeEnergyNotes(w, res.Rows)
+	if res.Baseline != nil {
+		return writeBenchBaselineTable(w, res.Baseline)
+	}
 	return nil
 }
 
-// csvFloat is a CSV cell's number: six significant figures.
-func csvFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+// csvFloat is a CSV cell's number: six significant figures (every digit
+// before the point where there are more), in plain decimal notation.
+func csvFloat(v float64) string { return units.Decimal(v, 6) }
 
 // energyCell is a CSV cell's energy per sample, or empty when unknown.
 func energyCell(e runner.Energy) string {
@@ -148,14 +169,20 @@ func energyCell(e runner.Energy) string {
 	return csvFloat(e.JoulesPerSample)
 }
 
-// JSON writes v as indented JSON, the form every --format json uses.
-func JSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
+// JSON writes v as indented JSON, the form every --format json uses, with
+// every number in plain decimal notation.
+func JSON(w io.Writer, v any) error { return writePlain(w, v, "  ", "JSON") }
+
+// writeEnergyNotes says under the table why the energy per sample is
+// unknown, once for each reason, where no figure (or column) shows it.
+func writeEnergyNotes(w io.Writer, rows []Row) {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if n := r.EnergyNote; n != "" && !r.Energy.Valid && r.Error == "" && !seen[r.Device+n] {
+			seen[r.Device+n] = true
+			fmt.Fprintf(w, "  energy per sample on %s: not measured: %s\n", r.Device, n)
+		}
 	}
-	return nil
 }
 
 // anyEnergy reports whether some row's energy per sample is known.
@@ -206,8 +233,5 @@ func WriteTimes(w io.Writer, times []Times) error {
 	if times == nil {
 		times = []Times{}
 	}
-	if err := json.NewEncoder(w).Encode(times); err != nil {
-		return fmt.Errorf("writing times: %w", err)
-	}
-	return nil
+	return writePlain(w, times, "", "times")
 }

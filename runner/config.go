@@ -45,11 +45,13 @@ type Config struct {
 	// Batch is the first batch size; 0 means the model's default batch.
 	Batch int
 	// Warmup is the least warm-up time (default 1s). Warm-up also lasts at least
-	// MinWarmupBatches batches and until two consecutive windows agree within 10 %
-	// on throughput.
+	// MinWarmupBatches batches and until two consecutive warm-up windows agree
+	// within 10 % on throughput, up to its bound (see WarmupExtension).
 	Warmup time.Duration
-	// MaxWarmup ends a warm-up that never settles (default Warmup + 20 windows);
-	// the snapshot then says WarmupSettled false and an event says why.
+	// MaxWarmup, when set, replaces the bound of a warm-up that does not
+	// settle (default: Warmup plus the longer of Warmup and
+	// WarmupExtendBatches batches, at most WarmupExtension); the snapshot
+	// then says WarmupSettled false and an event says why.
 	MaxWarmup time.Duration
 	// Window is the least duration of one measurement window (default 1s).
 	Window time.Duration
@@ -103,9 +105,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Window == 0 {
 		c.Window = DefaultWindow
-	}
-	if c.MaxWarmup == 0 {
-		c.MaxWarmup = c.Warmup + 20*c.Window
 	}
 	if c.MinWindowBatches == 0 {
 		c.MinWindowBatches = DefaultMinWindowBatches

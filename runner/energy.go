@@ -20,6 +20,15 @@ type EnergyMeter interface {
 	ReadEnergy(device string) (millijoules uint64, ok bool, err error)
 }
 
+// EnergyNoter is implemented by an EnergyMeter that can say why a device
+// has no energy counter, for the displays to say where the figure would be.
+type EnergyNoter interface {
+	// EnergyNote says in a few words why device's energy is not measured
+	// ("no RAPL counters here (a virtual machine?)"); "" when it has a
+	// counter, or the meter cannot tell.
+	EnergyNote(device string) string
+}
+
 // EnergyMeterFunc adapts a function to EnergyMeter.
 type EnergyMeterFunc func(device string) (millijoules uint64, ok bool, err error)
 
@@ -105,6 +114,8 @@ type energyState struct {
 	total Energy
 	// warned is set once a failed read has been reported in this RunID.
 	warned bool
+	// why says why the last window's figure is unknown ("" when it is known).
+	why string
 }
 
 // resetEnergy forgets the counter and the totals (a new RunID).
@@ -121,9 +132,25 @@ func (l *loop) readEnergy(now time.Time) (mj uint64, ok bool) {
 			l.energy.warned = true
 			l.events.add(now, EventWarning, "reading the energy counter of %s: %v; energy per sample unknown", l.device, err)
 		}
+		l.energy.why = "reading the energy counter failed: " + err.Error()
 		return 0, false
 	}
 	return mj, ok
+}
+
+// energyNote says why the device's energy per sample is unknown: the
+// meter's word for a device without a counter, a failed read, a counter
+// that did not advance; "" while it may yet be known.
+func (l *loop) energyNote() string {
+	if n, ok := l.cfg.Energy.(EnergyNoter); ok {
+		if why := n.EnergyNote(l.device); why != "" {
+			return why
+		}
+	}
+	if l.cfg.Energy == nil {
+		return "no energy counter"
+	}
+	return l.energy.why
 }
 
 // startEnergy reads the counter where a measured window opens.
@@ -143,6 +170,14 @@ func (l *loop) stopEnergy() {
 func (l *loop) closeEnergy(now time.Time, samples int64) Energy {
 	mj, ok := l.readEnergy(now)
 	e := EnergyOver(l.energy.baseMJ, l.energy.baseOK, mj, ok, samples)
+	switch {
+	case e.Valid:
+		l.energy.why = ""
+	case !ok && l.energy.why == "":
+		l.energy.why = "the device reports no energy counter"
+	case ok && l.energy.baseOK:
+		l.energy.why = "the energy counter did not advance over the window"
+	}
 	l.energy.baseMJ, l.energy.baseOK = mj, ok
 	l.energy.total = l.energy.total.Plus(e)
 	return e

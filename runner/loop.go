@@ -33,6 +33,14 @@ type loop struct {
 	ownIn  []*model.Tensor
 	ownOut []*model.Tensor
 
+	// ctx is the loop's context, for the work it does between batches (a
+	// peak measured again).
+	ctx context.Context
+	// peakTried says the open executor's peak was measured again after a
+	// window beat it; peakStale that a window beat the peak the figures
+	// divide by, which a peak cannot be (until the next executor).
+	peakTried, peakStale bool
+
 	state   State
 	errText string
 	runID   uint64
@@ -51,6 +59,7 @@ func newLoop(r *Runner) *loop {
 
 // run is the loop goroutine's body.
 func (l *loop) run(ctx context.Context) {
+	l.ctx = ctx
 	defer l.closeExec()
 	now := l.clock.Now()
 	l.events.add(now, EventStarted, "started %s on %s", l.cfg.Model, l.cfg.Device)
@@ -106,9 +115,7 @@ func (l *loop) handle(c command) error {
 			return l.switchTo(l.modelName(), l.device, l.batch, EventResumed)
 		}
 	case cmdReset:
-		l.newRun(now, l.state)
-		l.events.add(now, EventReset, "statistics reset")
-		l.publish(now)
+		l.reset(now)
 	case cmdBatch:
 		return l.setBatch(now, c.n)
 	case cmdModel:
@@ -125,6 +132,28 @@ func (l *loop) handle(c command) error {
 		return l.switchTo(l.modelName(), d.String(), l.batch, EventDevice)
 	}
 	return nil
+}
+
+// reset empties the statistics. A warm executor measures on at once,
+// without a new warm-up; what needs one says so: a warm-up under way goes on
+// (nothing is measured yet to reset), a paused run warms up when it resumes,
+// as after every pause.
+func (l *loop) reset(now time.Time) {
+	switch l.state {
+	case Measuring, Stable:
+		l.stopClocks(now)
+		l.newRun(now, Measuring)
+		l.events.add(now, EventReset, "statistics reset; measuring on without a new warm-up (the executor is warm)")
+	case Warming:
+		l.events.add(now, EventReset, "nothing is measured yet to reset: the warm-up goes on (%.1f s so far)", l.warmTimeAt(now).Seconds())
+	case Paused:
+		l.newRun(now, Paused)
+		l.events.add(now, EventReset, "statistics reset; the run is paused, and resuming warms it up first, as after every pause")
+	default:
+		l.newRun(now, l.state)
+		l.events.add(now, EventReset, "statistics reset")
+	}
+	l.publish(now)
 }
 
 // modelName is the name of the model open, or of the one asked for when
@@ -162,6 +191,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 			l.fail(now, fmt.Errorf("preparing batch %d again after out of memory: %w", l.batch, err2))
 		} else {
 			l.prepared() // the executor's own buffers, if any, are new
+			now = l.clock.Now()
 			l.newRun(now, Warming)
 			l.publish(now)
 		}
@@ -169,6 +199,7 @@ func (l *loop) setBatch(now time.Time, n int) error {
 	}
 	l.batch = n
 	l.prepared()
+	now = l.clock.Now() // preparing the batch is no part of its warm-up
 	l.newRun(now, Warming)
 	l.events.add(now, EventBatch, "batch %d", n)
 	l.publish(now)
@@ -211,7 +242,9 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 	}
 	l.closeExec()
 	l.exec, l.model, l.device, l.batch = ex, m, device, batch
+	l.peakTried, l.peakStale = false, false
 	l.prepared()
+	now = l.clock.Now() // the peak's calibration in Info is no part of the warm-up
 	if l.info.Device != "" {
 		l.device = l.info.Device
 	}

@@ -18,6 +18,11 @@ type measure struct {
 	warmWindows int
 	prevWarmSPS float64
 	settled     bool
+	// warmRate is the last completed warm-up window's throughput, shown
+	// live (and marked as warming) before anything is measured; warmDiff
+	// is how far it lay from the window before.
+	warmRate Throughput
+	warmDiff float64
 
 	// The window being filled.
 	winStart   time.Time
@@ -40,8 +45,6 @@ type measure struct {
 	recorded []time.Duration // preallocated; never grows past its capacity
 	dropped  int64
 
-	// peakWarned is set once a window beat the calibrated peak in this RunID.
-	peakWarned bool
 	// stabLog spaces the stability events of this RunID.
 	stabLog stabilityLog
 
@@ -97,38 +100,6 @@ func (l *loop) runOnce() (tm engine.Timing, err error) {
 	return l.exec.Run(l.in, l.out)
 }
 
-// warmStep ends the warm-up once it has lasted Warmup and MinWarmupBatches and
-// the last two windows agree on throughput, or at MaxWarmup.
-func (l *loop) warmStep(now time.Time) {
-	if d := now.Sub(l.winStart); d >= l.cfg.Window && l.winBatches >= int64(l.cfg.MinWindowBatches) {
-		sps := float64(l.winBatches*int64(l.batch)) / d.Seconds()
-		agree := l.warmWindows > 0 && relDiff(sps, l.prevWarmSPS) <= StabilityThreshold
-		l.prevWarmSPS = sps
-		l.warmWindows++
-		l.winStart, l.winBatches = now, 0
-		if agree && now.Sub(l.warmStart) >= l.cfg.Warmup && l.warmBatches >= MinWarmupBatches {
-			l.endWarmup(now, true)
-			return
-		}
-	}
-	if now.Sub(l.warmStart) >= l.cfg.MaxWarmup && l.warmBatches >= MinWarmupBatches {
-		l.endWarmup(now, false)
-	}
-}
-
-func (l *loop) endWarmup(now time.Time, settled bool) {
-	l.warmTime += now.Sub(l.warmStart)
-	l.settled = settled
-	l.startSegment(now)
-	l.state = Measuring
-	if settled {
-		l.events.add(now, EventWarmupDone, "warm-up done after %.1f s (%d batches excluded)", l.warmTime.Seconds(), l.warmBatches)
-	} else {
-		l.events.add(now, EventWarning, "throughput did not settle within %v of warm-up; measuring anyway", l.cfg.MaxWarmup)
-	}
-	l.publish(now)
-}
-
 func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 	l.mBatches++
 	l.lat.record(d)
@@ -161,7 +132,6 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	w := Window{Index: l.windowCount, End: l.measuredAt(now), Throughput: throughput(d, l.winBatches, l.batch), P50: l.winLat.at(50)}
 	w.Energy = l.closeEnergy(now, w.Samples)
-	l.checkPeak(now, w.SamplesPerSec)
 	if len(l.windows) == cap(l.windows) {
 		copy(l.windows, l.windows[1:])
 		l.windows = l.windows[:len(l.windows)-1]
@@ -171,6 +141,7 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	l.winLat.reset()
 	l.winStart, l.winBatches = now, 0
 
+	l.checkPeak(now, w.SamplesPerSec) // between two windows: a peak measured again stops the clocks
 	l.stability = l.evalStability()
 	changed := false
 	switch {
@@ -184,31 +155,55 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	}
 }
 
-// PeakSlack is how far above the engine's calibrated sgemm peak a window's
-// achieved GFLOP/s may lie before the runner calls the calibration low: the
-// model's layers run on the same sgemm, so they cannot truly beat it.
-const PeakSlack = 1.05
-
-// checkPeak warns once per RunID when a window's achieved GFLOP/s beat the
-// calibrated peak by more than PeakSlack: that calibration read low (it ran
-// on a busy machine), so every "% of peak" of the run reads high.
+// checkPeak holds every window to the peak "% of peak" divides by: a
+// model's layers run on the device's own sgemm, so no window can truly beat
+// its peak, and one that does shows the peak was measured low (on a busy
+// machine, or cached from one). The first time it happens with an executor,
+// the runner measures the peak again through the executor
+// (engine.PeakRecalibrator) between two windows, with the clocks stopped,
+// and says so; when the window still beats the new figure, or the executor
+// cannot measure again, the peak is stale: the snapshots say so
+// (PeakStale), and every display marks "% of peak" stale with them.
 func (l *loop) checkPeak(now time.Time, samplesPerSec float64) {
 	peak := l.info.PeakGFLOPS
-	if l.peakWarned || peak <= 0 {
-		return
-	}
 	g := l.gflops(samplesPerSec)
-	if g <= PeakSlack*peak {
+	if peak <= 0 || g <= peak || l.peakStale {
 		return
 	}
-	l.peakWarned = true
+	was := fmt.Sprintf("a window reached %.3g GFLOP/s, %.0f %% of the sgemm peak of %.3g GFLOP/s%s", g, 100*g/peak, peak, inParens(l.info.Peak.String()))
+	rc, ok := l.exec.(engine.PeakRecalibrator)
+	if ok && !l.peakTried {
+		l.peakTried = true
+		l.stopClocks(now)
+		info, err := rc.RecalibratePeak(l.ctx)
+		after := l.clock.Now()
+		l.startSegment(after)
+		switch {
+		case err != nil:
+			l.events.add(after, EventWarning, "%s, which a peak cannot be; measuring it again failed: %v", was, err)
+		default:
+			l.info = info
+			l.events.add(after, EventWarning, "%s, which a peak cannot be: measured it again, %.3g GFLOP/s%s", was, info.PeakGFLOPS, inParens(info.Peak.String()))
+			if g <= info.PeakGFLOPS {
+				return
+			}
+		}
+	}
+	l.peakStale = true
 	threads := ""
 	if l.info.Threads > 0 {
 		threads = fmt.Sprintf(" --threads %d", l.info.Threads)
 	}
-	l.events.add(now, EventWarning, "a window reached %.3g GFLOP/s, %.0f %% of the calibrated sgemm peak (%.3g GFLOP/s): "+
-		"the calibration read low (a busy machine?); `infertop calibrate --device %s%s` measures it again",
-		g, 100*g/peak, peak, l.device, threads)
+	l.events.add(l.clock.Now(), EventWarning, "%s: the peak is stale, and %% of peak is marked so; `infertop calibrate --device %s%s` on a quiet machine measures it again",
+		fmt.Sprintf("a window reached %.3g GFLOP/s, above the sgemm peak of %.3g GFLOP/s", g, l.info.PeakGFLOPS), l.device, threads)
+}
+
+// inParens is " (s)", or "" for an empty s.
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 // gflops is the arithmetic rate of the model at samplesPerSec (0 before a
@@ -265,7 +260,7 @@ func (l *loop) stopClocks(now time.Time) {
 
 func (l *loop) beginWarmup(now time.Time) {
 	l.warmStart = now
-	l.warmWindows, l.prevWarmSPS = 0, 0
+	l.warmWindows, l.prevWarmSPS, l.warmRate, l.warmDiff = 0, 0, Throughput{}, 0
 	l.winStart, l.winBatches = now, 0
 }
 
@@ -289,7 +284,7 @@ func (l *loop) newRun(now time.Time, next State) {
 	}
 	m.windows, m.windowCount, m.stability = m.windows[:0], 0, Stability{}
 	m.recorded, m.dropped = m.recorded[:0], 0
-	m.peakWarned, m.stabLog = false, stabilityLog{}
+	m.stabLog = stabilityLog{}
 	l.resetEnergy()
 	switch next {
 	case Warming:

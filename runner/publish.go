@@ -32,6 +32,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		WarmupTime:    l.warmTimeAt(now),
 		WarmupBatches: l.warmBatches,
 		WarmupSettled: l.settled,
+		WarmupWindow:  l.warmRate,
 		Measured:      l.measuredAt(now),
 		Latency:       l.lat.percentiles(),
 		Stability:     l.stability,
@@ -49,11 +50,15 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		s.WindowEnergy = l.windows[n-1].Energy
 	}
 	s.OverallEnergy = l.overallEnergy()
+	if !s.OverallEnergy.Valid || !s.WindowEnergy.Valid {
+		s.EnergyNote = l.energyNote()
+	}
 	s.Overall = throughput(s.Measured, l.mBatches, l.batch)
 	s.GFLOPS = l.gflops(s.Overall.SamplesPerSec)
 	if l.info.PeakGFLOPS > 0 {
 		s.PctPeak = 100 * s.GFLOPS / l.info.PeakGFLOPS
 	}
+	s.PeakStale = l.peakStale || s.PctPeak > 100
 	if l.splitValid {
 		s.Split = Split{Valid: true, H2D: l.h2d.stat(), Compute: l.kernel.stat(), D2H: l.d2h.stat(), Enqueue: l.enq.stat()}
 		c := s.Split.Compute.P50

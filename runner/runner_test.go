@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/model"
 	"infertop/presets"
 )
 
@@ -53,9 +55,10 @@ func TestThroughputCountsSamplesAndWarmupIsExcluded(t *testing.T) {
 	if s.Overall.Samples != 32*s.Overall.Batches || s.Latency.Count != s.Overall.Batches {
 		t.Errorf("samples %d batches %d count %d", s.Overall.Samples, s.Overall.Batches, s.Latency.Count)
 	}
-	// Windows: 0–1 s holds the slow batches (510 batches), 1–2 s 1000: they differ;
-	// 2–3 s agrees with 1–2 s, so warm-up ends at 3 s.
-	if s.WarmupTime != 3*time.Second || !s.WarmupSettled || s.WarmupBatches != 10+500+1000+1000 {
+	// Warm-up windows of half a second: 0–0.5 s holds the slow batches (10),
+	// 0.5–1 s 500: they differ; 1–1.5 s agrees with 0.5–1 s, so warm-up ends
+	// at 1.5 s.
+	if s.WarmupTime != 1500*time.Millisecond || !s.WarmupSettled || s.WarmupBatches != 10+500+500 {
 		t.Errorf("warm-up %v settled %v batches %d", s.WarmupTime, s.WarmupSettled, s.WarmupBatches)
 	}
 	if s.Latency.Max != time.Millisecond || s.Measured != 5*time.Second {
@@ -81,14 +84,14 @@ func TestStabilityRules(t *testing.T) {
 	if !s.Stability.Windows || s.Stability.IQR || math.Abs(s.Stability.IQROverMedian-1) > 0.002 {
 		t.Errorf("1,1,2 pattern: %+v", s.Stability)
 	}
-	// Latency grows by 0.4 ms every second: the last 3 windows spread > 10 %,
+	// Latency grows by 0.4 ms a second: the last 3 windows spread > 10 %,
 	// and the warm-up cannot settle, so it ends at MaxWarmup.
 	cfg := base
 	cfg.MaxWarmup = 2 * time.Second
 	clkLat := func() func(int) time.Duration {
 		var elapsed time.Duration
 		return func(int) time.Duration {
-			d := time.Duration(float64(time.Millisecond) * (1 + 0.4*float64(elapsed/time.Second)))
+			d := time.Duration(float64(time.Millisecond) * (1 + 0.4*elapsed.Seconds()))
 			elapsed += d
 			return d
 		}
@@ -369,23 +372,59 @@ func TestRunIDsFollowFirstRunID(t *testing.T) {
 	}
 }
 
-// A run whose windows beat the calibrated sgemm peak says once that the
-// calibration read low and how to measure it again; one below the peak
-// (within PeakSlack) says nothing.
-func TestPeakBeatenWarnsOnce(t *testing.T) {
+// recalExec is a fakeExec that measures its peak again: to newPeak, taking
+// a second of the fake clock.
+type recalExec struct {
+	*fakeExec
+	newPeak float64
+	calls   *int
+}
+
+func (r recalExec) RecalibratePeak(context.Context) (engine.Info, error) {
+	*r.calls++
+	r.clock.Advance(time.Second)
+	r.peak = r.newPeak
+	info := r.Info()
+	info.Peak = engine.Peak{Runs: 7, Spread: 0.02}
+	return info, nil
+}
+
+// A window that beats the peak "% of peak" divides by shows the peak is
+// not one: the runner measures it again once, between two windows with the
+// clocks stopped, and says so; when the window still beats it, or the
+// executor cannot measure again, the snapshots mark the peak stale. Below
+// the peak nothing happens.
+func TestPeakBeaten(t *testing.T) {
 	// mlp at batch 32, 1 ms per batch: 32,000 samples/s of 3,709,440 FLOPs
 	// each is 118.7 GFLOP/s.
-	const want = "a window reached 119 GFLOP/s, 119 % of the calibrated sgemm peak (100 GFLOP/s): the calibration read low " +
-		"(a busy machine?); `infertop calibrate --device cpu --threads 2` measures it again"
+	const (
+		again = "a window reached 119 GFLOP/s, 119 %% of the sgemm peak of 100 GFLOP/s, which a peak cannot be: measured it again, %s GFLOP/s (best of 7 rounds, spread 2.0 %%)"
+		stale = "a window reached 119 GFLOP/s, above the sgemm peak of %s GFLOP/s: the peak is stale, and %% of peak is marked so; `infertop calibrate --device cpu --threads 2` on a quiet machine measures it again"
+	)
 	for _, c := range []struct {
-		peak float64
-		warn bool
-	}{{100, true}, {115, false}, {200, false}} { // 115: 103 %, within PeakSlack
+		name          string
+		peak, newPeak float64 // newPeak 0: the executor cannot measure again
+		events        []string
+		stale         bool
+		calls         int
+		divides       float64 // the peak % of peak divides by at the end
+	}{
+		{"below the peak", 200, 300, nil, false, 0, 200},
+		{"cannot measure again", 115, 0, []string{fmt.Sprintf(stale, "115")}, true, 0, 115},
+		{"measured higher", 100, 150, []string{fmt.Sprintf(again, "150")}, false, 1, 150},
+		{"still beaten", 100, 110, []string{fmt.Sprintf(again, "110"), fmt.Sprintf(stale, "110")}, true, 1, 110},
+	} {
 		clk := &fakeClock{}
-		env := &fakeEnv{mk: func(int) *fakeExec {
-			return &fakeExec{clock: clk, lat: constLat(time.Millisecond), peak: c.peak, threads: 2}
-		}}
-		r, err := New(Config{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Clock: clk, Model: "mlp", Device: "cpu",
+		calls := 0
+		reg := engine.NewRegistry()
+		reg.Register(engine.CPU, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
+			f := &fakeExec{clock: clk, lat: constLat(time.Millisecond), peak: c.peak, threads: 2}
+			if c.newPeak == 0 {
+				return f, nil
+			}
+			return recalExec{fakeExec: f, newPeak: c.newPeak, calls: &calls}, nil
+		})
+		r, err := New(Config{Registry: reg, Catalog: presets.NewModels(presets.DefaultSeed), Clock: clk, Model: "mlp", Device: "cpu",
 			Batch: 32, MaxMeasure: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -394,17 +433,20 @@ func TestPeakBeatenWarnsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.Wait()
+		s := r.Latest()
 		var got []string
-		for _, e := range r.Latest().Events {
+		for _, e := range s.Events {
 			if e.Kind == EventWarning && strings.Contains(e.Text, "GFLOP/s") {
 				got = append(got, e.Text)
 			}
 		}
-		switch {
-		case c.warn && (len(got) != 1 || got[0] != want):
-			t.Errorf("peak %v: warnings %q, want once %q", c.peak, got, want)
-		case !c.warn && len(got) != 0:
-			t.Errorf("peak %v: warnings %q, want none", c.peak, got)
+		if pct := 100 * s.GFLOPS / c.divides; !slices.Equal(got, c.events) || s.PeakStale != c.stale || calls != c.calls || math.Abs(s.PctPeak-pct) > 1e-9 {
+			t.Errorf("%s: events %q\nwant %q\nstale %v (want %v), %d measurements (want %d), %% of peak %v (want %v)",
+				c.name, got, c.events, s.PeakStale, c.stale, calls, c.calls, s.PctPeak, pct)
+		}
+		// The second the peak took to measure again is neither warm-up nor measured time.
+		if lost := s.Elapsed - s.WarmupTime - s.Measured; lost != time.Duration(c.calls)*time.Second {
+			t.Errorf("%s: %v of the run is neither warm-up nor measured, want %d s", c.name, lost, c.calls)
 		}
 	}
 }

@@ -37,6 +37,10 @@ type Snapshot struct {
 	WarmupTime    time.Duration
 	WarmupBatches int64
 	WarmupSettled bool
+	// WarmupWindow is the last completed warm-up window's throughput: a
+	// live figure while warming up, which displays mark as warming (the
+	// batches are thrown away, not measured).
+	WarmupWindow Throughput `json:",omitzero"`
 	// Measured is the wall time of measured batches (pauses and re-warm-ups excluded).
 	Measured time.Duration
 
@@ -51,6 +55,11 @@ type Snapshot struct {
 	// Overall's samples it covers. Both are unknown (Valid false) without a
 	// counter.
 	WindowEnergy, OverallEnergy Energy `json:",omitzero"`
+	// EnergyNote says why the energy per sample is unknown, in a few words
+	// for where the figure would be: the device has no counter and why
+	// (EnergyNoter), a failed read, a counter that did not advance; "" when
+	// it is known or may yet be.
+	EnergyNote string `json:",omitempty"`
 	// Latency holds the percentiles of every measured batch's wall latency.
 	Latency Percentiles
 	// Split is the device-measured time of each part of a batch (GPU engines).
@@ -58,6 +67,10 @@ type Snapshot struct {
 	// GFLOPS is the achieved rate from the model's analytic FLOPs and Overall
 	// samples/s; PctPeak is its share of Info.PeakGFLOPS (0 when the peak is unknown).
 	GFLOPS, PctPeak float64
+	// PeakStale says the peak PctPeak divides by is not one: a window beat
+	// it even after it was measured again, or PctPeak is above 100. Every
+	// display that shows PctPeak says so beside it.
+	PeakStale bool `json:",omitempty"`
 	// Stability says which rule holds and by how much.
 	Stability Stability
 

@@ -98,7 +98,7 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 		g.close()
 		return nil, usage("--tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --tf32 out")
 	}
-	energy := dashboardEnergy(m, g.mon, d.Devices)
+	energy := dashboardEnergy(m, g, d.Devices)
 	r, err := runner.New(runner.Config{
 		Registry: m.Registry, Catalog: spec.Catalog, Model: spec.Model, Device: d.spec.Device, Batch: spec.Batch,
 		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32}, Energy: energy,

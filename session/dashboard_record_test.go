@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,18 @@ func TestDashboardRaceIsRecorded(t *testing.T) {
 	}
 }
 
+// recordingSoFar reads a recording in progress: its lines go to a temporary
+// file beside path until the recorder closes (internal/atomicfile).
+func recordingSoFar(path string) string {
+	tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp"))
+	var b []byte
+	for _, p := range tmp {
+		c, _ := os.ReadFile(p)
+		b = append(b, c...)
+	}
+	return string(b)
+}
+
 // The dashboard's sweep (s), while the dashboard records, writes its probe
 // runs' snapshots and events, as the headless sweep writes its runs', in
 // lines of their own that leave the dashboard's run alone.
@@ -79,7 +92,7 @@ func TestDashboardSweepIsRecorded(t *testing.T) {
 	defer cancel()
 	go func() {
 		for ctx.Err() == nil {
-			if b, _ := os.ReadFile(path); strings.Contains(string(b), `"type":"`+record.TypeSweepSnapshot+`"`) {
+			if strings.Contains(recordingSoFar(path), `"type":"`+record.TypeSweepSnapshot+`"`) {
 				cancel()
 				return
 			}

@@ -17,9 +17,63 @@ const cpuDevice = "cpu"
 // energyFor is the runner's energy meter for the devices named (canonical
 // names): NVML's counters of the GPUs of each CUDA device among them, read
 // through g, and the CPU packages' RAPL counters when the CPU is among them.
-// Either part is missing without its counters; nil means no energy at all.
+// Either part is missing without its counters, and the meter says why
+// (runner.EnergyNoter), for the displays to say where the figure would be.
 func (m Machine) energyFor(g gpus, names ...string) runner.EnergyMeter {
-	return withCPUEnergy(g.energy(cudaDevices(names)), m.OpenRAPL, names)
+	meter, raplErr := withCPUEnergy(g.energy(cudaDevices(names)), m.OpenRAPL, names)
+	return notedMeter{meter: meter, cpu: raplNote(m.OpenRAPL, raplErr), gpu: g.energyNote()}
+}
+
+// notedMeter is an energy meter that says why a device has no counter
+// (runner.EnergyNoter).
+type notedMeter struct {
+	meter runner.EnergyMeter
+	// cpu and gpu say why the CPU's and the GPUs' energy is not measured
+	// ("" when their counters are read).
+	cpu, gpu string
+}
+
+// ReadEnergy reads the meter (no counter without one).
+func (n notedMeter) ReadEnergy(device string) (uint64, bool, error) {
+	return runner.ReadMeter(n.meter, device)
+}
+
+// EnergyNote says why device's energy is not measured.
+func (n notedMeter) EnergyNote(device string) string {
+	if device == cpuDevice {
+		return n.cpu
+	}
+	return n.gpu
+}
+
+// raplNote says in a few words why the CPU packages' counters are not read
+// ("" when they are).
+func raplNote(open func() (*hostinfo.RAPL, error), err error) string {
+	switch {
+	case open == nil:
+		return "no CPU energy counter"
+	case errors.Is(err, hostinfo.ErrNoRAPL):
+		return "no RAPL counters here (a virtual machine?)"
+	case errors.Is(err, hostinfo.ErrRAPLPermission):
+		return "RAPL counters are readable by root only"
+	case err != nil:
+		return err.Error()
+	}
+	return ""
+}
+
+// energyNote says in a few words why the GPUs' counters are not read (""
+// when they may be).
+func (g gpus) energyNote() string {
+	switch {
+	case g.mon != nil && g.mon.Fake():
+		return "simulated GPUs have no energy counter"
+	case g.mon == nil && g.err != nil && !errors.Is(g.err, errNoNVML):
+		return "no NVML: " + g.err.Error()
+	case g.mon == nil:
+		return "no NVML"
+	}
+	return ""
 }
 
 // nvmlEnergy is the runner's energy meter over NVML: it reads the energy
@@ -73,8 +127,9 @@ func (g gpus) energy(devices []engine.Device) runner.EnergyMeter {
 // GPUs of every device it lists (none without NVML or with simulated GPUs),
 // and the CPU packages' counters for the CPU whatever device the run starts
 // on, since the person can switch to it.
-func dashboardEnergy(m Machine, mon *gpuinfo.Monitor, devices []record.Device) runner.EnergyMeter {
-	return withCPUEnergy(energyMeter(mon, deviceGPUs(devices)), m.OpenRAPL, []string{cpuDevice})
+func dashboardEnergy(m Machine, g gpus, devices []record.Device) runner.EnergyMeter {
+	meter, raplErr := withCPUEnergy(energyMeter(g.mon, deviceGPUs(devices)), m.OpenRAPL, []string{cpuDevice})
+	return notedMeter{meter: meter, cpu: raplNote(m.OpenRAPL, raplErr), gpu: g.energyNote()}
 }
 
 // deviceGPUs maps each device of a list to the NVML indexes of its GPUs.
@@ -111,18 +166,19 @@ func (e cpuEnergy) ReadEnergy(device string) (uint64, bool, error) {
 }
 
 // withCPUEnergy adds the CPU packages' counters to gpus when devices name
-// the CPU and open gives them; otherwise it returns gpus. Without counters
-// (a virtual machine, a user other than root) the CPU's energy stays
-// unknown, as on a GPU without NVML; `infertop devices` says why.
-func withCPUEnergy(gpus runner.EnergyMeter, open func() (*hostinfo.RAPL, error), devices []string) runner.EnergyMeter {
+// the CPU and open gives them; otherwise it returns gpus, and why the
+// counters did not open. Without counters (a virtual machine, a user other
+// than root) the CPU's energy stays unknown, as on a GPU without NVML, and
+// the meter says why.
+func withCPUEnergy(gpus runner.EnergyMeter, open func() (*hostinfo.RAPL, error), devices []string) (runner.EnergyMeter, error) {
 	if open == nil || !slices.Contains(devices, cpuDevice) {
-		return gpus
+		return gpus, nil
 	}
 	pkgs, err := open()
 	if err != nil {
-		return gpus
+		return gpus, err
 	}
-	return cpuEnergy{pkgs: pkgs, gpus: gpus}
+	return cpuEnergy{pkgs: pkgs, gpus: gpus}, nil
 }
 
 // cpuEnergySource says which counters measure a CPU run's energy, or why

@@ -1,13 +1,16 @@
 package session
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
 	"infertop/gpuinfo"
+	"infertop/hostinfo"
 	"infertop/internal/fake"
+	"infertop/runner"
 )
 
 func TestEnergyMeterReadsTheGPUsOfEachDevice(t *testing.T) {
@@ -24,7 +27,7 @@ func TestEnergyMeterReadsTheGPUsOfEachDevice(t *testing.T) {
 	// The dashboard's meter: NVML for the GPUs, RAPL for the CPU (a fake
 	// package that advanced 1 J since it was opened).
 	m := Machine{Registry: NewRegistry(), OpenRAPL: fake.RAPL}
-	meter := dashboardEnergy(m, mon, m.deviceList(gpus{mon: mon, visible: "2,0"}))
+	meter := dashboardEnergy(m, gpus{mon: mon}, m.deviceList(gpus{mon: mon, visible: "2,0"}))
 	for _, tc := range []struct {
 		device string
 		mj     uint64
@@ -55,8 +58,18 @@ func TestEnergyMeterWithoutCounters(t *testing.T) {
 	if energyMeter(sim, map[string][]int{"cuda:0": {0}}) != nil {
 		t.Error("a meter over simulated GPUs (--fake-gpus), whose energy is not the run's")
 	}
-	if dashboardEnergy(Machine{OpenRAPL: fake.NoRAPL}, nil, nil) != nil {
-		t.Error("a dashboard meter with neither NVML nor RAPL counters")
+	// Without counters the meter reads none and says why, for each device.
+	none := dashboardEnergy(Machine{OpenRAPL: fake.NoRAPL}, gpus{err: errNoNVML}, nil)
+	if _, ok, err := none.ReadEnergy("cpu"); ok || err != nil {
+		t.Errorf("a dashboard meter with neither NVML nor RAPL counters read the CPU: %v %v", ok, err)
+	}
+	noter := none.(runner.EnergyNoter)
+	if cpu, gpu := noter.EnergyNote("cpu"), noter.EnergyNote("cuda:0"); cpu != "no RAPL counters here (a virtual machine?)" || gpu != "no NVML" {
+		t.Errorf("notes %q and %q", cpu, gpu)
+	}
+	if n := dashboardEnergy(Machine{OpenRAPL: fake.RAPL}, gpus{mon: sim}, nil).(runner.EnergyNoter); n.EnergyNote("cpu") != "" ||
+		n.EnergyNote("cuda:0") != "simulated GPUs have no energy counter" {
+		t.Errorf("with RAPL and simulated GPUs: %q, %q", n.EnergyNote("cpu"), n.EnergyNote("cuda:0"))
 	}
 	srv, err := gpuinfo.FakeServer(1, gpuinfo.FakeOptions{Seed: 1})
 	if err != nil {
@@ -83,23 +96,27 @@ func TestEnergyMeterWithoutCounters(t *testing.T) {
 // it is what it was.
 func TestWithCPUEnergy(t *testing.T) {
 	gpus := energyFunc(func(d string) (uint64, bool, error) { return 42, d == "cuda:0", nil })
-	m := withCPUEnergy(gpus, fake.RAPL, []string{"cpu", "cuda:0"})
+	m, _ := withCPUEnergy(gpus, fake.RAPL, []string{"cpu", "cuda:0"})
 	if mj, ok, err := m.ReadEnergy("cpu"); !ok || err != nil || mj != 1000 {
 		t.Errorf("cpu: %d mJ %v %v, want 1000 (1 J since the counter was opened)", mj, ok, err)
 	}
 	if mj, ok, _ := m.ReadEnergy("cuda:0"); !ok || mj != 42 {
 		t.Errorf("cuda:0 not passed on: %d %v", mj, ok)
 	}
-	if _, isCPU := withCPUEnergy(gpus, fake.RAPL, []string{"cuda:0"}).(cpuEnergy); isCPU {
+	if m, _ := withCPUEnergy(gpus, fake.RAPL, []string{"cuda:0"}); isCPUEnergy(m) {
 		t.Error("no CPU among the devices: the meter should stay the GPUs'")
 	}
-	if m := withCPUEnergy(nil, fake.NoRAPL, []string{"cpu"}); m != nil {
-		t.Errorf("without counters: %v", m)
+	if m, err := withCPUEnergy(nil, fake.NoRAPL, []string{"cpu"}); m != nil || !errors.Is(err, hostinfo.ErrNoRAPL) {
+		t.Errorf("without counters: %v, %v", m, err)
 	}
-	if _, ok, _ := withCPUEnergy(nil, fake.RAPL, []string{"cpu"}).ReadEnergy("cuda:1"); ok {
+	if m, _ := withCPUEnergy(nil, fake.RAPL, []string{"cpu"}); !isCPUEnergy(m) {
+		t.Error("the CPU's counters were not used")
+	} else if _, ok, _ := m.ReadEnergy("cuda:1"); ok {
 		t.Error("a GPU answered without a GPU meter")
 	}
 }
+
+func isCPUEnergy(m runner.EnergyMeter) bool { _, ok := m.(cpuEnergy); return ok }
 
 type energyFunc func(string) (uint64, bool, error)
 

@@ -18,6 +18,9 @@ type Machine struct {
 	Registry *engine.Registry
 	// HostMemory reads the memory a new allocation on the host may use.
 	HostMemory func() (hostinfo.Memory, error)
+	// CPUs reads how many CPUs this process may compute on (nil: this
+	// machine's, hostinfo.UsableCPUs).
+	CPUs func() hostinfo.CPUs
 	// RSS reads this process's resident set in bytes (0: unknown).
 	RSS func() int64
 	// CPUInfo is the cpuinfo file reports and recordings read the CPU model
@@ -31,6 +34,9 @@ type Machine struct {
 	OpenRAPL func() (*hostinfo.RAPL, error)
 	// BLAS describes the CPU engine's BLAS.
 	BLAS func() string
+	// BLASError says why the BLAS library a person chose does not load
+	// (nil: INFERTOP_BLAS through internal/blas).
+	BLASError func() error
 	// Window is the runner's measurement window of bench (0: the runner's default).
 	Window time.Duration
 	// Now is the race's clock (nil: the wall clock).
@@ -44,6 +50,7 @@ func NewMachine() Machine {
 	return Machine{
 		Registry:   NewRegistry(),
 		HostMemory: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
+		CPUs:       func() hostinfo.CPUs { return hostinfo.UsableCPUs("/") },
 		RSS:        hostinfo.RSS,
 		CPUInfo:    hostinfo.CPUInfo,
 		OpenNVML:   func() (*gpuinfo.Monitor, error) { return gpuinfo.Open(gpuinfo.Options{}) },
@@ -59,6 +66,15 @@ func (m Machine) cpuInfo() string {
 		return hostinfo.CPUInfo
 	}
 	return m.CPUInfo
+}
+
+// UsableCPUs is how many CPUs this process may compute on: the most CPU
+// threads a run may ask for.
+func (m Machine) UsableCPUs() hostinfo.CPUs {
+	if m.CPUs == nil {
+		return hostinfo.UsableCPUs("/")
+	}
+	return m.CPUs()
 }
 
 // hostMemory reads the host's available memory (an error without a reader).

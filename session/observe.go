@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"infertop/gpuinfo"
 	"infertop/hostinfo"
+	"infertop/internal/atomicfile"
 	"infertop/internal/latest"
 	"infertop/metrics"
 	"infertop/record"
@@ -24,6 +26,27 @@ type Outputs struct {
 	MetricsAddr string
 	// Record is the recording's path.
 	Record string
+}
+
+// CheckOutputs checks the outputs before anything runs or any result file
+// is started: a metrics address that is not host:port (or whose host does
+// not resolve), a recording whose folder takes no new file. Each is a
+// *UsageError. The endpoint itself is opened with the run, where a port
+// another program took is refused in the same words.
+func CheckOutputs(o Outputs) error {
+	if o.MetricsAddr != "" {
+		if _, err := net.ResolveTCPAddr("tcp", o.MetricsAddr); err != nil {
+			return usage("--metrics-addr: metrics address %s: %v (accepted: host:port or :port, e.g. :9464 or 127.0.0.1:9464)", o.MetricsAddr, err)
+		}
+	}
+	if o.Record != "" {
+		f, err := atomicfile.Create(o.Record)
+		if err != nil {
+			return usage("--record %s cannot be written: %v", o.Record, err)
+		}
+		f.Abort()
+	}
+	return nil
 }
 
 // any reports whether some output is asked for.

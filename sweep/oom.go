@@ -29,9 +29,11 @@ func (s *state) outOfMemory(ctx context.Context, failed int, cause error) error 
 	e := &Edge{Failed: failed, ByEstimate: s.cfg.EstimateEdge, Error: cause.Error()}
 	s.res.Edge = e
 	lo, hi := s.lastGood, failed
+	if hi-lo > 1 {
+		s.progress(fmt.Sprintf("batch %d does not fit (%v): bisecting between %d and %d for the largest that does", failed, cause, lo, hi))
+	}
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
-		s.progress(fmt.Sprintf("out of memory at batch %d: trying %d (between %d and %d)", failed, mid, lo, hi))
 		err := s.p.Fits(ctx, mid)
 		e.Probes++
 		switch {
@@ -41,10 +43,12 @@ func (s *state) outOfMemory(ctx context.Context, failed int, cause error) error 
 			return nil
 		case errors.Is(err, engine.ErrOutOfMemory):
 			hi = mid
+			s.progress(fmt.Sprintf("  batch %d does not fit (%v); the edge is between %d and %d", mid, err, lo, hi))
 		case err != nil:
 			return fmt.Errorf("checking batch %d: %w", mid, err)
 		default:
 			lo = mid
+			s.progress(fmt.Sprintf("  batch %d fits; the edge is between %d and %d", mid, lo, hi))
 		}
 	}
 	e.Largest = lo

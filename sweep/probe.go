@@ -47,29 +47,32 @@ type RunnerProber struct {
 	lastRun uint64
 }
 
-func (p *RunnerProber) estimate(batch int) error {
+// estimate checks batch's memory estimate against EstimateLimit and returns
+// the estimate (0 without a limit).
+func (p *RunnerProber) estimate(batch int) (int64, error) {
 	if p.EstimateLimit <= 0 {
-		return nil
+		return 0, nil
 	}
 	m, err := p.Catalog.Get(p.Model)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	need, err := runner.MemoryEstimate(m, batch)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if need > p.EstimateLimit {
-		return &engine.OOMError{Device: p.Device, Batch: batch, Need: need, Available: p.EstimateLimit}
+		return need, &engine.OOMError{Device: p.Device, Batch: batch, Need: need, Available: p.EstimateLimit}
 	}
-	return nil
+	return need, nil
 }
 
 // Fits checks the estimate (when a limit is set) and otherwise prepares the
 // batch on a fresh executor and closes it.
 func (p *RunnerProber) Fits(_ context.Context, batch int) error {
 	if p.EstimateLimit > 0 {
-		return p.estimate(batch)
+		_, err := p.estimate(batch)
+		return err
 	}
 	m, err := p.Catalog.Get(p.Model)
 	if err != nil {
@@ -85,10 +88,12 @@ func (p *RunnerProber) Fits(_ context.Context, batch int) error {
 
 // Measure runs batch until stable or MaxTime and returns its point. An
 // executor that does not fit returns an error wrapping engine.ErrOutOfMemory.
-func (p *RunnerProber) Measure(ctx context.Context, batch int) (Point, error) {
-	if err := p.estimate(batch); err != nil {
+func (p *RunnerProber) Measure(ctx context.Context, batch int) (pt Point, err error) {
+	est, err := p.estimate(batch)
+	if err != nil {
 		return Point{}, err
 	}
+	defer func() { pt.EstimateBytes = est }()
 	maxTime := p.MaxTime
 	if maxTime <= 0 {
 		maxTime = DefaultMaxTime

@@ -42,6 +42,9 @@ type Point struct {
 	// process's resident set at the end of the measurement (0 when unknown).
 	EngineBytes int64 `json:"engine_bytes"`
 	RSSBytes    int64 `json:"rss_bytes"`
+	// EstimateBytes is the memory estimate the fit check compared with the
+	// limit (the CPU's edge, runner.MemoryEstimate; 0 when none was made).
+	EstimateBytes int64 `json:"estimate_bytes,omitempty"`
 	// DeviceUsedBytes is what NVML reports used on the run's GPUs at the end
 	// of the measurement (0 for CPU runs or without NVML): the engine's share
 	// plus the CUDA context and every other process.
@@ -288,8 +291,19 @@ func (s *state) progress(status string) {
 }
 
 // finish computes the fit and the recommendation from the points so far.
+// finish fits the memory model and recommends. The model fits what the
+// out-of-memory edge is judged by: on the CPU the memory estimate, elsewhere
+// the engine's own bytes; so its prediction never contradicts the edge,
+// and once the bisection has found the edge, the edge is the prediction.
 func (s *state) finish() {
-	s.res.Fit = FitMemory(s.res.Points, s.cfg.MemLimit)
+	if s.cfg.EstimateEdge {
+		s.res.Fit = FitMemoryOf(s.res.Points, s.cfg.MemLimit, OfEstimate)
+	} else {
+		s.res.Fit = FitMemory(s.res.Points, s.cfg.MemLimit)
+	}
+	if f, e := s.res.Fit, s.res.Edge; f != nil && e != nil && e.Largest > 0 && e.Failed > e.Largest && f.Limit > 0 {
+		f.PredictedOOM, f.FromEdge = e.Largest+1, true
+	}
 	s.res.Rec = Recommend(s.res.Points, s.cfg.SLOP99, s.cfg.MinGain, s.res.Fit, s.cfg.MemLimit)
 }
 

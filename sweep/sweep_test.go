@@ -17,9 +17,11 @@ const mib = 1 << 20
 // fakeProber follows known curves: throughput sps(b), p99 lat(b) in ms and
 // engine memory mem(b), with batches above limit refused as out of memory.
 type fakeProber struct {
-	sps      func(b int) float64
-	p99      func(b int) float64
-	mem      func(b int) int64
+	sps func(b int) float64
+	p99 func(b int) float64
+	mem func(b int) int64
+	// est is the memory estimate the fit check compares with limit (nil: mem).
+	est      func(b int) int64
 	limit    int64
 	measured []int
 	probed   []int
@@ -28,9 +30,16 @@ type fakeProber struct {
 	cancel   context.CancelFunc
 }
 
+func (f *fakeProber) estimate(b int) int64 {
+	if f.est != nil {
+		return f.est(b)
+	}
+	return f.mem(b)
+}
+
 func (f *fakeProber) fits(b int) error {
-	if f.limit > 0 && f.mem(b) > f.limit {
-		return &engine.OOMError{Device: "fake", Batch: b, Need: f.mem(b), Available: f.limit}
+	if f.limit > 0 && f.estimate(b) > f.limit {
+		return &engine.OOMError{Device: "fake", Batch: b, Need: f.estimate(b), Available: f.limit}
 	}
 	return nil
 }
@@ -49,7 +58,11 @@ func (f *fakeProber) Measure(_ context.Context, b int) (Point, error) {
 		return Point{}, err
 	}
 	f.measured = append(f.measured, b)
-	return Point{Batch: b, SamplesPerSec: f.sps(b), P99MS: f.p99(b), P50MS: f.p99(b) / 2, EngineBytes: f.mem(b), Stable: true}, nil
+	pt := Point{Batch: b, SamplesPerSec: f.sps(b), P99MS: f.p99(b), P50MS: f.p99(b) / 2, EngineBytes: f.mem(b), Stable: true}
+	if f.limit > 0 {
+		pt.EstimateBytes = f.estimate(b)
+	}
+	return pt, nil
 }
 
 // saturating is sps = 1000·b/(b+16): each batch takes (b+16) ms.
@@ -157,6 +170,46 @@ func TestOOMBisectionAndFit(t *testing.T) {
 	}
 	if !strings.Contains(res.StopText, "largest batch that fits is 990") {
 		t.Errorf("stop text %q", res.StopText)
+	}
+}
+
+// On the CPU the edge is the memory estimate, which counts more than the
+// engine holds: the memory model fits the estimate, so that its prediction
+// says what the edge says, and once bisection has found the edge it is the
+// prediction; each bisection step says whether its batch fitted.
+func TestCPUEdgeAndPredictionAgree(t *testing.T) {
+	p := &fakeProber{
+		sps:   func(b int) float64 { return 100 * float64(b) },
+		p99:   func(int) float64 { return 10 },
+		mem:   func(b int) int64 { return 10*mib + int64(b)*mib },     // what the engine holds
+		est:   func(b int) int64 { return 10*mib + int64(b)*3*mib/2 }, // the estimate the edge is judged by
+		limit: 1000 * mib,                                             // the estimate fits up to 660
+	}
+	var lines []string
+	res, err := Run(context.Background(), Config{Batches: []int{1, 64, 1024}, MemLimit: 1000 * mib, EstimateEdge: true,
+		Progress: func(_ Result, status string) { lines = append(lines, status) }}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Edge == nil || res.Edge.Largest != 660 || res.Fit == nil || res.Fit.Of != OfEstimate || res.Fit.PredictedOOM != 661 || !res.Fit.FromEdge {
+		t.Fatalf("edge %+v, fit %+v: want 660 the largest, the estimate's fit predicting 661", res.Edge, res.Fit)
+	}
+	if got := res.Fit.String(); got != "memory estimate ≈ 10.0 MiB + 1.5 MiB × batch" {
+		t.Errorf("fit %q", got)
+	}
+	want := []string{
+		"batch 1024 does not fit (batch 1024 needs 1.5 GiB on fake, 1000.0 MiB available): bisecting between 64 and 1024 for the largest that does",
+		"  batch 544 fits; the edge is between 544 and 1024",
+		"  batch 784 does not fit (batch 784 needs 1.2 GiB on fake, 1000.0 MiB available); the edge is between 544 and 784",
+	}
+	var got []string
+	for _, l := range lines {
+		if strings.Contains(l, "fit") {
+			got = append(got, l)
+		}
+	}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("bisection lines\n%q\nwant them to begin\n%q", got, want)
 	}
 }
 

@@ -73,10 +73,18 @@ func TestHistoryKeepsOnePointPerWindow(t *testing.T) {
 	if !last.T.Equal(s.Time) || last.Value != s.Windows[9].SamplesPerSec {
 		t.Fatalf("last point %+v", last)
 	}
+	// A new run (mlp, then a transformer at a hundredth of its rate) starts
+	// the series again: its chart's axis is its own.
 	s.RunID++
 	s.Windows = s.Windows[:1]
-	if !h.addSnapshot(s) || len(h.throughput) != 11 {
-		t.Fatal("a new run's first window was not added")
+	s.Windows[0].SamplesPerSec = 300
+	if !h.addSnapshot(s) || len(h.throughput) != 1 || h.throughput[0].Value != 300 {
+		t.Fatalf("a new run's series: %+v", h.throughput)
+	}
+	s.RunID++
+	s.Windows = nil
+	if !h.addSnapshot(s) || len(h.throughput) != 0 {
+		t.Fatalf("a new run before its first window keeps %+v", h.throughput)
 	}
 	for range utilLen + 5 {
 		h.addSample(gpuinfo.Sample{GPUs: []gpuinfo.GPU{{Index: 0, UtilGPUPercent: gpuinfo.Some[uint32](50)}}})

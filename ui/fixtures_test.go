@@ -223,7 +223,8 @@ func runCmd(m *Model, cmd tea.Cmd) []tea.Msg {
 		return out
 	}
 	if c, ok := msg.(controlMsg); ok {
-		m.Update(c)
+		_, next := m.Update(c) // the next queued control call, if any
+		return append([]tea.Msg{msg}, runCmd(m, next)...)
 	}
 	return []tea.Msg{msg}
 }

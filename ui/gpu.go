@@ -59,8 +59,12 @@ func (p gpuPanel) View(st styles, v gpuView) string {
 	default:
 		// The runner's figure for its last measurement window, as it is;
 		// a CPU run's is the CPU packages' and shows in the Host panel.
-		if e := v.snap.WindowEnergy; e.Valid && v.snap.Device != "cpu" {
+		switch e := v.snap.WindowEnergy; {
+		case v.snap.Device == "cpu" || v.snap.Device == "":
+		case e.Valid:
 			lines = append(lines, st.label.Render("energy ")+st.value.Render(e.PerSampleText()+" J/sample"))
+		case v.snap.EnergyNote != "": // say why where the figure would be
+			lines = append(lines, st.label.Render("energy ")+st.dim.Render("n/a ("+v.snap.EnergyNote+")"))
 		}
 		per := p.linesPerGPU(len(v.sample.GPUs), p.h-2-len(lines))
 		for _, g := range v.sample.GPUs {
@@ -98,7 +102,9 @@ func (p gpuPanel) gpuLines(st styles, g gpuinfo.GPU, v gpuView, per int) []strin
 	util := st.label.Render("util ") + p.sparks[g.Index] + " " + st.value.Render(gpuinfo.Format(g.UtilGPUPercent, "%d%%"))
 	temp := st.value.Render(gpuinfo.Format(g.TemperatureC, "%d°C"))
 	power := st.value.Render(gpuinfo.Format(g.PowerDrawWatts, "%.0f")) + st.label.Render("/"+gpuinfo.Format(g.PowerLimitWatts, "%.0fW"))
-	clocks := st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) + st.label.Render("/"+gpuinfo.Format(g.MemClockMHz, "%d MHz"))
+	// Labelled as devices labels them: "1946/2619 MHz" read like current / max.
+	clocks := st.label.Render("SM ") + st.value.Render(gpuinfo.Format(g.SMClockMHz, "%d")) +
+		st.label.Render(" mem ") + st.value.Render(gpuinfo.Format(g.MemClockMHz, "%d")) + st.label.Render(" MHz")
 	throttle := ""
 	if g.ClockEvents.OK && len(g.ClockEvents.V.Words()) > 0 {
 		throttle = st.warn.Render("clocks held: " + g.ClockEvents.V.String())
@@ -118,7 +124,10 @@ func (p gpuPanel) memLine(st styles, g gpuinfo.GPU, v gpuView) string {
 	if !g.MemoryUsedBytes.OK || !g.MemoryTotalBytes.OK || g.MemoryTotalBytes.V == 0 {
 		return st.label.Render("mem ") + st.value.Render(g.MemoryGiB())
 	}
-	self := selfBytes(g, v.snap, p.cudaName[g.Index])
+	var self uint64
+	if v.inUse[g.Index] && !g.Fake && (v.sample == nil || !v.sample.Fake) { // "ours" only on a GPU this process runs on: never on a simulated one, nor during a CPU run
+		self = selfBytes(g, v.snap, p.cudaName[g.Index])
+	}
 	const bw = 10
 	total := float64(g.MemoryTotalBytes.V)
 	used := min(int(float64(g.MemoryUsedBytes.V)/total*bw+0.5), bw)

@@ -34,13 +34,18 @@ func newHistory() *history {
 	return &history{lastWindow: -1, util: map[int][]float64{}}
 }
 
-// addSnapshot stores the newest completed windows of s that are not stored yet.
-// It reports whether anything was added.
+// addSnapshot stores the newest completed windows of s that are not stored
+// yet. A new run (another batch, model or device, or a reset) starts the
+// series again, so that its chart's axis is its own: a run at 300
+// samples/s after one at 23k would lie flat at zero. It reports whether
+// the series changed.
 func (h *history) addSnapshot(s runner.Snapshot) bool {
+	added := false
 	if s.RunID != h.lastRun {
 		h.lastRun, h.lastWindow = s.RunID, -1
+		added = len(h.throughput) > 0
+		h.throughput = h.throughput[:0]
 	}
-	added := false
 	for _, w := range s.Windows {
 		if w.Index <= h.lastWindow {
 			continue

@@ -13,7 +13,10 @@ type hostPanel struct{ w, h int }
 
 func (p *hostPanel) SetSize(w, h int) { p.w, p.h = w, h }
 
+// View draws three lines; each drops whole fields, last first, where the
+// panel is too narrow for all of them.
 func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
+	inner := p.w - 2
 	var l1 string
 	switch {
 	case h == nil:
@@ -25,9 +28,9 @@ func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
 		if h.CPUValid {
 			cpu = units.Percent(h.CPUPercent)
 		}
-		l1 = st.label.Render("process CPU ") + st.value.Render(cpu) +
-			st.label.Render("  RSS ") + st.value.Render(units.Bytes(h.RSSBytes)) +
-			st.label.Render("  OS threads ") + st.value.Render(fmt.Sprint(h.Threads))
+		l1 = joinFit(inner, st.label.Render("process CPU ")+st.value.Render(cpu),
+			st.label.Render("RSS ")+st.value.Render(units.Bytes(h.RSSBytes)),
+			st.label.Render("OS threads ")+st.value.Render(fmt.Sprint(h.Threads)))
 	}
 	threads := "n/a"
 	if s.Info.Threads > 0 {
@@ -39,14 +42,18 @@ func (p hostPanel) View(st styles, h *hostinfo.Stat, s runner.Snapshot) string {
 			blas += " · " + more
 		}
 	}
-	l2 := st.label.Render("compute threads ") + st.value.Render(threads) +
-		st.label.Render("  engine holds ") + st.value.Render(units.Bytes(s.Memory.HostBytes))
-	l3 := st.label.Render("BLAS ") + st.value.Render(blas)
+	l2 := joinFit(inner, st.label.Render("compute threads ")+st.value.Render(threads),
+		st.label.Render("engine holds ")+st.value.Render(units.Bytes(s.Memory.HostBytes)))
 	// A CPU run's energy comes from the CPU packages' RAPL counters (the
 	// whole packages, not this process alone); the BLAS is in the header too.
-	if e := s.WindowEnergy; e.Valid && s.Device == "cpu" {
-		l3 = st.label.Render("energy ") + st.value.Render(e.PerSampleText()+" J/sample") +
-			st.dim.Render(" (CPU packages)  ") + l3
+	var energy string
+	switch e := s.WindowEnergy; {
+	case s.Device != "cpu":
+	case e.Valid:
+		energy = st.label.Render("energy ") + st.value.Render(e.PerSampleText()+" J/sample") + st.dim.Render(" (CPU packages)")
+	case s.EnergyNote != "": // say why where the figure would be
+		energy = st.label.Render("energy ") + st.dim.Render("n/a ("+s.EnergyNote+")")
 	}
+	l3 := joinFit(inner, energy, st.label.Render("BLAS ")+st.value.Render(blas))
 	return box(st, "Host", l1+"\n"+l2+"\n"+l3, p.w, p.h)
 }

@@ -52,12 +52,12 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Pause):
 		m.pending++
 		if m.snap.State == runner.Paused || m.snap.State == runner.Error {
-			return control("resume", sess.Resume)
+			return m.control("resume", sess.Resume)
 		}
-		return control("pause", sess.Pause)
+		return m.control("pause", sess.Pause)
 	case key.Matches(k, m.keys.Reset):
 		m.pending++
-		return control("reset statistics", sess.Reset)
+		return m.control("reset statistics", sess.Reset)
 	case key.Matches(k, m.keys.Sweep):
 		return m.startTune(tuneSweep)
 	case key.Matches(k, m.keys.Compare):
@@ -97,7 +97,7 @@ func (m *Model) askBatch(n int) tea.Cmd {
 	m.batch = n
 	m.pending++
 	m.setStatus(fmt.Sprintf("batch %d: preparing…", n), false)
-	return control(fmt.Sprintf("batch %d", n), func() error { return sess.SetBatch(n) })
+	return m.control(fmt.Sprintf("batch %d", n), func() error { return sess.SetBatch(n) })
 }
 
 func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
@@ -166,7 +166,7 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 		if md == modeModel {
 			return m.pickModel(c.name)
 		}
-		return control("device "+c.name, func() error { return sess.SetDevice(c.name) })
+		return m.control("device "+c.name, func() error { return sess.SetDevice(c.name) })
 	}
 	var cmd tea.Cmd
 	m.picker.list, cmd = m.picker.list.Update(k)
@@ -193,5 +193,5 @@ func (m *Model) modelChoices() []choice {
 func (m *Model) pickModel(name string) tea.Cmd {
 	m.batch = 0
 	sess := m.opts.Session
-	return control("model "+name, func() error { return sess.SetModel(name) })
+	return m.control("model "+name, func() error { return sess.SetModel(name) })
 }

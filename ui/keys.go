@@ -31,9 +31,10 @@ func newKeyMap() keyMap {
 	}
 }
 
-// ShortHelp is the footer line.
+// ShortHelp is the footer line. ? and q come first so that a narrow
+// terminal, which cuts the line's end, never hides how to get help or leave.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Double, k.Halve, k.Batch, k.Model, k.Device, k.Pause, k.Reset, k.Help, k.Quit}
+	return []key.Binding{k.Help, k.Quit, k.Double, k.Halve, k.Batch, k.Model, k.Device, k.Pause, k.Reset}
 }
 
 // FullHelp is the ? screen, in columns.

@@ -255,3 +255,30 @@ func TestHeaderShowsWhereTheRunIsServed(t *testing.T) {
 		t.Errorf("header lacks the metrics URL:\n%s", v)
 	}
 }
+
+// A burst of batch keys is applied and acknowledged in the order of the
+// keys, however the goroutines that run the calls are scheduled: one call
+// is in flight at a time, the next starts when it comes back.
+func TestBurstOfBatchKeysInOrder(t *testing.T) {
+	m, fc := newTestModel(cpuSnapshot(), 80, 24) // batch 256
+	var cmds []tea.Cmd
+	for _, k := range []string{"+", "+", "-", "+"} {
+		cmds = append(cmds, press(m, text(k)))
+	}
+	// Run every command the keys returned, the last first, as goroutines
+	// may finish; each answer may start the next call.
+	var statuses []string
+	for i := len(cmds) - 1; i >= 0; i-- {
+		for _, msg := range runCmd(m, cmds[i]) {
+			if c, ok := msg.(controlMsg); ok {
+				statuses = append(statuses, c.what)
+			}
+		}
+	}
+	if want := []string{"batch 512", "batch 1024", "batch 512", "batch 1024"}; !slices.Equal(fc.Calls(), want) || !slices.Equal(statuses, want) {
+		t.Errorf("calls %v, acknowledged %v; want both %v", fc.Calls(), statuses, want)
+	}
+	if !strings.Contains(m.render(), "batch 1024: done") {
+		t.Errorf("the status line does not end on the last key:\n%s", m.render())
+	}
+}

@@ -26,15 +26,37 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// fitLine cuts or pads one line to exactly w cells.
+// fitLine cuts or pads one line to exactly w cells. A line too wide is cut
+// at the last space that fits, never inside a word or a figure, and ends in
+// "…"; one without such a space is cut at w.
 func fitLine(l string, w int) string {
 	if lw := lipgloss.Width(l); lw > w {
-		l = ansi.Truncate(l, w, "")
+		l = cutWords(l, w)
 	}
 	if lw := lipgloss.Width(l); lw < w {
 		l += strings.Repeat(" ", w-lw)
 	}
 	return l
+}
+
+// cutWords cuts l (which may hold ANSI styles) to at most w cells at a word
+// boundary, marking the cut with "…".
+func cutWords(l string, w int) string {
+	if w <= 1 {
+		return ansi.Truncate(l, w, "")
+	}
+	plain := []rune(ansi.Strip(ansi.Truncate(l, w, "")))
+	// The last space before which the text, and "…" after it, fit.
+	for i := len(plain) - 1; i > 0; i-- {
+		if plain[i] != ' ' {
+			continue
+		}
+		head := strings.TrimRight(string(plain[:i]), " ")
+		if hw := lipgloss.Width(head); hw > 0 && hw+1 <= w {
+			return ansi.Truncate(l, hw, "") + "…"
+		}
+	}
+	return ansi.Truncate(l, w, "")
 }
 
 // box draws a rounded frame of w×h cells with title in the top edge and

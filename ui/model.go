@@ -43,6 +43,10 @@ type Model struct {
 	// batch is the batch last asked for; pending counts control calls in flight.
 	batch   int
 	pending int
+	// controls are the control calls waiting for the one in flight
+	// (controlBusy) to come back: they run one at a time, in order.
+	controls    []controlCall
+	controlBusy bool
 
 	header header
 	thr    throughputPanel
@@ -102,6 +106,9 @@ func New(opts Options) *Model {
 	m.input.Placeholder = "e.g. 512"
 	m.input.CharLimit = 9
 	m.open = newOpenPrompt()
+	// Without a width the input draws only the placeholder's first letter;
+	// wide enough for the longest batch, it draws the whole example too.
+	m.input.SetWidth(max(m.input.CharLimit, len(m.input.Placeholder)))
 	return m
 }
 
@@ -146,13 +153,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case controlMsg:
 		m.pending = max(m.pending-1, 0)
+		m.controlBusy = false
 		if msg.err != nil {
 			m.setStatus(msg.what+": "+msg.err.Error(), true)
 			m.batch = m.snap.Batch
 		} else {
 			m.setStatus(msg.what+": done", false)
 		}
-		return m, nil
+		return m, m.nextControl()
 	case tuneMsg:
 		return m, m.takeTune(msg)
 	case completedMsg:

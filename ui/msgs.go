@@ -77,7 +77,30 @@ func waitHost(ch <-chan hostinfo.Stat) tea.Cmd {
 	}
 }
 
-// control runs one control call off the UI goroutine.
-func control(what string, f func() error) tea.Cmd {
-	return func() tea.Msg { return controlMsg{what: what, err: f()} }
+// controlCall is one control call the keys asked for.
+type controlCall struct {
+	what string
+	f    func() error
+}
+
+// control queues one control call, to run off the UI goroutine after the
+// ones asked for before it. bubbletea runs each command in a goroutine of
+// its own: calls in flight together reached the runner, and came back, in
+// any order (a burst of + and - left a batch other than the last asked
+// for, and "batch 8: done" before "batch 4: done"). One at a time, they are
+// applied and acknowledged in the order of the keys.
+func (m *Model) control(what string, f func() error) tea.Cmd {
+	m.controls = append(m.controls, controlCall{what: what, f: f})
+	return m.nextControl()
+}
+
+// nextControl starts the first queued call when none is in flight.
+func (m *Model) nextControl() tea.Cmd {
+	if m.controlBusy || len(m.controls) == 0 {
+		return nil
+	}
+	c := m.controls[0]
+	m.controls = m.controls[1:]
+	m.controlBusy = true
+	return func() tea.Msg { return controlMsg{what: c.what, err: c.f()} }
 }

@@ -7,6 +7,8 @@ import (
 
 	"charm.land/bubbles/v2/list"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // choice is one entry of a picker; unavailable entries are drawn greyed with
@@ -22,14 +24,17 @@ type choice struct {
 // FilterValue is the name (filtering is off, but list.Item needs it).
 func (c choice) FilterValue() string { return c.name }
 
-// choiceDelegate draws one choice per line, its name in a column nameW wide.
+// choiceDelegate draws one choice per line: the cursor, the mark of the
+// current choice, the name in a column nameW cells wide, then the detail.
 type choiceDelegate struct {
-	st    *styles
-	nameW int
+	st      *styles
+	nameW   int
+	current string
 }
 
-// Name columns: at least minNameW wide (the devices, the presets), at most
-// maxNameW (a file's long path leaves room for its detail).
+// Name columns: at least minNameW cells wide (the devices, the presets), at
+// most maxNameW (a file's long path leaves room for its detail), and never
+// more than half the row.
 const (
 	minNameW = 10
 	maxNameW = 40
@@ -45,15 +50,8 @@ func (d choiceDelegate) Render(w io.Writer, m list.Model, index int, item list.I
 	if !ok {
 		return
 	}
-	cursor := "  "
-	if index == m.Index() {
-		cursor = "› "
-	}
-	text := fmt.Sprintf("%-*s %s", d.nameW, c.name, c.detail)
-	if !c.ok {
-		text = fmt.Sprintf("%-*s unavailable: %s", d.nameW, c.name, c.why)
-	}
-	line := fitLine(cursor+text, max(m.Width(), 1))
+	width := max(m.Width(), 1)
+	line := fitLine(choiceRow(c, index == m.Index(), c.name == d.current, d.nameW, width), width)
 	switch {
 	case index == m.Index():
 		if !c.ok {
@@ -65,6 +63,34 @@ func (d choiceDelegate) Render(w io.Writer, m list.Model, index int, item list.I
 		line = d.st.dim.Render(line)
 	}
 	fmt.Fprint(w, line)
+}
+
+// choiceRow is a choice's plain text in a row width cells wide: "›" on the
+// cursor's row, "●" on the current choice's, the name padded to its column
+// (cut at its start, where a file's path is least telling, when longer),
+// then the detail or why the choice is unavailable. The detail starts in
+// the same cell on every row.
+func choiceRow(c choice, cursor, current bool, nameW, width int) string {
+	mark := "  "
+	if cursor {
+		mark = "› "
+	}
+	if current {
+		mark += "● "
+	} else {
+		mark += "  "
+	}
+	col := max(min(nameW, (width-lipgloss.Width(mark))/2), minNameW)
+	name := c.name
+	if nw := lipgloss.Width(name); nw > col {
+		name = ansi.TruncateLeft(name, nw-col+1, "…")
+	}
+	name += strings.Repeat(" ", max(col-lipgloss.Width(name), 0))
+	detail := c.detail
+	if !c.ok {
+		detail = "unavailable: " + c.why
+	}
+	return mark + name + " " + detail
 }
 
 // picker is a list of choices for the model or the device.
@@ -81,9 +107,9 @@ func newPicker(st *styles, title string, items []choice, current string) picker 
 		if c.name == current {
 			sel = i
 		}
-		nameW = max(nameW, min(len([]rune(c.name)), maxNameW))
+		nameW = max(nameW, min(lipgloss.Width(c.name), maxNameW))
 	}
-	l := list.New(li, choiceDelegate{st: st, nameW: nameW}, 40, 10)
+	l := list.New(li, choiceDelegate{st: st, nameW: nameW, current: current}, 40, 10)
 	l.SetShowTitle(false)
 	l.SetShowStatusBar(false)
 	l.SetShowHelp(false)

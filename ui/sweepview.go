@@ -73,7 +73,10 @@ func sweepView(st styles, t *tuning, w, h int) string {
 	var lines []string
 	if f := r.Fit; f != nil {
 		s := f.String()
-		if f.PredictedOOM > 0 {
+		switch {
+		case f.PredictedOOM > 0 && f.FromEdge:
+			s += fmt.Sprintf(" · out of memory from batch %d", f.PredictedOOM)
+		case f.PredictedOOM > 0:
 			s += fmt.Sprintf(" · predicted out of memory at batch %d", f.PredictedOOM)
 		}
 		lines = append(lines, st.label.Render("fit: ")+s)

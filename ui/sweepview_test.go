@@ -33,7 +33,7 @@ func (c curveProber) Measure(_ context.Context, b int) (sweep.Point, error) {
 		return sweep.Point{}, err
 	}
 	return sweep.Point{Batch: b, SamplesPerSec: 1000 * float64(b) / float64(b+16), P50MS: float64(b+16) * 0.9,
-		P99MS: float64(b + 16), EngineBytes: int64(10+b) << 20, Stable: b != 4}, nil
+		P99MS: float64(b + 16), EngineBytes: int64(10+b) << 20, EstimateBytes: int64(10+b) << 20, Stable: b != 4}, nil
 }
 
 // withTuning gives fc the tuning jobs of a CPU dashboard: a sweep over

@@ -68,6 +68,10 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 	}
 	var line1, line2 string
 	switch {
+	case s.State == runner.Warming && s.WarmupWindow.Duration > 0:
+		w := s.WarmupWindow
+		line1 = st.warn.Render("warming up") + st.label.Render("  ") + st.dim.Render(units.Short(w.SamplesPerSec)+" samples/s  "+
+			units.Short(w.BatchesPerSec)+" batches/s, not measured")
 	case s.State == runner.Warming:
 		line1 = st.warn.Render("warming up — not measured yet")
 	case cur.Duration == 0:
@@ -76,12 +80,11 @@ func (p throughputPanel) View(st styles, s runner.Snapshot) string {
 		line1 = st.value.Render(units.Short(cur.SamplesPerSec)) + st.label.Render(" samples/s  ") +
 			st.value.Render(units.Short(cur.BatchesPerSec)) + st.label.Render(" batches/s")
 		peak := st.dim.Render("peak n/a")
-		if s.PctPeak > 0 {
-			style := st.value
-			if s.PctPeak > 100*runner.PeakSlack { // the runner's events say why: the calibration read low
-				style = st.warn
-			}
-			peak = style.Render(units.Percent(s.PctPeak)) + st.label.Render(" of peak")
+		switch {
+		case s.PctPeak > 0 && (s.PeakStale || s.PctPeak > 100): // the runner's events say why
+			peak = st.warn.Render(units.Percent(s.PctPeak) + " of peak (stale)")
+		case s.PctPeak > 0:
+			peak = st.value.Render(units.Percent(s.PctPeak)) + st.label.Render(" of peak")
 		}
 		line2 = joinFit(p.w-2, st.value.Render(fmt.Sprintf("%.3g", s.GFLOPS))+st.label.Render(" GFLOP/s"), peak,
 			st.label.Render("overall ")+st.value.Render(units.Short(s.Overall.SamplesPerSec))+st.label.Render("/s"))

@@ -100,7 +100,7 @@ func (m *Model) tuneViewKey(k tea.KeyPressMsg) tea.Cmd {
 		if t.resume {
 			t.resume = false
 			m.pending++
-			return control("resume", m.opts.Session.Resume)
+			return m.control("resume", m.opts.Session.Resume)
 		}
 	case key.Matches(k, m.keys.Export):
 		return m.export()

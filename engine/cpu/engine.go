@@ -32,10 +32,11 @@ type executor struct {
 
 	// readMem reports the memory a Prepare may use (hostinfo.ReadMemory("/") unless a test replaces it).
 	readMem func() (hostinfo.Memory, error)
-	// peak measures or reads the sgemm peak for Info (PeakGFLOPS unless a test replaces it).
-	peak     func(ctx context.Context, threads int) (float64, error)
+	// peak measures or reads the sgemm peak for Info (peakOf unless a test replaces it).
+	peak     func(ctx context.Context, threads int, fresh bool) (calibration, error)
 	peakDone bool
-	peakVal  float64
+	peakVal  calibration
+	fresh    bool // measure the peak again instead of reading the cache
 
 	// ways holds the way each product was tuned to, by node and shape, so
 	// that a batch size prepared again (the dashboard's + then −) is not
@@ -103,10 +104,8 @@ func newExecutor(d engine.Device, m *model.Model, opts engine.Options, o options
 		c:       &compute{pool: newPool(threads), lib: lib},
 		ways:    map[gemmShape]gemmWay{},
 		readMem: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
-		peak:    PeakGFLOPS,
-	}
-	if opts.Recalibrate {
-		e.peak = RecalibratePeakGFLOPS
+		peak:    peakOf,
+		fresh:   opts.Recalibrate,
 	}
 	return e, nil
 }
@@ -331,8 +330,8 @@ func (e *executor) Memory() engine.Memory {
 func (e *executor) Info() engine.Info {
 	if !e.peakDone && !e.closed {
 		e.peakDone = true
-		if v, err := e.peak(context.Background(), e.threads); err == nil {
-			e.peakVal = v
+		if c, err := e.peak(context.Background(), e.threads, e.fresh); err == nil {
+			e.peakVal = c
 		}
 	}
 	info := engine.Info{
@@ -340,7 +339,8 @@ func (e *executor) Info() engine.Info {
 		Engine:     "cpu+" + e.c.lib.Name(),
 		Detail:     e.c.lib.Description(),
 		Threads:    e.threads,
-		PeakGFLOPS: e.peakVal,
+		PeakGFLOPS: e.peakVal.gflops,
+		Peak:       e.peakVal.peak,
 	}
 	if e.plan != nil {
 		info.Plan = e.plan.summary

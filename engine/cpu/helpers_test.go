@@ -67,7 +67,7 @@ func openT(t testing.TB, m *model.Model, threads int, o options) *executor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.peak = func(context.Context, int) (float64, error) { return 123, nil }
+	e.peak = func(context.Context, int, bool) (calibration, error) { return calibration{gflops: 123}, nil }
 	t.Cleanup(func() { e.Close() })
 	return e
 }

@@ -2,11 +2,15 @@ package cpu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
+	"infertop/engine"
 	"infertop/hostinfo"
 	"infertop/internal/blas"
 	"infertop/internal/peakcache"
@@ -14,27 +18,64 @@ import (
 
 // BLASDescription says which BLAS the CPU engine uses on this machine, e.g.
 // "OpenBLAS 0.3.21 (pthread, Haswell) /usr/lib/x86_64-linux-gnu/libopenblas.so.0",
-// or the gonum fallback and how to install OpenBLAS.
+// the gonum fallback and how to install OpenBLAS, or why the library
+// INFERTOP_BLAS names does not load.
 func BLASDescription() string {
-	lib, _ := blas.Load(blas.Options{})
+	lib, err := blas.Load(blas.Options{})
+	var ce *blas.ChosenError
+	if errors.As(err, &ce) {
+		return err.Error()
+	}
 	return lib.Description()
 }
 
-// calibrationBudget is how long one calibration multiplies matrices.
-const calibrationBudget = 300 * time.Millisecond
+// The calibration: peakRounds timed rounds of at least peakRound and
+// peakMinProducts square products each, after one product untimed. About
+// a second on any machine; the figure is the best round's rate.
+const (
+	peakRounds      = 7
+	peakRound       = 150 * time.Millisecond
+	peakMinProducts = 2
+)
+
+// calibration is a peak and how it was taken.
+type calibration struct {
+	gflops float64
+	peak   engine.Peak
+}
 
 // PeakGFLOPS is the sgemm throughput the CPU engine reaches with threads
-// threads (0: every core) on this machine's BLAS, in GFLOP/s. It is measured
-// once (about 0.3 s of square products of 512 or 1024) and cached per
-// machine, BLAS and thread count in the peak cache (internal/peakcache).
+// threads (0: every core) on this machine's BLAS, in GFLOP/s: the best of
+// seven timed rounds of square products through the engine's own
+// partitioned sgemm (about a second), cached per machine, BLAS and thread
+// count (internal/peakcache) when the rounds agree and the machine was
+// quiet, and read from there afterwards.
 func PeakGFLOPS(ctx context.Context, threads int) (float64, error) {
-	return peakCached(ctx, threads, peakcache.Default(), blas.Options{}, MeasurePeakGFLOPS, false)
+	c, err := peakOf(ctx, threads, false)
+	return c.gflops, err
 }
 
 // RecalibratePeakGFLOPS measures the peak PeakGFLOPS reports again and
-// replaces the cached figure (one taken on a busy machine reads low).
+// replaces the cached figure when the new one is worth caching.
 func RecalibratePeakGFLOPS(ctx context.Context, threads int) (float64, error) {
-	return peakCached(ctx, threads, peakcache.Default(), blas.Options{}, MeasurePeakGFLOPS, true)
+	c, err := peakOf(ctx, threads, true)
+	return c.gflops, err
+}
+
+// peakOf is the peak of threads threads on this machine, cached or (when
+// fresh, or the cache holds none worth trusting) measured.
+func peakOf(ctx context.Context, threads int, fresh bool) (calibration, error) {
+	return peakCached(ctx, threads, peakCache{cache: peakcache.Default(), cpus: hostinfo.UsableCPUs("/").N, now: time.Now}, blas.Options{}, measureRounds, fresh)
+}
+
+// peakCache is where the CPU's peaks are kept, and the machine they are
+// judged against.
+type peakCache struct {
+	cache peakcache.Cache
+	// cpus is how many CPUs the process may use: a peak measured with more
+	// threads is never cached.
+	cpus int
+	now  func() time.Time
 }
 
 // peakKey is the cache's key for this machine, a BLAS and a thread count.
@@ -42,26 +83,77 @@ func peakKey(lib string, threads int) string {
 	return fmt.Sprintf("cpu|%s|%s|%d", machineID(), lib, threads)
 }
 
-// peakCached reads the peak for (machine, BLAS, threads) from cache, or
-// (always when fresh) measures it and stores it there.
-func peakCached(ctx context.Context, threads int, cache peakcache.Cache, bo blas.Options, measure func(context.Context, int) (float64, error), fresh bool) (float64, error) {
+// rounds is what a calibration measured: each round's GFLOP/s and the
+// share of its threads' time the process got.
+type rounds struct {
+	gflops []float64
+	busy   float64
+}
+
+// peakCached reads the peak for (machine, BLAS, threads) from the cache
+// when it holds one worth trusting (see distrust), or else (and always when
+// fresh) measures it, caching the figure when engine.Peak.Trusted says so.
+func peakCached(ctx context.Context, threads int, pc peakCache, bo blas.Options, measure func(context.Context, int, blas.Options) (rounds, error), fresh bool) (calibration, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
 	lib, _ := blas.Load(bo)
 	key := peakKey(lib.Description(), threads)
-	if e, ok := cache.Get(key); ok && !fresh {
-		return e.GFLOPS, nil
+	replaced := ""
+	if e, ok := pc.cache.Get(key); ok && !fresh {
+		if replaced = distrust(e, key, threads, pc); replaced == "" {
+			return calibration{gflops: e.GFLOPS, peak: engine.Peak{Runs: e.Runs, Spread: e.Spread, Busy: e.Busy, Cached: true, Measured: e.Measured}}, nil
+		}
 	}
-	v, err := measure(ctx, threads)
+	r, err := measure(ctx, threads, bo)
 	if err != nil {
-		return v, err
+		return calibration{}, err
 	}
-	e := peakcache.Entry{GFLOPS: v, Device: machineID(), Library: lib.Description(), Threads: threads, Measured: time.Now().UTC()}
-	if err := cache.Put(key, e); err != nil {
-		return v, fmt.Errorf("caching the CPU peak: %w", err)
+	c := summarize(r)
+	c.peak.Measured, c.peak.Replaced = pc.now().UTC(), replaced
+	if ok, why := c.peak.Trusted(threads, pc.cpus); !ok {
+		c.peak.NotCached = why
+		return c, nil
 	}
-	return v, nil
+	e := peakcache.Entry{GFLOPS: c.gflops, Device: machineID(), Library: lib.Description(), Threads: threads, Measured: c.peak.Measured,
+		Runs: c.peak.Runs, Spread: c.peak.Spread, Busy: c.peak.Busy}
+	if err := pc.cache.Put(key, e); err != nil {
+		return c, fmt.Errorf("caching the CPU peak: %w", err)
+	}
+	return c, nil
+}
+
+// summarize turns the rounds into a peak (engine.PeakOf) with the share
+// of its threads' time the process got.
+func summarize(r rounds) calibration {
+	g, p := engine.PeakOf(r.gflops)
+	p.Busy = r.busy
+	return calibration{gflops: g, peak: p}
+}
+
+// distrust says why a cached entry is not to be used ("" when it is): one
+// cached by a version that measured once, one for more threads than the
+// process may use, or one below the cached figure of fewer threads on the
+// same machine and BLAS (more threads cannot be slower at sgemm; the
+// figure was taken under load).
+func distrust(e peakcache.Entry, key string, threads int, pc peakCache) string {
+	switch {
+	case e.Runs == 0:
+		return "the cached figure was one short try of an earlier version"
+	case pc.cpus > 0 && threads > pc.cpus:
+		return fmt.Sprintf("the cached figure is for %d threads on %d CPUs", threads, pc.cpus)
+	}
+	prefix := key[:strings.LastIndexByte(key, '|')+1]
+	for k, o := range pc.cache.All() {
+		n, err := strconv.Atoi(strings.TrimPrefix(k, prefix))
+		if err != nil || !strings.HasPrefix(k, prefix) || n >= threads || o.Runs == 0 {
+			continue
+		}
+		if e.GFLOPS < o.GFLOPS*(1-engine.PeakSpreadLimit) {
+			return fmt.Sprintf("the cached %d-thread figure (%.3g GFLOP/s) is below the %d-thread one (%.3g GFLOP/s)", threads, e.GFLOPS, n, o.GFLOPS)
+		}
+	}
+	return ""
 }
 
 // machineID names this machine for the cache: host name, CPU model and core count.
@@ -70,14 +162,25 @@ func machineID() string {
 	return fmt.Sprintf("%s/%s/%d cores", host, hostinfo.CPUModel(hostinfo.CPUInfo), runtime.NumCPU())
 }
 
-// MeasurePeakGFLOPS times square products through the engine's own
-// partitioned sgemm (the path its linear layers take) for about 0.3 s, with
-// no cache, and returns the best GFLOP/s seen.
+// MeasurePeakGFLOPS measures the peak as PeakGFLOPS does, with no cache,
+// and returns the best round's GFLOP/s.
 func MeasurePeakGFLOPS(ctx context.Context, threads int) (float64, error) {
-	return measurePeak(ctx, threads, blas.Options{}, calibrationBudget)
+	r, err := measureRounds(ctx, threads, blas.Options{})
+	return summarize(r).gflops, err
 }
 
-func measurePeak(ctx context.Context, threads int, bo blas.Options, budget time.Duration) (float64, error) {
+func measureRounds(ctx context.Context, threads int, bo blas.Options) (rounds, error) {
+	return measurePeak(ctx, threads, bo, peakRounds, peakRound)
+}
+
+// measurePeak times n rounds, each of at least round and peakMinProducts
+// square products through the engine's own partitioned sgemm (the path
+// its linear layers take), of 1024 (512 where one of 1024 would take more
+// than half a round: the pure-Go BLAS), after one product untimed. Each
+// round's rate is its products' FLOPs over its wall time; the process's
+// CPU time over the rounds' wall time × threads is how much of its
+// threads' time it got.
+func measurePeak(ctx context.Context, threads int, bo blas.Options, n int, round time.Duration) (rounds, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
@@ -95,23 +198,54 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, budget time.
 		a[i] = float32(i%7) * 0.25
 		w[i] = float32(i%5) * 0.5
 	}
-	n := 512
-	best := 0.0
-	start := time.Now()
-	for time.Since(start) < budget || best == 0 {
-		if err := ctx.Err(); err != nil {
-			return best, err
-		}
-		op := newGemmOp(c, n, n, n, act{})
-		op.x, op.w, op.b, op.y = a[:n*n], w[:n*n], bias[:n], y[:n*n]
+	size := maxN
+	product := func() time.Duration {
+		op := newGemmOp(c, size, size, size, act{})
+		op.x, op.w, op.b, op.y = a[:size*size], w[:size*size], bias[:size], y[:size*size]
 		t0 := time.Now()
 		c.pool.do(op, op.chunks, op.parts)
-		dt := time.Since(t0)
-		best = max(best, 2*float64(n)*float64(n)*float64(n)/dt.Seconds()/1e9)
-		if n < maxN && dt < 15*time.Millisecond {
-			n = maxN // fast enough for the larger size
-			best = 0
-		}
+		return time.Since(t0)
 	}
-	return best, nil
+	if err := ctx.Err(); err != nil {
+		return rounds{}, err
+	}
+	if product() > round/2 {
+		size = maxN / 2
+	}
+	var r rounds
+	var cpu, wall time.Duration
+	for range n {
+		cpu0, t0 := hostinfo.CPUTime(), time.Now()
+		products := 0
+		for products < peakMinProducts || time.Since(t0) < round {
+			if err := ctx.Err(); err != nil {
+				return r, err
+			}
+			product()
+			products++
+		}
+		d := time.Since(t0)
+		cpu += hostinfo.CPUTime() - cpu0
+		wall += d
+		r.gflops = append(r.gflops, 2*float64(size)*float64(size)*float64(size)*float64(products)/d.Seconds()/1e9)
+	}
+	if wall > 0 {
+		r.busy = min(cpu.Seconds()/(wall.Seconds()*float64(threads)), 1)
+	}
+	return r, nil
+}
+
+// RecalibratePeak measures the peak again (engine.PeakRecalibrator), for
+// the runner when a window beat the figure Info gave: the cache replaces
+// it when the new figure is worth caching.
+func (e *executor) RecalibratePeak(ctx context.Context) (engine.Info, error) {
+	if e.closed {
+		return engine.Info{}, errClosed
+	}
+	c, err := e.peak(ctx, e.threads, true)
+	if err != nil {
+		return e.Info(), fmt.Errorf("measuring the CPU peak again: %w", err)
+	}
+	e.peakDone, e.peakVal = true, c
+	return e.Info(), nil
 }

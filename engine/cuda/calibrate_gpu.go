@@ -3,18 +3,27 @@
 package cuda
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
 	"gorgonia.org/cu"
 
+	"infertop/engine"
 	"infertop/internal/peakcache"
 )
 
-// calibrationN is the sgemm size of the peak calibration (N×N×N).
-const calibrationN = 4096
+// The calibration: calibrationRounds rounds of calibrationReps sgemms of
+// calibrationN³, each round timed with events, after two untimed.
+const (
+	calibrationN      = 4096
+	calibrationRounds = 7
+	calibrationReps   = 3
+)
 
 // peakKey is the peak cache's key for g's card, cuBLAS version and math mode.
 func peakKey(g *gpu) string {
@@ -30,35 +39,48 @@ func peakKey(g *gpu) string {
 }
 
 // peakGFLOPS returns the card's float32 sgemm rate (with TF32 allowed, its
-// TF32 tensor-core rate), measured once per card, cuBLAS and math mode
-// (4096³ after two warm-up calls, five timed with events) and kept in the
-// peak cache the CPU engine also uses; fresh measures it again and
-// replaces the cached figure. The caller made g's context current.
-func peakGFLOPS(g *gpu, fresh bool) (float64, error) {
+// TF32 tensor-core rate) and how it was taken: the best of seven rounds
+// (engine.PeakOf), measured once per card, cuBLAS and math mode and kept in
+// the peak cache the CPU engine also uses when the rounds agree
+// (engine.Peak.Trusted). A cached figure of a version that measured once is
+// measured again; fresh measures again whatever is cached. The caller made
+// g's context current.
+func peakGFLOPS(g *gpu, fresh bool) (float64, engine.Peak, error) {
 	cache := peakcache.Default()
 	key := peakKey(g)
+	replaced := ""
 	if e, ok := cache.Get(key); ok && !fresh {
-		return e.GFLOPS, nil
+		if e.Runs > 0 {
+			return e.GFLOPS, engine.Peak{Runs: e.Runs, Spread: e.Spread, Cached: true, Measured: e.Measured}, nil
+		}
+		replaced = "the cached figure was one short try of an earlier version"
 	}
-	gf, err := measurePeak(g)
+	rounds, err := measurePeak(g)
 	if err != nil {
-		return 0, err
+		return 0, engine.Peak{}, err
+	}
+	gf, p := engine.PeakOf(rounds)
+	p.Measured, p.Replaced = time.Now().UTC(), replaced
+	if ok, why := p.Trusted(0, 0); !ok {
+		p.NotCached = why
+		return gf, p, nil
 	}
 	// A cache: failing to write it only costs a re-measure.
 	_ = cache.Put(key, peakcache.Entry{GFLOPS: gf, Device: strings.TrimSpace(g.name + " " + g.uuid),
-		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.tf32, Measured: time.Now().UTC()})
-	return gf, nil
+		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.tf32, Measured: p.Measured, Runs: p.Runs, Spread: p.Spread})
+	return gf, p, nil
 }
 
-func measurePeak(g *gpu) (float64, error) {
+// measurePeak returns the GFLOP/s of each timed round.
+func measurePeak(g *gpu) ([]float64, error) {
 	const n = calibrationN
 	bytes := int64(4 * n * n)
 	free, _, err := cu.MemInfo()
 	if err != nil {
-		return 0, check("cuMemGetInfo", err)
+		return nil, check("cuMemGetInfo", err)
 	}
 	if 3*bytes+CublasReserveBytes > free {
-		return 0, fmt.Errorf("calibration needs %d MiB, %d MiB free", (3*bytes)>>20, free>>20)
+		return nil, fmt.Errorf("calibration needs %d MiB, %d MiB free", (3*bytes)>>20, free>>20)
 	}
 	var bufs [3]cu.DevicePtr
 	defer func() {
@@ -70,40 +92,60 @@ func measurePeak(g *gpu) (float64, error) {
 	}()
 	for i := range bufs {
 		if bufs[i], err = cu.MemAlloc(bytes); err != nil {
-			return 0, check("cuMemAlloc(calibration)", err)
+			return nil, check("cuMemAlloc(calibration)", err)
 		}
 		if err := cu.MemsetD32Async(bufs[i], uint(math.Float32bits(0.5)), n*n, g.stream); err != nil {
-			return 0, check("cuMemsetD32Async(calibration)", err)
+			return nil, check("cuMemsetD32Async(calibration)", err)
 		}
 	}
 	gm := &Gemm{M: n, N: n, K: n, Alpha: 1, LdA: n, LdB: n, LdC: n, Batch: 1}
 	a, b, c := uintptr(bufs[0]), uintptr(bufs[1]), uintptr(bufs[2])
 	for range 2 {
 		if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
-			return 0, blasErr("cublasSgemm(calibration warm-up)", r)
+			return nil, blasErr("cublasSgemm(calibration warm-up)", r)
 		}
 	}
-	const reps = 5
-	if err := g.events[0].Record(g.stream); err != nil {
-		return 0, check("cuEventRecord", err)
-	}
-	for range reps {
-		if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
-			return 0, blasErr("cublasSgemm(calibration)", r)
+	var rounds []float64
+	for range calibrationRounds {
+		if err := g.events[0].Record(g.stream); err != nil {
+			return nil, check("cuEventRecord", err)
 		}
+		for range calibrationReps {
+			if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
+				return nil, blasErr("cublasSgemm(calibration)", r)
+			}
+		}
+		if err := g.events[1].Record(g.stream); err != nil {
+			return nil, check("cuEventRecord", err)
+		}
+		if err := g.events[1].Synchronize(); err != nil {
+			return nil, check("cuEventSynchronize(calibration)", err)
+		}
+		ms, err := g.events[0].Elapsed(g.events[1])
+		if err != nil {
+			return nil, check("cuEventElapsedTime(calibration)", err)
+		}
+		if ms <= 0 {
+			return nil, fmt.Errorf("calibration timed %.3f ms", ms)
+		}
+		rounds = append(rounds, 2*float64(n)*n*n*calibrationReps/(float64(ms)/1000)/1e9)
 	}
-	if err := g.events[1].Record(g.stream); err != nil {
-		return 0, check("cuEventRecord", err)
+	return rounds, nil
+}
+
+// RecalibratePeak measures the card's peak again (engine.PeakRecalibrator),
+// for the runner when a window beat the figure Info gave.
+func (e *Executor) RecalibratePeak(context.Context) (engine.Info, error) {
+	if e.closed {
+		return engine.Info{}, errors.New("cuda engine: RecalibratePeak after Close")
 	}
-	if err := g.events[1].Synchronize(); err != nil {
-		return 0, check("cuEventSynchronize(calibration)", err)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := e.gpus[0].current(); err != nil {
+		return e.Info(), err
 	}
-	ms, err := g.events[0].Elapsed(g.events[1])
-	if err != nil {
-		return 0, check("cuEventElapsedTime(calibration)", err)
+	if err := e.calibrate(true); err != nil {
+		return e.Info(), fmt.Errorf("measuring the sgemm peak of %s again: %w", e.d, err)
 	}
-	if ms <= 0 {
-		return 0, fmt.Errorf("calibration timed %.3f ms", ms)
-	}
-	return 2 * float64(n) * n * n * reps / (ms / 1000) / 1e9, nil
+	return e.Info(), nil
 }

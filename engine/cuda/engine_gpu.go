@@ -35,9 +35,11 @@ type Executor struct {
 	sigIn  []model.TensorSpec
 	sigOut []model.TensorSpec
 	peak   float64
-	detail string
-	conv   convChoice
-	closed bool
+	// peakHow says how peak was taken (engine.Peak).
+	peakHow engine.Peak
+	detail  string
+	conv    convChoice
+	closed  bool
 }
 
 // New opens the CUDA engine for model m on device d (cuda:N or cuda:all).
@@ -110,7 +112,7 @@ func New(d engine.Device, m *model.Model, opts engine.Options) (engine.Executor,
 		}
 		e.gpus = append(e.gpus, g)
 	}
-	e.calibrate(opts.Recalibrate)
+	_ = e.calibrate(opts.Recalibrate) // the detail line says why a calibration failed
 	return e, nil
 }
 
@@ -124,25 +126,27 @@ func (e *Executor) dnnText() string {
 }
 
 // calibrate sets the peak (measured again when fresh, else cached) and the
-// detail line; a failed calibration is reported, not fatal.
-func (e *Executor) calibrate(fresh bool) {
+// detail line; a failed calibration is reported there and returned, not
+// fatal to New.
+func (e *Executor) calibrate(fresh bool) error {
 	var parts []string
 	for _, g := range e.gpus {
 		parts = append(parts, fmt.Sprintf("%s %s (PCI %s)", g.devName(), g.name, g.bus))
 	}
 	g := e.gpus[0]
 	blas := fmt.Sprintf("cuBLAS %s from %s, %s", cublasVersionString(g.blasVer), e.blas.Path, tf32Text(g.tf32))
-	peak, err := peakGFLOPS(g, fresh)
+	peak, how, err := peakGFLOPS(g, fresh)
 	switch {
 	case err != nil:
 		blas += "; sgemm calibration failed: " + err.Error()
 	default:
-		e.peak = peak * float64(len(e.gpus))
+		e.peak, e.peakHow = peak*float64(len(e.gpus)), how
 	}
 	e.detail = strings.Join(parts, ", ") + "; " + blas
 	if e.convs {
 		e.detail += "; " + e.dnnText()
 	}
+	return err
 }
 
 // Prepare compiles the model for the batch (each GPU's share of it) and
@@ -295,7 +299,7 @@ func (e *Executor) Info() engine.Info {
 		g := e.gpus[0]
 		plan = planLine(g.batch.plan.ConvSummary(), e.conv, g.convTimes, g.dnnSkipped)
 	}
-	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak}
+	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak, Peak: e.peakHow}
 }
 
 // Close frees every buffer and releases the primary contexts.

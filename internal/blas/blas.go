@@ -24,8 +24,31 @@ import (
 )
 
 // EnvPath is the environment variable that names the BLAS library to load.
-// When it is set, only that file is tried.
+// When it is set, only that file is tried, and a file that does not load
+// is an error (ChosenError), not a quiet fall back; the value Pure ("gonum")
+// asks for the pure-Go BLAS.
 const EnvPath = "INFERTOP_BLAS"
+
+// Pure is the value of EnvPath (or Options.Path) that chooses gonum's
+// pure-Go BLAS over any library.
+const Pure = "gonum"
+
+// ChosenError says the library a person chose (EnvPath or Options.Path)
+// did not load: the loader's message, and what to do.
+type ChosenError struct {
+	// Path is the library chosen; Err is what the loader said.
+	Path string
+	Err  error
+}
+
+// Error names the path and carries the loader's message.
+func (e *ChosenError) Error() string {
+	return fmt.Sprintf("%s=%s cannot be loaded: %v (unset %s to load %s, or set %s=%s for the slow pure-Go BLAS)",
+		EnvPath, e.Path, e.Err, EnvPath, strings.Join(defaultNames, " or "), EnvPath, Pure)
+}
+
+// Unwrap returns the loader's error.
+func (e *ChosenError) Unwrap() error { return e.Err }
 
 // DefaultNames are the libraries tried, in order, when no path is given.
 var defaultNames = []string{"libopenblas.so.0", "libopenblas.so"}
@@ -93,22 +116,33 @@ type Options struct {
 
 // Load returns the BLAS to use. It never returns a nil Library: when no
 // library can be loaded it returns gonum's, and err says why the library was
-// not used (nil when a library loaded or NoLibrary was asked for).
+// not used (nil when a library loaded or NoLibrary, or Pure, was asked
+// for); when the library was chosen (Options.Path or EnvPath), err is a
+// *ChosenError, which callers must not pass over in silence.
 func Load(opts Options) (lib Library, err error) {
 	if opts.NoLibrary {
 		return &Gonum{threads: 1}, nil
 	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
+	chosen := opts.Path
+	if chosen == "" {
+		getenv := opts.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		chosen = getenv(EnvPath)
+	}
+	switch chosen {
+	case "":
+	case Pure:
+		return &Gonum{threads: 1, chosen: true}, nil
+	default:
+		l, lerr := loadCBLAS(chosen)
+		if lerr != nil {
+			return &Gonum{threads: 1}, &ChosenError{Path: chosen, Err: lerr}
+		}
+		return l, nil
 	}
 	names := defaultNames
-	switch {
-	case opts.Path != "":
-		names = []string{opts.Path}
-	case getenv(EnvPath) != "":
-		names = []string{getenv(EnvPath)}
-	}
 	var errs []string
 	for _, name := range names {
 		l, lerr := loadCBLAS(name)
@@ -126,6 +160,8 @@ var errNoCgo = errors.New("this binary was built without cgo, so it cannot load 
 // Gonum is gonum's pure-Go Sgemm.
 type Gonum struct {
 	threads int
+	// chosen says EnvPath asked for it (Pure), rather than no library loading.
+	chosen bool
 }
 
 // NewGonum returns the pure-Go BLAS computing with one thread.
@@ -134,8 +170,14 @@ func NewGonum() *Gonum { return &Gonum{threads: 1} }
 // Name is "gonum".
 func (*Gonum) Name() string { return "gonum" }
 
-// Description says the library is slow and how to get a faster one.
-func (*Gonum) Description() string { return FallbackDescription }
+// Description says the library is slow and how to get a faster one, or
+// that it was chosen.
+func (g *Gonum) Description() string {
+	if g.chosen {
+		return "gonum pure-Go BLAS (slow), chosen with " + EnvPath + "=" + Pure
+	}
+	return FallbackDescription
+}
 
 // Fallback is true.
 func (*Gonum) Fallback() bool { return true }

@@ -1,6 +1,7 @@
 package blas
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -118,20 +119,34 @@ func TestShortOperandPanics(t *testing.T) {
 	}
 }
 
-func TestFallbackWhenLibraryMissing(t *testing.T) {
+// A library the person chose that does not load is an error that carries
+// the loader's message, never a quiet fall back; INFERTOP_BLAS=gonum
+// chooses the pure-Go BLAS.
+func TestChosenLibraryMissing(t *testing.T) {
 	env := map[string]string{EnvPath: "/nonexistent/libopenblas.so.0"}
-	lib, err := Load(Options{Getenv: func(k string) string { return env[k] }})
-	if err == nil || !strings.Contains(err.Error(), "/nonexistent/libopenblas.so.0") {
-		t.Errorf("error %v does not name the missing path", err)
+	getenv := func(k string) string { return env[k] }
+	lib, err := Load(Options{Getenv: getenv})
+	var ce *ChosenError
+	if !errors.As(err, &ce) || ce.Path != "/nonexistent/libopenblas.so.0" {
+		t.Fatalf("error %v, want a *ChosenError for the path", err)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "INFERTOP_BLAS=/nonexistent/libopenblas.so.0 cannot be loaded: ") ||
+		!strings.Contains(msg, "INFERTOP_BLAS=gonum") || (!errors.Is(err, errNoCgo) && !strings.Contains(msg, "No such file or directory")) {
+		t.Errorf("message %q lacks the path, the loader's words or the way out", msg)
 	}
 	if lib == nil || !lib.Fallback() || lib.Name() != "gonum" {
-		t.Fatalf("got %v, want the gonum fallback", lib)
-	}
-	if d := lib.Description(); !strings.Contains(d, "apt-get install libopenblas0") || !strings.Contains(d, "INFERTOP_BLAS") {
-		t.Errorf("description %q does not say how to get OpenBLAS", d)
+		t.Fatalf("got %v, want the gonum library beside the error", lib)
 	}
 	checkSgemm(t, lib, NoTrans, Trans, 70, 200, 30, 0, 1, 0)
 
+	env[EnvPath] = Pure
+	lib, err = Load(Options{Getenv: getenv})
+	if err != nil || !lib.Fallback() || lib.Description() != "gonum pure-Go BLAS (slow), chosen with INFERTOP_BLAS=gonum" {
+		t.Errorf("INFERTOP_BLAS=gonum gave %v (%q), %v", lib, lib.Description(), err)
+	}
+	if d := NewGonum().Description(); !strings.Contains(d, "apt-get install libopenblas0") || !strings.Contains(d, "INFERTOP_BLAS") {
+		t.Errorf("fallback description %q does not say how to get OpenBLAS", d)
+	}
 	lib, err = Load(Options{NoLibrary: true})
 	if err != nil || !lib.Fallback() {
 		t.Errorf("NoLibrary gave %v, %v", lib, err)
@@ -139,7 +154,7 @@ func TestFallbackWhenLibraryMissing(t *testing.T) {
 }
 
 func TestOpenBLASDescriptionAndThreads(t *testing.T) {
-	lib, err := Load(Options{})
+	lib, err := Load(Options{Getenv: func(string) string { return "" }}) // the default names, whatever INFERTOP_BLAS says
 	if err != nil {
 		if os.Getenv("INFERTOP_REQUIRE_OPENBLAS") != "" {
 			t.Fatalf("OpenBLAS required: %v", err)

@@ -33,6 +33,15 @@ type Entry struct {
 	TF32 bool `json:"tf32,omitempty"`
 	// Measured is when.
 	Measured time.Time `json:"measured"`
+	// Runs is how many timed rounds GFLOPS is the best of; 0 in entries
+	// written by versions that measured once, which the engines measure
+	// again rather than trust.
+	Runs int `json:"runs,omitempty"`
+	// Spread is how far the rounds' median lay below the best, (best −
+	// median) / best.
+	Spread float64 `json:"spread,omitempty"`
+	// Busy is the share of its threads' time the calibration got (CPU entries).
+	Busy float64 `json:"busy,omitempty"`
 }
 
 // file is the cache file's content.
@@ -73,6 +82,20 @@ func (c Cache) Get(key string) (Entry, bool) {
 	return e, ok && e.GFLOPS > 0
 }
 
+// All returns every entry the cache holds, by key (none without a file).
+func (c Cache) All() map[string]Entry { return c.read().Entries }
+
+// Delete removes key's entry, so that the next run measures the peak
+// again; without a folder or an entry it does nothing.
+func (c Cache) Delete(key string) error {
+	f := c.read()
+	if _, ok := f.Entries[key]; !ok || c.dir == "" {
+		return nil
+	}
+	delete(f.Entries, key)
+	return c.write(f)
+}
+
 func (c Cache) read() file {
 	var f file
 	if c.dir == "" {
@@ -95,6 +118,11 @@ func (c Cache) Put(key string, e Entry) error {
 		f.Entries = map[string]Entry{}
 	}
 	f.Entries[key] = e
+	return c.write(f)
+}
+
+// write replaces the cache file with f.
+func (c Cache) write(f file) error {
 	b, err := json.MarshalIndent(&f, "", "  ")
 	if err != nil {
 		return err

@@ -60,3 +60,26 @@ func TestDamagedOrMissingFolder(t *testing.T) {
 		t.Fatal("the zero cache holds an entry")
 	}
 }
+
+// Delete drops one entry and keeps the others; All lists them.
+func TestDeleteAndAll(t *testing.T) {
+	c := In(filepath.Join(t.TempDir(), "infertop"))
+	if err := c.Delete("none"); err != nil {
+		t.Fatalf("deleting from no file: %v", err)
+	}
+	for k, g := range map[string]float64{"cpu|1": 80, "cpu|2": 150} {
+		if err := c.Put(k, Entry{GFLOPS: g, Runs: 7, Spread: 0.03}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Delete("cpu|2"); err != nil {
+		t.Fatal(err)
+	}
+	all := c.All()
+	if len(all) != 1 || all["cpu|1"].GFLOPS != 80 || all["cpu|1"].Runs != 7 || all["cpu|1"].Spread != 0.03 {
+		t.Errorf("after Delete: %+v", all)
+	}
+	if err := (Cache{}).Delete("cpu|1"); err != nil || (Cache{}).All() != nil {
+		t.Errorf("the zero cache: %v %v", err, (Cache{}).All())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,6 +56,25 @@ func Rate(v float64, digits int) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', digits, 64)
+}
+
+// Decimal prints v in plain decimal notation, never with an exponent, to
+// sig significant figures, or every digit before the point where it has
+// more ("101992345", "0.000123457", "12.5"): the numbers of CSV and JSON,
+// which a spreadsheet or a script reads without surprise.
+func Decimal(v float64, sig int) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	decimals := max(sig-1-int(math.Floor(math.Log10(math.Abs(v)))), 0)
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }
 
 // Short prints a rate for a narrow panel with three significant figures

@@ -21,6 +21,21 @@ func TestRate(t *testing.T) {
 	}
 }
 
+func TestDecimal(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		sig  int
+		want string
+	}{
+		{1.01992345e8, 6, "101992345"}, {0.000123456789, 6, "0.000123457"}, {1.2e-7, 6, "0.00000012"},
+		{12.5, 6, "12.5"}, {0, 6, "0"}, {-3.25e-5, 3, "-0.0000325"}, {999.99996, 6, "1000"}, {2e21, 6, "2000000000000000000000"},
+	} {
+		if got := Decimal(c.v, c.sig); got != c.want {
+			t.Errorf("Decimal(%v, %d) = %q, want %q", c.v, c.sig, got, c.want)
+		}
+	}
+}
+
 func TestBytes(t *testing.T) {
 	for b, want := range map[int64]string{0: "0 B", 12: "12 B", 3 * KiB: "3.0 KiB", 512 * MiB: "512.0 MiB", 3 * GiB / 2: "1.5 GiB"} {
 		if got := Bytes(b); got != want {
