@@ -39,13 +39,13 @@ func TestCalibrate(t *testing.T) {
 		if threads == 0 {
 			threads = 2 // all cores of this imagined machine
 		}
-		return peakExec{info: engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: threads, PeakGFLOPS: peak, Peak: how}}, nil
+		return peakExec{info: engine.Info{Device: "cpu", Engine: "cpu+openblas", Detail: "OpenBLAS 0.3.21", Threads: threads, PeakGFLOPS: peak, Peak: how}}, nil
 	})
 	reg.Unavailable(engine.CUDA, "built without CUDA")
 
 	code, out, errs := runCalibrateArgs(reg)
 	if code != ExitOK || !got.Recalibrate || got.Threads != 0 ||
-		out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 3.1 %, 97 % of its threads' time; gorgonia+openblas; OpenBLAS 0.3.21), cached for later runs\n" {
+		out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 3.1 %, 97 % of its threads' time; cpu+openblas; OpenBLAS 0.3.21), cached for later runs\n" {
 		t.Errorf("exit %d, options %+v:\n%s%s", code, got, out, errs)
 	}
 	if code, out, _ = runCalibrateArgs(reg, "--threads", "1"); code != ExitOK || got.Threads != 1 || !strings.HasPrefix(out, "cpu with 1 thread: ") {
@@ -53,7 +53,7 @@ func TestCalibrate(t *testing.T) {
 	}
 	// A figure from a busy machine is shown but not cached, and calibrate fails.
 	how = engine.Peak{Runs: 7, Spread: 0.18, Busy: 0.55, NotCached: "its 7 rounds spread 18 % (limit 10 %); the machine was busy"}
-	if code, out, errs = runCalibrateArgs(reg); code != ExitFailure || out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 18.0 %, 55 % of its threads' time; gorgonia+openblas; OpenBLAS 0.3.21)\n" ||
+	if code, out, errs = runCalibrateArgs(reg); code != ExitFailure || out != "cpu with 2 threads: sgemm peak 142.5 GFLOP/s (best of 7 rounds, spread 18.0 %, 55 % of its threads' time; cpu+openblas; OpenBLAS 0.3.21)\n" ||
 		errs != "measuring the sgemm peak of cpu…\ninfertop calibrate: the figure is not cached: its 7 rounds spread 18 % (limit 10 %); the machine was busy; runs measure the peak again until one is (run calibrate on a quiet machine)\n" {
 		t.Errorf("not cached: exit %d:\n%s%s", code, out, errs)
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -32,7 +34,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	session := "infertop-e2e-" + strings.ReplaceAll(filepath.Base(t.TempDir()), " ", "")
+	session := fmt.Sprintf("infertop-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(filepath.Base(t.TempDir()), " ", ""))
 	tmux := func(args ...string) string {
 		out, err := exec.CommandContext(ctx, "tmux", args...).CombinedOutput()
 		if err != nil {

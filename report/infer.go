@@ -15,7 +15,7 @@ import (
 type InferSummary struct {
 	Model  string
 	Device string
-	// Engine is the engine and its detail ("gorgonia+openblas · OpenBLAS 0.3.21").
+	// Engine is the engine and its detail ("cpu+openblas · OpenBLAS 0.3.21").
 	Engine string
 	Batch  int
 	// Inputs says where the inputs came from: seeded (Seed), or the files given.

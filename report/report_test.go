@@ -20,7 +20,7 @@ func sample() Result {
 			P99: 6 * time.Millisecond, P999: 7 * time.Millisecond, Max: 9 * time.Millisecond},
 		Stability: runner.Stability{Windows: true, IQR: false, ThroughputSpread: 0.03, P50Spread: 0.01, IQROverMedian: 0.2},
 		GFLOPS:    12.5, Memory: engine.Memory{HostBytes: 1 << 20}}
-	info := engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: 2}
+	info := engine.Info{Device: "cpu", Engine: "cpu+openblas", Detail: "OpenBLAS 0.3.21", Threads: 2}
 	meta := NewMeta("0.1.0", info, "mlp", map[string]any{"warmup": "1s"}, time.Unix(0, 0), "testdata/cpuinfo")
 	return Result{Meta: meta, Rows: []Row{FromSnapshot(s)}}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // NewRegistry returns the engines this build has: the CPU engine always
-// (gorgonia graph, OpenBLAS loaded at run time or gonum), CUDA only in a
+// (model graph steps, OpenBLAS loaded at run time or gonum), CUDA only in a
 // -tags gpu build (see registry_gpu.go and registry_nogpu.go).
 func NewRegistry() *engine.Registry {
 	r := engine.NewRegistry()

@@ -104,7 +104,7 @@ func cpuSnapshot() runner.Snapshot {
 		GFLOPS: 40.1, PctPeak: 61.5,
 		Stability: runner.Stability{Windows: true, IQR: true, WindowCount: 10, ThroughputSpread: 0.03, P50Spread: 0.02, IQROverMedian: 0.08},
 		Memory:    engine.Memory{HostBytes: 10 << 20},
-		Info:      engine.Info{Device: "cpu", Engine: "gorgonia+openblas", Detail: "OpenBLAS 0.3.21", Threads: 2, PeakGFLOPS: 65.2},
+		Info:      engine.Info{Device: "cpu", Engine: "cpu+openblas", Detail: "OpenBLAS 0.3.21", Threads: 2, PeakGFLOPS: 65.2},
 	}
 	for i := range 10 {
 		v := 10000 + float64((i*37)%9)*150
