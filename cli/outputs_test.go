@@ -105,7 +105,7 @@ func TestKilledRunLeavesResultFile(t *testing.T) {
 	dir := t.TempDir()
 	p := old(t, dir, "o.txt")
 	cmd := child(t, dir, nil, "bench", "--preset", "linear", "--batch", "1", "--warmup", "0s", "--duration", "1h", "--output", p[0])
-	var errb bytes.Buffer
+	var errb syncBuffer // the command's copying goroutine writes while the test reads
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
