@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"infertop/engine"
 	"infertop/model"
@@ -20,7 +21,9 @@ func runSelftest(ctx context.Context, env Env, args []string) int {
 }
 
 // selftest runs every preset (and every --model file) at a few batch sizes
-// on a device and compares the outputs with a baseline (session.Selftest). --metrics-addr and
+// on a device and compares the outputs with a baseline (session.Selftest).
+// The results go to stdout; stderr says which case runs, how long the run
+// has taken and about how long is left (caseProgress). --metrics-addr and
 // --record report each case's verdict as it finishes (and, on a GPU, the
 // GPUs' telemetry meanwhile).
 func selftest(ctx context.Context, env Env, args []string, m session.Machine) int {
@@ -131,6 +134,7 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 	}
 	fmt.Fprintf(env.Stdout, "selftest %s%s against %s, tolerance %.0e (max|out−base| / max|base|)\n", st.Device, with, st.Base, st.Tolerance())
 	total := st.Cases()
+	prog := newCaseProgress(env.Stderr, st, time.Now)
 	done, failed, refusedCases := 0, 0, 0
 	var refused []string
 	engineLine := ""
@@ -141,6 +145,7 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 				obs.Event(runner.EventWarning, fmt.Sprintf("interrupted after %d of %d cases: the selftest is incomplete", done, total))
 				return ExitInterrupted
 			}
+			prog.begin(m.Name, b)
 			r := st.Check(m, b)
 			if r.Engine != "" && r.Engine != engineLine {
 				// Which libraries the device's engine loaded (cuBLAS, cuDNN), once.
@@ -148,6 +153,7 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 				fmt.Fprintf(env.Stdout, "engine: %s\n", r.Engine)
 			}
 			if r.Refused {
+				prog.refused(m.Name, len(st.BatchesOf(m)))
 				r.Batch = 0 // every batch
 				fmt.Fprintln(env.Stdout, r)
 				obs.CaseDone(r)
@@ -156,6 +162,7 @@ func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.S
 				done += len(st.BatchesOf(m))
 				break
 			}
+			prog.end(m.Name, b, r.Pass)
 			fmt.Fprintln(env.Stdout, r)
 			obs.CaseDone(r)
 			done++
