@@ -136,13 +136,11 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	cat, err := models.catalog()
+	_, mod, err := models.single(fs, *presetName)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if s.Model, err = models.one(fs, cat, *presetName); err != nil {
-		return fail("%v", err)
-	}
+	s.Model = mod
 	plan.dims = dimsOf(models)
 	sides, err := parseSides(*devices, *threads, *tf32, m)
 	if err != nil {

@@ -59,11 +59,7 @@ func infer(env Env, args []string, m session.Machine) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	cat, err := models.catalog()
-	if err != nil {
-		return fail("%v", err)
-	}
-	mod, err := models.one(fs, cat, *presetName)
+	_, mod, err := models.single(fs, *presetName)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -97,6 +97,20 @@ func (mf *modelFlags) one(fs *flag.FlagSet, cat *model.Catalog, preset string) (
 	return session.Preset(cat, preset)
 }
 
+// single opens the catalog and resolves the one model of a command that
+// runs one (catalog, then one): every error is the person's to fix.
+func (mf *modelFlags) single(fs *flag.FlagSet, preset string) (*model.Catalog, *model.Model, error) {
+	cat, err := mf.catalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	mod, err := mf.one(fs, cat, preset)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, mod, nil
+}
+
 // flagSet reports whether the flag was given on the command line.
 func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false

@@ -142,11 +142,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if plan.format = strings.ToLower(*format); !isFormat(plan.format) {
 		return fail("unknown format %q (valid: %s)", *format, strings.Join(report.Formats(), ", "))
 	}
-	cat, err := models.catalog()
-	if err != nil {
-		return fail("%v", err)
-	}
-	mod, err := models.one(fs, cat, *presetName)
+	cat, mod, err := models.single(fs, *presetName)
 	if err != nil {
 		return fail("%v", err)
 	}
