@@ -96,9 +96,9 @@ func wayOf(s *step, c *compute) (string, int) {
 		case wayWhole:
 			return "sgemm on " + c.lib.Name() + "'s threads", threads
 		case wayCoarse:
-			return fmt.Sprintf("sgemm (%s), %d blocks", c.lib.Name(), k.g.parts), on(k.g.parts)
+			return fmt.Sprintf("sgemm (%s), %s", c.lib.Name(), plural(k.g.parts, "block")), on(k.g.parts)
 		}
-		return fmt.Sprintf("sgemm (%s), %d chunks", c.lib.Name(), k.g.chunks), on(k.g.parts)
+		return fmt.Sprintf("sgemm (%s), %s", c.lib.Name(), plural(k.g.chunks, "chunk")), on(k.g.parts)
 	case *convKernel:
 		return k.mode.String(), on(k.parts)
 	case *attentionKernel:
