@@ -138,3 +138,39 @@ func TestRunProfiledErrors(t *testing.T) {
 		t.Errorf("wrong length: %v", err)
 	}
 }
+
+// BenchmarkProfiled runs a batch as Run does and as RunProfiled does (a
+// clock read between every two steps), on the fixtures of most steps at
+// batch 1, where the reads weigh most: the difference is what timing the
+// steps costs a profiling batch.
+func BenchmarkProfiled(b *testing.B) {
+	for _, f := range fixtures {
+		if f.file != "bert_tiny.onnx" && f.file != "mobilenet_tiny.onnx" {
+			continue
+		}
+		e := openT(b, loadFixture(b, f), *benchThreads, options{})
+		if err := e.Prepare(1); err != nil {
+			b.Fatal(err)
+		}
+		in := inputsFor(e, 1)
+		_, sig := e.Signature()
+		out := model.NewTensors(sig)
+		times := make([]time.Duration, len(e.Steps()))
+		b.Run(f.prefix+"/run", func(b *testing.B) {
+			for range b.N {
+				if _, err := e.Run(in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(times)), "steps")
+		})
+		b.Run(f.prefix+"/profiled", func(b *testing.B) {
+			for range b.N {
+				if _, err := e.RunProfiled(in, out, times); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(times)), "steps")
+		})
+	}
+}
