@@ -79,11 +79,17 @@ func layersTable(st styles, prof *runner.Profile, offset, w, h int) string {
 		return box(st, "Layers", strings.Join(wrap(st.dim, msg+" (esc closes)", w-2), "\n"), w, h)
 	}
 	inner := w - 2
-	// The step's name takes what the figures and 24 cells of its way leave, 12 to 32 cells.
-	const figs = 1 + 10 + 1 + 8 + 1 + 5 + 1 + 7 + 1 + 6 + 1 + 5 + 2
-	nameW := min(max(inner-figs-24, 12), 32)
+	// The step's name is as wide as the longest, within what the figures and
+	// 24 cells of its way leave (12 to 32 cells); the op is shown without
+	// its domain ("FusedConv", not "infertop.FusedConv").
+	const opW, figs = 12, 1 + 12 + 1 + 8 + 1 + 5 + 1 + 7 + 1 + 6 + 1 + 5 + 2
+	nameW := lipgloss.Width("outside steps")
+	for _, s := range prof.Steps {
+		nameW = max(nameW, lipgloss.Width(s.Name))
+	}
+	nameW = min(nameW, min(max(inner-figs-24, 12), 32))
 	line := func(name, op, p50, share, gflops, gbps, pct, way string) string {
-		return fitLine(name, nameW) + " " + fitLine(op, 10) + " " + right(p50, 8) + " " + right(share, 5) + " " +
+		return fitLine(name, nameW) + " " + fitLine(op, opW) + " " + right(p50, 8) + " " + right(share, 5) + " " +
 			right(gflops, 7) + " " + right(gbps, 6) + " " + right(pct, 5) + "  " + way
 	}
 	title := fmt.Sprintf("Layers: %d steps, batch %s, medians of %d profiling batches (1 in %d)", len(prof.Steps), units.Latency(prof.Batch), prof.Kept, prof.Every)
@@ -108,10 +114,10 @@ func layersTable(st styles, prof *runner.Profile, offset, w, h int) string {
 		if len(s.Covers) > 0 {
 			way += " · " + strings.Join(s.Covers, ", ")
 		}
-		l := line(s.Name, s.Op, units.Latency(s.P50), units.Percent(100*s.Share), rate(s.GFLOPS), rate(s.GBPS), pct, way)
+		l := line(s.Name, s.Op[strings.LastIndexByte(s.Op, '.')+1:], units.Latency(s.P50), units.Percent(100*s.Share), rate(s.GFLOPS), rate(s.GBPS), pct, way)
 		lines = append(lines, fitLine(l, inner))
 	}
-	out := fitLine("outside steps", nameW) + " " + fitLine("", 10) + " " + right(units.Latency(prof.Outside), 8) + " " +
+	out := fitLine("outside steps", nameW) + " " + fitLine("", opW) + " " + right(units.Latency(prof.Outside), 8) + " " +
 		right(units.Percent(100*prof.OutsideShare), 5)
 	if len(prof.Steps) > rows {
 		out += fmt.Sprintf("  rows %d–%d of %d (↑/↓ scroll)", offset+1, min(len(prof.Steps), offset+rows), len(prof.Steps))
