@@ -127,3 +127,45 @@ func TestBenchProfileBadInput(t *testing.T) {
 		t.Errorf("a refused bench left %s", same)
 	}
 }
+
+// Every preset and imported model profiles on the CPU engine through the
+// runner: each row's profile holds the engine's steps, slowest first, each
+// saying how it ran, and its shares add up to its closure.
+func TestBenchProfileEveryModelOnTheCPU(t *testing.T) {
+	deps := session.NewMachine()
+	deps.Window, deps.CPUInfo = 5*time.Millisecond, "testdata/cpuinfo"
+	common := []string{"--warmup", "5ms", "--duration", "30ms", "--threads", "1", "--batch", "2", "--format", "json", "--profile", "--profile-every", "2"}
+	runs := [][]string{
+		{"--preset", "linear"}, {"--preset", "mlp"}, {"--preset", "lenet5"}, {"--preset", "resnet"}, {"--preset", "transformer"},
+		{"--model", "../testdata/models/bert_tiny.onnx", "--dim", "seq=16"},
+	}
+	for _, f := range []string{"resnet_narrow", "mobilenet_tiny", "squeeze_tiny", "efficient_se", "mlp_gemm"} {
+		runs = append(runs, []string{"--model", "../testdata/models/" + f + ".onnx"})
+	}
+	for _, run := range runs {
+		code, out, stderr := runBenchTest(context.Background(), deps, append(run, common...)...)
+		if code != ExitOK {
+			t.Errorf("%v: exit %d: %s", run, code, stderr)
+			continue
+		}
+		var res report.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Rows) != 1 {
+			t.Fatalf("%v: %v in %q", run, err, out)
+		}
+		p := res.Rows[0].Profile
+		if p == nil || p.Batches == 0 || len(p.Steps) == 0 || p.Note != "" {
+			t.Errorf("%v: profile %+v", run, p)
+			continue
+		}
+		sum := p.OutsideShare
+		for i, s := range p.Steps {
+			sum += s.Share
+			if s.Step == "" || s.Op == "" || s.Way == "" || s.Threads != 1 || (i > 0 && s.P50MS > p.Steps[i-1].P50MS) {
+				t.Errorf("%v: step %d: %+v", run, i, s)
+			}
+		}
+		if d := sum - p.Closure; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%v: shares add up to %v, closure %v", run, sum, p.Closure)
+		}
+	}
+}
