@@ -26,8 +26,10 @@ type benchPlan struct {
 	spec       session.BenchSpec
 	format     string
 	out, times *atomicfile.File
-	soak       time.Duration
-	outputs    session.Outputs
+	// profile is the --export-profile file (nil without).
+	profile *atomicfile.File
+	soak    time.Duration
+	outputs session.Outputs
 	// dims are the --dim bindings, for the report's options.
 	dims map[string]int
 	// baseline is the earlier bench given with --baseline (nil without).
@@ -43,7 +45,7 @@ func bench(ctx context.Context, env Env, args []string, m session.Machine) (code
 	if !ok {
 		return code
 	}
-	defer abortFiles(plan.out, plan.times)
+	defer abortFiles(plan.out, plan.times, plan.profile)
 	start := time.Now()
 	b, err := m.OpenBench(ctx, plan.spec, plan.outputs)
 	if err != nil {
@@ -99,6 +101,9 @@ measure:
 	if plan.baselinePath != "" {
 		opts["baseline"] = plan.baselinePath
 	}
+	if s.ProfileEvery > 0 {
+		opts["profile_every"] = s.ProfileEvery
+	}
 	res := report.Result{Meta: report.NewMeta(Version, info, s.ModelNames(), opts, start, m.CPUInfo), Rows: rows}
 	if plan.baseline != nil {
 		res.Baseline = report.BenchBaselineRows(plan.baseline.Rows, rows)
@@ -123,6 +128,15 @@ measure:
 			return ExitFailure
 		}
 	}
+	if plan.profile != nil {
+		if err := report.WriteProfileExport(plan.profile, report.NewProfileExport(res.Meta, rows)); err != nil {
+			fmt.Fprintf(env.Stderr, "infertop bench: --export-profile: %v\n", err)
+			return ExitFailure
+		}
+		if !commit(env, "bench", "export-profile", plan.profile) {
+			return ExitFailure
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintf(env.Stderr, "infertop bench: interrupted; wrote the %d finished row(s)\n", len(rows))
@@ -136,7 +150,7 @@ measure:
 // parseBench reads and checks the flags; nothing is measured or allocated for
 // the model before every check has passed.
 func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool) {
-	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--metrics-addr :9464] [--record FILE]"+
+	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--profile] [--export-profile FILE.json] [--metrics-addr :9464] [--record FILE]"+
 		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\"); with --model, measured only when given")
 	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
@@ -151,6 +165,9 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
+	profile := fs.Bool("profile", false, "time each step of the engine's plan in one batch in --profile-every (left out of every measured figure) and show where a batch's time goes under each batch; --format json carries it")
+	profileEvery := fs.Int("profile-every", runner.DefaultProfileEvery, "with --profile or --export-profile: one batch in `N` is a profiling batch (at least 2)")
+	exportProfile := fs.String("export-profile", "", "write the step profile to this `FILE.json`, one record per step per batch size (turns --profile on; see docs/profile.md)")
 	baseline := fs.String("baseline", "", "the `OLD.json` an earlier bench --format json wrote: print each row's samples/s against it (new/old, flagged beyond the noise)")
 	soak := fs.Duration("soak-report", 0, "print Go heap and RSS on stderr at this interval (used by scripts/soak.sh)")
 	outputs := outputFlags(fs)
@@ -201,6 +218,12 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 		return fail("%v", err)
 	}
 	s.Threads, s.Resident, s.TF32 = *threads, *resident, *tf32
+	if s.ProfileEvery, err = profilePeriod(fs, *profile || *exportProfile != "", *profileEvery); err != nil {
+		return fail("%v", err)
+	}
+	if *profile && *exportProfile == "" && plan.format == "csv" {
+		return fail("--profile with --format csv: a CSV line per batch size has no room for a profile (use --format table or json, or --export-profile FILE.json)")
+	}
 	if *baseline != "" {
 		old, err := report.LoadBenchBaseline(*baseline)
 		if err != nil {
@@ -214,7 +237,8 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if err := m.CheckFits(*s); err != nil {
 		return benchPlan{}, failed(env, "bench", err), false
 	}
-	if err := distinctPaths(pathFlag{"output", *output}, pathFlag{"export-times", *exportTimes}, pathFlag{"record", outputs.Record}); err != nil {
+	if err := distinctPaths(pathFlag{"output", *output}, pathFlag{"export-times", *exportTimes}, pathFlag{"export-profile", *exportProfile},
+		pathFlag{"record", outputs.Record}); err != nil {
 		return fail("%v", err)
 	}
 	if err := session.CheckOutputs(*outputs); err != nil {
@@ -225,6 +249,10 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	}
 	if plan.times, err = create("export-times", *exportTimes); err != nil {
 		abortFiles(plan.out)
+		return fail("%v", err)
+	}
+	if plan.profile, err = create("export-profile", *exportProfile); err != nil {
+		abortFiles(plan.out, plan.times)
 		return fail("%v", err)
 	}
 	s.KeepLatencies = plan.times != nil
@@ -267,4 +295,19 @@ func benchModels(fs *flag.FlagSet, mf *modelFlags, preset string) (*model.Catalo
 		}
 	}
 	return cat, ms, dimsOf(mf), nil
+}
+
+// profilePeriod is the profiling period the flags ask for: 0 without
+// --profile or --export-profile, else --profile-every, which must be at
+// least 2 and is refused without either of them.
+func profilePeriod(fs *flag.FlagSet, on bool, every int) (int, error) {
+	switch {
+	case !on && flagSet(fs, "profile-every"):
+		return 0, fmt.Errorf("--profile-every needs --profile or --export-profile")
+	case !on:
+		return 0, nil
+	case every < 2:
+		return 0, fmt.Errorf("--profile-every %d: must be at least 2 (one batch in N is a profiling batch, the others are measured)", every)
+	}
+	return every, nil
 }

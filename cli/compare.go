@@ -30,6 +30,8 @@ type comparePlan struct {
 	outputs      session.Outputs
 	// dims are the --dim bindings, for the report's options.
 	dims map[string]int
+	// profiles, with --profile, are the two step profiles to diff instead of a race.
+	profiles *profilePair
 }
 
 func compareMain(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
@@ -38,6 +40,9 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 		return code
 	}
 	defer abortFiles(plan.out, plan.plot)
+	if plan.profiles != nil {
+		return compareProfiles(env, plan)
+	}
 	s := &plan.spec
 	start := time.Now()
 	opts := map[string]any{"model": s.Model.Name, "a": s.A.String(), "b": s.B.String(), "batches": s.Batches,
@@ -106,7 +111,8 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 }
 
 func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, bool) {
-	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]"+
+	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]\n"+
+		"       infertop compare --profile [--format table|json] [--output FILE] A.json B.json   (two step profiles, each from bench --export-profile or bench --format json --profile)"+
 		modelUsage("compare", "--model bert.onnx --dim seq=128 --devices cpu,cuda:0 --batches 1,8,64"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	models := addModelFlags(fs, "an ONNX model to race instead of a preset, `FILE.onnx`")
@@ -123,12 +129,23 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	plotPath := fs.String("plot", "", "draw the speed-up and both throughputs against batch size (the baseline's dashed) to FILE.svg or FILE.png")
 	baseline := fs.String("baseline", "", "the `OLD.json` an earlier compare --format json wrote: print and draw the change per batch (speed-up and each side's samples/s, new/old, flagged beyond the noise)")
+	profile := fs.Bool("profile", false, "diff two step profiles, A.json B.json, instead of racing: each step's time in both and B's speed-up (see docs/profile.md)")
 	outputs := outputFlags(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseOnly(fs, args); !ok {
 		return comparePlan{}, code, false
 	}
 	fail := func(format string, a ...any) (comparePlan, int, bool) {
 		return comparePlan{}, usageErr(env, "compare", format, a...), false
+	}
+	if *profile {
+		pp, err := parseProfilePair(fs, *format, *output)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return comparePlan{format: strings.ToLower(*format), out: pp.out, profiles: pp}, 0, true
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (two profiles to diff need --profile)", fs.Arg(0))
 	}
 	plan := comparePlan{outputs: *outputs}
 	s := &plan.spec

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -28,7 +29,7 @@ type Collector struct {
 
 type descs struct {
 	runInfo, samplesPerSec, samplesTotal, batchesTotal, latency, p50, p99, state,
-	flops, peakFlops, engineBytes, measured, sampleJoules *prometheus.Desc
+	flops, peakFlops, engineBytes, measured, sampleJoules, stepSeconds *prometheus.Desc
 	gpuInfo, fbUsed, fbTotal, util, memUtil, temp, power, powerLimit, smClock, memClock, energy *prometheus.Desc
 }
 
@@ -55,7 +56,9 @@ func newDescs() descs {
 		peakFlops:     run("peak_flop_per_second", "The device's measured sgemm peak in FLOP/s, when calibrated."),
 		engineBytes:   run("engine_memory_bytes", "Memory the engine holds, by where it is held (\"host\", or a device such as \"cuda:0\").", "held_on"),
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
-		sampleJoules:  run("energy_per_sample_joules", "Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read)."),
+		stepSeconds: run("step_seconds", fmt.Sprintf("Time of one step of the engine's plan in the current run's profiling batches (--profile: one batch in N, left out of every other figure): the median, and the count and sum over every profiling batch; the %d slowest steps only, labelled by the step's name and op.", StepSeries),
+			"step", "op"),
+		sampleJoules: run("energy_per_sample_joules", "Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read)."),
 
 		gpuInfo:    gpu("info", "A GPU NVML sees: always 1 (dcgm-exporter's modelName and pci_bus_id labels; fake is \"true\" for simulated GPUs, on every GPU series).", "name", "pci_bus_id", "driver_version"),
 		fbUsed:     gpu("framebuffer_used_bytes", "Device memory used, in bytes (dcgm-exporter: DCGM_FI_DEV_FB_USED, in MiB)."),
@@ -79,7 +82,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	if !c.gpuOnly {
 		for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
-			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules} {
+			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules, d.stepSeconds} {
 			ch <- x
 		}
 	}
@@ -147,6 +150,25 @@ func (c *Collector) collectRun(ch chan<- prometheus.Metric, s runner.Snapshot) {
 	gauge(c.d.measured, s.Measured.Seconds())
 	if s.WindowEnergy.Valid {
 		gauge(c.d.sampleJoules, s.WindowEnergy.JoulesPerSample)
+	}
+	c.collectSteps(ch, s, l)
+}
+
+// StepSeries is how many steps infertop_step_seconds has series for: the
+// slowest, so that a model of hundreds of steps stays a few series.
+const StepSeries = 10
+
+// collectSteps sends the slowest steps' times of the run's profile (none
+// without one).
+func (c *Collector) collectSteps(ch chan<- prometheus.Metric, s runner.Snapshot, l []string) {
+	p := s.Profile
+	if p == nil || p.Batches == 0 {
+		return
+	}
+	for _, st := range p.Steps[:min(len(p.Steps), StepSeries)] {
+		labels := append(append([]string(nil), l...), st.Name, st.Op)
+		ch <- prometheus.MustNewConstSummary(c.d.stepSeconds, uint64(p.Batches), st.Sum.Seconds(),
+			map[float64]float64{0.5: st.P50.Seconds()}, labels...)
 	}
 }
 

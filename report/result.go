@@ -120,9 +120,12 @@ type Row struct {
 	Energy runner.Energy `json:"energy,omitzero"`
 	// EnergyNote says why Energy is unknown (runner.Snapshot.EnergyNote):
 	// no counter and why, a failed read.
-	EnergyNote string   `json:"energy_note,omitempty"`
-	Warnings   []string `json:"warnings"`
-	Error      string   `json:"error"`
+	EnergyNote string `json:"energy_note,omitempty"`
+	// Profile is where a batch's time goes, step by step (bench --profile);
+	// absent without it.
+	Profile  *Profile `json:"profile,omitempty"`
+	Warnings []string `json:"warnings"`
+	Error    string   `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -157,7 +160,7 @@ func FromSnapshot(s runner.Snapshot) Row {
 			WindowSpread: max(s.Stability.ThroughputSpread, s.Stability.P50Spread), IQROverMedian: s.Stability.IQROverMedian},
 		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, PeakGFLOPS: s.Info.PeakGFLOPS, Peak: s.Info.Peak, PeakStale: s.PeakStale || s.PctPeak > 100,
 		EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
-		Energy: s.OverallEnergy, Warnings: []string{}, Error: s.Err,
+		Energy: s.OverallEnergy, Profile: NewProfile(s.Profile), Warnings: []string{}, Error: s.Err,
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b

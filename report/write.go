@@ -151,6 +151,9 @@ func WriteTable(w io.Writer, res Result) error {
 		}
 	}
 	writeEnergyNotes(w, res.Rows)
+	for _, r := range res.Rows {
+		writeProfile(w, r)
+	}
 	if res.Baseline != nil {
 		return writeBenchBaselineTable(w, res.Baseline)
 	}

@@ -81,6 +81,12 @@ type Config struct {
 	// each) passes the last id of the one before, so that ids never repeat in
 	// one output (metrics, recordings).
 	FirstRunID uint64
+	// ProfileEvery, when positive, turns the step profile on: one batch in
+	// ProfileEvery (at least 2; DefaultProfileEvery is 10) while measuring
+	// is a profiling batch, which times each step of the executor's plan
+	// (engine.StepProfiler) and is left out of every measured figure
+	// (Snapshot.Profile). 0 leaves it off.
+	ProfileEvery int
 	// Energy, when set, reads the cumulative energy counter of the current
 	// device (its GPUs', or the CPU packages'), at every measurement window
 	// boundary, for the snapshot's energy per sample. Leave it nil where
@@ -99,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Batch < 0 || c.MinWindowBatches < 0 || c.RecordLatencies < 0 {
 		return c, fmt.Errorf("runner: batch and counts must not be negative")
+	}
+	if c.ProfileEvery < 0 || c.ProfileEvery == 1 {
+		return c, fmt.Errorf("runner: ProfileEvery %d: 0 (off) or at least 2 (one batch in N is profiled, the others measured)", c.ProfileEvery)
 	}
 	if c.Warmup == 0 {
 		c.Warmup = DefaultWarmup

@@ -164,12 +164,16 @@ func (l *loop) stopEnergy() {
 }
 
 // closeEnergy reads the counter where a window of samples closes and returns
-// the window's figure; the reading opens the next window. A counter that
-// did not advance, went backwards or wrapped gives an unknown figure, never
-// a negative one.
-func (l *loop) closeEnergy(now time.Time, samples int64) Energy {
+// the window's figure, share of what the counter advanced by (less than 1
+// when the window's wall time held profiling batches); the reading opens
+// the next window. A counter that did not advance, went backwards or
+// wrapped gives an unknown figure, never a negative one.
+func (l *loop) closeEnergy(now time.Time, samples int64, share float64) Energy {
 	mj, ok := l.readEnergy(now)
 	e := EnergyOver(l.energy.baseMJ, l.energy.baseOK, mj, ok, samples)
+	if e.Valid && share < 1 {
+		e = newEnergy(e.Joules*share, e.Samples)
+	}
 	switch {
 	case e.Valid:
 		l.energy.why = ""

@@ -41,6 +41,9 @@ type loop struct {
 	// divide by, which a peak cannot be (until the next executor).
 	peakTried, peakStale bool
 
+	// prof times the steps of one batch in Config.ProfileEvery.
+	prof profiler
+
 	state   State
 	errText string
 	runID   uint64
@@ -54,6 +57,7 @@ type loop struct {
 func newLoop(r *Runner) *loop {
 	l := &loop{r: r, cfg: r.cfg, clock: r.cfg.Clock, device: r.cfg.Device, batch: r.cfg.Batch, runID: r.cfg.FirstRunID}
 	l.measure = newMeasure(r.cfg)
+	l.prof.every = r.cfg.ProfileEvery
 	return l
 }
 
@@ -130,7 +134,25 @@ func (l *loop) handle(c command) error {
 			return err
 		}
 		return l.switchTo(l.modelName(), d.String(), l.batch, EventDevice)
+	case cmdProfile:
+		return l.setProfile(now, c.n)
 	}
+	return nil
+}
+
+// setProfile turns the step profile on or off between two batches.
+func (l *loop) setProfile(now time.Time, every int) error {
+	if every < 0 || every == 1 {
+		return fmt.Errorf("profile every %d batches: 0 (off) or at least 2 (one batch in N is profiled, the others measured)", every)
+	}
+	if every == l.prof.every {
+		return nil
+	}
+	l.prof = profiler{every: every}
+	if l.exec != nil {
+		l.prof.open(l.exec, l.info)
+	}
+	l.publish(now)
 	return nil
 }
 
@@ -259,11 +281,13 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 
 // prepared takes in what a successful Prepare changed: the executor's
 // description (it may describe the batch: how the CUDA engine's
-// convolutions run), the FLOPs per sample, and the input and output tensors.
+// convolutions run), the FLOPs per sample, the input and output tensors,
+// and the steps a profile times.
 func (l *loop) prepared() {
 	l.info = l.exec.Info()
 	l.flops, _ = FLOPsPerSample(l.model) // unknown FLOPs read 0 GFLOP/s
 	l.allocBuffers()
+	l.prof.open(l.exec, l.info)
 }
 
 // allocBuffers sets the input and output tensors of the prepared batch and
@@ -335,6 +359,7 @@ func (l *loop) closeExec() {
 		_ = safely(l.exec.Close)
 		l.exec = nil
 	}
+	l.prof.sp = nil
 	l.in, l.out = nil, nil // they may have been the executor's, now freed
 }
 

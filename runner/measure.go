@@ -28,6 +28,9 @@ type measure struct {
 	winStart   time.Time
 	winBatches int64
 	winLat     *latencies
+	// winProfiled is the time of the profiling batches run in the window,
+	// which its duration leaves out (the energy counter does not).
+	winProfiled time.Duration
 
 	// Everything measured: segStart opens the current measured stretch, measured
 	// sums the closed ones.
@@ -71,6 +74,10 @@ func newMeasure(cfg Config) measure {
 // step runs one batch and accounts for it. It allocates nothing unless a
 // window closes with a state change or a snapshot is due.
 func (l *loop) step() {
+	if l.prof.sp != nil && l.state != Warming && l.prof.due() {
+		l.profileStep()
+		return
+	}
 	t0 := l.clock.Now()
 	tm, err := l.runOnce()
 	t1 := l.clock.Now()
@@ -102,6 +109,7 @@ func (l *loop) runOnce() (tm engine.Timing, err error) {
 
 func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 	l.mBatches++
+	l.prof.since++
 	l.lat.record(d)
 	l.winLat.record(d)
 	if tm.Valid {
@@ -131,7 +139,9 @@ func (l *loop) measureStep(now time.Time, d time.Duration, tm engine.Timing) {
 // closeWindow appends the finished window and re-evaluates stability.
 func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	w := Window{Index: l.windowCount, End: l.measuredAt(now), Throughput: throughput(d, l.winBatches, l.batch), P50: l.winLat.at(50)}
-	w.Energy = l.closeEnergy(now, w.Samples)
+	// The counter ran through the window's profiling batches too: the
+	// window's energy is its share of the counter's, by time.
+	w.Energy = l.closeEnergy(now, w.Samples, float64(d)/float64(d+l.winProfiled))
 	if len(l.windows) == cap(l.windows) {
 		copy(l.windows, l.windows[1:])
 		l.windows = l.windows[:len(l.windows)-1]
@@ -139,7 +149,7 @@ func (l *loop) closeWindow(now time.Time, d time.Duration) {
 	l.windows = append(l.windows, w)
 	l.windowCount++
 	l.winLat.reset()
-	l.winStart, l.winBatches = now, 0
+	l.winStart, l.winBatches, l.winProfiled = now, 0, 0
 
 	l.checkPeak(now, w.SamplesPerSec) // between two windows: a peak measured again stops the clocks
 	l.stability = l.evalStability()
@@ -253,7 +263,7 @@ func (l *loop) warmTimeAt(now time.Time) time.Duration {
 func (l *loop) stopClocks(now time.Time) {
 	l.warmTime = l.warmTimeAt(now)
 	l.measured = l.measuredAt(now)
-	l.winBatches = 0
+	l.winBatches, l.winProfiled = 0, 0
 	l.winLat.reset()
 	l.stopEnergy()
 }
@@ -266,7 +276,7 @@ func (l *loop) beginWarmup(now time.Time) {
 
 func (l *loop) startSegment(now time.Time) {
 	l.segStart = now
-	l.winStart, l.winBatches = now, 0
+	l.winStart, l.winBatches, l.winProfiled = now, 0, 0
 	l.winLat.reset()
 	l.startEnergy(now)
 }
@@ -286,6 +296,7 @@ func (l *loop) newRun(now time.Time, next State) {
 	m.recorded, m.dropped = m.recorded[:0], 0
 	m.stabLog = stabilityLog{}
 	l.resetEnergy()
+	l.prof.reset()
 	switch next {
 	case Warming:
 		l.beginWarmup(now)

@@ -45,6 +45,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		LatenciesDropped:  l.dropped,
 	}
 	s.Model = l.modelName()
+	s.Profile = l.prof.profile(now, l.state.Running(), l.info.PeakGFLOPS)
 	if n := len(l.windows); n > 0 {
 		s.Window = l.windows[n-1].Throughput
 		s.WindowEnergy = l.windows[n-1].Energy

@@ -59,6 +59,7 @@ const (
 	cmdBatch
 	cmdModel
 	cmdDevice
+	cmdProfile
 )
 
 type command struct {
@@ -180,6 +181,12 @@ func (r *Runner) SetModel(name string) error { return r.send(command{kind: cmdMo
 // SetDevice opens the current model and batch on the named device under a new
 // RunID, then closes the old executor. On failure the old one keeps running.
 func (r *Runner) SetDevice(name string) error { return r.send(command{kind: cmdDevice, s: name}) }
+
+// SetProfile turns the step profile on, one batch in every (at least 2),
+// or off (0), as Config.ProfileEvery does at the start (the dashboard's
+// Layers panel). The profile starts empty; the measured statistics and the
+// RunID go on, since profiling batches are none of them.
+func (r *Runner) SetProfile(every int) error { return r.send(command{kind: cmdProfile, n: every}) }
 
 func (r *Runner) send(c command) error {
 	if !r.started.Load() {

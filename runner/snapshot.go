@@ -86,6 +86,10 @@ type Snapshot struct {
 	// Events are the most recent events, oldest first.
 	Events []Event
 
+	// Profile is where a batch's time goes, step by step, when the profile
+	// is on (Config.ProfileEvery); nil when it is off.
+	Profile *Profile `json:",omitempty"`
+
 	// LatenciesRecorded and LatenciesDropped count the per-batch latencies kept
 	// for export (Config.RecordLatencies) and those that did not fit.
 	LatenciesRecorded, LatenciesDropped int64

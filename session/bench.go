@@ -33,6 +33,9 @@ type BenchSpec struct {
 	Resident, TF32 bool
 	// KeepLatencies keeps every batch's latency for export.
 	KeepLatencies bool
+	// ProfileEvery, when positive, times each step in one batch in
+	// ProfileEvery, left out of the measured figures (runner.Config.ProfileEvery).
+	ProfileEvery int
 }
 
 // Options are the engine's options of the bench.
@@ -103,7 +106,7 @@ type Bench struct {
 func (m Machine) OpenBench(ctx context.Context, s BenchSpec, out Outputs) (*Bench, error) {
 	obs, err := m.Observe(ctx, "bench", out, map[string]any{"model": s.ModelNames(),
 		"device": s.Device.String(), "batches": s.Batches, "warmup": s.Warmup.String(), "duration": s.Duration.String(),
-		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32})
+		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32, "profile_every": s.ProfileEvery})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +126,7 @@ func (b *Bench) Measure(ctx context.Context, m *model.Model, batch int, show fun
 	cfg := runner.Config{
 		Registry: b.m.Registry, Catalog: s.Catalog, Model: m.Name, Device: s.Device.String(),
 		Batch: batch, Warmup: s.Warmup, Window: b.m.Window, MaxMeasure: s.Duration, Options: s.Options(),
-		FirstRunID: b.lastRun, Energy: b.energy,
+		FirstRunID: b.lastRun, Energy: b.energy, ProfileEvery: s.ProfileEvery,
 	}
 	if s.KeepLatencies {
 		cfg.RecordLatencies = exportTimesCap

@@ -35,6 +35,9 @@ type Session interface {
 	SetBatch(n int) error
 	SetModel(name string) error
 	SetDevice(name string) error
+	// SetProfile times each step of one batch in every (0: off), for the
+	// Layers panel (runner.Runner.SetProfile).
+	SetProfile(every int) error
 	// CheckBatch says, at once, why the model on screen cannot run at batch
 	// n (a fixed-batch export) or why n would not fit the device the run is
 	// on, or nil.

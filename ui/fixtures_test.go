@@ -47,6 +47,7 @@ func (f *fakeControl) Reset() error             { return f.rec("reset") }
 func (f *fakeControl) SetBatch(n int) error     { return f.rec(fmt.Sprintf("batch %d", n)) }
 func (f *fakeControl) SetModel(s string) error  { return f.rec("model " + s) }
 func (f *fakeControl) SetDevice(s string) error { return f.rec("device " + s) }
+func (f *fakeControl) SetProfile(n int) error   { return f.rec(fmt.Sprintf("profile %d", n)) }
 
 // errNoJob is what a tuning job returns when the test gave none.
 var errNoJob = errors.New("no job in this test")

@@ -18,6 +18,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if k.String() == "ctrl+c" {
 		return tea.Quit
 	}
+	if m.layersTable {
+		return m.layersTableKey(k)
+	}
 	switch m.mode {
 	case modeBatch:
 		return m.batchKey(k)
@@ -64,6 +67,12 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.startTune(tuneCompare)
 	case key.Matches(k, m.keys.Export):
 		return m.export()
+	case key.Matches(k, m.keys.Layers):
+		m.showLayers = !m.showLayers
+		return m.profileOn(m.showLayers)
+	case key.Matches(k, m.keys.LayersTable):
+		m.layersTable, m.layersOff = true, 0
+		return m.profileOn(true)
 	}
 	return nil
 }

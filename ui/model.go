@@ -54,6 +54,12 @@ type Model struct {
 	gpu    gpuPanel
 	hostP  hostPanel
 	ev     eventsPanel
+	layers layersPanel
+
+	// showLayers puts the Layers panel in place of the events;
+	// layersTable shows every step, from row layersOff on.
+	showLayers, layersTable bool
+	layersOff               int
 
 	mode   mode
 	input  textinput.Model

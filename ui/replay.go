@@ -76,6 +76,8 @@ type Replay struct {
 
 type replayKeys struct {
 	Pause, Back, Forward, BackLong, ForwardLong, Start, End, Quit, RunKeys key.Binding
+	// LayersTable opens every step of the recorded profile (l is Forward here).
+	LayersTable key.Binding
 }
 
 func newReplayKeys() replayKeys {
@@ -94,6 +96,7 @@ func newReplayKeys() replayKeys {
 		End:         key.NewBinding(key.WithKeys("end"), key.WithHelp("End", "end")),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		RunKeys:     key.NewBinding(key.WithKeys(run...)),
+		LayersTable: live.LayersTable,
 	}
 }
 
@@ -107,6 +110,7 @@ func (readOnly) Reset() error           { return ErrReadOnly }
 func (readOnly) SetBatch(int) error     { return ErrReadOnly }
 func (readOnly) SetModel(string) error  { return ErrReadOnly }
 func (readOnly) SetDevice(string) error { return ErrReadOnly }
+func (readOnly) SetProfile(int) error   { return ErrReadOnly }
 func (readOnly) CheckBatch(int) error   { return ErrReadOnly }
 
 func (readOnly) Sweep(context.Context, string, string, func(sweep.Result, string)) (sweep.Result, error) {
@@ -250,6 +254,9 @@ func (r *Replay) show(e record.Entry) {
 	switch e.Kind {
 	case record.KindSnapshot:
 		r.inner.Update(snapshotMsg(*e.Snapshot))
+		// The Layers panel shows while the recorded run timed its steps:
+		// the live dashboard did so while its panel or table was open.
+		r.inner.showLayers = r.inner.snap.Profile != nil
 	case record.KindSample:
 		r.inner.Update(sampleMsg(*e.Sample))
 	case record.KindHost:
@@ -310,7 +317,13 @@ func (r *Replay) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (r *Replay) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if r.inner.layersTable && !key.Matches(k, r.keys.Quit) && !key.Matches(k, r.keys.Pause) {
+		r.inner.layersTableKey(k) // no profile to turn on or off in a recording
+		return nil
+	}
 	switch {
+	case key.Matches(k, r.keys.LayersTable):
+		r.inner.layersTable, r.inner.layersOff = true, 0
 	case key.Matches(k, r.keys.Quit):
 		return tea.Quit
 	case key.Matches(k, r.keys.Pause):

@@ -55,6 +55,7 @@ func (m *Model) layout() {
 	m.hostP.SetSize(leftW, hostH)
 	m.gpu.SetSize(leftW, gpuH)
 	m.ev.SetSize(rightW, botH)
+	m.layers.SetSize(rightW, botH)
 	if m.mode == modeModel || m.mode == modeDevice {
 		m.picker.SetSize(m.w, bodyH)
 	}
@@ -90,6 +91,8 @@ func (m *Model) render() string {
 		body = fit(sweepView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
 	case m.tune.view == tuneCompare:
 		body = fit(compareView(*m.st, &m.tune, m.w, bodyH), m.w, bodyH)
+	case m.layersTable:
+		body = fit(layersTable(*m.st, m.snap.Profile, m.layersOff, m.w, bodyH), m.w, bodyH)
 	case m.mode == modeModel || m.mode == modeDevice:
 		body = m.picker.View(*m.st, m.w, bodyH)
 	case m.mode == modeOpen:
@@ -109,7 +112,11 @@ func (m *Model) dashboard() string {
 	if m.cpuRun() {
 		left = m.hostP.View(*m.st, m.host, m.snap) + "\n" + left
 	}
-	bottom := sideBySide(left, m.ev.View(*m.st, m.snap.Events))
+	right := m.ev.View(*m.st, m.snap.Events)
+	if m.showLayers {
+		right = m.layers.View(*m.st, m.snap.Profile)
+	}
+	bottom := sideBySide(left, right)
 	return top + "\n" + bottom
 }
 

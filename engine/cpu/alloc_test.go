@@ -10,7 +10,8 @@ import (
 	"infertop/model"
 )
 
-// Every preset and fixture runs without allocating once warm, on OpenBLAS and gonum.
+// Every preset and fixture runs without allocating once warm, on OpenBLAS and
+// gonum, profiled (engine.StepProfiler) or not.
 func TestAllocatesNothingInSteadyState(t *testing.T) {
 	// Record every allocation, so that any seen can be traced to its stack.
 	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
@@ -49,11 +50,16 @@ func TestAllocatesNothingInSteadyState(t *testing.T) {
 			if o.noLibrary && s.heavy {
 				runs = 30 // gonum is slow
 			}
+			times := make([]time.Duration, len(e.Steps()))
 			before := allocSites()
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
 			for i := 0; i < runs; i++ {
-				e.Run(in, out)
+				if i%2 == 1 { // a profiling batch allocates nothing either
+					e.RunProfiled(in, out, times)
+				} else {
+					e.Run(in, out)
+				}
 			}
 			runtime.ReadMemStats(&m1)
 			if n := m1.Mallocs - m0.Mallocs; n != 0 {

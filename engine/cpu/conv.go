@@ -22,6 +22,20 @@ const (
 	convDepthwise
 )
 
+// String names the way for a profile: "im2col + sgemm", "pointwise sgemm",
+// "direct convolution" or "depthwise kernel".
+func (m convMode) String() string {
+	switch m {
+	case convPointwise:
+		return "pointwise sgemm"
+	case convDirect:
+		return "direct convolution"
+	case convDepthwise:
+		return "depthwise kernel"
+	}
+	return "im2col + sgemm"
+}
+
 // convKernel runs a model.OpFusedConv node over channels-last input into
 // channels-last output, 2-D (or 1-D, as images one pixel high), with any
 // kernel, strides, padding, dilations and groups, adding bias and residual and

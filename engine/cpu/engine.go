@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 
 	"infertop/engine"
 	"infertop/hostinfo"
@@ -66,6 +67,8 @@ type prepared struct {
 	scratch        []float32
 	summary        string
 	weights, bytes int64
+	// desc describes the steps for a profile (engine.StepProfiler).
+	desc []engine.Step
 }
 
 // options for tests and tools, beyond engine.Options.
@@ -110,7 +113,10 @@ func newExecutor(d engine.Device, m *model.Model, opts engine.Options, o options
 	return e, nil
 }
 
-var errClosed = errors.New("cpu engine: executor is closed")
+var (
+	errClosed = errors.New("cpu engine: executor is closed")
+	errNoPlan = errors.New("cpu engine: Run before Prepare")
+)
 
 // Prepare compiles the model for batch, plans its steps and buffers and
 // allocates them, after checking that they fit in the memory available.
@@ -186,6 +192,7 @@ func (e *executor) prepare(g *model.Graph, batch int) (*prepared, error) {
 	if err := tuneGemms(pl, e.ways); err != nil {
 		return nil, fmt.Errorf("cpu engine: %w", err)
 	}
+	pl.desc = describeSteps(g, pl.steps, e.c)
 	return pl, nil
 }
 
@@ -244,18 +251,23 @@ func (e *executor) Signature() (in, out []model.TensorSpec) {
 // Run copies in into the engine's input buffers, runs every step in order,
 // and copies the outputs to out.
 func (e *executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
+	return engine.Timing{}, e.run(in, out, nil)
+}
+
+// run is Run, timing each step into times when it is not nil (RunProfiled).
+func (e *executor) run(in, out []*model.Tensor, times []time.Duration) error {
 	pl := e.plan
 	if pl == nil {
 		if e.closed {
-			return engine.Timing{}, errClosed
+			return errClosed
 		}
-		return engine.Timing{}, errors.New("cpu engine: Run before Prepare")
+		return errNoPlan
 	}
 	if err := checkTensors("input", in, pl.sigIn); err != nil {
-		return engine.Timing{}, err
+		return err
 	}
 	if err := checkTensors("output", out, pl.sigOut); err != nil {
-		return engine.Timing{}, err
+		return err
 	}
 	if e.c.lib.Threads() > 1 { // something else in the process changed OpenBLAS's setting
 		e.c.lib.SetThreads(1)
@@ -263,15 +275,13 @@ func (e *executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
 	for i, v := range pl.in {
 		copyTensor(v.t, in[i])
 	}
-	for _, s := range pl.steps {
-		if err := runStep(s); err != nil {
-			return engine.Timing{}, err
-		}
+	if err := runSteps(pl.steps, times); err != nil {
+		return err
 	}
 	for i, v := range pl.out {
 		copyTensor(out[i], v.t)
 	}
-	return engine.Timing{}, nil
+	return nil
 }
 
 // checkTensors checks Run's tensors against the signature: their number,
