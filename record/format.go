@@ -108,8 +108,9 @@ type headerLine struct {
 }
 
 // snapshotJSON is a runner.Snapshot as written: the stability figures may be
-// infinite, which JSON numbers cannot say, and the events are written as event
-// lines of their own, so the snapshot only says which ones it carried.
+// infinite, which JSON numbers cannot say, the events are written as event
+// lines of their own, so the snapshot only says which ones it carried, and
+// a step profile only once per ProfileInterval of a run.
 // Recordings made before models name the model "Preset", which is read as
 // the snapshot's Model.
 type snapshotJSON struct {
@@ -117,6 +118,10 @@ type snapshotJSON struct {
 	Stability stabilityJSON `json:"Stability"`
 	Events    eventsRef     `json:"Events"`
 	Preset    string        `json:"Preset,omitempty"`
+	// SameProfile says the snapshot's step profile is left out: a replay
+	// shows the one of the last line of its series that carried one
+	// (written at most once per ProfileInterval while the run is the same).
+	SameProfile bool `json:"SameProfile,omitempty"`
 }
 
 // eventsRef names the snapshot's events: Count events ending with LastSeq.

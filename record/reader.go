@@ -163,6 +163,32 @@ func readHeader(raw []byte, h *Header) error {
 type eventBook struct {
 	bySeq [2]map[uint64][]bookedEvent
 	last  [2]int // the last line added, so that a line decoded again is not added twice
+	// profiles are the step profiles written, in the order of their lines.
+	profiles [2][]bookedProfile
+}
+
+type bookedProfile struct {
+	line int
+	p    *runner.Profile
+}
+
+// addProfile books the step profile of the snapshot on line.
+func (b *eventBook) addProfile(sweep bool, line int, p *runner.Profile) {
+	k := bookIndex(sweep)
+	if n := len(b.profiles[k]); n > 0 && line <= b.profiles[k][n-1].line {
+		return
+	}
+	b.profiles[k] = append(b.profiles[k], bookedProfile{line: line, p: p})
+}
+
+// profile is the latest step profile booked on a line before line.
+func (b *eventBook) profile(sweep bool, line int) *runner.Profile {
+	ps := b.profiles[bookIndex(sweep)]
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].line >= line })
+	if i == 0 {
+		return nil
+	}
+	return ps[i-1].p
 }
 
 type bookedEvent struct {
@@ -263,6 +289,12 @@ func (sj *snapshotJSON) snapshot(book *eventBook, sweep bool, line int) *runner.
 		s.Model = sj.Preset
 	}
 	s.Stability = sj.Stability.stability()
+	switch {
+	case s.Profile != nil:
+		book.addProfile(sweep, line, s.Profile)
+	case sj.SameProfile:
+		s.Profile = book.profile(sweep, line)
+	}
 	s.Events = nil
 	if c := sj.Events.Count; c > 0 && uint64(c) <= sj.Events.LastSeq+1 {
 		last := sj.Events.LastSeq

@@ -24,5 +24,5 @@ func (r *Recorder) SweepSnapshot(s runner.Snapshot) {
 	}
 	m := &r.sweep
 	restart := m.any && (s.Seq <= m.lastSeq || s.Batch != m.batch)
-	r.appendSnapshot(s, m.newEvents(s, restart), TypeSweepSnapshot, TypeSweepEvent)
+	r.appendSnapshot(s, m.newEvents(s, restart), m.sameProfile(s, restart, r.at()), TypeSweepSnapshot, TypeSweepEvent)
 }

@@ -114,7 +114,8 @@ func (r *Recorder) Snapshot(s runner.Snapshot) {
 		return
 	}
 	m := &r.run
-	r.appendSnapshot(s, m.newEvents(s, m.any && s.Seq < m.lastSeq), TypeSnapshot, TypeEvent)
+	restart := m.any && s.Seq < m.lastSeq
+	r.appendSnapshot(s, m.newEvents(s, restart), m.sameProfile(s, restart, r.at()), TypeSnapshot, TypeEvent)
 }
 
 // eventMarks is what the recorder keeps to write each event of a series of
@@ -128,6 +129,43 @@ type eventMarks struct {
 	// anyEvent says an event of the current runner was recorded: lastEvent is its number.
 	anyEvent  bool
 	lastEvent uint64
+	// prof is the run and note of the step profile last written, at
+	// profAt, when profWritten.
+	profWritten bool
+	prof        profileKey
+	profAt      int64
+}
+
+// ProfileInterval is how often a recording writes the step profile of a
+// run whose profile keeps changing: a snapshot in between leaves its
+// profile out, and a replay shows the one written before. Ten snapshots a
+// second, each with the whole table, would make the profile most of a
+// recording's size.
+const ProfileInterval = time.Second
+
+// profileKey is what makes a step profile a new one at once, whenever it
+// was written last: another run (batch, model, device), or another note (a
+// profile without steps, or one with steps again).
+type profileKey struct {
+	run  uint64
+	note string
+}
+
+// sameProfile notes s's step profile at offset at and says whether its line
+// leaves it out: the series' last written profile is of the same run and
+// note, and was written less than ProfileInterval before. restart says
+// that s comes from another runner than the snapshot before.
+func (m *eventMarks) sameProfile(s runner.Snapshot, restart bool, at int64) bool {
+	if s.Profile == nil {
+		m.profWritten = false
+		return false
+	}
+	k := profileKey{run: s.RunID, note: s.Profile.Note}
+	if m.profWritten && !restart && k == m.prof && at-m.profAt < int64(ProfileInterval) {
+		return true
+	}
+	m.profWritten, m.prof, m.profAt = true, k, at
+	return false
 }
 
 // newEvents notes s and returns its events not recorded yet; restart says
@@ -149,13 +187,17 @@ func (m *eventMarks) newEvents(s runner.Snapshot, restart bool) []runner.Event {
 }
 
 // appendSnapshot appends the lines of s: its new events as lines of type
-// eventType, then s as a line of type snapType.
-func (r *Recorder) appendSnapshot(s runner.Snapshot, events []runner.Event, snapType, eventType string) {
+// eventType, then s as a line of type snapType, without its step profile
+// when sameProfile says the line before in the series carried it.
+func (r *Recorder) appendSnapshot(s runner.Snapshot, events []runner.Event, sameProfile bool, snapType, eventType string) {
 	at := r.at()
 	for _, e := range events {
 		r.appendLine(line{Type: eventType, At: at, Event: &e})
 	}
 	sj := snapshotJSON{Snapshot: &s, Stability: toStabilityJSON(s.Stability), Events: eventsRef{Count: len(s.Events)}}
+	if sameProfile {
+		s.Profile, sj.SameProfile = nil, true
+	}
 	if n := len(s.Events); n > 0 {
 		sj.Events.LastSeq = s.Events[n-1].Seq
 	}
