@@ -149,5 +149,3 @@ func (g *gpu) finish(out []*model.Tensor, off, share, batch int) (engine.Timing,
 	}
 	return t, nil
 }
-
-func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
