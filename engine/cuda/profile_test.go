@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/engine/steptest"
 	"infertop/model"
 	"infertop/onnx"
 )
@@ -90,20 +91,7 @@ func checkProfile(t *testing.T, g *model.Graph, plan *Plan) {
 			t.Errorf("linear step %s runs %q, not a cuBLAS sgemm first", s.Name, s.Way)
 		}
 	}
-	var flops int64
-	covered := map[string]string{}
-	for _, s := range p.Steps {
-		flops += s.FLOPs
-		for _, c := range s.Covers {
-			if prev, ok := covered[c]; ok {
-				t.Errorf("%s is covered by %s and %s", c, prev, s.Name)
-			}
-			covered[c] = s.Name
-		}
-	}
-	if want := g.FLOPs(); flops != want {
-		t.Errorf("the steps' FLOPs add up to %d, the graph's are %d", flops, want)
-	}
+	covered := steptest.CheckCovers(t, g, p.Steps)
 	for _, ns := range plan.Nodes {
 		k := slices.IndexFunc(p.Steps, func(s engine.Step) bool { return s.Name == ns.Name })
 		if ns.Hi == ns.Lo {
