@@ -45,6 +45,7 @@ type Step struct {
 	// Way says how it runs: the kernel or library call, a convolution's
 	// way, a product's split.
 	Way string
-	// Threads is the number of threads the step computes with.
+	// Threads is the number of threads the step computes with; 0 for a
+	// GPU's step, whose launches Way describes.
 	Threads int
 }

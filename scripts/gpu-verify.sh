@@ -17,7 +17,7 @@
 #   --steps BIN      engine/cuda test binary for per-step and per-node GPU times (default .devout/cuda-steps.test,
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
-# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl
+# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt bench.jsonl torch.jsonl
 # summary.txt (its ratio table also gives infertop's energy per sample where NVML counted it).
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
 # script goes on. The script itself exits 0 unless its arguments are wrong.
@@ -36,6 +36,7 @@ DRY=0
 OUTDIR=${OUT:-}
 STEPS_BIN=.devout/cuda-steps.test
 STEP_CASES="resnet:256 resnet:1024 transformer:256"
+PROFILE_PRESETS="resnet transformer"
 
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gpu-verify: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
@@ -106,18 +107,20 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
               then again with INFERTOP_CUDA_CONV=implicit, =im2col and =cudnn (each convolution way alone) >> selftest.txt
   2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
+              then $STEPS_BIN -test.run TestRunProfiledOnGPU -test.v >> steps.txt (the step profile's events)
               (only when $STEPS_BIN is present)
   3 bench     for p in ${PRESET_LIST[*]}:
                 $GPU_BIN bench --preset \$p --device cuda:0 --batch $BATCHES --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
   4 torch     $PY bench/pytorch/bench.py --device cuda:0 --preset $PRESETS --batch $BATCHES --warmup $WARM_S --duration $DUR_S --pinned >> torch.jsonl
   3b/4b       for p in ${RESIDENT_LIST[*]}: step 3 with --resident; step 4 for ${RESIDENT_PRESETS} with --resident, and without --pinned (pageable)
+  3c profile  for p in $PROFILE_PRESETS: $GPU_BIN bench --preset \$p --device cuda:0 --batch 256 --profile --warmup $WARMUP --duration $DURATION >> profile.txt
   5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
   6 tf32      for p in resnet transformer: step 3 at --batch 256,1024 with --tf32; step 4 for them with --tf32
               (last, so a spent budget cuts it first)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt bench.jsonl torch.jsonl summary.txt
+  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt bench.jsonl torch.jsonl summary.txt
 EOF
 }
 
@@ -254,6 +257,8 @@ if [ -x "$STEPS_BIN" ]; then
 	for c in $STEP_CASES; do
 		run "steps $c" 60 "$OUTDIR/steps.txt" env INFERTOP_CUDA_STEP_TIMES="$c" "$STEPS_BIN" -test.run '^TestStepTimes$' -test.v
 	done
+	# The step profile's events: outputs as Run's, steps tiling the compute time.
+	run "profile test" 60 "$OUTDIR/steps.txt" "$STEPS_BIN" -test.run '^TestRunProfiledOnGPU$' -test.v
 else
 	log "steps: $STEPS_BIN not present; per-step GPU times skipped"
 fi
@@ -279,6 +284,13 @@ run torch-resident 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDEN
 	--warmup "$WARM_S" --duration "$DUR_S" --resident
 run torch-pageable 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDENT_PRESETS" --batch "$BATCHES" \
 	--warmup "$WARM_S" --duration "$DUR_S"
+
+# 3c. The step profile on the GPU (CUDA events between the steps): the table under each row.
+: >"$OUTDIR/profile.txt"
+for p in $PROFILE_PRESETS; do
+	run "profile-$p" 30 "$OUTDIR/profile.txt" "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch 256 --profile \
+		--warmup "$WARMUP" --duration "$DURATION"
+done
 
 # 5. CPU reference point on this machine (all cores).
 run_json bench-cpu-mlp 30 "$GPU_BIN" bench --preset mlp --device cpu --batch 256 \

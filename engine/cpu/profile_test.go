@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"infertop/engine"
+	"infertop/engine/steptest"
 	"infertop/model"
 )
 
@@ -35,23 +36,12 @@ func TestStepsAddUp(t *testing.T) {
 			if len(steps) != len(e.plan.steps) {
 				t.Fatalf("%d step descriptions for %d steps", len(steps), len(e.plan.steps))
 			}
-			var flops int64
-			covered := map[string]string{}
 			for i, s := range steps {
-				flops += s.FLOPs
 				if s.Name == "" || s.Op == "" || s.Way == "" || s.Threads < 1 || s.Threads > 2 || s.Bytes <= 0 {
 					t.Errorf("step %d is not described: %+v", i, s)
 				}
-				for _, c := range s.Covers {
-					if prev, ok := covered[c]; ok {
-						t.Errorf("%s is covered by %s and %s", c, prev, s.Name)
-					}
-					covered[c] = s.Name
-				}
 			}
-			if want := g.FLOPs(); flops != want {
-				t.Errorf("the steps' FLOPs add up to %d, the graph's are %d", flops, want)
-			}
+			steptest.CheckCovers(t, g, steps)
 			for _, n := range g.Nodes {
 				if model.NodeFLOPs(g, n) == 0 {
 					continue

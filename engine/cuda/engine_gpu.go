@@ -39,7 +39,10 @@ type Executor struct {
 	peakHow engine.Peak
 	detail  string
 	conv    convChoice
-	closed  bool
+	// prof is the step profile of the first GPU's prepared batch
+	// (profile_gpu.go).
+	prof   Profile
+	closed bool
 }
 
 // New opens the CUDA engine for model m on device d (cuda:N or cuda:all).
@@ -161,7 +164,7 @@ func (e *Executor) Prepare(batch int) error {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e.batch, e.sigIn, e.sigOut = 0, nil, nil
+	e.batch, e.sigIn, e.sigOut, e.prof = 0, nil, nil, Profile{}
 	e.shares = Split(batch, len(e.gpus))
 	e.offs = Offsets(e.shares)
 	graphs := map[int]*model.Graph{}
@@ -201,6 +204,14 @@ func (e *Executor) Prepare(batch int) error {
 		e.freeBatches()
 		return fmt.Errorf("cuda engine: %s: %w", e.m.Name, err)
 	}
+	if err := e.gpus[0].current(); err != nil {
+		e.freeBatches()
+		return err
+	}
+	if err := e.describeSteps(graphs[e.shares[0]]); err != nil {
+		e.freeBatches()
+		return fmt.Errorf("cuda engine: %w", err)
+	}
 	e.sigIn, e.sigOut, e.batch = in, out, batch
 	return nil
 }
@@ -219,7 +230,11 @@ func (e *Executor) Signature() (in, out []model.TensorSpec) { return e.sigIn, e.
 
 // Run executes one batch: every GPU's share is issued before any is waited for,
 // so the GPUs work in parallel; the timing is the slowest GPU's.
-func (e *Executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
+func (e *Executor) Run(in, out []*model.Tensor) (engine.Timing, error) { return e.run(in, out, nil) }
+
+// run executes one batch as Run describes; with times non-nil it also
+// times the first GPU's steps into times (RunProfiled).
+func (e *Executor) run(in, out []*model.Tensor, times []time.Duration) (engine.Timing, error) {
 	if e.batch == 0 {
 		return engine.Timing{}, errors.New("cuda engine: Run before Prepare")
 	}
@@ -239,7 +254,11 @@ func (e *Executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
 		if err := g.current(); err != nil {
 			return engine.Timing{}, err
 		}
-		d, err := g.enqueue(in, e.offs[i], e.shares[i], e.batch)
+		var marks []int
+		if i == 0 && times != nil {
+			marks = e.prof.Marks
+		}
+		d, err := g.enqueue(in, e.offs[i], e.shares[i], e.batch, marks)
 		if err != nil {
 			return engine.Timing{}, err
 		}
@@ -262,6 +281,15 @@ func (e *Executor) Run(in, out []*model.Tensor) (engine.Timing, error) {
 		}
 	}
 	worst.Enqueue = enq
+	if times != nil {
+		g := e.gpus[0]
+		if err := g.current(); err != nil {
+			return engine.Timing{}, err
+		}
+		if err := readStepTimes(g, times); err != nil {
+			return engine.Timing{}, fmt.Errorf("%s: %w", g.devName(), err)
+		}
+	}
 	return worst, nil
 }
 

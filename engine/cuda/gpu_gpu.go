@@ -42,6 +42,10 @@ type gpu struct {
 	weightBytes int64
 	seed        maphash.Seed
 
+	// markEvents are the step profile's, recorded between the steps of a
+	// profiled batch (profile_gpu.go).
+	markEvents []cu.Event
+
 	batch      batchState
 	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
 	dnnSkipped string       // why the last Prepare did not time cuDNN although it is loaded
@@ -245,6 +249,7 @@ func (g *gpu) close() error {
 		keep(check("cuEventDestroy", cu.DestroyEvent(&g.events[i])))
 	}
 	g.events = nil
+	keep(g.destroyMarkEvents())
 	if g.streamInit {
 		keep(check("cuStreamDestroy", g.stream.Destroy()))
 		g.streamInit = false

@@ -21,8 +21,10 @@ import (
 // event, steps, event, D2H, event. The caller made the context current and
 // checked the tensors against the signature. It returns the host time
 // spent issuing stream work, which excludes any host copy into pinned
-// staging (trtexec's "enqueue time" is the same quantity).
-func (g *gpu) enqueue(in []*model.Tensor, off, share, batch int) (time.Duration, error) {
+// staging (trtexec's "enqueue time" is the same quantity). With marks (a
+// profiled batch, Profile.Marks) the step profile's events are recorded
+// between the steps.
+func (g *gpu) enqueue(in []*model.Tensor, off, share, batch int, marks []int) (time.Duration, error) {
 	bs := &g.batch
 	copyIn := !g.resident || !bs.uploaded
 	if copyIn {
@@ -35,12 +37,14 @@ func (g *gpu) enqueue(in []*model.Tensor, off, share, batch int) (time.Duration,
 		}
 	}
 	start := time.Now()
-	err := g.issueBatch(copyIn)
+	err := g.issueBatch(copyIn, marks)
 	return time.Since(start), err
 }
 
-// issueBatch records the events and issues the copies and steps of one batch.
-func (g *gpu) issueBatch(copyIn bool) error {
+// issueBatch records the events and issues the copies and steps of one
+// batch, with the step profile's events between the steps when marks are
+// given.
+func (g *gpu) issueBatch(copyIn bool, marks []int) error {
 	bs := &g.batch
 	if g.resident && !bs.uploaded {
 		// Data resident: upload once, outside the timed region.
@@ -61,9 +65,15 @@ func (g *gpu) issueBatch(copyIn bool) error {
 	if err := g.events[1].Record(g.stream); err != nil {
 		return check("cuEventRecord(after H2D)", err)
 	}
-	for i := range bs.steps {
-		if err := g.issue(&bs.steps[i]); err != nil {
+	if marks != nil {
+		if err := issueMarked(g, len(bs.steps), marks); err != nil {
 			return err
+		}
+	} else {
+		for i := range bs.steps {
+			if err := g.issue(&bs.steps[i]); err != nil {
+				return err
+			}
 		}
 	}
 	if err := g.events[2].Record(g.stream); err != nil {
@@ -149,5 +159,3 @@ func (g *gpu) finish(out []*model.Tensor, off, share, batch int) (engine.Timing,
 	}
 	return t, nil
 }
-
-func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
