@@ -39,6 +39,10 @@ type gemmOp struct {
 
 	// threaded is the library's own threading, or nil when it cannot.
 	threaded blas.Threaded
+	// gemv is the library's matrix-vector product, used for a product of
+	// one row (a batch of 1): nil when the product has more rows, or the
+	// library has none.
+	gemv     blas.Gemver
 	ways     []gemmWay       // the ways to try; none with a single way
 	best     []time.Duration // quickest run of each way
 	runs     int             // tuning runs so far
@@ -87,6 +91,9 @@ const (
 
 func newGemmOp(c *compute, rows, in, outF int, a act) *gemmOp {
 	o := &gemmOp{c: c, rows: rows, in: in, outF: outF, act: a}
+	if g, ok := c.lib.(blas.Gemver); ok && rows == 1 {
+		o.gemv = g
+	}
 	o.parts, o.byRows = gemmSplit(rows, outF, in, c.pool.threads)
 	if o.byRows {
 		o.chunks = chunksFor(rows, o.parts, 4)
@@ -268,7 +275,11 @@ func (o *gemmOp) tile(r0, r1, c0, c1 int) {
 		fillRows(y, m, n, ld, o.b[c0:c1])
 		beta = 1
 	}
-	o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, beta, y, ld)
+	if o.gemv != nil { // one row: y = W[c0:c1]·x
+		o.gemv.Sgemv(blas.NoTrans, n, o.in, 1, o.w[c0*o.in:], o.in, o.x[r0*o.in:], beta, y[:n])
+	} else {
+		o.c.lib.Sgemm(blas.NoTrans, blas.Trans, m, n, o.in, 1, o.x[r0*o.in:], o.in, o.w[c0*o.in:], o.in, beta, y, ld)
+	}
 	var r []float32
 	if o.r != nil {
 		r = o.r[r0*ld+c0:]

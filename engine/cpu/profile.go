@@ -95,10 +95,15 @@ func wayOf(s *step, c *compute) (string, int) {
 		switch k.g.way {
 		case wayWhole:
 			return "sgemm on " + c.lib.Name() + "'s threads", threads
-		case wayCoarse:
-			return fmt.Sprintf("sgemm (%s), %s", c.lib.Name(), plural(k.g.parts, "block")), on(k.g.parts)
 		}
-		return fmt.Sprintf("sgemm (%s), %s", c.lib.Name(), plural(k.g.chunks, "chunk")), on(k.g.parts)
+		call := "sgemm"
+		if k.g.gemv != nil {
+			call = "sgemv"
+		}
+		if k.g.way == wayCoarse {
+			return fmt.Sprintf("%s (%s), %s", call, c.lib.Name(), plural(k.g.parts, "block")), on(k.g.parts)
+		}
+		return fmt.Sprintf("%s (%s), %s", call, c.lib.Name(), plural(k.g.chunks, "chunk")), on(k.g.parts)
 	case *convKernel:
 		return k.mode.String(), on(k.parts)
 	case *attentionKernel:

@@ -22,6 +22,11 @@ static void infertop_sgemm(void *f, int order, int ta, int tb, int m, int n, int
 		const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
 	((sgemm_t)f)(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+typedef void (*sgemv_t)(int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+static void infertop_sgemv(void *f, int order, int ta, int m, int n, float alpha, const float *a, int lda,
+		const float *x, float beta, float *y) {
+	((sgemv_t)f)(order, ta, m, n, alpha, a, lda, x, 1, beta, y, 1);
+}
 static void infertop_call_int(void *f, int v) { ((set_threads_t)f)(v); }
 static int infertop_get_int(void *f) { return ((get_int_t)f)(); }
 static const char *infertop_get_str(void *f) { return ((get_str_t)f)(); }
@@ -46,6 +51,7 @@ const cblasRowMajor = 101
 // CBLAS is a CBLAS library loaded with dlopen (OpenBLAS, or another that has cblas_sgemm).
 type CBLAS struct {
 	sgemm      unsafe.Pointer
+	sgemv      unsafe.Pointer // cblas_sgemv, or nil
 	setThreads unsafe.Pointer // openblas_set_num_threads, or nil
 	getThreads unsafe.Pointer // openblas_get_num_threads, or nil
 	name       string
@@ -68,7 +74,7 @@ func loadCBLAS(name string) (Library, error) {
 	if h == nil {
 		return nil, fmt.Errorf("dlopen %s: %s", name, C.GoString(C.infertop_dlerror()))
 	}
-	l := &CBLAS{sgemm: sym(h, "cblas_sgemm"), setThreads: sym(h, "openblas_set_num_threads"), getThreads: sym(h, "openblas_get_num_threads")}
+	l := &CBLAS{sgemm: sym(h, "cblas_sgemm"), sgemv: sym(h, "cblas_sgemv"), setThreads: sym(h, "openblas_set_num_threads"), getThreads: sym(h, "openblas_get_num_threads")}
 	if l.sgemm == nil {
 		return nil, fmt.Errorf("%s has no cblas_sgemm", name)
 	}
@@ -173,4 +179,25 @@ func (l *CBLAS) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32,
 	C.infertop_sgemm(l.sgemm, cblasRowMajor, C.int(tA), C.int(tB), C.int(m), C.int(n), C.int(k), C.float(alpha),
 		(*C.float)(unsafe.Pointer(pa)), C.int(lda), (*C.float)(unsafe.Pointer(pb)), C.int(ldb), C.float(beta),
 		(*C.float)(unsafe.Pointer(&c[0])), C.int(ldc))
+}
+
+// Sgemv calls cblas_sgemv(CblasRowMajor, ...), or cblas_sgemm with one row
+// or column when the library has no cblas_sgemv.
+func (l *CBLAS) Sgemv(tA Transpose, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
+	checkGemv(tA, m, n, a, lda, x, y)
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if l.sgemv == nil {
+		// y (1×yn) = x (1×xn) · op(A)ᵀ
+		yn, xn, t := m, n, Trans
+		if tA == Trans {
+			yn, xn, t = n, m, NoTrans
+		}
+		l.Sgemm(NoTrans, t, 1, yn, xn, alpha, x, xn, a, lda, beta, y, yn)
+		return
+	}
+	C.infertop_sgemv(l.sgemv, cblasRowMajor, C.int(tA), C.int(m), C.int(n), C.float(alpha),
+		(*C.float)(unsafe.Pointer(&a[0])), C.int(lda), (*C.float)(unsafe.Pointer(&x[0])), C.float(beta),
+		(*C.float)(unsafe.Pointer(&y[0])))
 }
