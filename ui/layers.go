@@ -135,11 +135,12 @@ func right(s string, w int) string {
 }
 
 // profileOn asks the run to time its steps (one batch in
-// runner.DefaultProfileEvery) or to stop, unless it already does as asked.
+// runner.DefaultProfileEvery) or to stop, unless the last request asked the same.
 func (m *Model) profileOn(on bool) tea.Cmd {
-	if on == (m.snap.Profile != nil) {
+	if on == m.profiling {
 		return nil
 	}
+	m.profiling = on
 	every, what := runner.DefaultProfileEvery, "layer profile on"
 	if !on {
 		every, what = 0, "layer profile off"

@@ -88,6 +88,16 @@ func TestLayersKeyTurnsTheProfileOn(t *testing.T) {
 	}
 }
 
+// l twice before the runner published a profile turns it on and off again.
+func TestLayersKeyTwiceBeforeASnapshot(t *testing.T) {
+	m, ctl := newTestModel(cpuSnapshot(), 100, 30)
+	runCmd(m, press(m, text("l")))
+	runCmd(m, press(m, text("l")))
+	if got, want := strings.Join(ctl.calls, ","), fmt.Sprintf("profile %d,profile 0", runner.DefaultProfileEvery); got != want {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+}
+
 // Every size from 80×24 up draws the panel and the table within the screen.
 func TestLayersFitEverySize(t *testing.T) {
 	for w := 80; w <= 200; w += 7 {

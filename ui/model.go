@@ -60,6 +60,10 @@ type Model struct {
 	// layersTable shows every step, from row layersOff on.
 	showLayers, layersTable bool
 	layersOff               int
+	// profiling is what the last request to the session asked for: the
+	// snapshots say so only once the runner has published, and two presses
+	// of l before that must still end with the profile off.
+	profiling bool
 
 	mode   mode
 	input  textinput.Model
