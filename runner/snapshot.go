@@ -90,6 +90,10 @@ type Snapshot struct {
 	// is on (Config.ProfileEvery); nil when it is off.
 	Profile *Profile `json:",omitempty"`
 
+	// Serving is what a serving-mode run (Server) measured; nil for a
+	// closed-loop run of batches back to back (Runner).
+	Serving *Serving `json:",omitempty"`
+
 	// LatenciesRecorded and LatenciesDropped count the per-batch latencies kept
 	// for export (Config.RecordLatencies) and those that did not fit.
 	LatenciesRecorded, LatenciesDropped int64
