@@ -21,6 +21,7 @@ var layers = map[string][]string{
 	"metrics":             {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
 	"record":              {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "charm.land/"},
 	"sweep":               {"infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
+	"serve":               {"infertop/", "charm.land/"},
 	"runner":              {"infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/onnx", "charm.land/"},
 	"engine":              {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},
 	"engine/cpu":          {"infertop/onnx", "infertop/runner", "infertop/sweep", "infertop/session", "infertop/cli", "infertop/ui", "infertop/report", "infertop/record", "infertop/metrics", "infertop/gpuinfo", "charm.land/"},

@@ -20,6 +20,7 @@ import (
 	"infertop/model"
 	"infertop/record"
 	"infertop/runner"
+	"infertop/serve"
 	"infertop/sweep"
 )
 
@@ -38,6 +39,18 @@ type Session interface {
 	// SetProfile times each step of one batch in every (0: off), for the
 	// Layers panel (runner.Runner.SetProfile).
 	SetProfile(every int) error
+	// SetServing switches the run to serving mode (on: requests arriving
+	// one by one, a dynamic batcher, instances; the session picks the
+	// settings: the dashboard's --arrival flags, else a Poisson rate of
+	// half the closed-loop throughput on screen) or back to batches back
+	// to back (off), under a new RunID. Snapshot.Serving says which runs.
+	SetServing(on bool) error
+	// SetRate changes serving mode's arrival rate, in requests per second
+	// (an error for closed-loop clients, which set their own).
+	SetRate(rate float64) error
+	// SetServePolicy changes serving mode's batcher (max batch, max delay,
+	// preferred sizes).
+	SetServePolicy(p serve.Policy) error
 	// CheckBatch says, at once, why the model on screen cannot run at batch
 	// n (a fixed-batch export) or why n would not fit the device the run is
 	// on, or nil.
