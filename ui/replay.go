@@ -18,6 +18,7 @@ import (
 	"infertop/model"
 	"infertop/record"
 	"infertop/runner"
+	"infertop/serve"
 	"infertop/sweep"
 )
 
@@ -112,6 +113,10 @@ func (readOnly) SetModel(string) error  { return ErrReadOnly }
 func (readOnly) SetDevice(string) error { return ErrReadOnly }
 func (readOnly) SetProfile(int) error   { return ErrReadOnly }
 func (readOnly) CheckBatch(int) error   { return ErrReadOnly }
+func (readOnly) SetServing(bool) error  { return ErrReadOnly }
+func (readOnly) SetRate(float64) error  { return ErrReadOnly }
+
+func (readOnly) SetServePolicy(serve.Policy) error { return ErrReadOnly }
 
 func (readOnly) Sweep(context.Context, string, string, func(sweep.Result, string)) (sweep.Result, error) {
 	return sweep.Result{}, ErrReadOnly
