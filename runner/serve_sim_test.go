@@ -182,8 +182,8 @@ func TestServeBatcherHonoursMaxBatchDelayAndPreferred(t *testing.T) {
 	// Heavy load with preferred sizes: batches of a preferred size or the max.
 	service := func(size int, _ int64) time.Duration { return time.Duration(size) * 100 * time.Microsecond }
 	heavy := simulate(t, ServeConfig{
-		Arrival: serve.Arrival{Kind: serve.Poisson, Rate: 5000},
-		Policy:  serve.Policy{MaxBatch: 16, MaxDelay: ms, Preferred: []int{4, 8}},
+		Arrival:  serve.Arrival{Kind: serve.Poisson, Rate: 5000},
+		Policy:   serve.Policy{MaxBatch: 16, MaxDelay: ms, Preferred: []int{4, 8}},
 		Simulate: &Simulation{Service: service}, MaxMeasure: 3 * time.Second,
 	}).Serving
 	for _, b := range heavy.Batches {
