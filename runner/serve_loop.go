@@ -118,7 +118,11 @@ func (l *serveLoop) run(ctx context.Context) {
 		if l.state == Done {
 			break
 		}
-		w := l.be.wait(ctx, l.deadline(now), l.s.cmds)
+		dl := l.deadline(now)
+		w := l.be.wait(ctx, dl, l.s.cmds)
+		if w.kind == wakeTimer && l.state.Running() {
+			l.stats.late.record(l.be.now().Sub(dl))
+		}
 		switch w.kind {
 		case wakeDone:
 			l.complete(w.done)
