@@ -22,8 +22,8 @@ func servingSnapshot() runner.Snapshot {
 		Offered: 2000, Achieved: 1900, Goodput: 1850, Requests: 5700, Arrived: 5750, Rejected: 10,
 		Queue:      runner.Percentiles{Count: 5700, P50: time.Millisecond, P90: 2 * time.Millisecond, P99: 5 * time.Millisecond},
 		QueueDepth: 12, Saturated: true, SaturatedAt: 1900,
-		Batches:    []runner.SizeCount{{Size: 4, Count: 3}, {Size: 8, Count: 1}},
-		Instances:  []runner.Instance{{Index: 0, Device: "cuda:0", WindowUtilization: 0.97}},
+		Batches:   []runner.SizeCount{{Size: 4, Count: 3}, {Size: 8, Count: 1}},
+		Instances: []runner.Instance{{Index: 0, Device: "cuda:0", WindowUtilization: 0.97}},
 	}
 	return s
 }
