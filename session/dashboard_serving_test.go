@@ -92,3 +92,24 @@ func TestRoundRate(t *testing.T) {
 		}
 	}
 }
+
+// --arrival starts the dashboard in serving mode, at --batch as the max batch.
+func TestDashboardStartsServing(t *testing.T) {
+	m := sleepMachine()
+	m.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
+	spec := DashboardSpec{Model: "linear", Batch: 4, Warmup: 10 * time.Millisecond, Interval: time.Second,
+		Serving: &ServingSpec{Arrival: serve.Arrival{Kind: serve.Constant, Rate: 200}, Policy: serve.Policy{MaxDelay: time.Millisecond}}}
+	d, err := m.OpenDashboard(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	s := next(t, d.Snapshots, "a measured serving run", func(s runner.Snapshot) bool { return s.Serving != nil && s.Serving.Requests > 0 })
+	if s.Serving.Arrival != "constant:200" || s.Batch != 4 || s.Serving.MaxDelay != time.Millisecond {
+		t.Errorf("serving %s at max batch %d, delay %v", s.Serving.Arrival, s.Batch, s.Serving.MaxDelay)
+	}
+	spec.Serving.Policy.Preferred = []int{8}
+	if _, err := m.OpenDashboard(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "preferred batch 8: from 1 to the max batch (4)") {
+		t.Errorf("a preferred size above the max batch: %v", err)
+	}
+}
