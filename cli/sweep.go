@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"infertop/internal/atomicfile"
 	"infertop/report"
 	"infertop/runner"
+	"infertop/serve"
 	"infertop/session"
 	"infertop/sweep"
 )
@@ -32,12 +34,17 @@ type sweepPlan struct {
 	outputs      session.Outputs
 	// dims are the --dim bindings, for the report's options.
 	dims map[string]int
+	// serve is set for a serving search (--arrival poisson or constant).
+	serve *serveSweepPlan
 }
 
 func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) (code int) {
 	plan, code, ok := parseSweep(env, args, m)
 	if !ok {
 		return code
+	}
+	if plan.serve != nil {
+		return serveSweepMain(ctx, env, plan.serve, m)
 	}
 	defer abortFiles(plan.out, plan.plot)
 	sw, err := m.NewSweep(plan.spec)
@@ -111,17 +118,18 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) (
 
 // parseSweep reads and checks the flags; nothing is measured before every check has passed.
 func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool) {
-	fs := newFlags(env, "sweep", "sweep [--preset P | --model FILE.onnx [--dim NAME=N]...] [--device cpu|cuda:N] [--batches 1,8,64] [--slo-p99 20ms] [--plot FILE.svg|FILE.png] [--format table|json|csv]"+
-		modelUsage("sweep", "--model resnet50.onnx --device cuda:0 --slo-p99 20ms   (a file exported with a fixed batch sweeps that batch only)"))
+	fs := newFlags(env, "sweep", "sweep [--preset P | --model FILE.onnx [--dim NAME=N]...] [--device cpu|cuda:N] [--batches 1,8,64] [--slo-p99 20ms] [--plot FILE.svg|FILE.png] [--format table|json|csv]\n"+
+		"       infertop sweep --arrival poisson --slo-p99 20ms [--max-batch 1,8,32] [--max-delay 0,2ms] [--instances 1,2] [...]"+
+		modelUsage("sweep", "--model resnet50.onnx --device cuda:0 --slo-p99 20ms   (a file exported with a fixed batch sweeps that batch only)")+serveSearchUsage)
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	models := addModelFlags(fs, "an ONNX model to sweep instead of a preset, `FILE.onnx`")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
 	batchList := fs.String("batches", "", "increasing comma-separated batch sizes (default: powers of two from 1 until a stop rule holds)")
-	maxBatchF := fs.Int("max-batch", maxBatch, "largest power of two to try")
+	maxBatchF := fs.String("max-batch", "", fmt.Sprintf("batch sweep: the largest power of two to try (default %d); serving search: the max batches to try, e.g. 8,16,32 (default %s)", maxBatch, serveMaxBatches))
 	slo := fs.String("slo-p99", "", "p99 latency objective, e.g. 20ms: recommend the fastest batch that meets it")
-	warmup := fs.String("warmup", "1s", "least warm-up time per batch size")
-	window := fs.String("window", "1s", "measurement window; a batch is stable when 3 windows agree")
-	maxTime := fs.String("max-time", "10s", "measuring time cap per batch size (the point is then flagged unstable)")
+	warmup := fs.String("warmup", "1s", "least warm-up time per batch size (a serving search's default: 500ms per run)")
+	window := fs.String("window", "1s", "measurement window; a batch is stable when 3 windows agree (a serving search's default: 500ms)")
+	maxTime := fs.String("max-time", "10s", "measuring time cap per batch size (the point is then flagged unstable; a serving search's default: 5s per run)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores for matrix products and convolutions (PyTorch's allow_tf32); default full float32")
 	memLimit := fs.String("mem-limit", "", "memory the engine may use, e.g. 512MiB (default on the CPU: the available RAM)")
@@ -130,6 +138,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	plotPath := fs.String("plot", "", "draw throughput, p99 and memory against batch size to FILE.svg or FILE.png")
 	baseline := fs.String("baseline", "", "compare with an earlier sweep's JSON (ratio per batch, flagged beyond the noise)")
 	outputs := outputFlags(fs)
+	sf := addServeSweepFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return sweepPlan{}, code, false
 	}
@@ -150,6 +159,17 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if s.Device, err = runnableDevice(m, *deviceName); err != nil {
 		return fail("%v", err)
 	}
+	kind, err := sf.searchArrival()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if kind != serve.Closed {
+		return parseServeSweepLine(fs, sf, kind, *maxBatchF, mod, plan, sweepCommon{slo: *slo, warmup: *warmup, window: *window,
+			maxTime: *maxTime, threads: *threads, tf32: *tf32, output: *output, plot: *plotPath}, m, fail)
+	}
+	if err := sf.closedOnly(fs); err != nil {
+		return fail("%v", err)
+	}
 	if flagSet(fs, "batches") {
 		if s.Batches, err = parseIncreasing(*batchList); err != nil {
 			return fail("--batches: %v", err)
@@ -164,31 +184,18 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if err := session.CheckModel(mod, []int{max(mod.FixedBatch(), 1)}); err != nil {
 		return fail("%v", err)
 	}
-	if *maxBatchF < 1 || *maxBatchF > maxBatch {
-		return fail("--max-batch %d is out of range (accepted: 1 to %d)", *maxBatchF, maxBatch)
-	}
-	s.MaxBatch = *maxBatchF
-	if flagSet(fs, "slo-p99") {
-		if s.SLOP99, err = parseDuration("slo-p99", *slo, true); err != nil {
-			return fail("%v", err)
+	s.MaxBatch = maxBatch
+	if *maxBatchF != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(*maxBatchF))
+		if err != nil || n < 1 || n > maxBatch {
+			return fail("--max-batch %s is out of range (accepted: 1 to %d; a list such as 8,16,32 with --arrival poisson)", *maxBatchF, maxBatch)
 		}
+		s.MaxBatch = n
 	}
-	if s.Warmup, err = parseDuration("warmup", *warmup, false); err != nil {
+	c := sweepCommon{slo: *slo, warmup: *warmup, window: *window, maxTime: *maxTime, threads: *threads, tf32: *tf32}
+	if err := c.apply(fs, s, m); err != nil {
 		return fail("%v", err)
 	}
-	if s.Window, err = parseDuration("window", *window, true); err != nil {
-		return fail("%v", err)
-	}
-	if s.MaxTime, err = parseDuration("max-time", *maxTime, true); err != nil {
-		return fail("%v", err)
-	}
-	if err := checkThreads(*threads, m); err != nil {
-		return fail("%v", err)
-	}
-	if err := checkTF32(s.Device, *tf32); err != nil {
-		return fail("%v", err)
-	}
-	s.Threads, s.TF32 = *threads, *tf32
 	if *memLimit != "" {
 		if s.MemLimit, err = parseBytes(*memLimit); err != nil {
 			return fail("--mem-limit: %v", err)
@@ -232,4 +239,39 @@ func parseBytes(s string) (int64, error) {
 		return 0, errors.New("not a positive size (accepted: bytes or a number with KiB, MiB, GiB, e.g. 512MiB)")
 	}
 	return int64(v * mult), nil
+}
+
+// sweepCommon are the flags a batch sweep and a serving search read alike.
+type sweepCommon struct {
+	slo, warmup, window, maxTime string
+	threads                      int
+	tf32                         bool
+	output, plot                 string
+}
+
+// apply reads the SLO, the measurement and the engine's options into s.
+func (c sweepCommon) apply(fs *flag.FlagSet, s *session.SweepSpec, m session.Machine) error {
+	var err error
+	if flagSet(fs, "slo-p99") {
+		if s.SLOP99, err = parseDuration("slo-p99", c.slo, true); err != nil {
+			return err
+		}
+	}
+	if s.Warmup, err = parseDuration("warmup", c.warmup, false); err != nil {
+		return err
+	}
+	if s.Window, err = parseDuration("window", c.window, true); err != nil {
+		return err
+	}
+	if s.MaxTime, err = parseDuration("max-time", c.maxTime, true); err != nil {
+		return err
+	}
+	if err := checkThreads(c.threads, m); err != nil {
+		return err
+	}
+	if err := checkTF32(s.Device, c.tf32); err != nil {
+		return err
+	}
+	s.Threads, s.TF32 = c.threads, c.tf32
+	return nil
 }

@@ -64,7 +64,7 @@ func writeServeSweepTable(w io.Writer, doc ServeSweepDoc) error {
 		fmt.Fprintf(w, " · %s", m.Engine)
 	}
 	fmt.Fprintf(w, "\nserving search of %s on %s · %s arrivals, %s per request · SLO p99 %s\n\n", m.Model, m.Device, res.Arrival,
-		plural(res.RequestSize, "sample"), units.FormatMS(res.SLOMS))
+		plural(res.RequestSize, "sample"), sweep.MSText(res.SLOMS))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "MAX BATCH\tMAX DELAY\tINSTANCES\tCAPACITY REQ/S\tBEST REQ/S\tP99 ms\tACHIEVED REQ/S\tBUSY\tMEAN BATCH\tSTABLE\tPOINTS\t\n")
 	for i, c := range res.Configs {
@@ -112,7 +112,7 @@ func ServePointLine(s sweep.ServeSetting, p sweep.ServePoint) string {
 		verdict = "fails: " + p.Why
 	}
 	return fmt.Sprintf("%s: %s req/s → p99 %s, achieved %s req/s, %s busy, mean batch %.2f%s · %s", s,
-		units.Rate(p.RateRPS, 4), units.FormatMS(p.P99MS), units.Rate(p.AchievedRPS, 4), units.Percent(100*p.Utilization),
+		units.Rate(p.RateRPS, 4), sweep.MSText(p.P99MS), units.Rate(p.AchievedRPS, 4), units.Percent(100*p.Utilization),
 		p.MeanBatch, yesNo(p.Stable, "", " · unstable (time cap)"), verdict)
 }
 

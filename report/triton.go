@@ -24,7 +24,7 @@ func TritonConfig(res sweep.ServeResult, model, device string, gpus int) string 
 	var b strings.Builder
 	best := c.BestPoint()
 	fmt.Fprintf(&b, "# %s on %s: p99 %s at %s req/s (%s arrivals; SLO %s), measured by infertop sweep\n", model, device,
-		units.FormatMS(best.P99MS), units.Rate(best.RateRPS, 4), res.Arrival, units.FormatMS(res.SLOMS))
+		sweep.MSText(best.P99MS), units.Rate(best.RateRPS, 4), res.Arrival, sweep.MSText(res.SLOMS))
 	if res.RequestSize > 1 {
 		fmt.Fprintf(&b, "# each request carries %d samples along the batch dimension\n", res.RequestSize)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"infertop/internal/units"
 	"infertop/runner"
 	"infertop/serve"
 )
@@ -251,3 +252,7 @@ func (r ServeResult) clone() ServeResult {
 	c.Preferred = slices.Clone(r.Preferred)
 	return c
 }
+
+// MSText writes milliseconds as the serving search's sentences and tables
+// do, never with an exponent: "20 ms", "1000 ms", "0.25 ms".
+func MSText(v float64) string { return units.Rate(v, 3) + " ms" }

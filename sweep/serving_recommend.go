@@ -19,7 +19,7 @@ func RecommendServe(configs []ServeConfigResult, tol float64, slo time.Duration)
 	for _, c := range configs {
 		top = math.Max(top, c.BestRPS())
 	}
-	sloText := units.FormatMS(units.MS(slo))
+	sloText := MSText(units.MS(slo))
 	if top <= 0 {
 		return ServeRecommendation{Index: -1, Why: noneWhy(configs, sloText)}
 	}
@@ -38,7 +38,7 @@ func RecommendServe(configs []ServeConfigResult, tol float64, slo time.Duration)
 	w := configs[win]
 	b := w.BestPoint()
 	why := fmt.Sprintf("%s meets the %s p99 SLO up to %s req/s (p99 %s, instances %.0f %% busy there)",
-		w.ServeSetting, sloText, units.Rate(b.RateRPS, 4), units.FormatMS(b.P99MS), 100*b.Utilization)
+		w.ServeSetting, sloText, units.Rate(b.RateRPS, 4), MSText(b.P99MS), 100*b.Utilization)
 	switch {
 	case len(configs) == 1:
 		why += ", the only configuration tried"
@@ -89,5 +89,5 @@ func noneWhy(configs []ServeConfigResult, sloText string) string {
 		return "no configuration was measured at a rate"
 	}
 	return fmt.Sprintf("no configuration met the %s p99 SLO at any rate tried (the lowest p99 was %s, with %s); relax the SLO or try a smaller max batch or delay",
-		sloText, units.FormatMS(low), at.ServeSetting)
+		sloText, MSText(low), at.ServeSetting)
 }

@@ -190,7 +190,7 @@ func (s *serveState) progress(status string) {
 
 // configText says what a configuration's search found.
 func configText(c ServeConfigResult, slo time.Duration) string {
-	sloText := units.FormatMS(units.MS(slo))
+	sloText := MSText(units.MS(slo))
 	var fail *ServePoint
 	for i := range c.Points {
 		if p := &c.Points[i]; !p.MeetsSLO && p.RateRPS == c.HiRPS {
@@ -203,7 +203,7 @@ func configText(c ServeConfigResult, slo time.Duration) string {
 	}
 	if b := c.BestPoint(); b != nil {
 		return fmt.Sprintf("meets the %s p99 SLO up to %s req/s (p99 %s there)%s", sloText, units.Rate(b.RateRPS, 4),
-			units.FormatMS(b.P99MS), above)
+			MSText(b.P99MS), above)
 	}
 	if len(c.Points) == 0 {
 		return fmt.Sprintf("no open-loop point measured%s", above)
@@ -247,7 +247,7 @@ func ServePointOf(s runner.Snapshot, rate float64, slo time.Duration) ServePoint
 	case sv.Requests == 0:
 		pt.Why = "no request was answered"
 	case s.Latency.P99 > slo:
-		pt.Why = fmt.Sprintf("p99 %s is above the SLO", units.FormatMS(pt.P99MS))
+		pt.Why = fmt.Sprintf("p99 %s is above the SLO", MSText(pt.P99MS))
 	default:
 		pt.MeetsSLO = true
 	}
