@@ -50,19 +50,12 @@ func writeServeSweepCSV(w io.Writer, res sweep.ServeResult) error {
 				strconv.FormatBool(i == c.Best && ci == res.Rec.Index)})
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("writing CSV: %w", err)
-	}
-	return nil
+	return flushCSV(cw)
 }
 
 func writeServeSweepTable(w io.Writer, doc ServeSweepDoc) error {
 	m, res := doc.Meta, doc.Search
-	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads", m.Version, m.Go, m.CPUModel, m.Threads)
-	if m.Engine != "" {
-		fmt.Fprintf(w, " · %s", m.Engine)
-	}
+	writeMachineLine(w, m)
 	fmt.Fprintf(w, "\nserving search of %s on %s · %s arrivals, %s per request · SLO p99 %s\n\n", m.Model, m.Device, res.Arrival,
 		plural(res.RequestSize, "sample"), sweep.MSText(res.SLOMS))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -43,6 +43,11 @@ func writeSweepCSV(w io.Writer, res sweep.Result) error {
 		}
 		_ = cw.Write(rec)
 	}
+	return flushCSV(cw)
+}
+
+// flushCSV flushes cw and says what writing it failed at.
+func flushCSV(cw *csv.Writer) error {
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)
@@ -50,12 +55,18 @@ func writeSweepCSV(w io.Writer, res sweep.Result) error {
 	return nil
 }
 
-func writeSweepTable(w io.Writer, doc SweepDoc) error {
-	m, res := doc.Meta, doc.Sweep
+// writeMachineLine writes a sweep table's first line: the program, the
+// machine and the engine, without a newline.
+func writeMachineLine(w io.Writer, m Meta) {
 	fmt.Fprintf(w, "infertop %s · %s · %s · %d threads", m.Version, m.Go, m.CPUModel, m.Threads)
 	if m.Engine != "" {
 		fmt.Fprintf(w, " · %s", m.Engine)
 	}
+}
+
+func writeSweepTable(w io.Writer, doc SweepDoc) error {
+	m, res := doc.Meta, doc.Sweep
+	writeMachineLine(w, m)
 	fmt.Fprintf(w, "\nsweep of %s on %s", m.Model, m.Device)
 	if res.SLOMS > 0 {
 		fmt.Fprintf(w, " · SLO p99 %g ms", res.SLOMS)
