@@ -107,3 +107,29 @@ func TestSweepServingUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C during a search writes what was measured and exits 130.
+func TestSweepServingSearchInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The capacity run and each point open an executor: the run of the
+	// second point is cancelled (one point never ends a bisection).
+	deps := sweepTestDeps(func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	})
+	code, out, errs := runSweepArgs(t, ctx, deps, "--preset", "linear", "--arrival", "poisson", "--slo-p99", "1s",
+		"--max-batch", "1,4", "--max-delay", "0", "--format", "json")
+	if code != ExitInterrupted || !strings.Contains(errs, "infertop sweep: interrupted; wrote the 1 measured rate(s)") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc report.ServeSweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, out)
+	}
+	if s := doc.Search; !s.Interrupted || len(s.Configs) != 1 || len(s.Configs[0].Points) != 1 || s.Configs[0].Done ||
+		!strings.HasPrefix(s.Configs[0].Text, "interrupted at ") {
+		t.Errorf("search %+v", s)
+	}
+}
