@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -9,13 +10,23 @@ import (
 	"testing"
 
 	"infertop/report"
+	"infertop/session"
 )
+
+// runServeSweepArgs runs sweep with points long enough for a capacity run
+// of the fake engine to answer requests even under the race detector.
+func runServeSweepArgs(t *testing.T, ctx context.Context, deps session.Machine, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := sweepMain(ctx, Env{Stdout: &out, Stderr: &errb}, append(args, "--warmup", "1ms", "--window", "20ms", "--max-time", "100ms"), deps)
+	return code, out.String(), errb.String()
+}
 
 // A serving search through the fake engine (100 µs a batch): the JSON
 // document, its Triton fragment, the progress on stderr, the plot.
 func TestSweepServingSearchJSONAndPlot(t *testing.T) {
 	plot := filepath.Join(t.TempDir(), "serve.svg")
-	code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--arrival", "poisson",
+	code, out, errs := runServeSweepArgs(t, context.Background(), sweepTestDeps(nil), "--preset", "linear", "--arrival", "poisson",
 		"--slo-p99", "1s", "--max-batch", "1,4", "--max-delay", "0,1ms", "--max-points", "2", "--preferred-batch", "2",
 		"--format", "json", "--plot", plot)
 	if code != ExitOK {
@@ -59,7 +70,7 @@ func TestSweepServingSearchJSONAndPlot(t *testing.T) {
 func TestSweepServingSearchTableAndCSV(t *testing.T) {
 	args := []string{"--preset", "linear", "--arrival", "constant", "--slo-p99", "1s", "--max-batch", "2", "--max-delay", "0",
 		"--instances", "1,2", "--max-points", "1"}
-	code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), args...)
+	code, out, errs := runServeSweepArgs(t, context.Background(), sweepTestDeps(nil), args...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -69,7 +80,7 @@ func TestSweepServingSearchTableAndCSV(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = runSweepArgs(t, context.Background(), sweepTestDeps(nil), append(args, "--format", "csv")...)
+	code, out, _ = runServeSweepArgs(t, context.Background(), sweepTestDeps(nil), append(args, "--format", "csv")...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != ExitOK || len(lines) != 3 || !strings.HasPrefix(lines[0], "max_batch,max_delay_us,instances,capacity_rps,rate_rps") ||
 		!strings.HasPrefix(lines[1], "2,0,1,") || !strings.HasPrefix(lines[2], "2,0,2,") {
@@ -119,7 +130,7 @@ func TestSweepServingSearchInterrupted(t *testing.T) {
 			cancel()
 		}
 	})
-	code, out, errs := runSweepArgs(t, ctx, deps, "--preset", "linear", "--arrival", "poisson", "--slo-p99", "1s",
+	code, out, errs := runServeSweepArgs(t, ctx, deps, "--preset", "linear", "--arrival", "poisson", "--slo-p99", "1s",
 		"--max-batch", "1,4", "--max-delay", "0", "--format", "json")
 	if code != ExitInterrupted || !strings.Contains(errs, "infertop sweep: interrupted; wrote the 1 measured rate(s)") {
 		t.Fatalf("exit %d: %s", code, errs)
