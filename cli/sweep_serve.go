@@ -238,8 +238,9 @@ func serveSweepMain(ctx context.Context, env Env, plan *serveSweepPlan, m sessio
 			info = s.Info
 		}
 	}
-	fmt.Fprintf(env.Stderr, "serving search of %s on %s: %d configurations (%s), at most %d runs (a capacity run and up to %d rates each), each until stable or %s\n",
-		spec.Model, spec.Device, len(sw.Search.Settings()), gridLabel, sw.Search.EstimatePoints(), spec.MaxPoints, spec.MaxTime)
+	fmt.Fprintf(env.Stderr, "serving search of %s on %s: %s (%s), at most %s (a capacity run and up to %s each), each until stable or %s\n",
+		spec.Model, spec.Device, report.Plural(len(sw.Search.Settings()), "configuration"), gridLabel,
+		report.Plural(sw.Search.EstimatePoints(), "run"), report.Plural(spec.MaxPoints, "rate"), spec.MaxTime)
 	printed := map[int]int{}
 	sw.Search.Progress = func(r sweep.ServeResult, status string) {
 		for i, c := range r.Configs {
@@ -264,6 +265,7 @@ func serveSweepMain(ctx context.Context, env Env, plan *serveSweepPlan, m sessio
 	}
 	delete(opts, "max_delay") // a list here, in grid
 	delete(opts, "instances")
+	opts["arrival"] = spec.Serving.Arrival.Kind.String() // its rate is what was searched
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims
 	}

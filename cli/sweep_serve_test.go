@@ -52,7 +52,8 @@ func TestSweepServingSearchJSONAndPlot(t *testing.T) {
 	if r.MaxBatch >= 2 && !strings.Contains(doc.Triton, "preferred_batch_size: [ 2 ]") {
 		t.Errorf("max batch %d with --preferred-batch 2:\n%s", r.MaxBatch, doc.Triton)
 	}
-	if doc.Meta.Model != "linear" || doc.Meta.Options["grid"] != "max batch 1,4 × max delay 0s,1ms × instances 1" || doc.Meta.Options["slo_p99"] != "1s" {
+	if doc.Meta.Model != "linear" || doc.Meta.Options["grid"] != "max batch 1,4 × max delay 0s,1ms × instances 1" || doc.Meta.Options["slo_p99"] != "1s" ||
+		doc.Meta.Options["arrival"] != "poisson" {
 		t.Errorf("meta %+v", doc.Meta)
 	}
 	for _, want := range []string{"serving search of linear on cpu: 3 configurations (max batch 1,4 × max delay 0s,1ms × instances 1), at most 9 runs",

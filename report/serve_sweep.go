@@ -57,7 +57,7 @@ func writeServeSweepTable(w io.Writer, doc ServeSweepDoc) error {
 	m, res := doc.Meta, doc.Search
 	writeMachineLine(w, m)
 	fmt.Fprintf(w, "\nserving search of %s on %s · %s arrivals, %s per request · SLO p99 %s\n\n", m.Model, m.Device, res.Arrival,
-		plural(res.RequestSize, "sample"), sweep.MSText(res.SLOMS))
+		Plural(res.RequestSize, "sample"), sweep.MSText(res.SLOMS))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "MAX BATCH\tMAX DELAY\tINSTANCES\tCAPACITY REQ/S\tBEST REQ/S\tP99 ms\tACHIEVED REQ/S\tBUSY\tMEAN BATCH\tSTABLE\tPOINTS\t\n")
 	for i, c := range res.Configs {
@@ -114,8 +114,8 @@ func ServeCapacityLine(c sweep.ServeConfigResult) string {
 	return fmt.Sprintf("%s: capacity %s req/s (closed loop)", c.ServeSetting, units.Rate(c.CapacityRPS, 4))
 }
 
-// plural is "1 sample" or "n samples".
-func plural(n int, what string) string {
+// Plural is "1 sample" or "n samples".
+func Plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
