@@ -25,6 +25,9 @@ const (
 	// achievedFloor is the share of the offered rate below which answers
 	// fall behind (97 %).
 	achievedFloor = 0.97
+	// busyFloor is the instances' least mean busy share of a window for
+	// the queue's growth to count as saturation (80 %).
+	busyFloor = 0.8
 )
 
 // ServeConfig says what a serving-mode run (Server) serves and how.

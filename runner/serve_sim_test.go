@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,5 +257,28 @@ func TestServeInstancesDevicesAndThreads(t *testing.T) {
 	few := ServeConfig{Device: "cpu", Instances: 4, Cores: 2}
 	if got := few.instanceThreads(3); got != 1 {
 		t.Errorf("2 cores over 4 instances: %d threads for the last; want 1", got)
+	}
+}
+
+// A light load is never saturated, even when a slow batch (one in 50
+// takes 20 ms) leaves a few requests queued at a window's end: the
+// instances are mostly idle however the queue moves in one window.
+func TestServeBurstsAtLightLoadAreNotSaturation(t *testing.T) {
+	service := func(_ int, batch int64) time.Duration {
+		if batch%50 == 49 {
+			return 20 * time.Millisecond
+		}
+		return 500 * time.Microsecond
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		snap := simulate(t, ServeConfig{
+			Arrival: serve.Arrival{Kind: serve.Poisson, Rate: 178}, Policy: serve.Policy{MaxBatch: 1}, Seed: seed,
+			Window: 500 * time.Millisecond, Simulate: &Simulation{Service: service}, MaxMeasure: 10 * time.Second,
+		})
+		for _, e := range snap.Events {
+			if strings.Contains(e.Text, "saturated") {
+				t.Errorf("seed %d: %s at about 16 %% busy", seed, e.Text)
+			}
+		}
 	}
 }

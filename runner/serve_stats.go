@@ -173,6 +173,9 @@ func (l *serveLoop) closeWindow(end time.Time) {
 	st.windows = appendKept(st.windows, win, l.cfg.KeepWindows)
 	st.serving = appendKept(st.serving, sw, l.cfg.KeepWindows)
 	st.stability = serveStability(st.windows, st.serving)
+	for i, b := range st.wBusy {
+		st.wUtil[i] = min(1, b.Seconds()/w.Seconds())
+	}
 	l.judgeSaturation(end)
 	if st.stability.Windows && l.state == Measuring {
 		l.state = Stable
@@ -182,9 +185,6 @@ func (l *serveLoop) closeWindow(end time.Time) {
 		l.events.add(end, EventUnstable, "unstable: %s", st.stability.Why())
 	}
 	st.wArrived, st.wAnswered, st.wGood, st.wRejected, st.wBatches, st.wMaxDepth, st.depthArea = 0, 0, 0, 0, 0, st.depth, 0
-	for i, b := range st.wBusy {
-		st.wUtil[i] = min(1, b.Seconds()/w.Seconds())
-	}
 	clear(st.wBusy)
 	st.win.reset()
 	st.windowStart, st.windowEnd = end, end.Add(l.cfg.Window)
@@ -221,10 +221,12 @@ func serveStability(ws []Window, sw []ServingWindow) Stability {
 }
 
 // judgeSaturation applies the saturation rule at a window's end: the
-// queue is deeper than what every instance can take at once and grew
-// over the last window, and either answers fell under 97 % of arrivals
-// in it or the queue also grew over the window before; or a full queue
-// turned requests away. Once saturated, the rate the device achieved is
+// instances were busy (busyFloor of the window, on average), the queue is
+// deeper than what every instance can take at once and grew over the last
+// window, and either answers fell under 97 % of arrivals in it or the
+// queue also grew over the window before; or a full queue turned requests
+// away. Busy instances are what tell a device that cannot keep up from the
+// burstiness of arrivals, which queues a few requests at any load. Once saturated, the rate the device achieved is
 // the mean achieved rate of the last windows.
 func (l *serveLoop) judgeSaturation(end time.Time) {
 	st := &l.stats
@@ -241,7 +243,12 @@ func (l *serveLoop) judgeSaturation(end time.Time) {
 	if n > 2 {
 		prevPrev = st.serving[n-3].EndDepth
 	}
-	deep := cur.EndDepth > 2*l.cfg.Instances*max(1, l.policy.MaxBatch/l.policy.RequestSize)
+	var util float64
+	for _, u := range st.wUtil {
+		util += u / float64(len(st.wUtil))
+	}
+	busy := util >= busyFloor
+	deep := busy && cur.EndDepth > 2*l.cfg.Instances*max(1, l.policy.MaxBatch/l.policy.RequestSize)
 	grew := cur.EndDepth > prev.EndDepth
 	behind := cur.Achieved < achievedFloor*cur.Offered
 	grewBefore := n > 1 && prev.EndDepth > prevPrev
@@ -256,7 +263,7 @@ func (l *serveLoop) judgeSaturation(end time.Time) {
 		st.saturationWhy = fmt.Sprintf("a full queue (%d requests) turned away %d requests in the last window", limit, cur.Rejected)
 	case deep && grew && (behind || grewBefore):
 		st.saturated = true
-		st.saturationWhy = fmt.Sprintf("queue grew to %d requests; answered %.0f of %.0f req/s offered", cur.EndDepth, cur.Achieved, cur.Offered)
+		st.saturationWhy = fmt.Sprintf("queue grew to %d requests with the instances %.0f %% busy; answered %.0f of %.0f req/s offered", cur.EndDepth, 100*util, cur.Achieved, cur.Offered)
 	default:
 		st.saturated = false
 		st.saturationWhy = ""
