@@ -211,16 +211,11 @@ func configText(c ServeConfigResult, slo time.Duration) string {
 	return fmt.Sprintf("never met the %s p99 SLO: down to %s req/s%s", sloText, units.Rate(c.HiRPS, 4), above)
 }
 
-// saturatedBusy is the least busy share of the instances at which the
-// saturation rule fails a point: below it the device has room, and a queue
-// of a few requests at a window's end is the arrivals' own burstiness.
-const saturatedBusy = 0.5
-
 // ServePointOf takes an open-loop point's figures from its run's final
 // snapshot at rate and judges it against slo: it fails when a full queue
-// rejected requests, when the run was saturated with the instances at
-// least half busy, when nothing was answered, or when its p99 is above
-// the SLO.
+// rejected requests, when the run was saturated (the runner's rule, which
+// asks for busy instances), when nothing was answered, or when its p99 is
+// above the SLO.
 func ServePointOf(s runner.Snapshot, rate float64, slo time.Duration) ServePoint {
 	pt := ServePoint{RateRPS: rate, P50MS: units.MS(s.Latency.P50), P99MS: units.MS(s.Latency.P99), Stable: s.Stability.Windows,
 		BatchMix: []BatchShare{}}
@@ -248,7 +243,7 @@ func ServePointOf(s runner.Snapshot, rate float64, slo time.Duration) ServePoint
 	switch {
 	case sv.Rejected > 0:
 		pt.Why = fmt.Sprintf("a full queue turned away %d requests", sv.Rejected)
-	case sv.Saturated && pt.Utilization >= saturatedBusy:
+	case sv.Saturated:
 		pt.Why = "saturated: " + sv.SaturationWhy
 	case sv.Requests == 0:
 		pt.Why = "no request was answered"
