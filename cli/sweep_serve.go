@@ -281,7 +281,9 @@ func serveSweepMain(ctx context.Context, env Env, plan *serveSweepPlan, m sessio
 		})
 	switch {
 	case runErr != nil:
-		fmt.Fprintf(env.Stderr, "infertop sweep: %v\n", runErr)
+		for _, line := range strings.Split(runErr.Error(), "\n") {
+			fmt.Fprintf(env.Stderr, "infertop sweep: %s\n", line)
+		}
 		return ExitFailure
 	case res.Interrupted:
 		fmt.Fprintf(env.Stderr, "infertop sweep: interrupted; wrote the %d measured rate(s)\n", measured)

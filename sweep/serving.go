@@ -183,6 +183,8 @@ type ServeConfigResult struct {
 	Done bool `json:"done"`
 	// Text says what was found in a sentence.
 	Text string `json:"text"`
+	// Error is why a run of the configuration failed and ended it ("": none).
+	Error string `json:"error,omitempty"`
 }
 
 // BestPoint is the highest-rate point that met the SLO, or nil.

@@ -88,9 +88,10 @@ func (c *ServeSearch) check() error {
 }
 
 // Run searches every configuration in turn with p. When ctx ends, the
-// result keeps every point measured so far and says it was interrupted;
-// an error of a run ends the search and is returned beside the partial
-// result.
+// result keeps every point measured so far and says it was interrupted.
+// A run that fails (an instance that does not open at a large max batch,
+// say) ends its configuration, which keeps the error, and the search goes
+// on with the next; the failures are returned together beside the result.
 func (c ServeSearch) Run(ctx context.Context, p ServeProber) (ServeResult, error) {
 	if err := c.check(); err != nil {
 		return ServeResult{}, err
@@ -99,14 +100,18 @@ func (c ServeSearch) Run(ctx context.Context, p ServeProber) (ServeResult, error
 		RequestSize: c.Policy.RequestSize, Preferred: c.Policy.Preferred, QueueLimit: c.Policy.QueueLimit,
 		Tolerance: c.Tolerance, Configs: []ServeConfigResult{}, Notes: append([]string{}, c.Notes...)}}
 	s.res.Rec = RecommendServe(s.res.Configs, c.Tolerance, c.SLOP99)
+	var errs []error
 	for _, set := range c.Settings() {
-		if err := s.search(ctx, set); err != nil || s.res.Interrupted {
-			s.res.Rec = RecommendServe(s.res.Configs, c.Tolerance, c.SLOP99)
-			return s.res, err
+		if err := s.search(ctx, set); err != nil {
+			errs = append(errs, err)
+		}
+		if s.res.Interrupted {
+			break
 		}
 	}
+	s.res.Rec = RecommendServe(s.res.Configs, c.Tolerance, c.SLOP99)
 	s.progress("")
-	return s.res, nil
+	return s.res, errors.Join(errs...)
 }
 
 type serveState struct {
@@ -128,8 +133,7 @@ func (s *serveState) search(ctx context.Context, set ServeSetting) error {
 		return nil
 	}
 	if err != nil {
-		s.cur().Text = fmt.Sprintf("the capacity run failed: %v", err)
-		return fmt.Errorf("%s: capacity: %w", set, err)
+		return s.failed(fmt.Errorf("%s: capacity: %w", set, err))
 	}
 	c := s.cur()
 	if snap.Serving != nil {
@@ -152,8 +156,7 @@ func (s *serveState) search(ctx context.Context, set ServeSetting) error {
 			return nil
 		}
 		if err != nil {
-			c.Text = fmt.Sprintf("the run at %s req/s failed: %v", units.Rate(rate, 4), err)
-			return fmt.Errorf("%s at %s req/s: %w", set, units.Rate(rate, 4), err)
+			return s.failed(fmt.Errorf("%s at %s req/s: %w", set, units.Rate(rate, 4), err))
 		}
 		pt := ServePointOf(snap, rate, s.cfg.SLOP99)
 		c.Points = append(c.Points, pt)
@@ -169,6 +172,15 @@ func (s *serveState) search(ctx context.Context, set ServeSetting) error {
 	c.Done, c.Text = true, configText(*c, s.cfg.SLOP99)
 	s.res.Rec = RecommendServe(s.res.Configs, s.cfg.Tolerance, s.cfg.SLOP99)
 	return nil
+}
+
+// failed ends the current configuration with err.
+func (s *serveState) failed(err error) error {
+	c := s.cur()
+	c.Done, c.Error = true, err.Error()
+	c.Text = fmt.Sprintf("failed: %v; %s", err, configText(*c, s.cfg.SLOP99))
+	s.progress("")
+	return err
 }
 
 // interrupted marks the search interrupted when ctx has ended.

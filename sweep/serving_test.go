@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -288,5 +289,44 @@ func TestServePointOfJudges(t *testing.T) {
 	pt := ServePointOf(cases[0].s, 1000, 20*time.Millisecond)
 	if pt.MeanBatch != 3.25 || len(pt.BatchMix) != 2 || pt.BatchMix[1].Share != 0.75 {
 		t.Errorf("mean batch %g, mix %+v; want 3.25 and 75 %% of batches of 4", pt.MeanBatch, pt.BatchMix)
+	}
+}
+
+// failAt fails every run of one max batch, as an instance that does not
+// open there would.
+type failAt struct {
+	p        ServeProber
+	maxBatch int
+}
+
+func (f failAt) Serve(ctx context.Context, s ServeSetting, a serve.Arrival) (runner.Snapshot, error) {
+	if s.MaxBatch == f.maxBatch {
+		return runner.Snapshot{}, errors.New("instance 0: out of memory")
+	}
+	return f.p.Serve(ctx, s, a)
+}
+
+func TestServeSearchGoesOnPastAFailedConfiguration(t *testing.T) {
+	const slo = 20 * time.Millisecond
+	grid := ServeGrid{MaxBatches: []int{1, 8, 32}, MaxDelays: []time.Duration{0}, Instances: []int{1}}
+	p := failAt{p: simProber(linearService(time.Millisecond, 100*time.Microsecond), slo, 3*time.Second), maxBatch: 8}
+	res, err := ServeSearch{Grid: grid, SLOP99: slo, MaxPoints: 3}.Run(context.Background(), p)
+	if err == nil || err.Error() != "max batch 8, max delay 0s, 1 instance: capacity: instance 0: out of memory" {
+		t.Errorf("error %v", err)
+	}
+	if len(res.Configs) != 3 || res.Interrupted {
+		t.Fatalf("%d configurations, interrupted %v", len(res.Configs), res.Interrupted)
+	}
+	if c := res.Configs[1]; !c.Done || c.Error != "max batch 8, max delay 0s, 1 instance: capacity: instance 0: out of memory" ||
+		!strings.HasPrefix(c.Text, "failed: ") || len(c.Points) != 0 {
+		t.Errorf("the failed configuration: %+v", c)
+	}
+	for _, i := range []int{0, 2} {
+		if c := res.Configs[i]; c.Error != "" || len(c.Points) == 0 || !c.Done {
+			t.Errorf("%s: %+v", c.ServeSetting, c)
+		}
+	}
+	if r := res.Recommended(); r == nil || r.MaxBatch == 8 {
+		t.Errorf("recommendation %+v", res.Rec)
 	}
 }
