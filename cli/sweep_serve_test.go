@@ -68,9 +68,12 @@ func TestSweepServingSearchJSONAndPlot(t *testing.T) {
 	}
 }
 
+// Two rates per configuration: the first, at 90 % of the capacity, can
+// saturate a loaded machine, and the second is then at 45 %, which meets a
+// 1 s SLO.
 func TestSweepServingSearchTableAndCSV(t *testing.T) {
 	args := []string{"--preset", "linear", "--arrival", "constant", "--slo-p99", "1s", "--max-batch", "2", "--max-delay", "0",
-		"--instances", "1,2", "--max-points", "1"}
+		"--instances", "1,2", "--max-points", "2"}
 	code, out, errs := runServeSweepArgs(t, context.Background(), sweepTestDeps(nil), args...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -83,8 +86,8 @@ func TestSweepServingSearchTableAndCSV(t *testing.T) {
 	}
 	code, out, _ = runServeSweepArgs(t, context.Background(), sweepTestDeps(nil), append(args, "--format", "csv")...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != ExitOK || len(lines) != 3 || !strings.HasPrefix(lines[0], "max_batch,max_delay_us,instances,capacity_rps,rate_rps") ||
-		!strings.HasPrefix(lines[1], "2,0,1,") || !strings.HasPrefix(lines[2], "2,0,2,") {
+	if code != ExitOK || len(lines) != 5 || !strings.HasPrefix(lines[0], "max_batch,max_delay_us,instances,capacity_rps,rate_rps") ||
+		!strings.HasPrefix(lines[1], "2,0,1,") || !strings.HasPrefix(lines[2], "2,0,1,") || !strings.HasPrefix(lines[4], "2,0,2,") {
 		t.Errorf("exit %d, csv:\n%s", code, out)
 	}
 }
