@@ -30,24 +30,39 @@ func (p *throughputPanel) chartSize() (int, int) { return p.w - 2, p.h - 4 }
 // redraw rebuilds the chart from the stored series.
 func (p *throughputPanel) redraw(st styles, hist *history) {
 	w, h := p.chartSize()
-	pts := hist.throughput
+	p.chart = drawSeries(st, p.loc, w, h, hist.throughput, nil)
+}
+
+// drawSeries draws pts over time as a braille line in a w×h chart from 0
+// to a little above the largest value, with more (if any) as a second line
+// in the warning colour; "" when the chart does not fit or pts has fewer
+// than two points.
+func drawSeries(st styles, loc *time.Location, w, h int, pts, more []point) string {
 	if w < 12 || h < 3 || len(pts) < 2 {
-		p.chart = ""
-		return
+		return ""
 	}
-	top := 0.0
-	for _, q := range pts {
-		top = max(top, q.Value)
+	from, to, top := pts[0].T, pts[len(pts)-1].T, 0.0
+	for _, set := range [][]point{pts, more} {
+		for _, q := range set {
+			top = max(top, q.Value)
+			if q.T.Before(from) {
+				from = q.T
+			}
+			if q.T.After(to) {
+				to = q.T
+			}
+		}
 	}
 	if top <= 0 {
 		top = 1
 	}
-	loc := p.loc
+	const moreSet = "more"
 	c := timeserieslinechart.New(w, h,
-		timeserieslinechart.WithTimeRange(pts[0].T, pts[len(pts)-1].T),
+		timeserieslinechart.WithTimeRange(from, to),
 		timeserieslinechart.WithYRange(0, top*1.1),
 		timeserieslinechart.WithXYSteps(2, 1),
 		timeserieslinechart.WithStyle(st.line),
+		timeserieslinechart.WithDataSetStyle(moreSet, st.warn),
 		timeserieslinechart.WithAxesStyles(st.border, st.dim),
 		timeserieslinechart.WithXLabelFormatter(func(_ int, v float64) string {
 			return time.Unix(int64(v), 0).In(loc).Format("15:04:05")
@@ -57,8 +72,15 @@ func (p *throughputPanel) redraw(st styles, hist *history) {
 	for _, q := range pts {
 		c.Push(timeserieslinechart.TimePoint{Time: q.T, Value: q.Value})
 	}
-	c.DrawBraille()
-	p.chart = c.View()
+	if len(more) == 0 {
+		c.DrawBraille()
+		return c.View()
+	}
+	for _, q := range more {
+		c.PushDataSet(moreSet, timeserieslinechart.TimePoint{Time: q.T, Value: q.Value})
+	}
+	c.DrawBrailleAll()
+	return c.View()
 }
 
 func (p throughputPanel) View(st styles, s runner.Snapshot) string {
