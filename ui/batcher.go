@@ -42,12 +42,14 @@ func (p batcherPanel) lines(st styles, sv *runner.Serving, batches int64, rows i
 	kv := func(label, value string) string { return st.label.Render(label+" ") + st.value.Render(value) }
 	lines := []string{joinFit(w, kv("padding", units.Percent(100*sv.Padding))+st.label.Render(" of computed samples"),
 		kv("batches", units.Thousands(batches)))}
-	busy := []string{st.label.Render("busy, last window (overall)")}
+	busy := []string{st.label.Render("busy")} // each instance: the last window (overall)
 	for _, in := range sv.Instances {
 		busy = append(busy, st.label.Render(fmt.Sprintf("#%d %s ", in.Index, in.Device))+
 			st.value.Render(units.Percent(100*in.WindowUtilization))+st.dim.Render(" ("+units.Percent(100*in.Utilization)+")"))
 	}
-	lines = append(lines, pack(w, "", busy...)...)
+	if len(busy) > 1 {
+		lines = append(lines, pack(w, "", busy...)...)
+	}
 	if room := rows - len(lines); room > 0 && len(sv.Batches) > 0 {
 		lines = append(lines, sizeBars(st, sv.Batches, w, room)...)
 	}
