@@ -120,6 +120,7 @@ func New(opts Options) *Model {
 	m.header.serving = opts.Serving
 	m.gpu.cudaName = m.cudaName
 	m.thr.loc, m.ev.loc, m.queue.loc = opts.Location, opts.Location, opts.Location
+	m.thr.series, m.queue.series = throughputSeries, queueSeries
 	m.input = textinput.New()
 	m.input.Prompt = "batch: "
 	m.input.Placeholder = "e.g. 512"

@@ -1,36 +1,18 @@
 package ui
 
 import (
-	"time"
-
 	"infertop/internal/units"
 	"infertop/runner"
 )
 
 // queuePanel shows serving mode's queue: the depth now and at most, the
 // last window's mean, most and end depth, and a chart of the depth at each
-// snapshot with each window's most in the warning colour. The chart is
-// drawn when data or size change, never in View.
-type queuePanel struct {
-	w, h  int
-	loc   *time.Location
-	chart string
-}
+// snapshot with each window's most in the warning colour.
+type queuePanel struct{ seriesPanel }
 
-// SetSize sets the panel's outer size and redraws the chart.
-func (p *queuePanel) SetSize(w, h int, st styles, hist *history) {
-	p.w, p.h = w, h
-	p.redraw(st, hist)
-}
-
-// chartSize is the chart's size inside the frame, below two lines of figures.
-func (p *queuePanel) chartSize() (int, int) { return p.w - 2, p.h - 4 }
-
-// redraw rebuilds the chart from the stored depths.
-func (p *queuePanel) redraw(st styles, hist *history) {
-	w, h := p.chartSize()
-	p.chart = drawSeries(st, p.loc, w, h, hist.depth, hist.depthMax)
-}
+// queueSeries is the chart's series: the depth at each snapshot, and each
+// window's most.
+func queueSeries(h *history) (pts, more []point) { return h.depth, h.depthMax }
 
 func (p queuePanel) View(st styles, s runner.Snapshot) string {
 	sv := s.Serving
@@ -46,11 +28,6 @@ func (p queuePanel) View(st styles, s runner.Snapshot) string {
 		line2 = joinFit(p.w-2, st.label.Render("last window"), kv("mean", units.Short(w.MeanDepth)),
 			kv("most", units.Thousands(int64(w.MaxDepth))), kv("end", units.Thousands(int64(w.EndDepth))))
 	}
-	body := line1 + "\n" + line2
-	if p.chart != "" {
-		body += "\n" + p.chart
-	} else if _, h := p.chartSize(); h > 0 {
-		body += "\n" + st.dim.Render("chart: the depth at each snapshot; each window's most in amber")
-	}
-	return box(st, "Queue depth", body, p.w, p.h)
+	note := "chart: the depth at each snapshot; each window's most in amber"
+	return box(st, "Queue depth", p.body(st, line1, line2, note), p.w, p.h)
 }
