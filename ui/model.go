@@ -220,9 +220,11 @@ func (m *Model) takeSnapshot(s runner.Snapshot) {
 	if m.relayout() {
 		return
 	}
-	if added {
-		m.thr.redraw(*m.st, m.hist)
+	switch {
+	case added && s.Serving != nil:
 		m.queue.redraw(*m.st, m.hist)
+	case added:
+		m.thr.redraw(*m.st, m.hist)
 	}
 	m.lat.redraw(*m.st, s)
 	m.brk.redraw(*m.st, s)

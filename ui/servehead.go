@@ -26,7 +26,9 @@ func servingLines(st styles, sv *runner.Serving, w int) []string {
 	if len(sv.Preferred) > 0 {
 		policy = append(policy, kv("preferred", serve.FormatSizes(sv.Preferred)))
 	}
-	policy = append(policy, kv("instances", fmt.Sprint(len(sv.Instances))))
+	if n := len(sv.Instances); n > 0 {
+		policy = append(policy, kv("instances", fmt.Sprint(n)))
+	}
 	if sv.QueueLimit > 0 {
 		policy = append(policy, kv("queue limit", units.Thousands(int64(sv.QueueLimit))))
 	}
