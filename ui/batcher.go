@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -42,9 +43,16 @@ func (p batcherPanel) lines(st styles, sv *runner.Serving, batches int64, rows i
 	kv := func(label, value string) string { return st.label.Render(label+" ") + st.value.Render(value) }
 	lines := []string{joinFit(w, kv("padding", units.Percent(100*sv.Padding))+st.label.Render(" of computed samples"),
 		kv("batches", units.Thousands(batches)))}
-	busy := []string{st.label.Render("busy")} // each instance: the last window (overall)
+	// Each instance's busy share of the last window (of the run); its
+	// device only where they differ (cuda:all).
+	busy := []string{st.label.Render("busy")}
+	mixed := slices.ContainsFunc(sv.Instances, func(in runner.Instance) bool { return in.Device != sv.Instances[0].Device })
 	for _, in := range sv.Instances {
-		busy = append(busy, st.label.Render(fmt.Sprintf("#%d %s ", in.Index, in.Device))+
+		name := fmt.Sprintf("#%d ", in.Index)
+		if mixed {
+			name = fmt.Sprintf("#%d %s ", in.Index, in.Device)
+		}
+		busy = append(busy, st.label.Render(name)+
 			st.value.Render(units.Percent(100*in.WindowUtilization))+st.dim.Render(" ("+units.Percent(100*in.Utilization)+")"))
 	}
 	if len(busy) > 1 {

@@ -85,14 +85,25 @@ func (k keyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Quit, k.Double, k.Halve, k.Batch, k.Model, k.Device, k.Serving, k.Pause, k.Reset}
 }
 
-// FullHelp is the ? screen, in columns.
+// FullHelp is the ? screen, in columns; a narrow terminal cuts the last
+// ones, so the keys of the mode on screen come first.
 func (k keyMap) FullHelp() [][]key.Binding {
+	if k.serving {
+		return [][]key.Binding{
+			{k.Serving, k.RateUp, k.RateDown, k.DelayUp, k.DelayDown},
+			{k.Double, k.Halve, k.Batch},
+			{k.Pause, k.Reset, k.Help, k.Quit},
+			{k.Model, k.Device, k.Confirm, k.Cancel},
+			{k.Sweep, k.Compare, k.Export},
+			{k.Layers, k.LayersTable},
+		}
+	}
 	return [][]key.Binding{
-		{k.Double, k.Halve, k.Batch},
+		{k.Double, k.Halve, k.Batch, k.Serving},
 		{k.Model, k.Device, k.Confirm, k.Cancel},
 		{k.Pause, k.Reset, k.Help, k.Quit},
 		{k.Sweep, k.Compare, k.Export},
 		{k.Layers, k.LayersTable},
-		{k.Serving, k.RateUp, k.RateDown, k.DelayUp, k.DelayDown},
+		{k.RateUp, k.RateDown, k.DelayUp, k.DelayDown},
 	}
 }

@@ -257,10 +257,12 @@ func (m *Model) relayout() bool {
 	return true
 }
 
-// syncMode words the key help for the mode the keys now drive.
+// syncMode words the key help for the mode the keys now drive (the ?
+// screen, whose height may change with it, is laid out again).
 func (m *Model) syncMode() {
 	if on := m.serving(); on != m.keys.serving {
 		m.keys.setServing(on)
+		m.layout()
 	}
 }
 

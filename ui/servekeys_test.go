@@ -271,7 +271,7 @@ func TestServingHelp(t *testing.T) {
 	}
 	c, _ := newTestModel(cpuSnapshot(), 160, 48)
 	press(c, text("?"))
-	if v := ansi.Strip(c.render()); !strings.Contains(v, "o serving mode") || !strings.Contains(v, "rate ×1.25 (serving)") {
+	if v := ansi.Strip(c.render()); !strings.Contains(v, "o   serving mode") || !strings.Contains(v, "rate ×1.25 (serving)") {
 		t.Errorf("the closed-loop help does not name serving mode's keys:\n%s", v)
 	}
 }

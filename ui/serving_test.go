@@ -118,3 +118,40 @@ func TestReplayOfServingRun(t *testing.T) {
 		}
 	}
 }
+
+// The batcher panel merges neighbouring sizes (their counts summed) when
+// they do not fit, and names the instances' devices only where they differ.
+func TestBatcherPanel(t *testing.T) {
+	st := newStyles(true, true)
+	for _, tc := range []struct {
+		name  string
+		h     int
+		edit  func(sv *runner.Serving)
+		wants []string
+		not   []string
+	}{
+		{"every size", 16, nil, []string{"busy  #0 83% (81%)  #1 80% (79%)", "  4 ", " 120", " 11 ", " 90", "runs at 16: 630 batches"}, []string{"cpu"}},
+		{"merged", 7, nil, []string{"4–8 ", " 730", "11–16 ", " 630", "23–32 ", " 120"}, []string{"runs at"}},
+		{"two GPUs", 16, func(sv *runner.Serving) {
+			sv.Instances[0].Device, sv.Instances[1].Device = "cuda:0", "cuda:1"
+		}, []string{"#0 cuda:0 83%", "#1 cuda:1 80%"}, nil},
+	} {
+		s := servingSnapshot()
+		if tc.edit != nil {
+			tc.edit(s.Serving)
+		}
+		p := batcherPanel{w: 60, h: tc.h}
+		v := ansi.Strip(p.View(st, s))
+		checkSize(t, p.View(st, s), 60, tc.h)
+		for _, w := range tc.wants {
+			if !strings.Contains(v, w) {
+				t.Errorf("%s: no %q in\n%s", tc.name, w, v)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(v, w) {
+				t.Errorf("%s: %q in\n%s", tc.name, w, v)
+			}
+		}
+	}
+}
