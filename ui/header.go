@@ -36,17 +36,17 @@ func (h header) View(st styles, s runner.Snapshot) string {
 	if build == "" {
 		build = "engine not open"
 	}
-	batch, batchLabel := "default", "batch "
+	batch := "default"
 	if s.Batch > 0 {
 		batch = units.Thousands(int64(s.Batch))
 	}
+	batch = st.label.Render("batch ") + st.value.Render(batch) + "  "
 	if s.Serving != nil {
-		batchLabel = "max batch "
+		batch = "" // the policy line below gives the max batch
 	}
 	line1 := st.title.Render("infertop") + "  " +
 		st.label.Render("model ") + st.value.Render(shortName(s.Model)) + "  " +
-		st.label.Render("device ") + st.value.Render(dev) + "  " +
-		st.label.Render(batchLabel) + st.value.Render(batch) + "  " +
+		st.label.Render("device ") + st.value.Render(dev) + "  " + batch +
 		st.dim.Render(build)
 	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(units.Elapsed(s.Elapsed))
 	if s.Measured > 0 {
