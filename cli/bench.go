@@ -150,8 +150,9 @@ measure:
 // parseBench reads and checks the flags; nothing is measured or allocated for
 // the model before every check has passed.
 func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool) {
-	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--profile] [--export-profile FILE.json] [--metrics-addr :9464] [--record FILE]"+
-		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)"))
+	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--profile] [--export-profile FILE.json] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K] [--slo-p99 20ms]] [--metrics-addr :9464] [--record FILE]"+
+		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)")+servingUsage+
+		"\nIn serving mode each --batch is a max batch, measured in turn: e.g. --preset mlp --arrival poisson:2000 --batch 8,32 --max-delay 1ms --slo-p99 20ms")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\"); with --model, measured only when given")
 	models := addModelFlags(fs, "an ONNX model to measure, `FILE.onnx` (repeatable: each in turn, after --preset when given)")
 	deviceName := fs.String("device", "cpu", "device: cpu, cuda:N or cuda:all")
@@ -170,6 +171,8 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	exportProfile := fs.String("export-profile", "", "write the step profile to this `FILE.json`, one record per step per batch size (turns --profile on; see docs/profile.md)")
 	baseline := fs.String("baseline", "", "the `OLD.json` an earlier bench --format json wrote: print each row's samples/s against it (new/old, flagged beyond the noise)")
 	soak := fs.Duration("soak-report", 0, "print Go heap and RSS on stderr at this interval (used by scripts/soak.sh)")
+	servingF := addServingFlags(fs)
+	slo := fs.String("slo-p99", "", "serving: the p99 objective, e.g. 20ms: goodput counts the requests answered within it")
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return benchPlan{}, code, false
@@ -224,6 +227,12 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if *profile && *exportProfile == "" && plan.format == "csv" {
 		return fail("--profile with --format csv: a CSV line per batch size has no room for a profile (use --format table or json, or --export-profile FILE.json)")
 	}
+	if s.Serving, err = servingF.spec(fs, *slo); err != nil {
+		return fail("%v", err)
+	}
+	if err := checkBenchServing(s, *slo != "", *exportTimes != ""); err != nil {
+		return fail("%v", err)
+	}
 	if *baseline != "" {
 		old, err := report.LoadBenchBaseline(*baseline)
 		if err != nil {
@@ -257,6 +266,31 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	}
 	s.KeepLatencies = plan.times != nil
 	return plan, 0, true
+}
+
+// checkBenchServing refuses what serving mode does not measure, and checks
+// every max batch against each model.
+func checkBenchServing(s *session.BenchSpec, slo, times bool) error {
+	if s.Serving == nil {
+		if slo {
+			return fmt.Errorf("--slo-p99 counts goodput in serving mode: give --arrival poisson:RATE, constant:RATE or clients:N with it")
+		}
+		return nil
+	}
+	switch {
+	case s.ProfileEvery > 0:
+		return fmt.Errorf("--profile times batches run back to back: leave --arrival out to profile")
+	case times:
+		return fmt.Errorf("--export-times keeps the latency of every batch run back to back; serving mode's per-request percentiles and their parts are in --format json")
+	}
+	for _, mod := range s.Models {
+		for _, b := range s.BatchesOf(mod) {
+			if err := session.CheckServing(*s.Serving, mod, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // plannedRows are the rows a bench will measure, with nothing measured yet.

@@ -34,6 +34,37 @@ func newProgress(w io.Writer) *progress {
 
 func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	line := fmt.Sprintf("%s %s batch %d: %s", s.Model, s.Device, s.Batch, s.State)
+	if sv := s.Serving; sv != nil {
+		line = fmt.Sprintf("%s %s max batch %d, %s: %s", s.Model, s.Device, s.Batch, sv.Arrival, s.State)
+	}
+	switch {
+	case s.Serving != nil && s.State.Running() && s.State != runner.Warming && s.Latency.Count > 0:
+		sv := s.Serving
+		line += fmt.Sprintf(" %.1f/%.1f s · offered %s req/s · answered %s req/s · p99 %.3g ms · queue %d · n=%d",
+			s.Measured.Seconds(), duration.Seconds(), units.Rate(sv.Offered, 4), units.Rate(sv.Achieved, 4),
+			float64(s.Latency.P99)/1e6, sv.QueueDepth, s.Latency.Count)
+		if sv.Saturated {
+			line += fmt.Sprintf(" · saturated at about %s req/s", units.Rate(sv.SaturatedAt, 3))
+		}
+	case s.Serving != nil && s.State == runner.Warming:
+		line += fmt.Sprintf(" %.1f s", s.Elapsed.Seconds())
+	default:
+		line += p.closedLoop(s, duration)
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+		return
+	}
+	key := fmt.Sprint(s.RunID, s.Batch, s.State)
+	if now := time.Now(); key != p.lastKey || now.Sub(p.last) >= time.Second {
+		fmt.Fprintln(p.w, line)
+		p.last, p.lastKey = now, key
+	}
+}
+
+// closedLoop is the progress of a run of batches back to back.
+func (p *progress) closedLoop(s runner.Snapshot, duration time.Duration) string {
+	line := ""
 	switch s.State {
 	case runner.Warming:
 		line += fmt.Sprintf(" %.1f s", s.WarmupTime.Seconds())
@@ -50,15 +81,7 @@ func (p *progress) show(s runner.Snapshot, duration time.Duration) {
 	case runner.Error:
 		line += ": " + s.Err
 	}
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
-		return
-	}
-	key := fmt.Sprint(s.RunID, s.Batch, s.State)
-	if now := time.Now(); key != p.lastKey || now.Sub(p.last) >= time.Second {
-		fmt.Fprintln(p.w, line)
-		p.last, p.lastKey = now, key
-	}
+	return line
 }
 
 // clear removes the status line from a terminal before the results are printed.

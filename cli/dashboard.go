@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -39,8 +40,9 @@ func isTerminal(w io.Writer) bool {
 }
 
 func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDeps) int {
-	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--metrics-addr :9464] [--record FILE]"+
-		modelUsage("dashboard", "--model resnet50.onnx --model bert.onnx --dim seq=128   (starts on resnet50.onnx; p switches)"))
+	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K]] [--metrics-addr :9464] [--record FILE]"+
+		modelUsage("dashboard", "--model resnet50.onnx --model bert.onnx --dim seq=128   (starts on resnet50.onnx; p switches)")+servingUsage+
+		"\nIn the dashboard, o switches between batches back to back and serving mode; --batch is then the max batch.")
 	var s session.DashboardSpec
 	preset := fs.String("preset", "mlp", "model preset to start on (see \"infertop presets\"); with --model, the first file is started on unless --preset is given")
 	models := addModelFlags(fs, "an ONNX model for the p picker, `FILE.onnx` (repeatable; the first is started on unless --preset is given)")
@@ -51,7 +53,8 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	fs.IntVar(&s.FakeGPUs, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
 	fs.DurationVar(&s.Interval, "interval", session.DefaultInterval, "GPU telemetry interval (minimum 100ms)")
 	fs.DurationVar(&s.Warmup, "warmup", runner.DefaultWarmup, "least warm-up time before measuring")
-	fs.DurationVar(&s.SLOP99, "slo-p99", 0, "p99 objective for the s sweep, e.g. 20ms: it then recommends the fastest batch that meets it (default: the knee)")
+	fs.DurationVar(&s.SLOP99, "slo-p99", 0, "p99 objective for the s sweep, e.g. 20ms: it then recommends the fastest batch that meets it (default: the knee); in serving mode goodput counts the requests answered within it")
+	serving := addServingFlags(fs)
 	outputs := outputFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -75,6 +78,15 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 		return usageErr(env, "dashboard", "%v", err)
 	}
 	s.Catalog, s.Model, s.Dims = start.cat, start.m.Name, dimsOf(models)
+	if s.Serving, err = serving.spec(fs, ""); err != nil {
+		return usageErr(env, "dashboard", "%v", err)
+	}
+	if s.Serving != nil {
+		s.Serving.SLOP99 = s.SLOP99
+		if err := session.CheckServing(*s.Serving, start.m, cmp.Or(s.Batch, start.m.DefaultBatch)); err != nil {
+			return usageErr(env, "dashboard", "%v", err)
+		}
+	}
 	if !deps.isTerminal(env.Stdout) {
 		fmt.Fprintln(env.Stderr, "infertop: the dashboard needs a terminal, and standard output is not one; for scripts use `infertop bench` (see `infertop bench --help`)")
 		return ExitUsage

@@ -13,17 +13,19 @@ import (
 )
 
 // inspectSynopsis is inspect's usage: what it prints, with examples.
-const inspectSynopsis = "inspect FILE.onnx|PRESET [--batch B] [--dim NAME=N]... [--format table|json]\n\n" +
+const inspectSynopsis = "inspect FILE.onnx|PRESET [--batch B] [--dim NAME=N]... [--plan cuda] [--format table|json]\n\n" +
 	"Describes a model without running it: its producer and opset, its inputs and outputs (the shapes as declared,\n" +
 	"with their named dimensions, and at the batch), its nodes by op type, its parameters, its FLOPs per sample and per\n" +
 	"batch, the memory the engines need at the batch (weights, inputs, the peak of live activations, and the estimate a\n" +
 	"batch is checked against), and what each node became once compiled: one row per step the engines run, with the\n" +
 	"ONNX nodes it covers, and a line summing up the fusion. A file with nodes that cannot be computed is described as\n" +
-	"far as it can be, followed by every such node, and the exit code is 2.\n\n" +
+	"far as it can be, followed by every such node, and the exit code is 2. --plan cuda adds the CUDA engine's plan at the\n" +
+	"batch, on any machine: each node's kernel launches and cuBLAS/cuDNN calls, and the device memory a run holds.\n\n" +
 	"Examples:\n" +
 	"  infertop inspect resnet50.onnx                  the batch is the model's default (1, or a fixed-batch export's)\n" +
 	"  infertop inspect bert.onnx --dim seq=128 --batch 8\n" +
 	"  infertop inspect resnet                         a built-in preset, as the engines run it\n" +
+	"  infertop inspect resnet --plan cuda --batch 256 what the GPU runs, and its memory, without a GPU\n" +
 	"  infertop inspect model.onnx --format json | jq '.memory.estimate_bytes'"
 
 func runInspect(_ context.Context, env Env, args []string) int {
@@ -32,6 +34,7 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	var dims listFlag
 	fs.Var(&dims, "dim", "the size of a named dimension of the file's inputs other than the batch, `NAME=N` (repeatable), e.g. --dim seq=128")
 	format := fs.String("format", "table", "output format: table or json")
+	plan := fs.String("plan", "", "also print an engine's plan at the batch: cuda (the CUDA engine's kernels, library calls and device memory; no GPU needed)")
 	name, code, ok := parseWithOperand(fs, args, "a model: the path of an .onnx file or a preset's name (\"infertop presets\" lists them)")
 	if !ok {
 		return code
@@ -47,7 +50,15 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	if err != nil {
 		return usageErr(env, "inspect", "%v", err)
 	}
-	ins, err := session.Inspect(name, bound, *batch)
+	inspect := session.Inspect
+	switch strings.ToLower(*plan) {
+	case "":
+	case "cuda":
+		inspect = session.InspectWithPlan
+	default:
+		return usageErr(env, "inspect", "--plan %q: accepted: cuda (the CPU engine's steps are the compiled graph's, listed without --plan)", *plan)
+	}
+	ins, err := inspect(name, bound, *batch)
 	if err != nil {
 		return failed(env, "inspect", err)
 	}
@@ -57,6 +68,10 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	}
 	if len(ins.Unsupported) > 0 {
 		fmt.Fprintf(env.Stderr, "infertop inspect: %s has %d kind(s) of node that cannot be computed (listed above)\n", name, len(ins.Unsupported))
+		return ExitUsage
+	}
+	if p := ins.GPUPlan; p != nil && len(p.Unsupported) > 0 {
+		fmt.Fprintf(env.Stderr, "infertop inspect: the CUDA engine has no plan for %d kind(s) of node of %s (listed above)\n", len(p.Unsupported), name)
 		return ExitUsage
 	}
 	return ExitOK

@@ -64,6 +64,7 @@ func TestInspectTables(t *testing.T) {
 		"inspect_resnet_narrow": {resnetFile},
 		"inspect_preset_resnet": {"resnet", "--batch", "8"},
 		"inspect_bert_tiny":     {"--dim", "seq=16", bertFile},
+		"inspect_plan_cuda_mlp": {"mlp", "--batch", "32", "--plan", "cuda"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := runInspectArgs(args...)
@@ -223,6 +224,7 @@ func TestInspectRefusesBadInput(t *testing.T) {
 		{[]string{resnetFile, "--batch", "-1"}, "--batch -1 is out of range (accepted: 1 to 16777216, or 0 for the model's default)"},
 		{nil, `give a model: the path of an .onnx file or a preset's name ("infertop presets" lists them)`},
 		{[]string{resnetFile, "resnet"}, `unexpected argument "resnet" (give one model)`},
+		{[]string{"mlp", "--plan", "tpu"}, `--plan "tpu": accepted: cuda`},
 	} {
 		code, out, errs := runInspectArgs(c.args...)
 		if code != ExitUsage || out != "" || !strings.HasPrefix(errs, "infertop inspect: "+c.want) || strings.Count(errs, "\n") != 1 {

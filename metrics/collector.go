@@ -23,6 +23,7 @@ func states() []runner.State {
 type Collector struct {
 	feed *Feed
 	d    descs
+	sd   servingDescs
 	// gpuOnly leaves out the run series (a compare serves its own).
 	gpuOnly bool
 }
@@ -75,7 +76,9 @@ func newDescs() descs {
 }
 
 // NewCollector returns a collector over feed.
-func NewCollector(feed *Feed) *Collector { return &Collector{feed: feed, d: newDescs()} }
+func NewCollector(feed *Feed) *Collector {
+	return &Collector{feed: feed, d: newDescs(), sd: newServingDescs()}
+}
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -83,6 +86,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if !c.gpuOnly {
 		for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
 			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules, d.stepSeconds} {
+			ch <- x
+		}
+		for _, x := range c.sd.all() {
 			ch <- x
 		}
 	}
@@ -132,7 +138,9 @@ func (c *Collector) collectRun(ch chan<- prometheus.Metric, s runner.Snapshot) {
 	}
 	gauge(c.d.runInfo, 1, strconv.FormatUint(s.RunID, 10), s.Info.Engine)
 	gauge(c.d.samplesPerSec, s.Window.SamplesPerSec)
-	if s.Latency.Count > 0 {
+	if s.Serving != nil {
+		c.collectServing(ch, s, l)
+	} else if s.Latency.Count > 0 {
 		gauge(c.d.p50, s.Latency.P50.Seconds())
 		gauge(c.d.p99, s.Latency.P99.Seconds())
 	}

@@ -60,7 +60,13 @@ func (t *totals) add(o totals) {
 // totalsOf reads a snapshot's cumulative figures. The runner's chart buckets
 // are re-binned into the fixed bounds by each bucket's geometric middle; the
 // runner's buckets are narrow (32 over the range seen), so the error is small.
+//
+// A serving run's latencies are requests', not batches': they go to the
+// serving series, and its totals carry only samples and batches.
 func totalsOf(s runner.Snapshot, bounds []float64) totals {
+	if s.Serving != nil {
+		return totals{samples: float64(s.Overall.Samples), batches: float64(s.Overall.Batches), buckets: make([]uint64, len(bounds))}
+	}
 	t := totals{
 		samples: float64(s.Overall.Samples), batches: float64(s.Overall.Batches),
 		count: uint64(max(s.Latency.Count, 0)), sum: s.Latency.Mean.Seconds() * float64(max(s.Latency.Count, 0)),

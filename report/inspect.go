@@ -52,6 +52,9 @@ type Inspection struct {
 	Fusion *Fusion `json:"fusion"`
 	// Unsupported lists every kind of node that cannot be computed (never null).
 	Unsupported []Unsupported `json:"unsupported"`
+	// GPUPlan is the CUDA engine's plan at Batch (inspect --plan cuda);
+	// absent unless asked for.
+	GPUPlan *GPUPlan `json:"gpu_plan,omitempty"`
 	// Complete says every section could be worked out; Note says why not.
 	Complete bool   `json:"complete"`
 	Note     string `json:"note,omitempty"`

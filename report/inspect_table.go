@@ -21,6 +21,11 @@ func WriteInspection(w io.Writer, format string, ins Inspection) error {
 		if ins.Unsupported == nil {
 			ins.Unsupported = []Unsupported{}
 		}
+		if p := ins.GPUPlan; p != nil && p.Unsupported == nil {
+			q := *p
+			q.Unsupported = []Unsupported{}
+			ins.GPUPlan = &q
+		}
 		return JSON(w, ins)
 	case "table":
 		return writeInspectionTable(w, ins)
@@ -103,6 +108,11 @@ func writeInspectionTable(w io.Writer, ins Inspection) error {
 		fmt.Fprintf(w, "\nUNSUPPORTED: %d kind(s) of node cannot be computed\n", len(ins.Unsupported))
 		for _, u := range ins.Unsupported {
 			fmt.Fprintf(w, "  %s\n", u)
+		}
+	}
+	if ins.GPUPlan != nil {
+		if err := writeGPUPlan(w, ins.GPUPlan); err != nil {
+			return err
 		}
 	}
 	if ins.Note != "" {

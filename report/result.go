@@ -123,9 +123,12 @@ type Row struct {
 	EnergyNote string `json:"energy_note,omitempty"`
 	// Profile is where a batch's time goes, step by step (bench --profile);
 	// absent without it.
-	Profile  *Profile `json:"profile,omitempty"`
-	Warnings []string `json:"warnings"`
-	Error    string   `json:"error"`
+	Profile *Profile `json:"profile,omitempty"`
+	// Serving is what a serving-mode run measured (bench --arrival);
+	// absent for batches back to back.
+	Serving  *ServingRow `json:"serving,omitempty"`
+	Warnings []string    `json:"warnings"`
+	Error    string      `json:"error"`
 }
 
 // LatencyMS are per-batch latency percentiles in milliseconds.
@@ -164,6 +167,10 @@ func FromSnapshot(s runner.Snapshot) Row {
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b
+	}
+	if s.Serving != nil {
+		r.Serving = NewServingRow(s.Serving)
+		r.Warnings = append(r.Warnings, servingWarnings(s.Serving)...)
 	}
 	if !s.OverallEnergy.Valid {
 		r.EnergyNote = s.EnergyNote

@@ -56,6 +56,10 @@ func WriteCSV(w io.Writer, res Result) error {
 	if energy {
 		header = append(header, "joules_per_sample")
 	}
+	serving := servingRows(res.Rows)
+	if serving {
+		header = append(header, servingCSVHeader...)
+	}
 	base := map[benchCell]Change{}
 	if res.Baseline != nil {
 		header = append(header, "old_samples_per_sec", "samples_per_sec_ratio", "samples_per_sec_noise", "samples_per_sec_flagged")
@@ -75,6 +79,11 @@ func WriteCSV(w io.Writer, res Result) error {
 			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
 		if energy {
 			rec = append(rec, energyCell(r.Energy))
+		}
+		if serving && r.Serving != nil {
+			rec = append(rec, servingCSV(r.Serving)...)
+		} else if serving {
+			rec = append(rec, make([]string, len(servingCSVHeader))...)
 		}
 		if res.Baseline != nil {
 			if c, ok := base[cellOf(r)]; ok {
@@ -104,6 +113,9 @@ func WriteTable(w io.Writer, res Result) error {
 		fmt.Fprintf(w, " (%s)", m.EngineDetail)
 	}
 	fmt.Fprintf(w, "\n\n")
+	if servingRows(res.Rows) {
+		return writeServingTable(w, res.Rows)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// J/SAMPLE shows only when some row's energy is known.
 	energy := anyEnergy(res.Rows)

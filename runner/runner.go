@@ -1,8 +1,13 @@
 // Package runner measures an engine.Executor honestly: it runs batches back to
-// back in one goroutine, throws away the warm-up, records every batch's latency
+// back in one goroutine (Runner), throws away the warm-up, records every batch's latency
 // in HDR histograms, cuts the run into windows, applies perf_analyzer's and
 // torch.utils.benchmark's stability rules and publishes Snapshots for displays
 // and reports. It never draws.
+//
+// Server measures serving mode instead: requests arriving on a seeded
+// schedule (package serve), a dynamic batcher, and instances each an
+// executor of its own; every request's latency counts from its scheduled
+// arrival. Its snapshots are the same Snapshot, with Serving set.
 //
 // Control flows in through a small API (Pause, Resume, Reset, SetBatch,
 // SetModel, SetDevice, Stop); each call is a command handled by the loop

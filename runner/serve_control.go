@@ -23,14 +23,14 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 		switch l.state {
 		case Paused:
 			l.events.add(now, EventResumed, "resumed: measuring afresh")
-			l.begin(now)
+			l.begin(now, true)
 		case Error:
 			l.open(ctx, EventResumed)
 		}
 	case scReset:
 		if l.state.Running() || l.state == Paused {
 			l.events.add(now, EventReset, "statistics reset")
-			l.begin(now)
+			l.begin(now, true)
 		}
 	case scRate:
 		if !l.arrival.Open() {
@@ -42,7 +42,7 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 		l.arrival = l.arrival.WithRate(c.rate)
 		l.events.add(now, EventBatch, "arrival %s", l.arrival)
 		if l.state.Running() {
-			l.begin(now)
+			l.begin(now, true)
 		}
 	case scPolicy:
 		if err := c.policy.Validate(1 << 24); err != nil {
@@ -57,7 +57,7 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 		}
 		l.resizeFly()
 		if l.state.Running() {
-			l.begin(now)
+			l.begin(now, true)
 		}
 	}
 	return nil

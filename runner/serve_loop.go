@@ -118,7 +118,11 @@ func (l *serveLoop) run(ctx context.Context) {
 		if l.state == Done {
 			break
 		}
-		w := l.be.wait(ctx, l.deadline(now), l.s.cmds)
+		dl := l.deadline(now)
+		w := l.be.wait(ctx, dl, l.s.cmds)
+		if w.kind == wakeTimer && l.state.Running() {
+			l.stats.late.record(l.be.now().Sub(dl))
+		}
 		switch w.kind {
 		case wakeDone:
 			l.complete(w.done)
@@ -146,6 +150,7 @@ func (l *serveLoop) open(ctx context.Context, kind EventKind) {
 	if kind == EventStarted {
 		l.events.add(start, EventStarted, "serving %s on %s: %s, %s", l.cfg.Model, l.cfg.Device, l.arrival, describePolicy(l.policy, l.cfg.Instances))
 	}
+	l.runID++ // the warm-up belongs to the run it starts
 	l.state, l.errText = Warming, ""
 	l.stats.reset(l, start)
 	l.publish(start)
@@ -163,14 +168,17 @@ func (l *serveLoop) open(ctx context.Context, kind EventKind) {
 	now := l.be.now()
 	l.stats.warmup = now.Sub(start)
 	l.events.add(now, EventWarmupDone, "%d instance(s) ready at batch sizes %s after %s", l.cfg.Instances, serve.FormatSizes(l.policy.PreparedSizes()), l.stats.warmup.Round(time.Millisecond))
-	l.begin(now)
+	l.begin(now, false)
 }
 
-// begin starts measuring at now under a new RunID: the statistics start
-// empty, and open-loop arrivals are scheduled from now on (closed-loop
-// clients each send their first request now).
-func (l *serveLoop) begin(now time.Time) {
-	l.runID++
+// begin starts measuring at now, under a new RunID when fresh (else the
+// one its warm-up started): the statistics start empty, and open-loop
+// arrivals are scheduled from now on (closed-loop clients each send their
+// first request now).
+func (l *serveLoop) begin(now time.Time, fresh bool) {
+	if fresh {
+		l.runID++
+	}
 	l.state = Measuring
 	l.stats.reset(l, now)
 	l.sched = nil

@@ -182,8 +182,8 @@ func TestServeBatcherHonoursMaxBatchDelayAndPreferred(t *testing.T) {
 	// Heavy load with preferred sizes: batches of a preferred size or the max.
 	service := func(size int, _ int64) time.Duration { return time.Duration(size) * 100 * time.Microsecond }
 	heavy := simulate(t, ServeConfig{
-		Arrival: serve.Arrival{Kind: serve.Poisson, Rate: 5000},
-		Policy:  serve.Policy{MaxBatch: 16, MaxDelay: ms, Preferred: []int{4, 8}},
+		Arrival:  serve.Arrival{Kind: serve.Poisson, Rate: 5000},
+		Policy:   serve.Policy{MaxBatch: 16, MaxDelay: ms, Preferred: []int{4, 8}},
 		Simulate: &Simulation{Service: service}, MaxMeasure: 3 * time.Second,
 	}).Serving
 	for _, b := range heavy.Batches {
@@ -230,5 +230,31 @@ func TestServeClientsKeepTheirCount(t *testing.T) {
 	}
 	if sv.Saturated || sv.MaxQueueDepth > 4 {
 		t.Errorf("closed loop: saturated %v, max depth %d", sv.Saturated, sv.MaxQueueDepth)
+	}
+}
+
+// cuda:all deals instances over the GPUs, each an executor (a stream) of
+// its own; on the CPU the threads are split between the instances.
+func TestServeInstancesDevicesAndThreads(t *testing.T) {
+	gpu := ServeConfig{Device: "cuda:all", GPUs: 2, Instances: 3}
+	for i, want := range []string{"cuda:0", "cuda:1", "cuda:0"} {
+		if got := gpu.instanceDevice(i); got != want {
+			t.Errorf("cuda:all instance %d on %s; want %s", i, got, want)
+		}
+	}
+	if got := (ServeConfig{Device: "cuda:1", Instances: 2}).instanceDevice(1); got != "cuda:1" {
+		t.Errorf("cuda:1 instance 1 on %s", got)
+	}
+	cpu := ServeConfig{Device: "cpu", Instances: 3, Cores: 8}
+	var threads []int
+	for i := range 3 {
+		threads = append(threads, cpu.instanceThreads(i))
+	}
+	if threads[0] != 3 || threads[1] != 3 || threads[2] != 2 {
+		t.Errorf("8 cores over 3 instances: %v; want 3 3 2", threads)
+	}
+	few := ServeConfig{Device: "cpu", Instances: 4, Cores: 2}
+	if got := few.instanceThreads(3); got != 1 {
+		t.Errorf("2 cores over 4 instances: %d threads for the last; want 1", got)
 	}
 }

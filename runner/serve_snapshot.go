@@ -53,6 +53,7 @@ func (l *serveLoop) serving(now time.Time, measured time.Duration) *Serving {
 		QueueLimit: p.QueueLimit, RequestSize: p.RequestSize, SLOP99: l.cfg.SLOP99, Simulated: l.cfg.Simulate != nil,
 		Requests: st.answered, Arrived: st.arrivedN, Rejected: st.rejectedN, Unanswered: st.unanswered,
 		Queue: st.queue.percentiles(), Formation: st.form.percentiles(), Compute: st.compute.percentiles(),
+		Late:       st.late.percentiles(),
 		QueueDepth: l.queue.len(), MaxQueueDepth: st.maxDepth,
 		Saturated: st.saturated, SaturatedAt: st.saturatedAt, SaturationWhy: st.saturationWhy,
 		Windows: slices.Clone(st.serving),

@@ -17,6 +17,9 @@ type serveStats struct {
 	windowStart, windowEnd, holdUntil time.Time
 
 	e2e, queue, form, compute, win *latencies
+	// late is how late the loop woke for its deadlines (arrivals, the
+	// batcher's hold, window ends).
+	late *latencies
 
 	arrivedN, answered, good, rejectedN, unanswered int64
 	wArrived, wAnswered, wGood, wRejected, wBatches int64
@@ -50,12 +53,12 @@ type sizeStats struct {
 // reset starts the statistics afresh at now for l's policy and instances.
 func (st *serveStats) reset(l *serveLoop, now time.Time) {
 	if st.e2e == nil {
-		st.e2e, st.queue, st.form, st.compute, st.win = newLatencies(true), newLatencies(false), newLatencies(false), newLatencies(false), newLatencies(false)
+		st.e2e, st.queue, st.form, st.compute, st.win, st.late = newLatencies(true), newLatencies(false), newLatencies(false), newLatencies(false), newLatencies(false), newLatencies(false)
 	}
-	for _, h := range []*latencies{st.e2e, st.queue, st.form, st.compute, st.win} {
+	for _, h := range []*latencies{st.e2e, st.queue, st.form, st.compute, st.win, st.late} {
 		h.reset()
 	}
-	*st = serveStats{warmup: st.warmup, e2e: st.e2e, queue: st.queue, form: st.form, compute: st.compute, win: st.win,
+	*st = serveStats{warmup: st.warmup, e2e: st.e2e, queue: st.queue, form: st.form, compute: st.compute, win: st.win, late: st.late,
 		segStart: now, windowStart: now, windowEnd: now.Add(l.cfg.Window), depthAt: now, depth: l.queue.len()}
 	st.bySize = make([]int64, l.policy.MaxBatch+1)
 	for _, n := range l.policy.PreparedSizes() {

@@ -41,6 +41,12 @@ type Serving struct {
 	// (MaxDelay); Compute, from dispatch to answer (the engine's Run,
 	// copies included on a GPU).
 	Queue, Formation, Compute Percentiles
+	// Late is how late the load generator and batcher (one goroutine) woke
+	// for their deadlines: an arrival, the end of a hold, a window's end.
+	// A CPU run whose engine keeps every core busy delays it; that delay
+	// is in the latencies above (mostly in Formation, since it holds a
+	// request while an instance is free), so it is shown on its own.
+	Late Percentiles
 
 	// QueueDepth is the number of queued requests now; MaxQueueDepth the
 	// most there ever were.

@@ -17,7 +17,7 @@
 #   --steps BIN      engine/cuda test binary for per-step and per-node GPU times (default .devout/cuda-steps.test,
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
-# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt bench.jsonl torch.jsonl
+# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl
 # summary.txt (its ratio table also gives infertop's energy per sample where NVML counted it).
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
 # script goes on. The script itself exits 0 unless its arguments are wrong.
@@ -114,13 +114,14 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   4 torch     $PY bench/pytorch/bench.py --device cuda:0 --preset $PRESETS --batch $BATCHES --warmup $WARM_S --duration $DUR_S --pinned >> torch.jsonl
   3b/4b       for p in ${RESIDENT_LIST[*]}: step 3 with --resident; step 4 for ${RESIDENT_PRESETS} with --resident, and without --pinned (pageable)
   3c profile  for p in $PROFILE_PRESETS: $GPU_BIN bench --preset \$p --device cuda:0 --batch 256 --profile --warmup $WARMUP --duration $DURATION >> profile.txt
+  3d serving  for r in 5000 50000: $GPU_BIN bench --preset resnet --device cuda:0 --batch 128 --arrival poisson:\$r --preferred-batch 8,32 --max-delay 1ms --instances 2 --slo-p99 20ms >> serving.txt
   5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
   6 tf32      for p in resnet transformer: step 3 at --batch 256,1024 with --tf32; step 4 for them with --tf32
               (last, so a spent budget cuts it first)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt bench.jsonl torch.jsonl summary.txt
+  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl summary.txt
 EOF
 }
 
@@ -289,6 +290,16 @@ run torch-pageable 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset "$RESIDEN
 : >"$OUTDIR/profile.txt"
 for p in $PROFILE_PRESETS; do
 	run "profile-$p" 30 "$OUTDIR/profile.txt" "$GPU_BIN" bench --preset "$p" --device cuda:0 --batch 256 --profile \
+		--warmup "$WARMUP" --duration "$DURATION"
+done
+
+# 3d. Serving mode on the GPU: two instances, each an executor with a stream of its own, serving
+# Poisson arrivals through the dynamic batcher (prepared at 8, 32 and 128): the table says the offered
+# and answered rates, the latency's parts and each instance's utilization.
+: >"$OUTDIR/serving.txt"
+for rate in 5000 50000; do
+	run "serving-resnet-$rate" 30 "$OUTDIR/serving.txt" "$GPU_BIN" bench --preset resnet --device cuda:0 --batch 128 \
+		--arrival "poisson:$rate" --preferred-batch 8,32 --max-delay 1ms --instances 2 --slo-p99 20ms \
 		--warmup "$WARMUP" --duration "$DURATION"
 done
 

@@ -36,6 +36,9 @@ type BenchSpec struct {
 	// ProfileEvery, when positive, times each step in one batch in
 	// ProfileEvery, left out of the measured figures (runner.Config.ProfileEvery).
 	ProfileEvery int
+	// Serving, when set, measures serving mode instead of batches back to
+	// back: each batch size is then a max batch (runner.Server).
+	Serving *ServingSpec
 }
 
 // Options are the engine's options of the bench.
@@ -123,6 +126,10 @@ func (b *Bench) Observer() *Headless { return b.obs }
 // when the spec keeps them, every measured latency. show sees every snapshot.
 func (b *Bench) Measure(ctx context.Context, m *model.Model, batch int, show func(runner.Snapshot)) (runner.Snapshot, []time.Duration, error) {
 	s := b.spec
+	if s.Serving != nil {
+		snap, err := b.serve(ctx, m, batch, show)
+		return snap, nil, err
+	}
 	cfg := runner.Config{
 		Registry: b.m.Registry, Catalog: s.Catalog, Model: m.Name, Device: s.Device.String(),
 		Batch: batch, Warmup: s.Warmup, Window: b.m.Window, MaxMeasure: s.Duration, Options: s.Options(),
@@ -142,21 +149,60 @@ func (b *Bench) Measure(ctx context.Context, m *model.Model, batch int, show fun
 		r.Stop()
 		b.lastRun = max(b.lastRun, r.Latest().RunID)
 	}()
+	if b.follow(r, show) {
+		return r.Latest(), nil, nil
+	}
+	return r.Latest(), r.Latencies(), nil
+}
+
+// aRun is what Runner and Server share, for follow.
+type aRun interface {
+	Snapshots() <-chan runner.Snapshot
+	Done() <-chan struct{}
+	Latest() runner.Snapshot
+	Stop()
+}
+
+// follow hands every snapshot of r to the observer and to show until r
+// ends, or stops r at its first error (an executor that failed to open or
+// run ends this batch size) and then reports failed.
+func (b *Bench) follow(r aRun, show func(runner.Snapshot)) (failed bool) {
 	for {
 		select {
 		case snap := <-r.Snapshots():
 			b.obs.Snapshot(snap)
 			show(snap)
 			if snap.State == runner.Error {
-				r.Stop() // an executor that failed to open or run ends this batch size
+				r.Stop()
 				b.obs.Snapshot(r.Latest())
-				return r.Latest(), nil, nil
+				return true
 			}
 		case <-r.Done():
 			b.obs.Snapshot(r.Latest())
-			return r.Latest(), r.Latencies(), nil
+			return false
 		}
 	}
+}
+
+// serve measures serving mode at max batch maxBatch: the server runs
+// until its measuring time is over, ctx ends or it fails.
+func (b *Bench) serve(ctx context.Context, m *model.Model, maxBatch int, show func(runner.Snapshot)) (runner.Snapshot, error) {
+	s := b.spec
+	cfg := b.m.serveConfig(*s.Serving, s.Catalog, m, s.Device, maxBatch, s.Options())
+	cfg.Warmup, cfg.MaxMeasure, cfg.FirstRunID = s.Warmup, s.Duration, b.lastRun
+	srv, err := runner.NewServer(cfg)
+	if err != nil {
+		return runner.Snapshot{}, err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return runner.Snapshot{}, err
+	}
+	defer func() {
+		srv.Stop()
+		b.lastRun = max(b.lastRun, srv.Latest().RunID)
+	}()
+	b.follow(srv, show)
+	return srv.Latest(), nil
 }
 
 // Close ends the energy counters' NVML session and the outputs (see Observer.Close).

@@ -35,6 +35,9 @@ type DashboardSpec struct {
 	// sweep and the c race.
 	Threads int
 	TF32    bool
+	// Serving, when set, starts the dashboard in serving mode with these
+	// settings (the --arrival flags); o switches either way.
+	Serving *ServingSpec
 	// FakeGPUs shows that many simulated GPUs instead of asking NVML.
 	FakeGPUs int
 	// Interval is the GPU telemetry's; Warmup the run's least warm-up.
@@ -54,8 +57,6 @@ type DashboardSpec struct {
 // drawing (ui.Session): whether a batch fits, the s sweep, the c race and
 // the e export. OpenDashboard starts it; Close stops and waits for all of it.
 type Dashboard struct {
-	*runner.Runner
-
 	// Feeds for the screen: the runner's snapshots (Initial first), the GPU
 	// samples (nil without NVML, NVMLError then says why) and the host's.
 	Initial   runner.Snapshot
@@ -73,11 +74,14 @@ type Dashboard struct {
 	gpus   gpus
 	obs    *Observer
 	rec    *record.Recorder // the recording, or nil
+	energy runner.EnergyMeter
 	cancel context.CancelFunc
 	gpuS   *gpuinfo.Sampler
 	hostS  *hostinfo.Sampler
 	// latest is the newest GPU sample, which CheckBatch reads.
 	latest atomic.Pointer[gpuinfo.Sample]
+	// runs is the current run (closed loop or serving) and its switches.
+	runs runs
 }
 
 // OpenDashboard opens the GPUs (or simulated ones), picks the device, and
@@ -98,18 +102,29 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 		g.close()
 		return nil, usage("--tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --tf32 out")
 	}
-	energy := dashboardEnergy(m, g, d.Devices)
-	r, err := runner.New(runner.Config{
-		Registry: m.Registry, Catalog: spec.Catalog, Model: spec.Model, Device: d.spec.Device, Batch: spec.Batch,
-		Warmup: spec.Warmup, Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32}, Energy: energy,
-	})
-	if err != nil {
-		g.close()
-		return nil, err
-	}
-	d.Runner, d.Initial = r, r.Latest()
+	d.energy = dashboardEnergy(m, g, d.Devices)
 	ctx, d.cancel = context.WithCancel(ctx)
-	if err := d.start(ctx); err != nil {
+	d.runs = runs{ctx: ctx, out: make(chan runner.Snapshot, 1), swap: make(chan (<-chan runner.Snapshot))}
+	var first *current
+	if spec.Serving != nil {
+		if err := d.startServing(ctx); err != nil {
+			d.cancel()
+			g.close()
+			return nil, err
+		}
+		first = d.runs.cur.Load()
+	} else {
+		r, err := d.newRunner(spec.Model, d.spec.Device, spec.Batch, 0)
+		if err != nil {
+			d.cancel()
+			g.close()
+			return nil, err
+		}
+		first = &current{r: r}
+		d.runs.cur.Store(first)
+	}
+	d.Initial = first.latestSnap()
+	if err := d.start(ctx, first); err != nil {
 		d.cancel()
 		d.wait()
 		_ = d.obs.Close() // nil before the outputs opened
@@ -119,8 +134,52 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 	return d, nil
 }
 
-// start starts the samplers, the outputs and the runner.
-func (d *Dashboard) start(ctx context.Context) error {
+// newRunner opens (but does not start) a closed-loop run of model on
+// device at batch, its run ids counting on from firstRunID.
+func (d *Dashboard) newRunner(model, device string, batch int, firstRunID uint64) (*runner.Runner, error) {
+	return runner.New(runner.Config{
+		Registry: d.m.Registry, Catalog: d.spec.Catalog, Model: model, Device: device, Batch: batch,
+		Warmup: d.spec.Warmup, Options: d.options(), Energy: d.energy, FirstRunID: firstRunID,
+	})
+}
+
+// options are the engine's options of every run of the dashboard.
+func (d *Dashboard) options() engine.Options {
+	return engine.Options{Threads: d.spec.Threads, Seed: presets.DefaultSeed, TF32: d.spec.TF32}
+}
+
+// startServing checks and builds the first run when the dashboard starts
+// in serving mode; the server starts with the others in start.
+func (d *Dashboard) startServing(ctx context.Context) error {
+	s := d.spec
+	mod, err := s.Catalog.Get(s.Model)
+	if err != nil {
+		return err
+	}
+	batch := s.Batch
+	if batch == 0 {
+		batch = mod.DefaultBatch
+	}
+	if err := CheckServing(*s.Serving, mod, batch); err != nil {
+		return err
+	}
+	dev, err := engine.ParseDevice(d.spec.Device)
+	if err != nil {
+		return err
+	}
+	cfg := d.m.serveConfig(*s.Serving, s.Catalog, mod, dev, batch, d.options())
+	cfg.Warmup = s.Warmup
+	srv, err := runner.NewServer(cfg)
+	if err != nil {
+		return err
+	}
+	d.runs.lastServing = s.Serving
+	d.runs.cur.Store(&current{srv: srv})
+	return nil
+}
+
+// start starts the samplers, the outputs and the first run.
+func (d *Dashboard) start(ctx context.Context, first *current) error {
 	samples := (<-chan gpuinfo.Sample)(nil)
 	if mon := d.gpus.mon; mon != nil {
 		s, err := mon.Start(ctx, gpuinfo.SamplerOptions{Interval: d.spec.Interval})
@@ -150,20 +209,26 @@ func (d *Dashboard) start(ctx context.Context) error {
 	// Every GPU sample passes through the session, which keeps the newest
 	// for CheckBatch; snapshots and host readings only when observed.
 	d.Samples = tee(ctx, &obs.wg, samples, func(smp gpuinfo.Sample) { d.latest.Store(&smp); obs.sample(smp) })
-	d.Snapshots, d.Host = d.Runner.Snapshots(), d.hostS.C()
+	d.runs.forward(ctx, &obs.wg, first.snapshots())
+	d.Snapshots, d.Host = d.runs.out, d.hostS.C()
 	if obs.active() {
 		obs.Snapshot(d.Initial)
 		d.Snapshots = tee(ctx, &obs.wg, d.Snapshots, obs.Snapshot)
 		d.Host = tee(ctx, &obs.wg, d.Host, obs.host)
 	}
-	return d.Runner.Start(ctx)
+	if first.srv != nil {
+		return first.srv.Start(ctx)
+	}
+	return first.r.Start(ctx)
 }
 
 // wait stops the runner and waits for the samplers (their context has ended).
 func (d *Dashboard) wait() {
-	if d.Runner != nil {
-		d.Runner.Stop()
+	d.runs.switching.Lock()
+	if c := d.runs.cur.Load(); c != nil {
+		c.stop()
 	}
+	d.runs.switching.Unlock()
 	if d.gpuS != nil {
 		d.gpuS.Wait()
 	}
@@ -191,7 +256,7 @@ func (d *Dashboard) Close() error {
 // free memory in the latest sample (plus what this run holds there).
 // Without a reading it accepts and leaves the last word to the engine.
 func (d *Dashboard) CheckBatch(n int) error {
-	return checkBatch(d.spec.Catalog, d.Runner.Latest(), n, d.Devices, d.latest.Load(), d.m.hostMemory)
+	return checkBatch(d.spec.Catalog, d.Latest(), n, d.Devices, d.latest.Load(), d.m.hostMemory)
 }
 
 // checkBatch is CheckBatch on the catalog, the run's snapshot s, the device

@@ -140,7 +140,7 @@ func TestOpenDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Runner == nil || d.Devices[0].Name != "cpu" || d.Latest().Device != "cpu" || d.Samples != nil ||
+	if d.runs.cur.Load() == nil || d.Devices[0].Name != "cpu" || d.Latest().Device != "cpu" || d.Samples != nil ||
 		!strings.Contains(d.NVMLError, "no NVIDIA driver") || !strings.HasPrefix(d.Serving, "metrics http://127.0.0.1:") {
 		t.Errorf("dashboard %+v", d)
 	}

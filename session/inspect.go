@@ -104,6 +104,27 @@ func InspectModel(m *model.Model, batch int) (report.Inspection, error) {
 	return ins, nil
 }
 
+// InspectWithPlan is Inspect with the CUDA engine's plan at the batch
+// (inspect --plan cuda), when the graph compiles.
+func InspectWithPlan(name string, dims map[string]int, batch int) (report.Inspection, error) {
+	ins, err := Inspect(name, dims, batch)
+	if err != nil || !ins.Complete {
+		return ins, err
+	}
+	m, err := inspectable(name, dims)
+	if err != nil {
+		return report.Inspection{}, err
+	}
+	c, err := m.Bind(ins.Batch)
+	if err != nil {
+		return report.Inspection{}, &UsageError{Msg: fmt.Sprintf("%v (at batch %d)", err, ins.Batch)}
+	}
+	if ins.GPUPlan, err = gpuPlan(c, ins.Batch); err != nil {
+		return report.Inspection{}, err
+	}
+	return ins, nil
+}
+
 // compiledFigures fills what the graph c compiled for ins.Batch says: the
 // bound shapes, FLOPs, memory, the steps and the fusion.
 func compiledFigures(ins *report.Inspection, m *model.Model, c *model.Graph) error {

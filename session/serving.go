@@ -82,4 +82,3 @@ func CheckServing(s ServingSpec, mod *model.Model, maxBatch int) error {
 	}
 	return nil
 }
-

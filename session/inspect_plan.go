@@ -1,0 +1,86 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+
+	"infertop/engine/cuda"
+	"infertop/model"
+	"infertop/report"
+)
+
+// gpuPlan is the CUDA engine's plan of the compiled graph c at batch, as
+// inspect --plan cuda shows it: the engine's own plan compiler, which
+// needs no GPU. Convolutions are shown the im2col way, whose workspace
+// bounds the memory; the engine times the ways on the device in Prepare.
+func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
+	out := &report.GPUPlan{Batch: batch}
+	if u := cuda.CheckGraph(c); len(u) > 0 {
+		out.Unsupported = unsupportedRows(u)
+		return out, nil
+	}
+	p, err := cuda.Build(c, batch)
+	if err != nil {
+		return nil, fmt.Errorf("the CUDA plan at batch %d: %w", batch, err)
+	}
+	convs := 0
+	for _, n := range p.Nodes {
+		row := report.GPUPlanNode{Name: n.Name, Op: strings.TrimPrefix(n.Op, "infertop."), Covers: n.Covers, Steps: []string{}}
+		if n.Covers == nil {
+			row.Covers = []string{}
+		}
+		for i := n.Lo; i < n.Hi; i++ {
+			s := &p.Steps[i]
+			row.Steps = append(row.Steps, stepText(s))
+			switch {
+			case s.Gemm != nil:
+				out.Gemms++
+			case s.Conv != nil:
+				out.Convs++
+			default:
+				out.Launches++
+			}
+		}
+		if w, ok := p.Conv[n.Name]; ok {
+			row.Way = w.String()
+			convs++
+		}
+		out.Nodes = append(out.Nodes, row)
+	}
+	out.Buffers = len(p.Buffers)
+	for _, b := range p.Buffers {
+		bytes := 4 * b.Floats
+		switch b.Role {
+		case cuda.RoleWeight:
+			out.WeightBytes += bytes
+		case cuda.RoleInput:
+			out.InputBytes += bytes
+		case cuda.RoleActivation:
+			out.ActivationBytes += bytes
+		case cuda.RoleWorkspace:
+			out.WorkspaceBytes += bytes
+		}
+		out.PeakBytes += bytes
+	}
+	out.UnsharedBytes = 4 * p.ValueFloats
+	if convs > 0 {
+		out.Note = fmt.Sprintf("each of the %d convolutions is shown the im2col way (its workspace bounds the memory); on the GPU, Prepare times im2col + cuBLAS, the implicit-GEMM kernel and cuDNN for each and keeps the quickest that agrees", convs)
+	}
+	return out, nil
+}
+
+// stepText names one step: a kernel with its grid, a cuBLAS call, a cuDNN call.
+func stepText(s *cuda.Step) string {
+	switch {
+	case s.Gemm != nil:
+		g := s.Gemm
+		if g.Batch > 1 {
+			return fmt.Sprintf("cublasSgemmStridedBatched %d×%d×%d ×%d", g.M, g.N, g.K, g.Batch)
+		}
+		return fmt.Sprintf("cublasSgemm %d×%d×%d", g.M, g.N, g.K)
+	case s.Conv != nil:
+		return s.Kernel()
+	}
+	l := s.Launch
+	return fmt.Sprintf("%s<<<%d, %d>>>", l.Kernel, l.Grid.Size(), l.Block.Size())
+}

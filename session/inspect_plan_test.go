@@ -1,0 +1,58 @@
+package session
+
+import (
+	"strings"
+	"testing"
+)
+
+// inspect --plan cuda works the CUDA plan out without a GPU: resnet's ten
+// convolutions the im2col way (im2col, a strided-batched sgemm, bias and
+// activation, plus the residual add of four), the pool and the classifier;
+// the device memory adds up by role.
+func TestInspectCUDAPlan(t *testing.T) {
+	ins, err := InspectWithPlan("resnet", nil, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ins.GPUPlan
+	if p == nil || len(p.Unsupported) != 0 {
+		t.Fatalf("plan %+v", p)
+	}
+	if p.Launches != 10*2+4+1+1 || p.Gemms != 11 || p.Convs != 0 || len(p.Nodes) != 13 {
+		t.Errorf("%d launches, %d cuBLAS calls, %d cuDNN calls, %d nodes; want 26, 11, 0, 13", p.Launches, p.Gemms, p.Convs, len(p.Nodes))
+	}
+	if got := p.WeightBytes + p.InputBytes + p.ActivationBytes + p.WorkspaceBytes; got != p.PeakBytes {
+		t.Errorf("peak %d != the roles' sum %d", p.PeakBytes, got)
+	}
+	if p.InputBytes != 4*256*3*32*32 {
+		t.Errorf("input bytes %d; want 256×3×32×32 floats", p.InputBytes)
+	}
+	if p.WeightBytes < 4*ins.Params.Count {
+		t.Errorf("weights %d bytes, below the %d parameters' 4 bytes each", p.WeightBytes, ins.Params.Count)
+	}
+	if p.ActivationBytes > p.UnsharedBytes {
+		t.Errorf("activations %d above their unshared size %d", p.ActivationBytes, p.UnsharedBytes)
+	}
+	stem := p.Nodes[0]
+	if stem.Way != "im2col" || len(stem.Steps) != 3 || !strings.HasPrefix(stem.Steps[1], "cublasSgemmStridedBatched 1024×32×27 ×256") {
+		t.Errorf("stem %+v", stem)
+	}
+	if !strings.Contains(p.Note, "10 convolutions") {
+		t.Errorf("note %q", p.Note)
+	}
+}
+
+// A graph the CUDA engine has no plan for is described with the list.
+func TestInspectCUDAPlanRefuses(t *testing.T) {
+	ins, err := InspectWithPlan("../testdata/models/mobilenet_tiny.onnx", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ins.GPUPlan
+	if p == nil || len(p.Unsupported) != 2 || len(p.Nodes) != 0 {
+		t.Fatalf("plan %+v", p)
+	}
+	if got := p.Unsupported[1].String(); !strings.Contains(got, "grouped convolution (group > 1) has no CUDA plan yet") {
+		t.Errorf("refusal %q", got)
+	}
+}
