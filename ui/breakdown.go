@@ -12,7 +12,8 @@ import (
 
 // breakdownPanel shows a serving run's request latency: end to end (from
 // the scheduled arrival), and its parts, queue, formation and compute, at
-// p50/p90/p99/max with their counts; the last window's p50 and p99; and,
+// p50/p90/p99/max with their counts; how late the batcher woke (not a part:
+// it is inside the others, dimmed); the last window's p50 and p99; and,
 // where there is room, the end-to-end histogram.
 type breakdownPanel struct {
 	w, h   int
@@ -22,8 +23,8 @@ type breakdownPanel struct {
 
 func (p *breakdownPanel) SetSize(w, h int) { p.w, p.h = w, h }
 
-// breakdownText is the table's lines: the heading, four rows, the window line.
-const breakdownText = 6
+// breakdownText is the table's lines: the heading, five rows, the window line.
+const breakdownText = 7
 
 // redraw rebuilds the histogram for s at the current size.
 func (p *breakdownPanel) redraw(st styles, s runner.Snapshot) {
@@ -55,10 +56,12 @@ func (p breakdownPanel) View(st styles, s runner.Snapshot) string {
 	}
 	lines := []string{row("", st.label, "p50", "p90", "p99", "max", "n")}
 	for _, r := range []struct {
-		name string
-		p    runner.Percentiles
-	}{{"end-to-end", s.Latency}, {"queue", sv.Queue}, {"formation", sv.Formation}, {"compute", sv.Compute}} {
-		lines = append(lines, row(r.name, st.value, units.Latency(r.p.P50), units.Latency(r.p.P90),
+		name  string
+		p     runner.Percentiles
+		style lipgloss.Style
+	}{{"end-to-end", s.Latency, st.value}, {"queue", sv.Queue, st.value}, {"formation", sv.Formation, st.value},
+		{"compute", sv.Compute, st.value}, {"late", sv.Late, st.dim}} {
+		lines = append(lines, row(r.name, r.style, units.Latency(r.p.P50), units.Latency(r.p.P90),
 			units.Latency(r.p.P99), units.Latency(r.p.Max), units.Thousands(r.p.Count)))
 	}
 	if n := len(sv.Windows); n > 0 {

@@ -15,6 +15,8 @@ const maxServingLines = 6
 // servingLines are the header's lines of a serving run: the arrival and
 // the batcher's policy; the rates of the last window and the requests; and,
 // while the runner says the device does not keep up, its saturation line.
+// The achieved rate is "answered", as the runner's texts and
+// docs/serving.md call it.
 // Every figure is the snapshot's.
 func servingLines(st styles, sv *runner.Serving, w int) []string {
 	kv := func(label, value string) string { return st.label.Render(label+" ") + st.value.Render(value) }
@@ -55,8 +57,9 @@ func servingLines(st styles, sv *runner.Serving, w int) []string {
 	}
 	overall := st.dim.Render(fmt.Sprintf("overall %s/%s/%s", units.Short(sv.OverallOffered), units.Short(sv.OverallAchieved), units.Short(sv.OverallGoodput)))
 	lines := pack(w, "", policy...)
-	lines = append(lines, pack(w, "", rate("offered", sv.Offered), rate("achieved", sv.Achieved), good, overall,
-		count("answered", sv.Requests)+st.label.Render(" of ")+st.value.Render(units.Thousands(sv.Arrived)),
+	lines = append(lines, pack(w, "", rate("offered", sv.Offered), rate("answered", sv.Achieved), good, overall,
+		st.value.Render(units.Thousands(sv.Requests))+st.label.Render(" of ")+st.value.Render(units.Thousands(sv.Arrived))+
+			st.label.Render(" answered"),
 		count("rejected", sv.Rejected), count("unanswered", sv.Unanswered))...)
 	var sat []string
 	if sv.Saturated {

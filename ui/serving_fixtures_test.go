@@ -25,6 +25,7 @@ func servingSnapshot() runner.Snapshot {
 		Queue:      runner.Percentiles{Count: 19900, P50: ms(2.1), P90: ms(4.4), P99: ms(9.7), Max: ms(15)},
 		Formation:  runner.Percentiles{Count: 19900, P50: ms(1.6), P90: ms(1.9), P99: ms(2), Max: ms(2.1)},
 		Compute:    runner.Percentiles{Count: 19900, P50: ms(18.5), P90: ms(23), P99: ms(30), Max: ms(37)},
+		Late:       runner.Percentiles{Count: 26000, P50: ms(0.02), P90: ms(0.05), P99: ms(0.4), Max: ms(1.2)},
 		QueueDepth: 5, MaxQueueDepth: 61,
 		Batches: []runner.SizeCount{{Size: 4, Count: 120}, {Size: 8, Count: 610}, {Size: 11, Count: 90}, {Size: 16, Count: 540},
 			{Size: 23, Count: 40}, {Size: 32, Count: 80}},
