@@ -103,6 +103,7 @@ func New(opts Options) *Model {
 		cudaName: map[int]string{},
 	}
 	m.help.Styles = st.help
+	m.syncMode() // a dashboard may start in serving mode
 	busID := map[string]string{}
 	for _, d := range opts.Devices {
 		if d.BusID != "" {

@@ -275,3 +275,16 @@ func TestServingHelp(t *testing.T) {
 		t.Errorf("the closed-loop help does not name serving mode's keys:\n%s", v)
 	}
 }
+
+// A dashboard that starts on a serving run drives serving mode at once.
+func TestStartsInServingMode(t *testing.T) {
+	m, fc := newTestModel(servingSnapshot(), 80, 24)
+	m2 := New(Options{Session: fc, Initial: servingSnapshot(), Location: time.UTC, NoColor: true})
+	if !m2.keys.serving || !m.keys.serving {
+		t.Fatal("the keys do not drive serving mode on a serving run")
+	}
+	m2.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := ansi.Strip(m2.render()); !strings.Contains(v, "o closed loop") || !strings.Contains(v, "Queue depth") {
+		t.Errorf("a dashboard starting on a serving run does not show serving mode:\n%s", v)
+	}
+}
