@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -141,7 +142,12 @@ func (m *Model) stepRate(f float64) tea.Cmd {
 		}
 		rate = a.Rate
 	}
-	rate *= f
+	next := roundRate(rate * f)
+	if next <= 0 || next == rate {
+		m.setStatus(fmt.Sprintf("rate %s req/s is the lowest the keys step to", units.Short(rate)), true)
+		return nil
+	}
+	rate = next
 	if rate > serve.MaxRate {
 		m.setStatus(fmt.Sprintf("rate %s req/s is above the limit of %s req/s", units.Short(rate), units.Short(serve.MaxRate)), true)
 		return nil
@@ -150,6 +156,16 @@ func (m *Model) stepRate(f float64) tea.Cmd {
 	m.pending++
 	sess := m.opts.Session
 	return m.control(fmt.Sprintf("rate %s req/s", units.Short(rate)), func() error { return sess.SetRate(rate) })
+}
+
+// roundRate rounds a stepped rate to whole requests per second (hundredths
+// below 10), so that the arrival reads "poisson:14648", not
+// "poisson:14648.4375", after a few steps.
+func roundRate(r float64) float64 {
+	if r >= 10 {
+		return math.Round(r)
+	}
+	return math.Round(r*100) / 100
 }
 
 // stepDelay doubles or halves the max delay; from 0 it goes to firstDelay,

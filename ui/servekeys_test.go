@@ -84,6 +84,8 @@ func TestRateKeys(t *testing.T) {
 		// Two presses before the runner publishes build on each other.
 		{"up twice", []tea.KeyPressMsg{text(">"), text(">")}, []string{"rate 2500", "rate 3125"}},
 		{"up then down", []tea.KeyPressMsg{text(">"), text("<")}, []string{"rate 2500", "rate 2000"}},
+		// Steps are rounded to whole requests per second: 3125 × 1.25 is 3906.25.
+		{"up three times", []tea.KeyPressMsg{text(">"), text(">"), text(">")}, []string{"rate 2500", "rate 3125", "rate 3906"}},
 	} {
 		m, fc := newTestModel(servingSnapshot(), 80, 24)
 		pressAll(m, tc.keys...)

@@ -166,12 +166,12 @@ func (m *Model) footer() string {
 const minEvents = 6
 
 // servingRight is the bottom right of serving mode: the batcher's panel as
-// tall as it needs (at most two thirds of the column), the events below it
-// when at least minEvents lines are left for them.
+// tall as it needs (at most three fifths of the column), the events below
+// it when at least minEvents lines are left for them.
 func (m *Model) servingRight() string {
 	colH := m.ev.h
 	bp := m.batcher
-	bp.h = min(bp.wanted(*m.st, m.snap), colH*2/3)
+	bp.h = min(bp.wanted(*m.st, m.snap), colH*3/5)
 	if colH-bp.h < minEvents {
 		bp.h = colH
 		return bp.View(*m.st, m.snap)
