@@ -87,6 +87,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 		return strings.Contains(s, "model mlp_gemm.onnx ") && strings.Contains(s, "batch 1 ") &&
 			(strings.Contains(s, "measuring") || strings.Contains(s, "stable ✓"))
 	})
+	// o serves the file: requests arriving at half the throughput on screen.
+	tmux("send-keys", "-t", session, "o")
+	waitFor("serving mode", func(s string) bool {
+		return strings.Contains(s, "Queue depth") && strings.Contains(s, "Latency per request") && strings.Contains(s, "poisson:")
+	})
 	tmux("send-keys", "-t", session, "q")
 	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXIT=") })
 	if !strings.Contains(s, "EXIT=0") {

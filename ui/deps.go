@@ -1,6 +1,7 @@
 // Package ui is infertop's live dashboard: a bubbletea v2 program whose root
 // model routes keys and data to small components (header, throughput, latency,
-// GPU, host, event log, pickers). It only draws and routes keys: statistics
+// GPU, host, event log, pickers, and serving mode's queue depth, request
+// latency and batcher panels). It only draws and routes keys: statistics
 // come from the runner's Snapshots, telemetry from gpuinfo's Samples and
 // hostinfo's readings, and everything else (the run's controls, whether a
 // batch fits, the sweep and race jobs, the export) is asked of a Session,

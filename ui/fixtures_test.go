@@ -15,6 +15,7 @@ import (
 	"infertop/presets"
 	"infertop/report"
 	"infertop/runner"
+	"infertop/serve"
 	"infertop/sweep"
 )
 
@@ -48,6 +49,20 @@ func (f *fakeControl) SetBatch(n int) error     { return f.rec(fmt.Sprintf("batc
 func (f *fakeControl) SetModel(s string) error  { return f.rec("model " + s) }
 func (f *fakeControl) SetDevice(s string) error { return f.rec("device " + s) }
 func (f *fakeControl) SetProfile(n int) error   { return f.rec(fmt.Sprintf("profile %d", n)) }
+func (f *fakeControl) SetServing(on bool) error {
+	if on {
+		return f.rec("serving on")
+	}
+	return f.rec("serving off")
+}
+func (f *fakeControl) SetRate(r float64) error { return f.rec(fmt.Sprintf("rate %g", r)) }
+
+// SetServePolicy records every field of the policy, so that a test sees
+// what a key kept as well as what it changed.
+func (f *fakeControl) SetServePolicy(p serve.Policy) error {
+	return f.rec(fmt.Sprintf("policy max batch %d, max delay %s, preferred %s, queue limit %d, request %d",
+		p.MaxBatch, p.MaxDelay, serve.FormatSizes(p.Preferred), p.QueueLimit, p.RequestSize))
+}
 
 // errNoJob is what a tuning job returns when the test gave none.
 var errNoJob = errors.New("no job in this test")

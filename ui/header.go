@@ -40,10 +40,13 @@ func (h header) View(st styles, s runner.Snapshot) string {
 	if s.Batch > 0 {
 		batch = units.Thousands(int64(s.Batch))
 	}
+	batch = st.label.Render("batch ") + st.value.Render(batch) + "  "
+	if s.Serving != nil {
+		batch = "" // the policy line below gives the max batch
+	}
 	line1 := st.title.Render("infertop") + "  " +
 		st.label.Render("model ") + st.value.Render(shortName(s.Model)) + "  " +
-		st.label.Render("device ") + st.value.Render(dev) + "  " +
-		st.label.Render("batch ") + st.value.Render(batch) + "  " +
+		st.label.Render("device ") + st.value.Render(dev) + "  " + batch +
 		st.dim.Render(build)
 	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(units.Elapsed(s.Elapsed))
 	if s.Measured > 0 {
@@ -53,7 +56,22 @@ func (h header) View(st styles, s runner.Snapshot) string {
 	if h.serving != "" {
 		line2 += "  " + st.dim.Render(h.serving)
 	}
-	return fit(line1+"\n"+line2, h.w, 2)
+	out := line1 + "\n" + line2
+	if s.Serving != nil {
+		for _, l := range servingLines(st, s.Serving, h.w) {
+			out += "\n" + l
+		}
+	}
+	return fit(out, h.w, h.height(st, s))
+}
+
+// height is the header's lines for s at the header's width: two, and in
+// serving mode the serving lines below them.
+func (h header) height(st styles, s runner.Snapshot) int {
+	if s.Serving == nil {
+		return 2
+	}
+	return 2 + len(servingLines(st, s.Serving, h.w))
 }
 
 // stateBadge says where the run is; for a measuring run it says which
@@ -65,6 +83,9 @@ func stateBadge(st styles, s runner.Snapshot) string {
 				return name + " ✓"
 			}
 			return name + " ✗"
+		}
+		if s.Serving != nil { // serving mode applies the window rule only
+			return mark("windows", s.Stability.Windows)
 		}
 		return mark("windows", s.Stability.Windows) + " · " + mark("iqr", s.Stability.IQR)
 	}

@@ -11,6 +11,10 @@ import (
 // window: about five minutes with the runner's 1 s windows).
 const historyLen = 300
 
+// depthLen is how many queue depths the serving chart keeps (one per
+// snapshot: about five minutes at the runner's ten snapshots a second).
+const depthLen = 3000
+
 // utilLen is how many utilization readings each GPU keeps for its sparkline.
 const utilLen = 120
 
@@ -28,6 +32,9 @@ type history struct {
 	lastRun    uint64
 	lastWindow int
 	util       map[int][]float64 // per NVML index
+	// depth is each serving snapshot's queue depth; depthMax each
+	// completed window's most queued requests.
+	depth, depthMax []point
 }
 
 func newHistory() *history {
@@ -45,6 +52,11 @@ func (h *history) addSnapshot(s runner.Snapshot) bool {
 		h.lastRun, h.lastWindow = s.RunID, -1
 		added = len(h.throughput) > 0
 		h.throughput = h.throughput[:0]
+		h.depth, h.depthMax = h.depth[:0], h.depthMax[:0]
+	}
+	if sv := s.Serving; sv != nil {
+		h.depth = keepLast(append(h.depth, point{T: s.Time, Value: float64(sv.QueueDepth)}), depthLen)
+		added = true
 	}
 	for _, w := range s.Windows {
 		if w.Index <= h.lastWindow {
@@ -53,13 +65,34 @@ func (h *history) addSnapshot(s runner.Snapshot) bool {
 		// A window ends at s.Time minus the measured time since its end.
 		t := s.Time.Add(w.End - s.Measured)
 		h.throughput = append(h.throughput, point{T: t, Value: w.SamplesPerSec})
+		if sw, ok := servingWindow(s.Serving, w.Index); ok {
+			h.depthMax = keepLast(append(h.depthMax, point{T: t, Value: float64(sw.MaxDepth)}), historyLen)
+		}
 		h.lastWindow = w.Index
 		added = true
 	}
-	if n := len(h.throughput); n > historyLen {
-		h.throughput = append(h.throughput[:0], h.throughput[n-historyLen:]...)
-	}
+	h.throughput = keepLast(h.throughput, historyLen)
 	return added
+}
+
+// keepLast drops the oldest points beyond n.
+func keepLast(pts []point, n int) []point {
+	if len(pts) > n {
+		return append(pts[:0], pts[len(pts)-n:]...)
+	}
+	return pts
+}
+
+// servingWindow is the serving figures of window index (nil sv: none).
+func servingWindow(sv *runner.Serving, index int) (runner.ServingWindow, bool) {
+	if sv != nil {
+		for _, w := range sv.Windows {
+			if w.Index == index {
+				return w, true
+			}
+		}
+	}
+	return runner.ServingWindow{}, false
 }
 
 // addSample stores each GPU's utilization.

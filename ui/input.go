@@ -29,6 +29,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case modeOpen:
 		return m.openKey(k)
 	}
+	if cmd, ok := m.serveKey(k); ok {
+		return cmd
+	}
 	sess := m.opts.Session
 	switch {
 	case key.Matches(k, m.keys.Quit):
@@ -45,6 +48,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.setStatus("batch is already 1", true)
 	case key.Matches(k, m.keys.Batch):
 		m.mode = modeBatch
+		m.input.Prompt = "batch: "
+		if m.serving() {
+			m.input.Prompt = "max batch: "
+		}
 		m.input.SetValue("")
 		m.setStatus("", false)
 		return m.input.Focus()
@@ -127,6 +134,9 @@ func (m *Model) batchKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.mode = modeDash
 		m.input.Blur()
+		if m.serving() {
+			return m.askMaxBatch(n)
+		}
 		return m.askBatch(n)
 	}
 	var cmd tea.Cmd

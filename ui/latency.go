@@ -31,12 +31,16 @@ func textLines(s runner.Snapshot) int {
 
 // redraw rebuilds the histogram for s at the current size.
 func (p *latencyPanel) redraw(st styles, s runner.Snapshot) {
-	w, h := p.w-2, p.h-2-textLines(s)-1 // one line for the axis labels
-	p.chart, p.lo, p.hi = "", "", ""
-	if w < 8 || h < 2 || len(s.Histogram) == 0 {
-		return
+	p.chart, p.lo, p.hi = drawHistogram(st, s.Histogram, p.w-2, p.h-2-textLines(s)-1) // one line for the axis labels
+}
+
+// drawHistogram draws the runner's latency buckets as w×h bars, and the
+// labels of the chart's ends; all empty when they do not fit.
+func drawHistogram(st styles, hist []runner.Bucket, w, h int) (chart, lo, hi string) {
+	if w < 8 || h < 2 || len(hist) == 0 {
+		return "", "", ""
 	}
-	bars := rebin(s.Histogram, w)
+	bars := rebin(hist, w)
 	c := barchart.New(w, h, barchart.WithNoAxis())
 	c.SetBarGap(0)
 	data := make([]barchart.BarData, len(bars))
@@ -45,8 +49,17 @@ func (p *latencyPanel) redraw(st styles, s runner.Snapshot) {
 	}
 	c.PushAll(data)
 	c.Draw()
-	p.chart = c.View()
-	p.lo, p.hi = units.Latency(s.Histogram[0].Lo), units.Latency(s.Histogram[len(s.Histogram)-1].Hi)
+	return c.View(), units.Latency(hist[0].Lo), units.Latency(hist[len(hist)-1].Hi)
+}
+
+// histogramView is a drawn histogram with its end labels below it, w cells
+// wide ("" when none was drawn).
+func histogramView(st styles, chart, lo, hi string, w int) string {
+	if chart == "" {
+		return ""
+	}
+	gap := max(w-len([]rune(lo))-len([]rune(hi)), 1)
+	return chart + "\n" + st.dim.Render(lo+fmt.Sprintf("%*s", gap, "")+hi)
 }
 
 // rebin merges adjacent buckets so that at most n bars remain (a display
@@ -86,9 +99,8 @@ func (p latencyPanel) View(st styles, s runner.Snapshot) string {
 			body += "\n" + st.warn.Render("⚠ "+w)
 		}
 	}
-	if p.chart != "" {
-		gap := max(p.w-2-len([]rune(p.lo))-len([]rune(p.hi)), 1)
-		body += "\n" + p.chart + "\n" + st.dim.Render(p.lo+fmt.Sprintf("%*s", gap, "")+p.hi)
+	if h := histogramView(st, p.chart, p.lo, p.hi, p.w-2); h != "" {
+		body += "\n" + h
 	}
 	title := fmt.Sprintf("Latency per batch · n=%s", units.Thousands(l.Count))
 	return box(st, title, body, p.w, p.h)

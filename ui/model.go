@@ -47,6 +47,8 @@ type Model struct {
 	// (controlBusy) to come back: they run one at a time, in order.
 	controls    []controlCall
 	controlBusy bool
+	// ask is what the serving keys last asked for (servekeys.go).
+	ask serveAsk
 
 	header header
 	thr    throughputPanel
@@ -55,6 +57,13 @@ type Model struct {
 	hostP  hostPanel
 	ev     eventsPanel
 	layers layersPanel
+	// queue, brk and batcher are serving mode's panels (in place of the
+	// throughput, the latency and, as room allows, the events).
+	queue   queuePanel
+	brk     breakdownPanel
+	batcher batcherPanel
+	// headerH is the header's height the panels were laid out for.
+	headerH int
 
 	// showLayers puts the Layers panel in place of the events;
 	// layersTable shows every step, from row layersOff on.
@@ -94,6 +103,7 @@ func New(opts Options) *Model {
 		cudaName: map[int]string{},
 	}
 	m.help.Styles = st.help
+	m.syncMode() // a dashboard may start in serving mode
 	busID := map[string]string{}
 	for _, d := range opts.Devices {
 		if d.BusID != "" {
@@ -110,7 +120,8 @@ func New(opts Options) *Model {
 	m.header.busID = busID
 	m.header.serving = opts.Serving
 	m.gpu.cudaName = m.cudaName
-	m.thr.loc, m.ev.loc = opts.Location, opts.Location
+	m.thr.loc, m.ev.loc, m.queue.loc = opts.Location, opts.Location, opts.Location
+	m.thr.series, m.queue.series = throughputSeries, queueSeries
 	m.input = textinput.New()
 	m.input.Prompt = "batch: "
 	m.input.Placeholder = "e.g. 512"
@@ -167,6 +178,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setStatus(msg.what+": "+msg.err.Error(), true)
 			m.batch = m.snap.Batch
+			m.ask = serveAsk{}
+			m.syncMode()
 		} else {
 			m.setStatus(msg.what+": done", false)
 		}
@@ -179,7 +192,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case openedMsg:
 		return m, m.takeOpened(msg)
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
+		cmd := m.handleKey(msg)
+		m.syncMode()
+		return m, cmd
 	}
 	var cmd tea.Cmd
 	switch m.mode {
@@ -199,11 +214,21 @@ func (m *Model) takeSnapshot(s runner.Snapshot) {
 	m.snap = s
 	if m.pending == 0 {
 		m.batch = s.Batch
+		m.ask = serveAsk{}
 	}
-	if m.hist.addSnapshot(s) {
+	m.syncMode()
+	added := m.hist.addSnapshot(s)
+	if m.relayout() {
+		return
+	}
+	switch {
+	case added && s.Serving != nil:
+		m.queue.redraw(*m.st, m.hist)
+	case added:
 		m.thr.redraw(*m.st, m.hist)
 	}
 	m.lat.redraw(*m.st, s)
+	m.brk.redraw(*m.st, s)
 }
 
 func (m *Model) setDark(dark bool) {
@@ -216,8 +241,30 @@ func (m *Model) setDark(dark bool) {
 
 func (m *Model) redrawAll() {
 	m.thr.redraw(*m.st, m.hist)
+	m.queue.redraw(*m.st, m.hist)
 	m.lat.redraw(*m.st, m.snap)
+	m.brk.redraw(*m.st, m.snap)
 	m.gpu.redraw(*m.st, m.hist)
+}
+
+// relayout lays the panels out again when the header's height for the
+// snapshot on screen is not the one they were laid out for (serving mode's
+// lines came, went, or changed), and reports whether it did.
+func (m *Model) relayout() bool {
+	if m.w < MinWidth || m.h < MinHeight || m.header.height(*m.st, m.snap) == m.headerH {
+		return false
+	}
+	m.layout()
+	return true
+}
+
+// syncMode words the key help for the mode the keys now drive (the ?
+// screen, whose height may change with it, is laid out again).
+func (m *Model) syncMode() {
+	if on := m.serving(); on != m.keys.serving {
+		m.keys.setServing(on)
+		m.layout()
+	}
 }
 
 func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = s, bad }

@@ -84,7 +84,8 @@ type replayKeys struct {
 func newReplayKeys() replayKeys {
 	live := newKeyMap()
 	var run []string
-	for _, b := range []key.Binding{live.Double, live.Halve, live.Batch, live.Model, live.Device, live.Reset} {
+	for _, b := range []key.Binding{live.Double, live.Halve, live.Batch, live.Model, live.Device, live.Reset,
+		live.Serving, live.RateUp, live.RateDown, live.DelayUp, live.DelayDown} {
 		run = append(run, b.Keys()...)
 	}
 	return replayKeys{
@@ -346,7 +347,7 @@ func (r *Replay) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, r.keys.End):
 		r.seek(r.end())
 	case key.Matches(k, r.keys.RunKeys):
-		r.inner.setStatus("replay is read-only: batch, model, device and reset are disabled (space pauses the replay)", true)
+		r.inner.setStatus("replay is read-only: batch, model, device, reset and the serving controls are disabled (space pauses the replay)", true)
 	}
 	return nil
 }

@@ -42,12 +42,13 @@ func (m *Model) saveFeeds() feedState {
 func (m *Model) restoreFeeds(f feedState) {
 	m.snap, m.batch, m.sample, m.host, m.hist = f.snap, f.batch, f.sample, f.host, f.hist.clone()
 	m.redrawAll()
+	m.relayout()
 }
 
 // clone is a deep copy.
 func (h *history) clone() *history {
 	c := &history{throughput: append([]point(nil), h.throughput...), lastRun: h.lastRun, lastWindow: h.lastWindow,
-		util: make(map[int][]float64, len(h.util))}
+		util: make(map[int][]float64, len(h.util)), depth: append([]point(nil), h.depth...), depthMax: append([]point(nil), h.depthMax...)}
 	for i, u := range h.util {
 		c.util[i] = append([]float64(nil), u...)
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"infertop/runner"
 )
 
 // TestSizeSweep resizes through every width and height (in steps) from 20×5
@@ -25,6 +27,16 @@ func TestSizeSweep(t *testing.T) {
 	toPrompt(t, models["open"])
 	models["open"].Update(completedMsg{matches: []string{"a.onnx", "b.onnx", "c/", "d.onnx", "e.onnx", "f.onnx", "g.onnx", "h.onnx",
 		"i.onnx", "j.onnx", "k.onnx", "l.onnx", "m.onnx", "n.onnx", "o.onnx", "p.onnx", "q.onnx", "r.onnx", "s.onnx", "t.onnx"}})
+	models["serving"], _ = newServingModel(servingSnapshot(), steadyDepth, 80, 24)
+	models["saturated"], _ = newServingModel(saturatedSnapshot(), growingDepth, 80, 24)
+	models["saturated help"], _ = newServingModel(saturatedSnapshot(), growingDepth, 80, 24)
+	press(models["saturated help"], text("?"))
+	models["serving prompt"], _ = newServingModel(servingSnapshot(), steadyDepth, 80, 24)
+	typeBatch(models["serving prompt"], "abc")
+	start := servingSnapshot()
+	start.Serving = &runner.Serving{Arrival: "poisson:1000", MaxBatch: 8, RequestSize: 1}
+	start.Windows, start.Histogram, start.State = nil, nil, runner.Warming
+	models["serving start"], _ = newTestModel(start, 80, 24)
 	models["empty"], _ = newTestModel(cpuSnapshot(), 80, 24)
 	models["empty"].snap = runnerSnapshot{}
 	for name, m := range models {

@@ -40,7 +40,8 @@ func (m *Model) layout() {
 	}
 	m.help.SetWidth(m.w)
 	m.header.SetSize(m.w)
-	bodyH := m.h - 2 - m.footerLines()
+	m.headerH = m.header.height(*m.st, m.snap)
+	bodyH := m.bodyH()
 	leftW := m.w / 2
 	rightW := m.w - leftW
 	topH := bodyH / 2
@@ -48,6 +49,10 @@ func (m *Model) layout() {
 	m.thr.SetSize(leftW, topH, *m.st, m.hist)
 	m.lat.SetSize(rightW, topH)
 	m.lat.redraw(*m.st, m.snap)
+	m.queue.SetSize(leftW, topH, *m.st, m.hist)
+	m.brk.SetSize(rightW, topH)
+	m.brk.redraw(*m.st, m.snap)
+	m.batcher.SetSize(rightW, botH)
 	gpuH := botH
 	if m.cpuRun() {
 		gpuH = botH - hostH
@@ -60,6 +65,9 @@ func (m *Model) layout() {
 		m.picker.SetSize(m.w, bodyH)
 	}
 }
+
+// bodyH is the panels' height: the screen less the header and the footer.
+func (m *Model) bodyH() int { return m.h - m.headerH - m.footerLines() }
 
 // cpuRun reports whether the run is on the host.
 func (m *Model) cpuRun() bool {
@@ -84,7 +92,7 @@ func (m *Model) render() string {
 		msg := "enlarge the terminal to 80×24"
 		return fit(lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.st.warn.Render(msg)), m.w, m.h)
 	}
-	bodyH := m.h - 2 - m.footerLines()
+	bodyH := m.bodyH()
 	var body string
 	switch {
 	case m.tune.view == tuneSweep:
@@ -104,17 +112,28 @@ func (m *Model) render() string {
 	return fit(out, m.w, m.h)
 }
 
-// dashboard is the four panels in two rows.
+// dashboard is the four panels in two rows. In serving mode the queue and
+// the request latency replace the throughput and the batch latency, and
+// the batcher's panel takes the top of the events' place (all of it when
+// too little is left for the events).
 func (m *Model) dashboard() string {
-	top := sideBySide(m.thr.View(*m.st, m.snap), m.lat.View(*m.st, m.snap))
+	var top string
+	if m.snap.Serving != nil {
+		top = sideBySide(m.queue.View(*m.st, m.snap), m.brk.View(*m.st, m.snap))
+	} else {
+		top = sideBySide(m.thr.View(*m.st, m.snap), m.lat.View(*m.st, m.snap))
+	}
 	gv := gpuView{sample: m.sample, nvmlErr: m.opts.NVMLError, snap: m.snap, inUse: m.inUse()}
 	left := m.gpu.View(*m.st, gv)
 	if m.cpuRun() {
 		left = m.hostP.View(*m.st, m.host, m.snap) + "\n" + left
 	}
 	right := m.ev.View(*m.st, m.snap.Events)
-	if m.showLayers {
+	switch {
+	case m.showLayers:
 		right = m.layers.View(*m.st, m.snap.Profile)
+	case m.snap.Serving != nil:
+		right = m.servingRight()
 	}
 	bottom := sideBySide(left, right)
 	return top + "\n" + bottom
@@ -141,4 +160,23 @@ func (m *Model) footer() string {
 		line = m.st.dim.Render("model " + m.snap.Model)
 	}
 	return fitLine(line, m.w) + "\n" + m.help.View(m.keys)
+}
+
+// minEvents is the least height the events get beside the batcher's panel.
+const minEvents = 6
+
+// servingRight is the bottom right of serving mode: the batcher's panel as
+// tall as it needs (at most three fifths of the column), the events below
+// it when at least minEvents lines are left for them.
+func (m *Model) servingRight() string {
+	colH := m.ev.h
+	bp := m.batcher
+	bp.h = min(bp.wanted(*m.st, m.snap), colH*3/5)
+	if colH-bp.h < minEvents {
+		bp.h = colH
+		return bp.View(*m.st, m.snap)
+	}
+	ev := m.ev
+	ev.h = colH - bp.h
+	return bp.View(*m.st, m.snap) + "\n" + ev.View(*m.st, m.snap.Events)
 }
