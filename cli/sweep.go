@@ -188,7 +188,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	if *maxBatchF != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(*maxBatchF))
 		if err != nil || n < 1 || n > maxBatch {
-			return fail("--max-batch %s is out of range (accepted: 1 to %d; a list such as 8,16,32 with --arrival poisson)", *maxBatchF, maxBatch)
+			return fail("--max-batch %s: a whole number from 1 to %d in a batch sweep (a list such as 8,16,32 with --arrival poisson)", *maxBatchF, maxBatch)
 		}
 		s.MaxBatch = n
 	}

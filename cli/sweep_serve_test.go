@@ -113,7 +113,7 @@ func TestSweepServingUsageErrors(t *testing.T) {
 		{append(serving, "--mem-limit", "1GiB"), "--mem-limit applies to a batch sweep, not a serving search (--arrival poisson)"},
 		{[]string{"--max-delay", "1ms"}, "--max-delay is a serving search setting: give --arrival poisson and --slo-p99 with it"},
 		{[]string{"--instances", "2"}, "--instances is a serving search setting: give --arrival poisson and --slo-p99 with it"},
-		{[]string{"--max-batch", "8,16"}, "--max-batch 8,16 is out of range (accepted: 1 to 16777216; a list such as 8,16,32 with --arrival poisson)"},
+		{[]string{"--max-batch", "8,16"}, "--max-batch 8,16: a whole number from 1 to 16777216 in a batch sweep (a list such as 8,16,32 with --arrival poisson)"},
 	}
 	for _, c := range cases {
 		code, out, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), c.args...)
