@@ -65,7 +65,8 @@ type ServeConfig struct {
 	// MaxMeasure, when positive, ends the run after this much measured time
 	// (whole windows, at least StabilityWindows of them).
 	MaxMeasure time.Duration
-	// PublishInterval is the least time between two snapshots (default 100ms).
+	// PublishInterval is the least time between two snapshots (default
+	// 100ms; a window in a simulation).
 	PublishInterval time.Duration
 	// HistogramBuckets and KeepWindows are as in Config.
 	HistogramBuckets, KeepWindows int
@@ -130,6 +131,11 @@ func (c ServeConfig) withDefaults() (ServeConfig, error) {
 	}
 	if c.PublishInterval == 0 {
 		c.PublishInterval = DefaultPublishInterval
+		if c.Simulate != nil {
+			// A simulation runs far faster than its clock: a snapshot a
+			// window is all a reader can see of it anyway.
+			c.PublishInterval = c.Window
+		}
 	}
 	if c.HistogramBuckets <= 0 {
 		c.HistogramBuckets = 32

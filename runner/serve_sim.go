@@ -13,7 +13,12 @@ type simBackend struct {
 	finish  []time.Time // each busy instance's end; zero when idle
 	took    []time.Duration
 	batches int64
+	polls   int // waits since the context and commands were last looked at
 }
+
+// simPoll is how many waits a simulation runs between two looks at its
+// context and commands.
+const simPoll = 64
 
 func newSimBackend(cfg ServeConfig) *simBackend {
 	start := cfg.Simulate.Start
@@ -31,16 +36,20 @@ func (b *simBackend) start(i, size int) {
 	b.finish[i], b.took[i] = b.clock.Add(d), d
 }
 
-// wait takes a command if one is waiting, else moves the clock to the
-// earliest of the deadline and the first batch to finish. With nothing
-// left to happen the simulation ends as a stopped context would.
+// wait takes a command if one is waiting (looked at every simPoll waits:
+// a simulation runs far faster than its clock), else moves the clock to
+// the earliest of the deadline and the first batch to finish. With
+// nothing left to happen the simulation ends as a stopped context would.
 func (b *simBackend) wait(ctx context.Context, deadline time.Time, cmds <-chan serveCmd) wakeup {
-	select {
-	case <-ctx.Done():
-		return wakeup{kind: wakeCtx}
-	case c := <-cmds:
-		return wakeup{kind: wakeCmd, cmd: c}
-	default:
+	if b.polls++; b.polls >= simPoll {
+		b.polls = 0
+		select {
+		case <-ctx.Done():
+			return wakeup{kind: wakeCtx}
+		case c := <-cmds:
+			return wakeup{kind: wakeCmd, cmd: c}
+		default:
+		}
 	}
 	first := -1
 	for i, t := range b.finish {
