@@ -108,8 +108,8 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTim
 	at := 0 // the im2col plan has run up to this step
 	for _, node := range im.Nodes {
 		name := node.Name
-		if _, conv := im.Conv[name]; !conv {
-			continue
+		if w, conv := im.Conv[name]; !conv || w == ConvDirect {
+			continue // not a convolution, or one only the direct kernel computes
 		}
 		t := convTiming{Layer: name, Way: ConvIm2col, tol: tol}
 		var spans [numConvWays][2]int

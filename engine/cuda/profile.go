@@ -116,8 +116,14 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "layer norm kernel"
 	case KSoftmax:
 		return "softmax kernel"
-	case KMaxPool2:
+	case KMaxPool2, KMaxPool:
 		return "max pool kernel"
+	case KConvDirect:
+		return "direct convolution kernel"
+	case KBinary:
+		return "element-wise kernel"
+	case KCopyRows:
+		return "copy kernel"
 	case KAvgPool:
 		return "average pool kernel"
 	default:

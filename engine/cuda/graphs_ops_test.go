@@ -1,0 +1,188 @@
+package cuda
+
+import (
+	"testing"
+
+	"infertop/model"
+	"infertop/onnx"
+)
+
+// Test graphs for the ops imported models bring: general max pooling,
+// grouped and depthwise convolutions, the activations beyond ReLU and GELU,
+// element-wise ops with broadcasting and Concat; and the committed ONNX
+// fixtures that need them.
+
+// fixtureNames are the committed ONNX fixtures the CUDA plans cover.
+var fixtureNames = []string{"resnet_narrow", "squeeze_tiny", "mobilenet_tiny", "efficient_se"}
+
+// fixtureModels loads the committed fixtures.
+func fixtureModels(t testing.TB) []*model.Model {
+	t.Helper()
+	var out []*model.Model
+	for _, name := range fixtureNames {
+		m, err := onnx.Load("../../testdata/models/"+name+".onnx", onnx.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Name = name
+		out = append(out, m)
+	}
+	return out
+}
+
+// pool is a MaxPool with explicit window attributes.
+func (n *tnet) pool(name, x string, k, s, p, d []int64, ceil bool) string {
+	a := model.Attrs{"kernel_shape": model.IntsAttr(k...), "strides": model.IntsAttr(s...), "pads": model.IntsAttr(p...),
+		"dilations": model.IntsAttr(d...)}
+	if ceil {
+		a["ceil_mode"] = model.IntAttr(1)
+	}
+	return n.op("MaxPool", name, a, x)
+}
+
+// gconv is a grouped convolution with a bias and every window attribute explicit.
+func (n *tnet) gconv(name, x string, in, out, group int, k, s, p, d []int64) string {
+	fan := in / group * int(k[0]*k[1])
+	return n.op("Conv", name, model.Attrs{"group": model.IntAttr(int64(group)), "strides": model.IntsAttr(s...),
+		"pads": model.IntsAttr(p...), "dilations": model.IntsAttr(d...)},
+		x, n.param(name+".w", fan, out, in/group, int(k[0]), int(k[1])), n.param(name+".b", fan, out))
+}
+
+// scalar is a float32 constant of shape [].
+func (n *tnet) scalar(name string, v float32) string {
+	return n.b.Const(name, model.Floats(nil, []float32{v}))
+}
+
+// oddPools has max pools of every window the kernels take: 3×3 stride 2
+// with padding, ceil_mode over odd sizes, dilation, a rectangular window
+// with uneven padding, and the 2×2 stride 2 pool over an odd image.
+func oddPools(t testing.TB) *model.Model {
+	n := newTnet("odd-pools")
+	x := n.input("input", 3, 9, 7)
+	a := n.pool("pad", x, []int64{3, 3}, []int64{2, 2}, []int64{1, 1, 1, 1}, []int64{1, 1}, false)  // 3×5×4
+	b := n.pool("ceil", x, []int64{3, 3}, []int64{2, 2}, []int64{0, 0, 0, 0}, []int64{1, 1}, true)  // 3×4×3
+	c := n.pool("dil", x, []int64{2, 2}, []int64{1, 1}, []int64{0, 0, 0, 0}, []int64{2, 2}, false)  // 3×7×5
+	d := n.pool("rect", x, []int64{2, 3}, []int64{1, 2}, []int64{0, 1, 1, 0}, []int64{1, 1}, false) // 3×9×3
+	e := n.maxPool2("two", x)                                                                       // 3×4×3
+	return n.model(t, a, b, c, d, e)
+}
+
+// oddGroups has a depthwise convolution with ReLU6 (stride 2, padding),
+// a grouped one with dilation, a rectangular kernel, unequal strides and
+// uneven padding, a depthwise one with a residual and HardSwish after it,
+// and an ordinary convolution with a Sigmoid epilogue.
+func oddGroups(t testing.TB) *model.Model {
+	n := newTnet("odd-groups")
+	x := n.input("input", 6, 11, 9)
+	clip := func(name, v string) string {
+		return n.op("Clip", name, nil, v, n.scalar(name+".lo", 0), n.scalar(name+".hi", 6))
+	}
+	dw := clip("dw.clip", n.gconv("dw", x, 6, 6, 6, []int64{3, 3}, []int64{2, 2}, []int64{1, 1, 1, 1}, []int64{1, 1})) // 6×6×5
+	g := n.gconv("g3", dw, 6, 9, 3, []int64{3, 2}, []int64{1, 2}, []int64{2, 0, 1, 1}, []int64{2, 1})                  // 9×3×3
+	r := n.gconv("dw2", g, 9, 9, 9, []int64{3, 3}, []int64{1, 1}, []int64{1, 1, 1, 1}, []int64{1, 1})
+	r = n.op("HardSwish", "hs", nil, n.op("Add", "res", nil, r, g))
+	return n.model(t, n.op("Sigmoid", "sig", nil, n.conv("c", r, 9, 5, 3, 1, 1, true)), dw)
+}
+
+// oddActivations has every activation standalone and as a linear's
+// epilogue.
+func oddActivations(t testing.TB) *model.Model {
+	n := newTnet("odd-activations")
+	x := n.input("input", 37)
+	h := n.op("Sigmoid", "s", nil, n.linear("fc1", x, 37, 19, true))
+	h = n.op("Tanh", "t", nil, n.linear("fc2", h, 19, 19, true))
+	h = n.op("LeakyRelu", "lr", model.Attrs{"alpha": model.FloatAttr(0.1)}, n.linear("fc3", h, 19, 19, true))
+	h = n.op("HardSigmoid", "hsig", model.Attrs{"alpha": model.FloatAttr(0.3), "beta": model.FloatAttr(0.4)}, n.linear("fc4", h, 19, 19, true))
+	h = n.op("Gelu", "gt", model.Attrs{"approximate": model.StringAttr("tanh")}, n.linear("fc5", h, 19, 19, true))
+	h = n.op("Clip", "clip", nil, n.linear("fc6", h, 19, 19, true), n.scalar("clip.lo", -0.2))
+	u := n.op("Tanh", "u1", nil, x)
+	u = n.op("LeakyRelu", "u2", nil, n.op("Sigmoid", "u3", nil, u))
+	u = n.op("HardSwish", "u4", nil, n.op("HardSigmoid", "u5", nil, u))
+	u = n.op("Clip", "u6", nil, n.op("Gelu", "u7", model.Attrs{"approximate": model.StringAttr("tanh")}, u), "", n.scalar("u6.hi", 0.3))
+	return n.model(t, h, u)
+}
+
+// oddBroadcasts multiplies, divides, subtracts and adds with every kind of
+// broadcast: [N,C,H,W] by [N,C,1,1] (squeeze-and-excitation), by a
+// constant [1,C,1,1], by a scalar, by [W], a constant minus the input (the
+// first operand broadcast along the batch), [N,1,H,W] + [N,C,H,W], and
+// Concat along the channels, the rows and the last axis.
+func oddBroadcasts(t testing.TB) *model.Model {
+	n := newTnet("odd-broadcasts")
+	x := n.input("input", 5, 3, 7)
+	se := n.op("Sigmoid", "se", nil, n.op("GlobalAveragePool", "gap", nil, x))
+	y := n.op("Mul", "scale", nil, x, se)                                         // [N,5,3,7] × [N,5,1,1]
+	y = n.op("Div", "perc", nil, y, n.param("c", 1, 1, 5, 1, 1))                  // × [1,5,1,1]
+	y = n.op("Sub", "shift", nil, y, n.scalar("s", 0.25))                         // − scalar
+	y = n.op("Mul", "cols", nil, y, n.param("w", 1, 7))                           // × [7]
+	z := n.op("Sub", "rsub", nil, n.param("k", 1, 1, 5, 3, 1), x)                 // [1,5,3,1] − [N,5,3,7]
+	z = n.op("Add", "plus", nil, n.conv("one", x, 5, 1, 1, 1, 0, true), z)        // [N,1,3,7] + [N,5,3,7]
+	cat := n.op("Concat", "cat1", model.Attrs{"axis": model.IntAttr(1)}, y, z, x) // [N,15,3,7]
+	cat2 := n.op("Concat", "cat2", model.Attrs{"axis": model.IntAttr(2)}, z, x)   // [N,5,6,7]
+	cat3 := n.op("Concat", "cat3", model.Attrs{"axis": model.IntAttr(-1)}, y, x)  // [N,5,3,14]
+	return n.model(t, cat, cat2, cat3)
+}
+
+// opsModels are the graphs of this file and the fixtures.
+func opsModels(t testing.TB) []*model.Model {
+	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t)}, fixtureModels(t)...)
+}
+
+// TestDirectConvPlans: a depthwise convolution takes the direct way
+// whatever the options ask, one launch, and no im2col workspace; any
+// convolution may be asked to take it; tuning leaves the direct layers out
+// and times the others.
+func TestDirectConvPlans(t *testing.T) {
+	m := fixtureModels(t)[2] // mobilenet_tiny
+	if m.Name != "mobilenet_tiny" {
+		t.Fatalf("fixture %s", m.Name)
+	}
+	g := bind(t, m, 2)
+	for _, c := range []struct {
+		way  ConvWay
+		want string
+	}{{ConvIm2col, "conv 8 im2col, 3 direct"}, {ConvImplicit, "conv 8 implicit, 3 direct"}, {ConvCudnn, "conv 8 cudnn, 3 direct"},
+		{ConvDirect, "conv 11 direct"}} {
+		plan, err := BuildWith(g, 2, Options{Default: c.way})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.ConvSummary(); got != c.want {
+			t.Errorf("%s: %q, want %q", c.way, got, c.want)
+		}
+		dw := "/blocks/blocks.1/conv/conv.1/conv.1.0/Conv"
+		if lo, hi, ok := plan.LayerSteps(dw); !ok || hi-lo != 1 || plan.Steps[lo].Launch.Kernel != KConvDirect {
+			t.Errorf("%s: %s takes steps [%d, %d), want one %s", c.way, dw, lo, hi, KConvDirect)
+		}
+	}
+	// The largest im2col workspace is the stem's (3·3·3 × 16·16 per sample);
+	// the depthwise layers (16·3·3 × 16·16) would need more.
+	if ws := workspaceFloats(g); ws != 2*27*256 {
+		t.Errorf("workspace %d floats, want %d", ws, 2*27*256)
+	}
+	d := newEmuConvs(t, m, 2, ConvImplicit, ConvCudnn)
+	d.ms = func(way ConvWay, _ string, _ int) float64 { return 3 - float64(way) } // cuDNN quickest
+	times, err := tuneConvs(d, d.plans, ConvCheckTol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Conv: map[string]ConvWay{}}
+	for _, tm := range times {
+		if d.plans[ConvIm2col].Conv[tm.Layer] == ConvDirect {
+			t.Errorf("tuning timed %s, which only the direct kernel computes", tm.Layer)
+		}
+		opts.Conv[tm.Layer] = tm.Way
+	}
+	if len(times) != 8 {
+		t.Errorf("%d layers timed, want the 8 ungrouped ones", len(times))
+	}
+	plan, err := BuildWith(g, 2, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.ConvSummary(); got != "conv 8 cudnn, 3 direct" {
+		t.Errorf("tuned plan: %q", got)
+	}
+	got, in := emulate(t, plan, g)
+	checkOutputs(t, "mobilenet_tiny tuned", plan, got, evalOutputs(t, g, in), 1e-4)
+}
