@@ -398,7 +398,8 @@ func binaryOp(a kernelArgs) {
 // that every tensor lies inside its buffer, then sums directly (no bias, no
 // activation, as cudnnConvolutionForward with alpha 1 and beta 0).
 func runConvCall(mem [][]float32, c *ConvCall) error {
-	if c.N <= 0 || c.C <= 0 || c.H <= 0 || c.W <= 0 || c.Out <= 0 || c.K <= 0 || c.Stride <= 0 || c.Pad < 0 {
+	if c.N <= 0 || c.C <= 0 || c.H <= 0 || c.W <= 0 || c.Out <= 0 || c.K <= 0 || c.Stride <= 0 || c.Pad < 0 ||
+		c.C%c.Groups() != 0 || c.Out%c.Groups() != 0 {
 		return fmt.Errorf("cudnn conv: bad dimensions %+v", *c)
 	}
 	if oh, ow := (c.H+2*c.Pad-c.K)/c.Stride+1, (c.W+2*c.Pad-c.K)/c.Stride+1; oh != c.OH || ow != c.OW {
@@ -408,14 +409,14 @@ func runConvCall(mem [][]float32, c *ConvCall) error {
 		name string
 		r    Ref
 		n    int
-	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
+	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C / c.Groups() * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
 		if int64(len(view(mem, t.r))) < int64(t.n) {
 			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, len(view(mem, t.r)), t.r.Off)
 		}
 	}
 	k, st, pad := int64(c.K), int64(c.Stride), int64(c.Pad)
 	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
-		w: int64(c.W), cout: int64(c.Out), group: 1, kh: k, kw: k, sh: st, sw: st, ph: pad, pw: pad, dh: 1, dw: 1,
+		w: int64(c.W), cout: int64(c.Out), group: int64(c.Groups()), kh: k, kw: k, sh: st, sw: st, ph: pad, pw: pad, dh: 1, dw: 1,
 		oh: int64(c.OH), ow: int64(c.OW)}, 0, 0, 0)
 	return nil
 }

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"strings"
 	"testing"
 
 	"infertop/model"
@@ -15,17 +16,23 @@ import (
 // fixtureNames are the committed ONNX fixtures the CUDA plans cover.
 var fixtureNames = []string{"resnet_narrow", "squeeze_tiny", "mobilenet_tiny", "efficient_se"}
 
+// fixture loads one committed fixture.
+func fixture(t testing.TB, name string) *model.Model {
+	t.Helper()
+	m, err := onnx.Load("../../testdata/models/"+name+".onnx", onnx.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Name = name
+	return m
+}
+
 // fixtureModels loads the committed fixtures.
 func fixtureModels(t testing.TB) []*model.Model {
 	t.Helper()
 	var out []*model.Model
 	for _, name := range fixtureNames {
-		m, err := onnx.Load("../../testdata/models/"+name+".onnx", onnx.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Name = name
-		out = append(out, m)
+		out = append(out, fixture(t, name))
 	}
 	return out
 }
@@ -128,21 +135,19 @@ func opsModels(t testing.TB) []*model.Model {
 	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t)}, fixtureModels(t)...)
 }
 
-// TestDirectConvPlans: a depthwise convolution takes the direct way
-// whatever the options ask, one launch, and no im2col workspace; any
-// convolution may be asked to take it; tuning leaves the direct layers out
-// and times the others.
+// TestDirectConvPlans: a depthwise convolution takes the direct way, or
+// cuDNN's grouped convolution when asked, whatever else the options ask;
+// any convolution may be asked to take the direct way; the workspace
+// counts only im2col layers.
 func TestDirectConvPlans(t *testing.T) {
-	m := fixtureModels(t)[2] // mobilenet_tiny
-	if m.Name != "mobilenet_tiny" {
-		t.Fatalf("fixture %s", m.Name)
-	}
-	g := bind(t, m, 2)
+	g := bind(t, fixture(t, "mobilenet_tiny"), 2)
+	const dw = "/blocks/blocks.1/conv/conv.1/conv.1.0/Conv" // 24 channels, stride 2
 	for _, c := range []struct {
-		way  ConvWay
-		want string
-	}{{ConvIm2col, "conv 8 im2col, 3 direct"}, {ConvImplicit, "conv 8 implicit, 3 direct"}, {ConvCudnn, "conv 8 cudnn, 3 direct"},
-		{ConvDirect, "conv 11 direct"}} {
+		way    ConvWay
+		want   string
+		kernel string
+	}{{ConvIm2col, "conv 8 im2col, 3 direct", KConvDirect}, {ConvImplicit, "conv 8 implicit, 3 direct", KConvDirect},
+		{ConvCudnn, "conv 11 cudnn", "cudnn conv 2×24×16×16 k3 s2 p1 g24 → 24"}, {ConvDirect, "conv 11 direct", KConvDirect}} {
 		plan, err := BuildWith(g, 2, Options{Default: c.way})
 		if err != nil {
 			t.Fatal(err)
@@ -150,9 +155,8 @@ func TestDirectConvPlans(t *testing.T) {
 		if got := plan.ConvSummary(); got != c.want {
 			t.Errorf("%s: %q, want %q", c.way, got, c.want)
 		}
-		dw := "/blocks/blocks.1/conv/conv.1/conv.1.0/Conv"
-		if lo, hi, ok := plan.LayerSteps(dw); !ok || hi-lo != 1 || plan.Steps[lo].Launch.Kernel != KConvDirect {
-			t.Errorf("%s: %s takes steps [%d, %d), want one %s", c.way, dw, lo, hi, KConvDirect)
+		if lo, _, ok := plan.LayerSteps(dw); !ok || plan.Steps[lo].Kernel() != c.kernel {
+			t.Errorf("%s: %s starts with %v, want %s", c.way, dw, plan.Steps[lo].Kernel(), c.kernel)
 		}
 	}
 	// The largest im2col workspace is the stem's (3·3·3 × 16·16 per sample);
@@ -160,29 +164,61 @@ func TestDirectConvPlans(t *testing.T) {
 	if ws := workspaceFloats(g); ws != 2*27*256 {
 		t.Errorf("workspace %d floats, want %d", ws, 2*27*256)
 	}
-	d := newEmuConvs(t, m, 2, ConvImplicit, ConvCudnn)
-	d.ms = func(way ConvWay, _ string, _ int) float64 { return 3 - float64(way) } // cuDNN quickest
-	times, err := tuneConvs(d, d.plans, ConvCheckTol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Conv: map[string]ConvWay{}}
-	for _, tm := range times {
-		if d.plans[ConvIm2col].Conv[tm.Layer] == ConvDirect {
-			t.Errorf("tuning timed %s, which only the direct kernel computes", tm.Layer)
+}
+
+// TestTuneGroupedConvs: a grouped convolution is timed between the direct
+// kernel, its reference, and cuDNN; cuDNN takes it when quicker and in
+// agreement, and a spoilt cuDNN output keeps it on the direct kernel.
+func TestTuneGroupedConvs(t *testing.T) {
+	m := fixture(t, "mobilenet_tiny")
+	const dw = "/blocks/blocks.1/conv/conv.1/conv.1.0/Conv"
+	for _, spoil := range []bool{false, true} {
+		d := newEmuConvs(t, m, 3, ConvImplicit, ConvCudnn)
+		d.ms = func(way ConvWay, _ string, _ int) float64 { return 3 - float64(way) } // cuDNN quickest
+		if spoil {
+			d.fault = func(way ConvWay, layer string, mem [][]float32) {
+				if way == ConvCudnn && layer == dw {
+					y, _, _ := d.plans[way].layerOutput(dw)
+					view(mem, y)[5] += 1
+				}
+			}
 		}
-		opts.Conv[tm.Layer] = tm.Way
+		times, err := tuneConvs(d, d.plans, ConvCheckTol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Conv: map[string]ConvWay{}}
+		grouped := 0
+		for _, tm := range times {
+			opts.Conv[tm.Layer] = tm.Way
+			if tm.Ref != ConvDirect {
+				continue
+			}
+			grouped++
+			if !tm.Tried[ConvDirect] || !tm.Tried[ConvCudnn] || tm.Tried[ConvIm2col] || tm.Tried[ConvImplicit] {
+				t.Errorf("%s: tried %v, want the direct kernel and cuDNN", tm.Layer, tm.Tried)
+			}
+			want := ConvCudnn
+			if spoil && tm.Layer == dw {
+				want = ConvDirect
+			}
+			if tm.Way != want {
+				t.Errorf("spoilt %v: %s took %s, want %s (%+v)", spoil, tm.Layer, tm.Way, want, tm)
+			}
+		}
+		if len(times) != 11 || grouped != 3 {
+			t.Errorf("%d layers timed, %d grouped; want 11 and 3", len(times), grouped)
+		}
+		how := tunedHow(times)
+		if spoil != strings.Contains(how, "cuDNN disagreed with the direct kernel on "+dw+" by") {
+			t.Errorf("spoilt %v: tunedHow = %q", spoil, how)
+		}
+		g := bind(t, m, 3)
+		plan, err := BuildWith(g, 3, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, in := emulate(t, plan, g)
+		checkOutputs(t, "mobilenet_tiny tuned", plan, got, evalOutputs(t, g, in), 1e-4)
 	}
-	if len(times) != 8 {
-		t.Errorf("%d layers timed, want the 8 ungrouped ones", len(times))
-	}
-	plan, err := BuildWith(g, 2, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := plan.ConvSummary(); got != "conv 8 cudnn, 3 direct" {
-		t.Errorf("tuned plan: %q", got)
-	}
-	got, in := emulate(t, plan, g)
-	checkOutputs(t, "mobilenet_tiny tuned", plan, got, evalOutputs(t, g, in), 1e-4)
 }

@@ -20,9 +20,10 @@ const (
 )
 
 // convGeom is a 2-D convolution's geometry: n images of c×h×w, out
-// filters of k×k, one stride and one padding for every side, output oh×ow.
+// filters of k×k in group groups, one stride and one padding for every
+// side, output oh×ow.
 type convGeom struct {
-	n, c, h, w, out, k, stride, pad, oh, ow int64
+	n, c, h, w, out, k, stride, pad, oh, ow, group int64
 }
 
 // convGeomOf reads a FusedConv node's geometry (convReason accepted it).
@@ -35,7 +36,7 @@ func convGeomOf(g *model.Graph, n *model.Node) convGeom {
 		return def
 	}
 	return convGeom{n: int64(x[0]), c: int64(x[1]), h: int64(x[2]), w: int64(x[3]), out: int64(w[0]), k: int64(w[2]),
-		stride: attr("strides", 1), pad: attr("pads", 0), oh: int64(y[2]), ow: int64(y[3])}
+		stride: attr("strides", 1), pad: attr("pads", 0), oh: int64(y[2]), ow: int64(y[3]), group: n.Attrs.Int("group", 1)}
 }
 
 // convReason refuses what no way computes: anything but a 2-D convolution,
@@ -51,8 +52,21 @@ func convReason(g *model.Graph, n *model.Node) string {
 
 // threeWays reports whether the im2col, implicit and cuDNN ways compute a
 // convolution: ungrouped, undilated, a square kernel, one stride and the
-// same padding on every side. The others take the direct way.
+// same padding on every side. The others take the direct way, and cuDNN's
+// when only the group count is more than 1 (cudnnGrouped).
 func threeWays(g *model.Graph, n *model.Node) bool {
+	return n.Attrs.Int("group", 1) == 1 && uniformWindow(g, n)
+}
+
+// cudnnGrouped reports a grouped convolution cuDNN's way computes: more than
+// one group, and a window as threeWays asks.
+func cudnnGrouped(g *model.Graph, n *model.Node) bool {
+	return n.Attrs.Int("group", 1) > 1 && uniformWindow(g, n)
+}
+
+// uniformWindow reports an undilated square kernel with one stride and the
+// same padding on every side.
+func uniformWindow(g *model.Graph, n *model.Node) bool {
 	w := shapeOf(g, n.Input(1))
 	same := func(name string, want int) bool {
 		v, ok := n.Attrs.Ints(name)
@@ -67,8 +81,7 @@ func threeWays(g *model.Graph, n *model.Node) bool {
 		return len(v) == want
 	}
 	d, _ := n.Attrs.Ints("dilations")
-	return n.Attrs.Int("group", 1) == 1 && !slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) &&
-		w[2] == w[3] && same("strides", 2) && same("pads", 4)
+	return !slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) && w[2] == w[3] && same("strides", 2) && same("pads", 4)
 }
 
 // implicitFits reports whether the implicit kernel's 32-bit indices and its
@@ -125,15 +138,14 @@ func emitConv(b *builder, n *model.Node) error {
 		epi = epilogue{}
 	}
 	way := b.opts.conv(n.Name)
-	if !threeWays(b.g, n) {
-		way = ConvDirect
-	}
-	var c convGeom
-	if way != ConvDirect {
-		c = convGeomOf(b.g, n)
+	c := convGeomOf(b.g, n)
+	switch {
+	case threeWays(b.g, n):
 		if way == ConvImplicit && !implicitFits(c) || way == ConvCudnn && !cudnnFits(c) {
 			way = ConvIm2col
 		}
+	case way != ConvCudnn || !cudnnGrouped(b.g, n) || !cudnnFits(c):
+		way = ConvDirect
 	}
 	b.plan.Conv[n.Name] = way
 	var y Ref
@@ -171,7 +183,7 @@ func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act ep
 	y := b.out(out)
 	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: x, Filter: w, Y: y,
 		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
-		OH: int(c.oh), OW: int(c.ow)}})
+		OH: int(c.oh), OW: int(c.ow), Group: int(c.group)}})
 	b.biasPlanes(node, c, y, bias, act)
 	return y
 }

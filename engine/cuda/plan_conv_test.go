@@ -118,7 +118,7 @@ func TestCudnnPlans(t *testing.T) {
 		t.Fatalf("down, cudnn: steps [%d, %d) ok %v, want a cuDNN convolution and %s", lo, hi, ok, KBiasActPlanes)
 	}
 	c := dnn.Steps[lo].Conv
-	want := ConvCall{X: c.X, Filter: c.Filter, Y: c.Y, N: 4, C: 32, H: 32, W: 32, Out: 64, K: 3, Stride: 2, Pad: 1, OH: 16, OW: 16}
+	want := ConvCall{X: c.X, Filter: c.Filter, Y: c.Y, N: 4, C: 32, H: 32, W: 32, Out: 64, K: 3, Stride: 2, Pad: 1, OH: 16, OW: 16, Group: 1}
 	if y, _, _ := dnn.layerOutput("down"); *c != want || c.Y != y {
 		t.Errorf("down: %+v, want %+v writing %v", *c, want, y)
 	}
