@@ -154,7 +154,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KMaxPool: 15, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -260,8 +260,8 @@ func runKernel(mem [][]float32, l *Launch) error {
 			}
 			y[i] = v
 		}
-	case KMaxPool:
-		maxPool(a)
+	case KPool:
+		pool(a)
 	case KBinary:
 		binaryOp(a)
 	case KCopyRows:
@@ -337,24 +337,39 @@ func convSum(x, w, b, y []float32, g convShape, act int64, p0, p1 float64) {
 	}
 }
 
-// maxPool is infertop_maxpool: taps outside the input are skipped.
-func maxPool(a kernelArgs) {
+// pool is infertop_pool: the maximum (mode 0) or the mean of the taps
+// inside the input, divided with mode 2 by the taps inside or in the
+// padding.
+func pool(a kernelArgs) {
 	x, y := a.ptr(0), a.ptr(1)
 	planes, h, w, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6)
-	kh, kw, sh, sw, pt, pl, dh, dw := a.int(7), a.int(8), a.int(9), a.int(10), a.int(11), a.int(12), a.int(13), a.int(14)
+	kh, kw, sh, sw, pt, pl := a.int(7), a.int(8), a.int(9), a.int(10), a.int(11), a.int(12)
+	pb, pr, dh, dw, mode := a.int(13), a.int(14), a.int(15), a.int(16), a.int(17)
 	for i := range planes * oh * ow {
 		ox, oy, p := i%ow, (i/ow)%oh, i/(oh*ow)
-		m := float32(math.Inf(-1))
+		m, s, n := float32(math.Inf(-1)), 0.0, 0
 		for ky := range kh {
 			iy := oy*sh - pt + ky*dh
 			for kx := range kw {
 				ix := ox*sw - pl + kx*dw
-				if iy >= 0 && iy < h && ix >= 0 && ix < w {
+				inside := iy >= 0 && iy < h && ix >= 0 && ix < w
+				if inside || mode == 2 && iy < h+pb && ix < w+pr {
+					n++
+				}
+				if inside {
 					m = max(m, x[(p*h+iy)*w+ix])
+					s += float64(x[(p*h+iy)*w+ix])
 				}
 			}
 		}
-		y[i] = m
+		switch {
+		case mode == 0:
+			y[i] = m
+		case n > 0:
+			y[i] = float32(s / float64(n))
+		default:
+			y[i] = 0
+		}
 	}
 }
 

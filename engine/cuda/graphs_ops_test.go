@@ -62,7 +62,9 @@ func (n *tnet) scalar(name string, v float32) string {
 
 // oddPools has max pools of every window the kernels take: 3×3 stride 2
 // with padding, ceil_mode over odd sizes, dilation, a rectangular window
-// with uneven padding, and the 2×2 stride 2 pool over an odd image.
+// with uneven padding, and the 2×2 stride 2 pool over an odd image; and
+// average pools with padding, with count_include_pad, and with ceil_mode
+// windows that pass the input's end.
 func oddPools(t testing.TB) *model.Model {
 	n := newTnet("odd-pools")
 	x := n.input("input", 3, 9, 7)
@@ -71,7 +73,14 @@ func oddPools(t testing.TB) *model.Model {
 	c := n.pool("dil", x, []int64{2, 2}, []int64{1, 1}, []int64{0, 0, 0, 0}, []int64{2, 2}, false)  // 3×7×5
 	d := n.pool("rect", x, []int64{2, 3}, []int64{1, 2}, []int64{0, 1, 1, 0}, []int64{1, 1}, false) // 3×9×3
 	e := n.maxPool2("two", x)                                                                       // 3×4×3
-	return n.model(t, a, b, c, d, e)
+	avg := func(name string, k, s, p []int64, ceil, countPad int64) string {
+		return n.op("AveragePool", name, model.Attrs{"kernel_shape": model.IntsAttr(k...), "strides": model.IntsAttr(s...),
+			"pads": model.IntsAttr(p...), "ceil_mode": model.IntAttr(ceil), "count_include_pad": model.IntAttr(countPad)}, x)
+	}
+	f := avg("avg", []int64{3, 3}, []int64{2, 2}, []int64{1, 1, 1, 1}, 0, 0)      // 3×5×4, edges over fewer taps
+	g := avg("avg.pad", []int64{3, 2}, []int64{2, 1}, []int64{0, 1, 1, 0}, 0, 1)  // 3×5×7, the padding counted
+	h := avg("avg.ceil", []int64{2, 2}, []int64{2, 2}, []int64{0, 0, 0, 0}, 1, 1) // 3×5×4, last windows past the input
+	return n.model(t, a, b, c, d, e, f, g, h)
 }
 
 // oddGroups has a depthwise convolution with ReLU6 (stride 2, padding),

@@ -29,7 +29,7 @@ const (
 	KSoftmax       = "infertop_softmax_rows"
 	KIm2col        = "infertop_im2col"
 	KMaxPool2      = "infertop_maxpool2"
-	KMaxPool       = "infertop_maxpool"
+	KPool          = "infertop_pool"
 	KAvgPool       = "infertop_avgpool"
 	KResidualAdd   = "infertop_residual_add"
 	KBinary        = "infertop_binary"
@@ -41,7 +41,7 @@ const (
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
-	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KMaxPool, KAvgPool,
+	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
 		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect}
 }
 
@@ -79,8 +79,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: binaryReason, emit: emitBinary}, true
 	case "Concat":
 		return opPlan{check: concatReason, emit: emitConcat}, true
-	case "MaxPool":
-		return opPlan{check: maxPoolReason, emit: emitMaxPool}, true
+	case "MaxPool", "AveragePool":
+		return opPlan{check: poolReason, emit: emitPool}, true
 	case "GlobalAveragePool":
 		return opPlan{check: globalPoolReason, emit: emitGlobalPool}, true
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":

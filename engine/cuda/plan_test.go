@@ -121,7 +121,7 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{ceil(arg(5), Block), int(arg(4)), int(arg(3))}
 	case KIm2col: // x: planes, y: output pixels
 		g = Dim3{int(arg(2)), ceil(arg(8)*arg(9), Block), 1}
-	case KMaxPool2, KMaxPool:
+	case KMaxPool2, KPool:
 		g = Dim3{int(arg(2)), ceil(arg(5)*arg(6), Block), 1}
 	case KBinary: // x: values per sample (d1·…·d5), y: samples
 		g = Dim3{ceil(arg(7)*arg(10)*arg(13)*arg(16)*arg(19), Block), int(arg(4)), 1}

@@ -116,8 +116,10 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "layer norm kernel"
 	case KSoftmax:
 		return "softmax kernel"
-	case KMaxPool2, KMaxPool:
+	case KMaxPool2:
 		return "max pool kernel"
+	case KPool:
+		return "pool kernel"
 	case KConvDirect:
 		return "direct convolution kernel"
 	case KBinary:

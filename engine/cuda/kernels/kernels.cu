@@ -223,31 +223,49 @@ __global__ void infertop_residual_add(const float* a, const float* b, float* y, 
     }
 }
 
-// Max pooling over planes h×w into oh×ow with a kh×kw window, strides sh,
-// sw, padding before pt (top), pl (left) and dilations dh, dw; taps outside
-// the input are skipped (ceil_mode's last windows and the padding). Grid: x
-// covers planes, y output pixels; block (BLOCK). h·w and oh·ow < 2^31.
-__global__ void infertop_maxpool(const float* x, float* y, long long planes, long long h, long long w,
-                                 long long oh, long long ow, long long kh, long long kw, long long sh,
-                                 long long sw, long long pt, long long pl, long long dh, long long dw) {
+// Pooling over planes h×w into oh×ow with a kh×kw window, strides sh, sw,
+// padding before pt (top), pl (left) and after pb, pr, and dilations dh,
+// dw. mode 0: the maximum of the taps inside the input; 1: their mean; 2:
+// the sum of the taps inside over the taps inside or in the padding
+// (count_include_pad), never those past it (ceil_mode's last windows). A
+// window without a tap to count gives -inf (max) or 0. Grid: x covers
+// planes, y output pixels; block (BLOCK). h·w and oh·ow < 2^31.
+__global__ void infertop_pool(const float* x, float* y, long long planes, long long h, long long w, long long oh,
+                              long long ow, long long kh, long long kw, long long sh, long long sw, long long pt,
+                              long long pl, long long pb, long long pr, long long dh, long long dw, long long mode) {
     const int H = (int)h, W = (int)w, KH = (int)kh, KW = (int)kw, DH = (int)dh, DW = (int)dw;
+    const int HE = H + (int)pb, WE = W + (int)pr;
     const unsigned int OW = (unsigned int)ow, P = (unsigned int)(oh * ow);
     const unsigned long long np = (unsigned long long)planes, xplane = (unsigned long long)H * W;
     for (unsigned int pix = blockIdx.y * blockDim.x + threadIdx.x; pix < P; pix += gridDim.y * blockDim.x) {
         const unsigned int oy = pix / OW, ox = pix - oy * OW;
         const int iy0 = (int)oy * (int)sh - (int)pt, ix0 = (int)ox * (int)sw - (int)pl;
+        // The taps a mean divides by: those inside, or with mode 2 those in
+        // the padding too; the same for every plane.
+        int count = 0;
+        for (int ky = 0; ky < KH; ky++) {
+            const int iy = iy0 + ky * DH;
+            for (int kx = 0; kx < KW; kx++) {
+                const int ix = ix0 + kx * DW;
+                if (mode == 2 ? (iy < HE && ix < WE) : (iy >= 0 && iy < H && ix >= 0 && ix < W)) count++;
+            }
+        }
         for (unsigned long long p = blockIdx.x; p < np; p += gridDim.x) {
             const float* src = x + p * xplane;
-            float m = -INFINITY;
+            float m = -INFINITY, s = 0.0f;
             for (int ky = 0; ky < KH; ky++) {
                 const int iy = iy0 + ky * DH;
                 if (iy < 0 || iy >= H) continue;
                 for (int kx = 0; kx < KW; kx++) {
                     const int ix = ix0 + kx * DW;
-                    if (ix >= 0 && ix < W) m = fmaxf(m, src[iy * W + ix]);
+                    if (ix >= 0 && ix < W) {
+                        const float v = src[iy * W + ix];
+                        m = fmaxf(m, v);
+                        s += v;
+                    }
                 }
             }
-            y[p * P + pix] = m;
+            y[p * P + pix] = mode == 0 ? m : (count > 0 ? s / (float)count : 0.0f);
         }
     }
 }

@@ -302,10 +302,10 @@ const Kernel kernels[] = {
     {"infertop_avgpool", false, [](const Launch& l) { infertop_avgpool(l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_residual_add", false,
      [](const Launch& l) { infertop_residual_add(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4)); }},
-    {"infertop_maxpool", false,
+    {"infertop_pool", false,
      [](const Launch& l) {
-         infertop_maxpool(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
-                          l.I(11), l.I(12), l.I(13), l.I(14));
+         infertop_pool(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                       l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17));
      }},
     {"infertop_binary", false,
      [](const Launch& l) {
@@ -339,7 +339,7 @@ size_t params(const std::string& name) {
         {"infertop_bias_act", 8},      {"infertop_bias_act_planes", 9}, {"infertop_layernorm", 7},
         {"infertop_softmax_rows", 4},  {"infertop_im2col", 10},         {"infertop_maxpool2", 7},
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
-        {"infertop_conv_m64", 17},     {"infertop_maxpool", 15},        {"infertop_binary", 22},
+        {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
