@@ -64,7 +64,8 @@ func (n *tnet) scalar(name string, v float32) string {
 // with padding, ceil_mode over odd sizes, dilation, a rectangular window
 // with uneven padding, and the 2×2 stride 2 pool over an odd image; and
 // average pools with padding, with count_include_pad, and with ceil_mode
-// windows that pass the input's end.
+// windows that pass the input's end; a global max pool and a softmax along
+// its channels.
 func oddPools(t testing.TB) *model.Model {
 	n := newTnet("odd-pools")
 	x := n.input("input", 3, 9, 7)
@@ -80,7 +81,9 @@ func oddPools(t testing.TB) *model.Model {
 	f := avg("avg", []int64{3, 3}, []int64{2, 2}, []int64{1, 1, 1, 1}, 0, 0)      // 3×5×4, edges over fewer taps
 	g := avg("avg.pad", []int64{3, 2}, []int64{2, 1}, []int64{0, 1, 1, 0}, 0, 1)  // 3×5×7, the padding counted
 	h := avg("avg.ceil", []int64{2, 2}, []int64{2, 2}, []int64{0, 0, 0, 0}, 1, 1) // 3×5×4, last windows past the input
-	return n.model(t, a, b, c, d, e, f, g, h)
+	gmp := n.op("GlobalMaxPool", "gmp", nil, x)
+	sm := n.op("Softmax", "gmp.sm", model.Attrs{"axis": model.IntAttr(1)}, gmp) // along the channels, [N,3,1,1]
+	return n.model(t, a, b, c, d, e, f, g, h, sm)
 }
 
 // oddGroups has a depthwise convolution with ReLU6 (stride 2, padding),
@@ -101,7 +104,7 @@ func oddGroups(t testing.TB) *model.Model {
 }
 
 // oddActivations has every activation standalone and as a linear's
-// epilogue.
+// epilogue, and a softmax over rows longer than a block.
 func oddActivations(t testing.TB) *model.Model {
 	n := newTnet("odd-activations")
 	x := n.input("input", 37)
@@ -115,7 +118,8 @@ func oddActivations(t testing.TB) *model.Model {
 	u = n.op("LeakyRelu", "u2", nil, n.op("Sigmoid", "u3", nil, u))
 	u = n.op("HardSwish", "u4", nil, n.op("HardSigmoid", "u5", nil, u))
 	u = n.op("Clip", "u6", nil, n.op("Gelu", "u7", model.Attrs{"approximate": model.StringAttr("tanh")}, u), "", n.scalar("u6.hi", 0.3))
-	return n.model(t, h, u)
+	sm := n.op("Softmax", "sm", nil, n.linear("wide", u, 37, 300, true))
+	return n.model(t, h, u, sm)
 }
 
 // oddBroadcasts multiplies, divides, subtracts and adds with every kind of

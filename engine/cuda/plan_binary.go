@@ -113,6 +113,13 @@ func emitBinary(b *builder, n *model.Node) error {
 	return nil
 }
 
+// copyRows launches infertop_copy_rows: x [rows, cols] into rows of length
+// ldy from y on; the grid's x covers the columns, y the rows.
+func (b *builder) copyRows(node string, x Arg, y Ref, rows, cols, ldy int64) {
+	b.launch(node, KCopyRows, Dim3{X: blocks(cols, Block), Y: clampInt(rows), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
+		x, ptr(y), i64(rows), i64(cols), i64(ldy))
+}
+
 // concatAxis is a Concat node's axis, made non-negative for rank r.
 func concatAxis(n *model.Node, r int) int {
 	a := int(n.Attrs.Int("axis", 0))
@@ -148,8 +155,7 @@ func emitConcat(b *builder, n *model.Node) error {
 	for i, in := range n.Inputs {
 		cols := int64(model.NumElems(b.shape(in)[axis:]))
 		if cols > 0 {
-			b.launch(n.Name, KCopyRows, Dim3{X: blocks(cols, Block), Y: clampInt(rows), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-				args[i], ptr(y.Plus(at)), i64(rows), i64(cols), i64(ldy))
+			b.copyRows(n.Name, args[i], y.Plus(at), rows, cols, ldy)
 		}
 		at += cols
 	}

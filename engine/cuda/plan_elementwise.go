@@ -4,7 +4,58 @@ import (
 	"infertop/model"
 )
 
-// The nodes computed by one kernel each: the global pool and the layer norm,
+// softmaxRows is how a Softmax node's input splits into rows the softmax
+// runs along: before opset 13 the axes from the node's axis on (the input
+// flattened to 2-D there), from 13 the axis alone, which must then be the
+// last of those larger than 1. ok is false otherwise.
+func softmaxRows(g *model.Graph, n *model.Node) (rows, cols int64, ok bool) {
+	s := shapeOf(g, n.Input(0))
+	old := g.Opset > 0 && g.Opset < 13
+	def := int64(-1)
+	if old {
+		def = 1
+	}
+	axis := int(n.Attrs.Int("axis", def))
+	if axis < 0 {
+		axis += len(s)
+	}
+	if axis < 0 || axis >= len(s) {
+		return 0, 0, false
+	}
+	if !old && model.NumElems(s[axis+1:]) != 1 {
+		return 0, 0, false
+	}
+	rows, cols = int64(model.NumElems(s[:axis])), int64(model.NumElems(s[axis:]))
+	return rows, cols, true
+}
+
+func softmaxReason(g *model.Graph, n *model.Node) string {
+	if _, _, ok := softmaxRows(g, n); !ok {
+		return "Softmax along an axis other than the last has no CUDA plan yet"
+	}
+	return ""
+}
+
+// emitSoftmax copies the input into the output (the kernel works in place
+// and a plan never writes its inputs) and runs infertop_softmax_rows on it,
+// one block per row.
+func emitSoftmax(b *builder, n *model.Node) error {
+	x, err := b.ref(n.Input(0))
+	if err != nil {
+		return err
+	}
+	rows, cols, _ := softmaxRows(b.g, n)
+	if err := fits32(n.Name, "the row length", cols); err != nil {
+		return err
+	}
+	y := b.out(n.Outputs[0])
+	b.copyRows(n.Name, ptr(x), y, rows, cols, cols)
+	b.rowwise(n.Name, KSoftmax, rows, ptr(y), i64(rows), i64(cols), f64(1))
+	return nil
+}
+
+// The nodes computed by one kernel each: the global pool, the layer norm and
+// Softmax,
 // the kernels that apply an activation or add a residual, and the renamings
 // that take no step.
 

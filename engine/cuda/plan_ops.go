@@ -83,6 +83,10 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: poolReason, emit: emitPool}, true
 	case "GlobalAveragePool":
 		return opPlan{check: globalPoolReason, emit: emitGlobalPool}, true
+	case "GlobalMaxPool":
+		return opPlan{check: poolReason, emit: emitPool}, true
+	case "Softmax":
+		return opPlan{check: softmaxReason, emit: emitSoftmax}, true
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":
 		return opPlan{alias: true, dataIns: 1, check: noReason, emit: emitAlias}, true
 	}

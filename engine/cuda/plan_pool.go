@@ -4,9 +4,9 @@ import (
 	"infertop/model"
 )
 
-// MaxPool and AveragePool over 2-D windows: infertop_maxpool2 for 2×2 max
-// windows of stride 2 without padding or dilation, infertop_pool for any
-// other window.
+// MaxPool, AveragePool and GlobalMaxPool over 2-D windows: infertop_maxpool2
+// for 2×2 max windows of stride 2 without padding or dilation,
+// infertop_pool for any other window (a global pool's is the whole plane).
 
 // window2 is a 2-D window's attributes: kernel, strides, padding before
 // (top, left) and after (bottom, right) and dilations, each (height, width). The compiled graph has
@@ -48,7 +48,7 @@ func poolReason(g *model.Graph, n *model.Node) string {
 // inside the input, 2 mean with count_include_pad.
 func poolMode(n *model.Node) int64 {
 	switch {
-	case n.Op == "MaxPool":
+	case n.Op == "MaxPool" || n.Op == "GlobalMaxPool":
 		return 0
 	case n.Attrs.Int("count_include_pad", 0) != 0:
 		return 2
@@ -73,6 +73,9 @@ func emitPool(b *builder, n *model.Node) error {
 		}
 	}
 	win, mode := window2Of(n, 1, 1), poolMode(n)
+	if n.Op == "GlobalMaxPool" {
+		win = window2{kh: int64(s[2]), kw: int64(s[3]), sh: 1, sw: 1, dh: 1, dw: 1}
+	}
 	y := b.out(n.Outputs[0])
 	planes, pix := int64(s[0])*int64(s[1]), int64(o[2])*int64(o[3])
 	grid, blk := Dim3{X: clampInt(planes), Y: blocks(pix, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}

@@ -98,9 +98,12 @@ func TestCheckGraphReasons(t *testing.T) {
 			x := n.input("x", 4, 4)
 			return n.op("MatMul", "mm", nil, x, x)
 		}, "MatMul", "two run-time operands have no CUDA plan yet"},
-		{"softmax", func(n *tnet) string {
-			return n.op("Softmax", "sm", nil, n.input("x", 4))
-		}, "Softmax", "no CUDA plan yet"},
+		{"softmax along the middle", func(n *tnet) string {
+			return n.op("Softmax", "sm", model.Attrs{"axis": model.IntAttr(1)}, n.input("x", 4, 3))
+		}, "Softmax", "Softmax along an axis other than the last has no CUDA plan yet"},
+		{"erf", func(n *tnet) string {
+			return n.op("Erf", "e", nil, n.input("x", 4))
+		}, "Erf", "no CUDA plan yet"},
 		{"int64", func(n *tnet) string {
 			ids := n.b.Input("ids", model.Int64, model.Shape{model.Sym("batch"), model.Fixed(4)})
 			u := n.op("Unsqueeze", "u", nil, ids, n.ints("axes", 1))
