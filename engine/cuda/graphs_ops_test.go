@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,5 +234,33 @@ func TestTuneGroupedConvs(t *testing.T) {
 		}
 		got, in := emulate(t, plan, g)
 		checkOutputs(t, "mobilenet_tiny tuned", plan, got, evalOutputs(t, g, in), 1e-4)
+	}
+}
+
+// TestBroadcastAxes: how infertop_binary walks two operands against their
+// broadcast output — the batch axis with each operand's stride, then the
+// other axes with axes of size 1 dropped and those read alike merged.
+func TestBroadcastAxes(t *testing.T) {
+	type ax = [3]int64
+	for _, c := range []struct {
+		name       string
+		a, b, out  []int
+		n0, sa, sb int64
+		inner      [][3]int64
+	}{
+		{"same shape", []int{4, 5, 3, 7}, []int{4, 5, 3, 7}, []int{4, 5, 3, 7}, 4, 105, 105, [][3]int64{ax{105, 1, 1}}},
+		{"squeeze-and-excitation", []int{4, 5, 3, 7}, []int{4, 5, 1, 1}, []int{4, 5, 3, 7}, 4, 105, 5, [][3]int64{ax{5, 21, 1}, ax{21, 1, 0}}},
+		{"per channel constant", []int{4, 5, 3, 7}, []int{1, 5, 1, 1}, []int{4, 5, 3, 7}, 4, 105, 0, [][3]int64{ax{5, 21, 1}, ax{21, 1, 0}}},
+		{"scalar", []int{4, 5, 3, 7}, nil, []int{4, 5, 3, 7}, 4, 105, 0, [][3]int64{ax{105, 1, 0}}},
+		{"last axis", []int{4, 5, 3, 7}, []int{7}, []int{4, 5, 3, 7}, 4, 105, 0, [][3]int64{ax{15, 7, 0}, ax{7, 1, 1}}},
+		{"first operand along the batch", []int{1, 5, 3, 1}, []int{4, 5, 3, 7}, []int{4, 5, 3, 7}, 4, 0, 105, [][3]int64{ax{15, 1, 7}, ax{7, 0, 1}}},
+		{"outer product", []int{4, 1}, []int{1, 6}, []int{4, 6}, 4, 1, 0, [][3]int64{ax{6, 0, 1}}},
+		{"a vector", []int{4}, nil, []int{4}, 4, 1, 0, nil},
+		{"scalars", nil, nil, nil, 1, 0, 0, nil},
+	} {
+		n0, sa, sb, inner, err := broadcastAxes(c.a, c.b, c.out)
+		if err != nil || n0 != c.n0 || sa != c.sa || sb != c.sb || !slices.Equal(inner, c.inner) {
+			t.Errorf("%s: n0 %d strides %d, %d, inner %v, %v; want %d, %d, %d, %v", c.name, n0, sa, sb, inner, err, c.n0, c.sa, c.sb, c.inner)
+		}
 	}
 }
