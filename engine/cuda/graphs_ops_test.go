@@ -144,9 +144,24 @@ func oddBroadcasts(t testing.TB) *model.Model {
 	return n.model(t, cat, cat2, cat3)
 }
 
+// oddMasked has attention with additive masks: one per sample and key
+// ([N,1,1,T], an input, as BERT's padding mask), and a constant one per
+// query and key ([T,T], as a causal mask), over rows longer than a block.
+func oddMasked(t testing.TB) *model.Model {
+	n := newTnet("odd-masked")
+	x := n.input("input", 300, 8)
+	pad := n.input("mask", 1, 1, 300)
+	qkv := n.linear("qkv", x, 8, 24, true)
+	a := n.op(model.OpAttention, "attn", model.Attrs{"num_heads": model.IntAttr(2)}, qkv, pad)
+	causal := n.param("causal.mask", 1, 300, 300)
+	c := n.op(model.OpAttention, "causal", model.Attrs{"num_heads": model.IntAttr(4), "scale": model.FloatAttr(0.3)},
+		n.linear("qkv2", a, 8, 24, true), causal)
+	return n.model(t, c)
+}
+
 // opsModels are the graphs of this file and the fixtures.
 func opsModels(t testing.TB) []*model.Model {
-	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t)}, fixtureModels(t)...)
+	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t)}, fixtureModels(t)...)
 }
 
 // TestDirectConvPlans: a depthwise convolution takes the direct way, or

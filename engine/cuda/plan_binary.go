@@ -90,26 +90,32 @@ func emitBinary(b *builder, n *model.Node) error {
 		b.elementwise(n.Name, KResidualAdd, total, args[0], args[1], ptr(y), i64(total), i64(0))
 		return nil
 	}
-	n0, sa0, sb0, inner, err := broadcastAxes(sa, sb, so)
+	return b.binary(n.Name, binaryCode(n.Op), args[0], args[1], b.out(n.Outputs[0]), so, sa, sb)
+}
+
+// binary launches infertop_binary: y (shape so) = a (shape sa) op b (shape
+// sb), broadcast; y may be a when they have one shape. The grid's x covers
+// the values of one sample, y the samples.
+func (b *builder) binary(node string, op int64, a, c Arg, y Ref, so, sa, sc []int) error {
+	n0, sa0, sc0, inner, err := broadcastAxes(sa, sc, so)
 	if err != nil {
-		return fmt.Errorf("node %s: %w", n.Name, err)
+		return fmt.Errorf("node %s: %w", node, err)
 	}
 	per := int64(1)
 	for _, ax := range inner {
 		per *= ax[0]
 	}
-	if err := fits32(n.Name, "the values per sample", per); err != nil {
+	if err := fits32(node, "the values per sample", per); err != nil {
 		return err
 	}
-	y := b.out(n.Outputs[0])
-	ps := []Arg{args[0], args[1], ptr(y), i64(binaryCode(n.Op)), i64(n0), i64(sa0), i64(sb0)}
+	ps := []Arg{a, c, ptr(y), i64(op), i64(n0), i64(sa0), i64(sc0)}
 	for range binaryInner - len(inner) {
 		ps = append(ps, i64(1), i64(0), i64(0))
 	}
 	for _, ax := range inner {
 		ps = append(ps, i64(ax[0]), i64(ax[1]), i64(ax[2]))
 	}
-	b.launch(n.Name, KBinary, Dim3{X: blocks(per, Block), Y: clampInt(n0), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, ps...)
+	b.launch(node, KBinary, Dim3{X: blocks(per, Block), Y: clampInt(n0), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, ps...)
 	return nil
 }
 

@@ -157,9 +157,9 @@ func linearReason(g *model.Graph, n *model.Node) string {
 	return activationReason(n)
 }
 
-func attentionReason(_ *model.Graph, n *model.Node) string {
-	if n.Input(1) != "" {
-		return "an attention mask has no CUDA plan yet"
+func attentionReason(g *model.Graph, n *model.Node) string {
+	if len(shapeOf(g, n.Input(0))) != 3 {
+		return "only [N, T, 3·d] projections have a CUDA plan"
 	}
 	return ""
 }
