@@ -26,8 +26,9 @@ const (
 	// ConvDirect is one launch of infertop_conv_direct, a kernel of our own
 	// that sums each output value over its window: any group count
 	// (depthwise included), dilation, rectangular kernel, strides and
-	// padding. Convolutions the other ways do not compute take it always;
-	// it is never timed against them.
+	// padding. Convolutions the other ways do not compute take it; for a
+	// grouped one that cuDNN also computes, Prepare times the two with the
+	// direct kernel as the reference cuDNN is checked against.
 	ConvDirect
 	// numConvWays is the number of ways.
 	numConvWays

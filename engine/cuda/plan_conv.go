@@ -120,7 +120,9 @@ func hasConv(g *model.Graph) bool {
 
 // emitConv computes model.OpFusedConv the way the options ask, falling back
 // to im2col where the implicit kernel's or cuDNN's limits do not hold, and
-// records the way in the plan. Bias (zeros when the node has none) and
+// to the direct kernel for a convolution the other ways do not compute
+// (cuDNN's way stays for a grouped one it computes), and records the way
+// in the plan. Bias (zeros when the node has none) and
 // activation are the way's last step; with a residual the activation
 // follows the residual add.
 func emitConv(b *builder, n *model.Node) error {
