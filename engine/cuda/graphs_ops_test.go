@@ -1,10 +1,13 @@
 package cuda
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"infertop/engine/reference"
+	"infertop/internal/npy"
 	"infertop/model"
 	"infertop/onnx"
 )
@@ -276,6 +279,43 @@ func TestBroadcastAxes(t *testing.T) {
 		n0, sa, sb, inner, err := broadcastAxes(c.a, c.b, c.out)
 		if err != nil || n0 != c.n0 || sa != c.sa || sb != c.sb || !slices.Equal(inner, c.inner) {
 			t.Errorf("%s: n0 %d strides %d, %d, inner %v, %v; want %d, %d, %d, %v", c.name, n0, sa, sb, inner, err, c.n0, c.sa, c.sb, c.inner)
+		}
+	}
+}
+
+// TestFixturesMatchPyTorch runs the image fixtures' plans, every
+// convolution way, on the Go emulation from the inputs testdata/models/make.py
+// saved beside each model at batches 1 and 3, and compares the outputs with
+// PyTorch's own, saved with them (relative error ≤ 1e-4, as the CPU
+// engine's fixture test asks).
+func TestFixturesMatchPyTorch(t *testing.T) {
+	for _, name := range append([]string{"resnet_narrow.op13"}, fixtureNames...) {
+		m := fixture(t, name)
+		prefix := strings.TrimSuffix(name, ".op13")
+		for _, batch := range []int{1, 3} {
+			x, err := npy.ReadFile(fmt.Sprintf("../../testdata/models/%s.b%d.input.npy", prefix, batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := npy.ReadFile(fmt.Sprintf("../../testdata/models/%s.b%d.output.npy", prefix, batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := bind(t, m, batch)
+			for _, way := range convWays(g) {
+				plan, err := BuildWith(g, batch, Options{Default: way})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mem := planMemory(t, plan, []*model.Tensor{x})
+				execPlan(t, plan, mem)
+				got := outputs(plan, mem)[0]
+				if e := reference.RelErr(got, want.F32); !(e <= 1e-4) {
+					t.Errorf("%s %s batch %d: relative error %.3g against PyTorch > 1e-4", name, way, batch, e)
+				} else {
+					t.Logf("%s %s batch %d: relative error %.3g against PyTorch", name, way, batch, e)
+				}
+			}
 		}
 	}
 }
