@@ -45,27 +45,30 @@ type convTiming struct {
 	Tried [numConvWays]bool
 	// Ms is each tried way's time in milliseconds per run of the layer.
 	Ms [numConvWays]float64
-	// Diff is each tried way's relative difference from im2col's output.
+	// Diff is each tried way's relative difference from Ref's output.
 	Diff [numConvWays]float64
 	Way  ConvWay
+	// Ref is the way the others are checked against: im2col, or for a
+	// grouped convolution the direct kernel.
+	Ref ConvWay
 	// tol is the largest Diff that agrees: ConvCheckTol when zero.
 	tol float64
 }
 
 // disagrees reports whether way w was tried and its output was too far from
-// the im2col way's to use it (NaN included).
+// the reference way's to use it (NaN included).
 func (t convTiming) disagrees(w ConvWay) bool {
 	tol := t.tol
 	if tol == 0 {
 		tol = ConvCheckTol
 	}
-	return w != ConvIm2col && t.Tried[w] && !(t.Diff[w] <= tol)
+	return w != t.Ref && t.Tried[w] && !(t.Diff[w] <= tol)
 }
 
-// choose takes the quickest tried way whose output agreed with im2col's;
-// im2col on a tie.
+// choose takes the quickest tried way whose output agreed with the
+// reference's; the reference on a tie.
 func (t *convTiming) choose() {
-	t.Way = ConvIm2col
+	t.Way = t.Ref
 	for w := range numConvWays {
 		if t.Tried[w] && !t.disagrees(w) && t.Ms[w] < t.Ms[t.Way] {
 			t.Way = w
@@ -87,9 +90,10 @@ type convDevice interface {
 }
 
 // tuneConvs checks and times the ways of every convolution. plans[ConvIm2col]
-// takes the im2col way everywhere; each other entry takes its way where that
-// way can compute the node, or is nil when the device lacks the way (no
-// cuDNN). All allocate the same buffers, and the plans' inputs are on dev.
+// takes the im2col way everywhere it can, the direct way elsewhere (grouped
+// convolutions: the reference way of those nodes); each other entry takes
+// its way where that way can compute the node, or is nil when the device
+// lacks the way (no cuDNN). All allocate the same buffers, and the plans' inputs are on dev.
 // The im2col plan runs from the start up to each convolution in turn, so
 // that the convolution's input holds what it will hold when the batch runs
 // (an earlier node's memory may be reused by a later one), the ways are
@@ -108,36 +112,42 @@ func tuneConvs(dev convDevice, plans [numConvWays]*Plan, tol float64) ([]convTim
 	at := 0 // the im2col plan has run up to this step
 	for _, node := range im.Nodes {
 		name := node.Name
-		if _, conv := im.Conv[name]; !conv {
+		ref, conv := im.Conv[name]
+		if !conv {
 			continue
 		}
-		t := convTiming{Layer: name, Way: ConvIm2col, tol: tol}
+		t := convTiming{Layer: name, Way: ref, Ref: ref, tol: tol}
 		var spans [numConvWays][2]int
+		var src [numConvWays]ConvWay // the plan whose steps compute each way
 		n := 0
 		for w, pl := range plans {
-			if pl == nil || pl.Conv[name] != ConvWay(w) {
+			way := ConvWay(w)
+			if way == ConvIm2col {
+				way = ref
+			}
+			if pl == nil || pl.Conv[name] != way || t.Tried[way] {
 				continue // the way cannot compute this node
 			}
 			lo, hi, ok := pl.LayerSteps(name)
 			if !ok {
-				return nil, fmt.Errorf("%s: node %s has no steps in the %s plan", im.Graph, name, ConvWay(w))
+				return nil, fmt.Errorf("%s: node %s has no steps in the %s plan", im.Graph, name, way)
 			}
-			spans[w], t.Tried[w] = [2]int{lo, hi}, true
+			spans[way], src[way], t.Tried[way] = [2]int{lo, hi}, ConvWay(w), true
 			n++
 		}
 		if n < 2 {
-			// im2col alone; it runs with the nodes around it.
-			out = append(out, convTiming{Layer: name, Way: ConvIm2col, tol: tol})
+			// The reference alone; it runs with the nodes around it.
+			out = append(out, convTiming{Layer: name, Way: ref, Ref: ref, tol: tol})
 			continue
 		}
 		if err := runSpan(dev, at, node.Lo); err != nil {
 			return nil, err
 		}
 		var err error
-		if t.Diff, err = checkConv(dev, plans, name, spans, t.Tried); err != nil {
+		if t.Diff, err = checkConv(dev, plans, src, name, spans, t); err != nil {
 			return nil, err
 		}
-		if t.Ms, err = timeWays(dev, spans, t.Tried); err != nil {
+		if t.Ms, err = timeWays(dev, src, spans, t.Tried); err != nil {
 			return nil, err
 		}
 		if err := runSpan(dev, node.Lo, node.Hi); err != nil {
@@ -158,10 +168,10 @@ func runSpan(dev convDevice, lo, hi int) error {
 	return dev.run(ConvIm2col, lo, hi)
 }
 
-// timeWays times the tried ways of one layer (spans are its steps in each
-// plan) in alternating rounds and returns each way's quickest, in
-// milliseconds per run.
-func timeWays(dev convDevice, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
+// timeWays times the tried ways of one layer (spans are its steps in the
+// plan src names for each way) in alternating rounds and returns each way's
+// quickest, in milliseconds per run.
+func timeWays(dev convDevice, src [numConvWays]ConvWay, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
 	var best [numConvWays]float64
 	reps := 1
 	for r := range convTuneRounds {
@@ -169,7 +179,7 @@ func timeWays(dev convDevice, spans [numConvWays][2]int, tried [numConvWays]bool
 			if !tried[w] {
 				continue
 			}
-			ms, err := dev.time(ConvWay(w), sp[0], sp[1], reps)
+			ms, err := dev.time(src[w], sp[0], sp[1], reps)
 			if err != nil {
 				return best, err
 			}
@@ -196,21 +206,23 @@ func timeWays(dev convDevice, spans [numConvWays][2]int, tried [numConvWays]bool
 	return best, nil
 }
 
-// checkConv computes the named node each tried way on dev from the same input
-// and returns each way's relative difference from the im2col output over
-// the samples checkSamples names.
-func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [numConvWays][2]int, tried [numConvWays]bool) ([numConvWays]float64, error) {
+// checkConv computes the named node each way t tried on dev from the same
+// input (way w with the steps of plan src[w]) and returns each way's
+// relative difference from the reference way's output over the samples
+// checkSamples names.
+func checkConv(dev convDevice, plans [numConvWays]*Plan, src [numConvWays]ConvWay, layer string, spans [numConvWays][2]int, t convTiming) ([numConvWays]float64, error) {
 	var got [numConvWays][]float32
 	var diff [numConvWays]float64
-	for w, pl := range plans {
-		if !tried[w] {
+	for w := range numConvWays {
+		if !t.Tried[w] {
 			continue
 		}
+		pl := plans[src[w]]
 		y, per, ok := pl.layerOutput(layer)
 		if !ok {
-			return diff, fmt.Errorf("%s: node %s has no output in the %s plan", pl.Graph, layer, ConvWay(w))
+			return diff, fmt.Errorf("%s: node %s has no output in the %s plan", pl.Graph, layer, w)
 		}
-		if err := dev.run(ConvWay(w), spans[w][0], spans[w][1]); err != nil {
+		if err := dev.run(src[w], spans[w][0], spans[w][1]); err != nil {
 			return diff, err
 		}
 		samples := checkSamples(pl.Batch)
@@ -222,8 +234,8 @@ func checkConv(dev convDevice, plans [numConvWays]*Plan, layer string, spans [nu
 		}
 	}
 	for w := range got {
-		if tried[w] && w != int(ConvIm2col) {
-			diff[w] = reference.RelErr(got[w], got[ConvIm2col])
+		if t.Tried[w] && ConvWay(w) != t.Ref {
+			diff[w] = reference.RelErr(got[w], got[t.Ref])
 		}
 	}
 	return diff, nil
@@ -256,27 +268,27 @@ func (p *Plan) layerOutput(node string) (Ref, int64, bool) {
 }
 
 // tunedHow says how Prepare chose the ways: "timed at this batch", and where
-// another way disagreed with im2col, which layers and by how much.
+// another way disagreed with the reference (im2col, or the direct kernel for
+// grouped convolutions), which layers and by how much.
 func tunedHow(times []convTiming) string {
 	how := "timed at this batch"
+	names := map[ConvWay]string{ConvImplicit: "the implicit kernel", ConvCudnn: "cuDNN", ConvIm2col: "im2col", ConvDirect: "the direct kernel"}
 	for _, w := range []ConvWay{ConvImplicit, ConvCudnn} {
-		var bad []string
-		for _, t := range times {
-			if t.disagrees(w) {
-				bad = append(bad, fmt.Sprintf("%s by %.2g", t.Layer, t.Diff[w]))
+		for _, ref := range []ConvWay{ConvIm2col, ConvDirect} {
+			var bad []string
+			for _, t := range times {
+				if t.Ref == ref && t.disagrees(w) {
+					bad = append(bad, fmt.Sprintf("%s by %.2g", t.Layer, t.Diff[w]))
+				}
 			}
+			if len(bad) == 0 {
+				continue
+			}
+			if len(bad) > 3 {
+				bad = append(bad[:3], fmt.Sprintf("%d more", len(bad)-3))
+			}
+			how += "; " + names[w] + " disagreed with " + names[ref] + " on " + strings.Join(bad, ", ") + " and was not used there"
 		}
-		if len(bad) == 0 {
-			continue
-		}
-		if len(bad) > 3 {
-			bad = append(bad[:3], fmt.Sprintf("%d more", len(bad)-3))
-		}
-		who := "the implicit kernel"
-		if w == ConvCudnn {
-			who = "cuDNN"
-		}
-		how += "; " + who + " disagreed with im2col on " + strings.Join(bad, ", ") + " and was not used there"
 	}
 	return how
 }

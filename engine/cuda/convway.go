@@ -23,12 +23,19 @@ const (
 	// picks its algorithm per layer on the device; the workspace that
 	// algorithm needs is the executor's, outside the plan.
 	ConvCudnn
+	// ConvDirect is one launch of infertop_conv_direct, a kernel of our own
+	// that sums each output value over its window: any group count
+	// (depthwise included), dilation, rectangular kernel, strides and
+	// padding. Convolutions the other ways do not compute take it; for a
+	// grouped one that cuDNN also computes, Prepare times the two with the
+	// direct kernel as the reference cuDNN is checked against.
+	ConvDirect
 	// numConvWays is the number of ways.
 	numConvWays
 )
 
 // convWayNames are the ways' names, as INFERTOP_CUDA_CONV spells them.
-func convWayNames() [numConvWays]string { return [...]string{"im2col", "implicit", "cudnn"} }
+func convWayNames() [numConvWays]string { return [...]string{"im2col", "implicit", "cudnn", "direct"} }
 
 // String is the way's name as INFERTOP_CUDA_CONV spells it.
 func (w ConvWay) String() string {
@@ -38,7 +45,7 @@ func (w ConvWay) String() string {
 	return convWayNames()[w]
 }
 
-// ParseConvWay reads a way's name: "im2col", "implicit" or "cudnn".
+// ParseConvWay reads a way's name: "im2col", "implicit", "cudnn" or "direct".
 func ParseConvWay(s string) (ConvWay, error) {
 	names := convWayNames()
 	for w, name := range names {
@@ -78,7 +85,7 @@ type convChoice struct {
 }
 
 // ConvEnv is the environment variable that overrides the engine's choice of
-// convolution way: auto (the default), im2col, implicit or cudnn.
+// convolution way: auto (the default), im2col, implicit, cudnn or direct.
 const ConvEnv = "INFERTOP_CUDA_CONV"
 
 // parseConvChoice reads ConvEnv's value; empty means auto.
@@ -88,7 +95,7 @@ func parseConvChoice(s string) (convChoice, error) {
 	}
 	w, err := ParseConvWay(s)
 	if err != nil {
-		return convChoice{}, fmt.Errorf("%s=%q: want auto, im2col, implicit or cudnn", ConvEnv, s)
+		return convChoice{}, fmt.Errorf("%s=%q: want auto, im2col, implicit, cudnn or direct", ConvEnv, s)
 	}
 	return convChoice{way: w}, nil
 }

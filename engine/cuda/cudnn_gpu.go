@@ -51,6 +51,7 @@ typedef struct {
 	int (*createConv)(void**);
 	int (*setConv2d)(void*, int, int, int, int, int, int, int, int);
 	int (*setConvMath)(void*, int);
+	int (*setConvGroups)(void*, int);
 	int (*destroyConv)(void*);
 	int (*outputDims)(void*, void*, void*, int*, int*, int*, int*);
 	int (*getAlgo)(void*, void*, void*, void*, void*, int, int*, infertop_dnn_perf*);
@@ -78,14 +79,14 @@ static infertop_cudnn* infertop_cudnn_open(const char* path, char* err, int errl
 		"cudnnCreateTensorDescriptor", "cudnnSetTensor4dDescriptor", "cudnnDestroyTensorDescriptor",
 		"cudnnCreateFilterDescriptor", "cudnnSetFilter4dDescriptor", "cudnnDestroyFilterDescriptor",
 		"cudnnCreateConvolutionDescriptor", "cudnnSetConvolution2dDescriptor", "cudnnSetConvolutionMathType",
-		"cudnnDestroyConvolutionDescriptor", "cudnnGetConvolution2dForwardOutputDimensions",
+		"cudnnSetConvolutionGroupCount", "cudnnDestroyConvolutionDescriptor", "cudnnGetConvolution2dForwardOutputDimensions",
 		"cudnnGetConvolutionForwardAlgorithm_v7", "cudnnConvolutionForward"};
 	void** const slots[] = {
 		(void**)&c->getVersion, (void**)&c->errorString, (void**)&c->create, (void**)&c->destroy, (void**)&c->setStream,
 		(void**)&c->createTensor, (void**)&c->setTensor4d, (void**)&c->destroyTensor,
 		(void**)&c->createFilter, (void**)&c->setFilter4d, (void**)&c->destroyFilter,
 		(void**)&c->createConv, (void**)&c->setConv2d, (void**)&c->setConvMath,
-		(void**)&c->destroyConv, (void**)&c->outputDims,
+		(void**)&c->setConvGroups, (void**)&c->destroyConv, (void**)&c->outputDims,
 		(void**)&c->getAlgo, (void**)&c->forward};
 	c->lib = infertop_dl_open(path, names, slots, (int)(sizeof(names) / sizeof(names[0])), err, errlen, c->path,
 	                          sizeof(c->path));
@@ -132,7 +133,8 @@ static int infertop_dnn_usable(int m, int tf32) {
 }
 
 // infertop_dnn_conv_setup describes one convolution (NCHW float32, square
-// kernel; FMA math, or with tf32 the default math that allows TF32 tensor
+// kernel, group groups of channels: a filter of ch/group channels and, when
+// group > 1, cudnnSetConvolutionGroupCount; FMA math, or with tf32 the default math that allows TF32 tensor
 // cores), checks cuDNN's output size against oh × ow, and takes the first
 // algorithm of cuDNN's heuristic ranking that succeeds in a usable math type
 // within maxWs bytes of workspace, setting that math type on the descriptor
@@ -140,8 +142,8 @@ static int infertop_dnn_usable(int m, int tf32) {
 // *call; a shape mismatch or no usable algorithm returns -1 with the reason
 // in *call.
 static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_conv* d, int n, int ch, int hh, int ww,
-                                   int out, int k, int stride, int pad, int oh, int ow, size_t maxWs, int tf32,
-                                   const char** call) {
+                                   int out, int k, int stride, int pad, int oh, int ow, int group, size_t maxWs,
+                                   int tf32, const char** call) {
 	int r;
 	memset(d, 0, sizeof(*d));
 #define DNN(expr, name) do { r = (expr); if (r != 0) { *call = name; infertop_dnn_conv_free(c, d); return r; } } while (0)
@@ -150,9 +152,12 @@ static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_
 	DNN(c->createFilter(&d->w), "cudnnCreateFilterDescriptor");
 	DNN(c->createConv(&d->conv), "cudnnCreateConvolutionDescriptor");
 	DNN(c->setTensor4d(d->x, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, n, ch, hh, ww), "cudnnSetTensor4dDescriptor(x)");
-	DNN(c->setFilter4d(d->w, DNN_DATA_FLOAT, DNN_TENSOR_NCHW, out, ch, k, k), "cudnnSetFilter4dDescriptor");
+	DNN(c->setFilter4d(d->w, DNN_DATA_FLOAT, DNN_TENSOR_NCHW, out, ch / group, k, k), "cudnnSetFilter4dDescriptor");
 	DNN(c->setConv2d(d->conv, pad, pad, stride, stride, 1, 1, DNN_CROSS_CORRELATION, DNN_DATA_FLOAT),
 	    "cudnnSetConvolution2dDescriptor");
+	if (group > 1) {
+		DNN(c->setConvGroups(d->conv, group), "cudnnSetConvolutionGroupCount");
+	}
 	DNN(c->setConvMath(d->conv, tf32 ? DNN_DEFAULT_MATH : DNN_FMA_MATH), "cudnnSetConvolutionMathType");
 	int gn, gc, gh, gw;
 	DNN(c->outputDims(d->conv, d->x, d->w, &gn, &gc, &gh, &gw), "cudnnGetConvolution2dForwardOutputDimensions");
@@ -320,7 +325,8 @@ func (d *cudnn) setup(h cudnnHandle, cc *ConvCall, tf32 bool) (dnnConv, error) {
 	p := (*C.infertop_dnn_conv)(C.calloc(1, C.sizeof_infertop_dnn_conv))
 	var call *C.char
 	r := C.infertop_dnn_conv_setup(d.c, C.uintptr_t(h), p, C.int(cc.N), C.int(cc.C), C.int(cc.H), C.int(cc.W),
-		C.int(cc.Out), C.int(cc.K), C.int(cc.Stride), C.int(cc.Pad), C.int(cc.OH), C.int(cc.OW), C.size_t(CudnnMaxWorkspace), C.int(b2i(tf32)), &call)
+		C.int(cc.Out), C.int(cc.K), C.int(cc.Stride), C.int(cc.Pad), C.int(cc.OH), C.int(cc.OW), C.int(cc.Groups()),
+		C.size_t(CudnnMaxWorkspace), C.int(b2i(tf32)), &call)
 	if r != 0 {
 		C.free(unsafe.Pointer(p))
 		if r == -1 {

@@ -161,7 +161,7 @@ func TestCudnnShim(t *testing.T) {
 			env:  []string{"FAKE_ALGOS=6:0:2:0,1:0:1:4096,0:0:3:0"},
 			args: down,
 			want: []string{"cudnnSetConvolutionMathType 3", "setup: algorithm 0, workspace 0"},
-			not:  []string{"cudnnSetConvolutionMathType 1"},
+			not:  []string{"cudnnSetConvolutionMathType 1", "cudnnSetConvolutionGroupCount"},
 		},
 		{
 			name: "TF32 allows tensor cores, never a conversion to half",
@@ -175,6 +175,26 @@ func TestCudnnShim(t *testing.T) {
 			env:  []string{"FAKE_ALGOS=6:0:2:0"},
 			args: downTF32,
 			want: []string{"setup: -1 no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"},
+		},
+		{
+			name: "a depthwise convolution sets its group count",
+			// mobilenet_tiny's stride-2 depthwise layer at batch 2: 24 groups of one channel.
+			args: []string{"2", "24", "16", "16", "24", "3", "2", "1", "8", "8", "268435456", "0", "24"},
+			want: []string{
+				"cudnnSetTensor4dDescriptor format=0 type=0 n=2 c=24 h=16 w=16",
+				"cudnnSetFilter4dDescriptor type=0 format=0 k=24 c=1 h=3 w=3",
+				"cudnnSetConvolution2dDescriptor pad=1,1 stride=2,2 dilation=1,1 mode=1 type=0",
+				"cudnnSetConvolutionGroupCount 24",
+				"cudnnSetTensor4dDescriptor format=0 type=0 n=2 c=24 h=8 w=8",
+				"setup: algorithm 1, workspace 4096",
+				"descriptors and handles left: 0",
+			},
+		},
+		{
+			name: "a failing group count is named",
+			env:  []string{"FAKE_FAIL=cudnnSetConvolutionGroupCount"},
+			args: []string{"2", "24", "16", "16", "24", "3", "2", "1", "8", "8", "268435456", "0", "24"},
+			want: []string{"setup: 3 cudnnSetConvolutionGroupCount: FAKE_STATUS_3", "descriptors and handles left: 0"},
 		},
 		{
 			name: "forward's status comes back",

@@ -123,19 +123,38 @@ func (k kernelArgs) float(i int) float64 {
 	return k.args[i].Float
 }
 
-func actf(v float32, act int64) float32 {
+// actf is infertop_act: the activation of code act with parameters p0, p1.
+func actf(v float32, act int64, p0, p1 float64) float32 {
+	x := float64(v)
 	switch act {
 	case ActReLU:
 		return max(v, 0)
 	case ActGELU:
-		return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)*0.70710678118654752)))
+		return float32(0.5 * x * (1 + math.Erf(x*0.70710678118654752)))
+	case ActGELUTanh:
+		return float32(0.5 * x * (1 + math.Tanh(0.7978845608028654*(x+0.044715*x*x*x))))
+	case ActSigmoid:
+		return float32(1 / (1 + math.Exp(-x)))
+	case ActTanh:
+		return float32(math.Tanh(x))
+	case ActClip:
+		return float32(min(max(x, p0), p1))
+	case ActLeakyReLU:
+		if v < 0 {
+			return float32(x * p0)
+		}
+		return v
+	case ActHardSigmoid:
+		return float32(min(max(x*p0+p1, 0), 1))
+	case ActHardSwish:
+		return float32(x * min(max(x/6+0.5, 0), 1))
 	}
 	return v
 }
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
-var kernelParams = map[string]int{KBiasAct: 6, KBiasActPlanes: 7, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7, KAvgPool: 4, KResidualAdd: 5,
-	KConvM32: 15, KConvM64: 15}
+var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -147,19 +166,19 @@ func runKernel(mem [][]float32, l *Launch) error {
 	switch l.Kernel {
 	case KBiasAct:
 		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
-		rows, cols, act := a.int(3), a.int(4), a.int(5)
+		rows, cols, act, p0, p1 := a.int(3), a.int(4), a.int(5), a.float(6), a.float(7)
 		for i := range rows * cols {
 			v := x[i]
 			if b != nil {
 				v += b[i%cols]
 			}
-			y[i] = actf(v, act)
+			y[i] = actf(v, act, p0, p1)
 		}
 	case KBiasActPlanes:
 		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
-		n, ch, inner, act := a.int(3), a.int(4), a.int(5), a.int(6)
+		n, ch, inner, act, p0, p1 := a.int(3), a.int(4), a.int(5), a.int(6), a.float(7), a.float(8)
 		for i := range n * ch * inner {
-			y[i] = actf(x[i]+b[(i/inner)%ch], act)
+			y[i] = actf(x[i]+b[(i/inner)%ch], act, p0, p1)
 		}
 	case KLayerNorm:
 		x, y, g, b := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3)
@@ -241,8 +260,20 @@ func runKernel(mem [][]float32, l *Launch) error {
 			}
 			y[i] = v
 		}
+	case KPool:
+		pool(a)
+	case KBinary:
+		binaryOp(a)
+	case KCopyRows:
+		x, y := a.ptr(0), a.ptr(1)
+		rows, cols, ldy := a.int(2), a.int(3), a.int(4)
+		for r := range rows {
+			copy(y[r*ldy:r*ldy+cols], x[r*cols:(r+1)*cols])
+		}
 	case KConvM32, KConvM64:
 		convDirect(a)
+	case KConvDirect:
+		convGrouped(a)
 	default:
 		return fmt.Errorf("no Go version of kernel %s", l.Kernel)
 	}
@@ -252,30 +283,46 @@ func runKernel(mem [][]float32, l *Launch) error {
 // convDirect is the implicit-GEMM convolution computed directly: every output
 // value a float64 sum over its window, plus bias, then the activation.
 func convDirect(a kernelArgs) {
-	convSum(a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8),
-		a.int(9), a.int(10), a.int(11), a.int(12), a.int(13), a.int(14))
+	convSum(a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3), convShape{n: a.int(4), c: a.int(5), h: a.int(6), w: a.int(7),
+		cout: a.int(8), group: 1, kh: a.int(9), kw: a.int(9), sh: a.int(10), sw: a.int(10), ph: a.int(11), pw: a.int(11),
+		dh: 1, dw: 1, oh: a.int(12), ow: a.int(13)}, a.int(14), a.float(15), a.float(16))
 }
 
-// convSum writes y[s, co, oy, ox] = act(Σ w·x over the window + b[co]) for
-// NCHW x and [cout, c, k, k] w; a nil b adds nothing.
-func convSum(x, w, b, y []float32, n, c, h, wd, cout, k, stride, pad, oh, ow, act int64) {
-	for s := range n {
-		for co := range cout {
-			for oy := range oh {
-				for ox := range ow {
+// convGrouped is infertop_conv_direct: any groups, window and dilation.
+func convGrouped(a kernelArgs) {
+	convSum(a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3), convShape{n: a.int(4), c: a.int(5), h: a.int(6), w: a.int(7),
+		cout: a.int(8), group: a.int(9), kh: a.int(10), kw: a.int(11), sh: a.int(12), sw: a.int(13), ph: a.int(14),
+		pw: a.int(15), dh: a.int(16), dw: a.int(17), oh: a.int(18), ow: a.int(19)}, a.int(20), a.float(21), a.float(22))
+}
+
+// convShape is a 2-D convolution's geometry: NCHW input, output channels,
+// groups, kernel, strides, padding before and dilations, output size.
+type convShape struct {
+	n, c, h, w, cout, group, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow int64
+}
+
+// convSum writes y[s, co, oy, ox] = act(Σ w·x over the window of co's group
+// + b[co]) for NCHW x and [cout, c/group, kh, kw] w; a nil b adds nothing.
+func convSum(x, w, b, y []float32, g convShape, act int64, p0, p1 float64) {
+	cpg, opg := g.c/g.group, g.cout/g.group
+	for s := range g.n {
+		for co := range g.cout {
+			ci0 := co / opg * cpg
+			for oy := range g.oh {
+				for ox := range g.ow {
 					var sum float64
-					for ci := range c {
-						for ky := range k {
-							iy := oy*stride - pad + ky
-							if iy < 0 || iy >= h {
+					for ci := range cpg {
+						for ky := range g.kh {
+							iy := oy*g.sh - g.ph + ky*g.dh
+							if iy < 0 || iy >= g.h {
 								continue
 							}
-							for kx := range k {
-								ix := ox*stride - pad + kx
-								if ix < 0 || ix >= wd {
+							for kx := range g.kw {
+								ix := ox*g.sw - g.pw + kx*g.dw
+								if ix < 0 || ix >= g.w {
 									continue
 								}
-								sum += float64(w[((co*c+ci)*k+ky)*k+kx]) * float64(x[((s*c+ci)*h+iy)*wd+ix])
+								sum += float64(w[((co*cpg+ci)*g.kh+ky)*g.kw+kx]) * float64(x[((s*g.c+ci0+ci)*g.h+iy)*g.w+ix])
 							}
 						}
 					}
@@ -283,9 +330,80 @@ func convSum(x, w, b, y []float32, n, c, h, wd, cout, k, stride, pad, oh, ow, ac
 					if b != nil {
 						v += b[co]
 					}
-					y[((s*cout+co)*oh+oy)*ow+ox] = actf(v, act)
+					y[((s*g.cout+co)*g.oh+oy)*g.ow+ox] = actf(v, act, p0, p1)
 				}
 			}
+		}
+	}
+}
+
+// pool is infertop_pool: the maximum (mode 0) or the mean of the taps
+// inside the input, divided with mode 2 by the taps inside or in the
+// padding.
+func pool(a kernelArgs) {
+	x, y := a.ptr(0), a.ptr(1)
+	planes, h, w, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6)
+	kh, kw, sh, sw, pt, pl := a.int(7), a.int(8), a.int(9), a.int(10), a.int(11), a.int(12)
+	pb, pr, dh, dw, mode := a.int(13), a.int(14), a.int(15), a.int(16), a.int(17)
+	for i := range planes * oh * ow {
+		ox, oy, p := i%ow, (i/ow)%oh, i/(oh*ow)
+		m, s, n := float32(math.Inf(-1)), 0.0, 0
+		for ky := range kh {
+			iy := oy*sh - pt + ky*dh
+			for kx := range kw {
+				ix := ox*sw - pl + kx*dw
+				inside := iy >= 0 && iy < h && ix >= 0 && ix < w
+				if inside || mode == 2 && iy < h+pb && ix < w+pr {
+					n++
+				}
+				if inside {
+					m = max(m, x[(p*h+iy)*w+ix])
+					s += float64(x[(p*h+iy)*w+ix])
+				}
+			}
+		}
+		switch {
+		case mode == 0:
+			y[i] = m
+		case n > 0:
+			y[i] = float32(s / float64(n))
+		default:
+			y[i] = 0
+		}
+	}
+}
+
+// binaryOp is infertop_binary: y [n0, d1 … d5] = a op b, each operand read
+// with its stride per axis.
+func binaryOp(a kernelArgs) {
+	x, z, y := a.ptr(0), a.ptr(1), a.ptr(2)
+	op, n0, sa0, sb0 := a.int(3), a.int(4), a.int(5), a.int(6)
+	var d, sa, sb [5]int64
+	inner := int64(1)
+	for k := range 5 {
+		d[k], sa[k], sb[k] = a.int(7+3*k), a.int(8+3*k), a.int(9+3*k)
+		inner *= d[k]
+	}
+	for o := range n0 {
+		for e := range inner {
+			ia, ib, rest := o*sa0, o*sb0, e
+			for k := 4; k >= 0; k-- {
+				i := rest % d[k]
+				ia, ib, rest = ia+i*sa[k], ib+i*sb[k], rest/d[k]
+			}
+			u, v := x[ia], z[ib]
+			var r float32
+			switch op {
+			case binSub:
+				r = u - v
+			case binMul:
+				r = u * v
+			case binDiv:
+				r = u / v
+			default:
+				r = u + v
+			}
+			y[o*inner+e] = r
 		}
 	}
 }
@@ -295,7 +413,8 @@ func convSum(x, w, b, y []float32, n, c, h, wd, cout, k, stride, pad, oh, ow, ac
 // that every tensor lies inside its buffer, then sums directly (no bias, no
 // activation, as cudnnConvolutionForward with alpha 1 and beta 0).
 func runConvCall(mem [][]float32, c *ConvCall) error {
-	if c.N <= 0 || c.C <= 0 || c.H <= 0 || c.W <= 0 || c.Out <= 0 || c.K <= 0 || c.Stride <= 0 || c.Pad < 0 {
+	if c.N <= 0 || c.C <= 0 || c.H <= 0 || c.W <= 0 || c.Out <= 0 || c.K <= 0 || c.Stride <= 0 || c.Pad < 0 ||
+		c.C%c.Groups() != 0 || c.Out%c.Groups() != 0 {
 		return fmt.Errorf("cudnn conv: bad dimensions %+v", *c)
 	}
 	if oh, ow := (c.H+2*c.Pad-c.K)/c.Stride+1, (c.W+2*c.Pad-c.K)/c.Stride+1; oh != c.OH || ow != c.OW {
@@ -305,12 +424,14 @@ func runConvCall(mem [][]float32, c *ConvCall) error {
 		name string
 		r    Ref
 		n    int
-	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
+	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C / c.Groups() * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
 		if int64(len(view(mem, t.r))) < int64(t.n) {
 			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, len(view(mem, t.r)), t.r.Off)
 		}
 	}
-	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), int64(c.N), int64(c.C), int64(c.H), int64(c.W),
-		int64(c.Out), int64(c.K), int64(c.Stride), int64(c.Pad), int64(c.OH), int64(c.OW), 0)
+	k, st, pad := int64(c.K), int64(c.Stride), int64(c.Pad)
+	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
+		w: int64(c.W), cout: int64(c.Out), group: int64(c.Groups()), kh: k, kw: k, sh: st, sw: st, ph: pad, pw: pad, dh: 1, dw: 1,
+		oh: int64(c.OH), ow: int64(c.OW)}, 0, 0, 0)
 	return nil
 }

@@ -190,7 +190,8 @@ func compareBuffers(plan *Plan, host, emu [][]float32, tol float64) error {
 	return nil
 }
 
-// TestKernelsOnHost runs every preset's plan, and the odd graphs', through
+// TestKernelsOnHost runs every preset's plan, the odd graphs' and the
+// ONNX fixtures', through
 // the C++ build of kernels.cu, with the plans' own grids and with grids
 // capped at 2 blocks per dimension (so every grid-stride loop turns more
 // than once), and compares every buffer with the Go emulation and the
@@ -211,7 +212,8 @@ func TestKernelsOnHost(t *testing.T) {
 		models = append(models, presetModel(t, name))
 	}
 	var cases []tcase
-	for _, m := range append(models, oddModels(t)...) {
+	models = append(append(models, oddModels(t)...), opsModels(t)...)
+	for _, m := range models {
 		for _, way := range convWays(bind(t, m, 1)) {
 			if way == ConvCudnn {
 				continue // cuDNN's kernels are not ours to run here

@@ -121,17 +121,23 @@ type Launch struct {
 
 // ConvCall is one cudnnConvolutionForward call: Y = W ⋆ X over a batch of N
 // NCHW images (cross-correlation, as every framework's "convolution"), square
-// kernel, the same stride and padding both ways, alpha 1 and beta 0. Bias and
-// activation are the next step's.
+// kernel, the same stride and padding both ways, alpha 1 and beta 0, in
+// Group groups of channels. Bias and activation are the next step's.
 type ConvCall struct {
-	// X is the input [N, C, H, W], Filter the weights [Out, C, K, K], Y the
-	// output [N, Out, OH, OW].
+	// X is the input [N, C, H, W], Filter the weights [Out, C/Group, K, K],
+	// Y the output [N, Out, OH, OW].
 	X, Filter, Y Ref
 	N, C, H, W   int
 	Out, K       int
 	Stride, Pad  int
 	OH, OW       int
+	// Group is the number of groups (cudnnSetConvolutionGroupCount); 0 and
+	// 1 mean an ungrouped convolution.
+	Group int
 }
+
+// Groups is the call's group count, at least 1.
+func (c *ConvCall) Groups() int { return max(c.Group, 1) }
 
 // Step is one GEMM, one kernel launch or one cuDNN convolution.
 type Step struct {
@@ -145,13 +151,18 @@ type Step struct {
 }
 
 // Kernel names what the step runs: the kernel's entry name, for a GEMM
-// "sgemm M×N×K×batch", for a cuDNN convolution "cudnn conv N×C×H×W k K s S p P → Out".
+// "sgemm M×N×K×batch", for a cuDNN convolution "cudnn conv N×C×H×W k K s S p P → Out"
+// (with " g G" after the padding when it has G > 1 groups).
 func (s *Step) Kernel() string {
 	if g := s.Gemm; g != nil {
 		return fmt.Sprintf("sgemm %d×%d×%d×%d", g.M, g.N, g.K, g.Batch)
 	}
 	if c := s.Conv; c != nil {
-		return fmt.Sprintf("cudnn conv %d×%d×%d×%d k%d s%d p%d → %d", c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, c.Out)
+		g := ""
+		if c.Groups() > 1 {
+			g = fmt.Sprintf(" g%d", c.Groups())
+		}
+		return fmt.Sprintf("cudnn conv %d×%d×%d×%d k%d s%d p%d%s → %d", c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, g, c.Out)
 	}
 	return s.Launch.Kernel
 }

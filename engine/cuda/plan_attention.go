@@ -7,15 +7,18 @@ import (
 	"infertop/model"
 )
 
-// emitAttention computes model.OpAttention without a mask over packed
-// projections qkv [N, T, 3d] (q | k | v along the last axis) into y [N, T, d]:
+// emitAttention computes model.OpAttention over packed projections qkv
+// [N, T, 3d] (q | k | v along the last axis) into y [N, T, d]:
 //
-//	S_h = softmax(Q_h·K_hᵀ · scale)            [N, H, T, T] (scratch)
+//	S_h = softmax(Q_h·K_hᵀ · scale + M)        [N, H, T, T] (scratch)
 //	y[:, :, h·dh:(h+1)·dh] = S_h·V_h           [N, T, d]
 //
 // Q_h, K_h and V_h are read in place from qkv with leading dimension 3d, so no
 // transpose kernel is needed; one strided-batched GEMM per head runs over the
-// batch. scale is the node's, by default 1/√dh.
+// batch. scale is the node's, by default 1/√dh. Without a mask the softmax
+// kernel applies the scale; with an additive mask M (any shape that
+// broadcasts to [N, H, T, T]) the Q·Kᵀ GEMMs do (alpha), and one
+// infertop_binary launch adds M to the scores in place before the softmax.
 func emitAttention(b *builder, n *model.Node) error {
 	qkvRef, err := b.ref(n.Input(0))
 	if err != nil {
@@ -38,20 +41,34 @@ func emitAttention(b *builder, n *model.Node) error {
 	if err := fits32(n.Name, "the row length", t); err != nil {
 		return err
 	}
+	mask, err := b.args(n.Input(1))
+	if err != nil {
+		return err
+	}
+	alpha, softScale := float32(1), scale
+	if !mask[0].IsNull() {
+		alpha, softScale = float32(scale), 1
+	}
 	y := b.out(n.Outputs[0])
 	scores := b.scratch(n.Name+"/scores", batch*heads*t*t)
 	for h := int64(0); h < heads; h++ {
 		// Row-major S[q,k] = Σj Q[q,j]·K[k,j] (ld T). Column-major C(k,q) = S[q,k], so
 		// C = K·Qᵀ: K stored row-major with ld 3d reads column-major as Kᵀ (op T),
 		// Q likewise reads as Qᵀ (op N). M = N = T keys/queries, K = dh.
-		b.gemm(n.Name, Gemm{TransA: true, M: int(t), N: int(t), K: int(dh), Alpha: 1,
+		b.gemm(n.Name, Gemm{TransA: true, M: int(t), N: int(t), K: int(dh), Alpha: alpha,
 			A: qkvRef.Plus(d + h*dh), LdA: int(3 * d),
 			B: qkvRef.Plus(h * dh), LdB: int(3 * d),
 			C: scores.Plus(h * t * t), LdC: int(t),
 			Batch: int(batch), StrideA: t * 3 * d, StrideB: t * 3 * d, StrideC: heads * t * t})
 	}
+	if !mask[0].IsNull() {
+		full := []int{int(batch), int(heads), int(t), int(t)}
+		if err := b.binary(n.Name, binAdd, ptr(scores), mask[0], scores, full, full, b.shape(n.Input(1))); err != nil {
+			return err
+		}
+	}
 	rows := batch * heads * t
-	b.rowwise(n.Name, KSoftmax, rows, ptr(scores), i64(rows), i64(t), f64(scale))
+	b.rowwise(n.Name, KSoftmax, rows, ptr(scores), i64(rows), i64(t), f64(softScale))
 	for h := int64(0); h < heads; h++ {
 		// Row-major O_h[q,j] = Σk P[q,k]·V[k,j], stored with ld d. Column-major
 		// C(j,q) = O_h[q,j] = Vᵀ·Pᵀ: V (ld 3d) reads column-major as Vᵀ (op N),

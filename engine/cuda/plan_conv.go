@@ -20,9 +20,10 @@ const (
 )
 
 // convGeom is a 2-D convolution's geometry: n images of c×h×w, out
-// filters of k×k, one stride and one padding for every side, output oh×ow.
+// filters of k×k in group groups, one stride and one padding for every
+// side, output oh×ow.
 type convGeom struct {
-	n, c, h, w, out, k, stride, pad, oh, ow int64
+	n, c, h, w, out, k, stride, pad, oh, ow, group int64
 }
 
 // convGeomOf reads a FusedConv node's geometry (convReason accepted it).
@@ -35,20 +36,38 @@ func convGeomOf(g *model.Graph, n *model.Node) convGeom {
 		return def
 	}
 	return convGeom{n: int64(x[0]), c: int64(x[1]), h: int64(x[2]), w: int64(x[3]), out: int64(w[0]), k: int64(w[2]),
-		stride: attr("strides", 1), pad: attr("pads", 0), oh: int64(y[2]), ow: int64(y[3])}
+		stride: attr("strides", 1), pad: attr("pads", 0), oh: int64(y[2]), ow: int64(y[3]), group: n.Attrs.Int("group", 1)}
 }
 
-// convReason refuses what the three ways do not compute: anything but a
-// 2-D, ungrouped, undilated convolution with a square kernel, one stride and
-// the same padding on every side, or an activation other than ReLU and GELU.
+// convReason refuses what no way computes: anything but a 2-D convolution,
+// or an activation the kernels lack. The direct kernel computes every 2-D
+// convolution; the three others only those threeWays accepts.
 func convReason(g *model.Graph, n *model.Node) string {
 	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
 	if len(x) != 4 || len(w) != 4 || len(y) != 4 {
 		return "only 2-D convolutions have a CUDA plan yet"
 	}
-	if n.Attrs.Int("group", 1) != 1 {
-		return "grouped convolution (group > 1) has no CUDA plan yet"
-	}
+	return activationReason(n)
+}
+
+// threeWays reports whether the im2col, implicit and cuDNN ways compute a
+// convolution: ungrouped, undilated, a square kernel, one stride and the
+// same padding on every side. The others take the direct way, and cuDNN's
+// when only the group count is more than 1 (cudnnGrouped).
+func threeWays(g *model.Graph, n *model.Node) bool {
+	return n.Attrs.Int("group", 1) == 1 && uniformWindow(g, n)
+}
+
+// cudnnGrouped reports a grouped convolution cuDNN's way computes: more than
+// one group, and a window as threeWays asks.
+func cudnnGrouped(g *model.Graph, n *model.Node) bool {
+	return n.Attrs.Int("group", 1) > 1 && uniformWindow(g, n)
+}
+
+// uniformWindow reports an undilated square kernel with one stride and the
+// same padding on every side.
+func uniformWindow(g *model.Graph, n *model.Node) bool {
+	w := shapeOf(g, n.Input(1))
 	same := func(name string, want int) bool {
 		v, ok := n.Attrs.Ints(name)
 		if !ok {
@@ -61,13 +80,8 @@ func convReason(g *model.Graph, n *model.Node) string {
 		}
 		return len(v) == want
 	}
-	if d, _ := n.Attrs.Ints("dilations"); slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) {
-		return "dilation > 1 has no CUDA plan yet"
-	}
-	if w[2] != w[3] || !same("strides", 2) || !same("pads", 4) {
-		return "a rectangular kernel, unequal strides or uneven padding has no CUDA plan yet (square kernel, one stride, the same padding on every side)"
-	}
-	return activationReason(n)
+	d, _ := n.Attrs.Ints("dilations")
+	return !slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) && w[2] == w[3] && same("strides", 2) && same("pads", 4)
 }
 
 // implicitFits reports whether the implicit kernel's 32-bit indices and its
@@ -90,7 +104,7 @@ func cudnnFits(c convGeom) bool {
 func workspaceFloats(g *model.Graph) int64 {
 	var best int64
 	for _, n := range g.Nodes {
-		if n.Op != model.OpFusedConv || nodeReason(g, n) != "" {
+		if n.Op != model.OpFusedConv || nodeReason(g, n) != "" || !threeWays(g, n) {
 			continue
 		}
 		c := convGeomOf(g, n)
@@ -106,37 +120,48 @@ func hasConv(g *model.Graph) bool {
 
 // emitConv computes model.OpFusedConv the way the options ask, falling back
 // to im2col where the implicit kernel's or cuDNN's limits do not hold, and
-// records the way in the plan. Bias (zeros when the node has none) and
+// to the direct kernel for a convolution the other ways do not compute
+// (cuDNN's way stays for a grouped one it computes), and records the way
+// in the plan. Bias (zeros when the node has none) and
 // activation are the way's last step; with a residual the activation
 // follows the residual add.
 func emitConv(b *builder, n *model.Node) error {
-	c := convGeomOf(b.g, n)
-	act, _ := actCode(model.ActivationOf(n))
+	act, _ := epilogueOf(model.ActivationOf(n))
 	args, err := b.args(n.Input(0), n.Input(1), n.Input(2), n.Input(3))
 	if err != nil {
 		return err
 	}
 	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
 	if bias.IsNull() {
-		bias = ptr(b.zeroBias(c.out))
+		bias = ptr(b.zeroBias(int64(b.shape(n.Input(1))[0])))
 	}
-	epilogue := act
+	epi := act
 	if !res.IsNull() {
-		epilogue = ActNone
+		epi = epilogue{}
 	}
 	way := b.opts.conv(n.Name)
-	if way == ConvImplicit && !implicitFits(c) || way == ConvCudnn && !cudnnFits(c) {
-		way = ConvIm2col
+	c := convGeomOf(b.g, n)
+	switch {
+	case threeWays(b.g, n):
+		if way == ConvImplicit && !implicitFits(c) || way == ConvCudnn && !cudnnFits(c) {
+			way = ConvIm2col
+		}
+	case way != ConvCudnn || !cudnnGrouped(b.g, n) || !cudnnFits(c):
+		way = ConvDirect
 	}
 	b.plan.Conv[n.Name] = way
 	var y Ref
 	switch way {
+	case ConvDirect:
+		if y, err = b.convDirect(n, x, w, bias.Ref, epi); err != nil {
+			return err
+		}
 	case ConvImplicit:
-		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue)
+		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	case ConvCudnn:
-		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue)
+		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	default:
-		if y, err = b.convIm2col(n.Name, n.Outputs[0], c, x, w, bias.Ref, epilogue); err != nil {
+		if y, err = b.convIm2col(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi); err != nil {
 			return err
 		}
 	}
@@ -148,26 +173,26 @@ func emitConv(b *builder, n *model.Node) error {
 
 // biasPlanes launches infertop_bias_act_planes over the convolution's NCHW
 // output: x covers the pixels, y the channels, z the samples.
-func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act int64) {
+func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act epilogue) {
 	p := c.oh * c.ow
 	b.launch(node, KBiasActPlanes, Dim3{X: blocks(p, Block), Y: clampInt(c.out), Z: clampInt(c.n)}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(y), ptr(y), ptr(bias), i64(c.n), i64(c.out), i64(p), i64(act))
+		append([]Arg{ptr(y), ptr(y), ptr(bias), i64(c.n), i64(c.out), i64(p)}, act.args()...)...)
 }
 
 // convCudnn emits one cuDNN convolution and the bias/activation kernel the
 // im2col way uses after its GEMM.
-func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act int64) Ref {
+func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act epilogue) Ref {
 	y := b.out(out)
 	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: x, Filter: w, Y: y,
 		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
-		OH: int(c.oh), OW: int(c.ow)}})
+		OH: int(c.oh), OW: int(c.ow), Group: int(c.group)}})
 	b.biasPlanes(node, c, y, bias, act)
 	return y
 }
 
 // convImplicit emits one implicit-GEMM launch: grid x over column tiles (n·oh·ow
 // columns), y over output-channel tiles; 32-channel tiles when Out ≤ 32.
-func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act int64) Ref {
+func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act epilogue) Ref {
 	y := b.out(out)
 	kernel, tm, tn := KConvM64, int64(convTileM64), int64(convTileN64)
 	if c.out <= convTileM32 {
@@ -175,8 +200,8 @@ func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act
 	}
 	cols := c.n * c.oh * c.ow
 	b.launch(node, kernel, Dim3{X: blocks(cols, tn), Y: blocks(c.out, tm), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(x), ptr(w), ptr(bias), ptr(y), i64(c.n), i64(c.c), i64(c.h), i64(c.w),
-		i64(c.out), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow), i64(act))
+		append([]Arg{ptr(x), ptr(w), ptr(bias), ptr(y), i64(c.n), i64(c.c), i64(c.h), i64(c.w),
+			i64(c.out), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow)}, act.args()...)...)
 	return y
 }
 
@@ -185,7 +210,7 @@ func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
-func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act int64) (Ref, error) {
+func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act epilogue) (Ref, error) {
 	ckk, p := c.c*c.k*c.k, c.oh*c.ow
 	for _, lim := range []struct {
 		what string
@@ -229,7 +254,7 @@ func (p *Plan) SameBuffers(q *Plan) bool {
 }
 
 // ConvSummary says how many convolutions take each way, e.g. "conv 9 implicit, 1 im2col"
-// (cudnn first, then implicit, then im2col);
+// (cudnn first, then implicit, im2col and direct);
 // it is empty for a plan without convolutions.
 func (p *Plan) ConvSummary() string {
 	var n [numConvWays]int
@@ -237,7 +262,7 @@ func (p *Plan) ConvSummary() string {
 		n[w]++
 	}
 	var parts []string
-	for _, w := range []ConvWay{ConvCudnn, ConvImplicit, ConvIm2col} {
+	for _, w := range []ConvWay{ConvCudnn, ConvImplicit, ConvIm2col, ConvDirect} {
 		if n[w] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[w], w))
 		}

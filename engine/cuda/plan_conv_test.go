@@ -5,21 +5,21 @@ import (
 )
 
 func TestConvWayNames(t *testing.T) {
-	for _, w := range []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn} {
+	for _, w := range []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn, ConvDirect} {
 		got, err := ParseConvWay(w.String())
 		if err != nil || got != w {
 			t.Errorf("ParseConvWay(%q) = %v, %v", w.String(), got, err)
 		}
 	}
-	if _, err := ParseConvWay("winograd"); err == nil || err.Error() != `unknown convolution way "winograd" (valid: im2col, implicit, cudnn)` {
+	if _, err := ParseConvWay("winograd"); err == nil || err.Error() != `unknown convolution way "winograd" (valid: im2col, implicit, cudnn, direct)` {
 		t.Errorf("ParseConvWay(winograd): %v", err)
 	}
-	for in, want := range map[string]convChoice{"": {auto: true}, "auto": {auto: true}, "implicit": {way: ConvImplicit}, "im2col": {way: ConvIm2col}, "cudnn": {way: ConvCudnn}} {
+	for in, want := range map[string]convChoice{"": {auto: true}, "auto": {auto: true}, "implicit": {way: ConvImplicit}, "im2col": {way: ConvIm2col}, "cudnn": {way: ConvCudnn}, "direct": {way: ConvDirect}} {
 		if got, err := parseConvChoice(in); err != nil || got != want {
 			t.Errorf("parseConvChoice(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	if _, err := parseConvChoice("fast"); err == nil || err.Error() != `INFERTOP_CUDA_CONV="fast": want auto, im2col, implicit or cudnn` {
+	if _, err := parseConvChoice("fast"); err == nil || err.Error() != `INFERTOP_CUDA_CONV="fast": want auto, im2col, implicit, cudnn or direct` {
 		t.Errorf("parseConvChoice(fast): %v", err)
 	}
 }
@@ -118,7 +118,7 @@ func TestCudnnPlans(t *testing.T) {
 		t.Fatalf("down, cudnn: steps [%d, %d) ok %v, want a cuDNN convolution and %s", lo, hi, ok, KBiasActPlanes)
 	}
 	c := dnn.Steps[lo].Conv
-	want := ConvCall{X: c.X, Filter: c.Filter, Y: c.Y, N: 4, C: 32, H: 32, W: 32, Out: 64, K: 3, Stride: 2, Pad: 1, OH: 16, OW: 16}
+	want := ConvCall{X: c.X, Filter: c.Filter, Y: c.Y, N: 4, C: 32, H: 32, W: 32, Out: 64, K: 3, Stride: 2, Pad: 1, OH: 16, OW: 16, Group: 1}
 	if y, _, _ := dnn.layerOutput("down"); *c != want || c.Y != y {
 		t.Errorf("down: %+v, want %+v writing %v", *c, want, y)
 	}

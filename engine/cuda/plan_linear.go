@@ -17,7 +17,7 @@ import (
 func emitLinear(b *builder, n *model.Node) error {
 	w := b.shape(n.Input(1))
 	out, in := w[0], w[1]
-	act, _ := actCode(model.ActivationOf(n))
+	act, _ := epilogueOf(model.ActivationOf(n))
 	args, err := b.args(n.Input(0), n.Input(1), n.Input(2), n.Input(3))
 	if err != nil {
 		return err
@@ -31,13 +31,13 @@ func emitLinear(b *builder, n *model.Node) error {
 		A: args[1].Ref, LdA: in, B: args[0].Ref, LdB: in, C: y, LdC: out})
 	bias, res := args[2], args[3]
 	if res.IsNull() {
-		if bias.IsNull() && act == ActNone {
+		if bias.IsNull() && act.code == ActNone {
 			return nil
 		}
 		return b.biasAct(n.Name, y, y, bias, rows, int64(out), act)
 	}
 	if !bias.IsNull() {
-		if err := b.biasAct(n.Name, y, y, bias, rows, int64(out), ActNone); err != nil {
+		if err := b.biasAct(n.Name, y, y, bias, rows, int64(out), epilogue{}); err != nil {
 			return err
 		}
 	}

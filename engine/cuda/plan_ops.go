@@ -2,16 +2,23 @@ package cuda
 
 import (
 	"fmt"
-	"slices"
 
 	"infertop/model"
 )
 
-// Activation codes passed to the bias_act and residual_add kernels.
+// Activation codes passed to the kernels that apply one (infertop_act in
+// kernels.cu): the CPU engine's IK_ codes (engine/cpu/ckernels.h).
 const (
-	ActNone int64 = 0
-	ActReLU int64 = 1
-	ActGELU int64 = 2
+	ActNone int64 = iota
+	ActReLU
+	ActGELU
+	ActGELUTanh
+	ActSigmoid
+	ActTanh
+	ActClip
+	ActLeakyReLU
+	ActHardSigmoid
+	ActHardSwish
 )
 
 // Kernel entry names, as in kernels/kernels.cu.
@@ -22,15 +29,20 @@ const (
 	KSoftmax       = "infertop_softmax_rows"
 	KIm2col        = "infertop_im2col"
 	KMaxPool2      = "infertop_maxpool2"
+	KPool          = "infertop_pool"
 	KAvgPool       = "infertop_avgpool"
 	KResidualAdd   = "infertop_residual_add"
+	KBinary        = "infertop_binary"
+	KCopyRows      = "infertop_copy_rows"
 	KConvM32       = "infertop_conv_m32"
 	KConvM64       = "infertop_conv_m64"
+	KConvDirect    = "infertop_conv_direct"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
-	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KAvgPool, KResidualAdd, KConvM32, KConvM64}
+	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -59,14 +71,22 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: attentionReason, emit: emitAttention}, true
 	case "LayerNormalization":
 		return opPlan{check: layerNormReason, emit: emitLayerNorm}, true
-	case "Relu", "Gelu":
-		return opPlan{check: activationOpReason, emit: emitActivation}, true
-	case "Add":
-		return opPlan{check: addReason, emit: emitAdd}, true
-	case "MaxPool":
-		return opPlan{check: maxPoolReason, emit: emitMaxPool}, true
+	case "Relu", "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish":
+		return opPlan{check: noReason, emit: emitActivation}, true
+	case "Clip":
+		return opPlan{dataIns: 1, check: clipReason, emit: emitActivation}, true
+	case "Add", "Sub", "Mul", "Div":
+		return opPlan{check: binaryReason, emit: emitBinary}, true
+	case "Concat":
+		return opPlan{check: concatReason, emit: emitConcat}, true
+	case "MaxPool", "AveragePool":
+		return opPlan{check: poolReason, emit: emitPool}, true
 	case "GlobalAveragePool":
 		return opPlan{check: globalPoolReason, emit: emitGlobalPool}, true
+	case "GlobalMaxPool":
+		return opPlan{check: poolReason, emit: emitPool}, true
+	case "Softmax":
+		return opPlan{check: softmaxReason, emit: emitSoftmax}, true
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":
 		return opPlan{alias: true, dataIns: 1, check: noReason, emit: emitAlias}, true
 	}
@@ -75,25 +95,45 @@ func opPlanOf(op string) (opPlan, bool) {
 
 func noReason(*model.Graph, *model.Node) string { return "" }
 
-// actCode returns the kernels' code of a fused activation, and false for
-// one they do not compute.
-func actCode(a model.Activation) (int64, bool) {
-	switch a.Op {
-	case "":
-		return ActNone, true
-	case "Relu":
-		return ActReLU, true
-	case "Gelu":
-		return ActGELU, true
+// epilogue is an activation as the kernels take it: its code and two
+// parameters (Clip's bounds, LeakyRelu's slope, HardSigmoid's alpha and beta).
+type epilogue struct {
+	code   int64
+	p0, p1 float64
+}
+
+// args are the kernel parameters act, p0, p1.
+func (e epilogue) args() []Arg { return []Arg{i64(e.code), f64(e.p0), f64(e.p1)} }
+
+// actCodes maps model.Activation's names to the kernels' codes.
+func actCodes() map[string]int64 {
+	return map[string]int64{"": ActNone, "Relu": ActReLU, "Gelu": ActGELU, "GeluTanh": ActGELUTanh,
+		"Sigmoid": ActSigmoid, "Tanh": ActTanh, "Clip": ActClip, "LeakyRelu": ActLeakyReLU,
+		"HardSigmoid": ActHardSigmoid, "HardSwish": ActHardSwish}
+}
+
+// epilogueOf returns the kernels' form of an activation, and false for one
+// they do not compute (or one without the parameters it needs).
+func epilogueOf(a model.Activation) (epilogue, bool) {
+	code, ok := actCodes()[a.Op]
+	if !ok || a.Valid() != nil {
+		return epilogue{}, false
 	}
-	return 0, false
+	e := epilogue{code: code}
+	if len(a.Params) > 0 {
+		e.p0 = float64(a.Params[0])
+	}
+	if len(a.Params) > 1 {
+		e.p1 = float64(a.Params[1])
+	}
+	return e, true
 }
 
 // activationReason refuses a fused activation the kernels do not compute.
 func activationReason(n *model.Node) string {
 	a := model.ActivationOf(n)
-	if _, ok := actCode(a); !ok {
-		return fmt.Sprintf("activation %s has no CUDA kernel yet (Relu and Gelu have one)", a.Op)
+	if _, ok := epilogueOf(a); !ok {
+		return fmt.Sprintf("activation %s has no CUDA kernel", a)
 	}
 	return ""
 }
@@ -117,9 +157,9 @@ func linearReason(g *model.Graph, n *model.Node) string {
 	return activationReason(n)
 }
 
-func attentionReason(_ *model.Graph, n *model.Node) string {
-	if n.Input(1) != "" {
-		return "an attention mask has no CUDA plan yet"
+func attentionReason(g *model.Graph, n *model.Node) string {
+	if len(shapeOf(g, n.Input(0))) != 3 {
+		return "only [N, T, 3·d] projections have a CUDA plan"
 	}
 	return ""
 }
@@ -137,36 +177,6 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 		if p != "" && model.NumElems(shapeOf(g, p)) != d {
 			return "a scale or bias broadcast along the normalized axis has no CUDA plan yet"
 		}
-	}
-	return ""
-}
-
-func activationOpReason(_ *model.Graph, n *model.Node) string {
-	if n.Op == "Gelu" && n.Attrs.String("approximate", "none") != "none" {
-		return "approximate=tanh has no CUDA kernel yet"
-	}
-	return ""
-}
-
-func addReason(g *model.Graph, n *model.Node) string {
-	if !slices.Equal(shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1))) {
-		return "broadcasting has no CUDA plan yet (both operands of one shape)"
-	}
-	return ""
-}
-
-func maxPoolReason(g *model.Graph, n *model.Node) string {
-	x, y := shapeOf(g, n.Input(0)), shapeOf(g, output0(n))
-	ok := len(x) == 4 && len(y) == 4 && y[2] == x[2]/2 && y[3] == x[3]/2
-	k, _ := n.Attrs.Ints("kernel_shape")
-	s, _ := n.Attrs.Ints("strides")
-	p, _ := n.Attrs.Ints("pads")
-	d, _ := n.Attrs.Ints("dilations")
-	ok = ok && slices.Equal(k, []int64{2, 2}) && slices.Equal(s, []int64{2, 2}) &&
-		!slices.ContainsFunc(p, func(v int64) bool { return v != 0 }) &&
-		!slices.ContainsFunc(d, func(v int64) bool { return v != 1 })
-	if !ok {
-		return "only 2×2 windows with stride 2, no padding and no dilation have a CUDA plan yet"
 	}
 	return ""
 }

@@ -11,8 +11,8 @@ import (
 // they first appear (as model.CheckSupported lists what cannot be computed
 // at all); nil when every node can run on the GPU. A node is refused when
 // its op has no plan, when it reads or writes values other than float32,
-// or for what its op's plan does not cover (a grouped convolution, an
-// attention mask, broadcasting ...).
+// or for what its op's plan does not cover (a 3-D convolution, a softmax
+// along a middle axis, run-time Clip bounds ...).
 func CheckGraph(g *model.Graph) []model.Unsupported {
 	return model.GroupUnsupported(g, func(n *model.Node) string { return nodeReason(g, n) })
 }

@@ -13,8 +13,9 @@ import (
 	"infertop/model"
 )
 
-// TestPlanMatchesEval executes every preset's plan and the odd graphs' (GEMMs
-// as column-major sgemm, kernels in Go), every convolution way, at several
+// TestPlanMatchesEval executes every preset's plan, the odd graphs' and the
+// ONNX fixtures' (GEMMs as column-major sgemm, kernels in Go), every
+// convolution way, at several
 // batches and with grids capped at 2 blocks per dimension, and compares
 // every output with model.Eval of the same compiled graph: this checks every
 // row-major ↔ column-major mapping, leading dimension, stride and the
@@ -24,7 +25,7 @@ func TestPlanMatchesEval(t *testing.T) {
 	for _, name := range presetNames {
 		models = append(models, presetModel(t, name))
 	}
-	models = append(models, oddModels(t)...)
+	models = append(append(models, oddModels(t)...), opsModels(t)...)
 	for _, m := range models {
 		for _, batch := range []int{1, 3} {
 			if testing.Short() && m.Name == "transformer" && batch > 1 {
@@ -58,7 +59,7 @@ func TestPlanMatchesEval(t *testing.T) {
 // has a convolution, the default alone otherwise.
 func convWays(g *model.Graph) []ConvWay {
 	if hasConv(g) {
-		return []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn}
+		return []ConvWay{ConvIm2col, ConvImplicit, ConvCudnn, ConvDirect}
 	}
 	return []ConvWay{ConvIm2col}
 }
@@ -68,8 +69,12 @@ func TestPTXHasEveryKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := PTXEntries(PTX)
+	models := opsModels(t)
 	for _, name := range presetNames {
-		g := bind(t, presetModel(t, name), 7)
+		models = append(models, presetModel(t, name))
+	}
+	for _, m := range models {
+		g := bind(t, m, 7)
 		for _, way := range convWays(g) {
 			plan, err := BuildWith(g, 7, Options{Default: way})
 			if err != nil {
@@ -77,7 +82,7 @@ func TestPTXHasEveryKernel(t *testing.T) {
 			}
 			for _, st := range plan.Steps {
 				if st.Launch != nil && !slices.Contains(entries, st.Launch.Kernel) {
-					t.Errorf("%s launches %s, which the PTX lacks", name, st.Launch.Kernel)
+					t.Errorf("%s launches %s, which the PTX lacks", m.Name, st.Launch.Kernel)
 				}
 			}
 		}
@@ -116,8 +121,14 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{ceil(arg(5), Block), int(arg(4)), int(arg(3))}
 	case KIm2col: // x: planes, y: output pixels
 		g = Dim3{int(arg(2)), ceil(arg(8)*arg(9), Block), 1}
-	case KMaxPool2:
+	case KMaxPool2, KPool:
 		g = Dim3{int(arg(2)), ceil(arg(5)*arg(6), Block), 1}
+	case KBinary: // x: values per sample (d1·…·d5), y: samples
+		g = Dim3{ceil(arg(7)*arg(10)*arg(13)*arg(16)*arg(19), Block), int(arg(4)), 1}
+	case KCopyRows: // x: columns, y: rows
+		g = Dim3{ceil(arg(3), Block), int(arg(2)), 1}
+	case KConvDirect: // x: output pixels, y: output channels, z: samples
+		g = Dim3{ceil(arg(18)*arg(19), Block), int(arg(8)), int(arg(4))}
 	case KLayerNorm: // one block per row
 		g = Dim3{int(arg(4)), 1, 1}
 	case KSoftmax:
@@ -137,15 +148,19 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 	return Dim3{min(g.X, caps.X), min(g.Y, caps.Y), min(g.Z, caps.Z)}
 }
 
-// TestLaunchGeometry: every launch has blocks of Block threads within CUDA's
-// limits, and a grid that covers its work in one pass unless a dimension is
-// at its cap (the kernels then loop, grid-stride), with no block left idle.
+// TestLaunchGeometry: every launch of the presets', the op graphs' and the
+// fixtures' plans has blocks of Block threads within CUDA's limits, and a
+// grid that covers its work in one pass unless a dimension is at its cap
+// (the kernels then loop, grid-stride), with no block left idle.
 func TestLaunchGeometry(t *testing.T) {
 	caps := Dim3{maxGridX, maxGridYZ, maxGridYZ}
+	var models []*model.Model
 	for _, name := range presetNames {
-		m := presetModel(t, name)
+		models = append(models, presetModel(t, name))
+	}
+	for _, m := range append(models, opsModels(t)...) {
 		for _, batch := range []int{1, 7, 64, 4096, 70000} {
-			if batch == 70000 && name != "resnet" && name != "mlp" {
+			if batch == 70000 && (m.Name == "linear" || m.Name == "lenet5" || m.Name == "transformer") {
 				continue
 			}
 			g := bind(t, m, batch)

@@ -118,6 +118,14 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "softmax kernel"
 	case KMaxPool2:
 		return "max pool kernel"
+	case KPool:
+		return "pool kernel"
+	case KConvDirect:
+		return "direct convolution kernel"
+	case KBinary:
+		return "element-wise kernel"
+	case KCopyRows:
+		return "copy kernel"
 	case KAvgPool:
 		return "average pool kernel"
 	default:

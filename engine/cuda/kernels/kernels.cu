@@ -16,18 +16,32 @@
 
 extern "C" {
 
-// act: 0 none, 1 ReLU, 2 GELU (exact, erf).
-__device__ __forceinline__ float infertop_act(float v, long long act) {
-    if (act == 1) return v > 0.0f ? v : 0.0f;
-    if (act == 2) return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+// act: the codes of engine/cpu's IK_ activations: 0 none, 1 ReLU, 2 GELU
+// (exact, erf), 3 GELU (tanh approximation), 4 sigmoid, 5 tanh, 6 clip to
+// [p0, p1], 7 leaky ReLU (slope p0), 8 hard sigmoid max(0, min(1, p0·v + p1)),
+// 9 hard swish v·max(0, min(1, v/6 + 1/2)).
+__device__ __forceinline__ float infertop_act(float v, long long act, float p0, float p1) {
+    switch (act) {
+    case 1: return v > 0.0f ? v : 0.0f;
+    case 2: return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    case 3: return 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    case 4: return 1.0f / (1.0f + expf(-v));
+    case 5: return tanhf(v);
+    case 6: return fminf(fmaxf(v, p0), p1);
+    case 7: return v < 0.0f ? v * p0 : v;
+    case 8: return fminf(fmaxf(v * p0 + p1, 0.0f), 1.0f);
+    case 9: return v * fminf(fmaxf(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+    }
     return v;
 }
 
-// Row-major x [rows, cols] → y = act(x + b[col]); b may be null (no bias); x may
+// Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
+// p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x
 // covers columns, grid.y rows. cols < 2^31.
 __global__ void infertop_bias_act(const float* x, float* y, const float* b, long long rows,
-                                  long long cols, long long act) {
+                                  long long cols, long long act, double p0, double p1) {
+    const float q0 = (float)p0, q1 = (float)p1;
     const unsigned int nc = (unsigned int)cols;
     const unsigned long long nr = (unsigned long long)rows;
     const unsigned long long rstep = (unsigned long long)gridDim.y * blockDim.y;
@@ -38,7 +52,7 @@ __global__ void infertop_bias_act(const float* x, float* y, const float* b, long
             const unsigned long long i = r * nc + j;
             float v = x[i];
             if (b) v += bj;
-            y[i] = infertop_act(v, act);
+            y[i] = infertop_act(v, act, q0, q1);
         }
     }
 }
@@ -47,7 +61,9 @@ __global__ void infertop_bias_act(const float* x, float* y, const float* b, long
 // y = act(x + b[channel]); x may equal y. Grid: x covers inner, y channels,
 // z samples; block (BLOCK). channels, inner < 2^31.
 __global__ void infertop_bias_act_planes(const float* x, float* y, const float* b, long long n,
-                                         long long channels, long long inner, long long act) {
+                                         long long channels, long long inner, long long act, double p0,
+                                         double p1) {
+    const float q0 = (float)p0, q1 = (float)p1;
     const unsigned int ni = (unsigned int)inner, nch = (unsigned int)channels;
     const unsigned long long ns = (unsigned long long)n;
     const unsigned long long sample = (unsigned long long)nch * ni;
@@ -57,7 +73,7 @@ __global__ void infertop_bias_act_planes(const float* x, float* y, const float* 
             const unsigned long long off = (unsigned long long)c * ni + e;
             for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
                 const unsigned long long i = s * sample + off;
-                y[i] = infertop_act(x[i] + bc, act);
+                y[i] = infertop_act(x[i] + bc, act, q0, q1);
             }
         }
     }
@@ -207,6 +223,148 @@ __global__ void infertop_residual_add(const float* a, const float* b, float* y, 
     }
 }
 
+// Pooling over planes h×w into oh×ow with a kh×kw window, strides sh, sw,
+// padding before pt (top), pl (left) and after pb, pr, and dilations dh,
+// dw. mode 0: the maximum of the taps inside the input; 1: their mean; 2:
+// the sum of the taps inside over the taps inside or in the padding
+// (count_include_pad), never those past it (ceil_mode's last windows). A
+// window without a tap to count gives -inf (max) or 0. Grid: x covers
+// planes, y output pixels; block (BLOCK). h·w and oh·ow < 2^31.
+__global__ void infertop_pool(const float* x, float* y, long long planes, long long h, long long w, long long oh,
+                              long long ow, long long kh, long long kw, long long sh, long long sw, long long pt,
+                              long long pl, long long pb, long long pr, long long dh, long long dw, long long mode) {
+    const int H = (int)h, W = (int)w, KH = (int)kh, KW = (int)kw, DH = (int)dh, DW = (int)dw;
+    const int HE = H + (int)pb, WE = W + (int)pr;
+    const unsigned int OW = (unsigned int)ow, P = (unsigned int)(oh * ow);
+    const unsigned long long np = (unsigned long long)planes, xplane = (unsigned long long)H * W;
+    for (unsigned int pix = blockIdx.y * blockDim.x + threadIdx.x; pix < P; pix += gridDim.y * blockDim.x) {
+        const unsigned int oy = pix / OW, ox = pix - oy * OW;
+        const int iy0 = (int)oy * (int)sh - (int)pt, ix0 = (int)ox * (int)sw - (int)pl;
+        // The taps a mean divides by: those inside, or with mode 2 those in
+        // the padding too; the same for every plane.
+        int count = 0;
+        for (int ky = 0; ky < KH; ky++) {
+            const int iy = iy0 + ky * DH;
+            for (int kx = 0; kx < KW; kx++) {
+                const int ix = ix0 + kx * DW;
+                if (mode == 2 ? (iy < HE && ix < WE) : (iy >= 0 && iy < H && ix >= 0 && ix < W)) count++;
+            }
+        }
+        for (unsigned long long p = blockIdx.x; p < np; p += gridDim.x) {
+            const float* src = x + p * xplane;
+            float m = -INFINITY, s = 0.0f;
+            for (int ky = 0; ky < KH; ky++) {
+                const int iy = iy0 + ky * DH;
+                if (iy < 0 || iy >= H) continue;
+                for (int kx = 0; kx < KW; kx++) {
+                    const int ix = ix0 + kx * DW;
+                    if (ix >= 0 && ix < W) {
+                        const float v = src[iy * W + ix];
+                        m = fmaxf(m, v);
+                        s += v;
+                    }
+                }
+            }
+            y[p * P + pix] = mode == 0 ? m : (count > 0 ? s / (float)count : 0.0f);
+        }
+    }
+}
+
+// y = a op b (op: 0 add, 1 sub, 2 mul, 3 div) with broadcasting: y is
+// [n0, d1, …, d5] row-major, and a and b are read with a stride per axis
+// (0 along an axis they are broadcast over). Grid: x covers the d1·…·d5
+// values of one outer index (< 2^31, decomposed with 32-bit division), y
+// the n0 outer indices; block (BLOCK).
+__global__ void infertop_binary(const float* a, const float* b, float* y, long long op, long long n0,
+                                long long sa0, long long sb0, long long d1, long long sa1, long long sb1,
+                                long long d2, long long sa2, long long sb2, long long d3, long long sa3,
+                                long long sb3, long long d4, long long sa4, long long sb4, long long d5,
+                                long long sa5, long long sb5) {
+    const unsigned int D[5] = {(unsigned int)d1, (unsigned int)d2, (unsigned int)d3, (unsigned int)d4,
+                               (unsigned int)d5};
+    const unsigned int SA[5] = {(unsigned int)sa1, (unsigned int)sa2, (unsigned int)sa3, (unsigned int)sa4,
+                                (unsigned int)sa5};
+    const unsigned int SB[5] = {(unsigned int)sb1, (unsigned int)sb2, (unsigned int)sb3, (unsigned int)sb4,
+                                (unsigned int)sb5};
+    const unsigned int inner = D[0] * D[1] * D[2] * D[3] * D[4];
+    const unsigned long long no = (unsigned long long)n0;
+    for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < inner; e += gridDim.x * blockDim.x) {
+        unsigned int rest = e, ia = 0, ib = 0;
+        for (int k = 4; k >= 0; k--) {
+            const unsigned int q = rest / D[k], i = rest - q * D[k];
+            ia += i * SA[k];
+            ib += i * SB[k];
+            rest = q;
+        }
+        for (unsigned long long o = blockIdx.y; o < no; o += gridDim.y) {
+            const float u = a[o * (unsigned long long)sa0 + ia], v = b[o * (unsigned long long)sb0 + ib];
+            float r;
+            switch (op) {
+            case 1: r = u - v; break;
+            case 2: r = u * v; break;
+            case 3: r = u / v; break;
+            default: r = u + v;
+            }
+            y[o * inner + e] = r;
+        }
+    }
+}
+
+// Row-major x [rows, cols] copied into y's rows of length ldy (y points at
+// the first row's first destination): a Concat input's place in the output.
+// Grid: x covers columns, y rows; block (BLOCK). ldy < 2^31.
+__global__ void infertop_copy_rows(const float* x, float* y, long long rows, long long cols, long long ldy) {
+    const unsigned int nc = (unsigned int)cols, ld = (unsigned int)ldy;
+    const unsigned long long nr = (unsigned long long)rows;
+    for (unsigned int j = blockIdx.x * blockDim.x + threadIdx.x; j < nc; j += gridDim.x * blockDim.x)
+        for (unsigned long long r = blockIdx.y; r < nr; r += gridDim.y) y[r * ld + j] = x[r * nc + j];
+}
+
+// Direct convolution, any group count, kernel, strides, padding and
+// dilations: y[s, co, oy, ox] = act(Σ over the channels of co's group and the
+// window of w·x + bias[co]) over NCHW x [n, c, h, w] and w [cout, c/group,
+// kh, kw]; taps in the padding add nothing. One thread per output value.
+// Grid: x covers output pixels, y output channels, z samples; block (BLOCK).
+// c·h·w, cout·oh·ow and cout·(c/group)·kh·kw < 2^31.
+__global__ void infertop_conv_direct(const float* x, const float* wt, const float* bias, float* y, long long n,
+                                     long long c, long long h, long long w, long long cout, long long group,
+                                     long long kh, long long kw, long long sh, long long sw, long long ph,
+                                     long long pw, long long dh, long long dw, long long oh, long long ow,
+                                     long long act, double p0, double p1) {
+    const int H = (int)h, W = (int)w, KH = (int)kh, KW = (int)kw, DH = (int)dh, DW = (int)dw;
+    const unsigned int CO = (unsigned int)cout, CPG = (unsigned int)c / (unsigned int)group,
+                       OPG = CO / (unsigned int)group;
+    const unsigned int OW = (unsigned int)ow, P = (unsigned int)(oh * ow), HW = (unsigned int)(H * W);
+    const unsigned long long ns = (unsigned long long)n, xsample = (unsigned long long)c * HW,
+                             ysample = (unsigned long long)CO * P;
+    const float q0 = (float)p0, q1 = (float)p1;
+    for (unsigned int pix = blockIdx.x * blockDim.x + threadIdx.x; pix < P; pix += gridDim.x * blockDim.x) {
+        const unsigned int oy = pix / OW, ox = pix - oy * OW;
+        const int iy0 = (int)oy * (int)sh - (int)ph, ix0 = (int)ox * (int)sw - (int)pw;
+        for (unsigned int co = blockIdx.y; co < CO; co += gridDim.y) {
+            const unsigned int ci0 = co / OPG * CPG;
+            const float* wc = wt + (unsigned long long)co * CPG * KH * KW;
+            for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
+                const float* xs = x + s * xsample + (unsigned long long)ci0 * HW;
+                float acc = 0.0f;
+                for (unsigned int ci = 0; ci < CPG; ci++) {
+                    const float* xp = xs + ci * HW;
+                    const float* wp = wc + ci * KH * KW;
+                    for (int ky = 0; ky < KH; ky++) {
+                        const int iy = iy0 + ky * DH;
+                        if (iy < 0 || iy >= H) continue;
+                        for (int kx = 0; kx < KW; kx++) {
+                            const int ix = ix0 + kx * DW;
+                            if (ix >= 0 && ix < W) acc = fmaf(wp[ky * KW + kx], xp[iy * W + ix], acc);
+                        }
+                    }
+                }
+                y[s * ysample + (unsigned long long)co * P + pix] = infertop_act(acc + bias[co], act, q0, q1);
+            }
+        }
+    }
+}
+
 }  // extern "C"
 
 // Implicit-GEMM convolution: y = act(W ⊛ x + b) over NCHW x in one kernel, no
@@ -234,7 +392,8 @@ template <int BM, int BN>
 __device__ __forceinline__ void infertop_conv_body(const float* x, const float* wt, const float* bias, float* y,
                                                    long long n, long long c, long long h, long long w,
                                                    long long cout, long long k, long long stride, long long pad,
-                                                   long long oh, long long ow, long long act) {
+                                                   long long oh, long long ow, long long act, double p0,
+                                                   double p1) {
     constexpr int TX = BN / 8;                      // threads along columns; BM / 4 along channels
     constexpr int AL = BM * CONV_BK / 256;          // W values each thread loads per step
     constexpr int BROWS = 256 / BN;                 // X̂ rows one pass of the block loads
@@ -339,6 +498,7 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
                 __syncthreads();
             }
             // Epilogue: bias, activation, NCHW store.
+            const float q0 = (float)p0, q1 = (float)p1;
             unsigned long long off[8];
             bool ok[8];
             UNROLL for (int j = 0; j < 8; j++) {
@@ -352,7 +512,7 @@ __device__ __forceinline__ void infertop_conv_body(const float* x, const float* 
                 if (co >= CO) continue;
                 const float bco = bias[co];
                 UNROLL for (int j = 0; j < 8; j++)
-                    if (ok[j]) y[off[j] + (unsigned long long)co * P] = infertop_act(acc[i][j] + bco, act);
+                    if (ok[j]) y[off[j] + (unsigned long long)co * P] = infertop_act(acc[i][j] + bco, act, q0, q1);
             }
         }
     }
@@ -367,15 +527,17 @@ extern "C" {
 __global__ void __launch_bounds__(256) infertop_conv_m32(const float* x, const float* wt, const float* bias, float* y,
                                                          long long n, long long c, long long h, long long w,
                                                          long long cout, long long k, long long stride,
-                                                         long long pad, long long oh, long long ow, long long act) {
-    infertop_conv_body<32, 256>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act);
+                                                         long long pad, long long oh, long long ow, long long act,
+                                                         double p0, double p1) {
+    infertop_conv_body<32, 256>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act, p0, p1);
 }
 
 __global__ void __launch_bounds__(256) infertop_conv_m64(const float* x, const float* wt, const float* bias, float* y,
                                                          long long n, long long c, long long h, long long w,
                                                          long long cout, long long k, long long stride,
-                                                         long long pad, long long oh, long long ow, long long act) {
-    infertop_conv_body<64, 128>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act);
+                                                         long long pad, long long oh, long long ow, long long act,
+                                                         double p0, double p1) {
+    infertop_conv_body<64, 128>(x, wt, bias, y, n, c, h, w, cout, k, stride, pad, oh, ow, act, p0, p1);
 }
 
 }  // extern "C"

@@ -1,13 +1,13 @@
 // Drives infertop's cuDNN shim (the cgo preamble of cudnn_gpu.go, written to
 // shim.h by the test) against a library given on the command line:
-//   driver LIB N C H W OUT K STRIDE PAD OH OW MAXWS TF32
+//   driver LIB N C H W OUT K STRIDE PAD OH OW MAXWS TF32 [GROUPS]
 // It opens the library, creates a handle, describes one convolution, runs it
 // with made-up addresses, frees everything and prints what each step returned.
 #include "shim.h"
 
 int main(int argc, char** argv) {
-	if (argc != 14) {
-		fprintf(stderr, "usage: driver LIB N C H W OUT K STRIDE PAD OH OW MAXWS TF32\n");
+	if (argc != 14 && argc != 15) {
+		fprintf(stderr, "usage: driver LIB N C H W OUT K STRIDE PAD OH OW MAXWS TF32 [GROUPS]\n");
 		return 2;
 	}
 	char err[1024] = {0};
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
 	size_t maxWs = (size_t)strtoull(argv[12], 0, 10);
 	infertop_dnn_conv d;
 	const char* call = "";
-	r = infertop_dnn_conv_setup(c, h, &d, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], maxWs,
+	int groups = argc == 15 ? atoi(argv[14]) : 1;
+	r = infertop_dnn_conv_setup(c, h, &d, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], groups, maxWs,
 	                            atoi(argv[13]), &call);
 	if (r != 0) {
 		printf("setup: %d %s%s%s\n", r, call, r > 0 ? ": " : "", r > 0 ? infertop_cudnn_error(c, r) : "");

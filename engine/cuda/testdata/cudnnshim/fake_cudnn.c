@@ -123,6 +123,12 @@ int cudnnSetConvolutionMathType(void* d, int math) {
 	return 0;
 }
 
+int cudnnSetConvolutionGroupCount(void* d, int groups) {
+	(void)d;
+	printf("cudnnSetConvolutionGroupCount %d\n", groups);
+	return fail("cudnnSetConvolutionGroupCount");
+}
+
 int cudnnGetConvolution2dForwardOutputDimensions(void* conv, void* x, void* w, int* n, int* c, int* h, int* wd) {
 	desc_t *cd = conv, *xd = x, *fd = w;
 	*n = xd->v[0];

@@ -284,9 +284,11 @@ struct Kernel {
 
 const Kernel kernels[] = {
     {"infertop_bias_act", false,
-     [](const Launch& l) { infertop_bias_act(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5)); }},
+     [](const Launch& l) { infertop_bias_act(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.D(6), l.D(7)); }},
     {"infertop_bias_act_planes", false,
-     [](const Launch& l) { infertop_bias_act_planes(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6)); }},
+     [](const Launch& l) {
+         infertop_bias_act_planes(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6), l.D(7), l.D(8));
+     }},
     {"infertop_layernorm", true,
      [](const Launch& l) { infertop_layernorm(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.D(6)); }},
     {"infertop_softmax_rows", true,
@@ -300,25 +302,45 @@ const Kernel kernels[] = {
     {"infertop_avgpool", false, [](const Launch& l) { infertop_avgpool(l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_residual_add", false,
      [](const Launch& l) { infertop_residual_add(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4)); }},
+    {"infertop_pool", false,
+     [](const Launch& l) {
+         infertop_pool(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                       l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17));
+     }},
+    {"infertop_binary", false,
+     [](const Launch& l) {
+         infertop_binary(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                         l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18), l.I(19), l.I(20),
+                         l.I(21));
+     }},
+    {"infertop_copy_rows", false,
+     [](const Launch& l) { infertop_copy_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
+    {"infertop_conv_direct", false,
+     [](const Launch& l) {
+         infertop_conv_direct(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9),
+                              l.I(10), l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18),
+                              l.I(19), l.I(20), l.D(21), l.D(22));
+     }},
     {"infertop_conv_m32", true,
      [](const Launch& l) {
          infertop_conv_m32(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
-                           l.I(11), l.I(12), l.I(13), l.I(14));
+                           l.I(11), l.I(12), l.I(13), l.I(14), l.D(15), l.D(16));
      }},
     {"infertop_conv_m64", true,
      [](const Launch& l) {
          infertop_conv_m64(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
-                           l.I(11), l.I(12), l.I(13), l.I(14));
+                           l.I(11), l.I(12), l.I(13), l.I(14), l.D(15), l.D(16));
      }},
 };
 
 // params is each kernel's parameter count, checked against the job.
 size_t params(const std::string& name) {
     static const std::pair<const char*, size_t> counts[] = {
-        {"infertop_bias_act", 6}, {"infertop_bias_act_planes", 7}, {"infertop_layernorm", 7},
-        {"infertop_softmax_rows", 4}, {"infertop_im2col", 10}, {"infertop_maxpool2", 7},
-        {"infertop_avgpool", 4}, {"infertop_residual_add", 5}, {"infertop_conv_m32", 15},
-        {"infertop_conv_m64", 15}};
+        {"infertop_bias_act", 8},      {"infertop_bias_act_planes", 9}, {"infertop_layernorm", 7},
+        {"infertop_softmax_rows", 4},  {"infertop_im2col", 10},         {"infertop_maxpool2", 7},
+        {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
+        {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
+        {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
