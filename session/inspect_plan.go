@@ -2,6 +2,8 @@ package session
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"infertop/engine/cuda"
@@ -23,7 +25,7 @@ func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the CUDA plan at batch %d: %w", batch, err)
 	}
-	convs := 0
+	ways := map[string]int{}
 	for _, n := range p.Nodes {
 		row := report.GPUPlanNode{Name: n.Name, Op: strings.TrimPrefix(n.Op, "infertop."), Covers: n.Covers, Steps: []string{}}
 		if n.Covers == nil {
@@ -43,7 +45,7 @@ func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
 		}
 		if w, ok := p.Conv[n.Name]; ok {
 			row.Way = w.String()
-			convs++
+			ways[row.Way]++
 		}
 		out.Nodes = append(out.Nodes, row)
 	}
@@ -63,8 +65,12 @@ func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
 		out.PeakBytes += bytes
 	}
 	out.UnsharedBytes = 4 * p.ValueFloats
-	if convs > 0 {
-		out.Note = fmt.Sprintf("each of the %d convolutions is shown the im2col way (its workspace bounds the memory); on the GPU, Prepare times im2col + cuBLAS, the implicit-GEMM kernel and cuDNN for each and keeps the quickest that agrees", convs)
+	if len(ways) > 0 {
+		var parts []string
+		for _, w := range slices.Sorted(maps.Keys(ways)) {
+			parts = append(parts, fmt.Sprintf("%d %s", ways[w], w))
+		}
+		out.Note = fmt.Sprintf("convolutions are shown the way the plan takes without a GPU (%s): im2col where it can (its workspace bounds the memory), the direct kernel where only it can; on the GPU, Prepare times the ways each layer can take (im2col + cuBLAS, the implicit-GEMM kernel, cuDNN, the direct kernel) and keeps the quickest that agrees", strings.Join(parts, ", "))
 	}
 	return out, nil
 }

@@ -37,22 +37,22 @@ func TestInspectCUDAPlan(t *testing.T) {
 	if stem.Way != "im2col" || len(stem.Steps) != 3 || !strings.HasPrefix(stem.Steps[1], "cublasSgemmStridedBatched 1024×32×27 ×256") {
 		t.Errorf("stem %+v", stem)
 	}
-	if !strings.Contains(p.Note, "10 convolutions") {
+	if !strings.Contains(p.Note, "(10 im2col)") {
 		t.Errorf("note %q", p.Note)
 	}
 }
 
 // A graph the CUDA engine has no plan for is described with the list.
 func TestInspectCUDAPlanRefuses(t *testing.T) {
-	ins, err := InspectWithPlan("../testdata/models/mobilenet_tiny.onnx", nil, 0)
+	ins, err := InspectWithPlan("../testdata/models/bert_tiny.onnx", map[string]int{"seq": 16}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ins.GPUPlan
-	if p == nil || len(p.Unsupported) != 2 || len(p.Nodes) != 0 {
+	if p == nil || len(p.Unsupported) != 3 || len(p.Nodes) != 0 {
 		t.Fatalf("plan %+v", p)
 	}
-	if got := p.Unsupported[1].String(); !strings.Contains(got, "grouped convolution (group > 1) has no CUDA plan yet") {
+	if got := p.Unsupported[0].String(); !strings.Contains(got, `Gather (opset 17) ×1, first "/word/Gather": no CUDA plan yet`) {
 		t.Errorf("refusal %q", got)
 	}
 }
