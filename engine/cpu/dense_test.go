@@ -5,9 +5,13 @@ package cpu
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"infertop/engine"
 	"infertop/internal/blas"
+	"infertop/model"
+	"infertop/presets"
 )
 
 // denseRef is y = act(x·Wᵀ + b + r) in float64, W [n, k].
@@ -125,6 +129,73 @@ func TestChooseISA(t *testing.T) {
 		got, err := chooseISA(c.env, c.best)
 		if got != c.want || (err == nil) != (c.wantErr == "") || (err != nil && err.Error() != c.wantErr) {
 			t.Errorf("chooseISA(%q, %s) = %s, %v; want %s, %q", c.env, c.best, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+// The presets' products forced onto the packed way, in every instruction set
+// this CPU runs (chosen by INFERTOP_CPU_ISA), on one thread and on two,
+// compute what the reference kernels compute, name the way in the profile,
+// and allocate nothing per run.
+func TestPackedWayRunsThePresets(t *testing.T) {
+	for _, s := range isas() {
+		t.Setenv(engine.CPUISAEnv, s.String())
+		for _, name := range []string{"mlp", "transformer"} {
+			m, err := presets.BuildModel(name, presets.DefaultSeed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, threads := range []int{1, 2} {
+				e := openT(t, m, threads, options{})
+				if e.c.isa != s {
+					t.Fatalf("%s=%s: the engine's packed kernel is %s", engine.CPUISAEnv, s, e.c.isa)
+				}
+				// Tune at batch 2, then force every product of batch 1 onto the
+				// packed way: a batch prepared again takes the ways in e.ways.
+				for _, batch := range []int{1, 2} {
+					if err := e.Prepare(batch); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// A product tuned to another way keeps no packed copy of its weights.
+				for _, st := range e.plan.steps {
+					if l, ok := st.k.(*linearKernel); ok && l.g.way != wayPacked && (l.g.packed != nil || l.g.packedFloats() != 0) {
+						t.Errorf("%s, %s: %s took way %v and kept its packed weights", name, s, st.name, l.g.way)
+					}
+				}
+				for k := range e.ways {
+					e.ways[k] = wayPacked
+				}
+				if err := e.Prepare(1); err != nil {
+					t.Fatal(err)
+				}
+				in := inputsFor(e, 3)
+				what := fmt.Sprintf("%s, %s, %d threads", name, s, threads)
+				compareOut(t, what, runT(t, e, 1, in), evalRef(t, e.plan.g, in))
+				packed := 0
+				for i, st := range e.Steps() {
+					l, ok := e.plan.steps[i].k.(*linearKernel)
+					if !ok {
+						continue
+					}
+					if l.g.way != wayPacked || l.g.packed == nil {
+						t.Errorf("%s: %s takes way %v (packed weights %v)", what, st.Name, l.g.way, l.g.packed != nil)
+						continue
+					}
+					packed++
+					if want := "packed-" + s.String() + ", "; !strings.HasPrefix(st.Way, want) || st.Threads > threads {
+						t.Errorf("%s: %s: way %q on %d threads, want %q…", what, st.Name, st.Way, st.Threads, want)
+					}
+				}
+				if packed == 0 {
+					t.Errorf("%s: no product took the packed way", what)
+				}
+				_, sig := e.Signature()
+				out := model.NewTensors(sig)
+				if n := testing.AllocsPerRun(20, func() { e.Run(in, out) }); n != 0 {
+					t.Errorf("%s: %v allocations per run", what, n)
+				}
+			}
 		}
 	}
 }
