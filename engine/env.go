@@ -11,4 +11,8 @@ const (
 	// CUDAConvEnv forces the CUDA engine's way of computing convolutions
 	// (auto, im2col, implicit or cudnn).
 	CUDAConvEnv = "INFERTOP_CUDA_CONV"
+	// CPUISAEnv chooses the instruction set of the CPU engine's packed
+	// product kernel (auto, avx512 or avx2), at most what the CPU
+	// runs; tests set it to cover every build of the kernel on one machine.
+	CPUISAEnv = "INFERTOP_CPU_ISA"
 )

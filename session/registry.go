@@ -59,6 +59,7 @@ type EnvVar struct{ Name, Doc string }
 func Environment() []EnvVar {
 	return []EnvVar{
 		{blas.EnvPath, "the OpenBLAS library the CPU engine loads (default libopenblas.so.0, else the pure-Go BLAS); \"gonum\" chooses the pure-Go BLAS; a file that does not load is an error"},
+		{engine.CPUISAEnv, "the instruction set of the CPU engine's packed products: auto (the best the CPU runs), avx512 or avx2"},
 		{"CUDA_VISIBLE_DEVICES", "which GPUs CUDA sees; cuda:N counts the visible ones in PCI order"},
 		{engine.CublasEnv, "the libcublas.so the CUDA engine loads (default: .13, .12, .11, then PyTorch's copies)"},
 		{engine.CudnnEnv, "the libcudnn.so the CUDA engine loads for convolutions, or \"off\" (default: .9, .8, PyTorch's)"},

@@ -89,7 +89,7 @@ func BenchmarkSgemm(b *testing.B) {
 			m, _ := presets.BuildModel("linear", presets.DefaultSeed)
 			e, _ := newExecutor(cpuDev, m, engine.Options{}, options{})
 			defer e.Close()
-			op := newGemmOp(e.c, n, n, n, act{})
+			op := newGemmOp(e.c, n, n, n, act{}, false)
 			op.x, op.w, op.y, op.b = make([]float32, n*n), make([]float32, n*n), make([]float32, n*n), make([]float32, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

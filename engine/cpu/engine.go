@@ -4,7 +4,8 @@
 // (convolutions over channels-last images, fused linear layers, attention,
 // normalizations, pooling, element-wise math) and model.EvalNode, the
 // reference kernels, for the rest. Matrix products go to OpenBLAS loaded at
-// run time, or gonum without it.
+// run time (or gonum without it), or, where it is quicker, to a kernel of our
+// own over weights packed once (see gemmOp).
 //
 // Like every engine it never imports the runner or anything above it; its
 // host memory and CPU model come from hostinfo, its cached peak from
@@ -15,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"time"
@@ -98,13 +100,17 @@ func newExecutor(d engine.Device, m *model.Model, opts engine.Options, o options
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
+	s, err := chooseISA(os.Getenv(engine.CPUISAEnv), cpuISA())
+	if err != nil {
+		return nil, fmt.Errorf("cpu engine: %w", err)
+	}
 	lib, _ := blas.Load(blas.Options{NoLibrary: o.noLibrary})
 	// Every product runs single-threaded inside our own parts: one level of
 	// parallelism, so the machine is never oversubscribed.
 	lib.SetThreads(1)
 	e := &executor{
 		m: m, threads: threads,
-		c:       &compute{pool: newPool(threads), lib: lib},
+		c:       &compute{pool: newPool(threads), lib: lib, isa: s},
 		ways:    map[gemmShape]gemmWay{},
 		readMem: func() (hostinfo.Memory, error) { return hostinfo.ReadMemory("/") },
 		peak:    peakOf,
@@ -192,6 +198,9 @@ func (e *executor) prepare(g *model.Graph, batch int) (*prepared, error) {
 	if err := tuneGemms(pl, e.ways); err != nil {
 		return nil, fmt.Errorf("cpu engine: %w", err)
 	}
+	// The products' ways are chosen: count the weights they keep.
+	pl.mem.recount(pl.steps, pl.out)
+	pl.weights, pl.bytes = pl.mem.weights, pl.mem.bytes()
 	pl.desc = describeSteps(g, pl.steps, e.c)
 	return pl, nil
 }

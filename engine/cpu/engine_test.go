@@ -106,13 +106,17 @@ func TestPanicInStepBecomesError(t *testing.T) {
 	// A panic inside a worker goroutine reaches the caller as well.
 	st.k = saved
 	l := e.plan.steps[0].k.(*linearKernel)
-	if l.g.parts < 2 {
-		t.Fatalf("fc1 runs in %d parts; the test needs a product split among workers", l.g.parts)
+	weights, parts := &l.g.w, l.g.parts
+	if l.g.way == wayPacked {
+		weights, parts = &l.g.packed, l.g.packedParts
 	}
-	w := l.g.w
-	l.g.w = l.g.w[:10] // too short: every part's sgemm panics
+	if parts < 2 {
+		t.Fatalf("fc1 runs in %d parts; the test needs a product split among workers", parts)
+	}
+	w := *weights
+	*weights = w[:10] // too short: every part's product panics
 	_, err := e.Run(in, out)
-	l.g.w = w
+	*weights = w
 	if !errors.As(err, &oe) || oe.Panic == nil || oe.Node != "fc1" {
 		t.Fatalf("a panic in a worker gave %v", err)
 	}
@@ -200,9 +204,17 @@ func TestMemoryReusesBuffers(t *testing.T) {
 		if got, want := e.Memory().HostBytes, pl.weights+arena+4*int64(len(pl.scratch)+pl.mem.packed); got != want {
 			t.Errorf("%s: memory %d, want weights %d + arena %d + scratch %d + packed %d", tc.name, got, pl.weights, arena, 4*len(pl.scratch), 4*pl.mem.packed)
 		}
-		// Each constant is read as it is or reordered once: together they are the graph's.
-		if got := pl.weights + 4*int64(pl.mem.packed); got != fp.Constants {
-			t.Errorf("%s: weights %d bytes + %d reordered, the graph's constants %d", tc.name, pl.weights, 4*pl.mem.packed, fp.Constants)
+		// Each constant is read as it is or reordered once: together they are
+		// the graph's, and the zeros that fill the last panel of a product
+		// that takes the packed way.
+		var padding int64
+		for _, st := range pl.steps {
+			if l, ok := st.k.(*linearKernel); ok && l.g.way == wayPacked {
+				padding += 4 * int64((densePanels(l.g.outF)*denseLanes-l.g.outF)*l.g.in)
+			}
+		}
+		if got := pl.weights + 4*int64(pl.mem.packed); got != fp.Constants+padding {
+			t.Errorf("%s: weights %d bytes + %d reordered, the graph's constants %d and %d of padding", tc.name, pl.weights, 4*pl.mem.packed, fp.Constants, padding)
 		}
 		if share := float64(arena) / float64(fp.Inputs+fp.Values); share > tc.maxShare {
 			t.Errorf("%s: the arena holds %d bytes, %.0f%% of a buffer per value (%d)", tc.name, arena, 100*share, fp.Inputs+fp.Values)
@@ -227,8 +239,11 @@ func TestInfoMemoryAndClose(t *testing.T) {
 	if err := e.Prepare(8); err != nil {
 		t.Fatal(err)
 	}
+	// The weights (fc3's packed into a panel of 16 features, not 10, when it
+	// takes the packed way), the values, and the packed way's copy of the
+	// rows for each of 3 parts.
 	weights := 4 * m.Graph.ParamCount()
-	if mem := e.Memory().HostBytes; mem <= weights || mem > weights+4*8*(784+2*1024+10)+1<<16 {
+	if mem := e.Memory().HostBytes; mem <= weights || mem > weights+4*(6*1024+8*(784+2*1024+10)+3*8*1024)+1<<16 {
 		t.Errorf("prepared memory %d, weights %d", mem, weights)
 	}
 	g := runtime.NumGoroutine()

@@ -69,7 +69,7 @@ func TestGemmChoosesTheQuickerWay(t *testing.T) {
 		{"threads refused", &threadedLib{Library: blas.NewGonum(), refuse: true}, false},
 	} {
 		c := &compute{pool: newPool(2), lib: tc.lib}
-		o := newGemmOp(c, rows, in, out, act{kind: actGELU})
+		o := newGemmOp(c, rows, in, out, act{kind: actGELU}, true)
 		if len(o.ways) != 3 || o.tuned {
 			t.Fatalf("%s: ways %v: the product should be able to run three ways", tc.name, o.ways)
 		}

@@ -35,3 +35,10 @@ func binaryRows(p *bcastPlan, y, a, b []float32, n, r0, r1 int) {
 func affineRows(y, x, s, t []float32, n, c int, cl bool, r0, r1 int) {
 	goAffineRows(y, x, s, t, n, c, cl, r0, r1)
 }
+
+// cpuISA is isaNone: without cgo there is no packed kernel.
+func cpuISA() isa { return isaNone }
+
+func denseRows(isa, []float32, int, []float32, []float32, []float32, []float32, int, int, int, int, int, int, int, []float32, act) {
+	panic("cpu engine: the packed product kernel needs cgo")
+}

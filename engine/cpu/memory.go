@@ -76,7 +76,7 @@ type memPlanner struct {
 // an element-wise step may write into an input it reads for the last time;
 // the graph's outputs keep theirs to the end.
 func planMemory(inputs []*val, steps []*step, outputs []*val) *memoryPlan {
-	mp := &memPlanner{m: &memoryPlan{}, reads: map[*val]int{}, pinned: map[*val]bool{}, consts: map[any]bool{}}
+	mp := &memPlanner{m: &memoryPlan{}, reads: map[*val]int{}, pinned: map[*val]bool{}}
 	mp.count(steps, outputs)
 	// The inputs are copied in before the first step: each has its own buffer.
 	for _, v := range inputs {
@@ -139,17 +139,38 @@ func (mp *memPlanner) count(steps []*step, outputs []*val) {
 	for _, s := range steps {
 		for _, v := range distinct(s.ins) {
 			mp.reads[v.root()]++
-			mp.weight(v)
 		}
 		if sc, ok := s.k.(scratchUser); ok {
 			mp.m.scratch = max(mp.m.scratch, sc.scratchFloats())
 		}
-		if pk, ok := s.k.(packer); ok {
-			mp.m.packed += pk.packedFloats()
-		}
 	}
 	for _, v := range outputs {
 		mp.pinned[v.root()] = true
+	}
+	mp.m.recount(steps, outputs)
+}
+
+// recount counts the weights the steps read: the constants they read as
+// they are, once per constant data, and the weights they packed. A kernel
+// that reads an input only through its packed copy (packedInput) does not
+// count that input: once the products are tuned, a product that chose its
+// packed way has dropped nothing but no longer reads the original, and one
+// that chose another way has dropped its packed copy.
+func (m *memoryPlan) recount(steps []*step, outputs []*val) {
+	mp := &memPlanner{m: m, consts: map[any]bool{}}
+	m.weights, m.packed = 0, 0
+	for _, s := range steps {
+		pi, _ := s.k.(packedInput)
+		for i, v := range s.ins {
+			if v != nil && slices.Index(s.ins, v) == i && (pi == nil || !pi.readsPacked(i)) {
+				mp.weight(v)
+			}
+		}
+		if pk, ok := s.k.(packer); ok {
+			m.packed += pk.packedFloats()
+		}
+	}
+	for _, v := range outputs {
 		mp.weight(v)
 	}
 }

@@ -200,7 +200,7 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, n int, round
 	}
 	size := maxN
 	product := func() time.Duration {
-		op := newGemmOp(c, size, size, size, act{})
+		op := newGemmOp(c, size, size, size, act{}, false)
 		op.x, op.w, op.b, op.y = a[:size*size], w[:size*size], bias[:size], y[:size*size]
 		t0 := time.Now()
 		c.pool.do(op, op.chunks, op.parts)

@@ -67,6 +67,8 @@ type (
 	binder interface{ bind() }
 	// packer holds weights of its own (reordered for its layout), packedFloats of them.
 	packer interface{ packedFloats() int }
+	// packedInput reads input i only through its own packed copy of it.
+	packedInput interface{ readsPacked(i int) bool }
 )
 
 // planner turns a compiled graph into steps: it chooses each value's

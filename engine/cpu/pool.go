@@ -258,10 +258,13 @@ func chunksFor(n, parts, minItems int) int {
 // chunk stays large.
 const chunksPerPart = 4
 
-// compute is what every kernel computes with: the worker pool and the BLAS.
+// compute is what every kernel computes with: the worker pool, the BLAS,
+// and the instruction set of the packed product kernel (isaNone: products
+// never take the packed way).
 type compute struct {
 	pool *pool
 	lib  blas.Library
+	isa  isa
 }
 
 // Work thresholds for going parallel: a part should do enough to amortize

@@ -95,6 +95,8 @@ func wayOf(s *step, c *compute) (string, int) {
 		switch k.g.way {
 		case wayWhole:
 			return "sgemm on " + c.lib.Name() + "'s threads", threads
+		case wayPacked:
+			return fmt.Sprintf("packed-%s, %s", k.g.isa, plural(k.g.packedParts, "part")), on(k.g.packedParts)
 		}
 		call := "sgemm"
 		if k.g.gemv != nil {
