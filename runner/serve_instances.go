@@ -22,6 +22,9 @@ type instances struct {
 	wg   sync.WaitGroup
 	// timer wakes wait at its deadline; reused.
 	timer *time.Timer
+	// spin says the loop polls for near deadlines (spinWindow) where it
+	// can nap precisely (napPrecise).
+	spin bool
 	// info and mem describe the executors, read once they are prepared
 	// (an executor is used by one goroutine at a time: its instance's).
 	info engine.Info
@@ -50,6 +53,7 @@ func openInstances(ctx context.Context, cfg ServeConfig, p serve.Policy) (*insta
 	}
 	b := &instances{cfg: cfg, done: make(chan completion, cfg.Instances), timer: time.NewTimer(time.Hour)}
 	b.timer.Stop()
+	b.spin = napPrecise
 	for i := range cfg.Instances {
 		in, err := openInstance(cfg, m, i, p.PreparedSizes())
 		if in != nil {
@@ -180,6 +184,12 @@ func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan se
 		if d <= 0 {
 			return wakeup{kind: wakeTimer}
 		}
+		if b.spin && d <= spinWindow {
+			return b.spinUntil(ctx, deadline, cmds)
+		}
+		if b.spin { // sleep until the window, then poll
+			d -= spinWindow
+		}
 		b.timer.Reset(d)
 		defer b.timer.Stop()
 		tc = b.timer.C
@@ -190,9 +200,39 @@ func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan se
 	case c := <-cmds:
 		return wakeup{kind: wakeCmd, cmd: c}
 	case <-tc:
+		if b.spin {
+			return b.spinUntil(ctx, deadline, cmds)
+		}
 		return wakeup{kind: wakeTimer}
 	case <-ctx.Done():
 		return wakeup{kind: wakeCtx}
+	}
+}
+
+// spinWindow is how far ahead a deadline is waited for by polling rather
+// than by a timer: the runtime's timers wake up late by up to a tick of
+// the system's clock (about a millisecond on some virtual machines),
+// which would add to every request's latency.
+const spinWindow = 2 * time.Millisecond
+
+// spinUntil polls for a completion, a command or the end of ctx until
+// deadline, napping (nap: about a tenth of a millisecond) between looks.
+func (b *instances) spinUntil(ctx context.Context, deadline time.Time, cmds <-chan serveCmd) wakeup {
+	for {
+		select {
+		case c := <-b.done:
+			return wakeup{kind: wakeDone, done: c}
+		case c := <-cmds:
+			return wakeup{kind: wakeCmd, cmd: c}
+		case <-ctx.Done():
+			return wakeup{kind: wakeCtx}
+		default:
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return wakeup{kind: wakeTimer}
+		}
+		nap(min(left, napStep))
 	}
 }
 
