@@ -230,3 +230,17 @@ func TestRecalibrate(t *testing.T) {
 		t.Errorf("RecalibratePeak: %+v (%q), %v after %d measurements", info, info.Peak.String(), err, calls)
 	}
 }
+
+// A peak measured with the packed kernel is cached under a name that says
+// so: a figure of the BLAS alone is never read for it.
+func TestPeakLibraryNamesThePackedKernel(t *testing.T) {
+	if got := peakLibrary("OpenBLAS 0.3.21", isaAVX512); got != "OpenBLAS 0.3.21 + packed-avx512" {
+		t.Errorf("peakLibrary = %q", got)
+	}
+	if got := peakLibrary("gonum", isaNone); got != "gonum" {
+		t.Errorf("peakLibrary without the packed kernel = %q", got)
+	}
+	if peakKey(peakLibrary("x", isaAVX2), 2) == peakKey("x", 2) {
+		t.Error("the same cache key with and without the packed kernel")
+	}
+}
