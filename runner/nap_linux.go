@@ -10,7 +10,7 @@ import (
 // wait for the next tick of the system's clock.
 const napPrecise = true
 
-// napStep is the longest nap between two looks at the serving loop's channels.
+// napStep is the longest nap of the alarm between two looks at a newer deadline.
 const napStep = 50 * time.Microsecond
 
 // nap blocks the calling thread for about d (the runtime hands its

@@ -8,7 +8,7 @@ import "time"
 // Linux the serving loop waits on the runtime's timers alone.
 const napPrecise = false
 
-// napStep is the longest nap between two looks at the serving loop's channels.
+// napStep is the longest nap of the alarm between two looks at a newer deadline.
 const napStep = 50 * time.Microsecond
 
 // nap sleeps for about d.

@@ -22,9 +22,9 @@ type instances struct {
 	wg   sync.WaitGroup
 	// timer wakes wait at its deadline; reused.
 	timer *time.Timer
-	// spin says the loop polls for near deadlines (spinWindow) where it
-	// can nap precisely (napPrecise).
-	spin bool
+	// alarm wakes the loop for near deadlines (alarmWindow) where naps are
+	// precise (napPrecise); nil elsewhere.
+	alarm *alarm
 	// info and mem describe the executors, read once they are prepared
 	// (an executor is used by one goroutine at a time: its instance's).
 	info engine.Info
@@ -53,7 +53,6 @@ func openInstances(ctx context.Context, cfg ServeConfig, p serve.Policy) (*insta
 	}
 	b := &instances{cfg: cfg, done: make(chan completion, cfg.Instances), timer: time.NewTimer(time.Hour)}
 	b.timer.Stop()
-	b.spin = napPrecise
 	for i := range cfg.Instances {
 		in, err := openInstance(cfg, m, i, p.PreparedSizes())
 		if in != nil {
@@ -69,6 +68,9 @@ func openInstances(ctx context.Context, cfg ServeConfig, p serve.Policy) (*insta
 		return nil, err
 	}
 	b.describeExecs()
+	if napPrecise {
+		b.alarm = newAlarm()
+	}
 	for _, in := range b.list {
 		b.wg.Add(1)
 		go func() {
@@ -179,20 +181,23 @@ func (b *instances) start(i, size int) { b.list[i].work <- size }
 
 func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan serveCmd) wakeup {
 	var tc <-chan time.Time
+	var ring <-chan struct{}
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
 		if d <= 0 {
 			return wakeup{kind: wakeTimer}
 		}
-		if b.spin && d <= spinWindow {
-			return b.spinUntil(ctx, deadline, cmds)
+		if b.alarm != nil && d <= alarmWindow {
+			b.alarm.arm(deadline)
+			ring = b.alarm.ring
+		} else {
+			if b.alarm != nil { // the timer brings the loop near; the alarm does the rest
+				d -= alarmWindow
+			}
+			b.timer.Reset(d)
+			defer b.timer.Stop()
+			tc = b.timer.C
 		}
-		if b.spin { // sleep until the window, then poll
-			d -= spinWindow
-		}
-		b.timer.Reset(d)
-		defer b.timer.Stop()
-		tc = b.timer.C
 	}
 	select {
 	case c := <-b.done:
@@ -200,41 +205,17 @@ func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan se
 	case c := <-cmds:
 		return wakeup{kind: wakeCmd, cmd: c}
 	case <-tc:
-		if b.spin {
-			return b.spinUntil(ctx, deadline, cmds)
-		}
+		return wakeup{kind: wakeTimer}
+	case <-ring:
 		return wakeup{kind: wakeTimer}
 	case <-ctx.Done():
 		return wakeup{kind: wakeCtx}
 	}
 }
 
-// spinWindow is how far ahead a deadline is waited for by polling rather
-// than by a timer: the runtime's timers wake up late by up to a tick of
-// the system's clock (about a millisecond on some virtual machines),
-// which would add to every request's latency.
-const spinWindow = 2 * time.Millisecond
-
-// spinUntil polls for a completion, a command or the end of ctx until
-// deadline, napping (nap: about a tenth of a millisecond) between looks.
-func (b *instances) spinUntil(ctx context.Context, deadline time.Time, cmds <-chan serveCmd) wakeup {
-	for {
-		select {
-		case c := <-b.done:
-			return wakeup{kind: wakeDone, done: c}
-		case c := <-cmds:
-			return wakeup{kind: wakeCmd, cmd: c}
-		case <-ctx.Done():
-			return wakeup{kind: wakeCtx}
-		default:
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return wakeup{kind: wakeTimer}
-		}
-		nap(min(left, napStep))
-	}
-}
+// alarmWindow is how far ahead a deadline is left to the alarm rather than
+// to a timer (whose lateness the window covers).
+const alarmWindow = 2 * time.Millisecond
 
 func (b *instances) describe(i int) Instance {
 	in := b.list[i]
@@ -278,6 +259,9 @@ func (b *instances) close() {
 	}()
 	b.wg.Wait()
 	close(b.done)
+	if b.alarm != nil {
+		b.alarm.close()
+	}
 	b.closeExecs()
 }
 

@@ -59,18 +59,22 @@ func TestServingCPUAtHalfCapacity(t *testing.T) {
 	t.Fatalf("the CPU's speed changed in every attempt; last: %s", why)
 }
 
-// closedCapacity measures mod at batch 8 back to back, in samples/s.
+// serveBatch is the batch of the closed loop and the max batch of the
+// serving run.
+const serveBatch = 8
+
+// closedCapacity measures mod at batch serveBatch back to back, in samples/s.
 func closedCapacity(t *testing.T, b *Bench, mod *model.Model) float64 {
 	t.Helper()
 	b.spec.Serving, b.spec.Duration = nil, 1500*time.Millisecond
-	s, _, err := b.Measure(context.Background(), mod, 8, func(runner.Snapshot) {})
+	s, _, err := b.Measure(context.Background(), mod, serveBatch, func(runner.Snapshot) {})
 	if err != nil || s.Err != "" {
 		t.Fatalf("closed loop: %v %s", err, s.Err)
 	}
 	return s.Overall.SamplesPerSec
 }
 
-// serveAt serves mod at max batch 8 to Poisson arrivals at rate, long
+// serveAt serves mod at max batch serveBatch to Poisson arrivals at rate, long
 // enough for about 2,000 requests, so that the few still in flight when it
 // ends weigh under 1 %.
 func serveAt(t *testing.T, b *Bench, mod *model.Model, rate float64) runner.Snapshot {
@@ -78,7 +82,7 @@ func serveAt(t *testing.T, b *Bench, mod *model.Model, rate float64) runner.Snap
 	rate = math.Round(rate)
 	b.spec.Serving = &ServingSpec{Arrival: serve.Arrival{Kind: serve.Poisson, Rate: rate}, Instances: 1}
 	b.spec.Duration = min(max(3*time.Second, time.Duration(2000/rate*float64(time.Second))), 10*time.Second)
-	s, _, err := b.Measure(context.Background(), mod, 8, func(runner.Snapshot) {})
+	s, _, err := b.Measure(context.Background(), mod, serveBatch, func(runner.Snapshot) {})
 	if err != nil || s.Err != "" || s.Serving == nil {
 		t.Fatalf("serving: %v %q %v", err, s.Err, s.Serving != nil)
 	}
