@@ -122,7 +122,7 @@ func TestUntrustedPeakIsNotCached(t *testing.T) {
 // threads than CPUs, a 2-thread peak below the 1-thread one.
 func TestDistrustedCacheIsMeasuredAgain(t *testing.T) {
 	lib, _ := blas.Load(blas.Options{})
-	key := func(threads int) string { return peakKey(lib.Description(), threads) }
+	key := func(threads int) string { return peakKey(peakLibrary(lib.Description(), peakISA()), threads) }
 	for _, c := range []struct {
 		name    string
 		entries map[string]peakcache.Entry
@@ -198,7 +198,7 @@ func TestRecalibrate(t *testing.T) {
 	}
 	pc := testCache(t)
 	lib, _ := blas.Load(blas.Options{})
-	if err := pc.cache.Put(peakKey(lib.Description(), 1), peakcache.Entry{GFLOPS: 0.5, Threads: 1, Runs: 7, Spread: 0.02}); err != nil {
+	if err := pc.cache.Put(peakKey(peakLibrary(lib.Description(), peakISA()), 1), peakcache.Entry{GFLOPS: 0.5, Threads: 1, Runs: 7, Spread: 0.02}); err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
