@@ -1,12 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"infertop/internal/units"
 	"infertop/runner"
@@ -106,8 +107,8 @@ func servingWarnings(sv *runner.Serving) []string {
 	if sv.Rejected > 0 {
 		w = append(w, fmt.Sprintf("%d requests rejected by the full queue", sv.Rejected))
 	}
-	if late := sv.Late.P99; late > max(sv.MaxDelay/2, 200*time.Microsecond) {
-		w = append(w, fmt.Sprintf("the load generator and batcher woke up to %s ms late (p99): the engine's threads leave them little CPU; every latency includes it (fewer --threads leaves them a core)", units.Rate(units.MS(late), 3)))
+	if sv.LateNote != "" {
+		w = append(w, sv.LateNote)
 	}
 	if sv.Simulated {
 		w = append(w, "simulated: no engine ran")
@@ -185,14 +186,8 @@ func batchMix(b []runner.SizeCount) string {
 	if n == 0 {
 		return "none"
 	}
-	top := append([]runner.SizeCount(nil), b...)
-	for i := range top { // a short list: selection order by count, then size
-		for j := i + 1; j < len(top); j++ {
-			if top[j].Count > top[i].Count {
-				top[i], top[j] = top[j], top[i]
-			}
-		}
-	}
+	top := slices.Clone(b) // ascending by size: a stable sort keeps ties in size order
+	slices.SortStableFunc(top, func(x, y runner.SizeCount) int { return cmp.Compare(y.Count, x.Count) })
 	var parts []string
 	for i, c := range top {
 		if i == 5 {

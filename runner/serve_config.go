@@ -28,6 +28,9 @@ const (
 	// busyFloor is the instances' least mean busy share of a window for
 	// the queue's growth to count as saturation (80 %).
 	busyFloor = 0.8
+	// lateFloor is the least p99 lateness of the batcher that Serving.LateNote
+	// mentions (with half the max delay, when that is longer).
+	lateFloor = 200 * time.Microsecond
 )
 
 // ServeConfig says what a serving-mode run (Server) serves and how.
@@ -114,7 +117,7 @@ func (c ServeConfig) withDefaults() (ServeConfig, error) {
 	if c.Policy.RequestSize == 0 {
 		c.Policy.RequestSize = DefaultRequestSize
 	}
-	if err := c.Policy.Validate(1 << 24); err != nil {
+	if err := c.Policy.Validate(); err != nil {
 		return c, err
 	}
 	if c.Warmup < 0 || c.Window < 0 || c.MaxMeasure < 0 || c.PublishInterval < 0 || c.SLOP99 < 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"infertop/serve"
 )
 
 // handle applies one command between two events.
@@ -36,8 +38,8 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 		if !l.arrival.Open() {
 			return fmt.Errorf("the rate is set by the arrival %s: only poisson and constant arrivals have one", l.arrival)
 		}
-		if !(c.rate > 0) || c.rate > maxServeRate {
-			return fmt.Errorf("rate %g: above 0 and at most %g requests per second", c.rate, float64(maxServeRate))
+		if !(c.rate > 0) || c.rate > serve.MaxRate {
+			return fmt.Errorf("rate %g: above 0 and at most %g requests per second", c.rate, float64(serve.MaxRate))
 		}
 		l.arrival = l.arrival.WithRate(c.rate)
 		l.events.add(now, EventBatch, "arrival %s", l.arrival)
@@ -45,7 +47,7 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 			l.begin(now, true)
 		}
 	case scPolicy:
-		if err := c.policy.Validate(1 << 24); err != nil {
+		if err := c.policy.Validate(); err != nil {
 			return err
 		}
 		old := l.policy
@@ -62,9 +64,6 @@ func (l *serveLoop) handle(ctx context.Context, c serveCmd) error {
 	}
 	return nil
 }
-
-// maxServeRate bounds SetRate (serve.MaxRate).
-const maxServeRate = 1e7
 
 // reopen prepares the instances again for a policy whose prepared sizes
 // changed: the batches in flight finish, the queue is kept, and measuring

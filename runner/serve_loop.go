@@ -239,11 +239,11 @@ func (l *serveLoop) deadline(now time.Time) time.Time {
 func (l *serveLoop) admit(now time.Time, r request) {
 	r.run = l.runID
 	r.busy = l.allBusyAt(r.sched, now)
-	l.stats.arrived(r)
+	l.stats.arrived()
 	// A closed loop holds at most Clients requests: the limit is for open loops.
 	full := (l.policy.QueueLimit > 0 && l.queue.len() >= l.policy.QueueLimit) || l.queue.len() >= queueCap
 	if full && r.client < 0 {
-		l.stats.rejected(r)
+		l.stats.rejected()
 		return
 	}
 	l.stats.depthChange(now, l.queue.len()+1)

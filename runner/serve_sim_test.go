@@ -70,6 +70,9 @@ func TestServeMD1MeanWait(t *testing.T) {
 	if sv.Saturated {
 		t.Errorf("a half-loaded server is reported saturated: %s", sv.SaturationWhy)
 	}
+	if sv.Late.Max != 0 || sv.LateNote != "" {
+		t.Errorf("a simulation's loop is never late: late max %v, note %q", sv.Late.Max, sv.LateNote)
+	}
 	if u := sv.Instances[0].Utilization; math.Abs(u-rho) > 0.01 {
 		t.Errorf("utilization %.3f; want ρ = %.2f", u, rho)
 	}

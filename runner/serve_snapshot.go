@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -57,6 +58,9 @@ func (l *serveLoop) serving(now time.Time, measured time.Duration) *Serving {
 		QueueDepth: l.queue.len(), MaxQueueDepth: st.maxDepth,
 		Saturated: st.saturated, SaturatedAt: st.saturatedAt, SaturationWhy: st.saturationWhy,
 		Windows: slices.Clone(st.serving),
+	}
+	if late := sv.Late.P99; late > max(p.MaxDelay/2, lateFloor) {
+		sv.LateNote = fmt.Sprintf("the load generator and batcher woke up to %s late (p99): the engine's threads leave them little CPU; every latency includes it (fewer --threads leaves them a core)", late.Round(10*time.Microsecond))
 	}
 	if n := len(st.serving); n > 0 {
 		w := st.serving[n-1]

@@ -85,12 +85,12 @@ func (st *serveStats) stopClock(now time.Time) {
 	st.segStart = now
 }
 
-func (st *serveStats) arrived(r request) {
+func (st *serveStats) arrived() {
 	st.arrivedN++
 	st.wArrived++
 }
 
-func (st *serveStats) rejected(r request) {
+func (st *serveStats) rejected() {
 	st.rejectedN++
 	st.wRejected++
 }

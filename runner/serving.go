@@ -47,6 +47,10 @@ type Serving struct {
 	// is in the latencies above (mostly in Formation, since it holds a
 	// request while an instance is free), so it is shown on its own.
 	Late Percentiles
+	// LateNote says, when Late's p99 is above half the max delay (or
+	// lateFloor), that the batcher's lateness weighs on the figures; "" when
+	// it does not.
+	LateNote string `json:",omitempty"`
 
 	// QueueDepth is the number of queued requests now; MaxQueueDepth the
 	// most there ever were.

@@ -14,6 +14,8 @@ const (
 	MaxDelayLimit = 10 * time.Second
 	// MaxPreferred bounds how many preferred sizes a policy lists.
 	MaxPreferred = 16
+	// MaxBatch bounds a policy's max batch, as every batch size is bounded.
+	MaxBatch = 1 << 24
 )
 
 // Policy is the dynamic batcher's configuration, as Triton's
@@ -36,12 +38,11 @@ type Policy struct {
 	RequestSize int
 }
 
-// Validate says what is wrong with p, or nil. maxBatch bounds MaxBatch
-// (the model's or the flag's limit).
-func (p Policy) Validate(maxBatch int) error {
+// Validate says what is wrong with p, or nil.
+func (p Policy) Validate() error {
 	switch {
-	case p.MaxBatch < 1 || p.MaxBatch > maxBatch:
-		return fmt.Errorf("max batch %d: a whole number of samples from 1 to %d", p.MaxBatch, maxBatch)
+	case p.MaxBatch < 1 || p.MaxBatch > MaxBatch:
+		return fmt.Errorf("max batch %d: a whole number of samples from 1 to %d", p.MaxBatch, MaxBatch)
 	case p.MaxDelay < 0 || p.MaxDelay > MaxDelayLimit:
 		return fmt.Errorf("max delay %s: from 0 (dispatch at once) to %s, e.g. 2ms or 500us", p.MaxDelay, MaxDelayLimit)
 	case p.RequestSize < 1 || p.RequestSize > p.MaxBatch:

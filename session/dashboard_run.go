@@ -219,29 +219,29 @@ func (d *Dashboard) SetServePolicy(p serve.Policy) error {
 	return c.srv.SetPolicy(p)
 }
 
-// Pause pauses the current run.
-func (d *Dashboard) Pause() error {
-	if c := d.runs.cur.Load(); c.srv != nil {
-		return c.srv.Pause()
-	}
-	return d.runs.cur.Load().r.Pause()
+// controls are the commands Runner and Server share.
+type controls interface {
+	Pause() error
+	Resume() error
+	Reset() error
 }
+
+// run is the current run's controls, whichever it is.
+func (c *current) run() controls {
+	if c.srv != nil {
+		return c.srv
+	}
+	return c.r
+}
+
+// Pause pauses the current run.
+func (d *Dashboard) Pause() error { return d.runs.cur.Load().run().Pause() }
 
 // Resume resumes the current run.
-func (d *Dashboard) Resume() error {
-	if c := d.runs.cur.Load(); c.srv != nil {
-		return c.srv.Resume()
-	}
-	return d.runs.cur.Load().r.Resume()
-}
+func (d *Dashboard) Resume() error { return d.runs.cur.Load().run().Resume() }
 
 // Reset throws the current run's statistics away.
-func (d *Dashboard) Reset() error {
-	if c := d.runs.cur.Load(); c.srv != nil {
-		return c.srv.Reset()
-	}
-	return d.runs.cur.Load().r.Reset()
-}
+func (d *Dashboard) Reset() error { return d.runs.cur.Load().run().Reset() }
 
 // SetBatch sets the batch size, or in serving mode the max batch.
 func (d *Dashboard) SetBatch(n int) error {

@@ -69,7 +69,7 @@ func CheckServing(s ServingSpec, mod *model.Model, maxBatch int) error {
 	if p.RequestSize == 0 {
 		p.RequestSize = 1
 	}
-	if err := p.Validate(1 << 24); err != nil {
+	if err := p.Validate(); err != nil {
 		return usage("%v", err)
 	}
 	for _, b := range p.PreparedSizes() {

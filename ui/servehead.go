@@ -14,7 +14,8 @@ const maxServingLines = 6
 
 // servingLines are the header's lines of a serving run: the arrival and
 // the batcher's policy; the rates of the last window and the requests; and,
-// while the runner says the device does not keep up, its saturation line.
+// while the runner says the device does not keep up, its saturation line
+// (and, when it says the batcher woke late, a line of that).
 // The achieved rate is "answered", as the runner's texts and
 // docs/serving.md call it.
 // Every figure is the snapshot's.
@@ -61,6 +62,9 @@ func servingLines(st styles, sv *runner.Serving, w int) []string {
 		st.value.Render(units.Thousands(sv.Requests))+st.label.Render(" of ")+st.value.Render(units.Thousands(sv.Arrived))+
 			st.label.Render(" answered"),
 		count("rejected", sv.Rejected), count("unanswered", sv.Unanswered))...)
+	if sv.LateNote != "" { // the runner's word on its own lateness, one line
+		lines = append(lines, wrap(st.dim, sv.LateNote, w)[0])
+	}
 	var sat []string
 	if sv.Saturated {
 		sat = wrap(st.warn, fmt.Sprintf("saturated at about %s req/s — %s", units.Thousands(int64(sv.SaturatedAt+0.5)), sv.SaturationWhy), w)
