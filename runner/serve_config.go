@@ -28,6 +28,9 @@ const (
 	// busyFloor is the instances' least mean busy share of a window for
 	// the queue's growth to count as saturation (80 %).
 	busyFloor = 0.8
+	// deepShare is the least share of a window's arrivals the queue must
+	// hold at its end to count as deep (2 %).
+	deepShare = 0.02
 	// lateFloor is the least p99 lateness of the batcher that Serving.LateNote
 	// mentions (with half the max delay, when that is longer).
 	lateFloor = 200 * time.Microsecond

@@ -222,8 +222,8 @@ func serveStability(ws []Window, sw []ServingWindow) Stability {
 
 // judgeSaturation applies the saturation rule at a window's end: the
 // instances were busy (busyFloor of the window, on average), the queue is
-// deeper than what every instance can take at once and grew over the last
-// window, and either answers fell under 97 % of arrivals in it or the
+// deeper than twice what every instance can take at once and than
+// deepShare of the window's arrivals, and grew over the last window, and either answers fell under 97 % of arrivals in it or the
 // queue also grew over the window before; or a full queue turned requests
 // away. Busy instances are what tell a device that cannot keep up from the
 // burstiness of arrivals, which queues a few requests at any load. Once saturated, the rate the device achieved is
@@ -248,7 +248,11 @@ func (l *serveLoop) judgeSaturation(end time.Time) {
 		util += u / float64(len(st.wUtil))
 	}
 	busy := util >= busyFloor
-	deep := busy && cur.EndDepth > 2*l.cfg.Instances*max(1, l.policy.MaxBatch/l.policy.RequestSize)
+	// Deep: more than every instance takes at once, twice, and more than a
+	// trifle (deepShare) of the window's arrivals, which a queue that keeps
+	// up moves by at high rates.
+	deep := busy && cur.EndDepth > 2*l.cfg.Instances*max(1, l.policy.MaxBatch/l.policy.RequestSize) &&
+		float64(cur.EndDepth) > deepShare*float64(cur.Arrived)
 	grew := cur.EndDepth > prev.EndDepth
 	behind := cur.Achieved < achievedFloor*cur.Offered
 	grewBefore := n > 1 && prev.EndDepth > prevPrev
