@@ -13,14 +13,14 @@ import (
 // waiting on its channels meanwhile, so a completion still wakes it at once.
 type alarm struct {
 	set  chan time.Time // the next deadline; a newer one replaces it
-	ring chan struct{}  // rung once per deadline reached
+	ring chan time.Time // the deadline reached, once per deadline
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
 // newAlarm starts the alarm's goroutine; close stops it.
 func newAlarm() *alarm {
-	a := &alarm{set: make(chan time.Time, 1), ring: make(chan struct{}, 1), stop: make(chan struct{})}
+	a := &alarm{set: make(chan time.Time, 1), ring: make(chan time.Time, 1), stop: make(chan struct{})}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -29,17 +29,21 @@ func newAlarm() *alarm {
 	return a
 }
 
-// arm sets the deadline, replacing one not reached yet.
+// arm sets the deadline, replacing one not reached yet. A ring of the
+// replaced deadline may still come after arm returns: it carries that
+// deadline, so the reader can tell it from this one's.
 func (a *alarm) arm(t time.Time) {
 	select {
 	case <-a.set:
 	default:
 	}
-	a.set <- t
-	select { // a ring of an earlier deadline is stale now
+	// A stale ring goes before the new deadline is handed over: once handed
+	// over, the goroutine may ring for it at once, and that ring must stay.
+	select {
 	case <-a.ring:
 	default:
 	}
+	a.set <- t
 }
 
 func (a *alarm) run() {
@@ -54,7 +58,7 @@ func (a *alarm) run() {
 			left := time.Until(due)
 			if left <= 0 {
 				select {
-				case a.ring <- struct{}{}:
+				case a.ring <- due:
 				default:
 				}
 				break

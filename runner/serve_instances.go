@@ -181,7 +181,7 @@ func (b *instances) start(i, size int) { b.list[i].work <- size }
 
 func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan serveCmd) wakeup {
 	var tc <-chan time.Time
-	var ring <-chan struct{}
+	var ring <-chan time.Time
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
 		if d <= 0 {
@@ -199,17 +199,21 @@ func (b *instances) wait(ctx context.Context, deadline time.Time, cmds <-chan se
 			tc = b.timer.C
 		}
 	}
-	select {
-	case c := <-b.done:
-		return wakeup{kind: wakeDone, done: c}
-	case c := <-cmds:
-		return wakeup{kind: wakeCmd, cmd: c}
-	case <-tc:
-		return wakeup{kind: wakeTimer}
-	case <-ring:
-		return wakeup{kind: wakeTimer}
-	case <-ctx.Done():
-		return wakeup{kind: wakeCtx}
+	for {
+		select {
+		case c := <-b.done:
+			return wakeup{kind: wakeDone, done: c}
+		case c := <-cmds:
+			return wakeup{kind: wakeCmd, cmd: c}
+		case <-tc:
+			return wakeup{kind: wakeTimer}
+		case t := <-ring:
+			if !t.Before(deadline) { // else the ring of a deadline since replaced
+				return wakeup{kind: wakeTimer}
+			}
+		case <-ctx.Done():
+			return wakeup{kind: wakeCtx}
+		}
 	}
 }
 
