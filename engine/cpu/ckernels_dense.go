@@ -40,18 +40,18 @@ IK_INLINE void dense_pack_rows(float *buf, const float *x, long ldx, long rows, 
 	}
 }
 
-// dense_store writes a tile's sums t (mr rows of 16) to the nv ≤ 16 columns of
-// y it covers: y = act(t + b + r), b (the tile's bias) and r (its residual,
-// ldy apart like y) null when absent.
-IK_INLINE void dense_store(const float *t, long mr, long nv, float *y, long ldy, const float *b, const float *r,
-		int act, float a0, float a1) {
+// dense_store writes a tile's sums t (mr rows, ts apart) to the nv ≤ 16
+// columns of y it covers: y = act(t + b + r), b (the tile's bias) and r (its
+// residual, ldy apart like y) null when absent.
+IK_INLINE void dense_store(const float *t, long ts, long mr, long nv, float *y, long ldy, const float *b,
+		const float *r, int act, float a0, float a1) {
 	v8f bias[2] = {SPLAT(0.0f), SPLAT(0.0f)};
 	if (b) memcpy(bias, b, nv * sizeof(float));
 	for (long i = 0; i < mr; i++) {
 		for (long h = 0; h < nv; h += 8) {
 			long m = nv - h < 8 ? nv - h : 8;
 			v8f v, q = SPLAT(0.0f);
-			memcpy(&v, t + i * 16 + h, sizeof v);
+			memcpy(&v, t + i * ts + h, sizeof v);
 			if (r) memcpy(&q, r + i * ldy + h, m * sizeof(float));
 			v = v8_act(v + bias[h / 8] + q, act, a0, a1);
 			memcpy(y + i * ldy + h, &v, m * sizeof(float));
@@ -71,6 +71,15 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define DN_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
 #define DN_NAME(s) s##_avx512
 #include "ckernels_dense.h"
+#define WD_VT v16f
+#define WD_VU v16fu
+#define WD_VL 16
+#define WD_NVMAX 4
+#define WD_MR(nv) ((nv) == 1 ? 16 : (nv) == 2 ? 12 : (nv) == 3 ? 8 : 6)
+#define WD_ATTR __attribute__((target("arch=x86-64-v4")))
+#define WD_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
+#define WD_NAME(s) s##_avx512
+#include "ckernels_wide.h"
 #define IK_HAVE_AVX512 1
 #else
 #define IK_HAVE_AVX512 0
@@ -85,6 +94,15 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define DN_HELPER IK_INLINE
 #define DN_NAME(s) s##_avx2
 #include "ckernels_dense.h"
+#define WD_VT v8f
+#define WD_VU v8fu
+#define WD_VL 8
+#define WD_NVMAX 2
+#define WD_MR(nv) 6
+#define WD_ATTR IK_CLONES
+#define WD_HELPER IK_INLINE
+#define WD_NAME(s) s##_avx2
+#include "ckernels_wide.h"
 
 // The instruction sets of the kernel (isa in Go).
 enum { IK_ISA_NONE, IK_ISA_BASELINE, IK_ISA_AVX2, IK_ISA_AVX512 };
@@ -108,6 +126,17 @@ static void ik_dense_rows(int isa, const float *x, long ldx, const float *wp, co
 	}
 #endif
 	ik_dense_avx2(x, ldx, wp, b, r, y, ldy, rows, k, n, p0, p1, group, xbuf, act, a0, a1);
+}
+
+static void ik_wide_rows(int isa, const float *x, long ldx, const float *wp, long width, const float *b,
+		const float *r, float *y, long ldy, long rows, long k, long n, long p0, long p1, int act, float a0, float a1) {
+#if IK_HAVE_AVX512
+	if (isa == IK_ISA_AVX512) {
+		ik_wide_avx512(x, ldx, wp, width, b, r, y, ldy, rows, k, n, p0, p1, act, a0, a1);
+		return;
+	}
+#endif
+	ik_wide_avx2(x, ldx, wp, width, b, r, y, ldy, rows, k, n, p0, p1, act, a0, a1);
 }
 */
 import "C"
@@ -136,4 +165,24 @@ func denseRows(s isa, x []float32, ldx int, wp, b, r, y []float32, ldy, rows, k,
 	}
 	C.ik_dense_rows(C.int(s), cf(x), C.long(ldx), cf(wp), cf(b), cf(r), cf(y), C.long(ldy), C.long(rows), C.long(k),
 		C.long(n), C.long(p0), C.long(p1), C.long(group), cf(xbuf), C.int(a.kind), C.float(a.p0), C.float(a.p1))
+}
+
+// wideRows computes y = act(x·Wᵀ + b + r) for rows rows of x (k inputs,
+// ldx apart, read in place) and the output features of panels [p0, p1) of
+// wp (packWide's layout for n features, wideWidth(s, n) to a panel), with
+// instruction set s (at most cpuISA). y and r are ldy apart; b and r may
+// be nil.
+func wideRows(s isa, x []float32, ldx int, wp, b, r, y []float32, ldy, rows, k, n, p0, p1 int, a act) {
+	if rows <= 0 || p1 <= p0 {
+		return
+	}
+	_, _, _ = x[(rows-1)*ldx+k-1], wp[wideFloats(s, n, k)-1], y[(rows-1)*ldy+n-1]
+	if b != nil {
+		_ = b[n-1]
+	}
+	if r != nil {
+		_ = r[(rows-1)*ldy+n-1]
+	}
+	C.ik_wide_rows(C.int(s), cf(x), C.long(ldx), cf(wp), C.long(wideWidth(s, n)), cf(b), cf(r), cf(y), C.long(ldy),
+		C.long(rows), C.long(k), C.long(n), C.long(p0), C.long(p1), C.int(a.kind), C.float(a.p0), C.float(a.p1))
 }

@@ -85,7 +85,7 @@ DN_ATTR void DN_NAME(ik_dense)(const float *x, long ldx, const float *wp, const 
 				DN_CASE(13) DN_CASE(14) DN_CASE(15) DN_CASE(16)
 #endif
 				}
-				dense_store(t, mr, nv, y + i0 * ldy + c0, ldy, b ? b + c0 : 0, r ? r + i0 * ldy + c0 : 0, act, a0, a1);
+				dense_store(t, 16, mr, nv, y + i0 * ldy + c0, ldy, b ? b + c0 : 0, r ? r + i0 * ldy + c0 : 0, act, a0, a1);
 				xt += mr * k;
 				i0 += mr;
 			}

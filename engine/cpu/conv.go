@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"time"
 
 	"infertop/internal/blas"
 	"infertop/model"
@@ -36,6 +37,15 @@ func (m convMode) String() string {
 	return "im2col + sgemm"
 }
 
+// wideName names an im2col or pointwise convolution through the wide
+// kernel, for a profile: "im2col" or "pointwise".
+func (m convMode) wideName() string {
+	if m == convPointwise {
+		return "pointwise"
+	}
+	return "im2col"
+}
+
 // convKernel runs a model.OpFusedConv node over channels-last input into
 // channels-last output, 2-D (or 1-D, as images one pixel high), with any
 // kernel, strides, padding, dilations and groups, adding bias and residual and
@@ -65,6 +75,11 @@ type convKernel struct {
 	x, w, b, r, y  []float32
 	wr             []float32 // depthwise at stride 1: each tap's weights along a row
 	packed         int       // floats of the reordered weights
+	// An im2col or pointwise convolution of one group can also multiply
+	// through the wide kernel (wideRows) over its weights packed in wide
+	// (packWide's layout), with the epilogue in its store; tune chooses.
+	wide []float32
+	tune convTuning
 }
 
 // convChunkFloats bounds one part's im2col buffer (it should stay in L2).
@@ -152,6 +167,7 @@ func (k *convKernel) plan(batch int) {
 		k.mode = convIm2col
 		k.packed = k.m * k.kkc
 	}
+	k.tune = newConvTuning(k.groups == 1 && (k.mode == convIm2col || k.mode == convPointwise), k.c.isa)
 	if k.mode == convDirect || k.mode == convDepthwise {
 		k.units = batch * g.oh
 		k.parts = min(partsFor(flops, minPartFlops, threads), k.units)
@@ -200,13 +216,14 @@ func directScratch(g *window, outC int) int {
 func (k *convKernel) workers() int { return min(k.parts, k.chunks) }
 
 func (k *convKernel) bufFloats() int {
+	n := 0
 	switch k.mode {
 	case convDirect:
 		return directScratch(&k.g, k.m)
 	case convIm2col:
-		return k.chunk * k.kkc
+		n = k.chunk * k.kkc
 	}
-	return 0
+	return n
 }
 
 func (k *convKernel) scratchFloats() int { return k.workers() * k.bufFloats() }
@@ -220,8 +237,15 @@ func (k *convKernel) setScratch(buf []float32) {
 }
 
 func (k *convKernel) packedFloats() int {
-	if k.bt == nil && k.mode == convDirect {
+	switch {
+	case k.bt == nil && k.mode == convDirect:
 		return k.packed + k.m
+	case k.tune.isa == isaNone:
+		return k.packed
+	case !k.tune.tuned:
+		return k.packed + wideFloats(k.tune.isa, k.m, k.kkc)
+	case k.tune.way == wayPacked:
+		return wideFloats(k.tune.isa, k.m, k.kkc)
 	}
 	return k.packed
 }
@@ -252,13 +276,17 @@ func (k *convKernel) bind() {
 		}
 	default:
 		// [m, cg, kh, kw] → [m, kh, kw, cg]: each group's rows one [mg, kkc] matrix.
-		k.w = make([]float32, k.packed)
+		k.w = make([]float32, k.m*k.kkc)
 		for m := 0; m < k.m; m++ {
 			for c := 0; c < k.cg; c++ {
 				for t := 0; t < kk; t++ {
 					k.w[(m*kk+t)*k.cg+c] = w[(m*k.cg+c)*kk+t]
 				}
 			}
+		}
+		if k.tune.isa != isaNone {
+			k.wide = make([]float32, wideFloats(k.tune.isa, k.m, k.kkc))
+			packWide(k.wide, k.tune.isa, k.w, k.m, k.kkc)
 		}
 	}
 	k.x, k.y = k.xt.F32, k.yt.F32
@@ -279,8 +307,26 @@ func (k *convKernel) compute() error {
 			return fmt.Errorf("no scratch buffer (not prepared)")
 		}
 	}
+	if k.tune.tuned {
+		k.c.pool.do(k, k.chunks, k.workers())
+		return nil
+	}
+	i := k.tune.next()
+	t0 := time.Now()
 	k.c.pool.do(k, k.chunks, k.workers())
+	if k.tune.measured(i, time.Since(t0)) {
+		k.settled()
+	}
 	return nil
+}
+
+// settled drops the weights of the way the tuning did not choose.
+func (k *convKernel) settled() {
+	if k.tune.way == wayPacked {
+		k.w = nil
+	} else {
+		k.wide = nil
+	}
 }
 
 func (k *convKernel) run(chunk, _, worker int) {
@@ -301,6 +347,10 @@ func (k *convKernel) run(chunk, _, worker int) {
 		dwConv(k.x, k.w, k.wr, k.b, k.y, g, u0, u1)
 		r0, r1 = u0*g.ow, u1*g.ow
 	default:
+		if k.tune.way == wayPacked {
+			k.runWide(r0, r1, worker)
+			return
+		}
 		y := k.y[r0*m : r1*m]
 		beta := float32(0)
 		if k.b != nil {
@@ -325,4 +375,20 @@ func (k *convKernel) run(chunk, _, worker int) {
 		r = k.r[r0*m : r1*m]
 	}
 	epilogueRows(k.y[r0*m:r1*m], r1-r0, m, m, r, k.act)
+}
+
+// runWide computes output rows [r0, r1) of a convolution of one group
+// through the wide kernel, with the epilogue in its store.
+func (k *convKernel) runWide(r0, r1, worker int) {
+	g, m := &k.g, k.m
+	a, lda := k.x[r0*g.c:], g.c
+	if k.mode == convIm2col {
+		a, lda = k.col[worker], k.kkc
+		im2col(a, k.x, g, 0, k.cg, r0, r1)
+	}
+	var r []float32
+	if k.r != nil {
+		r = k.r[r0*m:]
+	}
+	wideRows(k.tune.isa, a, lda, k.wide, k.b, r, k.y[r0*m:], m, r1-r0, k.kkc, m, 0, widePanels(k.tune.isa, m), k.act)
 }

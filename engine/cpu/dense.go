@@ -88,3 +88,40 @@ func packDense(dst, w []float32, n, k int) {
 		}
 	}
 }
+
+// wideWidth is the panel width of the wide kernel (wideRows) for n output
+// features with instruction set s: up to four 16-float vectors with
+// AVX-512, so that each input's broadcast feeds up to four multiply-adds,
+// and one panel of 16 (two vectors) with AVX2's 16 registers.
+func wideWidth(s isa, n int) int {
+	if s == isaAVX512 {
+		return min(64, roundUp(n, denseLanes))
+	}
+	return denseLanes
+}
+
+// widePanels is how many panels n features take in packWide's layout.
+func widePanels(s isa, n int) int { return (n + wideWidth(s, n) - 1) / wideWidth(s, n) }
+
+// wideFloats is the size of n features' weights packed by packWide.
+func wideFloats(s isa, n, k int) int { return roundUp(n, denseLanes) * k }
+
+// packWide packs W [n, k] (PyTorch's layout) into panels of wideWidth(s, n)
+// features, the last one roundUp(what is left, 16) wide: the panel at
+// feature c0 of width pw holds dst[c0·k + kk·pw + j] = W[c0 + j][kk], zero
+// past n.
+func packWide(dst []float32, s isa, w []float32, n, k int) {
+	width := wideWidth(s, n)
+	clear(dst[:wideFloats(s, n, k)])
+	for c0 := 0; c0 < n; c0 += width {
+		nc := min(width, n-c0)
+		pw := roundUp(nc, denseLanes)
+		p := dst[c0*k:]
+		for j := range nc {
+			row := w[(c0+j)*k : (c0+j+1)*k]
+			for kk, v := range row {
+				p[kk*pw+j] = v
+			}
+		}
+	}
+}

@@ -212,7 +212,7 @@ func BenchmarkDense(b *testing.B) {
 	for _, sh := range []struct{ rows, k, n int }{
 		{1, 784, 1024}, {8, 784, 1024}, {16, 784, 1024}, {64, 784, 1024},
 		{1, 1024, 1024}, {8, 1024, 1024}, {16, 1024, 1024}, {64, 1024, 1024},
-		{128, 256, 1024}, {128, 1024, 256}, {1024, 256, 1024}, {1024, 1024, 256},
+		{128, 256, 1024}, {128, 1024, 256}, {1024, 256, 1024}, {1024, 1024, 256}, {224, 288, 32}, {112, 576, 64},
 	} {
 		x, w, bias := randF(r, sh.rows*sh.k, 1), randF(r, sh.n*sh.k, 0.1), randF(r, sh.n, 1)
 		y := make([]float32, sh.rows*sh.n)
@@ -231,6 +231,17 @@ func BenchmarkDense(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					denseRows(s, x, sh.k, wp, bias, nil, y, sh.n, sh.rows, sh.k, sh.n, 0, densePanels(sh.n), group, xbuf, act{kind: actReLU})
+				}
+				report(b)
+			})
+		}
+		for _, s := range isas() {
+			wd := make([]float32, wideFloats(s, sh.n, sh.k))
+			packWide(wd, s, w, sh.n, sh.k)
+			b.Run(fmt.Sprintf("%s/wide-%s", shape, s), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					wideRows(s, x, sh.k, wd, bias, nil, y, sh.n, sh.rows, sh.k, sh.n, 0, widePanels(s, sh.n), act{kind: actReLU})
 				}
 				report(b)
 			})

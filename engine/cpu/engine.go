@@ -205,27 +205,47 @@ func (e *executor) prepare(g *model.Graph, batch int) (*prepared, error) {
 	return pl, nil
 }
 
-// tuneGemms lets every product that can run several ways (see gemmOp)
-// measure them now, on the plan's own buffers, so that every Run computes the
-// same way and gives the same output bits. A product of a shape in ways takes
-// the way found before; the others' choices are added to it.
+// tuneGemms lets every product and convolution that can run several ways
+// (see gemmOp and convTuning) measure them now, on the plan's own buffers,
+// so that every Run computes the same way and gives the same output bits.
+// A step of a shape in ways takes the way found before; the others'
+// choices are added to it.
 func tuneGemms(pl *prepared, ways map[gemmShape]gemmWay) error {
 	for _, s := range pl.steps {
-		l, ok := s.k.(*linearKernel)
-		if !ok || l.g.tuned {
+		var key gemmShape
+		var tuned func() bool
+		var choose func(gemmWay) bool
+		var way func() gemmWay
+		switch k := s.k.(type) {
+		case *linearKernel:
+			g := &k.g
+			key = gemmShape{name: s.name, rows: g.rows, in: g.in, outF: g.outF}
+			tuned, choose, way = func() bool { return g.tuned }, g.choose, func() gemmWay { return g.way }
+		case *convKernel:
+			key = gemmShape{name: s.name, rows: k.rows, in: k.kkc, outF: k.m}
+			tuned, way = func() bool { return k.tune.tuned }, func() gemmWay { return k.tune.way }
+			choose = func(w gemmWay) bool {
+				if !k.tune.choose(w) {
+					return false
+				}
+				k.settled()
+				return true
+			}
+		default:
 			continue
 		}
-		g := &l.g
-		key := gemmShape{name: s.name, rows: g.rows, in: g.in, outF: g.outF}
-		if w, known := ways[key]; known && g.choose(w) {
+		if tuned() {
 			continue
 		}
-		for !g.tuned {
+		if w, known := ways[key]; known && choose(w) {
+			continue
+		}
+		for !tuned() {
 			if err := runStep(s); err != nil {
 				return err
 			}
 		}
-		ways[key] = g.way
+		ways[key] = way()
 	}
 	return nil
 }

@@ -42,3 +42,7 @@ func cpuISA() isa { return isaNone }
 func denseRows(isa, []float32, int, []float32, []float32, []float32, []float32, int, int, int, int, int, int, int, []float32, act) {
 	panic("cpu engine: the packed product kernel needs cgo")
 }
+
+func wideRows(isa, []float32, int, []float32, []float32, []float32, []float32, int, int, int, int, int, int, act) {
+	panic("cpu engine: the wide product kernel needs cgo")
+}

@@ -257,7 +257,7 @@ func (o *gemmOp) measured(i int, d time.Duration) {
 	}
 	o.runs++
 	o.spent += d
-	if o.runs%len(o.ways) != 0 || !o.tunedEnough(o.runs/len(o.ways)) {
+	if o.runs%len(o.ways) != 0 || !tunedEnough(o.best, o.spent, o.runs/len(o.ways)) {
 		return
 	}
 	o.way = o.ways[0]
@@ -281,12 +281,13 @@ func (o *gemmOp) choose(w gemmWay) bool {
 	return true
 }
 
-// tunedEnough reports whether rounds complete rounds of runs suffice.
-func (o *gemmOp) tunedEnough(rounds int) bool {
-	if rounds >= gemmTuneLongRounds && slices.Min(o.best) >= gemmTuneLong {
+// tunedEnough reports whether rounds complete rounds of runs suffice, the
+// quickest run of each way in best and spent in all.
+func tunedEnough(best []time.Duration, spent time.Duration, rounds int) bool {
+	if rounds >= gemmTuneLongRounds && slices.Min(best) >= gemmTuneLong {
 		return true
 	}
-	return rounds >= gemmTuneRounds && (o.spent >= gemmTuneTime || rounds >= gemmTuneMaxRounds)
+	return rounds >= gemmTuneRounds && (spent >= gemmTuneTime || rounds >= gemmTuneMaxRounds)
 }
 
 // dropWhole stops trying the whole way (the library refused it) and starts
