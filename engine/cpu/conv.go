@@ -244,7 +244,7 @@ func (k *convKernel) packedFloats() int {
 		return k.packed
 	case !k.tune.tuned:
 		return k.packed + wideFloats(k.tune.isa, k.m, k.kkc)
-	case k.tune.way == wayPacked:
+	case k.tune.way == wayWide:
 		return wideFloats(k.tune.isa, k.m, k.kkc)
 	}
 	return k.packed
@@ -322,7 +322,7 @@ func (k *convKernel) compute() error {
 
 // settled drops the weights of the way the tuning did not choose.
 func (k *convKernel) settled() {
-	if k.tune.way == wayPacked {
+	if k.tune.way == wayWide {
 		k.w = nil
 	} else {
 		k.wide = nil
@@ -347,7 +347,7 @@ func (k *convKernel) run(chunk, _, worker int) {
 		dwConv(k.x, k.w, k.wr, k.b, k.y, g, u0, u1)
 		r0, r1 = u0*g.ow, u1*g.ow
 	default:
-		if k.tune.way == wayPacked {
+		if k.tune.way == wayWide {
 			k.runWide(r0, r1, worker)
 			return
 		}

@@ -8,7 +8,7 @@ import (
 // convTuning chooses how an im2col or pointwise convolution of one group
 // multiplies: through sgemm (waySplit: the library's kernel, which packs
 // the weights again on every call) or through the wide kernel over the
-// weights packed once (wayPacked). Like a product's (gemmOp), its first
+// weights packed once (wayWide). Like a product's (gemmOp), its first
 // runs go round the ways, at least gemmTuneRounds each and on for
 // gemmTuneTime, and then it keeps the way whose quickest run was quickest.
 // Prepare makes those runs (tuneSteps), so every Run of a batch size
@@ -29,7 +29,7 @@ func newConvTuning(offered bool, s isa) convTuning {
 	if !offered || s == isaNone {
 		return convTuning{tuned: true, way: waySplit}
 	}
-	return convTuning{isa: s, ways: []gemmWay{waySplit, wayPacked}, best: make([]time.Duration, 2)}
+	return convTuning{isa: s, ways: []gemmWay{waySplit, wayWide}, best: make([]time.Duration, 2)}
 }
 
 // next sets the way of the next tuning run and returns its index.

@@ -151,7 +151,8 @@ func TestPackedWayRunsThePresets(t *testing.T) {
 					t.Fatalf("%s=%s: the engine's packed kernel is %s", engine.CPUISAEnv, s, e.c.isa)
 				}
 				// Tune at batch 2, then force every product of batch 1 onto the
-				// packed way: a batch prepared again takes the ways in e.ways.
+				// packed way, then the wide way: a batch prepared again takes
+				// the ways in e.ways.
 				for _, batch := range []int{1, 2} {
 					if err := e.Prepare(batch); err != nil {
 						t.Fatal(err)
@@ -159,41 +160,54 @@ func TestPackedWayRunsThePresets(t *testing.T) {
 				}
 				// A product tuned to another way keeps no packed copy of its weights.
 				for _, st := range e.plan.steps {
-					if l, ok := st.k.(*linearKernel); ok && l.g.way != wayPacked && (l.g.packed != nil || l.g.packedFloats() != 0) {
-						t.Errorf("%s, %s: %s took way %v and kept its packed weights", name, s, st.name, l.g.way)
-					}
-				}
-				for k := range e.ways {
-					e.ways[k] = wayPacked
-				}
-				if err := e.Prepare(1); err != nil {
-					t.Fatal(err)
-				}
-				in := inputsFor(e, 3)
-				what := fmt.Sprintf("%s, %s, %d threads", name, s, threads)
-				compareOut(t, what, runT(t, e, 1, in), evalRef(t, e.plan.g, in))
-				packed := 0
-				for i, st := range e.Steps() {
-					l, ok := e.plan.steps[i].k.(*linearKernel)
+					l, ok := st.k.(*linearKernel)
 					if !ok {
 						continue
 					}
-					if l.g.way != wayPacked || l.g.packed == nil {
-						t.Errorf("%s: %s takes way %v (packed weights %v)", what, st.Name, l.g.way, l.g.packed != nil)
-						continue
-					}
-					packed++
-					if want := "packed-" + s.String() + ", "; !strings.HasPrefix(st.Way, want) || st.Threads > threads {
-						t.Errorf("%s: %s: way %q on %d threads, want %q…", what, st.Name, st.Way, st.Threads, want)
+					own := map[gemmWay]int{wayPacked: densePanels(l.g.outF) * denseLanes * l.g.in, wayWide: wideFloats(l.g.wideISA, l.g.outF, l.g.in)}[l.g.way]
+					if (l.g.way != wayPacked && l.g.packed != nil) || (l.g.way != wayWide && l.g.wide != nil) || l.g.packedFloats() != own {
+						t.Errorf("%s, %s: %s took way %v and kept %d packed floats", name, s, st.name, l.g.way, l.g.packedFloats())
 					}
 				}
-				if packed == 0 {
-					t.Errorf("%s: no product took the packed way", what)
-				}
-				_, sig := e.Signature()
-				out := model.NewTensors(sig)
-				if n := testing.AllocsPerRun(20, func() { e.Run(in, out) }); n != 0 {
-					t.Errorf("%s: %v allocations per run", what, n)
+				for _, way := range []gemmWay{wayPacked, wayWide} {
+					for k := range e.ways {
+						e.ways[k] = way
+					}
+					for _, batch := range []int{2, 1} { // a batch prepared anew
+						if err := e.Prepare(batch); err != nil {
+							t.Fatal(err)
+						}
+					}
+					in := inputsFor(e, 3)
+					what := fmt.Sprintf("%s, %s, %d threads, way %d", name, s, threads, way)
+					compareOut(t, what, runT(t, e, 1, in), evalRef(t, e.plan.g, in))
+					forced := 0
+					for i, st := range e.Steps() {
+						l, ok := e.plan.steps[i].k.(*linearKernel)
+						if !ok {
+							continue
+						}
+						name, ws := "packed-", l.g.packed
+						if way == wayWide {
+							name, ws = "wide-", l.g.wide
+						}
+						if l.g.way != way || ws == nil {
+							t.Errorf("%s: %s takes way %v (its weights packed: %v)", what, st.Name, l.g.way, ws != nil)
+							continue
+						}
+						forced++
+						if want := name + s.String() + ", "; !strings.HasPrefix(st.Way, want) || st.Threads > threads {
+							t.Errorf("%s: %s: way %q on %d threads, want %q…", what, st.Name, st.Way, st.Threads, want)
+						}
+					}
+					if forced == 0 {
+						t.Errorf("%s: no product took the way", what)
+					}
+					_, sig := e.Signature()
+					out := model.NewTensors(sig)
+					if n := testing.AllocsPerRun(20, func() { e.Run(in, out) }); n != 0 {
+						t.Errorf("%s: %v allocations per run", what, n)
+					}
 				}
 			}
 		}

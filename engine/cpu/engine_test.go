@@ -107,8 +107,11 @@ func TestPanicInStepBecomesError(t *testing.T) {
 	st.k = saved
 	l := e.plan.steps[0].k.(*linearKernel)
 	weights, parts := &l.g.w, l.g.parts
-	if l.g.way == wayPacked {
+	switch l.g.way {
+	case wayPacked:
 		weights, parts = &l.g.packed, l.g.packedParts
+	case wayWide:
+		weights, parts = &l.g.wide, l.g.wideParts
 	}
 	if parts < 2 {
 		t.Fatalf("fc1 runs in %d parts; the test needs a product split among workers", parts)
@@ -206,11 +209,18 @@ func TestMemoryReusesBuffers(t *testing.T) {
 		}
 		// Each constant is read as it is or reordered once: together they are
 		// the graph's, and the zeros that fill the last panel of a product
-		// that takes the packed way.
+		// or a convolution that takes the packed or the wide way.
 		var padding int64
 		for _, st := range pl.steps {
-			if l, ok := st.k.(*linearKernel); ok && l.g.way == wayPacked {
-				padding += 4 * int64((densePanels(l.g.outF)*denseLanes-l.g.outF)*l.g.in)
+			switch k := st.k.(type) {
+			case *linearKernel:
+				if k.g.way == wayPacked || k.g.way == wayWide {
+					padding += 4 * int64((roundUp(k.g.outF, denseLanes)-k.g.outF)*k.g.in)
+				}
+			case *convKernel:
+				if k.tune.way == wayWide {
+					padding += 4 * int64((roundUp(k.m, denseLanes)-k.m)*k.kkc)
+				}
 			}
 		}
 		if got := pl.weights + 4*int64(pl.mem.packed); got != fp.Constants+padding {

@@ -31,6 +31,12 @@ import (
 //     Offered for a product of constant weights and at most denseMaxRows
 //     rows, on one thread too: sgemm packs the weights again on every call,
 //     which costs more than the product at a few rows.
+//   - wide: our wide kernel (wideRows) over the weights packed once into
+//     panels of up to 64 features, each tile of up to 6 rows × 64 features
+//     reusing every broadcast input four times; the parts each take a share
+//     of the panels. Offered for a product of constant weights at any row
+//     count: it beats sgemm where the rows are many, and the packed way
+//     where they are more than a tile or two.
 //
 // Which is fastest depends on the machine and the shape, so the op measures:
 // its first runs go round the ways (at least gemmTuneRounds each, and on for
@@ -72,6 +78,13 @@ type gemmOp struct {
 	packedParts int
 	group       int
 	xbufs       [][]float32
+
+	// The wide way's instruction set (isaNone when it is not offered), its
+	// weights (packWide's layout; dropped when the tuning chooses another
+	// way) and its parts.
+	wideISA   isa
+	wide      []float32
+	wideParts int
 }
 
 // gemmWay is how a product runs (see gemmOp).
@@ -82,6 +95,7 @@ const (
 	wayCoarse
 	wayWhole
 	wayPacked
+	wayWide
 )
 
 // denseMaxRows is the most rows a product may have for the packed way to be
@@ -112,6 +126,7 @@ const (
 	phaseBias                      // whole: y = bias, by rows
 	phaseEpilogue                  // whole: the epilogue, by rows
 	phasePacked                    // packed: denseRows over a share of the panels
+	phaseWide                      // wide: wideRows over a share of the panels
 )
 
 // newGemmOp plans a rows×in by in×outF product; constW says the weights are
@@ -137,6 +152,11 @@ func newGemmOp(c *compute, rows, in, outF int, a act, constW bool) *gemmOp {
 		o.group = denseGroup(rows, in)
 		o.ways = append(o.ways, wayPacked)
 	}
+	if constW && c.isa != isaNone {
+		o.wideISA = c.isa
+		o.wideParts = min(partsFor(rows*outF*in, minPartFlops, c.pool.threads), widePanels(c.isa, outF))
+		o.ways = append(o.ways, wayWide)
+	}
 	if t, ok := c.lib.(blas.Threaded); ok && !c.lib.Fallback() && o.parts > 1 {
 		o.threaded = t
 		o.ewParts = min(partsFor(rows*outF, minPartElems, c.pool.threads), rows)
@@ -151,13 +171,17 @@ func newGemmOp(c *compute, rows, in, outF int, a act, constW bool) *gemmOp {
 	return o
 }
 
-// packedFloats is the size of the packed way's weights: 0 when it is not
-// offered, or the tuning chose another way.
+// packedFloats is the size of the packed and wide ways' weights: 0 for a
+// way not offered, or not chosen once the tuning is over.
 func (o *gemmOp) packedFloats() int {
-	if o.isa == isaNone || (o.tuned && o.way != wayPacked) {
-		return 0
+	n := 0
+	if o.isa != isaNone && (!o.tuned || o.way == wayPacked) {
+		n += densePanels(o.outF) * denseLanes * o.in
 	}
-	return densePanels(o.outF) * denseLanes * o.in
+	if o.wideISA != isaNone && (!o.tuned || o.way == wayWide) {
+		n += wideFloats(o.wideISA, o.outF, o.in)
+	}
+	return n
 }
 
 // scratchFloats is the size of the packed way's row buffers, one per part.
@@ -183,9 +207,13 @@ func (o *gemmOp) setScratch(buf []float32) {
 // pack packs the weights for the packed way, when it is offered and still
 // in the running.
 func (o *gemmOp) pack() {
-	if n := o.packedFloats(); n > 0 {
-		o.packed = make([]float32, n)
+	if o.isa != isaNone && (!o.tuned || o.way == wayPacked) {
+		o.packed = make([]float32, densePanels(o.outF)*denseLanes*o.in)
 		packDense(o.packed, o.w, o.outF, o.in)
+	}
+	if o.wideISA != isaNone && (!o.tuned || o.way == wayWide) {
+		o.wide = make([]float32, wideFloats(o.wideISA, o.outF, o.in))
+		packWide(o.wide, o.wideISA, o.w, o.outF, o.in)
 	}
 }
 
@@ -195,6 +223,9 @@ func (o *gemmOp) settled() {
 	o.tuned = true
 	if o.way != wayPacked {
 		o.packed = nil
+	}
+	if o.way != wayWide {
+		o.wide = nil
 	}
 }
 
@@ -240,6 +271,11 @@ func (o *gemmOp) runWay(w gemmWay) {
 	if w == wayPacked {
 		o.phase = phasePacked
 		o.c.pool.do(o, o.packedParts, o.packedParts)
+		return
+	}
+	if w == wayWide {
+		o.phase = phaseWide
+		o.c.pool.do(o, o.wideParts, o.wideParts)
 		return
 	}
 	o.phase = phaseTiles
@@ -332,6 +368,9 @@ func (o *gemmOp) run(chunk, chunks, worker int) {
 		p0, p1 := span(densePanels(o.outF), chunk, chunks, 1)
 		denseRows(o.isa, o.x, o.in, o.packed, o.b, o.r, o.y, o.outF, o.rows, o.in, o.outF, p0, p1, o.group,
 			o.xbufs[worker], o.act)
+	case phaseWide:
+		p0, p1 := span(widePanels(o.wideISA, o.outF), chunk, chunks, 1)
+		wideRows(o.wideISA, o.x, o.in, o.wide, o.b, o.r, o.y, o.outF, o.rows, o.in, o.outF, p0, p1, o.act)
 	case phaseBias, phaseEpilogue:
 		r0, r1 := span(o.rows, chunk, chunks, 1)
 		y := o.y[r0*o.outF:]
@@ -419,8 +458,10 @@ func (l *linearKernel) bind() {
 	l.g.pack()
 }
 
-func (l *linearKernel) packedFloats() int        { return l.g.packedFloats() }
-func (l *linearKernel) readsPacked(i int) bool   { return i == 1 && l.g.tuned && l.g.way == wayPacked }
+func (l *linearKernel) packedFloats() int { return l.g.packedFloats() }
+func (l *linearKernel) readsPacked(i int) bool {
+	return i == 1 && l.g.tuned && (l.g.way == wayPacked || l.g.way == wayWide)
+}
 func (l *linearKernel) scratchFloats() int       { return l.g.scratchFloats() }
 func (l *linearKernel) setScratch(buf []float32) { l.g.setScratch(buf) }
 

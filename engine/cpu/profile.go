@@ -97,6 +97,8 @@ func wayOf(s *step, c *compute) (string, int) {
 			return "sgemm on " + c.lib.Name() + "'s threads", threads
 		case wayPacked:
 			return fmt.Sprintf("packed-%s, %s", k.g.isa, plural(k.g.packedParts, "part")), on(k.g.packedParts)
+		case wayWide:
+			return fmt.Sprintf("wide-%s, %s", k.g.wideISA, plural(k.g.wideParts, "part")), on(k.g.wideParts)
 		}
 		call := "sgemm"
 		if k.g.gemv != nil {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"infertop/engine"
+	"infertop/presets"
 )
 
 // The wide kernel agrees with a float64 reference on odd shapes: feature
@@ -78,6 +81,54 @@ func TestWideMatchesReference(t *testing.T) {
 				}
 				if e := relErr(got, want); e > 1e-5 {
 					t.Errorf("%s: relative error %.3g", what, e)
+				}
+			}
+		}
+	}
+}
+
+// Every convolution that offers the wide kernel computes the preset right
+// whichever way it is forced onto, sgemm or the wide kernel, and keeps
+// only the weights of that way.
+func TestConvWaysRunThePresets(t *testing.T) {
+	for _, s := range isas() {
+		t.Setenv(engine.CPUISAEnv, s.String())
+		for _, name := range []string{"resnet", "lenet5"} {
+			m, err := presets.BuildModel(name, presets.DefaultSeed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := openT(t, m, 2, options{})
+			for _, batch := range []int{1, 2} { // the ways of both batches tuned, into e.ways
+				if err := e.Prepare(batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, way := range []gemmWay{waySplit, wayWide} {
+				for k := range e.ways {
+					e.ways[k] = way
+				}
+				for _, batch := range []int{2, 1} { // a batch prepared anew
+					if err := e.Prepare(batch); err != nil {
+						t.Fatal(err)
+					}
+				}
+				in := inputsFor(e, 5)
+				what := fmt.Sprintf("%s, %s, way %d", name, s, way)
+				compareOut(t, what, runT(t, e, 1, in), evalRef(t, e.plan.g, in))
+				offered := 0
+				for _, st := range e.plan.steps {
+					k, ok := st.k.(*convKernel)
+					if !ok || k.tune.isa == isaNone {
+						continue
+					}
+					offered++
+					if k.tune.way != way || (way == wayWide) != (k.wide != nil) || (way == waySplit) != (k.w != nil) {
+						t.Errorf("%s: %s takes way %d (wide weights %v, sgemm's %v)", what, st.name, k.tune.way, k.wide != nil, k.w != nil)
+					}
+				}
+				if offered == 0 {
+					t.Errorf("%s: no convolution offers the wide kernel", what)
 				}
 			}
 		}
