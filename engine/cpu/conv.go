@@ -167,7 +167,7 @@ func (k *convKernel) plan(batch int) {
 		k.mode = convIm2col
 		k.packed = k.m * k.kkc
 	}
-	k.tune = newConvTuning(k.groups == 1 && (k.mode == convIm2col || k.mode == convPointwise), k.c.isa)
+	k.tune = newConvTuning(k.groups == 1 && k.mode != convDepthwise, k.c.isa)
 	if k.mode == convDirect || k.mode == convDepthwise {
 		k.units = batch * g.oh
 		k.parts = min(partsFor(flops, minPartFlops, threads), k.units)
@@ -216,14 +216,23 @@ func directScratch(g *window, outC int) int {
 func (k *convKernel) workers() int { return min(k.parts, k.chunks) }
 
 func (k *convKernel) bufFloats() int {
-	n := 0
 	switch k.mode {
 	case convDirect:
-		return directScratch(&k.g, k.m)
+		n := directScratch(&k.g, k.m)
+		if k.tune.isa != isaNone {
+			n = max(n, k.wideBlock()*k.kkc)
+		}
+		return n
 	case convIm2col:
-		n = k.chunk * k.kkc
+		return k.chunk * k.kkc
 	}
-	return n
+	return 0
+}
+
+// wideBlock is how many output pixels of a direct convolution's chunk
+// one im2col pass of its wide way takes: about convChunkFloats of im2col.
+func (k *convKernel) wideBlock() int {
+	return min(k.chunk*k.g.ow, max(16, convChunkFloats/max(k.kkc, 1)/8*8))
 }
 
 func (k *convKernel) scratchFloats() int { return k.workers() * k.bufFloats() }
@@ -237,17 +246,26 @@ func (k *convKernel) setScratch(buf []float32) {
 }
 
 func (k *convKernel) packedFloats() int {
-	switch {
-	case k.bt == nil && k.mode == convDirect:
-		return k.packed + k.m
-	case k.tune.isa == isaNone:
-		return k.packed
-	case !k.tune.tuned:
-		return k.packed + wideFloats(k.tune.isa, k.m, k.kkc)
-	case k.tune.way == wayWide:
-		return wideFloats(k.tune.isa, k.m, k.kkc)
+	n := k.packed
+	if k.bt == nil && k.mode == convDirect {
+		n += k.m // zero bias
 	}
-	return k.packed
+	switch {
+	case k.tune.isa == isaNone:
+	case !k.tune.tuned:
+		n += wideFloats(k.tune.isa, k.m, k.kkc)
+	case k.tune.way == wayWide && k.mode == convDirect:
+		n += wideFloats(k.tune.isa, k.m, k.kkc)
+	case k.tune.way == wayWide:
+		n = wideFloats(k.tune.isa, k.m, k.kkc)
+	}
+	return n
+}
+
+// readsPacked says a direct convolution that took the wide way reads its
+// weights (input 1) only through their packed copy.
+func (k *convKernel) readsPacked(i int) bool {
+	return i == 1 && k.mode == convDirect && k.tune.tuned && k.tune.way == wayWide
 }
 
 // bind reorders the weights for the mode and takes the buffers' slices.
@@ -256,7 +274,11 @@ func (k *convKernel) bind() {
 	kk := g.kh * g.kw
 	switch k.mode {
 	case convDirect:
-		k.w = w
+		k.w = w // [m, 1, kh, kw]: im2col's row order already
+		if k.tune.isa != isaNone {
+			k.wide = make([]float32, wideFloats(k.tune.isa, k.m, k.kkc))
+			packWide(k.wide, k.tune.isa, k.w, k.m, k.kkc)
+		}
 	case convDepthwise:
 		// [c, 1, kh, kw] → [kh, kw, c], and at stride 1 each tap's row repeated ow times.
 		k.w = make([]float32, k.packed)
@@ -320,10 +342,13 @@ func (k *convKernel) compute() error {
 	return nil
 }
 
-// settled drops the weights of the way the tuning did not choose.
+// settled drops the weights of the way the tuning did not choose (a
+// direct convolution's are the graph's own, not a copy).
 func (k *convKernel) settled() {
 	if k.tune.way == wayWide {
-		k.w = nil
+		if k.mode != convDirect {
+			k.w = nil
+		}
 	} else {
 		k.wide = nil
 	}
@@ -336,6 +361,10 @@ func (k *convKernel) run(chunk, _, worker int) {
 	r0, r1 := u0, u1
 	switch k.mode {
 	case convDirect:
+		if k.tune.way == wayWide {
+			k.runWide(u0*g.ow, u1*g.ow, worker)
+			return
+		}
 		// ReLU is applied as the output is stored when nothing comes between.
 		fused := k.act.kind == actReLU && k.r == nil
 		convC1(k.x, k.w, k.b, k.y, k.col[worker], g, m, u0, u1, fused)
@@ -378,17 +407,25 @@ func (k *convKernel) run(chunk, _, worker int) {
 }
 
 // runWide computes output rows [r0, r1) of a convolution of one group
-// through the wide kernel, with the epilogue in its store.
+// through the wide kernel, with the epilogue in its store: straight from
+// the input (pointwise), or from im2col rows built a block at a time.
 func (k *convKernel) runWide(r0, r1, worker int) {
 	g, m := &k.g, k.m
-	a, lda := k.x[r0*g.c:], g.c
-	if k.mode == convIm2col {
-		a, lda = k.col[worker], k.kkc
-		im2col(a, k.x, g, 0, k.cg, r0, r1)
+	block := r1 - r0
+	if k.mode == convDirect {
+		block = k.wideBlock()
 	}
-	var r []float32
-	if k.r != nil {
-		r = k.r[r0*m:]
+	for b0 := r0; b0 < r1; b0 += block {
+		b1 := min(b0+block, r1)
+		a, lda := k.x[b0*g.c:], g.c
+		if k.mode != convPointwise {
+			a, lda = k.col[worker], k.kkc
+			im2col(a, k.x, g, 0, k.cg, b0, b1)
+		}
+		var r []float32
+		if k.r != nil {
+			r = k.r[b0*m:]
+		}
+		wideRows(k.tune.isa, a, lda, k.wide, k.b, r, k.y[b0*m:], m, b1-b0, k.kkc, m, 0, widePanels(k.tune.isa, m), k.act)
 	}
-	wideRows(k.tune.isa, a, lda, k.wide, k.b, r, k.y[r0*m:], m, r1-r0, k.kkc, m, 0, widePanels(k.tune.isa, m), k.act)
 }

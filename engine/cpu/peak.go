@@ -94,13 +94,13 @@ func peakISA() isa {
 }
 
 // peakLibrary names what a peak was measured on: the BLAS, and the packed
-// kernel's instruction set when it took part, so that a figure measured
-// without it is never read for a build that has it.
+// and wide kernels' instruction set when they took part, so that a figure
+// measured without them is never read for a build that has them.
 func peakLibrary(lib string, s isa) string {
 	if s == isaNone {
 		return lib
 	}
-	return lib + " + packed-" + s.String()
+	return lib + " + packed/wide-" + s.String()
 }
 
 // rounds is what a calibration measured: each round's GFLOP/s and the
@@ -197,8 +197,8 @@ func measureRounds(ctx context.Context, threads int, bo blas.Options) (rounds, e
 // square products through the engine's own partitioned sgemm (the path
 // its linear layers take), of 1024 (512 where one of 1024 would take more
 // than half a round: the pure-Go BLAS), after one product untimed; where
-// the engine offers its packed kernel, each round gives half its time to
-// it and counts the quicker way. Each
+// the engine offers its packed and wide kernels, each round gives them a
+// third of its time each and counts the quickest way. Each
 // round's rate is its products' FLOPs over its wall time; the process's
 // CPU time over the rounds' wall time × threads is how much of its
 // threads' time it got.
@@ -234,9 +234,10 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, n int, round
 	if product() > round/2 {
 		size = maxN / 2
 	}
-	// The packed kernel's way (linear.go), where the engine offers it: a
-	// product of constant weights runs whichever is quicker, so the peak is
-	// the quicker of the two, each timed for half of every round.
+	// The packed and wide kernels' ways (linear.go), where the engine
+	// offers them: a product of constant weights runs whichever is quickest,
+	// so the peak is the quickest of the three, each timed for a third of
+	// every round.
 	var packed *gemmOp
 	if c.isa != isaNone {
 		packed = newGemmOp(c, size, size, size, act{}, true)
@@ -247,11 +248,13 @@ func measurePeak(ctx context.Context, threads int, bo blas.Options, n int, round
 	}
 	ways := []func() time.Duration{product}
 	if packed != nil {
-		ways = append(ways, func() time.Duration {
-			t0 := time.Now()
-			packed.runWay(wayPacked)
-			return time.Since(t0)
-		})
+		for _, w := range []gemmWay{wayPacked, wayWide} {
+			ways = append(ways, func() time.Duration {
+				t0 := time.Now()
+				packed.runWay(w)
+				return time.Since(t0)
+			})
+		}
 	}
 	var r rounds
 	var cpu, wall time.Duration

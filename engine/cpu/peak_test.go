@@ -234,7 +234,7 @@ func TestRecalibrate(t *testing.T) {
 // A peak measured with the packed kernel is cached under a name that says
 // so: a figure of the BLAS alone is never read for it.
 func TestPeakLibraryNamesThePackedKernel(t *testing.T) {
-	if got := peakLibrary("OpenBLAS 0.3.21", isaAVX512); got != "OpenBLAS 0.3.21 + packed-avx512" {
+	if got := peakLibrary("OpenBLAS 0.3.21", isaAVX512); got != "OpenBLAS 0.3.21 + packed/wide-avx512" {
 		t.Errorf("peakLibrary = %q", got)
 	}
 	if got := peakLibrary("gonum", isaNone); got != "gonum" {
