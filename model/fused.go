@@ -32,7 +32,7 @@ const (
 	// AttrActivation names the activation applied last: "" (none) or one of
 	// the ONNX ops Relu, Gelu (erf), GeluTanh (Gelu with approximate="tanh"),
 	// Sigmoid, Tanh, Clip (params min, max), LeakyRelu (alpha),
-	// HardSigmoid (alpha, beta), HardSwish.
+	// HardSigmoid (alpha, beta), HardSwish, Swish (x·sigmoid(x), SiLU).
 	AttrActivation = "activation"
 	// AttrActivationParams are the activation's parameters, in the order above.
 	AttrActivationParams = "activation_params"
@@ -87,7 +87,7 @@ func (a Activation) String() string {
 // Valid reports an activation this package knows, with the parameters it needs.
 func (a Activation) Valid() error {
 	want := map[string]int{"": 0, "Relu": 0, "Gelu": 0, "GeluTanh": 0, "Sigmoid": 0, "Tanh": 0,
-		"Clip": 2, "LeakyRelu": 1, "HardSigmoid": 2, "HardSwish": 0}
+		"Clip": 2, "LeakyRelu": 1, "HardSigmoid": 2, "HardSwish": 0, "Swish": 0}
 	n, ok := want[a.Op]
 	switch {
 	case !ok:
@@ -122,6 +122,8 @@ func (a Activation) Apply(x float64) float64 {
 		return math.Max(0, math.Min(1, float64(a.Params[0])*x+float64(a.Params[1])))
 	case "HardSwish":
 		return x * math.Max(0, math.Min(1, x/6+0.5))
+	case "Swish":
+		return x / (1 + math.Exp(-x))
 	}
 	return x
 }

@@ -80,6 +80,6 @@ func TestLinear(t *testing.T) {
 	refWantErr(t, err, `node "n" (infertop.Linear): X [2 3] has 3 features, the weight [2 2] takes 2`)
 	_, err = refRun(0, OpLinear, nil, 1, x, w, b, refF([]int{2, 1}, 1, 1))
 	refWantErr(t, err, `node "n" (infertop.Linear): the residual "x3" has shape [2 1], not the output's [2 2]`)
-	_, err = refRun(0, OpLinear, Attrs{AttrActivation: StringAttr("Swish")}, 1, x, w)
-	refWantErr(t, err, `node "n" (infertop.Linear): unknown activation "Swish"`)
+	_, err = refRun(0, OpLinear, Attrs{AttrActivation: StringAttr("Mish")}, 1, x, w)
+	refWantErr(t, err, `node "n" (infertop.Linear): unknown activation "Mish"`)
 }

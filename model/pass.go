@@ -26,7 +26,7 @@ type Pass struct {
 func FusionPasses() []Pass {
 	return []Pass{
 		FuseLinear, FuseConvBatchNorm, FuseConv, ExplicitPools, FuseLayerNorm, FuseGelu, FuseGlobalPool,
-		FuseAttention, FuseResidual, FuseActivation,
+		FuseAttention, FuseResidual, FuseSwish, FuseActivation,
 	}
 }
 

@@ -71,8 +71,8 @@ func TestCheckSupportedReasons(t *testing.T) {
 		{"graph attribute", 17, []*Node{node("Identity", Attrs{"body": {Kind: AttrGraph}}, []string{"x"}, "out")}, nil, `graph attribute "body"`},
 		{"gelu approximation", 20, []*Node{node("Gelu", Attrs{"approximate": StringAttr("fast")}, []string{"x"}, "out")}, nil,
 			`approximate "fast" (accepted: none, tanh)`},
-		{"fused activation", 17, []*Node{node(OpLinear, Attrs{AttrActivation: StringAttr("Swish")}, []string{"x", "w"}, "out")}, nil,
-			`unknown activation "Swish"`},
+		{"fused activation", 17, []*Node{node(OpLinear, Attrs{AttrActivation: StringAttr("Mish")}, []string{"x", "w"}, "out")}, nil,
+			`unknown activation "Mish"`},
 		{"string constant", 17, []*Node{node("Constant", Attrs{"value_string": StringAttr("a")}, nil, "out")}, nil,
 			"its value_string cannot be computed (accepted: value, value_float(s), value_int(s))"},
 	}

@@ -64,6 +64,7 @@ void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long l
 	IK_ACT_CASE(IK_LEAKY_RELU)
 	IK_ACT_CASE(IK_HARD_SIGMOID)
 	IK_ACT_CASE(IK_HARD_SWISH)
+	IK_ACT_CASE(IK_SWISH)
 	}
 #undef IK_ACT_CASE
 }

@@ -34,7 +34,7 @@ typedef struct {
 } ik_win;
 
 // The activations of the fused ops' epilogues (act in Go).
-enum { IK_NONE, IK_RELU, IK_GELU, IK_GELU_TANH, IK_SIGMOID, IK_TANH, IK_CLIP, IK_LEAKY_RELU, IK_HARD_SIGMOID, IK_HARD_SWISH };
+enum { IK_NONE, IK_RELU, IK_GELU, IK_GELU_TANH, IK_SIGMOID, IK_TANH, IK_CLIP, IK_LEAKY_RELU, IK_HARD_SIGMOID, IK_HARD_SWISH, IK_SWISH };
 
 IK_INLINE v8f sel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
 
@@ -107,6 +107,8 @@ IK_INLINE v8f v8_act(v8f v, int act, float p0, float p1) {
 		return clamp8(v * p0 + p1, 0.0f, 1.0f);
 	case IK_HARD_SWISH:
 		return v * clamp8(v * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
+	case IK_SWISH:
+		return v * v8_sigmoid(v);
 	}
 	return v;
 }

@@ -18,7 +18,7 @@ func TestCKernelsMatchGo(t *testing.T) {
 		}
 	}
 	acts := []act{{}, {kind: actReLU}, {kind: actGELU}, {kind: actGELUTanh}, {kind: actSigmoid}, {kind: actTanh},
-		{kind: actClip, p0: -0.5, p1: 2}, {kind: actLeakyReLU, p0: 0.1}, {kind: actHardSigmoid, p0: 0.2, p1: 0.5}, {kind: actHardSwish}}
+		{kind: actClip, p0: -0.5, p1: 2}, {kind: actLeakyReLU, p0: 0.1}, {kind: actHardSigmoid, p0: 0.2, p1: 0.5}, {kind: actHardSwish}, {kind: actSwish}}
 	for _, n := range []int{1, 7, 8, 33, 1000} {
 		for _, a := range acts {
 			for _, withRes := range []bool{false, true} {

@@ -164,6 +164,8 @@ func refAct(a act, x float64) float64 {
 		return math.Max(0, math.Min(1, float64(a.p0)*x+float64(a.p1)))
 	case actHardSwish:
 		return x * math.Max(0, math.Min(1, x/6+0.5))
+	case actSwish:
+		return x / (1 + math.Exp(-x))
 	}
 	return x
 }

@@ -22,6 +22,7 @@ const (
 	actLeakyReLU
 	actHardSigmoid
 	actHardSwish
+	actSwish
 )
 
 // act is an activation with its parameters (Clip's bounds, LeakyReLU's
@@ -33,7 +34,7 @@ type act struct {
 
 var actNames = map[string]actKind{"": actNone, "Relu": actReLU, "Gelu": actGELU, "GeluTanh": actGELUTanh,
 	"Sigmoid": actSigmoid, "Tanh": actTanh, "Clip": actClip, "LeakyRelu": actLeakyReLU,
-	"HardSigmoid": actHardSigmoid, "HardSwish": actHardSwish}
+	"HardSigmoid": actHardSigmoid, "HardSwish": actHardSwish, "Swish": actSwish}
 
 // actOf is the kernels' form of a fused op's activation.
 func actOf(a model.Activation) (act, error) {
@@ -88,6 +89,8 @@ func (a act) apply(x float32) float32 {
 		return min(max(a.p0*x+a.p1, 0), 1)
 	case actHardSwish:
 		return x * min(max(x/6+0.5, 0), 1)
+	case actSwish:
+		return float32(float64(x) / (1 + math.Exp(-float64(x))))
 	}
 	return x
 }

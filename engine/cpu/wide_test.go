@@ -20,7 +20,7 @@ import (
 func TestWideMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	acts := []act{{}, {kind: actReLU}, {kind: actGELU}, {kind: actSigmoid}, {kind: actClip, p0: -0.5, p1: 0.5},
-		{kind: actLeakyReLU, p0: 0.1}, {kind: actHardSwish}}
+		{kind: actLeakyReLU, p0: 0.1}, {kind: actHardSwish}, {kind: actSwish}}
 	type shape struct{ rows, k, n int }
 	var shapes []shape
 	for _, rows := range []int{1, 3, 6, 7, 13, 17, 1023} {

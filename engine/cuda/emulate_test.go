@@ -148,6 +148,8 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 		return float32(min(max(x*p0+p1, 0), 1))
 	case ActHardSwish:
 		return float32(x * min(max(x/6+0.5, 0), 1))
+	case ActSwish:
+		return float32(x / (1 + math.Exp(-x)))
 	}
 	return v
 }

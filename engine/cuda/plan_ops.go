@@ -19,6 +19,7 @@ const (
 	ActLeakyReLU
 	ActHardSigmoid
 	ActHardSwish
+	ActSwish
 )
 
 // Kernel entry names, as in kernels/kernels.cu.
@@ -109,7 +110,7 @@ func (e epilogue) args() []Arg { return []Arg{i64(e.code), f64(e.p0), f64(e.p1)}
 func actCodes() map[string]int64 {
 	return map[string]int64{"": ActNone, "Relu": ActReLU, "Gelu": ActGELU, "GeluTanh": ActGELUTanh,
 		"Sigmoid": ActSigmoid, "Tanh": ActTanh, "Clip": ActClip, "LeakyRelu": ActLeakyReLU,
-		"HardSigmoid": ActHardSigmoid, "HardSwish": ActHardSwish}
+		"HardSigmoid": ActHardSigmoid, "HardSwish": ActHardSwish, "Swish": ActSwish}
 }
 
 // epilogueOf returns the kernels' form of an activation, and false for one

@@ -19,7 +19,7 @@ extern "C" {
 // act: the codes of engine/cpu's IK_ activations: 0 none, 1 ReLU, 2 GELU
 // (exact, erf), 3 GELU (tanh approximation), 4 sigmoid, 5 tanh, 6 clip to
 // [p0, p1], 7 leaky ReLU (slope p0), 8 hard sigmoid max(0, min(1, p0·v + p1)),
-// 9 hard swish v·max(0, min(1, v/6 + 1/2)).
+// 9 hard swish v·max(0, min(1, v/6 + 1/2)), 10 swish (SiLU) v·sigmoid(v).
 __device__ __forceinline__ float infertop_act(float v, long long act, float p0, float p1) {
     switch (act) {
     case 1: return v > 0.0f ? v : 0.0f;
@@ -31,6 +31,7 @@ __device__ __forceinline__ float infertop_act(float v, long long act, float p0, 
     case 7: return v < 0.0f ? v * p0 : v;
     case 8: return fminf(fmaxf(v * p0 + p1, 0.0f), 1.0f);
     case 9: return v * fminf(fmaxf(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+    case 10: return v / (1.0f + expf(-v));
     }
     return v;
 }
