@@ -109,7 +109,7 @@ func wayOf(s *step, c *compute) (string, int) {
 		}
 		return fmt.Sprintf("%s (%s), %s", call, c.lib.Name(), plural(k.g.chunks, "chunk")), on(k.g.parts)
 	case *convKernel:
-		if k.tune.way == wayPacked {
+		if k.tune.way == wayWide {
 			return fmt.Sprintf("%s, wide-%s", k.mode.wideName(), k.tune.isa), on(k.parts)
 		}
 		return k.mode.String(), on(k.parts)

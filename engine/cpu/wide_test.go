@@ -5,6 +5,7 @@ package cpu
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"infertop/engine"
@@ -117,12 +118,17 @@ func TestConvWaysRunThePresets(t *testing.T) {
 				what := fmt.Sprintf("%s, %s, way %d", name, s, way)
 				compareOut(t, what, runT(t, e, 1, in), evalRef(t, e.plan.g, in))
 				offered := 0
-				for _, st := range e.plan.steps {
+				steps := e.Steps()
+				for i, st := range e.plan.steps {
 					k, ok := st.k.(*convKernel)
 					if !ok || k.tune.isa == isaNone {
 						continue
 					}
 					offered++
+					// The profile names the way that runs.
+					if wide := strings.Contains(steps[i].Way, ", wide-"+s.String()); wide != (way == wayWide) {
+						t.Errorf("%s: %s's profile way %q", what, st.name, steps[i].Way)
+					}
 					ownW := way == waySplit || k.mode == convDirect // a direct convolution's are the graph's
 					if k.tune.way != way || (way == wayWide) != (k.wide != nil) || ownW != (k.w != nil) {
 						t.Errorf("%s: %s takes way %d (wide weights %v, sgemm's %v)", what, st.name, k.tune.way, k.wide != nil, k.w != nil)
