@@ -191,7 +191,7 @@ func TestBenchTF32(t *testing.T) {
 	})
 	args := append([]string{"--device", "cuda:0", "--batch", "2", "--tf32", "--format", "json"}, fast...)
 	code, out, stderr := runBenchTest(context.Background(), deps, args...)
-	if code != ExitOK || !got.TF32 {
+	if code != ExitOK || got.Precision != engine.TF32 {
 		t.Fatalf("exit %d, options %+v: %s", code, got, stderr)
 	}
 	var res struct {

@@ -139,9 +139,9 @@ func TestCompareTF32(t *testing.T) {
 	deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	var opened []bool
 	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
-		opened = append(opened, o.TF32)
+		opened = append(opened, o.Precision == engine.TF32)
 		threads := 0
-		if o.TF32 {
+		if o.Precision == engine.TF32 {
 			threads = 1 // the quicker side at small batches
 		}
 		return &fake.Clock{Now: clock, Threads: threads, Runs: runs}, nil

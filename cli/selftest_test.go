@@ -154,11 +154,11 @@ func TestSelftestTF32(t *testing.T) {
 	r := engine.NewRegistry()
 	var cpuTF32, gpuTF32 bool
 	r.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
-		cpuTF32 = cpuTF32 || o.TF32
+		cpuTF32 = cpuTF32 || o.Precision == engine.TF32
 		return &refExec{m: m}, nil
 	})
 	r.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
-		gpuTF32 = o.TF32
+		gpuTF32 = o.Precision == engine.TF32
 		return &roundedExec{refExec{m: m}}, nil
 	})
 	code, out := runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2", "--tf32")

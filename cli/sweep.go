@@ -91,7 +91,7 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) (
 	res, runErr := sw.Run(ctx)
 	p := sw.Prober
 	opts := map[string]any{"batches": plan.batchesLabel, "slo_p99": sw.Config.SLOP99.String(), "threads": p.Options.Threads,
-		"tf32": p.Options.TF32, "warmup": p.Warmup.String(), "window": p.Window.String(), "max_time": p.MaxTime.String(),
+		"tf32": p.Options.Precision == engine.TF32, "warmup": p.Warmup.String(), "window": p.Window.String(), "max_time": p.MaxTime.String(),
 		"mem_limit": sw.Config.MemLimit, "mem_source": sw.MemSource}
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims

@@ -97,6 +97,9 @@ type Info struct {
 	PeakGFLOPS float64
 	// Peak says how PeakGFLOPS was taken (rounds, spread, cached or not).
 	Peak Peak
+	// Precision is the type the executor multiplies and convolves in (what
+	// Options.Precision asked for; CPU engines always float32).
+	Precision Precision
 }
 
 // ErrOutOfMemory is wrapped by Prepare errors when a batch does not fit.
@@ -131,11 +134,11 @@ type Options struct {
 	// Recalibrate measures the device's sgemm peak (Info.PeakGFLOPS) again
 	// instead of reading it from the cache, and caches the new figure.
 	Recalibrate bool
-	// TF32 lets GPU engines multiply float32 matrices and convolve on tensor
-	// cores with TF32 inputs (10-bit mantissas, float32 sums), as PyTorch's
-	// allow_tf32 does, on cards that have them (Ampere and later). Off, every
-	// product is full float32.
-	TF32 bool
+	// Precision is the type GPU engines multiply and convolve in (matrix
+	// products and convolutions; norms, softmax and element-wise work stay
+	// float32). The zero value is full float32. CPU engines compute float32
+	// only and refuse any other.
+	Precision Precision
 }
 
 // Factory opens an executor for a model on a device. It refuses, with a

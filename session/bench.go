@@ -43,7 +43,7 @@ type BenchSpec struct {
 
 // Options are the engine's options of the bench.
 func (s BenchSpec) Options() engine.Options {
-	return engine.Options{Threads: s.Threads, Seed: presets.DefaultSeed, DataResident: s.Resident, TF32: s.TF32}
+	return engine.Options{Threads: s.Threads, Seed: presets.DefaultSeed, DataResident: s.Resident, Precision: engine.PrecisionOf(s.TF32)}
 }
 
 // BatchesOf are the batch sizes m is measured at.

@@ -24,7 +24,7 @@ func (m Machine) Calibrate(d engine.Device, threads int, tf32 bool) (Calibration
 	if err != nil {
 		return Calibration{}, err
 	}
-	ex, err := m.Registry.Open(d.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: threads, Recalibrate: true, TF32: tf32})
+	ex, err := m.Registry.Open(d.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: threads, Recalibrate: true, Precision: engine.PrecisionOf(tf32)})
 	if err != nil {
 		return Calibration{}, err
 	}

@@ -145,7 +145,7 @@ func (d *Dashboard) newRunner(model, device string, batch int, firstRunID uint64
 
 // options are the engine's options of every run of the dashboard.
 func (d *Dashboard) options() engine.Options {
-	return engine.Options{Threads: d.spec.Threads, Seed: presets.DefaultSeed, TF32: d.spec.TF32}
+	return engine.Options{Threads: d.spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(d.spec.TF32)}
 }
 
 // startServing checks and builds the first run when the dashboard starts

@@ -144,7 +144,7 @@ func (st *Selftest) Check(m *model.Model, batch int) Case {
 		res.Err = err
 		return res
 	}
-	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, TF32: st.TF32}, m, batch, in)
+	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(st.TF32)}, m, batch, in)
 	if err != nil {
 		var u *model.UnsupportedError
 		res.Err, res.Refused = err, errors.As(err, &u)

@@ -76,7 +76,7 @@ func (m Machine) newSweep(spec SweepSpec, g gpus) (*Sweep, error) {
 		Config: sweep.Config{Batches: spec.Batches, MaxBatch: spec.MaxBatch, SLOP99: spec.SLOP99, MemLimit: spec.MemLimit,
 			Progress: spec.Progress},
 		Prober: &sweep.RunnerProber{Registry: m.Registry, Catalog: spec.Catalog, Model: mod.Name, Device: d,
-			Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32},
+			Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(spec.TF32)},
 			Warmup:  spec.Warmup, Window: spec.Window, MaxTime: spec.MaxTime, OnSnapshot: spec.OnSnapshot,
 			Energy: m.energyFor(g, d)},
 	}

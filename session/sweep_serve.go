@@ -69,7 +69,7 @@ func (m Machine) NewServeSweep(spec ServeSweepSpec) (*ServeSweep, error) {
 	if err := CheckServeGrid(spec.Serving, spec.Grid, mod); err != nil {
 		return nil, err
 	}
-	opts := engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, TF32: spec.TF32}
+	opts := engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(spec.TF32)}
 	base := m.serveConfig(spec.Serving, spec.Catalog, mod, spec.Device, max(1, spec.Serving.Policy.RequestSize), opts)
 	if spec.Warmup > 0 {
 		base.Warmup = spec.Warmup

@@ -1,0 +1,31 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParsePrecision(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Precision
+	}{{"fp32", FP32}, {"FP16", FP16}, {"bf16", BF16}, {" tf32 ", TF32}, {"half", FP16}, {"bfloat16", BF16}, {"float32", FP32}} {
+		got, err := ParsePrecision(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParsePrecision(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+		if again, err := ParsePrecision(got.String()); err != nil || again != got {
+			t.Errorf("%v does not read back from its name: %v, %v", got, again, err)
+		}
+	}
+	_, err := ParsePrecision("fp8")
+	if err == nil || !strings.Contains(err.Error(), `"fp8" is not one of fp32|tf32|fp16|bf16`) {
+		t.Errorf("fp8: %v", err)
+	}
+	if FP32.Reduced() || !TF32.Reduced() || TF32.Half() || !FP16.Half() || !BF16.Half() {
+		t.Error("Reduced or Half wrong")
+	}
+	if FP32.Tolerance() != 1e-3 || FP16.Tolerance() != 1e-2 || BF16.Tolerance() != 5e-2 {
+		t.Error("tolerances differ from the documented ones")
+	}
+}
