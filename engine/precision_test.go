@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,31 @@ func TestParsePrecision(t *testing.T) {
 	}
 	if FP32.Tolerance() != 1e-3 || FP16.Tolerance() != 1e-2 || BF16.Tolerance() != 5e-2 {
 		t.Error("tolerances differ from the documented ones")
+	}
+}
+
+// A precision travels in JSON as its name, and a record without one reads
+// as float32.
+func TestPrecisionJSON(t *testing.T) {
+	type rec struct {
+		Precision Precision `json:"precision"`
+	}
+	b, err := json.Marshal(rec{BF16})
+	if err != nil || string(b) != `{"precision":"bf16"}` {
+		t.Fatalf("marshal: %s, %v", b, err)
+	}
+	var r rec
+	if err := json.Unmarshal([]byte(`{"precision":"fp16"}`), &r); err != nil || r.Precision != FP16 {
+		t.Errorf("fp16 read back as %v, %v", r.Precision, err)
+	}
+	r = rec{TF32}
+	if err := json.Unmarshal([]byte(`{}`), &r); err != nil || r.Precision != TF32 {
+		t.Errorf("an absent field changed the value: %v, %v", r.Precision, err)
+	}
+	if err := json.Unmarshal([]byte(`{"precision":""}`), &r); err != nil || r.Precision != FP32 {
+		t.Errorf("an empty name read as %v, %v", r.Precision, err)
+	}
+	if err := json.Unmarshal([]byte(`{"precision":"fp8"}`), &r); err == nil || !strings.Contains(err.Error(), "fp32|tf32|fp16|bf16") {
+		t.Errorf("fp8: %v", err)
 	}
 }

@@ -81,7 +81,7 @@ type options struct {
 // New opens the CPU engine for model m. opts.Threads (0: every core) bounds
 // both the Go workers and BLAS. Every graph m compiles to runs: ops without a
 // fast kernel run on the reference kernels, so New refuses only what
-// model.CheckSupported refuses.
+// model.CheckSupported refuses, and a precision other than FP32.
 func New(d engine.Device, m *model.Model, opts engine.Options) (engine.Executor, error) {
 	return newExecutor(d, m, opts, options{})
 }
@@ -92,6 +92,9 @@ func newExecutor(d engine.Device, m *model.Model, opts engine.Options, o options
 	}
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("cpu engine: no model")
+	}
+	if opts.Precision != engine.FP32 {
+		return nil, fmt.Errorf("cpu engine: precision %s is not available: the CPU engine computes in float32 only (fp32)", opts.Precision)
 	}
 	if u := model.CheckSupported(m.Graph); len(u) > 0 {
 		return nil, &model.UnsupportedError{Graph: m.Name, List: u}
@@ -380,6 +383,7 @@ func (e *executor) Info() engine.Info {
 		Threads:    e.threads,
 		PeakGFLOPS: e.peakVal.gflops,
 		Peak:       e.peakVal.peak,
+		Precision:  engine.FP32,
 	}
 	if e.plan != nil {
 		info.Plan = e.plan.summary

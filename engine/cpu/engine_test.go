@@ -370,3 +370,20 @@ func TestInfoPlan(t *testing.T) {
 		}
 	}
 }
+
+// The CPU engine computes in float32 only: it says so in Info, and refuses
+// to open in any other precision rather than run float32 under its name.
+func TestPrecisionFloat32Only(t *testing.T) {
+	m, _ := presets.BuildModel("linear", presets.DefaultSeed)
+	e := openT(t, m, 1, options{})
+	if p := e.Info().Precision; p != engine.FP32 {
+		t.Errorf("Info.Precision %v, want fp32", p)
+	}
+	for _, p := range []engine.Precision{engine.TF32, engine.FP16, engine.BF16} {
+		_, err := New(engine.Device{Kind: engine.CPU}, m, engine.Options{Precision: p})
+		want := "cpu engine: precision " + p.String() + " is not available: the CPU engine computes in float32 only (fp32)"
+		if err == nil || err.Error() != want {
+			t.Errorf("%v: %v, want %q", p, err, want)
+		}
+	}
+}

@@ -29,8 +29,11 @@ type Entry struct {
 	Library string `json:"library"`
 	// Threads is the CPU thread count (CPU entries).
 	Threads int `json:"threads,omitempty"`
-	// TF32 says the figure is the TF32 tensor-core rate (GPU entries).
-	TF32 bool `json:"tf32,omitempty"`
+	// Precision names the operand type the figure is the rate of (GPU
+	// entries): "tf32", "fp16" or "bf16" for a tensor-core rate, "" for
+	// float32. Entries written before precisions existed said "tf32": true,
+	// which reads as "tf32".
+	Precision string `json:"precision,omitempty"`
 	// Measured is when.
 	Measured time.Time `json:"measured"`
 	// Runs is how many timed rounds GFLOPS is the best of; 0 in entries
@@ -42,6 +45,23 @@ type Entry struct {
 	Spread float64 `json:"spread,omitempty"`
 	// Busy is the share of its threads' time the calibration got (CPU entries).
 	Busy float64 `json:"busy,omitempty"`
+}
+
+// UnmarshalJSON reads an entry, an old one's "tf32": true as Precision "tf32".
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	type plain Entry // without this method
+	var v struct {
+		plain
+		TF32 bool `json:"tf32"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Entry(v.plain)
+	if e.Precision == "" && v.TF32 {
+		e.Precision = "tf32"
+	}
+	return nil
 }
 
 // file is the cache file's content.

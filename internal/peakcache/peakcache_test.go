@@ -15,13 +15,13 @@ func TestPutKeepsOtherEntriesAndGetSkipsZero(t *testing.T) {
 	if err := c.Put("cpu|a", Entry{GFLOPS: 20, Threads: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Put("cuda|b", Entry{GFLOPS: 5e4, TF32: true}); err != nil {
+	if err := c.Put("cuda|b", Entry{GFLOPS: 5e4, Precision: "fp16"}); err != nil {
 		t.Fatal(err)
 	}
 	if e, ok := c.Get("cpu|a"); !ok || e.GFLOPS != 20 || e.Threads != 2 {
 		t.Errorf("cpu entry %+v, %v", e, ok)
 	}
-	if e, ok := c.Get("cuda|b"); !ok || !e.TF32 {
+	if e, ok := c.Get("cuda|b"); !ok || e.Precision != "fp16" {
 		t.Errorf("cuda entry %+v, %v", e, ok)
 	}
 	if err := c.Put("cpu|zero", Entry{}); err != nil {
@@ -31,7 +31,8 @@ func TestPutKeepsOtherEntriesAndGetSkipsZero(t *testing.T) {
 		t.Error("a zero figure counts as cached")
 	}
 	b, _ := os.ReadFile(c.Path())
-	if !strings.Contains(string(b), `"cuda|b"`) || !strings.Contains(string(b), `"gflops": 20`) {
+	if !strings.Contains(string(b), `"cuda|b"`) || !strings.Contains(string(b), `"gflops": 20`) ||
+		!strings.Contains(string(b), `"precision": "fp16"`) || strings.Contains(string(b), "tf32") {
 		t.Errorf("file:\n%s", b)
 	}
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(c.Path()), FileName+".*"))
@@ -81,5 +82,29 @@ func TestDeleteAndAll(t *testing.T) {
 	}
 	if err := (Cache{}).Delete("cpu|1"); err != nil || (Cache{}).All() != nil {
 		t.Errorf("the zero cache: %v %v", err, (Cache{}).All())
+	}
+}
+
+// A file written before precisions existed marks the TF32 rate "tf32":
+// true; it reads as precision tf32, and float32 entries as "".
+func TestOldTF32EntriesReadAsTF32(t *testing.T) {
+	c := In(t.TempDir())
+	old := `{"entries": {"cuda|tf32": {"gflops": 1e5, "device": "H100", "library": "cuBLAS 12", "tf32": true},
+		"cuda|fp32": {"gflops": 5e4, "device": "H100", "library": "cuBLAS 12"}}}`
+	if err := os.WriteFile(c.Path(), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Get("cuda|tf32"); !ok || e.Precision != "tf32" || e.GFLOPS != 1e5 || e.Device != "H100" {
+		t.Errorf("old TF32 entry: %+v, %v", e, ok)
+	}
+	if e, ok := c.Get("cuda|fp32"); !ok || e.Precision != "" {
+		t.Errorf("old float32 entry: %+v, %v", e, ok)
+	}
+	if err := c.Put("cpu|a", Entry{GFLOPS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(c.Path())
+	if strings.Contains(string(b), `"tf32": true`) || !strings.Contains(string(b), `"precision": "tf32"`) {
+		t.Errorf("rewritten file keeps the old field or loses the precision:\n%s", b)
 	}
 }
