@@ -13,7 +13,9 @@ writes OUT/<model>.onnx for each model:
 
 Every file has a dynamic batch axis named "batch" on its input ("input") and
 output ("output"); the encoder's second axis is named "seq". The modules are
-in eval mode with constant folding on. The weights are random but seeded
+in eval mode with constant folding on, exported by the TorchScript exporter
+(dynamo=False where PyTorch offers the choice: 2.9 made the dynamo exporter
+the default, which writes other graphs and needs onnxscript). The weights are random but seeded
 (--seed, default 0): the same seed writes the same weights, and build() in
 this file gives bench_imported.py the same modules. The convolutional
 networks' BatchNorm statistics are taken from one seeded batch of random
@@ -29,6 +31,7 @@ Works with PyTorch 1.13 and 2.x (torchvision 0.13 or later).
 """
 
 import argparse
+import inspect
 import math
 import os
 import sys
@@ -135,9 +138,10 @@ def export(name, out, opset=17, seed=0, io_batch=0):
     module = build(name, seed)
     example = torch.zeros((2,) + input_shape(name))
     path = os.path.join(out, "%s.onnx" % name)
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
         torch.onnx.export(module, (example,), path, input_names=["input"], output_names=["output"],
-                          dynamic_axes=dynamic_axes(name), opset_version=opset, do_constant_folding=True)
+                          dynamic_axes=dynamic_axes(name), opset_version=opset, do_constant_folding=True, **legacy)
     written = [path]
     if io_batch:
         gen = torch.Generator().manual_seed(0)
