@@ -9,6 +9,10 @@
       with the ratio infertop/PyTorch of samples/s.
   gpu_report.py torch-table TORCH_JSONL
       bench.py records as a markdown table (preset x batch; a column per device/threads/mode).
+  gpu_report.py imported IMPORTED_JSONL
+      the imported models of gpu-verify.sh's step 7 per model x precision x batch: infertop and
+      PyTorch samples/s and their ratio, infertop's error against its CPU engine (selftest) and
+      PyTorch's against its own fp32 output (bench_imported.py).
 
 The JSONL files hold one JSON object per line: bench.py's records, or infertop bench
 output ({"meta":..,"rows":[..]}) either bare or wrapped as {"result": {...}}.
@@ -16,6 +20,7 @@ output ({"meta":..,"rows":[..]}) either bare or wrapped as {"result": {...}}.
 
 import csv
 import json
+import re
 import sys
 
 MIB = 1024.0 * 1024.0
@@ -282,11 +287,116 @@ def _readable(v):
 
 
 PRESET_ORDER = {p: i for i, p in enumerate(["linear", "mlp", "lenet5", "resnet", "transformer"])}
+IMPORTED_ORDER = {m: i for i, m in enumerate(["resnet50", "mobilenetv2", "bert_encoder"])}
+PRECISION_ORDER = {p: i for i, p in enumerate(["fp32", "tf32", "fp16", "bf16"])}
+
+
+def _lines(path):
+    try:
+        f = open(path)
+    except OSError:
+        return
+    with f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    pass
+
+
+def _why(d):
+    """A failed infertop run's reason: its error field, else stderr's last line."""
+    lines = [ln for ln in str(d.get("stderr") or d.get("stdout") or "").splitlines() if ln.strip()]
+    return (lines[-1] if lines else "exit %s" % d.get("rc")).strip()
+
+
+def _infertop_bench(d):
+    """The row of an infertop-bench record at its batch: (samples/s, p50 ms, precision as run, note)."""
+    res = d.get("result") if isinstance(d.get("result"), dict) else {}
+    opts = (res.get("meta") or {}).get("options") or {}
+    rows = [r for r in res.get("rows") or [] if isinstance(r, dict)]
+    row = next((r for r in rows if r.get("batch") == d.get("batch")), rows[0] if rows else {})
+    ran = row.get("precision") or opts.get("precision") or ("tf32" if opts.get("tf32") else ("fp32" if opts else None))
+    lat = row.get("latency_ms") if isinstance(row.get("latency_ms"), dict) else {}
+    note = d.get("skipped") or row.get("error") or ("" if d.get("rc") == 0 and row else _why(d))
+    return row.get("samples_per_sec"), lat.get("p50"), ran, note
+
+
+def _infertop_selftest(d):
+    """What selftest printed for one model: (max rel err, verdict, precision as run, tolerance, note)."""
+    text = str(d.get("stdout") or "")
+    err = re.search(r"max rel err ([0-9.]+(?:e[-+]?[0-9]+)?)", text)
+    verdict = re.search(r"^(PASS|FAIL|REFUSED)\b", text, re.M)
+    ran = re.search(r"^selftest \S+ in (\w+) against", text, re.M)
+    ran = ran.group(1) if ran else ("tf32" if re.search(r"^selftest \S+ with TF32", text, re.M) else
+                                    ("fp32" if re.search(r"^selftest ", text, re.M) else None))
+    tol = re.search(r"tolerance ([0-9.]+(?:e[-+]?[0-9]+)?)", text)
+    note = d.get("skipped") or ("" if err else _why(d))
+    return (float(err.group(1)) if err else None, verdict.group(1) if verdict else None, ran,
+            tol.group(1) if tol else None, note)
+
+
+def imported(path, out=sys.stdout):
+    """gpu-verify.sh step 7: infertop vs PyTorch per model x precision x batch, and each precision's error."""
+    ours, theirs, errs, torch_meta = {}, {}, {}, {}
+    for d in _lines(path):
+        kind = d.get("kind") or d.get("source")
+        if kind == "infertop-bench":
+            ours[(d.get("model"), d.get("precision"), d.get("batch"))] = _infertop_bench(d)
+        elif kind == "infertop-selftest":
+            errs[(d.get("model"), d.get("precision"))] = _infertop_selftest(d)
+        elif kind == "pytorch" and d.get("model"):
+            theirs[(d["model"], d.get("precision"), d.get("batch"))] = d
+            for k in ("gpu", "torch_version", "half_mode"):
+                if d.get(k):
+                    torch_meta[k] = d[k]
+    keys = sorted(set(ours) | set(theirs), key=lambda k: (
+        IMPORTED_ORDER.get(k[0], 99), str(k[0]), k[2] or 0, PRECISION_ORDER.get(k[1], 99), str(k[1])))
+    print("== imported models per precision (gpu-verify step 7): samples/s end to end from pinned memory, "
+          "ratio = infertop / PyTorch", file=out)
+    if not keys:
+        print("no records in %s" % path, file=out)
+        return 0
+
+    def f(v, spec):
+        return spec % v if isinstance(v, (int, float)) else "-"
+
+    print("%-13s %-4s %5s %11s %11s %7s %9s %9s %-4s %11s %11s %11s  %s" % (
+        "model", "prec", "batch", "infertop/s", "pytorch/s", "ratio", "it p50ms", "pt p50ms", "ran",
+        "it err", "pt err", "pt maxerr", "note"), file=out)
+    for k in keys:
+        sa, pa, ran, note_a = ours.get(k, (None, None, None, ""))
+        t = theirs.get(k, {})
+        sb = t.get("samples_per_sec")
+        e = errs.get(k[:2], (None, None, None, None, ""))
+        notes = [x for x in (note_a, t.get("skipped") or t.get("error")) if x]
+        if e[1] == "FAIL" or e[4]:
+            notes.append("selftest: " + (e[4] or "FAIL over tolerance %s" % e[3]))
+        if ran and k[1] and ran != k[1]:
+            notes.append("infertop ran %s" % ran)
+        print("%-13s %-4s %5s %11s %11s %7s %9s %9s %-4s %11s %11s %11s  %s" % (
+            k[0], k[1], k[2], f(sa, "%.1f"), f(sb, "%.1f"), f(sa / sb if sa and sb else None, "%.3f"),
+            f(pa, "%.3f"), f(t.get("p50_ms"), "%.3f"), ran or "-", f(e[0], "%.2e"),
+            f(t.get("rel_err_vs_fp32"), "%.2e"), f(t.get("max_rel_err_vs_fp32"), "%.2e"),
+            "; ".join(str(n) for n in notes)[:100]), file=out)
+    batches = sorted({d["batch"] for d in _lines(path) if d.get("kind") == "infertop-selftest" and d.get("batch")})
+    print("ran: the precision infertop's JSON says it computed in. it err: infertop's selftest on the GPU against its "
+          "float32 CPU engine, max|a-b| / max|b|, at batch %s. pt err: PyTorch against its own fp32 output (TF32 off) "
+          "on the same input, ||a-b|| / ||b||; pt maxerr: max|a-b| / max|b|." % (
+              ",".join(str(b) for b in batches) or "-"), file=out)
+    if torch_meta:
+        print("PyTorch %s on %s; fp16/bf16: %s." % (torch_meta.get("torch_version", "?"), torch_meta.get("gpu", "?"),
+                                                   torch_meta.get("half_mode", "?")), file=out)
+    return 0
 
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == "torch-table":
         return torch_table(argv[1])
+    if len(argv) >= 2 and argv[0] == "imported":
+        return imported(argv[1])
     if len(argv) >= 3 and argv[0] == "smi-compare":
         return smi_compare(argv[1], argv[2])
     if len(argv) >= 3 and argv[0] == "ratios":
