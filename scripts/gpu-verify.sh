@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # gpu-verify.sh — one short visit to a GPU machine: telemetry check, selftest,
-# infertop CUDA benchmarks, the same in PyTorch, and a CPU reference point.
+# infertop CUDA benchmarks, the same in PyTorch, a CPU reference point, and
+# full-size imported models (ResNet-50, MobileNetV2, a BERT-base encoder) in fp32, tf32, fp16 and bf16.
 #
 # Usage: scripts/gpu-verify.sh [options] [GPU_BINARY [DEFAULT_BINARY]]
 #   GPU_BINARY       infertop built with -tags gpu      (default .devout/infertop-gpu)
 #   DEFAULT_BINARY   infertop default build (for NVML)  (default .devout/infertop)
 # Options:
 #   --dry-run        print the plan and exit; runs nothing
-#   --budget S       total seconds for all steps (default 340); later steps are skipped past it
+#   --budget S       total seconds for all steps (default 540); later steps are skipped past it
+#   --imported-share S  seconds of the budget kept for step 7, the imported models (default 200; 0 leaves
+#                    it out; the whole --budget runs step 7 alone)
+#   --imported-batches LIST  batch sizes of step 7, in this order (default 32,128)
 #   --python PATH    python3 with torch (default /opt/torch/.venv/bin/python3, else python3)
 #   --duration D     timed part of each benchmark, Go duration (default 2s)
 #   --warmup D       warm-up of each benchmark, Go duration (default 1s)
@@ -18,14 +22,22 @@
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
 # Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl
-# summary.txt (its ratio table also gives infertop's energy per sample where NVML counted it).
+# imported.jsonl imported.txt summary.txt (its ratio table also gives infertop's energy per sample where NVML counted
+# it; its last table the imported models per precision).
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
 # script goes on. The script itself exits 0 unless its arguments are wrong.
 set -u
 
 GPU_BIN=.devout/infertop-gpu
 CPU_BIN=.devout/infertop
-BUDGET=340
+BUDGET=540
+IMPORTED_SHARE=200
+IMPORTED_BATCHES=32,128
+IMPORTED_MODELS="resnet50 mobilenetv2 bert_encoder"
+IMPORTED_PRECISIONS="fp32 tf32 fp16 bf16"
+IMP_WARMUP=0.5s
+IMP_DURATION=1s
+IMP_ERR_BATCH=8
 PY=
 DURATION=2s
 WARMUP=1s
@@ -38,7 +50,7 @@ STEPS_BIN=.devout/cuda-steps.test
 STEP_CASES="resnet:256 resnet:1024 transformer:256"
 PROFILE_PRESETS="resnet transformer"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gpu-verify: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -48,6 +60,8 @@ while [ $# -gt 0 ]; do
 	-h|--help) usage; exit 0 ;;
 	-n|--dry-run) DRY=1 ;;
 	--budget) need "$@"; BUDGET=$2; shift ;;
+	--imported-share) need "$@"; IMPORTED_SHARE=$2; shift ;;
+	--imported-batches) need "$@"; IMPORTED_BATCHES=$2; shift ;;
 	--python) need "$@"; PY=$2; shift ;;
 	--duration) need "$@"; DURATION=$2; shift ;;
 	--warmup) need "$@"; WARMUP=$2; shift ;;
@@ -57,6 +71,8 @@ while [ $# -gt 0 ]; do
 	--steps) need "$@"; STEPS_BIN=$2; shift ;;
 	--steps=*) STEPS_BIN=${1#*=} ;;
 	--budget=*) BUDGET=${1#*=} ;;
+	--imported-share=*) IMPORTED_SHARE=${1#*=} ;;
+	--imported-batches=*) IMPORTED_BATCHES=${1#*=} ;;
 	--python=*) PY=${1#*=} ;;
 	--duration=*) DURATION=${1#*=} ;;
 	--warmup=*) WARMUP=${1#*=} ;;
@@ -74,6 +90,9 @@ done
 [ ${#pos[@]} -ge 2 ] && CPU_BIN=${pos[1]}
 [[ $BUDGET =~ ^[0-9]+$ ]] && [ "$BUDGET" -gt 0 ] || die "--budget must be a positive number of seconds"
 [[ $BATCHES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--batches must be a comma-separated list of integers"
+[[ $IMPORTED_SHARE =~ ^[0-9]+$ ]] || die "--imported-share must be a number of seconds (0 leaves step 7 out)"
+[ "$IMPORTED_SHARE" -le "$BUDGET" ] || die "--imported-share ${IMPORTED_SHARE}s is more than the --budget of ${BUDGET}s"
+[[ $IMPORTED_BATCHES =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--imported-batches must be a comma-separated list of positive integers"
 [[ $PRESETS =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || die "--presets must be a comma-separated list of names"
 [[ $DURATION =~ ^[0-9.]+(ms|s|m)$ ]] || die "--duration must be a Go duration such as 2s"
 [[ $WARMUP =~ ^[0-9.]+(ms|s|m)$ ]] || die "--warmup must be a Go duration such as 1s"
@@ -87,14 +106,18 @@ DUR_S=$(secs "$DURATION")
 WARM_S=$(secs "$WARMUP")
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_PY=$HERE/bench/pytorch/bench.py
+EXPORT_PY=$HERE/bench/pytorch/export_imported.py
+IMPORTED_PY=$HERE/bench/pytorch/bench_imported.py
 REPORT_PY=$HERE/bench/pytorch/gpu_report.py
 SMI_QUERY=index,pci.bus_id,name,uuid,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,driver_version
 IFS=, read -r -a PRESET_LIST <<<"$PRESETS"
 IFS=, read -r -a RESIDENT_LIST <<<"$RESIDENT_PRESETS"
+IFS=, read -r -a IMP_BATCH_LIST <<<"$IMPORTED_BATCHES"
 
 plan() {
 	cat <<EOF
-gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged and the script goes on)
+gpu-verify plan (budget ${BUDGET}s: steps 1-6 within $(( BUDGET - IMPORTED_SHARE ))s, step 7 in the rest; each step under
+timeout; a failure is logged and the script goes on)
   gpu binary:     $GPU_BIN
   default binary: $CPU_BIN
   python:         $PY
@@ -119,10 +142,32 @@ gpu-verify plan (budget ${BUDGET}s; each step under timeout; a failure is logged
   5 cpu-ref   $GPU_BIN bench --preset mlp --device cpu --batch 256 --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
               $PY bench/pytorch/bench.py --device cpu --preset mlp --batch 256 >> torch.jsonl (all cores)
   6 tf32      for p in resnet transformer: step 3 at --batch 256,1024 with --tf32; step 4 for them with --tf32
-              (last, so a spent budget cuts it first)
+              (last of steps 1-6, so a spent budget cuts it first)
+$(plan_imported)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl summary.txt
+              gpu_report.py imported imported.jsonl >> summary.txt
+  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl
+         imported.jsonl imported.txt summary.txt
+EOF
+}
+
+plan_imported() {
+	if [ "$IMPORTED_SHARE" = 0 ]; then
+		echo "  7 imported  left out (--imported-share 0)"
+		return
+	fi
+	cat <<EOF
+  7 imported  the last ${IMPORTED_SHARE}s of the budget: full-size models in each precision, warm-up $IMP_WARMUP, duration $IMP_DURATION
+              $PY bench/pytorch/export_imported.py \$WORK/imported (${IMPORTED_MODELS// /, }; opset 17, seeded) >> imported.txt
+              for b in ${IMP_BATCH_LIST[*]}, for m in $IMPORTED_MODELS:
+                for P in $IMPORTED_PRECISIONS: $GPU_BIN bench --model \$m.onnx --dim seq=128 --device cuda:0 --precision \$P
+                  --batch \$b --format json >> imported.jsonl (a build without --precision: --tf32 for tf32, fp16/bf16 skipped)
+                $PY bench/pytorch/bench_imported.py --model \$m --device cuda:0 --batch \$b >> imported.jsonl
+                  (PyTorch eager, pinned float32 input copied each batch; fp16/bf16 as module.half()/.bfloat16();
+                  each precision's relative error against its own fp32 output)
+                after the first batch's benchmarks, for m, P: $GPU_BIN selftest --device cuda:0 --presets none --model \$m.onnx
+                  --dim seq=128 --batches $IMP_ERR_BATCH --precision \$P >> imported.jsonl (infertop's error against its CPU engine)
 EOF
 }
 
@@ -145,8 +190,9 @@ START=$(date +%s)
 
 log() { echo "$*" | tee -a "$SUMMARY"; }
 elapsed() { echo $(( $(date +%s) - START )); }
-# left: seconds of budget left.
-left() { echo $(( BUDGET - $(elapsed) )); }
+# left: seconds of budget left, less the share kept for step 7 until step 7 starts.
+RESERVED=$IMPORTED_SHARE
+left() { echo $(( BUDGET - RESERVED - $(elapsed) )); }
 
 # run NAME LIMIT OUTFILE CMD... : runs CMD under timeout, stdout+stderr appended to OUTFILE,
 # skipped when the budget is spent; logs the exit code. The limit is cut to the budget left.
@@ -168,8 +214,9 @@ run() {
 	return $rc
 }
 
-# run_json NAME LIMIT CMD... : like run, but stores one line in bench.jsonl:
-# {"step","cmd","rc","wall_s","result":<parsed JSON>} or "stdout" when it does not parse.
+# run_json NAME LIMIT CMD... : like run, but stores one line in $JSON_TO (bench.jsonl unless set):
+# {"step","cmd","rc","wall_s","result":<parsed JSON>} or "stdout" when it does not parse,
+# with the fields of the JSON object $JSON_TAGS added.
 run_json() {
 	local name=$1 limit=$2; shift 2
 	local l; l=$(left)
@@ -182,10 +229,11 @@ run_json() {
 	timeout -k 5 "$limit" "$@" >"$WORK/o" 2>"$WORK/e"
 	rc=$?
 	local wall=$(( $(date +%s) - t0 ))
-	if ! "$PY" - "$name" "$rc" "$wall" "$WORK/o" "$WORK/e" "$@" >>"$OUTDIR/bench.jsonl" <<'EOF'
-import json, sys
+	if ! JSON_TAGS=${JSON_TAGS:-} "$PY" - "$name" "$rc" "$wall" "$WORK/o" "$WORK/e" "$@" >>"${JSON_TO:-$OUTDIR/bench.jsonl}" <<'EOF'
+import json, os, sys
 name, rc, wall, o, e = sys.argv[1:6]
 rec = {"step": name, "cmd": sys.argv[6:], "rc": int(rc), "wall_s": int(wall)}
+rec.update(json.loads(os.environ.get("JSON_TAGS") or "{}"))
 out = open(o, errors="replace").read()
 err = open(e, errors="replace").read()
 try:
@@ -197,7 +245,7 @@ if err.strip():
 print(json.dumps(rec))
 EOF
 	then
-		{ echo "{\"step\": \"$name\", \"rc\": $rc, \"note\": \"python wrapper failed; raw output follows\"}"; cat "$WORK/o" "$WORK/e"; } >>"$OUTDIR/bench.jsonl"
+		{ echo "{\"step\": \"$name\", \"rc\": $rc, \"note\": \"python wrapper failed; raw output follows\"}"; cat "$WORK/o" "$WORK/e"; } >>"${JSON_TO:-$OUTDIR/bench.jsonl}"
 	fi
 	log "[$(elapsed)s] $name: exit $rc in ${wall}s$([ $rc = 124 ] && echo " (timed out at ${limit}s)")$( { [ $rc != 0 ] && grep -v '^\s*$' "$WORK/e" | tail -n1; grep -m1 -i 'error' "$WORK/e"; } 2>/dev/null | head -n1 | cut -c1-120 | sed 's/^/ — /')"
 	return $rc
@@ -329,6 +377,83 @@ done
 run torch-tf32 60 "$TJ" "$PY" "$BENCH_PY" --device cuda:0 --preset resnet,transformer --batch 256,1024 \
 	--warmup "$WARM_S" --duration "$DUR_S" --pinned --tf32
 
+# 7. Full-size imported models (exported here by this machine's PyTorch) in each precision: infertop's
+# CUDA engine and PyTorch eager, end to end, with each precision's error. It has the last
+# IMPORTED_SHARE seconds of the budget; the first batch size for every model comes first, then
+# infertop's errors, then the other batch sizes, so a spent share cuts the larger batches.
+RESERVED=0
+IMP=$OUTDIR/imported.jsonl
+IMP_LOG=$OUTDIR/imported.txt
+IMP_DIR=$WORK/imported
+IMP_DIM="--dim seq=128"
+: >"$IMP"; : >"$IMP_LOG"
+# imp_flags TOOL P: the flags asking infertop's TOOL (bench, selftest) for precision P; status 1 when it cannot.
+imp_flags() {
+	if "$GPU_BIN" "$1" --help 2>&1 | grep -q -- '-precision'; then
+		echo "--precision $2"
+		return 0
+	fi
+	case $2 in
+	fp32) echo "" ;;
+	tf32) echo "--tf32" ;;
+	*) return 1 ;;
+	esac
+}
+# imp_bench B M: infertop at batch B on model M in every precision, then PyTorch on it.
+imp_bench() {
+	local b=$1 m=$2 p flags
+	if [ -f "$IMP_DIR/$m.onnx" ]; then
+		for p in $IMPORTED_PRECISIONS; do
+			if ! flags=$(imp_flags bench "$p"); then
+				log "[$(elapsed)s] SKIP imported $m $p b$b: this build's bench has no --precision"
+				echo "{\"kind\": \"infertop-bench\", \"model\": \"$m\", \"precision\": \"$p\", \"batch\": $b, \"skipped\": \"this build's bench has no --precision\"}" >>"$IMP"
+				continue
+			fi
+			# shellcheck disable=SC2086 # flags and IMP_DIM are lists of flags
+			JSON_TO=$IMP JSON_TAGS="{\"kind\": \"infertop-bench\", \"model\": \"$m\", \"precision\": \"$p\", \"batch\": $b}" \
+				run_json "imported $m $p b$b" 40 "$GPU_BIN" bench --model "$IMP_DIR/$m.onnx" $IMP_DIM --device cuda:0 $flags \
+				--batch "$b" --warmup "$IMP_WARMUP" --duration "$IMP_DURATION" --format json
+		done
+	else
+		log "[$(elapsed)s] SKIP imported $m b$b on infertop: $IMP_DIR/$m.onnx was not exported (imported.txt says why)"
+	fi
+	run "imported torch $m b$b" 60 "$WORK/torch-imported.txt" "$PY" "$IMPORTED_PY" --model "$m" --device cuda:0 --batch "$b" \
+		--warmup "$(secs "$IMP_WARMUP")" --duration "$(secs "$IMP_DURATION")"
+	grep '^{' "$WORK/torch-imported.txt" >>"$IMP"
+	grep -v '^{' "$WORK/torch-imported.txt" >>"$IMP_LOG"
+	: >"$WORK/torch-imported.txt"
+}
+# imp_errors M: infertop's error in each precision against its CPU engine (selftest), on model M.
+imp_errors() {
+	local m=$1 p flags
+	[ -f "$IMP_DIR/$m.onnx" ] || return 0
+	for p in $IMPORTED_PRECISIONS; do
+		if ! flags=$(imp_flags selftest "$p"); then
+			echo "{\"kind\": \"infertop-selftest\", \"model\": \"$m\", \"precision\": \"$p\", \"skipped\": \"this build's selftest has no --precision\"}" >>"$IMP"
+			continue
+		fi
+		# shellcheck disable=SC2086 # flags and IMP_DIM are lists of flags
+		JSON_TO=$IMP JSON_TAGS="{\"kind\": \"infertop-selftest\", \"model\": \"$m\", \"precision\": \"$p\", \"batch\": $IMP_ERR_BATCH}" \
+			run_json "imported selftest $m $p" 60 "$GPU_BIN" selftest --device cuda:0 --presets none \
+			--model "$IMP_DIR/$m.onnx" $IMP_DIM --batches "$IMP_ERR_BATCH" $flags
+	done
+}
+if [ "$IMPORTED_SHARE" -gt 0 ]; then
+	log "[$(elapsed)s] imported: $(left)s of the budget left for step 7"
+	run export-imported 120 "$IMP_LOG" "$PY" "$EXPORT_PY" "$IMP_DIR"
+	for m in $IMPORTED_MODELS; do
+		imp_bench "${IMP_BATCH_LIST[0]}" "$m"
+	done
+	for m in $IMPORTED_MODELS; do
+		imp_errors "$m"
+	done
+	for b in "${IMP_BATCH_LIST[@]:1}"; do
+		for m in $IMPORTED_MODELS; do
+			imp_bench "$b" "$m"
+		done
+	done
+fi
+
 # The GPU's state after the load (clocks, temperature, power), beside the first reading.
 { echo; echo "\$ (after the benchmarks) nvidia-smi --query-gpu=... --format=csv"; } >>"$SMI"
 timeout 15 nvidia-smi --query-gpu="$SMI_QUERY" --format=csv >>"$SMI" 2>&1
@@ -336,5 +461,9 @@ timeout 15 nvidia-smi --query-gpu="$SMI_QUERY" --format=csv >>"$SMI" 2>&1
 log ""
 log "== samples/s, infertop vs PyTorch (ratio = infertop / PyTorch; end_to_end+pinned is like for like, plain end_to_end is PyTorch from pageable memory)"
 "$PY" "$REPORT_PY" ratios "$OUTDIR/bench.jsonl" "$TJ" 2>&1 | tee -a "$SUMMARY"
+if [ "$IMPORTED_SHARE" -gt 0 ]; then
+	log ""
+	"$PY" "$REPORT_PY" imported "$IMP" 2>&1 | tee -a "$SUMMARY"
+fi
 log "done in $(elapsed)s; files: $(cd "$OUTDIR" && ls | tr '\n' ' ')"
 exit 0
