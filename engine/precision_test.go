@@ -56,3 +56,14 @@ func TestPrecisionJSON(t *testing.T) {
 		t.Errorf("fp8: %v", err)
 	}
 }
+
+// A reduced precision is for GPUs: the CPU's options keep float32.
+func TestOptionsOn(t *testing.T) {
+	o := Options{Precision: FP16, Threads: 3}
+	if got := o.On(Device{Kind: CPU}); got.Precision != FP32 || got.Threads != 3 {
+		t.Errorf("on the CPU: %+v", got)
+	}
+	if got := o.On(Device{Kind: CUDA, Ordinal: 1}); got != o {
+		t.Errorf("on cuda:1: %+v", got)
+	}
+}

@@ -92,6 +92,11 @@ type Config struct {
 	// boundary, for the snapshot's energy per sample. Leave it nil where
 	// there is no counter; it answers ok false for devices without one.
 	Energy EnergyMeter
+	// Check, when set, judges the outputs of one batch run just after each
+	// successful Prepare (before warm-up) against a baseline; its figure
+	// is Snapshot.Accuracy until the next Prepare. A serving run does not
+	// call it.
+	Check Checker
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an error for

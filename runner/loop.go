@@ -43,6 +43,8 @@ type loop struct {
 
 	// prof times the steps of one batch in Config.ProfileEvery.
 	prof profiler
+	// accuracy is what Config.Check said of the prepared batch.
+	accuracy Accuracy
 
 	state   State
 	errText string
@@ -241,10 +243,14 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 	if err := m.CheckBatch(batch); err != nil {
 		return err
 	}
+	opts := l.cfg.Options
+	if d, err := engine.ParseDevice(device); err == nil {
+		opts = opts.On(d) // a GPU precision does not follow the run to the CPU
+	}
 	var ex engine.Executor
 	err = safely(func() error {
 		var err error
-		ex, err = l.cfg.Registry.Open(device, m, l.cfg.Options)
+		ex, err = l.cfg.Registry.Open(device, m, opts)
 		if err != nil {
 			return err
 		}
@@ -282,12 +288,13 @@ func (l *loop) switchTo(name, device string, batch int, kind EventKind) error {
 // prepared takes in what a successful Prepare changed: the executor's
 // description (it may describe the batch: how the CUDA engine's
 // convolutions run), the FLOPs per sample, the input and output tensors,
-// and the steps a profile times.
+// the steps a profile times, and the batch's accuracy (Config.Check).
 func (l *loop) prepared() {
 	l.info = l.exec.Info()
 	l.flops, _ = FLOPsPerSample(l.model) // unknown FLOPs read 0 GFLOP/s
 	l.allocBuffers()
 	l.prof.open(l.exec, l.info)
+	l.check()
 }
 
 // allocBuffers sets the input and output tensors of the prepared batch and

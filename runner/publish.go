@@ -37,6 +37,7 @@ func (l *loop) snapshot(now time.Time) Snapshot {
 		Latency:       l.lat.percentiles(),
 		Stability:     l.stability,
 		Info:          l.info,
+		Accuracy:      l.accuracy,
 		Windows:       append([]Window(nil), l.windows...),
 		Histogram:     l.lat.buckets(l.cfg.HistogramBuckets),
 		Events:        l.events.list(),

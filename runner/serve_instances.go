@@ -85,9 +85,12 @@ func openInstances(ctx context.Context, cfg ServeConfig, p serve.Policy) (*insta
 func openInstance(cfg ServeConfig, m *model.Model, i int, sizes []int) (*instance, error) {
 	in := &instance{idx: i, device: cfg.instanceDevice(i), sizes: sizes, work: make(chan int, 1)}
 	opts := cfg.Options
-	if dev, err := engine.ParseDevice(in.device); err == nil && dev.Kind == engine.CPU {
-		in.threads = cfg.instanceThreads(i)
-		opts.Threads = in.threads
+	if dev, err := engine.ParseDevice(in.device); err == nil {
+		opts = opts.On(dev) // a GPU precision does not follow the run to the CPU
+		if dev.Kind == engine.CPU {
+			in.threads = cfg.instanceThreads(i)
+			opts.Threads = in.threads
+		}
 	}
 	for _, size := range sizes {
 		if err := m.CheckBatch(size); err != nil {

@@ -74,9 +74,14 @@ type Snapshot struct {
 	// Stability says which rule holds and by how much.
 	Stability Stability
 
-	// Memory and Info are what the executor reported at the snapshot.
+	// Memory and Info are what the executor reported at the snapshot
+	// (Info.Precision is the precision that runs).
 	Memory engine.Memory
 	Info   engine.Info
+	// Accuracy is how far one batch of the prepared batch size lay from
+	// the baseline's outputs on the same inputs (Config.Check); zero when
+	// it was not checked.
+	Accuracy Accuracy `json:",omitzero"`
 
 	// Windows are the most recent completed measurement windows, oldest first.
 	Windows []Window
