@@ -94,7 +94,7 @@ measure:
 	prog.clear()
 	s := plan.spec
 	opts := map[string]any{"batches": s.Batches, "warmup": s.Warmup.String(), "duration": s.Duration.String(),
-		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32, "seed": s.Options().Seed}
+		"threads": s.Threads, "resident": s.Resident, "precision": s.Precision.String(), "seed": s.Options().Seed}
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims
 	}
@@ -150,7 +150,7 @@ measure:
 // parseBench reads and checks the flags; nothing is measured or allocated for
 // the model before every check has passed.
 func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool) {
-	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--profile] [--export-profile FILE.json] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K] [--slo-p99 20ms]] [--metrics-addr :9464] [--record FILE]"+
+	fs := newFlags(env, "bench", "bench [--preset P] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--precision fp32|tf32|fp16|bf16] [--batch 1,32,256] [--duration 5s] [--format table|json|csv] [--profile] [--export-profile FILE.json] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K] [--slo-p99 20ms]] [--metrics-addr :9464] [--record FILE]"+
 		modelUsage("bench", "--model bert.onnx --dim seq=128 --batch 1,8,64   (--preset mlp --model bert.onnx measures both)")+servingUsage+
 		"\nIn serving mode each --batch is a max batch, measured in turn: e.g. --preset mlp --arrival poisson:2000 --batch 8,32 --max-delay 1ms --slo-p99 20ms")
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\"); with --model, measured only when given")
@@ -162,7 +162,7 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	duration := fs.String("duration", "5s", "measuring time per batch size after warm-up (at least the three windows the stability rule compares)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
 	resident := fs.Bool("resident", false, "GPU: keep the input on the device (latency then excludes the copies)")
-	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores for matrix products and convolutions (PyTorch's allow_tf32); default full float32")
+	precision := addPrecisionFlags(fs, "")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
 	exportTimes := fs.String("export-times", "", "write every measured batch's latency in ms to this JSON file")
@@ -217,10 +217,10 @@ func parseBench(env Env, args []string, m session.Machine) (benchPlan, int, bool
 	if err := checkThreads(*threads, m); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkTF32(s.Device, *tf32); err != nil {
+	if s.Precision, err = precision.on(s.Device); err != nil {
 		return fail("%v", err)
 	}
-	s.Threads, s.Resident, s.TF32 = *threads, *resident, *tf32
+	s.Threads, s.Resident = *threads, *resident
 	if s.ProfileEvery, err = profilePeriod(fs, *profile || *exportProfile != "", *profileEvery); err != nil {
 		return fail("%v", err)
 	}

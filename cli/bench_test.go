@@ -141,7 +141,10 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--threads", "-1"}, fakeDeps(nil), []string{"--threads -1 is negative"}},
 		{[]string{"--threads", "3"}, twoCPUs, []string{"--threads 3 is more than the 2 CPUs this process may use (cgroup CPU quota)", "accepted: 0 for all cores, or 1 to 2"}},
 		{[]string{"--threads", "100000"}, twoCPUs, []string{"--threads 100000 is more than the 2 CPUs"}},
-		{[]string{"--tf32"}, fakeDeps(nil), []string{"--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"}},
+		{[]string{"--tf32"}, fakeDeps(nil), []string{"--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only"}},
+		{[]string{"--precision", "fp16"}, fakeDeps(nil), []string{"--precision fp16 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only"}},
+		{[]string{"--precision", "fp8"}, fakeDeps(nil), []string{`--precision "fp8" is not a precision (accepted: fp32|tf32|fp16|bf16)`}},
+		{[]string{"--precision", "bf16", "--tf32"}, fakeDeps(nil), []string{"--tf32 is --precision tf32 and cannot go with --precision bf16 (give one of them)"}},
 		{[]string{"--output", filepath.Join(dir, "missing", "out.json")}, fakeDeps(nil), []string{"--output", "cannot be written: no such file or directory"}},
 	}
 	for _, c := range cases {
@@ -180,26 +183,43 @@ func TestBenchShortDurationCoversThreeWindows(t *testing.T) {
 	}
 }
 
-// --tf32 reaches the GPU engine's options and the report's, so a reader of
-// the JSON knows the products were allowed TF32.
-func TestBenchTF32(t *testing.T) {
-	deps := fakeDeps(nil)
-	var got engine.Options
-	deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
-		got = o
-		return fake.NewSleep(m, 0), nil
-	})
-	args := append([]string{"--device", "cuda:0", "--batch", "2", "--tf32", "--format", "json"}, fast...)
-	code, out, stderr := runBenchTest(context.Background(), deps, args...)
-	if code != ExitOK || got.Precision != engine.TF32 {
-		t.Fatalf("exit %d, options %+v: %s", code, got, stderr)
-	}
-	var res struct {
-		Meta struct {
-			Options map[string]any `json:"options"`
-		} `json:"meta"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Meta.Options["tf32"] != true {
-		t.Errorf("meta options %v (%v)", res.Meta.Options, err)
+// --precision (and --tf32, its alias for tf32) reaches the GPU engine's
+// options and the report's, so a reader of the JSON knows what the
+// products were computed in; fp32 is the default and may be given on the
+// CPU.
+func TestBenchPrecision(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		device string
+		want   engine.Precision
+	}{
+		{[]string{"--tf32"}, "cuda:0", engine.TF32},
+		{[]string{"--precision", "tf32", "--tf32"}, "cuda:0", engine.TF32},
+		{[]string{"--precision", "BF16"}, "cuda:0", engine.BF16},
+		{[]string{"--precision", "fp16"}, "cuda:all", engine.FP16},
+		{nil, "cuda:0", engine.FP32},
+		{[]string{"--precision", "fp32"}, "cpu", engine.FP32},
+	} {
+		deps := fakeDeps(nil)
+		got := engine.Options{Precision: -1}
+		deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+			got = o
+			return fake.NewSleep(m, 0), nil
+		})
+		args := append(append([]string{"--device", c.device, "--batch", "2", "--format", "json"}, c.args...), fast...)
+		code, out, stderr := runBenchTest(context.Background(), deps, args...)
+		if code != ExitOK || (c.device != "cpu" && got.Precision != c.want) {
+			t.Errorf("%v on %s: exit %d, options %+v: %s", c.args, c.device, code, got, stderr)
+			continue
+		}
+		var res struct {
+			Meta struct {
+				Precision string         `json:"precision"`
+				Options   map[string]any `json:"options"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Meta.Options["precision"] != c.want.String() {
+			t.Errorf("%v: meta options %v (%v)", c.args, res.Meta.Options, err)
+		}
 	}
 }

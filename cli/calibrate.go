@@ -14,15 +14,16 @@ func runCalibrate(ctx context.Context, env Env, args []string) int {
 // calibrateMain measures a device's sgemm peak again through its engine
 // (engine.Options.Recalibrate) and reports the figure the engine now caches.
 func calibrateMain(_ context.Context, env Env, args []string, m session.Machine) int {
-	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N] [--tf32]\n\n"+
+	fs := newFlags(env, "calibrate", "calibrate [--device cpu|cuda:N|cuda:all] [--threads N] [--precision fp32|tf32|fp16|bf16]\n\n"+
 		"Measures the device's float32 sgemm peak again and replaces the cached figure that every\n"+
 		"\"% of peak\" divides by (CPU: per machine, BLAS and thread count; GPU: per card and cuBLAS,\n"+
-		"and with --tf32 the TF32 tensor-core rate that bench --tf32 divides by): the best of seven\n"+
+		"and with --precision tf32, fp16 or bf16 that tensor-core rate, which bench --precision divides\n"+
+		"by): the best of seven\n"+
 		"timed rounds, cached only when the rounds agree within 10 % and the machine was quiet\n"+
 		"(exit 1 otherwise, with why). Run it on a quiet machine when a run says the peak is stale.")
 	device := fs.String("device", "cpu", "the device to calibrate: cpu, cuda:N or cuda:all")
 	threads := fs.Int("threads", 0, "CPU threads the peak is for, as bench and the dashboard take them (0 = all cores)")
-	tf32 := fs.Bool("tf32", false, "GPU: measure the TF32 tensor-core rate (bench --tf32's peak) instead of float32's")
+	precision := addPrecisionFlags(fs, "GPU: the precision whose rate to measure (the peak bench --precision divides by) instead of float32's")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -33,11 +34,12 @@ func calibrateMain(_ context.Context, env Env, args []string, m session.Machine)
 	if err := checkThreads(*threads, m); err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
-	if err := checkTF32(dev, *tf32); err != nil {
+	prec, err := precision.on(dev)
+	if err != nil {
 		return usageErr(env, "calibrate", "%v", err)
 	}
 	fmt.Fprintf(env.Stderr, "measuring the sgemm peak of %s…\n", dev)
-	c, err := m.Calibrate(dev, *threads, *tf32)
+	c, err := m.Calibrate(dev, *threads, prec)
 	if c.CloseErr != nil {
 		fmt.Fprintf(env.Stderr, "infertop calibrate: %v\n", c.CloseErr)
 	}

@@ -69,6 +69,8 @@ func TestCalibrate(t *testing.T) {
 		{[]string{"--device", "cuda:0"}, "device cuda:0 is not available in this build: built without CUDA"},
 		{[]string{"--threads", "-2"}, "--threads -2 is negative (accepted: 0 for all cores, or 1 to "},
 		{[]string{"--tf32"}, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"},
+		{[]string{"--precision", "fp16"}, "--precision fp16 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only"},
+		{[]string{"--precision", "f8"}, `--precision "f8" is not a precision (accepted: fp32|tf32|fp16|bf16)`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		if code, _, errs := runCalibrateArgs(reg, c.args...); code != ExitUsage || !strings.Contains(errs, c.want) {

@@ -111,14 +111,15 @@ func compareMain(ctx context.Context, env Env, args []string, m session.Machine)
 }
 
 func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, bool) {
-	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--tf32 off,on] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]\n"+
+	fs := newFlags(env, "compare", "compare [--preset P | --model FILE.onnx [--dim NAME=N]...] [--devices cpu,cuda:0] [--threads 1,0] [--precision fp32,fp16] [--batch N | --batches 1,8,64] [--format table|json|csv] [--plot FILE.svg|FILE.png] [--baseline OLD.json] [--metrics-addr ADDR] [--record FILE]\n"+
 		"       infertop compare --profile [--format table|json] [--output FILE] A.json B.json   (two step profiles, each from bench --export-profile or bench --format json --profile)"+
 		modelUsage("compare", "--model bert.onnx --dim seq=128 --devices cpu,cuda:0 --batches 1,8,64"))
 	presetName := fs.String("preset", "mlp", "model preset (see \"infertop presets\")")
 	models := addModelFlags(fs, "an ONNX model to race instead of a preset, `FILE.onnx`")
 	devices := fs.String("devices", "cpu,cuda:0", "the two devices, A,B (the same device twice with two --threads)")
 	threads := fs.String("threads", "0", "CPU threads for A,B, or one count for both (0 = all cores)")
-	tf32 := fs.String("tf32", "off", "GPU TF32 tensor cores for A,B, or one setting for both: on or off (race float32 against TF32: --devices cuda:0,cuda:0 --tf32 off,on)")
+	precision := fs.String("precision", "fp32", "the precision of A,B, or one for both (race float32 against half: --devices cuda:0,cuda:0 --precision fp32,fp16). "+precisionHelp+" (accepted: "+engine.PrecisionNames+")")
+	tf32 := fs.String("tf32", "off", "the same as --precision with tf32 for on and fp32 for off, one setting for both or one per side: --tf32 off,on is --precision fp32,tf32")
 	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	batchList := fs.String("batches", "", "increasing batch sizes to race; the output names the crossover batch")
 	pairs := fs.Int("pairs", sweep.DefaultPairs, "window pairs per batch (alternating A B, B A)")
@@ -159,13 +160,17 @@ func parseCompare(env Env, args []string, m session.Machine) (comparePlan, int, 
 	}
 	s.Model = mod
 	plan.dims = dimsOf(models)
-	sides, err := parseSides(*devices, *threads, *tf32, m)
+	precs, given, err := sidePrecisions(fs, *precision, *tf32)
+	if err != nil {
+		return fail("%v", err)
+	}
+	sides, err := parseSides(*devices, *threads, precs, given, m)
 	if err != nil {
 		return fail("%v", err)
 	}
 	s.A, s.B, s.Pairs = sides[0], sides[1], *pairs
 	if s.A == s.B {
-		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, --tf32 off,on", sides[0])
+		return fail("the two configurations are identical (%s); give two devices (--devices cpu,cuda:0), two thread counts (--threads 1,0) or, on a GPU, two precisions (--precision fp32,fp16)", sides[0])
 	}
 	switch {
 	case flagSet(fs, "batches") && flagSet(fs, "batch"):
@@ -237,8 +242,10 @@ func pairsFor(duration string, window time.Duration, pairsGiven bool) (int, erro
 	return n, nil
 }
 
-// parseSides reads "--devices A,B", "--threads N[,M]" and "--tf32 X[,Y]" into two sides.
-func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side, error) {
+// parseSides reads "--devices A,B" and "--threads N[,M]" into two sides
+// with the precisions precs (given: the flags as the person gave them,
+// for messages).
+func parseSides(devices, threads string, precs [2]engine.Precision, given [2]string, m session.Machine) ([2]sweep.Side, error) {
 	reg := m.Registry
 	var sides [2]sweep.Side
 	ds := strings.Split(devices, ",")
@@ -251,13 +258,6 @@ func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side
 	}
 	if len(ts) != 2 {
 		return sides, fmt.Errorf("--threads %q must be one count or two, e.g. 1,0", threads)
-	}
-	tfs := strings.Split(tf32, ",")
-	if len(tfs) == 1 {
-		tfs = append(tfs, tfs[0])
-	}
-	if len(tfs) != 2 {
-		return sides, fmt.Errorf("--tf32 %q must be one setting or two, e.g. off,on", tf32)
 	}
 	for i := range sides {
 		d, err := parseDevice(ds[i])
@@ -282,18 +282,10 @@ func parseSides(devices, threads, tf32 string, m session.Machine) ([2]sweep.Side
 		if d.Kind != engine.CPU {
 			n = 0 // threads bound CPU engines only
 		}
-		var on bool
-		switch strings.TrimSpace(tfs[i]) {
-		case "on":
-			on = true
-		case "off":
-		default:
-			return sides, fmt.Errorf("--tf32 %q: %q is not a setting (accepted: on or off, one for both or one per side)", tf32, tfs[i])
-		}
-		if err := checkTF32(d, on); err != nil {
+		if err := checkPrecision(d, precs[i], given[i]); err != nil {
 			return sides, err
 		}
-		sides[i] = sweep.Side{Device: d.String(), Threads: n, TF32: on}
+		sides[i] = sweep.Side{Device: d.String(), Threads: n, Precision: precs[i]}
 	}
 	return sides, nil
 }

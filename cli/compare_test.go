@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"infertop/model"
 	"infertop/report"
 	"infertop/session"
+	"infertop/sweep"
 )
 
 // compareTestDeps races on fake.Clock executors; onRun (nil: none) sees
@@ -118,9 +120,13 @@ func TestCompareBadInput(t *testing.T) {
 		"cannot be written":                                   {"--devices", "cpu,cpu", "--threads", "1,0", "--plot", filepath.Join(dir, "x", "c.svg")},
 		"--window \"soon\" is not a duration":                 {"--devices", "cpu,cpu", "--threads", "1,0", "--window", "soon"},
 		"--pairs 0":                                           {"--devices", "cpu,cpu", "--threads", "1,0", "--pairs", "0"},
-		"--tf32 applies to CUDA devices":                      {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on"},
-		"is not a setting (accepted: on or off":               {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "maybe"},
-		"one setting or two":                                  {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on,off,on"},
+		"--tf32 on applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only":         {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on"},
+		"--precision bf16 applies to CUDA devices (cuda:N, cuda:all), not cpu":                                           {"--devices", "cpu,cpu", "--threads", "1,0", "--precision", "fp32,bf16"},
+		`--precision "fp32,fp8": "fp8" is not a precision (accepted: fp32|tf32|fp16|bf16, one for both or one per side)`: {"--devices", "cpu,cpu", "--threads", "1,0", "--precision", "fp32,fp8"},
+		`--precision "fp32,fp16,bf16" must be one setting or two, e.g. fp32,fp16`:                                        {"--devices", "cpu,cpu", "--threads", "1,0", "--precision", "fp32,fp16,bf16"},
+		"--tf32 off,on is --precision fp32,tf32 and cannot go with --precision fp32,fp16 (give one of them)":             {"--devices", "cuda:0,cuda:0", "--tf32", "off,on", "--precision", "fp32,fp16"},
+		"is not a setting (accepted: on or off":                                                                          {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "maybe"},
+		"one setting or two":                                                                                             {"--devices", "cpu,cpu", "--threads", "1,0", "--tf32", "on,off,on"},
 	}
 	for want, args := range cases {
 		var out, errb bytes.Buffer
@@ -131,31 +137,60 @@ func TestCompareBadInput(t *testing.T) {
 	}
 }
 
-// Racing float32 against TF32 on one GPU: each side opens the engine with
-// its own setting, and the output names the TF32 side.
-func TestCompareTF32(t *testing.T) {
+// Racing two precisions on one GPU: each side opens the engine in its
+// own, the output names the reduced side, and the JSON carries each side's
+// precision. --tf32 off,on is --precision fp32,tf32.
+func TestComparePrecisions(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		a, b engine.Precision
+	}{
+		{[]string{"--tf32", "off,on"}, engine.FP32, engine.TF32},
+		{[]string{"--precision", "fp32,fp16"}, engine.FP32, engine.FP16},
+		{[]string{"--precision", "bf16,tf32"}, engine.BF16, engine.TF32},
+		{[]string{"--precision", "fp32,tf32", "--tf32", "off,on"}, engine.FP32, engine.TF32},
+	} {
+		deps := compareTestDeps(nil)
+		clock, runs := &atomic.Int64{}, &atomic.Int64{}
+		deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+		var opened []engine.Precision
+		deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
+			opened = append(opened, o.Precision)
+			threads := 0
+			if len(opened) == 2 {
+				threads = 1 // the quicker side at small batches
+			}
+			return &fake.Clock{Now: clock, Threads: threads, Runs: runs}, nil
+		})
+		args := append([]string{"--preset", "linear", "--devices", "cuda:0,cuda:0", "--batch", "8", "--pairs", "1", "--format", "json"}, c.args...)
+		code, out, errs := runCompareArgs(t, context.Background(), deps, args...)
+		if code != ExitOK || !slices.Equal(opened, []engine.Precision{c.a, c.b}) {
+			t.Errorf("%v: exit %d, opened in %v: %s", c.args, code, opened, errs)
+			continue
+		}
+		var doc struct {
+			Compare struct{ A, B sweep.Side } `json:"compare"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Compare.A.Precision != c.a || doc.Compare.B.Precision != c.b {
+			t.Errorf("%v: JSON sides %+v (%v)", c.args, doc.Compare, err)
+		}
+		if !strings.Contains(out, `"precision": "`+c.b.String()+`"`) {
+			t.Errorf("%v: the JSON does not name %v:\n%s", c.args, c.b, out)
+		}
+	}
 	deps := compareTestDeps(nil)
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
 	deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
-	var opened []bool
 	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
-		opened = append(opened, o.Precision == engine.TF32)
-		threads := 0
-		if o.Precision == engine.TF32 {
-			threads = 1 // the quicker side at small batches
-		}
-		return &fake.Clock{Now: clock, Threads: threads, Runs: runs}, nil
+		return &fake.Clock{Now: clock, Runs: runs}, nil
 	})
 	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0",
-		"--tf32", "off,on", "--batch", "8", "--pairs", "1")
-	if code != ExitOK || len(opened) != 2 || opened[0] || !opened[1] {
-		t.Fatalf("exit %d, opened with TF32 %v: %s", code, opened, errs)
-	}
-	if !strings.Contains(out, "A = cuda:0, B = cuda:0 (TF32)") {
-		t.Errorf("table:\n%s", out)
+		"--precision", "fp32,fp16", "--batch", "8", "--pairs", "1")
+	if code != ExitOK || !strings.Contains(out, "A = cuda:0, B = cuda:0 (fp16)") {
+		t.Errorf("table: exit %d:\n%s%s", code, out, errs)
 	}
 	code, _, errs = runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0", "--tf32", "on")
-	if code != ExitUsage || !strings.Contains(errs, "identical (cuda:0 (TF32))") {
+	if code != ExitUsage || !strings.Contains(errs, "identical (cuda:0 (tf32))") {
 		t.Errorf("the same setting twice: exit %d: %s", code, errs)
 	}
 }

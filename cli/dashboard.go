@@ -40,7 +40,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDeps) int {
-	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K]] [--metrics-addr :9464] [--record FILE]"+
+	fs := newFlags(env, "dashboard", "[dashboard] [--preset mlp] [--model FILE.onnx]... [--dim NAME=N]... [--device cpu|cuda:N|cuda:all] [--precision fp32|tf32|fp16|bf16] [--batch N] [--threads N] [--fake-gpus N] [--interval 500ms] [--warmup 1s] [--arrival poisson:RATE [--max-delay 2ms] [--preferred-batch 8,16] [--instances K]] [--metrics-addr :9464] [--record FILE]"+
 		modelUsage("dashboard", "--model resnet50.onnx --model bert.onnx --dim seq=128   (starts on resnet50.onnx; p switches)")+servingUsage+
 		"\nIn the dashboard, o switches between batches back to back and serving mode; --batch is then the max batch.")
 	var s session.DashboardSpec
@@ -49,7 +49,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	fs.StringVar(&s.Device, "device", "", "device: cpu, cuda:N or cuda:all (default cuda:0 when this build has CUDA and a GPU is visible, else cpu)")
 	batch := fs.String("batch", "", "batch size, 1 to 16777216 (default: the model's)")
 	fs.IntVar(&s.Threads, "threads", 0, "CPU compute threads (default: all cores)")
-	fs.BoolVar(&s.TF32, "tf32", false, "GPU runs (and the s sweep and c race on a GPU): allow TF32 tensor cores (PyTorch's allow_tf32); default full float32")
+	precision := addPrecisionFlags(fs, "GPU runs, and the s sweep and c race on a GPU; the header shows it with the relative error of a batch against the CPU's float32")
 	fs.IntVar(&s.FakeGPUs, "fake-gpus", 0, "show N simulated GPUs (labelled FAKE) instead of asking NVML")
 	fs.DurationVar(&s.Interval, "interval", session.DefaultInterval, "GPU telemetry interval (minimum 100ms)")
 	fs.DurationVar(&s.Warmup, "warmup", runner.DefaultWarmup, "least warm-up time before measuring")
@@ -64,7 +64,7 @@ func dashboardMain(ctx context.Context, env Env, args []string, deps dashboardDe
 	if s.Batch, err = parseBatchFlag(*batch, true); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
-	if err := checkDashboardFlags(s, deps.machine); err != nil {
+	if err := checkDashboardFlags(&s, precision, deps.machine); err != nil {
 		return usageErr(env, "dashboard", "%v", err)
 	}
 	if err := session.CheckOutputs(s.Outputs); err != nil {
@@ -161,13 +161,20 @@ func dashboardModel(fs *flag.FlagSet, mf *modelFlags, preset string, batch int) 
 	return dashboardStart{cat, m}, nil
 }
 
-func checkDashboardFlags(s session.DashboardSpec, m session.Machine) error {
+// checkDashboardFlags checks the flags and sets s.Precision; a device
+// left to default is checked against the precision when it is decided
+// (session.OpenDashboard).
+func checkDashboardFlags(s *session.DashboardSpec, precision precisionFlags, m session.Machine) error {
+	var err error
+	if s.Precision, _, err = precision.value(); err != nil {
+		return err
+	}
 	if s.Device != "" {
 		d, err := parseDevice(s.Device)
 		if err != nil {
 			return err
 		}
-		if err := checkTF32(d, s.TF32); err != nil {
+		if s.Precision, err = precision.on(d); err != nil {
 			return err
 		}
 	}

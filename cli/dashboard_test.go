@@ -36,7 +36,11 @@ func TestDashboardBadFlags(t *testing.T) {
 		{[]string{"--slo-p99", "fast"}, "invalid value \"fast\" for flag -slo-p99"},
 		{[]string{"--bogus"}, "flag provided but not defined"},
 		{[]string{"--device", "cpu", "--tf32"}, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu"},
-		{[]string{"--tf32"}, "--tf32 needs a GPU, and none can run here"},
+		{[]string{"--tf32"}, "--precision tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --precision tf32 out (the CPU computes in fp32)"},
+		{[]string{"--device", "cpu", "--precision", "fp16"}, "--precision fp16 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only"},
+		{[]string{"--precision", "bf16"}, "--precision bf16 needs a GPU, and none can run here"},
+		{[]string{"--precision", "int8"}, `--precision "int8" is not a precision (accepted: fp32|tf32|fp16|bf16)`},
+		{[]string{"--precision", "fp16", "--tf32"}, "--tf32 is --precision tf32 and cannot go with --precision fp16 (give one of them)"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
 		var out, errb bytes.Buffer

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"infertop/engine"
 	"infertop/presets"
 	"infertop/report"
 	"infertop/session"
 )
 
 // inferSynopsis is infer's usage: what it writes, with examples.
-const inferSynopsis = "infer --model FILE.onnx|--preset NAME [--input NAME=FILE.npy]... [--output DIR] [--batch B] [--dim NAME=N]... [--device cpu|cuda:N] [--seed N] [--reference]\n\n" +
+const inferSynopsis = "infer --model FILE.onnx|--preset NAME [--input NAME=FILE.npy]... [--output DIR] [--batch B] [--dim NAME=N]... [--device cpu|cuda:N] [--precision fp32|tf32|fp16|bf16] [--seed N] [--reference]\n\n" +
 	"Runs one batch of a model and writes each output as DIR/<output>.npy (NumPy's format; names made safe for a file),\n" +
 	"so that infertop's outputs can be checked against another framework's on the same inputs. The batch runs twice and\n" +
 	"the second run is kept and timed (the first warms up). Without --input the inputs are seeded random data, drawn as\n" +
@@ -19,14 +20,17 @@ const inferSynopsis = "infer --model FILE.onnx|--preset NAME [--input NAME=FILE.
 	"masks of ones), and are written to DIR/<input>.npy too. With --input every input of the model is given, each a\n" +
 	".npy file of the dtype and shape the model wants at the batch (int32 and int64 files are both accepted for an\n" +
 	"integer input); the batch is then the first file's first dimension unless --batch says otherwise. Each file is\n" +
-	"written atomically: one already there is replaced only once the new one is complete. --reference also runs the\n" +
-	"plain reference kernels on the graph as loaded (no fusion, no engine) and prints each output's difference from\n" +
-	"them; the exit code is 1 when one differs by more than the selftest's tolerance.\n\n" +
+	"written atomically: one already there is replaced only once the new one is complete. On a GPU the batch also runs\n" +
+	"on the CPU engine in float32, and each output's difference from it is printed: the accuracy of --precision. \n" +
+	"--reference also runs the plain reference kernels on the graph as loaded (no fusion, no engine) and prints each\n" +
+	"output's difference from them. The exit code is 1 when an output differs from either by more than the precision's\n" +
+	"tolerance (the selftest's: fp32 1e-3, tf32 and fp16 1e-2, bf16 5e-2).\n\n" +
 	"Examples:\n" +
 	"  infertop infer --model resnet50.onnx                          seeded input; writes infer-resnet50/output.npy and input.npy\n" +
 	"  infertop infer --model resnet50.onnx --input input=x.npy --output out/\n" +
 	"  infertop infer --model bert.onnx --dim seq=128 --input input_ids=ids.npy --input attention_mask=mask.npy\n" +
 	"  infertop infer --preset resnet --batch 8 --reference\n" +
+	"  infertop infer --preset transformer --device cuda:0 --precision fp16   (prints each output's error against fp32)\n" +
 	"  python3 -c 'import numpy as np; a = np.load(\"out/output.npy\"); b = np.load(\"torch_out.npy\"); print(abs(a - b).max())'"
 
 func runInfer(_ context.Context, env Env, args []string) int {
@@ -45,6 +49,7 @@ func infer(env Env, args []string, m session.Machine) int {
 	deviceName := fs.String("device", "cpu", "device: cpu or cuda:N")
 	seed := fs.Uint64("seed", presets.DefaultSeed, "the seed of the inputs drawn when no --input is given")
 	reference := fs.Bool("reference", false, "also run the reference kernels and print each output's difference from them")
+	precision := addPrecisionFlags(fs, "")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -67,10 +72,15 @@ func infer(env Env, args []string, m session.Machine) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	prec, err := precision.on(dev)
+	if err != nil {
+		return fail("%v", err)
+	}
 	inf, err := session.NewInfer(mod, dev, *batch, files, *seed)
 	if err != nil {
 		return failed(env, "infer", err)
 	}
+	inf.Precision = prec
 	dir := *output
 	if dir == "" {
 		dir = session.InferDir(mod.Name)
@@ -90,22 +100,30 @@ func infer(env Env, args []string, m session.Machine) int {
 		fmt.Fprintf(env.Stderr, "infertop infer: %v\n", err)
 		return ExitFailure
 	}
+	code := ExitOK
+	if !report.DiffsAgree(res.CPUDiffs, sum.Tolerance) {
+		fmt.Fprintf(env.Stderr, "infertop infer: %s on %s in %s differs from the CPU engine's float32 by more than %.0e (see above)\n", mod.Name, dev, prec, sum.Tolerance)
+		code = ExitFailure
+	}
 	if *reference && !report.DiffsAgree(res.Diffs, sum.Tolerance) {
 		fmt.Fprintf(env.Stderr, "infertop infer: %s on %s differs from the reference kernels by more than %.0e (see above)\n", mod.Name, dev, sum.Tolerance)
-		return ExitFailure
+		code = ExitFailure
 	}
-	return ExitOK
+	return code
 }
 
 // writeInferFiles writes the outputs (and seeded inputs) into dir and
 // returns the summary that names the files.
 func writeInferFiles(dir string, inf *session.Infer, res session.InferResult) (report.InferSummary, error) {
-	engine := res.Info.Engine
+	eng := res.Info.Engine
 	if res.Info.Detail != "" {
-		engine += " · " + res.Info.Detail
+		eng += " · " + res.Info.Detail
 	}
-	sum := report.InferSummary{Model: inf.Model.Name, Device: inf.Device.String(), Engine: engine, Batch: inf.Batch,
-		Seeded: inf.Seeded, Seed: inf.Seed, Took: res.Took, Diffs: res.Diffs, Tolerance: session.SelftestTolerance}
+	sum := report.InferSummary{Model: inf.Model.Name, Device: inf.Device.String(), Engine: eng, Batch: inf.Batch,
+		Seeded: inf.Seeded, Seed: inf.Seed, Took: res.Took, Diffs: res.Diffs, CPUDiffs: res.CPUDiffs, Tolerance: res.Info.Precision.Tolerance()}
+	if inf.Device.Kind != engine.CPU {
+		sum.Precision = res.Info.Precision.String()
+	}
 	taken := map[string]bool{}
 	outs, err := session.WriteTensors(dir, res.Outputs, taken)
 	if err != nil {

@@ -132,12 +132,3 @@ func checkThreads(n int, m session.Machine) error {
 	}
 	return nil
 }
-
-// checkTF32 accepts --tf32 only for a GPU: TF32 is a tensor-core format,
-// and the CPU engine computes in float32 only.
-func checkTF32(d engine.Device, on bool) error {
-	if on && d.Kind != engine.CUDA {
-		return fmt.Errorf("--tf32 applies to CUDA devices (cuda:N, cuda:all), not %s: the CPU engine computes in float32 only", d)
-	}
-	return nil
-}

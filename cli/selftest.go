@@ -31,10 +31,11 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if session.CUDABuild {
 		def = "cuda:0"
 	}
-	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b|none] [--model FILE.onnx]... [--dim NAME=N]... [--batches 1,7,64] [--tf32] [--metrics-addr :9464] [--record FILE]"+
+	fs := newFlags(env, "selftest", "selftest [--device cuda:N|cuda:all|cpu] [--presets a,b|none] [--model FILE.onnx]... [--dim NAME=N]... [--batches 1,7,64] [--precision fp32|tf32|fp16|bf16] [--metrics-addr :9464] [--record FILE]"+
 		modelUsage("selftest", "--device cuda:0 --presets none --model bert.onnx --dim seq=128"))
 	device := fs.String("device", def, "device to test: cuda:N, cuda:all or cpu")
-	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores, and accept a relative error up to 1e-2 instead of 1e-3")
+	precision := addPrecisionFlags(fs, fmt.Sprintf("the precision the device computes in, checked against float32 within its tolerance (fp32 %.0e, tf32 and fp16 %.0e, bf16 %.0e)",
+		engine.FP32.Tolerance(), engine.FP16.Tolerance(), engine.BF16.Tolerance()))
 	only := fs.String("presets", "", "comma-separated presets to test (default: all; none: only the --model files)")
 	models := addModelFlags(fs, "an ONNX model to test too, `FILE.onnx` (repeatable; one exported with a fixed batch is tested at that batch)")
 	batchList := fs.String("batches", "1,7,64", "comma-separated batch sizes")
@@ -50,7 +51,8 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if err != nil {
 		return usageErr(env, "selftest", "%v", err)
 	}
-	if err := checkTF32(dev, *tf32); err != nil {
+	prec, err := precision.on(dev)
+	if err != nil {
 		return usageErr(env, "selftest", "%v", err)
 	}
 	ms, err := selftestModels(models, *only)
@@ -63,7 +65,7 @@ func selftest(ctx context.Context, env Env, args []string, m session.Machine) in
 	if err := m.CheckBLAS(); err != nil { // the outputs are checked against the CPU engine's
 		return usageErr(env, "selftest", "%v", err)
 	}
-	st, err := m.NewSelftest(dev, ms, batches, *tf32)
+	st, err := m.NewSelftest(dev, ms, batches, prec)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "infertop selftest: %v\n", err)
 		return ExitFailure
@@ -128,11 +130,7 @@ func selftestModels(mf *modelFlags, only string) ([]*model.Model, error) {
 // A model the device's engine refuses is reported once, with what it
 // lacks, and its batches are neither passed nor failed.
 func runCases(ctx context.Context, env Env, st *session.Selftest, obs *session.SelftestObserver) int {
-	with := ""
-	if st.TF32 {
-		with = " with TF32"
-	}
-	fmt.Fprintf(env.Stdout, "selftest %s%s against %s, tolerance %.0e (max|out−base| / max|base|)\n", st.Device, with, st.Base, st.Tolerance())
+	fmt.Fprintf(env.Stdout, "selftest %s in %s against %s, tolerance %.0e (max|out−base| / max|base|)\n", st.Device, st.Precision, st.Base, st.Tolerance())
 	total := st.Cases()
 	prog := newCaseProgress(env.Stderr, st, time.Now)
 	done, failed, refusedCases := 0, 0, 0

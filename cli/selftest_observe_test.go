@@ -98,17 +98,17 @@ func TestSelftestRecordsOneEventPerCase(t *testing.T) {
 		for _, b := range []int{1, 3} {
 			c := cases[i]
 			i++
-			if c.Model != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != session.SelftestTolerance {
+			if c.Model != p || c.Batch != b || c.Device != "cpu" || c.Baseline != "reference" || c.Tolerance != engine.FP32.Tolerance() {
 				t.Errorf("case %d: %+v, want %s batch %d", i, c, p, b)
 				continue
 			}
 			switch p {
 			case "linear":
-				if !c.Pass || !c.Compared || c.MaxRelErr > session.SelftestTolerance || c.Error != "" {
+				if !c.Pass || !c.Compared || c.MaxRelErr > engine.FP32.Tolerance() || c.Error != "" {
 					t.Errorf("linear %d: %+v, want a pass", b, c)
 				}
 			case "mlp":
-				if c.Pass || !c.Compared || c.MaxRelErr <= session.SelftestTolerance || !strings.Contains(c.Error, "exceeds") {
+				if c.Pass || !c.Compared || c.MaxRelErr <= engine.FP32.Tolerance() || !strings.Contains(c.Error, "exceeds") {
 					t.Errorf("mlp %d: %+v, want a failure over the tolerance", b, c)
 				}
 			case "lenet5":
@@ -218,9 +218,9 @@ infertop_selftest_cases_total{device="cpu",result="refused"} 0
 # HELP infertop_selftest_planned_cases Cases (model × batch) the selftest runs in all.
 # TYPE infertop_selftest_planned_cases gauge
 infertop_selftest_planned_cases{device="cpu"} 3
-# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go evaluation of the model's graph, "cpu": the CPU engine).
+# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go evaluation of the model's graph, "cpu": the CPU engine); precision is what the device computes in (fp32, tf32, fp16 or bf16; the baseline is float32).
 # TYPE infertop_selftest_info gauge
-infertop_selftest_info{baseline="reference",device="cpu"} 1
+infertop_selftest_info{baseline="reference",device="cpu",precision="fp32"} 1
 `
 	err := testutil.ScrapeAndCompare(m[1], strings.NewReader(want), "infertop_selftest_case_passed",
 		"infertop_selftest_cases_total", "infertop_selftest_planned_cases", "infertop_selftest_info", "infertop_samples_total")

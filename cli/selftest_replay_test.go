@@ -45,7 +45,7 @@ func TestReplayOfASelftestPrintsItsVerdicts(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	want := []string{
 		"selftest.jsonl: infertop selftest recorded ",
-		"options: baseline=reference batches=[2] device=cpu models=[linear mlp] tf32=false tolerance=0.001",
+		"options: baseline=reference batches=[2] device=cpu models=[linear mlp] precision=fp32 tolerance=0.001",
 		"It has no snapshots to play in the dashboard (a selftest checks outputs",
 		"PASS linear batch 2 on cpu: max rel err ",
 		"FAIL mlp batch 2 on cpu: max rel err ",

@@ -147,31 +147,50 @@ func TestSelftestSaysWhatRan(t *testing.T) {
 	}
 }
 
-// --tf32 opens the GPU engine with TF32 allowed and accepts a relative error
-// up to 1e-2: an engine 5e-3 off passes with it and fails without; the CPU
-// baseline is opened without it. On the CPU the flag is a usage error.
-func TestSelftestTF32(t *testing.T) {
+// --precision opens the GPU engine in that precision and accepts the
+// precision's relative error (tf32 and fp16 1e-2, bf16 5e-2): an engine
+// 5e-3 off passes in them and fails in fp32; the CPU baseline is opened in
+// float32 always. --tf32 is --precision tf32. On the CPU a reduced
+// precision is a usage error.
+func TestSelftestPrecision(t *testing.T) {
 	r := engine.NewRegistry()
-	var cpuTF32, gpuTF32 bool
+	var cpuReduced bool
+	var gpu engine.Precision
 	r.Register(engine.CPU, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
-		cpuTF32 = cpuTF32 || o.Precision == engine.TF32
+		cpuReduced = cpuReduced || o.Precision != engine.FP32
 		return &refExec{m: m}, nil
 	})
 	r.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
-		gpuTF32 = o.Precision == engine.TF32
+		gpu = o.Precision
 		return &roundedExec{refExec{m: m}}, nil
 	})
-	code, out := runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2", "--tf32")
-	if code != ExitOK || !strings.Contains(out, "selftest cuda:0 with TF32 against cpu, tolerance 1e-02") || cpuTF32 || !gpuTF32 {
-		t.Errorf("--tf32: exit %d (GPU opened with TF32: %v, baseline: %v):\n%s", code, gpuTF32, cpuTF32, out)
+	for _, c := range []struct {
+		args []string
+		want engine.Precision
+		head string
+	}{
+		{[]string{"--tf32"}, engine.TF32, "selftest cuda:0 in tf32 against cpu, tolerance 1e-02 (max|out−base| / max|base|)"},
+		{[]string{"--precision", "fp16"}, engine.FP16, "selftest cuda:0 in fp16 against cpu, tolerance 1e-02"},
+		{[]string{"--precision", "bf16"}, engine.BF16, "selftest cuda:0 in bf16 against cpu, tolerance 5e-02"},
+	} {
+		args := append([]string{"--device", "cuda:0", "--presets", "mlp", "--batches", "2"}, c.args...)
+		code, out := runST(r, args...)
+		if code != ExitOK || !strings.Contains(out, c.head) || !strings.Contains(out, "max rel err 5.00e-03") || cpuReduced || gpu != c.want {
+			t.Errorf("%v: exit %d (GPU opened in %v, baseline reduced: %v):\n%s", c.args, code, gpu, cpuReduced, out)
+		}
 	}
-	code, out = runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2")
-	if code != ExitFailure || !strings.Contains(out, "exceeds 1e-03") {
-		t.Errorf("without --tf32, an engine 5e-3 off: exit %d:\n%s", code, out)
+	code, out := runST(r, "--device", "cuda:0", "--presets", "mlp", "--batches", "2")
+	if code != ExitFailure || !strings.Contains(out, "selftest cuda:0 in fp32 against cpu, tolerance 1e-03") || !strings.Contains(out, "exceeds 1e-03") {
+		t.Errorf("in fp32, an engine 5e-3 off: exit %d:\n%s", code, out)
 	}
-	code, out = runST(r, "--device", "cpu", "--tf32")
-	if code != ExitUsage || !strings.Contains(out, "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu") {
-		t.Errorf("--tf32 on the CPU: exit %d:\n%s", code, out)
+	for args, want := range map[string]string{
+		"--tf32":           "--tf32 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only",
+		"--precision fp16": "--precision fp16 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only",
+	} {
+		code, out = runST(r, append([]string{"--device", "cpu"}, strings.Fields(args)...)...)
+		if code != ExitUsage || !strings.Contains(out, want) {
+			t.Errorf("%s on the CPU: exit %d:\n%s", args, code, out)
+		}
 	}
 }
 

@@ -91,7 +91,7 @@ func sweepMain(ctx context.Context, env Env, args []string, m session.Machine) (
 	res, runErr := sw.Run(ctx)
 	p := sw.Prober
 	opts := map[string]any{"batches": plan.batchesLabel, "slo_p99": sw.Config.SLOP99.String(), "threads": p.Options.Threads,
-		"tf32": p.Options.Precision == engine.TF32, "warmup": p.Warmup.String(), "window": p.Window.String(), "max_time": p.MaxTime.String(),
+		"precision": p.Options.Precision.String(), "warmup": p.Warmup.String(), "window": p.Window.String(), "max_time": p.MaxTime.String(),
 		"mem_limit": sw.Config.MemLimit, "mem_source": sw.MemSource}
 	if len(plan.dims) > 0 {
 		opts["dims"] = plan.dims
@@ -131,7 +131,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	window := fs.String("window", "1s", "measurement window; a batch is stable when 3 windows agree (a serving search's default: 500ms)")
 	maxTime := fs.String("max-time", "10s", "measuring time cap per batch size (the point is then flagged unstable; a serving search's default: 5s per run)")
 	threads := fs.Int("threads", 0, "CPU compute threads (0 = all cores)")
-	tf32 := fs.Bool("tf32", false, "GPU: allow TF32 tensor cores for matrix products and convolutions (PyTorch's allow_tf32); default full float32")
+	precision := addPrecisionFlags(fs, "")
 	memLimit := fs.String("mem-limit", "", "memory the engine may use, e.g. 512MiB (default on the CPU: the available RAM)")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	output := fs.String("output", "", "write the results to this file instead of stdout")
@@ -165,7 +165,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 	}
 	if kind != serve.Closed {
 		return parseServeSweepLine(fs, sf, kind, *maxBatchF, mod, plan, sweepCommon{slo: *slo, warmup: *warmup, window: *window,
-			maxTime: *maxTime, threads: *threads, tf32: *tf32, output: *output, plot: *plotPath}, m, fail)
+			maxTime: *maxTime, threads: *threads, precision: precision, output: *output, plot: *plotPath}, m, fail)
 	}
 	if err := sf.closedOnly(fs); err != nil {
 		return fail("%v", err)
@@ -192,7 +192,7 @@ func parseSweep(env Env, args []string, m session.Machine) (sweepPlan, int, bool
 		}
 		s.MaxBatch = n
 	}
-	c := sweepCommon{slo: *slo, warmup: *warmup, window: *window, maxTime: *maxTime, threads: *threads, tf32: *tf32}
+	c := sweepCommon{slo: *slo, warmup: *warmup, window: *window, maxTime: *maxTime, threads: *threads, precision: precision}
 	if err := c.apply(fs, s, m); err != nil {
 		return fail("%v", err)
 	}
@@ -245,7 +245,7 @@ func parseBytes(s string) (int64, error) {
 type sweepCommon struct {
 	slo, warmup, window, maxTime string
 	threads                      int
-	tf32                         bool
+	precision                    precisionFlags
 	output, plot                 string
 }
 
@@ -269,9 +269,9 @@ func (c sweepCommon) apply(fs *flag.FlagSet, s *session.SweepSpec, m session.Mac
 	if err := checkThreads(c.threads, m); err != nil {
 		return err
 	}
-	if err := checkTF32(s.Device, c.tf32); err != nil {
+	if s.Precision, err = c.precision.on(s.Device); err != nil {
 		return err
 	}
-	s.Threads, s.TF32 = c.threads, c.tf32
+	s.Threads = c.threads
 	return nil
 }

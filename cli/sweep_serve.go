@@ -115,7 +115,7 @@ func parseServeSweep(fs *flag.FlagSet, f *serveSweepFlags, kind serve.ArrivalKin
 		return nil, fmt.Errorf("--arrival %s searches the highest request rate that meets a p99 objective: give --slo-p99, e.g. --slo-p99 20ms", kind)
 	}
 	p := &serveSweepPlan{format: common.format, outputs: common.outputs, dims: common.dims,
-		spec: session.ServeSweepSpec{Catalog: s.Catalog, Model: s.Model, Device: s.Device, Threads: s.Threads, TF32: s.TF32,
+		spec: session.ServeSweepSpec{Catalog: s.Catalog, Model: s.Model, Device: s.Device, Threads: s.Threads, Precision: s.Precision,
 			Warmup: s.Warmup, Window: s.Window, MaxTime: s.MaxTime, MaxPoints: f.maxPoints}}
 	for name, d := range map[string]*time.Duration{"warmup": &p.spec.Warmup, "window": &p.spec.Window, "max-time": &p.spec.MaxTime} {
 		if !flagSet(fs, name) {
@@ -258,7 +258,7 @@ func serveSweepMain(ctx context.Context, env Env, plan *serveSweepPlan, m sessio
 	}
 	start := time.Now()
 	res, runErr := sw.Run(ctx)
-	opts := map[string]any{"grid": gridLabel, "slo_p99": spec.Serving.SLOP99.String(), "threads": spec.Threads, "tf32": spec.TF32,
+	opts := map[string]any{"grid": gridLabel, "slo_p99": spec.Serving.SLOP99.String(), "threads": spec.Threads, "precision": spec.Precision.String(),
 		"warmup": spec.Warmup.String(), "window": spec.Window.String(), "max_time": spec.MaxTime.String(), "max_points": spec.MaxPoints}
 	for k, v := range spec.Serving.Describe() {
 		opts[k] = v

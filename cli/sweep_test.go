@@ -158,9 +158,11 @@ func TestSweepBadInput(t *testing.T) {
 		"unknown format":                     {"--format", "xml"},
 		"not available in this build":        {"--device", "cuda:0"},
 		"--tf32 applies to CUDA devices":     {"--tf32"},
-		"not a positive size":                {"--mem-limit", "lots"},
-		"--max-batch 0":                      {"--max-batch", "0"},
-		"no sweep points":                    {"--baseline", writeFile(t, dir, "b.json", `{"rows":[]}`)},
+		"--precision fp16 applies to CUDA devices (cuda:N, cuda:all), not cpu: the CPU engine computes in float32 only": {"--precision", "fp16"},
+		"--tf32 is --precision tf32 and cannot go with --precision bf16":                                                {"--precision", "bf16", "--tf32"},
+		"not a positive size": {"--mem-limit", "lots"},
+		"--max-batch 0":       {"--max-batch", "0"},
+		"no sweep points":     {"--baseline", writeFile(t, dir, "b.json", `{"rows":[]}`)},
 	}
 	for want, args := range cases {
 		code, _, errs := runSweepArgs(t, context.Background(), sweepTestDeps(nil), args...)
@@ -246,6 +248,47 @@ func TestSweepGPUPointsCarryNVMLMemory(t *testing.T) {
 	if code != ExitOK || !strings.Contains(errs, "infertop sweep: no NVML memory or energy figures: ") {
 		t.Errorf("without NVML: exit %d: %s", code, errs)
 	}
+}
+
+// A batch sweep and a serving search on a GPU open its engine in
+// --precision, and their JSON says which: the options asked for it, the
+// meta what the engine ran.
+func TestSweepPrecision(t *testing.T) {
+	for _, mode := range [][]string{{"--batches", "1,2"}, {"--arrival", "poisson", "--slo-p99", "50ms", "--max-batch", "2", "--max-points", "1"}} {
+		deps := sweepTestDeps(nil)
+		deps.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
+		var opened atomic.Int32
+		var wrong atomic.Int32
+		deps.Registry.Register(engine.CUDA, func(_ engine.Device, m *model.Model, o engine.Options) (engine.Executor, error) {
+			opened.Add(1)
+			if o.Precision != engine.BF16 {
+				wrong.Add(1)
+			}
+			return inPrecision{fake.NewSleep(m, 0), o.Precision}, nil
+		})
+		args := append([]string{"--preset", "linear", "--device", "cuda:0", "--precision", "bf16", "--format", "json"}, mode...)
+		code, out, errs := runSweepArgs(t, context.Background(), deps, args...)
+		if code != ExitOK || opened.Load() == 0 || wrong.Load() != 0 {
+			t.Errorf("%v: exit %d, %d opened, %d not in bf16: %s", mode, code, opened.Load(), wrong.Load(), errs)
+			continue
+		}
+		var doc struct {
+			Meta report.Meta `json:"meta"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Meta.Options["precision"] != "bf16" || doc.Meta.Precision != "bf16" {
+			t.Errorf("%v: meta %+v (%v)", mode, doc.Meta, err)
+		}
+	}
+}
+
+// inPrecision is a fake GPU executor that says it ran in its precision.
+type inPrecision struct {
+	*fake.Sleep
+	p engine.Precision
+}
+
+func (e inPrecision) Info() engine.Info {
+	return engine.Info{Device: "cuda:0", Engine: "fake-cuda", Precision: e.p}
 }
 
 // onCUDA1 is a fake executor moved to cuda:1.

@@ -12,9 +12,9 @@ import (
 // tests, how many cases it plans, and each finished case's verdict. Its
 // methods are safe for concurrent use.
 type Selftest struct {
-	device, baseline string
-	tolerance        float64
-	planned          int
+	device, baseline, precision string
+	tolerance                   float64
+	planned                     int
 
 	mu    sync.Mutex
 	cases []SelftestCase // in the order they finished; one per model and batch
@@ -39,10 +39,11 @@ type SelftestCase struct {
 	Took time.Duration
 }
 
-// NewSelftest describes a selftest of device against baseline ("reference"
-// or "cpu") with the given tolerance, planning planned cases.
-func NewSelftest(device, baseline string, tolerance float64, planned int) *Selftest {
-	return &Selftest{device: device, baseline: baseline, tolerance: tolerance, planned: planned}
+// NewSelftest describes a selftest of device in precision (fp32, tf32,
+// fp16 or bf16) against baseline ("reference" or "cpu") with the given
+// tolerance, planning planned cases.
+func NewSelftest(device, precision, baseline string, tolerance float64, planned int) *Selftest {
+	return &Selftest{device: device, precision: precision, baseline: baseline, tolerance: tolerance, planned: planned}
 }
 
 // ObserveCase records a finished case; a case of the same model and batch
@@ -71,8 +72,8 @@ func NewSelftestCollector(st *Selftest) *SelftestCollector {
 		return prometheus.NewDesc("infertop_selftest_"+name, help, append([]string{"device"}, labels...), nil)
 	}
 	return &SelftestCollector{st: st,
-		info:      c("info", "The selftest running: always 1; baseline is what the device's outputs are compared with (\"reference\": the plain-Go evaluation of the model's graph, \"cpu\": the CPU engine).", "baseline"),
-		tolerance: c("tolerance_ratio", "The largest accepted relative error, max|out−base| / max|base|."),
+		info:      c("info", "The selftest running: always 1; baseline is what the device's outputs are compared with (\"reference\": the plain-Go evaluation of the model's graph, \"cpu\": the CPU engine); precision is what the device computes in (fp32, tf32, fp16 or bf16; the baseline is float32).", "baseline", "precision"),
+		tolerance: c("tolerance_ratio", "The largest accepted relative error, max|out−base| / max|base|: the precision's."),
 		planned:   c("planned_cases", "Cases (model × batch) the selftest runs in all."),
 		total:     c("cases_total", "Cases finished, by result (\"pass\", \"fail\", or \"refused\": every batch of a model the device's engine cannot run).", "result"),
 		passed:    c("case_passed", "1 when the case passed, 0 when it failed; present once the case has finished.", "model", "batch"),
@@ -96,7 +97,7 @@ func (c *SelftestCollector) Collect(ch chan<- prometheus.Metric) {
 	cases := append([]SelftestCase(nil), st.cases...)
 	st.mu.Unlock()
 	dev := st.device
-	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, dev, st.baseline)
+	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, dev, st.baseline, st.precision)
 	ch <- prometheus.MustNewConstMetric(c.tolerance, prometheus.GaugeValue, st.tolerance, dev)
 	ch <- prometheus.MustNewConstMetric(c.planned, prometheus.GaugeValue, float64(st.planned), dev)
 	var pass, fail, refused float64

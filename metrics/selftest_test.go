@@ -9,7 +9,7 @@ import (
 )
 
 func TestSelftestMetrics(t *testing.T) {
-	st := NewSelftest("cuda:0", "cpu", 1e-3, 5)
+	st := NewSelftest("cuda:0", "fp16", "cpu", 1e-2, 5)
 	st.ObserveCase(SelftestCase{Model: "mlp", Batch: 1, Pass: true, Compared: true, MaxRelErr: 2.5e-7, Took: 3 * time.Millisecond})
 	st.ObserveCase(SelftestCase{Model: "mlp", Batch: 64, Compared: true, MaxRelErr: 0.02, Took: 5 * time.Millisecond})
 	st.ObserveCase(SelftestCase{Model: "resnet", Batch: 64}) // failed before any output
@@ -33,18 +33,18 @@ infertop_selftest_case_run_seconds{batch="64",device="cuda:0",model="mlp"} 0.005
 infertop_selftest_cases_total{device="cuda:0",result="fail"} 2
 infertop_selftest_cases_total{device="cuda:0",result="pass"} 1
 infertop_selftest_cases_total{device="cuda:0",result="refused"} 2
-# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go evaluation of the model's graph, "cpu": the CPU engine).
+# HELP infertop_selftest_info The selftest running: always 1; baseline is what the device's outputs are compared with ("reference": the plain-Go evaluation of the model's graph, "cpu": the CPU engine); precision is what the device computes in (fp32, tf32, fp16 or bf16; the baseline is float32).
 # TYPE infertop_selftest_info gauge
-infertop_selftest_info{baseline="cpu",device="cuda:0"} 1
+infertop_selftest_info{baseline="cpu",device="cuda:0",precision="fp16"} 1
 # HELP infertop_selftest_model_refused 1 for a model the device's engine cannot run (it lacks an op the model needs): neither a pass nor a failure.
 # TYPE infertop_selftest_model_refused gauge
 infertop_selftest_model_refused{device="cuda:0",model="x.onnx"} 1
 # HELP infertop_selftest_planned_cases Cases (model × batch) the selftest runs in all.
 # TYPE infertop_selftest_planned_cases gauge
 infertop_selftest_planned_cases{device="cuda:0"} 5
-# HELP infertop_selftest_tolerance_ratio The largest accepted relative error, max|out−base| / max|base|.
+# HELP infertop_selftest_tolerance_ratio The largest accepted relative error, max|out−base| / max|base|: the precision's.
 # TYPE infertop_selftest_tolerance_ratio gauge
-infertop_selftest_tolerance_ratio{device="cuda:0"} 0.001
+infertop_selftest_tolerance_ratio{device="cuda:0"} 0.01
 `
 	c := NewSelftestCollector(st)
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
@@ -72,7 +72,7 @@ infertop_selftest_case_passed{batch="64",device="cuda:0",model="resnet"} 1
 func TestSelftestRegistryBeforeAnyCase(t *testing.T) {
 	f := NewFeed()
 	f.ObserveSample(fakeSample())
-	reg := NewSelftestRegistry(f, NewSelftest("cpu", "reference", 1e-3, 6))
+	reg := NewSelftestRegistry(f, NewSelftest("cpu", "fp32", "reference", 1e-3, 6))
 	n, err := testutil.GatherAndCount(reg, "infertop_selftest_info", "infertop_selftest_planned_cases",
 		"infertop_selftest_cases_total", "infertop_selftest_case_passed", "infertop_gpu_framebuffer_used_bytes", "infertop_run_info")
 	if err != nil {

@@ -20,6 +20,10 @@ type Case struct {
 	// Device is the device tested; Baseline what its outputs were compared
 	// with ("reference" or "cpu").
 	Device, Baseline string
+	// Precision is what the device computed in ("fp16"); "" in recordings
+	// made before precisions existed, which were float32 or TF32 (the
+	// header's options say which).
+	Precision string
 	// Pass is the verdict: the outputs were compared and MaxRelErr is within Tolerance.
 	Pass bool
 	// Refused says the device's engine cannot run the model (Error lists
@@ -45,6 +49,7 @@ type caseJSON struct {
 	Batch          int        `json:"batch"`
 	Device         string     `json:"device"`
 	Baseline       string     `json:"baseline"`
+	Precision      string     `json:"precision,omitempty"`
 	Verdict        string     `json:"verdict"`
 	MaxRelErr      *jsonFloat `json:"max_rel_err,omitempty"`
 	Tolerance      jsonFloat  `json:"tolerance"`
@@ -62,7 +67,7 @@ const (
 
 // MarshalJSON writes the case with its verdict as "PASS", "FAIL" or "REFUSED".
 func (c Case) MarshalJSON() ([]byte, error) {
-	j := caseJSON{Model: c.Model, Batch: c.Batch, Device: c.Device, Baseline: c.Baseline, Verdict: c.Verdict(),
+	j := caseJSON{Model: c.Model, Batch: c.Batch, Device: c.Device, Baseline: c.Baseline, Precision: c.Precision, Verdict: c.Verdict(),
 		Tolerance: jsonFloat(c.Tolerance), Error: c.Error, TookNS: int64(c.Took), BaselineTookNS: int64(c.BaselineTook)}
 	if c.Compared {
 		f := jsonFloat(c.MaxRelErr)
@@ -83,7 +88,7 @@ func (c *Case) UnmarshalJSON(b []byte) error {
 	if j.Model == "" {
 		j.Model = j.Preset
 	}
-	*c = Case{Model: j.Model, Batch: j.Batch, Device: j.Device, Baseline: j.Baseline, Pass: j.Verdict == VerdictPass,
+	*c = Case{Model: j.Model, Batch: j.Batch, Device: j.Device, Baseline: j.Baseline, Precision: j.Precision, Pass: j.Verdict == VerdictPass,
 		Refused: j.Verdict == VerdictRefused, Tolerance: float64(j.Tolerance), Error: j.Error, Took: time.Duration(j.TookNS), BaselineTook: time.Duration(j.BaselineTookNS)}
 	if j.MaxRelErr != nil {
 		c.Compared, c.MaxRelErr = true, float64(*j.MaxRelErr)

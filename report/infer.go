@@ -15,6 +15,9 @@ import (
 type InferSummary struct {
 	Model  string
 	Device string
+	// Precision names what a GPU computed in ("fp16"); "" on the CPU, which
+	// computes in float32 only.
+	Precision string
 	// Engine is the engine and its detail ("cpu+openblas · OpenBLAS 0.3.21").
 	Engine string
 	Batch  int
@@ -26,10 +29,12 @@ type InferSummary struct {
 	Outputs []TensorStats
 	// Took is the wall time of one batch, the second run (the first warmed up).
 	Took time.Duration
-	// Diffs compare the outputs with the reference kernels (nil: not asked for);
-	// Tolerance is the largest relative difference that passes.
-	Diffs     []OutputDiff
-	Tolerance float64
+	// Diffs compare the outputs with the reference kernels (nil: not asked
+	// for), CPUDiffs with the CPU engine in float32 (nil: not a GPU run);
+	// Tolerance is the largest relative difference that passes, the
+	// precision's.
+	Diffs, CPUDiffs []OutputDiff
+	Tolerance       float64
 }
 
 // TensorStats describes one tensor: its dtype, shape and values, and the
@@ -86,7 +91,11 @@ func WriteInferSummary(w io.Writer, s InferSummary) error {
 	if s.Seeded {
 		from = fmt.Sprintf("seeded inputs (--seed %d, filled by the rule bench and the dashboard fill theirs by)", s.Seed)
 	}
-	fmt.Fprintf(w, "%s on %s (%s), batch %d, %s\n\n", s.Model, s.Device, s.Engine, s.Batch, from)
+	on := s.Device
+	if s.Precision != "" {
+		on += " in " + s.Precision
+	}
+	fmt.Fprintf(w, "%s on %s (%s), batch %d, %s\n\n", s.Model, on, s.Engine, s.Batch, from)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENSOR\tNAME\tDTYPE\tSHAPE\tMIN\tMAX\tMEAN\tFILE")
 	row := func(kind string, t TensorStats) {
@@ -106,18 +115,31 @@ func WriteInferSummary(w io.Writer, s InferSummary) error {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
 	fmt.Fprintf(w, "\ntime: %s for the batch (the second run; the first warmed up)\n", units.Millis(s.Took))
-	if s.Diffs == nil {
-		return nil
+	tol := fmt.Sprintf("tolerance %.0e", s.Tolerance)
+	if s.Precision != "" {
+		tol = fmt.Sprintf("%s's tolerance %.0e", s.Precision, s.Tolerance)
 	}
-	fmt.Fprintf(w, "\nagainst the reference kernels (the graph as loaded, unfused; relative = max |diff| / max |reference|, tolerance %.0e):\n", s.Tolerance)
-	for _, d := range s.Diffs {
+	if s.CPUDiffs != nil {
+		fmt.Fprintf(w, "\nagainst the CPU engine in float32 (the same inputs; relative = max |diff| / max |cpu|, %s):\n", tol)
+		writeDiffs(w, s.CPUDiffs, s.Tolerance)
+	}
+	if s.Diffs != nil {
+		fmt.Fprintf(w, "\nagainst the reference kernels (the graph as loaded, unfused; relative = max |diff| / max |reference|, %s):\n", tol)
+		writeDiffs(w, s.Diffs, s.Tolerance)
+	}
+	return nil
+}
+
+// writeDiffs prints a line per output: its differences and whether they
+// are within tol.
+func writeDiffs(w io.Writer, diffs []OutputDiff, tol float64) {
+	for _, d := range diffs {
 		verdict := "ok"
-		if !(d.MaxRel <= s.Tolerance) {
+		if !(d.MaxRel <= tol) {
 			verdict = "DIFFERS"
 		}
 		fmt.Fprintf(w, "  %s  max abs diff %.3g  max rel diff %.3g  %s\n", d.Output, d.MaxAbs, d.MaxRel, verdict)
 	}
-	return nil
 }
 
 // DiffsAgree reports whether every output is within tol of the reference.

@@ -37,7 +37,7 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	wantMeta := []string{"version", "go", "cpu_model", "threads", "engine", "engine_detail", "device", "model", "options", "start"}
+	wantMeta := []string{"version", "go", "cpu_model", "threads", "engine", "engine_detail", "device", "precision", "model", "options", "start"}
 	wantRow := []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec", "latency_ms", "batches", "samples", "measured_s", "warmup_s",
 		"stable", "stability", "gflops", "pct_peak", "engine_bytes", "warnings", "error"}
 	if k := keys(got.Meta); !slices.Equal(k, sorted(wantMeta)) {
@@ -138,3 +138,45 @@ func keys(m map[string]any) []string {
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+// The precision that ran (engine.Info.Precision) reaches the meta and each
+// row of the JSON, the CSV's last column, and the table's machine line for
+// a GPU (the CPU computes in float32 only, so its line stays as it was).
+func TestPrecisionReachesEveryFormat(t *testing.T) {
+	info := engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Precision: engine.FP16}
+	s := runner.Snapshot{Model: "mlp", Device: "cuda:0", Batch: 8, State: runner.Done, Info: info}
+	res := Result{Meta: NewMeta("0.1.0", info, "mlp", nil, time.Unix(0, 0), "testdata/cpuinfo"), Rows: []Row{FromSnapshot(s)}}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Meta struct{ Precision string }   `json:"meta"`
+		Rows []struct{ Precision string } `json:"rows"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil || got.Meta.Precision != "fp16" || len(got.Rows) != 1 || got.Rows[0].Precision != "fp16" {
+		t.Errorf("JSON %+v (%v):\n%s", got, err, b.String())
+	}
+	b.Reset()
+	if err := WriteCSV(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil || recs[0][len(recs[0])-1] != "precision" || recs[1][len(recs[1])-1] != "fp16" {
+		t.Errorf("CSV %v (%v)", recs, err)
+	}
+	b.Reset()
+	if err := WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(b.String(), "\n"); !strings.HasSuffix(first, " · cuda+cublas · fp16") {
+		t.Errorf("table's first line %q does not end with the precision", first)
+	}
+	b.Reset()
+	if err := WriteTable(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(b.String(), "\n"); strings.Contains(first, "fp32") {
+		t.Errorf("the CPU's first line names its precision: %q", first)
+	}
+}

@@ -41,6 +41,10 @@ type Meta struct {
 	Engine       string `json:"engine"`
 	EngineDetail string `json:"engine_detail"`
 	Device       string `json:"device"`
+	// Precision is what the engine multiplied and convolved in (fp32,
+	// tf32, fp16 or bf16: engine.Info.Precision); absent in files written
+	// before precisions existed, and when no engine opened.
+	Precision string `json:"precision,omitempty"`
 	// Model names what ran: a preset, or a file's path (several, comma-separated,
 	// when a bench measured more than one).
 	Model   string         `json:"model"`
@@ -55,11 +59,24 @@ func NewMeta(version string, info engine.Info, model string, options map[string]
 	if threads == 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return Meta{
+	m := Meta{
 		Version: version, Go: runtime.Version(), CPUModel: hostinfo.CPUModel(cpuinfoPath), Threads: threads,
 		Engine: info.Engine, EngineDetail: info.Detail, Device: info.Device, Model: model,
 		Options: options, Start: start.UTC(),
 	}
+	if info.Engine != "" {
+		m.Precision = info.Precision.String()
+	}
+	return m
+}
+
+// precisionNote is " · fp16" for a table's machine line: the precision a
+// GPU ran in; "" on the CPU (float32 only) and where it is not known.
+func precisionNote(m Meta) string {
+	if m.Precision == "" || m.Device == "cpu" {
+		return ""
+	}
+	return " · " + m.Precision
 }
 
 // UnmarshalJSON reads Meta as this build writes it, and as builds before
@@ -82,8 +99,11 @@ func (m *Meta) UnmarshalJSON(b []byte) error {
 
 // Row is the measurement of one model at one batch size on one device.
 type Row struct {
-	Model         string    `json:"model"`
-	Device        string    `json:"device"`
+	Model  string `json:"model"`
+	Device string `json:"device"`
+	// Precision is what the row's engine multiplied and convolved in
+	// (engine.Info.Precision); absent where no engine opened.
+	Precision     string    `json:"precision,omitempty"`
 	Batch         int       `json:"batch"`
 	SamplesPerSec float64   `json:"samples_per_sec"`
 	BatchesPerSec float64   `json:"batches_per_sec"`
@@ -164,6 +184,9 @@ func FromSnapshot(s runner.Snapshot) Row {
 		GFLOPS: s.GFLOPS, PctPeak: s.PctPeak, PeakGFLOPS: s.Info.PeakGFLOPS, Peak: s.Info.Peak, PeakStale: s.PeakStale || s.PctPeak > 100,
 		EngineBytes: s.Memory.HostBytes, Plan: s.Info.Plan,
 		Energy: s.OverallEnergy, Profile: NewProfile(s.Profile), Warnings: []string{}, Error: s.Err,
+	}
+	if s.Info.Engine != "" {
+		r.Precision = s.Info.Precision.String()
 	}
 	for _, b := range s.Memory.DeviceBytes {
 		r.EngineBytes += b

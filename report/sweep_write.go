@@ -62,6 +62,7 @@ func writeMachineLine(w io.Writer, m Meta) {
 	if m.Engine != "" {
 		fmt.Fprintf(w, " · %s", m.Engine)
 	}
+	fmt.Fprint(w, precisionNote(m))
 }
 
 func writeSweepTable(w io.Writer, doc SweepDoc) error {

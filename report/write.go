@@ -44,7 +44,7 @@ func WriteJSON(w io.Writer, res Result) error {
 var csvHeader = []string{"model", "device", "batch", "samples_per_sec", "batches_per_sec",
 	"p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "batches", "samples",
 	"stable", "stable_windows", "stable_iqr", "window_spread", "iqr_over_median",
-	"gflops", "pct_peak", "engine_bytes", "h2d_ms", "compute_ms", "d2h_ms", "warnings", "error"}
+	"gflops", "pct_peak", "engine_bytes", "h2d_ms", "compute_ms", "d2h_ms", "warnings", "error", "precision"}
 
 // WriteCSV writes one header line and one line per row (warnings joined by
 // "; "). A joules_per_sample column comes last when some row's energy is
@@ -76,7 +76,7 @@ func WriteCSV(w io.Writer, res Result) error {
 			strconv.FormatBool(r.Stable), strconv.FormatBool(r.Stability.Windows), strconv.FormatBool(r.Stability.IQR),
 			csvFloat(r.Stability.WindowSpread), csvFloat(r.Stability.IQROverMedian),
 			csvFloat(r.GFLOPS), csvFloat(r.PctPeak), strconv.FormatInt(r.EngineBytes, 10),
-			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error}
+			csvFloat(r.H2DMS), csvFloat(r.ComputeMS), csvFloat(r.D2HMS), strings.Join(r.Warnings, "; "), r.Error, r.Precision}
 		if energy {
 			rec = append(rec, energyCell(r.Energy))
 		}
@@ -112,7 +112,7 @@ func WriteTable(w io.Writer, res Result) error {
 	if m.EngineDetail != "" {
 		fmt.Fprintf(w, " (%s)", m.EngineDetail)
 	}
-	fmt.Fprintf(w, "\n\n")
+	fmt.Fprintf(w, "%s\n\n", precisionNote(m))
 	if servingRows(res.Rows) {
 		return writeServingTable(w, res.Rows)
 	}

@@ -28,9 +28,10 @@ type BenchSpec struct {
 	Batches []int
 	// Warmup is each batch's least warm-up; Duration its measuring time.
 	Warmup, Duration time.Duration
-	// Threads, Resident and TF32 are the engine's options (engine.Options).
-	Threads        int
-	Resident, TF32 bool
+	// Threads, Resident and Precision are the engine's options (engine.Options).
+	Threads   int
+	Resident  bool
+	Precision engine.Precision
 	// KeepLatencies keeps every batch's latency for export.
 	KeepLatencies bool
 	// ProfileEvery, when positive, times each step in one batch in
@@ -43,7 +44,7 @@ type BenchSpec struct {
 
 // Options are the engine's options of the bench.
 func (s BenchSpec) Options() engine.Options {
-	return engine.Options{Threads: s.Threads, Seed: presets.DefaultSeed, DataResident: s.Resident, Precision: engine.PrecisionOf(s.TF32)}
+	return engine.Options{Threads: s.Threads, Seed: presets.DefaultSeed, DataResident: s.Resident, Precision: s.Precision}
 }
 
 // BatchesOf are the batch sizes m is measured at.
@@ -109,7 +110,7 @@ type Bench struct {
 func (m Machine) OpenBench(ctx context.Context, s BenchSpec, out Outputs) (*Bench, error) {
 	obs, err := m.Observe(ctx, "bench", out, map[string]any{"model": s.ModelNames(),
 		"device": s.Device.String(), "batches": s.Batches, "warmup": s.Warmup.String(), "duration": s.Duration.String(),
-		"threads": s.Threads, "resident": s.Resident, "tf32": s.TF32, "profile_every": s.ProfileEvery})
+		"threads": s.Threads, "resident": s.Resident, "precision": s.Precision.String(), "profile_every": s.ProfileEvery})
 	if err != nil {
 		return nil, err
 	}

@@ -17,14 +17,15 @@ type Calibration struct {
 }
 
 // Calibrate measures device d's sgemm peak again through its engine
-// (engine.Options.Recalibrate) with threads CPU threads (0: all cores) or,
-// with tf32, the TF32 tensor-core rate; the engine caches the figure.
-func (m Machine) Calibrate(d engine.Device, threads int, tf32 bool) (Calibration, error) {
-	p, err := presets.BuildModel("linear", presets.DefaultSeed) // the smallest preset: opening it costs nothing
+// (engine.Options.Recalibrate) with threads CPU threads (0: all cores), in
+// precision p (a GPU's rate in tf32, fp16 or bf16 is another figure than
+// float32's); the engine caches the figure.
+func (m Machine) Calibrate(d engine.Device, threads int, p engine.Precision) (Calibration, error) {
+	lin, err := presets.BuildModel("linear", presets.DefaultSeed) // the smallest preset: opening it costs nothing
 	if err != nil {
 		return Calibration{}, err
 	}
-	ex, err := m.Registry.Open(d.String(), p, engine.Options{Seed: presets.DefaultSeed, Threads: threads, Recalibrate: true, Precision: engine.PrecisionOf(tf32)})
+	ex, err := m.Registry.Open(d.String(), lin, engine.Options{Seed: presets.DefaultSeed, Threads: threads, Recalibrate: true, Precision: p})
 	if err != nil {
 		return Calibration{}, err
 	}

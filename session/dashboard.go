@@ -31,10 +31,11 @@ type DashboardSpec struct {
 	Device string
 	// Batch is the batch to start with (0: the model's).
 	Batch int
-	// Threads and TF32 are the engine's options, for the run and for the s
-	// sweep and the c race.
-	Threads int
-	TF32    bool
+	// Threads and Precision are the engine's options, for the run and for
+	// the s sweep and the c race (Precision on GPUs only: a run or sweep on
+	// the CPU computes in float32).
+	Threads   int
+	Precision engine.Precision
 	// Serving, when set, starts the dashboard in serving mode with these
 	// settings (the --arrival flags); o switches either way.
 	Serving *ServingSpec
@@ -86,7 +87,7 @@ type Dashboard struct {
 
 // OpenDashboard opens the GPUs (or simulated ones), picks the device, and
 // starts the runner, the samplers and the outputs. A device that cannot be
-// given with --tf32, a taken address or a recording that cannot be written
+// given with a reduced precision, a taken address or a recording that cannot be written
 // is a *UsageError.
 func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashboard, error) {
 	if spec.Catalog == nil {
@@ -97,10 +98,10 @@ func (m Machine) OpenDashboard(ctx context.Context, spec DashboardSpec) (*Dashbo
 	if d.spec.Device == "" {
 		d.spec.Device = defaultDevice(d.Devices)
 	}
-	if spec.TF32 && d.spec.Device == cpuDevice {
+	if p := spec.Precision; p != engine.FP32 && d.spec.Device == cpuDevice {
 		// Only a default device is decided here; a given one was checked with the flags.
 		g.close()
-		return nil, usage("--tf32 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --tf32 out")
+		return nil, usage("--precision %s needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --precision %s out (the CPU computes in fp32)", p, p)
 	}
 	d.energy = dashboardEnergy(m, g, d.Devices)
 	ctx, d.cancel = context.WithCancel(ctx)
@@ -140,12 +141,13 @@ func (d *Dashboard) newRunner(model, device string, batch int, firstRunID uint64
 	return runner.New(runner.Config{
 		Registry: d.m.Registry, Catalog: d.spec.Catalog, Model: model, Device: device, Batch: batch,
 		Warmup: d.spec.Warmup, Options: d.options(), Energy: d.energy, FirstRunID: firstRunID,
+		Check: cpuCheck(d.m.Registry), // a GPU's batch against the CPU's float32, for the header
 	})
 }
 
 // options are the engine's options of every run of the dashboard.
 func (d *Dashboard) options() engine.Options {
-	return engine.Options{Threads: d.spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(d.spec.TF32)}
+	return engine.Options{Threads: d.spec.Threads, Seed: presets.DefaultSeed, Precision: d.spec.Precision}
 }
 
 // startServing checks and builds the first run when the dashboard starts
@@ -195,7 +197,7 @@ func (d *Dashboard) start(ctx context.Context, first *current) error {
 	s := d.spec
 	obs, err := startObserver(s.Outputs, func() record.Header {
 		h := d.m.header("dashboard", d.gpus, map[string]any{"model": s.Model, "device": s.Device, "batch": s.Batch,
-			"threads": s.Threads, "tf32": s.TF32, "fake_gpus": s.FakeGPUs, "interval": s.Interval.String(), "warmup": s.Warmup.String()})
+			"threads": s.Threads, "precision": s.Precision.String(), "fake_gpus": s.FakeGPUs, "interval": s.Interval.String(), "warmup": s.Warmup.String()})
 		h.Devices = d.Devices
 		return h
 	}, runRegistry)

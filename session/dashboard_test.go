@@ -64,22 +64,23 @@ func TestDashboardSweepUsesTheSLO(t *testing.T) {
 	}
 }
 
-// The dashboard's race puts the GPU side in the dashboard's TF32 setting;
-// without a GPU it races CPU threads, which TF32 does not concern.
+// The dashboard's race puts the GPU side in the dashboard's precision;
+// without a GPU it races CPU threads, which the precision does not concern.
 func TestRaceSides(t *testing.T) {
 	gpu := []record.Device{{Name: "cpu", Available: true}, {Name: "cuda:0", Available: true}}
 	for _, c := range []struct {
 		devices []record.Device
-		tf32    bool
+		prec    engine.Precision
 		a, b    string
 	}{
-		{gpu, false, "cpu (all cores)", "cuda:0"},
-		{gpu, true, "cpu (all cores)", "cuda:0 (TF32)"},
-		{gpu[:1], true, "cpu ×1 thread", "cpu (all cores)"},
+		{gpu, engine.FP32, "cpu (all cores)", "cuda:0"},
+		{gpu, engine.TF32, "cpu (all cores)", "cuda:0 (tf32)"},
+		{gpu, engine.BF16, "cpu (all cores)", "cuda:0 (bf16)"},
+		{gpu[:1], engine.FP16, "cpu ×1 thread", "cpu (all cores)"},
 	} {
-		a, b := raceSides(c.devices, c.tf32)
+		a, b := raceSides(c.devices, c.prec)
 		if a.String() != c.a || b.String() != c.b {
-			t.Errorf("%d devices, tf32 %v: %s against %s, want %s against %s", len(c.devices), c.tf32, a, b, c.a, c.b)
+			t.Errorf("%d devices, %v: %s against %s, want %s against %s", len(c.devices), c.prec, a, b, c.a, c.b)
 		}
 	}
 }
@@ -130,8 +131,8 @@ func TestCheckBatch(t *testing.T) {
 }
 
 // A dashboard opens its run, telemetry and outputs, publishes where the
-// metrics are served, and Close stops and waits for all of it; --tf32 with
-// no GPU to start on is the person's to fix.
+// metrics are served, and Close stops and waits for all of it; a reduced
+// precision with no GPU to start on is the person's to fix.
 func TestOpenDashboard(t *testing.T) {
 	m := sleepMachine()
 	m.OpenNVML = func() (*gpuinfo.Monitor, error) { return nil, gpuinfo.ErrNoDriver }
@@ -152,9 +153,10 @@ func TestOpenDashboard(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
-	spec.TF32 = true
+	spec.Precision = engine.FP16
 	var ue *UsageError
-	if _, err := m.OpenDashboard(context.Background(), spec); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--tf32 needs a GPU") {
-		t.Errorf("--tf32 on the CPU: %v", err)
+	want := "--precision fp16 needs a GPU, and none can run here, so the dashboard would start on the CPU; give --device cuda:N or leave --precision fp16 out (the CPU computes in fp32)"
+	if _, err := m.OpenDashboard(context.Background(), spec); !errors.As(err, &ue) || err.Error() != want {
+		t.Errorf("fp16 on the CPU: %v", err)
 	}
 }

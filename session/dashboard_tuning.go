@@ -28,7 +28,7 @@ func (d *Dashboard) shared() gpus {
 }
 
 // Sweep sweeps the named model on device for the s key, set up as `infertop sweep`
-// sets it up (NewSweep) with the dashboard's threads, TF32 and SLO and
+// sets it up (NewSweep) with the dashboard's threads, precision (on a GPU) and SLO and
 // shorter windows, on the dashboard's NVML session. When the dashboard
 // records, the sweep's snapshots and events go into the recording.
 func (d *Dashboard) Sweep(ctx context.Context, model, device string, progress func(sweep.Result, string)) (sweep.Result, error) {
@@ -36,8 +36,11 @@ func (d *Dashboard) Sweep(ctx context.Context, model, device string, progress fu
 	if err != nil {
 		return sweep.Result{}, err
 	}
-	spec := SweepSpec{Catalog: d.spec.Catalog, Model: model, Device: dev, Threads: d.spec.Threads, TF32: d.spec.TF32,
+	spec := SweepSpec{Catalog: d.spec.Catalog, Model: model, Device: dev, Threads: d.spec.Threads, Precision: d.spec.Precision,
 		Warmup: tuneWarmup, Window: tuneWindow, MaxTime: tuneMaxTime, SLOP99: d.spec.SLOP99, Progress: progress}
+	if dev.Kind == engine.CPU {
+		spec.Precision = engine.FP32 // the CPU computes in float32 only
+	}
 	if d.rec != nil {
 		spec.OnSnapshot = d.rec.SweepSnapshot
 	}
@@ -67,7 +70,7 @@ func (d *Dashboard) Compare(ctx context.Context, model string, batch int, progre
 	if err != nil {
 		return sweep.CompareResult{}, err
 	}
-	a, b := raceSides(d.Devices, d.spec.TF32)
+	a, b := raceSides(d.Devices, d.spec.Precision)
 	obs := &RaceObserver{rec: d.rec, sides: [2]sweep.Side{a, b}, model: m.Name}
 	r, err := d.m.newRace(RaceSpec{Model: m, A: a, B: b, Batches: []int{batch}, Pairs: tunePairs,
 		Warmup: tuneWarmup, Window: tuneWindow, Progress: progress}, d.shared())
@@ -79,12 +82,12 @@ func (d *Dashboard) Compare(ctx context.Context, model string, batch int, progre
 	return r.Run(ctx, obs)
 }
 
-// raceSides is cpu against cuda:0 (with TF32 when tf32) when cuda:0 can
-// run, otherwise one CPU thread against all cores.
-func raceSides(devices []record.Device, tf32 bool) (sweep.Side, sweep.Side) {
+// raceSides is cpu against cuda:0 (in precision p) when cuda:0 can run,
+// otherwise one CPU thread against all cores.
+func raceSides(devices []record.Device, p engine.Precision) (sweep.Side, sweep.Side) {
 	for _, d := range devices {
 		if d.Name == "cuda:0" && d.Available {
-			return sweep.Side{Device: "cpu"}, sweep.Side{Device: "cuda:0", TF32: tf32}
+			return sweep.Side{Device: "cpu"}, sweep.Side{Device: "cuda:0", Precision: p}
 		}
 	}
 	return sweep.Side{Device: "cpu", Threads: 1}, sweep.Side{Device: "cpu"}

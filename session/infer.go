@@ -28,6 +28,9 @@ type Infer struct {
 	Model  *model.Model
 	Batch  int
 	Device engine.Device
+	// Precision is what the device multiplies and convolves in (a GPU's;
+	// the CPU computes in fp32).
+	Precision engine.Precision
 	// Seed drew the inputs when none were given (Seeded).
 	Seed   uint64
 	Seeded bool
@@ -181,11 +184,18 @@ type InferResult struct {
 	// output's scale, so that elements near zero do not swamp it); NaN where an
 	// element is not finite.
 	Diffs []report.OutputDiff
+	// CPUDiffs compare each output, the same way, with the float32 CPU
+	// engine's on the same inputs: a run on a GPU, whatever its precision,
+	// is checked against it (nil on the CPU, or in a build without the CPU
+	// engine).
+	CPUDiffs []report.OutputDiff
 }
 
-// RunInfer runs the batch twice on its device (the first run warms up) and
-// keeps the second's outputs and time; withReference, it also evaluates the
-// graph as loaded with the plain reference kernels (model.Eval: no fusion, no
+// RunInfer runs the batch twice on its device in its precision (the first
+// run warms up) and keeps the second's outputs and time. On a GPU it also
+// runs the batch on the float32 CPU engine and compares every output (the
+// accuracy of the precision); withReference, it also evaluates the graph as
+// loaded with the plain reference kernels (model.Eval: no fusion, no
 // engine) on the same inputs and compares every output. A device whose
 // engine cannot run the model is a *UsageError that says what it lacks.
 func (m Machine) RunInfer(inf *Infer, withReference bool) (InferResult, error) {
@@ -193,7 +203,7 @@ func (m Machine) RunInfer(inf *Infer, withReference bool) (InferResult, error) {
 	for i, n := range inf.Inputs {
 		in[i] = n.Tensor
 	}
-	out, took, info, err := runOnce(m.Registry, inf.Device.String(), engine.Options{Seed: inf.Seed}, inf.Model, inf.Batch, in)
+	out, took, info, err := runOnce(m.Registry, inf.Device.String(), engine.Options{Seed: inf.Seed, Precision: inf.Precision}, inf.Model, inf.Batch, in)
 	var u *model.UnsupportedError
 	switch {
 	case errors.As(err, &u):
@@ -204,6 +214,15 @@ func (m Machine) RunInfer(inf *Infer, withReference bool) (InferResult, error) {
 	res := InferResult{Took: took, Info: info}
 	for i, name := range inf.Model.Graph.Outputs {
 		res.Outputs = append(res.Outputs, Named{name, out[i]})
+	}
+	if inf.Device.Kind != engine.CPU && m.Registry.Has(engine.CPU) {
+		base, err := runCPU(m.Registry, inf.Model, inf.Batch, in)
+		if err != nil {
+			return res, fmt.Errorf("the float32 baseline: %w", err)
+		}
+		for i, o := range res.Outputs {
+			res.CPUDiffs = append(res.CPUDiffs, diff(o.Name, values(o.Tensor), values(base[i])))
+		}
 	}
 	if !withReference {
 		return res, nil

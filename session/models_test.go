@@ -145,7 +145,7 @@ func TestSelftestOfFilesOnTheCPU(t *testing.T) {
 		m, _ := cat.Get(n)
 		models = append(models, m)
 	}
-	st, err := Machine{Registry: NewRegistry()}.NewSelftest(engine.Device{Kind: engine.CPU}, models, []int{1, 3}, false)
+	st, err := Machine{Registry: NewRegistry()}.NewSelftest(engine.Device{Kind: engine.CPU}, models, []int{1, 3}, engine.FP32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func refusingRegistry() *engine.Registry {
 // neither passes nor fails.
 func TestSelftestRefusedModel(t *testing.T) {
 	lin, _ := presets.BuildModel("linear", presets.DefaultSeed)
-	st, err := Machine{Registry: refusingRegistry()}.NewSelftest(engine.Device{Kind: engine.CUDA}, []*model.Model{lin}, []int{1}, false)
+	st, err := Machine{Registry: refusingRegistry()}.NewSelftest(engine.Device{Kind: engine.CUDA}, []*model.Model{lin}, []int{1}, engine.FP32)
 	if err != nil {
 		t.Fatal(err)
 	}

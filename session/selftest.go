@@ -12,16 +12,6 @@ import (
 	"infertop/presets"
 )
 
-// Selftest tolerances: the largest accepted max|out−base| / max|base|.
-const (
-	SelftestTolerance = 1e-3
-	// SelftestToleranceTF32 replaces it with TF32: TF32 tensor cores round
-	// every product's inputs to 10-bit mantissas (2^-11 relative each), which
-	// a network's layers compound to about 1e-3; a wrong kernel is off by far
-	// more.
-	SelftestToleranceTF32 = 1e-2
-)
-
 // Selftest checks a device's outputs against a baseline on the same
 // deterministic input (model.FillInputs): the CPU engine for a GPU (the
 // plain-Go reference when this build has no CPU engine), the reference for
@@ -34,8 +24,9 @@ type Selftest struct {
 	// Batches are checked for every model whose batch is free; a fixed-batch
 	// export is checked at its batch only.
 	Batches []int
-	// TF32 allows the device TF32 tensor cores (engine.Options.TF32).
-	TF32 bool
+	// Precision is the type the device multiplies and convolves in
+	// (engine.Options.Precision); the baseline is float32.
+	Precision engine.Precision
 	// Base names the baseline: "cpu" or "reference".
 	Base string
 	// Note says why the baseline is not the usual one ("" when it is).
@@ -45,11 +36,11 @@ type Selftest struct {
 
 // NewSelftest sets up a selftest of models at batches on d. A device this
 // build cannot run is an error.
-func (m Machine) NewSelftest(d engine.Device, models []*model.Model, batches []int, tf32 bool) (*Selftest, error) {
+func (m Machine) NewSelftest(d engine.Device, models []*model.Model, batches []int, p engine.Precision) (*Selftest, error) {
 	if !m.Registry.Has(d.Kind) {
 		return nil, fmt.Errorf("device %s is not available in this build: %s", d, m.Registry.Why(d.Kind))
 	}
-	st := &Selftest{Device: d, Models: models, Batches: batches, TF32: tf32, Base: "reference", reg: m.Registry}
+	st := &Selftest{Device: d, Models: models, Batches: batches, Precision: p, Base: "reference", reg: m.Registry}
 	if d.Kind != engine.CPU {
 		if m.Registry.Has(engine.CPU) {
 			st.Base = "cpu"
@@ -60,13 +51,10 @@ func (m Machine) NewSelftest(d engine.Device, models []*model.Model, batches []i
 	return st, nil
 }
 
-// Tolerance is the largest accepted max|out−base| / max|base|: looser with TF32.
-func (st *Selftest) Tolerance() float64 {
-	if st.TF32 {
-		return SelftestToleranceTF32
-	}
-	return SelftestTolerance
-}
+// Tolerance is the largest accepted max|out−base| / max|base|: the
+// precision's (engine.Precision.Tolerance), looser as operands are rounded
+// further below float32.
+func (st *Selftest) Tolerance() float64 { return st.Precision.Tolerance() }
 
 // BatchesOf are the batches m is checked at: Batches, or a fixed-batch
 // export's own batch.
@@ -93,7 +81,7 @@ func (st *Selftest) Options() map[string]any {
 		names = append(names, m.Name)
 	}
 	return map[string]any{"device": st.Device.String(), "baseline": st.Base, "models": names,
-		"batches": st.Batches, "tolerance": st.Tolerance(), "tf32": st.TF32}
+		"batches": st.Batches, "tolerance": st.Tolerance(), "precision": st.Precision.String()}
 }
 
 // Case is one model × batch outcome, or a model the device refused.
@@ -114,6 +102,8 @@ type Case struct {
 	BaseTook time.Duration
 	Base     string
 	Tol      float64
+	// Precision is what the device computed in (engine.Info.Precision).
+	Precision engine.Precision
 	// Engine is the device's engine and its detail; Plan how it computed
 	// this batch (engine.Info.Plan), when that depends on the batch.
 	Engine, Plan string
@@ -138,19 +128,19 @@ func (r Case) String() string {
 // Check runs model m at batch on the device and on the baseline and
 // compares the outputs. A device that refuses the model makes a Refused case.
 func (st *Selftest) Check(m *model.Model, batch int) Case {
-	res := Case{Model: m.Name, Batch: batch, Device: st.Device.String(), Base: st.Base, Tol: st.Tolerance()}
+	res := Case{Model: m.Name, Batch: batch, Device: st.Device.String(), Base: st.Base, Tol: st.Tolerance(), Precision: st.Precision}
 	in, err := seededInputs(m, batch, presets.DefaultSeed)
 	if err != nil {
 		res.Err = err
 		return res
 	}
-	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(st.TF32)}, m, batch, in)
+	out, took, info, err := runOnce(st.reg, st.Device.String(), engine.Options{Seed: presets.DefaultSeed, Precision: st.Precision}, m, batch, in)
 	if err != nil {
 		var u *model.UnsupportedError
 		res.Err, res.Refused = err, errors.As(err, &u)
 		return res
 	}
-	res.Took, res.Plan = took, info.Plan
+	res.Took, res.Plan, res.Precision = took, info.Plan, info.Precision
 	if info.Detail != "" {
 		res.Engine = info.Engine + " · " + info.Detail
 	}

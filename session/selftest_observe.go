@@ -50,7 +50,7 @@ func (m Machine) ObserveSelftest(ctx context.Context, out Outputs, st *Selftest)
 		so.gpus = m.openGPUs()
 	}
 	if out.MetricsAddr != "" {
-		so.st = metrics.NewSelftest(st.Device.String(), st.Base, st.Tolerance(), st.Cases())
+		so.st = metrics.NewSelftest(st.Device.String(), st.Precision.String(), st.Base, st.Tolerance(), st.Cases())
 	}
 	o, err := startObserver(out, func() record.Header { return m.header("selftest", so.gpus, st.Options()) },
 		func(feed *metrics.Feed) prometheus.Gatherer { return metrics.NewSelftestRegistry(feed, so.st) })
@@ -112,7 +112,7 @@ func (so *SelftestObserver) Close() error {
 
 // record is the case as a recording carries it.
 func (r Case) record() record.Case {
-	c := record.Case{Model: r.Model, Batch: r.Batch, Device: r.Device, Baseline: r.Base, Pass: r.Pass, Refused: r.Refused,
+	c := record.Case{Model: r.Model, Batch: r.Batch, Device: r.Device, Baseline: r.Base, Precision: r.Precision.String(), Pass: r.Pass, Refused: r.Refused,
 		Compared: r.Compared, MaxRelErr: r.RelErr, Tolerance: r.Tol, Took: r.Took, BaselineTook: r.BaseTook}
 	if r.Err != nil {
 		c.Error = r.Err.Error()

@@ -17,9 +17,9 @@ type SweepSpec struct {
 	Catalog *model.Catalog
 	Model   string
 	Device  engine.Device
-	// Threads, TF32: the engine's options (engine.Options).
-	Threads int
-	TF32    bool
+	// Threads, Precision: the engine's options (engine.Options).
+	Threads   int
+	Precision engine.Precision
 	// Warmup, Window and MaxTime are each batch's measurement (0: defaults).
 	Warmup, Window, MaxTime time.Duration
 	// Batches, MaxBatch and SLOP99: the sweep's batch sizes and stop rules (sweep.Config).
@@ -76,7 +76,7 @@ func (m Machine) newSweep(spec SweepSpec, g gpus) (*Sweep, error) {
 		Config: sweep.Config{Batches: spec.Batches, MaxBatch: spec.MaxBatch, SLOP99: spec.SLOP99, MemLimit: spec.MemLimit,
 			Progress: spec.Progress},
 		Prober: &sweep.RunnerProber{Registry: m.Registry, Catalog: spec.Catalog, Model: mod.Name, Device: d,
-			Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(spec.TF32)},
+			Options: engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: spec.Precision},
 			Warmup:  spec.Warmup, Window: spec.Window, MaxTime: spec.MaxTime, OnSnapshot: spec.OnSnapshot,
 			Energy: m.energyFor(g, d)},
 	}

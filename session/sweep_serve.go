@@ -18,9 +18,9 @@ type ServeSweepSpec struct {
 	Catalog *model.Catalog
 	Model   string
 	Device  engine.Device
-	// Threads (the total the instances split), TF32: the engine's options.
-	Threads int
-	TF32    bool
+	// Threads (the total the instances split), Precision: the engine's options.
+	Threads   int
+	Precision engine.Precision
 	// Warmup and Window are each point's (0: the runner's defaults);
 	// MaxTime caps a point's measured time.
 	Warmup, Window, MaxTime time.Duration
@@ -69,7 +69,7 @@ func (m Machine) NewServeSweep(spec ServeSweepSpec) (*ServeSweep, error) {
 	if err := CheckServeGrid(spec.Serving, spec.Grid, mod); err != nil {
 		return nil, err
 	}
-	opts := engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: engine.PrecisionOf(spec.TF32)}
+	opts := engine.Options{Threads: spec.Threads, Seed: presets.DefaultSeed, Precision: spec.Precision}
 	base := m.serveConfig(spec.Serving, spec.Catalog, mod, spec.Device, max(1, spec.Serving.Policy.RequestSize), opts)
 	if spec.Warmup > 0 {
 		base.Warmup = spec.Warmup

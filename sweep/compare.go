@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"infertop/engine"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -21,16 +22,35 @@ type Side struct {
 	Device string `json:"device"`
 	// Threads bounds CPU threads; 0 means all cores.
 	Threads int `json:"threads"`
-	// TF32 allows a GPU TF32 tensor cores (engine.Options.TF32).
-	TF32 bool `json:"tf32,omitempty"`
+	// Precision is the type a GPU multiplies and convolves in
+	// (engine.Options.Precision); absent in JSON for float32.
+	Precision engine.Precision `json:"precision,omitzero"`
+}
+
+// UnmarshalJSON reads a side, one written before precisions existed
+// ("tf32": true) as precision tf32.
+func (s *Side) UnmarshalJSON(b []byte) error {
+	type plain Side // without this method
+	var v struct {
+		plain
+		TF32 bool `json:"tf32"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Side(v.plain)
+	if v.TF32 && s.Precision == engine.FP32 {
+		s.Precision = engine.TF32
+	}
+	return nil
 }
 
 // String reads like "cpu ×1 thread", "cpu (all cores)", "cuda:0" or
-// "cuda:0 (TF32)".
+// "cuda:0 (fp16)".
 func (s Side) String() string {
 	switch {
-	case s.Device != "cpu" && s.TF32:
-		return s.Device + " (TF32)"
+	case s.Device != "cpu" && s.Precision != engine.FP32:
+		return s.Device + " (" + s.Precision.String() + ")"
 	case s.Device != "cpu":
 		return s.Device
 	case s.Threads == 0:

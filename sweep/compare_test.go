@@ -2,10 +2,13 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
 	"time"
+
+	"infertop/engine"
 )
 
 // fakeWindower gives side 0 a fixed 1000 samples/s and side 1 100·batch
@@ -137,10 +140,33 @@ func TestPercentileNearestRank(t *testing.T) {
 }
 
 func TestSideNames(t *testing.T) {
-	for s, want := range map[Side]string{cpu1: "cpu ×1 thread", cpuAll: "cpu (all cores)", {Device: "cpu", Threads: 4}: "cpu ×4 threads", {Device: "cuda:0"}: "cuda:0"} {
+	for s, want := range map[Side]string{cpu1: "cpu ×1 thread", cpuAll: "cpu (all cores)", {Device: "cpu", Threads: 4}: "cpu ×4 threads", {Device: "cuda:0"}: "cuda:0",
+		{Device: "cuda:0", Precision: engine.FP16}: "cuda:0 (fp16)", {Device: "cuda:all", Precision: engine.TF32}: "cuda:all (tf32)"} {
 		if s.String() != want {
 			t.Errorf("%+v = %q", s, s.String())
 		}
+	}
+}
+
+// A side's JSON names its precision (none for float32), and a side written
+// before precisions existed ("tf32": true) reads as tf32.
+func TestSideJSON(t *testing.T) {
+	for s, want := range map[Side]string{
+		{Device: "cuda:0", Precision: engine.BF16}: `{"device":"cuda:0","threads":0,"precision":"bf16"}`,
+		{Device: "cpu", Threads: 1}:                `{"device":"cpu","threads":1}`,
+	} {
+		b, err := json.Marshal(s)
+		if err != nil || string(b) != want {
+			t.Errorf("%v: %s, %v; want %s", s, b, err, want)
+		}
+		var back Side
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("%s read back as %+v, %v", b, back, err)
+		}
+	}
+	var old Side
+	if err := json.Unmarshal([]byte(`{"device":"cuda:0","threads":0,"tf32":true}`), &old); err != nil || old != (Side{Device: "cuda:0", Precision: engine.TF32}) {
+		t.Errorf("an old TF32 side read as %+v, %v", old, err)
 	}
 }
 

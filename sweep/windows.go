@@ -48,7 +48,7 @@ func NewExecWindower(reg *engine.Registry, m *model.Model, a, b Side, seed uint6
 	w := &ExecWindower{model: m, seed: seed, Warmup: DefaultCompareWarmup, WindowLen: DefaultCompareWindow, Now: time.Now,
 		sides: [2]Side{a, b}}
 	for i, s := range [2]Side{a, b} {
-		ex, err := reg.Open(s.Device, m, engine.Options{Seed: seed, Threads: s.Threads, Precision: engine.PrecisionOf(s.TF32)})
+		ex, err := reg.Open(s.Device, m, engine.Options{Seed: seed, Threads: s.Threads, Precision: s.Precision})
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("opening %s on %s: %w", m.Name, s, err)
