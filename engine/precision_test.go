@@ -55,6 +55,12 @@ func TestPrecisionJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"precision":"fp8"}`), &r); err == nil || !strings.Contains(err.Error(), "fp32|tf32|fp16|bf16") {
 		t.Errorf("fp8: %v", err)
 	}
+	if err := json.Unmarshal([]byte(`{"precision":2}`), &r); err != nil || r.Precision != FP16 {
+		t.Errorf("a number read as %v, %v", r.Precision, err)
+	}
+	if err := json.Unmarshal([]byte(`{"precision":9}`), &r); err == nil {
+		t.Error("precision 9 read")
+	}
 }
 
 // A reduced precision is for GPUs: the CPU's options keep float32.
