@@ -30,7 +30,7 @@ type Collector struct {
 
 type descs struct {
 	runInfo, samplesPerSec, samplesTotal, batchesTotal, latency, p50, p99, state,
-	flops, peakFlops, engineBytes, measured, sampleJoules, stepSeconds *prometheus.Desc
+	flops, peakFlops, engineBytes, measured, sampleJoules, stepSeconds, relErr *prometheus.Desc
 	gpuInfo, fbUsed, fbTotal, util, memUtil, temp, power, powerLimit, smClock, memClock, energy *prometheus.Desc
 }
 
@@ -45,7 +45,7 @@ func newDescs() descs {
 		return prometheus.NewDesc("infertop_gpu_"+name, help, append([]string{"uuid", "index", "fake"}, extra...), nil)
 	}
 	return descs{
-		runInfo:       run("run_info", "The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation.", "run_id", "engine"),
+		runInfo:       run("run_info", "The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation, precision what it multiplies and convolves in (fp32, tf32, fp16 or bf16).", "run_id", "engine", "precision"),
 		samplesPerSec: run("samples_per_second", "Samples (batch × batches) per second over the last completed measurement window."),
 		samplesTotal:  run("samples_total", "Samples measured after warm-up, over every run with these labels."),
 		batchesTotal:  run("batches_total", "Batches measured after warm-up, over every run with these labels."),
@@ -57,6 +57,7 @@ func newDescs() descs {
 		peakFlops:     run("peak_flop_per_second", "The device's measured sgemm peak in FLOP/s, when calibrated."),
 		engineBytes:   run("engine_memory_bytes", "Memory the engine holds, by where it is held (\"host\", or a device such as \"cuda:0\").", "held_on"),
 		measured:      run("measured_seconds", "Wall time of the current run's measured batches (warm-up and pauses excluded)."),
+		relErr:        run("relative_error_ratio", "How far one batch of the prepared batch size lay from the baseline's outputs on the same inputs, max|out−base| / max|base| over the outputs: a GPU run against the CPU engine in float32 (baseline \"cpu fp32\"), checked once per prepared batch. Absent until checked, and for CPU runs.", "baseline"),
 		stepSeconds: run("step_seconds", fmt.Sprintf("Time of one step of the engine's plan in the current run's profiling batches (--profile: one batch in N, left out of every other figure): the median, and the count and sum over every profiling batch; the %d slowest steps only, labelled by the step's name and op.", StepSeries),
 			"step", "op"),
 		sampleJoules: run("energy_per_sample_joules", "Energy per sample over the last completed measurement window, in joules: the increase of the run's device's energy counters (a GPU run's GPUs through NVML, a CPU run's CPU packages through RAPL) between the window's boundaries, read by the runner, over the window's samples. Absent when unknown (no counter, or one that cannot be read)."),
@@ -85,7 +86,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	if !c.gpuOnly {
 		for _, x := range []*prometheus.Desc{d.runInfo, d.samplesPerSec, d.samplesTotal, d.batchesTotal, d.latency,
-			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules, d.stepSeconds} {
+			d.p50, d.p99, d.state, d.flops, d.peakFlops, d.engineBytes, d.measured, d.sampleJoules, d.stepSeconds, d.relErr} {
 			ch <- x
 		}
 		for _, x := range c.sd.all() {
@@ -136,7 +137,10 @@ func (c *Collector) collectRun(ch chan<- prometheus.Metric, s runner.Snapshot) {
 	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), l...), extra...)...)
 	}
-	gauge(c.d.runInfo, 1, strconv.FormatUint(s.RunID, 10), s.Info.Engine)
+	gauge(c.d.runInfo, 1, strconv.FormatUint(s.RunID, 10), s.Info.Engine, s.Info.Precision.String())
+	if a := s.Accuracy; a.Checked() && a.Err == "" {
+		gauge(c.d.relErr, a.RelErr, a.Base)
+	}
 	gauge(c.d.samplesPerSec, s.Window.SamplesPerSec)
 	if s.Serving != nil {
 		c.collectServing(ch, s, l)

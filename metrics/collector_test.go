@@ -31,7 +31,9 @@ func fakeSnapshot() runner.Snapshot {
 		},
 		GFLOPS: 12.5,
 		Memory: engine.Memory{HostBytes: 4096, DeviceBytes: map[string]int64{"cuda:0": 1 << 20}},
-		Info:   engine.Info{Device: "cuda:0", Engine: "cuda+cublas", PeakGFLOPS: 50000},
+		Info:   engine.Info{Device: "cuda:0", Engine: "cuda+cublas", PeakGFLOPS: 50000, Precision: engine.FP16},
+		// One batch 3.1e-4 off the CPU's float32.
+		Accuracy: runner.Accuracy{Base: "cpu fp32", RelErr: 3.1e-4, Tolerance: 1e-2},
 		// 128 J over the last window's 1024 samples.
 		WindowEnergy: runner.Energy{Valid: true, Joules: 128, Samples: 1024, JoulesPerSample: 0.125},
 	}
@@ -55,9 +57,12 @@ func TestRunMetrics(t *testing.T) {
 	f := NewFeed()
 	f.ObserveSnapshot(fakeSnapshot())
 	const want = `
-# HELP infertop_run_info The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation.
+# HELP infertop_run_info The run now measured: always 1; run_id changes whenever what is measured changes, engine names the implementation, precision what it multiplies and convolves in (fp32, tf32, fp16 or bf16).
 # TYPE infertop_run_info gauge
-infertop_run_info{batch="256",device="cuda:0",engine="cuda+cublas",model="mlp",run_id="7"} 1
+infertop_run_info{batch="256",device="cuda:0",engine="cuda+cublas",model="mlp",precision="fp16",run_id="7"} 1
+# HELP infertop_relative_error_ratio How far one batch of the prepared batch size lay from the baseline's outputs on the same inputs, max|out−base| / max|base| over the outputs: a GPU run against the CPU engine in float32 (baseline "cpu fp32"), checked once per prepared batch. Absent until checked, and for CPU runs.
+# TYPE infertop_relative_error_ratio gauge
+infertop_relative_error_ratio{baseline="cpu fp32",batch="256",device="cuda:0",model="mlp"} 0.00031
 # HELP infertop_samples_per_second Samples (batch × batches) per second over the last completed measurement window.
 # TYPE infertop_samples_per_second gauge
 infertop_samples_per_second{batch="256",device="cuda:0",model="mlp"} 1024
@@ -81,11 +86,25 @@ infertop_engine_memory_bytes{batch="256",device="cuda:0",held_on="host",model="m
 # TYPE infertop_energy_per_sample_joules gauge
 infertop_energy_per_sample_joules{batch="256",device="cuda:0",model="mlp"} 0.125
 `
-	names := []string{"infertop_run_info", "infertop_samples_per_second", "infertop_samples_total",
+	names := []string{"infertop_run_info", "infertop_relative_error_ratio", "infertop_samples_per_second", "infertop_samples_total",
 		"infertop_batch_latency_p50_seconds", "infertop_batch_latency_p99_seconds",
 		"infertop_achieved_flop_per_second", "infertop_engine_memory_bytes", "infertop_energy_per_sample_joules"}
 	if err := testutil.CollectAndCompare(NewCollector(f), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Without a figure (not checked yet, or the check failed) there is no
+// relative error series.
+func TestRelativeErrorAbsentWithoutAFigure(t *testing.T) {
+	for _, a := range []runner.Accuracy{{}, {Base: "cpu fp32", Err: "the CPU engine: out of memory"}} {
+		f := NewFeed()
+		s := fakeSnapshot()
+		s.Accuracy = a
+		f.ObserveSnapshot(s)
+		if n := testutil.CollectAndCount(NewCollector(f), "infertop_relative_error_ratio"); n != 0 {
+			t.Errorf("%+v: %d relative error series, want none", a, n)
+		}
 	}
 }
 

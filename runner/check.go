@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"infertop/engine"
 	"infertop/model"
@@ -33,8 +35,9 @@ func (a Accuracy) Checked() bool { return a.Base != "" }
 // tolerance.
 func (a Accuracy) Within() bool { return a.Checked() && a.Err == "" && a.RelErr <= a.Tolerance }
 
-// String reads like "rel err 3.1e-04 vs cpu fp32", "rel err 2.3e-02 vs cpu
-// fp32 (over 1e-02)" or "no accuracy figure: …"; "" when nothing was checked.
+// String reads like "rel err 3.1e-4 vs cpu fp32", "rel err 2.3e-2 vs cpu
+// fp32 (over 1e-2)" or "no accuracy figure vs cpu fp32: …"; "" when
+// nothing was checked.
 func (a Accuracy) String() string {
 	switch {
 	case !a.Checked():
@@ -42,9 +45,28 @@ func (a Accuracy) String() string {
 	case a.Err != "":
 		return "no accuracy figure vs " + a.Base + ": " + a.Err
 	case !a.Within():
-		return fmt.Sprintf("rel err %.1e vs %s (over %.0e)", a.RelErr, a.Base, a.Tolerance)
+		return fmt.Sprintf("rel err %s vs %s (over %s)", sci(a.RelErr, 1), a.Base, sci(a.Tolerance, 0))
 	}
-	return fmt.Sprintf("rel err %.1e vs %s", a.RelErr, a.Base)
+	return fmt.Sprintf("rel err %s vs %s", sci(a.RelErr, 1), a.Base)
+}
+
+// sci writes x in scientific notation with digits after the point and a
+// short exponent: 3.1e-4, not 3.1e-04.
+func sci(x float64, digits int) string {
+	s := strconv.FormatFloat(x, 'e', digits, 64)
+	mant, exp, ok := strings.Cut(s, "e")
+	if !ok {
+		return s
+	}
+	sign := exp[:1]
+	exp = strings.TrimLeft(exp[1:], "0")
+	if exp == "" {
+		exp = "0"
+	}
+	if sign == "+" {
+		sign = ""
+	}
+	return mant + "e" + sign + exp
 }
 
 // CheckInput is what a Checker sees of one batch just prepared and run:
@@ -85,7 +107,7 @@ func (l *loop) check() {
 	case a.Err != "":
 		l.events.add(now, EventWarning, "batch %d: %s", l.batch, a)
 	case !a.Within():
-		l.events.add(now, EventWarning, "batch %d in %s: relative error %.1e against %s, beyond %s's tolerance %.0e",
-			l.batch, l.info.Precision, a.RelErr, a.Base, l.info.Precision, a.Tolerance)
+		l.events.add(now, EventWarning, "batch %d in %s: relative error %s against %s, beyond %s's tolerance %s",
+			l.batch, l.info.Precision, sci(a.RelErr, 1), a.Base, l.info.Precision, sci(a.Tolerance, 0))
 	}
 }

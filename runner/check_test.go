@@ -42,18 +42,18 @@ func TestCheckOncePerPreparedBatch(t *testing.T) {
 	if want := (Accuracy{Base: "cpu fp32", RelErr: 4e-3, Tolerance: 1e-2}); s.Accuracy != want || !s.Accuracy.Within() {
 		t.Errorf("batch 4: accuracy %+v, want %+v", s.Accuracy, want)
 	}
-	if got := s.Accuracy.String(); got != "rel err 4.0e-03 vs cpu fp32" {
+	if got := s.Accuracy.String(); got != "rel err 4.0e-3 vs cpu fp32" {
 		t.Errorf("batch 4 reads %q", got)
 	}
 	if err := r.SetBatch(20); err != nil {
 		t.Fatal(err)
 	}
 	s = r.Latest()
-	if s.Accuracy.RelErr != 2e-2 || s.Accuracy.Within() || s.Accuracy.String() != "rel err 2.0e-02 vs cpu fp32 (over 1e-02)" {
+	if s.Accuracy.RelErr != 2e-2 || s.Accuracy.Within() || s.Accuracy.String() != "rel err 2.0e-2 vs cpu fp32 (over 1e-2)" {
 		t.Errorf("batch 20: %+v, %q", s.Accuracy, s.Accuracy.String())
 	}
 	if !slices.ContainsFunc(s.Events, func(e Event) bool {
-		return e.Kind == EventWarning && e.Text == "batch 20 in fp32: relative error 2.0e-02 against cpu fp32, beyond fp32's tolerance 1e-02"
+		return e.Kind == EventWarning && e.Text == "batch 20 in fp32: relative error 2.0e-2 against cpu fp32, beyond fp32's tolerance 1e-2"
 	}) {
 		t.Errorf("no warning for the batch beyond its tolerance: %+v", s.Events)
 	}

@@ -123,7 +123,7 @@ func TestDashboardRunCarriesAccuracy(t *testing.T) {
 		s = r.Latest()
 	}
 	if s.Info.Precision != engine.FP16 || s.Accuracy.Base != "cpu fp32" || math.Abs(s.Accuracy.RelErr-0.02) > 1e-6 ||
-		s.Accuracy.Tolerance != 1e-2 || !strings.HasPrefix(s.Accuracy.String(), "rel err 2.0e-02 vs cpu fp32 (over 1e-02") {
+		s.Accuracy.Tolerance != 1e-2 || !strings.HasPrefix(s.Accuracy.String(), "rel err 2.0e-2 vs cpu fp32 (over 1e-2") {
 		t.Errorf("snapshot: precision %v, accuracy %+v (%q)", s.Info.Precision, s.Accuracy, s.Accuracy.String())
 	}
 }

@@ -150,7 +150,8 @@ func gpuSnapshot() runner.Snapshot {
 	s := cpuSnapshot()
 	s.Device, s.Batch, s.State = "cuda:0", 4096, runner.Measuring
 	s.Stability.IQR = false
-	s.Info = engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Detail: "cuBLAS 12.4, NVIDIA H100 80GB HBM3", PeakGFLOPS: 51000}
+	s.Info = engine.Info{Device: "cuda:0", Engine: "cuda+cublas", Detail: "cuBLAS 12.4, NVIDIA H100 80GB HBM3", PeakGFLOPS: 51000, Precision: engine.FP16}
+	s.Accuracy = runner.Accuracy{Base: "cpu fp32", RelErr: 3.1e-4, Tolerance: 1e-2}
 	s.Memory = engine.Memory{HostBytes: 64 << 20, DeviceBytes: map[string]int64{"cuda:0": 3 << 30}}
 	s.Split = runner.Split{Valid: true, H2D: runner.Stat{P50: 900 * time.Microsecond}, Compute: runner.Stat{P50: 700 * time.Microsecond},
 		D2H: runner.Stat{P50: 20 * time.Microsecond}, Enqueue: runner.Stat{P50: 600 * time.Microsecond}, TransferBound: true, LaunchBound: true}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"infertop/engine"
 	"infertop/internal/units"
 	"infertop/runner"
 )
@@ -46,11 +47,14 @@ func (h header) View(st styles, s runner.Snapshot) string {
 	}
 	line1 := st.title.Render("infertop") + "  " +
 		st.label.Render("model ") + st.value.Render(shortName(s.Model)) + "  " +
-		st.label.Render("device ") + st.value.Render(dev) + "  " + batch +
+		st.label.Render("device ") + st.value.Render(dev+precisionText(s)) + "  " + batch +
 		st.dim.Render(build)
 	line2 := stateBadge(st, s) + "  " + st.label.Render("elapsed ") + st.value.Render(units.Elapsed(s.Elapsed))
 	if s.Measured > 0 {
 		line2 += "  " + st.label.Render("measured ") + st.value.Render(units.Elapsed(s.Measured))
+	}
+	if a := accuracyText(st, s); a != "" {
+		line2 += "  " + a
 	}
 	line2 += "  " + st.dim.Render(fmt.Sprintf("run %d", s.RunID))
 	if h.serving != "" {
@@ -72,6 +76,31 @@ func (h header) height(st styles, s runner.Snapshot) int {
 		return 2
 	}
 	return 2 + len(servingLines(st, s.Serving, h.w))
+}
+
+// precisionText is " fp16" after a GPU's name: what the run multiplies and
+// convolves in (the engine's word, Info.Precision). A CPU run computes in
+// float32 only, and its header says nothing of it.
+func precisionText(s runner.Snapshot) string {
+	d, err := engine.ParseDevice(s.Device)
+	if err != nil || d.Kind == engine.CPU || s.Info.Engine == "" {
+		return ""
+	}
+	return " " + s.Info.Precision.String()
+}
+
+// accuracyText is how far one batch of the prepared batch size lay from
+// the CPU's float32, once checked (Snapshot.Accuracy), e.g. "rel err
+// 3.1e-4 vs cpu fp32", in warning colours beyond the precision's tolerance.
+func accuracyText(st styles, s runner.Snapshot) string {
+	switch a := s.Accuracy; {
+	case !a.Checked():
+		return ""
+	case a.Within():
+		return st.dim.Render(a.String())
+	default:
+		return st.warn.Render(a.String())
+	}
 }
 
 // stateBadge says where the run is; for a measuring run it says which
