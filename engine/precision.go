@@ -81,12 +81,3 @@ func (p Precision) Tolerance() float64 {
 	}
 	return 1e-3
 }
-
-// PrecisionOf is TF32 when tf32 is set, else FP32: the precision the
-// --tf32 switch asks for.
-func PrecisionOf(tf32 bool) Precision {
-	if tf32 {
-		return TF32
-	}
-	return FP32
-}
