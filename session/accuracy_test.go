@@ -76,8 +76,9 @@ func checkOn(t *testing.T, reg *engine.Registry, device string, ex engine.Execut
 
 // The dashboard's check runs the batch again on the float32 CPU engine:
 // outputs 1 % off read a relative error of 1e-2 against the precision's
-// tolerance; the CPU engine against itself reads 0; a run on the CPU is
-// not checked.
+// tolerance; the CPU engine against itself reads (about) 0 — two instances
+// may pick different kernels by timing, which sum in another order; a run
+// on the CPU is not checked.
 func TestCPUCheck(t *testing.T) {
 	m := scaledMachine(1.01)
 	mod, _ := presets.BuildModel("mlp", presets.DefaultSeed)
@@ -86,12 +87,12 @@ func TestCPUCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := checkOn(t, m.Registry, "cuda:0", gpu)
-	if a.Base != "cpu fp32" || a.Err != "" || math.Abs(a.RelErr-0.01) > 1e-6 || a.Tolerance != engine.BF16.Tolerance() || !a.Within() {
+	if a.Base != "cpu fp32" || a.Err != "" || math.Abs(a.RelErr-0.01) > 1e-5 || a.Tolerance != engine.BF16.Tolerance() || !a.Within() {
 		t.Errorf("outputs 1 %% off in bf16: %+v", a)
 	}
 	same := scaledMachine(1)
 	gpu, _ = same.Registry.Open("cuda:0", mod, engine.Options{})
-	if a := checkOn(t, same.Registry, "cuda:0", gpu); a.RelErr != 0 || a.Err != "" || a.Tolerance != 1e-3 {
+	if a := checkOn(t, same.Registry, "cuda:0", gpu); a.RelErr > 1e-5 || a.Err != "" || a.Tolerance != 1e-3 {
 		t.Errorf("the CPU engine against itself: %+v", a)
 	}
 	c, _ := cpu.New(engine.Device{Kind: engine.CPU}, mod, engine.Options{Threads: 1})
@@ -122,7 +123,7 @@ func TestDashboardRunCarriesAccuracy(t *testing.T) {
 		time.Sleep(time.Millisecond)
 		s = r.Latest()
 	}
-	if s.Info.Precision != engine.FP16 || s.Accuracy.Base != "cpu fp32" || math.Abs(s.Accuracy.RelErr-0.02) > 1e-6 ||
+	if s.Info.Precision != engine.FP16 || s.Accuracy.Base != "cpu fp32" || math.Abs(s.Accuracy.RelErr-0.02) > 1e-5 ||
 		s.Accuracy.Tolerance != 1e-2 || !strings.HasPrefix(s.Accuracy.String(), "rel err 2.0e-2 vs cpu fp32 (over 1e-2") {
 		t.Errorf("snapshot: precision %v, accuracy %+v (%q)", s.Info.Precision, s.Accuracy, s.Accuracy.String())
 	}
