@@ -127,18 +127,6 @@ func hasConv(g *model.Graph) bool {
 // follows the residual add.
 func emitConv(b *builder, n *model.Node) error {
 	act, _ := epilogueOf(model.ActivationOf(n))
-	args, err := b.args(n.Input(0), n.Input(1), n.Input(2), n.Input(3))
-	if err != nil {
-		return err
-	}
-	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
-	if bias.IsNull() {
-		bias = ptr(b.zeroBias(int64(b.shape(n.Input(1))[0])))
-	}
-	epi := act
-	if !res.IsNull() {
-		epi = epilogue{}
-	}
 	way := b.opts.conv(n.Name)
 	c := convGeomOf(b.g, n)
 	switch {
@@ -150,6 +138,32 @@ func emitConv(b *builder, n *model.Node) error {
 		way = ConvDirect
 	}
 	b.plan.Conv[n.Name] = way
+	// A half-precision im2col product reads a weight of that type; the
+	// other ways read the float32 one. Plans that time the ways against
+	// each other (fullWorkspace) hold both, so that their buffers agree.
+	halfW := b.opts.half() != ElemF32 && (way == ConvIm2col || b.opts.fullWorkspace && threeWays(b.g, n))
+	f32W := n.Input(1)
+	if halfW && way == ConvIm2col && !b.opts.fullWorkspace {
+		f32W = ""
+	}
+	args, err := b.args(n.Input(0), f32W, n.Input(2), n.Input(3))
+	if err != nil {
+		return err
+	}
+	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
+	var hw Ref
+	if halfW {
+		if hw, _, err = b.weightIn(n.Input(1)); err != nil {
+			return err
+		}
+	}
+	if bias.IsNull() {
+		bias = ptr(b.zeroBias(int64(b.shape(n.Input(1))[0])))
+	}
+	epi := act
+	if !res.IsNull() {
+		epi = epilogue{}
+	}
 	var y Ref
 	switch way {
 	case ConvDirect:
@@ -161,6 +175,9 @@ func emitConv(b *builder, n *model.Node) error {
 	case ConvCudnn:
 		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	default:
+		if halfW {
+			w = hw
+		}
 		if y, err = b.convIm2col(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi); err != nil {
 			return err
 		}
@@ -210,6 +227,8 @@ func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
+// In a half-precision plan the columns are converted into the half
+// workspace before the product, and w is a weight of that type.
 func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act epilogue) (Ref, error) {
 	ckk, p := c.c*c.k*c.k, c.oh*c.ow
 	for _, lim := range []struct {
@@ -224,8 +243,14 @@ func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act e
 	planes := c.n * c.c
 	b.launch(node, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
 		ptr(x), ptr(col), i64(planes), i64(c.h), i64(c.w), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow))
+	typ := b.opts.half()
+	if typ != ElemF32 {
+		hcol := b.halfWorkspace(c.n * ckk * p)
+		b.toHalf(node, col, hcol, c.n*ckk*p)
+		col = hcol
+	}
 	y := b.out(out)
-	b.gemm(node, Gemm{M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,
+	b.gemm(node, Gemm{In: typ, M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,
 		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
 		Batch: int(c.n), StrideA: ckk * p, StrideB: 0, StrideC: c.out * p})
 	b.biasPlanes(node, c, y, bias, act)

@@ -10,10 +10,10 @@ func (p *Plan) WeightBytes() int64 {
 	var n int64
 	for _, b := range p.Buffers {
 		if b.Role == RoleWeight {
-			n += b.Floats
+			n += b.Bytes()
 		}
 	}
-	return 4 * n
+	return n
 }
 
 // BatchBytes is the device memory one batch's buffers take: inputs, activations and workspace.
@@ -21,10 +21,10 @@ func (p *Plan) BatchBytes() int64 {
 	var n int64
 	for _, b := range p.Buffers {
 		if b.Role != RoleWeight {
-			n += b.Floats
+			n += b.Bytes()
 		}
 	}
-	return 4 * n
+	return n
 }
 
 // PinnedBytes is the page-locked host staging for one batch: inputs and outputs.

@@ -38,12 +38,13 @@ const (
 	KConvM32       = "infertop_conv_m32"
 	KConvM64       = "infertop_conv_m64"
 	KConvDirect    = "infertop_conv_direct"
+	KToHalf        = "infertop_to_half"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.

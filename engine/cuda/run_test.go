@@ -37,7 +37,9 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 				if int64(len(b.Const.F32)) != b.Floats {
 					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, len(b.Const.F32), b.Floats)
 				}
-				copy(mem[i], b.Const.F32)
+				mem[i] = weightWords(b)
+			} else if b.Type != ElemF32 {
+				t.Fatalf("%s: a weight of zeros %s in %s", plan.Graph, b.Name, b.Type)
 			}
 			continue
 		}
@@ -47,6 +49,15 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 		copy(view(mem, io.Ref)[:io.Floats], in[i].F32)
 	}
 	return mem
+}
+
+// weightWords is weight buffer b's memory as the device holds it: its
+// constant's values, converted and packed when b is of a half type.
+func weightWords(b Buffer) []float32 {
+	if b.Type != ElemF32 {
+		return packHalf(b.Type, b.Const.F32)
+	}
+	return slices.Clone(b.Const.F32)
 }
 
 func poison(v []float32) {
@@ -107,7 +118,7 @@ func emulate(t testing.TB, plan *Plan, g *model.Graph) (out [][]float32, in []*m
 	mem := planMemory(t, plan, in)
 	execPlan(t, plan, mem)
 	for i, b := range plan.Buffers {
-		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], b.Const.F32) {
+		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], weightWords(b)) {
 			t.Errorf("%s: the plan wrote into weight %s", plan.Graph, b.Name)
 		}
 	}

@@ -36,6 +36,49 @@ __device__ __forceinline__ float infertop_act(float v, long long act, float p0, 
     return v;
 }
 
+// float32 → IEEE half bits (u is the float's bits), rounded to nearest even
+// as __float2half_rn rounds: NaN stays a quiet NaN, 65520 and beyond become
+// infinity, subnormal halves count units of 2^-24. Integer operations only,
+// so that the host harness compiles it as the device does.
+__device__ __forceinline__ unsigned short infertop_f2f16(unsigned int u) {
+    const unsigned int sign = (u >> 16) & 0x8000u;
+    const unsigned int a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (unsigned short)(sign | 0x7e00u);
+    if (a >= 0x477ff000u) return (unsigned short)(sign | 0x7c00u);
+    if (a >= 0x38800000u) {
+        unsigned int m = a - 0x38000000u;
+        m += 0xfffu + ((m >> 13) & 1u);
+        return (unsigned short)(sign | (m >> 13));
+    }
+    if (a < 0x33000000u) return (unsigned short)sign;
+    const unsigned int shift = 126u - (a >> 23);
+    const unsigned int mant = (a & 0x7fffffu) | 0x800000u;
+    unsigned int r = mant >> shift;
+    const unsigned int rem = mant & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+    if (rem > halfway || (rem == halfway && (r & 1u))) r++;
+    return (unsigned short)(sign | r);
+}
+
+// float32 → bfloat16 bits: the upper half, rounded to nearest even as
+// __float2bfloat16_rn rounds; NaN stays a quiet NaN.
+__device__ __forceinline__ unsigned short infertop_f2bf16(unsigned int u) {
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+
+// y[i] = x[i] in IEEE half precision (kind 1) or bfloat16 (kind 2), for the
+// products of a reduced-precision plan (cuBLAS GemmEx reads y). Grid-stride
+// over n values.
+__global__ void infertop_to_half(const float* x, unsigned short* y, long long n, long long kind) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step) {
+        const unsigned int u = __float_as_uint(x[i]);
+        y[i] = kind == 2 ? infertop_f2bf16(u) : infertop_f2f16(u);
+    }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x
