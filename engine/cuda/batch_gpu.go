@@ -106,12 +106,12 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 			bs.ptrs[i] = wptrs[i]
 			continue
 		}
-		ptr, err := cu.MemAlloc(4 * b.Floats)
+		ptr, err := cu.MemAlloc(b.Bytes())
 		if err != nil {
-			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, 4*b.Floats), err)
+			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, b.Bytes()), err)
 		}
 		bs.ptrs[i], bs.owned[i] = ptr, true
-		bs.bytes += 4 * b.Floats
+		bs.bytes += b.Bytes()
 	}
 	var err error
 	if bs.pinIn, bs.hostIn, err = staging(plan.Inputs); err != nil {
@@ -157,7 +157,8 @@ func (g *gpu) resolve(plan *Plan) ([]devStep, error) {
 		ds := devStep{src: st}
 		switch {
 		case st.Gemm != nil:
-			ds.a, ds.b, ds.c = bs.addr(st.Gemm.A), bs.addr(st.Gemm.B), bs.addr(st.Gemm.C)
+			in := st.Gemm.In.Size() // A's and B's offsets count values of their type
+			ds.a, ds.b, ds.c = bs.addrOf(st.Gemm.A, in), bs.addrOf(st.Gemm.B, in), bs.addr(st.Gemm.C)
 		case st.Conv != nil:
 			c, err := g.resolveConv(st)
 			if err != nil {
@@ -194,7 +195,7 @@ func (g *gpu) resolveConv(st *Step) (dnnConv, error) {
 	if g.dnn == nil {
 		return dnnConv{}, fmt.Errorf("%s: node %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
 	}
-	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.tf32)
+	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.precision == engine.TF32)
 	if err != nil {
 		return dnnConv{}, fmt.Errorf("%s: node %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
 	}
@@ -229,7 +230,12 @@ func (g *gpu) freeDNNWork() error {
 	return err
 }
 
-func (bs *batchState) addr(r Ref) uintptr { return uintptr(bs.ptrs[r.Buf]) + uintptr(4*r.Off) }
+func (bs *batchState) addr(r Ref) uintptr { return bs.addrOf(r, 4) }
+
+// addrOf is r's device address when its offset counts values of size bytes.
+func (bs *batchState) addrOf(r Ref, size int64) uintptr {
+	return uintptr(bs.ptrs[r.Buf]) + uintptr(size*r.Off)
+}
 
 // freeBatch releases the current batch's buffers and staging.
 func (g *gpu) freeBatch() error {

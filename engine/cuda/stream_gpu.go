@@ -112,7 +112,7 @@ func (g *gpu) issue(ds *devStep) error {
 		if r := g.blas.gemm(g.handle, st.Gemm, ds.a, ds.b, ds.c); r != 0 {
 			gm := st.Gemm
 			return fmt.Errorf("%s: node %s: %w (m=%d n=%d k=%d lda=%d ldb=%d ldc=%d batch=%d)", g.devName(), st.Layer,
-				blasErr("cublasSgemm", r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
+				blasErr(gemmCall(gm.In), r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
 		}
 		return nil
 	}
