@@ -61,9 +61,9 @@ func inspectJSON(t *testing.T, args ...string) (int, report.Inspection, map[stri
 // The table of a file and of a preset, whole.
 func TestInspectTables(t *testing.T) {
 	for name, args := range map[string][]string{
-		"inspect_resnet_narrow": {resnetFile},
-		"inspect_preset_resnet": {"resnet", "--batch", "8"},
-		"inspect_bert_tiny":     {"--dim", "seq=16", bertFile},
+		"inspect_resnet_narrow":      {resnetFile},
+		"inspect_preset_resnet":      {"resnet", "--batch", "8"},
+		"inspect_bert_tiny":          {"--dim", "seq=16", bertFile},
 		"inspect_plan_cuda_mlp":      {"mlp", "--batch", "32", "--plan", "cuda"},
 		"inspect_plan_cuda_mlp_bf16": {"mlp", "--batch", "32", "--plan", "cuda", "--precision", "bf16"},
 	} {
