@@ -165,7 +165,8 @@ func (g *gpu) resolve(plan *Plan) ([]devStep, error) {
 				return nil, err
 			}
 			ds.conv = c
-			ds.a, ds.b, ds.c = bs.addr(st.Conv.X), bs.addr(st.Conv.Filter), bs.addr(st.Conv.Y)
+			in := st.Conv.Type.Size() // offsets count values of the convolution's type
+			ds.a, ds.b, ds.c = bs.addrOf(st.Conv.X, in), bs.addrOf(st.Conv.Filter, in), bs.addrOf(st.Conv.Y, in)
 		default:
 			ds.fn = g.fns[st.Launch.Kernel]
 			ds.args = make([]uint64, len(st.Launch.Args))

@@ -204,7 +204,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -214,6 +214,17 @@ func runKernel(mem [][]float32, l *Launch) error {
 	}
 	a := kernelArgs{mem, l.Args}
 	switch l.Kernel {
+	case KFromHalf:
+		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
+		if kind != ElemF16 && kind != ElemBF16 {
+			return fmt.Errorf("%s: kind %d is no half type", l.Kernel, kind)
+		}
+		if 2*int64(len(x)) < n {
+			return fmt.Errorf("%s: %d values do not fit %d floats", l.Kernel, n, len(x))
+		}
+		for i := range n {
+			y[i] = fromHalf(kind, halfAt(x, i))
+		}
 	case KToHalf:
 		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
 		if kind != ElemF16 && kind != ElemBF16 {
@@ -481,17 +492,33 @@ func runConvCall(mem [][]float32, c *ConvCall) error {
 	if oh, ow := (c.H+2*c.Pad-c.K)/c.Stride+1, (c.W+2*c.Pad-c.K)/c.Stride+1; oh != c.OH || ow != c.OW {
 		return fmt.Errorf("cudnn conv: output %d×%d, cuDNN computes %d×%d", c.OH, c.OW, oh, ow)
 	}
+	per := 1 // values per float32 of memory
+	if c.Type != ElemF32 {
+		per = 2
+	}
 	for _, t := range []struct {
 		name string
 		r    Ref
 		n    int
 	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C / c.Groups() * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
-		if int64(len(view(mem, t.r))) < int64(t.n) {
-			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, len(view(mem, t.r)), t.r.Off)
+		if have := per * (len(mem[t.r.Buf]) - int(t.r.Off)); have < t.n {
+			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, have, t.r.Off)
 		}
 	}
+	x, w, y := view(mem, c.X), view(mem, c.Filter), view(mem, c.Y)
+	if c.Type != ElemF32 {
+		// Pseudo half: half x and filter, float32 sums, y rounded to half.
+		x, w = halfView(mem, c.X, c.Type), halfView(mem, c.Filter, c.Type)
+		y = make([]float32, c.N*c.Out*c.OH*c.OW)
+		defer func() {
+			words := mem[c.Y.Buf]
+			for i, v := range y {
+				setHalf(words, c.Y.Off+int64(i), toHalf(c.Type, v))
+			}
+		}()
+	}
 	k, st, pad := int64(c.K), int64(c.Stride), int64(c.Pad)
-	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
+	convSum(x, w, nil, y, convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
 		w: int64(c.W), cout: int64(c.Out), group: int64(c.Groups()), kh: k, kw: k, sh: st, sw: st, ph: pad, pw: pad, dh: 1, dw: 1,
 		oh: int64(c.OH), ow: int64(c.OW)}, 0, 0, 0)
 	return nil

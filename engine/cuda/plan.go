@@ -184,6 +184,10 @@ type ConvCall struct {
 	// Group is the number of groups (cudnnSetConvolutionGroupCount); 0 and
 	// 1 mean an ungrouped convolution.
 	Group int
+	// Type is the type of X, Filter and Y: float32, or a half type (the
+	// convolution then sums in float32, cuDNN's "pseudo half"); X's and
+	// Y's offsets count values of that type.
+	Type Elem
 }
 
 // Groups is the call's group count, at least 1.
@@ -215,7 +219,11 @@ func (s *Step) Kernel() string {
 		if c.Groups() > 1 {
 			g = fmt.Sprintf(" g%d", c.Groups())
 		}
-		return fmt.Sprintf("cudnn conv %d×%d×%d×%d k%d s%d p%d%s → %d", c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, g, c.Out)
+		t := ""
+		if c.Type != ElemF32 {
+			t = " " + c.Type.String()
+		}
+		return fmt.Sprintf("cudnn conv%s %d×%d×%d×%d k%d s%d p%d%s → %d", t, c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, g, c.Out)
 	}
 	return s.Launch.Kernel
 }

@@ -21,6 +21,8 @@ type builder struct {
 	zeros   int            // the buffer of zeros, −1 until a node needs one
 	work    int            // the im2col workspace, −1 until a convolution needs one
 	hwork   int            // its half-precision copy, −1 until a convolution needs one
+	dnnX    int            // cuDNN's half-precision input, −1 until a convolution needs one
+	dnnY    int            // and output
 	refs    map[string]Ref // where each value lies
 	mem     *arena
 	node    int // index of the node being emitted
@@ -29,7 +31,7 @@ type builder struct {
 func newBuilder(g *model.Graph, batch int, caps Dim3, opts Options) *builder {
 	return &builder{g: g, n: int64(batch), caps: caps, opts: opts,
 		plan:    &Plan{Graph: g.Name, Batch: batch, Conv: map[string]ConvWay{}},
-		weights: map[string]int{}, zeros: -1, work: -1, hwork: -1, refs: map[string]Ref{}}
+		weights: map[string]int{}, zeros: -1, work: -1, hwork: -1, dnnX: -1, dnnY: -1, refs: map[string]Ref{}}
 }
 
 // run emits every node's steps and records the inputs and outputs.
@@ -46,6 +48,11 @@ func (b *builder) run() error {
 			if b.opts.half() != ElemF32 {
 				b.halfWorkspace(ws)
 			}
+		}
+		if x, y := cudnnHalfFloats(b.g); x > 0 && b.opts.half() != ElemF32 {
+			t := b.opts.half().String()
+			b.shared(&b.dnnX, Buffer{Name: "cudnn x " + t, Role: RoleWorkspace}, x)
+			b.shared(&b.dnnY, Buffer{Name: "cudnn y " + t, Role: RoleWorkspace}, y)
 		}
 	}
 	b.mem = newArena(b.g, b.plan)

@@ -138,12 +138,14 @@ func emitConv(b *builder, n *model.Node) error {
 		way = ConvDirect
 	}
 	b.plan.Conv[n.Name] = way
-	// A half-precision im2col product reads a weight of that type; the
-	// other ways read the float32 one. Plans that time the ways against
-	// each other (fullWorkspace) hold both, so that their buffers agree.
-	halfW := b.opts.half() != ElemF32 && (way == ConvIm2col || b.opts.fullWorkspace && threeWays(b.g, n))
+	// In a half-precision plan the im2col product and cuDNN read a weight
+	// of that type; the implicit and direct kernels read the float32 one.
+	// Plans that time the ways against each other (fullWorkspace) hold
+	// both, so that their buffers agree.
+	halfWay := way == ConvIm2col || way == ConvCudnn
+	halfW := b.opts.half() != ElemF32 && (halfWay || b.opts.fullWorkspace && halfCapable(b.g, n))
 	f32W := n.Input(1)
-	if halfW && way == ConvIm2col && !b.opts.fullWorkspace {
+	if halfW && halfWay && !b.opts.fullWorkspace {
 		f32W = ""
 	}
 	args, err := b.args(n.Input(0), f32W, n.Input(2), n.Input(3))
@@ -173,6 +175,9 @@ func emitConv(b *builder, n *model.Node) error {
 	case ConvImplicit:
 		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	case ConvCudnn:
+		if halfW {
+			w = hw
+		}
 		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	default:
 		if halfW {
@@ -197,14 +202,49 @@ func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act epilogue)
 }
 
 // convCudnn emits one cuDNN convolution and the bias/activation kernel the
-// im2col way uses after its GEMM.
+// im2col way uses after its GEMM. In a half-precision plan cuDNN reads a
+// half copy of x and writes a half y (float32 sums), both in workspaces
+// of their own, and infertop_from_half brings y back to float32 before
+// the bias; w is then a weight of that type.
 func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act epilogue) Ref {
+	typ := b.opts.half()
+	in, total := c.n*c.c*c.h*c.w, c.n*c.out*c.oh*c.ow
+	cx := x
+	if typ != ElemF32 {
+		cx = b.shared(&b.dnnX, Buffer{Name: "cudnn x " + typ.String(), Role: RoleWorkspace}, halfFloats(in))
+		b.toHalf(node, x, cx, in)
+	}
 	y := b.out(out)
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: x, Filter: w, Y: y,
+	cy := y
+	if typ != ElemF32 {
+		cy = b.shared(&b.dnnY, Buffer{Name: "cudnn y " + typ.String(), Role: RoleWorkspace}, halfFloats(total))
+	}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: cx, Filter: w, Y: cy,
 		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
-		OH: int(c.oh), OW: int(c.ow), Group: int(c.group)}})
+		OH: int(c.oh), OW: int(c.ow), Group: int(c.group), Type: typ}})
+	if typ != ElemF32 {
+		b.elementwise(node, KFromHalf, total, ptr(cy), ptr(y), i64(total), i64(int64(typ)))
+	}
 	b.biasPlanes(node, c, y, bias, act)
 	return y
+}
+
+// halfCapable reports a convolution a half-precision way can compute:
+// the im2col product or cuDNN.
+func halfCapable(g *model.Graph, n *model.Node) bool { return threeWays(g, n) || cudnnGrouped(g, n) }
+
+// cudnnHalfFloats is what the half copies of cuDNN's input and output take
+// (in float32 values) if every convolution of g that cuDNN computes took
+// its way: the largest of each.
+func cudnnHalfFloats(g *model.Graph) (x, y int64) {
+	for _, n := range g.Nodes {
+		if n.Op != model.OpFusedConv || nodeReason(g, n) != "" || !halfCapable(g, n) {
+			continue
+		}
+		c := convGeomOf(g, n)
+		x, y = max(x, halfFloats(c.n*c.c*c.h*c.w)), max(y, halfFloats(c.n*c.out*c.oh*c.ow))
+	}
+	return x, y
 }
 
 // convImplicit emits one implicit-GEMM launch: grid x over column tiles (n·oh·ow

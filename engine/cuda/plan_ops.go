@@ -39,12 +39,13 @@ const (
 	KConvM64       = "infertop_conv_m64"
 	KConvDirect    = "infertop_conv_direct"
 	KToHalf        = "infertop_to_half"
+	KFromHalf      = "infertop_from_half"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.

@@ -55,12 +55,19 @@ func TestHalfPlansMatchEval(t *testing.T) {
 }
 
 // checkHalfPlan checks that every GEMM of plan reads operands of type t
-// and every weight it reads as A or B is of that type, and returns how
-// many GEMMs the plan has.
+// and every weight it reads as A or B is of that type, and every cuDNN
+// convolution convolves values and a filter of that type, and returns how
+// many GEMMs and convolutions the plan has.
 func checkHalfPlan(t *testing.T, what string, plan *Plan, typ Elem) int {
 	t.Helper()
 	n := 0
 	for i, st := range plan.Steps {
+		if c := st.Conv; c != nil {
+			if c.Type != typ || plan.Buffers[c.Filter.Buf].Type != typ {
+				t.Errorf("%s: step %d (%s) convolves %s values with a %s filter, want %s", what, i, st.Layer, c.Type, plan.Buffers[c.Filter.Buf].Type, typ)
+			}
+			n++
+		}
 		g := st.Gemm
 		if g == nil {
 			continue
@@ -97,5 +104,28 @@ func TestHalfPlanSteps(t *testing.T) {
 	// 784·1024 + 1024·1024 + 1024·10 half weights, three float32 biases.
 	if got, want := plan.WeightBytes(), int64(2*(784*1024+1024*1024+1024*10)+4*(1024+1024+10)); got != want {
 		t.Errorf("weights take %d bytes, want %d", got, want)
+	}
+}
+
+// TestHalfPlansShareBuffers: the plans the engine times the convolution
+// ways with (fullWorkspace) allocate the same buffers in a half precision
+// too, whatever way each takes, so that one allocation serves them all.
+func TestHalfPlansShareBuffers(t *testing.T) {
+	for _, m := range append([]*model.Model{presetModel(t, "resnet"), oddConv(t)}, fixtureModels(t)...) {
+		g := bind(t, m, 2)
+		for _, p := range []engine.Precision{engine.FP16, engine.BF16} {
+			var first *Plan
+			for _, way := range convWays(g) {
+				plan, err := BuildWith(g, 2, Options{Default: way, Precision: p, fullWorkspace: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = plan
+				} else if !first.SameBuffers(plan) {
+					t.Errorf("%s %s: the %s plan allocates other buffers than the %s one", m.Name, p, way, ConvIm2col)
+				}
+			}
+		}
 	}
 }

@@ -79,6 +79,32 @@ __global__ void infertop_to_half(const float* x, unsigned short* y, long long n,
     }
 }
 
+// y[i] = the float32 value of x[i], IEEE half (kind 1) or bfloat16 (kind 2)
+// bits: a half-precision cuDNN convolution's output, back to float32.
+__global__ void infertop_from_half(const unsigned short* x, float* y, long long n, long long kind) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step) {
+        const unsigned int h = x[i];
+        unsigned int u;
+        if (kind == 2) {
+            u = h << 16;
+        } else {
+            const unsigned int sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+            if (e == 0x1fu) {
+                u = sign | 0x7f800000u | (m << 13);
+            } else if (e != 0) {
+                u = sign | ((e + 112u) << 23) | (m << 13);
+            } else {
+                const float v = (float)m * (1.0f / 16777216.0f);
+                y[i] = sign ? -v : v;
+                continue;
+            }
+        }
+        y[i] = __uint_as_float(u);
+    }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x

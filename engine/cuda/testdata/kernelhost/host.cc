@@ -362,6 +362,8 @@ const Kernel kernels[] = {
      }},
     {"infertop_copy_rows", false,
      [](const Launch& l) { infertop_copy_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
+    {"infertop_from_half", false,
+     [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_to_half", false,
      [](const Launch& l) { infertop_to_half(l.P(0), (unsigned short*)l.P(1), l.I(2), l.I(3)); }},
     {"infertop_conv_direct", false,
@@ -389,7 +391,8 @@ size_t params(const std::string& name) {
         {"infertop_softmax_rows", 4},  {"infertop_im2col", 10},         {"infertop_maxpool2", 7},
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
-        {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4}};
+        {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
+        {"infertop_from_half", 4}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
