@@ -81,15 +81,38 @@ func TestInspectCUDAPlanFP16(t *testing.T) {
 
 // A graph the CUDA engine has no plan for is described with the list.
 func TestInspectCUDAPlanRefuses(t *testing.T) {
-	ins, err := InspectWithPlan("../testdata/models/bert_tiny.onnx", map[string]int{"seq": 16}, 0, engine.FP32)
+	ins, err := InspectWithPlan("../onnx/backendtest/testdata/onnx-v1.16.2/node/test_transpose_all_permutations_0/model.onnx", nil, 0, engine.FP32)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ins.GPUPlan
-	if p == nil || len(p.Unsupported) != 3 || len(p.Nodes) != 0 {
+	if p == nil || len(p.Unsupported) != 1 || len(p.Nodes) != 0 {
 		t.Fatalf("plan %+v", p)
 	}
-	if got := p.Unsupported[0].String(); !strings.Contains(got, `Gather (opset 17) ×1, first "/word/Gather": no CUDA plan yet`) {
+	if got := p.Unsupported[0].String(); !strings.Contains(got, `Transpose (opset 21) ×1, first "Transpose_0": no CUDA plan yet`) {
 		t.Errorf("refusal %q", got)
+	}
+}
+
+// BERT's token ids and mask stay int64 on the device: the embedding is one
+// gather, the mask one cast, and the inputs take 8 bytes a value.
+func TestInspectCUDAPlanBERT(t *testing.T) {
+	ins, err := InspectWithPlan("../testdata/models/bert_tiny.onnx", map[string]int{"seq": 16}, 2, engine.FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ins.GPUPlan
+	if p == nil || len(p.Unsupported) != 0 {
+		t.Fatalf("plan %+v", p)
+	}
+	steps := map[string]string{}
+	for _, n := range p.Nodes {
+		steps[n.Name] = strings.Join(n.Steps, "; ")
+	}
+	if !strings.HasPrefix(steps["/word/Gather"], "infertop_gather_rows<<<") || !strings.HasPrefix(steps["/Cast"], "infertop_cast_i64<<<") || steps["/Unsqueeze_1"] != "" {
+		t.Errorf("gather %q, cast %q, unsqueeze %q", steps["/word/Gather"], steps["/Cast"], steps["/Unsqueeze_1"])
+	}
+	if p.InputBytes != 2*2*16*8 {
+		t.Errorf("inputs %d bytes, want two int64 [2, 16]", p.InputBytes)
 	}
 }

@@ -125,22 +125,34 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 }
 
 // staging allocates one page-locked block for a list of inputs or outputs
-// and returns it and a tensor over it for each.
+// and returns it and a tensor over it for each: float32, or int64 for an
+// integer input (each tensor starts on an 8-byte boundary).
 func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
+	var total int64
+	for _, io := range l {
+		total += (io.Bytes() + 7) &^ 7
+	}
 	var p unsafe.Pointer
-	var all []float32
-	if total := ioFloats(l); total > 0 {
+	if total > 0 {
 		var err error
-		if p, err = hostAlloc(4 * total); err != nil {
+		if p, err = hostAlloc(total); err != nil {
 			return nil, nil, err
 		}
-		all = unsafe.Slice((*float32)(p), total)
 	}
 	ts := make([]*model.Tensor, len(l))
 	var at int64
 	for i, io := range l {
-		ts[i] = model.Floats(io.Shape, all[at:at+io.Floats:at+io.Floats])
-		at += io.Floats
+		if io.Floats == 0 {
+			ts[i] = model.NewTensor(io.DType(), io.Shape...)
+			continue
+		}
+		base := unsafe.Add(p, at)
+		if io.Type == ElemI64 {
+			ts[i] = model.Ints(io.Shape, unsafe.Slice((*int64)(base), io.Floats))
+		} else {
+			ts[i] = model.Floats(io.Shape, unsafe.Slice((*float32)(base), io.Floats))
+		}
+		at += (io.Bytes() + 7) &^ 7
 	}
 	return p, ts, nil
 }

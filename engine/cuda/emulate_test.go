@@ -104,6 +104,22 @@ func runGemm(mem [][]float32, g *Gemm) error {
 	return nil
 }
 
+// int64At reads int64 value i of words, two float32s each (the low one
+// first, as a little-endian device stores it).
+func int64At(words []float32, i int64) int64 {
+	return int64(uint64(math.Float32bits(words[2*i])) | uint64(math.Float32bits(words[2*i+1]))<<32)
+}
+
+// packInt64 returns v as a device holds it: two float32s per value.
+func packInt64(v []int64) []float32 {
+	words := make([]float32, 2*len(v))
+	for i, x := range v {
+		words[2*i] = math.Float32frombits(uint32(uint64(x)))
+		words[2*i+1] = math.Float32frombits(uint32(uint64(x) >> 32))
+	}
+	return words
+}
+
 // halfAt reads half-precision value i of words, two to a float32 (the
 // low half first, as a little-endian device stores them).
 func halfAt(words []float32, i int64) uint16 {
@@ -204,7 +220,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -214,6 +230,27 @@ func runKernel(mem [][]float32, l *Launch) error {
 	}
 	a := kernelArgs{mem, l.Args}
 	switch l.Kernel {
+	case KCastI64:
+		x, y, n := a.ptr(0), a.ptr(1), a.int(2)
+		for i := range n {
+			y[i] = float32(int64At(x, i))
+		}
+	case KGatherRows:
+		table, idx, y := a.ptr(0), a.ptr(1), a.ptr(2)
+		rows, cols, vocab := a.int(3), a.int(4), a.int(5)
+		for r := range rows {
+			k := int64At(idx, r)
+			if k < 0 {
+				k += vocab
+			}
+			for j := range cols {
+				if k >= 0 && k < vocab {
+					y[r*cols+j] = table[k*cols+j]
+				} else {
+					y[r*cols+j] = 0
+				}
+			}
+		}
 	case KFromHalf:
 		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
 		if kind != ElemF16 && kind != ElemBF16 {

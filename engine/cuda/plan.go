@@ -48,12 +48,18 @@ const (
 	ElemF16
 	// ElemBF16 is bfloat16.
 	ElemBF16
+	// ElemI64 is a 64-bit integer: token ids and masks a graph takes as
+	// inputs (and their reshapes), read by Gather and Cast.
+	ElemI64
 )
 
 // Size is the element's size in bytes.
 func (e Elem) Size() int64 {
-	if e == ElemF32 {
+	switch e {
+	case ElemF32:
 		return 4
+	case ElemI64:
+		return 8
 	}
 	return 2
 }
@@ -67,6 +73,8 @@ func (e Elem) String() string {
 		return "f16"
 	case ElemBF16:
 		return "bf16"
+	case ElemI64:
+		return "i64"
 	}
 	return fmt.Sprintf("Elem(%d)", int(e))
 }
@@ -94,6 +102,16 @@ type Buffer struct {
 
 // Bytes is the buffer's size in bytes.
 func (b Buffer) Bytes() int64 { return b.Floats * b.Type.Size() }
+
+// elemOf is the element type that holds values of dtype dt on the device:
+// float32, or int64 for the integer types (held widened, as the CPU
+// engine holds them).
+func elemOf(dt model.DType) Elem {
+	if dt.IsInt() {
+		return ElemI64
+	}
+	return ElemF32
+}
 
 // Ref points into a buffer: buffer index and offset in float32 values.
 type Ref struct {
@@ -236,8 +254,21 @@ type IO struct {
 	Ref Ref
 	// Shape is its shape, the batch first.
 	Shape []int
-	// Floats is its size in float32 values.
+	// Floats is its size in values of its Type.
 	Floats int64
+	// Type is float32, or int64 for an integer input.
+	Type Elem
+}
+
+// Bytes is the size of the input or output in bytes.
+func (io IO) Bytes() int64 { return io.Floats * io.Type.Size() }
+
+// DType is the input's or output's dtype in the graph's terms.
+func (io IO) DType() model.DType {
+	if io.Type == ElemI64 {
+		return model.Int64
+	}
+	return model.Float32
 }
 
 // NodeSteps is what one graph node became.

@@ -38,9 +38,10 @@ func newBuilder(g *model.Graph, batch int, caps Dim3, opts Options) *builder {
 func (b *builder) run() error {
 	for _, name := range b.g.Inputs {
 		v := b.g.Values[name]
-		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems())})}
+		t := elemOf(v.DType)
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems()), Type: t})}
 		b.refs[name] = r
-		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems())})
+		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems()), Type: t})
 	}
 	if b.opts.fullWorkspace {
 		if ws := workspaceFloats(b.g); ws > 0 {
@@ -119,7 +120,8 @@ func (b *builder) ref(name string) (Ref, error) {
 	case v == nil:
 		return Ref{}, fmt.Errorf("node %s reads %q, which the graph lacks", b.g.Nodes[b.node].Name, name)
 	case v.Const != nil:
-		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleWeight, Floats: int64(len(v.Const.F32)), Const: v.Const})}
+		t := elemOf(v.Const.DType)
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleWeight, Floats: int64(v.Const.Stored()), Const: v.Const, Type: t})}
 		b.weights[name] = r.Buf
 		b.refs[name] = r
 		return r, nil

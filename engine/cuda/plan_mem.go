@@ -28,13 +28,13 @@ func (p *Plan) BatchBytes() int64 {
 }
 
 // PinnedBytes is the page-locked host staging for one batch: inputs and outputs.
-func (p *Plan) PinnedBytes() int64 { return 4 * (ioFloats(p.Inputs) + ioFloats(p.Outputs)) }
+func (p *Plan) PinnedBytes() int64 { return ioBytes(p.Inputs) + ioBytes(p.Outputs) }
 
-// ioFloats is the size of a list of inputs or outputs together.
-func ioFloats(l []IO) int64 {
+// ioBytes is the size of a list of inputs or outputs together.
+func ioBytes(l []IO) int64 {
 	var n int64
 	for _, io := range l {
-		n += io.Floats
+		n += io.Bytes()
 	}
 	return n
 }

@@ -40,12 +40,14 @@ const (
 	KConvDirect    = "infertop_conv_direct"
 	KToHalf        = "infertop_to_half"
 	KFromHalf      = "infertop_from_half"
+	KCastI64       = "infertop_cast_i64"
+	KGatherRows    = "infertop_gather_rows"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -53,9 +55,13 @@ type opPlan struct {
 	// alias marks an op whose output is its first input renamed: it
 	// shares the input's memory and has no step.
 	alias bool
-	// dataIns is how many leading inputs the steps read as float32 data;
-	// 0 means all (Reshape's shape and Unsqueeze's axes are not data).
+	// dataIns is how many leading inputs the steps read as data; 0 means
+	// all (Reshape's shape and Unsqueeze's axes are not data).
 	dataIns int
+	// intIns are the data inputs that may be integers (held as int64);
+	// every other value a node reads or writes is float32, but an alias
+	// renames a value of any of the two.
+	intIns []int
 	// check says why a node cannot be turned into steps, "" when it can. It
 	// runs once the node's values are known to be float32.
 	check func(g *model.Graph, n *model.Node) string
@@ -92,6 +98,10 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: softmaxReason, emit: emitSoftmax}, true
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":
 		return opPlan{alias: true, dataIns: 1, check: noReason, emit: emitAlias}, true
+	case "Cast":
+		return opPlan{intIns: []int{0}, check: castReason, emit: emitCast}, true
+	case "Gather":
+		return opPlan{intIns: []int{1}, check: gatherReason, emit: emitGather}, true
 	}
 	return opPlan{}, false
 }

@@ -18,7 +18,7 @@ import (
 func planInputs(g *model.Graph, plan *Plan) []*model.Tensor {
 	in := make([]*model.Tensor, len(plan.Inputs))
 	for i, io := range plan.Inputs {
-		in[i] = model.NewTensor(model.Float32, io.Shape...)
+		in[i] = model.NewTensor(io.DType(), io.Shape...)
 	}
 	model.FillInputs(g, in, presets.DefaultSeed)
 	return in
@@ -31,11 +31,11 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 	t.Helper()
 	mem := make([][]float32, len(plan.Buffers))
 	for i, b := range plan.Buffers {
-		mem[i] = make([]float32, b.Floats)
+		mem[i] = make([]float32, (b.Bytes()+3)/4)
 		if b.Role == RoleWeight {
 			if b.Const != nil {
-				if int64(len(b.Const.F32)) != b.Floats {
-					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, len(b.Const.F32), b.Floats)
+				if int64(b.Const.Stored()) != b.Floats {
+					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, b.Const.Stored(), b.Floats)
 				}
 				mem[i] = weightWords(b)
 			} else if b.Type != ElemF32 {
@@ -46,18 +46,30 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 		poison(mem[i])
 	}
 	for i, io := range plan.Inputs {
-		copy(view(mem, io.Ref)[:io.Floats], in[i].F32)
+		copy(view(mem, io.Ref), inputWords(io, in[i]))
 	}
 	return mem
 }
 
 // weightWords is weight buffer b's memory as the device holds it: its
-// constant's values, converted and packed when b is of a half type.
+// constant's values, converted and packed when b is of a half type, or
+// integers.
 func weightWords(b Buffer) []float32 {
-	if b.Type != ElemF32 {
-		return packHalf(b.Type, b.Const.F32)
+	switch b.Type {
+	case ElemF32:
+		return slices.Clone(b.Const.F32)
+	case ElemI64:
+		return packInt64(b.Const.I64)
 	}
-	return slices.Clone(b.Const.F32)
+	return packHalf(b.Type, b.Const.F32)
+}
+
+// inputWords is input t as the device holds it in io's buffer.
+func inputWords(io IO, t *model.Tensor) []float32 {
+	if io.Type == ElemI64 {
+		return packInt64(t.I64)
+	}
+	return t.F32
 }
 
 func poison(v []float32) {
@@ -123,7 +135,7 @@ func emulate(t testing.TB, plan *Plan, g *model.Graph) (out [][]float32, in []*m
 		}
 	}
 	for i, io := range plan.Inputs {
-		if !slices.Equal(view(mem, io.Ref)[:io.Floats], in[i].F32) {
+		if w := inputWords(io, in[i]); !slices.Equal(view(mem, io.Ref)[:len(w)], w) {
 			t.Errorf("%s: the plan wrote into its input %s (data-resident runs reuse it)", plan.Graph, io.Name)
 		}
 	}

@@ -105,6 +105,31 @@ __global__ void infertop_from_half(const unsigned short* x, float* y, long long 
     }
 }
 
+// y[i] = (float)x[i] for int64 x: a mask or ids turned into float32.
+__global__ void infertop_cast_i64(const long long* x, float* y, long long n) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step)
+        y[i] = (float)x[i];
+}
+
+// Embedding lookup: row r of y [rows, cols] is row idx[r] of table [vocab,
+// cols]; a negative index counts from the end (ONNX's Gather), and an
+// index outside [-vocab, vocab), which the CPU engine refuses, gives a row
+// of zeros. x walks a row's values, y the indices (grid-stride). cols < 2^31.
+__global__ void infertop_gather_rows(const float* table, const long long* idx, float* y, long long rows,
+                                     long long cols, long long vocab) {
+    const unsigned int nc = (unsigned int)cols;
+    const unsigned long long nr = (unsigned long long)rows;
+    for (unsigned long long r = blockIdx.y; r < nr; r += gridDim.y) {
+        long long k = idx[r];
+        if (k < 0) k += vocab;
+        const bool ok = k >= 0 && k < vocab;
+        for (unsigned int j = blockIdx.x * blockDim.x + threadIdx.x; j < nc; j += gridDim.x * blockDim.x)
+            y[r * nc + j] = ok ? table[(unsigned long long)k * nc + j] : 0.0f;
+    }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x
