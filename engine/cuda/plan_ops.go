@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 
 	"infertop/model"
 )
@@ -151,6 +152,17 @@ func activationReason(n *model.Node) string {
 	return ""
 }
 
+// read reports whether a node of g or the graph's outputs read value name.
+func read(g *model.Graph, name string) bool {
+	if name == "" {
+		return false
+	}
+	if slices.Contains(g.Outputs, name) {
+		return true
+	}
+	return slices.ContainsFunc(g.Nodes, func(n *model.Node) bool { return slices.Contains(n.Inputs, name) })
+}
+
 // shapeOf returns a value's shape, nil when the graph lacks it.
 func shapeOf(g *model.Graph, name string) []int {
 	if v := g.Values[name]; v != nil && v.Shape.Known() {
@@ -184,6 +196,11 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 	}
 	if axis := n.Attrs.Int("axis", -1); axis != -1 && axis != int64(len(x)-1) {
 		return "normalizing more than the last axis has no CUDA plan yet"
+	}
+	for _, o := range n.Outputs[1:] {
+		if read(g, o) {
+			return "LayerNormalization's Mean and InvStdDev outputs have no CUDA plan"
+		}
 	}
 	d := x[len(x)-1]
 	for _, p := range n.Inputs[1:] {

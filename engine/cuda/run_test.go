@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -29,26 +30,41 @@ func planInputs(g *model.Graph, plan *Plan) []*model.Tensor {
 // shows up).
 func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 	t.Helper()
+	mem, err := newPlanMemory(plan, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
+// newPlanMemory is planMemory, returning what is wrong.
+func newPlanMemory(plan *Plan, in []*model.Tensor) ([][]float32, error) {
 	mem := make([][]float32, len(plan.Buffers))
 	for i, b := range plan.Buffers {
 		mem[i] = make([]float32, (b.Bytes()+3)/4)
 		if b.Role == RoleWeight {
 			if b.Const != nil {
 				if int64(b.Const.Stored()) != b.Floats {
-					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, b.Const.Stored(), b.Floats)
+					return nil, fmt.Errorf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, b.Const.Stored(), b.Floats)
 				}
 				mem[i] = weightWords(b)
 			} else if b.Type != ElemF32 {
-				t.Fatalf("%s: a weight of zeros %s in %s", plan.Graph, b.Name, b.Type)
+				return nil, fmt.Errorf("%s: a weight of zeros %s in %s", plan.Graph, b.Name, b.Type)
 			}
 			continue
 		}
 		poison(mem[i])
 	}
+	if len(in) != len(plan.Inputs) {
+		return nil, fmt.Errorf("%s: %d inputs for the plan's %d", plan.Graph, len(in), len(plan.Inputs))
+	}
 	for i, io := range plan.Inputs {
+		if in[i].DType != io.DType() && !(in[i].DType.IsInt() && io.Type == ElemI64) || in[i].Stored() != int(io.Floats) {
+			return nil, fmt.Errorf("%s: input %s is %s × %d, the plan takes %s × %d", plan.Graph, io.Name, in[i].DType, in[i].Stored(), io.DType(), io.Floats)
+		}
 		copy(view(mem, io.Ref), inputWords(io, in[i]))
 	}
-	return mem
+	return mem, nil
 }
 
 // weightWords is weight buffer b's memory as the device holds it: its
@@ -90,6 +106,13 @@ func execPlan(t testing.TB, plan *Plan, mem [][]float32) {
 // execSteps runs steps [lo, hi) of plan on mem (see execPlan).
 func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 	t.Helper()
+	if err := runSteps(plan, mem, lo, hi); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runSteps is execSteps, returning the first step that fails.
+func runSteps(plan *Plan, mem [][]float32, lo, hi int) error {
 	for i := lo; i < hi; i++ {
 		for _, p := range plan.Values {
 			if p.Def == i && !p.Alias {
@@ -107,9 +130,10 @@ func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 			err = runKernel(mem, st.Launch)
 		}
 		if err != nil {
-			t.Fatalf("%s batch %d step %d (node %s): %v", plan.Graph, plan.Batch, i, st.Layer, err)
+			return fmt.Errorf("%s batch %d step %d (node %s): %v", plan.Graph, plan.Batch, i, st.Layer, err)
 		}
 	}
+	return nil
 }
 
 // outputs copies the plan's outputs out of mem.
