@@ -8,12 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"infertop/engine"
 	"infertop/report"
 	"infertop/session"
 )
 
 // inspectSynopsis is inspect's usage: what it prints, with examples.
-const inspectSynopsis = "inspect FILE.onnx|PRESET [--batch B] [--dim NAME=N]... [--plan cuda] [--format table|json]\n\n" +
+const inspectSynopsis = "inspect FILE.onnx|PRESET [--batch B] [--dim NAME=N]... [--plan cuda [--precision fp32|tf32|fp16|bf16]] [--format table|json]\n\n" +
 	"Describes a model without running it: its producer and opset, its inputs and outputs (the shapes as declared,\n" +
 	"with their named dimensions, and at the batch), its nodes by op type, its parameters, its FLOPs per sample and per\n" +
 	"batch, the memory the engines need at the batch (weights, inputs, the peak of live activations, and the estimate a\n" +
@@ -26,6 +27,7 @@ const inspectSynopsis = "inspect FILE.onnx|PRESET [--batch B] [--dim NAME=N]... 
 	"  infertop inspect bert.onnx --dim seq=128 --batch 8\n" +
 	"  infertop inspect resnet                         a built-in preset, as the engines run it\n" +
 	"  infertop inspect resnet --plan cuda --batch 256 what the GPU runs, and its memory, without a GPU\n" +
+	"  infertop inspect resnet --plan cuda --precision fp16   the same with half-precision products\n" +
 	"  infertop inspect model.onnx --format json | jq '.memory.estimate_bytes'"
 
 func runInspect(_ context.Context, env Env, args []string) int {
@@ -35,6 +37,7 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	fs.Var(&dims, "dim", "the size of a named dimension of the file's inputs other than the batch, `NAME=N` (repeatable), e.g. --dim seq=128")
 	format := fs.String("format", "table", "output format: table or json")
 	plan := fs.String("plan", "", "also print an engine's plan at the batch: cuda (the CUDA engine's kernels, library calls and device memory; no GPU needed)")
+	precision := fs.String("precision", "fp32", "with --plan cuda: the type the products take their operands in, "+engine.PrecisionNames+" (fp16 and bf16 plans convert operands and call cublasGemmEx; tf32 plans are fp32's, the cuBLAS math mode differs)")
 	name, code, ok := parseWithOperand(fs, args, "a model: the path of an .onnx file or a preset's name (\"infertop presets\" lists them)")
 	if !ok {
 		return code
@@ -50,11 +53,20 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	if err != nil {
 		return usageErr(env, "inspect", "%v", err)
 	}
+	prec, err := engine.ParsePrecision(*precision)
+	if err != nil {
+		return usageErr(env, "inspect", "--precision: %v", err)
+	}
 	inspect := session.Inspect
 	switch strings.ToLower(*plan) {
 	case "":
+		if prec != engine.FP32 {
+			return usageErr(env, "inspect", "--precision %s applies to --plan cuda (the CPU engine computes in float32 only)", prec)
+		}
 	case "cuda":
-		inspect = session.InspectWithPlan
+		inspect = func(name string, dims map[string]int, batch int) (report.Inspection, error) {
+			return session.InspectWithPlan(name, dims, batch, prec)
+		}
 	default:
 		return usageErr(env, "inspect", "--plan %q: accepted: cuda (the CPU engine's steps are the compiled graph's, listed without --plan)", *plan)
 	}

@@ -61,10 +61,11 @@ func inspectJSON(t *testing.T, args ...string) (int, report.Inspection, map[stri
 // The table of a file and of a preset, whole.
 func TestInspectTables(t *testing.T) {
 	for name, args := range map[string][]string{
-		"inspect_resnet_narrow": {resnetFile},
-		"inspect_preset_resnet": {"resnet", "--batch", "8"},
-		"inspect_bert_tiny":     {"--dim", "seq=16", bertFile},
-		"inspect_plan_cuda_mlp": {"mlp", "--batch", "32", "--plan", "cuda"},
+		"inspect_resnet_narrow":      {resnetFile},
+		"inspect_preset_resnet":      {"resnet", "--batch", "8"},
+		"inspect_bert_tiny":          {"--dim", "seq=16", bertFile},
+		"inspect_plan_cuda_mlp":      {"mlp", "--batch", "32", "--plan", "cuda"},
+		"inspect_plan_cuda_mlp_bf16": {"mlp", "--batch", "32", "--plan", "cuda", "--precision", "bf16"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := runInspectArgs(args...)
@@ -225,6 +226,8 @@ func TestInspectRefusesBadInput(t *testing.T) {
 		{nil, `give a model: the path of an .onnx file or a preset's name ("infertop presets" lists them)`},
 		{[]string{resnetFile, "resnet"}, `unexpected argument "resnet" (give one model)`},
 		{[]string{"mlp", "--plan", "tpu"}, `--plan "tpu": accepted: cuda`},
+		{[]string{"mlp", "--plan", "cuda", "--precision", "fp8"}, `--precision: precision "fp8" is not one of fp32|tf32|fp16|bf16`},
+		{[]string{"mlp", "--precision", "fp16"}, `--precision fp16 applies to --plan cuda (the CPU engine computes in float32 only)`},
 	} {
 		code, out, errs := runInspectArgs(c.args...)
 		if code != ExitUsage || out != "" || !strings.HasPrefix(errs, "infertop inspect: "+c.want) || strings.Count(errs, "\n") != 1 {

@@ -16,6 +16,9 @@ import (
 type GPUPlan struct {
 	// Batch is the batch the plan is for.
 	Batch int `json:"batch"`
+	// Precision is the type the products take their operands in: fp32,
+	// tf32, fp16 or bf16 (engine.Precision's names).
+	Precision string `json:"precision"`
 	// Nodes are what each compiled node becomes, in order.
 	Nodes []GPUPlanNode `json:"nodes"`
 	// Launches, Gemms and Convs count the steps: our kernels' launches,
@@ -58,7 +61,7 @@ type GPUPlanNode struct {
 
 // writeGPUPlan prints the plan's section of an inspection.
 func writeGPUPlan(w io.Writer, p *GPUPlan) error {
-	fmt.Fprintf(w, "\nCUDA PLAN (batch %d; worked out by the engine's plan compiler, no GPU needed)\n", p.Batch)
+	fmt.Fprintf(w, "\nCUDA PLAN (batch %d, %s products; worked out by the engine's plan compiler, no GPU needed)\n", p.Batch, p.Precision)
 	if len(p.Unsupported) > 0 {
 		fmt.Fprintln(w, "  the CUDA engine has no plan for:")
 		for _, u := range p.Unsupported {

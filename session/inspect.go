@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"infertop/engine"
 	"infertop/model"
 	"infertop/onnx"
 	"infertop/presets"
@@ -104,9 +105,9 @@ func InspectModel(m *model.Model, batch int) (report.Inspection, error) {
 	return ins, nil
 }
 
-// InspectWithPlan is Inspect with the CUDA engine's plan at the batch
-// (inspect --plan cuda), when the graph compiles.
-func InspectWithPlan(name string, dims map[string]int, batch int) (report.Inspection, error) {
+// InspectWithPlan is Inspect with the CUDA engine's plan at the batch in
+// precision p (inspect --plan cuda), when the graph compiles.
+func InspectWithPlan(name string, dims map[string]int, batch int, p engine.Precision) (report.Inspection, error) {
 	ins, err := Inspect(name, dims, batch)
 	if err != nil || !ins.Complete {
 		return ins, err
@@ -119,7 +120,7 @@ func InspectWithPlan(name string, dims map[string]int, batch int) (report.Inspec
 	if err != nil {
 		return report.Inspection{}, &UsageError{Msg: fmt.Sprintf("%v (at batch %d)", err, ins.Batch)}
 	}
-	if ins.GPUPlan, err = gpuPlan(c, ins.Batch); err != nil {
+	if ins.GPUPlan, err = gpuPlan(c, ins.Batch, p); err != nil {
 		return report.Inspection{}, err
 	}
 	return ins, nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"infertop/engine"
 	"infertop/engine/cuda"
 	"infertop/model"
 	"infertop/report"
@@ -15,13 +16,14 @@ import (
 // inspect --plan cuda shows it: the engine's own plan compiler, which
 // needs no GPU. Convolutions are shown the im2col way, whose workspace
 // bounds the memory; the engine times the ways on the device in Prepare.
-func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
-	out := &report.GPUPlan{Batch: batch}
+// Products take their operands in precision prec.
+func gpuPlan(c *model.Graph, batch int, prec engine.Precision) (*report.GPUPlan, error) {
+	out := &report.GPUPlan{Batch: batch, Precision: prec.String()}
 	if u := cuda.CheckGraph(c); len(u) > 0 {
 		out.Unsupported = unsupportedRows(u)
 		return out, nil
 	}
-	p, err := cuda.Build(c, batch)
+	p, err := cuda.BuildWith(c, batch, cuda.Options{Precision: prec})
 	if err != nil {
 		return nil, fmt.Errorf("the CUDA plan at batch %d: %w", batch, err)
 	}
@@ -51,7 +53,7 @@ func gpuPlan(c *model.Graph, batch int) (*report.GPUPlan, error) {
 	}
 	out.Buffers = len(p.Buffers)
 	for _, b := range p.Buffers {
-		bytes := 4 * b.Floats
+		bytes := b.Bytes()
 		switch b.Role {
 		case cuda.RoleWeight:
 			out.WeightBytes += bytes
@@ -80,6 +82,12 @@ func stepText(s *cuda.Step) string {
 	switch {
 	case s.Gemm != nil:
 		g := s.Gemm
+		if g.In != cuda.ElemF32 {
+			if g.Batch > 1 {
+				return fmt.Sprintf("cublasGemmStridedBatchedEx %s %d×%d×%d ×%d", g.In, g.M, g.N, g.K, g.Batch)
+			}
+			return fmt.Sprintf("cublasGemmEx %s %d×%d×%d", g.In, g.M, g.N, g.K)
+		}
 		if g.Batch > 1 {
 			return fmt.Sprintf("cublasSgemmStridedBatched %d×%d×%d ×%d", g.M, g.N, g.K, g.Batch)
 		}

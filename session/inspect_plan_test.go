@@ -3,6 +3,8 @@ package session
 import (
 	"strings"
 	"testing"
+
+	"infertop/engine"
 )
 
 // inspect --plan cuda works the CUDA plan out without a GPU: resnet's ten
@@ -10,7 +12,7 @@ import (
 // activation, plus the residual add of four), the pool and the classifier;
 // the device memory adds up by role.
 func TestInspectCUDAPlan(t *testing.T) {
-	ins, err := InspectWithPlan("resnet", nil, 256)
+	ins, err := InspectWithPlan("resnet", nil, 256, engine.FP32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,17 +44,75 @@ func TestInspectCUDAPlan(t *testing.T) {
 	}
 }
 
+// In fp16 the plan converts each convolution's columns and the
+// classifier's input, multiplies with cublasGemmEx, and holds the
+// products' weights in half the bytes (the biases stay float32).
+func TestInspectCUDAPlanFP16(t *testing.T) {
+	f32, err := InspectWithPlan("resnet", nil, 8, engine.FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := InspectWithPlan("resnet", nil, 8, engine.FP16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, q := ins.GPUPlan, f32.GPUPlan
+	if p.Precision != "fp16" || q.Precision != "fp32" {
+		t.Errorf("precisions %q and %q", p.Precision, q.Precision)
+	}
+	if p.Launches != q.Launches+11 || p.Gemms != 11 {
+		t.Errorf("%d launches and %d cuBLAS calls; want float32's %d and one conversion per product, 11", p.Launches, p.Gemms, q.Launches)
+	}
+	stem := p.Nodes[0]
+	want := []string{"infertop_im2col<<<", "infertop_to_half<<<", "cublasGemmStridedBatchedEx f16 1024×32×27 ×8", "infertop_bias_act_planes<<<"}
+	if len(stem.Steps) != len(want) {
+		t.Fatalf("stem %q", stem.Steps)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(stem.Steps[i], w) {
+			t.Errorf("stem step %d %q, want %q…", i, stem.Steps[i], w)
+		}
+	}
+	biases := 4 * (32*5 + 64*5 + 10) // every convolution's and the classifier's
+	if halfW := (q.WeightBytes-int64(biases))/2 + int64(biases); p.WeightBytes != halfW {
+		t.Errorf("fp16 weights %d bytes; want %d (float32's %d with the products' weights halved)", p.WeightBytes, halfW, q.WeightBytes)
+	}
+}
+
 // A graph the CUDA engine has no plan for is described with the list.
 func TestInspectCUDAPlanRefuses(t *testing.T) {
-	ins, err := InspectWithPlan("../testdata/models/bert_tiny.onnx", map[string]int{"seq": 16}, 0)
+	ins, err := InspectWithPlan("../onnx/backendtest/testdata/onnx-v1.16.2/node/test_transpose_all_permutations_0/model.onnx", nil, 0, engine.FP32)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ins.GPUPlan
-	if p == nil || len(p.Unsupported) != 3 || len(p.Nodes) != 0 {
+	if p == nil || len(p.Unsupported) != 1 || len(p.Nodes) != 0 {
 		t.Fatalf("plan %+v", p)
 	}
-	if got := p.Unsupported[0].String(); !strings.Contains(got, `Gather (opset 17) ×1, first "/word/Gather": no CUDA plan yet`) {
+	if got := p.Unsupported[0].String(); !strings.Contains(got, `Transpose (opset 21) ×1, first "Transpose_0": no CUDA plan yet`) {
 		t.Errorf("refusal %q", got)
+	}
+}
+
+// BERT's token ids and mask stay int64 on the device: the embedding is one
+// gather, the mask one cast, and the inputs take 8 bytes a value.
+func TestInspectCUDAPlanBERT(t *testing.T) {
+	ins, err := InspectWithPlan("../testdata/models/bert_tiny.onnx", map[string]int{"seq": 16}, 2, engine.FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ins.GPUPlan
+	if p == nil || len(p.Unsupported) != 0 {
+		t.Fatalf("plan %+v", p)
+	}
+	steps := map[string]string{}
+	for _, n := range p.Nodes {
+		steps[n.Name] = strings.Join(n.Steps, "; ")
+	}
+	if !strings.HasPrefix(steps["/word/Gather"], "infertop_gather_rows<<<") || !strings.HasPrefix(steps["/Cast"], "infertop_cast_i64<<<") || steps["/Unsqueeze_1"] != "" {
+		t.Errorf("gather %q, cast %q, unsqueeze %q", steps["/word/Gather"], steps["/Cast"], steps["/Unsqueeze_1"])
+	}
+	if p.InputBytes != 2*2*16*8 {
+		t.Errorf("inputs %d bytes, want two int64 [2, 16]", p.InputBytes)
 	}
 }

@@ -106,12 +106,12 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 			bs.ptrs[i] = wptrs[i]
 			continue
 		}
-		ptr, err := cu.MemAlloc(4 * b.Floats)
+		ptr, err := cu.MemAlloc(b.Bytes())
 		if err != nil {
-			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, 4*b.Floats), err)
+			return check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, b.Bytes()), err)
 		}
 		bs.ptrs[i], bs.owned[i] = ptr, true
-		bs.bytes += 4 * b.Floats
+		bs.bytes += b.Bytes()
 	}
 	var err error
 	if bs.pinIn, bs.hostIn, err = staging(plan.Inputs); err != nil {
@@ -125,22 +125,34 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 }
 
 // staging allocates one page-locked block for a list of inputs or outputs
-// and returns it and a tensor over it for each.
+// and returns it and a tensor over it for each: float32, or int64 for an
+// integer input (each tensor starts on an 8-byte boundary).
 func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
+	var total int64
+	for _, io := range l {
+		total += (io.Bytes() + 7) &^ 7
+	}
 	var p unsafe.Pointer
-	var all []float32
-	if total := ioFloats(l); total > 0 {
+	if total > 0 {
 		var err error
-		if p, err = hostAlloc(4 * total); err != nil {
+		if p, err = hostAlloc(total); err != nil {
 			return nil, nil, err
 		}
-		all = unsafe.Slice((*float32)(p), total)
 	}
 	ts := make([]*model.Tensor, len(l))
 	var at int64
 	for i, io := range l {
-		ts[i] = model.Floats(io.Shape, all[at:at+io.Floats:at+io.Floats])
-		at += io.Floats
+		if io.Floats == 0 {
+			ts[i] = model.NewTensor(io.DType(), io.Shape...)
+			continue
+		}
+		base := unsafe.Add(p, at)
+		if io.Type == ElemI64 {
+			ts[i] = model.Ints(io.Shape, unsafe.Slice((*int64)(base), io.Floats))
+		} else {
+			ts[i] = model.Floats(io.Shape, unsafe.Slice((*float32)(base), io.Floats))
+		}
+		at += (io.Bytes() + 7) &^ 7
 	}
 	return p, ts, nil
 }
@@ -157,14 +169,16 @@ func (g *gpu) resolve(plan *Plan) ([]devStep, error) {
 		ds := devStep{src: st}
 		switch {
 		case st.Gemm != nil:
-			ds.a, ds.b, ds.c = bs.addr(st.Gemm.A), bs.addr(st.Gemm.B), bs.addr(st.Gemm.C)
+			in := st.Gemm.In.Size() // A's and B's offsets count values of their type
+			ds.a, ds.b, ds.c = bs.addrOf(st.Gemm.A, in), bs.addrOf(st.Gemm.B, in), bs.addr(st.Gemm.C)
 		case st.Conv != nil:
 			c, err := g.resolveConv(st)
 			if err != nil {
 				return nil, err
 			}
 			ds.conv = c
-			ds.a, ds.b, ds.c = bs.addr(st.Conv.X), bs.addr(st.Conv.Filter), bs.addr(st.Conv.Y)
+			in := st.Conv.Type.Size() // offsets count values of the convolution's type
+			ds.a, ds.b, ds.c = bs.addrOf(st.Conv.X, in), bs.addrOf(st.Conv.Filter, in), bs.addrOf(st.Conv.Y, in)
 		default:
 			ds.fn = g.fns[st.Launch.Kernel]
 			ds.args = make([]uint64, len(st.Launch.Args))
@@ -194,7 +208,7 @@ func (g *gpu) resolveConv(st *Step) (dnnConv, error) {
 	if g.dnn == nil {
 		return dnnConv{}, fmt.Errorf("%s: node %s: the plan calls cuDNN, which this device lacks: %s", g.devName(), st.Layer, g.dnnWhy)
 	}
-	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.tf32)
+	c, err := g.dnn.setup(g.dnnHandle, st.Conv, g.precision == engine.TF32)
 	if err != nil {
 		return dnnConv{}, fmt.Errorf("%s: node %s (%s): %w", g.devName(), st.Layer, st.Kernel(), err)
 	}
@@ -229,7 +243,12 @@ func (g *gpu) freeDNNWork() error {
 	return err
 }
 
-func (bs *batchState) addr(r Ref) uintptr { return uintptr(bs.ptrs[r.Buf]) + uintptr(4*r.Off) }
+func (bs *batchState) addr(r Ref) uintptr { return bs.addrOf(r, 4) }
+
+// addrOf is r's device address when its offset counts values of size bytes.
+func (bs *batchState) addrOf(r Ref, size int64) uintptr {
+	return uintptr(bs.ptrs[r.Buf]) + uintptr(size*r.Off)
+}
 
 // freeBatch releases the current batch's buffers and staging.
 func (g *gpu) freeBatch() error {

@@ -32,14 +32,15 @@ func peakKey(g *gpu) string {
 		id = g.name
 	}
 	mode := "float32"
-	if g.tf32 {
-		mode = "tf32" // the TF32 tensor-core rate is another figure
+	if g.precision != engine.FP32 {
+		mode = g.precision.String() // each tensor-core rate is another figure
 	}
 	return fmt.Sprintf("cuda|%s|cublas %d|%s", id, g.blasVer, mode)
 }
 
-// peakGFLOPS returns the card's float32 sgemm rate (with TF32 allowed, its
-// TF32 tensor-core rate) and how it was taken: the best of seven rounds
+// peakGFLOPS returns the card's rate in the executor's precision (float32
+// sgemm; with TF32 allowed, its TF32 tensor-core rate; in FP16 or BF16,
+// cublasGemmEx's with float32 sums) and how it was taken: the best of seven rounds
 // (engine.PeakOf), measured once per card, cuBLAS and math mode and kept in
 // the peak cache the CPU engine also uses when the rounds agree
 // (engine.Peak.Trusted). A cached figure of a version that measured once is
@@ -67,13 +68,15 @@ func peakGFLOPS(g *gpu, fresh bool) (float64, engine.Peak, error) {
 	}
 	// A cache: failing to write it only costs a re-measure.
 	_ = cache.Put(key, peakcache.Entry{GFLOPS: gf, Device: strings.TrimSpace(g.name + " " + g.uuid),
-		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.tf32, Measured: p.Measured, Runs: p.Runs, Spread: p.Spread})
+		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.precision == engine.TF32, Measured: p.Measured, Runs: p.Runs, Spread: p.Spread})
 	return gf, p, nil
 }
 
-// measurePeak returns the GFLOP/s of each timed round.
+// measurePeak returns the GFLOP/s of each timed round: products of
+// calibrationN² matrices of 0.5, A and B of the precision's type.
 func measurePeak(g *gpu) ([]float64, error) {
 	const n = calibrationN
+	in := Options{Precision: g.precision}.half()
 	bytes := int64(4 * n * n)
 	free, _, err := cu.MemInfo()
 	if err != nil {
@@ -94,15 +97,22 @@ func measurePeak(g *gpu) ([]float64, error) {
 		if bufs[i], err = cu.MemAlloc(bytes); err != nil {
 			return nil, check("cuMemAlloc(calibration)", err)
 		}
+		if i < 2 && in != ElemF32 {
+			// A and B take the first half of their buffers.
+			if err := cu.MemsetD16Async(bufs[i], uint16(toHalf(in, 0.5)), n*n, g.stream); err != nil {
+				return nil, check("cuMemsetD16Async(calibration)", err)
+			}
+			continue
+		}
 		if err := cu.MemsetD32Async(bufs[i], uint(math.Float32bits(0.5)), n*n, g.stream); err != nil {
 			return nil, check("cuMemsetD32Async(calibration)", err)
 		}
 	}
-	gm := &Gemm{M: n, N: n, K: n, Alpha: 1, LdA: n, LdB: n, LdC: n, Batch: 1}
+	gm := &Gemm{In: in, M: n, N: n, K: n, Alpha: 1, LdA: n, LdB: n, LdC: n, Batch: 1}
 	a, b, c := uintptr(bufs[0]), uintptr(bufs[1]), uintptr(bufs[2])
 	for range 2 {
 		if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
-			return nil, blasErr("cublasSgemm(calibration warm-up)", r)
+			return nil, blasErr(gemmCall(in)+"(calibration warm-up)", r)
 		}
 	}
 	var rounds []float64
@@ -112,7 +122,7 @@ func measurePeak(g *gpu) ([]float64, error) {
 		}
 		for range calibrationReps {
 			if r := g.blas.gemm(g.handle, gm, a, b, c); r != 0 {
-				return nil, blasErr("cublasSgemm(calibration)", r)
+				return nil, blasErr(gemmCall(in)+"(calibration)", r)
 			}
 		}
 		if err := g.events[1].Record(g.stream); err != nil {
@@ -131,6 +141,14 @@ func measurePeak(g *gpu) ([]float64, error) {
 		rounds = append(rounds, 2*float64(n)*n*n*calibrationReps/(float64(ms)/1000)/1e9)
 	}
 	return rounds, nil
+}
+
+// gemmCall names the cuBLAS call that multiplies operands of type in.
+func gemmCall(in Elem) string {
+	if in != ElemF32 {
+		return "cublasGemmEx"
+	}
+	return "cublasSgemm"
 }
 
 // RecalibratePeak measures the card's peak again (engine.PeakRecalibrator),

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"infertop/engine"
 	"infertop/engine/reference"
 )
 
@@ -36,6 +37,21 @@ const ConvCheckTol = 1e-4
 // relative error of up to 2^-11 per input, about 1e-3 over a layer), while
 // a wrong kernel is off by the size of the values themselves.
 const ConvCheckTolTF32 = 1e-2
+
+// convCheckTol is the tolerance the ways of a convolution are checked
+// against each other with, in precision p: ConvCheckTol in float32,
+// ConvCheckTolTF32 with TF32, and in a half precision the precision's own
+// tolerance (the im2col way, the reference, rounds its operands; the
+// others compute in float32).
+func convCheckTol(p engine.Precision) float64 {
+	switch {
+	case p == engine.TF32:
+		return ConvCheckTolTF32
+	case p.Half():
+		return p.Tolerance()
+	}
+	return ConvCheckTol
+}
 
 // convTiming is what Prepare measured for one convolution.
 type convTiming struct {

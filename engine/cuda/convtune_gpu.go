@@ -28,17 +28,17 @@ func (g *gpu) prepare(cg *model.Graph, batch int, choice convChoice, seed uint64
 	}
 	g.convTimes, g.dnnSkipped = nil, ""
 	if !choice.auto || !hasConv(cg) {
-		plan, err := BuildWith(cg, batch, Options{Default: choice.way})
+		plan, err := BuildWith(cg, batch, Options{Default: choice.way, Precision: g.precision})
 		if err != nil {
 			return err
 		}
 		return g.allocPlan(plan)
 	}
-	full, err := BuildWith(cg, batch, Options{fullWorkspace: true})
+	full, err := BuildWith(cg, batch, Options{fullWorkspace: true, Precision: g.precision})
 	if err != nil {
 		return err
 	}
-	opts := Options{Default: ConvImplicit}
+	opts := Options{Default: ConvImplicit, Precision: g.precision}
 	ok, err := g.fits(full)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (g *gpu) prepare(cg *model.Graph, batch int, choice convChoice, seed uint64
 			return err
 		default:
 			g.convTimes = times
-			opts = Options{Conv: map[string]ConvWay{}}
+			opts = Options{Conv: map[string]ConvWay{}, Precision: g.precision}
 			for _, t := range times {
 				opts.Conv[t.Layer] = t.Way
 			}
@@ -93,7 +93,7 @@ func (g *gpu) timeConvWays(cg *model.Graph, full *Plan, seed uint64) ([]convTimi
 		if w == ConvCudnn && g.dnn == nil {
 			continue
 		}
-		alt, err := BuildWith(cg, full.Batch, Options{Default: w, fullWorkspace: true})
+		alt, err := BuildWith(cg, full.Batch, Options{Default: w, fullWorkspace: true, Precision: g.precision})
 		if err != nil {
 			return nil, err
 		}
@@ -115,10 +115,7 @@ func (g *gpu) timeConvWays(cg *model.Graph, full *Plan, seed uint64) ([]convTimi
 	if err := g.copyInputs("tuning input"); err != nil {
 		return nil, err
 	}
-	tol := ConvCheckTol
-	if g.tf32 {
-		tol = ConvCheckTolTF32
-	}
+	tol := convCheckTol(g.precision)
 	times, err := tuneConvs(dev, plans, tol)
 	if errors.Is(err, errCudnnCall) && g.stream.Synchronize() == nil {
 		// cuDNN refused a call, and the stream is still usable: time

@@ -3,6 +3,8 @@ package cuda
 import (
 	"fmt"
 	"strings"
+
+	"infertop/engine"
 )
 
 // ConvWay is how a plan computes one convolution.
@@ -63,11 +65,32 @@ type Options struct {
 	Conv map[string]ConvWay
 	// Default is the way of the convolutions Conv does not name.
 	Default ConvWay
+	// Precision is the type the products take their operands in. FP16
+	// and BF16 plans keep the weights of products in that type, convert
+	// each product's run-time operands to it just before the product
+	// (infertop_to_half) and multiply with cublasGemmEx, float32 sums into
+	// float32 results; convolutions of the im2col way likewise. The
+	// implicit, direct and cuDNN ways, and everything between products,
+	// stay float32. FP32 and TF32 plans are alike: TF32 is the cuBLAS
+	// handle's math mode.
+	Precision engine.Precision
 	// fullWorkspace sizes the workspace for every convolution as if all took
 	// the im2col way, and allocates it first, so that plans built with
 	// different ways share one buffer list (the engine times the ways of
 	// each convolution on one allocation).
 	fullWorkspace bool
+}
+
+// half is the type of the products' operands: ElemF16 or ElemBF16 in a
+// half-precision plan, else ElemF32.
+func (o Options) half() Elem {
+	switch o.Precision {
+	case engine.FP16:
+		return ElemF16
+	case engine.BF16:
+		return ElemBF16
+	}
+	return ElemF32
 }
 
 func (o Options) conv(node string) ConvWay {

@@ -23,6 +23,10 @@ typedef struct {
 	             const float*, float*, int);
 	int (*sgemmSB)(void*, int, int, int, int, int, const float*, const float*, int, long long,
 	               const float*, int, long long, const float*, float*, int, long long, int);
+	int (*gemmEx)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
+	              const void*, void*, int, int, int, int);
+	int (*gemmExSB)(void*, int, int, int, int, int, const void*, const void*, int, int, long long, const void*, int,
+	                int, long long, const void*, void*, int, int, long long, int, int, int);
 	char path[4096];
 } infertop_cublas;
 
@@ -31,10 +35,12 @@ typedef struct {
 static infertop_cublas* infertop_cublas_open(const char* path, char* err, int errlen) {
 	infertop_cublas* c = (infertop_cublas*)calloc(1, sizeof(infertop_cublas));
 	const char* const names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetMathMode",
-	                             "cublasGetVersion_v2", "cublasSgemm_v2", "cublasSgemmStridedBatched"};
+	                             "cublasGetVersion_v2", "cublasSgemm_v2", "cublasSgemmStridedBatched",
+	                             "cublasGemmEx", "cublasGemmStridedBatchedEx"};
 	void** const slots[] = {(void**)&c->create, (void**)&c->destroy, (void**)&c->setStream, (void**)&c->setMathMode,
-	                        (void**)&c->getVersion, (void**)&c->sgemm, (void**)&c->sgemmSB};
-	c->lib = infertop_dl_open(path, names, slots, 7, err, errlen, c->path, sizeof(c->path));
+	                        (void**)&c->getVersion, (void**)&c->sgemm, (void**)&c->sgemmSB,
+	                        (void**)&c->gemmEx, (void**)&c->gemmExSB};
+	c->lib = infertop_dl_open(path, names, slots, 9, err, errlen, c->path, sizeof(c->path));
 	if (!c->lib) {
 		free(c);
 		return NULL;
@@ -61,6 +67,29 @@ static int infertop_sgemm_sb(infertop_cublas* c, uintptr_t h, int ta, int tb, in
                              uintptr_t C, int ldc, long long sc, int batch) {
 	return c->sgemmSB((void*)h, ta, tb, m, n, k, &alpha, (const float*)A, lda, sa, (const float*)B, ldb, sb, &beta,
 	                  (float*)C, ldc, sc, batch);
+}
+
+// cudaDataType_t and cublasComputeType_t values GemmEx takes.
+enum {
+	INFERTOP_R_32F = 0,
+	INFERTOP_R_16F = 2,
+	INFERTOP_R_16BF = 14,
+	INFERTOP_COMPUTE_32F = 68,
+	INFERTOP_GEMM_DEFAULT = -1,
+};
+
+// infertop_gemm_ex is cublasGemmEx with A and B of type ab (CUDA_R_16F or
+// CUDA_R_16BF), C float32, float32 sums (CUBLAS_COMPUTE_32F: tensor cores).
+static int infertop_gemm_ex(infertop_cublas* c, uintptr_t h, int ta, int tb, int m, int n, int k, float alpha,
+                            uintptr_t A, int ab, int lda, uintptr_t B, int ldb, float beta, uintptr_t C, int ldc) {
+	return c->gemmEx((void*)h, ta, tb, m, n, k, &alpha, (const void*)A, ab, lda, (const void*)B, ab, ldb, &beta,
+	                 (void*)C, INFERTOP_R_32F, ldc, INFERTOP_COMPUTE_32F, INFERTOP_GEMM_DEFAULT);
+}
+static int infertop_gemm_ex_sb(infertop_cublas* c, uintptr_t h, int ta, int tb, int m, int n, int k, float alpha,
+                               uintptr_t A, int ab, int lda, long long sa, uintptr_t B, int ldb, long long sb,
+                               float beta, uintptr_t C, int ldc, long long sc, int batch) {
+	return c->gemmExSB((void*)h, ta, tb, m, n, k, &alpha, (const void*)A, ab, lda, sa, (const void*)B, ab, ldb, sb,
+	                   &beta, (void*)C, INFERTOP_R_32F, ldc, sc, batch, INFERTOP_COMPUTE_32F, INFERTOP_GEMM_DEFAULT);
 }
 */
 import "C"
@@ -178,14 +207,38 @@ func op(t bool) C.int {
 	return 0 // CUBLAS_OP_N
 }
 
-// gemm issues g with resolved device addresses a, bb, c.
+// cudaType is the cudaDataType_t of a half type.
+func cudaType(t Elem) C.int {
+	if t == ElemBF16 {
+		return C.INFERTOP_R_16BF
+	}
+	return C.INFERTOP_R_16F
+}
+
+// gemm issues g with resolved device addresses a, bb, c: cublasSgemm, or
+// cublasGemmEx when A and B are of a half type.
 func (b *cublas) gemm(h cublasHandle, g *Gemm, a, bb, c uintptr) C.int {
+	if g.In != ElemF32 {
+		return b.gemmEx(h, g, a, bb, c)
+	}
 	if g.Batch <= 1 {
 		return C.infertop_sgemm(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
 			C.float(g.Alpha), C.uintptr_t(a), C.int(g.LdA), C.uintptr_t(bb), C.int(g.LdB), C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC))
 	}
 	return C.infertop_sgemm_sb(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
 		C.float(g.Alpha), C.uintptr_t(a), C.int(g.LdA), C.longlong(g.StrideA), C.uintptr_t(bb), C.int(g.LdB), C.longlong(g.StrideB),
+		C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC), C.longlong(g.StrideC), C.int(g.Batch))
+}
+
+// gemmEx issues g, whose A and B are of a half type, as cublasGemmEx.
+func (b *cublas) gemmEx(h cublasHandle, g *Gemm, a, bb, c uintptr) C.int {
+	ab := cudaType(g.In)
+	if g.Batch <= 1 {
+		return C.infertop_gemm_ex(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
+			C.float(g.Alpha), C.uintptr_t(a), ab, C.int(g.LdA), C.uintptr_t(bb), C.int(g.LdB), C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC))
+	}
+	return C.infertop_gemm_ex_sb(b.c, C.uintptr_t(h), op(g.TransA), op(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
+		C.float(g.Alpha), C.uintptr_t(a), ab, C.int(g.LdA), C.longlong(g.StrideA), C.uintptr_t(bb), C.int(g.LdB), C.longlong(g.StrideB),
 		C.float(g.Beta), C.uintptr_t(c), C.int(g.LdC), C.longlong(g.StrideC), C.int(g.Batch))
 }
 

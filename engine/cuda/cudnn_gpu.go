@@ -16,6 +16,8 @@ package cuda
 enum {
 	DNN_TENSOR_NCHW = 0,
 	DNN_DATA_FLOAT = 0,
+	DNN_DATA_HALF = 2,
+	DNN_DATA_BFLOAT16 = 9,
 	DNN_CROSS_CORRELATION = 1,
 	DNN_DEFAULT_MATH = 0,
 	DNN_TENSOR_OP_MATH = 1,
@@ -124,18 +126,25 @@ static void infertop_dnn_conv_free(infertop_cudnn* c, infertop_dnn_conv* d) {
 	memset(d, 0, sizeof(*d));
 }
 
-// infertop_dnn_usable reports whether an algorithm of math type m may run:
-// FMA only (full float32) unless tf32, then also the tensor-core types that
-// keep float32 data (TF32 inputs), never one that converts to half precision.
-static int infertop_dnn_usable(int m, int tf32) {
+// The modes of a convolution: float32 data and FMA math only, float32 data
+// with TF32 tensor cores allowed, or half-precision data (x, filter and y)
+// with float32 sums ("pseudo half") on tensor cores.
+enum { DNN_MODE_FP32 = 0, DNN_MODE_TF32 = 1, DNN_MODE_FP16 = 2, DNN_MODE_BF16 = 3 };
+
+// infertop_dnn_usable reports whether an algorithm of math type m may run
+// in mode: FMA always; the default and tensor-op math types with TF32 or
+// half-precision data; never one that converts float32 data to half
+// precision behind the caller's back.
+static int infertop_dnn_usable(int m, int mode) {
 	if (m == DNN_FMA_MATH) return 1;
-	return tf32 && (m == DNN_DEFAULT_MATH || m == DNN_TENSOR_OP_MATH);
+	return mode != DNN_MODE_FP32 && (m == DNN_DEFAULT_MATH || m == DNN_TENSOR_OP_MATH);
 }
 
-// infertop_dnn_conv_setup describes one convolution (NCHW float32, square
-// kernel, group groups of channels: a filter of ch/group channels and, when
-// group > 1, cudnnSetConvolutionGroupCount; FMA math, or with tf32 the default math that allows TF32 tensor
-// cores), checks cuDNN's output size against oh × ow, and takes the first
+// infertop_dnn_conv_setup describes one convolution (NCHW, square kernel,
+// group groups of channels: a filter of ch/group channels and, when group >
+// 1, cudnnSetConvolutionGroupCount; float32 data in FMA math, or with TF32
+// the default math that allows TF32 tensor cores, or fp16/bf16 data with
+// float32 sums in the default math), checks cuDNN's output size against oh × ow, and takes the first
 // algorithm of cuDNN's heuristic ranking that succeeds in a usable math type
 // within maxWs bytes of workspace, setting that math type on the descriptor
 // as cuDNN asks. A failing call returns its status and names itself in
@@ -143,22 +152,23 @@ static int infertop_dnn_usable(int m, int tf32) {
 // in *call.
 static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_conv* d, int n, int ch, int hh, int ww,
                                    int out, int k, int stride, int pad, int oh, int ow, int group, size_t maxWs,
-                                   int tf32, const char** call) {
+                                   int mode, const char** call) {
 	int r;
+	const int dt = mode == DNN_MODE_FP16 ? DNN_DATA_HALF : mode == DNN_MODE_BF16 ? DNN_DATA_BFLOAT16 : DNN_DATA_FLOAT;
 	memset(d, 0, sizeof(*d));
 #define DNN(expr, name) do { r = (expr); if (r != 0) { *call = name; infertop_dnn_conv_free(c, d); return r; } } while (0)
 	DNN(c->createTensor(&d->x), "cudnnCreateTensorDescriptor");
 	DNN(c->createTensor(&d->y), "cudnnCreateTensorDescriptor");
 	DNN(c->createFilter(&d->w), "cudnnCreateFilterDescriptor");
 	DNN(c->createConv(&d->conv), "cudnnCreateConvolutionDescriptor");
-	DNN(c->setTensor4d(d->x, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, n, ch, hh, ww), "cudnnSetTensor4dDescriptor(x)");
-	DNN(c->setFilter4d(d->w, DNN_DATA_FLOAT, DNN_TENSOR_NCHW, out, ch / group, k, k), "cudnnSetFilter4dDescriptor");
+	DNN(c->setTensor4d(d->x, DNN_TENSOR_NCHW, dt, n, ch, hh, ww), "cudnnSetTensor4dDescriptor(x)");
+	DNN(c->setFilter4d(d->w, dt, DNN_TENSOR_NCHW, out, ch / group, k, k), "cudnnSetFilter4dDescriptor");
 	DNN(c->setConv2d(d->conv, pad, pad, stride, stride, 1, 1, DNN_CROSS_CORRELATION, DNN_DATA_FLOAT),
 	    "cudnnSetConvolution2dDescriptor");
 	if (group > 1) {
 		DNN(c->setConvGroups(d->conv, group), "cudnnSetConvolutionGroupCount");
 	}
-	DNN(c->setConvMath(d->conv, tf32 ? DNN_DEFAULT_MATH : DNN_FMA_MATH), "cudnnSetConvolutionMathType");
+	DNN(c->setConvMath(d->conv, mode != DNN_MODE_FP32 ? DNN_DEFAULT_MATH : DNN_FMA_MATH), "cudnnSetConvolutionMathType");
 	int gn, gc, gh, gw;
 	DNN(c->outputDims(d->conv, d->x, d->w, &gn, &gc, &gh, &gw), "cudnnGetConvolution2dForwardOutputDimensions");
 	if (gn != n || gc != out || gh != oh || gw != ow) {
@@ -166,13 +176,13 @@ static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_
 		infertop_dnn_conv_free(c, d);
 		return -1;
 	}
-	DNN(c->setTensor4d(d->y, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, n, out, oh, ow), "cudnnSetTensor4dDescriptor(y)");
+	DNN(c->setTensor4d(d->y, DNN_TENSOR_NCHW, dt, n, out, oh, ow), "cudnnSetTensor4dDescriptor(y)");
 	infertop_dnn_perf perf[DNN_FWD_ALGO_COUNT];
 	int got = 0;
 	DNN(c->getAlgo((void*)h, d->x, d->w, d->conv, d->y, DNN_FWD_ALGO_COUNT, &got, perf), "cudnnGetConvolutionForwardAlgorithm_v7");
 	for (int i = 0; i < got && i < DNN_FWD_ALGO_COUNT; i++) {
-		if (perf[i].status == 0 && infertop_dnn_usable(perf[i].mathType, tf32) && perf[i].memory <= maxWs) {
-			if (tf32) {
+		if (perf[i].status == 0 && infertop_dnn_usable(perf[i].mathType, mode) && perf[i].memory <= maxWs) {
+			if (mode != DNN_MODE_FP32) {
 				DNN(c->setConvMath(d->conv, perf[i].mathType), "cudnnSetConvolutionMathType");
 			}
 			d->algo = perf[i].algo;
@@ -181,8 +191,9 @@ static int infertop_dnn_conv_setup(infertop_cudnn* c, uintptr_t h, infertop_dnn_
 		}
 	}
 #undef DNN
-	*call = tf32 ? "no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"
-	             : "no algorithm of cuDNN's ranking runs this convolution in FMA math within the workspace limit";
+	*call = mode == DNN_MODE_TF32   ? "no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"
+	        : mode != DNN_MODE_FP32 ? "no algorithm of cuDNN's ranking runs this half-precision convolution within the workspace limit"
+	                                : "no algorithm of cuDNN's ranking runs this convolution in FMA math within the workspace limit";
 	infertop_dnn_conv_free(c, d);
 	return -1;
 }
@@ -319,14 +330,22 @@ type dnnConv struct {
 	d *C.infertop_dnn_conv
 }
 
-// setup describes cc to cuDNN and picks its algorithm, in full float32 or,
-// with tf32, allowing TF32 tensor cores (see infertop_dnn_conv_setup).
+// setup describes cc to cuDNN and picks its algorithm: in full float32 or,
+// with tf32, allowing TF32 tensor cores; in a half type when cc is of one
+// (see infertop_dnn_conv_setup).
 func (d *cudnn) setup(h cudnnHandle, cc *ConvCall, tf32 bool) (dnnConv, error) {
+	mode := b2i(tf32) // DNN_MODE_FP32 or DNN_MODE_TF32
+	switch cc.Type {
+	case ElemF16:
+		mode = 2
+	case ElemBF16:
+		mode = 3
+	}
 	p := (*C.infertop_dnn_conv)(C.calloc(1, C.sizeof_infertop_dnn_conv))
 	var call *C.char
 	r := C.infertop_dnn_conv_setup(d.c, C.uintptr_t(h), p, C.int(cc.N), C.int(cc.C), C.int(cc.H), C.int(cc.W),
 		C.int(cc.Out), C.int(cc.K), C.int(cc.Stride), C.int(cc.Pad), C.int(cc.OH), C.int(cc.OW), C.int(cc.Groups()),
-		C.size_t(CudnnMaxWorkspace), C.int(b2i(tf32)), &call)
+		C.size_t(CudnnMaxWorkspace), C.int(mode), &call)
 	if r != 0 {
 		C.free(unsafe.Pointer(p))
 		if r == -1 {

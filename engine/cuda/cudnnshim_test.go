@@ -177,6 +177,31 @@ func TestCudnnShim(t *testing.T) {
 			want: []string{"setup: -1 no algorithm of cuDNN's ranking runs this convolution in float32 or TF32 within the workspace limit"},
 		},
 		{
+			name: "fp16 describes half tensors and a half filter, sums in float32, tensor cores allowed",
+			env:  []string{"FAKE_ALGOS=6:0:2:0,1:0:1:4096,0:0:3:0"},
+			args: append(append([]string(nil), down[:len(down)-1]...), "2"),
+			want: []string{
+				"cudnnSetTensor4dDescriptor format=0 type=2 n=4 c=32 h=32 w=32",
+				"cudnnSetFilter4dDescriptor type=2 format=0 k=64 c=32 h=3 w=3",
+				"cudnnSetConvolution2dDescriptor pad=1,1 stride=2,2 dilation=1,1 mode=1 type=0",
+				"cudnnSetConvolutionMathType 0",
+				"cudnnSetTensor4dDescriptor format=0 type=2 n=4 c=64 h=16 w=16",
+				"cudnnSetConvolutionMathType 1", "setup: algorithm 1, workspace 4096", "descriptors and handles left: 0",
+			},
+		},
+		{
+			name: "bf16 describes bfloat16 tensors",
+			args: append(append([]string(nil), down[:len(down)-1]...), "3"),
+			want: []string{"cudnnSetTensor4dDescriptor format=0 type=9 n=4 c=32 h=32 w=32", "cudnnSetFilter4dDescriptor type=9 format=0 k=64",
+				"cudnnSetConvolution2dDescriptor pad=1,1 stride=2,2 dilation=1,1 mode=1 type=0", "cudnnSetTensor4dDescriptor format=0 type=9 n=4 c=64"},
+		},
+		{
+			name: "half precision with no usable algorithm says so",
+			env:  []string{"FAKE_ALGOS=6:0:2:0"},
+			args: append(append([]string(nil), down[:len(down)-1]...), "2"),
+			want: []string{"setup: -1 no algorithm of cuDNN's ranking runs this half-precision convolution within the workspace limit"},
+		},
+		{
 			name: "a depthwise convolution sets its group count",
 			// mobilenet_tiny's stride-2 depthwise layer at batch 2: 24 groups of one channel.
 			args: []string{"2", "24", "16", "16", "24", "3", "2", "1", "8", "8", "268435456", "0", "24"},

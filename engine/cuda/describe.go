@@ -1,6 +1,11 @@
 package cuda
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"infertop/engine"
+)
 
 // cudnnState is what the engine knows of cuDNN, for its detail line.
 type cudnnState struct {
@@ -55,10 +60,23 @@ func planLine(summary string, choice convChoice, times []convTiming, dnnSkipped 
 	return summary + " (" + how + ")"
 }
 
-// tf32Text says whether TF32 is allowed, for the detail line.
-func tf32Text(on bool) string {
-	if on {
+// precisionSupported refuses a precision a card of compute capability
+// major.x has no tensor-core path for: TF32 and BF16 need Ampere (8.0)
+// or later; FP16 runs on every card the PTX targets (7.0).
+func precisionSupported(p engine.Precision, major int) error {
+	if (p == engine.TF32 || p == engine.BF16) && major < 8 {
+		return fmt.Errorf("--precision %s needs compute capability 8.0 (Ampere) or later, the card has %d.x (accepted here: fp32, fp16)", p, major)
+	}
+	return nil
+}
+
+// precisionText says how the products compute, for the detail line.
+func precisionText(p engine.Precision) string {
+	switch p {
+	case engine.TF32:
 		return "TF32 on (products may round their inputs to 10-bit mantissas)"
+	case engine.FP16, engine.BF16:
+		return fmt.Sprintf("%s products (cublasGemmEx: %s operands, float32 sums; im2col convolutions too, other ways float32)", p, p)
 	}
 	return "TF32 off"
 }

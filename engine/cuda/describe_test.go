@@ -3,6 +3,8 @@ package cuda
 import (
 	"errors"
 	"testing"
+
+	"infertop/engine"
 )
 
 func TestCudnnText(t *testing.T) {
@@ -48,5 +50,19 @@ func TestPlanLine(t *testing.T) {
 		if got := planLine(c.summary, c.choice, c.times, c.skipped); got != c.want {
 			t.Errorf("planLine(%q, %+v, …):\n got %q\nwant %q", c.summary, c.choice, got, c.want)
 		}
+	}
+}
+
+func TestPrecisionSupported(t *testing.T) {
+	if err := precisionSupported(engine.BF16, 7); err == nil || err.Error() != "--precision bf16 needs compute capability 8.0 (Ampere) or later, the card has 7.x (accepted here: fp32, fp16)" {
+		t.Errorf("bf16 on Volta: %v", err)
+	}
+	for _, p := range []engine.Precision{engine.FP32, engine.TF32, engine.FP16, engine.BF16} {
+		if err := precisionSupported(p, 9); err != nil {
+			t.Errorf("%s on Hopper: %v", p, err)
+		}
+	}
+	if precisionSupported(engine.FP16, 7) != nil || precisionSupported(engine.TF32, 7) == nil {
+		t.Error("fp16 refused or tf32 accepted on Volta")
 	}
 }

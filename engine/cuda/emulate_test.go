@@ -38,16 +38,21 @@ func checkGemm(mem [][]float32, g *Gemm) error {
 	if g.LdA < max(1, ar) || g.LdB < max(1, br) || g.LdC < max(1, g.M) {
 		return fmt.Errorf("leading dimension too small: lda=%d (rows %d) ldb=%d (rows %d) ldc=%d (rows %d)", g.LdA, ar, g.LdB, br, g.LdC, g.M)
 	}
+	per := int64(1) // A's and B's values per float32 of memory
+	if g.In != ElemF32 {
+		per = 2
+	}
 	for _, c := range []struct {
 		name       string
 		r          Ref
 		rows, cols int
 		ld         int
 		stride     int64
-	}{{"A", g.A, ar, ac, g.LdA, g.StrideA}, {"B", g.B, br, bc, g.LdB, g.StrideB}, {"C", g.C, g.M, g.N, g.LdC, g.StrideC}} {
+		per        int64
+	}{{"A", g.A, ar, ac, g.LdA, g.StrideA, per}, {"B", g.B, br, bc, g.LdB, g.StrideB, per}, {"C", g.C, g.M, g.N, g.LdC, g.StrideC, 1}} {
 		last := int64(g.Batch-1)*c.stride + int64(lastIndex(c.rows, c.cols, c.ld))
-		if c.r.Off+last >= int64(len(mem[c.r.Buf])) {
-			return fmt.Errorf("%s reaches offset %d of a %d-value buffer", c.name, c.r.Off+last, len(mem[c.r.Buf]))
+		if c.r.Off+last >= c.per*int64(len(mem[c.r.Buf])) {
+			return fmt.Errorf("%s reaches offset %d of a %d-value buffer", c.name, c.r.Off+last, c.per*int64(len(mem[c.r.Buf])))
 		}
 	}
 	return nil
@@ -85,12 +90,71 @@ func runGemm(mem [][]float32, g *Gemm) error {
 	if err := checkGemm(mem, g); err != nil {
 		return err
 	}
+	a, b := view, view
+	if g.In != ElemF32 {
+		// cublasGemmEx: half-precision A and B, float32 sums and C.
+		a = func(mem [][]float32, r Ref) []float32 { return halfView(mem, r, g.In) }
+		b = a
+	}
 	for e := range int64(g.Batch) {
 		sgemm(g.TransA, g.TransB, g.M, g.N, g.K, g.Alpha,
-			view(mem, g.A.Plus(e*g.StrideA)), g.LdA, view(mem, g.B.Plus(e*g.StrideB)), g.LdB,
+			a(mem, g.A.Plus(e*g.StrideA)), g.LdA, b(mem, g.B.Plus(e*g.StrideB)), g.LdB,
 			g.Beta, view(mem, g.C.Plus(e*g.StrideC)), g.LdC)
 	}
 	return nil
+}
+
+// int64At reads int64 value i of words, two float32s each (the low one
+// first, as a little-endian device stores it).
+func int64At(words []float32, i int64) int64 {
+	return int64(uint64(math.Float32bits(words[2*i])) | uint64(math.Float32bits(words[2*i+1]))<<32)
+}
+
+// packInt64 returns v as a device holds it: two float32s per value.
+func packInt64(v []int64) []float32 {
+	words := make([]float32, 2*len(v))
+	for i, x := range v {
+		words[2*i] = math.Float32frombits(uint32(uint64(x)))
+		words[2*i+1] = math.Float32frombits(uint32(uint64(x) >> 32))
+	}
+	return words
+}
+
+// halfAt reads half-precision value i of words, two to a float32 (the
+// low half first, as a little-endian device stores them).
+func halfAt(words []float32, i int64) uint16 {
+	return uint16(math.Float32bits(words[i/2]) >> (16 * (i % 2)))
+}
+
+// setHalf writes half-precision value i of words.
+func setHalf(words []float32, i int64, h uint16) {
+	shift := 16 * (i % 2)
+	u := math.Float32bits(words[i/2])&^(0xffff<<shift) | uint32(h)<<shift
+	words[i/2] = math.Float32frombits(u)
+}
+
+// halfView returns the values of type t from r (whose offset counts half
+// values) to the end of its buffer, as float32.
+func halfView(mem [][]float32, r Ref, t Elem) []float32 {
+	if r.Buf < 0 || r.Buf >= len(mem) || r.Off < 0 || r.Off > 2*int64(len(mem[r.Buf])) {
+		panic(fmt.Sprintf("half-precision reference %+v outside the plan's buffers", r))
+	}
+	words := mem[r.Buf]
+	out := make([]float32, 2*int64(len(words))-r.Off)
+	for i := range out {
+		out[i] = fromHalf(t, halfAt(words, r.Off+int64(i)))
+	}
+	return out
+}
+
+// packHalf returns v converted to type t, packed two to a float32, as a
+// half-precision weight lies in device memory.
+func packHalf(t Elem, v []float32) []float32 {
+	words := make([]float32, halfFloats(int64(len(v))))
+	for i, h := range halfBits(t, v) {
+		setHalf(words, int64(i), h)
+	}
+	return words
 }
 
 // kernelArgs unpacks a launch's parameters by type, as the kernel declares them.
@@ -156,7 +220,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -166,6 +230,49 @@ func runKernel(mem [][]float32, l *Launch) error {
 	}
 	a := kernelArgs{mem, l.Args}
 	switch l.Kernel {
+	case KCastI64:
+		x, y, n := a.ptr(0), a.ptr(1), a.int(2)
+		for i := range n {
+			y[i] = float32(int64At(x, i))
+		}
+	case KGatherRows:
+		table, idx, y := a.ptr(0), a.ptr(1), a.ptr(2)
+		rows, cols, vocab := a.int(3), a.int(4), a.int(5)
+		for r := range rows {
+			k := int64At(idx, r)
+			if k < 0 {
+				k += vocab
+			}
+			for j := range cols {
+				if k >= 0 && k < vocab {
+					y[r*cols+j] = table[k*cols+j]
+				} else {
+					y[r*cols+j] = 0
+				}
+			}
+		}
+	case KFromHalf:
+		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
+		if kind != ElemF16 && kind != ElemBF16 {
+			return fmt.Errorf("%s: kind %d is no half type", l.Kernel, kind)
+		}
+		if 2*int64(len(x)) < n {
+			return fmt.Errorf("%s: %d values do not fit %d floats", l.Kernel, n, len(x))
+		}
+		for i := range n {
+			y[i] = fromHalf(kind, halfAt(x, i))
+		}
+	case KToHalf:
+		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
+		if kind != ElemF16 && kind != ElemBF16 {
+			return fmt.Errorf("%s: kind %d is no half type", l.Kernel, kind)
+		}
+		if 2*int64(len(y)) < n {
+			return fmt.Errorf("%s: %d values do not fit %d floats", l.Kernel, n, len(y))
+		}
+		for i := range n {
+			setHalf(y, i, toHalf(kind, x[i]))
+		}
 	case KBiasAct:
 		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
 		rows, cols, act, p0, p1 := a.int(3), a.int(4), a.int(5), a.float(6), a.float(7)
@@ -422,17 +529,33 @@ func runConvCall(mem [][]float32, c *ConvCall) error {
 	if oh, ow := (c.H+2*c.Pad-c.K)/c.Stride+1, (c.W+2*c.Pad-c.K)/c.Stride+1; oh != c.OH || ow != c.OW {
 		return fmt.Errorf("cudnn conv: output %d×%d, cuDNN computes %d×%d", c.OH, c.OW, oh, ow)
 	}
+	per := 1 // values per float32 of memory
+	if c.Type != ElemF32 {
+		per = 2
+	}
 	for _, t := range []struct {
 		name string
 		r    Ref
 		n    int
 	}{{"x", c.X, c.N * c.C * c.H * c.W}, {"filter", c.Filter, c.Out * c.C / c.Groups() * c.K * c.K}, {"y", c.Y, c.N * c.Out * c.OH * c.OW}} {
-		if int64(len(view(mem, t.r))) < int64(t.n) {
-			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, len(view(mem, t.r)), t.r.Off)
+		if have := per * (len(mem[t.r.Buf]) - int(t.r.Off)); have < t.n {
+			return fmt.Errorf("cudnn conv: %s needs %d values, its buffer holds %d from offset %d", t.name, t.n, have, t.r.Off)
 		}
 	}
+	x, w, y := view(mem, c.X), view(mem, c.Filter), view(mem, c.Y)
+	if c.Type != ElemF32 {
+		// Pseudo half: half x and filter, float32 sums, y rounded to half.
+		x, w = halfView(mem, c.X, c.Type), halfView(mem, c.Filter, c.Type)
+		y = make([]float32, c.N*c.Out*c.OH*c.OW)
+		defer func() {
+			words := mem[c.Y.Buf]
+			for i, v := range y {
+				setHalf(words, c.Y.Off+int64(i), toHalf(c.Type, v))
+			}
+		}()
+	}
 	k, st, pad := int64(c.K), int64(c.Stride), int64(c.Pad)
-	convSum(view(mem, c.X), view(mem, c.Filter), nil, view(mem, c.Y), convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
+	convSum(x, w, nil, y, convShape{n: int64(c.N), c: int64(c.C), h: int64(c.H),
 		w: int64(c.W), cout: int64(c.Out), group: int64(c.Groups()), kh: k, kw: k, sh: st, sw: st, ph: pad, pw: pad, dh: 1, dw: 1,
 		oh: int64(c.OH), ow: int64(c.OW)}, 0, 0, 0)
 	return nil

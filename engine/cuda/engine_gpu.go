@@ -60,7 +60,7 @@ func New(d engine.Device, m *model.Model, opts engine.Options) (engine.Executor,
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
-	probe, err := Build(g, probeBatch)
+	probe, err := BuildWith(g, probeBatch, Options{Precision: opts.Precision})
 	if err != nil {
 		return nil, fmt.Errorf("cuda engine: %w", err)
 	}
@@ -137,7 +137,7 @@ func (e *Executor) calibrate(fresh bool) error {
 		parts = append(parts, fmt.Sprintf("%s %s (PCI %s)", g.devName(), g.name, g.bus))
 	}
 	g := e.gpus[0]
-	blas := fmt.Sprintf("cuBLAS %s from %s, %s", cublasVersionString(g.blasVer), e.blas.Path, tf32Text(g.tf32))
+	blas := fmt.Sprintf("cuBLAS %s from %s, %s", cublasVersionString(g.blasVer), e.blas.Path, precisionText(g.precision))
 	peak, how, err := peakGFLOPS(g, fresh)
 	switch {
 	case err != nil:
@@ -327,7 +327,8 @@ func (e *Executor) Info() engine.Info {
 		g := e.gpus[0]
 		plan = planLine(g.batch.plan.ConvSummary(), e.conv, g.convTimes, g.dnnSkipped)
 	}
-	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak, Peak: e.peakHow}
+	return engine.Info{Device: e.d.String(), Engine: "cuda+cublas", Detail: e.detail, Plan: plan, PeakGFLOPS: e.peak, Peak: e.peakHow,
+		Precision: e.gpus[0].precision}
 }
 
 // Close frees every buffer and releases the primary contexts.

@@ -50,7 +50,7 @@ type gpu struct {
 	convTimes  []convTiming // what the last Prepare measured, when it timed the convolutions
 	dnnSkipped string       // why the last Prepare did not time cuDNN although it is loaded
 	resident   bool
-	tf32       bool // TF32 tensor-core products allowed (engine.Options.TF32)
+	precision  engine.Precision // the products' operand type (engine.Options.Precision)
 	streamInit bool
 	modLoaded  bool
 	retained   bool
@@ -69,7 +69,7 @@ func (g *gpu) current() error {
 // cuDNN); a cuDNN handle that cannot be created leaves the device without
 // cuDNN and says why in dnnWhy. The caller holds the OS thread locked.
 func openGPU(ordinal int, blas *cublas, dnn *cudnn, plan *Plan, opts engine.Options) (g *gpu, err error) {
-	g = &gpu{ordinal: ordinal, blas: blas, resident: opts.DataResident, tf32: opts.TF32,
+	g = &gpu{ordinal: ordinal, blas: blas, resident: opts.DataResident, precision: opts.Precision,
 		weights: map[weightKey]cu.DevicePtr{}, seed: maphash.MakeSeed()}
 	defer func() {
 		if err != nil {
@@ -88,6 +88,13 @@ func openGPU(ordinal int, blas *cublas, dnn *cudnn, plan *Plan, opts engine.Opti
 	}
 	if id, uerr := g.dev.UUID(); uerr == nil {
 		g.uuid = id.String()
+	}
+	major, err := g.dev.Attribute(cu.ComputeCapabilityMajor)
+	if err != nil {
+		return g, check("cuDeviceGetAttribute(compute capability)", err)
+	}
+	if err := precisionSupported(opts.Precision, major); err != nil {
+		return g, fmt.Errorf("%s (%s): %w", g.devName(), g.name, err)
 	}
 	if g.ctx, err = g.dev.RetainPrimaryCtx(); err != nil {
 		return g, check(fmt.Sprintf("cuDevicePrimaryCtxRetain(%s)", g.devName()), err)
@@ -119,7 +126,7 @@ func openGPU(ordinal int, blas *cublas, dnn *cudnn, plan *Plan, opts engine.Opti
 		}
 		g.fns[k] = f
 	}
-	if g.handle, g.blasVer, err = blas.newHandle(unsafe.Pointer(g.stream.C()), g.tf32); err != nil {
+	if g.handle, g.blasVer, err = blas.newHandle(unsafe.Pointer(g.stream.C()), g.precision == engine.TF32); err != nil {
 		return g, fmt.Errorf("%s (%s): %w", g.devName(), blas.Path, err)
 	}
 	g.hasBLAS = true
@@ -149,7 +156,7 @@ func (g *gpu) ensureWeights(plan *Plan, batch int) ([]cu.DevicePtr, error) {
 		}
 		keys[i] = keyOf(b, g.seed)
 		if _, ok := g.weights[keys[i]]; !ok && !want[keys[i]] {
-			missing += 4 * b.Floats
+			missing += b.Bytes()
 		}
 		want[keys[i]] = true
 	}
@@ -161,7 +168,7 @@ func (g *gpu) ensureWeights(plan *Plan, batch int) ([]cu.DevicePtr, error) {
 				}
 			}
 			delete(g.weights, k)
-			g.weightBytes -= 4 * k.floats
+			g.weightBytes -= k.floats * k.typ.Size()
 		}
 	}
 	if missing > 0 {
@@ -185,26 +192,33 @@ func (g *gpu) ensureWeights(plan *Plan, batch int) ([]cu.DevicePtr, error) {
 				return nil, err
 			}
 			g.weights[keys[i]] = p
-			g.weightBytes += 4 * b.Floats
+			g.weightBytes += b.Bytes()
 		}
 		ptrs[i] = p
 	}
 	return ptrs, nil
 }
 
-// upload allocates one weight buffer and fills it with its constant, or zeros.
+// upload allocates one weight buffer and fills it with its constant
+// (converted first when the buffer is of a half type), or zeros.
 func (g *gpu) upload(b Buffer) (cu.DevicePtr, error) {
 	if b.Floats == 0 {
 		return 0, nil
 	}
-	p, err := cu.MemAlloc(4 * b.Floats)
+	p, err := cu.MemAlloc(b.Bytes())
 	if err != nil {
-		return 0, check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, 4*b.Floats), err)
+		return 0, check(fmt.Sprintf("cuMemAlloc(%s, %d bytes)", b.Name, b.Bytes()), err)
 	}
-	if b.Const == nil {
-		err = check("cuMemsetD32("+b.Name+")", cu.MemsetD32(p, 0, b.Floats))
-	} else {
-		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&b.Const.F32[0]), 4*b.Floats))
+	switch {
+	case b.Const == nil:
+		err = check("cuMemsetD8("+b.Name+")", cu.MemsetD8(p, 0, b.Bytes()))
+	case b.Type == ElemI64:
+		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&b.Const.I64[0]), b.Bytes()))
+	case b.Type != ElemF32:
+		h := halfBits(b.Type, b.Const.F32)
+		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&h[0]), b.Bytes()))
+	default:
+		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&b.Const.F32[0]), b.Bytes()))
 	}
 	if err != nil {
 		_ = cu.MemFree(p)

@@ -18,12 +18,16 @@ import (
 // fixtures that need them.
 
 // fixtureNames are the committed ONNX fixtures the CUDA plans cover.
-var fixtureNames = []string{"resnet_narrow", "squeeze_tiny", "mobilenet_tiny", "efficient_se"}
+var fixtureNames = []string{"resnet_narrow", "squeeze_tiny", "mobilenet_tiny", "efficient_se", "bert_tiny"}
 
-// fixture loads one committed fixture.
+// fixture loads one committed fixture (bert_tiny at 16 tokens).
 func fixture(t testing.TB, name string) *model.Model {
 	t.Helper()
-	m, err := onnx.Load("../../testdata/models/"+name+".onnx", onnx.LoadOptions{})
+	var dims map[string]int
+	if strings.HasPrefix(name, "bert_tiny") {
+		dims = map[string]int{"seq": 16}
+	}
+	m, err := onnx.Load("../../testdata/models/"+name+".onnx", onnx.LoadOptions{Dims: dims})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,31 +287,39 @@ func TestBroadcastAxes(t *testing.T) {
 	}
 }
 
-// TestFixturesMatchPyTorch runs the image fixtures' plans, every
-// convolution way, on the Go emulation from the inputs testdata/models/make.py
-// saved beside each model at batches 1 and 3, and compares the outputs with
-// PyTorch's own, saved with them (relative error ≤ 1e-4, as the CPU
-// engine's fixture test asks).
+// TestFixturesMatchPyTorch runs the fixtures' plans, every convolution
+// way, on the Go emulation from the inputs testdata/models/make.py saved
+// beside each model at batches 1 and 3 (BERT's token ids and mask as
+// int64), and compares the outputs with PyTorch's own, saved with them
+// (relative error ≤ 1e-4, as the CPU engine's fixture test asks).
 func TestFixturesMatchPyTorch(t *testing.T) {
-	for _, name := range append([]string{"resnet_narrow.op13"}, fixtureNames...) {
+	for _, name := range append([]string{"resnet_narrow.op13", "bert_tiny.op13"}, fixtureNames...) {
 		m := fixture(t, name)
 		prefix := strings.TrimSuffix(name, ".op13")
 		for _, batch := range []int{1, 3} {
-			x, err := npy.ReadFile(fmt.Sprintf("../../testdata/models/%s.b%d.input.npy", prefix, batch))
-			if err != nil {
-				t.Fatal(err)
+			g := bind(t, m, batch)
+			var x []*model.Tensor
+			for _, in := range g.Inputs {
+				file := fmt.Sprintf("../../testdata/models/%s.b%d.%s.npy", prefix, batch, in)
+				if len(g.Inputs) == 1 {
+					file = fmt.Sprintf("../../testdata/models/%s.b%d.input.npy", prefix, batch)
+				}
+				v, err := npy.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x = append(x, v)
 			}
 			want, err := npy.ReadFile(fmt.Sprintf("../../testdata/models/%s.b%d.output.npy", prefix, batch))
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := bind(t, m, batch)
 			for _, way := range convWays(g) {
 				plan, err := BuildWith(g, batch, Options{Default: way})
 				if err != nil {
 					t.Fatal(err)
 				}
-				mem := planMemory(t, plan, []*model.Tensor{x})
+				mem := planMemory(t, plan, x)
 				execPlan(t, plan, mem)
 				got := outputs(plan, mem)[0]
 				if e := reference.RelErr(got, want.F32); !(e <= 1e-4) {

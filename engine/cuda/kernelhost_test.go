@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"infertop/engine"
 	"infertop/model"
 )
 
@@ -92,7 +93,12 @@ func writeJob(path string, plan *Plan, mem [][]float32) error {
 	put(uint32(len(plan.Steps)))
 	for _, st := range plan.Steps {
 		if g := st.Gemm; g != nil {
-			put(uint8(0))
+			if g.In != ElemF32 {
+				put(uint8(2))
+				put(uint8(g.In))
+			} else {
+				put(uint8(0))
+			}
 			put(b2(g.TransA))
 			put(b2(g.TransB))
 			put([]int32{int32(g.M), int32(g.N), int32(g.K)})
@@ -206,6 +212,7 @@ func TestKernelsOnHost(t *testing.T) {
 		batch int
 		caps  Dim3
 		way   ConvWay
+		prec  engine.Precision
 	}
 	var models []*model.Model
 	for _, name := range presetNames {
@@ -218,14 +225,23 @@ func TestKernelsOnHost(t *testing.T) {
 			if way == ConvCudnn {
 				continue // cuDNN's kernels are not ours to run here
 			}
-			cases = append(cases, tcase{m, 1, planGrid, way})
+			cases = append(cases, tcase{m, 1, planGrid, way, engine.FP32})
 			if m.Name == "transformer" {
 				// No kernel of it walks samples in the grid (rows loop at batch 1
 				// already); batch 3 would only make the Go emulation slow.
-				cases = append(cases, tcase{m, 1, tiny, way})
+				cases = append(cases, tcase{m, 1, tiny, way, engine.FP32})
 			} else {
-				cases = append(cases, tcase{m, 3, tiny, way}) // 3 > 2: samples loop too
+				cases = append(cases, tcase{m, 3, tiny, way, engine.FP32}) // 3 > 2: samples loop too
 			}
+		}
+	}
+	// Half-precision plans (conversions, GemmEx): the presets with
+	// products in fp16, and lenet5 with every grid-stride loop turning in
+	// both half types.
+	for _, m := range models[1:len(presetNames)] {
+		cases = append(cases, tcase{m, 1, planGrid, ConvIm2col, engine.FP16})
+		if m.Name == "lenet5" {
+			cases = append(cases, tcase{m, 3, tiny, ConvIm2col, engine.FP16}, tcase{m, 3, tiny, ConvIm2col, engine.BF16})
 		}
 	}
 	want := map[string][][]float32{} // model.Eval's outputs, by model and batch
@@ -234,9 +250,9 @@ func TestKernelsOnHost(t *testing.T) {
 		if c.caps == tiny {
 			grid = "2×2×2 grid"
 		}
-		t.Run(fmt.Sprintf("%s/%s/batch %d/%s", c.m.Name, c.way, c.batch, grid), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/%s/batch %d/%s", c.m.Name, c.way, c.prec, c.batch, grid), func(t *testing.T) {
 			g := bind(t, c.m, c.batch)
-			plan, err := build(g, c.batch, c.caps, Options{Default: c.way})
+			plan, err := build(g, c.batch, c.caps, Options{Default: c.way, Precision: c.prec})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,14 +263,27 @@ func TestKernelsOnHost(t *testing.T) {
 				t.Fatal(err)
 			}
 			execPlan(t, plan, mem)
-			if err := compareBuffers(plan, host, mem, 1e-5); err != nil {
+			// Half-precision copies amplify float32's last-bit differences
+			// (erff against math.Erf ...) into one half ulp where a value
+			// lies on a rounding boundary, and the comparison reads two
+			// packed halves as one float32: a flip in the upper one moves
+			// it by 2⁻⁷ of its magnitude.
+			bufTol := 1e-5
+			if c.prec.Half() {
+				bufTol = 1e-2
+			}
+			if err := compareBuffers(plan, host, mem, bufTol); err != nil {
 				t.Error(err)
 			}
 			key := fmt.Sprint(c.m.Name, c.batch)
 			if want[key] == nil {
 				want[key] = evalOutputs(t, g, in)
 			}
-			checkOutputs(t, "host", plan, outputs(plan, host), want[key], 1e-4)
+			tol := 1e-4
+			if c.prec.Half() {
+				tol = c.prec.Tolerance()
+			}
+			checkOutputs(t, "host", plan, outputs(plan, host), want[key], tol)
 		})
 	}
 }

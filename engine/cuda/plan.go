@@ -35,18 +35,82 @@ const (
 	RoleWorkspace
 )
 
-// Buffer is one device allocation of float32 values.
+// Elem is the type of a buffer's values, or of a GEMM's A and B operands.
+type Elem int
+
+// Element types. Every buffer but a reduced-precision weight holds float32
+// values; half-precision copies of activations live in float32 buffers,
+// two to a float32 value (the low half first).
+const (
+	// ElemF32 is float32.
+	ElemF32 Elem = iota
+	// ElemF16 is IEEE half precision.
+	ElemF16
+	// ElemBF16 is bfloat16.
+	ElemBF16
+	// ElemI64 is a 64-bit integer: token ids and masks a graph takes as
+	// inputs (and their reshapes), read by Gather and Cast.
+	ElemI64
+)
+
+// Size is the element's size in bytes.
+func (e Elem) Size() int64 {
+	switch e {
+	case ElemF32:
+		return 4
+	case ElemI64:
+		return 8
+	}
+	return 2
+}
+
+// String is the type's short name: f32, f16 or bf16.
+func (e Elem) String() string {
+	switch e {
+	case ElemF32:
+		return "f32"
+	case ElemF16:
+		return "f16"
+	case ElemBF16:
+		return "bf16"
+	case ElemI64:
+		return "i64"
+	}
+	return fmt.Sprintf("Elem(%d)", int(e))
+}
+
+// halfFloats is how many float32 values hold n half-precision values.
+func halfFloats(n int64) int64 { return (n + 1) / 2 }
+
+// Buffer is one device allocation.
 type Buffer struct {
 	// Name says what the buffer is for, in messages: a constant's or an
 	// input's name, "activations N", "im2col" or "zeros".
 	Name string
 	// Role says what it holds.
 	Role Role
-	// Floats is its size in float32 values.
+	// Floats is its size in values of its Type (float32 values unless
+	// Type says otherwise).
 	Floats int64
+	// Type is the type of its values: float32 but for the weights a
+	// reduced-precision plan converts once when it uploads them.
+	Type Elem
 	// Const is the constant a weight buffer holds; nil for a weight buffer
 	// of zeros (the bias of a node that has none).
 	Const *model.Tensor
+}
+
+// Bytes is the buffer's size in bytes.
+func (b Buffer) Bytes() int64 { return b.Floats * b.Type.Size() }
+
+// elemOf is the element type that holds values of dtype dt on the device:
+// float32, or int64 for the integer types (held widened, as the CPU
+// engine holds them).
+func elemOf(dt model.DType) Elem {
+	if dt.IsInt() {
+		return ElemI64
+	}
+	return ElemF32
 }
 
 // Ref points into a buffer: buffer index and offset in float32 values.
@@ -91,7 +155,11 @@ func (a Arg) IsNull() bool { return a.Kind == ArgPtr && a.Ref.Buf < 0 }
 // C = Alpha·op(A)·op(B) + Beta·C with op(A) M×K, op(B) K×N and C M×N, each
 // matrix stored column-major with its leading dimension. Batch > 1 makes it a
 // cublasSgemmStridedBatched call with the given strides (in float32 values).
+// In says the type of A and B: float32 (cublasSgemm), or a half type
+// (cublasGemmEx with float32 sums and a float32 C); A's and B's offsets
+// and strides then count half-precision values.
 type Gemm struct {
+	In                        Elem
 	TransA, TransB            bool
 	M, N, K                   int
 	Alpha, Beta               float32
@@ -134,6 +202,10 @@ type ConvCall struct {
 	// Group is the number of groups (cudnnSetConvolutionGroupCount); 0 and
 	// 1 mean an ungrouped convolution.
 	Group int
+	// Type is the type of X, Filter and Y: float32, or a half type (the
+	// convolution then sums in float32, cuDNN's "pseudo half"); X's and
+	// Y's offsets count values of that type.
+	Type Elem
 }
 
 // Groups is the call's group count, at least 1.
@@ -151,10 +223,13 @@ type Step struct {
 }
 
 // Kernel names what the step runs: the kernel's entry name, for a GEMM
-// "sgemm M×N×K×batch", for a cuDNN convolution "cudnn conv N×C×H×W k K s S p P → Out"
+// "sgemm M×N×K×batch" ("gemmEx f16 M×N×K×batch" in half precision), for a cuDNN convolution "cudnn conv N×C×H×W k K s S p P → Out"
 // (with " g G" after the padding when it has G > 1 groups).
 func (s *Step) Kernel() string {
 	if g := s.Gemm; g != nil {
+		if g.In != ElemF32 {
+			return fmt.Sprintf("gemmEx %s %d×%d×%d×%d", g.In, g.M, g.N, g.K, g.Batch)
+		}
 		return fmt.Sprintf("sgemm %d×%d×%d×%d", g.M, g.N, g.K, g.Batch)
 	}
 	if c := s.Conv; c != nil {
@@ -162,7 +237,11 @@ func (s *Step) Kernel() string {
 		if c.Groups() > 1 {
 			g = fmt.Sprintf(" g%d", c.Groups())
 		}
-		return fmt.Sprintf("cudnn conv %d×%d×%d×%d k%d s%d p%d%s → %d", c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, g, c.Out)
+		t := ""
+		if c.Type != ElemF32 {
+			t = " " + c.Type.String()
+		}
+		return fmt.Sprintf("cudnn conv%s %d×%d×%d×%d k%d s%d p%d%s → %d", t, c.N, c.C, c.H, c.W, c.K, c.Stride, c.Pad, g, c.Out)
 	}
 	return s.Launch.Kernel
 }
@@ -175,8 +254,21 @@ type IO struct {
 	Ref Ref
 	// Shape is its shape, the batch first.
 	Shape []int
-	// Floats is its size in float32 values.
+	// Floats is its size in values of its Type.
 	Floats int64
+	// Type is float32, or int64 for an integer input.
+	Type Elem
+}
+
+// Bytes is the size of the input or output in bytes.
+func (io IO) Bytes() int64 { return io.Floats * io.Type.Size() }
+
+// DType is the input's or output's dtype in the graph's terms.
+func (io IO) DType() model.DType {
+	if io.Type == ElemI64 {
+		return model.Int64
+	}
+	return model.Float32
 }
 
 // NodeSteps is what one graph node became.

@@ -19,6 +19,8 @@ import (
 // kernel applies the scale; with an additive mask M (any shape that
 // broadcasts to [N, H, T, T]) the Q·Kᵀ GEMMs do (alpha), and one
 // infertop_binary launch adds M to the scores in place before the softmax.
+// In a half-precision plan the products read half-precision copies of qkv
+// and of the softmax's probabilities (scratch), and sum in float32.
 func emitAttention(b *builder, n *model.Node) error {
 	qkvRef, err := b.ref(n.Input(0))
 	if err != nil {
@@ -51,13 +53,15 @@ func emitAttention(b *builder, n *model.Node) error {
 	}
 	y := b.out(n.Outputs[0])
 	scores := b.scratch(n.Name+"/scores", batch*heads*t*t)
+	typ := b.opts.half()
+	qkv := b.halfCopy(n.Name, "qkv", qkvRef, batch*t*3*d)
 	for h := int64(0); h < heads; h++ {
 		// Row-major S[q,k] = Σj Q[q,j]·K[k,j] (ld T). Column-major C(k,q) = S[q,k], so
 		// C = K·Qᵀ: K stored row-major with ld 3d reads column-major as Kᵀ (op T),
 		// Q likewise reads as Qᵀ (op N). M = N = T keys/queries, K = dh.
-		b.gemm(n.Name, Gemm{TransA: true, M: int(t), N: int(t), K: int(dh), Alpha: alpha,
-			A: qkvRef.Plus(d + h*dh), LdA: int(3 * d),
-			B: qkvRef.Plus(h * dh), LdB: int(3 * d),
+		b.gemm(n.Name, Gemm{In: typ, TransA: true, M: int(t), N: int(t), K: int(dh), Alpha: alpha,
+			A: qkv.Plus(d + h*dh), LdA: int(3 * d),
+			B: qkv.Plus(h * dh), LdB: int(3 * d),
 			C: scores.Plus(h * t * t), LdC: int(t),
 			Batch: int(batch), StrideA: t * 3 * d, StrideB: t * 3 * d, StrideC: heads * t * t})
 	}
@@ -69,13 +73,14 @@ func emitAttention(b *builder, n *model.Node) error {
 	}
 	rows := batch * heads * t
 	b.rowwise(n.Name, KSoftmax, rows, ptr(scores), i64(rows), i64(t), f64(softScale))
+	probs := b.halfCopy(n.Name, "probabilities", scores, rows*t)
 	for h := int64(0); h < heads; h++ {
 		// Row-major O_h[q,j] = Σk P[q,k]·V[k,j], stored with ld d. Column-major
 		// C(j,q) = O_h[q,j] = Vᵀ·Pᵀ: V (ld 3d) reads column-major as Vᵀ (op N),
 		// P (ld T) reads as Pᵀ (op N). M = dh, N = T queries, K = T keys.
-		b.gemm(n.Name, Gemm{M: int(dh), N: int(t), K: int(t), Alpha: 1,
-			A: qkvRef.Plus(2*d + h*dh), LdA: int(3 * d),
-			B: scores.Plus(h * t * t), LdB: int(t),
+		b.gemm(n.Name, Gemm{In: typ, M: int(dh), N: int(t), K: int(t), Alpha: 1,
+			A: qkv.Plus(2*d + h*dh), LdA: int(3 * d),
+			B: probs.Plus(h * t * t), LdB: int(t),
 			C: y.Plus(h * dh), LdC: int(d),
 			Batch: int(batch), StrideA: t * 3 * d, StrideB: heads * t * t, StrideC: t * d})
 	}

@@ -20,6 +20,9 @@ type builder struct {
 	weights map[string]int // constant name → buffer
 	zeros   int            // the buffer of zeros, −1 until a node needs one
 	work    int            // the im2col workspace, −1 until a convolution needs one
+	hwork   int            // its half-precision copy, −1 until a convolution needs one
+	dnnX    int            // cuDNN's half-precision input, −1 until a convolution needs one
+	dnnY    int            // and output
 	refs    map[string]Ref // where each value lies
 	mem     *arena
 	node    int // index of the node being emitted
@@ -28,20 +31,29 @@ type builder struct {
 func newBuilder(g *model.Graph, batch int, caps Dim3, opts Options) *builder {
 	return &builder{g: g, n: int64(batch), caps: caps, opts: opts,
 		plan:    &Plan{Graph: g.Name, Batch: batch, Conv: map[string]ConvWay{}},
-		weights: map[string]int{}, zeros: -1, work: -1, refs: map[string]Ref{}}
+		weights: map[string]int{}, zeros: -1, work: -1, hwork: -1, dnnX: -1, dnnY: -1, refs: map[string]Ref{}}
 }
 
 // run emits every node's steps and records the inputs and outputs.
 func (b *builder) run() error {
 	for _, name := range b.g.Inputs {
 		v := b.g.Values[name]
-		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems())})}
+		t := elemOf(v.DType)
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems()), Type: t})}
 		b.refs[name] = r
-		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems())})
+		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems()), Type: t})
 	}
 	if b.opts.fullWorkspace {
 		if ws := workspaceFloats(b.g); ws > 0 {
 			b.workspace(ws)
+			if b.opts.half() != ElemF32 {
+				b.halfWorkspace(ws)
+			}
+		}
+		if x, y := cudnnHalfFloats(b.g); x > 0 && b.opts.half() != ElemF32 {
+			t := b.opts.half().String()
+			b.shared(&b.dnnX, Buffer{Name: "cudnn x " + t, Role: RoleWorkspace}, x)
+			b.shared(&b.dnnY, Buffer{Name: "cudnn y " + t, Role: RoleWorkspace}, y)
 		}
 	}
 	b.mem = newArena(b.g, b.plan)
@@ -108,7 +120,8 @@ func (b *builder) ref(name string) (Ref, error) {
 	case v == nil:
 		return Ref{}, fmt.Errorf("node %s reads %q, which the graph lacks", b.g.Nodes[b.node].Name, name)
 	case v.Const != nil:
-		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleWeight, Floats: int64(len(v.Const.F32)), Const: v.Const})}
+		t := elemOf(v.Const.DType)
+		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleWeight, Floats: int64(v.Const.Stored()), Const: v.Const, Type: t})}
 		b.weights[name] = r.Buf
 		b.refs[name] = r
 		return r, nil
@@ -163,6 +176,52 @@ func (b *builder) zeroBias(n int64) Ref {
 // workspace returns the im2col buffer, grown to hold floats values.
 func (b *builder) workspace(floats int64) Ref {
 	return b.shared(&b.work, Buffer{Name: "im2col", Role: RoleWorkspace}, floats)
+}
+
+// halfWorkspace returns the buffer of the im2col columns' half-precision
+// copy, grown to hold n half values.
+func (b *builder) halfWorkspace(n int64) Ref {
+	return b.shared(&b.hwork, Buffer{Name: "im2col " + b.opts.half().String(), Role: RoleWorkspace}, halfFloats(n))
+}
+
+// weightIn returns the constant name as the A or B operand of a product:
+// its float32 weight buffer, or in a half-precision plan a weight buffer
+// of its own in that type (converted once when the weights are uploaded),
+// and the operand's type.
+func (b *builder) weightIn(name string) (Ref, Elem, error) {
+	t := b.opts.half()
+	if t == ElemF32 {
+		r, err := b.ref(name)
+		return r, t, err
+	}
+	key := name + " (" + t.String() + ")"
+	if r, ok := b.refs[key]; ok {
+		return r, t, nil
+	}
+	c := b.g.Const(name)
+	if c == nil {
+		return Ref{}, t, fmt.Errorf("node %s: product operand %q is not a constant", b.g.Nodes[b.node].Name, name)
+	}
+	r := Ref{Buf: b.add(Buffer{Name: key, Role: RoleWeight, Floats: int64(len(c.F32)), Type: t, Const: c})}
+	b.refs[key] = r
+	return r, t, nil
+}
+
+// toHalf converts n float32 values at src into dst, a half-precision copy
+// (in the plan's half type) that the next product reads.
+func (b *builder) toHalf(node string, src, dst Ref, n int64) {
+	b.elementwise(node, KToHalf, n, ptr(src), ptr(dst), i64(n), i64(int64(b.opts.half())))
+}
+
+// halfCopy places a scratch half-precision copy of n float32 values at src
+// for the current node and returns it; in a float32 plan it returns src.
+func (b *builder) halfCopy(node, what string, src Ref, n int64) Ref {
+	if b.opts.half() == ElemF32 {
+		return src
+	}
+	dst := b.scratch(node+"/"+what+" "+b.opts.half().String(), halfFloats(n))
+	b.toHalf(node, src, dst, n)
+	return dst
 }
 
 // shared returns a buffer every node that needs one shares, added to the

@@ -127,18 +127,6 @@ func hasConv(g *model.Graph) bool {
 // follows the residual add.
 func emitConv(b *builder, n *model.Node) error {
 	act, _ := epilogueOf(model.ActivationOf(n))
-	args, err := b.args(n.Input(0), n.Input(1), n.Input(2), n.Input(3))
-	if err != nil {
-		return err
-	}
-	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
-	if bias.IsNull() {
-		bias = ptr(b.zeroBias(int64(b.shape(n.Input(1))[0])))
-	}
-	epi := act
-	if !res.IsNull() {
-		epi = epilogue{}
-	}
 	way := b.opts.conv(n.Name)
 	c := convGeomOf(b.g, n)
 	switch {
@@ -150,6 +138,34 @@ func emitConv(b *builder, n *model.Node) error {
 		way = ConvDirect
 	}
 	b.plan.Conv[n.Name] = way
+	// In a half-precision plan the im2col product and cuDNN read a weight
+	// of that type; the implicit and direct kernels read the float32 one.
+	// Plans that time the ways against each other (fullWorkspace) hold
+	// both, so that their buffers agree.
+	halfWay := way == ConvIm2col || way == ConvCudnn
+	halfW := b.opts.half() != ElemF32 && (halfWay || b.opts.fullWorkspace && halfCapable(b.g, n))
+	f32W := n.Input(1)
+	if halfW && halfWay && !b.opts.fullWorkspace {
+		f32W = ""
+	}
+	args, err := b.args(n.Input(0), f32W, n.Input(2), n.Input(3))
+	if err != nil {
+		return err
+	}
+	x, w, bias, res := args[0].Ref, args[1].Ref, args[2], args[3]
+	var hw Ref
+	if halfW {
+		if hw, _, err = b.weightIn(n.Input(1)); err != nil {
+			return err
+		}
+	}
+	if bias.IsNull() {
+		bias = ptr(b.zeroBias(int64(b.shape(n.Input(1))[0])))
+	}
+	epi := act
+	if !res.IsNull() {
+		epi = epilogue{}
+	}
 	var y Ref
 	switch way {
 	case ConvDirect:
@@ -159,8 +175,14 @@ func emitConv(b *builder, n *model.Node) error {
 	case ConvImplicit:
 		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	case ConvCudnn:
+		if halfW {
+			w = hw
+		}
 		y = b.convCudnn(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
 	default:
+		if halfW {
+			w = hw
+		}
 		if y, err = b.convIm2col(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi); err != nil {
 			return err
 		}
@@ -180,14 +202,49 @@ func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act epilogue)
 }
 
 // convCudnn emits one cuDNN convolution and the bias/activation kernel the
-// im2col way uses after its GEMM.
+// im2col way uses after its GEMM. In a half-precision plan cuDNN reads a
+// half copy of x and writes a half y (float32 sums), both in workspaces
+// of their own, and infertop_from_half brings y back to float32 before
+// the bias; w is then a weight of that type.
 func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act epilogue) Ref {
+	typ := b.opts.half()
+	in, total := c.n*c.c*c.h*c.w, c.n*c.out*c.oh*c.ow
+	cx := x
+	if typ != ElemF32 {
+		cx = b.shared(&b.dnnX, Buffer{Name: "cudnn x " + typ.String(), Role: RoleWorkspace}, halfFloats(in))
+		b.toHalf(node, x, cx, in)
+	}
 	y := b.out(out)
-	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: x, Filter: w, Y: y,
+	cy := y
+	if typ != ElemF32 {
+		cy = b.shared(&b.dnnY, Buffer{Name: "cudnn y " + typ.String(), Role: RoleWorkspace}, halfFloats(total))
+	}
+	b.plan.Steps = append(b.plan.Steps, Step{Layer: node, Conv: &ConvCall{X: cx, Filter: w, Y: cy,
 		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
-		OH: int(c.oh), OW: int(c.ow), Group: int(c.group)}})
+		OH: int(c.oh), OW: int(c.ow), Group: int(c.group), Type: typ}})
+	if typ != ElemF32 {
+		b.elementwise(node, KFromHalf, total, ptr(cy), ptr(y), i64(total), i64(int64(typ)))
+	}
 	b.biasPlanes(node, c, y, bias, act)
 	return y
+}
+
+// halfCapable reports a convolution a half-precision way can compute:
+// the im2col product or cuDNN.
+func halfCapable(g *model.Graph, n *model.Node) bool { return threeWays(g, n) || cudnnGrouped(g, n) }
+
+// cudnnHalfFloats is what the half copies of cuDNN's input and output take
+// (in float32 values) if every convolution of g that cuDNN computes took
+// its way: the largest of each.
+func cudnnHalfFloats(g *model.Graph) (x, y int64) {
+	for _, n := range g.Nodes {
+		if n.Op != model.OpFusedConv || nodeReason(g, n) != "" || !halfCapable(g, n) {
+			continue
+		}
+		c := convGeomOf(g, n)
+		x, y = max(x, halfFloats(c.n*c.c*c.h*c.w)), max(y, halfFloats(c.n*c.out*c.oh*c.ow))
+	}
+	return x, y
 }
 
 // convImplicit emits one implicit-GEMM launch: grid x over column tiles (n·oh·ow
@@ -210,6 +267,8 @@ func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
+// In a half-precision plan the columns are converted into the half
+// workspace before the product, and w is a weight of that type.
 func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act epilogue) (Ref, error) {
 	ckk, p := c.c*c.k*c.k, c.oh*c.ow
 	for _, lim := range []struct {
@@ -224,8 +283,14 @@ func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act e
 	planes := c.n * c.c
 	b.launch(node, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
 		ptr(x), ptr(col), i64(planes), i64(c.h), i64(c.w), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow))
+	typ := b.opts.half()
+	if typ != ElemF32 {
+		hcol := b.halfWorkspace(c.n * ckk * p)
+		b.toHalf(node, col, hcol, c.n*ckk*p)
+		col = hcol
+	}
 	y := b.out(out)
-	b.gemm(node, Gemm{M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,
+	b.gemm(node, Gemm{In: typ, M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,
 		A: col, LdA: int(p), B: w, LdB: int(ckk), C: y, LdC: int(p),
 		Batch: int(c.n), StrideA: ckk * p, StrideB: 0, StrideC: c.out * p})
 	b.biasPlanes(node, c, y, bias, act)

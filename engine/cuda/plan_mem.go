@@ -10,10 +10,10 @@ func (p *Plan) WeightBytes() int64 {
 	var n int64
 	for _, b := range p.Buffers {
 		if b.Role == RoleWeight {
-			n += b.Floats
+			n += b.Bytes()
 		}
 	}
-	return 4 * n
+	return n
 }
 
 // BatchBytes is the device memory one batch's buffers take: inputs, activations and workspace.
@@ -21,20 +21,20 @@ func (p *Plan) BatchBytes() int64 {
 	var n int64
 	for _, b := range p.Buffers {
 		if b.Role != RoleWeight {
-			n += b.Floats
+			n += b.Bytes()
 		}
 	}
-	return 4 * n
+	return n
 }
 
 // PinnedBytes is the page-locked host staging for one batch: inputs and outputs.
-func (p *Plan) PinnedBytes() int64 { return 4 * (ioFloats(p.Inputs) + ioFloats(p.Outputs)) }
+func (p *Plan) PinnedBytes() int64 { return ioBytes(p.Inputs) + ioBytes(p.Outputs) }
 
-// ioFloats is the size of a list of inputs or outputs together.
-func ioFloats(l []IO) int64 {
+// ioBytes is the size of a list of inputs or outputs together.
+func ioBytes(l []IO) int64 {
 	var n int64
 	for _, io := range l {
-		n += io.Floats
+		n += io.Bytes()
 	}
 	return n
 }

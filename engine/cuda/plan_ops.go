@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 
 	"infertop/model"
 )
@@ -38,12 +39,16 @@ const (
 	KConvM32       = "infertop_conv_m32"
 	KConvM64       = "infertop_conv_m64"
 	KConvDirect    = "infertop_conv_direct"
+	KToHalf        = "infertop_to_half"
+	KFromHalf      = "infertop_from_half"
+	KCastI64       = "infertop_cast_i64"
+	KGatherRows    = "infertop_gather_rows"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -51,9 +56,13 @@ type opPlan struct {
 	// alias marks an op whose output is its first input renamed: it
 	// shares the input's memory and has no step.
 	alias bool
-	// dataIns is how many leading inputs the steps read as float32 data;
-	// 0 means all (Reshape's shape and Unsqueeze's axes are not data).
+	// dataIns is how many leading inputs the steps read as data; 0 means
+	// all (Reshape's shape and Unsqueeze's axes are not data).
 	dataIns int
+	// intIns are the data inputs that may be integers (held as int64);
+	// every other value a node reads or writes is float32, but an alias
+	// renames a value of any of the two.
+	intIns []int
 	// check says why a node cannot be turned into steps, "" when it can. It
 	// runs once the node's values are known to be float32.
 	check func(g *model.Graph, n *model.Node) string
@@ -90,6 +99,10 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: softmaxReason, emit: emitSoftmax}, true
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":
 		return opPlan{alias: true, dataIns: 1, check: noReason, emit: emitAlias}, true
+	case "Cast":
+		return opPlan{intIns: []int{0}, check: castReason, emit: emitCast}, true
+	case "Gather":
+		return opPlan{intIns: []int{1}, check: gatherReason, emit: emitGather}, true
 	}
 	return opPlan{}, false
 }
@@ -139,6 +152,17 @@ func activationReason(n *model.Node) string {
 	return ""
 }
 
+// read reports whether a node of g or the graph's outputs read value name.
+func read(g *model.Graph, name string) bool {
+	if name == "" {
+		return false
+	}
+	if slices.Contains(g.Outputs, name) {
+		return true
+	}
+	return slices.ContainsFunc(g.Nodes, func(n *model.Node) bool { return slices.Contains(n.Inputs, name) })
+}
+
 // shapeOf returns a value's shape, nil when the graph lacks it.
 func shapeOf(g *model.Graph, name string) []int {
 	if v := g.Values[name]; v != nil && v.Shape.Known() {
@@ -172,6 +196,11 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 	}
 	if axis := n.Attrs.Int("axis", -1); axis != -1 && axis != int64(len(x)-1) {
 		return "normalizing more than the last axis has no CUDA plan yet"
+	}
+	for _, o := range n.Outputs[1:] {
+		if read(g, o) {
+			return "LayerNormalization's Mean and InvStdDev outputs have no CUDA plan"
+		}
 	}
 	d := x[len(x)-1]
 	for _, p := range n.Inputs[1:] {

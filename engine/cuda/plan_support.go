@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 
 	"infertop/model"
 )
@@ -30,31 +31,40 @@ func nodeReason(g *model.Graph, n *model.Node) string {
 	if p.dataIns > 0 && len(ins) > p.dataIns {
 		ins = ins[:p.dataIns]
 	}
-	for _, name := range append(ins[:len(ins):len(ins)], n.Outputs...) {
-		if v := g.Values[name]; name != "" && v != nil && v.DType != model.Float32 {
-			return fmt.Sprintf("%s values have no CUDA plan yet (float32 only)", v.DType)
+	for i, name := range append(ins[:len(ins):len(ins)], n.Outputs...) {
+		v := g.Values[name]
+		if name == "" {
+			continue
 		}
-		if v := g.Values[name]; name != "" && (v == nil || !v.Shape.Known()) {
+		if v == nil || !v.Shape.Known() {
 			return "a value of unknown shape has no CUDA plan (compile the graph first)"
+		}
+		intOK := p.alias || i < len(ins) && slices.Contains(p.intIns, i)
+		if v.DType != model.Float32 && !(intOK && v.DType.IsInt()) {
+			return fmt.Sprintf("%s values have no CUDA plan yet here (float32, and integer inputs read by Gather and Cast)", v.DType)
 		}
 	}
 	return p.check(g, n)
 }
 
-// checkIO refuses graph inputs and outputs other than float32: the engine
-// stages float32 data only.
+// checkIO refuses graph inputs other than float32 or integers, and outputs
+// other than float32: what the engine stages.
 func checkIO(g *model.Graph) error {
 	for _, list := range []struct {
 		what  string
 		names []string
 	}{{"input", g.Inputs}, {"output", g.Outputs}} {
 		for _, name := range list.names {
-			if v := g.Values[name]; v == nil || v.DType != model.Float32 {
+			v := g.Values[name]
+			if list.what == "input" && v != nil && v.DType.IsInt() {
+				continue
+			}
+			if v == nil || v.DType != model.Float32 {
 				dt := "undefined"
 				if v != nil {
 					dt = v.DType.String()
 				}
-				return fmt.Errorf("%s %q is %s: the CUDA engine takes float32 inputs and outputs only", list.what, name, dt)
+				return fmt.Errorf("%s %q is %s: the CUDA engine takes float32 or integer inputs and float32 outputs", list.what, name, dt)
 			}
 		}
 	}

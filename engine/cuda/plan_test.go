@@ -139,8 +139,10 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 			tm, tn = convTileM32, convTileN32
 		}
 		g = Dim3{ceil(arg(4)*arg(12)*arg(13), tn), ceil(arg(8), tm), 1}
-	case KAvgPool, KResidualAdd: // one thread per element
-		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3}[l.Kernel]
+	case KGatherRows: // x: a row's values, y: indices
+		g = Dim3{ceil(arg(4), Block), int(arg(3)), 1}
+	case KAvgPool, KResidualAdd, KCastI64, KToHalf, KFromHalf: // one thread per element
+		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3, KCastI64: 2, KToHalf: 2, KFromHalf: 2}[l.Kernel]
 		g = Dim3{ceil(arg(idx), Block), 1, 1}
 	default:
 		t.Fatalf("no geometry rule for %s", l.Kernel)

@@ -93,15 +93,23 @@ func wayOf(steps []Step, lo int, algos []int) string {
 func stepWay(s *Step, at int, algos []int) string {
 	switch {
 	case s.Gemm != nil:
+		call := "sgemm"
+		if s.Gemm.In != ElemF32 {
+			call = "GemmEx " + s.Gemm.In.String()
+		}
 		if s.Gemm.Batch > 1 {
-			return fmt.Sprintf("cuBLAS strided-batched sgemm (%d products)", s.Gemm.Batch)
+			return fmt.Sprintf("cuBLAS strided-batched %s (%d products)", call, s.Gemm.Batch)
 		}
-		return "cuBLAS sgemm"
+		return "cuBLAS " + call
 	case s.Conv != nil:
-		if at < len(algos) && algos[at] >= 0 {
-			return "cuDNN conv (" + DnnAlgoName(algos[at]) + ")"
+		conv := "cuDNN conv"
+		if s.Conv.Type != ElemF32 {
+			conv += " " + s.Conv.Type.String()
 		}
-		return "cuDNN conv"
+		if at < len(algos) && algos[at] >= 0 {
+			return conv + " (" + DnnAlgoName(algos[at]) + ")"
+		}
+		return conv
 	}
 	switch k := s.Launch.Kernel; k {
 	case KConvM32, KConvM64:
@@ -126,6 +134,14 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "element-wise kernel"
 	case KCopyRows:
 		return "copy kernel"
+	case KToHalf:
+		return "to-half kernel"
+	case KFromHalf:
+		return "from-half kernel"
+	case KCastI64:
+		return "int64 cast kernel"
+	case KGatherRows:
+		return "embedding gather kernel"
 	case KAvgPool:
 		return "average pool kernel"
 	default:

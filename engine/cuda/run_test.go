@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -18,7 +19,7 @@ import (
 func planInputs(g *model.Graph, plan *Plan) []*model.Tensor {
 	in := make([]*model.Tensor, len(plan.Inputs))
 	for i, io := range plan.Inputs {
-		in[i] = model.NewTensor(model.Float32, io.Shape...)
+		in[i] = model.NewTensor(io.DType(), io.Shape...)
 	}
 	model.FillInputs(g, in, presets.DefaultSeed)
 	return in
@@ -29,24 +30,62 @@ func planInputs(g *model.Graph, plan *Plan) []*model.Tensor {
 // shows up).
 func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 	t.Helper()
+	mem, err := newPlanMemory(plan, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
+// newPlanMemory is planMemory, returning what is wrong.
+func newPlanMemory(plan *Plan, in []*model.Tensor) ([][]float32, error) {
 	mem := make([][]float32, len(plan.Buffers))
 	for i, b := range plan.Buffers {
-		mem[i] = make([]float32, b.Floats)
+		mem[i] = make([]float32, (b.Bytes()+3)/4)
 		if b.Role == RoleWeight {
 			if b.Const != nil {
-				if int64(len(b.Const.F32)) != b.Floats {
-					t.Fatalf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, len(b.Const.F32), b.Floats)
+				if int64(b.Const.Stored()) != b.Floats {
+					return nil, fmt.Errorf("%s: weight %s has %d values, buffer %d", plan.Graph, b.Name, b.Const.Stored(), b.Floats)
 				}
-				copy(mem[i], b.Const.F32)
+				mem[i] = weightWords(b)
+			} else if b.Type != ElemF32 {
+				return nil, fmt.Errorf("%s: a weight of zeros %s in %s", plan.Graph, b.Name, b.Type)
 			}
 			continue
 		}
 		poison(mem[i])
 	}
-	for i, io := range plan.Inputs {
-		copy(view(mem, io.Ref)[:io.Floats], in[i].F32)
+	if len(in) != len(plan.Inputs) {
+		return nil, fmt.Errorf("%s: %d inputs for the plan's %d", plan.Graph, len(in), len(plan.Inputs))
 	}
-	return mem
+	for i, io := range plan.Inputs {
+		if in[i].DType != io.DType() && !(in[i].DType.IsInt() && io.Type == ElemI64) || in[i].Stored() != int(io.Floats) {
+			return nil, fmt.Errorf("%s: input %s is %s × %d, the plan takes %s × %d", plan.Graph, io.Name, in[i].DType, in[i].Stored(), io.DType(), io.Floats)
+		}
+		copy(view(mem, io.Ref), inputWords(io, in[i]))
+	}
+	return mem, nil
+}
+
+// weightWords is weight buffer b's memory as the device holds it: its
+// constant's values, converted and packed when b is of a half type, or
+// integers.
+func weightWords(b Buffer) []float32 {
+	switch b.Type {
+	case ElemF32:
+		return slices.Clone(b.Const.F32)
+	case ElemI64:
+		return packInt64(b.Const.I64)
+	}
+	return packHalf(b.Type, b.Const.F32)
+}
+
+// inputWords is input t as the device holds it in io's buffer.
+func inputWords(io IO, t *model.Tensor) []float32 {
+	if io.Type == ElemI64 {
+		return packInt64(t.I64)
+	}
+	return t.F32
 }
 
 func poison(v []float32) {
@@ -67,6 +106,13 @@ func execPlan(t testing.TB, plan *Plan, mem [][]float32) {
 // execSteps runs steps [lo, hi) of plan on mem (see execPlan).
 func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 	t.Helper()
+	if err := runSteps(plan, mem, lo, hi); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runSteps is execSteps, returning the first step that fails.
+func runSteps(plan *Plan, mem [][]float32, lo, hi int) error {
 	for i := lo; i < hi; i++ {
 		for _, p := range plan.Values {
 			if p.Def == i && !p.Alias {
@@ -84,9 +130,10 @@ func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 			err = runKernel(mem, st.Launch)
 		}
 		if err != nil {
-			t.Fatalf("%s batch %d step %d (node %s): %v", plan.Graph, plan.Batch, i, st.Layer, err)
+			return fmt.Errorf("%s batch %d step %d (node %s): %v", plan.Graph, plan.Batch, i, st.Layer, err)
 		}
 	}
+	return nil
 }
 
 // outputs copies the plan's outputs out of mem.
@@ -107,12 +154,12 @@ func emulate(t testing.TB, plan *Plan, g *model.Graph) (out [][]float32, in []*m
 	mem := planMemory(t, plan, in)
 	execPlan(t, plan, mem)
 	for i, b := range plan.Buffers {
-		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], b.Const.F32) {
+		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], weightWords(b)) {
 			t.Errorf("%s: the plan wrote into weight %s", plan.Graph, b.Name)
 		}
 	}
 	for i, io := range plan.Inputs {
-		if !slices.Equal(view(mem, io.Ref)[:io.Floats], in[i].F32) {
+		if w := inputWords(io, in[i]); !slices.Equal(view(mem, io.Ref)[:len(w)], w) {
 			t.Errorf("%s: the plan wrote into its input %s (data-resident runs reuse it)", plan.Graph, io.Name)
 		}
 	}

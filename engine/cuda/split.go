@@ -69,7 +69,7 @@ func signature(plans []*Plan, shares []int, batch int) (in, out []model.TensorSp
 	spec := func(l []IO) []model.TensorSpec {
 		s := make([]model.TensorSpec, len(l))
 		for i, io := range l {
-			s[i] = model.TensorSpec{Name: io.Name, DType: model.Float32, Shape: slices.Clone(io.Shape)}
+			s[i] = model.TensorSpec{Name: io.Name, DType: io.DType(), Shape: slices.Clone(io.Shape)}
 			if len(plans) > 1 {
 				s[i].Shape[0] = batch
 			}
@@ -91,12 +91,12 @@ func checkTensors(what string, ts []*model.Tensor, specs []model.TensorSpec) err
 	}
 	for i, t := range ts {
 		s := specs[i]
-		if t == nil || t.DType != model.Float32 || !slices.Equal(t.Shape, s.Shape) || len(t.F32) != s.Elems() {
+		if t == nil || t.DType != s.DType || !slices.Equal(t.Shape, s.Shape) || t.Stored() != s.Elems() {
 			got := "nothing"
 			if t != nil {
-				got = fmt.Sprintf("%s %v (%d values)", t.DType, t.Shape, len(t.F32))
+				got = fmt.Sprintf("%s %v (%d values)", t.DType, t.Shape, t.Stored())
 			}
-			return fmt.Errorf("%s %q: got %s, the prepared batch takes float32 %v", what, s.Name, got, s.Shape)
+			return fmt.Errorf("%s %q: got %s, the prepared batch takes %s %v", what, s.Name, got, s.DType, s.Shape)
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func TestCheckTensors(t *testing.T) {
 		{nil, "the prepared batch takes 1 input, got 0"},
 		{[]*model.Tensor{nil}, `input "x": got nothing, the prepared batch takes float32 [2 3]`},
 		{[]*model.Tensor{model.NewTensor(model.Float32, 3, 2)}, `input "x": got float32 [3 2] (6 values), the prepared batch takes float32 [2 3]`},
-		{[]*model.Tensor{model.NewTensor(model.Int64, 2, 3)}, `input "x": got int64 [2 3] (0 values), the prepared batch takes float32 [2 3]`},
+		{[]*model.Tensor{model.NewTensor(model.Int64, 2, 3)}, `input "x": got int64 [2 3] (6 values), the prepared batch takes float32 [2 3]`},
 		{[]*model.Tensor{{DType: model.Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}}, `input "x": got float32 [2 3] (5 values), the prepared batch takes float32 [2 3]`},
 	} {
 		err := checkTensors("input", c.ts, specs)

@@ -29,6 +29,14 @@ func (g *gpu) enqueue(in []*model.Tensor, off, share, batch int, marks []int) (t
 	copyIn := !g.resident || !bs.uploaded
 	if copyIn {
 		for j, t := range in {
+			if t.DType.IsInt() {
+				per := len(t.I64) / batch
+				src := t.I64[off*per : (off+share)*per]
+				if dst := bs.hostIn[j].I64; !sameSlice(src, dst) {
+					copy(dst, src)
+				}
+				continue
+			}
 			per := len(t.F32) / batch
 			src := t.F32[off*per : (off+share)*per]
 			if dst := bs.hostIn[j].F32; !sameSlice(src, dst) {
@@ -83,7 +91,7 @@ func (g *gpu) issueBatch(copyIn bool, marks []int) error {
 		if io.Floats == 0 {
 			continue
 		}
-		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&bs.hostOut[j].F32[0]), bs.addrPtr(io.Ref), 4*io.Floats, g.stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&bs.hostOut[j].F32[0]), bs.addrPtr(io.Ref), io.Bytes(), g.stream); err != nil {
 			return check("cuMemcpyDtoHAsync(output "+io.Name+")", err)
 		}
 	}
@@ -97,7 +105,7 @@ func (g *gpu) copyInputs(what string) error {
 		if io.Floats == 0 {
 			continue
 		}
-		if err := cu.MemcpyHtoDAsync(bs.addrPtr(io.Ref), unsafe.Pointer(&bs.hostIn[j].F32[0]), 4*io.Floats, g.stream); err != nil {
+		if err := cu.MemcpyHtoDAsync(bs.addrPtr(io.Ref), hostData(bs.hostIn[j]), io.Bytes(), g.stream); err != nil {
 			return check("cuMemcpyHtoDAsync("+what+" "+io.Name+")", err)
 		}
 	}
@@ -106,13 +114,21 @@ func (g *gpu) copyInputs(what string) error {
 
 func (bs *batchState) addrPtr(r Ref) cu.DevicePtr { return cu.DevicePtr(bs.addr(r)) }
 
+// hostData is the address of a staging tensor's first value.
+func hostData(t *model.Tensor) unsafe.Pointer {
+	if t.DType.IsInt() {
+		return unsafe.Pointer(&t.I64[0])
+	}
+	return unsafe.Pointer(&t.F32[0])
+}
+
 func (g *gpu) issue(ds *devStep) error {
 	st := ds.src
 	if st.Gemm != nil {
 		if r := g.blas.gemm(g.handle, st.Gemm, ds.a, ds.b, ds.c); r != 0 {
 			gm := st.Gemm
 			return fmt.Errorf("%s: node %s: %w (m=%d n=%d k=%d lda=%d ldb=%d ldc=%d batch=%d)", g.devName(), st.Layer,
-				blasErr("cublasSgemm", r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
+				blasErr(gemmCall(gm.In), r), gm.M, gm.N, gm.K, gm.LdA, gm.LdB, gm.LdC, gm.Batch)
 		}
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 type weightKey struct {
 	name   string
 	floats int64
+	typ    Elem
 	sum    uint64
 	zeros  bool
 }
@@ -20,10 +21,13 @@ type weightKey struct {
 // keyOf returns the key of weight buffer b; a buffer of zeros is keyed by
 // its size alone. seed is the executor's own.
 func keyOf(b Buffer, seed maphash.Seed) weightKey {
-	k := weightKey{name: b.Name, floats: b.Floats}
+	k := weightKey{name: b.Name, floats: b.Floats, typ: b.Type}
 	if b.Const == nil {
 		k.zeros = true
 		return k
+	}
+	if v := b.Const.I64; len(v) > 0 {
+		k.sum = maphash.Bytes(seed, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v)))
 	}
 	if v := b.Const.F32; len(v) > 0 {
 		k.sum = maphash.Bytes(seed, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v)))

@@ -36,6 +36,100 @@ __device__ __forceinline__ float infertop_act(float v, long long act, float p0, 
     return v;
 }
 
+// float32 → IEEE half bits (u is the float's bits), rounded to nearest even
+// as __float2half_rn rounds: NaN stays a quiet NaN, 65520 and beyond become
+// infinity, subnormal halves count units of 2^-24. Integer operations only,
+// so that the host harness compiles it as the device does.
+__device__ __forceinline__ unsigned short infertop_f2f16(unsigned int u) {
+    const unsigned int sign = (u >> 16) & 0x8000u;
+    const unsigned int a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (unsigned short)(sign | 0x7e00u);
+    if (a >= 0x477ff000u) return (unsigned short)(sign | 0x7c00u);
+    if (a >= 0x38800000u) {
+        unsigned int m = a - 0x38000000u;
+        m += 0xfffu + ((m >> 13) & 1u);
+        return (unsigned short)(sign | (m >> 13));
+    }
+    if (a < 0x33000000u) return (unsigned short)sign;
+    const unsigned int shift = 126u - (a >> 23);
+    const unsigned int mant = (a & 0x7fffffu) | 0x800000u;
+    unsigned int r = mant >> shift;
+    const unsigned int rem = mant & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+    if (rem > halfway || (rem == halfway && (r & 1u))) r++;
+    return (unsigned short)(sign | r);
+}
+
+// float32 → bfloat16 bits: the upper half, rounded to nearest even as
+// __float2bfloat16_rn rounds; NaN stays a quiet NaN.
+__device__ __forceinline__ unsigned short infertop_f2bf16(unsigned int u) {
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+
+// y[i] = x[i] in IEEE half precision (kind 1) or bfloat16 (kind 2), for the
+// products of a reduced-precision plan (cuBLAS GemmEx reads y). Grid-stride
+// over n values.
+__global__ void infertop_to_half(const float* x, unsigned short* y, long long n, long long kind) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step) {
+        const unsigned int u = __float_as_uint(x[i]);
+        y[i] = kind == 2 ? infertop_f2bf16(u) : infertop_f2f16(u);
+    }
+}
+
+// y[i] = the float32 value of x[i], IEEE half (kind 1) or bfloat16 (kind 2)
+// bits: a half-precision cuDNN convolution's output, back to float32.
+__global__ void infertop_from_half(const unsigned short* x, float* y, long long n, long long kind) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step) {
+        const unsigned int h = x[i];
+        unsigned int u;
+        if (kind == 2) {
+            u = h << 16;
+        } else {
+            const unsigned int sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+            if (e == 0x1fu) {
+                u = sign | 0x7f800000u | (m << 13);
+            } else if (e != 0) {
+                u = sign | ((e + 112u) << 23) | (m << 13);
+            } else {
+                const float v = (float)m * (1.0f / 16777216.0f);
+                y[i] = sign ? -v : v;
+                continue;
+            }
+        }
+        y[i] = __uint_as_float(u);
+    }
+}
+
+// y[i] = (float)x[i] for int64 x: a mask or ids turned into float32.
+__global__ void infertop_cast_i64(const long long* x, float* y, long long n) {
+    const unsigned long long total = (unsigned long long)n;
+    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step)
+        y[i] = (float)x[i];
+}
+
+// Embedding lookup: row r of y [rows, cols] is row idx[r] of table [vocab,
+// cols]; a negative index counts from the end (ONNX's Gather), and an
+// index outside [-vocab, vocab), which the CPU engine refuses, gives a row
+// of zeros. x walks a row's values, y the indices (grid-stride). cols < 2^31.
+__global__ void infertop_gather_rows(const float* table, const long long* idx, float* y, long long rows,
+                                     long long cols, long long vocab) {
+    const unsigned int nc = (unsigned int)cols;
+    const unsigned long long nr = (unsigned long long)rows;
+    for (unsigned long long r = blockIdx.y; r < nr; r += gridDim.y) {
+        long long k = idx[r];
+        if (k < 0) k += vocab;
+        const bool ok = k >= 0 && k < vocab;
+        for (unsigned int j = blockIdx.x * blockDim.x + threadIdx.x; j < nc; j += gridDim.x * blockDim.x)
+            y[r * nc + j] = ok ? table[(unsigned long long)k * nc + j] : 0.0f;
+    }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x

@@ -7,6 +7,7 @@
 #define INFERTOP_CUDA_HOST_H
 
 #include <math.h>
+#include <string.h>
 
 struct uint3 {
     unsigned int x, y, z;
@@ -37,5 +38,15 @@ struct int4 {
 #define __syncthreads() infertop_host_syncthreads()
 
 inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+inline float __uint_as_float(unsigned int u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+inline unsigned int __float_as_uint(float f) {
+    unsigned int u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
 
 #endif

@@ -89,6 +89,34 @@ float* resolve(Ref r, size_t step) {
     return bufs[r.buf].data() + r.off;
 }
 
+// resolveHalf points at half-precision value r.off of buffer r.buf (two to a float).
+const uint16_t* resolveHalf(Ref r, size_t step) {
+    if (r.buf < 0 || (size_t)r.buf >= bufs.size() || r.off < 0 || r.off > 2 * bufs[r.buf].n)
+        die("step " + std::to_string(step) + ": half-precision reference outside the buffers");
+    return (const uint16_t*)bufs[r.buf].data() + r.off;
+}
+
+// halfValue is the float32 value of IEEE half (type 1) or bfloat16 (type 2) bits h.
+float halfValue(uint8_t type, uint16_t h) {
+    uint32_t u;
+    if (type == 2) {
+        u = (uint32_t)h << 16;
+    } else {
+        uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+        if (e == 0x1f) {
+            u = sign | 0x7f800000u | (m << 13);
+        } else if (e == 0) {
+            float v = (float)m / 16777216.0f;
+            return sign ? -v : v;
+        } else {
+            u = sign | ((e + 112u) << 23) | (m << 13);
+        }
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
 Ref rdRef() {
     Ref r;
     r.buf = rd<int32_t>();
@@ -105,6 +133,25 @@ void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, i
             for (int p = 0; p < k; p++) {
                 float av = ta ? a[(int64_t)i * lda + p] : a[(int64_t)p * lda + i];
                 float bv = tb ? b[(int64_t)p * ldb + j] : b[(int64_t)j * ldb + p];
+                s += (double)av * (double)bv;
+            }
+            float v = alpha * (float)s;
+            if (beta != 0) v += beta * c[(int64_t)j * ldc + i];
+            c[(int64_t)j * ldc + i] = v;
+        }
+    }
+}
+
+// Column-major C = alpha·op(A)·op(B) + beta·C with A and B of half type
+// type, C float32, as cublasGemmEx with float32 sums (float64 here).
+void hgemm(uint8_t type, bool ta, bool tb, int m, int n, int k, float alpha, const uint16_t* a, int lda,
+           const uint16_t* b, int ldb, float beta, float* c, int ldc) {
+    for (int j = 0; j < n; j++) {
+        for (int i = 0; i < m; i++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) {
+                float av = halfValue(type, ta ? a[(int64_t)i * lda + p] : a[(int64_t)p * lda + i]);
+                float bv = halfValue(type, tb ? b[(int64_t)p * ldb + j] : b[(int64_t)j * ldb + p]);
                 s += (double)av * (double)bv;
             }
             float v = alpha * (float)s;
@@ -315,6 +362,15 @@ const Kernel kernels[] = {
      }},
     {"infertop_copy_rows", false,
      [](const Launch& l) { infertop_copy_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
+    {"infertop_cast_i64", false, [](const Launch& l) { infertop_cast_i64((const long long*)l.P(0), l.P(1), l.I(2)); }},
+    {"infertop_gather_rows", false,
+     [](const Launch& l) {
+         infertop_gather_rows(l.P(0), (const long long*)l.P(1), l.P(2), l.I(3), l.I(4), l.I(5));
+     }},
+    {"infertop_from_half", false,
+     [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
+    {"infertop_to_half", false,
+     [](const Launch& l) { infertop_to_half(l.P(0), (unsigned short*)l.P(1), l.I(2), l.I(3)); }},
     {"infertop_conv_direct", false,
      [](const Launch& l) {
          infertop_conv_direct(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9),
@@ -340,7 +396,8 @@ size_t params(const std::string& name) {
         {"infertop_softmax_rows", 4},  {"infertop_im2col", 10},         {"infertop_maxpool2", 7},
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
-        {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23}};
+        {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
+        {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
@@ -389,16 +446,22 @@ int main(int argc, char** argv) {
     uint32_t ns = rd<uint32_t>();
     for (size_t s = 0; s < ns; s++) {
         uint8_t kind = rd<uint8_t>();
-        if (kind == 0) {
+        if (kind == 0 || kind == 2) {
+            uint8_t type = kind == 2 ? rd<uint8_t>() : 0;
             bool ta = rd<uint8_t>(), tb = rd<uint8_t>();
             int32_t m = rd<int32_t>(), n = rd<int32_t>(), k = rd<int32_t>();
             float alpha = rd<float>(), beta = rd<float>();
             Ref a = rdRef(), b = rdRef(), c = rdRef();
             int32_t lda = rd<int32_t>(), ldb = rd<int32_t>(), ldc = rd<int32_t>(), batch = rd<int32_t>();
             int64_t sa = rd<int64_t>(), sb = rd<int64_t>(), sc = rd<int64_t>();
-            for (int32_t e = 0; e < batch; e++)
-                sgemm(ta, tb, m, n, k, alpha, resolve(a, s) + e * sa, lda, resolve(b, s) + e * sb, ldb, beta,
-                      resolve(c, s) + e * sc, ldc);
+            for (int32_t e = 0; e < batch; e++) {
+                if (type != 0)
+                    hgemm(type, ta, tb, m, n, k, alpha, resolveHalf(a, s) + e * sa, lda, resolveHalf(b, s) + e * sb,
+                          ldb, beta, resolve(c, s) + e * sc, ldc);
+                else
+                    sgemm(ta, tb, m, n, k, alpha, resolve(a, s) + e * sa, lda, resolve(b, s) + e * sb, ldb, beta,
+                          resolve(c, s) + e * sc, ldc);
+            }
             checkGuards(s, "GEMM");
         } else if (kind == 1) {
             Launch l;
