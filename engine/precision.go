@@ -65,9 +65,9 @@ func (p Precision) Reduced() bool { return p != FP32 }
 // Half says the precision stores operands in 16 bits (FP16 or BF16).
 func (p Precision) Half() bool { return p == FP16 || p == BF16 }
 
-// Tolerance is the relative error (‖got − want‖ / ‖want‖ over a batch's
-// outputs) a network computed in this precision is expected to stay within
-// against the float32 CPU engine: float32 1e-3 (different summation orders
+// Tolerance is the relative error (max|got − want| / max|want| over a
+// batch's outputs, reference.RelErr) a network computed in this precision
+// is expected to stay within against the float32 CPU engine: float32 1e-3 (different summation orders
 // compounding over a network's layers), TF32 and FP16 1e-2 (each operand
 // rounded to an 11-bit significand, unit roundoff 2⁻¹¹ ≈ 4.9e-4, compounding
 // over the layers), BF16 5e-2 (8-bit significand, unit roundoff 2⁻⁸ ≈ 3.9e-3).

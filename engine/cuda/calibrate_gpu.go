@@ -68,7 +68,7 @@ func peakGFLOPS(g *gpu, fresh bool) (float64, engine.Peak, error) {
 	}
 	// A cache: failing to write it only costs a re-measure.
 	_ = cache.Put(key, peakcache.Entry{GFLOPS: gf, Device: strings.TrimSpace(g.name + " " + g.uuid),
-		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), TF32: g.precision == engine.TF32, Measured: p.Measured, Runs: p.Runs, Spread: p.Spread})
+		Library: fmt.Sprintf("cuBLAS %d", g.blasVer), Precision: cachedPrecision(g.precision), Measured: p.Measured, Runs: p.Runs, Spread: p.Spread})
 	return gf, p, nil
 }
 
@@ -141,6 +141,14 @@ func measurePeak(g *gpu) ([]float64, error) {
 		rounds = append(rounds, 2*float64(n)*n*n*calibrationReps/(float64(ms)/1000)/1e9)
 	}
 	return rounds, nil
+}
+
+// cachedPrecision is the peak cache's name of precision p: "" for fp32.
+func cachedPrecision(p engine.Precision) string {
+	if p == engine.FP32 {
+		return ""
+	}
+	return p.String()
 }
 
 // gemmCall names the cuBLAS call that multiplies operands of type in.
