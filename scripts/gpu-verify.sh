@@ -128,7 +128,8 @@ timeout; a failure is logged and the script goes on)
               process dies of a signal, INFERTOP_CUDNN=off for the rest of the visit)
               timeout 120 $GPU_BIN selftest --device cuda:0 >> selftest.txt
               then again with INFERTOP_CUDA_CONV=implicit, =im2col and =cudnn (each convolution way alone) >> selftest.txt
-              then the ONNX fixtures testdata/models/{resnet_narrow,squeeze_tiny,mobilenet_tiny,efficient_se}.onnx, auto and direct
+              then the ONNX fixtures testdata/models/{resnet_narrow,squeeze_tiny,mobilenet_tiny,efficient_se,bert_tiny}.onnx, auto and direct
+              then the presets and the fixtures with --precision fp16 and bf16
   2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
               then $STEPS_BIN -test.run TestRunProfiledOnGPU -test.v >> steps.txt (the step profile's events)
@@ -296,13 +297,23 @@ for way in implicit im2col cudnn; do
 	tail -n 2 "$ST" | tee -a "$SUMMARY"
 done
 # The committed ONNX fixtures the plans now cover (general pooling, every activation, broadcasting
-# element-wise ops, Concat, grouped and depthwise convolutions), as Prepare chooses and by the
-# direct kernel alone.
-FIXTURES="--presets none --model testdata/models/resnet_narrow.onnx --model testdata/models/squeeze_tiny.onnx --model testdata/models/mobilenet_tiny.onnx --model testdata/models/efficient_se.onnx"
+# element-wise ops, Concat, grouped and depthwise convolutions, BERT's int64 ids and mask), as
+# Prepare chooses and by the direct kernel alone.
+FIXTURES="--presets none --model testdata/models/resnet_narrow.onnx --model testdata/models/squeeze_tiny.onnx --model testdata/models/mobilenet_tiny.onnx --model testdata/models/efficient_se.onnx --model testdata/models/bert_tiny.onnx --dim seq=16"
 for way in "" direct; do
 	{ echo; echo "== fixtures, INFERTOP_CUDA_CONV=${way:-auto}"; } >>"$ST"
 	# shellcheck disable=SC2086 # FIXTURES is a list of flags
 	run "selftest fixtures ${way:-auto}" 60 "$ST" env INFERTOP_CUDA_CONV="$way" "$GPU_BIN" selftest --device cuda:0 $FIXTURES
+	tail -n 2 "$ST" | tee -a "$SUMMARY"
+done
+# The half-precision plans (converted weights, GemmEx, cuDNN in half) on the presets and the
+# fixtures, each judged by its precision's tolerance against the CPU engine.
+for prec in fp16 bf16; do
+	{ echo; echo "== presets and fixtures, --precision $prec"; } >>"$ST"
+	run "selftest $prec" 45 "$ST" "$GPU_BIN" selftest --device cuda:0 --precision "$prec"
+	tail -n 2 "$ST" | tee -a "$SUMMARY"
+	# shellcheck disable=SC2086 # FIXTURES is a list of flags
+	run "selftest fixtures $prec" 45 "$ST" "$GPU_BIN" selftest --device cuda:0 --precision "$prec" $FIXTURES
 	tail -n 2 "$ST" | tee -a "$SUMMARY"
 done
 
