@@ -509,6 +509,18 @@ func binaryOp(a kernelArgs) {
 				r = u * v
 			case binDiv:
 				r = u / v
+			case binPow:
+				r = float32(math.Pow(float64(u), float64(v)))
+			case binCopy:
+				r = u
+			case binNeg:
+				r = -u
+			case binExp:
+				r = float32(math.Exp(float64(u)))
+			case binSqrt:
+				r = float32(math.Sqrt(float64(u)))
+			case binErf:
+				r = float32(math.Erf(float64(u)))
 			default:
 				r = u + v
 			}

@@ -11,12 +11,19 @@ import (
 // broadcasting (infertop_binary), and Concat as one copy per input
 // (infertop_copy_rows).
 
-// Binary op codes of infertop_binary.
+// Op codes of infertop_binary: two operands, then one (the second
+// operand is read but unused).
 const (
 	binAdd int64 = iota
 	binSub
 	binMul
 	binDiv
+	binPow
+	binCopy
+	binNeg
+	binExp
+	binSqrt
+	binErf
 )
 
 // binaryInner is how many axes after the first infertop_binary walks.
@@ -24,7 +31,8 @@ const binaryInner = 5
 
 // binaryCode is the kernel's code of an element-wise op.
 func binaryCode(op string) int64 {
-	return map[string]int64{"Add": binAdd, "Sub": binSub, "Mul": binMul, "Div": binDiv}[op]
+	return map[string]int64{"Add": binAdd, "Sub": binSub, "Mul": binMul, "Div": binDiv, "Pow": binPow,
+		"Neg": binNeg, "Exp": binExp, "Sqrt": binSqrt, "Erf": binErf}[op]
 }
 
 // broadcastAxes lays two operands of shapes a and b out against their
@@ -46,7 +54,12 @@ func broadcastAxes(a, b, out []int) (n0, sa0, sb0 int64, inner [][3]int64, err e
 		}
 		return st
 	}
-	as, bs := strides(a), strides(b)
+	return mergeAxes(out, strides(a), strides(b))
+}
+
+// mergeAxes lays out two operands read with strides as and bs (one per
+// axis of out, 0 where an operand is broadcast) as broadcastAxes does.
+func mergeAxes(out []int, as, bs []int64) (n0, sa0, sb0 int64, inner [][3]int64, err error) {
 	if len(out) == 0 {
 		return 1, 0, 0, nil, nil
 	}
@@ -101,6 +114,11 @@ func (b *builder) binary(node string, op int64, a, c Arg, y Ref, so, sa, sc []in
 	if err != nil {
 		return fmt.Errorf("node %s: %w", node, err)
 	}
+	return b.launchBinary(node, op, a, c, y, n0, sa0, sc0, inner)
+}
+
+// launchBinary launches infertop_binary over axes laid out by mergeAxes.
+func (b *builder) launchBinary(node string, op int64, a, c Arg, y Ref, n0, sa0, sc0 int64, inner [][3]int64) error {
 	per := int64(1)
 	for _, ax := range inner {
 		per *= ax[0]

@@ -85,8 +85,16 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: noReason, emit: emitActivation}, true
 	case "Clip":
 		return opPlan{dataIns: 1, check: clipReason, emit: emitActivation}, true
-	case "Add", "Sub", "Mul", "Div":
+	case "Add", "Sub", "Mul", "Div", "Pow":
 		return opPlan{check: binaryReason, emit: emitBinary}, true
+	case "Neg", "Exp", "Sqrt", "Erf":
+		return opPlan{check: noReason, emit: emitUnary}, true
+	case "Transpose":
+		return opPlan{check: transposeReason, emit: emitTranspose}, true
+	case "Expand":
+		return opPlan{dataIns: 1, check: expandReason, emit: emitExpand}, true
+	case "Split":
+		return opPlan{dataIns: 1, check: splitReason, emit: emitSplit}, true
 	case "Concat":
 		return opPlan{check: concatReason, emit: emitConcat}, true
 	case "MaxPool", "AveragePool":
