@@ -220,7 +220,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -230,6 +230,27 @@ func runKernel(mem [][]float32, l *Launch) error {
 	}
 	a := kernelArgs{mem, l.Args}
 	switch l.Kernel {
+	case KReduceRows:
+		x, y, rows, cols, op := a.ptr(0), a.ptr(1), a.int(2), a.int(3), a.int(4)
+		for r := range rows {
+			xr := x[r*cols : (r+1)*cols]
+			if op == 2 {
+				m := float32(-math.MaxFloat32)
+				for _, v := range xr {
+					m = max(m, v)
+				}
+				y[r] = m
+				continue
+			}
+			var s float64
+			for _, v := range xr {
+				s += float64(v)
+			}
+			if op == 1 {
+				s /= float64(cols)
+			}
+			y[r] = float32(s)
+		}
 	case KCastI64:
 		x, y, n := a.ptr(0), a.ptr(1), a.int(2)
 		for i := range n {

@@ -43,7 +43,7 @@ func newArena(g *model.Graph, plan *Plan) *arena {
 				a.reads[in] = i
 			}
 		}
-		if p, ok := opPlanOf(n.Op); ok && p.alias && len(n.Outputs) > 0 {
+		if renames(g, n) && len(n.Outputs) > 0 {
 			a.root[n.Outputs[0]] = a.rootOf(n.Input(0))
 		}
 	}

@@ -23,6 +23,17 @@ func castReason(g *model.Graph, n *model.Node) string {
 	return ""
 }
 
+// renames reports a node whose output is its first input renamed (no
+// step): a reshape, or a Cast from float32 to float32.
+func renames(g *model.Graph, n *model.Node) bool {
+	p, ok := opPlanOf(n.Op)
+	if ok && p.alias {
+		return true
+	}
+	v := g.Values[n.Input(0)]
+	return n.Op == "Cast" && v != nil && v.DType == model.Float32
+}
+
 // emitCast computes Cast to float32: infertop_cast_i64 from an integer
 // value, a renaming from a float32 one.
 func emitCast(b *builder, n *model.Node) error {

@@ -43,12 +43,13 @@ const (
 	KFromHalf      = "infertop_from_half"
 	KCastI64       = "infertop_cast_i64"
 	KGatherRows    = "infertop_gather_rows"
+	KReduceRows    = "infertop_reduce_rows"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -95,6 +96,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{dataIns: 1, check: expandReason, emit: emitExpand}, true
 	case "Split":
 		return opPlan{dataIns: 1, check: splitReason, emit: emitSplit}, true
+	case "ReduceSum", "ReduceMean", "ReduceMax":
+		return opPlan{dataIns: 1, check: reduceReason, emit: emitReduce}, true
 	case "Concat":
 		return opPlan{check: concatReason, emit: emitConcat}, true
 	case "MaxPool", "AveragePool":

@@ -139,6 +139,8 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 			tm, tn = convTileM32, convTileN32
 		}
 		g = Dim3{ceil(arg(4)*arg(12)*arg(13), tn), ceil(arg(8), tm), 1}
+	case KReduceRows: // one block per row
+		g = Dim3{int(arg(2)), 1, 1}
 	case KGatherRows: // x: a row's values, y: indices
 		g = Dim3{ceil(arg(4), Block), int(arg(3)), 1}
 	case KAvgPool, KResidualAdd, KCastI64, KToHalf, KFromHalf: // one thread per element

@@ -244,6 +244,28 @@ __global__ void infertop_softmax_rows(float* x, long long rows, long long cols, 
     }
 }
 
+// y[r] = the sum (op 0), mean (op 1) or max (op 2) of row r of x [rows,
+// cols]; one block per row (grid-stride over rows). cols < 2^31.
+__global__ void infertop_reduce_rows(const float* x, float* y, long long rows, long long cols, long long op) {
+    __shared__ float sh[BLOCK];
+    const unsigned int nc = (unsigned int)cols;
+    for (unsigned long long r = blockIdx.x; r < (unsigned long long)rows; r += gridDim.x) {
+        const float* xr = x + r * nc;
+        float v;
+        if (op == 2) {
+            v = -3.402823466e38f;
+            for (unsigned int j = threadIdx.x; j < nc; j += BLOCK) v = fmaxf(v, xr[j]);
+            v = infertop_block_max(v, sh);
+        } else {
+            v = 0.0f;
+            for (unsigned int j = threadIdx.x; j < nc; j += BLOCK) v += xr[j];
+            v = infertop_block_sum(v, sh);
+            if (op == 1) v /= (float)nc;
+        }
+        if (threadIdx.x == 0) y[r] = v;
+    }
+}
+
 // im2col over NCHW x, planes = n·c planes of h×w, into col [n, c·k·k, oh·ow]
 // (row (ci, ky, kx), column (oy, ox)); zero outside the padded image. Plane
 // pl = s·c + ci of x becomes rows pl·k·k … pl·k·k + k·k − 1 of col, so the

@@ -362,6 +362,8 @@ const Kernel kernels[] = {
      }},
     {"infertop_copy_rows", false,
      [](const Launch& l) { infertop_copy_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
+    {"infertop_reduce_rows", true,
+     [](const Launch& l) { infertop_reduce_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
     {"infertop_cast_i64", false, [](const Launch& l) { infertop_cast_i64((const long long*)l.P(0), l.P(1), l.I(2)); }},
     {"infertop_gather_rows", false,
      [](const Launch& l) {
@@ -397,7 +399,8 @@ size_t params(const std::string& name) {
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
-        {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6}};
+        {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
+        {"infertop_reduce_rows", 5}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
