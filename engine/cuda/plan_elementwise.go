@@ -126,7 +126,8 @@ func emitGlobalPool(b *builder, n *model.Node) error {
 // node's epsilon), then scales and shifts it; a missing bias adds zeros.
 func emitLayerNorm(b *builder, n *model.Node) error {
 	s := b.shape(n.Input(0))
-	d := int64(s[len(s)-1])
+	axis, _ := normAxis(n, len(s))
+	d := int64(model.NumElems(s[axis:]))
 	args, err := b.args(n.Input(0), n.Input(1), n.Input(2))
 	if err != nil {
 		return err

@@ -163,6 +163,16 @@ func activationReason(n *model.Node) string {
 	return ""
 }
 
+// normAxis is LayerNormalization's first normalized axis (the last by
+// default), made non-negative for rank r; ok is false outside [0, r).
+func normAxis(n *model.Node, r int) (int, bool) {
+	a := int(n.Attrs.Int("axis", -1))
+	if a < 0 {
+		a += r
+	}
+	return a, a >= 0 && a < r
+}
+
 // read reports whether a node of g or the graph's outputs read value name.
 func read(g *model.Graph, name string) bool {
 	if name == "" {
@@ -205,18 +215,19 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 	if len(x) == 0 {
 		return "a scalar has no CUDA plan"
 	}
-	if axis := n.Attrs.Int("axis", -1); axis != -1 && axis != int64(len(x)-1) {
-		return "normalizing more than the last axis has no CUDA plan yet"
+	axis, ok := normAxis(n, len(x))
+	if !ok {
+		return "a normalization axis outside the input's has no CUDA plan"
 	}
 	for _, o := range n.Outputs[1:] {
 		if read(g, o) {
 			return "LayerNormalization's Mean and InvStdDev outputs have no CUDA plan"
 		}
 	}
-	d := x[len(x)-1]
+	d := model.NumElems(x[axis:])
 	for _, p := range n.Inputs[1:] {
 		if p != "" && model.NumElems(shapeOf(g, p)) != d {
-			return "a scale or bias broadcast along the normalized axis has no CUDA plan yet"
+			return "a scale or bias broadcast along the normalized axes has no CUDA plan yet"
 		}
 	}
 	return ""
