@@ -344,3 +344,29 @@ func evalSlice(n *Node, opset int, in, out []*Tensor) error {
 	walkCopyTensor(&w, x, y)
 	return nil
 }
+
+// SliceWindow is where Slice node n of g takes its output from its input
+// of shape dims: the first index and the step along every axis (0 and 1
+// along the axes it does not slice). Its starts, ends, axes and steps must
+// be constants (attributes before opset 10), as they are once a graph is
+// compiled for its shapes.
+func SliceWindow(g *Graph, n *Node, dims []int) (start, step []int, err error) {
+	in := make([]*Tensor, len(n.Inputs))
+	for i := 1; i < len(n.Inputs); i++ {
+		if n.Input(i) == "" {
+			continue
+		}
+		if in[i] = g.Const(n.Input(i)); in[i] == nil {
+			return nil, nil, fmt.Errorf("Slice %s: input %d is computed at run time", n.Name, i)
+		}
+	}
+	starts, ends, axes, steps, err := sliceArgs(n, g.Opset, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Slice %s: %w", n.Name, err)
+	}
+	s, err := sliceSpecOf(starts, ends, axes, steps, dims)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Slice %s: %w", n.Name, err)
+	}
+	return append([]int(nil), s.start[:len(dims)]...), append([]int(nil), s.step[:len(dims)]...), nil
+}

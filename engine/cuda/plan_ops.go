@@ -96,6 +96,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{dataIns: 1, check: expandReason, emit: emitExpand}, true
 	case "Split":
 		return opPlan{dataIns: 1, check: splitReason, emit: emitSplit}, true
+	case "Slice":
+		return opPlan{dataIns: 1, check: sliceReason, emit: emitSlice}, true
 	case "ReduceSum", "ReduceMean", "ReduceMax":
 		return opPlan{dataIns: 1, check: reduceReason, emit: emitReduce}, true
 	case "Concat":
