@@ -542,6 +542,16 @@ func binaryOp(a kernelArgs) {
 				r = float32(math.Sqrt(float64(u)))
 			case binErf:
 				r = float32(math.Erf(float64(u)))
+			case binMax:
+				r = u
+				if u < v {
+					r = v
+				}
+			case binMin:
+				r = u
+				if u > v {
+					r = v
+				}
 			default:
 				r = u + v
 			}

@@ -46,11 +46,60 @@ func nodeActivation(g *model.Graph, n *model.Node) model.Activation {
 // parameters.
 func clipReason(g *model.Graph, n *model.Node) string {
 	for _, bound := range n.Inputs[1:] {
-		if c := g.Const(bound); bound != "" && (c == nil || len(c.F32) != 1) {
-			return "Clip bounds that are not float32 constants have no CUDA plan yet"
+		v := g.Values[bound]
+		if bound != "" && (v == nil || v.DType != model.Float32 || v.Shape.Elems() != 1) {
+			return "Clip bounds that are not one float32 value have no CUDA plan yet"
 		}
 	}
 	return ""
+}
+
+// constClip reports a Clip whose bounds are constants (or attributes): an
+// activation of the kernels; run-time bounds take emitClip's max and min.
+func constClip(g *model.Graph, n *model.Node) bool {
+	for _, bound := range n.Inputs[1:] {
+		if bound != "" && g.Const(bound) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// emitClip computes a Clip: the clip activation with constant bounds,
+// else infertop_binary's max with the lower bound and min with the upper
+// one (a NaN stays NaN), each bound a one-value operand broadcast over x.
+func emitClip(b *builder, n *model.Node) error {
+	if constClip(b.g, n) {
+		return emitActivation(b, n)
+	}
+	x, err := b.ref(n.Input(0))
+	if err != nil {
+		return err
+	}
+	s := b.shape(n.Outputs[0])
+	if len(s) == 0 {
+		s = []int{1}
+	}
+	y := b.out(n.Outputs[0])
+	src := ptr(x)
+	for i, op := range []int64{binMax, binMin} {
+		bound := n.Input(i + 1)
+		if bound == "" {
+			continue
+		}
+		r, err := b.ref(bound)
+		if err != nil {
+			return err
+		}
+		if err := b.binary(n.Name, op, src, ptr(r), y, s, s, nil); err != nil {
+			return err
+		}
+		src = ptr(y)
+	}
+	if src.Ref != y { // no bound: a copy
+		return b.strided(n.Name, binCopy, src, y, s, rowStrides(s))
+	}
+	return nil
 }
 
 // emitActivation computes a standalone activation.

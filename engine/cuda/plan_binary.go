@@ -24,6 +24,8 @@ const (
 	binExp
 	binSqrt
 	binErf
+	binMax
+	binMin
 )
 
 // binaryInner is how many axes after the first infertop_binary walks.

@@ -85,7 +85,9 @@ func opPlanOf(op string) (opPlan, bool) {
 	case "Relu", "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish":
 		return opPlan{check: noReason, emit: emitActivation}, true
 	case "Clip":
-		return opPlan{dataIns: 1, check: clipReason, emit: emitActivation}, true
+		return opPlan{dataIns: 1, check: clipReason, emit: emitClip}, true
+	case "Dropout":
+		return opPlan{alias: true, dataIns: 1, check: dropoutReason, emit: emitAlias}, true
 	case "Add", "Sub", "Mul", "Div", "Pow":
 		return opPlan{check: binaryReason, emit: emitBinary}, true
 	case "Neg", "Exp", "Sqrt", "Erf":
@@ -161,6 +163,15 @@ func activationReason(n *model.Node) string {
 	a := model.ActivationOf(n)
 	if _, ok := epilogueOf(a); !ok {
 		return fmt.Sprintf("activation %s has no CUDA kernel", a)
+	}
+	return ""
+}
+
+// dropoutReason accepts an inference Dropout, the identity, whose mask is
+// not read.
+func dropoutReason(g *model.Graph, n *model.Node) string {
+	if len(n.Outputs) > 1 && read(g, n.Outputs[1]) {
+		return "Dropout's mask output has no CUDA plan"
 	}
 	return ""
 }

@@ -33,8 +33,8 @@ func nodeReason(g *model.Graph, n *model.Node) string {
 	}
 	for i, name := range append(ins[:len(ins):len(ins)], n.Outputs...) {
 		v := g.Values[name]
-		if name == "" {
-			continue
+		if name == "" || i > len(ins) && !read(g, name) {
+			continue // an output after the first that nothing reads is never written
 		}
 		if v == nil || !v.Shape.Known() {
 			return "a value of unknown shape has no CUDA plan (compile the graph first)"

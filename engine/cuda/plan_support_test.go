@@ -75,10 +75,6 @@ func TestCheckGraphReasons(t *testing.T) {
 		{"3-D pool", func(n *tnet) string {
 			return n.pool("p", n.input("x", 2, 4, 4, 4), []int64{2, 2, 2}, []int64{2, 2, 2}, []int64{0, 0, 0, 0, 0, 0}, []int64{1, 1, 1}, false)
 		}, "MaxPool", "only 2-D pooling has a CUDA plan yet"},
-		{"clip bound computed", func(n *tnet) string {
-			lo := n.b.Input("lo", model.Float32, model.Shape{})
-			return n.op("Clip", "c", nil, n.input("x", 4), lo)
-		}, "Clip", "Clip bounds that are not float32 constants have no CUDA plan yet"},
 		{"broadcast of seven axes", func(n *tnet) string {
 			return n.op("Mul", "m", nil, n.input("x", 2, 1, 2, 1, 2, 1, 2), n.param("c", 1, 1, 2, 1, 2, 1, 2, 1))
 		}, "Mul", "broadcasting over 7 axes that do not merge (at most 5 after the first) has no CUDA plan yet"},

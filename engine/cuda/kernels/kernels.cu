@@ -387,9 +387,9 @@ __global__ void infertop_pool(const float* x, float* y, long long planes, long l
     }
 }
 
-// y = a op b (op: 0 add, 1 sub, 2 mul, 3 div, 4 pow), or op a alone (b is
-// read but unused: 5 copy, 6 neg, 7 exp, 8 sqrt, 9 erf), with
-// broadcasting: y is
+// y = a op b (op: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 10 max, 11 min; max
+// and min keep a NaN of a), or op a alone (b is read but unused: 5 copy,
+// 6 neg, 7 exp, 8 sqrt, 9 erf), with broadcasting: y is
 // [n0, d1, …, d5] row-major, and a and b are read with a stride per axis
 // (0 along an axis they are broadcast over). Grid: x covers the d1·…·d5
 // values of one outer index (< 2^31, decomposed with 32-bit division), y
@@ -428,6 +428,8 @@ __global__ void infertop_binary(const float* a, const float* b, float* y, long l
             case 7: r = expf(u); break;
             case 8: r = sqrtf(u); break;
             case 9: r = erff(u); break;
+            case 10: r = u < v ? v : u; break;
+            case 11: r = u > v ? v : u; break;
             default: r = u + v;
             }
             y[o * inner + e] = r;
