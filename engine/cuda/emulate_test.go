@@ -104,6 +104,18 @@ func runGemm(mem [][]float32, g *Gemm) error {
 	return nil
 }
 
+// checkHalf checks a conversion kernel's kind and that its half-precision
+// side, words, holds n values.
+func checkHalf(kernel string, kind Elem, words []float32, n int64) error {
+	if kind != ElemF16 && kind != ElemBF16 {
+		return fmt.Errorf("%s: kind %d is no half type", kernel, kind)
+	}
+	if 2*int64(len(words)) < n {
+		return fmt.Errorf("%s: %d values do not fit %d floats", kernel, n, len(words))
+	}
+	return nil
+}
+
 // int64At reads int64 value i of words, two float32s each (the low one
 // first, as a little-endian device stores it).
 func int64At(words []float32, i int64) int64 {
@@ -274,22 +286,16 @@ func runKernel(mem [][]float32, l *Launch) error {
 		}
 	case KFromHalf:
 		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
-		if kind != ElemF16 && kind != ElemBF16 {
-			return fmt.Errorf("%s: kind %d is no half type", l.Kernel, kind)
-		}
-		if 2*int64(len(x)) < n {
-			return fmt.Errorf("%s: %d values do not fit %d floats", l.Kernel, n, len(x))
+		if err := checkHalf(l.Kernel, kind, x, n); err != nil {
+			return err
 		}
 		for i := range n {
 			y[i] = fromHalf(kind, halfAt(x, i))
 		}
 	case KToHalf:
 		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
-		if kind != ElemF16 && kind != ElemBF16 {
-			return fmt.Errorf("%s: kind %d is no half type", l.Kernel, kind)
-		}
-		if 2*int64(len(y)) < n {
-			return fmt.Errorf("%s: %d values do not fit %d floats", l.Kernel, n, len(y))
+		if err := checkHalf(l.Kernel, kind, y, n); err != nil {
+			return err
 		}
 		for i := range n {
 			setHalf(y, i, toHalf(kind, x[i]))
