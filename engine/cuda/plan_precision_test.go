@@ -14,9 +14,11 @@ import (
 // cuDNN; the implicit and direct kernels stay float32, as
 // TestPlanMatchesEval runs them), at batch 2, and checks against model.Eval of the
 // float32 graph: the relative error stays within the precision's
-// documented tolerance, and is above float32's rounding (the operands
-// were rounded), every product reads operands of the plan's half type, and
-// the products' weights take half the memory.
+// documented tolerance, and is above float32's rounding (1e-6; float32
+// plans stay below 3e-7, TestPlanMatchesEval: the operands were rounded),
+// every product reads operands of the plan's half type, and the products'
+// weights take half the memory. bf16 runs the im2col way alone: cuDNN's
+// half path is the same for both types but for the descriptors' type.
 func TestHalfPlansMatchEval(t *testing.T) {
 	var models []*model.Model
 	for _, name := range presetNames {
@@ -30,12 +32,11 @@ func TestHalfPlansMatchEval(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got32, in := emulate(t, f32, g)
-		want := evalOutputs(t, g, in)
-		e32 := checkOutputs(t, m.Name+" fp32", f32, got32, want, 1e-4)
+		want := evalOutputs(t, g, planInputs(g, f32))
+		const e32 = 1e-6
 		for _, p := range []engine.Precision{engine.FP16, engine.BF16} {
 			for _, way := range convWays(g) {
-				if way == ConvImplicit || way == ConvDirect {
+				if way == ConvImplicit || way == ConvDirect || p == engine.BF16 && way == ConvCudnn {
 					continue
 				}
 				what := fmt.Sprintf("%s %s %s", m.Name, p, way)
@@ -47,13 +48,13 @@ func TestHalfPlansMatchEval(t *testing.T) {
 				got, _ := emulate(t, plan, g)
 				e := checkOutputs(t, what, plan, got, want, p.Tolerance())
 				if gemms > 0 && !(e > e32) {
-					t.Errorf("%s: relative error %.3g is no larger than float32's %.3g: were the operands rounded?", what, e, e32)
+					t.Errorf("%s: relative error %.3g is within float32's rounding (%g): were the operands rounded?", what, e, e32)
 				}
 				if gemms > 0 && !(plan.WeightBytes() < f32.WeightBytes()) && way == ConvIm2col {
 					t.Errorf("%s: weights take %d bytes, float32's %d", what, plan.WeightBytes(), f32.WeightBytes())
 				}
-				t.Logf("%s: relative error %.3g (float32 %.3g), %d half products, weights %d bytes (float32 %d)",
-					what, e, e32, gemms, plan.WeightBytes(), f32.WeightBytes())
+				t.Logf("%s: relative error %.3g, %d half products, weights %d bytes (float32 %d)",
+					what, e, gemms, plan.WeightBytes(), f32.WeightBytes())
 			}
 		}
 	}

@@ -38,6 +38,7 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 }
 
 // newPlanMemory is planMemory, returning what is wrong.
+//go:norace
 func newPlanMemory(plan *Plan, in []*model.Tensor) ([][]float32, error) {
 	mem := make([][]float32, len(plan.Buffers))
 	for i, b := range plan.Buffers {
@@ -88,6 +89,7 @@ func inputWords(io IO, t *model.Tensor) []float32 {
 	return t.F32
 }
 
+//go:norace
 func poison(v []float32) {
 	for j := range v {
 		v[j] = float32(math.NaN())
@@ -112,6 +114,7 @@ func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 }
 
 // runSteps is execSteps, returning the first step that fails.
+//go:norace
 func runSteps(plan *Plan, mem [][]float32, lo, hi int) error {
 	for i := lo; i < hi; i++ {
 		for _, p := range plan.Values {
