@@ -63,6 +63,7 @@ func checkGemm(mem [][]float32, g *Gemm) error {
 
 // sgemm is column-major C = alpha·op(A)·op(B) + beta·C, as cublasSgemm,
 // summing in float64.
+//
 //go:norace
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// op(A)(i, p) = a[i·ai + p·ap], op(B)(p, j) = b[p·bp + j·bj].
@@ -151,6 +152,7 @@ func setHalf(words []float32, i int64, h uint16) {
 
 // halfView returns the values of type t from r (whose offset counts half
 // values) to the end of its buffer, as float32.
+//
 //go:norace
 func halfView(mem [][]float32, r Ref, t Elem) []float32 {
 	if r.Buf < 0 || r.Buf >= len(mem) || r.Off < 0 || r.Off > 2*int64(len(mem[r.Buf])) {
@@ -241,6 +243,7 @@ var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7,
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
+//
 //go:norace
 func runKernel(mem [][]float32, l *Launch) error {
 	if n, ok := kernelParams[l.Kernel]; !ok || n != len(l.Args) {
@@ -445,6 +448,7 @@ type convShape struct {
 
 // convSum writes y[s, co, oy, ox] = act(Σ w·x over the window of co's group
 // + b[co]) for NCHW x and [cout, c/group, kh, kw] w; a nil b adds nothing.
+//
 //go:norace
 func convSum(x, w, b, y []float32, g convShape, act int64, p0, p1 float64) {
 	cpg, opg := g.c/g.group, g.cout/g.group
@@ -483,6 +487,7 @@ func convSum(x, w, b, y []float32, g convShape, act int64, p0, p1 float64) {
 // pool is infertop_pool: the maximum (mode 0) or the mean of the taps
 // inside the input, divided with mode 2 by the taps inside or in the
 // padding.
+//
 //go:norace
 func pool(a kernelArgs) {
 	x, y := a.ptr(0), a.ptr(1)
@@ -519,6 +524,7 @@ func pool(a kernelArgs) {
 
 // binaryOp is infertop_binary: y [n0, d1 … d5] = a op b, each operand read
 // with its stride per axis.
+//
 //go:norace
 func binaryOp(a kernelArgs) {
 	x, z, y := a.ptr(0), a.ptr(1), a.ptr(2)

@@ -38,6 +38,7 @@ func planMemory(t testing.TB, plan *Plan, in []*model.Tensor) [][]float32 {
 }
 
 // newPlanMemory is planMemory, returning what is wrong.
+//
 //go:norace
 func newPlanMemory(plan *Plan, in []*model.Tensor) ([][]float32, error) {
 	mem := make([][]float32, len(plan.Buffers))
@@ -114,6 +115,7 @@ func execSteps(t testing.TB, plan *Plan, mem [][]float32, lo, hi int) {
 }
 
 // runSteps is execSteps, returning the first step that fails.
+//
 //go:norace
 func runSteps(plan *Plan, mem [][]float32, lo, hi int) error {
 	for i := lo; i < hi; i++ {
