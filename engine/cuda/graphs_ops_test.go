@@ -111,6 +111,21 @@ func oddGroups(t testing.TB) *model.Model {
 	return n.model(t, n.op("Sigmoid", "sig", nil, n.conv("c", r, 9, 5, 3, 1, 1, true)), dw)
 }
 
+// oddOneD has 1-D layers, which the plans run as 2-D ones a row high: a
+// strided, padded, dilated convolution with a ReLU, a grouped one, a max
+// pool with ceil_mode and an average pool counting its padding.
+func oddOneD(t testing.TB) *model.Model {
+	n := newTnet("odd-1d")
+	x := n.input("input", 4, 23)
+	c := n.op("Conv", "c1", model.Attrs{"strides": model.IntsAttr(2), "pads": model.IntsAttr(2, 1), "dilations": model.IntsAttr(2)},
+		x, n.param("c1.w", 4*3, 6, 4, 3), n.param("c1.b", 4*3, 6)) // 6×11
+	c = n.op("Relu", "r1", nil, c)
+	g := n.op("Conv", "g2", model.Attrs{"group": model.IntAttr(2), "pads": model.IntsAttr(1, 1)}, c, n.param("g2.w", 3*3, 6, 3, 3)) // 6×11
+	m := n.op("MaxPool", "mp", model.Attrs{"kernel_shape": model.IntsAttr(3), "strides": model.IntsAttr(2), "ceil_mode": model.IntAttr(1)}, g)
+	a := n.op("AveragePool", "ap", model.Attrs{"kernel_shape": model.IntsAttr(3), "pads": model.IntsAttr(1, 1), "count_include_pad": model.IntAttr(1)}, g)
+	return n.model(t, m, a)
+}
+
 // oddActivations has every activation standalone and as a linear's
 // epilogue, and a softmax over rows longer than a block.
 func oddActivations(t testing.TB) *model.Model {
@@ -168,7 +183,7 @@ func oddMasked(t testing.TB) *model.Model {
 
 // opsModels are the graphs of this file and the fixtures.
 func opsModels(t testing.TB) []*model.Model {
-	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t)}, fixtureModels(t)...)
+	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t), oddOneD(t)}, fixtureModels(t)...)
 }
 
 // TestDirectConvPlans: a depthwise convolution takes the direct way, or

@@ -28,7 +28,7 @@ type convGeom struct {
 
 // convGeomOf reads a FusedConv node's geometry (convReason accepted it).
 func convGeomOf(g *model.Graph, n *model.Node) convGeom {
-	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
+	x, w, y := plane(shapeOf(g, n.Input(0))), plane(shapeOf(g, n.Input(1))), plane(shapeOf(g, output0(n)))
 	attr := func(name string, def int64) int64 {
 		if v, ok := n.Attrs.Ints(name); ok && len(v) > 0 {
 			return v[0]
@@ -44,8 +44,8 @@ func convGeomOf(g *model.Graph, n *model.Node) convGeom {
 // convolution; the three others only those threeWays accepts.
 func convReason(g *model.Graph, n *model.Node) string {
 	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
-	if len(x) != 4 || len(w) != 4 || len(y) != 4 {
-		return "only 2-D convolutions have a CUDA plan yet"
+	if r := len(x); r != 3 && r != 4 || len(w) != r || len(y) != r {
+		return "only 1-D and 2-D convolutions have a CUDA plan yet"
 	}
 	return activationReason(n)
 }
@@ -68,6 +68,9 @@ func cudnnGrouped(g *model.Graph, n *model.Node) bool {
 // same padding on every side.
 func uniformWindow(g *model.Graph, n *model.Node) bool {
 	w := shapeOf(g, n.Input(1))
+	if len(w) != 4 {
+		return false // a 1-D convolution takes the direct way
+	}
 	same := func(name string, want int) bool {
 		v, ok := n.Attrs.Ints(name)
 		if !ok {

@@ -6,10 +6,11 @@ import (
 
 // convDirect emits one launch of infertop_conv_direct, which computes any
 // 2-D convolution (groups, dilations, a rectangular kernel, strides and
-// padding per axis) with bias and activation: the grid's x covers the
+// padding per axis) with bias and activation, and a 1-D one as a 2-D one a
+// row high: the grid's x covers the
 // output pixels, y the output channels, z the samples.
 func (b *builder) convDirect(n *model.Node, x, w, bias Ref, act epilogue) (Ref, error) {
-	xs, ws, ys := b.shape(n.Input(0)), b.shape(n.Input(1)), b.shape(n.Outputs[0])
+	xs, ws, ys := plane(b.shape(n.Input(0))), plane(b.shape(n.Input(1))), plane(b.shape(n.Outputs[0]))
 	win := window2Of(n, int64(ws[2]), int64(ws[3]))
 	c, h, wd := int64(xs[1]), int64(xs[2]), int64(xs[3])
 	out, oh, ow := int64(ys[1]), int64(ys[2]), int64(ys[3])

@@ -18,6 +18,9 @@ type window2 struct {
 // window2Of reads a node's 2-D window; k is the kernel's (height, width)
 // when the node has no kernel_shape (a convolution's comes from its weight).
 func window2Of(n *model.Node, kh, kw int64) window2 {
+	if k, ok := n.Attrs.Ints("kernel_shape"); ok && len(k) == 1 {
+		return window1Of(n)
+	}
 	two := func(name string, def int64) (int64, int64) {
 		if v, ok := n.Attrs.Ints(name); ok && len(v) >= 2 {
 			return v[0], v[1]
@@ -37,9 +40,34 @@ func window2Of(n *model.Node, kh, kw int64) window2 {
 	return w
 }
 
+// window1Of reads a 1-D window's attributes as a 2-D window one row high,
+// over a plane of one row (plane).
+func window1Of(n *model.Node) window2 {
+	one := func(name string, def int64) int64 {
+		if v, ok := n.Attrs.Ints(name); ok && len(v) >= 1 {
+			return v[0]
+		}
+		return def
+	}
+	w := window2{kh: 1, kw: one("kernel_shape", 1), sh: 1, sw: one("strides", 1), dh: 1, dw: one("dilations", 1)}
+	if p, ok := n.Attrs.Ints("pads"); ok && len(p) == 2 {
+		w.pl, w.pr = p[0], p[1]
+	}
+	return w
+}
+
+// plane is a 1-D layout [N, C, L] seen as 2-D [N, C, 1, L] (a 1-D
+// kernel [O, C, K] as [O, C, 1, K]); other shapes as they are.
+func plane(s []int) []int {
+	if len(s) == 3 {
+		return []int{s[0], s[1], 1, s[2]}
+	}
+	return s
+}
+
 func poolReason(g *model.Graph, n *model.Node) string {
-	if len(shapeOf(g, n.Input(0))) != 4 {
-		return "only 2-D pooling has a CUDA plan yet"
+	if r := len(shapeOf(g, n.Input(0))); r != 4 && r != 3 {
+		return "only 1-D and 2-D pooling have a CUDA plan yet"
 	}
 	return ""
 }
@@ -63,7 +91,7 @@ func emitPool(b *builder, n *model.Node) error {
 	if err != nil {
 		return err
 	}
-	s, o := b.shape(n.Input(0)), b.shape(n.Outputs[0])
+	s, o := plane(b.shape(n.Input(0))), plane(b.shape(n.Outputs[0]))
 	for _, lim := range []struct {
 		what string
 		v    int64
