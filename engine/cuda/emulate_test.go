@@ -238,7 +238,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 }
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
-var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 7, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
+var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 9, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
 	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5}
 
 // runKernel is the Go transcription of what each kernel computes (its
@@ -341,6 +341,12 @@ func runKernel(mem [][]float32, l *Launch) error {
 			inv := 1 / math.Sqrt(q/float64(cols)+eps)
 			for j := range cols {
 				yr[j] = float32((float64(xr[j])-mean)*inv)*g[j] + b[j]
+			}
+			if mo := a.ptr(7); mo != nil {
+				mo[r] = float32(mean)
+			}
+			if io := a.ptr(8); io != nil {
+				io[r] = float32(inv)
 			}
 		}
 	case KSoftmax:

@@ -122,8 +122,10 @@ func emitGlobalPool(b *builder, n *model.Node) error {
 	return nil
 }
 
-// emitLayerNorm normalizes each row of the last axis (biased variance, the
-// node's epsilon), then scales and shifts it; a missing bias adds zeros.
+// emitLayerNorm normalizes each row of the axes from the node's axis on
+// (biased variance, the node's epsilon), then scales and shifts it; a
+// missing bias adds zeros. The kernel also writes each row's mean and
+// 1/√(variance + ε) where the Mean and InvStdDev outputs are read.
 func emitLayerNorm(b *builder, n *model.Node) error {
 	s := b.shape(n.Input(0))
 	axis, _ := normAxis(n, len(s))
@@ -141,6 +143,12 @@ func emitLayerNorm(b *builder, n *model.Node) error {
 	y := b.out(n.Outputs[0])
 	rows := b.elems(n.Input(0)) / max(d, 1)
 	eps := float64(n.Attrs.Float("epsilon", 1e-5))
-	b.rowwise(n.Name, KLayerNorm, rows, args[0], ptr(y), args[1], args[2], i64(rows), i64(d), f64(eps))
+	stats := []Arg{nilPtr(), nilPtr()} // Mean and InvStdDev, where read
+	for i, o := range n.Outputs[1:min(len(n.Outputs), 3)] {
+		if read(b.g, o) {
+			stats[i] = ptr(b.out(o))
+		}
+	}
+	b.rowwise(n.Name, KLayerNorm, rows, append([]Arg{args[0], ptr(y), args[1], args[2], i64(rows), i64(d), f64(eps)}, stats...)...)
 	return nil
 }

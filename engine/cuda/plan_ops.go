@@ -232,11 +232,6 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 	if !ok {
 		return "a normalization axis outside the input's has no CUDA plan"
 	}
-	for _, o := range n.Outputs[1:] {
-		if read(g, o) {
-			return "LayerNormalization's Mean and InvStdDev outputs have no CUDA plan"
-		}
-	}
 	d := model.NumElems(x[axis:])
 	for _, p := range n.Inputs[1:] {
 		if p != "" && model.NumElems(shapeOf(g, p)) != d {

@@ -202,7 +202,7 @@ __device__ float infertop_block_max(float v, float* sh) {
 // Layer norm over the last dimension: y = (x - mean) / sqrt(var + eps) * g + b,
 // biased variance (PyTorch). One block of BLOCK threads per row; cols < 2^31.
 __global__ void infertop_layernorm(const float* x, float* y, const float* g, const float* b,
-                                   long long rows, long long cols, double eps) {
+                                   long long rows, long long cols, double eps, float* mean_out, float* inv_out) {
     __shared__ float sh[BLOCK];
     const unsigned int nc = (unsigned int)cols;
     for (unsigned long long r = blockIdx.x; r < (unsigned long long)rows; r += gridDim.x) {
@@ -219,6 +219,10 @@ __global__ void infertop_layernorm(const float* x, float* y, const float* g, con
         float var = infertop_block_sum(q, sh) / (float)nc;
         float inv = rsqrtf(var + (float)eps);
         for (unsigned int j = threadIdx.x; j < nc; j += BLOCK) yr[j] = (xr[j] - mean) * inv * g[j] + b[j];
+        if (threadIdx.x == 0) {
+            if (mean_out) mean_out[r] = mean;
+            if (inv_out) inv_out[r] = inv;
+        }
     }
 }
 

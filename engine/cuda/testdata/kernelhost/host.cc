@@ -337,7 +337,9 @@ const Kernel kernels[] = {
          infertop_bias_act_planes(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6), l.D(7), l.D(8));
      }},
     {"infertop_layernorm", true,
-     [](const Launch& l) { infertop_layernorm(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.D(6)); }},
+     [](const Launch& l) {
+         infertop_layernorm(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.D(6), l.P(7), l.P(8));
+     }},
     {"infertop_softmax_rows", true,
      [](const Launch& l) { infertop_softmax_rows(l.P(0), l.I(1), l.I(2), l.D(3)); }},
     {"infertop_im2col", false,
@@ -394,7 +396,7 @@ const Kernel kernels[] = {
 // params is each kernel's parameter count, checked against the job.
 size_t params(const std::string& name) {
     static const std::pair<const char*, size_t> counts[] = {
-        {"infertop_bias_act", 8},      {"infertop_bias_act_planes", 9}, {"infertop_layernorm", 7},
+        {"infertop_bias_act", 8},      {"infertop_bias_act_planes", 9}, {"infertop_layernorm", 9},
         {"infertop_softmax_rows", 4},  {"infertop_im2col", 10},         {"infertop_maxpool2", 7},
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
