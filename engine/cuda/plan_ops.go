@@ -98,6 +98,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{dataIns: 1, check: expandReason, emit: emitExpand}, true
 	case "Split":
 		return opPlan{dataIns: 1, check: splitReason, emit: emitSplit}, true
+	case "Gemm":
+		return opPlan{check: gemmReason, emit: emitGemm}, true
 	case "Slice":
 		return opPlan{dataIns: 1, check: sliceReason, emit: emitSlice}, true
 	case "ReduceSum", "ReduceMean", "ReduceMax":

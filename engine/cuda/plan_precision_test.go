@@ -135,3 +135,36 @@ func TestHalfPlansShareBuffers(t *testing.T) {
 		}
 	}
 }
+
+// An unfused Gemm (transposed A, a run-time B, alpha, beta and a bias
+// broadcast along the rows; both operands have the batch first, so it is
+// the summed axis) plans in every precision, its run-time
+// operands converted in fp16, and matches model.Eval.
+func TestGemmPlans(t *testing.T) {
+	n := newTnet("gemm")
+	a := n.input("a", 7) // [K, M] with K the batch: transA
+	w := n.input("w", 5) // [K, N]
+	y := n.op("Gemm", "g", model.Attrs{"transA": model.IntAttr(1), "alpha": model.FloatAttr(0.5), "beta": model.FloatAttr(2)},
+		a, w, n.param("c", 1, 5))
+	m := n.model(t, y)
+	g, err := m.Bind(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []engine.Precision{engine.FP32, engine.FP16} {
+		plan, err := BuildWith(g, 3, Options{Precision: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, in := emulate(t, plan, g)
+		tol := 1e-5
+		if p == engine.FP16 {
+			tol = p.Tolerance()
+			if gemms := checkHalfPlan(t, "gemm fp16", plan, ElemF16); gemms != 1 {
+				t.Errorf("%d products, want 1", gemms)
+			}
+		}
+		e := checkOutputs(t, "gemm "+p.String(), plan, got, evalOutputs(t, g, in), tol)
+		t.Logf("%s: relative error %.3g", p, e)
+	}
+}
