@@ -53,9 +53,9 @@ func runInspect(_ context.Context, env Env, args []string) int {
 	if err != nil {
 		return usageErr(env, "inspect", "%v", err)
 	}
-	prec, err := engine.ParsePrecision(*precision)
+	prec, err := parsePrecision("--precision", *precision)
 	if err != nil {
-		return usageErr(env, "inspect", "--precision: %v", err)
+		return usageErr(env, "inspect", "%v", err)
 	}
 	inspect := session.Inspect
 	switch strings.ToLower(*plan) {

@@ -226,7 +226,7 @@ func TestInspectRefusesBadInput(t *testing.T) {
 		{nil, `give a model: the path of an .onnx file or a preset's name ("infertop presets" lists them)`},
 		{[]string{resnetFile, "resnet"}, `unexpected argument "resnet" (give one model)`},
 		{[]string{"mlp", "--plan", "tpu"}, `--plan "tpu": accepted: cuda`},
-		{[]string{"mlp", "--plan", "cuda", "--precision", "fp8"}, `--precision: precision "fp8" is not one of fp32|tf32|fp16|bf16`},
+		{[]string{"mlp", "--plan", "cuda", "--precision", "fp8"}, `--precision "fp8" is not a precision (accepted: fp32|tf32|fp16|bf16)`},
 		{[]string{"mlp", "--precision", "fp16"}, `--precision fp16 applies to --plan cuda (the CPU engine computes in float32 only)`},
 	} {
 		code, out, errs := runInspectArgs(c.args...)

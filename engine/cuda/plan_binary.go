@@ -44,19 +44,7 @@ func binaryCode(op string) int64 {
 // with its size and each operand's stride (0 where it is broadcast). It
 // fails when more than binaryInner axes remain.
 func broadcastAxes(a, b, out []int) (n0, sa0, sb0 int64, inner [][3]int64, err error) {
-	strides := func(s []int) []int64 {
-		st := make([]int64, len(out))
-		step := int64(1)
-		for i := len(out) - 1; i >= 0; i-- {
-			j := i - (len(out) - len(s))
-			if j >= 0 && s[j] != 1 {
-				st[i] = step
-				step *= int64(s[j])
-			}
-		}
-		return st
-	}
-	return mergeAxes(out, strides(a), strides(b))
+	return mergeAxes(out, expandStrides(a, out), expandStrides(b, out))
 }
 
 // mergeAxes lays out two operands read with strides as and bs (one per
@@ -146,13 +134,14 @@ func (b *builder) copyRows(node string, x Arg, y Ref, rows, cols, ldy int64) {
 		x, ptr(y), i64(rows), i64(cols), i64(ldy))
 }
 
-// concatAxis is a Concat node's axis, made non-negative for rank r.
-func concatAxis(n *model.Node, r int) int {
-	a := int(n.Attrs.Int("axis", 0))
+// axisOf is a node's axis attribute (def when it has none), made
+// non-negative for rank r; ok is false outside [0, r).
+func axisOf(n *model.Node, r int, def int64) (int, bool) {
+	a := int(n.Attrs.Int("axis", def))
 	if a < 0 {
 		a += r
 	}
-	return a
+	return a, a >= 0 && a < r
 }
 
 func concatReason(g *model.Graph, n *model.Node) string {
@@ -171,7 +160,7 @@ func emitConcat(b *builder, n *model.Node) error {
 		return err
 	}
 	so := b.shape(n.Outputs[0])
-	axis := concatAxis(n, len(so))
+	axis, _ := axisOf(n, len(so), 0)
 	rows, ldy := int64(model.NumElems(so[:axis])), int64(model.NumElems(so[axis:]))
 	if err := fits32(n.Name, "the output's row length", ldy); err != nil {
 		return err

@@ -137,15 +137,6 @@ func emitExpand(b *builder, n *model.Node) error {
 	return b.strided(n.Name, binCopy, args[0], b.out(n.Outputs[0]), out, st)
 }
 
-// splitAxis is a Split node's axis, made non-negative for rank r.
-func splitAxis(n *model.Node, r int) int {
-	a := int(n.Attrs.Int("axis", 0))
-	if a < 0 {
-		a += r
-	}
-	return a
-}
-
 func splitReason(g *model.Graph, n *model.Node) string {
 	in := shapeOf(g, n.Input(0))
 	if len(in) == 0 {
@@ -171,7 +162,7 @@ func emitSplit(b *builder, n *model.Node) error {
 		return err
 	}
 	in := b.shape(n.Input(0))
-	axis := splitAxis(n, len(in))
+	axis, _ := axisOf(n, len(in), 0)
 	st := rowStrides(in)
 	var at int64
 	for _, o := range n.Outputs {

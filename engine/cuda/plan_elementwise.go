@@ -128,7 +128,7 @@ func emitGlobalPool(b *builder, n *model.Node) error {
 // 1/√(variance + ε) where the Mean and InvStdDev outputs are read.
 func emitLayerNorm(b *builder, n *model.Node) error {
 	s := b.shape(n.Input(0))
-	axis, _ := normAxis(n, len(s))
+	axis, _ := axisOf(n, len(s), -1)
 	d := int64(model.NumElems(s[axis:]))
 	args, err := b.args(n.Input(0), n.Input(1), n.Input(2))
 	if err != nil {

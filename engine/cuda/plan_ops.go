@@ -178,16 +178,6 @@ func dropoutReason(g *model.Graph, n *model.Node) string {
 	return ""
 }
 
-// normAxis is LayerNormalization's first normalized axis (the last by
-// default), made non-negative for rank r; ok is false outside [0, r).
-func normAxis(n *model.Node, r int) (int, bool) {
-	a := int(n.Attrs.Int("axis", -1))
-	if a < 0 {
-		a += r
-	}
-	return a, a >= 0 && a < r
-}
-
 // read reports whether a node of g or the graph's outputs read value name.
 func read(g *model.Graph, name string) bool {
 	if name == "" {
@@ -230,7 +220,7 @@ func layerNormReason(g *model.Graph, n *model.Node) string {
 	if len(x) == 0 {
 		return "a scalar has no CUDA plan"
 	}
-	axis, ok := normAxis(n, len(x))
+	axis, ok := axisOf(n, len(x), -1) // the last axis by default
 	if !ok {
 		return "a normalization axis outside the input's has no CUDA plan"
 	}
