@@ -119,7 +119,7 @@ func (k *attentionKernel) addMask(sc []float32, s, h, i0, m int) {
 	t := k.t
 	off := s*k.ms[0] + h*k.ms[1] + i0*k.ms[2]
 	if k.ms[3] == 1 {
-		actRows(sc, t, sc, t, k.mask[off:], k.ms[2], m, t, act{})
+		actRows(k.c.isa, sc, t, sc, t, k.mask[off:], k.ms[2], m, t, act{})
 		return
 	}
 	for i := 0; i < m; i++ {

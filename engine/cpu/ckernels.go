@@ -243,20 +243,6 @@ func cf(s []float32) *C.float {
 
 func cwin(g *window) *C.ik_win { return (*C.ik_win)(unsafe.Pointer(g)) }
 
-// actRows sets y = act(x + r) over rows × n values (row strides ldy, ldx and
-// ldr; r may be nil, x may be y).
-func actRows(y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	_, _ = y[(rows-1)*ldy+n-1], x[(rows-1)*ldx+n-1]
-	if r != nil {
-		_ = r[(rows-1)*ldr+n-1]
-	}
-	C.ik_act(cf(y), C.long(ldy), cf(x), C.long(ldx), cf(r), C.long(ldr), C.long(rows), C.long(n),
-		C.int(a.kind), C.float(a.p0), C.float(a.p1))
-}
-
 // softmaxRows replaces each of rows rows of n values (stride ld) with its softmax.
 func softmaxRows(s []float32, rows, n, ld int) {
 	if rows <= 0 || n <= 0 {

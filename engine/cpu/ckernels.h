@@ -36,6 +36,9 @@ typedef struct {
 // The activations of the fused ops' epilogues (act in Go).
 enum { IK_NONE, IK_RELU, IK_GELU, IK_GELU_TANH, IK_SIGMOID, IK_TANH, IK_CLIP, IK_LEAKY_RELU, IK_HARD_SIGMOID, IK_HARD_SWISH, IK_SWISH };
 
+// The instruction sets of the kernels that come in several builds (isa in Go).
+enum { IK_ISA_NONE, IK_ISA_BASELINE, IK_ISA_AVX2, IK_ISA_AVX512 };
+
 IK_INLINE v8f sel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
 
 IK_INLINE v8f clamp8(v8f v, float lo, float hi) {

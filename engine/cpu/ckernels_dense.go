@@ -104,9 +104,6 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define WD_NAME(s) s##_avx2
 #include "ckernels_wide.h"
 
-// The instruction sets of the kernel (isa in Go).
-enum { IK_ISA_NONE, IK_ISA_BASELINE, IK_ISA_AVX2, IK_ISA_AVX512 };
-
 // ik_dense_isa is the best instruction set this CPU runs the kernel with.
 static int ik_dense_isa(void) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

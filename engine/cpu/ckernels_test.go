@@ -19,19 +19,23 @@ func TestCKernelsMatchGo(t *testing.T) {
 	}
 	acts := []act{{}, {kind: actReLU}, {kind: actGELU}, {kind: actGELUTanh}, {kind: actSigmoid}, {kind: actTanh},
 		{kind: actClip, p0: -0.5, p1: 2}, {kind: actLeakyReLU, p0: 0.1}, {kind: actHardSigmoid, p0: 0.2, p1: 0.5}, {kind: actHardSwish}, {kind: actSwish}}
-	for _, n := range []int{1, 7, 8, 33, 1000} {
+	// Every build of the activations: the generic one and each instruction set's.
+	sets := append([]isa{isaNone}, isas()...)
+	for _, n := range []int{1, 7, 8, 15, 16, 17, 33, 1000} {
 		for _, a := range acts {
-			for _, withRes := range []bool{false, true} {
-				rows, ld := 3, n+2
-				y := randF(r, rows*ld, 6)
-				var res []float32
-				if withRes {
-					res = randF(r, rows*ld, 1)
+			for _, s := range sets {
+				for _, withRes := range []bool{false, true} {
+					rows, ld := 3, n+2
+					y := randF(r, rows*ld, 6)
+					var res []float32
+					if withRes {
+						res = randF(r, rows*ld, 1)
+					}
+					yc, yg := append([]float32(nil), y...), append([]float32(nil), y...)
+					epilogueRows(s, yc, rows, n, ld, res, a)
+					goActRows(yg, ld, yg, ld, res, ld, rows, n, a)
+					check("epilogue "+a.String()+" "+s.String(), yc, yg, 1e-6)
 				}
-				yc, yg := append([]float32(nil), y...), append([]float32(nil), y...)
-				epilogueRows(yc, rows, n, ld, res, a)
-				goActRows(yg, ld, yg, ld, res, ld, rows, n, a)
-				check("epilogue "+a.String(), yc, yg, 1e-6)
 			}
 		}
 		s := randF(r, 2*n, 30)
@@ -66,9 +70,11 @@ func TestCKernelsMatchGo(t *testing.T) {
 		for i, v := range x {
 			want[i] = float32(refAct(a, float64(v)))
 		}
-		got := append([]float32(nil), x...)
-		epilogueRows(got, 1, len(got), len(got), nil, a)
-		check("activation "+a.String()+" against float64", got, want, 1e-6)
+		for _, s := range sets {
+			got := append([]float32(nil), x...)
+			epilogueRows(s, got, 1, len(got), len(got), nil, a)
+			check("activation "+a.String()+" "+s.String()+" against float64", got, want, 1e-6)
+		}
 	}
 
 	// Exp at the extremes: huge negative arguments give (almost) zero, never NaN.
@@ -160,5 +166,24 @@ func TestCKernelsMatchGo(t *testing.T) {
 		affineRows(yc, x, s, sh, n, c, cl, 0, 6)
 		goAffineRows(yg, x, s, sh, n, c, cl, 0, 6)
 		check("affine", yc, yg, 1e-6)
+	}
+}
+
+// BenchmarkActivations times the epilogue of each transcendental activation
+// over 256 rows of 64 values in place, with each build that runs here.
+func BenchmarkActivations(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const rows, n = 256, 64
+	y := randF(r, rows*n, 4)
+	for _, a := range []act{{kind: actSigmoid}, {kind: actSwish}, {kind: actTanh}, {kind: actGELU}} {
+		for _, s := range append([]isa{isaNone}, isas()...) {
+			b.Run(a.String()+"/"+s.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					epilogueRows(s, y, rows, n, n, nil, a)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows*n), "ns/value")
+			})
+		}
 	}
 }

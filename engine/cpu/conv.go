@@ -403,7 +403,7 @@ func (k *convKernel) run(chunk, _, worker int) {
 	if k.r != nil {
 		r = k.r[r0*m : r1*m]
 	}
-	epilogueRows(k.y[r0*m:r1*m], r1-r0, m, m, r, k.act)
+	epilogueRows(k.c.isa, k.y[r0*m:r1*m], r1-r0, m, m, r, k.act)
 }
 
 // runWide computes output rows [r0, r1) of a convolution of one group

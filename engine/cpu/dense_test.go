@@ -270,7 +270,7 @@ func BenchmarkDense(b *testing.B) {
 				} else {
 					lib.Sgemm(blas.NoTrans, blas.Trans, sh.rows, sh.n, sh.k, 1, x, sh.k, w, sh.k, 1, y, sh.n)
 				}
-				epilogueRows(y, sh.rows, sh.n, sh.n, nil, act{kind: actReLU})
+				epilogueRows(isaNone, y, sh.rows, sh.n, sh.n, nil, act{kind: actReLU})
 			}
 			report(b)
 		})

@@ -90,7 +90,7 @@ func (k *mapKernel) run(chunk, chunks, _ int) {
 	c0, c1 := k.split.span(chunk, chunks)
 	lo, hi := c0*mapChunk, min(c1*mapChunk, k.n)
 	if lo < hi {
-		actRows(k.y[lo:hi], 0, k.x[lo:hi], 0, nil, 0, 1, hi-lo, k.act)
+		actRows(k.c.isa, k.y[lo:hi], 0, k.x[lo:hi], 0, nil, 0, 1, hi-lo, k.act)
 	}
 }
 

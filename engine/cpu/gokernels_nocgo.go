@@ -5,7 +5,7 @@ package cpu
 // Without cgo the engine uses the Go kernels (correct, not vectorized).
 const haveCKernels = false
 
-func actRows(y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
+func actRows(_ isa, y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
 	goActRows(y, ldy, x, ldx, r, ldr, rows, n, a)
 }
 func softmaxRows(s []float32, rows, n, ld int) { goSoftmaxRows(s, rows, n, ld) }

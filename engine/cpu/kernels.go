@@ -96,12 +96,13 @@ func (a act) apply(x float32) float32 {
 }
 
 // epilogueRows applies act(y + r) in place to rows × n values of y (row
-// stride ld; r has the same layout, or is nil).
-func epilogueRows(y []float32, rows, n, ld int, r []float32, a act) {
+// stride ld; r has the same layout, or is nil), with the kernels of
+// instruction set s (see actRows).
+func epilogueRows(s isa, y []float32, rows, n, ld int, r []float32, a act) {
 	if r == nil && a.kind == actNone {
 		return
 	}
-	actRows(y, ld, y, ld, r, ld, rows, n, a)
+	actRows(s, y, ld, y, ld, r, ld, rows, n, a)
 }
 
 // window is the geometry of a convolution's or a pool's window over NHWC

@@ -382,7 +382,7 @@ func (o *gemmOp) run(chunk, chunks, worker int) {
 		if o.r != nil {
 			r = o.r[r0*o.outF:]
 		}
-		epilogueRows(y, r1-r0, o.outF, o.outF, r, o.act)
+		epilogueRows(o.c.isa, y, r1-r0, o.outF, o.outF, r, o.act)
 	default:
 		if o.byRows {
 			r0, r1 := span(o.rows, chunk, chunks, 1)
@@ -414,7 +414,7 @@ func (o *gemmOp) tile(r0, r1, c0, c1 int) {
 	if o.r != nil {
 		r = o.r[r0*ld+c0:]
 	}
-	epilogueRows(y, m, n, ld, r, o.act)
+	epilogueRows(o.c.isa, y, m, n, ld, r, o.act)
 }
 
 // linearKernel runs a model.OpLinear node: Y = act(X·Wᵀ + B + R) with X's

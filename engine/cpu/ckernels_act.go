@@ -1,0 +1,87 @@
+//go:build cgo
+
+package cpu
+
+/*
+#cgo CFLAGS: -O3 -Wno-psabi
+#include "ckernels.h"
+
+// The transcendental activations of the epilogues (sigmoid, SiLU, tanh,
+// GELU) for AVX-512 and for AVX2+FMA, one source (ckernels_act.h) built for
+// each: e^x only of non-positive arguments, and the reciprocal from the
+// CPU's estimate and a Newton step instead of a division (a vector division
+// alone cost about as much as the rest of the sigmoid). The other
+// activations, and the transcendental ones on a CPU without AVX2, take ik_act.
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+#define AC_VT v16f
+#define AC_VI v16i
+#define AC_VL 16
+#define AC_RCP(d) ((v16f)_mm512_rcp14_ps((__m512)(d)))
+#define AC_MAX(a, b) ((v16f)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#define AC_MIN(a, b) ((v16f)_mm512_min_ps((__m512)(a), (__m512)(b)))
+#define AC_ATTR __attribute__((target("arch=x86-64-v4")))
+#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
+#define AC_NAME(s) s##_avx512
+#include "ckernels_act.h"
+#define AC_VT v8f
+#define AC_VI v8i
+#define AC_VL 8
+#define AC_RCP(d) ((v8f)_mm256_rcp_ps((__m256)(d)))
+#define AC_MAX(a, b) ((v8f)_mm256_max_ps((__m256)(a), (__m256)(b)))
+#define AC_MIN(a, b) ((v8f)_mm256_min_ps((__m256)(a), (__m256)(b)))
+#define AC_ATTR __attribute__((target("arch=x86-64-v3")))
+#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v3")))
+#define AC_NAME(s) s##_avx2
+#include "ckernels_act.h"
+#define IK_HAVE_ACT_ISA 1
+#else
+#define IK_HAVE_ACT_ISA 0
+#endif
+
+void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows, long n,
+		int act, float p0, float p1);
+
+// ik_act_rows is ik_act with instruction set isa (an IK_ISA_ code, at most
+// what the CPU runs) for the transcendental activations.
+static void ik_act_rows(int isa, float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows,
+		long n, int act, float p0, float p1) {
+#if IK_HAVE_ACT_ISA
+	switch (act) {
+	case IK_GELU:
+	case IK_GELU_TANH:
+	case IK_SIGMOID:
+	case IK_TANH:
+	case IK_SWISH:
+		if (isa == IK_ISA_AVX512) {
+			ik_act_avx512(y, ldy, x, ldx, r, ldr, rows, n, act);
+			return;
+		}
+		if (isa == IK_ISA_AVX2) {
+			ik_act_avx2(y, ldy, x, ldx, r, ldr, rows, n, act);
+			return;
+		}
+	}
+#endif
+	ik_act(y, ldy, x, ldx, r, ldr, rows, n, act, p0, p1);
+}
+*/
+import "C"
+
+// actRows sets y = act(x + r) over rows × n values (row strides ldy, ldx and
+// ldr; r may be nil, x may be y), with the kernels of instruction set s (at
+// most cpuISA; isaNone and isaBaseline take the generic build).
+func actRows(s isa, y []float32, ldy int, x []float32, ldx int, r []float32, ldr, rows, n int, a act) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_, _ = y[(rows-1)*ldy+n-1], x[(rows-1)*ldx+n-1]
+	if r != nil {
+		_ = r[(rows-1)*ldr+n-1]
+	}
+	C.ik_act_rows(C.int(s), cf(y), C.long(ldy), cf(x), C.long(ldx), cf(r), C.long(ldr), C.long(rows), C.long(n),
+		C.int(a.kind), C.float(a.p0), C.float(a.p1))
+}
