@@ -6,12 +6,10 @@ package cpu
 #cgo CFLAGS: -O3 -Wno-psabi
 #include "ckernels.h"
 
-// The transcendental activations of the epilogues (sigmoid, SiLU, tanh,
-// GELU) for AVX-512 and for AVX2+FMA, one source (ckernels_act.h) built for
-// each: e^x only of non-positive arguments, and the reciprocal from the
-// CPU's estimate and a Newton step instead of a division (a vector division
-// alone cost about as much as the rest of the sigmoid). The other
-// activations, and the transcendental ones on a CPU without AVX2, take ik_act.
+// The activations of the epilogues for AVX-512 and for AVX2+FMA, one source
+// (ckernels_act.h) built for each, the transcendental ones (sigmoid, SiLU,
+// tanh, GELU) with the reciprocal from the CPU's estimate and a Newton step
+// instead of a division. A CPU without AVX2 takes ik_act.
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
@@ -45,25 +43,18 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 void ik_act(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows, long n,
 		int act, float p0, float p1);
 
-// ik_act_rows is ik_act with instruction set isa (an IK_ISA_ code, at most
-// what the CPU runs) for the transcendental activations.
+// ik_act_rows is ik_act with the build for instruction set isa (an IK_ISA_
+// code, at most what the CPU runs).
 static void ik_act_rows(int isa, float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows,
 		long n, int act, float p0, float p1) {
 #if IK_HAVE_ACT_ISA
-	switch (act) {
-	case IK_GELU:
-	case IK_GELU_TANH:
-	case IK_SIGMOID:
-	case IK_TANH:
-	case IK_SWISH:
-		if (isa == IK_ISA_AVX512) {
-			ik_act_avx512(y, ldy, x, ldx, r, ldr, rows, n, act);
-			return;
-		}
-		if (isa == IK_ISA_AVX2) {
-			ik_act_avx2(y, ldy, x, ldx, r, ldr, rows, n, act);
-			return;
-		}
+	if (isa == IK_ISA_AVX512) {
+		ik_act_avx512(y, ldy, x, ldx, r, ldr, rows, n, act, p0, p1);
+		return;
+	}
+	if (isa == IK_ISA_AVX2) {
+		ik_act_avx2(y, ldy, x, ldx, r, ldr, rows, n, act, p0, p1);
+		return;
 	}
 #endif
 	ik_act(y, ldy, x, ldx, r, ldr, rows, n, act, p0, p1);

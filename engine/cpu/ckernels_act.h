@@ -1,4 +1,5 @@
-// The transcendental activations without a division (see ckernels_act.go),
+// The activations of the epilogues, the transcendental ones without a
+// division (see ckernels_act.go),
 // written once and instantiated once per instruction set: the including
 // file defines
 //
@@ -60,8 +61,19 @@ AC_HELPER AC_VT AC_NAME(gelu)(AC_VT x) {
 	return 0.5f * x * (1.0f + (AC_VT)((AC_VI)erfa | sign));
 }
 
-AC_HELPER AC_VT AC_NAME(act)(AC_VT v, const int act) {
+// x where the sign bit of s is clear, y where it is set.
+AC_HELPER AC_VT AC_NAME(signsel)(AC_VT s, AC_VT x, AC_VT y) {
+	AC_VI neg = (AC_VI)s >> 31;
+	return (AC_VT)(((AC_VI)y & neg) | ((AC_VI)x & ~neg));
+}
+
+// act(v) for one of the IK_ activations; p0 and p1 are its parameters. NaN
+// stays NaN, as in the Go kernels.
+AC_HELPER AC_VT AC_NAME(act)(AC_VT v, const int act, float p0, float p1) {
+	const AC_VT zero = {0}, one = zero + 1.0f;
 	switch (act) {
+	case IK_RELU:
+		return AC_MAX(zero, v);
 	case IK_GELU:
 		return AC_NAME(gelu)(v);
 	case IK_GELU_TANH:
@@ -70,6 +82,14 @@ AC_HELPER AC_VT AC_NAME(act)(AC_VT v, const int act) {
 		return AC_NAME(sigmoid)(v);
 	case IK_TANH:
 		return AC_NAME(tanh)(v);
+	case IK_CLIP:
+		return AC_MIN(zero + p1, AC_MAX(zero + p0, v));
+	case IK_LEAKY_RELU:
+		return AC_NAME(signsel)(v, v, v * p0);
+	case IK_HARD_SIGMOID:
+		return AC_MIN(one, AC_MAX(zero, v * p0 + p1));
+	case IK_HARD_SWISH:
+		return v * AC_MIN(one, AC_MAX(zero, v * (1.0f / 6.0f) + 0.5f));
 	case IK_SWISH:
 		return v * AC_NAME(sigmoid)(v);
 	}
@@ -77,13 +97,13 @@ AC_HELPER AC_VT AC_NAME(act)(AC_VT v, const int act) {
 }
 
 // One row: yy = act(xx + rr) (rr may be null); act is a constant where it is inlined.
-AC_HELPER void AC_NAME(row)(float *yy, const float *xx, const float *rr, long n, const int act) {
+AC_HELPER void AC_NAME(row)(float *yy, const float *xx, const float *rr, long n, const int act, float p0, float p1) {
 	long j = 0;
 	for (; j + AC_VL <= n; j += AC_VL) {
 		AC_VT v, q = {0};
 		memcpy(&v, xx + j, sizeof v);
 		if (rr) memcpy(&q, rr + j, sizeof q);
-		v = AC_NAME(act)(v + q, act);
+		v = AC_NAME(act)(v + q, act, p0, p1);
 		memcpy(yy + j, &v, sizeof v);
 	}
 	if (j < n) {
@@ -91,24 +111,29 @@ AC_HELPER void AC_NAME(row)(float *yy, const float *xx, const float *rr, long n,
 		AC_VT v = {0}, q = {0};
 		memcpy(&v, xx + j, m * sizeof(float));
 		if (rr) memcpy(&q, rr + j, m * sizeof(float));
-		v = AC_NAME(act)(v + q, act);
+		v = AC_NAME(act)(v + q, act, p0, p1);
 		memcpy(yy + j, &v, m * sizeof(float));
 	}
 }
 
-// y[i][j] = act(x[i][j] + r[i][j]) for the transcendental activations
-// (IK_GELU, IK_GELU_TANH, IK_SIGMOID, IK_TANH, IK_SWISH); see ik_act_rows.
-AC_ATTR void AC_NAME(ik_act)(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows,
-		long n, int act) {
+// y[i][j] = act(x[i][j] + r[i][j]) for i < rows, j < n (r may be null; x may be y).
+static AC_ATTR void AC_NAME(ik_act)(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows,
+		long n, int act, float p0, float p1) {
 #define AC_CASE(A) \
 	case A: \
-		for (long i = 0; i < rows; i++) AC_NAME(row)(y + i * ldy, x + i * ldx, r ? r + i * ldr : 0, n, A); \
+		for (long i = 0; i < rows; i++) AC_NAME(row)(y + i * ldy, x + i * ldx, r ? r + i * ldr : 0, n, A, p0, p1); \
 		break;
 	switch (act) {
+	AC_CASE(IK_NONE)
+	AC_CASE(IK_RELU)
 	AC_CASE(IK_GELU)
 	AC_CASE(IK_GELU_TANH)
 	AC_CASE(IK_SIGMOID)
 	AC_CASE(IK_TANH)
+	AC_CASE(IK_CLIP)
+	AC_CASE(IK_LEAKY_RELU)
+	AC_CASE(IK_HARD_SIGMOID)
+	AC_CASE(IK_HARD_SWISH)
 	AC_CASE(IK_SWISH)
 	}
 #undef AC_CASE

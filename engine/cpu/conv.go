@@ -155,7 +155,7 @@ func (k *convKernel) plan(batch int) {
 	case k.cg == 1 && k.mg == 1:
 		k.mode = convDepthwise
 		k.packed = g.kh * g.kw * k.m
-		if g.sw == 1 {
+		if k.dwRepeat() {
 			k.packed += g.kh * g.kw * g.ow * k.m // the weights repeated along a row
 		}
 	case k.groups == 1 && directConv(g, k.m):
@@ -211,6 +211,11 @@ func directScratch(g *window, outC int) int {
 	owp := roundUp(g.ow, 8)
 	return g.kh*(owp+g.kh-1) + outC*owp
 }
+
+// dwRepeat says a depthwise convolution keeps each tap's weights repeated
+// along an output row (wr): the generic kernel's way at stride 1. With AVX2
+// and up the kernel of dwConvAct reads the weights once per tile instead.
+func (k *convKernel) dwRepeat() bool { return k.g.sw == 1 && k.c.isa < isaAVX2 }
 
 // workers is how many goroutines may run the chunks (each needs its own buffer).
 func (k *convKernel) workers() int { return min(k.parts, k.chunks) }
@@ -287,7 +292,7 @@ func (k *convKernel) bind() {
 				k.w[t*k.m+c] = w[c*kk+t]
 			}
 		}
-		if g.sw == 1 {
+		if k.dwRepeat() {
 			k.wr = k.w[kk*k.m:]
 			for t := 0; t < kk; t++ {
 				for ox := 0; ox < g.ow; ox++ {
@@ -373,6 +378,10 @@ func (k *convKernel) run(chunk, _, worker int) {
 		}
 		r0, r1 = u0*g.ow, u1*g.ow
 	case convDepthwise:
+		if k.c.isa >= isaAVX2 {
+			dwConvAct(k.c.isa, k.x, k.w, k.b, k.r, k.y, g, u0, u1, k.act)
+			return
+		}
 		dwConv(k.x, k.w, k.wr, k.b, k.y, g, u0, u1)
 		r0, r1 = u0*g.ow, u1*g.ow
 	default:

@@ -23,6 +23,14 @@ func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
 	}
 }
 func dwConv(x, w, _, b, y []float32, g *window, q0, q1 int) { goDwConv(x, w, b, y, g, q0, q1) }
+func dwConvAct(_ isa, x, w, b, r, y []float32, g *window, q0, q1 int, a act) {
+	goDwConv(x, w, b, y, g, q0, q1)
+	m, n := q0*g.ow*g.c, q1*g.ow*g.c
+	if r != nil {
+		r = r[m:n]
+	}
+	goActRows(y[m:n], g.c, y[m:n], g.c, r, g.c, (q1-q0)*g.ow, g.c, a)
+}
 func poolRows(x, y []float32, g *window, avg, countPad bool, q0, q1 int) {
 	goPoolRows(x, y, g, avg, countPad, q0, q1)
 }
