@@ -122,25 +122,6 @@ void ik_dwconv(const float *x, const float *w, const float *wr, const float *b, 
 */
 import "C"
 
-// convC1 runs the direct single-channel convolution for output image rows
-// [q0, q1) (see goConvC1), in C, with ReLU applied when relu is set.
-func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
-	r := C.int(0)
-	if relu {
-		r = 1
-	}
-	if q1 <= q0 {
-		return
-	}
-	_ = y[q1*g.ow*outC-1]
-	_ = x[(q1-1)/g.oh*g.h*g.w+g.h*g.w-1]
-	_ = w[outC*g.kh*g.kw-1]
-	_ = b[outC-1]
-	_ = buf[directScratch(g, outC)-1]
-	C.ik_conv_c1(cf(x), cf(w), cf(b), cf(y), cf(buf), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.ph),
-		C.long(g.oh), C.long(g.ow), C.long(outC), C.long(q0), C.long(q1), r)
-}
-
 // dwConv runs the depthwise convolution for output image rows [q0, q1) (see
 // ik_dwconv; wr may be nil).
 func dwConv(x, w, wr, b, y []float32, g *window, q0, q1 int) {

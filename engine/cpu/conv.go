@@ -206,9 +206,9 @@ func directConv(g *window, outC int) bool {
 
 // directScratch is the floats one worker of a direct convolution needs: k
 // zero-padded input rows and outC output rows, each rounded up to whole
-// vectors of 8 (ow + k − 1 = w + 2·pad at stride 1).
+// vectors of 16 (ow + k − 1 = w + 2·pad at stride 1).
 func directScratch(g *window, outC int) int {
-	owp := roundUp(g.ow, 8)
+	owp := roundUp(g.ow, 16)
 	return g.kh*(owp+g.kh-1) + outC*owp
 }
 
@@ -372,7 +372,7 @@ func (k *convKernel) run(chunk, _, worker int) {
 		}
 		// ReLU is applied as the output is stored when nothing comes between.
 		fused := k.act.kind == actReLU && k.r == nil
-		convC1(k.x, k.w, k.b, k.y, k.col[worker], g, m, u0, u1, fused)
+		convC1(k.c.isa, k.x, k.w, k.b, k.y, k.col[worker], g, m, u0, u1, fused)
 		if fused {
 			return
 		}

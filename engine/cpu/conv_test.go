@@ -50,7 +50,10 @@ func TestConvC1MatchesIm2col(t *testing.T) {
 			}
 			goConvC1(x, w, b, y, buf, g, outC, q0, q1)
 		}
-		for name, f := range map[string]func(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool){"engine": convC1, "Go": goNoReLU} {
+		generic := func(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
+			convC1(isaNone, x, w, b, y, buf, g, outC, q0, q1, relu)
+		}
+		for name, f := range map[string]func(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool){"engine": generic, "Go": goNoReLU} {
 			for _, relu := range []bool{false, true} {
 				if relu && name == "Go" {
 					continue

@@ -16,7 +16,7 @@ func reduceRows(x, y []float32, n, r0, r1 int, isMax bool) { goReduceRows(x, y, 
 func im2col(col, x []float32, g *window, coff, cg, r0, r1 int) {
 	goIm2col(col, x, g, coff, cg, r0, r1)
 }
-func convC1(x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
+func convC1(_ isa, x, w, b, y, buf []float32, g *window, outC, q0, q1 int, relu bool) {
 	goConvC1(x, w, b, y, buf, g, outC, q0, q1)
 	if relu {
 		goActRows(y[q0*g.ow*outC:], outC, y[q0*g.ow*outC:], outC, nil, 0, (q1-q0)*g.ow, outC, act{kind: actReLU})
