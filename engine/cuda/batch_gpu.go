@@ -125,8 +125,9 @@ func (g *gpu) allocBatch(plan *Plan, wptrs []cu.DevicePtr) error {
 }
 
 // staging allocates one page-locked block for a list of inputs or outputs
-// and returns it and a tensor over it for each: float32, or int64 for an
-// integer input (each tensor starts on an 8-byte boundary).
+// and returns it and a tensor over it for each: float32, or the integers
+// of an integer or bool value (int64; an int32 tensor says int32, a bool
+// one int64); each tensor starts on an 8-byte boundary.
 func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
 	var total int64
 	for _, io := range l {
@@ -142,13 +143,18 @@ func staging(l []IO) (unsafe.Pointer, []*model.Tensor, error) {
 	ts := make([]*model.Tensor, len(l))
 	var at int64
 	for i, io := range l {
+		dt := io.DType()
+		if dt == model.Bool {
+			dt = model.Int64
+		}
 		if io.Floats == 0 {
-			ts[i] = model.NewTensor(io.DType(), io.Shape...)
+			ts[i] = model.NewTensor(dt, io.Shape...)
 			continue
 		}
 		base := unsafe.Add(p, at)
 		if io.Type == ElemI64 {
 			ts[i] = model.Ints(io.Shape, unsafe.Slice((*int64)(base), io.Floats))
+			ts[i].DType = dt
 		} else {
 			ts[i] = model.Floats(io.Shape, unsafe.Slice((*float32)(base), io.Floats))
 		}

@@ -239,7 +239,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 9, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -276,6 +276,23 @@ func runKernel(mem [][]float32, l *Launch) error {
 		x, y, n := a.ptr(0), a.ptr(1), a.int(2)
 		for i := range n {
 			y[i] = float32(int64At(x, i))
+		}
+	case KGather:
+		x, idx, y := a.ptr(0), a.ptr(1), a.ptr(2)
+		outer, axis, nidx, inner := a.int(3), a.int(4), a.int(5), a.int(6)
+		for o := range outer {
+			for j := range nidx {
+				k := int64At(idx, j)
+				if k < 0 {
+					k += axis
+				}
+				row := y[(o*nidx+j)*inner : (o*nidx+j+1)*inner]
+				if k < 0 || k >= axis {
+					clear(row)
+					continue
+				}
+				copy(row, x[(o*axis+k)*inner:])
+			}
 		}
 	case KGatherRows:
 		table, idx, y := a.ptr(0), a.ptr(1), a.ptr(2)
@@ -415,6 +432,8 @@ func runKernel(mem [][]float32, l *Launch) error {
 		pool(a)
 	case KBinary:
 		binaryOp(a)
+	case KBinaryTyped:
+		typedOp(a)
 	case KCopyRows:
 		x, y := a.ptr(0), a.ptr(1)
 		rows, cols, ldy := a.int(2), a.int(3), a.int(4)

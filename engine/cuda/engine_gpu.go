@@ -298,9 +298,13 @@ func (e *Executor) run(in, out []*model.Tensor, times []time.Duration) (engine.T
 // shapes, valid until the next Prepare or Close. A caller that fills the
 // inputs there and passes both lists to Run saves the host copies; the H2D
 // and D2H copies stay inside every batch. With several GPUs the staging is
-// one buffer per GPU, not one tensor: nil, nil.
+// one buffer per GPU, not one tensor, and a bool input or output is staged
+// as int64: nil, nil.
 func (e *Executor) HostBuffers() (in, out []*model.Tensor) {
 	if e.batch == 0 || len(e.gpus) != 1 {
+		return nil, nil
+	}
+	if p := e.gpus[0].batch.plan; !stagedAsIs(p.Inputs) || !stagedAsIs(p.Outputs) {
 		return nil, nil
 	}
 	return e.gpus[0].batch.hostIn, e.gpus[0].batch.hostOut

@@ -213,7 +213,8 @@ func (g *gpu) upload(b Buffer) (cu.DevicePtr, error) {
 	case b.Const == nil:
 		err = check("cuMemsetD8("+b.Name+")", cu.MemsetD8(p, 0, b.Bytes()))
 	case b.Type == ElemI64:
-		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&b.Const.I64[0]), b.Bytes()))
+		v := constInt64(b.Const)
+		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&v[0]), b.Bytes()))
 	case b.Type != ElemF32:
 		h := halfBits(b.Type, b.Const.F32)
 		err = check("cuMemcpyHtoD("+b.Name+")", cu.MemcpyHtoD(p, unsafe.Pointer(&h[0]), b.Bytes()))

@@ -181,9 +181,55 @@ func oddMasked(t testing.TB) *model.Model {
 	return n.model(t, c)
 }
 
+// oddTyped computes with integers and bools (infertop_binary_typed):
+// ids [N,4] (an embedding's, so they vary) compared, selected, raised to
+// integer and float32 powers, added, divided and cast to int32 and back;
+// a float32 input raised to an integer power, compared with itself,
+// selected where |3x| ≥ 1 (a float32 cast to int64, then bool), and
+// Dropout's mask; Gather along the last axis of float32 and int64 values. Its outputs are float32.
+func oddTyped(t testing.TB) *model.Model {
+	n := newTnet("odd-typed")
+	ids := n.b.Input("ids", model.Int64, model.Shape{model.Sym("batch"), model.Fixed(4)})
+	x := n.input("x", 4)
+	cast := func(name, v string, to model.DType) string {
+		return n.op("Cast", name, model.Attrs{"to": model.IntAttr(int64(to))}, v)
+	}
+	emb := n.op("Gather", "emb", nil, n.param("table", 1, 9, 3), ids) // [N,4,3]
+	eq := n.op("Equal", "eq", nil, ids, n.ints("three", 3, 1, 3, 5))  // bool [N,4]
+	w := n.op("Where", "pick", nil, eq, ids, n.ints("seven", 7))      // int64
+	sq := n.op("Pow", "sq", nil, w, n.ints("two", 2))                 // int ^ int
+	rt := n.op("Pow", "rt", nil, ids, n.scalar("half", 0.5))          // int ^ float → int
+	q := n.op("Div", "div", nil, n.op("Sub", "sub", nil, n.op("Add", "add", nil, sq, rt), ids), n.ints("d", 3))
+	i32 := cast("i32", n.op("Mul", "mul", nil, q, n.ints("m", -2)), model.Int32)
+	ints := cast("ints", n.op("Mul", "mul32", nil, i32, i32), model.Float32)
+	x2 := n.op("Pow", "x2", nil, x, n.ints("e", 3))                                                              // float ^ int
+	pos := cast("pos", cast("posi", n.op("Mul", "x3", nil, x, n.scalar("three.f", 3)), model.Int64), model.Bool) // |x| ≥ 1/3
+	sel := n.op("Where", "sel", nil, n.op("Equal", "self", nil, x, x), x2, n.scalar("z", 0))
+	sel = n.op("Where", "sel2", nil, pos, n.scalar("big", 9), sel)
+	drop := n.b.OpN("Dropout", "drop", nil, 2, x)
+	mask := cast("maskf", drop[1], model.Float32)
+	cols := n.op("Gather", "cols", model.Attrs{"axis": model.IntAttr(1)}, x, n.ints("which", 3, -1, 0))
+	picked := cast("pickf", n.op("Gather", "pick2", model.Attrs{"axis": model.IntAttr(-1)}, ids, n.ints("which2", 1, 2)), model.Float32)
+	return n.model(t, emb, ints, sel, n.op("Add", "dx", nil, drop[0], mask), cols, picked)
+}
+
+// oddMatMuls multiplies run-time operands: [N,2,3,4]·[N,1,4,5] (the second
+// expanded along the 2), a constant [3,3] before a batch of matrices
+// (read again for each), and a 1-D constant after one.
+func oddMatMuls(t testing.TB) *model.Model {
+	n := newTnet("odd-matmuls")
+	a := n.input("a", 2, 3, 4)
+	b := n.op("Relu", "relu", nil, n.input("b", 1, 4, 5))
+	ab := n.op("MatMul", "ab", nil, a, b)
+	left := n.op("MatMul", "left", nil, n.param("l", 3, 3, 3), a)
+	vec := n.op("MatMul", "vec", nil, a, n.param("v", 4, 4))
+	return n.model(t, ab, left, vec)
+}
+
 // opsModels are the graphs of this file and the fixtures.
 func opsModels(t testing.TB) []*model.Model {
-	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t), oddOneD(t)}, fixtureModels(t)...)
+	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t), oddOneD(t),
+		oddTyped(t), oddMatMuls(t)}, fixtureModels(t)...)
 }
 
 // TestDirectConvPlans: a depthwise convolution takes the direct way, or

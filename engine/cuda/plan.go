@@ -48,8 +48,9 @@ const (
 	ElemF16
 	// ElemBF16 is bfloat16.
 	ElemBF16
-	// ElemI64 is a 64-bit integer: token ids and masks a graph takes as
-	// inputs (and their reshapes), read by Gather and Cast.
+	// ElemI64 is a 64-bit integer: every integer and bool value (token
+	// ids, masks, shapes, comparisons), held widened as the CPU engine
+	// holds integers; a bool is 0 or 1.
 	ElemI64
 )
 
@@ -104,13 +105,28 @@ type Buffer struct {
 func (b Buffer) Bytes() int64 { return b.Floats * b.Type.Size() }
 
 // elemOf is the element type that holds values of dtype dt on the device:
-// float32, or int64 for the integer types (held widened, as the CPU
-// engine holds them).
+// float32, or int64 for the integer types and bool (held widened, as the
+// CPU engine holds integers).
 func elemOf(dt model.DType) Elem {
-	if dt.IsInt() {
+	if dt.IsInt() || dt == model.Bool {
 		return ElemI64
 	}
 	return ElemF32
+}
+
+// constInt64 is an integer or bool constant's values as the device holds
+// them (int64; a bool 0 or 1).
+func constInt64(t *model.Tensor) []int64 {
+	if t.DType != model.Bool {
+		return t.I64
+	}
+	v := make([]int64, len(t.Bool))
+	for i, b := range t.Bool {
+		if b {
+			v[i] = 1
+		}
+	}
+	return v
 }
 
 // Ref points into a buffer: buffer index and offset in float32 values.
@@ -256,8 +272,10 @@ type IO struct {
 	Shape []int
 	// Floats is its size in values of its Type.
 	Floats int64
-	// Type is float32, or int64 for an integer input.
+	// Type is float32, or int64 for an integer or bool value.
 	Type Elem
+	// DT is the value's dtype in the graph.
+	DT model.DType
 }
 
 // Bytes is the size of the input or output in bytes.
@@ -265,7 +283,10 @@ func (io IO) Bytes() int64 { return io.Floats * io.Type.Size() }
 
 // DType is the input's or output's dtype in the graph's terms.
 func (io IO) DType() model.DType {
-	if io.Type == ElemI64 {
+	switch {
+	case io.DT != model.Undefined:
+		return io.DT
+	case io.Type == ElemI64:
 		return model.Int64
 	}
 	return model.Float32

@@ -71,6 +71,18 @@ func mergeAxes(out []int, as, bs []int64) (n0, sa0, sb0 int64, inner [][3]int64,
 	return n0, sa0, sb0, inner, nil
 }
 
+// arithReason accepts Add, Sub, Mul, Div and Pow of float32 values, and
+// of integers (Pow also of an integer and a float32).
+func arithReason(g *model.Graph, n *model.Node) string {
+	if r := typedReason(g, n, true); r != "" {
+		return r
+	}
+	if !allFloat(g, n) && n.Op != "Pow" && g.Values[n.Input(0)].DType != g.Values[n.Input(1)].DType {
+		return "operands of two types have no CUDA plan"
+	}
+	return binaryReason(g, n)
+}
+
 func binaryReason(g *model.Graph, n *model.Node) string {
 	if _, _, _, _, err := broadcastAxes(shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))); err != nil {
 		return err.Error() + " has no CUDA plan yet"
@@ -82,6 +94,9 @@ func binaryReason(g *model.Graph, n *model.Node) string {
 // shape is infertop_residual_add; everything else one infertop_binary
 // launch whose grid's x covers the values of one sample and y the samples.
 func emitBinary(b *builder, n *model.Node) error {
+	if !allFloat(b.g, n) {
+		return typedArith(b, n)
+	}
 	args, err := b.args(n.Input(0), n.Input(1))
 	if err != nil {
 		return err
@@ -109,22 +124,33 @@ func (b *builder) binary(node string, op int64, a, c Arg, y Ref, so, sa, sc []in
 
 // launchBinary launches infertop_binary over axes laid out by mergeAxes.
 func (b *builder) launchBinary(node string, op int64, a, c Arg, y Ref, n0, sa0, sc0 int64, inner [][3]int64) error {
+	per, ps, err := b.binaryGeometry(node, n0, sa0, sc0, inner)
+	if err != nil {
+		return err
+	}
+	ps = append([]Arg{a, c, ptr(y), i64(op)}, ps...)
+	b.launch(node, KBinary, Dim3{X: blocks(per, Block), Y: clampInt(n0), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, ps...)
+	return nil
+}
+
+// binaryGeometry returns the values per outer index and the walk's
+// parameters from n0 on, the inner axes padded to binaryInner.
+func (b *builder) binaryGeometry(node string, n0, sa0, sc0 int64, inner [][3]int64) (int64, []Arg, error) {
 	per := int64(1)
 	for _, ax := range inner {
 		per *= ax[0]
 	}
 	if err := fits32(node, "the values per sample", per); err != nil {
-		return err
+		return 0, nil, err
 	}
-	ps := []Arg{a, c, ptr(y), i64(op), i64(n0), i64(sa0), i64(sc0)}
+	ps := []Arg{i64(n0), i64(sa0), i64(sc0)}
 	for range binaryInner - len(inner) {
 		ps = append(ps, i64(1), i64(0), i64(0))
 	}
 	for _, ax := range inner {
 		ps = append(ps, i64(ax[0]), i64(ax[1]), i64(ax[2]))
 	}
-	b.launch(node, KBinary, Dim3{X: blocks(per, Block), Y: clampInt(n0), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}, ps...)
-	return nil
+	return per, ps, nil
 }
 
 // copyRows launches infertop_copy_rows: x [rows, cols] into rows of length

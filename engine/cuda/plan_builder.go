@@ -41,7 +41,7 @@ func (b *builder) run() error {
 		t := elemOf(v.DType)
 		r := Ref{Buf: b.add(Buffer{Name: name, Role: RoleInput, Floats: int64(v.Shape.Elems()), Type: t})}
 		b.refs[name] = r
-		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems()), Type: t})
+		b.plan.Inputs = append(b.plan.Inputs, IO{Name: name, Ref: r, Shape: v.Shape.Ints(), Floats: int64(v.Shape.Elems()), Type: t, DT: v.DType})
 	}
 	if b.opts.fullWorkspace {
 		if ws := workspaceFloats(b.g); ws > 0 {
@@ -83,8 +83,8 @@ func (b *builder) run() error {
 		if err != nil {
 			return err
 		}
-		s := b.shape(name)
-		b.plan.Outputs = append(b.plan.Outputs, IO{Name: name, Ref: r, Shape: s, Floats: int64(model.NumElems(s))})
+		s, dt := b.shape(name), b.g.Values[name].DType
+		b.plan.Outputs = append(b.plan.Outputs, IO{Name: name, Ref: r, Shape: s, Floats: int64(model.NumElems(s)), Type: elemOf(dt), DT: dt})
 	}
 	b.mem.finish(len(b.plan.Steps))
 	return nil
@@ -146,9 +146,15 @@ func (b *builder) args(names ...string) ([]Arg, error) {
 	return out, nil
 }
 
+// floats is how many float32 values of memory a value takes (two per
+// value of an integer or bool one).
+func (b *builder) floats(name string) int64 {
+	return b.elems(name) * elemOf(b.g.Values[name].DType).Size() / 4
+}
+
 // out places a value the current node writes and returns where.
 func (b *builder) out(name string) Ref {
-	r := b.mem.placeValue(name, b.elems(name))
+	r := b.mem.placeValue(name, b.floats(name))
 	b.refs[name] = r
 	return r
 }
@@ -160,7 +166,7 @@ func (b *builder) alias(to, from string) error {
 		return err
 	}
 	b.refs[to] = r
-	b.mem.alias(to, r, b.elems(to))
+	b.mem.alias(to, r, b.floats(to))
 	return nil
 }
 

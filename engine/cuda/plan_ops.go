@@ -44,12 +44,14 @@ const (
 	KCastI64       = "infertop_cast_i64"
 	KGatherRows    = "infertop_gather_rows"
 	KReduceRows    = "infertop_reduce_rows"
+	KBinaryTyped   = "infertop_binary_typed"
+	KGather        = "infertop_gather"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -64,8 +66,12 @@ type opPlan struct {
 	// every other value a node reads or writes is float32, but an alias
 	// renames a value of any of the two.
 	intIns []int
+	// typed marks an op whose check accepts values of other types than
+	// float32 itself (plan_typed.go).
+	typed bool
 	// check says why a node cannot be turned into steps, "" when it can. It
-	// runs once the node's values are known to be float32.
+	// runs once the node's values are known to be float32, or of the
+	// types the op plans for when it is typed.
 	check func(g *model.Graph, n *model.Node) string
 	// emit adds the node's steps to the plan.
 	emit func(b *builder, n *model.Node) error
@@ -87,9 +93,13 @@ func opPlanOf(op string) (opPlan, bool) {
 	case "Clip":
 		return opPlan{dataIns: 1, check: clipReason, emit: emitClip}, true
 	case "Dropout":
-		return opPlan{alias: true, dataIns: 1, check: dropoutReason, emit: emitAlias}, true
+		return opPlan{alias: true, typed: true, dataIns: 1, check: dropoutReason, emit: emitDropout}, true
 	case "Add", "Sub", "Mul", "Div", "Pow":
-		return opPlan{check: binaryReason, emit: emitBinary}, true
+		return opPlan{typed: true, check: arithReason, emit: emitBinary}, true
+	case "Equal":
+		return opPlan{typed: true, check: equalReason, emit: emitEqual}, true
+	case "Where":
+		return opPlan{typed: true, check: whereReason, emit: emitWhere}, true
 	case "Neg", "Exp", "Sqrt", "Erf":
 		return opPlan{check: noReason, emit: emitUnary}, true
 	case "Transpose":
@@ -100,6 +110,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{dataIns: 1, check: splitReason, emit: emitSplit}, true
 	case "Gemm":
 		return opPlan{check: gemmReason, emit: emitGemm}, true
+	case "MatMul":
+		return opPlan{check: matmulReason, emit: emitMatMul}, true
 	case "Slice":
 		return opPlan{dataIns: 1, check: sliceReason, emit: emitSlice}, true
 	case "ReduceSum", "ReduceMean", "ReduceMax":
@@ -117,9 +129,9 @@ func opPlanOf(op string) (opPlan, bool) {
 	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity":
 		return opPlan{alias: true, dataIns: 1, check: noReason, emit: emitAlias}, true
 	case "Cast":
-		return opPlan{intIns: []int{0}, check: castReason, emit: emitCast}, true
+		return opPlan{typed: true, check: castReason, emit: emitCast}, true
 	case "Gather":
-		return opPlan{intIns: []int{1}, check: gatherReason, emit: emitGather}, true
+		return opPlan{typed: true, check: gatherReason, emit: emitGather}, true
 	}
 	return opPlan{}, false
 }
@@ -169,13 +181,13 @@ func activationReason(n *model.Node) string {
 	return ""
 }
 
-// dropoutReason accepts an inference Dropout, the identity, whose mask is
-// not read.
+// dropoutReason accepts an inference Dropout, the identity (its mask all
+// true), of a float32 value.
 func dropoutReason(g *model.Graph, n *model.Node) string {
-	if len(n.Outputs) > 1 && read(g, n.Outputs[1]) {
-		return "Dropout's mask output has no CUDA plan"
+	if v := g.Values[n.Input(0)]; v == nil || v.DType != model.Float32 {
+		return "a Dropout of anything but float32 values has no CUDA plan"
 	}
-	return ""
+	return typedReason(g, n, false)
 }
 
 // read reports whether a node of g or the graph's outputs read value name.

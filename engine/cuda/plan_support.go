@@ -22,9 +22,6 @@ func CheckGraph(g *model.Graph) []model.Unsupported {
 func nodeReason(g *model.Graph, n *model.Node) string {
 	p, ok := opPlanOf(n.Op)
 	if !ok {
-		if n.Op == "MatMul" && g.Const(n.Input(0)) == nil && g.Const(n.Input(1)) == nil {
-			return "two run-time operands have no CUDA plan yet"
-		}
 		return "no CUDA plan yet"
 	}
 	ins := n.Inputs
@@ -40,15 +37,15 @@ func nodeReason(g *model.Graph, n *model.Node) string {
 			return "a value of unknown shape has no CUDA plan (compile the graph first)"
 		}
 		intOK := p.alias || i < len(ins) && slices.Contains(p.intIns, i)
-		if v.DType != model.Float32 && !(intOK && v.DType.IsInt()) {
+		if v.DType != model.Float32 && !p.typed && !(intOK && v.DType.IsInt()) {
 			return fmt.Sprintf("%s values have no CUDA plan yet here (float32, and integer inputs read by Gather and Cast)", v.DType)
 		}
 	}
 	return p.check(g, n)
 }
 
-// checkIO refuses graph inputs other than float32 or integers, and outputs
-// other than float32: what the engine stages.
+// checkIO refuses graph inputs and outputs other than float32, int64,
+// int32 and bool: what the engine stages.
 func checkIO(g *model.Graph) error {
 	for _, list := range []struct {
 		what  string
@@ -56,16 +53,14 @@ func checkIO(g *model.Graph) error {
 	}{{"input", g.Inputs}, {"output", g.Outputs}} {
 		for _, name := range list.names {
 			v := g.Values[name]
-			if list.what == "input" && v != nil && v.DType.IsInt() {
+			if v != nil && typedOK(v.DType) {
 				continue
 			}
-			if v == nil || v.DType != model.Float32 {
-				dt := "undefined"
-				if v != nil {
-					dt = v.DType.String()
-				}
-				return fmt.Errorf("%s %q is %s: the CUDA engine takes float32 or integer inputs and float32 outputs", list.what, name, dt)
+			dt := "undefined"
+			if v != nil {
+				dt = v.DType.String()
 			}
+			return fmt.Errorf("%s %q is %s: the CUDA engine takes and gives float32, int64, int32 and bool values", list.what, name, dt)
 		}
 	}
 	return nil
@@ -75,7 +70,8 @@ func checkIO(g *model.Graph) error {
 // batch or else at batch 2 (so that a sum broadcast along the batch, which
 // batch 1 hides, shows), and refuses what the engine cannot run: every node
 // the plan compiler cannot turn into steps, in one *model.UnsupportedError
-// named after the model, and inputs or outputs other than float32. It
+// named after the model, and inputs or outputs of other types than
+// float32, int64, int32 and bool. It
 // returns the compiled graph and its batch.
 func OpenCheck(m *model.Model) (*model.Graph, int, error) {
 	batch := m.FixedBatch()

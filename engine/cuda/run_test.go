@@ -61,7 +61,7 @@ func newPlanMemory(plan *Plan, in []*model.Tensor) ([][]float32, error) {
 		return nil, fmt.Errorf("%s: %d inputs for the plan's %d", plan.Graph, len(in), len(plan.Inputs))
 	}
 	for i, io := range plan.Inputs {
-		if in[i].DType != io.DType() && !(in[i].DType.IsInt() && io.Type == ElemI64) || in[i].Stored() != int(io.Floats) {
+		if in[i].DType != io.DType() || in[i].Stored() != int(io.Floats) {
 			return nil, fmt.Errorf("%s: input %s is %s × %d, the plan takes %s × %d", plan.Graph, io.Name, in[i].DType, in[i].Stored(), io.DType(), io.Floats)
 		}
 		copy(view(mem, io.Ref), inputWords(io, in[i]))
@@ -77,7 +77,7 @@ func weightWords(b Buffer) []float32 {
 	case ElemF32:
 		return slices.Clone(b.Const.F32)
 	case ElemI64:
-		return packInt64(b.Const.I64)
+		return packInt64(constInt64(b.Const))
 	}
 	return packHalf(b.Type, b.Const.F32)
 }
@@ -85,9 +85,27 @@ func weightWords(b Buffer) []float32 {
 // inputWords is input t as the device holds it in io's buffer.
 func inputWords(io IO, t *model.Tensor) []float32 {
 	if io.Type == ElemI64 {
-		return packInt64(t.I64)
+		return packInt64(constInt64(t))
 	}
 	return t.F32
+}
+
+// outputTensor is output io read from the device's words: float32, or the
+// integers or bools the graph declares, held as int64.
+func outputTensor(io IO, words []float32) *model.Tensor {
+	if io.Type != ElemI64 {
+		return model.Floats(io.Shape, slices.Clone(words[:io.Floats]))
+	}
+	t := model.NewTensor(io.DType(), io.Shape...)
+	for i := range io.Floats {
+		v := int64At(words, i)
+		if t.DType == model.Bool {
+			t.Bool[i] = v != 0
+		} else {
+			t.I64[i] = v
+		}
+	}
+	return t
 }
 
 //go:norace
@@ -159,16 +177,22 @@ func emulate(t testing.TB, plan *Plan, g *model.Graph) (out [][]float32, in []*m
 	mem := planMemory(t, plan, in)
 	execPlan(t, plan, mem)
 	for i, b := range plan.Buffers {
-		if b.Role == RoleWeight && b.Const != nil && !slices.Equal(mem[i], weightWords(b)) {
+		if b.Role == RoleWeight && b.Const != nil && !sameBits(mem[i], weightWords(b)) {
 			t.Errorf("%s: the plan wrote into weight %s", plan.Graph, b.Name)
 		}
 	}
 	for i, io := range plan.Inputs {
-		if w := inputWords(io, in[i]); !slices.Equal(view(mem, io.Ref)[:len(w)], w) {
+		if w := inputWords(io, in[i]); !sameBits(view(mem, io.Ref)[:len(w)], w) {
 			t.Errorf("%s: the plan wrote into its input %s (data-resident runs reuse it)", plan.Graph, io.Name)
 		}
 	}
 	return outputs(plan, mem), in
+}
+
+// sameBits reports whether two lists of words hold the same bits (an
+// int64 or a half value may read as a NaN float32).
+func sameBits(a, b []float32) bool {
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }
 
 // evalOutputs computes g's outputs from in with model.Eval, in the graph's order.

@@ -29,19 +29,7 @@ func (g *gpu) enqueue(in []*model.Tensor, off, share, batch int, marks []int) (t
 	copyIn := !g.resident || !bs.uploaded
 	if copyIn {
 		for j, t := range in {
-			if t.DType.IsInt() {
-				per := len(t.I64) / batch
-				src := t.I64[off*per : (off+share)*per]
-				if dst := bs.hostIn[j].I64; !sameSlice(src, dst) {
-					copy(dst, src)
-				}
-				continue
-			}
-			per := len(t.F32) / batch
-			src := t.F32[off*per : (off+share)*per]
-			if dst := bs.hostIn[j].F32; !sameSlice(src, dst) {
-				copy(dst, src) // the caller did not fill our staging itself (engine.HostBuffers)
-			}
+			stageIn(bs.hostIn[j], t, off, share, batch) // unless the caller filled our staging itself (engine.HostBuffers)
 		}
 	}
 	start := time.Now()
@@ -91,7 +79,7 @@ func (g *gpu) issueBatch(copyIn bool, marks []int) error {
 		if io.Floats == 0 {
 			continue
 		}
-		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&bs.hostOut[j].F32[0]), bs.addrPtr(io.Ref), io.Bytes(), g.stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(hostData(bs.hostOut[j]), bs.addrPtr(io.Ref), io.Bytes(), g.stream); err != nil {
 			return check("cuMemcpyDtoHAsync(output "+io.Name+")", err)
 		}
 	}
@@ -116,7 +104,7 @@ func (bs *batchState) addrPtr(r Ref) cu.DevicePtr { return cu.DevicePtr(bs.addr(
 
 // hostData is the address of a staging tensor's first value.
 func hostData(t *model.Tensor) unsafe.Pointer {
-	if t.DType.IsInt() {
+	if t.F32 == nil {
 		return unsafe.Pointer(&t.I64[0])
 	}
 	return unsafe.Pointer(&t.F32[0])
@@ -155,11 +143,7 @@ func (g *gpu) finish(out []*model.Tensor, off, share, batch int) (engine.Timing,
 		return engine.Timing{}, fmt.Errorf("%s: %w", g.devName(), check("cuEventSynchronize (a kernel, GEMM or copy of this batch failed)", err))
 	}
 	for j, t := range out {
-		per := len(t.F32) / batch
-		dst := t.F32[off*per : (off+share)*per]
-		if src := g.batch.hostOut[j].F32; !sameSlice(dst, src) {
-			copy(dst, src)
-		}
+		unstageOut(t, g.batch.hostOut[j], off, share, batch)
 	}
 	var ms [3]float64
 	for i := range ms {

@@ -26,7 +26,7 @@ func keyOf(b Buffer, seed maphash.Seed) weightKey {
 		k.zeros = true
 		return k
 	}
-	if v := b.Const.I64; len(v) > 0 {
+	if v := constInt64(b.Const); len(v) > 0 {
 		k.sum = maphash.Bytes(seed, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v)))
 	}
 	if v := b.Const.F32; len(v) > 0 {

@@ -130,6 +130,27 @@ __global__ void infertop_gather_rows(const float* table, const long long* idx, f
     }
 }
 
+// Gather along any axis: y [outer, nidx, inner] takes row idx[j] of x
+// [outer, axis, inner] for every j, values counted in 32-bit words (an
+// int64 value is two). A negative index counts from the end; one outside
+// [-axis, axis), which the CPU engine refuses, gives zeros. x walks inner,
+// y the indices, z the outer rows (grid-stride). inner < 2^31.
+__global__ void infertop_gather(const float* x, const long long* idx, float* y, long long outer, long long axis,
+                                long long nidx, long long inner) {
+    const unsigned int ni = (unsigned int)inner;
+    const unsigned long long no = (unsigned long long)outer, nj = (unsigned long long)nidx;
+    for (unsigned long long o = blockIdx.z; o < no; o += gridDim.z)
+        for (unsigned long long j = blockIdx.y; j < nj; j += gridDim.y) {
+            long long k = idx[j];
+            if (k < 0) k += axis;
+            const bool ok = k >= 0 && k < axis;
+            const float* src = x + (o * (unsigned long long)axis + (unsigned long long)(ok ? k : 0)) * ni;
+            const unsigned long long r = o * nj + j;
+            for (unsigned int i = blockIdx.x * blockDim.x + threadIdx.x; i < ni; i += gridDim.x * blockDim.x)
+                y[r * ni + i] = ok ? src[i] : 0.0f;
+        }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x
@@ -437,6 +458,112 @@ __global__ void infertop_binary(const float* a, const float* b, float* y, long l
             default: r = u + v;
             }
             y[o * inner + e] = r;
+        }
+    }
+}
+
+// Loads value i of an operand of type t (0 float32, 1 int64, 2 bool and 3
+// int32, both held as int64) as a double, or as an integer.
+__device__ __forceinline__ double typed_f(const void* p, unsigned long long i, int t) {
+    return t == 0 ? (double)((const float*)p)[i] : (double)((const long long*)p)[i];
+}
+__device__ __forceinline__ long long typed_i(const void* p, unsigned long long i, int t) {
+    return t == 0 ? (long long)((const float*)p)[i] : ((const long long*)p)[i];
+}
+
+// infertop_binary over operands and an output of any of the types above
+// (types = ta + 4·tb + 16·ty): integer and bool values, Equal, Where and
+// Cast. op: 0 add, 1 sub, 2 mul, 3 div (an integer one truncates, and a
+// zero divisor gives 0), 4 pow, 5 copy (a cast: to an integer truncates,
+// to bool tests ≠ 0), 12 equal, 13 where (y = a ? b : y, y filled before),
+// 14 one (y = 1). Two integer operands compute in 64-bit integers, any
+// float32 one in double; an int32 result wraps as int32 does, a bool one
+// is 0 or 1. Grid and limits as infertop_binary.
+__global__ void infertop_binary_typed(const void* a, const void* b, void* y, long long types, long long op,
+                                      long long n0, long long sa0, long long sb0, long long d1, long long sa1,
+                                      long long sb1, long long d2, long long sa2, long long sb2, long long d3,
+                                      long long sa3, long long sb3, long long d4, long long sa4, long long sb4,
+                                      long long d5, long long sa5, long long sb5) {
+    const unsigned int D[5] = {(unsigned int)d1, (unsigned int)d2, (unsigned int)d3, (unsigned int)d4,
+                               (unsigned int)d5};
+    const unsigned int SA[5] = {(unsigned int)sa1, (unsigned int)sa2, (unsigned int)sa3, (unsigned int)sa4,
+                                (unsigned int)sa5};
+    const unsigned int SB[5] = {(unsigned int)sb1, (unsigned int)sb2, (unsigned int)sb3, (unsigned int)sb4,
+                                (unsigned int)sb5};
+    const int ta = (int)(types & 3), tb = (int)((types >> 2) & 3), ty = (int)((types >> 4) & 3);
+    const bool ints = ta != 0 && tb != 0;
+    const unsigned int inner = D[0] * D[1] * D[2] * D[3] * D[4];
+    const unsigned long long no = (unsigned long long)n0;
+    for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < inner; e += gridDim.x * blockDim.x) {
+        unsigned int rest = e, ia = 0, ib = 0;
+        for (int k = 4; k >= 0; k--) {
+            const unsigned int q = rest / D[k], i = rest - q * D[k];
+            ia += i * SA[k];
+            ib += i * SB[k];
+            rest = q;
+        }
+        for (unsigned long long o = blockIdx.y; o < no; o += gridDim.y) {
+            const unsigned long long xa = o * (unsigned long long)sa0 + ia, xb = o * (unsigned long long)sb0 + ib;
+            const unsigned long long at = o * inner + e;
+            double f = 0.0;
+            long long r = 0;
+            bool isf = !ints;
+            switch (op) {
+            case 5:
+                isf = ta == 0;
+                if (isf) f = typed_f(a, xa, ta); else r = typed_i(a, xa, ta);
+                break;
+            case 12:
+                isf = false;
+                r = ints ? typed_i(a, xa, ta) == typed_i(b, xb, tb) : typed_f(a, xa, ta) == typed_f(b, xb, tb);
+                break;
+            case 13:
+                if (typed_i(a, xa, ta) == 0) continue;
+                isf = tb == 0;
+                if (isf) f = typed_f(b, xb, tb); else r = typed_i(b, xb, tb);
+                break;
+            case 14:
+                isf = false;
+                r = 1;
+                break;
+            default:
+                if (ints) {
+                    const long long u = typed_i(a, xa, ta), v = typed_i(b, xb, tb);
+                    switch (op) {
+                    case 1: r = (long long)((unsigned long long)u - (unsigned long long)v); break;
+                    case 2: r = (long long)((unsigned long long)u * (unsigned long long)v); break;
+                    case 3: r = v == 0 ? 0 : u / v; break;
+                    case 4:
+                        if (v < 0) {
+                            r = (long long)pow((double)u, (double)v);
+                        } else {
+                            unsigned long long p = 1, m = (unsigned long long)u;
+                            for (long long k = v; k > 0; k >>= 1, m *= m)
+                                if (k & 1) p *= m;
+                            r = (long long)p;
+                        }
+                        break;
+                    default: r = (long long)((unsigned long long)u + (unsigned long long)v);
+                    }
+                } else {
+                    const double u = typed_f(a, xa, ta), v = typed_f(b, xb, tb);
+                    switch (op) {
+                    case 1: f = u - v; break;
+                    case 2: f = u * v; break;
+                    case 3: f = u / v; break;
+                    case 4: f = pow(u, v); break;
+                    default: f = u + v;
+                    }
+                }
+            }
+            if (ty == 0) {
+                ((float*)y)[at] = isf ? (float)f : (float)r;
+                continue;
+            }
+            long long v = isf ? (ty == 2 ? (f != 0.0) : (long long)f) : r;
+            if (ty == 2) v = v != 0;
+            if (ty == 3) v = (long long)(int)(unsigned int)(unsigned long long)v;
+            ((long long*)y)[at] = v;
         }
     }
 }

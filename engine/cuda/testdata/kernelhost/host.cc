@@ -362,6 +362,12 @@ const Kernel kernels[] = {
                          l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18), l.I(19), l.I(20),
                          l.I(21));
      }},
+    {"infertop_binary_typed", false,
+     [](const Launch& l) {
+         infertop_binary_typed(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9),
+                               l.I(10), l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18),
+                               l.I(19), l.I(20), l.I(21), l.I(22));
+     }},
     {"infertop_copy_rows", false,
      [](const Launch& l) { infertop_copy_rows(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4)); }},
     {"infertop_reduce_rows", true,
@@ -370,6 +376,10 @@ const Kernel kernels[] = {
     {"infertop_gather_rows", false,
      [](const Launch& l) {
          infertop_gather_rows(l.P(0), (const long long*)l.P(1), l.P(2), l.I(3), l.I(4), l.I(5));
+     }},
+    {"infertop_gather", false,
+     [](const Launch& l) {
+         infertop_gather(l.P(0), (const long long*)l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6));
      }},
     {"infertop_from_half", false,
      [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
@@ -402,7 +412,8 @@ size_t params(const std::string& name) {
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
         {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
-        {"infertop_reduce_rows", 5}};
+        {"infertop_reduce_rows", 5},   {"infertop_binary_typed", 23},
+        {"infertop_gather", 7}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
