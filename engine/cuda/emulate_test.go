@@ -192,6 +192,14 @@ func (k kernelArgs) ptr(i int) []float32 {
 	return view(k.mem, k.args[i].Ref)
 }
 
+// base returns the whole buffer pointer parameter i points into and its
+// offset there, for a kernel that may read before the pointer.
+func (k kernelArgs) base(i int) ([]float32, int64) {
+	r := k.args[i].Ref
+	view(k.mem, r) // checks the reference
+	return k.mem[r.Buf], r.Off
+}
+
 func (k kernelArgs) int(i int) int64 {
 	if k.args[i].Kind != ArgInt {
 		panic(fmt.Sprintf("parameter %d is not a long long", i))
@@ -552,7 +560,9 @@ func pool(a kernelArgs) {
 //
 //go:norace
 func binaryOp(a kernelArgs) {
-	x, z, y := a.ptr(0), a.ptr(1), a.ptr(2)
+	x, xo := a.base(0)
+	z, zo := a.base(1)
+	y := a.ptr(2)
 	op, n0, sa0, sb0 := a.int(3), a.int(4), a.int(5), a.int(6)
 	var d, sa, sb [5]int64
 	inner := int64(1)
@@ -567,7 +577,7 @@ func binaryOp(a kernelArgs) {
 				i := rest % d[k]
 				ia, ib, rest = ia+i*sa[k], ib+i*sb[k], rest/d[k]
 			}
-			u, v := x[ia], z[ib]
+			u, v := x[xo+ia], z[zo+ib]
 			var r float32
 			switch op {
 			case binSub:

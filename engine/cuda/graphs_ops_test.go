@@ -215,7 +215,9 @@ func oddTyped(t testing.TB) *model.Model {
 
 // oddMatMuls multiplies run-time operands: [N,2,3,4]·[N,1,4,5] (the second
 // expanded along the 2), a constant [3,3] before a batch of matrices
-// (read again for each), and a 1-D constant after one.
+// (read again for each), and a 1-D constant after one; a Softmax along a
+// middle axis of the first product, and the second read backwards (a
+// Slice with negative steps).
 func oddMatMuls(t testing.TB) *model.Model {
 	n := newTnet("odd-matmuls")
 	a := n.input("a", 2, 3, 4)
@@ -223,7 +225,9 @@ func oddMatMuls(t testing.TB) *model.Model {
 	ab := n.op("MatMul", "ab", nil, a, b)
 	left := n.op("MatMul", "left", nil, n.param("l", 3, 3, 3), a)
 	vec := n.op("MatMul", "vec", nil, a, n.param("v", 4, 4))
-	return n.model(t, ab, left, vec)
+	sm := n.op("Softmax", "sm", model.Attrs{"axis": model.IntAttr(1)}, ab) // along [N,·2·,3,5]'s second axis
+	rev := n.op("Slice", "rev", nil, left, n.ints("starts", -1, 3), n.ints("ends", -9, 0), n.ints("axes", 2, -1), n.ints("steps", -1, -2))
+	return n.model(t, sm, rev, vec)
 }
 
 // opsModels are the graphs of this file and the fixtures.

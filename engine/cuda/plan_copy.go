@@ -184,33 +184,27 @@ func emitSplit(b *builder, n *model.Node) error {
 
 // sliceLayout is where a Slice's output lies in its input: the offset of
 // its first value and the input's stride along each output axis (the
-// slice's step times the axis's stride); ok is false for a negative step,
-// which the kernel's unsigned strides cannot walk.
-func sliceLayout(g *model.Graph, n *model.Node) (off int64, st []int64, ok bool, err error) {
+// slice's step times the axis's stride, negative for a negative step).
+func sliceLayout(g *model.Graph, n *model.Node) (off int64, st []int64, err error) {
 	in := shapeOf(g, n.Input(0))
 	start, step, err := model.SliceWindow(g, n, in)
 	if err != nil {
-		return 0, nil, false, err
+		return 0, nil, err
 	}
 	rs := rowStrides(in)
 	st = make([]int64, len(in))
 	for i := range in {
-		if step[i] < 1 {
-			return 0, nil, false, nil
-		}
 		off += int64(start[i]) * rs[i]
 		st[i] = rs[i] * int64(step[i])
 	}
-	return off, st, true, nil
+	return off, st, nil
 }
 
 func sliceReason(g *model.Graph, n *model.Node) string {
-	_, st, ok, err := sliceLayout(g, n)
+	_, st, err := sliceLayout(g, n)
 	switch {
 	case err != nil:
 		return err.Error()
-	case !ok:
-		return "a Slice with a negative step has no CUDA plan yet"
 	case len(st) == 0:
 		return "a scalar has no CUDA plan"
 	}
@@ -223,7 +217,7 @@ func emitSlice(b *builder, n *model.Node) error {
 	if err != nil {
 		return err
 	}
-	off, st, _, err := sliceLayout(b.g, n)
+	off, st, err := sliceLayout(b.g, n)
 	if err != nil {
 		return err
 	}

@@ -4,54 +4,66 @@ import (
 	"infertop/model"
 )
 
-// softmaxRows is how a Softmax node's input splits into rows the softmax
-// runs along: before opset 13 the axes from the node's axis on (the input
-// flattened to 2-D there), from 13 the axis alone, which must then be the
-// last of those larger than 1. ok is false otherwise.
-func softmaxRows(g *model.Graph, n *model.Node) (rows, cols int64, ok bool) {
+// softmaxRows lays a Softmax's input out as [rows, cols, inner]: the
+// normalized values of a row, cols of them, lie inner apart (opset 13 on,
+// the one axis; before, cols covers every axis from the axis on).
+func softmaxRows(g *model.Graph, n *model.Node) (rows, cols, inner int64, ok bool) {
 	s := shapeOf(g, n.Input(0))
 	old := g.Opset > 0 && g.Opset < 13
 	def := int64(-1)
 	if old {
 		def = 1
 	}
-	axis := int(n.Attrs.Int("axis", def))
-	if axis < 0 {
-		axis += len(s)
+	axis, ok := axisOf(n, len(s), def)
+	if !ok {
+		return 0, 0, 0, false
 	}
-	if axis < 0 || axis >= len(s) {
-		return 0, 0, false
+	rows, cols, inner = int64(model.NumElems(s[:axis])), int64(model.NumElems(s[axis:])), 1
+	if !old {
+		cols, inner = int64(s[axis]), int64(model.NumElems(s[axis+1:]))
 	}
-	if !old && model.NumElems(s[axis+1:]) != 1 {
-		return 0, 0, false
-	}
-	rows, cols = int64(model.NumElems(s[:axis])), int64(model.NumElems(s[axis:]))
-	return rows, cols, true
+	return rows, cols, inner, true
 }
 
 func softmaxReason(g *model.Graph, n *model.Node) string {
-	if _, _, ok := softmaxRows(g, n); !ok {
-		return "Softmax along an axis other than the last has no CUDA plan yet"
+	if _, _, _, ok := softmaxRows(g, n); !ok {
+		return "a Softmax axis outside the input's has no CUDA plan"
 	}
 	return ""
 }
 
-// emitSoftmax copies the input into the output (the kernel works in place
-// and a plan never writes its inputs) and runs infertop_softmax_rows on it,
-// one block per row.
+// emitSoftmax runs infertop_softmax_rows, one block per row, on a copy of
+// the input (the kernel works in place and a plan never writes its
+// inputs): the output itself when the rows are contiguous, else a scratch
+// copy with the axis moved last, moved back into the output after.
 func emitSoftmax(b *builder, n *model.Node) error {
 	x, err := b.ref(n.Input(0))
 	if err != nil {
 		return err
 	}
-	rows, cols, _ := softmaxRows(b.g, n)
+	rows, cols, inner, _ := softmaxRows(b.g, n)
 	if err := fits32(n.Name, "the row length", cols); err != nil {
 		return err
 	}
 	y := b.out(n.Outputs[0])
-	b.copyRows(n.Name, ptr(x), y, rows, cols, cols)
-	b.rowwise(n.Name, KSoftmax, rows, ptr(y), i64(rows), i64(cols), f64(1))
-	return nil
+	if rows*cols*inner == 0 {
+		return nil
+	}
+	if inner == 1 {
+		b.copyRows(n.Name, ptr(x), y, rows, cols, cols)
+		b.rowwise(n.Name, KSoftmax, rows, ptr(y), i64(rows), i64(cols), f64(1))
+		return nil
+	}
+	if err := fits32(n.Name, "a sample's values", cols*inner); err != nil {
+		return err
+	}
+	o, a, in := int(rows), int(cols), int(inner)
+	t := b.scratch(n.Name+"/axis last", rows*cols*inner)
+	if err := b.strided(n.Name, binCopy, ptr(x), t, []int{o, in, a}, []int64{cols * inner, 1, inner}); err != nil {
+		return err
+	}
+	b.rowwise(n.Name, KSoftmax, rows*inner, ptr(t), i64(rows*inner), i64(cols), f64(1))
+	return b.strided(n.Name, binCopy, ptr(t), y, []int{o, a, in}, []int64{cols * inner, 1, cols})
 }
 
 // The nodes computed by one kernel each: the global pool, the layer norm and

@@ -70,12 +70,6 @@ func TestCheckGraphReasons(t *testing.T) {
 		{"broadcast of seven axes", func(n *tnet) string {
 			return n.op("Mul", "m", nil, n.input("x", 2, 1, 2, 1, 2, 1, 2), n.param("c", 1, 1, 2, 1, 2, 1, 2, 1))
 		}, "Mul", "broadcasting over 7 axes that do not merge (at most 5 after the first) has no CUDA plan yet"},
-		{"softmax along the middle", func(n *tnet) string {
-			return n.op("Softmax", "sm", model.Attrs{"axis": model.IntAttr(1)}, n.input("x", 4, 3))
-		}, "Softmax", "Softmax along an axis other than the last has no CUDA plan yet"},
-		{"slice backwards", func(n *tnet) string {
-			return n.op("Slice", "s", nil, n.input("x", 4), n.ints("starts", 3), n.ints("ends", 0), n.ints("axes", 1), n.ints("steps", -1))
-		}, "Slice", "a Slice with a negative step has no CUDA plan yet"},
 	} {
 		n := newTnet(c.name)
 		_, _, err := OpenCheck(n.model(t, c.build(n)))

@@ -416,9 +416,10 @@ __global__ void infertop_pool(const float* x, float* y, long long planes, long l
 // and min keep a NaN of a), or op a alone (b is read but unused: 5 copy,
 // 6 neg, 7 exp, 8 sqrt, 9 erf), with broadcasting: y is
 // [n0, d1, …, d5] row-major, and a and b are read with a stride per axis
-// (0 along an axis they are broadcast over). Grid: x covers the d1·…·d5
-// values of one outer index (< 2^31, decomposed with 32-bit division), y
-// the n0 outer indices; block (BLOCK).
+// (0 along an axis they are broadcast over, negative along one walked
+// backwards: an operand's offset within an outer index lies in (−2^31,
+// 2^31)). Grid: x covers the d1·…·d5 values of one outer index (< 2^31,
+// decomposed with 32-bit division), y the n0 outer indices; block (BLOCK).
 __global__ void infertop_binary(const float* a, const float* b, float* y, long long op, long long n0,
                                 long long sa0, long long sb0, long long d1, long long sa1, long long sb1,
                                 long long d2, long long sa2, long long sb2, long long d3, long long sa3,
@@ -441,7 +442,7 @@ __global__ void infertop_binary(const float* a, const float* b, float* y, long l
             rest = q;
         }
         for (unsigned long long o = blockIdx.y; o < no; o += gridDim.y) {
-            const float u = a[o * (unsigned long long)sa0 + ia], v = b[o * (unsigned long long)sb0 + ib];
+            const float u = a[(long long)o * sa0 + (int)ia], v = b[(long long)o * sb0 + (int)ib];
             float r;
             switch (op) {
             case 1: r = u - v; break;
