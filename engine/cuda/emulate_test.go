@@ -247,7 +247,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 9, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7, KBatchNorm: 11}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -284,6 +284,21 @@ func runKernel(mem [][]float32, l *Launch) error {
 		x, y, n := a.ptr(0), a.ptr(1), a.int(2)
 		for i := range n {
 			y[i] = float32(int64At(x, i))
+		}
+	case KBatchNorm:
+		x, y, scale, bias, mean, vr := a.ptr(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4), a.ptr(5)
+		n, ch, inner, per, eps := a.int(6), a.int(7), a.int(8), a.int(9), a.float(10)
+		for s := range n {
+			for c := range ch {
+				for e := range inner {
+					p := c
+					if per == 1 {
+						p = c*inner + e
+					}
+					i := (s*ch+c)*inner + e
+					y[i] = float32(float64(scale[p])*(float64(x[i])-float64(mean[p]))/math.Sqrt(float64(vr[p])+eps) + float64(bias[p]))
+				}
+			}
 		}
 	case KGather:
 		x, idx, y := a.ptr(0), a.ptr(1), a.ptr(2)

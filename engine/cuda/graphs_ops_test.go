@@ -149,7 +149,8 @@ func oddActivations(t testing.TB) *model.Model {
 // broadcast: [N,C,H,W] by [N,C,1,1] (squeeze-and-excitation), by a
 // constant [1,C,1,1], by a scalar, by [W], a constant minus the input (the
 // first operand broadcast along the batch), [N,1,H,W] + [N,C,H,W], and
-// Concat along the channels, the rows and the last axis.
+// Concat along the channels, the rows and the last axis; a
+// BatchNormalization with no convolution before it.
 func oddBroadcasts(t testing.TB) *model.Model {
 	n := newTnet("odd-broadcasts")
 	x := n.input("input", 5, 3, 7)
@@ -163,7 +164,10 @@ func oddBroadcasts(t testing.TB) *model.Model {
 	cat := n.op("Concat", "cat1", model.Attrs{"axis": model.IntAttr(1)}, y, z, x) // [N,15,3,7]
 	cat2 := n.op("Concat", "cat2", model.Attrs{"axis": model.IntAttr(2)}, z, x)   // [N,5,6,7]
 	cat3 := n.op("Concat", "cat3", model.Attrs{"axis": model.IntAttr(-1)}, y, x)  // [N,5,3,14]
-	return n.model(t, cat, cat2, cat3)
+	vr := n.b.Const("bn.var", model.Floats([]int{5}, []float32{0.5, 1, 2, 0.25, 3}))
+	bn := n.op("BatchNormalization", "bn", model.Attrs{"epsilon": model.FloatAttr(0.01)}, x,
+		n.param("bn.scale", 1, 5), n.param("bn.bias", 1, 5), n.param("bn.mean", 1, 5), vr)
+	return n.model(t, cat, cat2, cat3, bn)
 }
 
 // oddMasked has attention with additive masks: one per sample and key

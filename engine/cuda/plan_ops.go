@@ -46,12 +46,13 @@ const (
 	KReduceRows    = "infertop_reduce_rows"
 	KBinaryTyped   = "infertop_binary_typed"
 	KGather        = "infertop_gather"
+	KBatchNorm     = "infertop_batchnorm"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather, KBatchNorm}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -86,6 +87,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: convReason, emit: emitConv}, true
 	case model.OpAttention:
 		return opPlan{check: attentionReason, emit: emitAttention}, true
+	case "BatchNormalization":
+		return opPlan{check: batchNormReason, emit: emitBatchNorm}, true
 	case "LayerNormalization":
 		return opPlan{check: layerNormReason, emit: emitLayerNorm}, true
 	case "Relu", "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish":

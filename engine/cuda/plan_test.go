@@ -143,6 +143,8 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{ceil(arg(4)*arg(12)*arg(13), tn), ceil(arg(8), tm), 1}
 	case KReduceRows: // one block per row
 		g = Dim3{int(arg(2)), 1, 1}
+	case KBatchNorm: // x: inner, y: channels, z: samples
+		g = Dim3{ceil(arg(8), Block), int(arg(7)), int(arg(6))}
 	case KGather: // x: a row's words, y: indices, z: outer rows
 		g = Dim3{ceil(arg(6), Block), int(arg(5)), int(arg(3))}
 	case KGatherRows: // x: a row's values, y: indices

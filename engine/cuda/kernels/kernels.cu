@@ -151,6 +151,29 @@ __global__ void infertop_gather(const float* x, const long long* idx, float* y, 
         }
 }
 
+// Inference batch normalization of x [n, channels, inner] (NC…):
+// y = scale·(x − mean)/√(var + eps) + bias, the four parameters one per
+// channel, or one per channel and inner position when per is 1 (the old
+// spatial=0 form). Grid: x covers inner, y channels, z samples; block
+// (BLOCK). channels·inner < 2^31.
+__global__ void infertop_batchnorm(const float* x, float* y, const float* scale, const float* bias,
+                                   const float* mean, const float* var, long long n, long long channels,
+                                   long long inner, long long per, double eps) {
+    const unsigned int ni = (unsigned int)inner, nch = (unsigned int)channels;
+    const unsigned long long ns = (unsigned long long)n, sample = (unsigned long long)nch * ni;
+    for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < ni; e += gridDim.x * blockDim.x) {
+        for (unsigned int c = blockIdx.y; c < nch; c += gridDim.y) {
+            const unsigned int p = per ? c * ni + e : c;
+            const float a = scale[p] / sqrtf(var[p] + (float)eps), m = mean[p], b = bias[p];
+            const unsigned long long off = (unsigned long long)c * ni + e;
+            for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
+                const unsigned long long i = s * sample + off;
+                y[i] = (x[i] - m) * a + b;
+            }
+        }
+    }
+}
+
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x

@@ -381,6 +381,10 @@ const Kernel kernels[] = {
      [](const Launch& l) {
          infertop_gather(l.P(0), (const long long*)l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6));
      }},
+    {"infertop_batchnorm", false,
+     [](const Launch& l) {
+         infertop_batchnorm(l.P(0), l.P(1), l.P(2), l.P(3), l.P(4), l.P(5), l.I(6), l.I(7), l.I(8), l.I(9), l.D(10));
+     }},
     {"infertop_from_half", false,
      [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_to_half", false,
@@ -413,7 +417,7 @@ size_t params(const std::string& name) {
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
         {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
         {"infertop_reduce_rows", 5},   {"infertop_binary_typed", 23},
-        {"infertop_gather", 7}};
+        {"infertop_gather", 7},        {"infertop_batchnorm", 11}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
