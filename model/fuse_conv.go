@@ -75,3 +75,20 @@ func toInt64s(v []int) []int64 {
 	}
 	return out
 }
+
+// ConvWindow returns the attributes OpFusedConv gives a Conv node of g
+// whose weight is computed at run time (so FuseConv left it a Conv): the
+// window made explicit against the input's and the weight's shapes, and
+// the group.
+func ConvWindow(g *Graph, n *Node) (Attrs, error) {
+	x, w := g.Values[n.Input(0)], g.Values[n.Input(1)]
+	if x == nil || w == nil || !w.Shape.Known() || len(w.Shape) < 3 {
+		return nil, fmt.Errorf("conv %q: its weight's shape is unknown", n.Name)
+	}
+	attrs, err := explicitWindow(n, x.Shape, w.Shape.Ints()[2:], false)
+	if err != nil {
+		return nil, err
+	}
+	attrs["group"] = IntAttr(n.Attrs.Int("group", 1))
+	return attrs, nil
+}

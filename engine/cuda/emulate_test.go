@@ -247,7 +247,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 9, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7, KBatchNorm: 11}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7, KBatchNorm: 11, KConv3D: 29, KPool3D: 25}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -457,6 +457,10 @@ func runKernel(mem [][]float32, l *Launch) error {
 		binaryOp(a)
 	case KBinaryTyped:
 		typedOp(a)
+	case KConv3D:
+		conv3d(a)
+	case KPool3D:
+		pool3d(a)
 	case KCopyRows:
 		x, y := a.ptr(0), a.ptr(1)
 		rows, cols, ldy := a.int(2), a.int(3), a.int(4)

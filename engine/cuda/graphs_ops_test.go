@@ -234,10 +234,32 @@ func oddMatMuls(t testing.TB) *model.Model {
 	return n.model(t, sm, rev, vec)
 }
 
+// oddVolumes has 3-D convolutions and pools (infertop_conv3d,
+// infertop_pool3d) over [N,4,5,6,7] — grouped, strided, dilated and
+// padded unevenly, a max pool with ceil_mode and a mean counting the
+// padding — and a 2-D convolution whose weight is computed at run time
+// (the mean of an input over the batch, reshaped: the direct way).
+func oddVolumes(t testing.TB) *model.Model {
+	n := newTnet("odd-volumes")
+	x := n.input("x", 4, 5, 6, 7)
+	c := n.op("Conv", "c3", model.Attrs{"group": model.IntAttr(2), "strides": model.IntsAttr(2, 1, 1),
+		"dilations": model.IntsAttr(1, 2, 1), "pads": model.IntsAttr(1, 0, 2, 0, 1, 1)}, x, n.param("c3.w", 24, 6, 2, 2, 3, 2), n.param("c3.b", 24, 6))
+	c = n.op("Relu", "c3.relu", nil, c)
+	mp := n.op("MaxPool", "mp3", model.Attrs{"kernel_shape": model.IntsAttr(2, 2, 2), "strides": model.IntsAttr(2, 2, 2),
+		"ceil_mode": model.IntAttr(1)}, c)
+	ap := n.op("AveragePool", "ap3", model.Attrs{"kernel_shape": model.IntsAttr(3, 2, 3), "pads": model.IntsAttr(1, 0, 1, 1, 1, 0),
+		"count_include_pad": model.IntAttr(1)}, x)
+	w := n.op("ReduceMean", "w.mean", model.Attrs{"keepdims": model.IntAttr(0)}, n.input("w", 54), n.ints("w.axes", 0))
+	w = n.op("Reshape", "w.kernel", nil, w, n.ints("w.shape", 3, 2, 3, 3))
+	plane := n.input("p", 2, 6, 5)
+	rc := n.op("Conv", "runtime.w", model.Attrs{"pads": model.IntsAttr(1, 1, 1, 1)}, plane, w)
+	return n.model(t, mp, ap, rc)
+}
+
 // opsModels are the graphs of this file and the fixtures.
 func opsModels(t testing.TB) []*model.Model {
 	return append([]*model.Model{oddPools(t), oddGroups(t), oddActivations(t), oddBroadcasts(t), oddMasked(t), oddOneD(t),
-		oddTyped(t), oddMatMuls(t)}, fixtureModels(t)...)
+		oddTyped(t), oddMatMuls(t), oddVolumes(t)}, fixtureModels(t)...)
 }
 
 // TestDirectConvPlans: a depthwise convolution takes the direct way, or

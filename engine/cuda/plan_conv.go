@@ -44,8 +44,8 @@ func convGeomOf(g *model.Graph, n *model.Node) convGeom {
 // convolution; the three others only those threeWays accepts.
 func convReason(g *model.Graph, n *model.Node) string {
 	x, w, y := shapeOf(g, n.Input(0)), shapeOf(g, n.Input(1)), shapeOf(g, output0(n))
-	if r := len(x); r != 3 && r != 4 || len(w) != r || len(y) != r {
-		return "only 1-D and 2-D convolutions have a CUDA plan yet"
+	if r := len(x); r < 3 || r > 5 || len(w) != r || len(y) != r {
+		return "only 1-D, 2-D and 3-D convolutions have a CUDA plan"
 	}
 	return activationReason(n)
 }
@@ -124,15 +124,19 @@ func hasConv(g *model.Graph) bool {
 // emitConv computes model.OpFusedConv the way the options ask, falling back
 // to im2col where the implicit kernel's or cuDNN's limits do not hold, and
 // to the direct kernel for a convolution the other ways do not compute
-// (cuDNN's way stays for a grouped one it computes), and records the way
-// in the plan. Bias (zeros when the node has none) and
+// (cuDNN's way stays for a grouped one it computes; a 3-D convolution and
+// one whose weight is computed always take it), and records the way in
+// the plan. Bias (zeros when the node has none) and
 // activation are the way's last step; with a residual the activation
 // follows the residual add.
 func emitConv(b *builder, n *model.Node) error {
 	act, _ := epilogueOf(model.ActivationOf(n))
 	way := b.opts.conv(n.Name)
 	c := convGeomOf(b.g, n)
+	volume := len(b.shape(n.Input(0))) == 5
 	switch {
+	case volume || b.g.Const(n.Input(1)) == nil:
+		way = ConvDirect // the only way of a 3-D convolution, and of a computed weight
 	case threeWays(b.g, n):
 		if way == ConvImplicit && !implicitFits(c) || way == ConvCudnn && !cudnnFits(c) {
 			way = ConvIm2col
@@ -170,14 +174,18 @@ func emitConv(b *builder, n *model.Node) error {
 		epi = epilogue{}
 	}
 	var y Ref
-	switch way {
-	case ConvDirect:
+	switch {
+	case volume:
+		if y, err = b.convVolume(n, x, w, bias.Ref, epi); err != nil {
+			return err
+		}
+	case way == ConvDirect:
 		if y, err = b.convDirect(n, x, w, bias.Ref, epi); err != nil {
 			return err
 		}
-	case ConvImplicit:
+	case way == ConvImplicit:
 		y = b.convImplicit(n.Name, n.Outputs[0], c, x, w, bias.Ref, epi)
-	case ConvCudnn:
+	case way == ConvCudnn:
 		if halfW {
 			w = hw
 		}

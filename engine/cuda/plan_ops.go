@@ -47,12 +47,14 @@ const (
 	KBinaryTyped   = "infertop_binary_typed"
 	KGather        = "infertop_gather"
 	KBatchNorm     = "infertop_batchnorm"
+	KConv3D        = "infertop_conv3d"
+	KPool3D        = "infertop_pool3d"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather, KBatchNorm}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather, KBatchNorm, KConv3D, KPool3D}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.
@@ -85,6 +87,8 @@ func opPlanOf(op string) (opPlan, bool) {
 		return opPlan{check: linearReason, emit: emitLinear}, true
 	case model.OpFusedConv:
 		return opPlan{check: convReason, emit: emitConv}, true
+	case "Conv":
+		return opPlan{check: rawConvReason, emit: emitRawConv}, true
 	case model.OpAttention:
 		return opPlan{check: attentionReason, emit: emitAttention}, true
 	case "BatchNormalization":

@@ -66,8 +66,8 @@ func plane(s []int) []int {
 }
 
 func poolReason(g *model.Graph, n *model.Node) string {
-	if r := len(shapeOf(g, n.Input(0))); r != 4 && r != 3 {
-		return "only 1-D and 2-D pooling have a CUDA plan yet"
+	if r := len(shapeOf(g, n.Input(0))); r < 3 || r > 5 {
+		return "only 1-D, 2-D and 3-D pooling have a CUDA plan"
 	}
 	return ""
 }
@@ -90,6 +90,9 @@ func emitPool(b *builder, n *model.Node) error {
 	x, err := b.ref(n.Input(0))
 	if err != nil {
 		return err
+	}
+	if len(b.shape(n.Input(0))) == 5 {
+		return b.pool3d(n, x)
 	}
 	s, o := plane(b.shape(n.Input(0))), plane(b.shape(n.Outputs[0]))
 	for _, lim := range []struct {

@@ -61,12 +61,6 @@ func TestCheckGraphReasons(t *testing.T) {
 		build      func(n *tnet) string
 		op, reason string
 	}{
-		{"3-D", func(n *tnet) string {
-			return n.op("Conv", "c", nil, n.input("x", 2, 4, 4, 4), n.param("w", 16, 2, 2, 2, 2, 2))
-		}, model.OpFusedConv, "only 1-D and 2-D convolutions have a CUDA plan yet"},
-		{"3-D pool", func(n *tnet) string {
-			return n.pool("p", n.input("x", 2, 4, 4, 4), []int64{2, 2, 2}, []int64{2, 2, 2}, []int64{0, 0, 0, 0, 0, 0}, []int64{1, 1, 1}, false)
-		}, "MaxPool", "only 1-D and 2-D pooling have a CUDA plan yet"},
 		{"broadcast of seven axes", func(n *tnet) string {
 			return n.op("Mul", "m", nil, n.input("x", 2, 1, 2, 1, 2, 1, 2), n.param("c", 1, 1, 2, 1, 2, 1, 2, 1))
 		}, "Mul", "broadcasting over 7 axes that do not merge (at most 5 after the first) has no CUDA plan yet"},

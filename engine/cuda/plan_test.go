@@ -143,6 +143,10 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{ceil(arg(4)*arg(12)*arg(13), tn), ceil(arg(8), tm), 1}
 	case KReduceRows: // one block per row
 		g = Dim3{int(arg(2)), 1, 1}
+	case KConv3D: // x: output voxels, y: output channels, z: samples
+		g = Dim3{ceil(arg(23)*arg(24)*arg(25), Block), int(arg(9)), int(arg(4))}
+	case KPool3D: // x: planes, y: output voxels
+		g = Dim3{int(arg(2)), ceil(arg(6)*arg(7)*arg(8), Block), 1}
 	case KBatchNorm: // x: inner, y: channels, z: samples
 		g = Dim3{ceil(arg(8), Block), int(arg(7)), int(arg(6))}
 	case KGather: // x: a row's words, y: indices, z: outer rows

@@ -647,6 +647,112 @@ __global__ void infertop_conv_direct(const float* x, const float* wt, const floa
     }
 }
 
+// infertop_conv_direct in three dimensions: y[s, co, oz, oy, ox] =
+// act(Σ over the channels of co's group and the window of w·x + bias[co])
+// over x [n, c, d, h, w] and w [cout, c/group, kd, kh, kw], padding before
+// pd, ph, pw (taps in the padding add nothing). Grid: x covers output
+// voxels, y output channels, z samples; block (BLOCK). c·d·h·w,
+// cout·od·oh·ow and cout·(c/group)·kd·kh·kw < 2^31.
+__global__ void infertop_conv3d(const float* x, const float* wt, const float* bias, float* y, long long n,
+                                long long c, long long d, long long h, long long w, long long cout, long long group,
+                                long long kd, long long kh, long long kw, long long sd, long long sh, long long sw,
+                                long long pd, long long ph, long long pw, long long dd, long long dh, long long dw,
+                                long long od, long long oh, long long ow, long long act, double p0, double p1) {
+    const int D = (int)d, H = (int)h, W = (int)w, KD = (int)kd, KH = (int)kh, KW = (int)kw;
+    const unsigned int CO = (unsigned int)cout, CPG = (unsigned int)c / (unsigned int)group,
+                       OPG = CO / (unsigned int)group;
+    const unsigned int OW = (unsigned int)ow, OHW = (unsigned int)(oh * ow), P = (unsigned int)(od * oh * ow);
+    const unsigned int HW = (unsigned int)(H * W), DHW = (unsigned int)D * HW, K3 = (unsigned int)(KD * KH * KW);
+    const unsigned long long ns = (unsigned long long)n, xsample = (unsigned long long)c * DHW,
+                             ysample = (unsigned long long)CO * P;
+    const float q0 = (float)p0, q1 = (float)p1;
+    for (unsigned int pix = blockIdx.x * blockDim.x + threadIdx.x; pix < P; pix += gridDim.x * blockDim.x) {
+        const unsigned int oz = pix / OHW, rest = pix - oz * OHW, oy = rest / OW, ox = rest - oy * OW;
+        const int iz0 = (int)oz * (int)sd - (int)pd, iy0 = (int)oy * (int)sh - (int)ph,
+                  ix0 = (int)ox * (int)sw - (int)pw;
+        for (unsigned int co = blockIdx.y; co < CO; co += gridDim.y) {
+            const unsigned int ci0 = co / OPG * CPG;
+            const float* wc = wt + (unsigned long long)co * CPG * K3;
+            for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
+                const float* xs = x + s * xsample + (unsigned long long)ci0 * DHW;
+                float acc = 0.0f;
+                for (unsigned int ci = 0; ci < CPG; ci++) {
+                    const float* xp = xs + ci * DHW;
+                    const float* wp = wc + ci * K3;
+                    for (int kz = 0; kz < KD; kz++) {
+                        const int iz = iz0 + kz * (int)dd;
+                        if (iz < 0 || iz >= D) continue;
+                        for (int ky = 0; ky < KH; ky++) {
+                            const int iy = iy0 + ky * (int)dh;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int kx = 0; kx < KW; kx++) {
+                                const int ix = ix0 + kx * (int)dw;
+                                if (ix >= 0 && ix < W)
+                                    acc = fmaf(wp[(kz * KH + ky) * KW + kx], xp[(iz * H + iy) * W + ix], acc);
+                            }
+                        }
+                    }
+                }
+                y[s * ysample + (unsigned long long)co * P + pix] = infertop_act(acc + bias[co], act, q0, q1);
+            }
+        }
+    }
+}
+
+// infertop_pool in three dimensions: planes d×h×w into od×oh×ow, padding
+// before pf, pt, pl and after pbk, pb, pr; modes as infertop_pool. Grid:
+// x covers planes, y output voxels; block (BLOCK). d·h·w and od·oh·ow <
+// 2^31.
+__global__ void infertop_pool3d(const float* x, float* y, long long planes, long long d, long long h, long long w,
+                                long long od, long long oh, long long ow, long long kd, long long kh, long long kw,
+                                long long sd, long long sh, long long sw, long long pf, long long pt, long long pl,
+                                long long pbk, long long pb, long long pr, long long dd, long long dh, long long dw,
+                                long long mode) {
+    const int D = (int)d, H = (int)h, W = (int)w, KD = (int)kd, KH = (int)kh, KW = (int)kw;
+    const int DE = D + (int)pbk, HE = H + (int)pb, WE = W + (int)pr;
+    const unsigned int OW = (unsigned int)ow, OHW = (unsigned int)(oh * ow), P = (unsigned int)(od * oh * ow);
+    const unsigned long long np = (unsigned long long)planes, xplane = (unsigned long long)D * H * W;
+    for (unsigned int pix = blockIdx.y * blockDim.x + threadIdx.x; pix < P; pix += gridDim.y * blockDim.x) {
+        const unsigned int oz = pix / OHW, rest = pix - oz * OHW, oy = rest / OW, ox = rest - oy * OW;
+        const int iz0 = (int)oz * (int)sd - (int)pf, iy0 = (int)oy * (int)sh - (int)pt,
+                  ix0 = (int)ox * (int)sw - (int)pl;
+        int count = 0;
+        for (int kz = 0; kz < KD; kz++) {
+            const int iz = iz0 + kz * (int)dd;
+            for (int ky = 0; ky < KH; ky++) {
+                const int iy = iy0 + ky * (int)dh;
+                for (int kx = 0; kx < KW; kx++) {
+                    const int ix = ix0 + kx * (int)dw;
+                    if (mode == 2 ? (iz < DE && iy < HE && ix < WE)
+                                  : (iz >= 0 && iz < D && iy >= 0 && iy < H && ix >= 0 && ix < W))
+                        count++;
+                }
+            }
+        }
+        for (unsigned long long p = blockIdx.x; p < np; p += gridDim.x) {
+            const float* src = x + p * xplane;
+            float m = -INFINITY, s = 0.0f;
+            for (int kz = 0; kz < KD; kz++) {
+                const int iz = iz0 + kz * (int)dd;
+                if (iz < 0 || iz >= D) continue;
+                for (int ky = 0; ky < KH; ky++) {
+                    const int iy = iy0 + ky * (int)dh;
+                    if (iy < 0 || iy >= H) continue;
+                    for (int kx = 0; kx < KW; kx++) {
+                        const int ix = ix0 + kx * (int)dw;
+                        if (ix >= 0 && ix < W) {
+                            const float v = src[(iz * H + iy) * W + ix];
+                            m = fmaxf(m, v);
+                            s += v;
+                        }
+                    }
+                }
+            }
+            y[p * P + pix] = mode == 0 ? m : (count > 0 ? s / (float)count : 0.0f);
+        }
+    }
+}
+
 }  // extern "C"
 
 // Implicit-GEMM convolution: y = act(W ⊛ x + b) over NCHW x in one kernel, no

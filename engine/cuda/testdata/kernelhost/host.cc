@@ -385,6 +385,18 @@ const Kernel kernels[] = {
      [](const Launch& l) {
          infertop_batchnorm(l.P(0), l.P(1), l.P(2), l.P(3), l.P(4), l.P(5), l.I(6), l.I(7), l.I(8), l.I(9), l.D(10));
      }},
+    {"infertop_conv3d", false,
+     [](const Launch& l) {
+         infertop_conv3d(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                         l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18), l.I(19), l.I(20),
+                         l.I(21), l.I(22), l.I(23), l.I(24), l.I(25), l.I(26), l.D(27), l.D(28));
+     }},
+    {"infertop_pool3d", false,
+     [](const Launch& l) {
+         infertop_pool3d(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9), l.I(10),
+                         l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18), l.I(19), l.I(20),
+                         l.I(21), l.I(22), l.I(23), l.I(24));
+     }},
     {"infertop_from_half", false,
      [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_to_half", false,
@@ -417,7 +429,8 @@ size_t params(const std::string& name) {
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
         {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
         {"infertop_reduce_rows", 5},   {"infertop_binary_typed", 23},
-        {"infertop_gather", 7},        {"infertop_batchnorm", 11}};
+        {"infertop_gather", 7},        {"infertop_batchnorm", 11},
+        {"infertop_conv3d", 29},       {"infertop_pool3d", 25}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
