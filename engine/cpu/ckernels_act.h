@@ -117,8 +117,8 @@ AC_HELPER void AC_NAME(row)(float *yy, const float *xx, const float *rr, long n,
 }
 
 // y[i][j] = act(x[i][j] + r[i][j]) for i < rows, j < n (r may be null; x may be y).
-static AC_ATTR void AC_NAME(ik_act)(float *y, long ldy, const float *x, long ldx, const float *r, long ldr, long rows,
-		long n, int act, float p0, float p1) {
+static __attribute__((unused)) AC_ATTR void AC_NAME(ik_act)(float *y, long ldy, const float *x, long ldx,
+		const float *r, long ldr, long rows, long n, int act, float p0, float p1) {
 #define AC_CASE(A) \
 	case A: \
 		for (long i = 0; i < rows; i++) AC_NAME(row)(y + i * ldy, x + i * ldx, r ? r + i * ldr : 0, n, A, p0, p1); \

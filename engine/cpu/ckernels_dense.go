@@ -60,8 +60,34 @@ IK_INLINE void dense_store(const float *t, long ts, long mr, long nv, float *y, 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
 typedef float v16f __attribute__((vector_size(64)));
 typedef float v16fu __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+#define AC_VT v16f
+#define AC_VI v16i
+#define AC_VL 16
+#define AC_RCP(d) ((v16f)_mm512_rcp14_ps((__m512)(d)))
+#define AC_MAX(a, b) ((v16f)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#define AC_MIN(a, b) ((v16f)_mm512_min_ps((__m512)(a), (__m512)(b)))
+#define AC_ATTR __attribute__((target("arch=x86-64-v4")))
+#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
+#define AC_NAME(s) s##_avx512
+#include "ckernels_act.h"
+
+// dense_store for AVX-512: one masked vector of 16 lanes a row, the
+// activation in 16 lanes without a division (ckernels_act.h).
+IK_INLINE __attribute__((target("arch=x86-64-v4"))) void dense_store_avx512(const float *t, long ts, long mr,
+		long nv, float *y, long ldy, const float *b, const float *r, int act, float a0, float a1) {
+	const __mmask16 k = nv >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nv) - 1);
+	const __m512 bias = b ? _mm512_maskz_loadu_ps(k, b) : _mm512_setzero_ps();
+	for (long i = 0; i < mr; i++) {
+		__m512 v = _mm512_add_ps(_mm512_loadu_ps(t + i * ts), bias);
+		if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, r + i * ldy));
+		_mm512_mask_storeu_ps(y + i * ldy, k, (__m512)act_avx512((v16f)v, act, a0, a1));
+	}
+}
+
 #define DN_VT v16f
 #define DN_VU v16fu
 #define DN_VL 16
@@ -70,6 +96,7 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define DN_ATTR __attribute__((target("arch=x86-64-v4")))
 #define DN_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
 #define DN_NAME(s) s##_avx512
+#define DN_STORE dense_store_avx512
 #include "ckernels_dense.h"
 #define WD_VT v16f
 #define WD_VU v16fu
@@ -79,6 +106,7 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define WD_ATTR __attribute__((target("arch=x86-64-v4")))
 #define WD_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
 #define WD_NAME(s) s##_avx512
+#define WD_STORE dense_store_avx512
 #include "ckernels_wide.h"
 #define IK_HAVE_AVX512 1
 #else
@@ -93,6 +121,7 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define DN_ATTR IK_CLONES
 #define DN_HELPER IK_INLINE
 #define DN_NAME(s) s##_avx2
+#define DN_STORE dense_store
 #include "ckernels_dense.h"
 #define WD_VT v8f
 #define WD_VU v8fu
@@ -102,6 +131,7 @@ typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 #define WD_ATTR IK_CLONES
 #define WD_HELPER IK_INLINE
 #define WD_NAME(s) s##_avx2
+#define WD_STORE dense_store
 #include "ckernels_wide.h"
 
 // ik_dense_isa is the best instruction set this CPU runs the kernel with.

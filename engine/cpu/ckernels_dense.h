@@ -10,6 +10,7 @@
 //   DN_ATTR       the attributes of the kernel (its target)
 //   DN_HELPER     the attributes of its helpers (IK_INLINE, with the target)
 //   DN_NAME(s)    the names of the kernel and its helpers
+//   DN_STORE      its dense_store (ckernels_dense.go)
 //
 // and includes this file, which undefines them again.
 
@@ -85,7 +86,7 @@ DN_ATTR void DN_NAME(ik_dense)(const float *x, long ldx, const float *wp, const 
 				DN_CASE(13) DN_CASE(14) DN_CASE(15) DN_CASE(16)
 #endif
 				}
-				dense_store(t, 16, mr, nv, y + i0 * ldy + c0, ldy, b ? b + c0 : 0, r ? r + i0 * ldy + c0 : 0, act, a0, a1);
+				DN_STORE(t, 16, mr, nv, y + i0 * ldy + c0, ldy, b ? b + c0 : 0, r ? r + i0 * ldy + c0 : 0, act, a0, a1);
 				xt += mr * k;
 				i0 += mr;
 			}
@@ -98,6 +99,7 @@ DN_ATTR void DN_NAME(ik_dense)(const float *x, long ldx, const float *wp, const 
 #undef DN_VT
 #undef DN_VU
 #undef DN_VL
+#undef DN_STORE
 #undef DN_MR
 #undef DN_KS
 #undef DN_ATTR

@@ -9,6 +9,7 @@
 //   WD_ATTR       the attributes of the kernel (its target)
 //   WD_HELPER     the attributes of its helpers (IK_INLINE, with the target)
 //   WD_NAME(s)    the names of the kernel and its helpers
+//   WD_STORE      its dense_store (ckernels_dense.go)
 //
 // and includes this file, which undefines them again.
 
@@ -90,7 +91,7 @@ WD_ATTR void WD_NAME(ik_wide)(const float *x, long ldx, const float *wp, long wi
 			}
 			for (long h = 0; h < nc; h += 16) {
 				long c = c0 + h;
-				dense_store(t + h, 64, mr, nc - h < 16 ? nc - h : 16, y + i0 * ldy + c, ldy, b ? b + c : 0,
+				WD_STORE(t + h, 64, mr, nc - h < 16 ? nc - h : 16, y + i0 * ldy + c, ldy, b ? b + c : 0,
 					r ? r + i0 * ldy + c : 0, act, a0, a1);
 			}
 		}
@@ -107,3 +108,4 @@ WD_ATTR void WD_NAME(ik_wide)(const float *x, long ldx, const float *wp, long wi
 #undef WD_ATTR
 #undef WD_HELPER
 #undef WD_NAME
+#undef WD_STORE
