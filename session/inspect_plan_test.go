@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"infertop/engine"
+	"infertop/model"
 )
 
 // inspect --plan cuda works the CUDA plan out without a GPU: resnet's ten
@@ -81,15 +82,33 @@ func TestInspectCUDAPlanFP16(t *testing.T) {
 
 // A graph the CUDA engine has no plan for is described with the list.
 func TestInspectCUDAPlanRefuses(t *testing.T) {
-	ins, err := InspectWithPlan("../onnx/backendtest/testdata/onnx-v1.16.2/node/test_averagepool_3d_dilations_small/model.onnx", nil, 0, engine.FP32)
+	b := model.NewBuilder("wide")
+	dims := func(d ...int) model.Shape {
+		s := model.Shape{}
+		for _, v := range d {
+			s = append(s, model.Fixed(v))
+		}
+		return s
+	}
+	x := b.Input("x", model.Float32, dims(2, 1, 2, 1, 2, 1, 2))
+	c := b.Const("c", model.Floats([]int{1, 2, 1, 2, 1, 2, 1}, make([]float32, 8)))
+	b.Output(b.Op("Mul", "wide", nil, x, c))
+	g, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := ins.GPUPlan
+	compiled, err := model.Compile(g, model.Binding{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := gpuPlan(compiled, 2, engine.FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p == nil || len(p.Unsupported) != 1 || len(p.Nodes) != 0 {
 		t.Fatalf("plan %+v", p)
 	}
-	if got := p.Unsupported[0].String(); !strings.Contains(got, `AveragePool (opset 19) ×1, first "AveragePool_0": only 1-D and 2-D pooling have a CUDA plan yet`) {
+	if got := p.Unsupported[0].String(); !strings.Contains(got, `Mul (opset 0) ×1, first "wide": broadcasting over 6 axes that do not merge (at most 5 after the first) has no CUDA plan yet`) {
 		t.Errorf("refusal %q", got)
 	}
 }

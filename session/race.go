@@ -60,7 +60,8 @@ func (r *Race) Run(ctx context.Context, obs *RaceObserver) (sweep.CompareResult,
 		obs = &RaceObserver{}
 	}
 	s := r.spec
-	cfg := sweep.CompareConfig{Model: s.Model.Name, A: s.A, B: s.B, Batches: s.Batches, Pairs: s.Pairs, Progress: s.Progress}
+	a, b := r.w.Sides() // the precisions the engines report, not only those asked for
+	cfg := sweep.CompareConfig{Model: s.Model.Name, A: a, B: b, Batches: s.Batches, Pairs: s.Pairs, Progress: s.Progress}
 	obs.hook(&cfg)
 	res, err := sweep.Compare(ctx, cfg, obs.windower(r.w))
 	obs.ended(res, err)

@@ -198,3 +198,37 @@ func TestExecWindowerEnergyReadFailure(t *testing.T) {
 		t.Errorf("GPU side energy %+v over %d batches, want 0.3 J/sample over fewer than all of them", e, p.B.Count)
 	}
 }
+
+// precisionExec reports running in a precision of its own, whatever it was
+// opened with.
+type precisionExec struct {
+	*stepExec
+	runs engine.Precision
+}
+
+func (e precisionExec) Info() engine.Info {
+	return engine.Info{Device: "cuda:0", Engine: "fake", Precision: e.runs}
+}
+
+// A GPU side reads the precision its engine reports running in, not the
+// one it asked for; a CPU side keeps its own.
+func TestExecWindowerSidesReportPrecision(t *testing.T) {
+	clk := &fakeClock{}
+	reg := registryOf(func(engine.Options) *stepExec { return &stepExec{clock: clk, perSample: time.Microsecond} })
+	reg.Register(engine.CUDA, func(engine.Device, *model.Model, engine.Options) (engine.Executor, error) {
+		return precisionExec{&stepExec{clock: clk, perSample: time.Microsecond}, engine.TF32}, nil
+	})
+	lin, err := presets.NewModels(presets.DefaultSeed).Get("linear")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewExecWindower(reg, lin, cpuAll, Side{Device: "cuda:0", Precision: engine.FP16}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	a, b := w.Sides()
+	if a != cpuAll || b != (Side{Device: "cuda:0", Precision: engine.TF32}) {
+		t.Errorf("sides %+v, %+v; want %+v and cuda:0 in tf32", a, b, cpuAll)
+	}
+}

@@ -54,9 +54,16 @@ func NewExecWindower(reg *engine.Registry, m *model.Model, a, b Side, seed uint6
 			return nil, fmt.Errorf("opening %s on %s: %w", m.Name, s, err)
 		}
 		w.ex[i] = ex
+		if s.Device != "cpu" {
+			w.sides[i].Precision = ex.Info().Precision // what the engine says it runs in
+		}
 	}
 	return w, nil
 }
+
+// Sides are the two sides as their executors describe them: a GPU side's
+// precision is the one its engine reports running in.
+func (w *ExecWindower) Sides() (a, b Side) { return w.sides[0], w.sides[1] }
 
 // Prepare readies both sides at batch, each with the input and output
 // tensors its signature asks for (the same input data on both), and warms

@@ -38,7 +38,7 @@ func nodeReason(g *model.Graph, n *model.Node) string {
 		}
 		intOK := p.alias || i < len(ins) && slices.Contains(p.intIns, i)
 		if v.DType != model.Float32 && !p.typed && !(intOK && v.DType.IsInt()) {
-			return fmt.Sprintf("%s values have no CUDA plan yet here (float32, and integer inputs read by Gather and Cast)", v.DType)
+			return fmt.Sprintf("%s values have no CUDA plan here (its kernels compute float32)", v.DType)
 		}
 	}
 	return p.check(g, n)
