@@ -160,7 +160,7 @@ func TestComparePrecisions(t *testing.T) {
 			if len(opened) == 2 {
 				threads = 1 // the quicker side at small batches
 			}
-			return &fake.Clock{Now: clock, Threads: threads, Runs: runs}, nil
+			return &fake.Clock{Now: clock, Threads: threads, Runs: runs, Precision: o.Precision}, nil
 		})
 		args := append([]string{"--preset", "linear", "--devices", "cuda:0,cuda:0", "--batch", "8", "--pairs", "1", "--format", "json"}, c.args...)
 		code, out, errs := runCompareArgs(t, context.Background(), deps, args...)
@@ -182,7 +182,7 @@ func TestComparePrecisions(t *testing.T) {
 	clock, runs := &atomic.Int64{}, &atomic.Int64{}
 	deps.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	deps.Registry.Register(engine.CUDA, func(_ engine.Device, _ *model.Model, o engine.Options) (engine.Executor, error) {
-		return &fake.Clock{Now: clock, Runs: runs}, nil
+		return &fake.Clock{Now: clock, Runs: runs, Precision: o.Precision}, nil
 	})
 	code, out, errs := runCompareArgs(t, context.Background(), deps, "--preset", "linear", "--devices", "cuda:0,cuda:0",
 		"--precision", "fp32,fp16", "--batch", "8", "--pairs", "1")

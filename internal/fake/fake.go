@@ -112,7 +112,9 @@ type Clock struct {
 	Runs    *atomic.Int64 // batches run so far, by every Clock of a race
 	// OnRun (nil: none) sees Runs after every batch.
 	OnRun func(n int64)
-	batch int
+	// Precision is what Info says the executor runs in.
+	Precision engine.Precision
+	batch     int
 	signature
 }
 
@@ -143,8 +145,10 @@ func (e *Clock) Run(in, out []*model.Tensor) (engine.Timing, error) {
 }
 
 func (e *Clock) Memory() engine.Memory { return engine.Memory{} }
-func (e *Clock) Info() engine.Info     { return engine.Info{Device: "cpu", Engine: "fake"} }
-func (e *Clock) Close() error          { return nil }
+func (e *Clock) Info() engine.Info {
+	return engine.Info{Device: "cpu", Engine: "fake", Precision: e.Precision}
+}
+func (e *Clock) Close() error { return nil }
 
 // ClockRegistry is a registry whose CPU engine is a Clock, with CUDA
 // unavailable, and the clock's reader (a race's Now).
