@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"infertop/engine"
 	"infertop/model"
@@ -101,13 +102,18 @@ func (l *loop) check() {
 	}
 	a := l.cfg.Check(l.ctx, CheckInput{Model: l.model, Device: l.device, Batch: l.batch, Info: l.info, In: l.in, Out: l.out})
 	l.accuracy = a
-	now := l.clock.Now()
+	noteAccuracy(&l.events, l.clock.Now(), l.batch, l.info.Precision, a)
+}
+
+// noteAccuracy records a checked batch beyond its tolerance, or a check
+// that failed, as an event.
+func noteAccuracy(ev *eventRing, now time.Time, batch int, p engine.Precision, a Accuracy) {
 	switch {
 	case !a.Checked():
 	case a.Err != "":
-		l.events.add(now, EventWarning, "batch %d: %s", l.batch, a)
+		ev.add(now, EventWarning, "batch %d: %s", batch, a)
 	case !a.Within():
-		l.events.add(now, EventWarning, "batch %d in %s: relative error %s against %s, beyond %s's tolerance %s",
-			l.batch, l.info.Precision, sci(a.RelErr, 1), a.Base, l.info.Precision, sci(a.Tolerance, 0))
+		ev.add(now, EventWarning, "batch %d in %s: relative error %s against %s, beyond %s's tolerance %s",
+			batch, p, sci(a.RelErr, 1), a.Base, p, sci(a.Tolerance, 0))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"infertop/engine"
 	"infertop/model"
 	"infertop/presets"
+	"infertop/serve"
 )
 
 // The Checker sees one batch of each Prepare, with the run's inputs and the
@@ -134,5 +135,39 @@ func TestCPUOpensInFloat32(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Equal(got, []engine.Precision{engine.FP32}) {
 		t.Errorf("the CPU was opened in %v, want fp32", got)
+	}
+}
+
+// A serving run checks one batch of its first instance at the largest
+// prepared size before warming up: the figure is every snapshot's, and
+// one beyond its tolerance is a warning.
+func TestServingChecksOneBatch(t *testing.T) {
+	env := &fakeEnv{mk: func(int) *fakeExec { return &fakeExec{} }}
+	var seen []CheckInput
+	s, err := NewServer(ServeConfig{Registry: env.registry(), Catalog: presets.NewModels(presets.DefaultSeed), Model: "mlp",
+		Device: "cpu", Arrival: serve.Arrival{Kind: serve.Poisson, Rate: 200}, Policy: serve.Policy{MaxBatch: 8},
+		Instances: 2, Seed: 1, Warmup: time.Millisecond, Window: 10 * time.Millisecond, MaxMeasure: 30 * time.Millisecond,
+		Check: func(_ context.Context, c CheckInput) Accuracy {
+			seen = append(seen, c)
+			return Accuracy{Base: "cpu fp32", RelErr: 0.5, Tolerance: 1e-3}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Wait()
+	snap := s.Latest()
+	if len(seen) != 1 || seen[0].Batch != 8 || seen[0].Device != "cpu" || len(seen[0].Out) == 0 {
+		t.Fatalf("checked %+v; want one batch of 8 on the first instance", seen)
+	}
+	if snap.Accuracy != (Accuracy{Base: "cpu fp32", RelErr: 0.5, Tolerance: 1e-3}) {
+		t.Errorf("snapshot accuracy %+v", snap.Accuracy)
+	}
+	if !slices.ContainsFunc(snap.Events, func(e Event) bool {
+		return e.Kind == EventWarning && e.Text == "batch 8 in fp32: relative error 5.0e-1 against cpu fp32, beyond fp32's tolerance 1e-3"
+	}) {
+		t.Errorf("no warning for the batch beyond its tolerance: %+v", snap.Events)
 	}
 }

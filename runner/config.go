@@ -94,8 +94,8 @@ type Config struct {
 	Energy EnergyMeter
 	// Check, when set, judges the outputs of one batch run just after each
 	// successful Prepare (before warm-up) against a baseline; its figure
-	// is Snapshot.Accuracy until the next Prepare. A serving run does not
-	// call it.
+	// is Snapshot.Accuracy until the next Prepare (a serving run has
+	// ServeConfig.Check).
 	Check Checker
 }
 

@@ -78,6 +78,10 @@ type ServeConfig struct {
 	HistogramBuckets, KeepWindows int
 	// FirstRunID is as in Config.
 	FirstRunID uint64
+	// Check, when set, judges one batch of the first instance at its
+	// largest prepared size, run once the instances are opened (before
+	// warm-up), as Config.Check does; its figure is Snapshot.Accuracy.
+	Check Checker
 	// Simulate, when set, runs no engine: each batch takes the time it
 	// says, on a virtual clock that jumps from event to event, so a
 	// minute of serving is simulated in milliseconds.

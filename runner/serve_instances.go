@@ -29,6 +29,10 @@ type instances struct {
 	// (an executor is used by one goroutine at a time: its instance's).
 	info engine.Info
 	mem  engine.Memory
+	// accuracy is what ServeConfig.Check said of one batch of the first
+	// instance's largest size, checked is that size (0: none checked).
+	accuracy Accuracy
+	checked  int
 }
 
 // instance is one executor set and its goroutine.
@@ -63,6 +67,7 @@ func openInstances(ctx context.Context, cfg ServeConfig, p serve.Policy) (*insta
 			return nil, err
 		}
 	}
+	b.check(ctx, m)
 	if err := b.warm(ctx); err != nil {
 		b.closeExecs()
 		return nil, err
@@ -116,6 +121,23 @@ func openInstance(cfg ServeConfig, m *model.Model, i int, sizes []int) (*instanc
 		in.execs, in.ins, in.outs = append(in.execs, ex), append(in.ins, ins), append(in.outs, outs)
 	}
 	return in, nil
+}
+
+// check runs one batch of the first instance at its largest prepared size
+// and hands it to ServeConfig.Check; a batch that fails is left to the
+// warm-up, which fails the same way and says so.
+func (b *instances) check(ctx context.Context, m *model.Model) {
+	if b.cfg.Check == nil || len(b.list) == 0 || len(b.list[0].sizes) == 0 {
+		return
+	}
+	in := b.list[0]
+	k := len(in.sizes) - 1
+	if _, err := in.run(k); err != nil {
+		return
+	}
+	b.accuracy = b.cfg.Check(ctx, CheckInput{Model: m, Device: in.device, Batch: in.sizes[k], Info: in.execs[k].Info(),
+		In: in.ins[k], Out: in.outs[k]})
+	b.checked = in.sizes[k]
 }
 
 // warm runs every instance at every size, concurrently, for at least
@@ -251,6 +273,7 @@ func (b *instances) describeExecs() {
 
 func (b *instances) snapshotInfo(s *Snapshot) {
 	s.Info = b.info
+	s.Accuracy = b.accuracy
 	s.Memory = engine.Memory{HostBytes: b.mem.HostBytes, DeviceBytes: maps.Clone(b.mem.DeviceBytes)}
 }
 

@@ -158,7 +158,11 @@ func (l *serveLoop) open(ctx context.Context, kind EventKind) {
 	if l.cfg.Simulate != nil {
 		l.be = newSimBackend(l.cfg)
 	} else {
-		l.be, err = openInstances(ctx, l.cfg, l.policy)
+		var in *instances
+		if in, err = openInstances(ctx, l.cfg, l.policy); err == nil {
+			l.be = in
+			noteAccuracy(&l.events, in.now(), in.checked, in.info.Precision, in.accuracy)
+		}
 	}
 	if err != nil {
 		l.be = nil

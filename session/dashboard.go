@@ -171,6 +171,7 @@ func (d *Dashboard) startServing(ctx context.Context) error {
 	}
 	cfg := d.m.serveConfig(*s.Serving, s.Catalog, mod, dev, batch, d.options())
 	cfg.Warmup = s.Warmup
+	cfg.Check = cpuCheck(d.m.Registry) // as a closed-loop run's
 	srv, err := runner.NewServer(cfg)
 	if err != nil {
 		return err
