@@ -415,11 +415,22 @@ func (k *convKernel) run(chunk, _, worker int) {
 	epilogueRows(k.c.isa, k.y[r0*m:r1*m], r1-r0, m, m, r, k.act)
 }
 
+// implicit says an im2col convolution's wide way reads the input in place
+// (convImplicit) instead of building im2col rows for the wide kernel.
+func (k *convKernel) implicit() bool {
+	return k.mode == convIm2col && implicitConv(k.tune.isa, &k.g, k.m)
+}
+
 // runWide computes output rows [r0, r1) of a convolution of one group
 // through the wide kernel, with the epilogue in its store: straight from
-// the input (pointwise), or from im2col rows built a block at a time.
+// the input (pointwise), from im2col rows built a block at a time, or, for
+// few outputs of few inputs a pixel, reading the input in place (implicit).
 func (k *convKernel) runWide(r0, r1, worker int) {
 	g, m := &k.g, k.m
+	if k.implicit() {
+		convImplicit(k.x, g, k.wide, k.b, k.r, k.y, m, r0, r1, k.act)
+		return
+	}
 	block := r1 - r0
 	if k.mode == convDirect {
 		block = k.wideBlock()

@@ -54,3 +54,42 @@ func denseRows(isa, []float32, int, []float32, []float32, []float32, []float32, 
 func wideRows(isa, []float32, int, []float32, []float32, []float32, []float32, int, int, int, int, int, int, act) {
 	panic("cpu engine: the wide product kernel needs cgo")
 }
+
+// Without cgo no convolution takes the implicit kernel (implicitConv); its
+// Go form below is what it computes.
+func implicitConv(isa, *window, int) bool { return false }
+
+func convImplicit(x []float32, g *window, wp, b, r, y []float32, m, p0, p1 int, a act) {
+	for p := p0; p < p1; p++ {
+		ox, q := p%g.ow, p/g.ow
+		oy, n := q%g.oh, q/g.oh
+		d := y[p*m : (p+1)*m]
+		for j := range d {
+			d[j] = 0
+			if b != nil {
+				d[j] = b[j]
+			}
+			if r != nil {
+				d[j] += r[p*m+j]
+			}
+		}
+		for ki := 0; ki < g.kh; ki++ {
+			iy := oy*g.sh - g.ph + ki*g.dh
+			for kj := 0; kj < g.kw; kj++ {
+				ix := ox*g.sw - g.pw + kj*g.dw
+				if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+					continue
+				}
+				for ci := 0; ci < g.c; ci++ {
+					xv, w := x[((n*g.h+iy)*g.w+ix)*g.c+ci], wp[((ki*g.kw+kj)*g.c+ci)*denseLanes:]
+					for j := range d {
+						d[j] += xv * w[j]
+					}
+				}
+			}
+		}
+		for j := range d {
+			d[j] = a.apply(d[j])
+		}
+	}
+}

@@ -109,6 +109,9 @@ func wayOf(s *step, c *compute) (string, int) {
 		}
 		return fmt.Sprintf("%s (%s), %s", call, c.lib.Name(), plural(k.g.chunks, "chunk")), on(k.g.parts)
 	case *convKernel:
+		if k.tune.way == wayWide && k.implicit() {
+			return fmt.Sprintf("implicit, wide-%s", k.tune.isa), on(k.parts)
+		}
 		if k.tune.way == wayWide {
 			return fmt.Sprintf("%s, wide-%s", k.mode.wideName(), k.tune.isa), on(k.parts)
 		}
