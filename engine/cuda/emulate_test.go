@@ -247,7 +247,7 @@ func actf(v float32, act int64, p0, p1 float64) float32 {
 
 // kernelParams is each kernel's parameter count, as declared in kernels.cu.
 var kernelParams = map[string]int{KBiasAct: 8, KBiasActPlanes: 9, KLayerNorm: 9, KSoftmax: 4, KIm2col: 10, KMaxPool2: 7,
-	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KFromHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7, KBatchNorm: 11, KConv3D: 29, KPool3D: 25}
+	KPool: 18, KAvgPool: 4, KResidualAdd: 5, KBinary: 22, KCopyRows: 5, KConvM32: 17, KConvM64: 17, KConvDirect: 23, KToHalf: 4, KCastI64: 3, KGatherRows: 6, KReduceRows: 5, KBinaryTyped: 23, KGather: 7, KBatchNorm: 11, KConv3D: 29, KPool3D: 25, KIm2colHalf: 11, KBiasHalf: 10}
 
 // runKernel is the Go transcription of what each kernel computes (its
 // launch geometry is exercised by the C++ build of kernels.cu, kernelhost_test.go).
@@ -333,13 +333,14 @@ func runKernel(mem [][]float32, l *Launch) error {
 				}
 			}
 		}
-	case KFromHalf:
-		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
-		if err := checkHalf(l.Kernel, kind, x, n); err != nil {
+	case KBiasHalf:
+		x, y, b := a.ptr(0), a.ptr(1), a.ptr(2)
+		n, ch, inner, kind, act, p0, p1 := a.int(3), a.int(4), a.int(5), Elem(a.int(6)), a.int(7), a.float(8), a.float(9)
+		if err := checkHalf(l.Kernel, kind, x, n*ch*inner); err != nil {
 			return err
 		}
-		for i := range n {
-			y[i] = fromHalf(kind, halfAt(x, i))
+		for i := range n * ch * inner {
+			y[i] = actf(fromHalf(kind, halfAt(x, i))+b[(i/inner)%ch], act, p0, p1)
 		}
 	case KToHalf:
 		x, y, n, kind := a.ptr(0), a.ptr(1), a.int(2), Elem(a.int(3))
@@ -408,10 +409,18 @@ func runKernel(mem [][]float32, l *Launch) error {
 				xr[j] = float32(float64(xr[j]) / s)
 			}
 		}
-	case KIm2col:
+	case KIm2col, KIm2colHalf:
 		x, col := a.ptr(0), a.ptr(1)
 		planes, h, w, k, stride, pad, oh, ow := a.int(2), a.int(3), a.int(4), a.int(5), a.int(6), a.int(7), a.int(8), a.int(9)
 		p := oh * ow
+		store := func(i int64, v float32) { col[i] = v }
+		if l.Kernel == KIm2colHalf {
+			kind := Elem(a.int(10))
+			if err := checkHalf(l.Kernel, kind, col, planes*k*k*p); err != nil {
+				return err
+			}
+			store = func(i int64, v float32) { setHalf(col, i, toHalf(kind, v)) }
+		}
 		for i := range planes * k * k * p {
 			pix, row, pl := i%p, (i/p)%(k*k), i/(p*k*k)
 			ox, oy := pix%ow, pix/ow
@@ -421,7 +430,7 @@ func runKernel(mem [][]float32, l *Launch) error {
 			if iy >= 0 && iy < h && ix >= 0 && ix < w {
 				v = x[(pl*h+iy)*w+ix]
 			}
-			col[i] = v
+			store(i, v)
 		}
 	case KMaxPool2:
 		x, y := a.ptr(0), a.ptr(1)

@@ -332,3 +332,39 @@ func hostCatchesMistakes(t *testing.T, bin string) {
 		t.Error("an im2col that skips a plane went unnoticed")
 	}
 }
+
+// The bias kernel of a half-precision cuDNN convolution (which the harness
+// cannot run, so no plan above reaches it) reads IEEE half and bfloat16
+// outputs as the Go emulation does, with every grid-stride loop turning.
+func TestHalfBiasKernelOnHost(t *testing.T) {
+	bin := hostHarness(t)
+	const n, ch, inner = 3, 5, 7
+	x := make([]float32, n*ch*inner)
+	for i := range x {
+		x[i] = float32(i%23)/7 - 1.5
+	}
+	bias := []float32{0.5, -0.25, 1, 0, -2}
+	for _, kind := range []Elem{ElemF16, ElemBF16} {
+		plan := &Plan{Graph: "bias " + kind.String(), Buffers: []Buffer{
+			{Name: "x", Role: RoleWorkspace, Floats: halfFloats(n * ch * inner)}, {Name: "y", Role: RoleActivation, Floats: n * ch * inner},
+			{Name: "b", Role: RoleWeight, Floats: ch}}}
+		plan.Steps = []Step{{Layer: "bias", Launch: &Launch{Kernel: KBiasHalf, Grid: Dim3{2, 2, 2}, Block: Dim3{Block, 1, 1},
+			Args: []Arg{ptr(Ref{Buf: 0}), ptr(Ref{Buf: 1}), ptr(Ref{Buf: 2}), i64(n), i64(ch), i64(inner), i64(int64(kind)),
+				i64(ActReLU), f64(0), f64(0)}}}}
+		mem := [][]float32{packHalf(kind, x), make([]float32, n*ch*inner), bias}
+		host, err := runOnHost(bin, plan, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runKernel(mem, plan.Steps[0].Launch); err != nil {
+			t.Fatal(err)
+		}
+		if err := compareBuffers(plan, host, mem, 0); err != nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+		// The first sample's channel 2, pixel 3: relu(half(x) + 1).
+		if got, want := mem[1][2*inner+3], max(fromHalf(kind, toHalf(kind, x[2*inner+3]))+1, 0); got != want {
+			t.Errorf("%s: y = %v, want %v", kind, got, want)
+		}
+	}
+}

@@ -20,7 +20,7 @@ type builder struct {
 	weights map[string]int // constant name → buffer
 	zeros   int            // the buffer of zeros, −1 until a node needs one
 	work    int            // the im2col workspace, −1 until a convolution needs one
-	hwork   int            // its half-precision copy, −1 until a convolution needs one
+	hwork   int            // a half-precision plan's (its columns in half), −1 until then
 	dnnX    int            // cuDNN's half-precision input, −1 until a convolution needs one
 	dnnY    int            // and output
 	refs    map[string]Ref // where each value lies
@@ -45,9 +45,10 @@ func (b *builder) run() error {
 	}
 	if b.opts.fullWorkspace {
 		if ws := workspaceFloats(b.g); ws > 0 {
-			b.workspace(ws)
-			if b.opts.half() != ElemF32 {
-				b.halfWorkspace(ws)
+			if b.opts.half() == ElemF32 {
+				b.workspace(ws)
+			} else {
+				b.halfWorkspace(ws) // the half plans' im2col writes its columns in half precision
 			}
 		}
 		if x, y := cudnnHalfFloats(b.g); x > 0 && b.opts.half() != ElemF32 {
@@ -184,8 +185,8 @@ func (b *builder) workspace(floats int64) Ref {
 	return b.shared(&b.work, Buffer{Name: "im2col", Role: RoleWorkspace}, floats)
 }
 
-// halfWorkspace returns the buffer of the im2col columns' half-precision
-// copy, grown to hold n half values.
+// halfWorkspace returns the im2col buffer of a half-precision plan, whose
+// columns are in its half type, grown to hold n of them.
 func (b *builder) halfWorkspace(n int64) Ref {
 	return b.shared(&b.hwork, Buffer{Name: "im2col " + b.opts.half().String(), Role: RoleWorkspace}, halfFloats(n))
 }

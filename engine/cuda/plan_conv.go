@@ -215,8 +215,8 @@ func (b *builder) biasPlanes(node string, c convGeom, y, bias Ref, act epilogue)
 // convCudnn emits one cuDNN convolution and the bias/activation kernel the
 // im2col way uses after its GEMM. In a half-precision plan cuDNN reads a
 // half copy of x and writes a half y (float32 sums), both in workspaces
-// of their own, and infertop_from_half brings y back to float32 before
-// the bias; w is then a weight of that type.
+// of their own, and the bias kernel reads the half y
+// (infertop_bias_act_planes_half); w is then a weight of that type.
 func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act epilogue) Ref {
 	typ := b.opts.half()
 	in, total := c.n*c.c*c.h*c.w, c.n*c.out*c.oh*c.ow
@@ -234,7 +234,10 @@ func (b *builder) convCudnn(node, out string, c convGeom, x, w, bias Ref, act ep
 		N: int(c.n), C: int(c.c), H: int(c.h), W: int(c.w), Out: int(c.out), K: int(c.k), Stride: int(c.stride), Pad: int(c.pad),
 		OH: int(c.oh), OW: int(c.ow), Group: int(c.group), Type: typ}})
 	if typ != ElemF32 {
-		b.elementwise(node, KFromHalf, total, ptr(cy), ptr(y), i64(total), i64(int64(typ)))
+		p := c.oh * c.ow
+		b.launch(node, KBiasHalf, Dim3{X: blocks(p, Block), Y: clampInt(c.out), Z: clampInt(c.n)}, Dim3{X: Block, Y: 1, Z: 1},
+			append([]Arg{ptr(cy), ptr(y), ptr(bias), i64(c.n), i64(c.out), i64(p), i64(int64(typ))}, act.args()...)...)
+		return y
 	}
 	b.biasPlanes(node, c, y, bias, act)
 	return y
@@ -278,8 +281,9 @@ func (b *builder) convImplicit(node, out string, c convGeom, x, w, bias Ref, act
 // Per sample, col is row-major [C·K·K, P] (P = OH·OW) and the output is row-major
 // [Out, P] = W [Out, C·K·K] · col. Column-major that is outᵀ [P, Out] (ld P) =
 // colᵀ (col read column-major, ld P, op N) · Wᵀ (W read column-major, ld C·K·K, op N).
-// In a half-precision plan the columns are converted into the half
-// workspace before the product, and w is a weight of that type.
+// In a half-precision plan im2col writes the columns in that type straight
+// into the half workspace (infertop_im2col_half), and w is a weight of
+// that type.
 func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act epilogue) (Ref, error) {
 	ckk, p := c.c*c.k*c.k, c.oh*c.ow
 	for _, lim := range []struct {
@@ -290,15 +294,19 @@ func (b *builder) convIm2col(node, out string, c convGeom, x, w, bias Ref, act e
 			return Ref{}, err
 		}
 	}
-	col := b.workspace(c.n * ckk * p)
 	planes := c.n * c.c
-	b.launch(node, KIm2col, Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1},
-		ptr(x), ptr(col), i64(planes), i64(c.h), i64(c.w), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow))
+	grid, blk := Dim3{X: clampInt(planes), Y: blocks(p, Block), Z: 1}, Dim3{X: Block, Y: 1, Z: 1}
+	args := []Arg{ptr(x), nilPtr(), i64(planes), i64(c.h), i64(c.w), i64(c.k), i64(c.stride), i64(c.pad), i64(c.oh), i64(c.ow)}
 	typ := b.opts.half()
-	if typ != ElemF32 {
-		hcol := b.halfWorkspace(c.n * ckk * p)
-		b.toHalf(node, col, hcol, c.n*ckk*p)
-		col = hcol
+	var col Ref
+	if typ == ElemF32 {
+		col = b.workspace(c.n * ckk * p)
+		args[1] = ptr(col)
+		b.launch(node, KIm2col, grid, blk, args...)
+	} else {
+		col = b.halfWorkspace(c.n * ckk * p)
+		args[1] = ptr(col)
+		b.launch(node, KIm2colHalf, grid, blk, append(args, i64(int64(typ)))...)
 	}
 	y := b.out(out)
 	b.gemm(node, Gemm{In: typ, M: int(p), N: int(c.out), K: int(ckk), Alpha: 1,

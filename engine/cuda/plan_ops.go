@@ -40,7 +40,6 @@ const (
 	KConvM64       = "infertop_conv_m64"
 	KConvDirect    = "infertop_conv_direct"
 	KToHalf        = "infertop_to_half"
-	KFromHalf      = "infertop_from_half"
 	KCastI64       = "infertop_cast_i64"
 	KGatherRows    = "infertop_gather_rows"
 	KReduceRows    = "infertop_reduce_rows"
@@ -49,12 +48,14 @@ const (
 	KBatchNorm     = "infertop_batchnorm"
 	KConv3D        = "infertop_conv3d"
 	KPool3D        = "infertop_pool3d"
+	KIm2colHalf    = "infertop_im2col_half"
+	KBiasHalf      = "infertop_bias_act_planes_half"
 )
 
 // KernelNames lists every kernel a plan can launch.
 func KernelNames() []string {
 	return []string{KBiasAct, KBiasActPlanes, KLayerNorm, KSoftmax, KIm2col, KMaxPool2, KPool, KAvgPool,
-		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KFromHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather, KBatchNorm, KConv3D, KPool3D}
+		KResidualAdd, KBinary, KCopyRows, KConvM32, KConvM64, KConvDirect, KToHalf, KCastI64, KGatherRows, KReduceRows, KBinaryTyped, KGather, KBatchNorm, KConv3D, KPool3D, KIm2colHalf, KBiasHalf}
 }
 
 // opPlan is how the plan compiler turns nodes of one op into steps.

@@ -117,9 +117,9 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 	switch l.Kernel {
 	case KBiasAct: // x: columns by Block.X, y: rows by Block.Y
 		g = Dim3{ceil(arg(4), int64(l.Block.X)), ceil(arg(3), int64(l.Block.Y)), 1}
-	case KBiasActPlanes: // x: inner, y: channels, z: samples
+	case KBiasActPlanes, KBiasHalf: // x: inner, y: channels, z: samples
 		g = Dim3{ceil(arg(5), Block), int(arg(4)), int(arg(3))}
-	case KIm2col: // x: planes, y: output pixels
+	case KIm2col, KIm2colHalf: // x: planes, y: output pixels
 		g = Dim3{int(arg(2)), ceil(arg(8)*arg(9), Block), 1}
 	case KMaxPool2, KPool:
 		g = Dim3{int(arg(2)), ceil(arg(5)*arg(6), Block), 1}
@@ -153,8 +153,8 @@ func wantGrid(t *testing.T, l *Launch, caps Dim3) Dim3 {
 		g = Dim3{ceil(arg(6), Block), int(arg(5)), int(arg(3))}
 	case KGatherRows: // x: a row's values, y: indices
 		g = Dim3{ceil(arg(4), Block), int(arg(3)), 1}
-	case KAvgPool, KResidualAdd, KCastI64, KToHalf, KFromHalf: // one thread per element
-		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3, KCastI64: 2, KToHalf: 2, KFromHalf: 2}[l.Kernel]
+	case KAvgPool, KResidualAdd, KCastI64, KToHalf: // one thread per element
+		idx := map[string]int{KAvgPool: 2, KResidualAdd: 3, KCastI64: 2, KToHalf: 2}[l.Kernel]
 		g = Dim3{ceil(arg(idx), Block), 1, 1}
 	default:
 		t.Fatalf("no geometry rule for %s", l.Kernel)

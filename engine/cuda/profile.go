@@ -116,8 +116,12 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "implicit-GEMM kernel (" + strings.TrimPrefix(k, "infertop_conv_") + ")"
 	case KIm2col:
 		return "im2col kernel"
+	case KIm2colHalf:
+		return "im2col kernel (half columns)"
 	case KBiasAct, KBiasActPlanes:
 		return "bias and activation kernel"
+	case KBiasHalf:
+		return "bias and activation kernel (half input)"
 	case KResidualAdd:
 		return "residual add kernel"
 	case KLayerNorm:
@@ -136,8 +140,6 @@ func stepWay(s *Step, at int, algos []int) string {
 		return "copy kernel"
 	case KToHalf:
 		return "to-half kernel"
-	case KFromHalf:
-		return "from-half kernel"
 	case KCastI64:
 		return "int64 cast kernel"
 	case KGatherRows:

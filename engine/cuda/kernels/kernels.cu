@@ -79,30 +79,15 @@ __global__ void infertop_to_half(const float* x, unsigned short* y, long long n,
     }
 }
 
-// y[i] = the float32 value of x[i], IEEE half (kind 1) or bfloat16 (kind 2)
-// bits: a half-precision cuDNN convolution's output, back to float32.
-__global__ void infertop_from_half(const unsigned short* x, float* y, long long n, long long kind) {
-    const unsigned long long total = (unsigned long long)n;
-    const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
-    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += step) {
-        const unsigned int h = x[i];
-        unsigned int u;
-        if (kind == 2) {
-            u = h << 16;
-        } else {
-            const unsigned int sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-            if (e == 0x1fu) {
-                u = sign | 0x7f800000u | (m << 13);
-            } else if (e != 0) {
-                u = sign | ((e + 112u) << 23) | (m << 13);
-            } else {
-                const float v = (float)m * (1.0f / 16777216.0f);
-                y[i] = sign ? -v : v;
-                continue;
-            }
-        }
-        y[i] = __uint_as_float(u);
-    }
+// The float32 value of IEEE half (kind 1) or bfloat16 (kind 2) bits h
+// (a half-precision cuDNN convolution's output, read by its bias kernel).
+__device__ __forceinline__ float infertop_half2f(unsigned int h, long long kind) {
+    if (kind == 2) return __uint_as_float(h << 16);
+    const unsigned int sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0x1fu) return __uint_as_float(sign | 0x7f800000u | (m << 13));
+    if (e != 0) return __uint_as_float(sign | ((e + 112u) << 23) | (m << 13));
+    const float v = (float)m * (1.0f / 16777216.0f);
+    return sign ? -v : v;
 }
 
 // y[i] = (float)x[i] for int64 x: a mask or ids turned into float32.
@@ -169,6 +154,29 @@ __global__ void infertop_batchnorm(const float* x, float* y, const float* scale,
             for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
                 const unsigned long long i = s * sample + off;
                 y[i] = (x[i] - m) * a + b;
+            }
+        }
+    }
+}
+
+// infertop_bias_act_planes over a half-precision x (IEEE half, kind 1, or
+// bfloat16, kind 2): a half-precision cuDNN convolution's output brought
+// back to float32 in the bias kernel itself. Grid and limits as
+// infertop_bias_act_planes.
+__global__ void infertop_bias_act_planes_half(const unsigned short* x, float* y, const float* b, long long n,
+                                              long long channels, long long inner, long long kind, long long act,
+                                              double p0, double p1) {
+    const float q0 = (float)p0, q1 = (float)p1;
+    const unsigned int ni = (unsigned int)inner, nch = (unsigned int)channels;
+    const unsigned long long ns = (unsigned long long)n;
+    const unsigned long long sample = (unsigned long long)nch * ni;
+    for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < ni; e += gridDim.x * blockDim.x) {
+        for (unsigned int c = blockIdx.y; c < nch; c += gridDim.y) {
+            const float bc = b[c];
+            const unsigned long long off = (unsigned long long)c * ni + e;
+            for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
+                const unsigned long long i = s * sample + off;
+                y[i] = infertop_act(infertop_half2f(x[i], kind) + bc, act, q0, q1);
             }
         }
     }
@@ -319,10 +327,12 @@ __global__ void infertop_reduce_rows(const float* x, float* y, long long rows, l
 // pl = s·c + ci of x becomes rows pl·k·k … pl·k·k + k·k − 1 of col, so the
 // sample and channel never need to be told apart. One thread per (plane,
 // output pixel) writes that pixel's k·k column entries: one 32-bit division
-// per thread, none per element. Grid: x covers planes, y output pixels; block
-// (BLOCK). h·w, k·k·oh·ow and oh·stride + k < 2^31.
-__global__ void infertop_im2col(const float* x, float* col, long long planes, long long h, long long w,
-                                long long k, long long stride, long long pad, long long oh, long long ow) {
+// per thread, none per element. col holds float32 (kind 0), IEEE half (1)
+// or bfloat16 (2) values, the last two converted as infertop_to_half does.
+// h·w, k·k·oh·ow and oh·stride + k < 2^31.
+__device__ __forceinline__ void infertop_im2col_body(const float* x, void* col, long long planes, long long h,
+                                                     long long w, long long k, long long stride, long long pad,
+                                                     long long oh, long long ow, long long kind) {
     const unsigned int H = (unsigned int)h, W = (unsigned int)w, K = (unsigned int)k;
     const unsigned int OW = (unsigned int)ow, P = (unsigned int)(oh * ow);
     const unsigned int S = (unsigned int)stride;
@@ -334,7 +344,7 @@ __global__ void infertop_im2col(const float* x, float* col, long long planes, lo
         const int iy0 = (int)(oy * S) - PAD, ix0 = (int)(ox * S) - PAD;
         for (unsigned long long pl = blockIdx.x; pl < np; pl += gridDim.x) {
             const float* xp = x + pl * xplane;
-            float* cp = col + pl * cplane + pix;
+            const unsigned long long at = pl * cplane + pix;
             for (unsigned int ky = 0; ky < K; ky++) {
                 const int iy = iy0 + (int)ky;
                 const bool rowIn = iy >= 0 && iy < (int)H;
@@ -342,11 +352,33 @@ __global__ void infertop_im2col(const float* x, float* col, long long planes, lo
                     const int ix = ix0 + (int)kx;
                     float v = 0.0f;
                     if (rowIn && ix >= 0 && ix < (int)W) v = xp[(unsigned int)iy * W + (unsigned int)ix];
-                    cp[(ky * K + kx) * P] = v;
+                    const unsigned long long i = at + (unsigned long long)(ky * K + kx) * P;
+                    if (kind == 0) {
+                        ((float*)col)[i] = v;
+                    } else {
+                        const unsigned int u = __float_as_uint(v);
+                        ((unsigned short*)col)[i] = kind == 2 ? infertop_f2bf16(u) : infertop_f2f16(u);
+                    }
                 }
             }
         }
     }
+}
+
+// im2col into float32 columns. Grid: x covers planes, y output pixels;
+// block (BLOCK).
+__global__ void infertop_im2col(const float* x, float* col, long long planes, long long h, long long w,
+                                long long k, long long stride, long long pad, long long oh, long long ow) {
+    infertop_im2col_body(x, col, planes, h, w, k, stride, pad, oh, ow, 0);
+}
+
+// im2col into IEEE half (kind 1) or bfloat16 (kind 2) columns for a
+// reduced-precision product: the conversion is the store, with no float32
+// copy of the columns. Grid and block as infertop_im2col.
+__global__ void infertop_im2col_half(const float* x, unsigned short* col, long long planes, long long h, long long w,
+                                     long long k, long long stride, long long pad, long long oh, long long ow,
+                                     long long kind) {
+    infertop_im2col_body(x, col, planes, h, w, k, stride, pad, oh, ow, kind);
 }
 
 // 2x2 max pooling, stride 2 (floor), over planes h×w into oh×ow. Grid: x

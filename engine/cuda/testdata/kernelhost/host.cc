@@ -336,6 +336,11 @@ const Kernel kernels[] = {
      [](const Launch& l) {
          infertop_bias_act_planes(l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6), l.D(7), l.D(8));
      }},
+    {"infertop_bias_act_planes_half", false,
+     [](const Launch& l) {
+         infertop_bias_act_planes_half((const unsigned short*)l.P(0), l.P(1), l.P(2), l.I(3), l.I(4), l.I(5), l.I(6),
+                                       l.I(7), l.D(8), l.D(9));
+     }},
     {"infertop_layernorm", true,
      [](const Launch& l) {
          infertop_layernorm(l.P(0), l.P(1), l.P(2), l.P(3), l.I(4), l.I(5), l.D(6), l.P(7), l.P(8));
@@ -345,6 +350,11 @@ const Kernel kernels[] = {
     {"infertop_im2col", false,
      [](const Launch& l) {
          infertop_im2col(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8), l.I(9));
+     }},
+    {"infertop_im2col_half", false,
+     [](const Launch& l) {
+         infertop_im2col_half(l.P(0), (unsigned short*)l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6), l.I(7), l.I(8),
+                              l.I(9), l.I(10));
      }},
     {"infertop_maxpool2", false,
      [](const Launch& l) { infertop_maxpool2(l.P(0), l.P(1), l.I(2), l.I(3), l.I(4), l.I(5), l.I(6)); }},
@@ -397,8 +407,6 @@ const Kernel kernels[] = {
                          l.I(11), l.I(12), l.I(13), l.I(14), l.I(15), l.I(16), l.I(17), l.I(18), l.I(19), l.I(20),
                          l.I(21), l.I(22), l.I(23), l.I(24));
      }},
-    {"infertop_from_half", false,
-     [](const Launch& l) { infertop_from_half((const unsigned short*)l.P(0), l.P(1), l.I(2), l.I(3)); }},
     {"infertop_to_half", false,
      [](const Launch& l) { infertop_to_half(l.P(0), (unsigned short*)l.P(1), l.I(2), l.I(3)); }},
     {"infertop_conv_direct", false,
@@ -427,10 +435,11 @@ size_t params(const std::string& name) {
         {"infertop_avgpool", 4},       {"infertop_residual_add", 5},    {"infertop_conv_m32", 17},
         {"infertop_conv_m64", 17},     {"infertop_pool", 18},           {"infertop_binary", 22},
         {"infertop_copy_rows", 5},     {"infertop_conv_direct", 23},    {"infertop_to_half", 4},
-        {"infertop_from_half", 4},     {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
+        {"infertop_cast_i64", 3},        {"infertop_gather_rows", 6},
         {"infertop_reduce_rows", 5},   {"infertop_binary_typed", 23},
         {"infertop_gather", 7},        {"infertop_batchnorm", 11},
-        {"infertop_conv3d", 29},       {"infertop_pool3d", 25}};
+        {"infertop_conv3d", 29},       {"infertop_pool3d", 25},         {"infertop_im2col_half", 11},
+        {"infertop_bias_act_planes_half", 10}};
     for (auto& c : counts)
         if (name == c.first) return c.second;
     return 0;
