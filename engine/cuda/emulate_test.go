@@ -591,11 +591,55 @@ func binaryOp(a kernelArgs) {
 	x, xo := a.base(0)
 	z, zo := a.base(1)
 	y := a.ptr(2)
-	op, n0, sa0, sb0 := a.int(3), a.int(4), a.int(5), a.int(6)
+	op := a.int(3)
+	walkBinary(a, 4, func(at, ia, ib int64) {
+		u, v := x[xo+ia], z[zo+ib]
+		var r float32
+		switch op {
+		case binSub:
+			r = u - v
+		case binMul:
+			r = u * v
+		case binDiv:
+			r = u / v
+		case binPow:
+			r = float32(math.Pow(float64(u), float64(v)))
+		case binCopy:
+			r = u
+		case binNeg:
+			r = -u
+		case binExp:
+			r = float32(math.Exp(float64(u)))
+		case binSqrt:
+			r = float32(math.Sqrt(float64(u)))
+		case binErf:
+			r = float32(math.Erf(float64(u)))
+		case binMax:
+			r = u
+			if u < v {
+				r = v
+			}
+		case binMin:
+			r = u
+			if u > v {
+				r = v
+			}
+		default:
+			r = u + v
+		}
+		y[at] = r
+	})
+}
+
+// walkBinary calls f for every value of infertop_binary's output walk,
+// whose parameters n0, sa0, sb0 and the five (d, sa, sb) start at index
+// first: the value's index in the output and the operands' offsets.
+func walkBinary(a kernelArgs, first int, f func(at, ia, ib int64)) {
+	n0, sa0, sb0 := a.int(first), a.int(first+1), a.int(first+2)
 	var d, sa, sb [5]int64
 	inner := int64(1)
 	for k := range 5 {
-		d[k], sa[k], sb[k] = a.int(7+3*k), a.int(8+3*k), a.int(9+3*k)
+		d[k], sa[k], sb[k] = a.int(first+3+3*k), a.int(first+4+3*k), a.int(first+5+3*k)
 		inner *= d[k]
 	}
 	for o := range n0 {
@@ -605,41 +649,7 @@ func binaryOp(a kernelArgs) {
 				i := rest % d[k]
 				ia, ib, rest = ia+i*sa[k], ib+i*sb[k], rest/d[k]
 			}
-			u, v := x[xo+ia], z[zo+ib]
-			var r float32
-			switch op {
-			case binSub:
-				r = u - v
-			case binMul:
-				r = u * v
-			case binDiv:
-				r = u / v
-			case binPow:
-				r = float32(math.Pow(float64(u), float64(v)))
-			case binCopy:
-				r = u
-			case binNeg:
-				r = -u
-			case binExp:
-				r = float32(math.Exp(float64(u)))
-			case binSqrt:
-				r = float32(math.Sqrt(float64(u)))
-			case binErf:
-				r = float32(math.Erf(float64(u)))
-			case binMax:
-				r = u
-				if u < v {
-					r = v
-				}
-			case binMin:
-				r = u
-				if u > v {
-					r = v
-				}
-			default:
-				r = u + v
-			}
-			y[o*inner+e] = r
+			f(o*inner+e, ia, ib)
 		}
 	}
 }

@@ -19,77 +19,63 @@ func typedWord(x []float32, i int64, t int64) (float64, int64) {
 //go:norace
 func typedOp(a kernelArgs) {
 	x, z, y := a.ptr(0), a.ptr(1), a.ptr(2)
-	types, op, n0, sa0, sb0 := a.int(3), a.int(4), a.int(5), a.int(6), a.int(7)
+	types, op := a.int(3), a.int(4)
 	ta, tb, ty := types&3, types>>2&3, types>>4&3
 	ints := ta != 0 && tb != 0
-	var d, sa, sb [5]int64
-	inner := int64(1)
-	for k := range 5 {
-		d[k], sa[k], sb[k] = a.int(8+3*k), a.int(9+3*k), a.int(10+3*k)
-		inner *= d[k]
-	}
-	for o := range n0 {
-		for e := range inner {
-			ia, ib, rest := o*sa0, o*sb0, e
-			for k := 4; k >= 0; k-- {
-				i := rest % d[k]
-				ia, ib, rest = ia+i*sa[k], ib+i*sb[k], rest/d[k]
+	walkBinary(a, 5, func(at, ia, ib int64) {
+		uf, ui := typedWord(x, ia, ta)
+		vf, vi := typedWord(z, ib, tb)
+		var f float64
+		var r int64
+		isf := !ints
+		switch op {
+		case binCopy:
+			isf, f, r = ta == 0, uf, ui
+		case binEqual:
+			isf = false
+			if ints && ui == vi || !ints && uf == vf {
+				r = 1
 			}
-			uf, ui := typedWord(x, ia, ta)
-			vf, vi := typedWord(z, ib, tb)
-			var f float64
-			var r int64
-			isf := !ints
-			switch op {
-			case binCopy:
-				isf, f, r = ta == 0, uf, ui
-			case binEqual:
-				isf = false
-				if ints && ui == vi || !ints && uf == vf {
-					r = 1
-				}
-			case binWhere:
-				if ui == 0 {
-					continue
-				}
-				isf, f, r = tb == 0, vf, vi
-			case binOne:
-				isf, r = false, 1
-			default:
-				if ints {
-					r = typedInt(op, ui, vi)
-				} else {
-					f = typedFloat(op, uf, vf)
-				}
+		case binWhere:
+			if ui == 0 {
+				return
 			}
-			at := o*inner + e
-			if ty == 0 {
-				if isf {
-					y[at] = float32(f)
-				} else {
-					y[at] = float32(r)
-				}
-				continue
+			isf, f, r = tb == 0, vf, vi
+		case binOne:
+			isf, r = false, 1
+		default:
+			if ints {
+				r = typedInt(op, ui, vi)
+			} else {
+				f = typedFloat(op, uf, vf)
 			}
-			v := r
-			if isf {
-				v = int64(f)
-				if ty == 2 && f != 0 {
-					v = 1
-				}
-			}
-			switch ty {
-			case 2:
-				if v != 0 {
-					v = 1
-				}
-			case 3:
-				v = int64(int32(v))
-			}
-			y[2*at] = math.Float32frombits(uint32(uint64(v)))
-			y[2*at+1] = math.Float32frombits(uint32(uint64(v) >> 32))
 		}
-	}
+		if ty == 0 {
+			if isf {
+				y[at] = float32(f)
+			} else {
+				y[at] = float32(r)
+			}
+			return
+		}
+		v := r
+		if isf {
+			v = int64(f)
+			if ty == 2 && f != 0 {
+				v = 1
+			}
+		}
+		switch ty {
+		case 2:
+			if v != 0 {
+				v = 1
+			}
+		case 3:
+			v = int64(int32(v))
+		}
+		y[2*at] = math.Float32frombits(uint32(uint64(v)))
+		y[2*at+1] = math.Float32frombits(uint32(uint64(v) >> 32))
+	})
 }
 
 // typedInt is an arithmetic op of two integers as the typed kernel

@@ -159,29 +159,6 @@ __global__ void infertop_batchnorm(const float* x, float* y, const float* scale,
     }
 }
 
-// infertop_bias_act_planes over a half-precision x (IEEE half, kind 1, or
-// bfloat16, kind 2): a half-precision cuDNN convolution's output brought
-// back to float32 in the bias kernel itself. Grid and limits as
-// infertop_bias_act_planes.
-__global__ void infertop_bias_act_planes_half(const unsigned short* x, float* y, const float* b, long long n,
-                                              long long channels, long long inner, long long kind, long long act,
-                                              double p0, double p1) {
-    const float q0 = (float)p0, q1 = (float)p1;
-    const unsigned int ni = (unsigned int)inner, nch = (unsigned int)channels;
-    const unsigned long long ns = (unsigned long long)n;
-    const unsigned long long sample = (unsigned long long)nch * ni;
-    for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < ni; e += gridDim.x * blockDim.x) {
-        for (unsigned int c = blockIdx.y; c < nch; c += gridDim.y) {
-            const float bc = b[c];
-            const unsigned long long off = (unsigned long long)c * ni + e;
-            for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
-                const unsigned long long i = s * sample + off;
-                y[i] = infertop_act(infertop_half2f(x[i], kind) + bc, act, q0, q1);
-            }
-        }
-    }
-}
-
 // Row-major x [rows, cols] → y = act(x + b[col]) (act and its parameters p0,
 // p1 as infertop_act); b may be null (no bias); x may
 // equal y. Block (bx, by): threadIdx.x walks columns, threadIdx.y rows; grid.x
@@ -205,11 +182,11 @@ __global__ void infertop_bias_act(const float* x, float* y, const float* b, long
 }
 
 // x [n, channels, inner] (a convolution's NCHW output, inner = H·W) →
-// y = act(x + b[channel]); x may equal y. Grid: x covers inner, y channels,
-// z samples; block (BLOCK). channels, inner < 2^31.
-__global__ void infertop_bias_act_planes(const float* x, float* y, const float* b, long long n,
-                                         long long channels, long long inner, long long act, double p0,
-                                         double p1) {
+// y = act(x + b[channel]); x holds float32 (kind 0), or IEEE half (1) or
+// bfloat16 (2) bits, and may equal y when it is float32.
+__device__ __forceinline__ void infertop_bias_planes_body(const void* x, float* y, const float* b, long long n,
+                                                          long long channels, long long inner, long long kind,
+                                                          long long act, double p0, double p1) {
     const float q0 = (float)p0, q1 = (float)p1;
     const unsigned int ni = (unsigned int)inner, nch = (unsigned int)channels;
     const unsigned long long ns = (unsigned long long)n;
@@ -220,10 +197,28 @@ __global__ void infertop_bias_act_planes(const float* x, float* y, const float* 
             const unsigned long long off = (unsigned long long)c * ni + e;
             for (unsigned long long s = blockIdx.z; s < ns; s += gridDim.z) {
                 const unsigned long long i = s * sample + off;
-                y[i] = infertop_act(x[i] + bc, act, q0, q1);
+                const float v = kind == 0 ? ((const float*)x)[i] : infertop_half2f(((const unsigned short*)x)[i], kind);
+                y[i] = infertop_act(v + bc, act, q0, q1);
             }
         }
     }
+}
+
+// The bias and activation of a convolution's float32 output. Grid: x covers
+// inner, y channels, z samples; block (BLOCK). channels, inner < 2^31.
+__global__ void infertop_bias_act_planes(const float* x, float* y, const float* b, long long n,
+                                         long long channels, long long inner, long long act, double p0,
+                                         double p1) {
+    infertop_bias_planes_body(x, y, b, n, channels, inner, 0, act, p0, p1);
+}
+
+// The same over a half-precision x (IEEE half, kind 1, or bfloat16, kind
+// 2): a half-precision cuDNN convolution's output brought back to float32
+// in the bias kernel itself. Grid and limits as infertop_bias_act_planes.
+__global__ void infertop_bias_act_planes_half(const unsigned short* x, float* y, const float* b, long long n,
+                                              long long channels, long long inner, long long kind, long long act,
+                                              double p0, double p1) {
+    infertop_bias_planes_body(x, y, b, n, channels, inner, kind, act, p0, p1);
 }
 
 // Block-wide sum of v over BLOCK threads; every thread gets the result.
@@ -467,6 +462,40 @@ __global__ void infertop_pool(const float* x, float* y, long long planes, long l
     }
 }
 
+// The inner axes infertop_binary and infertop_binary_typed walk: sizes d
+// and each operand's stride along them, and how many values they hold.
+struct infertop_axes {
+    unsigned int d[5], sa[5], sb[5], inner;
+};
+
+__device__ __forceinline__ infertop_axes infertop_axes_of(long long d1, long long sa1, long long sb1, long long d2,
+                                                          long long sa2, long long sb2, long long d3, long long sa3,
+                                                          long long sb3, long long d4, long long sa4, long long sb4,
+                                                          long long d5, long long sa5, long long sb5) {
+    const infertop_axes ax = {{(unsigned int)d1, (unsigned int)d2, (unsigned int)d3, (unsigned int)d4, (unsigned int)d5},
+                              {(unsigned int)sa1, (unsigned int)sa2, (unsigned int)sa3, (unsigned int)sa4,
+                               (unsigned int)sa5},
+                              {(unsigned int)sb1, (unsigned int)sb2, (unsigned int)sb3, (unsigned int)sb4,
+                               (unsigned int)sb5},
+                              (unsigned int)(d1 * d2 * d3 * d4 * d5)};
+    return ax;
+}
+
+// The offsets of inner value e in each operand: e decomposed along the
+// axes with 32-bit division, summed modulo 2^32 and read as signed (a
+// stride may be negative; an offset lies in (−2^31, 2^31)).
+__device__ __forceinline__ void infertop_walk(const infertop_axes& ax, unsigned int e, int* ia, int* ib) {
+    unsigned int rest = e, a = 0, b = 0;
+    for (int k = 4; k >= 0; k--) {
+        const unsigned int q = rest / ax.d[k], i = rest - q * ax.d[k];
+        a += i * ax.sa[k];
+        b += i * ax.sb[k];
+        rest = q;
+    }
+    *ia = (int)a;
+    *ib = (int)b;
+}
+
 // y = a op b (op: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 10 max, 11 min; max
 // and min keep a NaN of a), or op a alone (b is read but unused: 5 copy,
 // 6 neg, 7 exp, 8 sqrt, 9 erf), with broadcasting: y is
@@ -480,24 +509,15 @@ __global__ void infertop_binary(const float* a, const float* b, float* y, long l
                                 long long d2, long long sa2, long long sb2, long long d3, long long sa3,
                                 long long sb3, long long d4, long long sa4, long long sb4, long long d5,
                                 long long sa5, long long sb5) {
-    const unsigned int D[5] = {(unsigned int)d1, (unsigned int)d2, (unsigned int)d3, (unsigned int)d4,
-                               (unsigned int)d5};
-    const unsigned int SA[5] = {(unsigned int)sa1, (unsigned int)sa2, (unsigned int)sa3, (unsigned int)sa4,
-                                (unsigned int)sa5};
-    const unsigned int SB[5] = {(unsigned int)sb1, (unsigned int)sb2, (unsigned int)sb3, (unsigned int)sb4,
-                                (unsigned int)sb5};
-    const unsigned int inner = D[0] * D[1] * D[2] * D[3] * D[4];
+    const infertop_axes ax =
+        infertop_axes_of(d1, sa1, sb1, d2, sa2, sb2, d3, sa3, sb3, d4, sa4, sb4, d5, sa5, sb5);
+    const unsigned int inner = ax.inner;
     const unsigned long long no = (unsigned long long)n0;
     for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < inner; e += gridDim.x * blockDim.x) {
-        unsigned int rest = e, ia = 0, ib = 0;
-        for (int k = 4; k >= 0; k--) {
-            const unsigned int q = rest / D[k], i = rest - q * D[k];
-            ia += i * SA[k];
-            ib += i * SB[k];
-            rest = q;
-        }
+        int ia, ib;
+        infertop_walk(ax, e, &ia, &ib);
         for (unsigned long long o = blockIdx.y; o < no; o += gridDim.y) {
-            const float u = a[(long long)o * sa0 + (int)ia], v = b[(long long)o * sb0 + (int)ib];
+            const float u = a[(long long)o * sa0 + ia], v = b[(long long)o * sb0 + ib];
             float r;
             switch (op) {
             case 1: r = u - v; break;
@@ -520,10 +540,10 @@ __global__ void infertop_binary(const float* a, const float* b, float* y, long l
 
 // Loads value i of an operand of type t (0 float32, 1 int64, 2 bool and 3
 // int32, both held as int64) as a double, or as an integer.
-__device__ __forceinline__ double typed_f(const void* p, unsigned long long i, int t) {
+__device__ __forceinline__ double typed_f(const void* p, long long i, int t) {
     return t == 0 ? (double)((const float*)p)[i] : (double)((const long long*)p)[i];
 }
-__device__ __forceinline__ long long typed_i(const void* p, unsigned long long i, int t) {
+__device__ __forceinline__ long long typed_i(const void* p, long long i, int t) {
     return t == 0 ? (long long)((const float*)p)[i] : ((const long long*)p)[i];
 }
 
@@ -540,26 +560,17 @@ __global__ void infertop_binary_typed(const void* a, const void* b, void* y, lon
                                       long long sb1, long long d2, long long sa2, long long sb2, long long d3,
                                       long long sa3, long long sb3, long long d4, long long sa4, long long sb4,
                                       long long d5, long long sa5, long long sb5) {
-    const unsigned int D[5] = {(unsigned int)d1, (unsigned int)d2, (unsigned int)d3, (unsigned int)d4,
-                               (unsigned int)d5};
-    const unsigned int SA[5] = {(unsigned int)sa1, (unsigned int)sa2, (unsigned int)sa3, (unsigned int)sa4,
-                                (unsigned int)sa5};
-    const unsigned int SB[5] = {(unsigned int)sb1, (unsigned int)sb2, (unsigned int)sb3, (unsigned int)sb4,
-                                (unsigned int)sb5};
+    const infertop_axes ax =
+        infertop_axes_of(d1, sa1, sb1, d2, sa2, sb2, d3, sa3, sb3, d4, sa4, sb4, d5, sa5, sb5);
     const int ta = (int)(types & 3), tb = (int)((types >> 2) & 3), ty = (int)((types >> 4) & 3);
     const bool ints = ta != 0 && tb != 0;
-    const unsigned int inner = D[0] * D[1] * D[2] * D[3] * D[4];
+    const unsigned int inner = ax.inner;
     const unsigned long long no = (unsigned long long)n0;
     for (unsigned int e = blockIdx.x * blockDim.x + threadIdx.x; e < inner; e += gridDim.x * blockDim.x) {
-        unsigned int rest = e, ia = 0, ib = 0;
-        for (int k = 4; k >= 0; k--) {
-            const unsigned int q = rest / D[k], i = rest - q * D[k];
-            ia += i * SA[k];
-            ib += i * SB[k];
-            rest = q;
-        }
+        int ia, ib;
+        infertop_walk(ax, e, &ia, &ib);
         for (unsigned long long o = blockIdx.y; o < no; o += gridDim.y) {
-            const unsigned long long xa = o * (unsigned long long)sa0 + ia, xb = o * (unsigned long long)sb0 + ib;
+            const long long xa = (long long)o * sa0 + ia, xb = (long long)o * sb0 + ib;
             const unsigned long long at = o * inner + e;
             double f = 0.0;
             long long r = 0;
