@@ -21,7 +21,7 @@
 #   --steps BIN      engine/cuda test binary for per-step and per-node GPU times (default .devout/cuda-steps.test,
 #                    built by scripts/build-gpu.sh OUT STEPS); skipped when absent
 #
-# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl
+# Results in $OUT: smi.txt devices.txt selftest.txt calibrate.txt steps.txt conformance.txt profile.txt serving.txt bench.jsonl torch.jsonl
 # imported.jsonl imported.txt summary.txt (its ratio table also gives infertop's energy per sample where NVML counted
 # it; its last table the imported models per precision).
 # Every step runs under `timeout`; a failing step is logged with its exit code and the
@@ -133,6 +133,8 @@ timeout; a failure is logged and the script goes on)
   2a calibrate timeout 30 $GPU_BIN calibrate --device cuda:0 > calibrate.txt
   2b steps    for c in $STEP_CASES: INFERTOP_CUDA_STEP_TIMES=\$c $STEPS_BIN -test.run TestStepTimes -test.v >> steps.txt
               then $STEPS_BIN -test.run TestRunProfiledOnGPU -test.v >> steps.txt (the step profile's events)
+              then INFERTOP_CUDA_CONFORMANCE=onnx/backendtest/testdata/onnx-v1.16.2/node $STEPS_BIN
+                -test.run TestDeviceConformance -test.v > conformance.txt (ONNX's backend node tests on the GPU)
               (only when $STEPS_BIN is present)
   3 bench     for p in ${PRESET_LIST[*]}:
                 $GPU_BIN bench --preset \$p --device cuda:0 --batch $BATCHES --warmup $WARMUP --duration $DURATION --format json >> bench.jsonl
@@ -148,7 +150,7 @@ $(plan_imported)
   end         nvidia-smi --query-gpu=... again >> smi.txt (state after the load)
               gpu_report.py ratios bench.jsonl torch.jsonl >> summary.txt
               gpu_report.py imported imported.jsonl >> summary.txt
-  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt profile.txt serving.txt bench.jsonl torch.jsonl
+  files: smi.txt devices.txt selftest.txt calibrate.txt steps.txt conformance.txt profile.txt serving.txt bench.jsonl torch.jsonl
          imported.jsonl imported.txt summary.txt
 EOF
 }
@@ -330,6 +332,10 @@ if [ -x "$STEPS_BIN" ]; then
 	done
 	# The step profile's events: outputs as Run's, steps tiling the compute time.
 	run "profile test" 60 "$OUTDIR/steps.txt" "$STEPS_BIN" -test.run '^TestRunProfiledOnGPU$' -test.v
+	# ONNX's backend node tests through the engine on the GPU: every kernel of the plans on real hardware.
+	run "backend tests" 120 "$OUTDIR/conformance.txt" env INFERTOP_CUDA_CONFORMANCE=onnx/backendtest/testdata/onnx-v1.16.2/node \
+		"$STEPS_BIN" -test.run '^TestDeviceConformance$' -test.v
+	grep -h "passed on cuda:0\|failed on cuda:0" "$OUTDIR/conformance.txt" | tee -a "$SUMMARY"
 else
 	log "steps: $STEPS_BIN not present; per-step GPU times skipped"
 fi
