@@ -28,6 +28,7 @@ func TestConvImplicit(t *testing.T) {
 		{window{h: 17, w: 23, c: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 2, dh: 2, dw: 2, eh: 1, ew: 0}, 13, 1},
 		{window{h: 9, w: 10, c: 2, kh: 5, kw: 5, sh: 1, sw: 3, ph: 4, pw: 4, dh: 1, dw: 1, eh: 4, ew: 4}, 1, 2},
 		{window{h: 3, w: 19, c: 7, kh: 1, kw: 7, sh: 1, sw: 1, ph: 0, pw: 3, dh: 1, dw: 1, eh: 0, ew: 3}, 16, 3},
+		{window{h: 14, w: 14, c: 6, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1}, 16, 2},
 	} {
 		g := tc.g
 		g.oh = (g.h+g.ph+g.eh-(g.kh-1)*g.dh-1)/g.sh + 1
