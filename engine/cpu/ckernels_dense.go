@@ -64,16 +64,7 @@ IK_INLINE void dense_store(const float *t, long ts, long mr, long nv, float *y, 
 typedef float v16f __attribute__((vector_size(64)));
 typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 typedef int32_t v16i __attribute__((vector_size(64)));
-#define AC_VT v16f
-#define AC_VI v16i
-#define AC_VL 16
-#define AC_RCP(d) ((v16f)_mm512_rcp14_ps((__m512)(d)))
-#define AC_MAX(a, b) ((v16f)_mm512_max_ps((__m512)(a), (__m512)(b)))
-#define AC_MIN(a, b) ((v16f)_mm512_min_ps((__m512)(a), (__m512)(b)))
-#define AC_ATTR __attribute__((target("arch=x86-64-v4")))
-#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
-#define AC_NAME(s) s##_avx512
-#include "ckernels_act.h"
+#include "ckernels_act512.h"
 
 // dense_store for AVX-512: one masked vector of 16 lanes a row, the
 // activation in 16 lanes without a division (ckernels_act.h).

@@ -17,16 +17,7 @@ package cpu
 #include <immintrin.h>
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
-#define AC_VT v16f
-#define AC_VI v16i
-#define AC_VL 16
-#define AC_RCP(d) ((v16f)_mm512_rcp14_ps((__m512)(d)))
-#define AC_MAX(a, b) ((v16f)_mm512_max_ps((__m512)(a), (__m512)(b)))
-#define AC_MIN(a, b) ((v16f)_mm512_min_ps((__m512)(a), (__m512)(b)))
-#define AC_ATTR __attribute__((target("arch=x86-64-v4")))
-#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v4")))
-#define AC_NAME(s) s##_avx512
-#include "ckernels_act.h"
+#include "ckernels_act512.h"
 #define DW_VT v16f
 #define DW_VL 16
 #define DW_MT __mmask16
@@ -40,16 +31,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #define DW_ACT_ROWS ik_act_avx512
 #include "ckernels_dw.h"
 
-#define AC_VT v8f
-#define AC_VI v8i
-#define AC_VL 8
-#define AC_RCP(d) ((v8f)_mm256_rcp_ps((__m256)(d)))
-#define AC_MAX(a, b) ((v8f)_mm256_max_ps((__m256)(a), (__m256)(b)))
-#define AC_MIN(a, b) ((v8f)_mm256_min_ps((__m256)(a), (__m256)(b)))
-#define AC_ATTR __attribute__((target("arch=x86-64-v3")))
-#define AC_HELPER IK_INLINE __attribute__((target("arch=x86-64-v3")))
-#define AC_NAME(s) s##_avx2
-#include "ckernels_act.h"
+#include "ckernels_act256.h"
 #define DW_VT v8f
 #define DW_VL 8
 #define DW_MT __m256i
