@@ -41,6 +41,22 @@ enum { IK_ISA_NONE, IK_ISA_BASELINE, IK_ISA_AVX2, IK_ISA_AVX512 };
 
 IK_INLINE v8f sel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
 
+// ik_rows_to_pixels writes outc rows of ow sums (acc, owp floats a row) as
+// ow pixels of outc channels (dst, channels-last), with ReLU when relu is
+// set: the store of the single-channel direct convolutions.
+static inline void ik_rows_to_pixels(float *dst, const float *acc, long owp, long ow, long outc, int relu) {
+	if (relu) {
+		for (long j = 0; j < ow; j++)
+			for (long o = 0; o < outc; o++) {
+				float v = acc[o * owp + j];
+				dst[j * outc + o] = v > 0 ? v : 0;
+			}
+	} else {
+		for (long j = 0; j < ow; j++)
+			for (long o = 0; o < outc; o++) dst[j * outc + o] = acc[o * owp + j];
+	}
+}
+
 IK_INLINE v8f clamp8(v8f v, float lo, float hi) {
 	v = sel(v < SPLAT(lo), SPLAT(lo), v);
 	return sel(v > SPLAT(hi), SPLAT(hi), v);

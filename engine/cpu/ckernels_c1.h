@@ -126,16 +126,7 @@ C1_ATTR void C1_NAME(ik_conv_c1)(const float *x, const float *wt, const float *b
 			}
 		}
 #ifndef C1_SCATTER
-		if (relu) {
-			for (long j = 0; j < ow; j++)
-				for (long o = 0; o < outc; o++) {
-					float v = acc[o * owp + j];
-					dst[j * outc + o] = v > 0 ? v : 0;
-				}
-		} else {
-			for (long j = 0; j < ow; j++)
-				for (long o = 0; o < outc; o++) dst[j * outc + o] = acc[o * owp + j];
-		}
+		ik_rows_to_pixels(dst, acc, owp, ow, outc, relu);
 #endif
 	}
 }
