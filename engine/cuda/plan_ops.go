@@ -66,12 +66,9 @@ type opPlan struct {
 	// dataIns is how many leading inputs the steps read as data; 0 means
 	// all (Reshape's shape and Unsqueeze's axes are not data).
 	dataIns int
-	// intIns are the data inputs that may be integers (held as int64);
-	// every other value a node reads or writes is float32, but an alias
-	// renames a value of any of the two.
-	intIns []int
 	// typed marks an op whose check accepts values of other types than
-	// float32 itself (plan_typed.go).
+	// float32 itself (plan_typed.go); every value any other op reads or
+	// writes is float32, but an alias renames a value of any type.
 	typed bool
 	// check says why a node cannot be turned into steps, "" when it can. It
 	// runs once the node's values are known to be float32, or of the

@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"fmt"
-	"slices"
 
 	"infertop/model"
 )
@@ -36,8 +35,7 @@ func nodeReason(g *model.Graph, n *model.Node) string {
 		if v == nil || !v.Shape.Known() {
 			return "a value of unknown shape has no CUDA plan (compile the graph first)"
 		}
-		intOK := p.alias || i < len(ins) && slices.Contains(p.intIns, i)
-		if v.DType != model.Float32 && !p.typed && !(intOK && v.DType.IsInt()) {
+		if v.DType != model.Float32 && !p.typed && !(p.alias && typedOK(v.DType)) {
 			return fmt.Sprintf("%s values have no CUDA plan here (its kernels compute float32)", v.DType)
 		}
 	}
