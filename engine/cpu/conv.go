@@ -229,7 +229,7 @@ func (k *convKernel) bufFloats() int {
 		}
 		return n
 	case convIm2col:
-		return k.chunk * k.kkc
+		return max(k.chunk*k.kkc, implicitScratch(&k.g))
 	}
 	return 0
 }
@@ -421,6 +421,15 @@ func (k *convKernel) implicit() bool {
 	return k.mode == convIm2col && implicitConv(k.tune.isa, &k.g, k.m)
 }
 
+// implicitScratch is the floats of scratch convImplicit needs for window
+// g: kh padded input rows when the window pads left or right, else none.
+func implicitScratch(g *window) int {
+	if g.pw == 0 && g.ew == 0 {
+		return 0
+	}
+	return g.kh * ((g.ow-1)*g.sw + (g.kw-1)*g.dw + 1) * g.c
+}
+
 // runWide computes output rows [r0, r1) of a convolution of one group
 // through the wide kernel, with the epilogue in its store: straight from
 // the input (pointwise), from im2col rows built a block at a time, or, for
@@ -428,7 +437,7 @@ func (k *convKernel) implicit() bool {
 func (k *convKernel) runWide(r0, r1, worker int) {
 	g, m := &k.g, k.m
 	if k.implicit() {
-		convImplicit(k.x, g, k.wide, k.b, k.r, k.y, m, r0, r1, k.act)
+		convImplicit(k.x, g, k.wide, k.b, k.r, k.y, k.col[worker], m, r0, r1, k.act)
 		return
 	}
 	block := r1 - r0

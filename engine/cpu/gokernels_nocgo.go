@@ -59,7 +59,8 @@ func wideRows(isa, []float32, int, []float32, []float32, []float32, []float32, i
 // Go form below is what it computes.
 func implicitConv(isa, *window, int) bool { return false }
 
-func convImplicit(x []float32, g *window, wp, b, r, y []float32, m, p0, p1 int, a act) {
+func convImplicit(x []float32, g *window, wp, b, r, y, _ []float32, m, p0, p1 int, a act) {
+	width, k := wideWidth(isaAVX512, m), g.kh*g.kw*g.c
 	for p := p0; p < p1; p++ {
 		ox, q := p%g.ow, p/g.ow
 		oy, n := q%g.oh, q/g.oh
@@ -81,9 +82,11 @@ func convImplicit(x []float32, g *window, wp, b, r, y []float32, m, p0, p1 int, 
 					continue
 				}
 				for ci := 0; ci < g.c; ci++ {
-					xv, w := x[((n*g.h+iy)*g.w+ix)*g.c+ci], wp[((ki*g.kw+kj)*g.c+ci)*denseLanes:]
+					xv, kk := x[((n*g.h+iy)*g.w+ix)*g.c+ci], (ki*g.kw+kj)*g.c+ci
 					for j := range d {
-						d[j] += xv * w[j]
+						c0 := j / width * width
+						pw := roundUp(min(width, m-c0), denseLanes)
+						d[j] += xv * wp[c0*k+kk*pw+j-c0]
 					}
 				}
 			}
