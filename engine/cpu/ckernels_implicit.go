@@ -80,7 +80,7 @@ IM_HELPER void im_tile(const int nt, const int nv, const float *const *rows, lon
 
 #define IM_TILE(NT, NV) \
 	case NT: \
-		im_tile(NT, NV, rows, o * ldx, g->kh, g->kw, dwc, c, ldx, wpan, pw, b ? b + c0 : 0, \
+		im_tile(NT, NV, rows, o * ldx, g->kh, tkw, dwc, tc, ldx, wpan, pw, b ? b + c0 : 0, \
 			r ? r + (p + o - ox) * m + c0 : 0, y + (p + o - ox) * m + c0, m, nc, act, a0, a1); \
 		break;
 
@@ -97,6 +97,9 @@ static __attribute__((target("arch=x86-64-v4"))) void ik_conv_implicit(const flo
 	const long wpad = (ow - 1) * g->sw + (g->kw - 1) * g->dw + 1; // a padded row's pixels
 	const long copy = g->w < wpad - g->pw ? g->w : wpad - g->pw;    // the input pixels it holds
 	const float *rows[IM_KHMAX];
+	// Undilated, a tap row's kw·c inputs lie in one run of the row, in the
+	// weights' order: one loop over them (3 channels, 7×7: 21 a row, not 7 of 3).
+	const long tkw = g->dw == 1 ? 1 : g->kw, tc = g->dw == 1 ? g->kw * c : c;
 	for (long p = p0; p < p1;) {
 		long ox = p % ow, q = p / ow, oy = q % oh, n = q / oh;
 		long end = p1 - p < ow - ox ? ox + (p1 - p) : ow; // this output row's part
