@@ -100,6 +100,9 @@ static __attribute__((target("arch=x86-64-v4"))) void ik_conv_implicit(const flo
 	// Undilated, a tap row's kw·c inputs lie in one run of the row, in the
 	// weights' order: one loop over them (3 channels, 7×7: 21 a row, not 7 of 3).
 	const long tkw = g->dw == 1 ? 1 : g->kw, tc = g->dw == 1 ? g->kw * c : c;
+	// Panel by panel, so that a panel's weights are read from cache for every
+	// output row of the part (ResNet-50's last 3×3 layers hold 9.4 MB).
+	for (long c0 = 0; c0 < m; c0 += width) {
 	for (long p = p0; p < p1;) {
 		long ox = p % ow, q = p / ow, oy = q % oh, n = q / oh;
 		long end = p1 - p < ow - ox ? ox + (p1 - p) : ow; // this output row's part
@@ -128,7 +131,7 @@ static __attribute__((target("arch=x86-64-v4"))) void ik_conv_implicit(const flo
 			const char *src = (const char *)(x + ((n * g->h + iy) * g->w) * c);
 			for (long i = 0; i < g->w * c * 4; i += 64) _mm_prefetch(src + i, _MM_HINT_T1);
 		}
-		for (long c0 = 0; c0 < m; c0 += width) {
+		{
 			long nc = m - c0 < width ? m - c0 : width, pw = (nc + 15) / 16 * 16, nv = pw / 16;
 			const float *wpan = wp + c0 * k;
 			long mr = IM_MR(nv), tiles = (end - ox + mr - 1) / mr;
@@ -160,6 +163,7 @@ static __attribute__((target("arch=x86-64-v4"))) void ik_conv_implicit(const flo
 			}
 		}
 		p += end - ox;
+	}
 	}
 }
 #define IK_HAVE_IMPLICIT 1
